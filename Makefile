@@ -1,0 +1,95 @@
+# kvmscope: KVM tracepoint series, CO-RE BPF tools, exporter and lab.
+#
+#   make            BPF objects, skeletons and the C tools (build/)
+#   make deps       install the Debian packages everything needs (idempotent)
+#   make test       unit, BPF test-run and lab tests; ends "N passed, N failed"
+#   make bench      benchmarks in the lab (prints ratios)
+#   make demo       the main job: build and boot the lab, run workloads and tools
+#   make lab-clean  drop the cached lab kernels, selftests and initramfs
+
+BUILD     ?= build
+CC        ?= cc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+CFLAGS    ?= -O2 -g
+WARN      := -Wall -Wextra -Werror
+CPPFLAGS  += -I$(BUILD) -Itools/lib -Ibpf
+LDLIBS    += -lbpf -lelf -lz
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Ibpf -I$(BUILD) $(WARN) \
+	      -Wno-unused-parameter -Wno-unused-function
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+LIB_SRCS  := $(wildcard tools/lib/*.c)
+LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+LIB       := $(BUILD)/libkvmscope.a
+
+# Each tools/<name>/ directory is one program: main.c holds main(), the
+# rest goes into $(BUILD)/lib<name>.a so unit tests can link it.
+TOOL_DIRS := $(patsubst tools/%/main.c,%,$(wildcard tools/*/main.c))
+TOOLS     := $(addprefix $(BUILD)/,$(TOOL_DIRS))
+TOOL_LIBS := $(foreach t,$(TOOL_DIRS),$(BUILD)/lib$(t).a)
+
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+# Per-tool extra libraries: tools/<name>/build.mk sets LDLIBS_<name>.
+-include $(wildcard tools/*/build.mk)
+
+.PHONY: all deps test unit bench demo lab lab-clean fuzz clean
+all: $(SKELS) $(TOOLS)
+
+deps:
+	lab/deps.sh
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(BPFTOOL) gen object $@ $@.tmp
+	@rm -f $@.tmp
+
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tools/%.o: tools/%.c $(SKELS) $(wildcard tools/lib/*.h bpf/*.h tools/*/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+.SECONDEXPANSION:
+$(BUILD)/lib%.a: $$(patsubst %.c,$(BUILD)/%.o,$$(filter-out tools/$$*/main.c,$$(wildcard tools/$$*/*.c)))
+	@rm -f $@
+	ar rcs $@ $^ $(if $^,,--)
+
+$(TOOLS): $(BUILD)/%: $(BUILD)/tools/%/main.o $(BUILD)/lib%.a $(LIB)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_$*) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(TOOL_LIBS) $(LIB) $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itools $(CFLAGS) $(WARN) -o $@ $< $(TOOL_LIBS) $(LIB) \
+		-lcmocka $(foreach t,$(TOOL_DIRS),$(LDLIBS_$(t))) $(LDLIBS)
+
+unit: $(UNITS)
+
+test: all $(UNITS)
+	tests/run.sh
+
+bench: all
+	lab/bench.sh
+
+demo: all
+	lab/demo.sh
+
+lab: all
+	lab/run.sh $(LAB_ARGS)
+
+lab-clean:
+	lab/cache.sh clean
+
+clean:
+	rm -rf $(BUILD)

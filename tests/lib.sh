@@ -1,0 +1,25 @@
+# Shell helpers for test suites: TAP output and assertions.
+# Source it; each check prints "ok N - what" or "not ok N - what".
+_tap_n=0
+_tap_failed=0
+
+ok() {       # ok "description"
+	_tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $1"
+}
+not_ok() {   # not_ok "description" ["detail"]
+	_tap_n=$((_tap_n + 1)); _tap_failed=$((_tap_failed + 1))
+	echo "not ok $_tap_n - $1"
+	[ -z "${2:-}" ] || printf '%s\n' "$2" | sed 's/^/#   /'
+}
+check() {    # check "description" command...
+	local what=$1; shift
+	local out
+	if out=$("$@" 2>&1); then ok "$what"; else not_ok "$what" "$out"; fi
+}
+check_eq() { # check_eq "description" expected actual
+	if [ "$2" = "$3" ]; then ok "$1 ($3)"; else not_ok "$1" "expected '$2', got '$3'"; fi
+}
+tap_done() {
+	echo "1..$_tap_n"
+	[ "$_tap_failed" -eq 0 ]
+}

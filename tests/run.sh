@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs every test suite and ends with one line "N passed, N failed".
+#
+# Each suite is an executable that prints TAP lines ("ok ..." / "not ok ...")
+# and exits non-zero if anything failed: cmocka unit tests (built in
+# build/tests, TAP via CMOCKA_MESSAGE_OUTPUT), then tests/bpf/*.sh (BPF test-run
+# on the host kernel), then tests/lab/*.sh (boot the lab kernels).  A suite
+# that exits non-zero without reporting a failure counts as one failure, so a
+# crash can never pass silently.  TESTS=glob limits the suites run.
+set -u
+cd "$(dirname "$0")/.."
+root=$PWD
+logdir=${KVMSCOPE_TEST_LOGS:-$root/build/test-logs}
+mkdir -p "$logdir"
+passed=0 failed=0
+failures=()
+
+run_suite() {
+	local name=$1; shift
+	local log="$logdir/$name.log"
+	echo "== $name"
+	"$@" 2>&1 | tee "$log" | grep -E '^(not )?ok |^# ' || true
+	local rc=${PIPESTATUS[0]}
+	local p f
+	p=$(grep -cE '^ok ' "$log")
+	f=$(grep -cE '^not ok ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok $name exited $rc without reporting a failure (log: $log)"
+		tail -n 20 "$log" | sed 's/^/#   /'
+		f=1
+	fi
+	passed=$((passed + p)); failed=$((failed + f))
+	[ "$f" -eq 0 ] || failures+=("$name ($log)")
+}
+
+select() { [ -z "${TESTS:-}" ] || [[ $1 == ${TESTS} ]]; }
+
+for t in build/tests/*; do
+	[ -x "$t" ] || continue
+	select "unit/${t##*/}" || continue
+	run_suite "unit-${t##*/}" env CMOCKA_MESSAGE_OUTPUT=TAP "$t"
+done
+for t in tests/bpf/*.sh tests/lab/*.sh; do
+	[ -x "$t" ] || continue
+	n=${t#tests/}; n=${n%.sh}
+	select "$n" || continue
+	run_suite "${n//\//-}" "$t"
+done
+
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "Failed suites:"
+	printf '  %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
