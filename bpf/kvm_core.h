@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The few KVM kernel types kvmscope's BPF programs read, declared for CO-RE
+ * instead of a multi-megabyte vmlinux.h: preserve_access_index makes every
+ * field access a relocation that libbpf resolves against the running
+ * kernel's BTF (vmlinux for KVM=y, the kvm module's BTF for KVM=m).
+ * Only the fields used are listed; their order and offsets here do not matter.
+ */
+#ifndef KVMSCOPE_KVM_CORE_H
+#define KVMSCOPE_KVM_CORE_H
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+/* Mirrors KVM_STATS_NAME_SIZE: "kvm-<pid>" for VMs. */
+#define KVMSCOPE_STATS_ID_LEN 48
+
+typedef __u64 gfn_t;
+typedef _Bool bool;
+
+struct kvm {
+	char stats_id[KVMSCOPE_STATS_ID_LEN];
+	int userspace_pid;
+} __attribute__((preserve_access_index));
+
+struct kvm_vcpu {
+	struct kvm *kvm;
+	int vcpu_id;
+} __attribute__((preserve_access_index));
+
+union kvm_mmu_page_role {
+	__u32 word;
+} __attribute__((preserve_access_index));
+
+struct kvm_mmu_page {
+	union kvm_mmu_page_role role;
+} __attribute__((preserve_access_index));
+
+#endif /* KVMSCOPE_KVM_CORE_H */
