@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <math.h>
+
+#include "hist.h"
+
+uint64_t ks_log2_slot_lo(int slot)
+{
+	return slot == 0 ? 0 : 1ULL << slot;
+}
+
+uint64_t ks_log2_slot_hi(int slot)
+{
+	return slot >= 63 ? UINT64_MAX : (1ULL << (slot + 1)) - 1;
+}
+
+uint64_t ks_log2_total(const uint64_t *slots, int n)
+{
+	uint64_t total = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		total += slots[i];
+	return total;
+}
+
+static void print_stars(FILE *f, uint64_t val, uint64_t val_max, int width)
+{
+	int stars = val_max ? (int)(val * width / val_max) : 0;
+	int i;
+
+	for (i = 0; i < stars; i++)
+		fputc('*', f);
+	for (; i < width; i++)
+		fputc(' ', f);
+}
+
+void ks_print_log2_hist(FILE *f, const uint64_t *slots, int n,
+			const char *val_type)
+{
+	int idx_max = -1, i, width, stars;
+	uint64_t val_max = 0;
+
+	for (i = 0; i < n; i++) {
+		if (slots[i])
+			idx_max = i;
+		if (slots[i] > val_max)
+			val_max = slots[i];
+	}
+	if (idx_max < 0)
+		return;
+
+	/* Wide bounds need wide columns; keep the line under 80 chars. */
+	width = idx_max <= 32 ? 10 : 20;
+	stars = idx_max <= 32 ? 40 : 20;
+	fprintf(f, "%*s%-*s : count    distribution\n", idx_max <= 32 ? 5 : 15,
+		"", idx_max <= 32 ? 19 : 29, val_type);
+	for (i = 0; i <= idx_max; i++) {
+		fprintf(f, "%*llu -> %-*llu : %-8llu |", width,
+			(unsigned long long)ks_log2_slot_lo(i), width,
+			(unsigned long long)ks_log2_slot_hi(i),
+			(unsigned long long)slots[i]);
+		print_stars(f, slots[i], val_max, stars);
+		fputs("|\n", f);
+	}
+}
+
+double ks_log2_percentile(const uint64_t *slots, int n, double pct)
+{
+	uint64_t total = ks_log2_total(slots, n), cum = 0, rank;
+	double exact;
+	int i;
+
+	if (!total)
+		return NAN;
+	if (pct <= 0)
+		pct = 0;
+	if (pct > 100)
+		pct = 100;
+	exact = pct / 100.0 * (double)total;
+	rank = (uint64_t)exact;
+	if ((double)rank < exact)	/* ceil() without libm */
+		rank++;
+	if (rank == 0)
+		rank = 1;
+	for (i = 0; i < n; i++) {
+		double lo, hi;
+
+		if (!slots[i] || cum + slots[i] < rank) {
+			cum += slots[i];
+			continue;
+		}
+		lo = (double)ks_log2_slot_lo(i);
+		hi = (double)ks_log2_slot_hi(i) + 1.0;
+		return lo + (hi - lo) * (double)(rank - cum) / (double)slots[i];
+	}
+	return NAN;	/* unreachable: rank <= total */
+}
+
+void ks_jsonw_log2_hist(json_writer_t *w, const char *name,
+			const uint64_t *slots, int n)
+{
+	int i;
+
+	jsonw_name(w, name);
+	jsonw_start_object(w);
+	jsonw_uint_field(w, "count", ks_log2_total(slots, n));
+	jsonw_float_field(w, "p50", ks_log2_percentile(slots, n, 50));
+	jsonw_float_field(w, "p90", ks_log2_percentile(slots, n, 90));
+	jsonw_float_field(w, "p99", ks_log2_percentile(slots, n, 99));
+	jsonw_name(w, "slots");
+	jsonw_start_array(w);
+	for (i = 0; i < n; i++) {
+		if (!slots[i])
+			continue;
+		jsonw_start_object(w);
+		jsonw_uint_field(w, "lo", ks_log2_slot_lo(i));
+		jsonw_uint_field(w, "hi", ks_log2_slot_hi(i));
+		jsonw_uint_field(w, "count", slots[i]);
+		jsonw_end_object(w);
+	}
+	jsonw_end_array(w);
+	jsonw_end_object(w);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Log2 histograms as aggregated in the kernel by kvmscope's BPF programs
+ * (bpf/bits.bpf.h): slot 0 counts values 0 and 1, slot n >= 1 counts
+ * [2^n, 2^(n+1)).  Counts are u64 so per-CPU maps can be summed without
+ * overflow.
+ */
+#ifndef KVMSCOPE_HIST_H
+#define KVMSCOPE_HIST_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "json_writer.h"
+
+/* Inclusive bounds of a slot: [0,1], [2,3], [4,7], ... */
+uint64_t ks_log2_slot_lo(int slot);
+uint64_t ks_log2_slot_hi(int slot);
+
+uint64_t ks_log2_total(const uint64_t *slots, int n);
+
+/*
+ * Print in libbpf-tools print_log2_hist() style:
+ *	     usecs               : count    distribution
+ *	         0 -> 1          : 3        |****                    |
+ * Nothing is printed for an empty histogram.
+ */
+void ks_print_log2_hist(FILE *f, const uint64_t *slots, int n,
+			const char *val_type);
+
+/*
+ * Estimate the @pct percentile (0 < pct <= 100) of the values counted in
+ * @slots, assuming values are spread uniformly within a slot: find the slot
+ * holding the rank ceil(pct/100 * total) and interpolate linearly between
+ * its lower bound and the next slot's.  The error is bounded by the width
+ * of that slot (a factor of 2).  Returns NAN for an empty histogram.
+ */
+double ks_log2_percentile(const uint64_t *slots, int n, double pct);
+
+/*
+ * Write {"count":N,"p50":x,"p90":x,"p99":x,"slots":[{"lo":a,"hi":b,
+ * "count":c},...]} with only the non-empty slots, as the value of the
+ * field @name of the current object.
+ */
+void ks_jsonw_log2_hist(json_writer_t *w, const char *name,
+			const uint64_t *slots, int n);
+
+#endif /* KVMSCOPE_HIST_H */

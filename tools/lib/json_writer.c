@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "json_writer.h"
+
+#define JSONW_MAX_DEPTH 32
+
+struct json_writer {
+	FILE *out;
+	unsigned int depth;
+	/* Per nesting level: has a value been written yet (comma needed)? */
+	bool not_first[JSONW_MAX_DEPTH];
+	/* A name was just written: the next value must not get a comma. */
+	bool after_name;
+};
+
+json_writer_t *jsonw_new(FILE *f)
+{
+	json_writer_t *w = calloc(1, sizeof(*w));
+
+	if (w)
+		w->out = f;
+	return w;
+}
+
+void jsonw_destroy(json_writer_t **w)
+{
+	if (!*w)
+		return;
+	fflush((*w)->out);
+	free(*w);
+	*w = NULL;
+}
+
+/* Comma between siblings; names already took care of it. */
+static void jsonw_sep(json_writer_t *w)
+{
+	if (w->after_name) {
+		w->after_name = false;
+		return;
+	}
+	if (w->depth && w->not_first[w->depth - 1])
+		fputc(',', w->out);
+	if (w->depth)
+		w->not_first[w->depth - 1] = true;
+}
+
+/* Top-level values end a JSON line. */
+static void jsonw_value_done(json_writer_t *w)
+{
+	if (w->depth == 0) {
+		fputc('\n', w->out);
+		fflush(w->out);
+	}
+}
+
+/* Length of the valid UTF-8 sequence at @s, or 0 if it is not valid. */
+static int utf8_seq_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	uint32_t cp;
+	int n, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* Overlong forms, UTF-16 surrogates and values past U+10FFFF. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+void jsonw_escape_string(FILE *f, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	fputc('"', f);
+	while (*s) {
+		int n;
+
+		switch (*s) {
+		case '"':  fputs("\\\"", f); s++; continue;
+		case '\\': fputs("\\\\", f); s++; continue;
+		case '\b': fputs("\\b", f); s++; continue;
+		case '\f': fputs("\\f", f); s++; continue;
+		case '\n': fputs("\\n", f); s++; continue;
+		case '\r': fputs("\\r", f); s++; continue;
+		case '\t': fputs("\\t", f); s++; continue;
+		}
+		if (*s < 0x20 || *s == 0x7f) {
+			fprintf(f, "\\u%04x", *s);
+			s++;
+			continue;
+		}
+		n = utf8_seq_len(s);
+		if (!n) {
+			fputs("\\ufffd", f);
+			s++;
+			continue;
+		}
+		fwrite(s, 1, n, f);
+		s += n;
+	}
+	fputc('"', f);
+}
+
+static void jsonw_open(json_writer_t *w, char c)
+{
+	jsonw_sep(w);
+	fputc(c, w->out);
+	if (w->depth < JSONW_MAX_DEPTH)
+		w->not_first[w->depth] = false;
+	w->depth++;
+}
+
+static void jsonw_close(json_writer_t *w, char c)
+{
+	if (w->depth)
+		w->depth--;
+	fputc(c, w->out);
+	jsonw_value_done(w);
+}
+
+void jsonw_start_object(json_writer_t *w) { jsonw_open(w, '{'); }
+void jsonw_end_object(json_writer_t *w) { jsonw_close(w, '}'); }
+void jsonw_start_array(json_writer_t *w) { jsonw_open(w, '['); }
+void jsonw_end_array(json_writer_t *w) { jsonw_close(w, ']'); }
+
+void jsonw_name(json_writer_t *w, const char *name)
+{
+	jsonw_sep(w);
+	jsonw_escape_string(w->out, name);
+	fputc(':', w->out);
+	w->after_name = true;
+}
+
+void jsonw_string(json_writer_t *w, const char *val)
+{
+	jsonw_sep(w);
+	jsonw_escape_string(w->out, val);
+	jsonw_value_done(w);
+}
+
+void jsonw_uint(json_writer_t *w, uint64_t val)
+{
+	jsonw_sep(w);
+	fprintf(w->out, "%" PRIu64, val);
+	jsonw_value_done(w);
+}
+
+void jsonw_int(json_writer_t *w, int64_t val)
+{
+	jsonw_sep(w);
+	fprintf(w->out, "%" PRId64, val);
+	jsonw_value_done(w);
+}
+
+void jsonw_bool(json_writer_t *w, bool val)
+{
+	jsonw_sep(w);
+	fputs(val ? "true" : "false", w->out);
+	jsonw_value_done(w);
+}
+
+void jsonw_float(json_writer_t *w, double val)
+{
+	jsonw_sep(w);
+	if (isfinite(val))
+		fprintf(w->out, "%.6g", val);
+	else
+		fputs("null", w->out);
+	jsonw_value_done(w);
+}
+
+void jsonw_null(json_writer_t *w)
+{
+	jsonw_sep(w);
+	fputs("null", w->out);
+	jsonw_value_done(w);
+}
+
+void jsonw_string_field(json_writer_t *w, const char *name, const char *val)
+{
+	jsonw_name(w, name);
+	jsonw_string(w, val);
+}
+
+void jsonw_uint_field(json_writer_t *w, const char *name, uint64_t val)
+{
+	jsonw_name(w, name);
+	jsonw_uint(w, val);
+}
+
+void jsonw_int_field(json_writer_t *w, const char *name, int64_t val)
+{
+	jsonw_name(w, name);
+	jsonw_int(w, val);
+}
+
+void jsonw_bool_field(json_writer_t *w, const char *name, bool val)
+{
+	jsonw_name(w, name);
+	jsonw_bool(w, val);
+}
+
+void jsonw_float_field(json_writer_t *w, const char *name, double val)
+{
+	jsonw_name(w, name);
+	jsonw_float(w, val);
+}
+
+void jsonw_null_field(json_writer_t *w, const char *name)
+{
+	jsonw_name(w, name);
+	jsonw_null(w);
+}

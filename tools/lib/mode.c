@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/btf.h>
+
+#include "mode.h"
+
+const char *ks_tracefs_root;
+
+static const char *tracefs_root(void)
+{
+	static const char *const roots[] = {
+		"/sys/kernel/tracing", "/sys/kernel/debug/tracing",
+	};
+	unsigned int i;
+
+	if (ks_tracefs_root)
+		return ks_tracefs_root;
+	for (i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "%s/events", roots[i]);
+		if (!access(path, F_OK))
+			return roots[i];
+	}
+	return roots[0];
+}
+
+bool ks_tracefs_has_event(const char *event)
+{
+	const char *colon = strchr(event, ':');
+	char path[256];
+
+	if (!colon)
+		return false;
+	snprintf(path, sizeof(path), "%s/events/%.*s/%s", tracefs_root(),
+		 (int)(colon - event), event, colon + 1);
+	return !access(path, F_OK);
+}
+
+static bool btf_has_type(const struct btf *btf, const char *name)
+{
+	return btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) > 0;
+}
+
+bool ks_btf_has_tracepoint(const char *event)
+{
+	const char *colon = strchr(event, ':');
+	struct btf *vmlinux, *mod;
+	struct dirent *de;
+	char name[160];
+	bool found;
+	DIR *dir;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", colon ? colon + 1 : event);
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		return false;
+	found = btf_has_type(vmlinux, name);
+
+	/* KVM=m: the tracepoint's BTF lives in the module's split BTF. */
+	dir = found ? NULL : opendir("/sys/kernel/btf");
+	while (dir && !found && (de = readdir(dir))) {
+		char path[300];
+
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, "vmlinux"))
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/btf/%s", de->d_name);
+		mod = btf__parse_split(path, vmlinux);
+		if (!mod)
+			continue;
+		found = btf_has_type(mod, name);
+		btf__free(mod);
+	}
+	if (dir)
+		closedir(dir);
+	btf__free(vmlinux);
+	return found;
+}
+
+static const char *first_missing(const char *const *events)
+{
+	for (; events && *events; events++)
+		if (!ks_tracefs_has_event(*events))
+			return *events;
+	return NULL;
+}
+
+static const char *first_without_btf(const char *const *events)
+{
+	for (; events && *events; events++)
+		if (!ks_btf_has_tracepoint(*events))
+			return *events;
+	return NULL;
+}
+
+enum ks_mode_kind ks_mode_detect(const char *const *series,
+				 const char *const *fallback,
+				 struct ks_mode *m)
+{
+	const char *miss_series, *miss_fb, *no_btf;
+
+	memset(m, 0, sizeof(*m));
+	m->kernel_btf = !access("/sys/kernel/btf/vmlinux", F_OK);
+	if (!m->kernel_btf) {
+		snprintf(m->missing, sizeof(m->missing), "BTF");
+		snprintf(m->desc, sizeof(m->desc),
+			 "none: kernel has no BTF (/sys/kernel/btf/vmlinux), needs CONFIG_DEBUG_INFO_BTF=y");
+		return m->kind = KS_MODE_NONE;
+	}
+
+	miss_series = first_missing(series);
+	if (!miss_series) {
+		m->kind = KS_MODE_SERIES;
+		no_btf = first_without_btf(series);
+		m->tp_btf = !no_btf;
+		if (no_btf)
+			snprintf(m->desc, sizeof(m->desc),
+				 "series (raw_tp: no BTF for %s)", no_btf);
+		else
+			snprintf(m->desc, sizeof(m->desc), "series (tp_btf)");
+		return m->kind;
+	}
+
+	miss_fb = fallback ? first_missing(fallback) : miss_series;
+	if (fallback && !miss_fb) {
+		snprintf(m->missing, sizeof(m->missing), "%s", miss_series);
+		snprintf(m->desc, sizeof(m->desc),
+			 "fallback: kernel without the kvmscope series (no %s), using upstream events",
+			 miss_series);
+		return m->kind = KS_MODE_FALLBACK;
+	}
+
+	snprintf(m->missing, sizeof(m->missing), "%s", miss_fb);
+	snprintf(m->desc, sizeof(m->desc),
+		 "none: no %s in tracefs (is kvm loaded and tracefs mounted?)",
+		 miss_fb);
+	return m->kind = KS_MODE_NONE;
+}
+
+const char *ks_mode_name(enum ks_mode_kind kind)
+{
+	switch (kind) {
+	case KS_MODE_SERIES:	return "series";
+	case KS_MODE_FALLBACK:	return "fallback";
+	default:		return "none";
+	}
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What the running kernel offers a kvmscope tool: the kvmscope series
+ * tracepoints (and whether tp_btf can attach to them, which needs their
+ * btf_trace_<event> type in vmlinux or the kvm module's BTF), or only the
+ * upstream events a fallback can use.  The result's description is what
+ * tools print on their "mode:" line and in the JSON "mode" field.
+ *
+ * Events are named "system:event" ("kvm:kvm_vm_set_mem_attributes_begin").
+ */
+#ifndef KVMSCOPE_MODE_H
+#define KVMSCOPE_MODE_H
+
+#include <stdbool.h>
+
+enum ks_mode_kind {
+	KS_MODE_NONE,		/* neither the series nor the fallback events */
+	KS_MODE_SERIES,		/* every series event exists */
+	KS_MODE_FALLBACK,	/* series missing, every fallback event exists */
+};
+
+struct ks_mode {
+	enum ks_mode_kind kind;
+	bool kernel_btf;	/* /sys/kernel/btf/vmlinux: CO-RE possible */
+	bool tp_btf;		/* series mode and every series event has BTF */
+	char missing[96];	/* first missing event (or "BTF"), "" if none */
+	char desc[256];		/* one line for humans, see ks_mode_detect() */
+};
+
+/* Tracefs roots, tried in order; tests may point ks_tracefs_root elsewhere. */
+extern const char *ks_tracefs_root;
+
+/* Does tracefs list "system:event"? */
+bool ks_tracefs_has_event(const char *event);
+
+/*
+ * Does the kernel's BTF (vmlinux, then every module in /sys/kernel/btf)
+ * have btf_trace_<event name>, i.e. can tp_btf attach to it?
+ */
+bool ks_btf_has_tracepoint(const char *event);
+
+/*
+ * Classify the kernel for a tool needing all of @series (NULL-terminated)
+ * or, failing that, all of @fallback (NULL-terminated, may be NULL).
+ * desc is e.g. "series (tp_btf)", "series (raw_tp: no BTF for
+ * kvm:kvm_mmu_role)", "fallback: kernel without the kvmscope series (no
+ * kvm:kvm_vm_set_mem_attributes_begin), using upstream events" or
+ * "none: no kvm:kvm_hypercall in tracefs (is kvm loaded?)".
+ * Returns m->kind.
+ */
+enum ks_mode_kind ks_mode_detect(const char *const *series,
+				 const char *const *fallback,
+				 struct ks_mode *m);
+
+/* Short stable name for JSON: "series", "fallback" or "none". */
+const char *ks_mode_name(enum ks_mode_kind kind);
+
+#endif /* KVMSCOPE_MODE_H */
