@@ -17,6 +17,9 @@ CPPFLAGS  += -I$(BUILD) -Itools/lib -Ibpf
 LDLIBS    += -lbpf -lelf -lz
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Ibpf -I$(BUILD) $(WARN) \
 	      -Wno-unused-parameter -Wno-unused-function
+# <linux/types.h> needs <asm/types.h>, which Debian keeps under the
+# multiarch directory that clang -target bpf does not search.
+BPF_CFLAGS += -I/usr/include/$(shell $(CC) -dumpmachine)
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))

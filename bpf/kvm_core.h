@@ -20,6 +20,8 @@
 
 typedef __u64 gfn_t;
 typedef _Bool bool;
+#define true 1
+#define false 0
 
 struct kvm {
 	char stats_id[KVMSCOPE_STATS_ID_LEN];
