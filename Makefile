@@ -64,8 +64,12 @@ $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
+# Objects of tools/$(1)/ but main.c.  A function, because a literal % in a
+# pattern rule's prerequisites would be replaced by the stem.
+tool_lib_objs = $(patsubst %.c,$(BUILD)/%.o,$(filter-out tools/$(1)/main.c,$(wildcard tools/$(1)/*.c)))
+
 .SECONDEXPANSION:
-$(BUILD)/lib%.a: $$(patsubst %.c,$(BUILD)/%.o,$$(filter-out tools/$$*/main.c,$$(wildcard tools/$$*/*.c)))
+$(BUILD)/lib%.a: $$(call tool_lib_objs,$$*)
 	@rm -f $@
 	ar rcs $@ $^ $(if $^,,--)
 
