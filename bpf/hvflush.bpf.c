@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * hvflush-top: how long vCPUs wait for Hyper-V TLB flushes.
+ *
+ * Series mode pairs kvm_hv_tlb_flush_enqueue with the next
+ * kvm_hv_tlb_flush_dequeue of the same (VM, vCPU, FIFO) and keeps a log2
+ * latency histogram per row; every mode counts the flush hypercalls
+ * (kvm_hv_flush_tlb{,_ex}), which is all a kernel without the series has.
+ *
+ * Each event has a tp_btf program and a raw_tp twin; userspace autoloads
+ * one of them.  The logic lives in __always_inline handlers so that tests
+ * can run it through the raw_tp twins with BPF_PROG_TEST_RUN.
+ *
+ * Needs -mcpu=v3 (tools/hvflush-top/build.mk) for the atomic exchanges.
+ */
+#include "kvm_core.h"
+#include "bits.bpf.h"
+#include "hvflush.h"
+
+#define EEXIST 17
+
+/* Only VMs of this VMM process (0: all).  Set before load. */
+const volatile int targ_pid = 0;
+
+/*
+ * Generation of max_ns: userspace bumps it to restart the maximum (the 'r'
+ * key) without racing with the kernel's updates of the row.
+ */
+__u64 max_gen = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HVFLUSH_MAX_ROWS);
+	/* Rows only exist for vCPUs that see flushes: allocate on demand. */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct hvflush_key);
+	__type(value, struct hvflush_row);
+} rows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HVFLUSH_NR_COUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* A row is too big for the BPF stack: new rows are built here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hvflush_row);
+} new_row SEC(".maps");
+
+/* The vCPU an event is about, resolved through CO-RE. */
+struct target {
+	struct kvm *kvm;
+	int pid;
+	int vcpu_id;
+};
+
+static __always_inline void count_event(__u32 counter)
+{
+	__u64 *val = bpf_map_lookup_elem(&counters, &counter);
+
+	/* Per-CPU slot: no other writer. */
+	if (val)
+		(*val)++;
+}
+
+static __always_inline bool read_target(struct kvm_vcpu *vcpu,
+					struct target *t)
+{
+	/* tp_btf arguments of a module's tracepoint may be NULL. */
+	if (!vcpu)
+		return false;
+	t->kvm = BPF_CORE_READ(vcpu, kvm);
+	if (!t->kvm)
+		return false;
+	t->pid = BPF_CORE_READ(t->kvm, userspace_pid);
+	if (targ_pid && t->pid != targ_pid)
+		return false;
+	t->vcpu_id = BPF_CORE_READ(vcpu, vcpu_id);
+	return true;
+}
+
+/*
+ * The row of (VM, vCPU, FIFO), created if @create.  A row that cannot be
+ * created (map full) makes the event lost.
+ */
+static __always_inline struct hvflush_row *
+get_row(const struct target *t, bool guest_mode, bool create)
+{
+	struct hvflush_key key = {
+		.kvm = (__u64)t->kvm,
+		.vcpu_id = t->vcpu_id,
+		.fifo = guest_mode ? HVFLUSH_FIFO_L2 : HVFLUSH_FIFO_L1,
+	};
+	struct hvflush_row *row;
+	__u32 zero = 0;
+	long err;
+
+	row = bpf_map_lookup_elem(&rows, &key);
+	if (row || !create)
+		return row;
+
+	/* Only pid and stats_id are ever written here: the rest stays 0. */
+	row = bpf_map_lookup_elem(&new_row, &zero);
+	if (!row)
+		return NULL;
+	row->pid = t->pid;
+	BPF_CORE_READ_STR_INTO(&row->stats_id, t->kvm, stats_id);
+	err = bpf_map_update_elem(&rows, &key, row, BPF_NOEXIST);
+	if (err && err != -EEXIST) {	/* -EEXIST: another CPU created it */
+		count_event(HVFLUSH_LOST);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&rows, &key);
+}
+
+static __always_inline void record_latency(struct hvflush_row *row, __u64 ns)
+{
+	__u64 slot = log2_u64(ns);
+	__u64 gen = max_gen;
+
+	if (slot >= HVFLUSH_SLOTS)
+		slot = HVFLUSH_SLOTS - 1;
+	row->slots[slot]++;
+	row->sum_ns += ns;
+	if (row->max_gen != gen || ns > row->max_ns) {
+		row->max_ns = ns;
+		row->max_gen = gen;
+	}
+}
+
+static __always_inline int handle_enqueue(struct kvm_vcpu *vcpu,
+					  bool guest_mode, bool flush_all,
+					  bool overflow, __u32 fifo_len)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct hvflush_row *row;
+	struct target t;
+
+	if (!read_target(vcpu, &t))
+		return 0;
+	count_event(HVFLUSH_ENQUEUES);
+	if (overflow)
+		count_event(HVFLUSH_OVERFLOWS);
+	row = get_row(&t, guest_mode, true);
+	if (!row)
+		return 0;
+
+	/* The first enqueue since the last drain starts the wait. */
+	__sync_val_compare_and_swap(&row->oldest_ns, 0, now);
+	__sync_fetch_and_add(&row->pending, 1);
+	__sync_fetch_and_add(&row->enqueues, 1);
+	if (flush_all)
+		__sync_fetch_and_add(&row->flush_all, 1);
+	if (overflow)
+		__sync_fetch_and_add(&row->overflows, 1);
+	row->fifo_len = fifo_len;
+	return 0;
+}
+
+/*
+ * The tracepoint fires after the entries are in the FIFO, outside of any
+ * lock the target takes to drain, so a target already draining can empty
+ * the FIFO before the enqueue is traced; that wait is then charged to the
+ * next drain.  The window is a few instructions wide.
+ */
+static __always_inline int handle_dequeue(struct kvm_vcpu *vcpu,
+					  bool guest_mode, __u32 nr,
+					  bool flush_all, bool purged)
+{
+	__u64 now = bpf_ktime_get_ns(), oldest = 0;
+	struct hvflush_row *row;
+	struct target t;
+
+	if (!read_target(vcpu, &t))
+		return 0;
+	/* An empty dequeue on a vCPU without a row has nothing to account. */
+	row = get_row(&t, guest_mode, nr > 0);
+	if (row)
+		oldest = __sync_lock_test_and_set(&row->oldest_ns, 0);
+	if (!oldest && !nr) {
+		count_event(HVFLUSH_EMPTY_DEQUEUES);
+		return 0;
+	}
+	count_event(purged ? HVFLUSH_PURGES : HVFLUSH_DRAINS);
+	if (!row)
+		return 0;
+
+	row->pending = 0;
+	if (purged)
+		row->purges++;
+	else
+		row->drains++;
+	if (flush_all)
+		row->full_flushes++;
+	if (oldest)
+		record_latency(row, now - oldest);
+	return 0;
+}
+
+static __always_inline int handle_synthetic_vmexit(struct kvm_vcpu *vcpu)
+{
+	struct target t;
+
+	if (read_target(vcpu, &t))
+		count_event(HVFLUSH_SYNTHETIC_VMEXITS);
+	return 0;
+}
+
+/* No vCPU argument here; the hypercall runs in a thread of the VMM. */
+static __always_inline int handle_flush_hypercall(bool guest_mode)
+{
+	if (targ_pid && (int)(bpf_get_current_pid_tgid() >> 32) != targ_pid)
+		return 0;
+	count_event(guest_mode ? HVFLUSH_HYPERCALLS_L2 : HVFLUSH_HYPERCALLS_L1);
+	return 0;
+}
+
+SEC("tp_btf/kvm_hv_tlb_flush_enqueue")
+int BPF_PROG(tlb_enqueue_btf, struct kvm_vcpu *vcpu, bool guest_mode,
+	     __u32 nr, bool flush_all, bool overflow, __u32 fifo_len)
+{
+	return handle_enqueue(vcpu, guest_mode, flush_all, overflow, fifo_len);
+}
+
+SEC("raw_tp/kvm_hv_tlb_flush_enqueue")
+int BPF_PROG(tlb_enqueue_raw, struct kvm_vcpu *vcpu, bool guest_mode,
+	     __u32 nr, bool flush_all, bool overflow, __u32 fifo_len)
+{
+	return handle_enqueue(vcpu, guest_mode, flush_all, overflow, fifo_len);
+}
+
+SEC("tp_btf/kvm_hv_tlb_flush_dequeue")
+int BPF_PROG(tlb_dequeue_btf, struct kvm_vcpu *vcpu, bool guest_mode,
+	     __u32 nr, bool flush_all, bool purged)
+{
+	return handle_dequeue(vcpu, guest_mode, nr, flush_all, purged);
+}
+
+SEC("raw_tp/kvm_hv_tlb_flush_dequeue")
+int BPF_PROG(tlb_dequeue_raw, struct kvm_vcpu *vcpu, bool guest_mode,
+	     __u32 nr, bool flush_all, bool purged)
+{
+	return handle_dequeue(vcpu, guest_mode, nr, flush_all, purged);
+}
+
+SEC("tp_btf/kvm_hv_tlb_flush_synthetic_vmexit")
+int BPF_PROG(synthetic_vmexit_btf, struct kvm_vcpu *vcpu, __u32 tlb_lock_count)
+{
+	return handle_synthetic_vmexit(vcpu);
+}
+
+SEC("raw_tp/kvm_hv_tlb_flush_synthetic_vmexit")
+int BPF_PROG(synthetic_vmexit_raw, struct kvm_vcpu *vcpu, __u32 tlb_lock_count)
+{
+	return handle_synthetic_vmexit(vcpu);
+}
+
+SEC("tp_btf/kvm_hv_flush_tlb")
+int BPF_PROG(flush_tlb_btf, __u64 processor_mask, __u64 address_space,
+	     __u64 flags, bool guest_mode)
+{
+	return handle_flush_hypercall(guest_mode);
+}
+
+SEC("raw_tp/kvm_hv_flush_tlb")
+int BPF_PROG(flush_tlb_raw, __u64 processor_mask, __u64 address_space,
+	     __u64 flags, bool guest_mode)
+{
+	return handle_flush_hypercall(guest_mode);
+}
+
+SEC("tp_btf/kvm_hv_flush_tlb_ex")
+int BPF_PROG(flush_tlb_ex_btf, __u64 valid_bank_mask, __u64 format,
+	     __u64 address_space, __u64 flags, bool guest_mode)
+{
+	return handle_flush_hypercall(guest_mode);
+}
+
+SEC("raw_tp/kvm_hv_flush_tlb_ex")
+int BPF_PROG(flush_tlb_ex_raw, __u64 valid_bank_mask, __u64 format,
+	     __u64 address_space, __u64 flags, bool guest_mode)
+{
+	return handle_flush_hypercall(guest_mode);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

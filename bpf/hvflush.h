@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Types shared by bpf/hvflush.bpf.c and hvflush-top: Hyper-V TLB flush
+ * FIFO statistics per target (VM, vCPU, FIFO) and global counters.
+ *
+ * A flush hypercall queues GVA ranges on each target vCPU's L1 or L2 FIFO
+ * (kvm:kvm_hv_tlb_flush_enqueue, in the issuing vCPU's thread); the target
+ * drains the FIFO on its next entry or purges it on a full guest TLB flush
+ * (kvm:kvm_hv_tlb_flush_dequeue, in the target's thread).  The latency of
+ * a row is the time from the oldest enqueue not yet drained to the drain or
+ * purge that ends it, in nanoseconds, in log2 slots.
+ */
+#ifndef KVMSCOPE_HVFLUSH_H
+#define KVMSCOPE_HVFLUSH_H
+
+#include <linux/types.h>
+
+/*
+ * Log2 nanosecond slots (bits.bpf.h layout): slot n counts [2^n, 2^(n+1))
+ * ns; the last slot also holds everything longer (2^39 ns is ~9 minutes).
+ */
+#define HVFLUSH_SLOTS		40
+#define HVFLUSH_MAX_ROWS	16384	/* (VM, vCPU, FIFO) rows in the kernel */
+#define HVFLUSH_STATS_ID_LEN	48	/* KVM_STATS_NAME_SIZE */
+
+enum hvflush_fifo {
+	HVFLUSH_FIFO_L1,	/* flushes requested by L1 for L1 */
+	HVFLUSH_FIFO_L2,	/* L2's "Direct Virtual Flush" FIFO */
+	HVFLUSH_NR_FIFOS,
+};
+
+/* Global counters, per-CPU in the kernel; userspace sums the CPUs. */
+enum hvflush_counter {
+	HVFLUSH_HYPERCALLS_L1,	/* kvm_hv_flush_tlb{,_ex} issued by L1 */
+	HVFLUSH_HYPERCALLS_L2,	/* ... issued by L2 (guest_mode) */
+	HVFLUSH_ENQUEUES,	/* requests queued on a target FIFO */
+	HVFLUSH_OVERFLOWS,	/* ... that did not fit: "flush all" instead */
+	HVFLUSH_DRAINS,		/* FIFO drains that had work (see below) */
+	HVFLUSH_PURGES,		/* FIFO purges that had work */
+	/*
+	 * Drains and purges with nothing queued and nothing pending: nested
+	 * transitions request a drain of the FIFO of the new mode each time.
+	 */
+	HVFLUSH_EMPTY_DEQUEUES,
+	HVFLUSH_SYNTHETIC_VMEXITS,	/* L2 flush done with L2's TLB locked */
+	HVFLUSH_LOST,		/* events with no row: rows map full */
+	HVFLUSH_NR_COUNTERS,
+};
+
+struct hvflush_key {
+	__u64 kvm;		/* struct kvm address: tells VMs of one VMM apart */
+	__s32 vcpu_id;		/* vcpu->vcpu_id of the target */
+	__u32 fifo;		/* enum hvflush_fifo */
+};
+
+struct hvflush_row {
+	/*
+	 * Written by every vCPU thread that enqueues to this target, so
+	 * updated with atomics; the target's thread takes oldest_ns with an
+	 * exchange, so each wait is measured exactly once.
+	 */
+	__u64 oldest_ns;	/* ktime of the oldest undrained enqueue, 0: none */
+	__u64 pending;		/* enqueues since the last drain or purge */
+	__u64 enqueues;
+	__u64 overflows;	/* enqueues that fell back to "flush all" */
+	__u64 flush_all;	/* enqueues of a "flush all" entry (asked or overflow) */
+	__u32 fifo_len;		/* FIFO depth after the last enqueue */
+	__s32 pid;		/* kvm->userspace_pid, the VMM */
+	/* Written only by the target vCPU's thread: drains and purges run there. */
+	__u64 drains;
+	__u64 purges;
+	__u64 full_flushes;	/* drains that met a "flush all" entry */
+	__u64 sum_ns;		/* sum of the latencies in slots */
+	__u64 max_ns;		/* longest latency in generation max_gen */
+	__u64 max_gen;		/* max_gen of the BPF object when max_ns was set */
+	__u64 slots[HVFLUSH_SLOTS];
+	char stats_id[HVFLUSH_STATS_ID_LEN];	/* kvm->stats_id, "kvm-<pid>" */
+};
+
+#endif /* KVMSCOPE_HVFLUSH_H */

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <argp.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "output.h"
+
+enum { OPT_VM = 1000 };
+
+static const char doc[] =
+"Show which vCPUs wait for Hyper-V TLB flushes, and how long.\n"
+"\n"
+"A row per target (VM, vCPU, FIFO): L1 is the FIFO of flushes L1 asked for,\n"
+"L2 the \"Direct Virtual Flush\" FIFO of its nested guest.  Latency runs from\n"
+"the oldest flush queued on the FIFO to the drain or purge that ends it\n"
+"(needs the kvmscope kernel series; without it only the flush hypercall\n"
+"rates are shown).  Rates are per second over the last interval; totals,\n"
+"latency percentiles and maxima are since the start or the last reset.\n"
+"\n"
+"USAGE: hvflush-top [OPTION...] [interval [count]]\n"
+"\n"
+"With -d, a lone positional argument is the count.\n"
+"\n"
+"EXAMPLES:\n"
+"    hvflush-top                  # interactive, refresh every second\n"
+"    hvflush-top -p 1234 -s p99   # one VMM, worst p99 latency first\n"
+"    hvflush-top --vm 'win*'      # VMs whose QEMU -name starts with win\n"
+"    hvflush-top -b -d 5 12       # 12 plain-text snapshots, 5 s apart\n"
+"    hvflush-top -j 2 10          # 10 JSON lines, one every 2 s\n"
+"\n"
+"KEYS (interactive):\n"
+"    s  next sort key     p  filter by PID     g  filter by VM name/stats id\n"
+"    r  reset totals      h  help              q  quit\n"
+"\n"
+"OPTIONS:";
+
+static const struct argp_option opts[] = {
+	{ "delay", 'd', "SECONDS", 0, "Refresh interval (default 1)", 0 },
+	{ "batch", 'b', "COUNT", OPTION_ARG_OPTIONAL,
+	  "Plain text snapshots, no screen control (COUNT of them)", 0 },
+	{ "json", 'j', NULL, 0, "JSON lines, one object per snapshot", 0 },
+	{ "pid", 'p', "PID", 0, "Only VMs of this VMM process", 0 },
+	{ "vm", OPT_VM, "NAME", 0,
+	  "Only VMs whose name (QEMU -name) or stats id (kvm-<pid>) matches "
+	  "this glob", 0 },
+	{ "sort", 's', "KEY", 0, "Sort by rate (default), p99, max or overflow", 0 },
+	{ "verbose", 'v', NULL, 0, "Verbose libbpf debug output", 0 },
+	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
+	{},
+};
+
+/* Parser state beyond the env: positionals are resolved at the end. */
+struct parse_ctx {
+	struct hv_env *env;
+	const char *pos[2];
+	unsigned int nr_pos;
+	bool delay_set, count_set;
+};
+
+static int fail(struct argp_state *state, struct hv_env *env, int err,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(env->err, sizeof(env->err), fmt, ap);
+	va_end(ap);
+	argp_error(state, "%s", env->err);	/* exits unless ARGP_NO_EXIT */
+	return err;
+}
+
+/* env->err already holds the message of a failed tools/lib parser. */
+static int failed(struct argp_state *state, struct hv_env *env, int err)
+{
+	argp_error(state, "%s", env->err);
+	return -err;
+}
+
+static int parse_count(struct argp_state *state, struct parse_ctx *ctx,
+		       const char *s)
+{
+	struct hv_env *env = ctx->env;
+	int err;
+
+	if (ctx->count_set)
+		return fail(state, env, EINVAL, "count given twice");
+	err = ks_parse_interval_count(s, 1, &env->interval, &env->count,
+				      env->err, sizeof(env->err));
+	if (err)
+		return failed(state, env, err);
+	ctx->count_set = true;
+	return 0;
+}
+
+static int end_positionals(struct argp_state *state, struct parse_ctx *ctx)
+{
+	struct hv_env *env = ctx->env;
+	unsigned int i = 0;
+	int err;
+
+	if (!ctx->delay_set && ctx->nr_pos) {
+		err = ks_parse_interval_count(ctx->pos[i++], 0, &env->interval,
+					      &env->count, env->err,
+					      sizeof(env->err));
+		if (err)
+			return failed(state, env, err);
+	}
+	if (ctx->delay_set && ctx->nr_pos > 1)
+		return fail(state, env, EINVAL,
+			    "interval given twice (-d and '%s')", ctx->pos[0]);
+	return i < ctx->nr_pos ? parse_count(state, ctx, ctx->pos[i]) : 0;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct parse_ctx *ctx = state->input;
+	struct hv_env *env = ctx->env;
+	int err;
+
+	switch (key) {
+	case 'd':
+		err = ks_parse_interval_count(arg, 0, &env->interval,
+					      &env->count, env->err,
+					      sizeof(env->err));
+		if (err)
+			return failed(state, env, err);
+		ctx->delay_set = true;
+		break;
+	case 'b':
+		env->batch = true;
+		if (arg)
+			return parse_count(state, ctx, arg);
+		break;
+	case 'j':
+		env->json = true;
+		break;
+	case 'p':
+		err = ks_parse_pid(arg, &env->filter.pid, env->err,
+				   sizeof(env->err));
+		if (err)
+			return failed(state, env, err);
+		break;
+	case OPT_VM:
+		if (!*arg || strlen(arg) >= sizeof(env->filter.vm))
+			return fail(state, env, EINVAL,
+				    "--vm: expected 1 to %zu characters",
+				    sizeof(env->filter.vm) - 1);
+		strcpy(env->filter.vm, arg);
+		break;
+	case 's':
+		if (hv_sort_parse(arg, &env->sort))
+			return fail(state, env, EINVAL,
+				    "sort: unknown key '%s' (rate, p99, max or overflow)",
+				    arg);
+		break;
+	case 'v':
+		env->verbose = true;
+		break;
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		break;
+	case ARGP_KEY_ARG:
+		if (ctx->nr_pos == 2)
+			return fail(state, env, EINVAL,
+				    "unexpected argument '%s' (only interval [count])",
+				    arg);
+		ctx->pos[ctx->nr_pos++] = arg;
+		break;
+	case ARGP_KEY_END:
+		return end_positionals(state, ctx);
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int hv_parse_args(int argc, char **argv, struct hv_env *env, int argp_flags)
+{
+	static const struct argp argp = {
+		.options = opts,
+		.parser = parse_opt,
+		.doc = doc,
+	};
+	struct parse_ctx ctx = { .env = env };
+
+	memset(env, 0, sizeof(*env));
+	env->interval = 1;
+	env->sort = HV_SORT_RATE;
+	argp_err_exit_status = KS_EXIT_USAGE;
+	return argp_parse(&argp, argc, argv, argp_flags, NULL, &ctx);
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * hvflush-top's command line.  Parsing never exits when asked not to, so
+ * unit tests can check every error in-process.
+ */
+#ifndef HVFLUSH_TOP_CLI_H
+#define HVFLUSH_TOP_CLI_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "args.h"
+#include "stats.h"
+
+struct hv_env {
+	unsigned int interval;	/* seconds between refreshes */
+	unsigned int count;	/* refreshes before exiting, 0: until stopped */
+	struct hv_filter filter;	/* -p also filters in the kernel */
+	enum hv_sort sort;
+	bool batch;		/* plain text snapshots, no terminal control */
+	bool json;		/* JSON lines; implies batch */
+	bool verbose;
+	char err[KS_ERR_LEN];	/* why parsing failed */
+};
+
+/*
+ * Parse @argv into @env.  @argp_flags is 0 for the tool (argp prints
+ * usage errors and --help and exits, with KS_EXIT_USAGE for errors) or
+ * ARGP_NO_EXIT | ARGP_NO_ERRS for tests.  Returns 0 or an errno value
+ * with env->err set (empty for errors argp found itself, such as an
+ * unknown option).
+ */
+int hv_parse_args(int argc, char **argv, struct hv_env *env, int argp_flags);
+
+#endif /* HVFLUSH_TOP_CLI_H */

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "args.h"
+#include "collect.h"
+#include "vmname.h"
+
+void hv_names_free(struct hv_names *names)
+{
+	free(names->v);
+	names->v = NULL;
+	names->nr = 0;
+}
+
+static const char *vm_name(struct hv_names *names, pid_t pid)
+{
+	struct hv_name *grown;
+	size_t i;
+
+	for (i = 0; i < names->nr; i++)
+		if (names->v[i].pid == pid)
+			return names->v[i].name;
+	grown = realloc(names->v, (names->nr + 1) * sizeof(*names->v));
+	if (!grown)
+		return "?";
+	names->v = grown;
+	names->v[names->nr].pid = pid;
+	ks_vm_name(pid, names->v[names->nr].name, HV_NAME_LEN);
+	return names->v[names->nr++].name;
+}
+
+static void forget_name(struct hv_names *names, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < names->nr; i++) {
+		if (names->v[i].pid == pid) {
+			names->v[i] = names->v[--names->nr];
+			return;
+		}
+	}
+}
+
+int hv_read_counters(int counters_fd, uint64_t out[HVFLUSH_NR_COUNTERS])
+{
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t *percpu;
+	__u32 c;
+	int i;
+
+	if (ncpus < 0)
+		return ncpus;
+	percpu = calloc(ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	for (c = 0; c < HVFLUSH_NR_COUNTERS; c++) {
+		if (bpf_map_lookup_elem(counters_fd, &c, percpu)) {
+			free(percpu);
+			return -errno;
+		}
+		out[c] = 0;
+		for (i = 0; i < ncpus; i++)
+			out[c] += percpu[i];
+	}
+	free(percpu);
+	return 0;
+}
+
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	void *grown;
+
+	if (n < *cap)
+		return 0;
+	grown = realloc(*v, (*cap ? 2 * *cap : 64) * size);
+	if (!grown)
+		return -ENOMEM;
+	*v = grown;
+	*cap = *cap ? 2 * *cap : 64;
+	return 0;
+}
+
+int hv_read_rows(int rows_fd, struct hv_names *names,
+		 struct hv_raw_row **out, size_t *nr)
+{
+	struct hvflush_key key, *dead = NULL;
+	size_t n = 0, cap = 0, nr_dead = 0, cap_dead = 0, i;
+	struct hv_raw_row *rows = NULL;
+	bool first = true;
+	int err = 0;
+
+	while (!bpf_map_get_next_key(rows_fd, first ? NULL : &key, &key)) {
+		struct hv_raw_row *r;
+
+		first = false;
+		err = grow((void **)&rows, &cap, n, sizeof(*rows));
+		if (err)
+			break;
+		r = &rows[n];
+		/* Deleted since get_next_key: skip it. */
+		if (bpf_map_lookup_elem(rows_fd, &key, &r->val))
+			continue;
+		if (!ks_pid_exists(r->val.pid)) {
+			/* Deleting now would restart get_next_key: later. */
+			err = grow((void **)&dead, &cap_dead, nr_dead,
+				   sizeof(*dead));
+			if (err)
+				break;
+			dead[nr_dead++] = key;
+			forget_name(names, r->val.pid);
+			continue;
+		}
+		r->key = key;
+		snprintf(r->name, sizeof(r->name), "%s",
+			 vm_name(names, r->val.pid));
+		n++;
+	}
+	for (i = 0; i < nr_dead; i++)
+		bpf_map_delete_elem(rows_fd, &dead[i]);
+	free(dead);
+	if (err) {
+		free(rows);
+		return err;
+	}
+	*out = rows;
+	*nr = n;
+	return 0;
+}

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * hvflush-top: which vCPUs wait for Hyper-V TLB flushes, and how long.
+ *
+ * Interactive (ncurses) by default; -b prints plain text snapshots and -j
+ * JSON lines.  See bpf/hvflush.bpf.c for what the kernel side measures.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "collect.h"
+#include "hvflush.skel.h"
+#include "mode.h"
+#include "output.h"
+#include "report.h"
+#include "screen.h"
+#include "signals.h"
+
+/* The hypercall events come first: the fallback uses exactly those. */
+static const char *const series_events[] = {
+	"kvm:kvm_hv_tlb_flush_enqueue",
+	"kvm:kvm_hv_tlb_flush_dequeue",
+	"kvm:kvm_hv_tlb_flush_synthetic_vmexit",
+	"kvm:kvm_hv_flush_tlb",
+	"kvm:kvm_hv_flush_tlb_ex",
+	NULL,
+};
+static const char *const *const fallback_events = &series_events[3];
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * Autoload one program of each tp_btf/raw_tp pair, only for events the
+ * mode uses.  raw_tp needs no BTF for the event itself, only CO-RE.
+ */
+static void select_programs(struct hvflush_bpf *obj, const struct ks_mode *m)
+{
+	bool series = m->kind == KS_MODE_SERIES;
+	bool fifo_btf = series && m->tp_btf;
+	bool hc_btf = series ? m->tp_btf :
+		      ks_btf_has_tracepoint("kvm:kvm_hv_flush_tlb") &&
+		      ks_btf_has_tracepoint("kvm:kvm_hv_flush_tlb_ex");
+
+	bpf_program__set_autoload(obj->progs.tlb_enqueue_btf, fifo_btf);
+	bpf_program__set_autoload(obj->progs.tlb_enqueue_raw, series && !fifo_btf);
+	bpf_program__set_autoload(obj->progs.tlb_dequeue_btf, fifo_btf);
+	bpf_program__set_autoload(obj->progs.tlb_dequeue_raw, series && !fifo_btf);
+	bpf_program__set_autoload(obj->progs.synthetic_vmexit_btf, fifo_btf);
+	bpf_program__set_autoload(obj->progs.synthetic_vmexit_raw,
+				  series && !fifo_btf);
+	bpf_program__set_autoload(obj->progs.flush_tlb_btf, hc_btf);
+	bpf_program__set_autoload(obj->progs.flush_tlb_raw, !hc_btf);
+	bpf_program__set_autoload(obj->progs.flush_tlb_ex_btf, hc_btf);
+	bpf_program__set_autoload(obj->progs.flush_tlb_ex_raw, !hc_btf);
+}
+
+static void explain_load_error(int err)
+{
+	if (err == -EPERM || err == -EACCES)
+		p_err("failed to load BPF programs: %s (needs root, or CAP_BPF and CAP_PERFMON)",
+		      strerror(-err));
+	else
+		p_err("failed to load BPF programs: %s (-v shows the verifier log)",
+		      strerror(-err));
+}
+
+/* Read the maps and fold them into the model: one snapshot. */
+static int refresh(struct hvflush_bpf *obj, struct hv_model *model,
+		   struct hv_names *names, struct hv_snapshot *snap)
+{
+	uint64_t counters[HVFLUSH_NR_COUNTERS];
+	struct hv_raw_row *raw = NULL;
+	size_t nr_raw = 0;
+	int err;
+
+	err = hv_read_counters(bpf_map__fd(obj->maps.counters), counters);
+	if (!err)
+		err = hv_read_rows(bpf_map__fd(obj->maps.rows), names, &raw,
+				   &nr_raw);
+	if (!err) {
+		hv_snapshot_free(snap);
+		err = hv_model_update(model, raw, nr_raw, counters, mono_ns(),
+				      snap);
+	}
+	free(raw);
+	if (err)
+		p_err("failed to read the BPF maps: %s", strerror(-err));
+	return err;
+}
+
+/* Print the snapshot in the output mode; the screen shows it instead. */
+static int show(const struct hv_env *env, const struct hv_snapshot *snap,
+		const struct hv_view *view, json_writer_t *json)
+{
+	const struct hv_row **rows;
+	size_t nr;
+
+	rows = calloc(snap->nr_rows ? snap->nr_rows : 1, sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	nr = hv_select_rows(snap, &view->filter, view->sort, rows);
+	if (json)
+		hv_write_json(json, snap, view, rows, nr);
+	else if (env->batch)
+		hv_print_text(stdout, snap, view, rows, nr);
+	else
+		hv_screen_draw(snap, view, rows, nr);
+	free(rows);
+	return 0;
+}
+
+static int timeout_ms(uint64_t deadline_ns)
+{
+	uint64_t now = mono_ns();
+
+	return now >= deadline_ns ? 0 : (int)((deadline_ns - now) / 1000000) + 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct hv_snapshot snap = {};
+	struct hv_names names = {};
+	struct hvflush_bpf *obj = NULL;
+	json_writer_t *json = NULL;
+	struct hv_model model = {};
+	unsigned int shown = 0;
+	uint64_t deadline;
+	struct hv_view view;
+	struct hv_env env;
+	struct ks_mode mode;
+	int err;
+
+	if (hv_parse_args(argc, argv, &env, 0))
+		return KS_EXIT_USAGE;	/* argp already said why */
+	ks_json_output = env.json;
+	ks_verbose = env.verbose;
+	/* Without a terminal the screen makes no sense: print snapshots. */
+	env.batch = env.batch || env.json || !isatty(STDOUT_FILENO);
+	ks_setup_libbpf();
+
+	if (ks_mode_detect(series_events, fallback_events, &mode) == KS_MODE_NONE) {
+		p_err("nothing to trace: %s", mode.desc);
+		return KS_EXIT_FAIL;
+	}
+	if (ks_setup_signals()) {
+		p_err("failed to install signal handlers: %s", strerror(errno));
+		return KS_EXIT_FAIL;
+	}
+
+	obj = hvflush_bpf__open();
+	if (!obj) {
+		p_err("failed to open the BPF object: %s", strerror(errno));
+		return KS_EXIT_FAIL;
+	}
+	obj->rodata->targ_pid = env.filter.pid;
+	select_programs(obj, &mode);
+
+	err = hvflush_bpf__load(obj);
+	if (err) {
+		explain_load_error(err);
+		goto cleanup;
+	}
+	err = hvflush_bpf__attach(obj);
+	if (err) {
+		p_err("failed to attach to the KVM tracepoints: %s", strerror(-err));
+		goto cleanup;
+	}
+	hv_model_init(&model, mono_ns());
+
+	view = (struct hv_view){
+		.sort = env.sort,
+		.filter = env.filter,
+		.series = mode.kind == KS_MODE_SERIES,
+		.mode_name = ks_mode_name(mode.kind),
+		.mode_desc = mode.desc,
+	};
+	if (env.json) {
+		json = jsonw_new(stdout);
+		if (!json) {
+			err = -ENOMEM;
+			p_err("out of memory");
+			goto cleanup;
+		}
+	} else if (env.batch && !view.series) {
+		p_info("%s", hv_fallback_note);
+	} else if (!env.batch && hv_screen_open()) {
+		err = -ENOTTY;
+		p_err("cannot use the terminal (TERM=%s); try -b",
+		      getenv("TERM") ?: "");
+		goto cleanup;
+	}
+
+	deadline = mono_ns() + env.interval * 1000000000ULL;
+	while (!ks_exiting) {
+		if (env.batch) {
+			int ms = timeout_ms(deadline);
+
+			/* Signals interrupt the sleep (no SA_RESTART). */
+			if (ms > 0)
+				usleep(ms * 1000);
+		} else if (!snap.rows || timeout_ms(deadline) > 0) {
+			/* Before the first refresh there is nothing to draw. */
+			enum hv_action act = hv_screen_key(&view, timeout_ms(deadline));
+
+			if (act == HV_ACT_QUIT)
+				break;
+			if (act == HV_ACT_RESET) {
+				obj->bss->max_gen = hv_model_reset(&model);
+				view.reset = time(NULL);
+			}
+			if (act != HV_ACT_TIMEOUT && snap.rows)
+				show(&env, &snap, &view, json);
+			if (timeout_ms(deadline) > 0)
+				continue;
+		}
+		if (ks_exiting || timeout_ms(deadline) > 0)
+			continue;
+		deadline += env.interval * 1000000000ULL;
+		err = refresh(obj, &model, &names, &snap);
+		if (err)
+			break;
+		view.now = time(NULL);
+		err = show(&env, &snap, &view, json);
+		if (err || (env.count && ++shown >= env.count))
+			break;
+	}
+
+cleanup:
+	hv_screen_close();
+	jsonw_destroy(&json);
+	hv_snapshot_free(&snap);
+	hv_model_free(&model);
+	hv_names_free(&names);
+	hvflush_bpf__destroy(obj);
+	return err ? KS_EXIT_FAIL : 0;
+}
