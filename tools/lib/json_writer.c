@@ -181,7 +181,7 @@ void jsonw_float(json_writer_t *w, double val)
 {
 	jsonw_sep(w);
 	if (isfinite(val))
-		fprintf(w->out, "%.6g", val);
+		fprintf(w->out, "%.16g", val);	/* epoch seconds keep their microseconds */
 	else
 		fputs("null", w->out);
 	jsonw_value_done(w);

@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * tdx-trace conversions: the cost of each private<->shared memory attribute
+ * conversion (KVM_SET_MEMORY_ATTRIBUTES), correlated in the kernel.
+ *
+ * Series mode: kvm_vm_set_mem_attributes_begin opens a per-thread record,
+ * every kvm_tdp_mmu_zap_leafs on the same thread adds its per-level zap
+ * counts, yields and yield flushes, and kvm_vm_set_mem_attributes_end closes
+ * it.  Each program exists as tp_btf (typed args) and as a raw_tp twin with
+ * the same body; userspace autoloads one of the two.
+ *
+ * Fallback mode (kernels without the series): sys_enter/exit_ioctl with
+ * KVM_SET_MEMORY_ATTRIBUTES bracket the conversion and
+ * kvm_tdp_mmu_spte_changed supplies the zap counts; flushes and the no-op
+ * flag cannot be observed.
+ *
+ * Both modes: MapGPA latency, from the guest's KVM_HC_MAP_GPA_RANGE
+ * hypercall to the vCPU's next VM entry.
+ *
+ * Closed conversions go into per-VM/direction log2 histograms and, only when
+ * streaming, to the ring buffer.  Everything dropped is counted in "lost".
+ */
+#include "kvm_core.h"
+#include "bits.bpf.h"
+#include "tdx.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Filters, set by userspace before load. */
+const volatile __u32 targ_pid = 0;
+const volatile char targ_vm[TDX_STATS_ID_LEN] = {};
+const volatile __u64 min_ns = 0;
+const volatile __u32 dir_filter = TDX_FILTER_ANY;
+/* Emit one ring buffer record per conversion (not with --summary). */
+const volatile bool stream = false;
+
+/* Open conversions, by thread: KVM_SET_MEMORY_ATTRIBUTES runs in one thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct tdx_conv_event);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct tdx_conv_key);
+	__type(value, struct tdx_conv_stats);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TDX_NR_LOST);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+/* Conversions finished per VMM process, to attribute them to MapGPA waits. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} vm_convs SEC(".maps");
+
+struct mapgpa_req {
+	__u64 ts_ns;
+	__u64 pages;
+	__u64 attributes;
+	__u64 convs_before;
+	__u32 exited;
+	__u32 pad;
+};
+
+/* Outstanding MapGPA hypercalls, by vCPU thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct mapgpa_req);
+} mapgpa_reqs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct tdx_mapgpa_key);
+	__type(value, struct tdx_mapgpa_stats);
+} mapgpa SEC(".maps");
+
+/*
+ * Lets kvm_entry, which fires on every VM entry of every VM, skip the hash
+ * lookup while no MapGPA request is outstanding.
+ */
+__u64 mapgpa_pending = 0;
+
+/* Zeroed templates for first inserts (too large for the BPF stack). */
+static const struct tdx_conv_stats zero_conv_stats;
+static const struct tdx_mapgpa_stats zero_mapgpa_stats;
+
+static __always_inline void count_lost(__u32 what)
+{
+	__u64 *v = bpf_map_lookup_elem(&lost, &what);
+
+	if (v)
+		(*v)++;		/* per-CPU: no atomics needed */
+}
+
+static __always_inline __u32 hist_slot(__u64 v)
+{
+	__u64 slot = log2_u64(v);
+
+	return slot < TDX_HIST_SLOTS ? slot : TDX_HIST_SLOTS - 1;
+}
+
+static __always_inline bool vm_wanted(const char *stats_id)
+{
+	int i;
+
+	if (!targ_vm[0])
+		return true;
+	for (i = 0; i < TDX_STATS_ID_LEN; i++) {
+		if (stats_id[i] != targ_vm[i])
+			return false;
+		if (!targ_vm[i])
+			break;
+	}
+	return true;
+}
+
+static __always_inline bool dir_wanted(__u64 attributes)
+{
+	bool priv = attributes & TDX_ATTR_PRIVATE;
+
+	return dir_filter == TDX_FILTER_ANY ||
+	       (dir_filter == TDX_FILTER_PRIVATE && priv) ||
+	       (dir_filter == TDX_FILTER_SHARED && !priv);
+}
+
+/* Open a conversion on this thread; @kvm may be NULL (fallback mode). */
+static __always_inline int conv_begin(struct kvm *kvm, __u64 start, __u64 end,
+				      __u64 attributes, __u32 valid)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, pid = id >> 32;
+	struct tdx_conv_event st = {};
+
+	if ((targ_pid && pid != targ_pid) || !dir_wanted(attributes))
+		return 0;
+	if (kvm)
+		BPF_CORE_READ_STR_INTO(&st.stats_id, kvm, stats_id);
+	if (!vm_wanted(st.stats_id))
+		return 0;
+
+	st.ts_ns = bpf_ktime_get_ns();
+	st.gfn_start = start;
+	st.gfn_end = end;
+	st.attributes = attributes;
+	st.pid = pid;
+	st.tid = tid;
+	st.valid = valid;
+	bpf_get_current_comm(&st.comm, sizeof(st.comm));
+	if (bpf_map_update_elem(&inflight, &tid, &st, BPF_ANY))
+		count_lost(TDX_LOST_INFLIGHT_FULL);
+	return 0;
+}
+
+static __always_inline void conv_zap(__u32 level, __u32 n)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct tdx_conv_event *st = bpf_map_lookup_elem(&inflight, &tid);
+
+	if (!st)
+		return;
+	/* Constant indices: a variable one loses its bounds in the verifier. */
+	if (level == 0)
+		st->zapped[0] += n;
+	else if (level == 1)
+		st->zapped[1] += n;
+	else if (level == 2)
+		st->zapped[2] += n;
+}
+
+/* One TDP root walked by the conversion open on this thread, if any. */
+static __always_inline int conv_zap_leafs(__u32 z4k, __u32 z2m, __u32 z1g,
+					  __u32 yields, __u32 yield_flushes)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct tdx_conv_event *st = bpf_map_lookup_elem(&inflight, &tid);
+
+	/* Not in a conversion: an MMU notifier or memslot zap. */
+	if (!st)
+		return 0;
+	st->zapped[0] += z4k;
+	st->zapped[1] += z2m;
+	st->zapped[2] += z1g;
+	st->yields += yields;
+	st->yield_flushes += yield_flushes;
+	st->root_walks++;
+	return 0;
+}
+
+static __always_inline void account(struct tdx_conv_event *st)
+{
+	struct tdx_conv_key key = {
+		.pid = st->pid,
+		.dir = st->attributes & TDX_ATTR_PRIVATE ? TDX_DIR_PRIVATE
+							 : TDX_DIR_SHARED,
+	};
+	__u64 pages = st->gfn_end > st->gfn_start ?
+		      st->gfn_end - st->gfn_start : 0;
+	struct tdx_conv_stats *s;
+	int i;
+
+	s = bpf_map_lookup_elem(&stats, &key);
+	if (!s) {
+		int err = bpf_map_update_elem(&stats, &key, &zero_conv_stats,
+					      BPF_NOEXIST);
+
+		if (err && err != -17 /* -EEXIST: another CPU won */) {
+			count_lost(TDX_LOST_STATS_FULL);
+			return;
+		}
+		s = bpf_map_lookup_elem(&stats, &key);
+		if (!s)
+			return;
+		__builtin_memcpy(s->stats_id, st->stats_id, sizeof(s->stats_id));
+	}
+	__sync_fetch_and_add(&s->count, 1);
+	__sync_fetch_and_add(&s->pages, pages);
+	if (st->noop)
+		__sync_fetch_and_add(&s->noop, 1);
+	if (st->ret)
+		__sync_fetch_and_add(&s->errors, 1);
+	for (i = 0; i < TDX_NR_LEVELS; i++)
+		__sync_fetch_and_add(&s->zapped[i], st->zapped[i]);
+	__sync_fetch_and_add(&s->flushes, st->flushes);
+	__sync_fetch_and_add(&s->yields, st->yields);
+	__sync_fetch_and_add(&s->dur_slots[hist_slot(st->duration_ns)], 1);
+	__sync_fetch_and_add(&s->pages_slots[hist_slot(pages)], 1);
+}
+
+static __always_inline void count_vm_conversion(__u32 pid)
+{
+	static const __u64 one = 1;
+	__u64 *n = bpf_map_lookup_elem(&vm_convs, &pid);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else
+		bpf_map_update_elem(&vm_convs, &pid, &one, BPF_NOEXIST);
+}
+
+/* Close the conversion open on this thread: aggregate and maybe stream it. */
+static __always_inline int conv_end(bool noop, bool flushed, int ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct tdx_conv_event *st, *e;
+	__u64 now = bpf_ktime_get_ns();
+
+	st = bpf_map_lookup_elem(&inflight, &tid);
+	if (!st)
+		return 0;	/* began before we attached, or filtered */
+
+	st->duration_ns = now - st->ts_ns;
+	st->ts_ns = now;
+	st->noop = noop;
+	st->flushed = flushed;
+	st->flushes = st->yield_flushes + flushed;
+	st->ret = ret;
+	count_vm_conversion(st->pid);
+
+	if (st->duration_ns >= min_ns) {
+		account(st);
+		if (stream) {
+			e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+			if (e) {
+				__builtin_memcpy(e, st, sizeof(*e));
+				bpf_ringbuf_submit(e, 0);
+			} else {
+				count_lost(TDX_LOST_RINGBUF);
+			}
+		}
+	}
+	bpf_map_delete_elem(&inflight, &tid);
+	return 0;
+}
+
+SEC("tp_btf/kvm_vm_set_mem_attributes_begin")
+int BPF_PROG(conv_begin_btf, struct kvm *kvm, gfn_t start, gfn_t end,
+	     unsigned long attributes)
+{
+	return conv_begin(kvm, start, end, attributes, TDX_F_SERIES_ALL);
+}
+
+SEC("raw_tp/kvm_vm_set_mem_attributes_begin")
+int BPF_PROG(conv_begin_raw, struct kvm *kvm, gfn_t start, gfn_t end,
+	     unsigned long attributes)
+{
+	return conv_begin(kvm, start, end, attributes, TDX_F_SERIES_ALL);
+}
+
+SEC("tp_btf/kvm_tdp_mmu_zap_leafs")
+int BPF_PROG(conv_zap_btf, struct kvm *kvm, struct kvm_mmu_page *root,
+	     gfn_t start, gfn_t end, __u32 zapped_4k, __u32 zapped_2m,
+	     __u32 zapped_1g, __u32 yields, __u32 yield_flushes, bool flush)
+{
+	return conv_zap_leafs(zapped_4k, zapped_2m, zapped_1g, yields,
+			      yield_flushes);
+}
+
+SEC("raw_tp/kvm_tdp_mmu_zap_leafs")
+int BPF_PROG(conv_zap_raw, struct kvm *kvm, struct kvm_mmu_page *root,
+	     gfn_t start, gfn_t end, __u32 zapped_4k, __u32 zapped_2m,
+	     __u32 zapped_1g, __u32 yields, __u32 yield_flushes, bool flush)
+{
+	return conv_zap_leafs(zapped_4k, zapped_2m, zapped_1g, yields,
+			      yield_flushes);
+}
+
+SEC("tp_btf/kvm_vm_set_mem_attributes_end")
+int BPF_PROG(conv_end_btf, struct kvm *kvm, gfn_t start, gfn_t end,
+	     unsigned long attributes, bool noop, bool flushed, int ret)
+{
+	return conv_end(noop, flushed, ret);
+}
+
+SEC("raw_tp/kvm_vm_set_mem_attributes_end")
+int BPF_PROG(conv_end_raw, struct kvm *kvm, gfn_t start, gfn_t end,
+	     unsigned long attributes, bool noop, bool flushed, int ret)
+{
+	return conv_end(noop, flushed, ret);
+}
+
+/* Fallback: the ioctl brackets the conversion. */
+
+struct kvm_memory_attributes {
+	__u64 address;
+	__u64 size;
+	__u64 attributes;
+	__u64 flags;
+};
+
+/* Layout of the syscalls:sys_{enter,exit}_ioctl tracepoint records (ABI). */
+struct sys_enter_ioctl_ctx {
+	__u64 common;
+	__s32 syscall_nr;
+	__u32 pad;
+	__u64 fd;
+	__u64 cmd;
+	__u64 arg;
+};
+
+struct sys_exit_ioctl_ctx {
+	__u64 common;
+	__s32 syscall_nr;
+	__u32 pad;
+	__s64 ret;
+};
+
+SEC("tracepoint/syscalls/sys_enter_ioctl")
+int fb_ioctl_enter(struct sys_enter_ioctl_ctx *ctx)
+{
+	struct kvm_memory_attributes attrs;
+
+	if ((__u32)ctx->cmd != TDX_KVM_SET_MEMORY_ATTRIBUTES)
+		return 0;
+	if (bpf_probe_read_user(&attrs, sizeof(attrs), (void *)ctx->arg))
+		return 0;	/* the ioctl will fail with -EFAULT too */
+	return conv_begin(NULL, attrs.address >> TDX_PAGE_SHIFT,
+			  (attrs.address + attrs.size) >> TDX_PAGE_SHIFT,
+			  attrs.attributes, TDX_F_FALLBACK_ALL);
+}
+
+SEC("tracepoint/syscalls/sys_exit_ioctl")
+int fb_ioctl_exit(struct sys_exit_ioctl_ctx *ctx)
+{
+	return conv_end(false, false, (int)ctx->ret);
+}
+
+#define SPTE_MMU_PRESENT	(1ULL << 11)	/* SPTE_MMU_PRESENT_MASK */
+#define SPTE_PAGE_SIZE		(1ULL << 7)	/* PT_PAGE_SIZE_MASK */
+
+/* A present leaf SPTE (4K, or a huge page at 2M/1G) became non-present. */
+static __always_inline int fb_spte_changed(int level, __u64 old_spte,
+					   __u64 new_spte)
+{
+	bool old_leaf = (old_spte & SPTE_MMU_PRESENT) &&
+			(level == 1 || (old_spte & SPTE_PAGE_SIZE));
+
+	if (old_leaf && !(new_spte & SPTE_MMU_PRESENT) && level >= 1 &&
+	    level <= TDX_NR_LEVELS)
+		conv_zap(level - 1, 1);
+	return 0;
+}
+
+SEC("raw_tp/kvm_tdp_mmu_spte_changed")
+int BPF_PROG(fb_spte_changed_raw, int as_id, gfn_t gfn, int level,
+	     __u64 old_spte, __u64 new_spte)
+{
+	return fb_spte_changed(level, old_spte, new_spte);
+}
+
+/* MapGPA latency: KVM_HC_MAP_GPA_RANGE -> (VMM converts) -> next entry. */
+
+static __always_inline int mapgpa_hypercall(__u64 nr, __u64 pages,
+					    __u64 attributes)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, pid = id >> 32;
+	struct mapgpa_req req = {};
+	__u64 *convs;
+
+	if (nr != TDX_KVM_HC_MAP_GPA_RANGE || (targ_pid && pid != targ_pid))
+		return 0;
+	convs = bpf_map_lookup_elem(&vm_convs, &pid);
+	req.ts_ns = bpf_ktime_get_ns();
+	req.pages = pages;
+	req.attributes = attributes;
+	req.convs_before = convs ? *convs : 0;
+	/* A repeat on the same thread replaces the request: count it once. */
+	if (!bpf_map_lookup_elem(&mapgpa_reqs, &tid))
+		__sync_fetch_and_add(&mapgpa_pending, 1);
+	if (bpf_map_update_elem(&mapgpa_reqs, &tid, &req, BPF_ANY)) {
+		__sync_fetch_and_add(&mapgpa_pending, -1);
+		count_lost(TDX_LOST_MAPGPA_FULL);
+	}
+	return 0;
+}
+
+static __always_inline int mapgpa_userspace_exit(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct mapgpa_req *req;
+
+	if (!mapgpa_pending)
+		return 0;
+	req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
+	if (req)
+		req->exited = 1;
+	return 0;
+}
+
+static __always_inline int mapgpa_entry(struct kvm_vcpu *vcpu)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, pid = id >> 32;
+	struct tdx_mapgpa_key key = { .pid = pid };
+	struct tdx_mapgpa_stats *s;
+	struct mapgpa_req *req;
+	__u64 lat, *convs;
+
+	if (!mapgpa_pending)
+		return 0;
+	req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
+	if (!req)
+		return 0;
+	lat = bpf_ktime_get_ns() - req->ts_ns;
+	if (vcpu)
+		key.vcpu_id = BPF_CORE_READ(vcpu, vcpu_id);
+
+	s = bpf_map_lookup_elem(&mapgpa, &key);
+	if (!s) {
+		int err = bpf_map_update_elem(&mapgpa, &key, &zero_mapgpa_stats,
+					      BPF_NOEXIST);
+
+		if (err && err != -17 /* -EEXIST */)
+			count_lost(TDX_LOST_MAPGPA_FULL);
+		s = bpf_map_lookup_elem(&mapgpa, &key);
+	}
+	if (s) {
+		convs = bpf_map_lookup_elem(&vm_convs, &pid);
+		__sync_fetch_and_add(&s->count, 1);
+		__sync_fetch_and_add(&s->pages, req->pages);
+		if (req->attributes & TDX_ATTR_PRIVATE)
+			__sync_fetch_and_add(&s->to_private, 1);
+		if (req->exited)
+			__sync_fetch_and_add(&s->userspace_exits, 1);
+		if (convs && *convs > req->convs_before)
+			__sync_fetch_and_add(&s->conversions,
+					     *convs - req->convs_before);
+		__sync_fetch_and_add(&s->lat_slots[hist_slot(lat)], 1);
+	}
+	bpf_map_delete_elem(&mapgpa_reqs, &tid);
+	__sync_fetch_and_add(&mapgpa_pending, -1);
+	return 0;
+}
+
+SEC("raw_tp/kvm_hypercall")
+int BPF_PROG(mapgpa_hcall_raw, unsigned long nr, unsigned long a0,
+	     unsigned long a1, unsigned long a2, unsigned long a3)
+{
+	return mapgpa_hypercall(nr, a1, a2);
+}
+
+SEC("raw_tp/kvm_userspace_exit")
+int BPF_PROG(mapgpa_uexit_raw, __u32 reason, int errno)
+{
+	return mapgpa_userspace_exit();
+}
+
+SEC("raw_tp/kvm_entry")
+int BPF_PROG(mapgpa_entry_raw, struct kvm_vcpu *vcpu)
+{
+	return mapgpa_entry(vcpu);
+}

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * tdx-trace roles: how often each vCPU's MMU roles are recomputed, whether
+ * KVM took the early-out (role unchanged) or rebuilt the MMU, and why.
+ *
+ * kvm_mmu_role (kvmscope series) fires at every role computation site with
+ * the old and new cpu_role/root_role words.  Counts are aggregated per VM,
+ * vCPU and MMU, and each distinct changed transition is counted so userspace
+ * can show the top ones decoded.  Optionally fentry/fexit on kvm_init_mmu()
+ * measure what a full recomputation costs (not attachable everywhere:
+ * userspace loads them only where it can and says so otherwise).
+ */
+#include "kvm_core.h"
+#include "bits.bpf.h"
+#include "tdx.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile __u32 targ_pid = 0;
+const volatile char targ_vm[TDX_STATS_ID_LEN] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct tdx_role_key);
+	__type(value, struct tdx_role_stats);
+} roles SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct tdx_trans_key);
+	__type(value, __u64);
+} transitions SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TDX_NR_LOST);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+/* kvm_init_mmu() cost: entry time by thread, log2(ns) histogram. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} init_start SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TDX_HIST_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} init_cost SEC(".maps");
+
+static const struct tdx_role_stats zero_role_stats;
+
+static __always_inline void count_lost(__u32 what)
+{
+	__u64 *v = bpf_map_lookup_elem(&lost, &what);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline bool vm_wanted(const char *stats_id)
+{
+	int i;
+
+	if (!targ_vm[0])
+		return true;
+	for (i = 0; i < TDX_STATS_ID_LEN; i++) {
+		if (stats_id[i] != targ_vm[i])
+			return false;
+		if (!targ_vm[i])
+			break;
+	}
+	return true;
+}
+
+static __always_inline void count_transition(__u32 pid, __u32 mmu,
+					     __u64 old_cpu, __u64 new_cpu,
+					     __u32 old_root, __u32 new_root)
+{
+	struct tdx_trans_key key = {
+		.old_cpu_role = old_cpu, .new_cpu_role = new_cpu,
+		.old_root_role = old_root, .new_root_role = new_root,
+		.pid = pid, .mmu = mmu,
+	};
+	static const __u64 one = 1;
+	__u64 *n = bpf_map_lookup_elem(&transitions, &key);
+	int err;
+
+	if (n) {
+		__sync_fetch_and_add(n, 1);
+		return;
+	}
+	err = bpf_map_update_elem(&transitions, &key, &one, BPF_NOEXIST);
+	if (err == -17 /* -EEXIST: another CPU inserted it */) {
+		n = bpf_map_lookup_elem(&transitions, &key);
+		if (n)
+			__sync_fetch_and_add(n, 1);
+	} else if (err) {
+		count_lost(TDX_LOST_TRANS_FULL);
+	}
+}
+
+static __always_inline int mmu_role(struct kvm_vcpu *vcpu, int mmu,
+				    __u64 old_cpu, __u64 new_cpu,
+				    __u32 old_root, __u32 new_root)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	char stats_id[TDX_STATS_ID_LEN] = {};
+	struct tdx_role_key key = { .pid = pid };
+	struct tdx_role_stats *s;
+	bool changed = old_cpu != new_cpu || old_root != new_root;
+	__u32 cause;
+
+	if (targ_pid && pid != targ_pid)
+		return 0;
+	if (vcpu) {
+		key.vcpu_id = BPF_CORE_READ(vcpu, vcpu_id);
+		BPF_CORE_READ_STR_INTO(&stats_id, vcpu, kvm, stats_id);
+	}
+	if (!vm_wanted(stats_id))
+		return 0;
+	key.mmu = mmu >= 0 && mmu < TDX_NR_MMUS ? mmu : TDX_MMU_ROOT;
+
+	s = bpf_map_lookup_elem(&roles, &key);
+	if (!s) {
+		int err = bpf_map_update_elem(&roles, &key, &zero_role_stats,
+					      BPF_NOEXIST);
+
+		if (err && err != -17 /* -EEXIST */) {
+			count_lost(TDX_LOST_STATS_FULL);
+			return 0;
+		}
+		s = bpf_map_lookup_elem(&roles, &key);
+		if (!s)
+			return 0;
+		__builtin_memcpy(s->stats_id, stats_id, sizeof(s->stats_id));
+	}
+	__sync_fetch_and_add(&s->computed, 1);
+	if (!changed) {
+		__sync_fetch_and_add(&s->unchanged, 1);
+		return 0;
+	}
+	__sync_fetch_and_add(&s->changed, 1);
+	cause = tdx_role_cause(old_cpu, new_cpu, old_root, new_root);
+	if (cause < TDX_NR_CAUSES)	/* bounds the index for the verifier */
+		__sync_fetch_and_add(&s->cause[cause], 1);
+	count_transition(pid, key.mmu, old_cpu, new_cpu, old_root, new_root);
+	return 0;
+}
+
+SEC("tp_btf/kvm_mmu_role")
+int BPF_PROG(role_btf, struct kvm_vcpu *vcpu, int mmu, __u64 old_cpu_role,
+	     __u64 new_cpu_role, __u32 old_root_role, __u32 new_root_role)
+{
+	return mmu_role(vcpu, mmu, old_cpu_role, new_cpu_role, old_root_role,
+			new_root_role);
+}
+
+SEC("raw_tp/kvm_mmu_role")
+int BPF_PROG(role_raw, struct kvm_vcpu *vcpu, int mmu, __u64 old_cpu_role,
+	     __u64 new_cpu_role, __u32 old_root_role, __u32 new_root_role)
+{
+	return mmu_role(vcpu, mmu, old_cpu_role, new_cpu_role, old_root_role,
+			new_root_role);
+}
+
+SEC("fentry/kvm_init_mmu")
+int BPF_PROG(init_mmu_entry, struct kvm_vcpu *vcpu)
+{
+	__u64 id = bpf_get_current_pid_tgid(), ts = bpf_ktime_get_ns();
+	__u32 tid = (__u32)id;
+
+	if (targ_pid && (id >> 32) != targ_pid)
+		return 0;
+	bpf_map_update_elem(&init_start, &tid, &ts, BPF_ANY);
+	return 0;
+}
+
+SEC("fexit/kvm_init_mmu")
+int BPF_PROG(init_mmu_exit, struct kvm_vcpu *vcpu)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), slot;
+	__u64 *ts = bpf_map_lookup_elem(&init_start, &tid), *cnt;
+
+	if (!ts)
+		return 0;
+	slot = log2_u64(bpf_ktime_get_ns() - *ts);
+	if (slot >= TDX_HIST_SLOTS)
+		slot = TDX_HIST_SLOTS - 1;
+	cnt = bpf_map_lookup_elem(&init_cost, &slot);
+	if (cnt)
+		(*cnt)++;
+	bpf_map_delete_elem(&init_start, &tid);
+	return 0;
+}

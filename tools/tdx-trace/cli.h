@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * tdx-trace command line: the command table and argument parsing.
+ * Parsing never exits the process, so tests can drive every error path:
+ * tdx_parse_args() returns what main() should do.
+ */
+#ifndef TDX_TRACE_CLI_H
+#define TDX_TRACE_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "args.h"
+#include "tdx.h"
+
+struct tdx_env;
+
+struct tdx_cmd {
+	const char *name;
+	int (*run)(const struct tdx_env *env);
+};
+
+/* bpftool-style command table, NULL-terminated; [0] is the default. */
+extern const struct tdx_cmd tdx_cmds[];
+
+struct tdx_env {
+	const struct tdx_cmd *cmd;
+	pid_t pid;			/* -p: 0 = every process */
+	char vm[TDX_STATS_ID_LEN];	/* --vm: "" = every VM */
+	uint64_t min_us;		/* --min-us */
+	enum tdx_dir_filter dir;	/* --private / --shared */
+	bool summary;			/* -s */
+	bool timestamp;			/* -T */
+	bool json;			/* -j */
+	bool verbose;			/* -v */
+	unsigned int interval;		/* seconds; 0 = until SIGINT/SIGTERM */
+	unsigned int count;		/* intervals; 0 = unlimited */
+	unsigned int nr_positional;
+	char err[KS_ERR_LEN];		/* why parsing failed, if it says so */
+};
+
+enum tdx_parse_result {
+	TDX_PARSE_RUN,		/* run env->cmd */
+	TDX_PARSE_EXIT_OK,	/* --help was printed: exit 0 */
+	TDX_PARSE_USAGE,	/* bad input: report env->err, exit 2 */
+};
+
+/*
+ * Parse argv into @env.  On TDX_PARSE_USAGE, env->err holds the message
+ * unless argp already printed its own (unknown option, missing argument).
+ */
+enum tdx_parse_result tdx_parse_args(int argc, char **argv,
+				     struct tdx_env *env);
+
+#endif /* TDX_TRACE_CLI_H */

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <string.h>
+#include <time.h>
+
+#include "conv_format.h"
+
+enum tdx_dir tdx_dir_of(uint64_t attributes)
+{
+	return attributes & TDX_ATTR_PRIVATE ? TDX_DIR_PRIVATE : TDX_DIR_SHARED;
+}
+
+const char *tdx_dir_name(uint64_t attributes)
+{
+	return tdx_dir_of(attributes) == TDX_DIR_PRIVATE ? "private" : "shared";
+}
+
+uint64_t tdx_conv_pages(uint64_t gfn_start, uint64_t gfn_end)
+{
+	return gfn_end > gfn_start ? gfn_end - gfn_start : 0;
+}
+
+void tdx_conv_vm_label(const struct tdx_conv_event *e, char *buf, size_t len)
+{
+	if ((e->valid & TDX_F_VM) && e->stats_id[0])
+		snprintf(buf, len, "%.*s", TDX_STATS_ID_LEN, e->stats_id);
+	else
+		snprintf(buf, len, "pid:%u", e->pid);
+}
+
+void tdx_format_time(double wall, char *buf, size_t len)
+{
+	time_t secs = (time_t)wall;
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min,
+		 tm.tm_sec, (int)((wall - (double)secs) * 1000) % 1000);
+}
+
+void tdx_conv_print_header(FILE *f, bool timestamp)
+{
+	if (timestamp)
+		fprintf(f, "%-12s ", "TIME");
+	fprintf(f, "%-16s %-16s %-7s %-27s %8s %-7s %10s %6s %5s %4s %5s %4s %4s\n",
+		"VM", "NAME", "TID", "GPA", "PAGES", "DIR", "DUR(us)", "4K",
+		"2M", "1G", "FLUSH", "NOOP", "RET");
+}
+
+void tdx_conv_print_line(FILE *f, const struct tdx_conv_event *e,
+			 const char *vm_name, const char *time_str)
+{
+	char vm[TDX_STATS_ID_LEN + 8], gpa[40], flushes[12];
+	const char *noop = "-";
+
+	tdx_conv_vm_label(e, vm, sizeof(vm));
+	snprintf(gpa, sizeof(gpa), "%#llx-%#llx",
+		 (unsigned long long)e->gfn_start << TDX_PAGE_SHIFT,
+		 (unsigned long long)e->gfn_end << TDX_PAGE_SHIFT);
+	snprintf(flushes, sizeof(flushes), "-");
+	if (e->valid & TDX_F_FLUSHES)
+		snprintf(flushes, sizeof(flushes), "%u", e->flushes);
+	if (e->valid & TDX_F_NOOP)
+		noop = e->noop ? "yes" : "no";
+
+	if (time_str)
+		fprintf(f, "%-12s ", time_str);
+	fprintf(f, "%-16s %-16.16s %-7u %-27s %8llu %-7s %10.1f ", vm, vm_name,
+		e->tid, gpa,
+		(unsigned long long)tdx_conv_pages(e->gfn_start, e->gfn_end),
+		tdx_dir_name(e->attributes), (double)e->duration_ns / 1000.0);
+	if (e->valid & TDX_F_ZAPPED)
+		fprintf(f, "%6u %5u %4u", e->zapped[0], e->zapped[1],
+			e->zapped[2]);
+	else
+		fprintf(f, "%6s %5s %4s", "-", "-", "-");
+	fprintf(f, " %5s %4s %4d\n", flushes, noop, e->ret);
+}
+
+static void uint_or_null(json_writer_t *w, const char *name, bool valid,
+			 uint64_t v)
+{
+	if (valid)
+		jsonw_uint_field(w, name, v);
+	else
+		jsonw_null_field(w, name);
+}
+
+void tdx_conv_json(json_writer_t *w, const struct tdx_conv_event *e,
+		   const char *vm_name, double wall)
+{
+	bool zapped = e->valid & TDX_F_ZAPPED, fl = e->valid & TDX_F_FLUSHES;
+	char buf[TDX_STATS_ID_LEN + 1];
+
+	jsonw_start_object(w);
+	jsonw_string_field(w, "type", "conversion");
+	jsonw_uint_field(w, "ts_ns", e->ts_ns);
+	jsonw_float_field(w, "time", wall);
+	if ((e->valid & TDX_F_VM) && e->stats_id[0]) {
+		snprintf(buf, sizeof(buf), "%.*s", TDX_STATS_ID_LEN, e->stats_id);
+		jsonw_string_field(w, "vm", buf);
+	} else {
+		jsonw_null_field(w, "vm");
+	}
+	jsonw_uint_field(w, "pid", e->pid);
+	jsonw_string_field(w, "name", vm_name);
+	jsonw_uint_field(w, "tid", e->tid);
+	snprintf(buf, sizeof(buf), "%.*s", TDX_COMM_LEN, e->comm);
+	jsonw_string_field(w, "comm", buf);
+	jsonw_uint_field(w, "gpa_start", e->gfn_start << TDX_PAGE_SHIFT);
+	jsonw_uint_field(w, "gpa_end", e->gfn_end << TDX_PAGE_SHIFT);
+	jsonw_uint_field(w, "gfn_start", e->gfn_start);
+	jsonw_uint_field(w, "gfn_end", e->gfn_end);
+	jsonw_uint_field(w, "pages", tdx_conv_pages(e->gfn_start, e->gfn_end));
+	jsonw_string_field(w, "direction", tdx_dir_name(e->attributes));
+	jsonw_uint_field(w, "attributes", e->attributes);
+	jsonw_uint_field(w, "duration_ns", e->duration_ns);
+	uint_or_null(w, "zapped_4k", zapped, e->zapped[0]);
+	uint_or_null(w, "zapped_2m", zapped, e->zapped[1]);
+	uint_or_null(w, "zapped_1g", zapped, e->zapped[2]);
+	uint_or_null(w, "root_walks", fl, e->root_walks);
+	uint_or_null(w, "yields", fl, e->yields);
+	uint_or_null(w, "yield_flushes", fl, e->yield_flushes);
+	uint_or_null(w, "flushes", fl, e->flushes);
+	if (e->valid & TDX_F_NOOP)
+		jsonw_bool_field(w, "noop", e->noop);
+	else
+		jsonw_null_field(w, "noop");
+	jsonw_int_field(w, "ret", e->ret);
+	jsonw_end_object(w);
+}

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conv_table.h"
+
+void tdx_conv_stats_merge(struct tdx_conv_stats *dst,
+			  const struct tdx_conv_stats *src)
+{
+	int i;
+
+	dst->count += src->count;
+	dst->noop += src->noop;
+	dst->errors += src->errors;
+	dst->pages += src->pages;
+	for (i = 0; i < TDX_NR_LEVELS; i++)
+		dst->zapped[i] += src->zapped[i];
+	dst->flushes += src->flushes;
+	dst->yields += src->yields;
+	for (i = 0; i < TDX_HIST_SLOTS; i++) {
+		dst->dur_slots[i] += src->dur_slots[i];
+		dst->pages_slots[i] += src->pages_slots[i];
+	}
+	if (!dst->stats_id[0])
+		memcpy(dst->stats_id, src->stats_id, sizeof(dst->stats_id));
+}
+
+void tdx_mapgpa_stats_merge(struct tdx_mapgpa_stats *dst,
+			    const struct tdx_mapgpa_stats *src)
+{
+	int i;
+
+	dst->count += src->count;
+	dst->pages += src->pages;
+	dst->to_private += src->to_private;
+	dst->userspace_exits += src->userspace_exits;
+	dst->conversions += src->conversions;
+	for (i = 0; i < TDX_HIST_SLOTS; i++)
+		dst->lat_slots[i] += src->lat_slots[i];
+}
+
+/* Grow *v (of *cap elements of @size) to hold one more. */
+static int reserve(void **v, size_t *cap, size_t nr, size_t size)
+{
+	size_t ncap;
+	void *p;
+
+	if (nr < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	p = realloc(*v, ncap * size);
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = ncap;
+	return 0;
+}
+
+int tdx_table_add_conv(struct tdx_conv_table *t, const struct tdx_conv_key *k,
+		       const struct tdx_conv_stats *s)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_conv; i++) {
+		if (t->conv[i].key.pid == k->pid && t->conv[i].key.dir == k->dir) {
+			tdx_conv_stats_merge(&t->conv[i].s, s);
+			return 0;
+		}
+	}
+	if (reserve((void **)&t->conv, &t->cap_conv, t->nr_conv,
+		    sizeof(*t->conv)))
+		return -ENOMEM;
+	t->conv[t->nr_conv].key = *k;
+	t->conv[t->nr_conv].s = *s;
+	t->nr_conv++;
+	return 0;
+}
+
+int tdx_table_add_mapgpa(struct tdx_conv_table *t,
+			 const struct tdx_mapgpa_key *k,
+			 const struct tdx_mapgpa_stats *s)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_mapgpa; i++) {
+		if (t->mapgpa[i].key.pid == k->pid &&
+		    t->mapgpa[i].key.vcpu_id == k->vcpu_id) {
+			tdx_mapgpa_stats_merge(&t->mapgpa[i].s, s);
+			return 0;
+		}
+	}
+	if (reserve((void **)&t->mapgpa, &t->cap_mapgpa, t->nr_mapgpa,
+		    sizeof(*t->mapgpa)))
+		return -ENOMEM;
+	t->mapgpa[t->nr_mapgpa].key = *k;
+	t->mapgpa[t->nr_mapgpa].s = *s;
+	t->nr_mapgpa++;
+	return 0;
+}
+
+int tdx_table_merge(struct tdx_conv_table *dst, const struct tdx_conv_table *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->nr_conv; i++)
+		if (tdx_table_add_conv(dst, &src->conv[i].key, &src->conv[i].s))
+			return -ENOMEM;
+	for (i = 0; i < src->nr_mapgpa; i++)
+		if (tdx_table_add_mapgpa(dst, &src->mapgpa[i].key,
+					 &src->mapgpa[i].s))
+			return -ENOMEM;
+	return 0;
+}
+
+static int cmp_conv(const void *a, const void *b)
+{
+	const struct tdx_conv_key *x = &((const struct tdx_conv_entry *)a)->key;
+	const struct tdx_conv_key *y = &((const struct tdx_conv_entry *)b)->key;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->dir < y->dir ? -1 : x->dir > y->dir;
+}
+
+static int cmp_mapgpa(const void *a, const void *b)
+{
+	const struct tdx_mapgpa_key *x = &((const struct tdx_mapgpa_entry *)a)->key;
+	const struct tdx_mapgpa_key *y = &((const struct tdx_mapgpa_entry *)b)->key;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->vcpu_id < y->vcpu_id ? -1 : x->vcpu_id > y->vcpu_id;
+}
+
+void tdx_table_sort(struct tdx_conv_table *t)
+{
+	if (t->nr_conv)
+		qsort(t->conv, t->nr_conv, sizeof(*t->conv), cmp_conv);
+	if (t->nr_mapgpa)
+		qsort(t->mapgpa, t->nr_mapgpa, sizeof(*t->mapgpa), cmp_mapgpa);
+}
+
+void tdx_table_totals(const struct tdx_conv_table *t,
+		      struct tdx_conv_stats *total)
+{
+	size_t i;
+
+	memset(total, 0, sizeof(*total));
+	for (i = 0; i < t->nr_conv; i++)
+		tdx_conv_stats_merge(total, &t->conv[i].s);
+}
+
+void tdx_table_clear(struct tdx_conv_table *t)
+{
+	t->nr_conv = 0;
+	t->nr_mapgpa = 0;
+}
+
+void tdx_table_free(struct tdx_conv_table *t)
+{
+	free(t->conv);
+	free(t->mapgpa);
+	memset(t, 0, sizeof(*t));
+}
+
+double tdx_noop_ratio(const struct tdx_conv_stats *s)
+{
+	return s->count ? (double)s->noop / (double)s->count : 0.0;
+}

@@ -1,0 +1,579 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * tdx-trace conversions: load tdx_conv.bpf.c in the best mode the kernel
+ * offers, stream conversions (or print per-interval histograms with -s),
+ * and end with a summary that always includes the lost-event counters.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "tdx_conv.skel.h"
+
+#include "cli.h"
+#include "conv_format.h"
+#include "conv_table.h"
+#include "conversions.h"
+#include "hist.h"
+#include "mode.h"
+#include "output.h"
+#include "runtime.h"
+#include "signals.h"
+#include "vmname.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const series_events[] = {
+	"kvm:kvm_vm_set_mem_attributes_begin",
+	"kvm:kvm_vm_set_mem_attributes_end",
+	"kvmmmu:kvm_tdp_mmu_zap_leafs",
+	NULL,
+};
+
+static const char *const fallback_events[] = {
+	"syscalls:sys_enter_ioctl",
+	"syscalls:sys_exit_ioctl",
+	"kvmmmu:kvm_tdp_mmu_spte_changed",
+	NULL,
+};
+
+static const char *const mapgpa_events[] = {
+	"kvm:kvm_hypercall",
+	"kvm:kvm_userspace_exit",
+	"kvm:kvm_entry",
+};
+
+/* What the fallback cannot see, as named in the JSON "unavailable" list. */
+static const char *const fallback_unavailable[] = {
+	"vm", "flushes", "yields", "yield_flushes", "root_walks", "noop",
+};
+
+struct conv_ctx {
+	const struct tdx_env *env;
+	struct ks_mode mode;
+	bool mapgpa;			/* MapGPA latency programs attached */
+	json_writer_t *jw;
+	double wall_offset;
+	struct tdx_conv_bpf *skel;
+	struct bpf_link *links[16];
+	int nr_links;
+	struct tdx_conv_table interval;	/* drained this interval */
+	struct tdx_conv_table total;	/* whole run */
+	uint64_t events;		/* records read from the ring buffer */
+};
+
+void tdx_conv_select_progs(struct tdx_conv_bpf *skel, enum tdx_conv_progs which,
+			   bool mapgpa)
+{
+	bool btf = which == TDX_PROGS_SERIES_BTF;
+	bool raw = which == TDX_PROGS_SERIES_RAW;
+	bool fb = which == TDX_PROGS_FALLBACK;
+
+	bpf_program__set_autoload(skel->progs.conv_begin_btf, btf);
+	bpf_program__set_autoload(skel->progs.conv_zap_btf, btf);
+	bpf_program__set_autoload(skel->progs.conv_end_btf, btf);
+	bpf_program__set_autoload(skel->progs.conv_begin_raw, raw);
+	bpf_program__set_autoload(skel->progs.conv_zap_raw, raw);
+	bpf_program__set_autoload(skel->progs.conv_end_raw, raw);
+	bpf_program__set_autoload(skel->progs.fb_ioctl_enter, fb);
+	bpf_program__set_autoload(skel->progs.fb_ioctl_exit, fb);
+	bpf_program__set_autoload(skel->progs.fb_spte_changed_raw, fb);
+	bpf_program__set_autoload(skel->progs.mapgpa_hcall_raw, mapgpa);
+	bpf_program__set_autoload(skel->progs.mapgpa_uexit_raw, mapgpa);
+	bpf_program__set_autoload(skel->progs.mapgpa_entry_raw, mapgpa);
+}
+
+static bool have_events(const char *const *events, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!ks_tracefs_has_event(events[i]))
+			return false;
+	return true;
+}
+
+/* In fallback mode there is no stats id: --vm kvm-<pid> becomes a pid. */
+static int fallback_pid_filter(const struct tdx_env *env, pid_t *pid)
+{
+	pid_t vm_pid;
+
+	*pid = env->pid;
+	if (!env->vm[0])
+		return 0;
+	vm_pid = ks_stats_id_pid(env->vm);
+	if (vm_pid < 0) {
+		p_err("--vm %s: without the kvmscope series only kvm-<pid> stats ids can be matched",
+		      env->vm);
+		return -EINVAL;
+	}
+	if (env->pid && env->pid != vm_pid) {
+		p_err("--vm %s and -p %d select different processes", env->vm,
+		      env->pid);
+		return -EINVAL;
+	}
+	*pid = vm_pid;
+	return 0;
+}
+
+static struct tdx_conv_bpf *open_and_load(const struct conv_ctx *ctx,
+					  enum tdx_conv_progs which,
+					  pid_t pid, int *err)
+{
+	const struct tdx_env *env = ctx->env;
+	struct tdx_conv_bpf *skel;
+
+	skel = tdx_conv_bpf__open();
+	if (!skel) {
+		*err = -errno;
+		return NULL;
+	}
+	skel->rodata->targ_pid = pid;
+	if (which != TDX_PROGS_FALLBACK)
+		memcpy((char *)skel->rodata->targ_vm, env->vm, sizeof(env->vm));
+	skel->rodata->min_ns = env->min_us * 1000;
+	skel->rodata->dir_filter = env->dir;
+	skel->rodata->stream = !env->summary;
+	tdx_conv_select_progs(skel, which, ctx->mapgpa);
+
+	*err = tdx_conv_bpf__load(skel);
+	if (*err) {
+		tdx_conv_bpf__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+/* Attach every loaded program; MapGPA ones are optional. */
+static int attach_all(struct conv_ctx *ctx)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, ctx->skel->obj) {
+		const char *name = bpf_program__name(prog);
+		struct bpf_link *link;
+		bool optional = !strncmp(name, "mapgpa_", 7);
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		if (ctx->nr_links == ARRAY_SIZE(ctx->links))
+			return -E2BIG;
+		link = bpf_program__attach(prog);
+		if (!link) {
+			int err = -errno;
+
+			if (!optional) {
+				p_err("attaching %s: %s", name, strerror(-err));
+				return err;
+			}
+			p_info("MapGPA latency unavailable: attaching %s: %s",
+			       name, strerror(-err));
+			ctx->mapgpa = false;
+			continue;
+		}
+		ctx->links[ctx->nr_links++] = link;
+	}
+	return 0;
+}
+
+/* Load in the best mode: tp_btf, else its raw_tp twins, else fallback. */
+static int setup_bpf(struct conv_ctx *ctx, pid_t pid)
+{
+	int err = 0;
+
+	if (ctx->mode.kind == KS_MODE_SERIES) {
+		if (ctx->mode.tp_btf) {
+			ctx->skel = open_and_load(ctx, TDX_PROGS_SERIES_BTF, pid, &err);
+			if (!ctx->skel)
+				p_info("tp_btf programs did not load (%s), using raw_tp",
+				       strerror(-err));
+		}
+		if (!ctx->skel)
+			ctx->skel = open_and_load(ctx, TDX_PROGS_SERIES_RAW, pid, &err);
+	} else {
+		ctx->skel = open_and_load(ctx, TDX_PROGS_FALLBACK, pid, &err);
+	}
+	if (!ctx->skel) {
+		tdx_report_load_error("tdx_conv BPF programs", err);
+		return err;
+	}
+	return attach_all(ctx);
+}
+
+static void print_mode(const struct conv_ctx *ctx)
+{
+	size_t i;
+
+	if (ctx->mode.kind == KS_MODE_FALLBACK)
+		p_info("fallback: no VM stats id, TLB flushes, yields or no-op flag; zap counts from kvm_tdp_mmu_spte_changed");
+	if (!ctx->mapgpa)
+		p_info("MapGPA latency unavailable: needs kvm:kvm_hypercall, kvm:kvm_userspace_exit and kvm:kvm_entry");
+	if (!ctx->jw)
+		return;
+	jsonw_start_object(ctx->jw);
+	jsonw_string_field(ctx->jw, "type", "mode");
+	jsonw_string_field(ctx->jw, "mode", ks_mode_name(ctx->mode.kind));
+	jsonw_string_field(ctx->jw, "detail", ctx->mode.desc);
+	jsonw_bool_field(ctx->jw, "mapgpa", ctx->mapgpa);
+	jsonw_name(ctx->jw, "unavailable");
+	jsonw_start_array(ctx->jw);
+	for (i = 0; ctx->mode.kind == KS_MODE_FALLBACK &&
+		    i < ARRAY_SIZE(fallback_unavailable); i++)
+		jsonw_string(ctx->jw, fallback_unavailable[i]);
+	jsonw_end_array(ctx->jw);
+	jsonw_end_object(ctx->jw);
+}
+
+static int handle_event(void *data, void *raw, size_t size)
+{
+	struct conv_ctx *ctx = data;
+	const struct tdx_conv_event *e = raw;
+	double wall = (double)e->ts_ns / 1e9 + ctx->wall_offset;
+	char ts[32];
+
+	if (size < sizeof(*e))
+		return 0;
+	ctx->events++;
+	if (ctx->jw) {
+		tdx_conv_json(ctx->jw, e, tdx_vm_name(e->pid), wall);
+		return 0;
+	}
+	tdx_format_time(wall, ts, sizeof(ts));
+	tdx_conv_print_line(stdout, e, tdx_vm_name(e->pid),
+			    ctx->env->timestamp ? ts : NULL);
+	return 0;
+}
+
+/* Move everything aggregated in the kernel since the last drain to @t. */
+static int drain(struct conv_ctx *ctx, struct tdx_conv_table *t)
+{
+	int fd = bpf_map__fd(ctx->skel->maps.stats);
+	struct tdx_conv_key key, *prev = NULL;
+	struct tdx_mapgpa_key mkey, *mprev = NULL;
+	struct tdx_conv_stats s;
+	struct tdx_mapgpa_stats ms;
+
+	/* Deleting while iterating restarts the walk; that is what we want. */
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		if (bpf_map_lookup_and_delete_elem(fd, &key, &s))
+			return -errno;
+		if (tdx_table_add_conv(t, &key, &s))
+			return -ENOMEM;
+	}
+	fd = bpf_map__fd(ctx->skel->maps.mapgpa);
+	while (!bpf_map_get_next_key(fd, mprev, &mkey)) {
+		if (bpf_map_lookup_and_delete_elem(fd, &mkey, &ms))
+			return -errno;
+		if (tdx_table_add_mapgpa(t, &mkey, &ms))
+			return -ENOMEM;
+	}
+	tdx_table_sort(t);
+	return 0;
+}
+
+static void json_conv_stats(json_writer_t *w, const struct tdx_conv_stats *s,
+			    bool series, bool hists)
+{
+	jsonw_uint_field(w, "count", s->count);
+	jsonw_uint_field(w, "pages", s->pages);
+	jsonw_uint_field(w, "errors", s->errors);
+	jsonw_uint_field(w, "zapped_4k", s->zapped[0]);
+	jsonw_uint_field(w, "zapped_2m", s->zapped[1]);
+	jsonw_uint_field(w, "zapped_1g", s->zapped[2]);
+	if (series) {
+		jsonw_uint_field(w, "noop", s->noop);
+		jsonw_float_field(w, "noop_ratio", tdx_noop_ratio(s));
+		jsonw_uint_field(w, "flushes", s->flushes);
+		jsonw_uint_field(w, "yields", s->yields);
+	} else {
+		jsonw_null_field(w, "noop");
+		jsonw_null_field(w, "noop_ratio");
+		jsonw_null_field(w, "flushes");
+		jsonw_null_field(w, "yields");
+	}
+	if (hists) {
+		ks_jsonw_log2_hist(w, "duration_ns", tdx_slots(s->dur_slots).v,
+				   TDX_HIST_SLOTS);
+		ks_jsonw_log2_hist(w, "pages_hist", tdx_slots(s->pages_slots).v,
+				   TDX_HIST_SLOTS);
+	}
+}
+
+static void vm_label(const struct tdx_conv_entry *e, char *buf, size_t len)
+{
+	if (e->s.stats_id[0])
+		snprintf(buf, len, "%.*s", TDX_STATS_ID_LEN, e->s.stats_id);
+	else
+		snprintf(buf, len, "pid:%u", e->key.pid);
+}
+
+static void print_stats_line(const char *label, const struct tdx_conv_stats *s,
+			     bool series)
+{
+	struct tdx_slots dur = tdx_slots(s->dur_slots);
+
+	printf("%s: %llu conversions, %llu pages, zapped 4k %llu 2m %llu 1g %llu",
+	       label, (unsigned long long)s->count,
+	       (unsigned long long)s->pages, (unsigned long long)s->zapped[0],
+	       (unsigned long long)s->zapped[1], (unsigned long long)s->zapped[2]);
+	if (series)
+		printf(", flushes %llu, noop %.1f%%", (unsigned long long)s->flushes,
+		       100.0 * tdx_noop_ratio(s));
+	if (s->count)
+		printf(", duration p50 %.1fus p99 %.1fus",
+		       ks_log2_percentile(dur.v, TDX_HIST_SLOTS, 50) / 1000,
+		       ks_log2_percentile(dur.v, TDX_HIST_SLOTS, 99) / 1000);
+	if (s->errors)
+		printf(", %llu failed", (unsigned long long)s->errors);
+	printf("\n");
+}
+
+static void print_summary_human(struct conv_ctx *ctx,
+				const struct tdx_conv_table *t,
+				const uint64_t lost[TDX_NR_LOST], bool hists)
+{
+	bool series = ctx->mode.kind == KS_MODE_SERIES;
+	struct tdx_conv_stats total;
+	char label[128], vm[TDX_STATS_ID_LEN + 8];
+	size_t i;
+
+	for (i = 0; i < t->nr_conv; i++) {
+		const struct tdx_conv_entry *e = &t->conv[i];
+
+		vm_label(e, vm, sizeof(vm));
+		snprintf(label, sizeof(label), "%s (%s) to %s", vm,
+			 tdx_vm_name(e->key.pid),
+			 e->key.dir == TDX_DIR_PRIVATE ? "private" : "shared");
+		print_stats_line(label, &e->s, series);
+		if (hists) {
+			ks_print_log2_hist(stdout, tdx_slots(e->s.dur_slots).v,
+					   TDX_HIST_SLOTS, "nsecs");
+			ks_print_log2_hist(stdout, tdx_slots(e->s.pages_slots).v,
+					   TDX_HIST_SLOTS, "pages");
+		}
+	}
+	for (i = 0; ctx->mapgpa && i < t->nr_mapgpa; i++) {
+		const struct tdx_mapgpa_entry *m = &t->mapgpa[i];
+		struct tdx_slots lat = tdx_slots(m->s.lat_slots);
+		const uint64_t *l = lat.v;
+
+		printf("MapGPA pid %u (%s) vcpu %u: %llu requests (%llu to private), %llu pages, %llu to userspace, %llu conversions, latency p50 %.1fus p99 %.1fus\n",
+		       m->key.pid, tdx_vm_name(m->key.pid), m->key.vcpu_id,
+		       (unsigned long long)m->s.count,
+		       (unsigned long long)m->s.to_private,
+		       (unsigned long long)m->s.pages,
+		       (unsigned long long)m->s.userspace_exits,
+		       (unsigned long long)m->s.conversions,
+		       ks_log2_percentile(l, TDX_HIST_SLOTS, 50) / 1000,
+		       ks_log2_percentile(l, TDX_HIST_SLOTS, 99) / 1000);
+		if (hists)
+			ks_print_log2_hist(stdout, l, TDX_HIST_SLOTS, "nsecs");
+	}
+	tdx_table_totals(t, &total);
+	print_stats_line("Total", &total, series);
+	tdx_print_lost(stdout, lost);
+}
+
+static void print_summary_json(struct conv_ctx *ctx,
+			       const struct tdx_conv_table *t,
+			       const uint64_t lost[TDX_NR_LOST], bool final,
+			       bool hists)
+{
+	bool series = ctx->mode.kind == KS_MODE_SERIES;
+	json_writer_t *w = ctx->jw;
+	struct tdx_conv_stats total;
+	char vm[TDX_STATS_ID_LEN + 8];
+	size_t i;
+
+	jsonw_start_object(w);
+	jsonw_string_field(w, "type", final ? "final" : "interval");
+	jsonw_string_field(w, "mode", ks_mode_name(ctx->mode.kind));
+	jsonw_float_field(w, "time", tdx_now_wall());
+	jsonw_uint_field(w, "interval_s", ctx->env->interval);
+	jsonw_name(w, "vms");
+	jsonw_start_array(w);
+	for (i = 0; i < t->nr_conv; i++) {
+		const struct tdx_conv_entry *e = &t->conv[i];
+
+		jsonw_start_object(w);
+		if (e->s.stats_id[0]) {
+			vm_label(e, vm, sizeof(vm));
+			jsonw_string_field(w, "vm", vm);
+		} else {
+			jsonw_null_field(w, "vm");
+		}
+		jsonw_uint_field(w, "pid", e->key.pid);
+		jsonw_string_field(w, "name", tdx_vm_name(e->key.pid));
+		jsonw_string_field(w, "direction",
+				   e->key.dir == TDX_DIR_PRIVATE ? "private" : "shared");
+		json_conv_stats(w, &e->s, series, hists);
+		jsonw_end_object(w);
+	}
+	jsonw_end_array(w);
+	jsonw_name(w, "mapgpa");
+	if (!ctx->mapgpa) {
+		jsonw_null(w);
+	} else {
+		jsonw_start_array(w);
+		for (i = 0; i < t->nr_mapgpa; i++) {
+			const struct tdx_mapgpa_entry *m = &t->mapgpa[i];
+
+			jsonw_start_object(w);
+			jsonw_uint_field(w, "pid", m->key.pid);
+			jsonw_uint_field(w, "vcpu", m->key.vcpu_id);
+			jsonw_uint_field(w, "count", m->s.count);
+			jsonw_uint_field(w, "to_private", m->s.to_private);
+			jsonw_uint_field(w, "pages", m->s.pages);
+			jsonw_uint_field(w, "userspace_exits", m->s.userspace_exits);
+			jsonw_uint_field(w, "conversions", m->s.conversions);
+			ks_jsonw_log2_hist(w, "latency_ns",
+					   tdx_slots(m->s.lat_slots).v,
+					   TDX_HIST_SLOTS);
+			jsonw_end_object(w);
+		}
+		jsonw_end_array(w);
+	}
+	tdx_table_totals(t, &total);
+	jsonw_name(w, "totals");
+	jsonw_start_object(w);
+	json_conv_stats(w, &total, series, false);
+	jsonw_end_object(w);
+	if (final)
+		jsonw_uint_field(w, "events", ctx->events);
+	tdx_json_lost(w, lost);
+	jsonw_end_object(w);
+}
+
+static int report(struct conv_ctx *ctx, bool final)
+{
+	const struct tdx_conv_table *t;
+	uint64_t lost[TDX_NR_LOST];
+	int err;
+
+	tdx_table_clear(&ctx->interval);
+	err = drain(ctx, &ctx->interval);
+	if (!err)
+		err = tdx_table_merge(&ctx->total, &ctx->interval);
+	if (!err)
+		err = tdx_read_lost(bpf_map__fd(ctx->skel->maps.lost), lost);
+	if (err) {
+		p_err("reading the BPF maps: %s", strerror(-err));
+		return err;
+	}
+	/* Intervals show their own data, the final summary the whole run. */
+	t = final ? &ctx->total : &ctx->interval;
+	if (ctx->jw) {
+		print_summary_json(ctx, t, lost, final, ctx->env->summary);
+		return 0;
+	}
+	if (final)
+		printf("\nSummary (whole run):\n");
+	else
+		printf("\n%.0f: interval of %us\n", tdx_now_wall(),
+		       ctx->env->interval);
+	print_summary_human(ctx, t, lost, ctx->env->summary);
+	fflush(stdout);
+	return 0;
+}
+
+int cmd_conversions(const struct tdx_env *env)
+{
+	struct conv_ctx ctx = { .env = env };
+	struct ring_buffer *rb = NULL;
+	unsigned int done = 0;
+	double next = 0;
+	pid_t pid;
+	int err, i;
+
+	ks_json_output = env->json;
+	ks_verbose = env->verbose;
+	ks_setup_libbpf();
+	err = ks_setup_signals();
+	if (err) {
+		p_err("installing signal handlers: %s", strerror(-err));
+		return KS_EXIT_FAIL;
+	}
+	if (ks_mode_detect(series_events, fallback_events, &ctx.mode) ==
+	    KS_MODE_NONE) {
+		p_err("nothing to trace: %s", ctx.mode.desc);
+		return KS_EXIT_FAIL;
+	}
+	ctx.mapgpa = have_events(mapgpa_events, ARRAY_SIZE(mapgpa_events));
+	if (env->json) {
+		ctx.jw = jsonw_new(stdout);
+		if (!ctx.jw) {
+			p_err("out of memory");
+			return KS_EXIT_FAIL;
+		}
+	}
+
+	p_info("mode: %s", ctx.mode.desc);
+	pid = env->pid;
+	if (ctx.mode.kind == KS_MODE_FALLBACK && fallback_pid_filter(env, &pid)) {
+		err = KS_EXIT_USAGE;
+		goto cleanup;
+	}
+	if (setup_bpf(&ctx, pid)) {
+		err = KS_EXIT_FAIL;
+		goto cleanup;
+	}
+	print_mode(&ctx);
+	ctx.wall_offset = tdx_mono_to_wall_offset();
+
+	if (!env->summary) {
+		rb = ring_buffer__new(bpf_map__fd(ctx.skel->maps.events),
+				      handle_event, &ctx, NULL);
+		if (!rb) {
+			err = -errno;
+			p_err("creating the ring buffer: %s", strerror(-err));
+			err = KS_EXIT_FAIL;
+			goto cleanup;
+		}
+		if (!env->json)
+			tdx_conv_print_header(stdout, env->timestamp);
+	} else if (!env->json) {
+		p_info("Tracing conversions%s... Hit Ctrl-C to end.",
+		       env->interval ? "" : " until Ctrl-C");
+	}
+
+	if (env->interval)
+		next = tdx_now_mono() + env->interval;
+	while (!ks_exiting) {
+		if (rb) {
+			/* Short timeout so interval ticks stay on time. */
+			err = ring_buffer__poll(rb, 100);
+			if (err < 0 && err != -EINTR) {
+				p_err("polling the ring buffer: %s", strerror(-err));
+				err = KS_EXIT_FAIL;
+				goto cleanup;
+			}
+		} else {
+			tdx_sleep_until(env->interval ? next : tdx_now_mono() + 1);
+		}
+		if (!env->interval || tdx_now_mono() < next || ks_exiting)
+			continue;
+		if (report(&ctx, false)) {
+			err = KS_EXIT_FAIL;
+			goto cleanup;
+		}
+		next += env->interval;
+		if (env->count && ++done >= env->count)
+			break;
+	}
+	if (rb)
+		ring_buffer__consume(rb);
+	err = report(&ctx, true) ? KS_EXIT_FAIL : 0;
+
+cleanup:
+	ring_buffer__free(rb);
+	for (i = 0; i < ctx.nr_links; i++)
+		bpf_link__destroy(ctx.links[i]);
+	tdx_conv_bpf__destroy(ctx.skel);
+	tdx_table_free(&ctx.interval);
+	tdx_table_free(&ctx.total);
+	jsonw_destroy(&ctx.jw);
+	return err;
+}

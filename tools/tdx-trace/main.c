@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * tdx-trace: what private<->shared conversions and MMU role recomputations
+ * cost confidential KVM guests.  See `tdx-trace --help`.
+ */
+#include "cli.h"
+#include "output.h"
+
+int main(int argc, char **argv)
+{
+	struct tdx_env env;
+
+	switch (tdx_parse_args(argc, argv, &env)) {
+	case TDX_PARSE_EXIT_OK:
+		return 0;
+	case TDX_PARSE_USAGE:
+		if (env.err[0])
+			p_err("%s (see tdx-trace --help)", env.err);
+		return KS_EXIT_USAGE;
+	case TDX_PARSE_RUN:
+		break;
+	}
+	return env.cmd->run(&env);
+}

@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * tdx-trace roles: per interval, MMU role recomputations per VM, vCPU and
+ * MMU, changed vs unchanged, by cause, the most frequent transitions
+ * decoded, and (where fentry can attach) what kvm_init_mmu() costs.
+ * Needs the kvmscope series: there is no upstream event to fall back to.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "tdx_roles.skel.h"
+
+#include "cli.h"
+#include "hist.h"
+#include "mode.h"
+#include "output.h"
+#include "role_decode.h"
+#include "roles.h"
+#include "runtime.h"
+#include "signals.h"
+#include "vmname.h"
+
+#define TOP_TRANSITIONS 10
+
+static const char *const series_events[] = { "kvmmmu:kvm_mmu_role", NULL };
+
+struct role_entry {
+	struct tdx_role_key key;
+	struct tdx_role_stats s;
+};
+
+struct trans_entry {
+	struct tdx_trans_key key;
+	uint64_t count;
+};
+
+struct role_table {
+	struct role_entry *roles;
+	size_t nr_roles, cap_roles;
+	struct trans_entry *trans;
+	size_t nr_trans, cap_trans;
+	uint64_t init_cost[TDX_HIST_SLOTS];
+};
+
+struct roles_ctx {
+	const struct tdx_env *env;
+	struct ks_mode mode;
+	struct tdx_roles_bpf *skel;
+	struct bpf_link *role_link, *init_links[2];
+	bool init_cost;			/* kvm_init_mmu fentry/fexit attached */
+	json_writer_t *jw;
+	struct role_table interval, total;
+	uint64_t init_cost_seen[TDX_HIST_SLOTS];	/* kernel's cumulative */
+};
+
+static int grow(void **v, size_t *cap, size_t nr, size_t size)
+{
+	size_t ncap = *cap ? *cap * 2 : 32;
+	void *p;
+
+	if (nr < *cap)
+		return 0;
+	p = realloc(*v, ncap * size);
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = ncap;
+	return 0;
+}
+
+static int add_role(struct role_table *t, const struct tdx_role_key *k,
+		    const struct tdx_role_stats *s)
+{
+	struct role_entry *e;
+	size_t i;
+	int c;
+
+	for (i = 0; i < t->nr_roles; i++) {
+		e = &t->roles[i];
+		if (memcmp(&e->key, k, sizeof(*k)))
+			continue;
+		e->s.computed += s->computed;
+		e->s.changed += s->changed;
+		e->s.unchanged += s->unchanged;
+		for (c = 0; c < TDX_NR_CAUSES; c++)
+			e->s.cause[c] += s->cause[c];
+		return 0;
+	}
+	if (grow((void **)&t->roles, &t->cap_roles, t->nr_roles, sizeof(*e)))
+		return -ENOMEM;
+	t->roles[t->nr_roles].key = *k;
+	t->roles[t->nr_roles++].s = *s;
+	return 0;
+}
+
+static int add_trans(struct role_table *t, const struct tdx_trans_key *k,
+		     uint64_t count)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_trans; i++) {
+		if (!memcmp(&t->trans[i].key, k, sizeof(*k))) {
+			t->trans[i].count += count;
+			return 0;
+		}
+	}
+	if (grow((void **)&t->trans, &t->cap_trans, t->nr_trans,
+		 sizeof(*t->trans)))
+		return -ENOMEM;
+	t->trans[t->nr_trans].key = *k;
+	t->trans[t->nr_trans++].count = count;
+	return 0;
+}
+
+static int merge(struct role_table *dst, const struct role_table *src)
+{
+	size_t i;
+	int s;
+
+	for (i = 0; i < src->nr_roles; i++)
+		if (add_role(dst, &src->roles[i].key, &src->roles[i].s))
+			return -ENOMEM;
+	for (i = 0; i < src->nr_trans; i++)
+		if (add_trans(dst, &src->trans[i].key, src->trans[i].count))
+			return -ENOMEM;
+	for (s = 0; s < TDX_HIST_SLOTS; s++)
+		dst->init_cost[s] += src->init_cost[s];
+	return 0;
+}
+
+static void clear(struct role_table *t)
+{
+	t->nr_roles = t->nr_trans = 0;
+	memset(t->init_cost, 0, sizeof(t->init_cost));
+}
+
+static void release(struct role_table *t)
+{
+	free(t->roles);
+	free(t->trans);
+	memset(t, 0, sizeof(*t));
+}
+
+static int cmp_role(const void *a, const void *b)
+{
+	const struct tdx_role_key *x = &((const struct role_entry *)a)->key;
+	const struct tdx_role_key *y = &((const struct role_entry *)b)->key;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->vcpu_id != y->vcpu_id)
+		return x->vcpu_id < y->vcpu_id ? -1 : 1;
+	return x->mmu < y->mmu ? -1 : x->mmu > y->mmu;
+}
+
+/* Most frequent first. */
+static int cmp_trans(const void *a, const void *b)
+{
+	uint64_t x = ((const struct trans_entry *)a)->count;
+	uint64_t y = ((const struct trans_entry *)b)->count;
+
+	return x > y ? -1 : x < y;
+}
+
+/* kvm_init_mmu cost is a per-CPU array never reset: report the delta. */
+static int read_init_cost(struct roles_ctx *ctx, uint64_t out[TDX_HIST_SLOTS])
+{
+	int fd = bpf_map__fd(ctx->skel->maps.init_cost);
+	int ncpus = libbpf_num_possible_cpus(), cpu, err = 0;
+	uint64_t *vals;
+	__u32 slot;
+
+	memset(out, 0, sizeof(uint64_t) * TDX_HIST_SLOTS);
+	if (!ctx->init_cost)
+		return 0;
+	vals = calloc(ncpus > 0 ? ncpus : 1, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (slot = 0; slot < TDX_HIST_SLOTS; slot++) {
+		uint64_t sum = 0;
+
+		if (bpf_map_lookup_elem(fd, &slot, vals)) {
+			err = -errno;
+			break;
+		}
+		for (cpu = 0; cpu < ncpus; cpu++)
+			sum += vals[cpu];
+		out[slot] = sum - ctx->init_cost_seen[slot];
+		ctx->init_cost_seen[slot] = sum;
+	}
+	free(vals);
+	return err;
+}
+
+static int drain(struct roles_ctx *ctx, struct role_table *t)
+{
+	int fd = bpf_map__fd(ctx->skel->maps.roles);
+	struct tdx_role_key rk;
+	struct tdx_trans_key tk;
+	struct tdx_role_stats s;
+	uint64_t n;
+
+	while (!bpf_map_get_next_key(fd, NULL, &rk)) {
+		if (bpf_map_lookup_and_delete_elem(fd, &rk, &s))
+			return -errno;
+		if (add_role(t, &rk, &s))
+			return -ENOMEM;
+	}
+	fd = bpf_map__fd(ctx->skel->maps.transitions);
+	while (!bpf_map_get_next_key(fd, NULL, &tk)) {
+		if (bpf_map_lookup_and_delete_elem(fd, &tk, &n))
+			return -errno;
+		if (add_trans(t, &tk, n))
+			return -ENOMEM;
+	}
+	if (t->nr_roles)
+		qsort(t->roles, t->nr_roles, sizeof(*t->roles), cmp_role);
+	if (t->nr_trans)
+		qsort(t->trans, t->nr_trans, sizeof(*t->trans), cmp_trans);
+	return read_init_cost(ctx, t->init_cost);
+}
+
+static void vm_label(const struct role_entry *e, char *buf, size_t len)
+{
+	if (e->s.stats_id[0])
+		snprintf(buf, len, "%.*s", TDX_STATS_ID_LEN, e->s.stats_id);
+	else
+		snprintf(buf, len, "pid:%u", e->key.pid);
+}
+
+static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
+{
+	char vm[TDX_STATS_ID_LEN + 8], buf[512];
+	size_t i;
+	int c;
+
+	printf("%-16s %-16s %5s %-6s %9s %8s %9s %6s %6s %6s %6s\n", "VM",
+	       "NAME", "VCPU", "MMU", "COMPUTED", "CHANGED", "UNCHANGED",
+	       "INIT", "NESTED", "SMM", "MODE");
+	for (i = 0; i < t->nr_roles; i++) {
+		const struct role_entry *e = &t->roles[i];
+
+		vm_label(e, vm, sizeof(vm));
+		printf("%-16s %-16.16s %5u %-6s %9llu %8llu %9llu", vm,
+		       tdx_vm_name(e->key.pid), e->key.vcpu_id,
+		       tdx_mmu_name(e->key.mmu),
+		       (unsigned long long)e->s.computed,
+		       (unsigned long long)e->s.changed,
+		       (unsigned long long)e->s.unchanged);
+		for (c = 0; c < TDX_NR_CAUSES; c++)
+			printf(" %6llu", (unsigned long long)e->s.cause[c]);
+		printf("\n");
+	}
+	if (t->nr_trans)
+		printf("Top transitions:\n%8s %-8s %-6s %-6s %s\n", "COUNT",
+		       "PID", "MMU", "CAUSE", "CHANGES");
+	for (i = 0; i < t->nr_trans && i < TOP_TRANSITIONS; i++) {
+		const struct tdx_trans_key *k = &t->trans[i].key;
+
+		tdx_role_diff(buf, sizeof(buf), k->old_cpu_role, k->new_cpu_role,
+			      k->old_root_role, k->new_root_role);
+		printf("%8llu %-8u %-6s %-6s %s\n",
+		       (unsigned long long)t->trans[i].count, k->pid,
+		       tdx_mmu_name(k->mmu),
+		       tdx_cause_name(tdx_role_cause(k->old_cpu_role,
+						     k->new_cpu_role,
+						     k->old_root_role,
+						     k->new_root_role)), buf);
+		tdx_role_format(buf, sizeof(buf), k->old_cpu_role, true);
+		printf("%32s old cpu_role %#018" PRIx64 ": %s\n", "",
+		       (uint64_t)k->old_cpu_role, buf);
+		tdx_role_format(buf, sizeof(buf), k->new_cpu_role, true);
+		printf("%32s new cpu_role %#018" PRIx64 ": %s\n", "",
+		       (uint64_t)k->new_cpu_role, buf);
+	}
+	if (!ctx->init_cost)
+		printf("kvm_init_mmu cost: unavailable (fentry/fexit cannot attach on this kernel)\n");
+	else if (ks_log2_total(t->init_cost, TDX_HIST_SLOTS)) {
+		printf("kvm_init_mmu cost:\n");
+		ks_print_log2_hist(stdout, t->init_cost, TDX_HIST_SLOTS, "nsecs");
+	}
+}
+
+/* A role word as "0x..." plus its decoded bits under "<name>_bits". */
+static void json_role_word(json_writer_t *w, const char *name, uint64_t role,
+			   bool is_cpu_role)
+{
+	char buf[512], bits_name[48];
+
+	snprintf(buf, sizeof(buf), "%#" PRIx64, role);
+	jsonw_string_field(w, name, buf);
+	tdx_role_format(buf, sizeof(buf), role, is_cpu_role);
+	snprintf(bits_name, sizeof(bits_name), "%s_bits", name);
+	jsonw_string_field(w, bits_name, buf);
+}
+
+static void print_json(const struct roles_ctx *ctx, const struct role_table *t,
+		       const uint64_t lost[TDX_NR_LOST], bool final)
+{
+	json_writer_t *w = ctx->jw;
+	char vm[TDX_STATS_ID_LEN + 8], buf[512];
+	size_t i;
+	int c;
+
+	jsonw_start_object(w);
+	jsonw_string_field(w, "type", final ? "final" : "interval");
+	jsonw_string_field(w, "mode", ks_mode_name(ctx->mode.kind));
+	jsonw_float_field(w, "time", tdx_now_wall());
+	jsonw_uint_field(w, "interval_s", ctx->env->interval);
+	jsonw_name(w, "mmus");
+	jsonw_start_array(w);
+	for (i = 0; i < t->nr_roles; i++) {
+		const struct role_entry *e = &t->roles[i];
+
+		jsonw_start_object(w);
+		if (e->s.stats_id[0]) {
+			vm_label(e, vm, sizeof(vm));
+			jsonw_string_field(w, "vm", vm);
+		} else {
+			jsonw_null_field(w, "vm");
+		}
+		jsonw_uint_field(w, "pid", e->key.pid);
+		jsonw_string_field(w, "name", tdx_vm_name(e->key.pid));
+		jsonw_uint_field(w, "vcpu", e->key.vcpu_id);
+		jsonw_string_field(w, "mmu", tdx_mmu_name(e->key.mmu));
+		jsonw_uint_field(w, "computed", e->s.computed);
+		jsonw_uint_field(w, "changed", e->s.changed);
+		jsonw_uint_field(w, "unchanged", e->s.unchanged);
+		jsonw_name(w, "causes");
+		jsonw_start_object(w);
+		for (c = 0; c < TDX_NR_CAUSES; c++)
+			jsonw_uint_field(w, tdx_cause_name(c), e->s.cause[c]);
+		jsonw_end_object(w);
+		jsonw_end_object(w);
+	}
+	jsonw_end_array(w);
+	jsonw_name(w, "transitions");
+	jsonw_start_array(w);
+	for (i = 0; i < t->nr_trans && i < TOP_TRANSITIONS; i++) {
+		const struct tdx_trans_key *k = &t->trans[i].key;
+
+		jsonw_start_object(w);
+		jsonw_uint_field(w, "count", t->trans[i].count);
+		jsonw_uint_field(w, "pid", k->pid);
+		jsonw_string_field(w, "mmu", tdx_mmu_name(k->mmu));
+		jsonw_string_field(w, "cause",
+				   tdx_cause_name(tdx_role_cause(k->old_cpu_role,
+								 k->new_cpu_role,
+								 k->old_root_role,
+								 k->new_root_role)));
+		tdx_role_diff(buf, sizeof(buf), k->old_cpu_role, k->new_cpu_role,
+			      k->old_root_role, k->new_root_role);
+		jsonw_string_field(w, "changes", buf);
+		json_role_word(w, "old_cpu_role", k->old_cpu_role, true);
+		json_role_word(w, "new_cpu_role", k->new_cpu_role, true);
+		json_role_word(w, "old_root_role", k->old_root_role, false);
+		json_role_word(w, "new_root_role", k->new_root_role, false);
+		jsonw_end_object(w);
+	}
+	jsonw_end_array(w);
+	if (ctx->init_cost)
+		ks_jsonw_log2_hist(w, "init_mmu_ns", t->init_cost, TDX_HIST_SLOTS);
+	else
+		jsonw_null_field(w, "init_mmu_ns");
+	tdx_json_lost(w, lost);
+	jsonw_end_object(w);
+}
+
+static int report(struct roles_ctx *ctx, bool final)
+{
+	uint64_t lost[TDX_NR_LOST];
+	const struct role_table *t;
+	int err;
+
+	clear(&ctx->interval);
+	err = drain(ctx, &ctx->interval);
+	if (!err)
+		err = merge(&ctx->total, &ctx->interval);
+	if (!err)
+		err = tdx_read_lost(bpf_map__fd(ctx->skel->maps.lost), lost);
+	if (err) {
+		p_err("reading the BPF maps: %s", strerror(-err));
+		return err;
+	}
+	if (final && ctx->total.nr_trans)
+		qsort(ctx->total.trans, ctx->total.nr_trans,
+		      sizeof(*ctx->total.trans), cmp_trans);
+	if (final && ctx->total.nr_roles)
+		qsort(ctx->total.roles, ctx->total.nr_roles,
+		      sizeof(*ctx->total.roles), cmp_role);
+	t = final ? &ctx->total : &ctx->interval;
+	if (ctx->jw) {
+		print_json(ctx, t, lost, final);
+		return 0;
+	}
+	if (final)
+		printf("\nSummary (whole run):\n");
+	else
+		printf("\n%.0f: interval of %us\n", tdx_now_wall(),
+		       ctx->env->interval);
+	print_human(ctx, t);
+	tdx_print_lost(stdout, lost);
+	fflush(stdout);
+	return 0;
+}
+
+static struct tdx_roles_bpf *open_and_load(const struct roles_ctx *ctx,
+					   bool tp_btf, bool init_cost,
+					   int *err)
+{
+	struct tdx_roles_bpf *skel = tdx_roles_bpf__open();
+
+	if (!skel) {
+		*err = -errno;
+		return NULL;
+	}
+	skel->rodata->targ_pid = ctx->env->pid;
+	memcpy((char *)skel->rodata->targ_vm, ctx->env->vm,
+	       sizeof(ctx->env->vm));
+	bpf_program__set_autoload(skel->progs.role_btf, tp_btf);
+	bpf_program__set_autoload(skel->progs.role_raw, !tp_btf);
+	bpf_program__set_autoload(skel->progs.init_mmu_entry, init_cost);
+	bpf_program__set_autoload(skel->progs.init_mmu_exit, init_cost);
+	*err = tdx_roles_bpf__load(skel);
+	if (*err) {
+		tdx_roles_bpf__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+/*
+ * Try the richest combination first: tp_btf with kvm_init_mmu timing, then
+ * without timing, then the raw_tp twin.  fentry needs the function in BTF
+ * and a kernel that allows trampolines, which not every host does.
+ */
+static int setup_bpf(struct roles_ctx *ctx)
+{
+	static const struct { bool tp_btf, init_cost; } tries[] = {
+		{ true, true }, { true, false }, { false, true }, { false, false },
+	};
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < sizeof(tries) / sizeof(tries[0]) && !ctx->skel; i++) {
+		if (tries[i].tp_btf && !ctx->mode.tp_btf)
+			continue;
+		ctx->skel = open_and_load(ctx, tries[i].tp_btf,
+					  tries[i].init_cost, &err);
+		if (ctx->skel)
+			ctx->init_cost = tries[i].init_cost;
+	}
+	if (!ctx->skel) {
+		tdx_report_load_error("tdx_roles BPF programs", err);
+		return err;
+	}
+
+	ctx->role_link = bpf_program__attach(
+		bpf_program__autoload(ctx->skel->progs.role_btf) ?
+		ctx->skel->progs.role_btf : ctx->skel->progs.role_raw);
+	if (!ctx->role_link) {
+		err = -errno;
+		p_err("attaching to kvmmmu:kvm_mmu_role: %s", strerror(-err));
+		return err;
+	}
+	if (ctx->init_cost) {
+		ctx->init_links[0] = bpf_program__attach(ctx->skel->progs.init_mmu_entry);
+		ctx->init_links[1] = bpf_program__attach(ctx->skel->progs.init_mmu_exit);
+		if (!ctx->init_links[0] || !ctx->init_links[1]) {
+			ctx->init_cost = false;
+			bpf_link__destroy(ctx->init_links[0]);
+			bpf_link__destroy(ctx->init_links[1]);
+			ctx->init_links[0] = ctx->init_links[1] = NULL;
+		}
+	}
+	if (!ctx->init_cost)
+		p_info("kvm_init_mmu cost unavailable: fentry/fexit cannot attach on this kernel");
+	return 0;
+}
+
+int cmd_roles(const struct tdx_env *env)
+{
+	struct roles_ctx ctx = { .env = env };
+	unsigned int done = 0;
+	double next = 0;
+	int err;
+
+	ks_json_output = env->json;
+	ks_verbose = env->verbose;
+	ks_setup_libbpf();
+	err = ks_setup_signals();
+	if (err) {
+		p_err("installing signal handlers: %s", strerror(-err));
+		return KS_EXIT_FAIL;
+	}
+	if (ks_mode_detect(series_events, NULL, &ctx.mode) != KS_MODE_SERIES) {
+		p_err("roles needs the kvmscope series (%s)", ctx.mode.desc);
+		return KS_EXIT_FAIL;
+	}
+	if (env->json) {
+		ctx.jw = jsonw_new(stdout);
+		if (!ctx.jw) {
+			p_err("out of memory");
+			return KS_EXIT_FAIL;
+		}
+	}
+	if (setup_bpf(&ctx)) {
+		err = KS_EXIT_FAIL;
+		goto cleanup;
+	}
+	p_info("mode: %s", ctx.mode.desc);
+	if (ctx.jw) {
+		jsonw_start_object(ctx.jw);
+		jsonw_string_field(ctx.jw, "type", "mode");
+		jsonw_string_field(ctx.jw, "mode", ks_mode_name(ctx.mode.kind));
+		jsonw_string_field(ctx.jw, "detail", ctx.mode.desc);
+		jsonw_bool_field(ctx.jw, "init_mmu_cost", ctx.init_cost);
+		jsonw_end_object(ctx.jw);
+	} else {
+		p_info("Tracing MMU role computations... Hit Ctrl-C to end.");
+	}
+
+	if (env->interval)
+		next = tdx_now_mono() + env->interval;
+	while (!ks_exiting) {
+		tdx_sleep_until(env->interval ? next : tdx_now_mono() + 1);
+		if (!env->interval || ks_exiting)
+			continue;
+		if (report(&ctx, false)) {
+			err = KS_EXIT_FAIL;
+			goto cleanup;
+		}
+		next += env->interval;
+		if (env->count && ++done >= env->count)
+			break;
+	}
+	err = report(&ctx, true) ? KS_EXIT_FAIL : 0;
+
+cleanup:
+	bpf_link__destroy(ctx.role_link);
+	bpf_link__destroy(ctx.init_links[0]);
+	bpf_link__destroy(ctx.init_links[1]);
+	tdx_roles_bpf__destroy(ctx.skel);
+	release(&ctx.interval);
+	release(&ctx.total);
+	jsonw_destroy(&ctx.jw);
+	return err;
+}

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "output.h"
+#include "runtime.h"
+#include "signals.h"
+#include "vmname.h"
+
+void tdx_report_load_error(const char *what, int err)
+{
+	/* -EACCES is the verifier refusing a program, not missing rights. */
+	if (err == -EPERM)
+		p_err("loading %s: permission denied; run as root (needs CAP_BPF and CAP_PERFMON)",
+		      what);
+	else
+		p_err("loading %s: %s (rerun with -v for the libbpf and verifier log)",
+		      what, strerror(-err));
+}
+
+int tdx_read_lost(int map_fd, uint64_t lost[TDX_NR_LOST])
+{
+	int ncpus = libbpf_num_possible_cpus(), cpu, err = 0;
+	uint64_t *vals;
+	__u32 i;
+
+	memset(lost, 0, sizeof(uint64_t) * TDX_NR_LOST);
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	vals = calloc(ncpus, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (i = 0; i < TDX_NR_LOST && !err; i++) {
+		if (bpf_map_lookup_elem(map_fd, &i, vals)) {
+			err = -errno;
+			break;
+		}
+		for (cpu = 0; cpu < ncpus; cpu++)
+			lost[i] += vals[cpu];
+	}
+	free(vals);
+	return err;
+}
+
+uint64_t tdx_lost_total(const uint64_t lost[TDX_NR_LOST])
+{
+	uint64_t sum = 0;
+	int i;
+
+	for (i = 0; i < TDX_NR_LOST; i++)
+		sum += lost[i];
+	return sum;
+}
+
+const char *tdx_lost_name(unsigned int idx)
+{
+	static const char *const names[TDX_NR_LOST] = {
+		[TDX_LOST_RINGBUF] = "ringbuf",
+		[TDX_LOST_INFLIGHT_FULL] = "inflight_full",
+		[TDX_LOST_STATS_FULL] = "stats_full",
+		[TDX_LOST_TRANS_FULL] = "transitions_full",
+		[TDX_LOST_MAPGPA_FULL] = "mapgpa_full",
+	};
+
+	return idx < TDX_NR_LOST ? names[idx] : "?";
+}
+
+void tdx_print_lost(FILE *f, const uint64_t lost[TDX_NR_LOST])
+{
+	int i;
+
+	fprintf(f, "Lost events: %llu (", (unsigned long long)tdx_lost_total(lost));
+	for (i = 0; i < TDX_NR_LOST; i++)
+		fprintf(f, "%s%s %llu", i ? ", " : "", tdx_lost_name(i),
+			(unsigned long long)lost[i]);
+	fprintf(f, ")\n");
+}
+
+void tdx_json_lost(json_writer_t *w, const uint64_t lost[TDX_NR_LOST])
+{
+	int i;
+
+	jsonw_name(w, "lost");
+	jsonw_start_object(w);
+	jsonw_uint_field(w, "total", tdx_lost_total(lost));
+	for (i = 0; i < TDX_NR_LOST; i++)
+		jsonw_uint_field(w, tdx_lost_name(i), lost[i]);
+	jsonw_end_object(w);
+}
+
+struct tdx_slots tdx_slots(const __u64 *src)
+{
+	struct tdx_slots s;
+	int i;
+
+	for (i = 0; i < TDX_HIST_SLOTS; i++)
+		s.v[i] = src[i];
+	return s;
+}
+
+#define VM_NAME_CACHE 64
+
+const char *tdx_vm_name(pid_t pid)
+{
+	static struct {
+		pid_t pid;
+		char name[64];
+	} cache[VM_NAME_CACHE];
+	static unsigned int next;
+	unsigned int i;
+
+	for (i = 0; i < VM_NAME_CACHE; i++)
+		if (cache[i].pid == pid && pid)
+			return cache[i].name;
+	i = next++ % VM_NAME_CACHE;
+	cache[i].pid = pid;
+	ks_vm_name(pid, cache[i].name, sizeof(cache[i].name));
+	return cache[i].name;
+}
+
+static double clock_secs(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double tdx_now_mono(void)
+{
+	return clock_secs(CLOCK_MONOTONIC);
+}
+
+double tdx_now_wall(void)
+{
+	return clock_secs(CLOCK_REALTIME);
+}
+
+double tdx_mono_to_wall_offset(void)
+{
+	return clock_secs(CLOCK_REALTIME) - clock_secs(CLOCK_MONOTONIC);
+}
+
+void tdx_sleep_until(double deadline)
+{
+	double left;
+
+	while (!ks_exiting && (left = deadline - tdx_now_mono()) > 0) {
+		struct timespec ts = {
+			.tv_sec = (time_t)left,
+			.tv_nsec = (long)((left - (double)(time_t)left) * 1e9),
+		};
+
+		nanosleep(&ts, NULL);	/* EINTR on SIGINT/SIGTERM */
+	}
+}

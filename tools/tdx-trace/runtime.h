@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Runtime helpers shared by the conversions and roles commands. */
+#ifndef TDX_TRACE_RUNTIME_H
+#define TDX_TRACE_RUNTIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <bpf/libbpf.h>
+
+#include "json_writer.h"
+#include "tdx.h"
+
+/* Report why a skeleton failed to load (privileges, BTF, verifier). */
+void tdx_report_load_error(const char *what, int err);
+
+/* Sum the per-CPU "lost" array into @lost. */
+int tdx_read_lost(int map_fd, uint64_t lost[TDX_NR_LOST]);
+uint64_t tdx_lost_total(const uint64_t lost[TDX_NR_LOST]);
+const char *tdx_lost_name(unsigned int idx);	/* "ringbuf", ... */
+void tdx_print_lost(FILE *f, const uint64_t lost[TDX_NR_LOST]);
+void tdx_json_lost(json_writer_t *w, const uint64_t lost[TDX_NR_LOST]);
+
+/*
+ * Histogram slots as the BPF side declares them (__u64) copied to the
+ * uint64_t the shared library takes: distinct types to the compiler.
+ */
+struct tdx_slots {
+	uint64_t v[TDX_HIST_SLOTS];
+};
+struct tdx_slots tdx_slots(const __u64 *src);
+
+/* VM name of a VMM pid (QEMU -name or comm), cached for the run. */
+const char *tdx_vm_name(pid_t pid);
+
+/* Seconds to add to CLOCK_MONOTONIC (bpf_ktime_get_ns) for wall time. */
+double tdx_mono_to_wall_offset(void);
+double tdx_now_wall(void);
+
+/*
+ * Sleep until @deadline (CLOCK_MONOTONIC seconds) or a signal; returns
+ * early if ks_exiting is set.
+ */
+void tdx_sleep_until(double deadline);
+double tdx_now_mono(void);
+
+#endif /* TDX_TRACE_RUNTIME_H */
