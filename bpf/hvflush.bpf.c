@@ -72,12 +72,16 @@ static __always_inline bool read_target(struct kvm_vcpu *vcpu,
 					struct target *t)
 {
 	/* tp_btf arguments of a module's tracepoint may be NULL. */
+	struct kvm *kvm;
+
 	if (!vcpu)
 		return false;
-	t->kvm = BPF_CORE_READ(vcpu, kvm);
-	if (!t->kvm)
+	/* Locals: CO-RE reads must start from a kernel type, not from t. */
+	kvm = BPF_CORE_READ(vcpu, kvm);
+	if (!kvm)
 		return false;
-	t->pid = BPF_CORE_READ(t->kvm, userspace_pid);
+	t->kvm = kvm;
+	t->pid = BPF_CORE_READ(kvm, userspace_pid);
 	if (targ_pid && t->pid != targ_pid)
 		return false;
 	t->vcpu_id = BPF_CORE_READ(vcpu, vcpu_id);
@@ -91,8 +95,9 @@ static __always_inline bool read_target(struct kvm_vcpu *vcpu,
 static __always_inline struct hvflush_row *
 get_row(const struct target *t, bool guest_mode, bool create)
 {
+	struct kvm *kvm = t->kvm;
 	struct hvflush_key key = {
-		.kvm = (__u64)t->kvm,
+		.kvm = (__u64)kvm,
 		.vcpu_id = t->vcpu_id,
 		.fifo = guest_mode ? HVFLUSH_FIFO_L2 : HVFLUSH_FIFO_L1,
 	};
@@ -109,7 +114,7 @@ get_row(const struct target *t, bool guest_mode, bool create)
 	if (!row)
 		return NULL;
 	row->pid = t->pid;
-	BPF_CORE_READ_STR_INTO(&row->stats_id, t->kvm, stats_id);
+	BPF_CORE_READ_STR_INTO(&row->stats_id, kvm, stats_id);
 	err = bpf_map_update_elem(&rows, &key, row, BPF_NOEXIST);
 	if (err && err != -EEXIST) {	/* -EEXIST: another CPU created it */
 		count_event(HVFLUSH_LOST);

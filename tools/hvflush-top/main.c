@@ -107,8 +107,10 @@ static int show(const struct hv_env *env, const struct hv_snapshot *snap,
 	size_t nr;
 
 	rows = calloc(snap->nr_rows ? snap->nr_rows : 1, sizeof(*rows));
-	if (!rows)
+	if (!rows) {
+		p_err("out of memory");
 		return -ENOMEM;
+	}
 	nr = hv_select_rows(snap, &view->filter, view->sort, rows);
 	if (json)
 		hv_write_json(json, snap, view, rows, nr);
@@ -120,11 +122,15 @@ static int show(const struct hv_env *env, const struct hv_snapshot *snap,
 	return 0;
 }
 
+/* Milliseconds to wait for @deadline_ns, at most a second at a time. */
 static int timeout_ms(uint64_t deadline_ns)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = mono_ns(), ms;
 
-	return now >= deadline_ns ? 0 : (int)((deadline_ns - now) / 1000000) + 1;
+	if (now >= deadline_ns)
+		return 0;
+	ms = (deadline_ns - now + 999999) / 1000000;
+	return ms > 1000 ? 1000 : (int)ms;
 }
 
 int main(int argc, char **argv)
@@ -184,6 +190,7 @@ int main(int argc, char **argv)
 		.series = mode.kind == KS_MODE_SERIES,
 		.mode_name = ks_mode_name(mode.kind),
 		.mode_desc = mode.desc,
+		.now = time(NULL),
 	};
 	if (env.json) {
 		json = jsonw_new(stdout);
@@ -192,8 +199,6 @@ int main(int argc, char **argv)
 			p_err("out of memory");
 			goto cleanup;
 		}
-	} else if (env.batch && !view.series) {
-		p_info("%s", hv_fallback_note);
 	} else if (!env.batch && hv_screen_open()) {
 		err = -ENOTTY;
 		p_err("cannot use the terminal (TERM=%s); try -b",
@@ -201,38 +206,40 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
+	/* The screen starts with an empty snapshot rather than a blank page. */
+	if (!env.batch) {
+		err = refresh(obj, &model, &names, &snap);
+		if (!err)
+			err = show(&env, &snap, &view, json);
+	}
 	deadline = mono_ns() + env.interval * 1000000000ULL;
-	while (!ks_exiting) {
-		if (env.batch) {
-			int ms = timeout_ms(deadline);
+	while (!err && !ks_exiting) {
+		int ms = timeout_ms(deadline);
+		enum hv_action act;
 
-			/* Signals interrupt the sleep (no SA_RESTART). */
-			if (ms > 0)
-				usleep(ms * 1000);
-		} else if (!snap.rows || timeout_ms(deadline) > 0) {
-			/* Before the first refresh there is nothing to draw. */
-			enum hv_action act = hv_screen_key(&view, timeout_ms(deadline));
-
+		if (ms > 0 && env.batch) {
+			usleep(ms * 1000);	/* a signal cuts it short */
+			continue;
+		}
+		if (ms > 0) {
+			act = hv_screen_key(&view, ms);
 			if (act == HV_ACT_QUIT)
 				break;
 			if (act == HV_ACT_RESET) {
 				obj->bss->max_gen = hv_model_reset(&model);
 				view.reset = time(NULL);
 			}
-			if (act != HV_ACT_TIMEOUT && snap.rows)
-				show(&env, &snap, &view, json);
-			if (timeout_ms(deadline) > 0)
-				continue;
-		}
-		if (ks_exiting || timeout_ms(deadline) > 0)
+			if (act != HV_ACT_TIMEOUT)
+				err = show(&env, &snap, &view, json);
 			continue;
+		}
 		deadline += env.interval * 1000000000ULL;
 		err = refresh(obj, &model, &names, &snap);
 		if (err)
 			break;
 		view.now = time(NULL);
 		err = show(&env, &snap, &view, json);
-		if (err || (env.count && ++shown >= env.count))
+		if (env.count && ++shown >= env.count)
 			break;
 	}
 

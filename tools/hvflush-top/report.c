@@ -145,7 +145,8 @@ void hv_format_header(char lines[HV_HEADER_LINES][HV_LINE_MAX],
 
 	snprintf(lines[0], HV_LINE_MAX,
 		 "hvflush-top %s  interval %.1fs  sort: %s  mode: %s", clock,
-		 snap->elapsed_s, hv_sort_name(view->sort), view->mode_desc);
+		 snap->elapsed_s, hv_sort_name(view->sort),
+		 view->series ? view->mode_desc : view->mode_name);
 	if (view->series) {
 		snprintf(lines[1], HV_LINE_MAX,
 			 "hypercalls/s: L1 %.1f L2 %.1f  enqueues/s %.1f  drains/s %.1f  purges/s %.1f",
