@@ -1,0 +1,558 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * tdx-trace BPF programs driven with BPF_PROG_TEST_RUN on the host kernel.
+ *
+ * The host has no kvmscope series, so its tracepoints never fire; but
+ * raw_tp programs load without their tracepoint and test-run executes them
+ * in this process with the u64 arguments we craft.  That runs the very
+ * handler bodies the tp_btf programs share, and the maps are asserted.
+ *
+ * Needs root and BPF, so it only runs when tests/bpf/20-tdx-trace.sh asks
+ * (KVMSCOPE_BPF_TESTS=1); the unit test pass reports it as skipped.
+ */
+#define _GNU_SOURCE	/* gettid() */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "tdx_conv.skel.h"
+#include "tdx_roles.skel.h"
+
+#include "tdx-trace/conversions.h"
+#include "hist.h"
+#include "tdx-trace/runtime.h"
+#include "tdx.h"
+
+#define NR_ARGS(a) (sizeof(a) / sizeof((a)[0]))
+#define PAGE_4K_LEVEL 0
+
+/* Run a raw_tp program once with @args as its tracepoint arguments. */
+static void run_raw(struct bpf_program *prog, const __u64 *args, size_t n)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args,
+		    .ctx_size_in = n * sizeof(__u64));
+
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(prog), &opts), 0);
+	assert_int_equal(opts.retval, 0);
+}
+
+/* Tracepoint argument lists, in TP_PROTO order; kvm/vcpu pointers NULL. */
+static void conv_begin(struct tdx_conv_bpf *s, __u64 start, __u64 end,
+		       __u64 attrs)
+{
+	__u64 a[] = { 0, start, end, attrs };
+
+	run_raw(s->progs.conv_begin_raw, a, NR_ARGS(a));
+}
+
+static void conv_zap(struct tdx_conv_bpf *s, __u32 z4k, __u32 z2m, __u32 z1g,
+		     __u32 yields, __u32 yield_flushes)
+{
+	__u64 a[] = { 0, 0, 0, 0, z4k, z2m, z1g, yields, yield_flushes, 0 };
+
+	run_raw(s->progs.conv_zap_raw, a, NR_ARGS(a));
+}
+
+static void conv_end(struct tdx_conv_bpf *s, __u64 start, __u64 end,
+		     __u64 attrs, bool noop, bool flushed, int ret)
+{
+	__u64 a[] = { 0, start, end, attrs, noop, flushed, (__u64)(__s64)ret };
+
+	run_raw(s->progs.conv_end_raw, a, NR_ARGS(a));
+}
+
+struct conv_opts {
+	__u32 pid;
+	__u64 min_ns;
+	enum tdx_dir_filter dir;
+	const char *vm;
+	__u32 ringbuf_size, stats_size, inflight_size;
+};
+
+static struct tdx_conv_bpf *load_conv(const struct conv_opts *o)
+{
+	struct tdx_conv_bpf *s = tdx_conv_bpf__open();
+
+	assert_non_null(s);
+	s->rodata->targ_pid = o->pid;
+	s->rodata->min_ns = o->min_ns;
+	s->rodata->dir_filter = o->dir;
+	s->rodata->stream = true;
+	if (o->vm)
+		strncpy((char *)s->rodata->targ_vm, o->vm, TDX_STATS_ID_LEN - 1);
+	if (o->ringbuf_size)
+		bpf_map__set_max_entries(s->maps.events, o->ringbuf_size);
+	if (o->stats_size)
+		bpf_map__set_max_entries(s->maps.stats, o->stats_size);
+	if (o->inflight_size)
+		bpf_map__set_max_entries(s->maps.inflight, o->inflight_size);
+	tdx_conv_select_progs(s, TDX_PROGS_SERIES_RAW, true);
+	assert_int_equal(tdx_conv_bpf__load(s), 0);
+	return s;
+}
+
+struct events {
+	struct tdx_conv_event ev[256];
+	int n;
+};
+
+static int collect(void *ctx, void *data, size_t size)
+{
+	struct events *evs = ctx;
+
+	assert_int_equal(size, sizeof(struct tdx_conv_event));
+	if (evs->n < (int)NR_ARGS(evs->ev))
+		memcpy(&evs->ev[evs->n++], data, sizeof(evs->ev[0]));
+	return 0;
+}
+
+static void read_events(struct tdx_conv_bpf *s, struct events *evs)
+{
+	struct ring_buffer *rb;
+
+	memset(evs, 0, sizeof(*evs));
+	rb = ring_buffer__new(bpf_map__fd(s->maps.events), collect, evs, NULL);
+	assert_non_null(rb);
+	assert_true(ring_buffer__consume(rb) >= 0);
+	ring_buffer__free(rb);
+}
+
+/* The stats entry of this process for @dir; false if there is none. */
+static bool get_stats(struct tdx_conv_bpf *s, enum tdx_dir dir,
+		      struct tdx_conv_stats *out)
+{
+	struct tdx_conv_key key = { .pid = getpid(), .dir = dir };
+
+	return !bpf_map_lookup_elem(bpf_map__fd(s->maps.stats), &key, out);
+}
+
+static __u64 lost(int map_fd, enum tdx_lost what)
+{
+	uint64_t v[TDX_NR_LOST];
+
+	assert_int_equal(tdx_read_lost(map_fd, v), 0);
+	return v[what];
+}
+
+static void test_fallback_loads(void **state)
+{
+	struct tdx_conv_bpf *s = tdx_conv_bpf__open();
+	struct bpf_program *prog;
+	int loaded = 0;
+
+	(void)state;
+	assert_non_null(s);
+	tdx_conv_select_progs(s, TDX_PROGS_FALLBACK, true);
+	assert_int_equal(tdx_conv_bpf__load(s), 0);
+	assert_true(bpf_program__fd(s->progs.fb_ioctl_enter) >= 0);
+	assert_true(bpf_program__fd(s->progs.fb_ioctl_exit) >= 0);
+	assert_true(bpf_program__fd(s->progs.fb_spte_changed_raw) >= 0);
+	assert_true(bpf_program__fd(s->progs.mapgpa_hcall_raw) >= 0);
+	assert_true(bpf_program__fd(s->progs.mapgpa_uexit_raw) >= 0);
+	assert_true(bpf_program__fd(s->progs.mapgpa_entry_raw) >= 0);
+	/* ... and none of the series programs. */
+	assert_true(bpf_program__fd(s->progs.conv_begin_btf) < 0);
+	assert_true(bpf_program__fd(s->progs.conv_begin_raw) < 0);
+	bpf_object__for_each_program(prog, s->obj)
+		loaded += bpf_program__fd(prog) >= 0;
+	assert_int_equal(loaded, 6);
+	/* The ioctl tracepoints exist on every kernel: attach for real. */
+	s->links.fb_ioctl_enter = bpf_program__attach(s->progs.fb_ioctl_enter);
+	assert_non_null(s->links.fb_ioctl_enter);
+	s->links.fb_ioctl_exit = bpf_program__attach(s->progs.fb_ioctl_exit);
+	assert_non_null(s->links.fb_ioctl_exit);
+	tdx_conv_bpf__destroy(s);
+}
+
+/* begin + 2 zap_leafs + end on one thread = one record with the sums. */
+static void test_conversion_correlated(void **state)
+{
+	struct conv_opts o = {};
+	struct tdx_conv_bpf *s = load_conv(&o);
+	struct tdx_conv_stats st;
+	struct events evs;
+	const struct tdx_conv_event *e;
+	__u32 tid = gettid();
+
+	(void)state;
+	conv_begin(s, 0x100, 0x300, TDX_ATTR_PRIVATE);
+	conv_zap(s, 100, 1, 0, 2, 1);
+	conv_zap(s, 50, 0, 1, 1, 1);
+	conv_end(s, 0x100, 0x300, TDX_ATTR_PRIVATE, false, true, 0);
+
+	read_events(s, &evs);
+	assert_int_equal(evs.n, 1);
+	e = &evs.ev[0];
+	assert_int_equal(e->pid, getpid());
+	assert_int_equal(e->tid, tid);
+	assert_int_equal(e->gfn_start, 0x100);
+	assert_int_equal(e->gfn_end, 0x300);
+	assert_int_equal(e->attributes, TDX_ATTR_PRIVATE);
+	assert_int_equal(e->zapped[0], 150);
+	assert_int_equal(e->zapped[1], 1);
+	assert_int_equal(e->zapped[2], 1);
+	assert_int_equal(e->yields, 3);
+	assert_int_equal(e->yield_flushes, 2);
+	assert_int_equal(e->flushes, 3);	/* yield flushes + the final one */
+	assert_int_equal(e->root_walks, 2);
+	assert_int_equal(e->noop, 0);
+	assert_int_equal(e->flushed, 1);
+	assert_int_equal(e->ret, 0);
+	assert_int_equal(e->valid, TDX_F_SERIES_ALL);
+	assert_true(e->duration_ns > 0);
+	assert_true(e->ts_ns > e->duration_ns);
+
+	assert_true(get_stats(s, TDX_DIR_PRIVATE, &st));
+	assert_false(get_stats(s, TDX_DIR_SHARED, &st) && st.count);
+	get_stats(s, TDX_DIR_PRIVATE, &st);
+	assert_int_equal(st.count, 1);
+	assert_int_equal(st.pages, 0x200);
+	assert_int_equal(st.pages_slots[9], 1);		/* 512 pages: 2^9 */
+	assert_int_equal(st.zapped[0], 150);
+	assert_int_equal(st.flushes, 3);
+	assert_int_equal(st.noop, 0);
+	assert_int_equal(ks_log2_total(tdx_slots(st.dur_slots).v, TDX_HIST_SLOTS), 1);
+
+	/* The per-thread state is gone once the conversion ended. */
+	assert_int_not_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.inflight),
+						 &tid, &evs.ev[1]), 0);
+	tdx_conv_bpf__destroy(s);
+}
+
+/* A no-op conversion to shared: noop flag, no flushes, shared direction. */
+static void test_conversion_noop_shared(void **state)
+{
+	struct conv_opts o = {};
+	struct tdx_conv_bpf *s = load_conv(&o);
+	struct tdx_conv_stats st;
+	struct events evs;
+
+	(void)state;
+	conv_begin(s, 0x1000, 0x1001, 0);
+	conv_end(s, 0x1000, 0x1001, 0, true, false, 0);
+	/* A zap outside any conversion (MMU notifier) is not attributed. */
+	conv_zap(s, 7, 7, 7, 7, 7);
+
+	read_events(s, &evs);
+	assert_int_equal(evs.n, 1);
+	assert_int_equal(evs.ev[0].noop, 1);
+	assert_int_equal(evs.ev[0].flushes, 0);
+	assert_int_equal(evs.ev[0].zapped[0], 0);
+	assert_int_equal(evs.ev[0].root_walks, 0);
+	assert_true(get_stats(s, TDX_DIR_SHARED, &st));
+	assert_int_equal(st.count, 1);
+	assert_int_equal(st.noop, 1);
+	assert_int_equal(st.pages, 1);
+	assert_int_equal(st.pages_slots[0], 1);
+	assert_false(get_stats(s, TDX_DIR_PRIVATE, &st));
+
+	/* A failed conversion counts as an error. */
+	conv_begin(s, 0x1000, 0x1400, 0);
+	conv_end(s, 0x1000, 0x1400, 0, false, false, -EFAULT);
+	read_events(s, &evs);
+	assert_int_equal(evs.n, 1);
+	assert_int_equal(evs.ev[0].ret, -EFAULT);
+	assert_true(get_stats(s, TDX_DIR_SHARED, &st));
+	assert_int_equal(st.count, 2);
+	assert_int_equal(st.errors, 1);
+	tdx_conv_bpf__destroy(s);
+}
+
+/* One private and one shared conversion; how many does the filter keep? */
+static int conversions_kept(const struct conv_opts *o)
+{
+	struct tdx_conv_bpf *s = load_conv(o);
+	struct tdx_conv_stats st;
+	struct events evs;
+	int n = 0;
+
+	conv_begin(s, 0, 512, TDX_ATTR_PRIVATE);
+	conv_end(s, 0, 512, TDX_ATTR_PRIVATE, false, true, 0);
+	conv_begin(s, 0, 512, 0);
+	conv_end(s, 0, 512, 0, false, true, 0);
+	read_events(s, &evs);
+	/* The ring buffer and the histograms must agree. */
+	if (get_stats(s, TDX_DIR_PRIVATE, &st))
+		n += st.count;
+	if (get_stats(s, TDX_DIR_SHARED, &st))
+		n += st.count;
+	assert_int_equal(n, evs.n);
+	tdx_conv_bpf__destroy(s);
+	return n;
+}
+
+static void test_filters(void **state)
+{
+	struct conv_opts o = {};
+
+	(void)state;
+	assert_int_equal(conversions_kept(&o), 2);
+	o.pid = getpid();
+	assert_int_equal(conversions_kept(&o), 2);
+	o.pid = getppid();
+	assert_int_equal(conversions_kept(&o), 0);
+	o.pid = 0;
+
+	o.min_ns = 10ULL * 1000 * 1000 * 1000;	/* nothing here takes 10s */
+	assert_int_equal(conversions_kept(&o), 0);
+	o.min_ns = 0;
+
+	o.dir = TDX_FILTER_PRIVATE;
+	assert_int_equal(conversions_kept(&o), 1);
+	o.dir = TDX_FILTER_SHARED;
+	assert_int_equal(conversions_kept(&o), 1);
+	o.dir = TDX_FILTER_ANY;
+
+	/* No struct kvm here, so no stats id: --vm matches nothing. */
+	o.vm = "kvm-1";
+	assert_int_equal(conversions_kept(&o), 0);
+}
+
+static void test_lost_ringbuf(void **state)
+{
+	struct conv_opts o = { .ringbuf_size = 4096 };
+	struct tdx_conv_bpf *s = load_conv(&o);
+	struct tdx_conv_stats st;
+	struct events evs;
+	int i, n = 100;
+
+	(void)state;
+	/* Nobody consumes: a 4 KiB ring holds far fewer than 100 records. */
+	for (i = 0; i < n; i++) {
+		conv_begin(s, i, i + 1, 0);
+		conv_end(s, i, i + 1, 0, false, false, 0);
+	}
+	read_events(s, &evs);
+	assert_true(evs.n > 0 && evs.n < n);
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_RINGBUF),
+			 n - evs.n);
+	/* Aggregation does not depend on the ring buffer. */
+	assert_true(get_stats(s, TDX_DIR_SHARED, &st));
+	assert_int_equal(st.count, n);
+	tdx_conv_bpf__destroy(s);
+}
+
+static void test_lost_stats_full(void **state)
+{
+	struct conv_opts o = { .stats_size = 1 };
+	struct tdx_conv_bpf *s = load_conv(&o);
+	struct tdx_conv_stats st;
+
+	(void)state;
+	conv_begin(s, 0, 1, TDX_ATTR_PRIVATE);
+	conv_end(s, 0, 1, TDX_ATTR_PRIVATE, false, false, 0);
+	conv_begin(s, 0, 1, 0);		/* second key: the map is full */
+	conv_end(s, 0, 1, 0, false, false, 0);
+	assert_true(get_stats(s, TDX_DIR_PRIVATE, &st));
+	assert_false(get_stats(s, TDX_DIR_SHARED, &st));
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_STATS_FULL), 1);
+	tdx_conv_bpf__destroy(s);
+}
+
+static void *begin_in_thread(void *arg)
+{
+	conv_begin(arg, 0, 1, 0);
+	return NULL;
+}
+
+static void test_lost_inflight_full(void **state)
+{
+	struct conv_opts o = { .inflight_size = 1 };
+	struct tdx_conv_bpf *s = load_conv(&o);
+	pthread_t t;
+
+	(void)state;
+	conv_begin(s, 0, 1, 0);		/* this thread takes the only slot */
+	assert_int_equal(pthread_create(&t, NULL, begin_in_thread, s), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_INFLIGHT_FULL), 1);
+	tdx_conv_bpf__destroy(s);
+}
+
+static void test_mapgpa_latency(void **state)
+{
+	struct conv_opts o = {};
+	struct tdx_conv_bpf *s = load_conv(&o);
+	__u64 other[] = { 1 /* not MapGPA */, 0, 0, 0, 0 };
+	__u64 hcall[] = { TDX_KVM_HC_MAP_GPA_RANGE, 0x100000, 16, TDX_ATTR_PRIVATE, 0 };
+	__u64 uexit[] = { 3 /* KVM_EXIT_HYPERCALL */, 0 };
+	__u64 entry[] = { 0 /* vcpu */, 0 };
+	struct tdx_mapgpa_key key = { .pid = getpid(), .vcpu_id = 0 };
+	struct tdx_mapgpa_stats ms;
+
+	(void)state;
+	run_raw(s->progs.mapgpa_hcall_raw, other, NR_ARGS(other));
+	run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry));
+	assert_int_not_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa),
+						 &key, &ms), 0);
+
+	run_raw(s->progs.mapgpa_hcall_raw, hcall, NR_ARGS(hcall));
+	run_raw(s->progs.mapgpa_uexit_raw, uexit, NR_ARGS(uexit));
+	conv_begin(s, 0x100, 0x110, TDX_ATTR_PRIVATE);	/* the VMM converts */
+	conv_end(s, 0x100, 0x110, TDX_ATTR_PRIVATE, false, true, 0);
+	run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry));
+	run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry));	/* no request */
+
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa), &key,
+					     &ms), 0);
+	assert_int_equal(ms.count, 1);
+	assert_int_equal(ms.pages, 16);
+	assert_int_equal(ms.to_private, 1);
+	assert_int_equal(ms.userspace_exits, 1);
+	assert_int_equal(ms.conversions, 1);
+	assert_int_equal(ks_log2_total(tdx_slots(ms.lat_slots).v, TDX_HIST_SLOTS), 1);
+	assert_int_equal(s->bss->mapgpa_pending, 0);
+	tdx_conv_bpf__destroy(s);
+}
+
+/* Roles. */
+
+#define BASE_LEVEL4	4ULL
+#define BASE_CR0_WP	(1ULL << 13)
+#define BASE_GUEST	(1ULL << 17)
+#define BASE_SMM	(1ULL << 24)
+#define EXT_VALID	(1ULL << 32)
+#define EXT_LMA		(1ULL << 39)
+
+static struct tdx_roles_bpf *load_roles(__u32 pid, __u32 trans_size)
+{
+	struct tdx_roles_bpf *s = tdx_roles_bpf__open();
+
+	assert_non_null(s);
+	s->rodata->targ_pid = pid;
+	if (trans_size)
+		bpf_map__set_max_entries(s->maps.transitions, trans_size);
+	bpf_program__set_autoload(s->progs.role_btf, false);
+	bpf_program__set_autoload(s->progs.init_mmu_entry, false);
+	bpf_program__set_autoload(s->progs.init_mmu_exit, false);
+	assert_int_equal(tdx_roles_bpf__load(s), 0);
+	return s;
+}
+
+static void role(struct tdx_roles_bpf *s, int mmu, __u64 old_cpu,
+		 __u64 new_cpu, __u32 old_root, __u32 new_root)
+{
+	__u64 a[] = { 0, (__u64)mmu, old_cpu, new_cpu, old_root, new_root };
+
+	run_raw(s->progs.role_raw, a, NR_ARGS(a));
+}
+
+static bool role_stats(struct tdx_roles_bpf *s, int mmu,
+		       struct tdx_role_stats *out)
+{
+	struct tdx_role_key key = { .pid = getpid(), .vcpu_id = 0, .mmu = mmu };
+
+	return !bpf_map_lookup_elem(bpf_map__fd(s->maps.roles), &key, out);
+}
+
+static int count_keys(int fd, size_t key_size)
+{
+	char key[64], next[64];
+	void *prev = NULL;
+	int n = 0;
+
+	assert_true(key_size <= sizeof(key));
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, key_size);
+		prev = key;
+		n++;
+	}
+	return n;
+}
+
+static void test_roles_changed_unchanged(void **state)
+{
+	struct tdx_roles_bpf *s = load_roles(0, 0);
+	__u64 l1 = EXT_VALID | EXT_LMA | BASE_CR0_WP | BASE_LEVEL4;
+	struct tdx_role_stats rs;
+	struct tdx_trans_key tk = {
+		.old_cpu_role = l1 & ~BASE_CR0_WP, .new_cpu_role = l1,
+		.old_root_role = 4, .new_root_role = 4,
+		.pid = getpid(), .mmu = TDX_MMU_ROOT,
+	};
+	__u64 n;
+
+	(void)state;
+	role(s, TDX_MMU_ROOT, l1, l1, 4, 4);			/* unchanged */
+	role(s, TDX_MMU_ROOT, l1, l1, 4, 4);			/* unchanged */
+	role(s, TDX_MMU_ROOT, 0, l1, 0, 4);			/* init: !valid */
+	role(s, TDX_MMU_ROOT, l1, l1 | BASE_GUEST, 4, 4 | BASE_GUEST); /* nested */
+	role(s, TDX_MMU_ROOT, l1, l1 | BASE_SMM, 4, 4 | BASE_SMM);	/* smm */
+	role(s, TDX_MMU_ROOT, l1 & ~BASE_CR0_WP, l1, 4, 4);	/* mode: CR0.WP */
+	role(s, TDX_MMU_ROOT, l1 & ~BASE_CR0_WP, l1, 4, 4);	/* same again */
+	role(s, TDX_MMU_ROOT, l1, l1, 4, 5);			/* root role only */
+	role(s, TDX_MMU_NESTED, l1, l1, 4, 4);			/* other MMU */
+
+	assert_true(role_stats(s, TDX_MMU_ROOT, &rs));
+	assert_int_equal(rs.computed, 8);
+	assert_int_equal(rs.unchanged, 2);
+	assert_int_equal(rs.changed, 6);
+	assert_int_equal(rs.cause[TDX_CAUSE_INIT], 1);
+	assert_int_equal(rs.cause[TDX_CAUSE_NESTED], 1);
+	assert_int_equal(rs.cause[TDX_CAUSE_SMM], 1);
+	assert_int_equal(rs.cause[TDX_CAUSE_MODE], 3);
+	assert_true(role_stats(s, TDX_MMU_NESTED, &rs));
+	assert_int_equal(rs.computed, 1);
+	assert_int_equal(rs.unchanged, 1);
+	assert_int_equal(rs.changed, 0);
+	assert_false(role_stats(s, TDX_MMU_GUEST, &rs));
+
+	/* Distinct changed transitions only; the CR0.WP one twice. */
+	assert_int_equal(count_keys(bpf_map__fd(s->maps.transitions),
+				    sizeof(struct tdx_trans_key)), 5);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.transitions),
+					     &tk, &n), 0);
+	assert_int_equal(n, 2);
+	tdx_roles_bpf__destroy(s);
+}
+
+static void test_roles_filter_and_lost(void **state)
+{
+	struct tdx_roles_bpf *s = load_roles(getppid(), 0);
+	struct tdx_role_stats rs;
+
+	(void)state;
+	role(s, TDX_MMU_ROOT, 0, EXT_VALID, 0, 4);
+	assert_false(role_stats(s, TDX_MMU_ROOT, &rs));
+	tdx_roles_bpf__destroy(s);
+
+	s = load_roles(getpid(), 1);
+	role(s, TDX_MMU_ROOT, 0, EXT_VALID, 0, 4);
+	role(s, TDX_MMU_ROOT, 0, EXT_VALID | 1, 0, 4);	/* 2nd transition */
+	assert_true(role_stats(s, TDX_MMU_ROOT, &rs));
+	assert_int_equal(rs.changed, 2);
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_TRANS_FULL), 1);
+	tdx_roles_bpf__destroy(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fallback_loads),
+		cmocka_unit_test(test_conversion_correlated),
+		cmocka_unit_test(test_conversion_noop_shared),
+		cmocka_unit_test(test_filters),
+		cmocka_unit_test(test_lost_ringbuf),
+		cmocka_unit_test(test_lost_stats_full),
+		cmocka_unit_test(test_lost_inflight_full),
+		cmocka_unit_test(test_mapgpa_latency),
+		cmocka_unit_test(test_roles_changed_unchanged),
+		cmocka_unit_test(test_roles_filter_and_lost),
+	};
+	const char *run = getenv("KVMSCOPE_BPF_TESTS");
+
+	if (!run || strcmp(run, "1")) {
+		printf("1..0 # SKIP needs root and BPF: run by tests/bpf/20-tdx-trace.sh\n");
+		return 0;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
