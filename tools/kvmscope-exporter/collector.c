@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Scrape = collect from every source + expire + render: see collector.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "collector.h"
+
+double ks_monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void ks_collector_init(struct ks_collector *c, double grace,
+		       const struct ks_render_opts *ropts)
+{
+	memset(c, 0, sizeof(*c));
+	ks_store_init(&c->store);
+	c->ropts = *ropts;
+	c->grace = grace;
+	c->clock = ks_monotonic;
+	pthread_mutex_init(&c->lock, NULL);
+}
+
+int ks_collector_add(struct ks_collector *c, struct ks_source *src)
+{
+	if (c->nr_sources == KS_MAX_SOURCES)
+		return -E2BIG;
+	c->stats[c->nr_sources].name = src->name;
+	c->stats[c->nr_sources].mode = src->mode;
+	c->sources[c->nr_sources++] = src;
+	c->store.have |= src->have;
+	return 0;
+}
+
+void ks_collector_free(struct ks_collector *c)
+{
+	for (int i = 0; i < c->nr_sources; i++)
+		c->sources[i]->destroy(c->sources[i]);
+	ks_store_free(&c->store);
+	pthread_mutex_destroy(&c->lock);
+}
+
+/* Every source forgets an expired VM: each may hold map entries for it. */
+static void forget_all(void *ctx, const char *id)
+{
+	struct ks_collector *c = ctx;
+
+	for (int i = 0; i < c->nr_sources; i++)
+		if (c->sources[i]->forget)
+			c->sources[i]->forget(c->sources[i], id);
+}
+
+/* -1 if unknown (no procfs, or a kernel without the knob). */
+static int bpf_stats_enabled(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "r");
+	int v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* Caller holds c->lock. */
+static void collect_locked(struct ks_collector *c, double now)
+{
+	ks_store_begin(&c->store, now);
+	for (int i = 0; i < c->nr_sources; i++) {
+		struct ks_source *src = c->sources[i];
+		double t = c->clock();
+
+		c->stats[i].up = src->collect(src, &c->store) == 0;
+		c->stats[i].duration = c->clock() - t;
+	}
+	ks_store_expire(&c->store, c->grace, forget_all, c);
+}
+
+void ks_collector_collect(struct ks_collector *c)
+{
+	pthread_mutex_lock(&c->lock);
+	collect_locked(c, c->clock());
+	pthread_mutex_unlock(&c->lock);
+}
+
+int ks_collector_scrape(struct ks_collector *c, struct ks_buf *out)
+{
+	struct ks_render_extra x;
+	double start;
+	int err = 0;
+
+	pthread_mutex_lock(&c->lock);
+	start = c->clock();
+	collect_locked(c, start);
+	x = (struct ks_render_extra){
+		.sources = c->stats,
+		.nr_sources = c->nr_sources,
+		.last_scrape = c->last_scrape,
+		.bpf_stats_enabled = c->store.nr_progs ? bpf_stats_enabled() : -1,
+	};
+	ks_buf_reset(out);
+	ks_render(out, &c->store, &c->ropts, &x);
+	if (out->oom)
+		err = -ENOMEM;
+	c->last_scrape = c->clock() - start;
+	c->scrapes++;
+	pthread_mutex_unlock(&c->lock);
+	return err;
+}

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* /metrics over libmicrohttpd: see http.h. */
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+#define CONTENT_TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
+
+static const char index_page[] =
+	"<html><head><title>kvmscope exporter</title></head><body>\n"
+	"<h1>kvmscope exporter</h1>\n"
+	"<p><a href=\"/metrics\">Metrics</a></p>\n"
+	"</body></html>\n";
+
+struct ks_http {
+	struct MHD_Daemon *d;
+	struct ks_collector *c;
+};
+
+enum ks_route ks_http_route(const char *method, const char *url)
+{
+	bool metrics = !strcmp(url, "/metrics"), index = !strcmp(url, "/");
+
+	if (!metrics && !index)
+		return KS_ROUTE_NOT_FOUND;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return KS_ROUTE_BAD_METHOD;
+	return metrics ? KS_ROUTE_METRICS : KS_ROUTE_INDEX;
+}
+
+static enum MHD_Result reply_static(struct MHD_Connection *conn,
+				    unsigned int status, const char *type,
+				    const char *body, const char *allow)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(strlen(body), (void *)body,
+					    MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result reply_metrics(struct ks_http *h,
+				     struct MHD_Connection *conn)
+{
+	struct ks_buf out = { 0 };
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	size_t len;
+	char *body;
+
+	if (ks_collector_scrape(h->c, &out)) {
+		ks_buf_free(&out);
+		return reply_static(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				    "text/plain", "out of memory\n", NULL);
+	}
+	body = ks_buf_steal(&out, &len);
+	if (!body)
+		return MHD_NO;
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				CONTENT_TYPE_METRICS);
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
+			      const char *url, const char *method,
+			      const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **req_cls)
+{
+	struct ks_http *h = cls;
+
+	(void)version;
+	(void)upload_data;
+	(void)upload_data_size;
+	(void)req_cls;
+	/*
+	 * Answer on the first call, before any body: none of our routes
+	 * takes one, and libmicrohttpd then discards it and closes.
+	 */
+	switch (ks_http_route(method, url)) {
+	case KS_ROUTE_METRICS:
+		return reply_metrics(h, conn);
+	case KS_ROUTE_INDEX:
+		return reply_static(conn, MHD_HTTP_OK, "text/html; charset=utf-8",
+				    index_page, NULL);
+	case KS_ROUTE_BAD_METHOD:
+		return reply_static(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+				    "text/plain", "method not allowed\n",
+				    "GET, HEAD");
+	case KS_ROUTE_NOT_FOUND:
+	default:
+		return reply_static(conn, MHD_HTTP_NOT_FOUND, "text/plain",
+				    "not found: try /metrics\n", NULL);
+	}
+}
+
+struct ks_http *ks_http_start(const struct ks_http_opts *o,
+			      struct ks_collector *c, char *err,
+			      size_t err_len)
+{
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	struct ks_http *h = calloc(1, sizeof(*h));
+
+	if (!h) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	h->c = c;
+	if (o->verbose)
+		flags |= MHD_USE_ERROR_LOG;
+	if (o->no_listen)
+		flags |= MHD_USE_NO_LISTEN_SOCKET;
+	else if (o->addr->sa_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	/*
+	 * No per-IP limit: every scrape comes from the one Prometheus.  The
+	 * memory limit bounds what a client can make us buffer; the timeout
+	 * frees slots held by idle or slow clients.
+	 */
+	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, h,
+				MHD_OPTION_CONNECTION_LIMIT,
+				(unsigned int)o->max_connections,
+				MHD_OPTION_CONNECTION_TIMEOUT,
+				(unsigned int)o->timeout,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+				(size_t)KS_HTTP_CONN_MEMORY,
+				MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+				o->no_listen ? MHD_OPTION_END : MHD_OPTION_SOCK_ADDR,
+				o->addr, MHD_OPTION_END);
+	if (!h->d) {
+		snprintf(err, err_len, "cannot serve HTTP: %s",
+			 errno ? strerror(errno) : "libmicrohttpd failed to start");
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+int ks_http_port(struct ks_http *h)
+{
+	const union MHD_DaemonInfo *i;
+
+	i = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+	return i ? i->port : 0;
+}
+
+int ks_http_add(struct ks_http *h, int fd)
+{
+	struct sockaddr_in peer = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+
+	return MHD_add_connection(h->d, fd, (struct sockaddr *)&peer,
+				  sizeof(peer)) == MHD_YES ? 0 : -EIO;
+}
+
+void ks_http_stop(struct ks_http *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->d);
+	free(h);
+}

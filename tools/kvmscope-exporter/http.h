@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The /metrics endpoint on libmicrohttpd: one internal polling thread
+ * (epoll), a connection limit, an idle timeout and a per-connection memory
+ * pool that bounds request headers (larger ones get 431 from the library).
+ * Requests run the collector's scrape; anything but GET/HEAD on / or
+ * /metrics gets 404 or 405.
+ */
+#ifndef KVMSCOPE_EXPORTER_HTTP_H
+#define KVMSCOPE_EXPORTER_HTTP_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "collector.h"
+
+/* Per-connection memory: request line + headers must fit in it. */
+#define KS_HTTP_CONN_MEMORY	(32 * 1024)
+
+struct ks_http_opts {
+	const struct sockaddr *addr;	/* NULL with no_listen */
+	socklen_t addr_len;
+	unsigned int max_connections;
+	unsigned int timeout;		/* seconds */
+	bool no_listen;			/* connections come via ks_http_add() */
+	bool verbose;			/* libmicrohttpd error log on stderr */
+};
+
+enum ks_route {
+	KS_ROUTE_METRICS,
+	KS_ROUTE_INDEX,
+	KS_ROUTE_NOT_FOUND,
+	KS_ROUTE_BAD_METHOD,
+};
+
+/* Where a request goes; pure, for tests.  Path before any query string. */
+enum ks_route ks_http_route(const char *method, const char *url);
+
+struct ks_http;
+
+struct ks_http *ks_http_start(const struct ks_http_opts *o,
+			      struct ks_collector *c, char *err,
+			      size_t err_len);
+/* The bound port (useful with port 0); 0 if unknown. */
+int ks_http_port(struct ks_http *h);
+/* Hand a connected socket to the server (no_listen mode: fuzzing). */
+int ks_http_add(struct ks_http *h, int fd);
+void ks_http_stop(struct ks_http *h);
+
+#endif /* KVMSCOPE_EXPORTER_HTTP_H */

@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The kvmscope metric families: see render.h and dashboards/README.md. */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "render.h"
+
+/* Label sets: vm, vm_name, then vcpu (when per-vCPU), then specifics. */
+enum { L_VM, L_NAME, L_VCPU, L_A, L_B, L_MAX };
+
+struct labels {
+	struct ks_label l[L_MAX];
+	char vcpu[16];
+};
+
+static void labels_vm(struct labels *ls, const struct ks_vm *vm)
+{
+	memset(ls, 0, sizeof(*ls));
+	ls->l[L_VM] = (struct ks_label){ "vm", vm->id };
+	ls->l[L_NAME] = (struct ks_label){ "vm_name",
+					   vm->name[0] ? vm->name : NULL };
+	ls->l[L_VCPU].name = "vcpu";
+	ls->l[L_A].name = ls->l[L_B].name = NULL;
+}
+
+static void labels_vcpu(struct labels *ls, const struct ks_vcpu *v)
+{
+	snprintf(ls->vcpu, sizeof(ls->vcpu), "%d", v->id);
+	ls->l[L_VCPU].value = ls->vcpu;
+}
+
+static void set(struct labels *ls, int which, const char *name,
+		const char *value)
+{
+	ls->l[which] = (struct ks_label){ name, value };
+}
+
+static void render_info(struct ks_buf *b, const struct ks_render_opts *o,
+			const struct ks_render_extra *x,
+			const struct ks_store *s)
+{
+	struct ks_label l[3];
+	size_t live = 0;
+
+	expo_family(b, "kvmscope_info", "gauge",
+		    "kvmscope exporter version, kernel release and mode: series (the kvmscope tracepoints) or fallback (upstream events only).");
+	l[0] = (struct ks_label){ "version", o->version };
+	l[1] = (struct ks_label){ "kernel", o->kernel };
+	l[2] = (struct ks_label){ "mode", o->mode };
+	expo_sample_u64(b, "kvmscope_info", l, 3, 1);
+
+	expo_family(b, "kvmscope_collector_info", "gauge",
+		    "Each source of metrics and the events it runs on: series or fallback.");
+	for (int i = 0; i < x->nr_sources; i++) {
+		l[0] = (struct ks_label){ "collector", x->sources[i].name };
+		l[1] = (struct ks_label){ "mode", x->sources[i].mode };
+		expo_sample_u64(b, "kvmscope_collector_info", l, 2, 1);
+	}
+	expo_family(b, "kvmscope_collector_up", "gauge",
+		    "Whether the last collection from this source succeeded.");
+	for (int i = 0; i < x->nr_sources; i++) {
+		l[0] = (struct ks_label){ "collector", x->sources[i].name };
+		expo_sample_u64(b, "kvmscope_collector_up", l, 1,
+				x->sources[i].up);
+	}
+	expo_family(b, "kvmscope_collector_duration_seconds", "gauge",
+		    "Time the last collection from this source took.");
+	for (int i = 0; i < x->nr_sources; i++) {
+		l[0] = (struct ks_label){ "collector", x->sources[i].name };
+		expo_sample_double(b, "kvmscope_collector_duration_seconds",
+				   l, 1, x->sources[i].duration);
+	}
+	expo_family(b, "kvmscope_scrape_duration_seconds", "gauge",
+		    "Time the previous scrape took to collect and render.");
+	expo_sample_double(b, "kvmscope_scrape_duration_seconds", NULL, 0,
+			   x->last_scrape);
+
+	for (size_t i = 0; i < s->nr_vms; i++)
+		live += s->vms[i]->gen == s->gen;
+	expo_family(b, "kvmscope_vms", "gauge",
+		    "VMs exported: live, or gone and kept for the grace period.");
+	l[0] = (struct ks_label){ "state", "live" };
+	expo_sample_u64(b, "kvmscope_vms", l, 1, live);
+	l[0] = (struct ks_label){ "state", "expiring" };
+	expo_sample_u64(b, "kvmscope_vms", l, 1, s->nr_vms - live);
+}
+
+static void render_self(struct ks_buf *b, const struct ks_store *s,
+			const struct ks_render_extra *x)
+{
+	struct ks_label l[2];
+
+	if (x->bpf_stats_enabled >= 0) {
+		expo_family(b, "kvmscope_bpf_stats_enabled", "gauge",
+			    "kernel.bpf_stats_enabled: BPF program run counts and times are only maintained while it is 1.");
+		expo_sample_u64(b, "kvmscope_bpf_stats_enabled", NULL, 0,
+				x->bpf_stats_enabled);
+	}
+	if (s->nr_progs) {
+		expo_family(b, "kvmscope_bpf_prog_runs_total", "counter",
+			    "Runs of each attached BPF program (while bpf_stats are enabled).");
+		for (size_t i = 0; i < s->nr_progs; i++) {
+			l[0] = (struct ks_label){ "collector", s->progs[i].source };
+			l[1] = (struct ks_label){ "prog", s->progs[i].name };
+			expo_sample_u64(b, "kvmscope_bpf_prog_runs_total", l, 2,
+					s->progs[i].run_cnt);
+		}
+		expo_family(b, "kvmscope_bpf_prog_run_seconds_total", "counter",
+			    "Time spent in each attached BPF program (while bpf_stats are enabled).");
+		for (size_t i = 0; i < s->nr_progs; i++) {
+			l[0] = (struct ks_label){ "collector", s->progs[i].source };
+			l[1] = (struct ks_label){ "prog", s->progs[i].name };
+			expo_sample_seconds(b, "kvmscope_bpf_prog_run_seconds_total",
+					    l, 2, s->progs[i].run_time_ns);
+		}
+	}
+	if (s->nr_maps) {
+		expo_family(b, "kvmscope_bpf_map_fill_ratio", "gauge",
+			    "Entries over max_entries of each aggregation map; at 1 new keys are lost.");
+		for (size_t i = 0; i < s->nr_maps; i++) {
+			const struct ks_map_stat *m = &s->maps[i];
+
+			l[0] = (struct ks_label){ "collector", m->source };
+			l[1] = (struct ks_label){ "map", m->name };
+			expo_sample_double(b, "kvmscope_bpf_map_fill_ratio", l, 2,
+					   m->max_entries ?
+					   (double)m->entries / m->max_entries : 0);
+		}
+	}
+	expo_family(b, "kvmscope_lost_events_total", "counter",
+		    "Events the BPF programs could not record (ring buffer or map full), counted in the kernel.");
+	for (size_t i = 0; i < s->nr_lost; i++) {
+		l[0] = (struct ks_label){ "collector", s->lost[i].source };
+		l[1] = (struct ks_label){ "reason", s->lost[i].reason };
+		expo_sample_u64(b, "kvmscope_lost_events_total", l, 2,
+				s->lost[i].count);
+	}
+}
+
+static void hist(struct ks_buf *b, const char *name, const struct labels *ls,
+		 const struct ks_hist *h)
+{
+	expo_log2_histogram(b, name, ls->l, L_MAX, h->slots, KS_HIST_SLOTS,
+			    KS_BUCKET_FIRST_SLOT, KS_BUCKET_LAST_SLOT, 1,
+			    h->sum_ns);
+}
+
+/* A per-VM, per-direction conversion counter. */
+#define CONV_COUNTER(field, series, metric, help)			\
+	{ offsetof(struct ks_conv, field), series, metric, help }
+
+static const struct {
+	size_t off;
+	bool series;	/* only observable with the kvmscope series */
+	const char *name;
+	const char *help;
+} conv_counters[] = {
+	CONV_COUNTER(count, false, "kvmscope_mem_conversions_total",
+		     "Memory attribute conversions (KVM_SET_MEMORY_ATTRIBUTES) completed, by direction: to private or to shared."),
+	CONV_COUNTER(noops, true, "kvmscope_mem_conversion_noops_total",
+		     "Conversions whose whole range already had the requested attributes."),
+	CONV_COUNTER(errors, false, "kvmscope_mem_conversion_errors_total",
+		     "Conversions that returned an error."),
+	CONV_COUNTER(pages, false, "kvmscope_mem_conversion_pages_total",
+		     "4KiB guest frames covered by conversion requests."),
+	CONV_COUNTER(tlb_flushes, true, "kvmscope_mem_conversion_tlb_flushes_total",
+		     "Remote TLB flushes done by conversions (MMU lock yields and the final flush)."),
+};
+
+static void render_conv(struct ks_buf *b, const struct ks_store *s)
+{
+	struct labels ls;
+
+	for (size_t c = 0; c < sizeof(conv_counters) / sizeof(conv_counters[0]); c++) {
+		if (conv_counters[c].series && !(s->have & KS_HAVE_CONV_SERIES))
+			continue;
+		expo_family(b, conv_counters[c].name, "counter",
+			    conv_counters[c].help);
+		for (size_t i = 0; i < s->nr_vms; i++) {
+			labels_vm(&ls, s->vms[i]);
+			for (int d = 0; d < KS_NR_DIRS; d++) {
+				const char *p = (const char *)&s->vms[i]->conv[d];
+
+				set(&ls, L_A, "direction", ks_dir_names[d]);
+				expo_sample_u64(b, conv_counters[c].name, ls.l,
+						L_MAX,
+						*(const uint64_t *)(p + conv_counters[c].off));
+			}
+		}
+	}
+	expo_family(b, "kvmscope_mem_conversion_zapped_sptes_total", "counter",
+		    "Leaf SPTEs zapped by conversions, by page size.");
+	for (size_t i = 0; i < s->nr_vms; i++) {
+		labels_vm(&ls, s->vms[i]);
+		for (int d = 0; d < KS_NR_DIRS; d++) {
+			set(&ls, L_A, "direction", ks_dir_names[d]);
+			for (int lv = 0; lv < KS_NR_LEVELS; lv++) {
+				set(&ls, L_B, "level", ks_level_names[lv]);
+				expo_sample_u64(b, "kvmscope_mem_conversion_zapped_sptes_total",
+						ls.l, L_MAX,
+						s->vms[i]->conv[d].zapped[lv]);
+			}
+		}
+	}
+	expo_family(b, "kvmscope_mem_conversion_duration_seconds", "histogram",
+		    "Duration of conversions, KVM_SET_MEMORY_ATTRIBUTES begin to end, including the zap and the flush. Where the kernel keeps no sum, _sum places each observation at its log2 slot's midpoint.");
+	for (size_t i = 0; i < s->nr_vms; i++) {
+		labels_vm(&ls, s->vms[i]);
+		for (int d = 0; d < KS_NR_DIRS; d++) {
+			set(&ls, L_A, "direction", ks_dir_names[d]);
+			hist(b, "kvmscope_mem_conversion_duration_seconds", &ls,
+			     &s->vms[i]->conv[d].duration);
+		}
+	}
+}
+
+/*
+ * vCPU-scoped families: @emit is called once per VM with the VM total (the
+ * vCPUs summed into @sum) or once per vCPU, depending on per_vcpu.
+ */
+typedef void (*vcpu_emit_fn)(struct ks_buf *b, struct labels *ls,
+			     const struct ks_vcpu *v, size_t arg);
+
+static void sum_vcpus(struct ks_vcpu *sum, const struct ks_vm *vm)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (size_t j = 0; j < vm->nr_vcpus; j++) {
+		const struct ks_vcpu *v = &vm->vcpus[j];
+
+		for (int m = 0; m < KS_NR_MMUS; m++) {
+			sum->roles.computed[m] += v->roles.computed[m];
+			for (int c = 0; c < KS_NR_CAUSES; c++)
+				sum->roles.changed[m][c] += v->roles.changed[m][c];
+		}
+		for (int f = 0; f < KS_NR_FIFOS; f++) {
+			const struct ks_hvfifo *h = &v->hv[f];
+			struct ks_hvfifo *t = &sum->hv[f];
+
+			t->enqueues += h->enqueues;
+			t->flush_all += h->flush_all;
+			t->overflows += h->overflows;
+			t->drains += h->drains;
+			t->purges += h->purges;
+			ks_hist_add(&t->latency, h->latency.slots, KS_HIST_SLOTS,
+				    h->latency.sum_ns);
+		}
+		for (int d = 0; d < KS_NR_DIRS; d++)
+			sum->mapgpa.requests[d] += v->mapgpa.requests[d];
+		sum->mapgpa.pages += v->mapgpa.pages;
+		sum->mapgpa.userspace_exits += v->mapgpa.userspace_exits;
+		ks_hist_add(&sum->mapgpa.latency, v->mapgpa.latency.slots,
+			    KS_HIST_SLOTS, v->mapgpa.latency.sum_ns);
+	}
+}
+
+static void for_each_vcpu(struct ks_buf *b, const struct ks_store *s,
+			  bool per_vcpu, vcpu_emit_fn emit, size_t arg)
+{
+	struct ks_vcpu sum;
+	struct labels ls;
+
+	for (size_t i = 0; i < s->nr_vms; i++) {
+		const struct ks_vm *vm = s->vms[i];
+
+		labels_vm(&ls, vm);
+		if (!per_vcpu) {
+			sum_vcpus(&sum, vm);
+			emit(b, &ls, &sum, arg);
+			continue;
+		}
+		for (size_t j = 0; j < vm->nr_vcpus; j++) {
+			labels_vcpu(&ls, &vm->vcpus[j]);
+			emit(b, &ls, &vm->vcpus[j], arg);
+		}
+	}
+}
+
+static void emit_role_computed(struct ks_buf *b, struct labels *ls,
+			       const struct ks_vcpu *v, size_t arg)
+{
+	(void)arg;
+	for (int m = 0; m < KS_NR_MMUS; m++) {
+		set(ls, L_A, "mmu", ks_mmu_names[m]);
+		expo_sample_u64(b, "kvmscope_mmu_role_computations_total", ls->l,
+				L_MAX, v->roles.computed[m]);
+	}
+}
+
+static void emit_role_changed(struct ks_buf *b, struct labels *ls,
+			      const struct ks_vcpu *v, size_t arg)
+{
+	(void)arg;
+	for (int m = 0; m < KS_NR_MMUS; m++) {
+		set(ls, L_A, "mmu", ks_mmu_names[m]);
+		for (int c = 0; c < KS_NR_CAUSES; c++) {
+			set(ls, L_B, "cause", ks_cause_names[c]);
+			expo_sample_u64(b, "kvmscope_mmu_role_changes_total",
+					ls->l, L_MAX, v->roles.changed[m][c]);
+		}
+	}
+}
+
+static void render_roles(struct ks_buf *b, const struct ks_store *s,
+			 bool per_vcpu)
+{
+	expo_family(b, "kvmscope_mmu_role_computations_total", "counter",
+		    "MMU role (re)computations, changed or not, by MMU: root, guest (nested NPT/EPT) or nested (L2 page tables).");
+	for_each_vcpu(b, s, per_vcpu, emit_role_computed, 0);
+	expo_family(b, "kvmscope_mmu_role_changes_total", "counter",
+		    "MMU role computations that changed the role, by MMU and cause: init (CPUID/vCPU init), nested, smm or mode (CR0/CR4/EFER).");
+	for_each_vcpu(b, s, per_vcpu, emit_role_changed, 0);
+}
+
+static void emit_mapgpa_requests(struct ks_buf *b, struct labels *ls,
+				 const struct ks_vcpu *v, size_t arg)
+{
+	(void)arg;
+	for (int d = 0; d < KS_NR_DIRS; d++) {
+		set(ls, L_A, "direction", ks_dir_names[d]);
+		expo_sample_u64(b, "kvmscope_mapgpa_requests_total", ls->l,
+				L_MAX, v->mapgpa.requests[d]);
+	}
+}
+
+static void emit_mapgpa_pages(struct ks_buf *b, struct labels *ls,
+			      const struct ks_vcpu *v, size_t arg)
+{
+	(void)arg;
+	expo_sample_u64(b, "kvmscope_mapgpa_pages_total", ls->l, L_MAX,
+			v->mapgpa.pages);
+}
+
+static void emit_mapgpa_exits(struct ks_buf *b, struct labels *ls,
+			      const struct ks_vcpu *v, size_t arg)
+{
+	(void)arg;
+	expo_sample_u64(b, "kvmscope_mapgpa_userspace_exits_total", ls->l,
+			L_MAX, v->mapgpa.userspace_exits);
+}
+
+static void emit_mapgpa_latency(struct ks_buf *b, struct labels *ls,
+				const struct ks_vcpu *v, size_t arg)
+{
+	(void)arg;
+	hist(b, "kvmscope_mapgpa_latency_seconds", ls, &v->mapgpa.latency);
+}
+
+static void render_mapgpa(struct ks_buf *b, const struct ks_store *s,
+			  bool per_vcpu)
+{
+	expo_family(b, "kvmscope_mapgpa_requests_total", "counter",
+		    "MapGPA hypercalls (KVM_HC_MAP_GPA_RANGE) by direction requested.");
+	for_each_vcpu(b, s, per_vcpu, emit_mapgpa_requests, 0);
+	expo_family(b, "kvmscope_mapgpa_pages_total", "counter",
+		    "4KiB pages requested by MapGPA hypercalls.");
+	for_each_vcpu(b, s, per_vcpu, emit_mapgpa_pages, 0);
+	expo_family(b, "kvmscope_mapgpa_userspace_exits_total", "counter",
+		    "MapGPA hypercalls forwarded to the VMM (KVM_EXIT_HYPERCALL).");
+	for_each_vcpu(b, s, per_vcpu, emit_mapgpa_exits, 0);
+	expo_family(b, "kvmscope_mapgpa_latency_seconds", "histogram",
+		    "Guest-visible MapGPA latency: from the hypercall to the vCPU's next VM entry, conversion by the VMM included.");
+	for_each_vcpu(b, s, per_vcpu, emit_mapgpa_latency, 0);
+}
+
+#define HV_COUNTER(field, metric, help)					\
+	{ offsetof(struct ks_hvfifo, field), metric, help }
+
+static const struct {
+	size_t off;
+	const char *name;
+	const char *help;
+} hv_counters[] = {
+	HV_COUNTER(enqueues, "kvmscope_hv_tlb_flush_enqueues_total",
+		   "Hyper-V TLB flush requests queued on a target vCPU's FIFO (l1, or l2 for Direct Virtual Flush)."),
+	HV_COUNTER(flush_all, "kvmscope_hv_tlb_flush_flush_all_total",
+		   "Requests queued as a single \"flush all\" entry."),
+	HV_COUNTER(overflows, "kvmscope_hv_tlb_flush_overflows_total",
+		   "Requests that did not fit the FIFO and became \"flush all\"."),
+	HV_COUNTER(drains, "kvmscope_hv_tlb_flush_drains_total",
+		   "FIFO drains with entries, on the target vCPU's next entry."),
+	HV_COUNTER(purges, "kvmscope_hv_tlb_flush_purges_total",
+		   "FIFO purges: a full TLB flush made the queued entries moot."),
+};
+
+/* @arg: index into hv_counters[]. */
+static void emit_hv_counter(struct ks_buf *b, struct labels *ls,
+			    const struct ks_vcpu *v, size_t arg)
+{
+	for (int f = 0; f < KS_NR_FIFOS; f++) {
+		const char *p = (const char *)&v->hv[f];
+
+		set(ls, L_A, "fifo", ks_fifo_names[f]);
+		expo_sample_u64(b, hv_counters[arg].name, ls->l,
+				L_MAX,
+				*(const uint64_t *)(p + hv_counters[arg].off));
+	}
+}
+
+static void emit_hv_latency(struct ks_buf *b, struct labels *ls,
+			    const struct ks_vcpu *v, size_t arg)
+{
+	(void)arg;
+	for (int f = 0; f < KS_NR_FIFOS; f++) {
+		set(ls, L_A, "fifo", ks_fifo_names[f]);
+		hist(b, "kvmscope_hv_tlb_flush_latency_seconds", ls,
+		     &v->hv[f].latency);
+	}
+}
+
+static void render_hv_hypercalls(struct ks_buf *b, const struct ks_store *s)
+{
+	struct ks_label l;
+
+	expo_family(b, "kvmscope_hv_tlb_flush_hypercalls_total", "counter",
+		    "Hyper-V TLB flush hypercalls (HvFlushVirtualAddress{Space,List}{,Ex}), host-wide, by the issuer: L1, or L2 (Direct Virtual Flush).");
+	for (int f = 0; f < KS_NR_FIFOS; f++) {
+		l = (struct ks_label){ "fifo", ks_fifo_names[f] };
+		expo_sample_u64(b, "kvmscope_hv_tlb_flush_hypercalls_total", &l,
+				1, s->hv_hypercalls[f]);
+	}
+}
+
+static void render_hv_fifo(struct ks_buf *b, const struct ks_store *s,
+			   bool per_vcpu)
+{
+	expo_family(b, "kvmscope_hv_tlb_flush_synthetic_vmexits_total",
+		    "counter",
+		    "L2 TLB flushes completed with L2's TLB locked, host-wide: each injects a synthetic VM-Exit into L1.");
+	expo_sample_u64(b, "kvmscope_hv_tlb_flush_synthetic_vmexits_total",
+			NULL, 0, s->hv_synthetic_vmexits);
+	for (size_t c = 0; c < sizeof(hv_counters) / sizeof(hv_counters[0]); c++) {
+		expo_family(b, hv_counters[c].name, "counter",
+			    hv_counters[c].help);
+		for_each_vcpu(b, s, per_vcpu, emit_hv_counter, c);
+	}
+	expo_family(b, "kvmscope_hv_tlb_flush_latency_seconds", "histogram",
+		    "Target vCPU latency from the oldest undrained Hyper-V TLB flush request to the drain or purge of its FIFO.");
+	for_each_vcpu(b, s, per_vcpu, emit_hv_latency, 0);
+}
+
+void ks_render(struct ks_buf *b, const struct ks_store *s,
+	       const struct ks_render_opts *o,
+	       const struct ks_render_extra *x)
+{
+	render_info(b, o, x, s);
+	render_self(b, s, x);
+	if (s->have & KS_HAVE_CONV)
+		render_conv(b, s);
+	if (s->have & KS_HAVE_MAPGPA)
+		render_mapgpa(b, s, o->per_vcpu);
+	if (s->have & KS_HAVE_ROLES)
+		render_roles(b, s, o->per_vcpu);
+	if (s->have & KS_HAVE_HV_HYPERCALLS)
+		render_hv_hypercalls(b, s);
+	if (s->have & KS_HAVE_HV_FIFO)
+		render_hv_fifo(b, s, o->per_vcpu);
+}

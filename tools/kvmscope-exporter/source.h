@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * A source of aggregates: the BPF programs of tdx-trace or hvflush-top, or
+ * a synthetic stand-in for tests and benchmarks.  The collector knows
+ * sources only through this interface, so everything above it (store,
+ * rendering, HTTP, textfile) runs the same on synthetic map contents.
+ */
+#ifndef KVMSCOPE_EXPORTER_SOURCE_H
+#define KVMSCOPE_EXPORTER_SOURCE_H
+
+#include "store.h"
+
+struct ks_source {
+	const char *name;	/* "tdx", "hvflush", "synthetic": a label value */
+	const char *mode;	/* "series", "fallback" or "synthetic" */
+	unsigned int have;	/* KS_HAVE_* families it fills */
+	/*
+	 * Add the current map contents of every live VM to @store (via
+	 * ks_store_vm()), and its self stats.  VMs whose VMM is gone must
+	 * not be touched, so they age out.  Returns 0 or -errno.
+	 */
+	int (*collect)(struct ks_source *src, struct ks_store *store);
+	/* The VM @id expired: drop whatever is kept for it (map entries). */
+	void (*forget)(struct ks_source *src, const char *id);
+	void (*destroy)(struct ks_source *src);
+};
+
+#endif /* KVMSCOPE_EXPORTER_SOURCE_H */

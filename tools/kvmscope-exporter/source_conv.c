@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Memory attribute conversions and MapGPA latency from tdx-trace's
+ * tdx_conv.bpf.c, loaded with its program selection
+ * (tdx_conv_select_progs) in summary mode: no ring buffer stream.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "tdx_conv.skel.h"
+
+#include "../tdx-trace/conversions.h"
+#include "../tdx-trace/runtime.h"
+#include "bpfutil.h"
+#include "mode.h"
+#include "source_bpf.h"
+#include "vmname.h"
+
+static const char *const series_events[] = {
+	"kvm:kvm_vm_set_mem_attributes_begin",
+	"kvm:kvm_vm_set_mem_attributes_end",
+	"kvmmmu:kvm_tdp_mmu_zap_leafs",
+	NULL,
+};
+
+static const char *const fallback_events[] = {
+	"syscalls:sys_enter_ioctl",
+	"syscalls:sys_exit_ioctl",
+	"kvmmmu:kvm_tdp_mmu_spte_changed",
+	NULL,
+};
+
+static const char *const mapgpa_events[] = {
+	"kvm:kvm_hypercall",
+	"kvm:kvm_userspace_exit",
+	"kvm:kvm_entry",
+	NULL,
+};
+
+/* The lost-event reasons this object can count (the ring buffer is off). */
+static const unsigned int lost_reasons[] = {
+	TDX_LOST_INFLIGHT_FULL, TDX_LOST_STATS_FULL, TDX_LOST_MAPGPA_FULL,
+};
+
+struct conv_source {
+	struct ks_source src;
+	struct tdx_conv_bpf *skel;
+	struct bpf_link *links[16];
+	int nr_links;
+};
+
+static void add_conv(struct ks_store *s, const struct tdx_conv_key *k,
+		     const struct tdx_conv_stats *v)
+{
+	struct ks_vm *vm;
+	struct ks_conv *c;
+
+	if (k->dir >= KS_NR_DIRS)
+		return;
+	vm = ks_store_live_vm(s, v->stats_id, k->pid);
+	if (!vm)
+		return;
+	c = &vm->conv[k->dir == TDX_DIR_PRIVATE ? KS_DIR_PRIVATE : KS_DIR_SHARED];
+	c->count += v->count;
+	c->noops += v->noop;
+	c->errors += v->errors;
+	c->pages += v->pages;
+	c->tlb_flushes += v->flushes;
+	for (int l = 0; l < KS_NR_LEVELS && l < TDX_NR_LEVELS; l++)
+		c->zapped[l] += v->zapped[l];
+	ks_hist_add_kernel(&c->duration, v->dur_slots, TDX_HIST_SLOTS, NULL);
+}
+
+static void add_mapgpa(struct ks_store *s, const struct tdx_mapgpa_key *k,
+		       const struct tdx_mapgpa_stats *v)
+{
+	struct ks_vm *vm = ks_store_live_vm(s, NULL, k->pid);
+	struct ks_vcpu *vc;
+
+	if (!vm || !(vc = ks_vm_vcpu(vm, k->vcpu_id)))
+		return;
+	vc->mapgpa.requests[KS_DIR_PRIVATE] += v->to_private;
+	vc->mapgpa.requests[KS_DIR_SHARED] += v->count - v->to_private;
+	vc->mapgpa.pages += v->pages;
+	vc->mapgpa.userspace_exits += v->userspace_exits;
+	ks_hist_add_kernel(&vc->mapgpa.latency, v->lat_slots, TDX_HIST_SLOTS,
+			   NULL);
+}
+
+static int conv_collect(struct ks_source *src, struct ks_store *s)
+{
+	struct conv_source *cs = (struct conv_source *)src;
+	uint64_t lost[TDX_NR_LOST];
+	struct ks_map_dump d;
+	int err;
+
+	err = ks_map_dump(cs->skel->maps.stats, &d);
+	if (err)
+		return err;
+	for (uint32_t i = 0; i < d.n; i++)
+		add_conv(s, KS_DUMP_KEY(&d, struct tdx_conv_key, i),
+			 KS_DUMP_VAL(&d, struct tdx_conv_stats, i));
+	ks_store_map(s, src->name, "stats", d.n, d.max_entries);
+	ks_map_dump_free(&d);
+
+	if (src->have & KS_HAVE_MAPGPA) {
+		err = ks_map_dump(cs->skel->maps.mapgpa, &d);
+		if (err)
+			return err;
+		for (uint32_t i = 0; i < d.n; i++)
+			add_mapgpa(s, KS_DUMP_KEY(&d, struct tdx_mapgpa_key, i),
+				   KS_DUMP_VAL(&d, struct tdx_mapgpa_stats, i));
+		ks_store_map(s, src->name, "mapgpa", d.n, d.max_entries);
+		ks_map_dump_free(&d);
+	}
+
+	err = tdx_read_lost(bpf_map__fd(cs->skel->maps.lost), lost);
+	if (err)
+		return err;
+	for (size_t i = 0; i < sizeof(lost_reasons) / sizeof(lost_reasons[0]); i++)
+		ks_store_lost(s, src->name, tdx_lost_name(lost_reasons[i]),
+			      lost[lost_reasons[i]]);
+	ks_store_bpf_progs(s, src->name, cs->skel->obj);
+	return 0;
+}
+
+/* The VMM of @id exited and its VM expired: drop its kernel entries. */
+static void conv_forget(struct ks_source *src, const char *id)
+{
+	struct conv_source *cs = (struct conv_source *)src;
+	__u32 pid = ks_stats_id_pid(id);
+	struct ks_map_dump d;
+
+	if ((pid_t)pid <= 0)
+		return;
+	for (__u32 dir = 0; dir < TDX_NR_DIRS; dir++) {
+		struct tdx_conv_key k = { .pid = pid, .dir = dir };
+
+		bpf_map_delete_elem(bpf_map__fd(cs->skel->maps.stats), &k);
+	}
+	bpf_map_delete_elem(bpf_map__fd(cs->skel->maps.vm_convs), &pid);
+	if (ks_map_dump(cs->skel->maps.mapgpa, &d))
+		return;
+	for (uint32_t i = 0; i < d.n; i++) {
+		const struct tdx_mapgpa_key *k =
+			KS_DUMP_KEY(&d, struct tdx_mapgpa_key, i);
+
+		if (k->pid == pid)
+			bpf_map_delete_elem(bpf_map__fd(cs->skel->maps.mapgpa), k);
+	}
+	ks_map_dump_free(&d);
+}
+
+static void conv_destroy(struct ks_source *src)
+{
+	struct conv_source *cs = (struct conv_source *)src;
+
+	for (int i = 0; i < cs->nr_links; i++)
+		bpf_link__destroy(cs->links[i]);
+	tdx_conv_bpf__destroy(cs->skel);
+	free(cs);
+}
+
+static bool have_events(const char *const *events)
+{
+	for (; *events; events++)
+		if (!ks_tracefs_has_event(*events))
+			return false;
+	return true;
+}
+
+static int load(struct conv_source *cs, enum tdx_conv_progs which, pid_t pid,
+		bool mapgpa)
+{
+	struct tdx_conv_bpf *skel = tdx_conv_bpf__open();
+	int err;
+
+	if (!skel)
+		return -errno;
+	skel->rodata->targ_pid = pid;
+	skel->rodata->stream = false;
+	tdx_conv_select_progs(skel, which, mapgpa);
+	err = tdx_conv_bpf__load(skel);
+	if (err) {
+		tdx_conv_bpf__destroy(skel);
+		return err;
+	}
+	cs->skel = skel;
+	return 0;
+}
+
+/* Attach every loaded program; MapGPA ones are optional. */
+static int attach(struct conv_source *cs, char *err, size_t err_len)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, cs->skel->obj) {
+		const char *name = bpf_program__name(prog);
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		link = bpf_program__attach(prog);
+		if (!link) {
+			int e = -errno;
+
+			if (!strncmp(name, "mapgpa_", 7)) {
+				cs->src.have &= ~KS_HAVE_MAPGPA;
+				continue;
+			}
+			snprintf(err, err_len, "conversions: attaching %s: %s",
+				 name, strerror(-e));
+			return e;
+		}
+		if (cs->nr_links == (int)(sizeof(cs->links) / sizeof(cs->links[0]))) {
+			bpf_link__destroy(link);
+			snprintf(err, err_len, "conversions: too many programs");
+			return -E2BIG;
+		}
+		cs->links[cs->nr_links++] = link;
+	}
+	return 0;
+}
+
+struct ks_source *conv_source_new(pid_t pid, char *err, size_t err_len)
+{
+	struct conv_source *cs = calloc(1, sizeof(*cs));
+	bool mapgpa = have_events(mapgpa_events);
+	struct ks_mode m;
+	int e;
+
+	if (!cs) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	cs->src = (struct ks_source){
+		.name = "conversions",
+		.have = KS_HAVE_CONV | (mapgpa ? KS_HAVE_MAPGPA : 0),
+		.collect = conv_collect,
+		.forget = conv_forget,
+		.destroy = conv_destroy,
+	};
+	ks_mode_detect(series_events, fallback_events, &m);
+	switch (m.kind) {
+	case KS_MODE_SERIES:
+		cs->src.mode = "series";
+		cs->src.have |= KS_HAVE_CONV_SERIES;
+		e = m.tp_btf ? load(cs, TDX_PROGS_SERIES_BTF, pid, mapgpa) : -1;
+		if (e)
+			e = load(cs, TDX_PROGS_SERIES_RAW, pid, mapgpa);
+		break;
+	case KS_MODE_FALLBACK:
+		cs->src.mode = "fallback";
+		e = load(cs, TDX_PROGS_FALLBACK, pid, mapgpa);
+		break;
+	default:
+		snprintf(err, err_len, "conversions: %s", m.desc);
+		free(cs);
+		return NULL;
+	}
+	if (e) {
+		snprintf(err, err_len, "conversions: loading BPF programs: %s%s",
+			 strerror(-e), e == -EPERM ?
+			 " (needs CAP_BPF and CAP_PERFMON)" : " (-v shows why)");
+		free(cs);
+		return NULL;
+	}
+	e = attach(cs, err, err_len);
+	if (e) {
+		conv_destroy(&cs->src);
+		return NULL;
+	}
+	return &cs->src;
+}

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Hyper-V TLB flush FIFOs from hvflush-top's hvflush.bpf.c, read with its
+ * collect.c: per (VM, vCPU, FIFO) rows and the host-wide counters.  Rows
+ * of exited VMMs are deleted by hv_read_rows() itself, so there is
+ * nothing left to forget when a VM expires.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+
+#include "hvflush.skel.h"
+
+#include "../hvflush-top/collect.h"
+#include "bpfutil.h"
+#include "mode.h"
+#include "source_bpf.h"
+
+/* The hypercall events come last: the fallback uses exactly those. */
+static const char *const series_events[] = {
+	"kvm:kvm_hv_tlb_flush_enqueue",
+	"kvm:kvm_hv_tlb_flush_dequeue",
+	"kvm:kvm_hv_tlb_flush_synthetic_vmexit",
+	"kvm:kvm_hv_flush_tlb",
+	"kvm:kvm_hv_flush_tlb_ex",
+	NULL,
+};
+static const char *const *const fallback_events = &series_events[3];
+
+struct hv_source {
+	struct ks_source src;
+	struct hvflush_bpf *skel;
+	struct bpf_link *links[8];
+	int nr_links;
+	struct hv_names names;
+};
+
+static void add_row(struct ks_store *s, const struct hv_raw_row *r)
+{
+	const struct hvflush_row *v = &r->val;
+	struct ks_hvfifo *h;
+	struct ks_vcpu *vc;
+	struct ks_vm *vm;
+
+	if (r->key.fifo >= KS_NR_FIFOS)
+		return;
+	vm = ks_store_live_vm(s, v->stats_id, v->pid);
+	if (!vm || !(vc = ks_vm_vcpu(vm, r->key.vcpu_id)))
+		return;
+	h = &vc->hv[r->key.fifo];
+	h->enqueues += v->enqueues;
+	h->flush_all += v->flush_all;
+	h->overflows += v->overflows;
+	h->drains += v->drains;
+	h->purges += v->purges;
+	ks_hist_add_kernel(&h->latency, v->slots, HVFLUSH_SLOTS, &v->sum_ns);
+}
+
+static int hv_collect(struct ks_source *src, struct ks_store *s)
+{
+	struct hv_source *hs = (struct hv_source *)src;
+	uint64_t counters[HVFLUSH_NR_COUNTERS];
+	struct hv_raw_row *rows = NULL;
+	size_t nr = 0;
+	int err;
+
+	err = hv_read_counters(bpf_map__fd(hs->skel->maps.counters), counters);
+	if (err)
+		return err;
+	s->hv_hypercalls[KS_FIFO_L1] += counters[HVFLUSH_HYPERCALLS_L1];
+	s->hv_hypercalls[KS_FIFO_L2] += counters[HVFLUSH_HYPERCALLS_L2];
+	s->hv_synthetic_vmexits += counters[HVFLUSH_SYNTHETIC_VMEXITS];
+	ks_store_lost(s, src->name, "map_full", counters[HVFLUSH_LOST]);
+
+	if (src->have & KS_HAVE_HV_FIFO) {
+		err = hv_read_rows(bpf_map__fd(hs->skel->maps.rows), &hs->names,
+				   &rows, &nr);
+		if (err)
+			return err;
+		for (size_t i = 0; i < nr; i++)
+			add_row(s, &rows[i]);
+		free(rows);
+		ks_store_map(s, src->name, "rows", nr,
+			     bpf_map__max_entries(hs->skel->maps.rows));
+	}
+	ks_store_bpf_progs(s, src->name, hs->skel->obj);
+	return 0;
+}
+
+static void hv_destroy(struct ks_source *src)
+{
+	struct hv_source *hs = (struct hv_source *)src;
+
+	for (int i = 0; i < hs->nr_links; i++)
+		bpf_link__destroy(hs->links[i]);
+	hvflush_bpf__destroy(hs->skel);
+	hv_names_free(&hs->names);
+	free(hs);
+}
+
+/*
+ * One program of each tp_btf/raw_tp pair, only for the events the mode
+ * uses.  Same choice as hvflush-top's select_programs(), which is private
+ * to its main.c.
+ */
+static void select_programs(struct hvflush_bpf *obj, const struct ks_mode *m)
+{
+	bool series = m->kind == KS_MODE_SERIES;
+	bool fifo_btf = series && m->tp_btf;
+	bool hc_btf = series ? m->tp_btf :
+		      ks_btf_has_tracepoint("kvm:kvm_hv_flush_tlb") &&
+		      ks_btf_has_tracepoint("kvm:kvm_hv_flush_tlb_ex");
+
+	bpf_program__set_autoload(obj->progs.tlb_enqueue_btf, fifo_btf);
+	bpf_program__set_autoload(obj->progs.tlb_enqueue_raw, series && !fifo_btf);
+	bpf_program__set_autoload(obj->progs.tlb_dequeue_btf, fifo_btf);
+	bpf_program__set_autoload(obj->progs.tlb_dequeue_raw, series && !fifo_btf);
+	bpf_program__set_autoload(obj->progs.synthetic_vmexit_btf, fifo_btf);
+	bpf_program__set_autoload(obj->progs.synthetic_vmexit_raw,
+				  series && !fifo_btf);
+	bpf_program__set_autoload(obj->progs.flush_tlb_btf, hc_btf);
+	bpf_program__set_autoload(obj->progs.flush_tlb_raw, !hc_btf);
+	bpf_program__set_autoload(obj->progs.flush_tlb_ex_btf, hc_btf);
+	bpf_program__set_autoload(obj->progs.flush_tlb_ex_raw, !hc_btf);
+}
+
+struct ks_source *hvflush_source_new(pid_t pid, char *err, size_t err_len)
+{
+	struct hv_source *hs = calloc(1, sizeof(*hs));
+	struct bpf_program *prog;
+	struct ks_mode m;
+	int e;
+
+	if (!hs) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	hs->src = (struct ks_source){
+		.name = "hvflush",
+		.collect = hv_collect,
+		.destroy = hv_destroy,
+	};
+	switch (ks_mode_detect(series_events, fallback_events, &m)) {
+	case KS_MODE_SERIES:
+		hs->src.mode = "series";
+		hs->src.have = KS_HAVE_HV_HYPERCALLS | KS_HAVE_HV_FIFO;
+		break;
+	case KS_MODE_FALLBACK:
+		hs->src.mode = "fallback";
+		hs->src.have = KS_HAVE_HV_HYPERCALLS;
+		break;
+	default:
+		snprintf(err, err_len, "hvflush: %s", m.desc);
+		free(hs);
+		return NULL;
+	}
+	hs->skel = hvflush_bpf__open();
+	if (!hs->skel) {
+		e = -errno;
+		goto fail_load;
+	}
+	hs->skel->rodata->targ_pid = pid;
+	select_programs(hs->skel, &m);
+	e = hvflush_bpf__load(hs->skel);
+	if (e)
+		goto fail_load;
+	bpf_object__for_each_program(prog, hs->skel->obj) {
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		link = bpf_program__attach(prog);
+		if (!link ||
+		    hs->nr_links == (int)(sizeof(hs->links) / sizeof(hs->links[0]))) {
+			snprintf(err, err_len, "hvflush: attaching %s: %s",
+				 bpf_program__name(prog),
+				 link ? "too many programs" : strerror(errno));
+			bpf_link__destroy(link);
+			hv_destroy(&hs->src);
+			return NULL;
+		}
+		hs->links[hs->nr_links++] = link;
+	}
+	return &hs->src;
+fail_load:
+	snprintf(err, err_len, "hvflush: loading BPF programs: %s%s",
+		 strerror(-e), e == -EPERM ?
+		 " (needs CAP_BPF and CAP_PERFMON)" : " (-v shows why)");
+	hvflush_bpf__destroy(hs->skel);
+	free(hs);
+	return NULL;
+}

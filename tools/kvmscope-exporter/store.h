@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The exporter's view of the in-kernel aggregates: per VM, per vCPU, the
+ * counters and log2 histograms the sources (BPF-backed or synthetic) copy
+ * out of their maps on every collection.
+ *
+ * Sources report cumulative values: at each collection a source adds what
+ * its maps hold now to the entries it touches, and the first touch of a VM
+ * in a collection zeroes that VM, so the store holds exactly the latest
+ * map contents.  A VM no source touched keeps its last values for a grace
+ * period (so a scrape still sees its final increments) and is then dropped,
+ * with each source told to forget it (delete its map entries).  This bounds
+ * the series to live VMs plus the ones that went away within the grace.
+ */
+#ifndef KVMSCOPE_EXPORTER_STORE_H
+#define KVMSCOPE_EXPORTER_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Log2 slots kept per histogram; sources with fewer leave the rest 0. */
+#define KS_HIST_SLOTS	64
+#define KS_VM_ID_LEN	48	/* KVM_STATS_NAME_SIZE */
+#define KS_VM_NAME_LEN	64
+
+struct ks_hist {
+	uint64_t slots[KS_HIST_SLOTS];	/* log2 slots of nanoseconds */
+	uint64_t sum_ns;
+};
+
+enum ks_dir { KS_DIR_SHARED, KS_DIR_PRIVATE, KS_NR_DIRS };
+enum ks_level { KS_LEVEL_4K, KS_LEVEL_2M, KS_LEVEL_1G, KS_NR_LEVELS };
+/* Same numbering as the kvm_mmu_role tracepoint's @mmu argument. */
+enum ks_mmu { KS_MMU_ROOT, KS_MMU_GUEST, KS_MMU_NESTED, KS_NR_MMUS };
+/* Why a role changed, decoded from the bits that moved (see the series). */
+enum ks_cause {
+	KS_CAUSE_INIT,		/* old cpu_role ext.valid clear: CPUID/vCPU init */
+	KS_CAUSE_NESTED,	/* base.guest_mode flipped: nested transition */
+	KS_CAUSE_SMM,		/* base.smm flipped */
+	KS_CAUSE_MODE,		/* CR0/CR4/EFER paging mode */
+	KS_NR_CAUSES,
+};
+enum ks_fifo { KS_FIFO_L1, KS_FIFO_L2, KS_NR_FIFOS };
+
+extern const char *const ks_dir_names[KS_NR_DIRS];
+extern const char *const ks_level_names[KS_NR_LEVELS];
+extern const char *const ks_mmu_names[KS_NR_MMUS];
+extern const char *const ks_cause_names[KS_NR_CAUSES];
+extern const char *const ks_fifo_names[KS_NR_FIFOS];
+
+/* Memory attribute conversions of one VM in one direction. */
+struct ks_conv {
+	uint64_t count;			/* completed conversions */
+	uint64_t noops;			/* range already had the attributes */
+	uint64_t errors;		/* ret != 0 */
+	uint64_t pages;			/* 4K gfns requested */
+	uint64_t tlb_flushes;		/* yield flushes + final flush */
+	uint64_t zapped[KS_NR_LEVELS];	/* leaf SPTEs zapped */
+	struct ks_hist duration;
+};
+
+/* MMU role computations of one vCPU. */
+struct ks_roles {
+	uint64_t computed[KS_NR_MMUS];
+	uint64_t changed[KS_NR_MMUS][KS_NR_CAUSES];
+};
+
+/* One Hyper-V TLB flush FIFO of one (target) vCPU. */
+struct ks_hvfifo {
+	uint64_t enqueues;	/* requests queued for this vCPU */
+	uint64_t flush_all;	/* ... of which "flush all" entries */
+	uint64_t overflows;	/* ... of which overflow fallbacks */
+	uint64_t drains;	/* FIFO drained on KVM_REQ_HV_TLB_FLUSH */
+	uint64_t purges;	/* FIFO purged by a full TLB flush */
+	struct ks_hist latency;	/* first enqueue -> drain */
+};
+
+/* MapGPA hypercalls (KVM_HC_MAP_GPA_RANGE) of one vCPU, as the guest sees them. */
+struct ks_mapgpa {
+	uint64_t requests[KS_NR_DIRS];
+	uint64_t pages;			/* 4K pages requested */
+	uint64_t userspace_exits;	/* forwarded to the VMM */
+	struct ks_hist latency;		/* hypercall -> next VM entry */
+};
+
+struct ks_vcpu {
+	int id;
+	struct ks_mapgpa mapgpa;
+	struct ks_roles roles;
+	struct ks_hvfifo hv[KS_NR_FIFOS];
+};
+
+struct ks_vm {
+	char id[KS_VM_ID_LEN];		/* kvm->stats_id, "kvm-<pid>" */
+	char name[KS_VM_NAME_LEN];	/* QEMU -name or comm; "" if unknown */
+	struct ks_conv conv[KS_NR_DIRS];
+	struct ks_vcpu *vcpus;		/* sorted by id */
+	size_t nr_vcpus, cap_vcpus;
+	uint64_t gen;			/* collection that last touched it */
+	double last_seen;		/* monotonic seconds of that touch */
+};
+
+/* Self-observability, rebuilt on every collection. */
+struct ks_prog_stat {
+	char source[16];
+	char name[64];
+	uint64_t run_cnt;
+	uint64_t run_time_ns;
+};
+
+struct ks_map_stat {
+	char source[16];
+	char name[64];
+	uint32_t entries;
+	uint32_t max_entries;
+};
+
+struct ks_lost_stat {
+	char source[16];
+	char reason[32];	/* "ringbuf_full", "map_full", ... */
+	uint64_t count;
+};
+
+/* Families a source provides; only those are rendered. */
+enum {
+	KS_HAVE_CONV		= 1 << 0,	/* counts, zaps, duration */
+	KS_HAVE_CONV_SERIES	= 1 << 1,	/* no-ops, TLB flushes */
+	KS_HAVE_MAPGPA		= 1 << 2,
+	KS_HAVE_ROLES		= 1 << 3,
+	KS_HAVE_HV_HYPERCALLS	= 1 << 4,
+	KS_HAVE_HV_FIFO		= 1 << 5,	/* per-vCPU FIFO rows */
+};
+
+struct ks_store {
+	struct ks_vm **vms;		/* sorted by id */
+	size_t nr_vms, cap_vms;
+	uint64_t gen;
+	double now;
+	unsigned int have;		/* KS_HAVE_* */
+	/* Host-wide Hyper-V counters, not per VM (reset per collection). */
+	uint64_t hv_hypercalls[KS_NR_FIFOS];	/* by the issuer's mode */
+	uint64_t hv_synthetic_vmexits;
+	struct ks_prog_stat *progs;
+	size_t nr_progs, cap_progs;
+	struct ks_map_stat *maps;
+	size_t nr_maps, cap_maps;
+	struct ks_lost_stat *lost;
+	size_t nr_lost, cap_lost;
+};
+
+void ks_store_init(struct ks_store *s);
+void ks_store_free(struct ks_store *s);
+
+/* Start a collection at monotonic time @now: clears the self stats. */
+void ks_store_begin(struct ks_store *s, double now);
+
+/*
+ * The VM @id, created if new; zeroed on its first touch in this collection
+ * and marked seen.  NULL on allocation failure.
+ */
+struct ks_vm *ks_store_vm(struct ks_store *s, const char *id);
+/* The vCPU @id of @vm, created (zeroed) if new.  NULL on ENOMEM. */
+struct ks_vcpu *ks_vm_vcpu(struct ks_vm *vm, int id);
+struct ks_vm *ks_store_find(const struct ks_store *s, const char *id);
+
+/*
+ * End a collection: drop every VM not seen for @grace seconds or more,
+ * calling @forget(@ctx, id) for each first.  Returns the number dropped.
+ */
+size_t ks_store_expire(struct ks_store *s, double grace,
+		       void (*forget)(void *ctx, const char *id), void *ctx);
+
+/* Self stats; silently dropped on ENOMEM (they are best effort). */
+void ks_store_prog(struct ks_store *s, const char *source, const char *name,
+		   uint64_t run_cnt, uint64_t run_time_ns);
+void ks_store_map(struct ks_store *s, const char *source, const char *name,
+		  uint32_t entries, uint32_t max_entries);
+void ks_store_lost(struct ks_store *s, const char *source, const char *reason,
+		   uint64_t count);
+
+/* Add a log2 histogram of @n slots (a map value) into @h. */
+void ks_hist_add(struct ks_hist *h, const uint64_t *slots, int n,
+		 uint64_t sum_ns);
+
+/*
+ * For maps that keep no sum: the sum of the observations in @slots if
+ * each sat at its slot's midpoint (0.5 for slot 0, 1.5 * 2^n for slot n).
+ * Within a factor of 4/3 of the truth for any distribution.
+ */
+uint64_t ks_log2_midpoint_sum(const uint64_t *slots, int n);
+
+#endif /* KVMSCOPE_EXPORTER_STORE_H */
