@@ -91,7 +91,9 @@ double ks_log2_percentile(const uint64_t *slots, int n, double pct)
 		}
 		lo = (double)ks_log2_slot_lo(i);
 		hi = (double)ks_log2_slot_hi(i) + 1.0;
-		return lo + (hi - lo) * (double)(rank - cum) / (double)slots[i];
+		/* The k-th of n values in a slot sits mid-way in its 1/n share. */
+		return lo + (hi - lo) * ((double)(rank - cum) - 0.5) /
+			    (double)slots[i];
 	}
 	return NAN;	/* unreachable: rank <= total */
 }

@@ -31,9 +31,11 @@ void ks_print_log2_hist(FILE *f, const uint64_t *slots, int n,
 /*
  * Estimate the @pct percentile (0 < pct <= 100) of the values counted in
  * @slots, assuming values are spread uniformly within a slot: find the slot
- * holding the rank ceil(pct/100 * total) and interpolate linearly between
- * its lower bound and the next slot's.  The error is bounded by the width
- * of that slot (a factor of 2).  Returns NAN for an empty histogram.
+ * holding the rank r = ceil(pct/100 * total); if it is the k-th of the n
+ * values there, return lo + (k - 0.5) / n * (hi + 1 - lo), the middle of
+ * its share of the slot.  The result always lies inside that slot, so the
+ * error is bounded by the slot's width (a factor of 2).  Returns NAN for
+ * an empty histogram.
  */
 double ks_log2_percentile(const uint64_t *slots, int n, double pct);
 

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# tdx-trace on the host kernel, which has no kvmscope series:
+#  - the BPF handlers (raw_tp twins) run with BPF_PROG_TEST_RUN from the
+#    cmocka driver build/tests/test_tdx_bpf, which asserts the map contents;
+#  - the CLI: --help, bad input exits 2, fallback mode end to end with real
+#    KVM_SET_MEMORY_ATTRIBUTES ioctls (on /dev/null: ENOTTY, but the ioctl
+#    tracepoints see them), JSON checked with jq; roles refuses to run.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+
+out=build/tests-bpf/tdx-trace
+tool=build/tdx-trace
+drv=build/tests/test_tdx_bpf
+helper=$out/set_attrs
+mkdir -p "$out"
+
+build() {
+	make -s "$tool" "$drv" &&
+	cc -O2 -g -Wall -Wextra -Werror -Ibpf -o "$helper" \
+		tests/bpf/tdx-trace/set_attrs.c
+}
+if ! log=$(build 2>&1); then
+	not_ok "build tdx-trace, its BPF test driver and ioctl helper" "$log"
+	tap_done
+	exit 1
+fi
+ok "build tdx-trace, its BPF test driver and ioctl helper"
+
+# BPF_PROG_TEST_RUN driver: re-number its TAP lines into this suite.
+drv_out=$(KVMSCOPE_BPF_TESTS=1 CMOCKA_MESSAGE_OUTPUT=TAP "$drv" 2>&1)
+drv_rc=$?
+n=0
+while IFS= read -r line; do
+	case $line in
+	"ok "*)	n=$((n + 1)); ok "test-run: ${line#ok * - }" ;;
+	"not ok "*) n=$((n + 1)); not_ok "test-run: ${line#not ok * - }" "$drv_out" ;;
+	esac
+done <<<"$drv_out"
+[ "$n" -ge 10 ] && [ "$drv_rc" -eq 0 ] ||
+	not_ok "test-run driver ran all its tests and exited 0 (rc $drv_rc, $n results)" "$drv_out"
+
+# --help and usage errors.
+help=$("$tool" --help 2>&1); rc=$?
+check_eq "--help exits 0" 0 "$rc"
+check "--help shows usage and examples" grep -q "EXAMPLES" <<<"$help"
+
+usage_case() {   # usage_case "what" expected-message-regex args...
+	local what=$1 re=$2; shift 2
+	local err rc
+	err=$("$tool" "$@" 2>&1 >/dev/null); rc=$?
+	if [ "$rc" -eq 2 ] && grep -qE "$re" <<<"$err"; then
+		ok "bad input exits 2: $what"
+	else
+		not_ok "bad input exits 2: $what" "rc=$rc stderr: $err"
+	fi
+}
+usage_case "unknown option" "unrecognized option" --bogus
+usage_case "non-numeric PID" "PID: 'abc' is not" -p abc
+usage_case "nonexistent PID" "no such process" -p 2147483646
+usage_case "PID 0" "out of range" -p 0
+usage_case "interval 0" "interval: 0 is out of range" 0
+usage_case "count 0" "count: 0 is out of range" 1 0
+usage_case "trailing junk" "interval: '1x' is not" conversions 1x
+usage_case "three positionals" "unexpected argument" 1 2 3
+usage_case "unknown command" "unknown command 'bogus'" bogus
+usage_case "--private with --shared" "exclusive" --private --shared
+usage_case "negative --min-us" "unrecognized option|is not" --min-us -5
+usage_case "--min-us overflow" "too large|out of range" --min-us 99999999999999999999
+usage_case "conversions-only option on roles" "only apply to conversions" roles -s
+usage_case "--vm too long" "not a stats id" --vm "$(printf 'k%.0s' {1..60})"
+
+# roles has no fallback.
+err=$("$tool" roles 1 1 2>&1 >/dev/null); rc=$?
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ] && grep -q "roles needs the kvmscope series" <<<"$err"; then
+	ok "roles without the series: clear error, exit $rc"
+else
+	not_ok "roles without the series: clear error, non-zero exit" "rc=$rc: $err"
+fi
+
+# conversions 1 1 -j: the fallback mode line, valid JSON lines.
+js=$out/interval.json
+"$tool" conversions 1 1 -j >"$js" 2>"$out/interval.err"; rc=$?
+check_eq "conversions 1 1 -j exits 0" 0 "$rc"
+check "mode line on stderr says fallback" \
+	grep -q "^mode: fallback: kernel without the kvmscope series" "$out/interval.err"
+check "every stdout line is valid JSON" jq -e . "$js"
+check_eq "JSON mode field" fallback "$(jq -r 'select(.type=="mode") | .mode' "$js")"
+check_eq "JSON lists fields the fallback cannot see" true \
+	"$(jq -r 'select(.type=="mode") | (.unavailable | index("noop") != null and index("flushes") != null)' "$js")"
+check_eq "one interval summary and one final summary" "interval final" \
+	"$(jq -r 'select(.type=="interval" or .type=="final") | .type' "$js" | xargs)"
+check_eq "summaries carry mode and lost counters" "fallback 0 fallback 0" \
+	"$(jq -r 'select(.lost) | "\(.mode) \(.lost.total)"' "$js" | xargs)"
+
+# Fallback end to end: real ioctls from a helper, traced with -p.
+trace_helper() {   # trace_helper NAME tdx-trace-args... -- helper-ranges...
+	local name=$1; shift
+	local targs=() go=$out/$name.go hpid tpid i
+	while [ "$1" != -- ]; do targs+=("$1"); shift; done; shift
+	rm -f "$go"
+	"$helper" "$go" "$@" & hpid=$!
+	"$tool" -j -p "$hpid" "${targs[@]}" >"$out/$name.json" 2>"$out/$name.err" &
+	tpid=$!
+	for i in $(seq 100); do   # attached once the JSON mode line is out
+		[ -s "$out/$name.json" ] && break
+		sleep 0.1
+	done
+	touch "$go"
+	wait "$hpid"
+	sleep 0.3
+	kill -INT "$tpid"
+	wait "$tpid"
+}
+
+R1=0x100000000:0x200000:8   # 512 pages to private
+R2=0x100000000:0x1000:0     # 1 page to shared
+R3=0x200000000:0x10000:8    # 16 pages to private
+trace_helper all -- "$R1" "$R2" "$R3"; rc=$?
+f=$out/all.json
+check_eq "SIGINT ends tdx-trace cleanly" 0 "$rc"
+check "traced output is valid JSON" jq -e . "$f"
+check_eq "three conversions traced" 3 "$(jq -s '[.[] | select(.type=="conversion")] | length' "$f")"
+check_eq "pages per conversion" "512 1 16" \
+	"$(jq -r 'select(.type=="conversion") | .pages' "$f" | xargs)"
+check_eq "direction per conversion" "private shared private" \
+	"$(jq -r 'select(.type=="conversion") | .direction' "$f" | xargs)"
+check_eq "GPA range of the first" "4294967296 4297064448" \
+	"$(jq -r 'select(.type=="conversion") | "\(.gpa_start) \(.gpa_end)"' "$f" | head -1)"
+check_eq "return code is the ioctl's (-ENOTTY)" "-25 -25 -25" \
+	"$(jq -r 'select(.type=="conversion") | .ret' "$f" | xargs)"
+check_eq "fallback fields are null" "null null null" \
+	"$(jq -r 'select(.type=="conversion") | [.noop, .flushes, .vm] | map(tostring) | join(" ")' "$f" | head -1)"
+check_eq "durations measured" true \
+	"$(jq -s '[.[] | select(.type=="conversion") | .duration_ns > 0] | all' "$f")"
+check_eq "final summary totals" "3 529 2 1" \
+	"$(jq -r 'select(.type=="final") | "\(.totals.count) \(.totals.pages) \(.vms[] | select(.direction=="private") | .count) \(.vms[] | select(.direction=="shared") | .count)"' "$f")"
+check_eq "final summary: no lost events" 0 "$(jq -r 'select(.type=="final") | .lost.total' "$f")"
+
+trace_helper private --private -- "$R1" "$R2" "$R3"
+check_eq "--private keeps the two to-private conversions" "512 16" \
+	"$(jq -r 'select(.type=="conversion") | .pages' "$out/private.json" | xargs)"
+trace_helper slow --min-us 5000000 -- "$R1" "$R2" "$R3"
+check_eq "--min-us 5000000 drops them all" 0 \
+	"$(jq -s '[.[] | select(.type=="conversion")] | length' "$out/slow.json")"
+trace_helper summary -s -- "$R1" "$R2" "$R3"
+check_eq "-s: no per-conversion records, histograms in the final summary" "0 2 2" \
+	"$(jq -s '([.[] | select(.type=="conversion")] | length), (.[] | select(.type=="final") | .vms[] | select(.direction=="private") | .duration_ns.count, .pages_hist.count)' "$out/summary.json" | xargs)"
+
+# Human output: header and one line per conversion.
+rm -f "$out/human.go"
+"$helper" "$out/human.go" "$R1" & hpid=$!
+"$tool" -T -p "$hpid" >"$out/human.txt" 2>"$out/human.err" & tpid=$!
+sleep 1; touch "$out/human.go"; wait "$hpid"; sleep 0.3; kill -INT "$tpid"; wait "$tpid"
+check "human output: header" grep -q "^TIME .*PAGES.*DIR.*DUR(us)" "$out/human.txt"
+check "human output: conversion line" grep -qE "^[0-9:.]+ +pid:$hpid .* 0x100000000-0x100200000 +512 private .* -25$" "$out/human.txt"
+check "human output: lost events reported" grep -q "^Lost events: 0" "$out/human.txt"
+
+tap_done

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Issue real KVM_SET_MEMORY_ATTRIBUTES ioctls for tdx-trace's fallback mode
+ * on a host without /dev/kvm: the ioctl goes to /dev/null and fails with
+ * ENOTTY, but syscalls:sys_enter/exit_ioctl see the command, the user
+ * struct and the return code exactly as for a VM fd.
+ *
+ *   set_attrs GO_FILE GPA:SIZE:ATTRIBUTES...
+ *
+ * Waits (up to 10 s) for GO_FILE to exist, so the tracer can attach first,
+ * then issues one ioctl per argument from this thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "tdx.h"
+
+struct kvm_memory_attributes {
+	uint64_t address;
+	uint64_t size;
+	uint64_t attributes;
+	uint64_t flags;
+};
+
+int main(int argc, char **argv)
+{
+	int fd, i, tries;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s GO_FILE GPA:SIZE:ATTRS...\n", argv[0]);
+		return 2;
+	}
+	for (tries = 0; access(argv[1], F_OK); tries++) {
+		if (tries == 1000) {
+			fprintf(stderr, "%s never appeared\n", argv[1]);
+			return 1;
+		}
+		usleep(10000);
+	}
+	fd = open("/dev/null", O_RDWR);
+	if (fd < 0) {
+		perror("/dev/null");
+		return 1;
+	}
+	for (i = 2; i < argc; i++) {
+		struct kvm_memory_attributes a = {};
+		char *end;
+
+		a.address = strtoull(argv[i], &end, 0);
+		if (*end == ':')
+			a.size = strtoull(end + 1, &end, 0);
+		if (*end == ':')
+			a.attributes = strtoull(end + 1, &end, 0);
+		if (*end) {
+			fprintf(stderr, "bad range '%s'\n", argv[i]);
+			return 2;
+		}
+		if (ioctl(fd, TDX_KVM_SET_MEMORY_ATTRIBUTES, &a) != -1 ||
+		    errno != ENOTTY) {
+			fprintf(stderr, "ioctl on /dev/null did not fail with ENOTTY\n");
+			return 1;
+		}
+	}
+	close(fd);
+	return 0;
+}
