@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * hvflush-top's command line, parsed in-process (ARGP_NO_EXIT): defaults,
+ * the interval/count/-d/-b combinations, and every rejected input.
+ */
+#include <argp.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "hvflush-top/cli.h"
+
+#define QUIET (ARGP_NO_EXIT | ARGP_NO_ERRS)
+
+/* Parse a NULL-terminated argument list after the program name. */
+static int parse(struct hv_env *env, ...)
+{
+	char *argv[16] = { "hvflush-top" };
+	int argc = 1;
+	va_list ap;
+
+	va_start(ap, env);
+	while ((argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	return hv_parse_args(argc, argv, env, QUIET);
+}
+
+static void test_defaults(void **state)
+{
+	struct hv_env env;
+
+	(void)state;
+	assert_int_equal(parse(&env, NULL), 0);
+	assert_int_equal(env.interval, 1);
+	assert_int_equal(env.count, 0);
+	assert_int_equal(env.sort, HV_SORT_RATE);
+	assert_int_equal(env.filter.pid, 0);
+	assert_string_equal(env.filter.vm, "");
+	assert_false(env.batch || env.json || env.verbose);
+}
+
+static void test_interval_count(void **state)
+{
+	struct hv_env env;
+
+	(void)state;
+	assert_int_equal(parse(&env, "5", "3", NULL), 0);
+	assert_int_equal(env.interval, 5);
+	assert_int_equal(env.count, 3);
+
+	/* With -d, a lone positional is the count: "-b -j -d 1 1". */
+	assert_int_equal(parse(&env, "-b", "-j", "-d", "2", "7", NULL), 0);
+	assert_int_equal(env.interval, 2);
+	assert_int_equal(env.count, 7);
+	assert_true(env.batch && env.json);
+
+	assert_int_equal(parse(&env, "--batch=4", "-d", "3", NULL), 0);
+	assert_int_equal(env.interval, 3);
+	assert_int_equal(env.count, 4);
+	assert_true(env.batch);
+
+	assert_int_equal(parse(&env, "-b", NULL), 0);
+	assert_true(env.batch);
+	assert_int_equal(env.count, 0);
+}
+
+static void test_options(void **state)
+{
+	char pid[16];
+	struct hv_env env;
+
+	(void)state;
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	assert_int_equal(parse(&env, "-p", pid, "--vm", "win*", "-s", "p99",
+			       "-v", NULL), 0);
+	assert_int_equal(env.filter.pid, getpid());
+	assert_string_equal(env.filter.vm, "win*");
+	assert_int_equal(env.sort, HV_SORT_P99);
+	assert_true(env.verbose);
+	assert_int_equal(parse(&env, "--sort=overflow", NULL), 0);
+	assert_int_equal(env.sort, HV_SORT_OVERFLOW);
+	assert_int_equal(parse(&env, "-smax", NULL), 0);
+	assert_int_equal(env.sort, HV_SORT_MAX);
+}
+
+/* Rejected with an error message naming the problem. */
+static void assert_rejected(const char *why, struct hv_env *env, int ret)
+{
+	if (!ret) {
+		print_error("accepted, expected: %s\n", why);
+		fail();
+	}
+	if (!strstr(env->err, why)) {
+		print_error("error '%s' does not say '%s'\n", env->err, why);
+		fail();
+	}
+}
+
+static void test_errors(void **state)
+{
+	struct hv_env env;
+
+	(void)state;
+	assert_rejected("out of range", &env, parse(&env, "0", NULL));
+	assert_rejected("out of range", &env, parse(&env, "-d", "0", NULL));
+	assert_rejected("out of range", &env, parse(&env, "1", "0", NULL));
+	assert_rejected("not a non-negative decimal", &env, parse(&env, "-d", "1s", NULL));
+	assert_rejected("not a non-negative decimal", &env, parse(&env, "--", "-1", NULL));
+	assert_rejected("too large", &env, parse(&env, "99999999999999999999", NULL));
+	assert_rejected("no such process", &env, parse(&env, "-p", "2147483646", NULL));
+	assert_rejected("not a non-negative decimal", &env, parse(&env, "-p", "12ab", NULL));
+	assert_rejected("unknown key 'latency'", &env, parse(&env, "-s", "latency", NULL));
+	assert_rejected("only interval [count]", &env, parse(&env, "1", "2", "3", NULL));
+	assert_rejected("interval given twice", &env, parse(&env, "-d", "1", "2", "3", NULL));
+	assert_rejected("count given twice", &env, parse(&env, "-b5", "1", "2", NULL));
+	assert_rejected("--vm", &env, parse(&env, "--vm", "", NULL));
+
+	/* argp's own errors carry no message of ours but still fail. */
+	assert_int_not_equal(parse(&env, "--frobnicate", NULL), 0);
+	assert_int_not_equal(parse(&env, "-p", NULL), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_interval_count),
+		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
