@@ -9,7 +9,41 @@
 
 #include "args.h"
 #include "collect.h"
+#include "hvflush.skel.h"
 #include "vmname.h"
+
+/* The hypercall events come last: the fallback uses exactly those. */
+const char *const hv_series_events[] = {
+	"kvm:kvm_hv_tlb_flush_enqueue",
+	"kvm:kvm_hv_tlb_flush_dequeue",
+	"kvm:kvm_hv_tlb_flush_synthetic_vmexit",
+	"kvm:kvm_hv_flush_tlb",
+	"kvm:kvm_hv_flush_tlb_ex",
+	NULL,
+};
+const char *const *const hv_fallback_events = &hv_series_events[3];
+
+/* raw_tp needs no BTF for the event itself, only CO-RE for struct kvm. */
+void hv_select_programs(struct hvflush_bpf *obj, const struct ks_mode *m)
+{
+	bool series = m->kind == KS_MODE_SERIES;
+	bool fifo_btf = series && m->tp_btf;
+	bool hc_btf = series ? m->tp_btf :
+		      ks_btf_has_tracepoint("kvm:kvm_hv_flush_tlb") &&
+		      ks_btf_has_tracepoint("kvm:kvm_hv_flush_tlb_ex");
+
+	bpf_program__set_autoload(obj->progs.tlb_enqueue_btf, fifo_btf);
+	bpf_program__set_autoload(obj->progs.tlb_enqueue_raw, series && !fifo_btf);
+	bpf_program__set_autoload(obj->progs.tlb_dequeue_btf, fifo_btf);
+	bpf_program__set_autoload(obj->progs.tlb_dequeue_raw, series && !fifo_btf);
+	bpf_program__set_autoload(obj->progs.synthetic_vmexit_btf, fifo_btf);
+	bpf_program__set_autoload(obj->progs.synthetic_vmexit_raw,
+				  series && !fifo_btf);
+	bpf_program__set_autoload(obj->progs.flush_tlb_btf, hc_btf);
+	bpf_program__set_autoload(obj->progs.flush_tlb_raw, !hc_btf);
+	bpf_program__set_autoload(obj->progs.flush_tlb_ex_btf, hc_btf);
+	bpf_program__set_autoload(obj->progs.flush_tlb_ex_raw, !hc_btf);
+}
 
 void hv_names_free(struct hv_names *names)
 {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Reading the maps of bpf/hvflush.bpf.c for one refresh: the per-CPU
- * counters summed, and every row with the name of its VM.
+ * Using bpf/hvflush.bpf.c: which programs to load on this kernel, and
+ * reading its maps for one refresh (the per-CPU counters summed, every row
+ * with the name of its VM).  The exporter uses these too.
  */
 #ifndef HVFLUSH_TOP_COLLECT_H
 #define HVFLUSH_TOP_COLLECT_H
@@ -9,7 +10,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mode.h"
 #include "stats.h"
+
+struct hvflush_bpf;
+
+/*
+ * Events for ks_mode_detect(): the series needs all of hv_series_events,
+ * the fallback (hypercall counts only) all of hv_fallback_events.
+ */
+extern const char *const hv_series_events[];
+extern const char *const *const hv_fallback_events;
+
+/*
+ * Autoload one program of each tp_btf/raw_tp pair, and only for the events
+ * mode @m uses; call between open and load.
+ */
+void hv_select_programs(struct hvflush_bpf *obj, const struct ks_mode *m);
 
 /* VM names by VMM PID, so /proc is read once per VM. */
 struct hv_names {

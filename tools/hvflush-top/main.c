@@ -21,48 +21,12 @@
 #include "screen.h"
 #include "signals.h"
 
-/* The hypercall events come first: the fallback uses exactly those. */
-static const char *const series_events[] = {
-	"kvm:kvm_hv_tlb_flush_enqueue",
-	"kvm:kvm_hv_tlb_flush_dequeue",
-	"kvm:kvm_hv_tlb_flush_synthetic_vmexit",
-	"kvm:kvm_hv_flush_tlb",
-	"kvm:kvm_hv_flush_tlb_ex",
-	NULL,
-};
-static const char *const *const fallback_events = &series_events[3];
-
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-/*
- * Autoload one program of each tp_btf/raw_tp pair, only for events the
- * mode uses.  raw_tp needs no BTF for the event itself, only CO-RE.
- */
-static void select_programs(struct hvflush_bpf *obj, const struct ks_mode *m)
-{
-	bool series = m->kind == KS_MODE_SERIES;
-	bool fifo_btf = series && m->tp_btf;
-	bool hc_btf = series ? m->tp_btf :
-		      ks_btf_has_tracepoint("kvm:kvm_hv_flush_tlb") &&
-		      ks_btf_has_tracepoint("kvm:kvm_hv_flush_tlb_ex");
-
-	bpf_program__set_autoload(obj->progs.tlb_enqueue_btf, fifo_btf);
-	bpf_program__set_autoload(obj->progs.tlb_enqueue_raw, series && !fifo_btf);
-	bpf_program__set_autoload(obj->progs.tlb_dequeue_btf, fifo_btf);
-	bpf_program__set_autoload(obj->progs.tlb_dequeue_raw, series && !fifo_btf);
-	bpf_program__set_autoload(obj->progs.synthetic_vmexit_btf, fifo_btf);
-	bpf_program__set_autoload(obj->progs.synthetic_vmexit_raw,
-				  series && !fifo_btf);
-	bpf_program__set_autoload(obj->progs.flush_tlb_btf, hc_btf);
-	bpf_program__set_autoload(obj->progs.flush_tlb_raw, !hc_btf);
-	bpf_program__set_autoload(obj->progs.flush_tlb_ex_btf, hc_btf);
-	bpf_program__set_autoload(obj->progs.flush_tlb_ex_raw, !hc_btf);
 }
 
 static void explain_load_error(int err)
@@ -155,7 +119,7 @@ int main(int argc, char **argv)
 	env.batch = env.batch || env.json || !isatty(STDOUT_FILENO);
 	ks_setup_libbpf();
 
-	if (ks_mode_detect(series_events, fallback_events, &mode) == KS_MODE_NONE) {
+	if (ks_mode_detect(hv_series_events, hv_fallback_events, &mode) == KS_MODE_NONE) {
 		p_err("nothing to trace: %s", mode.desc);
 		return KS_EXIT_FAIL;
 	}
@@ -170,7 +134,7 @@ int main(int argc, char **argv)
 		return KS_EXIT_FAIL;
 	}
 	obj->rodata->targ_pid = env.filter.pid;
-	select_programs(obj, &mode);
+	hv_select_programs(obj, &mode);
 
 	err = hvflush_bpf__load(obj);
 	if (err) {
