@@ -472,8 +472,7 @@ static int report(struct conv_ctx *ctx, bool final)
 	if (final)
 		printf("\nSummary (whole run):\n");
 	else
-		printf("\n%.0f: interval of %us\n", tdx_now_wall(),
-		       ctx->env->interval);
+		tdx_print_interval_header(ctx->env->interval);
 	print_summary_human(ctx, t, lost, ctx->env->summary);
 	fflush(stdout);
 	return 0;

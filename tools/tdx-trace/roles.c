@@ -400,8 +400,7 @@ static int report(struct roles_ctx *ctx, bool final)
 	if (final)
 		printf("\nSummary (whole run):\n");
 	else
-		printf("\n%.0f: interval of %us\n", tdx_now_wall(),
-		       ctx->env->interval);
+		tdx_print_interval_header(ctx->env->interval);
 	print_human(ctx, t);
 	tdx_print_lost(stdout, lost);
 	fflush(stdout);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
+#include "conv_format.h"
 #include "output.h"
 #include "runtime.h"
 #include "signals.h"
@@ -157,4 +158,12 @@ void tdx_sleep_until(double deadline)
 
 		nanosleep(&ts, NULL);	/* EINTR on SIGINT/SIGTERM */
 	}
+}
+
+void tdx_print_interval_header(unsigned int interval)
+{
+	char ts[32];
+
+	tdx_format_time(tdx_now_wall(), ts, sizeof(ts));
+	printf("\n%.8s interval of %us\n", ts, interval);
 }

@@ -38,6 +38,9 @@ const char *tdx_vm_name(pid_t pid);
 double tdx_mono_to_wall_offset(void);
 double tdx_now_wall(void);
 
+/* "\nHH:MM:SS interval of Ns" before each human interval report. */
+void tdx_print_interval_header(unsigned int interval);
+
 /*
  * Sleep until @deadline (CLOCK_MONOTONIC seconds) or a signal; returns
  * early if ks_exiting is set.

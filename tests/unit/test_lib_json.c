@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* tools/lib/json_writer: escaping and JSON-lines structure. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "json_writer.h"
+
+/* Output of @fn(w) captured as a string (caller frees). */
+static char *capture(void (*fn)(json_writer_t *w, const void *arg),
+		     const void *arg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	json_writer_t *w;
+
+	assert_non_null(f);
+	w = jsonw_new(f);
+	assert_non_null(w);
+	fn(w, arg);
+	jsonw_destroy(&w);
+	fclose(f);
+	return buf;
+}
+
+static char *escaped(const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	jsonw_escape_string(f, s);
+	fclose(f);
+	return buf;
+}
+
+#define assert_escape(in, out) do {		\
+	char *e = escaped(in);			\
+	assert_string_equal(e, out);		\
+	free(e);				\
+} while (0)
+
+static void test_escape_specials(void **state)
+{
+	(void)state;
+	assert_escape("plain", "\"plain\"");
+	assert_escape("", "\"\"");
+	assert_escape("a\"b", "\"a\\\"b\"");
+	assert_escape("back\\slash", "\"back\\\\slash\"");
+	assert_escape("\n\r\t\b\f", "\"\\n\\r\\t\\b\\f\"");
+	assert_escape("\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\"");
+	assert_escape("/", "\"/\"");
+}
+
+static void test_escape_utf8(void **state)
+{
+	(void)state;
+	/* Valid UTF-8 passes through: é (2 bytes), € (3), 😀 (4). */
+	assert_escape("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		      "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+	/* Invalid bytes become U+FFFD, one per byte, the rest survives. */
+	assert_escape("a\xff" "b", "\"a\\ufffdb\"");
+	assert_escape("\xc3", "\"\\ufffd\"");			/* truncated */
+	assert_escape("\xc0\xaf", "\"\\ufffd\\ufffd\"");	/* overlong '/' */
+	assert_escape("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"");	/* surrogate */
+	assert_escape("\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");	/* > U+10FFFF */
+}
+
+static void write_record(json_writer_t *w, const void *arg)
+{
+	(void)arg;
+	jsonw_start_object(w);
+	jsonw_string_field(w, "name", "vm \"one\"");
+	jsonw_uint_field(w, "big", UINT64_MAX);
+	jsonw_int_field(w, "neg", -25);
+	jsonw_bool_field(w, "yes", true);
+	jsonw_null_field(w, "nothing");
+	jsonw_float_field(w, "half", 0.5);
+	jsonw_float_field(w, "nan", NAN);
+	jsonw_name(w, "list");
+	jsonw_start_array(w);
+	jsonw_uint(w, 1);
+	jsonw_start_object(w);
+	jsonw_end_object(w);
+	jsonw_start_array(w);
+	jsonw_end_array(w);
+	jsonw_string(w, "x");
+	jsonw_end_array(w);
+	jsonw_name(w, "obj");
+	jsonw_start_object(w);
+	jsonw_uint_field(w, "a", 1);
+	jsonw_uint_field(w, "b", 2);
+	jsonw_end_object(w);
+	jsonw_end_object(w);
+	/* A second top-level value is a second line. */
+	jsonw_start_object(w);
+	jsonw_end_object(w);
+}
+
+static void test_structure(void **state)
+{
+	char *out = capture(write_record, NULL);
+
+	(void)state;
+	assert_string_equal(out,
+		"{\"name\":\"vm \\\"one\\\"\",\"big\":18446744073709551615,"
+		"\"neg\":-25,\"yes\":true,\"nothing\":null,\"half\":0.5,"
+		"\"nan\":null,\"list\":[1,{},[],\"x\"],\"obj\":{\"a\":1,\"b\":2}}\n"
+		"{}\n");
+	free(out);
+}
+
+static void write_epoch(json_writer_t *w, const void *arg)
+{
+	jsonw_start_object(w);
+	jsonw_float_field(w, "time", *(const double *)arg);
+	jsonw_end_object(w);
+}
+
+static void test_float_keeps_microseconds(void **state)
+{
+	double t = 1795418119.860156;
+	char *out = capture(write_epoch, &t);
+
+	(void)state;
+	assert_string_equal(out, "{\"time\":1795418119.860156}\n");
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_escape_specials),
+		cmocka_unit_test(test_escape_utf8),
+		cmocka_unit_test(test_structure),
+		cmocka_unit_test(test_float_keeps_microseconds),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

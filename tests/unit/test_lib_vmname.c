@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* tools/lib/vmname: VM names from QEMU command lines, comm, stats ids. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <cmocka.h>
+
+#include "vmname.h"
+
+/* argv given as one string with '|' for the NULs of /proc/<pid>/cmdline. */
+static int name_of(const char *argv, char *buf, size_t len)
+{
+	char cmdline[512];
+	size_t n = strlen(argv), i;
+
+	for (i = 0; i <= n; i++)
+		cmdline[i] = argv[i] == '|' ? '\0' : argv[i];
+	return ks_vm_name_from_cmdline(cmdline, n + 1, buf, len);
+}
+
+#define assert_name(argv, expect) do {				\
+	char b[64] = "";					\
+	assert_int_equal(name_of(argv, b, sizeof(b)), 0);	\
+	assert_string_equal(b, expect);				\
+} while (0)
+
+static void test_qemu_name_forms(void **state)
+{
+	(void)state;
+	assert_name("qemu-system-x86_64|-m|4G|-name|web1|-smp|2", "web1");
+	assert_name("qemu|-name|guest=db,debug-threads=on", "db");
+	assert_name("qemu|-name|debug-threads=on,guest=db2", "db2");
+	assert_name("qemu|-name|vm1,process=qemu-vm1", "vm1");
+	assert_name("qemu|--name|dash", "dash");
+	assert_name("qemu|-name|guest=a,,b,debug-threads=on", "a,b");
+	assert_name("qemu|-name|x,,y", "x,y");
+}
+
+static void test_no_name(void **state)
+{
+	char b[64] = "untouched";
+
+	(void)state;
+	assert_int_equal(name_of("qemu|-m|4G", b, sizeof(b)), -ENOENT);
+	assert_int_equal(name_of("qemu|-name", b, sizeof(b)), -ENOENT);
+	assert_int_equal(name_of("qemu|-name|debug-threads=on", b, sizeof(b)),
+			 -ENOENT);
+	assert_int_equal(name_of("selftest|-n|4", b, sizeof(b)), -ENOENT);
+	assert_string_equal(b, "untouched");
+}
+
+static void test_truncates(void **state)
+{
+	char b[5];
+
+	(void)state;
+	assert_int_equal(name_of("q|-name|abcdefgh", b, sizeof(b)), 0);
+	assert_string_equal(b, "abcd");
+}
+
+static void test_comm_fallback(void **state)
+{
+	char b[64];
+
+	(void)state;
+	assert_int_equal(prctl(PR_SET_NAME, "tdx-vmm-test"), 0);
+	assert_int_equal(ks_proc_comm(getpid(), b, sizeof(b)), 0);
+	assert_string_equal(b, "tdx-vmm-test");
+	/* This process has no -name: its name is its comm. */
+	assert_int_equal(ks_vm_name(getpid(), b, sizeof(b)), 0);
+	assert_string_equal(b, "tdx-vmm-test");
+	assert_int_equal(ks_vm_name(2147483646, b, sizeof(b)), -ENOENT);
+	assert_string_equal(b, "?");
+}
+
+static void test_stats_id_pid(void **state)
+{
+	(void)state;
+	assert_int_equal(ks_stats_id_pid("kvm-1234"), 1234);
+	assert_int_equal(ks_stats_id_pid("kvm-1"), 1);
+	assert_int_equal(ks_stats_id_pid("kvm-"), -1);
+	assert_int_equal(ks_stats_id_pid("kvm-0"), -1);
+	assert_int_equal(ks_stats_id_pid("kvm-12a"), -1);
+	assert_int_equal(ks_stats_id_pid("vm-12"), -1);
+	assert_int_equal(ks_stats_id_pid("kvm-1234/vcpu-0"), -1);
+	assert_int_equal(ks_stats_id_pid("kvm-99999999999"), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_qemu_name_forms),
+		cmocka_unit_test(test_no_name),
+		cmocka_unit_test(test_truncates),
+		cmocka_unit_test(test_comm_fallback),
+		cmocka_unit_test(test_stats_id_pid),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
