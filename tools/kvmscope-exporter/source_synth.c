@@ -42,12 +42,12 @@ static int parse_attr(struct synth_vm *vm, const char *tok, char *err,
 		r = ks_parse_u64(eq + 1, "vcpus", 1, SYNTH_MAX_VCPUS, &v, err,
 				 err_len);
 		vm->vcpus = v;
-		return r;
+		return r ? -EINVAL : 0;
 	}
 	if (!strncmp(tok, "rate=", 5)) {
 		r = ks_parse_u64(eq + 1, "rate", 0, 1000000, &v, err, err_len);
 		vm->rate = v;
-		return r;
+		return r ? -EINVAL : 0;
 	}
 	snprintf(err, err_len, "unknown attribute '%.*s'", (int)(eq - tok),
 		 tok);

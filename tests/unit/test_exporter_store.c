@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * kvmscope-exporter store, collector and rendering, through a fake source
+ * behind the source interface and an injected clock: grace-period expiry
+ * (series of gone VMs disappear, their map entries are forgotten), zeroing
+ * on every collection, per-VM vs per-vCPU aggregation, families gated on
+ * what the sources provide, and a failing source.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "kvmscope-exporter/collector.h"
+#include "kvmscope-exporter/store.h"
+
+/* A fake source: the VMs it reports live, what it was told to forget. */
+struct fake {
+	struct ks_source src;
+	const char *live[4];
+	int vcpus;
+	uint64_t value;
+	int fail;
+	char forgotten[8][KS_VM_ID_LEN];
+	int nr_forgotten;
+};
+
+static int fake_collect(struct ks_source *src, struct ks_store *s)
+{
+	struct fake *f = (struct fake *)src;
+
+	for (int i = 0; i < 4 && f->live[i]; i++) {
+		struct ks_vm *vm = ks_store_vm(s, f->live[i]);
+
+		assert_non_null(vm);
+		vm->conv[KS_DIR_PRIVATE].count += f->value;
+		vm->conv[KS_DIR_PRIVATE].duration.slots[12] += f->value;
+		vm->conv[KS_DIR_PRIVATE].duration.sum_ns += f->value * 5000;
+		/* Out of order on purpose: the store keeps vCPUs sorted. */
+		for (int v = f->vcpus - 1; v >= 0; v--) {
+			struct ks_vcpu *vc = ks_vm_vcpu(vm, v);
+
+			assert_non_null(vc);
+			vc->hv[KS_FIFO_L2].enqueues += v + 1;
+			vc->hv[KS_FIFO_L2].latency.slots[14] += v + 1;
+			vc->roles.computed[KS_MMU_NESTED] += 10;
+			vc->roles.changed[KS_MMU_NESTED][KS_CAUSE_NESTED] += 1;
+		}
+	}
+	ks_store_lost(s, "fake", "map_full", 7);
+	return f->fail;
+}
+
+static void fake_forget(struct ks_source *src, const char *id)
+{
+	struct fake *f = (struct fake *)src;
+
+	snprintf(f->forgotten[f->nr_forgotten++], KS_VM_ID_LEN, "%s", id);
+}
+
+static void fake_destroy(struct ks_source *src)
+{
+	(void)src;
+}
+
+static double fake_now;
+static double fake_clock(void)
+{
+	return fake_now;
+}
+
+static struct fake fake_new(unsigned int have)
+{
+	struct fake f;
+
+	memset(&f, 0, sizeof(f));
+	f.src = (struct ks_source){
+		.name = "fake", .mode = "series", .have = have,
+		.collect = fake_collect, .forget = fake_forget,
+		.destroy = fake_destroy,
+	};
+	f.value = 1;
+	f.vcpus = 2;
+	return f;
+}
+
+static void setup_collector(struct ks_collector *c, struct fake *f,
+			    double grace, bool per_vcpu)
+{
+	struct ks_render_opts o = {
+		.per_vcpu = per_vcpu, .version = "test", .kernel = "k",
+		.mode = "series",
+	};
+
+	ks_collector_init(c, grace, &o);
+	c->clock = fake_clock;
+	fake_now = 100;
+	assert_int_equal(ks_collector_add(c, &f->src), 0);
+}
+
+static char *scrape(struct ks_collector *c)
+{
+	struct ks_buf out = { 0 };
+	size_t len;
+
+	assert_int_equal(ks_collector_scrape(c, &out), 0);
+	return ks_buf_steal(&out, &len);
+}
+
+static int count_lines(const char *text, const char *prefix)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, prefix)); p++)
+		n += p == text || p[-1] == '\n';
+	return n;
+}
+
+static void test_grace_expiry(void **state)
+{
+	struct fake f = fake_new(KS_HAVE_CONV);
+	struct ks_collector c;
+	char *m;
+
+	(void)state;
+	setup_collector(&c, &f, 30, false);
+	f.live[0] = "kvm-1";
+	f.live[1] = "kvm-2";
+	m = scrape(&c);
+	assert_int_equal(count_lines(m, "kvmscope_mem_conversions_total{vm=\"kvm-2\""), 2);
+	assert_non_null(strstr(m, "kvmscope_vms{state=\"live\"} 2\n"));
+	free(m);
+
+	/* kvm-2 is gone: still exported, with its last values, for 30s. */
+	f.live[1] = NULL;
+	f.value = 5;
+	fake_now = 110;
+	m = scrape(&c);
+	assert_non_null(strstr(m, "kvmscope_mem_conversions_total{vm=\"kvm-2\",direction=\"private\"} 1\n"));
+	assert_non_null(strstr(m, "kvmscope_mem_conversions_total{vm=\"kvm-1\",direction=\"private\"} 5\n"));
+	assert_non_null(strstr(m, "kvmscope_vms{state=\"expiring\"} 1\n"));
+	assert_int_equal(f.nr_forgotten, 0);
+	free(m);
+
+	fake_now = 129.9;	/* 29.9s after it was last seen */
+	m = scrape(&c);
+	assert_non_null(strstr(m, "vm=\"kvm-2\""));
+	free(m);
+
+	fake_now = 130;		/* grace over: gone, and forgotten once */
+	m = scrape(&c);
+	assert_null(strstr(m, "vm=\"kvm-2\""));
+	assert_non_null(strstr(m, "vm=\"kvm-1\""));
+	assert_int_equal(f.nr_forgotten, 1);
+	assert_string_equal(f.forgotten[0], "kvm-2");
+	free(m);
+	fake_now = 200;
+	free(scrape(&c));
+	assert_int_equal(f.nr_forgotten, 1);
+
+	/* A VM that comes back within the grace is live again. */
+	f.live[1] = "kvm-3";
+	free(scrape(&c));
+	f.live[1] = NULL;
+	fake_now = 210;
+	free(scrape(&c));
+	f.live[1] = "kvm-3";
+	fake_now = 235;
+	m = scrape(&c);
+	assert_non_null(strstr(m, "kvmscope_vms{state=\"live\"} 2\n"));
+	free(m);
+	fake_now = 300;
+	free(scrape(&c));
+	assert_int_equal(f.nr_forgotten, 1);
+	ks_collector_free(&c);
+}
+
+static void test_zero_grace(void **state)
+{
+	struct fake f = fake_new(KS_HAVE_CONV);
+	struct ks_collector c;
+	char *m;
+
+	(void)state;
+	setup_collector(&c, &f, 0, false);
+	f.live[0] = "kvm-9";
+	free(scrape(&c));
+	f.live[0] = NULL;
+	m = scrape(&c);
+	assert_null(strstr(m, "kvm-9"));
+	assert_int_equal(f.nr_forgotten, 1);
+	free(m);
+	ks_collector_free(&c);
+}
+
+/* Sources re-add cumulative values: nothing doubles across collections. */
+static void test_values_not_accumulated(void **state)
+{
+	struct fake f = fake_new(KS_HAVE_CONV);
+	struct ks_collector c;
+	char *m;
+
+	(void)state;
+	setup_collector(&c, &f, 60, false);
+	f.live[0] = "kvm-1";
+	f.value = 3;
+	for (int i = 0; i < 3; i++)
+		free(scrape(&c));
+	m = scrape(&c);
+	assert_non_null(strstr(m, "kvmscope_mem_conversions_total{vm=\"kvm-1\",direction=\"private\"} 3\n"));
+	assert_non_null(strstr(m, "kvmscope_mem_conversion_duration_seconds_count{vm=\"kvm-1\",direction=\"private\"} 3\n"));
+	/* 3 x 5000 ns */
+	assert_non_null(strstr(m, "kvmscope_mem_conversion_duration_seconds_sum{vm=\"kvm-1\",direction=\"private\"} 0.000015\n"));
+	free(m);
+	ks_collector_free(&c);
+}
+
+static void test_per_vm_vs_per_vcpu(void **state)
+{
+	struct fake f = fake_new(KS_HAVE_HV_FIFO | KS_HAVE_ROLES);
+	struct ks_collector c;
+	char *m;
+
+	(void)state;
+	f.vcpus = 3;
+	setup_collector(&c, &f, 60, false);
+	f.live[0] = "kvm-1";
+	m = scrape(&c);
+	/* Per VM: vCPUs summed (1+2+3), no vcpu label anywhere. */
+	assert_null(strstr(m, "vcpu=\""));
+	assert_non_null(strstr(m, "kvmscope_hv_tlb_flush_enqueues_total{vm=\"kvm-1\",fifo=\"l2\"} 6\n"));
+	assert_non_null(strstr(m, "kvmscope_hv_tlb_flush_latency_seconds_count{vm=\"kvm-1\",fifo=\"l2\"} 6\n"));
+	assert_non_null(strstr(m, "kvmscope_mmu_role_computations_total{vm=\"kvm-1\",mmu=\"nested\"} 30\n"));
+	assert_non_null(strstr(m, "kvmscope_mmu_role_changes_total{vm=\"kvm-1\",mmu=\"nested\",cause=\"nested\"} 3\n"));
+	assert_int_equal(count_lines(m, "kvmscope_hv_tlb_flush_latency_seconds_count{"), 2);
+	free(m);
+	ks_collector_free(&c);
+
+	f = fake_new(KS_HAVE_HV_FIFO | KS_HAVE_ROLES);
+	f.vcpus = 3;
+	setup_collector(&c, &f, 60, true);
+	f.live[0] = "kvm-1";
+	m = scrape(&c);
+	assert_non_null(strstr(m, "kvmscope_hv_tlb_flush_enqueues_total{vm=\"kvm-1\",vcpu=\"2\",fifo=\"l2\"} 3\n"));
+	assert_int_equal(count_lines(m, "kvmscope_hv_tlb_flush_latency_seconds_count{"), 6);
+	/* vCPUs come out in id order although added in reverse. */
+	assert_true(strstr(m, "vcpu=\"0\",fifo=\"l1\"} 0") <
+		    strstr(m, "vcpu=\"1\",fifo=\"l1\"} 0"));
+	free(m);
+	ks_collector_free(&c);
+}
+
+static void test_families_gated(void **state)
+{
+	struct fake f = fake_new(KS_HAVE_CONV);
+	struct ks_collector c;
+	char *m;
+
+	(void)state;
+	setup_collector(&c, &f, 60, false);
+	f.live[0] = "kvm-1";
+	m = scrape(&c);
+	/* Fallback conversions: no no-op or flush counters (unobservable). */
+	assert_non_null(strstr(m, "# TYPE kvmscope_mem_conversions_total counter\n"));
+	assert_non_null(strstr(m, "# TYPE kvmscope_mem_conversion_duration_seconds histogram\n"));
+	assert_null(strstr(m, "kvmscope_mem_conversion_noops_total"));
+	assert_null(strstr(m, "kvmscope_mem_conversion_tlb_flushes_total"));
+	assert_null(strstr(m, "kvmscope_hv_"));
+	assert_null(strstr(m, "kvmscope_mmu_role"));
+	assert_non_null(strstr(m, "kvmscope_info{version=\"test\",kernel=\"k\",mode=\"series\"} 1\n"));
+	assert_non_null(strstr(m, "kvmscope_lost_events_total{collector=\"fake\",reason=\"map_full\"} 7\n"));
+	free(m);
+	ks_collector_free(&c);
+}
+
+static void test_failing_source(void **state)
+{
+	struct fake f = fake_new(KS_HAVE_CONV);
+	struct ks_collector c;
+	char *m;
+
+	(void)state;
+	setup_collector(&c, &f, 60, false);
+	f.fail = -5;
+	m = scrape(&c);
+	assert_non_null(strstr(m, "kvmscope_collector_up{collector=\"fake\"} 0\n"));
+	free(m);
+	f.fail = 0;
+	m = scrape(&c);
+	assert_non_null(strstr(m, "kvmscope_collector_up{collector=\"fake\"} 1\n"));
+	free(m);
+	ks_collector_free(&c);
+}
+
+static void test_vcpu_lookup(void **state)
+{
+	struct ks_store s;
+	struct ks_vm *vm;
+	int ids[] = { 5, 1, 9, 3, 7, 0, 8 };
+
+	(void)state;
+	ks_store_init(&s);
+	ks_store_begin(&s, 1);
+	vm = ks_store_vm(&s, "kvm-1");
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		ks_vm_vcpu(vm, ids[i])->roles.computed[0] = ids[i];
+	assert_int_equal(vm->nr_vcpus, 7);
+	for (size_t i = 1; i < vm->nr_vcpus; i++)
+		assert_true(vm->vcpus[i - 1].id < vm->vcpus[i].id);
+	assert_int_equal(ks_vm_vcpu(vm, 9)->roles.computed[0], 9);
+	assert_int_equal(vm->nr_vcpus, 7);
+	/* A new collection zeroes counters but keeps the vCPUs and name. */
+	snprintf(vm->name, sizeof(vm->name), "web");
+	ks_store_begin(&s, 2);
+	assert_ptr_equal(ks_store_vm(&s, "kvm-1"), vm);
+	assert_int_equal(vm->nr_vcpus, 7);
+	assert_int_equal(ks_vm_vcpu(vm, 9)->roles.computed[0], 0);
+	assert_string_equal(vm->name, "web");
+	ks_store_free(&s);
+}
+
+static void test_midpoint_sum(void **state)
+{
+	uint64_t slots[8] = { 2, 1, 0, 4 };
+
+	(void)state;
+	/* 2 * 0.5 + 1 * 3 + 4 * 12 */
+	assert_int_equal(ks_log2_midpoint_sum(slots, 8), 1 + 3 + 48);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_grace_expiry),
+		cmocka_unit_test(test_zero_grace),
+		cmocka_unit_test(test_values_not_accumulated),
+		cmocka_unit_test(test_per_vm_vs_per_vcpu),
+		cmocka_unit_test(test_families_gated),
+		cmocka_unit_test(test_failing_source),
+		cmocka_unit_test(test_vcpu_lookup),
+		cmocka_unit_test(test_midpoint_sum),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
