@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * tdx-trace BPF programs driven with BPF_PROG_TEST_RUN on the host kernel.
+ * tdx-trace BPF programs driven with BPF_PROG_TEST_RUN on the host kernel
+ * (built and run by tests/bpf/20-tdx-trace.sh; needs root).
  *
  * The host has no kvmscope series, so its tracepoints never fire; but
  * raw_tp programs load without their tracepoint and test-run executes them
  * in this process with the u64 arguments we craft.  That runs the very
  * handler bodies the tp_btf programs share, and the maps are asserted.
- *
- * Needs root and BPF, so it only runs when tests/bpf/20-tdx-trace.sh asks
- * (KVMSCOPE_BPF_TESTS=1); the unit test pass reports it as skipped.
+ * struct kvm and kvm_vcpu arguments are NULL or fake objects in kernel
+ * memory (fake_kmem.bpf.c) laid out from the kernel's BTF, so the CO-RE
+ * reads of stats_id and vcpu_id are exercised too.
  */
 #define _GNU_SOURCE	/* gettid() */
 #include <errno.h>
@@ -22,8 +23,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "fake_kmem.skel.h"
 #include "tdx_conv.skel.h"
 #include "tdx_roles.skel.h"
 
@@ -45,13 +48,110 @@ static void run_raw(struct bpf_program *prog, const __u64 *args, size_t n)
 	assert_int_equal(opts.retval, 0);
 }
 
-/* Tracepoint argument lists, in TP_PROTO order; kvm/vcpu pointers NULL. */
+/* Fake VM: struct kvm with stats_id "kvm-4242", one vCPU with id 3. */
+#define FAKE_STATS_ID	"kvm-4242"
+#define FAKE_VCPU_ID	3
+
+static struct {
+	struct fake_kmem_bpf *skel;
+	__u64 kvm, vcpu;		/* kernel addresses */
+} fake;
+
+/* Offset of @member in struct @type in @btf, or -1. */
+static long member_offset(const struct btf *btf, const char *type,
+			  const char *member)
+{
+	int id = btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT);
+	const struct btf_member *m;
+	const struct btf_type *t;
+	int i;
+
+	if (id < 0)
+		return -1;
+	t = btf__type_by_id(btf, id);
+	for (i = 0, m = btf_members(t); i < btf_vlen(t); i++, m++)
+		if (!strcmp(btf__name_by_offset(btf, m->name_off), member))
+			return btf_member_bit_offset(t, i) / 8;
+	return -1;
+}
+
+/* Lay out and publish the fake objects (KVM=y: vmlinux; KVM=m: kvm's BTF). */
+static int fake_setup(void **state)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf(), *btf = vmlinux, *mod = NULL;
+	long stats_off, kvm_off, id_off;
+	char obj[8192] = {};
+	__u32 key, size;
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+
+	(void)state;
+	if (!vmlinux)
+		return -1;
+	if (member_offset(btf, "kvm", "stats_id") < 0) {
+		mod = btf__parse_split("/sys/kernel/btf/kvm", vmlinux);
+		btf = mod;
+	}
+	stats_off = btf ? member_offset(btf, "kvm", "stats_id") : -1;
+	kvm_off = btf ? member_offset(btf, "kvm_vcpu", "kvm") : -1;
+	id_off = btf ? member_offset(btf, "kvm_vcpu", "vcpu_id") : -1;
+	btf__free(mod);
+	btf__free(vmlinux);
+	if (stats_off < 0 || kvm_off < 0 || id_off < 0) {
+		fprintf(stderr, "no struct kvm / kvm_vcpu in the kernel's BTF\n");
+		return -1;
+	}
+	size = (stats_off + TDX_STATS_ID_LEN + 7) & ~7UL;
+	if (size < kvm_off + 8)
+		size = kvm_off + 8;
+	if (size < id_off + 4)
+		size = (id_off + 4 + 7) & ~7UL;
+	if (size > sizeof(obj))
+		return -1;
+
+	fake.skel = fake_kmem_bpf__open();
+	if (!fake.skel ||
+	    bpf_map__set_value_size(fake.skel->maps.objs, size) ||
+	    fake_kmem_bpf__load(fake.skel) ||
+	    bpf_prog_test_run_opts(bpf_program__fd(fake.skel->progs.publish_addrs),
+				   &opts))
+		return -1;
+	fake.kvm = fake.skel->bss->addrs[0];
+	fake.vcpu = fake.skel->bss->addrs[1];
+
+	strcpy(obj + stats_off, FAKE_STATS_ID);
+	key = 0;
+	if (bpf_map_update_elem(bpf_map__fd(fake.skel->maps.objs), &key, obj, 0))
+		return -1;
+	memset(obj, 0, size);
+	memcpy(obj + kvm_off, &fake.kvm, sizeof(fake.kvm));
+	*(int *)(obj + id_off) = FAKE_VCPU_ID;
+	key = 1;
+	if (bpf_map_update_elem(bpf_map__fd(fake.skel->maps.objs), &key, obj, 0))
+		return -1;
+	return fake.kvm && fake.vcpu ? 0 : -1;
+}
+
+static int fake_teardown(void **state)
+{
+	(void)state;
+	fake_kmem_bpf__destroy(fake.skel);
+	return 0;
+}
+
+/* Tracepoint argument lists, in TP_PROTO order. */
+static void conv_begin_vm(struct tdx_conv_bpf *s, __u64 kvm, __u64 start,
+			  __u64 end, __u64 attrs)
+{
+	__u64 a[] = { kvm, start, end, attrs };
+
+	run_raw(s->progs.conv_begin_raw, a, NR_ARGS(a));
+}
+
+/* Without a struct kvm (NULL): no stats id, as if it could not be read. */
 static void conv_begin(struct tdx_conv_bpf *s, __u64 start, __u64 end,
 		       __u64 attrs)
 {
-	__u64 a[] = { 0, start, end, attrs };
-
-	run_raw(s->progs.conv_begin_raw, a, NR_ARGS(a));
+	conv_begin_vm(s, 0, start, end, attrs);
 }
 
 static void conv_zap(struct tdx_conv_bpf *s, __u32 z4k, __u32 z2m, __u32 z1g,
@@ -275,9 +375,9 @@ static int conversions_kept(const struct conv_opts *o)
 	struct events evs;
 	int n = 0;
 
-	conv_begin(s, 0, 512, TDX_ATTR_PRIVATE);
+	conv_begin_vm(s, fake.kvm, 0, 512, TDX_ATTR_PRIVATE);
 	conv_end(s, 0, 512, TDX_ATTR_PRIVATE, false, true, 0);
-	conv_begin(s, 0, 512, 0);
+	conv_begin_vm(s, fake.kvm, 0, 512, 0);
 	conv_end(s, 0, 512, 0, false, true, 0);
 	read_events(s, &evs);
 	/* The ring buffer and the histograms must agree. */
@@ -312,9 +412,32 @@ static void test_filters(void **state)
 	assert_int_equal(conversions_kept(&o), 1);
 	o.dir = TDX_FILTER_ANY;
 
-	/* No struct kvm here, so no stats id: --vm matches nothing. */
-	o.vm = "kvm-1";
+	/* --vm matches the whole stats id read from struct kvm. */
+	o.vm = FAKE_STATS_ID;
+	assert_int_equal(conversions_kept(&o), 2);
+	o.vm = "kvm-42";
 	assert_int_equal(conversions_kept(&o), 0);
+	o.vm = "kvm-42420";
+	assert_int_equal(conversions_kept(&o), 0);
+}
+
+/* The VM's stats id comes from struct kvm via CO-RE. */
+static void test_vm_identity(void **state)
+{
+	struct conv_opts o = {};
+	struct tdx_conv_bpf *s = load_conv(&o);
+	struct tdx_conv_stats st;
+	struct events evs;
+
+	(void)state;
+	conv_begin_vm(s, fake.kvm, 0x10, 0x20, 0);
+	conv_end(s, 0x10, 0x20, 0, false, false, 0);
+	read_events(s, &evs);
+	assert_int_equal(evs.n, 1);
+	assert_string_equal(evs.ev[0].stats_id, FAKE_STATS_ID);
+	assert_true(get_stats(s, TDX_DIR_SHARED, &st));
+	assert_string_equal(st.stats_id, FAKE_STATS_ID);
+	tdx_conv_bpf__destroy(s);
 }
 
 static void test_lost_ringbuf(void **state)
@@ -385,8 +508,8 @@ static void test_mapgpa_latency(void **state)
 	__u64 other[] = { 1 /* not MapGPA */, 0, 0, 0, 0 };
 	__u64 hcall[] = { TDX_KVM_HC_MAP_GPA_RANGE, 0x100000, 16, TDX_ATTR_PRIVATE, 0 };
 	__u64 uexit[] = { 3 /* KVM_EXIT_HYPERCALL */, 0 };
-	__u64 entry[] = { 0 /* vcpu */, 0 };
-	struct tdx_mapgpa_key key = { .pid = getpid(), .vcpu_id = 0 };
+	__u64 entry[] = { fake.vcpu, 0 };
+	struct tdx_mapgpa_key key = { .pid = getpid(), .vcpu_id = FAKE_VCPU_ID };
 	struct tdx_mapgpa_stats ms;
 
 	(void)state;
@@ -441,7 +564,8 @@ static struct tdx_roles_bpf *load_roles(__u32 pid, __u32 trans_size)
 static void role(struct tdx_roles_bpf *s, int mmu, __u64 old_cpu,
 		 __u64 new_cpu, __u32 old_root, __u32 new_root)
 {
-	__u64 a[] = { 0, (__u64)mmu, old_cpu, new_cpu, old_root, new_root };
+	__u64 a[] = { fake.vcpu, (__u64)mmu, old_cpu, new_cpu, old_root,
+		      new_root };
 
 	run_raw(s->progs.role_raw, a, NR_ARGS(a));
 }
@@ -449,7 +573,9 @@ static void role(struct tdx_roles_bpf *s, int mmu, __u64 old_cpu,
 static bool role_stats(struct tdx_roles_bpf *s, int mmu,
 		       struct tdx_role_stats *out)
 {
-	struct tdx_role_key key = { .pid = getpid(), .vcpu_id = 0, .mmu = mmu };
+	struct tdx_role_key key = {
+		.pid = getpid(), .vcpu_id = FAKE_VCPU_ID, .mmu = mmu,
+	};
 
 	return !bpf_map_lookup_elem(bpf_map__fd(s->maps.roles), &key, out);
 }
@@ -493,6 +619,7 @@ static void test_roles_changed_unchanged(void **state)
 	role(s, TDX_MMU_NESTED, l1, l1, 4, 4);			/* other MMU */
 
 	assert_true(role_stats(s, TDX_MMU_ROOT, &rs));
+	assert_string_equal(rs.stats_id, FAKE_STATS_ID);	/* vcpu->kvm */
 	assert_int_equal(rs.computed, 8);
 	assert_int_equal(rs.unchanged, 2);
 	assert_int_equal(rs.changed, 6);
@@ -541,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_conversion_correlated),
 		cmocka_unit_test(test_conversion_noop_shared),
 		cmocka_unit_test(test_filters),
+		cmocka_unit_test(test_vm_identity),
 		cmocka_unit_test(test_lost_ringbuf),
 		cmocka_unit_test(test_lost_stats_full),
 		cmocka_unit_test(test_lost_inflight_full),
@@ -548,11 +676,6 @@ int main(void)
 		cmocka_unit_test(test_roles_changed_unchanged),
 		cmocka_unit_test(test_roles_filter_and_lost),
 	};
-	const char *run = getenv("KVMSCOPE_BPF_TESTS");
 
-	if (!run || strcmp(run, "1")) {
-		printf("1..0 # SKIP needs root and BPF: run by tests/bpf/20-tdx-trace.sh\n");
-		return 0;
-	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, fake_setup, fake_teardown);
 }
