@@ -13,12 +13,16 @@ pkgs=(
 	# lab kernel and selftests
 	"linux-source-6.12=$LINUX_SOURCE_VERSION" flex bison bc libssl-dev dwarves cpio kmod
 	xz-utils rsync
+	# checkpatch.pl (lab/build-kernel.sh --checkpatch): SPDX checks need ply
+	perl python3 python3-ply
 	# second lab kernel: Debian's stock KVM=m kernel
 	"$STOCK_KERNEL_PKG"
 	# lab runtime
 	qemu-system-x86 busybox-static linux-perf
 	# dashboards and tests
 	prometheus tmux jq
+	# checkpatch.pl runs scripts/spdxcheck.py on new files
+	python3-ply
 )
 
 missing=()

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Regenerates this series from a kernel git tree whose commits BASE..HEAD are
+# the patches (for developers editing the series):
+#
+#   kernel-patches/export.sh LINUX_TREE BASE
+#
+# Keeps the cover letter's subject and text, refreshes its shortlog and
+# diffstat, rewrites the patches and the series file, and runs checkpatch.
+set -euo pipefail
+tree=$1 base=$2
+dir=$(cd "$(dirname "$0")" && pwd)
+cover=$dir/0000-cover-letter.patch
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+git -C "$tree" format-patch -q --cover-letter --no-signature --zero-commit -o "$tmp" "$base"
+n=$(ls "$tmp"/0*.patch | grep -vc 0000-)
+if [ -f "$cover" ]; then
+	# Subject line and blurb (from "Subject:" up to the shortlog) of the old cover.
+	awk '/^Subject: /{p=1} p && /^[^ ].* \([0-9]+\):$/{exit} p' "$cover" |
+		sed "s/^Subject: \[PATCH 0\/[0-9]*\]/Subject: [PATCH 0\/$n]/" > "$tmp/blurb"
+	awk -v blurb="$tmp/blurb" '
+		/^Subject: / { while ((getline l < blurb) > 0) print l; skip=1; next }
+		skip && /^[^ ].* \([0-9]+\):$/ { skip=0 }
+		!skip' "$tmp/0000-cover-letter.patch" > "$tmp/cover"
+	mv "$tmp/cover" "$tmp/0000-cover-letter.patch"
+fi
+rm -f "$dir"/0*.patch
+cp "$tmp"/0*.patch "$dir"/
+(cd "$dir" && ls 0*.patch | grep -v '^0000-' > series)
+"$tree/scripts/checkpatch.pl" --strict --show-types --ignore OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT,FILE_PATH_CHANGES \
+	$(sed "s#^#$dir/#" "$dir/series") | grep -E '^(total|ERROR|WARNING|CHECK)' || true
