@@ -21,8 +21,6 @@ pkgs=(
 	qemu-system-x86 busybox-static linux-perf
 	# dashboards and tests
 	prometheus tmux jq
-	# checkpatch.pl runs scripts/spdxcheck.py on new files
-	python3-ply
 )
 
 missing=()

@@ -134,6 +134,16 @@ run "map full" --max-rows 3 enq:0:L1 enq:0:L2 enq:1:L1 enq:1:L2 deq:1:L2:1
 check_eq "map full: 3 rows, 2 lost (enqueue and drain), 4 enqueues counted" "3 2 4" \
 	"$(q '"\(.rows | length) \(.counters.lost) \(.counters.enqueues)"')"
 
+# --- rows of exited VMMs: shown once more with their final counts, then
+# deleted so dead VMs do not fill the map (collect.c, as the tool reads) ---
+dead=$(sh -c 'echo $$')	# a reaped process
+run "exited VMM" --pids "$$,$dead" enq:a1:L1 enq:b1:L1 enq:b1:L1 enq:b2:L2 collect
+check_eq "exited VMM: collected rows (pid vcpu fifo enqueues exited)" \
+	"$$ 1 L1 1 false|$dead 1 L1 2 true|$dead 2 L2 1 true" \
+	"$(q '[.collected[] | "\(.pid) \(.vcpu) \(.fifo) \(.enqueues) \(.exited)"] | sort | join("|")')"
+check_eq "exited VMM: its rows are deleted from the map, the live one stays" "$$" \
+	"$(q '[.rows[].pid | tostring] | join(" ")')"
+
 # --- hypercalls, synthetic vmexits, NULL vCPU ---
 run "hypercalls" hc:L1 hc:L2 hc:L2:ex hc:L1:ex hc:L1 synth:3 synth:3 enq:null:L1 deq:null:L1:1
 check_eq "hypercalls: L1 3, L2 2 (both _ex and plain)" "3 2" \

@@ -218,7 +218,7 @@ static void test_json_series(void **state)
 	assert_contains(json, "\"enqueues\":99,");
 	assert_contains(json, "\"lost\":1}");
 	assert_contains(json, "\"vm\":\"we\\\"ird\\\\name\\n\\u0001\"");
-	assert_contains(json, "\"stats_id\":\"kvm-4242\",\"pid\":4242,\"vcpu\":3,\"fifo\":\"L2\"");
+	assert_contains(json, "\"stats_id\":\"kvm-4242\",\"pid\":4242,\"exited\":false,\"vcpu\":3,\"fifo\":\"L2\"");
 	assert_contains(json, "\"pending\":2");
 	assert_contains(json, "\"overflows\":7");
 	assert_contains(json, "\"latency_ns\":{\"count\":3,");

@@ -215,6 +215,13 @@ static void test_row_gone_and_back(void **state)
 	row = update_one(&m, &r, 3 * SEC);
 	assert_int_equal(row.enqueues, 4);	/* not 4 - 50 */
 	assert_true(fabs(row.enqueue_rate - 4.0) < 1e-9);
+	assert_false(row.exited);
+	/* Its VMM exits: the final counts are shown once, marked. */
+	r.val.enqueues = 6;
+	r.exited = true;
+	row = update_one(&m, &r, 4 * SEC);
+	assert_true(row.exited);
+	assert_int_equal(row.enqueues, 6);
 	hv_model_free(&m);
 }
 

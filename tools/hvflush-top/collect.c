@@ -123,9 +123,9 @@ static int grow(void **v, size_t *cap, size_t n, size_t size)
 int hv_read_rows(int rows_fd, struct hv_names *names,
 		 struct hv_raw_row **out, size_t *nr)
 {
-	struct hvflush_key key, *dead = NULL;
-	size_t n = 0, cap = 0, nr_dead = 0, cap_dead = 0, i;
+	size_t n = 0, cap = 0, i;
 	struct hv_raw_row *rows = NULL;
+	struct hvflush_key key;
 	bool first = true;
 	int err = 0;
 
@@ -140,24 +140,20 @@ int hv_read_rows(int rows_fd, struct hv_names *names,
 		/* Deleted since get_next_key: skip it. */
 		if (bpf_map_lookup_elem(rows_fd, &key, &r->val))
 			continue;
-		if (!ks_pid_exists(r->val.pid)) {
-			/* Deleting now would restart get_next_key: later. */
-			err = grow((void **)&dead, &cap_dead, nr_dead,
-				   sizeof(*dead));
-			if (err)
-				break;
-			dead[nr_dead++] = key;
-			forget_name(names, r->val.pid);
-			continue;
-		}
 		r->key = key;
+		/* Reaped: all its vCPU threads are gone, the row is final. */
+		r->exited = !ks_pid_exists(r->val.pid);
 		snprintf(r->name, sizeof(r->name), "%s",
 			 vm_name(names, r->val.pid));
 		n++;
 	}
-	for (i = 0; i < nr_dead; i++)
-		bpf_map_delete_elem(rows_fd, &dead[i]);
-	free(dead);
+	/* Deleting during the walk would restart get_next_key. */
+	for (i = 0; i < n; i++) {
+		if (!rows[i].exited)
+			continue;
+		bpf_map_delete_elem(rows_fd, &rows[i].key);
+		forget_name(names, rows[i].val.pid);
+	}
 	if (err) {
 		free(rows);
 		return err;

@@ -41,7 +41,8 @@ int hv_read_counters(int counters_fd, uint64_t out[HVFLUSH_NR_COUNTERS]);
 
 /*
  * Read every row of the @rows map into a new array (*out, freed by the
- * caller).  Rows of VMMs that have exited are deleted from the map, which
+ * caller).  Rows of VMMs that have exited are returned one last time, with
+ * their final counts and ->exited set, and deleted from the map, which
  * keeps it from filling up with dead VMs.  Returns 0 or -errno.
  */
 int hv_read_rows(int rows_fd, struct hv_names *names,

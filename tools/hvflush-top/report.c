@@ -216,6 +216,7 @@ static void json_row(json_writer_t *w, const struct hv_row *row)
 	jsonw_string_field(w, "vm", row->name);
 	jsonw_string_field(w, "stats_id", row->stats_id);
 	jsonw_int_field(w, "pid", row->pid);
+	jsonw_bool_field(w, "exited", row->exited);
 	jsonw_int_field(w, "vcpu", row->key.vcpu_id);
 	jsonw_string_field(w, "fifo", hv_fifo_name(row->key.fifo));
 	jsonw_float_field(w, "enqueue_rate", row->enqueue_rate);

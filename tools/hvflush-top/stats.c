@@ -144,6 +144,7 @@ static void fill_row(struct hv_row *r, const struct hv_raw_row *raw,
 
 	r->pending = v->pending;
 	r->fifo_len = v->fifo_len;
+	r->exited = raw->exited;
 	r->wait_ns = v->oldest_ns && now_ns > v->oldest_ns ?
 		     now_ns - v->oldest_ns : 0;
 }

@@ -46,6 +46,7 @@ struct hv_raw_row {
 	struct hvflush_key key;
 	struct hvflush_row val;
 	char name[HV_NAME_LEN];
+	bool exited;		/* the VMM is gone: these are the final counts */
 };
 
 /* One (VM, vCPU, FIFO) of a snapshot. */
@@ -67,6 +68,7 @@ struct hv_row {
 	uint64_t pending;	/* enqueues waiting for a drain or purge */
 	uint64_t wait_ns;	/* how long the oldest of them has waited */
 	uint32_t fifo_len;	/* FIFO depth after the last enqueue */
+	bool exited;		/* last appearance: the VMM has exited */
 };
 
 struct hv_snapshot {

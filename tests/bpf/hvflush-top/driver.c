@@ -3,7 +3,7 @@
  * Drives hvflush's raw_tp programs with BPF_PROG_TEST_RUN and prints the
  * resulting maps as one JSON object, for tests/bpf/30-hvflush-top.sh.
  *
- *	hvflush-driver [--max-rows N] [--targ-pid PID] OP...
+ *	hvflush-driver [--max-rows N] [--targ-pid PID] [--pids A,B] OP...
  *
  *	enq:VCPU:FIFO[:flushall][:overflow][:len=N]	kvm_hv_tlb_flush_enqueue
  *	deq:VCPU:FIFO:COUNT[:flushall][:purge]		kvm_hv_tlb_flush_dequeue
@@ -11,9 +11,12 @@
  *	hc:FIFO[:ex]					kvm_hv_flush_tlb{,_ex}
  *	sleep:USEC
  *	gen:N						set max_gen (the 'r' key)
+ *	collect						read the rows as hvflush-top does
  *
  * VCPU is "null" or [a|b]ID: vCPU ID of fake VM a (VMM pid 4242, the
- * default) or b (pid 4343).  FIFO is L1 or L2.  The fake struct kvm and
+ * default) or b (pid 4343); --pids changes the pids.  "collect" runs
+ * hv_read_rows() (which deletes rows of exited VMMs) and adds what it
+ * returned as "collected" to the output, before the map's rows.  FIFO is L1 or L2.  The fake struct kvm and
  * kvm_vcpu live in kernel memory (tests/bpf/hvflush-top/fake_kmem.bpf.c),
  * laid out with the running kernel's BTF, because the handlers read them
  * with CO-RE probe reads.
@@ -36,7 +39,7 @@
 #define NR_VMS		2
 #define MAX_VCPUS	6	/* fake_kmem's objects after the VMs */
 
-static const int vm_pids[NR_VMS] = { 4242, 4343 };
+static int vm_pids[NR_VMS] = { 4242, 4343 };
 
 /* Where the running kernel keeps what the handlers read. */
 struct layout {
@@ -202,6 +205,25 @@ static void run(struct bpf_program *prog, __u64 *args, int nr_args)
 		die(bpf_program__name(prog), err);
 }
 
+/* What hv_read_rows() returned for the "collect" op. */
+static struct hv_raw_row *collected;
+static size_t nr_collected;
+static bool did_collect;
+
+static void collect(struct hvflush_bpf *obj)
+{
+	struct hv_names names = {};
+	int err;
+
+	free(collected);
+	err = hv_read_rows(bpf_map__fd(obj->maps.rows), &names, &collected,
+			   &nr_collected);
+	if (err)
+		die("hv_read_rows", err);
+	hv_names_free(&names);
+	did_collect = true;
+}
+
 static void run_op(struct hvflush_bpf *obj, struct fake *f, char *op)
 {
 	char *tok[8];
@@ -243,6 +265,8 @@ static void run_op(struct hvflush_bpf *obj, struct fake *f, char *op)
 		nanosleep(&ts, NULL);
 	} else if (n == 2 && !strcmp(tok[0], "gen")) {
 		obj->bss->max_gen = strtoull(tok[1], NULL, 10);
+	} else if (n == 1 && !strcmp(tok[0], "collect")) {
+		collect(obj);
 	} else {
 		fprintf(stderr, "hvflush-driver: bad op '%s'\n", tok[0]);
 		exit(2);
@@ -298,6 +322,20 @@ static void dump(struct hvflush_bpf *obj, const struct fake *f)
 	for (c = 0; c < HVFLUSH_NR_COUNTERS; c++)
 		jsonw_uint_field(w, hv_counter_name(c), counters[c]);
 	jsonw_end_object(w);
+	if (did_collect) {
+		jsonw_name(w, "collected");
+		jsonw_start_array(w);
+		for (size_t i = 0; i < nr_collected; i++) {
+			jsonw_start_object(w);
+			jsonw_int_field(w, "pid", collected[i].val.pid);
+			jsonw_int_field(w, "vcpu", collected[i].key.vcpu_id);
+			jsonw_string_field(w, "fifo", hv_fifo_name(collected[i].key.fifo));
+			jsonw_uint_field(w, "enqueues", collected[i].val.enqueues);
+			jsonw_bool_field(w, "exited", collected[i].exited);
+			jsonw_end_object(w);
+		}
+		jsonw_end_array(w);
+	}
 	jsonw_name(w, "rows");
 	jsonw_start_array(w);
 	while (!bpf_map_get_next_key(rows_fd, prev, &key)) {
@@ -326,6 +364,8 @@ int main(int argc, char **argv)
 			bpf_map__set_max_entries(obj->maps.rows, atoi(argv[i + 1]));
 		else if (!strcmp(argv[i], "--targ-pid"))
 			obj->rodata->targ_pid = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--pids"))
+			sscanf(argv[i + 1], "%d,%d", &vm_pids[0], &vm_pids[1]);
 		else
 			die(argv[i], EINVAL);
 	}
@@ -343,6 +383,7 @@ int main(int argc, char **argv)
 		run_op(obj, &f, argv[i]);
 	dump(obj, &f);
 
+	free(collected);
 	fake_kmem_bpf__destroy(f.skel);
 	hvflush_bpf__destroy(obj);
 	return 0;
