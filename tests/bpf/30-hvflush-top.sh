@@ -138,8 +138,9 @@ check_eq "map full: 3 rows, 2 lost (enqueue and drain), 4 enqueues counted" "3 2
 # deleted so dead VMs do not fill the map (collect.c, as the tool reads) ---
 dead=$(sh -c 'echo $$')	# a reaped process
 run "exited VMM" --pids "$$,$dead" enq:a1:L1 enq:b1:L1 enq:b1:L1 enq:b2:L2 collect
-check_eq "exited VMM: collected rows (pid vcpu fifo enqueues exited)" \
-	"$$ 1 L1 1 false|$dead 1 L1 2 true|$dead 2 L2 1 true" \
+want=$(printf '%s\n' "$$ 1 L1 1 false" "$dead 1 L1 2 true" "$dead 2 L2 1 true" |
+	LC_ALL=C sort | paste -sd'|')
+check_eq "exited VMM: collected rows (pid vcpu fifo enqueues exited)" "$want" \
 	"$(q '[.collected[] | "\(.pid) \(.vcpu) \(.fifo) \(.enqueues) \(.exited)"] | sort | join("|")')"
 check_eq "exited VMM: its rows are deleted from the map, the live one stays" "$$" \
 	"$(q '[.rows[].pid | tostring] | join(" ")')"
