@@ -46,7 +46,7 @@ enum tdx_lost {
 /* Which record fields the current mode could observe (tdx_conv_event.valid). */
 #define TDX_F_VM	(1U << 0)	/* stats_id (series: read from struct kvm) */
 #define TDX_F_ZAPPED	(1U << 1)	/* zapped[] counts */
-#define TDX_F_FLUSHES	(1U << 2)	/* flushes, yields */
+#define TDX_F_FLUSHES	(1U << 2)	/* flushes, yields, root_walks (zap_leafs) */
 #define TDX_F_NOOP	(1U << 3)	/* noop flag */
 #define TDX_F_SERIES_ALL (TDX_F_VM | TDX_F_ZAPPED | TDX_F_FLUSHES | TDX_F_NOOP)
 #define TDX_F_FALLBACK_ALL (TDX_F_ZAPPED)

@@ -26,6 +26,8 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+#define EEXIST 17	/* asm-generic/errno-base.h */
+
 /* Filters, set by userspace before load. */
 const volatile __u32 targ_pid = 0;
 const volatile char targ_vm[TDX_STATS_ID_LEN] = {};
@@ -222,7 +224,7 @@ static __always_inline void account(struct tdx_conv_event *st)
 		int err = bpf_map_update_elem(&stats, &key, &zero_conv_stats,
 					      BPF_NOEXIST);
 
-		if (err && err != -17 /* -EEXIST: another CPU won */) {
+		if (err && err != -EEXIST /* another CPU won */) {
 			count_lost(TDX_LOST_STATS_FULL);
 			return;
 		}
@@ -469,7 +471,7 @@ static __always_inline int mapgpa_entry(struct kvm_vcpu *vcpu)
 		int err = bpf_map_update_elem(&mapgpa, &key, &zero_mapgpa_stats,
 					      BPF_NOEXIST);
 
-		if (err && err != -17 /* -EEXIST */)
+		if (err && err != -EEXIST)
 			count_lost(TDX_LOST_MAPGPA_FULL);
 		s = bpf_map_lookup_elem(&mapgpa, &key);
 	}

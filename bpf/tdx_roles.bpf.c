@@ -16,6 +16,8 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+#define EEXIST 17	/* asm-generic/errno-base.h */
+
 const volatile __u32 targ_pid = 0;
 const volatile char targ_vm[TDX_STATS_ID_LEN] = {};
 
@@ -98,7 +100,7 @@ static __always_inline void count_transition(__u32 pid, __u32 mmu,
 		return;
 	}
 	err = bpf_map_update_elem(&transitions, &key, &one, BPF_NOEXIST);
-	if (err == -17 /* -EEXIST: another CPU inserted it */) {
+	if (err == -EEXIST /* another CPU inserted it */) {
 		n = bpf_map_lookup_elem(&transitions, &key);
 		if (n)
 			__sync_fetch_and_add(n, 1);
@@ -133,7 +135,7 @@ static __always_inline int mmu_role(struct kvm_vcpu *vcpu, int mmu,
 		int err = bpf_map_update_elem(&roles, &key, &zero_role_stats,
 					      BPF_NOEXIST);
 
-		if (err && err != -17 /* -EEXIST */) {
+		if (err && err != -EEXIST) {
 			count_lost(TDX_LOST_STATS_FULL);
 			return 0;
 		}

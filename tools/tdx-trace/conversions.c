@@ -251,20 +251,20 @@ static int handle_event(void *data, void *raw, size_t size)
 static int drain(struct conv_ctx *ctx, struct tdx_conv_table *t)
 {
 	int fd = bpf_map__fd(ctx->skel->maps.stats);
-	struct tdx_conv_key key, *prev = NULL;
-	struct tdx_mapgpa_key mkey, *mprev = NULL;
+	struct tdx_conv_key key;
+	struct tdx_mapgpa_key mkey;
 	struct tdx_conv_stats s;
 	struct tdx_mapgpa_stats ms;
 
-	/* Deleting while iterating restarts the walk; that is what we want. */
-	while (!bpf_map_get_next_key(fd, prev, &key)) {
+	/* Always take the first key and delete it, until the map is empty. */
+	while (!bpf_map_get_next_key(fd, NULL, &key)) {
 		if (bpf_map_lookup_and_delete_elem(fd, &key, &s))
 			return -errno;
 		if (tdx_table_add_conv(t, &key, &s))
 			return -ENOMEM;
 	}
 	fd = bpf_map__fd(ctx->skel->maps.mapgpa);
-	while (!bpf_map_get_next_key(fd, mprev, &mkey)) {
+	while (!bpf_map_get_next_key(fd, NULL, &mkey)) {
 		if (bpf_map_lookup_and_delete_elem(fd, &mkey, &ms))
 			return -errno;
 		if (tdx_table_add_mapgpa(t, &mkey, &ms))
@@ -534,8 +534,7 @@ int cmd_conversions(const struct tdx_env *env)
 		if (!env->json)
 			tdx_conv_print_header(stdout, env->timestamp);
 	} else if (!env->json) {
-		p_info("Tracing conversions%s... Hit Ctrl-C to end.",
-		       env->interval ? "" : " until Ctrl-C");
+		p_info("Tracing conversions... Hit Ctrl-C to end.");
 	}
 
 	if (env->interval)

@@ -446,10 +446,17 @@ static int setup_bpf(struct roles_ctx *ctx)
 	int err = 0;
 
 	for (i = 0; i < sizeof(tries) / sizeof(tries[0]) && !ctx->skel; i++) {
+		libbpf_print_fn_t saved = NULL;
+
 		if (tries[i].tp_btf && !ctx->mode.tp_btf)
 			continue;
+		/* A kernel refusing fentry is expected: keep its log for -v. */
+		if (tries[i].init_cost && !ks_verbose)
+			saved = libbpf_set_print(NULL);
 		ctx->skel = open_and_load(ctx, tries[i].tp_btf,
 					  tries[i].init_cost, &err);
+		if (tries[i].init_cost && !ks_verbose)
+			libbpf_set_print(saved);
 		if (ctx->skel)
 			ctx->init_cost = tries[i].init_cost;
 	}
