@@ -1,0 +1,125 @@
+#!/bin/sh
+# Inside the lab guest (patched kernel): run each Hyper-V TLB flush selftest
+# under "hvflush-top -j" while tracefs records the same events, and print
+# what both saw as lines starting with "HVF <test> "; the host side
+# (tests/lab/50-hvflush-top.sh) compares them.  POSIX sh and awk only: the
+# guest may be a busybox initramfs.
+#
+# usage: guest.sh [-s SELFTESTS_DIR] [TEST...]
+#   The selftests are looked for in SELFTESTS_DIR, $KVM_SELFTESTS and the
+#   usual places, as x86_64/<test> (lab/build-selftests.sh's layout) or
+#   <test>, then in PATH.  TESTs default to hyperv_tlb_flush (L1, several
+#   vCPUs) and hyperv_svm_test (L2).
+#
+# Lines printed per test:
+#   HVF <test> run <selftest rc> <hvflush-top rc> <tracefs overrun>
+#   HVF <test> trace fifo <vcpu> <L1|L2> <enqueues> <drains> <purges> <waits> <pending>
+#   HVF <test> trace hypercalls <L1> <L2>
+#   HVF <test> json <one hvflush-top -j line>
+set -u
+
+root=$(cd "$(dirname "$0")/../../.." && pwd)
+tool=$root/build/hvflush-top
+dirs="${KVM_SELFTESTS:-} /selftests /kvm-selftests /usr/lib/kvm-selftests"
+if [ "${1:-}" = -s ]; then
+	dirs="${2:?usage: guest.sh [-s SELFTESTS_DIR] [TEST...]} $dirs"
+	shift 2
+fi
+[ $# -gt 0 ] || set -- hyperv_tlb_flush hyperv_svm_test
+T=/sys/kernel/tracing
+work=${TMPDIR:-/tmp}/hvflush-lab.$$
+events="kvm_hv_tlb_flush_enqueue kvm_hv_tlb_flush_dequeue kvm_hv_flush_tlb kvm_hv_flush_tlb_ex"
+
+[ -d "$T/events" ] || mount -t tracefs nodev "$T" || exit 1
+mkdir -p "$work"
+
+set_events() {   # set_events 0|1
+	for e in $events; do
+		echo "$1" >"$T/events/kvm/$e/enable" || exit 1
+	done
+}
+
+# Count the FIFO events per (vCPU, FIFO) with the rule hvflush.bpf.c uses:
+# a dequeue counts if it drained or purged entries or a wait was pending,
+# and it is a latency sample ("wait") if one was pending.
+count_trace() {
+	awk -v t="$1" '
+	function at(name,   i) {
+		for (i = 1; i <= NF; i++)
+			if ($i == name)
+				return i
+		return 0
+	}
+	(i = at("kvm_hv_tlb_flush_enqueue:")) {
+		k = $(i + 2) " " $(i + 3)
+		seen[k] = 1; enq[k]++; pend[k]++
+		next
+	}
+	(i = at("kvm_hv_tlb_flush_dequeue:")) {
+		k = $(i + 2) " " $(i + 3)
+		if ($(i + 5) > 0 || pend[k]) {
+			seen[k] = 1
+			if ($(i + 4) == "purged") pur[k]++; else dr[k]++
+			if (pend[k]) waits[k]++
+		}
+		pend[k] = 0
+		next
+	}
+	at("kvm_hv_flush_tlb:") || at("kvm_hv_flush_tlb_ex:") {
+		if ($NF == "(L2)") l2++; else l1++
+	}
+	END {
+		for (k in seen)
+			printf "HVF %s trace fifo %s %d %d %d %d %d\n", t, k,
+				enq[k], dr[k], pur[k], waits[k], pend[k]
+		printf "HVF %s trace hypercalls %d %d\n", t, l1, l2
+	}' "$T/trace"
+}
+
+find_selftest() {
+	for d in $dirs; do
+		for f in "$d/x86_64/$1" "$d/$1"; do
+			[ -x "$f" ] && echo "$f" && return
+		done
+	done
+	command -v "$1"
+}
+
+for t in "$@"; do
+	if ! bin=$(find_selftest "$t"); then
+		echo "HVF $t missing (looked in $dirs and PATH)"
+		continue
+	fi
+
+	echo 0 >"$T/tracing_on"
+	echo 16384 >"$T/buffer_size_kb"
+	: >"$T/trace"
+	set_events 1
+
+	"$tool" -j -d 1 >"$work/$t.json" 2>"$work/$t.err" &
+	pid=$!
+	# Attached once the first snapshot is out.
+	i=0
+	while [ ! -s "$work/$t.json" ] && [ $i -lt 100 ] && kill -0 $pid 2>/dev/null; do
+		sleep 0.1; i=$((i + 1))
+	done
+
+	echo 1 >"$T/tracing_on"
+	"$bin" >"$work/$t.out" 2>&1
+	rc=$?
+	echo 0 >"$T/tracing_on"
+	# Two more snapshots: the exited VM's final rows are in one of them.
+	sleep 2.5
+	kill -INT $pid
+	wait $pid
+	toolrc=$?
+	set_events 0
+
+	overrun=$(awk '/^overrun:/ { s += $2 } END { print s + 0 }' "$T"/per_cpu/cpu*/stats)
+	echo "HVF $t run $rc $toolrc $overrun"
+	[ "$rc" -eq 0 ] || sed "s/^/HVF $t selftest: /" "$work/$t.out" | tail -n 20
+	[ "$toolrc" -eq 0 ] || sed "s/^/HVF $t hvflush-top: /" "$work/$t.err"
+	count_trace "$t"
+	sed "s/^/HVF $t json /" "$work/$t.json"
+done
+rm -rf "$work"
