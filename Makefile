@@ -42,6 +42,8 @@ UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 -include $(wildcard tools/*/build.mk)
 
 .PHONY: all deps test unit bench demo lab lab-clean fuzz clean
+# Objects reached only through pattern rules are still worth keeping.
+.SECONDARY:
 all: $(SKELS) $(TOOLS)
 
 deps:
