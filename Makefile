@@ -38,6 +38,8 @@ TOOL_LIBS := $(foreach t,$(TOOL_DIRS),$(BUILD)/lib$(t).a)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
+.DEFAULT_GOAL := all
+
 # Per-tool extra libraries: tools/<name>/build.mk sets LDLIBS_<name>.
 -include $(wildcard tools/*/build.mk)
 
