@@ -1,0 +1,197 @@
+#!/bin/bash
+# tdx-trace against ground truth, inside the lab guest (patched kernel).
+# Run by tests/lab/40-tdx-trace.sh through lab/run.sh; prints TAP.
+#
+# Every workload runs twice-observed: tdx-trace (BPF, in-kernel
+# correlation) and tracefs (the same tracepoints as text, correlated here
+# by thread in bash).  The two must agree exactly: number of conversions,
+# pages, SPTEs zapped per level, TLB flushes, MapGPA hypercalls; role
+# computations, changed/unchanged, per MMU.
+#
+# Environment: TDX_TRACE (the tdx-trace binary), SELFTESTS (the KVM
+# selftests dir holding x86_64/...), TRACEFS (default /sys/kernel/tracing),
+# WORK (scratch dir, default /tmp/tdx-trace-lab).
+set -u
+TDX_TRACE=${TDX_TRACE:?path of tdx-trace}
+SELFTESTS=${SELFTESTS:?KVM selftests directory}
+T=${TRACEFS:-/sys/kernel/tracing}
+WORK=${WORK:-/tmp/tdx-trace-lab}
+mkdir -p "$WORK"
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
+	[ -z "${2:-}" ] || printf '%s\n' "$2" | sed 's/^/#   /'
+}
+check_eq() { if [ "$2" = "$3" ]; then ok "$1 ($3)"; else not_ok "$1" "expected '$2', got '$3'"; fi; }
+
+selftest() { # path of a selftest, x86_64/ or top level
+	local p
+	for p in "$SELFTESTS/x86_64/$1" "$SELFTESTS/$1"; do
+		[ -x "$p" ] && { echo "$p"; return 0; }
+	done
+	return 1
+}
+
+trace_start() { # EVENTS...: clear the buffer, enable exactly these
+	local e
+	echo 0 >"$T/tracing_on"
+	echo 0 >"$T/events/enable"
+	echo 65536 >"$T/buffer_size_kb"
+	: >"$T/trace"
+	for e in "$@"; do echo 1 >"$T/events/$e/enable"; done
+	echo 1 >"$T/tracing_on"
+}
+
+trace_stop() { # FILE: save the buffer; fail if it dropped events
+	echo 0 >"$T/tracing_on"
+	cat "$T/trace" >"$1"
+	echo 0 >"$T/events/enable"
+	local hdr
+	hdr=$(grep -m1 '^# entries-in-buffer/entries-written:' "$1")
+	[[ $hdr =~ ([0-9]+)/([0-9]+) ]] && [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ]
+}
+
+tool_start() { # OUT ARGS...: start tdx-trace, wait until it has attached
+	local out=$1 i; shift
+	"$TDX_TRACE" "$@" -j >"$out" 2>"$out.err" &
+	tool_pid=$!
+	for i in $(seq 300); do	# the JSON mode line comes after attach
+		[ -s "$out" ] && return 0
+		kill -0 "$tool_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	return 1
+}
+
+tool_stop() {
+	kill -INT "$tool_pid"
+	wait "$tool_pid"
+}
+
+sum_field() { # FIELD FILE: sum "FIELD":N over the matching lines
+	grep -o "\"$1\":[0-9]*" "$2" | awk -F: '{ s += $2 } END { print s + 0 }'
+}
+
+# Ground truth for conversions from a tracefs dump: correlate begin ->
+# zap_leafs -> end by thread, exactly as defined by the series.
+truth_conversions() { # TRACE -> "count pages z4k z2m z1g flushes mapgpa"
+	local line pid count=0 pages=0 z4=0 z2=0 z1=0 fl=0 mapgpa=0
+	declare -A inside=()
+	while IFS= read -r line; do
+		[[ $line =~ -([0-9]+)\ +\[[0-9]+\] ]] || continue
+		pid=${BASH_REMATCH[1]}
+		case $line in
+		*kvm_vm_set_mem_attributes_begin:*) inside[$pid]=1 ;;
+		*kvm_tdp_mmu_zap_leafs:*)
+			[ -n "${inside[$pid]:-}" ] || continue
+			[[ $line =~ zapped\ 4k\ ([0-9]+)\ 2m\ ([0-9]+)\ 1g\ ([0-9]+)\ yields\ [0-9]+\ yield_flushes\ ([0-9]+) ]] || continue
+			z4=$((z4 + BASH_REMATCH[1])); z2=$((z2 + BASH_REMATCH[2]))
+			z1=$((z1 + BASH_REMATCH[3])); fl=$((fl + BASH_REMATCH[4])) ;;
+		*kvm_vm_set_mem_attributes_end:*)
+			[ -n "${inside[$pid]:-}" ] || continue
+			unset "inside[$pid]"
+			[[ $line =~ gfn\ (0x[0-9a-f]+|0)-(0x[0-9a-f]+|0) ]] || continue
+			count=$((count + 1))
+			pages=$((pages + BASH_REMATCH[2] - BASH_REMATCH[1]))
+			[[ $line == *" flushed"* ]] && fl=$((fl + 1)) ;;
+		*kvm_hypercall:*"nr 0xc "*) mapgpa=$((mapgpa + 1)) ;;
+		esac
+	done <"$1"
+	echo "$count $pages $z4 $z2 $z1 $fl $mapgpa"
+}
+
+conversions_case() { # NAME SELFTEST-ARGS...
+	local name=$1 st rc truth tool out=$WORK/$1.json tr=$WORK/$1.trace
+	shift
+	st=$(selftest private_mem_conversions_test) ||
+		{ not_ok "$name: private_mem_conversions_test is in the selftests"; return; }
+	trace_start kvm/kvm_vm_set_mem_attributes_begin \
+		kvm/kvm_vm_set_mem_attributes_end kvmmmu/kvm_tdp_mmu_zap_leafs \
+		kvm/kvm_hypercall
+	if ! tool_start "$out" conversions; then
+		not_ok "$name: tdx-trace attached" "$(cat "$out.err")"
+		return
+	fi
+	"$st" "$@" >"$WORK/$name.selftest" 2>&1; rc=$?
+	sleep 0.5	# let the ring buffer drain
+	tool_stop
+	check_eq "$name: private_mem_conversions_test $* passes" 0 "$rc"
+	trace_stop "$tr" || not_ok "$name: tracefs kept every event (raise buffer_size_kb)"
+	check_eq "$name: tdx-trace runs in series mode" '"mode":"series"' \
+		"$(grep -o '"mode":"series"' "$out" | head -1)"
+
+	truth=$(truth_conversions "$tr")
+	grep '"type":"conversion"' "$out" >"$out.conv"
+	tool="$(grep -c . "$out.conv") $(sum_field pages "$out.conv")"
+	tool+=" $(sum_field zapped_4k "$out.conv") $(sum_field zapped_2m "$out.conv")"
+	tool+=" $(sum_field zapped_1g "$out.conv") $(sum_field flushes "$out.conv")"
+	tool+=" $(grep '"type":"final"' "$out" | grep -o '"vcpu":[0-9]*,"count":[0-9]*' |
+		awk -F: '{ s += $3 } END { print s + 0 }')"
+	check_eq "$name: conversions pages zapped(4k 2m 1g) flushes mapgpa match tracefs" \
+		"$truth" "$tool"
+	[ "${truth%% *}" -gt 0 ] && ok "$name: the workload converted memory (${truth%% *})" ||
+		not_ok "$name: the workload converted memory"
+	check_eq "$name: no lost events" 0 \
+		"$(grep '"type":"final"' "$out" | grep -o '"lost":{"total":[0-9]*' | grep -o '[0-9]*$')"
+}
+
+roles_case() { # NAME SELFTEST "MMU kinds the workload must exercise"
+	local name=$1 st rc out=$WORK/$1.json tr=$WORK/$1.trace final truth tool
+	st=$(selftest "$2") || { not_ok "$name: $2 is in the selftests"; return; }
+	trace_start kvmmmu/kvm_mmu_role
+	if ! tool_start "$out" roles; then
+		not_ok "$name: tdx-trace roles attached" "$(cat "$out.err")"
+		return
+	fi
+	"$st" >"$WORK/$name.selftest" 2>&1; rc=$?
+	tool_stop
+	check_eq "$name: $2 passes" 0 "$rc"
+	trace_stop "$tr" || not_ok "$name: tracefs kept every event"
+	final=$(grep '"type":"final"' "$out")
+	truth="$(grep -c 'kvm_mmu_role:' "$tr") $(grep -c 'kvm_mmu_role:.* changed$' "$tr")"
+	truth+=" $(grep -c 'kvm_mmu_role:.* unchanged$' "$tr")"
+	truth+=" $(grep -c 'kvm_mmu_role: vcpu [0-9]* root ' "$tr")"
+	truth+=" $(grep -c 'kvm_mmu_role: vcpu [0-9]* guest ' "$tr")"
+	truth+=" $(grep -c 'kvm_mmu_role: vcpu [0-9]* nested ' "$tr")"
+	tool="$(grep -o '"computed":[0-9]*' <<<"$final" | awk -F: '{ s += $2 } END { print s + 0 }')"
+	tool+=" $(grep -o '"changed":[0-9]*' <<<"$final" | awk -F: '{ s += $2 } END { print s + 0 }')"
+	tool+=" $(grep -o '"unchanged":[0-9]*' <<<"$final" | awk -F: '{ s += $2 } END { print s + 0 }')"
+	for m in root guest nested; do
+		tool+=" $(grep -o "\"mmu\":\"$m\",\"computed\":[0-9]*" <<<"$final" |
+			awk -F: '{ s += $3 } END { print s + 0 }')"
+	done
+	check_eq "$name: computed changed unchanged root guest nested match tracefs" \
+		"$truth" "$tool"
+	local causes changed m
+	causes=$(grep -o '"causes":{[^}]*}' <<<"$final" | grep -o ':[0-9]*' |
+		tr -d : | awk '{ s += $1 } END { print s + 0 }')
+	changed=$(grep -o '"changed":[0-9]*' <<<"$final" | awk -F: '{ s += $2 } END { print s + 0 }')
+	check_eq "$name: every change has one cause" "$changed" "$causes"
+	for m in $3; do
+		[ "$(grep -c "kvm_mmu_role: vcpu [0-9]* $m " "$tr")" -gt 0 ] &&
+			ok "$name: $m MMU roles computed" ||
+			not_ok "$name: $m MMU roles computed"
+	done
+	if grep -q '"init_mmu_cost":true' "$out"; then
+		grep -q '"init_mmu_ns":{"count":[1-9]' <<<"$final" &&
+			ok "$name: kvm_init_mmu cost measured" ||
+			not_ok "$name: kvm_init_mmu cost measured" "$final"
+	else
+		not_ok "$name: kvm_init_mmu fentry available in the lab kernel" "$(cat "$out.err")"
+	fi
+}
+
+conversions_case conv-1vcpu -n 1
+conversions_case conv-2vcpu-2slots -n 2 -m 2
+# Shared memory from 2M hugetlb pages: the zaps include 2M SPTEs.
+echo 64 >/proc/sys/vm/nr_hugepages
+[ "$(cat /proc/sys/vm/nr_hugepages)" -ge 8 ] ||
+	not_ok "reserve 2M huge pages for the hugetlb case" "nr_hugepages=$(cat /proc/sys/vm/nr_hugepages)"
+conversions_case conv-hugetlb-2m -s anonymous_hugetlb_2mb
+roles_case roles-cr4-cpuid cr4_cpuid_sync_test root
+roles_case roles-nested-svm svm_vmcall_test "root guest"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
