@@ -181,6 +181,11 @@ check "hvflush-top -b: no terminal control codes" \
 json=$("$tool" -j -p $$ 1 1 2>/dev/null)
 check_eq "hvflush-top -p PID: filter in the JSON" "$$" "$(jq -r .filter.pid <<<"$json" 2>&1)"
 
+# --- without privileges: a clear error, exit 1 ---
+msg=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$tool" -b 1 1 2>&1); rc=$?
+check_eq "unprivileged: exit 1" 1 "$rc"
+check "unprivileged: says root is needed" grep -q 'not root: tracefs and BPF tracing need root' <<<"$msg"
+
 # --- SIGTERM ends a run cleanly ---
 "$tool" -b -d 1 >"$out/sigterm.out" 2>&1 &
 pid=$!

@@ -20,9 +20,8 @@ static const char doc[] =
 "rates are shown).  Rates are per second over the last interval; totals,\n"
 "latency percentiles and maxima are since the start or the last reset.\n"
 "\n"
-"USAGE: hvflush-top [OPTION...] [interval [count]]\n"
-"\n"
-"With -d, a lone positional argument is the count.\n"
+"With -d, a lone positional argument is the count.  Without a terminal on\n"
+"stdout, snapshots are printed as with -b.\n"
 "\n"
 "EXAMPLES:\n"
 "    hvflush-top                  # interactive, refresh every second\n"
@@ -182,6 +181,7 @@ int hv_parse_args(int argc, char **argv, struct hv_env *env, int argp_flags)
 	static const struct argp argp = {
 		.options = opts,
 		.parser = parse_opt,
+		.args_doc = "[interval [count]]",
 		.doc = doc,
 	};
 	struct parse_ctx ctx = { .env = env };

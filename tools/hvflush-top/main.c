@@ -120,7 +120,9 @@ int main(int argc, char **argv)
 	ks_setup_libbpf();
 
 	if (ks_mode_detect(hv_series_events, hv_fallback_events, &mode) == KS_MODE_NONE) {
-		p_err("nothing to trace: %s", mode.desc);
+		/* Unprivileged, tracefs is unreadable and every event "missing". */
+		p_err("nothing to trace: %s%s", mode.desc, geteuid() ?
+		      "; not root: tracefs and BPF tracing need root (or CAP_BPF, CAP_PERFMON and tracefs access)" : "");
 		return KS_EXIT_FAIL;
 	}
 	if (ks_setup_signals()) {
