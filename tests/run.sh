@@ -33,17 +33,17 @@ run_suite() {
 	[ "$f" -eq 0 ] || failures+=("$name ($log)")
 }
 
-select() { [ -z "${TESTS:-}" ] || [[ $1 == ${TESTS} ]]; }
+wanted() { [ -z "${TESTS:-}" ] || [[ $1 == ${TESTS} ]]; }
 
 for t in build/tests/*; do
 	[ -x "$t" ] || continue
-	select "unit/${t##*/}" || continue
+	wanted "unit/${t##*/}" || continue
 	run_suite "unit-${t##*/}" env CMOCKA_MESSAGE_OUTPUT=TAP "$t"
 done
 for t in tests/bpf/*.sh tests/lab/*.sh; do
 	[ -x "$t" ] || continue
 	n=${t#tests/}; n=${n%.sh}
-	select "$n" || continue
+	wanted "$n" || continue
 	run_suite "${n//\//-}" "$t"
 done
 
