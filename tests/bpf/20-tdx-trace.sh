@@ -88,6 +88,14 @@ else
 	not_ok "roles without the series: clear error, non-zero exit" "rc=$rc: $err"
 fi
 
+# Without privileges: a clear message, not "no such event".
+err=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$tool" 1 1 2>&1 >/dev/null); rc=$?
+if [ "$rc" -eq 1 ] && grep -q "run as root" <<<"$err"; then
+	ok "unprivileged: exit 1, says to run as root"
+else
+	not_ok "unprivileged: exit 1, says to run as root" "rc=$rc: $err"
+fi
+
 # conversions 1 1 -j: the fallback mode line, valid JSON lines.
 js=$out/interval.json
 "$tool" conversions 1 1 -j >"$js" 2>"$out/interval.err"; rc=$?

@@ -6,6 +6,7 @@
  * so series mode here is always the raw_tp flavour).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -109,6 +110,21 @@ static void test_tracefs_and_btf_lookups(void **state)
 	assert_false(ks_btf_has_tracepoint("kvm:kvm_vm_set_mem_attributes_begin_nope"));
 }
 
+static void test_unreadable_tracefs(void **state)
+{
+	const char *saved = ks_tracefs_root;
+	struct ks_mode m;
+
+	(void)state;
+	ks_tracefs_root = "/nonexistent-tracefs";
+	assert_int_equal(ks_mode_detect(series, fallback, &m), KS_MODE_NONE);
+	ks_tracefs_root = saved;
+	assert_int_equal(m.tracefs_errno, ENOENT);
+	/* Not "no such event": the reason is tracefs itself. */
+	assert_string_equal(m.desc,
+		"none: cannot read /nonexistent-tracefs/events: No such file or directory");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -116,6 +132,7 @@ int main(void)
 		cmocka_unit_test(test_fallback),
 		cmocka_unit_test(test_series_without_btf),
 		cmocka_unit_test(test_tracefs_and_btf_lookups),
+		cmocka_unit_test(test_unreadable_tracefs),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

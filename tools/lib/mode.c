@@ -102,6 +102,7 @@ enum ks_mode_kind ks_mode_detect(const char *const *series,
 				 struct ks_mode *m)
 {
 	const char *miss_series, *miss_fb, *no_btf;
+	char path[128];
 
 	memset(m, 0, sizeof(*m));
 	m->kernel_btf = !access("/sys/kernel/btf/vmlinux", F_OK);
@@ -109,6 +110,17 @@ enum ks_mode_kind ks_mode_detect(const char *const *series,
 		snprintf(m->missing, sizeof(m->missing), "BTF");
 		snprintf(m->desc, sizeof(m->desc),
 			 "none: kernel has no BTF (/sys/kernel/btf/vmlinux), needs CONFIG_DEBUG_INFO_BTF=y");
+		return m->kind = KS_MODE_NONE;
+	}
+
+	/* Without tracefs every event looks missing: say why instead. */
+	snprintf(path, sizeof(path), "%s/events", tracefs_root());
+	if (access(path, R_OK | X_OK)) {
+		m->tracefs_errno = errno;
+		snprintf(m->missing, sizeof(m->missing), "tracefs");
+		snprintf(m->desc, sizeof(m->desc), "none: cannot read %s: %s%s",
+			 path, strerror(errno),
+			 errno == EACCES ? " (run as root)" : "");
 		return m->kind = KS_MODE_NONE;
 	}
 

@@ -23,6 +23,7 @@ struct ks_mode {
 	enum ks_mode_kind kind;
 	bool kernel_btf;	/* /sys/kernel/btf/vmlinux: CO-RE possible */
 	bool tp_btf;		/* series mode and every series event has BTF */
+	int tracefs_errno;	/* tracefs unreadable (EACCES: not root), or 0 */
 	char missing[96];	/* first missing event (or "BTF"), "" if none */
 	char desc[256];		/* one line for humans, see ks_mode_detect() */
 };
@@ -44,8 +45,10 @@ bool ks_btf_has_tracepoint(const char *event);
  * or, failing that, all of @fallback (NULL-terminated, may be NULL).
  * desc is e.g. "series (tp_btf)", "series (raw_tp: no BTF for
  * kvm:kvm_mmu_role)", "fallback: kernel without the kvmscope series (no
- * kvm:kvm_vm_set_mem_attributes_begin), using upstream events" or
- * "none: no kvm:kvm_hypercall in tracefs (is kvm loaded?)".
+ * kvm:kvm_vm_set_mem_attributes_begin), using upstream events",
+ * "none: no kvm:kvm_hypercall in tracefs (is kvm loaded?)" or, when tracefs
+ * itself cannot be read (m->tracefs_errno set), "none: cannot read
+ * /sys/kernel/tracing/events: Permission denied (run as root)".
  * Returns m->kind.
  */
 enum ks_mode_kind ks_mode_detect(const char *const *series,

@@ -504,7 +504,10 @@ int cmd_roles(const struct tdx_env *env)
 		return KS_EXIT_FAIL;
 	}
 	if (ks_mode_detect(series_events, NULL, &ctx.mode) != KS_MODE_SERIES) {
-		p_err("roles needs the kvmscope series (%s)", ctx.mode.desc);
+		if (ctx.mode.tracefs_errno || !ctx.mode.kernel_btf)
+			p_err("%s", ctx.mode.desc);
+		else
+			p_err("roles needs the kvmscope series (%s)", ctx.mode.desc);
 		return KS_EXIT_FAIL;
 	}
 	if (env->json) {
