@@ -187,9 +187,12 @@ static int setup_bpf(struct conv_ctx *ctx, pid_t pid)
 	if (ctx->mode.kind == KS_MODE_SERIES) {
 		if (ctx->mode.tp_btf) {
 			ctx->skel = open_and_load(ctx, TDX_PROGS_SERIES_BTF, pid, &err);
-			if (!ctx->skel)
+			if (!ctx->skel) {
 				p_info("tp_btf programs did not load (%s), using raw_tp",
 				       strerror(-err));
+				snprintf(ctx->mode.desc, sizeof(ctx->mode.desc),
+					 "series (raw_tp: tp_btf did not load)");
+			}
 		}
 		if (!ctx->skel)
 			ctx->skel = open_and_load(ctx, TDX_PROGS_SERIES_RAW, pid, &err);
