@@ -296,6 +296,47 @@ static void test_failing_source(void **state)
 	ks_collector_free(&c);
 }
 
+/* Rows of an exited VMM: exported with fresh values for the grace period
+ * from when it was last live, or first seen if never seen live. */
+static void test_gone_vms(void **state)
+{
+	struct ks_store s;
+	struct ks_vm *vm;
+
+	(void)state;
+	ks_store_init(&s);
+	ks_store_begin(&s, 10);
+	ks_store_vm(&s, "kvm-1")->conv[0].count = 1;
+	ks_store_gone_vm(&s, "kvm-2")->conv[0].count = 5;	/* never live */
+	assert_int_equal(ks_store_expire(&s, 30, NULL, NULL), 0);
+
+	ks_store_begin(&s, 20);
+	vm = ks_store_gone_vm(&s, "kvm-1");
+	vm->conv[0].count = 2;		/* its final value, still refreshed */
+	assert_false(ks_vm_live(&s, vm));
+	ks_store_gone_vm(&s, "kvm-2");
+	assert_int_equal(ks_store_expire(&s, 30, NULL, NULL), 0);
+	assert_int_equal(ks_store_find(&s, "kvm-1")->conv[0].count, 2);
+
+	ks_store_begin(&s, 39.5);
+	ks_store_gone_vm(&s, "kvm-1");
+	ks_store_gone_vm(&s, "kvm-2");
+	assert_int_equal(ks_store_expire(&s, 30, NULL, NULL), 0);
+	/* 30s after kvm-1 was last live and kvm-2 first seen: both go. */
+	ks_store_begin(&s, 40);
+	ks_store_gone_vm(&s, "kvm-1");
+	vm = ks_store_gone_vm(&s, "kvm-2");
+	/* Live and gone rows in one collection: live wins. */
+	ks_store_vm(&s, "kvm-3");
+	ks_store_gone_vm(&s, "kvm-3");
+	assert_true(ks_vm_live(&s, ks_store_find(&s, "kvm-3")));
+	assert_int_equal(ks_store_expire(&s, 30, NULL, NULL), 2);
+	assert_null(ks_store_find(&s, "kvm-1"));
+	assert_null(ks_store_find(&s, "kvm-2"));
+	assert_non_null(ks_store_find(&s, "kvm-3"));
+	ks_store_free(&s);
+}
+
 static void test_vcpu_lookup(void **state)
 {
 	struct ks_store s;
@@ -341,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_per_vm_vs_per_vcpu),
 		cmocka_unit_test(test_families_gated),
 		cmocka_unit_test(test_failing_source),
+		cmocka_unit_test(test_gone_vms),
 		cmocka_unit_test(test_vcpu_lookup),
 		cmocka_unit_test(test_midpoint_sum),
 	};

@@ -101,17 +101,16 @@ void ks_vm_id(char *buf, size_t len, const char *stats_id, int pid)
 		snprintf(buf, len, "kvm-%d", pid);
 }
 
-struct ks_vm *ks_store_live_vm(struct ks_store *s, const char *stats_id,
-			       int pid)
+struct ks_vm *ks_store_row_vm(struct ks_store *s, const char *stats_id,
+			      int pid)
 {
+	bool alive = ks_pid_exists(pid);
 	char id[KS_VM_ID_LEN];
 	struct ks_vm *vm;
 
-	if (!ks_pid_exists(pid))
-		return NULL;
 	ks_vm_id(id, sizeof(id), stats_id, pid);
-	vm = ks_store_vm(s, id);
-	if (vm && !vm->name[0]) {
+	vm = alive ? ks_store_vm(s, id) : ks_store_gone_vm(s, id);
+	if (vm && alive && !vm->name[0]) {
 		char name[KS_VM_NAME_LEN];
 
 		if (!ks_vm_name(pid, name, sizeof(name)))

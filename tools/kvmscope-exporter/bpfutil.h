@@ -47,10 +47,12 @@ void ks_store_bpf_progs(struct ks_store *s, const char *source,
 void ks_vm_id(char *buf, size_t len, const char *stats_id, int pid);
 
 /*
- * The store's VM for a row of process @pid, or NULL if the VMM is gone
- * (its VMs then age out) or on ENOMEM.  Looks the VM's name up once.
+ * The store's VM for a row of VMM process @pid: live while the process
+ * exists, gone (exported for the grace period, then forgotten) once it
+ * exited.  Looks the VM's name up once, while the process is there.
+ * NULL on ENOMEM.
  */
-struct ks_vm *ks_store_live_vm(struct ks_store *s, const char *stats_id,
-			       int pid);
+struct ks_vm *ks_store_row_vm(struct ks_store *s, const char *stats_id,
+			      int pid);
 
 #endif /* KVMSCOPE_EXPORTER_BPFUTIL_H */

@@ -77,7 +77,7 @@ static void render_info(struct ks_buf *b, const struct ks_render_opts *o,
 			   x->last_scrape);
 
 	for (size_t i = 0; i < s->nr_vms; i++)
-		live += s->vms[i]->gen == s->gen;
+		live += ks_vm_live(s, s->vms[i]);
 	expo_family(b, "kvmscope_vms", "gauge",
 		    "VMs exported: live, or gone and kept for the grace period.");
 	l[0] = (struct ks_label){ "state", "live" };

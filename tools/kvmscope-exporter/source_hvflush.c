@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Hyper-V TLB flush FIFOs from hvflush-top's hvflush.bpf.c, read with its
- * collect.c: per (VM, vCPU, FIFO) rows and the host-wide counters.  Rows
- * of exited VMMs are deleted by hv_read_rows() itself, so there is
- * nothing left to forget when a VM expires.
+ * Hyper-V TLB flush FIFOs from hvflush-top's hvflush.bpf.c: per (VM, vCPU,
+ * FIFO) rows and the host-wide counters (read with hvflush-top's
+ * hv_read_counters()).  The rows are dumped here rather than with
+ * hv_read_rows(), which deletes the rows of exited VMMs at once: a VMM
+ * that exits between two scrapes would never have its final counts
+ * exported.  Here they are deleted when the VM expires (forget).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "hvflush.skel.h"
@@ -17,6 +20,7 @@
 #include "bpfutil.h"
 #include "mode.h"
 #include "source_bpf.h"
+#include "vmname.h"
 
 /* The hypercall events come last: the fallback uses exactly those. */
 static const char *const series_events[] = {
@@ -34,22 +38,21 @@ struct hv_source {
 	struct hvflush_bpf *skel;
 	struct bpf_link *links[8];
 	int nr_links;
-	struct hv_names names;
 };
 
-static void add_row(struct ks_store *s, const struct hv_raw_row *r)
+static void add_row(struct ks_store *s, const struct hvflush_key *k,
+		    const struct hvflush_row *v)
 {
-	const struct hvflush_row *v = &r->val;
 	struct ks_hvfifo *h;
 	struct ks_vcpu *vc;
 	struct ks_vm *vm;
 
-	if (r->key.fifo >= KS_NR_FIFOS)
+	if (k->fifo >= KS_NR_FIFOS)
 		return;
-	vm = ks_store_live_vm(s, v->stats_id, v->pid);
-	if (!vm || !(vc = ks_vm_vcpu(vm, r->key.vcpu_id)))
+	vm = ks_store_row_vm(s, v->stats_id, v->pid);
+	if (!vm || !(vc = ks_vm_vcpu(vm, k->vcpu_id)))
 		return;
-	h = &vc->hv[r->key.fifo];
+	h = &vc->hv[k->fifo];
 	h->enqueues += v->enqueues;
 	h->flush_all += v->flush_all;
 	h->overflows += v->overflows;
@@ -62,8 +65,7 @@ static int hv_collect(struct ks_source *src, struct ks_store *s)
 {
 	struct hv_source *hs = (struct hv_source *)src;
 	uint64_t counters[HVFLUSH_NR_COUNTERS];
-	struct hv_raw_row *rows = NULL;
-	size_t nr = 0;
+	struct ks_map_dump d;
 	int err;
 
 	err = hv_read_counters(bpf_map__fd(hs->skel->maps.counters), counters);
@@ -75,18 +77,34 @@ static int hv_collect(struct ks_source *src, struct ks_store *s)
 	ks_store_lost(s, src->name, "map_full", counters[HVFLUSH_LOST]);
 
 	if (src->have & KS_HAVE_HV_FIFO) {
-		err = hv_read_rows(bpf_map__fd(hs->skel->maps.rows), &hs->names,
-				   &rows, &nr);
+		err = ks_map_dump(hs->skel->maps.rows, &d);
 		if (err)
 			return err;
-		for (size_t i = 0; i < nr; i++)
-			add_row(s, &rows[i]);
-		free(rows);
-		ks_store_map(s, src->name, "rows", nr,
-			     bpf_map__max_entries(hs->skel->maps.rows));
+		for (uint32_t i = 0; i < d.n; i++)
+			add_row(s, KS_DUMP_KEY(&d, struct hvflush_key, i),
+				KS_DUMP_VAL(&d, struct hvflush_row, i));
+		ks_store_map(s, src->name, "rows", d.n, d.max_entries);
+		ks_map_dump_free(&d);
 	}
 	ks_store_bpf_progs(s, src->name, hs->skel->obj);
 	return 0;
+}
+
+/* The VMM of @id exited and its VM expired: drop its rows. */
+static void hv_forget(struct ks_source *src, const char *id)
+{
+	struct hv_source *hs = (struct hv_source *)src;
+	pid_t pid = ks_stats_id_pid(id);
+	struct ks_map_dump d;
+
+	if (pid <= 0 || !(src->have & KS_HAVE_HV_FIFO) ||
+	    ks_map_dump(hs->skel->maps.rows, &d))
+		return;
+	for (uint32_t i = 0; i < d.n; i++)
+		if (KS_DUMP_VAL(&d, struct hvflush_row, i)->pid == pid)
+			bpf_map_delete_elem(bpf_map__fd(hs->skel->maps.rows),
+					    KS_DUMP_KEY(&d, struct hvflush_key, i));
+	ks_map_dump_free(&d);
 }
 
 static void hv_destroy(struct ks_source *src)
@@ -96,7 +114,6 @@ static void hv_destroy(struct ks_source *src)
 	for (int i = 0; i < hs->nr_links; i++)
 		bpf_link__destroy(hs->links[i]);
 	hvflush_bpf__destroy(hs->skel);
-	hv_names_free(&hs->names);
 	free(hs);
 }
 
@@ -140,6 +157,7 @@ struct ks_source *hvflush_source_new(pid_t pid, char *err, size_t err_len)
 	hs->src = (struct ks_source){
 		.name = "hvflush",
 		.collect = hv_collect,
+		.forget = hv_forget,
 		.destroy = hv_destroy,
 	};
 	switch (ks_mode_detect(series_events, fallback_events, &m)) {

@@ -101,7 +101,7 @@ static void vm_zero(struct ks_vm *vm)
 	}
 }
 
-struct ks_vm *ks_store_vm(struct ks_store *s, const char *id)
+static struct ks_vm *touch(struct ks_store *s, const char *id, bool alive)
 {
 	long i = vm_index(s, id);
 	struct ks_vm *vm;
@@ -116,6 +116,7 @@ struct ks_vm *ks_store_vm(struct ks_store *s, const char *id)
 		if (!vm)
 			return NULL;
 		snprintf(vm->id, sizeof(vm->id), "%s", id);
+		vm->last_seen = s->now;	/* first sighting starts the clock */
 		memmove(&s->vms[at + 1], &s->vms[at],
 			(s->nr_vms - at) * sizeof(*s->vms));
 		s->vms[at] = vm;
@@ -126,9 +127,23 @@ struct ks_vm *ks_store_vm(struct ks_store *s, const char *id)
 	if (vm->gen != s->gen) {
 		vm_zero(vm);
 		vm->gen = s->gen;
+		vm->alive = false;
+	}
+	if (alive) {
+		vm->alive = true;
 		vm->last_seen = s->now;
 	}
 	return vm;
+}
+
+struct ks_vm *ks_store_vm(struct ks_store *s, const char *id)
+{
+	return touch(s, id, true);
+}
+
+struct ks_vm *ks_store_gone_vm(struct ks_store *s, const char *id)
+{
+	return touch(s, id, false);
 }
 
 struct ks_vcpu *ks_vm_vcpu(struct ks_vm *vm, int id)
@@ -169,7 +184,7 @@ size_t ks_store_expire(struct ks_store *s, double grace,
 	for (size_t i = 0; i < s->nr_vms; i++) {
 		struct ks_vm *vm = s->vms[i];
 
-		if (vm->gen != s->gen && s->now - vm->last_seen >= grace) {
+		if (!ks_vm_live(s, vm) && s->now - vm->last_seen >= grace) {
 			if (forget)
 				forget(ctx, vm->id);
 			vm_free(vm);

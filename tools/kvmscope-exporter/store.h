@@ -7,10 +7,15 @@
  * Sources report cumulative values: at each collection a source adds what
  * its maps hold now to the entries it touches, and the first touch of a VM
  * in a collection zeroes that VM, so the store holds exactly the latest
- * map contents.  A VM no source touched keeps its last values for a grace
- * period (so a scrape still sees its final increments) and is then dropped,
- * with each source told to forget it (delete its map entries).  This bounds
- * the series to live VMs plus the ones that went away within the grace.
+ * map contents.
+ *
+ * A VM is live while its VMM process exists.  A gone VM (its VMM exited,
+ * or a source no longer reports it) stays exported with its final values
+ * for a grace period after it was last seen live, or after it was first
+ * seen at all if it was never seen live (a VMM that ran between two
+ * scrapes still gets its counts exported).  Then it is dropped, and each
+ * source is told to forget it (delete its map entries).  This bounds the
+ * series to live VMs plus the ones that went away within the grace.
  */
 #ifndef KVMSCOPE_EXPORTER_STORE_H
 #define KVMSCOPE_EXPORTER_STORE_H
@@ -98,7 +103,8 @@ struct ks_vm {
 	struct ks_vcpu *vcpus;		/* sorted by id */
 	size_t nr_vcpus, cap_vcpus;
 	uint64_t gen;			/* collection that last touched it */
-	double last_seen;		/* monotonic seconds of that touch */
+	bool alive;			/* ... and saw its VMM running */
+	double last_seen;		/* monotonic seconds it was last live */
 };
 
 /* Self-observability, rebuilt on every collection. */
@@ -156,10 +162,22 @@ void ks_store_free(struct ks_store *s);
 void ks_store_begin(struct ks_store *s, double now);
 
 /*
- * The VM @id, created if new; zeroed on its first touch in this collection
- * and marked seen.  NULL on allocation failure.
+ * The live VM @id, created if new; zeroed on its first touch in this
+ * collection and marked seen now.  NULL on allocation failure.
  */
 struct ks_vm *ks_store_vm(struct ks_store *s, const char *id);
+/*
+ * The same for a VM whose VMM is gone but whose final values the maps
+ * still hold: its grace period runs from when it was last live (or first
+ * seen).  A VM touched both ways in one collection counts as live.
+ */
+struct ks_vm *ks_store_gone_vm(struct ks_store *s, const char *id);
+
+/* Live VMs: touched in the current collection with their VMM running. */
+static inline bool ks_vm_live(const struct ks_store *s, const struct ks_vm *vm)
+{
+	return vm->gen == s->gen && vm->alive;
+}
 /* The vCPU @id of @vm, created (zeroed) if new.  NULL on ENOMEM. */
 struct ks_vcpu *ks_vm_vcpu(struct ks_vm *vm, int id);
 struct ks_vm *ks_store_find(const struct ks_store *s, const char *id);

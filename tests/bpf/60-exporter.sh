@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# kvmscope-exporter on the host, as an operator runs it, over loopback only:
+#  - command line errors (exit 2) and help;
+#  - synthetic source: /metrics passes promtool check metrics, HTTP status
+#    codes for bad requests, capabilities dropped, textfile output, VMs
+#    created and destroyed leave no series after the grace period;
+#  - a bounded load test: 16 parallel scrapers, 10000 scrapes, every
+#    response well-formed, RSS flat;
+#  - the real BPF programs in fallback mode (the host has no kvmscope
+#    series): KVM_SET_MEMORY_ATTRIBUTES ioctls issued here (on /dev/null:
+#    they fail, but syscalls:sys_enter/exit_ioctl fire all the same) must
+#    show up as exactly that many conversions and errors of this VM.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+
+exe=build/kvmscope-exporter
+tmp=$(mktemp -d /tmp/kvmscope-exporter-test.XXXXXX)
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+if ! log=$(make -s "$exe" 2>&1); then
+	not_ok "build kvmscope-exporter" "$log"
+	tap_done
+	exit 1
+fi
+ok "build kvmscope-exporter"
+
+# --- command line
+expect_rc() {	# expect_rc "what" rc args...
+	local what=$1 want=$2 out rc
+	shift 2
+	out=$("$exe" "$@" 2>&1); rc=$?
+	if [ "$rc" -eq "$want" ]; then ok "$what: exit $rc"; else
+		not_ok "$what: exit $rc, wanted $want" "$out"; fi
+}
+expect_rc "--help" 0 --help
+expect_rc "unknown option" 2 --frobnicate
+expect_rc "bad number" 2 --interval 12x
+expect_rc "interval 0" 2 --interval 0
+expect_rc "nonexistent PID" 2 -p 4194303
+expect_rc "bad listen address" 2 --listen 300.1.1.1:80
+expect_rc "stray positional" 2 15
+expect_rc "unreadable synthetic spec" 1 --synthetic "$tmp/missing"
+printf 'kvm-1 vcpus=0\n' >"$tmp/bad.vms"
+expect_rc "invalid synthetic spec" 1 --synthetic "$tmp/bad.vms"
+check_eq "--help has examples" 1 "$("$exe" --help | grep -c '^EXAMPLES:')"
+
+# start_exporter LOG args...: runs it on a free loopback port, sets $port.
+start_exporter() {
+	local log=$1 i
+	shift
+	"$exe" --listen 127.0.0.1:0 "$@" 2>"$log" &
+	pids+=($!)
+	epid=$!
+	port=
+	for i in $(seq 100); do
+		port=$(sed -n 's|.*serving http://127.0.0.1:\([0-9]*\)/metrics|\1|p' "$log")
+		[ -n "$port" ] && return 0
+		kill -0 "$epid" 2>/dev/null || break
+		sleep 0.1
+	done
+	return 1
+}
+scrape() { curl -sS --max-time 10 "http://127.0.0.1:$port/metrics"; }
+code() {	# code [curl args] PATH
+	local path=${!#}
+	curl -s -o /dev/null -w '%{http_code}' --max-time 10 "${@:1:$#-1}" \
+		"http://127.0.0.1:$port$path"
+}
+vm_ids() { scrape | sed -n 's/^kvmscope_mem_conversions_total{vm="\([^"]*\)".*/\1/p' | sort -u | tr '\n' ' '; }
+
+# --- synthetic source
+spec=$tmp/vms
+printf 'kvm-101 name=web-1 vcpus=4 rate=50\nkvm-102 name=we"b\\2 vcpus=2\n' >"$spec"
+if ! start_exporter "$tmp/synth.log" --synthetic "$spec" --grace 2 --per-vcpu; then
+	not_ok "exporter starts" "$(cat "$tmp/synth.log")"
+	tap_done
+	exit 1
+fi
+ok "exporter starts (port $port)"
+scrape >"$tmp/m1"
+check "promtool check metrics" promtool check metrics <"$tmp/m1"
+check "escaped vm_name" grep -q 'vm_name="we\\"b\\\\2"' "$tmp/m1"
+check_eq "per-vCPU histograms: vCPUs of kvm-101" 4 \
+	"$(grep -c '^kvmscope_hv_tlb_flush_latency_seconds_count{vm="kvm-101",vm_name="web-1",vcpu="[0-9]",fifo="l1"}' "$tmp/m1")"
+check_eq "+Inf bucket equals _count" \
+	"$(sed -n 's/^kvmscope_mem_conversion_duration_seconds_count{vm="kvm-101",vm_name="web-1",direction="private"} //p' "$tmp/m1")" \
+	"$(sed -n 's/^kvmscope_mem_conversion_duration_seconds_bucket{vm="kvm-101",vm_name="web-1",direction="private",le="+Inf"} //p' "$tmp/m1")"
+check_eq "content type" "text/plain; version=0.0.4; charset=utf-8" \
+	"$(curl -s -o /dev/null -w '%{content_type}' "http://127.0.0.1:$port/metrics")"
+check_eq "GET /metrics" 200 "$(code /metrics)"
+check_eq "GET /" 200 "$(code /)"
+check_eq "GET /nope" 404 "$(code /nope)"
+check_eq "POST /metrics" 405 "$(code -X POST -d x=1 /metrics)"
+check_eq "HEAD /metrics" 200 "$(code -I /metrics)"
+check_eq "64 KiB header" 431 "$(code -H "X-Big: $(head -c 65536 /dev/zero | tr '\0' a)" /metrics)"
+check_eq "still serving after bad requests" 200 "$(code /metrics)"
+check_eq "capabilities dropped (CapEff)" 0000000000000000 \
+	"$(sed -n 's/^CapEff:\t//p' /proc/"$epid"/status)"
+check_eq "capabilities dropped (CapPrm)" 0000000000000000 \
+	"$(sed -n 's/^CapPrm:\t//p' /proc/"$epid"/status)"
+
+# VMs come and go: a gone VM stays for the grace period (2s), then its
+# series disappear.
+check_eq "VMs before" "kvm-101 kvm-102 " "$(vm_ids)"
+printf 'kvm-102\nkvm-103 vcpus=2\n' >"$spec"
+check_eq "gone VM kept during the grace period" "kvm-101 kvm-102 kvm-103 " "$(vm_ids)"
+check "expiring VM counted" grep -q '^kvmscope_vms{state="expiring"} 1$' <(scrape)
+sleep 2.5
+check_eq "gone VM dropped after the grace period" "kvm-102 kvm-103 " "$(vm_ids)"
+
+# Churn: 200 VMs created and destroyed while 4 clients scrape.
+(
+	for i in $(seq 1 200); do
+		printf 'kvm-%d vcpus=2\nkvm-%d vcpus=2\nkvm-103 vcpus=2\n' \
+			$((1000 + i)) $((2000 + i)) >"$spec.tmp" && mv "$spec.tmp" "$spec"
+		sleep 0.01
+	done
+	printf 'kvm-103 vcpus=2\n' >"$spec.tmp" && mv "$spec.tmp" "$spec"
+) &
+churn=$!
+for c in 1 2 3 4; do
+	( while kill -0 "$churn" 2>/dev/null; do scrape >/dev/null || exit 1; done ) &
+	pids+=($!)
+done
+wait "$churn"
+sleep 2.5
+scrape >"$tmp/m2"
+check_eq "after churn and grace: only the live VM" "kvm-103 " "$(vm_ids)"
+check_eq "after churn: no expiring VMs" 0 \
+	"$(sed -n 's/^kvmscope_vms{state="expiring"} //p' "$tmp/m2")"
+check_eq "after churn: series of one 2-vCPU VM" \
+	"$(grep -c 'vm="kvm-103"' "$tmp/m2")" "$(grep -c 'vm="' "$tmp/m2")"
+
+# --- load: 16 scrapers, 10000 scrapes, each response checked
+printf 'kvm-103 vcpus=8 rate=100\n' >"$spec"
+rss() { sed -n 's/^VmRSS:[^0-9]*\([0-9]*\) kB/\1/p' /proc/"$epid"/status; }
+load_out=$(python3 - "$port" "$epid" <<'PY'
+import http.client, re, sys, threading, time
+port, pid = int(sys.argv[1]), sys.argv[2]
+TOTAL, THREADS, DEADLINE = 10000, 16, time.time() + 240
+line_re = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")*\})? [-+0-9.eEInfNa]+$')
+lock = threading.Lock()
+state = {"next": 0, "bad": 0, "first_bad": "", "rss": []}
+def rss():
+    for l in open("/proc/%s/status" % pid):
+        if l.startswith("VmRSS:"):
+            return int(l.split()[1])
+def worker():
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    while True:
+        with lock:
+            n = state["next"]
+            if n >= TOTAL or time.time() > DEADLINE:
+                return
+            state["next"] += 1
+            if n in (1000, TOTAL - 1):
+                state["rss"].append(rss())
+        err = ""
+        try:
+            conn.request("GET", "/metrics")
+            r = conn.getresponse()
+            body = r.read().decode()
+            if r.status != 200:
+                err = "status %d" % r.status
+            elif int(r.getheader("Content-Length")) != len(body.encode()):
+                err = "length"
+            elif not body.endswith("\n") or "kvmscope_info{" not in body:
+                err = "truncated"
+            else:
+                for l in body.split("\n")[:-1]:
+                    if not l.startswith("#") and not line_re.match(l):
+                        err = "bad line: " + l
+                        break
+        except Exception as e:
+            err = repr(e)
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        if err:
+            with lock:
+                state["bad"] += 1
+                state["first_bad"] = state["first_bad"] or err
+t0 = time.time()
+ts = [threading.Thread(target=worker) for _ in range(THREADS)]
+for t in ts: t.start()
+for t in ts: t.join()
+el = time.time() - t0
+print(state["next"], state["bad"], state["rss"][0], state["rss"][-1],
+      "%.1f" % el, "%.0f" % (state["next"] / el), state["first_bad"] or "-")
+PY
+)
+read -r done bad rss_warm rss_end secs rate first_bad <<<"$load_out"
+check_eq "load: scrapes done" 10000 "$done"
+check_eq "load: malformed or failed responses" 0 "$bad"
+[ "$bad" = 0 ] || echo "#   first failure: $first_bad"
+echo "# load: $done scrapes in ${secs}s ($rate/s), RSS ${rss_warm} -> ${rss_end} KiB"
+if [ -n "$rss_end" ] && [ "$rss_end" -le $((rss_warm + rss_warm / 10 + 1024)) ]; then
+	ok "load: RSS flat (${rss_warm} -> ${rss_end} KiB, tolerance 10% + 1 MiB)"
+else
+	not_ok "load: RSS grew" "${rss_warm} -> ${rss_end} KiB"
+fi
+
+# --- textfile, and a clean SIGTERM exit
+kill -TERM "$epid"
+t0=$(date +%s%N)
+wait "$epid"; rc=$?
+check_eq "SIGTERM: exit status" 0 "$rc"
+check "SIGTERM: exits within 2s" test $(( ($(date +%s%N) - t0) / 1000000 )) -lt 2000
+mkdir "$tmp/textfile"
+"$exe" --listen none --textfile "$tmp/textfile/kvmscope.prom" --interval 1 \
+	--synthetic "$spec" 2>"$tmp/textfile.log" &
+pids+=($!)
+tpid=$!
+sleep 2.5
+check "textfile written" test -s "$tmp/textfile/kvmscope.prom"
+check "textfile: promtool check metrics" promtool check metrics <"$tmp/textfile/kvmscope.prom"
+check_eq "textfile: no temporary files left" "kvmscope.prom" "$(ls "$tmp/textfile")"
+kill "$tpid"; wait "$tpid"
+
+# --- real BPF, fallback mode
+if [ "$(id -u)" -ne 0 ]; then
+	echo "# skipping the BPF part: needs root"
+	tap_done
+	exit
+fi
+stats_was=$(cat /proc/sys/kernel/bpf_stats_enabled)
+echo 1 >/proc/sys/kernel/bpf_stats_enabled
+if ! start_exporter "$tmp/bpf.log" --grace 2; then
+	not_ok "exporter starts with BPF" "$(cat "$tmp/bpf.log")"
+	echo "$stats_was" >/proc/sys/kernel/bpf_stats_enabled
+	tap_done
+	exit 1
+fi
+ok "exporter starts with BPF ($(grep -c '^collecting' "$tmp/bpf.log") collectors)"
+check "mode line" grep -q '^mode: fallback' "$tmp/bpf.log"
+# A process converting 7 ranges to private and 5 to shared, then waiting.
+python3 - "$tmp/go" <<'PY' &
+import fcntl, os, struct, sys, time
+KVM_SET_MEMORY_ATTRIBUTES = 0x4020aed2
+fd = os.open("/dev/null", os.O_RDONLY)
+for attrs in [8] * 7 + [0] * 5:
+    arg = bytearray(struct.pack("QQQQ", 0x100000, 0x200000, attrs, 0))
+    try:
+        fcntl.ioctl(fd, KVM_SET_MEMORY_ATTRIBUTES, arg)
+    except OSError:
+        pass
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.05)
+PY
+conv=$!
+pids+=($conv)
+sleep 1
+scrape >"$tmp/m3"
+check "BPF: promtool check metrics" promtool check metrics <"$tmp/m3"
+check "BPF: kvmscope_info mode" grep -q '^kvmscope_info{.*mode="fallback"} 1$' "$tmp/m3"
+m() { sed -n "s/^$1 //p" "$tmp/m3"; }
+check_eq "BPF: conversions to private" 7 "$(m "kvmscope_mem_conversions_total{vm=\"kvm-$conv\",vm_name=\"python3\",direction=\"private\"}")"
+check_eq "BPF: conversions to shared" 5 "$(m "kvmscope_mem_conversions_total{vm=\"kvm-$conv\",vm_name=\"python3\",direction=\"shared\"}")"
+check_eq "BPF: errors (ENOTTY) to private" 7 "$(m "kvmscope_mem_conversion_errors_total{vm=\"kvm-$conv\",vm_name=\"python3\",direction=\"private\"}")"
+check_eq "BPF: pages to private (7 x 512)" 3584 "$(m "kvmscope_mem_conversion_pages_total{vm=\"kvm-$conv\",vm_name=\"python3\",direction=\"private\"}")"
+check_eq "BPF: duration histogram count" 7 "$(m "kvmscope_mem_conversion_duration_seconds_count{vm=\"kvm-$conv\",vm_name=\"python3\",direction=\"private\"}")"
+check "BPF: no no-op counter in fallback" test -z "$(grep kvmscope_mem_conversion_noops_total "$tmp/m3")"
+runs=$(m 'kvmscope_bpf_prog_runs_total{collector="conversions",prog="fb_ioctl_enter"}')
+check "BPF: program run count from bpf_stats ($runs)" test "${runs:-0}" -ge 12
+check_eq "BPF: stats map holds this VM's two rows" 1 \
+	"$(grep -c '^kvmscope_bpf_map_fill_ratio{collector="conversions",map="stats"} 0.001953125$' "$tmp/m3")"
+touch "$tmp/go"
+wait "$conv"
+scrape >"$tmp/m4"
+check_eq "BPF: exited VMM's series kept during the grace period" 7 "$(sed -n "s/^kvmscope_mem_conversions_total{vm=\"kvm-$conv\",vm_name=\"python3\",direction=\"private\"} //p" "$tmp/m4")"
+check "BPF: ... as expiring" grep -q '^kvmscope_vms{state="expiring"} 1$' "$tmp/m4"
+sleep 2.5
+scrape >"$tmp/m4"
+check_eq "BPF: exited VMM's series gone after the grace period" 0 "$(grep -c "kvm-$conv" "$tmp/m4")"
+# The fill ratio is read before the expiry: the next scrape shows it.
+scrape >"$tmp/m4"
+check_eq "BPF: its map entries deleted" 1 \
+	"$(grep -c '^kvmscope_bpf_map_fill_ratio{collector="conversions",map="stats"} 0$' "$tmp/m4")"
+
+# A VMM that exits before any scrape still gets its counts exported once.
+python3 - <<'PY' &
+import fcntl, os, struct
+fd = os.open("/dev/null", os.O_RDONLY)
+try:
+    fcntl.ioctl(fd, 0x4020aed2, bytearray(struct.pack("QQQQ", 0, 4096, 8, 0)))
+except OSError:
+    pass
+PY
+short=$!
+wait "$short"
+check_eq "BPF: short-lived VMM's conversion exported after it exited" 1 \
+	"$(scrape | sed -n "s/^kvmscope_mem_conversions_total{vm=\"kvm-$short\",direction=\"private\"} //p")"
+echo "$stats_was" >/proc/sys/kernel/bpf_stats_enabled
+tap_done
