@@ -21,6 +21,8 @@ pkgs=(
 	qemu-system-x86 busybox-static linux-perf
 	# dashboards and tests
 	prometheus tmux jq
+	# dashboards without Grafana (dashboards/render.py), PromQL checks, tests
+	python3 gnuplot-nox
 )
 
 missing=()
