@@ -6,10 +6,11 @@
 # guest may be a busybox initramfs.
 #
 # usage: guest.sh [-s SELFTESTS_DIR] [TEST...]
-#   The selftests are looked for in SELFTESTS_DIR, $KVM_SELFTESTS and the
-#   usual places, as x86_64/<test> (lab/build-selftests.sh's layout) or
+#   The selftests are looked for in SELFTESTS_DIR, $KVMSCOPE_SELFTESTS (set
+#   by lab/run.sh), as x86_64/<test> (lab/build-selftests.sh's layout) or
 #   <test>, then in PATH.  TESTs default to hyperv_tlb_flush (L1, several
-#   vCPUs) and hyperv_svm_test (L2).
+#   vCPUs) and hyperv_svm_test (L2).  Scratch files go to
+#   $KVMSCOPE_RESULTS: the lab's root file system is read-only.
 #
 # Lines printed per test:
 #   HVF <test> run <selftest rc> <hvflush-top rc> <tracefs overrun>
@@ -20,14 +21,14 @@ set -u
 
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 tool=$root/build/hvflush-top
-dirs="${KVM_SELFTESTS:-} /selftests /kvm-selftests /usr/lib/kvm-selftests"
+dirs=${KVMSCOPE_SELFTESTS:-}
 if [ "${1:-}" = -s ]; then
 	dirs="${2:?usage: guest.sh [-s SELFTESTS_DIR] [TEST...]} $dirs"
 	shift 2
 fi
 [ $# -gt 0 ] || set -- hyperv_tlb_flush hyperv_svm_test
 T=/sys/kernel/tracing
-work=${TMPDIR:-/tmp}/hvflush-lab.$$
+work=${KVMSCOPE_RESULTS:-${TMPDIR:-/tmp}}/hvflush-top
 events="kvm_hv_tlb_flush_enqueue kvm_hv_tlb_flush_dequeue kvm_hv_flush_tlb kvm_hv_flush_tlb_ex"
 
 [ -d "$T/events" ] || mount -t tracefs nodev "$T" || exit 1
@@ -122,4 +123,3 @@ for t in "$@"; do
 	count_trace "$t"
 	sed "s/^/HVF $t json /" "$work/$t.json"
 done
-rm -rf "$work"
