@@ -99,6 +99,10 @@ demo: all
 lab: all
 	lab/run.sh $(LAB_ARGS)
 
+# libFuzzer harnesses of kvmscope-exporter, FUZZ_SECONDS each (fuzz/run.sh).
+fuzz:
+	fuzz/run.sh
+
 lab-clean:
 	lab/cache.sh clean
 

@@ -135,7 +135,8 @@ int synth_parse(const char *text, size_t len, struct synth_vm **vms,
 		}
 		n += r;
 	}
-	qsort(out, n, sizeof(*out), cmp_vm);
+	if (n)		/* qsort(NULL, 0, ...) is undefined */
+		qsort(out, n, sizeof(*out), cmp_vm);
 	for (size_t i = 1; i < n; i++) {
 		if (!strcmp(out[i - 1].id, out[i].id)) {
 			snprintf(err, err_len, "VM %s listed twice", out[i].id);
