@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Builds the patched lab kernel: Debian's linux-source-6.12 plus
+# kernel-patches/series, x86_64_defconfig merged with lab/kernel.config.
+# Outputs (bzImage, vmlinux, .config, System.map) are cached by key; the
+# source tree and object dir persist, so a new key rebuilds incrementally.
+# Prints the directory of the kernel it built or found on stdout.
+#
+# usage: lab/build-kernel.sh [--each-patch] [--force]
+#        lab/build-kernel.sh --checkpatch
+#   --each-patch  apply and build the series patch by patch (incrementally),
+#                 proving each patch builds on its own
+#   --force       build even if the cache already has this key
+#   --checkpatch  run scripts/checkpatch.pl --strict on every series patch
+#                 and exit (ignored: OPEN_ENDED_LINE, PARENTHESIS_ALIGNMENT,
+#                 the TRACE_EVENT layout of the surrounding headers)
+set -euo pipefail
+lab_tag=kernel
+. "$(dirname "$0")/cache.sh"
+. "$lab_dir/tree.sh"
+
+each_patch=0 force=0 checkpatch=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--each-patch) each_patch=1 ;;
+	--force) force=1 ;;
+	--checkpatch) checkpatch=1 ;;
+	-h | --help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+	*) usage_error "unknown option '$1'" ;;
+	esac
+	shift
+done
+
+run_checkpatch() {
+	local p out status=0 ignore=OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT
+	# Only scripts/ of the tree is used, which patches never change: no
+	# need to wait for a build holding the lock, unless there is no tree.
+	_git rev-parse -q --verify refs/tags/base >/dev/null 2>&1 || { cache_lock; tree_init; }
+	for p in $(series_patches); do
+		if out=$(cd "$src_dir" && ./scripts/checkpatch.pl --strict --ignore "$ignore" "$p" 2>&1); then
+			say "${p##*/}: $(grep -E '^total:' <<<"$out")"
+		else
+			say "${p##*/}: checkpatch found problems:"
+			sed 's/^/    /' <<<"$out" >&2
+			status=1
+		fi
+	done
+	return "$status"
+}
+
+# x86_64_defconfig + lab/kernel.config, then check that every option of the
+# fragment took effect: Kconfig silently drops options whose dependencies
+# are missing, and a lab kernel without them fails in confusing ways later.
+configure() {
+	local log=$1 frag=$lab_dir/kernel.config cfg=$obj_dir/.config
+	local line sym val got bad=()
+	{
+		make -C "$src_dir" O="$obj_dir" x86_64_defconfig &&
+		KCONFIG_CONFIG=$cfg "$src_dir/scripts/kconfig/merge_config.sh" -m -O "$obj_dir" "$cfg" "$frag" &&
+		make -C "$src_dir" O="$obj_dir" olddefconfig
+	} >>"$log" 2>&1 || die "configuring the kernel failed (log: $log)"
+	while IFS= read -r line; do
+		case "$line" in CONFIG_*=*) ;; *) continue ;; esac
+		sym=${line%%=*} val=${line#*=}
+		got=$(grep -E "^$sym=|^# $sym is not set" "$cfg" || true)
+		case "$val:$got" in
+		n:"# $sym is not set" | n:) ;;
+		*:"$line") ;;
+		*) bad+=("$line (got: ${got:-not set})") ;;
+		esac
+	done <"$frag"
+	if [ "${#bad[@]}" -gt 0 ]; then
+		say "lab/kernel.config options that did not take effect (unmet dependencies?):"
+		printf '    %s\n' "${bad[@]}" >&2
+		die "kernel configuration does not match lab/kernel.config (log: $log)"
+	fi
+}
+
+build() { # LOG LABEL
+	local cold=0 count_file=$log_dir/kernel-cold-objects
+	[ -f "$obj_dir/vmlinux" ] || cold=1
+	wait_for_other_builds
+	progress_total=
+	if [ "$cold" -eq 1 ]; then
+		[ ! -f "$count_file" ] || progress_total=$(cat "$count_file")
+		say "cold build (empty object dir): about 11 min on 2 cores"
+	fi
+	run_logged "$2" "$1" make -C "$src_dir" O="$obj_dir" -j"$(nproc)" bzImage ||
+		die "kernel build failed (log: $1)"
+	# Remember how many objects a cold build compiles, for progress reports.
+	[ "$cold" -eq 0 ] || grep -cE '^ +(CC|AS) ' "$1" >"$count_file" || true
+}
+
+if [ "$checkpatch" -eq 1 ]; then
+	run_checkpatch
+	exit
+fi
+
+key=$(cache_key kernel)
+out=$(cache_dir kernel "$key")
+if [ "$force" -eq 0 ] && [ "$each_patch" -eq 0 ] && [ -f "$out/bzImage" ]; then
+	say "kernel $key is cached: $out/bzImage"
+	echo "$out"
+	exit 0
+fi
+cache_lock
+if [ "$force" -eq 0 ] && [ "$each_patch" -eq 0 ] && [ -f "$out/bzImage" ]; then
+	say "kernel $key was built meanwhile: $out/bzImage"
+	echo "$out"
+	exit 0
+fi
+
+mkdir -p "$log_dir" "$obj_dir"
+log=$log_dir/kernel-$key-$(date +%Y%m%d-%H%M%S).log
+say "building kernel $key; full log: $log"
+t0=$SECONDS
+tree_prepare
+if [ "$each_patch" -eq 1 ]; then
+	n=${#tree_commits[@]} i=0
+	for c in "${tree_commits[@]}"; do
+		i=$((i + 1))
+		subject=$(_git log -1 --format=%s "$c")
+		say "patch $i/$n: $subject"
+		tree_checkout "$c"
+		echo "=== patch $i/$n: $subject" >>"$log"
+		configure "$log"
+		build "$log" "patch $i/$n: compiling"
+	done
+else
+	configure "$log"
+	build "$log" "compiling"
+fi
+
+tmp=$cache_root/kernel/.tmp-$key-$$
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp"
+cp "$obj_dir/arch/x86/boot/bzImage" "$obj_dir/vmlinux" "$obj_dir/.config" \
+	"$obj_dir/System.map" "$tmp/"
+cp "$log" "$tmp/build.log"
+{
+	echo "key=$key"
+	echo "source=linux-source-6.12 $LINUX_SOURCE_VERSION"
+	echo "commit=$(_git rev-parse HEAD)"
+	echo "release=$(cat "$obj_dir/include/config/kernel.release")"
+	echo "built=$(date -Is) seconds=$((SECONDS - t0))"
+} >"$tmp/build-info"
+cache_publish "$tmp" "$out"
+say "kernel $key ready in $(fmt_secs $((SECONDS - t0))): $out/bzImage"
+echo "$out"

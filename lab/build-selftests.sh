@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Builds the KVM selftests (tools/testing/selftests/kvm) from the patched
+# lab source tree, statically linked so they run in a bare initramfs too.
+# Cached by key in selftests/<key>/:
+#   x86_64/<test>, <test>   binaries, as laid out in the source tree
+#   x86.list                the x86_64/ directory's tests (regression run)
+#   generic.list            the arch-independent tests built for x86
+# Prints the directory of the selftests it built or found on stdout.
+#
+# usage: lab/build-selftests.sh [--force]
+set -euo pipefail
+lab_tag=selftests
+. "$(dirname "$0")/cache.sh"
+. "$lab_dir/tree.sh"
+
+force=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--force) force=1 ;;
+	-h | --help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+	*) usage_error "unknown option '$1'" ;;
+	esac
+	shift
+done
+
+key=$(cache_key selftests)
+out=$(cache_dir selftests "$key")
+if [ "$force" -eq 0 ] && [ -f "$out/x86.list" ]; then
+	say "selftests $key are cached: $out"
+	echo "$out"
+	exit 0
+fi
+cache_lock
+if [ "$force" -eq 0 ] && [ -f "$out/x86.list" ]; then
+	say "selftests $key were built meanwhile: $out"
+	echo "$out"
+	exit 0
+fi
+
+mkdir -p "$log_dir"
+log=$log_dir/selftests-$key-$(date +%Y%m%d-%H%M%S).log
+say "building KVM selftests $key; full log: $log"
+t0=$SECONDS
+tree_prepare
+kvm=$src_dir/tools/testing/selftests/kvm
+build_dir=$cache_root/obj-selftests
+mkdir -p "$build_dir"
+
+# The uapi headers of this very tree (make headers into the object dir:
+# never into the source tree, which must stay clean for make O=).
+run_logged "installing uapi headers" "$log" make -C "$src_dir" O="$obj_dir" headers ||
+	die "make headers failed (log: $log)"
+wait_for_other_builds
+run_logged "compiling" "$log" \
+	make -C "$kvm" -j"$(nproc)" OUTPUT="$build_dir" \
+	INSTALL_HDR_PATH="$obj_dir/usr" KHDR_INCLUDES="-isystem $obj_dir/usr/include" \
+	EXTRA_CFLAGS=-static ||
+	die "selftests build failed (log: $log)"
+
+# The Makefile's list of x86 tests is the authority on what must exist.
+mapfile -t tests < <(sed -nE 's/^TEST_GEN_PROGS_x86_64 \+?= *([^ ]+).*/\1/p' "$kvm/Makefile")
+[ "${#tests[@]}" -gt 0 ] || die "no TEST_GEN_PROGS_x86_64 in $kvm/Makefile"
+tmp=$cache_root/selftests/.tmp-$key-$$
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/x86_64"
+for t in "${tests[@]}"; do
+	[ -x "$build_dir/$t" ] || die "selftest $t was not built (log: $log)"
+	cp "$build_dir/$t" "$tmp/$t"
+	case "$t" in x86_64/*) echo "${t#x86_64/}" >>"$tmp/x86.list" ;; *) echo "$t" >>"$tmp/generic.list" ;; esac
+done
+if ldd "$tmp/${tests[0]}" >/dev/null 2>&1; then
+	die "selftests are dynamically linked (EXTRA_CFLAGS=-static ignored?)"
+fi
+cp "$log" "$tmp/build.log"
+echo "key=$key commit=$(_git rev-parse HEAD) built=$(date -Is) seconds=$((SECONDS - t0))" >"$tmp/build-info"
+cache_publish "$tmp" "$out"
+say "${#tests[@]} selftests ready in $(fmt_secs $((SECONDS - t0))): $out"
+echo "$out"

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The lab's build cache.  Sourced by the lab scripts, or run as
+#   lab/cache.sh clean [--all]    drop cached kernels, selftests, initramfs
+#                                 (--all: also the source tree and objects)
+#   lab/cache.sh key KIND         print the cache key of KIND
+#   lab/cache.sh dir KIND         print where KIND's outputs are (or will be)
+#
+# Layout under ${XDG_CACHE_HOME:-$HOME/.cache}/kvmscope:
+#   kernel/<key>/     bzImage, vmlinux, .config, System.map, build.log
+#   selftests/<key>/  KVM selftests binaries (x86_64/..., generic ones)
+#   initramfs/<key>/  initramfs.cpio for one lab kernel flavour
+#   src/linux-source-6.12/  ONE git repo: pristine source tagged "base"
+#   obj/              ONE kernel object dir (make O=), rebuilt incrementally
+#   logs/             build logs
+# A key hashes everything its output is made from: the pinned source version,
+# the series and each patch in series order, lab/kernel.config, and the lab
+# scripts that build it.  Other directories under the root are not ours
+# and are never touched.
+
+lab_tag=${lab_tag:-cache}
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+. "$lab_dir/versions.sh"
+
+cache_root=${XDG_CACHE_HOME:-$HOME/.cache}/kvmscope
+cache_kinds=(kernel selftests initramfs)
+src_dir=$cache_root/src/linux-source-6.12
+obj_dir=$cache_root/obj
+log_dir=$cache_root/logs
+# linux-image-<release>-unsigned: the stock kernel's uname -r.
+stock_release=${STOCK_KERNEL_PKG#linux-image-}
+stock_release=${stock_release%-unsigned}
+
+# Patch files in series order (comments and blank lines skipped).
+series_patches() {
+	local p
+	while read -r p _; do
+		case "$p" in '' | '#'*) continue ;; esac
+		[ -f "$repo_dir/kernel-patches/$p" ] ||
+			die "kernel-patches/series names $p, which does not exist"
+		echo "$repo_dir/kernel-patches/$p"
+	done <"$repo_dir/kernel-patches/series"
+}
+
+# The files an output of KIND is built from.
+cache_inputs() {
+	local common=("$lab_dir/versions.sh" "$lab_dir/common.sh" "$lab_dir/cache.sh"
+		"$lab_dir/kernel.config" "$repo_dir/kernel-patches/series")
+	local tree=("$lab_dir/tree.sh" "$lab_dir/build-kernel.sh")
+	case "$1" in
+	kernel) printf '%s\n' "${common[@]}" "${tree[@]}"; series_patches ;;
+	selftests) cache_inputs kernel; echo "$lab_dir/build-selftests.sh" ;;
+	initramfs-patched | initramfs-stock)
+		cache_inputs selftests
+		printf '%s\n' "$lab_dir/mkinitramfs.sh" "$lab_dir/cpio.sh" "$lab_dir/guest/init" ;;
+	*) die "unknown cache kind '$1'" ;;
+	esac
+}
+
+# sha256 over the inputs' names and contents (and host packages that end up
+# inside the output), shortened: a directory name people can read.
+cache_key() {
+	local kind=$1 f
+	{
+		echo "kind=$kind LINUX_SOURCE_VERSION=$LINUX_SOURCE_VERSION"
+		case "$kind" in initramfs-*)
+			dpkg-query -W busybox-static bash libc6 "$STOCK_KERNEL_PKG" 2>/dev/null ;;
+		esac
+		cache_inputs "$kind" | while read -r f; do
+			printf '== %s\n' "${f#"$repo_dir"/}"
+			cat "$f"
+		done
+	} | sha256sum | cut -c1-16
+}
+
+cache_dir() { # KIND [KEY]
+	local kind=${1%%-*}
+	echo "$cache_root/$kind/${2:-$(cache_key "$1")}"
+}
+
+# Builds of the kernel and selftests share the source tree and object dir
+# (lock "tree"); initramfs builds only need to not race each other.
+# The lock is held until the calling script exits.
+cache_lock() { # [NAME]
+	local name=${1:-tree}
+	mkdir -p "$cache_root"
+	exec {_cache_lock_fd}>"$cache_root/.lock-$name"
+	if ! flock -n "$_cache_lock_fd"; then
+		say "another lab build holds $cache_root/.lock-$name; waiting for it"
+		flock "$_cache_lock_fd"
+	fi
+}
+
+# Move a finished output into place in one step, so a reader never sees a
+# half-written cache entry and an interrupted build leaves nothing behind.
+cache_publish() { # TMPDIR FINALDIR
+	rm -rf "$2"
+	mkdir -p "$(dirname "$2")"
+	mv -T "$1" "$2"
+}
+
+cache_clean() {
+	local k what=("${cache_kinds[@]}")
+	[ "${1:-}" != --all ] || what+=(src obj logs)
+	[ -d "$cache_root" ] || { say "nothing cached in $cache_root"; return 0; }
+	cache_lock tree
+	cache_lock initramfs
+	for k in "${what[@]}"; do
+		[ -e "$cache_root/$k" ] || continue
+		say "removing $cache_root/$k ($(du -sh "$cache_root/$k" | cut -f1))"
+		rm -rf "${cache_root:?}/$k"
+	done
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	set -euo pipefail
+	case "${1:-}" in
+	clean)
+		case "${2:-}" in '' | --all) cache_clean "${2:-}" ;; *) usage_error "clean: unknown option '$2'" ;; esac ;;
+	key) [ $# -eq 2 ] || usage_error "key needs a KIND"; cache_key "$2" ;;
+	dir) [ $# -eq 2 ] || usage_error "dir needs a KIND"; cache_dir "$2" ;;
+	-h | --help)
+		sed -n '2,/^$/s/^# \{0,1\}//p' "$0" ;;
+	*) usage_error "usage: lab/cache.sh clean [--all] | key KIND | dir KIND" ;;
+	esac
+fi
