@@ -168,10 +168,13 @@ static __always_inline int handle_enqueue(struct kvm_vcpu *vcpu,
 }
 
 /*
- * The tracepoint fires after the entries are in the FIFO, outside of any
- * lock the target takes to drain, so a target already draining can empty
- * the FIFO before the enqueue is traced; that wait is then charged to the
- * next drain.  The window is a few instructions wide.
+ * Drains and purges count by what they removed, entries or none, which
+ * does not depend on how events of different CPUs interleave; the wait
+ * they end does.  The enqueue tracepoint fires after the entries are in
+ * the FIFO, outside of anything the target takes to drain, so a target
+ * already draining can take them before the enqueue is traced: that wait
+ * then ends at the target's next dequeue, usually the empty one its kick
+ * causes.  Either way every wait is measured once.
  */
 static __always_inline int handle_dequeue(struct kvm_vcpu *vcpu,
 					  bool guest_mode, __u32 nr,
@@ -183,22 +186,20 @@ static __always_inline int handle_dequeue(struct kvm_vcpu *vcpu,
 
 	if (!read_target(vcpu, &t))
 		return 0;
+	if (!nr)
+		count_event(HVFLUSH_EMPTY_DEQUEUES);
+	else
+		count_event(purged ? HVFLUSH_PURGES : HVFLUSH_DRAINS);
 	/* An empty dequeue on a vCPU without a row has nothing to account. */
 	row = get_row(&t, guest_mode, nr > 0);
-	if (row)
-		oldest = __sync_lock_test_and_set(&row->oldest_ns, 0);
-	if (!oldest && !nr) {
-		count_event(HVFLUSH_EMPTY_DEQUEUES);
-		return 0;
-	}
-	count_event(purged ? HVFLUSH_PURGES : HVFLUSH_DRAINS);
 	if (!row)
 		return 0;
 
+	oldest = __sync_lock_test_and_set(&row->oldest_ns, 0);
 	row->pending = 0;
-	if (purged)
+	if (nr && purged)
 		row->purges++;
-	else
+	else if (nr)
 		row->drains++;
 	if (flush_all)
 		row->full_flushes++;

@@ -35,11 +35,11 @@ enum hvflush_counter {
 	HVFLUSH_HYPERCALLS_L2,	/* ... issued by L2 (guest_mode) */
 	HVFLUSH_ENQUEUES,	/* requests queued on a target FIFO */
 	HVFLUSH_OVERFLOWS,	/* ... that did not fit: "flush all" instead */
-	HVFLUSH_DRAINS,		/* FIFO drains that had work (see below) */
-	HVFLUSH_PURGES,		/* FIFO purges that had work */
+	HVFLUSH_DRAINS,		/* FIFO drains that took entries */
+	HVFLUSH_PURGES,		/* FIFO purges that dropped entries */
 	/*
-	 * Drains and purges with nothing queued and nothing pending: nested
-	 * transitions request a drain of the FIFO of the new mode each time.
+	 * Drains and purges of an empty FIFO: every nested transition asks
+	 * for one, and so does a kick whose entries an earlier drain took.
 	 */
 	HVFLUSH_EMPTY_DEQUEUES,
 	HVFLUSH_SYNTHETIC_VMEXITS,	/* L2 flush done with L2's TLB locked */
@@ -67,8 +67,8 @@ struct hvflush_row {
 	__u32 fifo_len;		/* FIFO depth after the last enqueue */
 	__s32 pid;		/* kvm->userspace_pid, the VMM */
 	/* Written only by the target vCPU's thread: drains and purges run there. */
-	__u64 drains;
-	__u64 purges;
+	__u64 drains;		/* drains that took entries */
+	__u64 purges;		/* purges that dropped entries */
 	__u64 full_flushes;	/* drains that met a "flush all" entry */
 	__u64 sum_ns;		/* sum of the latencies in slots */
 	__u64 max_ns;		/* longest latency in generation max_gen */

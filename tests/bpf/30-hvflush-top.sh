@@ -95,6 +95,13 @@ r=$(row a/4 L1)
 check_eq "empty drains after a drain: still one sample, one drain" "1 1 2" \
 	"$(echo "$(samples "$r") $(q "$r | .drains") $(q .counters.empty_dequeues)")"
 
+# --- a wait pending at an empty dequeue ends there (the entries were
+# taken by a drain that ran before the enqueue was traced) ---
+run "pending at an empty dequeue" enq:4:L2 deq:4:L2:0
+r=$(row a/4 L2)
+check_eq "pending at an empty dequeue: 1 sample, 0 drains, 1 empty, none pending" "1 0 1 0" \
+	"$(echo "$(samples "$r") $(q "$r | .drains") $(q .counters.empty_dequeues) $(q "$r | .pending")")"
+
 # --- a purge ends the wait like a drain ---
 run "purge" enq:5:L2 sleep:1000 deq:5:L2:1:purge deq:5:L2:0:purge
 r=$(row a/5 L2)

@@ -15,7 +15,7 @@
 # Lines printed per test:
 #   HVF <test> run <selftest rc> <hvflush-top rc> <tracefs overrun>
 #   HVF <test> trace fifo <vcpu> <L1|L2> <enqueues> <drains> <purges> <waits> <pending>
-#   HVF <test> trace hypercalls <L1> <L2>
+#   HVF <test> trace totals <hypercalls L1> <L2> <empty dequeues> <synthetic vmexits>
 #   HVF <test> json <one hvflush-top -j line>
 set -u
 
@@ -29,7 +29,7 @@ fi
 [ $# -gt 0 ] || set -- hyperv_tlb_flush hyperv_svm_test
 T=/sys/kernel/tracing
 work=${KVMSCOPE_RESULTS:-${TMPDIR:-/tmp}}/hvflush-top
-events="kvm_hv_tlb_flush_enqueue kvm_hv_tlb_flush_dequeue kvm_hv_flush_tlb kvm_hv_flush_tlb_ex"
+events="kvm_hv_tlb_flush_enqueue kvm_hv_tlb_flush_dequeue kvm_hv_tlb_flush_synthetic_vmexit kvm_hv_flush_tlb kvm_hv_flush_tlb_ex"
 
 [ -d "$T/events" ] || mount -t tracefs nodev "$T" || exit 1
 mkdir -p "$work"
@@ -40,9 +40,9 @@ set_events() {   # set_events 0|1
 	done
 }
 
-# Count the FIFO events per (vCPU, FIFO) with the rule hvflush.bpf.c uses:
-# a dequeue counts if it drained or purged entries or a wait was pending,
-# and it is a latency sample ("wait") if one was pending.
+# Count the events per (vCPU, FIFO) as hvflush.bpf.c does: drains and
+# purges that removed entries, and the waits (from the first enqueue while
+# none is pending to the next dequeue of that FIFO, empty or not).
 count_trace() {
 	awk -v t="$1" '
 	function at(name,   i) {
@@ -58,14 +58,15 @@ count_trace() {
 	}
 	(i = at("kvm_hv_tlb_flush_dequeue:")) {
 		k = $(i + 2) " " $(i + 3)
-		if ($(i + 5) > 0 || pend[k]) {
-			seen[k] = 1
-			if ($(i + 4) == "purged") pur[k]++; else dr[k]++
-			if (pend[k]) waits[k]++
-		}
+		if ($(i + 5) == 0) empty++
+		else if ($(i + 4) == "purged") pur[k]++
+		else dr[k]++
+		if (pend[k]) waits[k]++
+		if ($(i + 5) > 0) seen[k] = 1
 		pend[k] = 0
 		next
 	}
+	at("kvm_hv_tlb_flush_synthetic_vmexit:") { synth++; next }
 	at("kvm_hv_flush_tlb:") || at("kvm_hv_flush_tlb_ex:") {
 		if ($NF == "(L2)") l2++; else l1++
 	}
@@ -73,7 +74,7 @@ count_trace() {
 		for (k in seen)
 			printf "HVF %s trace fifo %s %d %d %d %d %d\n", t, k,
 				enq[k], dr[k], pur[k], waits[k], pend[k]
-		printf "HVF %s trace hypercalls %d %d\n", t, l1, l2
+		printf "HVF %s trace totals %d %d %d %d\n", t, l1, l2, empty, synth
 	}' "$T/trace"
 }
 
@@ -93,6 +94,9 @@ for t in "$@"; do
 	fi
 
 	echo 0 >"$T/tracing_on"
+	# Events of different CPUs in the order hvflush.bpf.c sees them, as
+	# far as a clock can tell.
+	echo global >"$T/trace_clock"
 	echo 16384 >"$T/buffer_size_kb"
 	: >"$T/trace"
 	set_events 1
