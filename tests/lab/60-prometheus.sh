@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# kvmscope-exporter in the lab, end to end: the exporter runs in the
+# patched guest while KVM selftests convert memory, recompute MMU roles and
+# issue Hyper-V TLB flushes; a real Prometheus on the host (127.0.0.1,
+# temporary storage) scrapes it through lab/run.sh --hostfwd.  Then:
+#  - what Prometheus has equals an independent count: the same tracepoints
+#    recorded by tracefs in the guest (conversions per direction, role
+#    computations and changes, flush enqueues per FIFO and overflows);
+#  - every dashboard and rule expression returns data;
+#  - the exporter ran on the kvmscope series and lost nothing.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+
+out=$PWD/build/tests-lab/prometheus
+lab=$out/lab
+rm -rf "$out"
+mkdir -p "$out"
+pids=()
+cleanup() {
+	local p
+	touch "$lab/stop" 2>/dev/null
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+}
+trap cleanup EXIT
+
+if ! log=$(make -s build/kvmscope-exporter 2>&1); then
+	not_ok "build kvmscope-exporter" "$log"
+	tap_done
+	exit 1
+fi
+
+# --- the guest side: ground truth from tracefs, the exporter, workloads
+cat >"$out/guest.sh" <<'GUEST'
+#!/bin/bash
+set -u
+R=$KVMSCOPE_RESULTS T=/sys/kernel/tracing
+exe=$KVMSCOPE_REPO/build/kvmscope-exporter
+selftest() {
+	local p
+	for p in "$KVMSCOPE_SELFTESTS/x86_64/$1" "$KVMSCOPE_SELFTESTS/$1"; do
+		[ -x "$p" ] && { echo "$p"; return 0; }
+	done
+	return 1
+}
+echo 0 >"$T/tracing_on"
+echo 0 >"$T/events/enable"
+echo 131072 >"$T/buffer_size_kb"
+: >"$T/trace"
+for e in kvm/kvm_vm_set_mem_attributes_end kvmmmu/kvm_mmu_role \
+	 kvm/kvm_hv_tlb_flush_enqueue; do
+	echo 1 >"$T/events/$e/enable"
+done
+echo 1 >"$T/tracing_on"
+
+# Exited selftests' VMs must stay until Prometheus has scraped them.
+"$exe" --listen 0.0.0.0:9789 --per-vcpu --grace 3600 2>"$R/exporter.log" &
+epid=$!
+for _ in $(seq 100); do
+	grep -q '^serving' "$R/exporter.log" && break
+	sleep 0.2
+done
+touch "$R/exporter-ready"
+# Give Prometheus a scrape of the empty state first.
+while [ ! -e "$R/go" ] && [ ! -e "$R/stop" ]; do sleep 0.2; done
+
+echo 64 >/proc/sys/vm/nr_hugepages
+run() {	# NAME ARGS...
+	local st
+	if ! st=$(selftest "$1"); then echo "workload $1 missing" >>"$R/workloads"; return; fi
+	shift
+	"$st" "$@" >"$R/selftest.$(basename "$st").log" 2>&1
+	echo "workload $(basename "$st") $* rc $?" >>"$R/workloads"
+}
+run private_mem_conversions_test -n 2 -m 2
+run private_mem_conversions_test -n 1 -s anonymous_hugetlb_2mb
+run cr4_cpuid_sync_test
+run svm_vmcall_test
+run hyperv_tlb_flush
+run hyperv_svm_test
+sleep 1
+echo 0 >"$T/tracing_on"
+cat "$T/trace" >"$R/trace.txt"
+echo 0 >"$T/events/enable"
+{
+	hdr=$(grep -m1 '^# entries-in-buffer/entries-written:' "$R/trace.txt")
+	[[ $hdr =~ ([0-9]+)/([0-9]+) ]]
+	echo "overrun $((BASH_REMATCH[2] - BASH_REMATCH[1]))"
+	echo "conv_private $(grep -c 'kvm_vm_set_mem_attributes_end:.* attributes 0x8' "$R/trace.txt")"
+	echo "conv_shared $(grep -c 'kvm_vm_set_mem_attributes_end:.* attributes 0 ' "$R/trace.txt")"
+	echo "role_computed $(grep -c 'kvm_mmu_role:' "$R/trace.txt")"
+	echo "role_changed $(grep -c 'kvm_mmu_role:.* changed$' "$R/trace.txt")"
+	echo "enq_l1 $(grep -c 'kvm_hv_tlb_flush_enqueue: vcpu [0-9]* L1 ' "$R/trace.txt")"
+	echo "enq_l2 $(grep -c 'kvm_hv_tlb_flush_enqueue: vcpu [0-9]* L2 ' "$R/trace.txt")"
+	echo "overflow $(grep -c 'kvm_hv_tlb_flush_enqueue:.* overflow ' "$R/trace.txt")"
+} >"$R/counts.tmp" && mv "$R/counts.tmp" "$R/counts"
+# Serve until the host has queried everything (or the lab times out).
+while [ ! -e "$R/stop" ]; do sleep 0.5; done
+kill "$epid"
+wait "$epid"
+echo "exporter exit $?" >>"$R/workloads"
+GUEST
+chmod +x "$out/guest.sh"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+fport=$(free_port)
+pport=$(free_port)
+cat >"$out/prometheus.yml" <<EOF2
+global:
+  scrape_interval: 2s
+  evaluation_interval: 2s
+rule_files:
+  - $PWD/dashboards/kvmscope-rules.yml
+scrape_configs:
+  - job_name: kvmscope
+    static_configs:
+      - targets: ['127.0.0.1:$fport']
+EOF2
+prometheus --config.file="$out/prometheus.yml" --storage.tsdb.path="$out/tsdb" \
+	--web.listen-address="127.0.0.1:$pport" >"$out/prometheus.log" 2>&1 &
+pids+=($!)
+url=http://127.0.0.1:$pport
+
+mkdir -p "$lab"
+lab/run.sh -q --timeout 2400 --hostfwd "$fport:9789" --results "$lab" \
+	--script "$out/guest.sh" >"$out/run.log" 2>&1 &
+labpid=$!
+pids+=($labpid)
+
+wait_for() {	# FILE SECONDS: until it exists, or the lab ended
+	local i
+	for i in $(seq $(($2 * 2))); do
+		[ -e "$1" ] && return 0
+		kill -0 "$labpid" 2>/dev/null || return 1
+		sleep 0.5
+	done
+	return 1
+}
+lab_failed() {
+	not_ok "$1" "$(cat "$out/run.log" "$lab/summary.txt" 2>&1 | tail -n 20; tail -n 20 "$lab/serial.log" 2>&1)"
+	tap_done
+	exit 1
+}
+wait_for "$lab/exporter-ready" 1800 || lab_failed "the lab booted and started the exporter"
+q() { curl -s "$url/api/v1/query" --data-urlencode "query=$1" | jq -r '.data.result[0].value[1] // "none"'; }
+up=none
+for _ in $(seq 60); do
+	up=$(q 'up{job="kvmscope"}')
+	[ "$up" = 1 ] && break
+	sleep 1
+done
+check_eq "Prometheus scrapes the guest's exporter through the port forward" 1 "$up"
+touch "$lab/go"
+wait_for "$lab/counts" 1800 || lab_failed "the workloads ran"
+sleep 8	# a few more scrapes of the final values
+check "exporter started in the guest" grep -q '^serving' "$lab/exporter.log"
+echo "# $(tr '\n' ';' <"$lab/workloads")"
+check_eq "every workload passed" "" "$(grep -v ' rc 0$' "$lab/workloads")"
+
+declare -A truth
+while read -r k v; do truth[$k]=$v; done <"$lab/counts"
+check_eq "tracefs lost no events" 0 "${truth[overrun]}"
+check "the workloads converted memory (${truth[conv_private]} to private)" \
+	test "${truth[conv_private]}" -gt 0
+check "the workloads queued Hyper-V flushes (${truth[enq_l1]} L1, ${truth[enq_l2]} L2)" \
+	test "${truth[enq_l1]}" -gt 0 -a "${truth[enq_l2]}" -gt 0
+
+check_eq "kvmscope_info: series mode" 1 "$(q 'count(kvmscope_info{mode="series"})')"
+check_eq "three collectors up" 3 "$(q 'sum(kvmscope_collector_up)')"
+check_eq "no lost events" 0 "$(q 'sum(kvmscope_lost_events_total)')"
+check_eq "conversions to private: Prometheus = tracefs" "${truth[conv_private]}" \
+	"$(q 'sum(kvmscope_mem_conversions_total{direction="private"})')"
+check_eq "conversions to shared: Prometheus = tracefs" "${truth[conv_shared]}" \
+	"$(q 'sum(kvmscope_mem_conversions_total{direction="shared"})')"
+check_eq "conversion histogram count = conversions" \
+	"$(q 'sum(kvmscope_mem_conversions_total)')" \
+	"$(q 'sum(kvmscope_mem_conversion_duration_seconds_count)')"
+check_eq "MMU role computations: Prometheus = tracefs" "${truth[role_computed]}" \
+	"$(q 'sum(kvmscope_mmu_role_computations_total)')"
+check_eq "MMU role changes: Prometheus = tracefs" "${truth[role_changed]}" \
+	"$(q 'sum(kvmscope_mmu_role_changes_total)')"
+check_eq "L1 flush enqueues: Prometheus = tracefs" "${truth[enq_l1]}" \
+	"$(q 'sum(kvmscope_hv_tlb_flush_enqueues_total{fifo="l1"})')"
+check_eq "L2 flush enqueues: Prometheus = tracefs" "${truth[enq_l2]}" \
+	"$(q 'sum(kvmscope_hv_tlb_flush_enqueues_total{fifo="l2"})')"
+check_eq "flush overflows: Prometheus = tracefs" "${truth[overflow]}" \
+	"$(q 'sum(kvmscope_hv_tlb_flush_overflows_total)')"
+
+# Every expression, over a window that covers the workloads.
+while IFS= read -r line; do
+	case "$line" in
+	"ok "*) ok "${line#ok [0-9]* - }" ;;
+	"not ok "*) not_ok "${line#not ok [0-9]* - }" ;;
+	"#"*) echo "$line" ;;
+	esac
+done < <(dashboards/queries.py check --url "$url" --rate-interval 10m --require-data)
+
+if [ -n "${KVMSCOPE_RENDER:-}" ]; then
+	dashboards/render.py --url "$url" --out "$KVMSCOPE_RENDER" --range 600 \
+		--rate-interval 1m | sed 's/^/# /'
+fi
+touch "$lab/stop"
+wait "$labpid"
+check_eq "lab job ended cleanly (exporter exit 0 on SIGTERM)" "exporter exit 0" \
+	"$(grep '^exporter exit' "$lab/workloads")"
+tap_done
