@@ -97,6 +97,23 @@ static void test_percentiles_tail(void **state)
 	hv_model_free(&m);
 }
 
+static void test_percentiles_capped_by_max(void **state)
+{
+	struct hv_raw_row r = raw_row(100, 1, 0, HVFLUSH_FIFO_L1);
+	struct hv_model m;
+	struct hv_row row;
+
+	(void)state;
+	/* All in [4096, 8192) ns, but none above 5000 ns was seen. */
+	r.val.slots[12] = 100;
+	r.val.max_ns = 5000;
+	hv_model_init(&m, 0);
+	row = update_one(&m, &r, SEC);
+	assert_true(row.p99_ns <= 5000 && row.p99_ns >= 4096);
+	assert_true(row.p50_ns <= 5000 && row.p50_ns >= 4096);
+	hv_model_free(&m);
+}
+
 static void test_no_samples(void **state)
 {
 	struct hv_raw_row r = raw_row(100, 1, 0, HVFLUSH_FIFO_L2);
@@ -329,6 +346,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_percentiles_known_distribution),
 		cmocka_unit_test(test_percentiles_tail),
+		cmocka_unit_test(test_percentiles_capped_by_max),
 		cmocka_unit_test(test_no_samples),
 		cmocka_unit_test(test_rates_and_totals),
 		cmocka_unit_test(test_reset),

@@ -141,6 +141,11 @@ static void fill_row(struct hv_row *r, const struct hv_raw_row *raw,
 	/* A max from before the last reset belongs to an older generation. */
 	r->has_max = r->samples && v->max_gen == m->max_gen;
 	r->max_ns = r->has_max ? v->max_ns : 0;
+	/* Interpolation within a slot can overshoot what was measured. */
+	if (r->has_max && r->p50_ns > (double)r->max_ns)
+		r->p50_ns = (double)r->max_ns;
+	if (r->has_max && r->p99_ns > (double)r->max_ns)
+		r->p99_ns = (double)r->max_ns;
 
 	r->pending = v->pending;
 	r->fifo_len = v->fifo_len;
