@@ -10,7 +10,8 @@
 #
 # Environment: TDX_TRACE (the tdx-trace binary), SELFTESTS (the KVM
 # selftests dir holding x86_64/...), TRACEFS (default /sys/kernel/tracing),
-# WORK (scratch dir, default /tmp/tdx-trace-lab).
+# WORK (scratch dir, default /tmp/tdx-trace-lab), CASES (a glob of case
+# names to run, default all).
 set -u
 TDX_TRACE=${TDX_TRACE:?path of tdx-trace}
 SELFTESTS=${SELFTESTS:?KVM selftests directory}
@@ -102,9 +103,12 @@ truth_conversions() { # TRACE -> "count pages z4k z2m z1g flushes mapgpa"
 	echo "$count $pages $z4 $z2 $z1 $fl $mapgpa"
 }
 
+wanted() { [[ $1 == ${CASES:-*} ]]; }
+
 conversions_case() { # NAME SELFTEST-ARGS...
 	local name=$1 st rc truth tool out=$WORK/$1.json tr=$WORK/$1.trace
 	shift
+	wanted "$name" || return 0
 	st=$(selftest private_mem_conversions_test) ||
 		{ not_ok "$name: private_mem_conversions_test is in the selftests"; return; }
 	trace_start kvm/kvm_vm_set_mem_attributes_begin \
@@ -139,6 +143,7 @@ conversions_case() { # NAME SELFTEST-ARGS...
 
 roles_case() { # NAME SELFTEST "MMU kinds the workload must exercise"
 	local name=$1 st rc out=$WORK/$1.json tr=$WORK/$1.trace final truth tool
+	wanted "$name" || return 0
 	st=$(selftest "$2") || { not_ok "$name: $2 is in the selftests"; return; }
 	trace_start kvmmmu/kvm_mmu_role
 	if ! tool_start "$out" roles; then
