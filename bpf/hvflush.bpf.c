@@ -71,9 +71,9 @@ static __always_inline void count_event(__u32 counter)
 static __always_inline bool read_target(struct kvm_vcpu *vcpu,
 					struct target *t)
 {
-	/* tp_btf arguments of a module's tracepoint may be NULL. */
 	struct kvm *kvm;
 
+	/* tp_btf arguments of a module's tracepoint may be NULL. */
 	if (!vcpu)
 		return false;
 	/* Locals: CO-RE reads must start from a kernel type, not from t. */
