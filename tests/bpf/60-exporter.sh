@@ -257,6 +257,9 @@ PY
 conv=$!
 pids+=($conv)
 sleep 1
+# A VM's first exposition has its counters at 0 (for rate()); then values.
+scrape >"$tmp/m3"
+check_eq "BPF: first exposition of a VM is 0" 0 "$(sed -n "s/^kvmscope_mem_conversions_total{vm=\"kvm-$conv\",vm_name=\"python3\",direction=\"private\"} //p" "$tmp/m3")"
 scrape >"$tmp/m3"
 check "BPF: promtool check metrics" promtool check metrics <"$tmp/m3"
 check "BPF: kvmscope_info mode" grep -q '^kvmscope_info{.*mode="fallback"} 1$' "$tmp/m3"
@@ -295,6 +298,7 @@ except OSError:
 PY
 short=$!
 wait "$short"
+scrape >/dev/null
 check_eq "BPF: short-lived VMM's conversion exported after it exited" 1 \
 	"$(scrape | sed -n "s/^kvmscope_mem_conversions_total{vm=\"kvm-$short\",direction=\"private\"} //p")"
 echo "$stats_was" >/proc/sys/kernel/bpf_stats_enabled

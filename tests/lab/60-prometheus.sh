@@ -53,6 +53,8 @@ for e in kvm/kvm_vm_set_mem_attributes_end kvmmmu/kvm_mmu_role \
 	echo 1 >"$T/events/$e/enable"
 done
 echo 1 >"$T/tracing_on"
+# The BPF program cost panels need run counts and times.
+echo 1 >/proc/sys/kernel/bpf_stats_enabled
 
 # Exited selftests' VMs must stay until Prometheus has scraped them.
 "$exe" --listen 0.0.0.0:9789 --per-vcpu --grace 3600 2>"$R/exporter.log" &
@@ -87,8 +89,13 @@ echo 0 >"$T/events/enable"
 	hdr=$(grep -m1 '^# entries-in-buffer/entries-written:' "$R/trace.txt")
 	[[ $hdr =~ ([0-9]+)/([0-9]+) ]]
 	echo "overrun $((BASH_REMATCH[2] - BASH_REMATCH[1]))"
-	echo "conv_private $(grep -c 'kvm_vm_set_mem_attributes_end:.* attributes 0x8' "$R/trace.txt")"
-	echo "conv_shared $(grep -c 'kvm_vm_set_mem_attributes_end:.* attributes 0 ' "$R/trace.txt")"
+	# KVM_MEMORY_ATTRIBUTE_PRIVATE (bit 3) set: to private, else to shared.
+	priv=0 shared=0
+	while read -r a; do
+		if (($a & 8)); then priv=$((priv + 1)); else shared=$((shared + 1)); fi
+	done < <(sed -n 's/.*kvm_vm_set_mem_attributes_end:.* attributes \(0x[0-9a-f]*\|0\).*/\1/p' "$R/trace.txt")
+	echo "conv_private $priv"
+	echo "conv_shared $shared"
 	echo "role_computed $(grep -c 'kvm_mmu_role:' "$R/trace.txt")"
 	echo "role_changed $(grep -c 'kvm_mmu_role:.* changed$' "$R/trace.txt")"
 	echo "enq_l1 $(grep -c 'kvm_hv_tlb_flush_enqueue: vcpu [0-9]* L1 ' "$R/trace.txt")"

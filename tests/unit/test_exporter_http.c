@@ -130,6 +130,8 @@ static void test_routes(void **state)
 	assert_int_equal(ks_http_route("GET", "/metrics/"), KS_ROUTE_NOT_FOUND);
 	assert_int_equal(ks_http_route("POST", "/x"), KS_ROUTE_NOT_FOUND);
 
+	/* A VM's first exposition is all zeros: take the second. */
+	free(roundtrip(srv->port, "GET /metrics HTTP/1.0\r\n\r\n", 26));
 	resp = roundtrip(srv->port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 54);
 	assert_non_null(strstr(resp, "HTTP/1.1 200"));
 	assert_non_null(strstr(resp, "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));

@@ -179,6 +179,41 @@ static void test_grace_expiry(void **state)
 	ks_collector_free(&c);
 }
 
+/*
+ * A VM's first exposition has its counters at 0, the next its values:
+ * rate() ignores a series' first sample, and would otherwise drop all a
+ * short-lived VM did.  The series (labels, vCPUs) are there from the start.
+ */
+static void test_first_scrape_zero(void **state)
+{
+	struct fake f = fake_new(KS_HAVE_CONV | KS_HAVE_HV_FIFO);
+	struct ks_collector c;
+	char *m;
+
+	(void)state;
+	setup_collector(&c, &f, 60, true);
+	f.live[0] = "kvm-1";
+	f.value = 4;
+	m = scrape(&c);
+	assert_non_null(strstr(m, "kvmscope_mem_conversions_total{vm=\"kvm-1\",direction=\"private\"} 0\n"));
+	assert_non_null(strstr(m, "kvmscope_mem_conversion_duration_seconds_count{vm=\"kvm-1\",direction=\"private\"} 0\n"));
+	assert_non_null(strstr(m, "kvmscope_mem_conversion_duration_seconds_sum{vm=\"kvm-1\",direction=\"private\"} 0\n"));
+	assert_non_null(strstr(m, "kvmscope_hv_tlb_flush_enqueues_total{vm=\"kvm-1\",vcpu=\"1\",fifo=\"l2\"} 0\n"));
+	assert_non_null(strstr(m, "kvmscope_vms{state=\"live\"} 1\n"));
+	free(m);
+	m = scrape(&c);
+	assert_non_null(strstr(m, "kvmscope_mem_conversions_total{vm=\"kvm-1\",direction=\"private\"} 4\n"));
+	assert_non_null(strstr(m, "kvmscope_hv_tlb_flush_enqueues_total{vm=\"kvm-1\",vcpu=\"1\",fifo=\"l2\"} 2\n"));
+	free(m);
+	/* A VM arriving later starts at 0 too; the known one does not. */
+	f.live[1] = "kvm-2";
+	m = scrape(&c);
+	assert_non_null(strstr(m, "kvmscope_mem_conversions_total{vm=\"kvm-2\",direction=\"private\"} 0\n"));
+	assert_non_null(strstr(m, "kvmscope_mem_conversions_total{vm=\"kvm-1\",direction=\"private\"} 4\n"));
+	free(m);
+	ks_collector_free(&c);
+}
+
 static void test_zero_grace(void **state)
 {
 	struct fake f = fake_new(KS_HAVE_CONV);
@@ -229,6 +264,7 @@ static void test_per_vm_vs_per_vcpu(void **state)
 	f.vcpus = 3;
 	setup_collector(&c, &f, 60, false);
 	f.live[0] = "kvm-1";
+	free(scrape(&c));	/* the first one is all zeros */
 	m = scrape(&c);
 	/* Per VM: vCPUs summed (1+2+3), no vcpu label anywhere. */
 	assert_null(strstr(m, "vcpu=\""));
@@ -244,6 +280,7 @@ static void test_per_vm_vs_per_vcpu(void **state)
 	f.vcpus = 3;
 	setup_collector(&c, &f, 60, true);
 	f.live[0] = "kvm-1";
+	free(scrape(&c));
 	m = scrape(&c);
 	assert_non_null(strstr(m, "kvmscope_hv_tlb_flush_enqueues_total{vm=\"kvm-1\",vcpu=\"2\",fifo=\"l2\"} 3\n"));
 	assert_int_equal(count_lines(m, "kvmscope_hv_tlb_flush_latency_seconds_count{"), 6);
@@ -377,6 +414,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_grace_expiry),
+		cmocka_unit_test(test_first_scrape_zero),
 		cmocka_unit_test(test_zero_grace),
 		cmocka_unit_test(test_values_not_accumulated),
 		cmocka_unit_test(test_per_vm_vs_per_vcpu),

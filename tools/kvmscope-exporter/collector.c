@@ -106,7 +106,7 @@ int ks_collector_scrape(struct ks_collector *c, struct ks_buf *out)
 		.bpf_stats_enabled = c->store.nr_progs ? bpf_stats_enabled() : -1,
 	};
 	ks_buf_reset(out);
-	ks_render(out, &c->store, &c->ropts, &x);
+	err = ks_render(out, &c->store, &c->ropts, &x);
 	if (out->oom)
 		err = -ENOMEM;
 	c->last_scrape = c->clock() - start;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The kvmscope metric families: see render.h and dashboards/README.md. */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "render.h"
@@ -439,20 +441,70 @@ static void render_hv_fifo(struct ks_buf *b, const struct ks_store *s,
 	for_each_vcpu(b, s, per_vcpu, emit_hv_latency, 0);
 }
 
-void ks_render(struct ks_buf *b, const struct ks_store *s,
-	       const struct ks_render_opts *o,
-	       const struct ks_render_extra *x)
+/* @vm with every counter at 0: same id, name and vCPU ids. */
+static struct ks_vm *zero_view(const struct ks_vm *vm)
 {
-	render_info(b, o, x, s);
-	render_self(b, s, x);
-	if (s->have & KS_HAVE_CONV)
-		render_conv(b, s);
-	if (s->have & KS_HAVE_MAPGPA)
-		render_mapgpa(b, s, o->per_vcpu);
-	if (s->have & KS_HAVE_ROLES)
-		render_roles(b, s, o->per_vcpu);
-	if (s->have & KS_HAVE_HV_HYPERCALLS)
-		render_hv_hypercalls(b, s);
-	if (s->have & KS_HAVE_HV_FIFO)
-		render_hv_fifo(b, s, o->per_vcpu);
+	struct ks_vm *z = calloc(1, sizeof(*z));
+
+	if (!z)
+		return NULL;
+	memcpy(z->id, vm->id, sizeof(z->id));
+	memcpy(z->name, vm->name, sizeof(z->name));
+	z->gen = vm->gen;
+	z->alive = vm->alive;
+	z->nr_vcpus = vm->nr_vcpus;
+	if (vm->nr_vcpus) {
+		z->vcpus = calloc(vm->nr_vcpus, sizeof(*z->vcpus));
+		if (!z->vcpus) {
+			free(z);
+			return NULL;
+		}
+		for (size_t i = 0; i < vm->nr_vcpus; i++)
+			z->vcpus[i].id = vm->vcpus[i].id;
+	}
+	return z;
+}
+
+int ks_render(struct ks_buf *b, struct ks_store *s,
+	      const struct ks_render_opts *o,
+	      const struct ks_render_extra *x)
+{
+	struct ks_store view = *s;
+	int err = 0;
+
+	view.vms = s->nr_vms ? calloc(s->nr_vms, sizeof(*view.vms)) : NULL;
+	if (s->nr_vms && !view.vms) {
+		view.vms = s->vms;
+		err = -ENOMEM;
+	}
+	for (size_t i = 0; i < s->nr_vms && view.vms != s->vms; i++) {
+		view.vms[i] = s->vms[i]->exported ? s->vms[i] :
+			      zero_view(s->vms[i]);
+		if (!view.vms[i]) {
+			view.vms[i] = s->vms[i];
+			err = -ENOMEM;
+		}
+	}
+	render_info(b, o, x, &view);
+	render_self(b, &view, x);
+	if (view.have & KS_HAVE_CONV)
+		render_conv(b, &view);
+	if (view.have & KS_HAVE_MAPGPA)
+		render_mapgpa(b, &view, o->per_vcpu);
+	if (view.have & KS_HAVE_ROLES)
+		render_roles(b, &view, o->per_vcpu);
+	if (view.have & KS_HAVE_HV_HYPERCALLS)
+		render_hv_hypercalls(b, &view);
+	if (view.have & KS_HAVE_HV_FIFO)
+		render_hv_fifo(b, &view, o->per_vcpu);
+	for (size_t i = 0; i < s->nr_vms && view.vms != s->vms; i++) {
+		if (view.vms[i] != s->vms[i]) {
+			free(view.vms[i]->vcpus);
+			free(view.vms[i]);
+		}
+		s->vms[i]->exported = true;
+	}
+	if (view.vms != s->vms)
+		free(view.vms);
+	return err;
 }

@@ -43,8 +43,17 @@ struct ks_render_extra {
 	int bpf_stats_enabled;	/* kernel.bpf_stats_enabled, -1 unknown */
 };
 
-void ks_render(struct ks_buf *b, const struct ks_store *s,
-	       const struct ks_render_opts *o,
-	       const struct ks_render_extra *x);
+/*
+ * Render @s.  A VM rendered for the first time has all its counters and
+ * histograms at 0 (what they were when it was created): Prometheus' rate()
+ * and increase() ignore a series' first sample, so a VM whose series were
+ * born at their current values would have everything it did before the
+ * first scrape (all of it, for a VM shorter-lived than the scrape
+ * interval) left out.  Marks every VM exported.  Returns -ENOMEM if the
+ * zero view could not be built (the real values are rendered instead).
+ */
+int ks_render(struct ks_buf *b, struct ks_store *s,
+	      const struct ks_render_opts *o,
+	      const struct ks_render_extra *x);
 
 #endif /* KVMSCOPE_EXPORTER_RENDER_H */

@@ -104,6 +104,7 @@ struct ks_vm {
 	size_t nr_vcpus, cap_vcpus;
 	uint64_t gen;			/* collection that last touched it */
 	bool alive;			/* ... and saw its VMM running */
+	bool exported;			/* rendered at least once */
 	double last_seen;		/* monotonic seconds it was last live */
 };
 
