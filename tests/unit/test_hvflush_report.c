@@ -221,7 +221,7 @@ static void test_json_series(void **state)
 	assert_contains(json, "\"stats_id\":\"kvm-4242\",\"pid\":4242,\"exited\":false,\"vcpu\":3,\"fifo\":\"L2\"");
 	assert_contains(json, "\"pending\":2");
 	assert_contains(json, "\"overflows\":7");
-	assert_contains(json, "\"latency_ns\":{\"count\":3,");
+	assert_contains(json, "\"p50_ns\":4100,\"p99_ns\":35200,\"latency_ns\":{\"count\":3,");
 	assert_contains(json, "\"slots\":[{\"lo\":4096,\"hi\":8191,\"count\":3}]");
 	assert_contains(json, "\"max_ns\":1250000");
 	free(json);

@@ -230,6 +230,9 @@ static void json_row(json_writer_t *w, const struct hv_row *row)
 	jsonw_uint_field(w, "pending", row->pending);
 	jsonw_uint_field(w, "pending_wait_ns", row->wait_ns);
 	jsonw_uint_field(w, "fifo_len", row->fifo_len);
+	/* As shown: within the slot, but never above the maximum. */
+	jsonw_float_field(w, "p50_ns", row->p50_ns);
+	jsonw_float_field(w, "p99_ns", row->p99_ns);
 	ks_jsonw_log2_hist(w, "latency_ns", row->slots, HVFLUSH_SLOTS);
 	if (row->has_max)
 		jsonw_uint_field(w, "max_ns", row->max_ns);
