@@ -90,12 +90,16 @@ echo 0 >"$T/events/enable"
 	[[ $hdr =~ ([0-9]+)/([0-9]+) ]]
 	echo "overrun $((BASH_REMATCH[2] - BASH_REMATCH[1]))"
 	# KVM_MEMORY_ATTRIBUTE_PRIVATE (bit 3) set: to private, else to shared.
-	priv=0 shared=0
-	while read -r a; do
-		if (($a & 8)); then priv=$((priv + 1)); else shared=$((shared + 1)); fi
-	done < <(sed -n 's/.*kvm_vm_set_mem_attributes_end:.* attributes \(0x[0-9a-f]*\|0\).*/\1/p' "$R/trace.txt")
-	echo "conv_private $priv"
-	echo "conv_shared $shared"
+	# (A pipe, not < <(...): the guest may have no /dev/fd.)
+	sed -n 's/.*kvm_vm_set_mem_attributes_end:.* attributes \(0x[0-9a-f]*\|0\).*/\1/p' \
+		"$R/trace.txt" | {
+		priv=0 shared=0
+		while read -r a; do
+			if (($a & 8)); then priv=$((priv + 1)); else shared=$((shared + 1)); fi
+		done
+		echo "conv_private $priv"
+		echo "conv_shared $shared"
+	}
 	echo "role_computed $(grep -c 'kvm_mmu_role:' "$R/trace.txt")"
 	echo "role_changed $(grep -c 'kvm_mmu_role:.* changed$' "$R/trace.txt")"
 	echo "enq_l1 $(grep -c 'kvm_hv_tlb_flush_enqueue: vcpu [0-9]* L1 ' "$R/trace.txt")"

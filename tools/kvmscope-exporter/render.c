@@ -22,8 +22,7 @@ static void labels_vm(struct labels *ls, const struct ks_vm *vm)
 	ls->l[L_VM] = (struct ks_label){ "vm", vm->id };
 	ls->l[L_NAME] = (struct ks_label){ "vm_name",
 					   vm->name[0] ? vm->name : NULL };
-	ls->l[L_VCPU].name = "vcpu";
-	ls->l[L_A].name = ls->l[L_B].name = NULL;
+	ls->l[L_VCPU].name = "vcpu";	/* value set per vCPU, if at all */
 }
 
 static void labels_vcpu(struct labels *ls, const struct ks_vcpu *v)
