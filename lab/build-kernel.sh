@@ -99,6 +99,7 @@ key=$(cache_key kernel)
 out=$(cache_dir kernel "$key")
 if [ "$force" -eq 0 ] && [ "$each_patch" -eq 0 ] && [ -f "$out/bzImage" ]; then
 	say "kernel $key is cached: $out/bzImage"
+	cache_used "$out"
 	echo "$out"
 	exit 0
 fi

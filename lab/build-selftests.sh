@@ -27,6 +27,7 @@ key=$(cache_key selftests)
 out=$(cache_dir selftests "$key")
 if [ "$force" -eq 0 ] && [ -f "$out/x86.list" ]; then
 	say "selftests $key are cached: $out"
+	cache_used "$out"
 	echo "$out"
 	exit 0
 fi

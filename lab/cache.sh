@@ -12,6 +12,8 @@
 #   src/linux-source-6.12/  ONE git repo: pristine source tagged "base"
 #   obj/              ONE kernel object dir (make O=), rebuilt incrementally
 #   logs/             build logs
+# Each kind keeps the $KVMSCOPE_CACHE_KEEP (default 6) most recently used
+# entries: every series edit makes a new key, and a kernel entry is ~320 MB.
 # A key hashes everything its output is made from: the pinned source version,
 # the series and each patch in series order, lab/kernel.config, and the lab
 # scripts that build it.  Other directories under the root are not ours
@@ -95,7 +97,25 @@ cache_lock() { # [NAME]
 cache_publish() { # TMPDIR FINALDIR
 	rm -rf "$2"
 	mkdir -p "$(dirname "$2")"
+	touch "$1/.used"
 	mv -T "$1" "$2"
+	cache_prune "$(basename "$(dirname "$2")")"
+}
+
+# A cache hit marks the entry used, so pruning keeps what is in use.
+cache_used() { touch "$1/.used" 2>/dev/null || true; }
+
+cache_prune() { # KIND
+	local keep=${KVMSCOPE_CACHE_KEEP:-6} d
+	[[ $keep =~ ^[1-9][0-9]*$ ]] || keep=6
+	# Newest first by last use; a published entry always has .used.
+	ls -1dt "$cache_root/$1"/*/.used 2>/dev/null | tail -n +$((keep + 1)) |
+		while read -r d; do
+			d=${d%/.used}
+			say "pruning old cache entry $d"
+			rm -rf "$d"
+		done
+	ls -1t "$log_dir"/*.log 2>/dev/null | tail -n +101 | xargs -r rm -f
 }
 
 cache_clean() {

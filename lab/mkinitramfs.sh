@@ -30,6 +30,7 @@ case "$flavour" in patched | stock) ;; *) usage_error "--kernel must be patched 
 key=$(cache_key "initramfs-$flavour")
 out=$(cache_dir "initramfs-$flavour" "$key")
 if [ "$force" -eq 0 ] && [ -f "$out/initramfs.cpio" ]; then
+	cache_used "$out"
 	echo "$out/initramfs.cpio"
 	exit 0
 fi
