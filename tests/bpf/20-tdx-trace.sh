@@ -161,9 +161,12 @@ check_eq "--private keeps the two to-private conversions" "512 16" \
 trace_helper slow --min-us 5000000 -- "$R1" "$R2" "$R3"
 check_eq "--min-us 5000000 drops them all" 0 \
 	"$(jq -s '[.[] | select(.type=="conversion")] | length' "$out/slow.json")"
-trace_helper summary -s -- "$R1" "$R2" "$R3"
+SET_ATTRS_LINGER_MS=1500 trace_helper summary -s -- "$R1" "$R2" "$R3"
 check_eq "-s: no per-conversion records, histograms in the final summary" "0 2 2" \
 	"$(jq -s '([.[] | select(.type=="conversion")] | length), (.[] | select(.type=="final") | .vms[] | select(.direction=="private") | .duration_ns.count, .pages_hist.count)' "$out/summary.json" | xargs)"
+
+check_eq "-s: the summary names the VMM (resolved while it ran)" "set_attrs set_attrs" \
+	"$(jq -r 'select(.type=="final") | .vms[].name' "$out/summary.json" | xargs)"
 
 # Human output: header and one line per conversion.
 rm -f "$out/human.go"

@@ -277,6 +277,14 @@ static int drain(struct conv_ctx *ctx, struct tdx_conv_table *t)
 	return 0;
 }
 
+static void prefetch_names(const struct conv_ctx *ctx)
+{
+	tdx_vm_names_prefetch(bpf_map__fd(ctx->skel->maps.stats),
+			      sizeof(struct tdx_conv_key));
+	tdx_vm_names_prefetch(bpf_map__fd(ctx->skel->maps.mapgpa),
+			      sizeof(struct tdx_mapgpa_key));
+}
+
 static void json_conv_stats(json_writer_t *w, const struct tdx_conv_stats *s,
 			    bool series, bool hists)
 {
@@ -486,7 +494,7 @@ int cmd_conversions(const struct tdx_env *env)
 	struct conv_ctx ctx = { .env = env };
 	struct ring_buffer *rb = NULL;
 	unsigned int done = 0;
-	double next = 0;
+	double next = 0, next_names = 0;
 	pid_t pid;
 	int err, i;
 
@@ -543,6 +551,10 @@ int cmd_conversions(const struct tdx_env *env)
 	if (env->interval)
 		next = tdx_now_mono() + env->interval;
 	while (!ks_exiting) {
+		if (tdx_now_mono() >= next_names) {
+			prefetch_names(&ctx);
+			next_names = tdx_now_mono() + 1;
+		}
 		if (rb) {
 			/* Short timeout so interval ticks stay on time. */
 			err = ring_buffer__poll(rb, 100);
@@ -552,7 +564,7 @@ int cmd_conversions(const struct tdx_env *env)
 				goto cleanup;
 			}
 		} else {
-			tdx_sleep_until(env->interval ? next : tdx_now_mono() + 1);
+			tdx_sleep_until(tdx_wake_time(env->interval ? next : 0));
 		}
 		if (!env->interval || tdx_now_mono() < next || ks_exiting)
 			continue;

@@ -536,8 +536,10 @@ int cmd_roles(const struct tdx_env *env)
 	if (env->interval)
 		next = tdx_now_mono() + env->interval;
 	while (!ks_exiting) {
-		tdx_sleep_until(env->interval ? next : tdx_now_mono() + 1);
-		if (!env->interval || ks_exiting)
+		tdx_vm_names_prefetch(bpf_map__fd(ctx.skel->maps.roles),
+				      sizeof(struct tdx_role_key));
+		tdx_sleep_until(tdx_wake_time(env->interval ? next : 0));
+		if (!env->interval || ks_exiting || tdx_now_mono() < next)
 			continue;
 		if (report(&ctx, false)) {
 			err = KS_EXIT_FAIL;

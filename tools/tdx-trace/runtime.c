@@ -123,6 +123,22 @@ const char *tdx_vm_name(pid_t pid)
 	return cache[i].name;
 }
 
+void tdx_vm_names_prefetch(int map_fd, size_t key_size)
+{
+	char key[64], next[64];
+	void *prev = NULL;
+	__u32 pid;
+
+	if (key_size > sizeof(key) || key_size < sizeof(pid))
+		return;
+	while (!bpf_map_get_next_key(map_fd, prev, next)) {
+		memcpy(&pid, next, sizeof(pid));
+		tdx_vm_name(pid);
+		memcpy(key, next, key_size);
+		prev = key;
+	}
+}
+
 static double clock_secs(clockid_t id)
 {
 	struct timespec ts;
@@ -166,4 +182,11 @@ void tdx_print_interval_header(unsigned int interval)
 
 	tdx_format_time(tdx_now_wall(), ts, sizeof(ts));
 	printf("\n%.8s interval of %us\n", ts, interval);
+}
+
+double tdx_wake_time(double deadline)
+{
+	double soon = tdx_now_mono() + 1;
+
+	return deadline && deadline < soon ? deadline : soon;
 }

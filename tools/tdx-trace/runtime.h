@@ -34,6 +34,13 @@ struct tdx_slots tdx_slots(const __u64 *src);
 /* VM name of a VMM pid (QEMU -name or comm), cached for the run. */
 const char *tdx_vm_name(pid_t pid);
 
+/*
+ * Resolve (and cache) the VM names of the pids keying @map_fd, whose keys
+ * start with a __u32 pid, while those processes still run: a summary
+ * printed after a short-lived VMM exited can still name it.
+ */
+void tdx_vm_names_prefetch(int map_fd, size_t key_size);
+
 /* Seconds to add to CLOCK_MONOTONIC (bpf_ktime_get_ns) for wall time. */
 double tdx_mono_to_wall_offset(void);
 double tdx_now_wall(void);
@@ -46,6 +53,12 @@ void tdx_print_interval_header(unsigned int interval);
  * early if ks_exiting is set.
  */
 void tdx_sleep_until(double deadline);
+
+/*
+ * When a main loop should next wake up: at @deadline (0: none) or within a
+ * second, whichever is first, so it also does its once-a-second chores.
+ */
+double tdx_wake_time(double deadline);
 double tdx_now_mono(void);
 
 #endif /* TDX_TRACE_RUNTIME_H */

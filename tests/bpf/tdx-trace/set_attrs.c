@@ -8,7 +8,8 @@
  *   set_attrs GO_FILE GPA:SIZE:ATTRIBUTES...
  *
  * Waits (up to 10 s) for GO_FILE to exist, so the tracer can attach first,
- * then issues one ioctl per argument from this thread.
+ * then issues one ioctl per argument from this thread, then stays alive for
+ * $SET_ATTRS_LINGER_MS milliseconds (default 0), like a VMM would.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -67,5 +68,7 @@ int main(int argc, char **argv)
 		}
 	}
 	close(fd);
+	if (getenv("SET_ATTRS_LINGER_MS"))
+		usleep(1000 * atoi(getenv("SET_ATTRS_LINGER_MS")));
 	return 0;
 }
