@@ -3,7 +3,10 @@
 # tracefs dump of one workload, without any BPF.  Prints TAP lines ("ok" /
 # "not ok") and a "# counts" summary; exit status 1 if a check failed.
 #
-#   series-events.pl conversions TRACE   private_mem_* workloads
+#   series-events.pl conversions TRACE   private_mem_conversions_test (MAP_GPA
+#                                        requests serviced by userspace)
+#   series-events.pl in-kernel TRACE     private_mem_map_gpa_test (serviced by
+#                                        KVM_CAP_X86_MAP_GPA_RANGE_IN_KERNEL)
 #   series-events.pl hyperv TRACE l1|l2  hyperv_tlb_flush / hyperv_svm_test
 #   series-events.pl roles TRACE         any workload
 #
@@ -16,7 +19,7 @@ use warnings;
 no warnings 'portable';	# 64-bit hex SPTE values
 
 my ($mode, $file, $fifo) = @ARGV;
-die "usage: $0 conversions|hyperv|roles TRACE [l1|l2]\n" unless $mode && $file;
+die "usage: $0 conversions|in-kernel|hyperv|roles TRACE [l1|l2]\n" unless $mode && $file;
 
 my @events;	# [pid, time, event, fields-string]
 open(my $fh, '<', $file) or die "$file: $!\n";
@@ -47,20 +50,60 @@ my $SPTE_HUGE = 1 << 7;		# PT_PAGE_SIZE_MASK
 my $ATTR_PRIVATE = 1 << 3;	# KVM_MEMORY_ATTRIBUTE_PRIVATE
 my $MAP_GPA_SET_ATTRIBUTES = 1;	# private_mem_conversions_test's hypercall flag
 
-sub conversions {
+# Userspace-serviced requests: each MAP_GPA_RANGE with the workload's
+# SET_ATTRIBUTES flag becomes exactly one KVM_SET_MEMORY_ATTRIBUTES.
+sub userspace_requests {
 	my $begins = count('kvm_vm_set_mem_attributes_begin');
-	my $ends = count('kvm_vm_set_mem_attributes_end');
-	# Each MAP_GPA_RANGE request with SET_ATTRIBUTES becomes exactly one
-	# KVM_SET_MEMORY_ATTRIBUTES in the workload's exit handler.
 	my $requests = grep {
 		$_->[2] eq 'kvm_hypercall' && $_->[3] =~ /nr 0xc .* a2 (0x[0-9a-f]+)/ &&
 		(hex($1) & $MAP_GPA_SET_ATTRIBUTES)
 	} @events;
-	check($begins > 0, "conversions traced ($begins)");
-	check($begins == $ends, "every begin has an end", "$begins begins, $ends ends");
 	check($begins == $requests,
 	      "conversions equal the workload's attribute-setting MAP_GPA requests",
 	      "$begins conversions, $requests requests");
+}
+
+# In-kernel requests: the vCPU thread that made the hypercall converts the
+# requested range itself, in order, in chunks that cover it exactly once;
+# a request KVM refuses converts nothing.
+sub in_kernel_requests {
+	my (%req, @bad, $covered, $refused) = ((), (), 0, 0);
+	my $close = sub {
+		my $r = shift or return;
+		if ($r->{next} == $r->{start}) { $refused++ }
+		elsif ($r->{next} == $r->{end}) { $covered++ }
+		else { push @bad, sprintf("request %x-%x stopped at %x", $r->{start}, $r->{end}, $r->{next}) }
+	};
+	for my $e (@events) {
+		my ($pid, $t, $name, $f) = @$e;
+		if ($name eq 'kvm_hypercall' && $f =~ /nr 0xc a0 (0x[0-9a-f]+) a1 (0x[0-9a-f]+) a2 (0x[0-9a-f]+)/) {
+			$close->(delete $req{$pid});
+			my ($gfn, $n, $attrs) = (hex($1) >> 12, hex($2), hex($3));
+			$req{$pid} = { start => $gfn, next => $gfn, end => $gfn + $n,
+				       attr => ($attrs & 0x10) ? $ATTR_PRIVATE : 0 };
+		} elsif ($name eq 'kvm_vm_set_mem_attributes_begin') {
+			$f =~ /gfn (0x[0-9a-f]+)-(0x[0-9a-f]+) attributes (0x[0-9a-f]+)/;
+			my $r = $req{$pid};
+			if (!$r || hex($1) != $r->{next} || hex($2) > $r->{end} || hex($3) != $r->{attr}) {
+				push @bad, "$t: conversion $1-$2 $3 is not the next chunk of a request on $pid";
+				next;
+			}
+			$r->{next} = hex($2);
+		}
+	}
+	$close->($_) for values %req;
+	check($covered > 0 && !@bad, "in-kernel conversions cover each request exactly, in order",
+	      join('; ', @bad[0 .. ($#bad < 4 ? $#bad : 4)]));
+	print "# counts requests_converted $covered requests_refused $refused\n";
+}
+
+sub conversions {
+	my ($in_kernel) = @_;
+	my $begins = count('kvm_vm_set_mem_attributes_begin');
+	my $ends = count('kvm_vm_set_mem_attributes_end');
+	check($begins > 0, "conversions traced ($begins)");
+	check($begins == $ends, "every begin has an end", "$begins begins, $ends ends");
+	$in_kernel ? in_kernel_requests() : userspace_requests();
 
 	my (%open, @bad_pairing, @bad_zaps, @bad_noop, @bad_flush);
 	my ($noops, $flushed, $to_private, $pages) = (0, 0, 0, 0);
@@ -126,41 +169,48 @@ sub conversions {
 sub hyperv {
 	die "hyperv needs l1 or l2\n" unless $fifo && $fifo =~ /^l[12]$/;
 	my $want = uc($fifo);
-	my (%pending, %len, @bad_order, @bad_len, %enq, %deq);
+	my $FIFO_SIZE = 16;	# KVM_HV_TLB_FLUSH_FIFO_SIZE
+	my (%pending, %added, %removed, %full, %enq);
 	my ($enqueues, $drains, $purges, $flush_all, $overflows) = (0, 0, 0, 0, 0);
 	for my $e (@events) {
 		my ($pid, $t, $name, $f) = @$e;
 		if ($name eq 'kvm_hv_tlb_flush_enqueue') {
 			$f =~ /vcpu (\d+) (L[12]) count (\d+)/ or next;
-			my $k = "$1 $2";
+			my ($k, $which, $count) = ("$1 $2", $2, $3);
+			my $all = $f =~ / flush_all/;
 			$enqueues++;
-			$enq{$2}++;
+			$enq{$which}++;
 			$pending{$k}++;
-			$flush_all++ if $f =~ / flush_all/;
+			$flush_all++ if $all;
 			$overflows++ if $f =~ / overflow/;
-			$len{$k} = $1 if $f =~ /fifo_len (\d+)/;
+			# A flush-all entry is one entry, or none if the FIFO was full.
+			$added{$k} += $all ? 1 : $count;
+			$full{$k} = 1 if $f =~ /fifo_len (\d+)/ && $1 == $FIFO_SIZE;
 		} elsif ($name eq 'kvm_hv_tlb_flush_dequeue') {
 			$f =~ /vcpu (\d+) (L[12]) (drained|purged) (\d+)/ or next;
 			my ($k, $how, $count) = ("$1 $2", $3, $4);
-			$deq{$2}++;
 			$how eq 'purged' ? $purges++ : $drains++;
-			# Entries taken out are what the last enqueue left queued.
-			my $queued = $pending{$k} ? $len{$k} : 0;
-			push @bad_len, "$k $how $count at $t, fifo_len was $queued"
-				if $count != $queued;
-			$pending{$k} = 0;
-			$len{$k} = 0;
+			$removed{$k} += $count;
+			# Which dequeue empties the FIFO depends on how two CPUs'
+			# events interleave; a dequeue that removed entries ends
+			# every wait queued before it.
+			$pending{$k} = 0 if $count;
 		}
 	}
-	my @left = grep { $pending{$_} } keys %pending;
+	my @left = grep { $pending{$_} } sort keys %pending;
+	# Every entry put on a FIFO is taken off it (drained or purged),
+	# exactly once.  FIFOs that were ever full are skipped: there a
+	# flush-all enqueue may add nothing.
+	my @unbalanced = map { "$_: added $added{$_}, removed " . ($removed{$_} // 0) }
+		grep { !$full{$_} && $added{$_} != ($removed{$_} // 0) } sort keys %added;
 	my $other = $want eq 'L1' ? 'L2' : 'L1';
 	check($enqueues > 0, "enqueues traced ($enqueues)");
 	check(($enq{$want} // 0) > 0 && ($want eq 'L2' || !$enq{$other}),
 	      "enqueues on the $want FIFO" . ($want eq 'L1' ? ' only' : ''),
 	      "L1 " . ($enq{L1} // 0) . " L2 " . ($enq{L2} // 0));
 	check(!@left, "every enqueue ends in a drain or purge", "pending: @left");
-	check(!@bad_len, "each dequeue takes exactly what the FIFO held",
-	      join('; ', @bad_len[0 .. ($#bad_len < 4 ? $#bad_len : 4)]));
+	check(!@unbalanced, "every FIFO entry queued is dequeued exactly once",
+	      join('; ', @unbalanced));
 	my $hcalls = count('kvm_hv_flush_tlb') + count('kvm_hv_flush_tlb_ex');
 	check($hcalls > 0 && $enqueues >= $hcalls,
 	      "at least one enqueue per flush hypercall", "$hcalls hypercalls, $enqueues enqueues");
@@ -205,7 +255,9 @@ sub roles {
 }
 
 if ($mode eq 'conversions') {
-	conversions();
+	conversions(0);
+} elsif ($mode eq 'in-kernel') {
+	conversions(1);
 } elsif ($mode eq 'hyperv') {
 	hyperv();
 } elsif ($mode eq 'roles') {

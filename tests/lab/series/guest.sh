@@ -1,0 +1,44 @@
+#!/bin/sh
+# Guest side of tests/lab/20-series-events.sh: runs each workload with the
+# series' events (and the independent evidence: kvm_hypercall,
+# kvm_hv_flush_tlb{,_ex}, kvm_tdp_mmu_spte_changed) enabled in tracefs and
+# saves one trace per workload, plus the workload's output and exit status,
+# in $KVMSCOPE_RESULTS/series/.  No BPF anywhere.
+set -u
+T=/sys/kernel/tracing
+ST=$KVMSCOPE_SELFTESTS/x86_64
+OUT=$KVMSCOPE_RESULTS/series
+mkdir -p "$OUT"
+
+# 2M pages for the hugetlb variant of private_mem_conversions_test.
+echo 64 >/proc/sys/vm/nr_hugepages
+echo 65536 >$T/buffer_size_kb
+for e in kvm/kvm_vm_set_mem_attributes_begin kvm/kvm_vm_set_mem_attributes_end \
+	kvmmmu/kvm_tdp_mmu_zap_leafs kvmmmu/kvm_mmu_role \
+	kvm/kvm_hv_tlb_flush_enqueue kvm/kvm_hv_tlb_flush_dequeue \
+	kvm/kvm_hv_tlb_flush_synthetic_vmexit \
+	kvm/kvm_hypercall kvm/kvm_hv_flush_tlb kvm/kvm_hv_flush_tlb_ex \
+	kvmmmu/kvm_tdp_mmu_spte_changed; do
+	echo 1 >$T/events/$e/enable || { echo "cannot enable $e" >&2; exit 1; }
+done
+
+run() { # NAME COMMAND...
+	name=$1; shift
+	echo >$T/trace
+	"$@" >"$OUT/$name.out" 2>&1
+	echo $? >"$OUT/$name.rc"
+	cat $T/trace >"$OUT/$name.trace"
+	# A full ring buffer would make every count below meaningless.
+	cat $T/per_cpu/cpu*/stats | awk '/^overrun/ { n += $2 } END { print n + 0 }' \
+		>"$OUT/$name.overrun"
+	echo "$name: exit $(cat "$OUT/$name.rc"), $(grep -vc '^#' "$OUT/$name.trace") events"
+}
+
+run conversions-1vcpu "$ST/private_mem_conversions_test"
+run conversions-2vcpu-2slot "$ST/private_mem_conversions_test" -n 2 -m 2
+run conversions-hugetlb "$ST/private_mem_conversions_test" -s anonymous_hugetlb_2mb
+run conversions-in-kernel "$ST/private_mem_map_gpa_test"
+run hyperv-l1 "$ST/hyperv_tlb_flush"
+run hyperv-l2 "$ST/hyperv_svm_test"
+run roles-cr4 "$ST/cr4_cpuid_sync_test"
+run roles-nested "$ST/svm_vmcall_test"
