@@ -75,8 +75,7 @@ check_eq "Prometheus sees no scrape errors" 0 \
 while IFS= read -r line; do
 	case "$line" in
 	"ok "*) ok "${line#ok [0-9]* - }" ;;
-	"not ok "*) desc=${line#not ok [0-9]* - }; detail= ;
-		not_ok "$desc" ;;
+	"not ok "*) not_ok "${line#not ok [0-9]* - }" ;;
 	"#"*) echo "$line" ;;
 	esac
 done < <(dashboards/queries.py check --url "$url" --rate-interval 10s --require-data)
