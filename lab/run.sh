@@ -64,10 +64,14 @@ if [ -n "$script" ]; then
 else
 	[ $# -gt 0 ] || usage_error "nothing to run: give -- COMMAND or --script FILE"
 fi
-for f in "${with[@]}"; do
+for i in "${!with[@]}"; do
 	[ "$kernel" = stock ] || usage_error "--with is for --kernel stock (patched sees the host root)"
-	[ -f "$f" ] || usage_error "--with: no such file '$f'"
+	[ -f "${with[$i]}" ] || usage_error "--with: no such file '${with[$i]}'"
+	with[$i]=$(realpath -s "${with[$i]}")
 done
+if [ -n "$results" ] && [ -d "$results" ] && [ -n "$(ls -A "$results")" ]; then
+	usage_error "--results: $results exists and is not empty"
+fi
 
 # --- build what is missing (each step is a cache hit when nothing changed)
 # Use the paths the builders report: keys are recomputed from files other
@@ -92,7 +96,6 @@ else
 	mkdir -p "$results"
 fi
 results=$(cd "$results" && pwd)
-[ -z "$(ls -A "$results")" ] || die "results dir $results is not empty"
 
 shq() { local s; for s; do printf "'%s' " "${s//\'/\'\\\'\'}"; done; }
 tmp=$(mktemp -d)
