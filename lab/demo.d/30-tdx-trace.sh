@@ -1,0 +1,51 @@
+#!/bin/bash
+# demo: tdx-trace: the cost of each private<->shared conversion, MMU role recomputations, and in-kernel vs userspace MapGPA
+#
+# Runs KVM selftest workloads while tdx-trace watches them: one line per
+# conversion, then the per-interval summary, then the role recomputations of
+# a nested SVM guest, then the same conversion loop serviced by KVM
+# (KVM_CAP_X86_MAP_GPA_RANGE_IN_KERNEL) and by userspace side by side.
+set -u
+cd "$KVMSCOPE_REPO"
+ST=$KVMSCOPE_SELFTESTS/x86_64
+out=$KVMSCOPE_RESULTS/demo/tdx-trace
+mkdir -p "$out"
+status=0
+
+# watch LOG CMD... -- WORKLOAD...: run the tool in the background until the
+# workload is done, then end it with SIGINT (it prints its final summary).
+watch() {
+	local log=$1; shift
+	local tool=() ; while [ "$1" != -- ]; do tool+=("$1"); shift; done; shift
+	"${tool[@]}" >"$log" 2>&1 &
+	local pid=$!
+	# The tool prints its mode line once attached; wait for it, not a sleep.
+	for _ in $(seq 100); do grep -q '^mode:\|"type":"mode"\|Tracing' "$log" && break; sleep 0.1; done
+	"$@" >"$log.workload" 2>&1 || { echo "workload $* failed"; status=1; }
+	kill -INT "$pid"; wait "$pid" || { echo "${tool[*]} exited $?"; status=1; }
+}
+
+echo "--- tdx-trace conversions -T   (private_mem_conversions_test, first lines)"
+watch "$out/conversions.txt" build/tdx-trace conversions -T -- "$ST/private_mem_conversions_test"
+head -n 14 "$out/conversions.txt"
+echo "    ... $(grep -c ' to-\(private\|shared\)\| -> ' "$out/conversions.txt") lines in $out/conversions.txt"
+
+echo
+echo "--- tdx-trace -s   (summary: log2 histograms per VM and direction)"
+watch "$out/summary.txt" build/tdx-trace -s -- "$ST/private_mem_conversions_test" -n 2
+sed -n '/Summary (whole run)/,$p' "$out/summary.txt" | head -n 40
+
+echo
+echo "--- tdx-trace roles   (svm_vmcall_test: an L2 guest under nested SVM)"
+watch "$out/roles.txt" build/tdx-trace roles -- "$ST/svm_vmcall_test"
+tail -n 25 "$out/roles.txt"
+
+echo
+echo "--- in-kernel vs userspace MapGPA (private_mem_map_gpa_test -b 300, 1 page)"
+for mode in kernel userspace; do
+	flag=; [ "$mode" = userspace ] && flag=-u
+	watch "$out/mapgpa-$mode.txt" build/tdx-trace -s -- "$ST/private_mem_map_gpa_test" -b 300 $flag
+	printf '%-10s %s\n' "$mode" "$(grep '^mode ' "$out/mapgpa-$mode.txt.workload")"
+	grep -i -A3 'mapgpa' "$out/mapgpa-$mode.txt" | sed -n '1,8p' | sed 's/^/           /'
+done
+exit $status
