@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # tdx-trace in the QEMU lab (patched kernel): tests/lab/tdx-trace/guest.sh
 # runs private_mem_conversions_test (1 vCPU; 2 vCPUs x 2 memslots; 2M
-# hugetlb) under `tdx-trace conversions -j`, and cr4_cpuid_sync_test and
-# svm_vmcall_test (nested SVM) under `tdx-trace roles -j`, and compares what
-# the tool reports with an independent count from tracefs.  Its TAP lines
-# become this suite's.
+# hugetlb) and private_mem_map_gpa_test (MapGPA in KVM and in the VMM) under
+# `tdx-trace conversions -j`, and cr4_cpuid_sync_test and svm_vmcall_test
+# (nested SVM) under `tdx-trace roles -j`, and compares what the tool
+# reports with an independent count from tracefs.  Its TAP lines become
+# this suite's.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh

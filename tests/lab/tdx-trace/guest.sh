@@ -2,7 +2,7 @@
 # tdx-trace against ground truth, inside the lab guest (patched kernel).
 # Run by tests/lab/40-tdx-trace.sh through lab/run.sh; prints TAP.
 #
-# Every workload runs twice-observed: tdx-trace (BPF, in-kernel
+# Every workload is observed twice: tdx-trace (BPF, in-kernel
 # correlation) and tracefs (the same tracepoints as text, correlated here
 # by thread in bash).  The two must agree exactly: number of conversions,
 # pages, SPTEs zapped per level, TLB flushes, MapGPA hypercalls; role
@@ -105,12 +105,11 @@ truth_conversions() { # TRACE -> "count pages z4k z2m z1g flushes mapgpa"
 
 wanted() { [[ $1 == ${CASES:-*} ]]; }
 
-conversions_case() { # NAME SELFTEST-ARGS...
-	local name=$1 st rc truth tool out=$WORK/$1.json tr=$WORK/$1.trace
-	shift
+conversions_case() { # NAME SELFTEST SELFTEST-ARGS...
+	local name=$1 test=$2 st rc truth tool out=$WORK/$1.json tr=$WORK/$1.trace
+	shift 2
 	wanted "$name" || return 0
-	st=$(selftest private_mem_conversions_test) ||
-		{ not_ok "$name: private_mem_conversions_test is in the selftests"; return; }
+	st=$(selftest "$test") || { not_ok "$name: $test is in the selftests"; return; }
 	trace_start kvm/kvm_vm_set_mem_attributes_begin \
 		kvm/kvm_vm_set_mem_attributes_end kvmmmu/kvm_tdp_mmu_zap_leafs \
 		kvm/kvm_hypercall
@@ -121,7 +120,7 @@ conversions_case() { # NAME SELFTEST-ARGS...
 	"$st" "$@" >"$WORK/$name.selftest" 2>&1; rc=$?
 	sleep 0.5	# let the ring buffer drain
 	tool_stop
-	check_eq "$name: private_mem_conversions_test $* passes" 0 "$rc"
+	check_eq "$name: $test $* passes" 0 "$rc"
 	trace_stop "$tr" || not_ok "$name: tracefs kept every event (raise buffer_size_kb)"
 	check_eq "$name: tdx-trace runs in series mode" '"mode":"series"' \
 		"$(grep -o '"mode":"series"' "$out" | head -1)"
@@ -139,6 +138,30 @@ conversions_case() { # NAME SELFTEST-ARGS...
 		not_ok "$name: the workload converted memory"
 	check_eq "$name: no lost events" 0 \
 		"$(grep '"type":"final"' "$out" | grep -o '"lost":{"total":[0-9]*' | grep -o '[0-9]*$')"
+	conv_truth=$truth conv_out=$out
+}
+
+# private_mem_map_gpa_test -b N: the guest converts one page to private and
+# back N times with KVM_HC_MAP_GPA_RANGE, serviced by KVM (in-kernel) or,
+# with -u, by the VMM: every MapGPA must be attributed its one conversion,
+# and go to userspace exactly when the VMM services it.
+mapgpa_case() { # NAME "kernel"|"userspace" ITERATIONS
+	local name=$1 mode=$2 iters=$3 flag= count exits convs
+	wanted "$name" || return 0
+	[ "$mode" = kernel ] || flag=-u
+	conv_truth=
+	conversions_case "$name" private_mem_map_gpa_test -b "$iters" $flag
+	[ -n "$conv_truth" ] || return
+	count=$(grep '"type":"final"' "$conv_out" | grep -o '"vcpu":[0-9]*,"count":[0-9]*' |
+		awk -F: '{ s += $3 } END { print s + 0 }')
+	exits=$(grep '"type":"final"' "$conv_out" | grep -o '"userspace_exits":[0-9]*' |
+		awk -F: '{ s += $2 } END { print s + 0 }')
+	convs=$(grep '"type":"final"' "$conv_out" | grep -o '"conversions":[0-9]*' |
+		awk -F: '{ s += $2 } END { print s + 0 }')
+	check_eq "$name: $((2 * iters)) MapGPA requests, one conversion each" \
+		"$((2 * iters)) $((2 * iters))" "$count $convs"
+	check_eq "$name: requests that went to userspace" \
+		"$([ "$mode" = kernel ] && echo 0 || echo $((2 * iters)))" "$exits"
 }
 
 # Causes of the changed computations in a tracefs dump, decoded here from
@@ -208,13 +231,15 @@ roles_case() { # NAME SELFTEST CAUSE-THE-WORKLOAD-MUST-SHOW
 	fi
 }
 
-conversions_case conv-1vcpu -n 1
-conversions_case conv-2vcpu-2slots -n 2 -m 2
+conversions_case conv-1vcpu private_mem_conversions_test -n 1
+conversions_case conv-2vcpu-2slots private_mem_conversions_test -n 2 -m 2
 # Shared memory from 2M hugetlb pages: the zaps include 2M SPTEs.
 echo 64 >/proc/sys/vm/nr_hugepages
 [ "$(cat /proc/sys/vm/nr_hugepages)" -ge 8 ] ||
 	not_ok "reserve 2M huge pages for the hugetlb case" "nr_hugepages=$(cat /proc/sys/vm/nr_hugepages)"
-conversions_case conv-hugetlb-2m -s anonymous_hugetlb_2mb
+conversions_case conv-hugetlb-2m private_mem_conversions_test -s anonymous_hugetlb_2mb
+mapgpa_case mapgpa-in-kernel kernel 50
+mapgpa_case mapgpa-userspace userspace 50
 roles_case roles-cr4-cpuid cr4_cpuid_sync_test init
 # svm_vmcall_test's L1 runs L2 without nested NPT: the root MMU flips
 # guest_mode on every VMRUN and #VMEXIT.
