@@ -11,10 +11,13 @@ for w in hyperv_tlb_flush hyperv_svm_test; do
 	# last one after it (-b: no terminal control codes).
 	build/hvflush-top -b -d 1 >"$out/$w.txt" 2>&1 &
 	pid=$!
+	# Attached once the first snapshot is out.
+	for _ in $(seq 100); do [ -s "$out/$w.txt" ] && break; sleep 0.1; done
 	"$ST/$w" >"$out/$w.workload" 2>&1 || { echo "$w failed"; status=1; }
-	sleep 1.2	# let the next snapshot include the workload's last drains
+	# Two more snapshots: an exited VM's final rows are shown once.
+	sleep 2.5
 	kill -INT "$pid"; wait "$pid" || { echo "hvflush-top exited $?"; status=1; }
-	echo "--- hvflush-top -b during $w (last snapshot)"
-	awk 'BEGIN { RS = ""; ORS = "\n\n" } { last = $0 } END { print last }' "$out/$w.txt"
+	echo "--- hvflush-top -b during $w (last snapshot with rows)"
+	awk 'BEGIN { RS = ""; ORS = "\n\n" } / L[12] / { last = $0 } END { print last }' "$out/$w.txt"
 done
 exit $status
