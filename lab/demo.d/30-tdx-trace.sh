@@ -28,7 +28,7 @@ watch() {
 echo "--- tdx-trace conversions -T   (private_mem_conversions_test, first lines)"
 watch "$out/conversions.txt" build/tdx-trace conversions -T -- "$ST/private_mem_conversions_test"
 head -n 14 "$out/conversions.txt"
-echo "    ... $(grep -c ' to-\(private\|shared\)\| -> ' "$out/conversions.txt") lines in $out/conversions.txt"
+echo "    ... $(grep -cE ' (private|shared) +[0-9]' "$out/conversions.txt") conversions in $out/conversions.txt"
 
 echo
 echo "--- tdx-trace -s   (summary: log2 histograms per VM and direction)"
