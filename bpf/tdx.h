@@ -18,6 +18,12 @@
 /* _IOW(KVMIO, 0xd2, struct kvm_memory_attributes) */
 #define TDX_KVM_SET_MEMORY_ATTRIBUTES 0x4020aed2U
 #define TDX_KVM_HC_MAP_GPA_RANGE 12
+/*
+ * KVM_HC_MAP_GPA_RANGE's a2: KVM_MAP_GPA_RANGE_ENCRYPTED (asm/kvm_para.h)
+ * set means "to private".  Not bit 3 as in memory attributes: a2's bits
+ * 3:0 hold the page size.
+ */
+#define TDX_MAP_GPA_ENCRYPTED	(1ULL << 4)
 #define TDX_PAGE_SHIFT		12
 
 enum tdx_dir {
@@ -105,7 +111,7 @@ struct tdx_mapgpa_key {
 struct tdx_mapgpa_stats {
 	__u64 count;
 	__u64 pages;		/* requested by the hypercall (a1) */
-	__u64 to_private;	/* requests with the private attribute (a2) */
+	__u64 to_private;	/* requests with TDX_MAP_GPA_ENCRYPTED in a2 */
 	__u64 userspace_exits;	/* the request went out to the VMM */
 	__u64 conversions;	/* conversions by the VMM while it waited */
 	__u64 lat_slots[TDX_HIST_SLOTS];	/* log2(ns) */

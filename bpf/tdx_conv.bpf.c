@@ -479,7 +479,7 @@ static __always_inline int mapgpa_entry(struct kvm_vcpu *vcpu)
 		convs = bpf_map_lookup_elem(&vm_convs, &pid);
 		__sync_fetch_and_add(&s->count, 1);
 		__sync_fetch_and_add(&s->pages, req->pages);
-		if (req->attributes & TDX_ATTR_PRIVATE)
+		if (req->attributes & TDX_MAP_GPA_ENCRYPTED)
 			__sync_fetch_and_add(&s->to_private, 1);
 		if (req->exited)
 			__sync_fetch_and_add(&s->userspace_exits, 1);

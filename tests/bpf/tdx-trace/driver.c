@@ -501,38 +501,53 @@ static void test_lost_inflight_full(void **state)
 	tdx_conv_bpf__destroy(s);
 }
 
+/* KVM_HC_MAP_GPA_RANGE's a2: bits 3:0 the page size, bit 4 the direction. */
+#define MAP_GPA_PAGE_SZ_2M	(1ULL << 0)
+#define MAP_GPA_PAGE_SZ_BITS	0xfULL
+
 static void test_mapgpa_latency(void **state)
 {
 	struct conv_opts o = {};
 	struct tdx_conv_bpf *s = load_conv(&o);
 	__u64 other[] = { 1 /* not MapGPA */, 0, 0, 0, 0 };
-	__u64 hcall[] = { TDX_KVM_HC_MAP_GPA_RANGE, 0x100000, 16, TDX_ATTR_PRIVATE, 0 };
+	/* To private, 2M pages: KVM_MAP_GPA_RANGE_ENCRYPTED | PAGE_SZ_2M. */
+	__u64 to_priv[] = { TDX_KVM_HC_MAP_GPA_RANGE, 0x100000, 16,
+			    TDX_MAP_GPA_ENCRYPTED | MAP_GPA_PAGE_SZ_2M, 0 };
+	/* To shared, though a2 has bit 3 (the memory attribute's) set. */
+	__u64 to_shared[] = { TDX_KVM_HC_MAP_GPA_RANGE, 0x100000, 4,
+			      MAP_GPA_PAGE_SZ_BITS, 0 };
 	__u64 uexit[] = { 3 /* KVM_EXIT_HYPERCALL */, 0 };
 	__u64 entry[] = { fake.vcpu, 0 };
 	struct tdx_mapgpa_key key = { .pid = getpid(), .vcpu_id = FAKE_VCPU_ID };
 	struct tdx_mapgpa_stats ms;
 
 	(void)state;
+	assert_true(MAP_GPA_PAGE_SZ_BITS & TDX_ATTR_PRIVATE);
 	run_raw(s->progs.mapgpa_hcall_raw, other, NR_ARGS(other));
 	run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry));
 	assert_int_not_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa),
 						 &key, &ms), 0);
 
-	run_raw(s->progs.mapgpa_hcall_raw, hcall, NR_ARGS(hcall));
+	run_raw(s->progs.mapgpa_hcall_raw, to_priv, NR_ARGS(to_priv));
 	run_raw(s->progs.mapgpa_uexit_raw, uexit, NR_ARGS(uexit));
 	conv_begin(s, 0x100, 0x110, TDX_ATTR_PRIVATE);	/* the VMM converts */
 	conv_end(s, 0x100, 0x110, TDX_ATTR_PRIVATE, false, true, 0);
 	run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry));
 	run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry));	/* no request */
+	/* Two more, serviced in KVM: one each way. */
+	run_raw(s->progs.mapgpa_hcall_raw, to_shared, NR_ARGS(to_shared));
+	run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry));
+	run_raw(s->progs.mapgpa_hcall_raw, to_priv, NR_ARGS(to_priv));
+	run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry));
 
 	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa), &key,
 					     &ms), 0);
-	assert_int_equal(ms.count, 1);
-	assert_int_equal(ms.pages, 16);
-	assert_int_equal(ms.to_private, 1);
+	assert_int_equal(ms.count, 3);
+	assert_int_equal(ms.pages, 16 + 4 + 16);
+	assert_int_equal(ms.to_private, 2);
 	assert_int_equal(ms.userspace_exits, 1);
 	assert_int_equal(ms.conversions, 1);
-	assert_int_equal(ks_log2_total(tdx_slots(ms.lat_slots).v, TDX_HIST_SLOTS), 1);
+	assert_int_equal(ks_log2_total(tdx_slots(ms.lat_slots).v, TDX_HIST_SLOTS), 3);
 	assert_int_equal(s->bss->mapgpa_pending, 0);
 	tdx_conv_bpf__destroy(s);
 }

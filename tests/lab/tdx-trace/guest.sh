@@ -146,7 +146,7 @@ conversions_case() { # NAME SELFTEST SELFTEST-ARGS...
 # with -u, by the VMM: every MapGPA must be attributed its one conversion,
 # and go to userspace exactly when the VMM services it.
 mapgpa_case() { # NAME "kernel"|"userspace" ITERATIONS
-	local name=$1 mode=$2 iters=$3 flag= count exits convs
+	local name=$1 mode=$2 iters=$3 flag= count exits convs a2 priv=0
 	wanted "$name" || return 0
 	[ "$mode" = kernel ] || flag=-u
 	conv_truth=
@@ -162,6 +162,14 @@ mapgpa_case() { # NAME "kernel"|"userspace" ITERATIONS
 		"$((2 * iters)) $((2 * iters))" "$count $convs"
 	check_eq "$name: requests that went to userspace" \
 		"$([ "$mode" = kernel ] && echo 0 || echo $((2 * iters)))" "$exits"
+	# To private: KVM_MAP_GPA_RANGE_ENCRYPTED (bit 4) in a2, per tracefs.
+	while read -r a2; do
+		((a2 & 0x10)) && priv=$((priv + 1))
+	done < <(grep -o 'kvm_hypercall: nr 0xc .* a2 0x[0-9a-f]*' "$WORK/$name.trace" |
+		sed 's/.* a2 //')
+	check_eq "$name: requests to private, tracefs and tdx-trace (half of them)" \
+		"$iters $iters" "$priv $(grep '"type":"final"' "$conv_out" |
+			grep -o '"to_private":[0-9]*' | awk -F: '{ s += $2 } END { print s + 0 }')"
 }
 
 # Causes of the changed computations in a tracefs dump, decoded here from
