@@ -41,4 +41,20 @@ struct kvm_mmu_page {
 	union kvm_mmu_page_role role;
 } __attribute__((preserve_access_index));
 
+/* Not KVM's, but what names a VMM: its main thread's comm. */
+struct task_struct {
+	struct task_struct *group_leader;
+	char comm[16];
+} __attribute__((preserve_access_index));
+
+/*
+ * The comm of the current process's main thread: a VMM's name, where the
+ * current thread may be a vCPU thread with a name of its own (QEMU's
+ * "CPU 0/KVM").  @dst is a char array.
+ */
+#define KVMSCOPE_READ_VMM_COMM(dst)					\
+	BPF_CORE_READ_STR_INTO(dst,					\
+		(struct task_struct *)bpf_get_current_task(),		\
+		group_leader, comm)
+
 #endif /* KVMSCOPE_KVM_CORE_H */

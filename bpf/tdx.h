@@ -100,6 +100,7 @@ struct tdx_conv_stats {
 	__u64 dur_slots[TDX_HIST_SLOTS];	/* log2(duration ns) */
 	__u64 pages_slots[TDX_HIST_SLOTS];	/* log2(pages) */
 	char stats_id[TDX_STATS_ID_LEN];
+	char comm[TDX_COMM_LEN];	/* the VMM's, names it after it exits */
 };
 
 /* Guest-visible MapGPA latency: hypercall 12 -> next kvm_entry, per vCPU. */
@@ -115,6 +116,7 @@ struct tdx_mapgpa_stats {
 	__u64 userspace_exits;	/* the request went out to the VMM */
 	__u64 conversions;	/* conversions by the VMM while it waited */
 	__u64 lat_slots[TDX_HIST_SLOTS];	/* log2(ns) */
+	char comm[TDX_COMM_LEN];	/* the VMM's, names it after it exits */
 };
 
 /* MMU roles: which of a vCPU's MMUs (TP arg "mmu"). */

@@ -78,6 +78,7 @@ struct mapgpa_req {
 	__u64 convs_before;
 	__u32 exited;
 	__u32 pad;
+	char comm[TDX_COMM_LEN];	/* the VMM's, at the hypercall */
 };
 
 /* Outstanding MapGPA hypercalls, by vCPU thread. */
@@ -232,6 +233,7 @@ static __always_inline void account(struct tdx_conv_event *st)
 		if (!s)
 			return;
 		__builtin_memcpy(s->stats_id, st->stats_id, sizeof(s->stats_id));
+		KVMSCOPE_READ_VMM_COMM(&s->comm);
 	}
 	__sync_fetch_and_add(&s->count, 1);
 	__sync_fetch_and_add(&s->pages, pages);
@@ -425,6 +427,7 @@ static __always_inline int mapgpa_hypercall(__u64 nr, __u64 pages,
 	req.pages = pages;
 	req.attributes = attributes;
 	req.convs_before = convs ? *convs : 0;
+	KVMSCOPE_READ_VMM_COMM(&req.comm);
 	/* A repeat on the same thread replaces the request: count it once. */
 	if (!bpf_map_lookup_elem(&mapgpa_reqs, &tid))
 		__sync_fetch_and_add(&mapgpa_pending, 1);
@@ -474,6 +477,8 @@ static __always_inline int mapgpa_entry(struct kvm_vcpu *vcpu)
 		if (err && err != -EEXIST)
 			count_lost(TDX_LOST_MAPGPA_FULL);
 		s = bpf_map_lookup_elem(&mapgpa, &key);
+		if (s)
+			__builtin_memcpy(s->comm, req->comm, sizeof(s->comm));
 	}
 	if (s) {
 		convs = bpf_map_lookup_elem(&vm_convs, &pid);

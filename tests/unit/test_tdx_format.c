@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * tdx-trace presentation of conversions: direction and pages, the human
- * line, the JSON record (with escaping), and the userspace aggregation.
+ * line, the JSON record (with escaping), the userspace aggregation, and
+ * naming VMs (also those whose VMM has exited).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -11,10 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "tdx-trace/conv_format.h"
 #include "tdx-trace/conv_table.h"
+#include "tdx-trace/runtime.h"
+#include "vmname.h"
 
 static struct tdx_conv_event series_event(void)
 {
@@ -220,15 +224,37 @@ static void test_table_mapgpa(void **state)
 	s.lat_slots[12] = 1;
 	assert_int_equal(tdx_table_add_mapgpa(&t, &k1, &s), 0);
 	assert_int_equal(tdx_table_add_mapgpa(&t, &k0, &s), 0);
+	/* An entry without a comm takes the first one merged into it. */
+	strcpy(s.comm, "qemu-system-x86");
+	assert_int_equal(tdx_table_add_mapgpa(&t, &k1, &s), 0);
+	strcpy(s.comm, "other");
 	assert_int_equal(tdx_table_add_mapgpa(&t, &k1, &s), 0);
 	tdx_table_sort(&t);
 	assert_int_equal(t.nr_mapgpa, 2);
 	assert_int_equal(t.mapgpa[0].key.vcpu_id, 0);
-	assert_int_equal(t.mapgpa[1].s.count, 2);
-	assert_int_equal(t.mapgpa[1].s.pages, 32);
-	assert_int_equal(t.mapgpa[1].s.conversions, 4);
-	assert_int_equal(t.mapgpa[1].s.lat_slots[12], 2);
+	assert_string_equal(t.mapgpa[0].s.comm, "");
+	assert_int_equal(t.mapgpa[1].s.count, 3);
+	assert_int_equal(t.mapgpa[1].s.pages, 48);
+	assert_int_equal(t.mapgpa[1].s.conversions, 6);
+	assert_int_equal(t.mapgpa[1].s.lat_slots[12], 3);
+	assert_string_equal(t.mapgpa[1].s.comm, "qemu-system-x86");
 	tdx_table_free(&t);
+}
+
+/* A VMM is named while it runs; once gone, by the comm the kernel kept. */
+static void test_vm_name(void **state)
+{
+	char comm[32];
+
+	(void)state;
+	assert_int_equal(ks_proc_comm(getpid(), comm, sizeof(comm)), 0);
+	assert_string_equal(tdx_vm_name(getpid(), "kept"), comm);
+	assert_string_equal(tdx_vm_name(2147483646, "qemu-system-x86"),
+			    "qemu-system-x86");
+	/* Cached as gone: each row still gets its own comm. */
+	assert_string_equal(tdx_vm_name(2147483646, "other"), "other");
+	assert_string_equal(tdx_vm_name(2147483646, ""), "?");
+	assert_string_equal(tdx_vm_name(2147483645, NULL), "?");
 }
 
 int main(void)
@@ -242,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_vm_label),
 		cmocka_unit_test(test_table_merge),
 		cmocka_unit_test(test_table_mapgpa),
+		cmocka_unit_test(test_vm_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,6 +24,8 @@ void tdx_conv_stats_merge(struct tdx_conv_stats *dst,
 	}
 	if (!dst->stats_id[0])
 		memcpy(dst->stats_id, src->stats_id, sizeof(dst->stats_id));
+	if (!dst->comm[0])
+		memcpy(dst->comm, src->comm, sizeof(dst->comm));
 }
 
 void tdx_mapgpa_stats_merge(struct tdx_mapgpa_stats *dst,
@@ -38,6 +40,8 @@ void tdx_mapgpa_stats_merge(struct tdx_mapgpa_stats *dst,
 	dst->conversions += src->conversions;
 	for (i = 0; i < TDX_HIST_SLOTS; i++)
 		dst->lat_slots[i] += src->lat_slots[i];
+	if (!dst->comm[0])
+		memcpy(dst->comm, src->comm, sizeof(dst->comm));
 }
 
 /* Grow *v (of *cap elements of @size) to hold one more. */

@@ -28,7 +28,7 @@ struct tdx_conv_table {
 	size_t nr_mapgpa, cap_mapgpa;
 };
 
-/* Sum @src into @dst (counters and histogram slots; stats_id kept). */
+/* Sum @src into @dst (counters and histogram slots; stats_id, comm kept). */
 void tdx_conv_stats_merge(struct tdx_conv_stats *dst,
 			  const struct tdx_conv_stats *src);
 void tdx_mapgpa_stats_merge(struct tdx_mapgpa_stats *dst,

@@ -241,11 +241,11 @@ static int handle_event(void *data, void *raw, size_t size)
 		return 0;
 	ctx->events++;
 	if (ctx->jw) {
-		tdx_conv_json(ctx->jw, e, tdx_vm_name(e->pid), wall);
+		tdx_conv_json(ctx->jw, e, tdx_vm_name(e->pid, NULL), wall);
 		return 0;
 	}
 	tdx_format_time(wall, ts, sizeof(ts));
-	tdx_conv_print_line(stdout, e, tdx_vm_name(e->pid),
+	tdx_conv_print_line(stdout, e, tdx_vm_name(e->pid, NULL),
 			    ctx->env->timestamp ? ts : NULL);
 	return 0;
 }
@@ -356,7 +356,7 @@ static void print_summary_human(struct conv_ctx *ctx,
 
 		vm_label(e, vm, sizeof(vm));
 		snprintf(label, sizeof(label), "%s (%s) to %s", vm,
-			 tdx_vm_name(e->key.pid),
+			 tdx_vm_name(e->key.pid, e->s.comm),
 			 e->key.dir == TDX_DIR_PRIVATE ? "private" : "shared");
 		print_stats_line(label, &e->s, series);
 		if (hists) {
@@ -372,7 +372,8 @@ static void print_summary_human(struct conv_ctx *ctx,
 		const uint64_t *l = lat.v;
 
 		printf("MapGPA pid %u (%s) vcpu %u: %llu requests (%llu to private), %llu pages, %llu to userspace, %llu conversions, latency p50 %.1fus p99 %.1fus\n",
-		       m->key.pid, tdx_vm_name(m->key.pid), m->key.vcpu_id,
+		       m->key.pid, tdx_vm_name(m->key.pid, m->s.comm),
+		       m->key.vcpu_id,
 		       (unsigned long long)m->s.count,
 		       (unsigned long long)m->s.to_private,
 		       (unsigned long long)m->s.pages,
@@ -417,7 +418,8 @@ static void print_summary_json(struct conv_ctx *ctx,
 			jsonw_null_field(w, "vm");
 		}
 		jsonw_uint_field(w, "pid", e->key.pid);
-		jsonw_string_field(w, "name", tdx_vm_name(e->key.pid));
+		jsonw_string_field(w, "name",
+				   tdx_vm_name(e->key.pid, e->s.comm));
 		jsonw_string_field(w, "direction",
 				   e->key.dir == TDX_DIR_PRIVATE ? "private" : "shared");
 		json_conv_stats(w, &e->s, series, hists);
@@ -434,6 +436,8 @@ static void print_summary_json(struct conv_ctx *ctx,
 
 			jsonw_start_object(w);
 			jsonw_uint_field(w, "pid", m->key.pid);
+			jsonw_string_field(w, "name",
+					   tdx_vm_name(m->key.pid, m->s.comm));
 			jsonw_uint_field(w, "vcpu", m->key.vcpu_id);
 			jsonw_uint_field(w, "count", m->s.count);
 			jsonw_uint_field(w, "to_private", m->s.to_private);

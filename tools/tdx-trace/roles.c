@@ -246,7 +246,7 @@ static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
 
 		vm_label(e, vm, sizeof(vm));
 		printf("%-16s %-16.16s %5u %-6s %9llu %8llu %9llu", vm,
-		       tdx_vm_name(e->key.pid), e->key.vcpu_id,
+		       tdx_vm_name(e->key.pid, NULL), e->key.vcpu_id,
 		       tdx_mmu_name(e->key.mmu),
 		       (unsigned long long)e->s.computed,
 		       (unsigned long long)e->s.changed,
@@ -324,7 +324,7 @@ static void print_json(const struct roles_ctx *ctx, const struct role_table *t,
 			jsonw_null_field(w, "vm");
 		}
 		jsonw_uint_field(w, "pid", e->key.pid);
-		jsonw_string_field(w, "name", tdx_vm_name(e->key.pid));
+		jsonw_string_field(w, "name", tdx_vm_name(e->key.pid, NULL));
 		jsonw_uint_field(w, "vcpu", e->key.vcpu_id);
 		jsonw_string_field(w, "mmu", tdx_mmu_name(e->key.mmu));
 		jsonw_uint_field(w, "computed", e->s.computed);

@@ -105,10 +105,11 @@ struct tdx_slots tdx_slots(const __u64 *src)
 
 #define VM_NAME_CACHE 64
 
-const char *tdx_vm_name(pid_t pid)
+const char *tdx_vm_name(pid_t pid, const char *comm)
 {
 	static struct {
 		pid_t pid;
+		bool found;
 		char name[64];
 	} cache[VM_NAME_CACHE];
 	static unsigned int next;
@@ -116,11 +117,14 @@ const char *tdx_vm_name(pid_t pid)
 
 	for (i = 0; i < VM_NAME_CACHE; i++)
 		if (cache[i].pid == pid && pid)
-			return cache[i].name;
-	i = next++ % VM_NAME_CACHE;
-	cache[i].pid = pid;
-	ks_vm_name(pid, cache[i].name, sizeof(cache[i].name));
-	return cache[i].name;
+			break;
+	if (i == VM_NAME_CACHE) {
+		i = next++ % VM_NAME_CACHE;
+		cache[i].pid = pid;
+		cache[i].found = !ks_vm_name(pid, cache[i].name,
+					     sizeof(cache[i].name));
+	}
+	return cache[i].found || !comm || !comm[0] ? cache[i].name : comm;
 }
 
 void tdx_vm_names_prefetch(int map_fd, size_t key_size)
@@ -133,7 +137,7 @@ void tdx_vm_names_prefetch(int map_fd, size_t key_size)
 		return;
 	while (!bpf_map_get_next_key(map_fd, prev, next)) {
 		memcpy(&pid, next, sizeof(pid));
-		tdx_vm_name(pid);
+		tdx_vm_name(pid, NULL);
 		memcpy(key, next, key_size);
 		prev = key;
 	}

@@ -31,8 +31,12 @@ struct tdx_slots {
 };
 struct tdx_slots tdx_slots(const __u64 *src);
 
-/* VM name of a VMM pid (QEMU -name or comm), cached for the run. */
-const char *tdx_vm_name(pid_t pid);
+/*
+ * VM name of a VMM pid (QEMU -name or comm), cached for the run.  A VMM
+ * that exited before its first lookup is named by @comm, its comm as the
+ * BPF programs recorded it (NULL or "" if none; "?" without either).
+ */
+const char *tdx_vm_name(pid_t pid, const char *comm);
 
 /*
  * Resolve (and cache) the VM names of the pids keying @map_fd, whose keys

@@ -34,6 +34,7 @@
 #include "hist.h"
 #include "tdx-trace/runtime.h"
 #include "tdx.h"
+#include "vmname.h"
 
 #define NR_ARGS(a) (sizeof(a) / sizeof((a)[0]))
 #define PAGE_4K_LEVEL 0
@@ -501,6 +502,53 @@ static void test_lost_inflight_full(void **state)
 	tdx_conv_bpf__destroy(s);
 }
 
+/* A vCPU thread with a name of its own, like QEMU's "CPU 0/KVM". */
+static void *vcpu_thread(void *arg)
+{
+	struct tdx_conv_bpf *s = arg;
+	__u64 hcall[] = { TDX_KVM_HC_MAP_GPA_RANGE, 0x100000, 1, 0, 0 };
+	__u64 entry[] = { fake.vcpu, 0 };
+
+	pthread_setname_np(pthread_self(), "CPU 0/KVM");
+	conv_begin(s, 0, 1, TDX_ATTR_PRIVATE);
+	conv_end(s, 0, 1, TDX_ATTR_PRIVATE, false, false, 0);
+	run_raw(s->progs.mapgpa_hcall_raw, hcall, NR_ARGS(hcall));
+	run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry));
+	return NULL;
+}
+
+/*
+ * Rows keep the VMM's comm (its main thread's), to name VMs that exited
+ * before userspace looked them up; records keep the converting thread's.
+ */
+static void test_vmm_comm(void **state)
+{
+	struct conv_opts o = {};
+	struct tdx_conv_bpf *s = load_conv(&o);
+	struct tdx_mapgpa_key key = { .pid = getpid(), .vcpu_id = FAKE_VCPU_ID };
+	struct tdx_mapgpa_stats ms;
+	struct tdx_conv_stats cs;
+	struct events evs;
+	char comm[32];
+	pthread_t t;
+
+	(void)state;
+	assert_int_equal(ks_proc_comm(getpid(), comm, sizeof(comm)), 0);
+	assert_string_not_equal(comm, "CPU 0/KVM");
+	assert_int_equal(pthread_create(&t, NULL, vcpu_thread, s), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+
+	assert_true(get_stats(s, TDX_DIR_PRIVATE, &cs));
+	assert_string_equal(cs.comm, comm);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa), &key,
+					     &ms), 0);
+	assert_string_equal(ms.comm, comm);
+	read_events(s, &evs);
+	assert_int_equal(evs.n, 1);
+	assert_string_equal(evs.ev[0].comm, "CPU 0/KVM");
+	tdx_conv_bpf__destroy(s);
+}
+
 /* KVM_HC_MAP_GPA_RANGE's a2: bits 3:0 the page size, bit 4 the direction. */
 #define MAP_GPA_PAGE_SZ_2M	(1ULL << 0)
 #define MAP_GPA_PAGE_SZ_BITS	0xfULL
@@ -688,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_lost_stats_full),
 		cmocka_unit_test(test_lost_inflight_full),
 		cmocka_unit_test(test_mapgpa_latency),
+		cmocka_unit_test(test_vmm_comm),
 		cmocka_unit_test(test_roles_changed_unchanged),
 		cmocka_unit_test(test_roles_filter_and_lost),
 	};
