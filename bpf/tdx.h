@@ -97,6 +97,7 @@ struct tdx_conv_stats {
 	__u64 zapped[TDX_NR_LEVELS];
 	__u64 flushes;
 	__u64 yields;
+	__u64 dur_sum_ns;	/* exact, for means and Prometheus _sum */
 	__u64 dur_slots[TDX_HIST_SLOTS];	/* log2(duration ns) */
 	__u64 pages_slots[TDX_HIST_SLOTS];	/* log2(pages) */
 	char stats_id[TDX_STATS_ID_LEN];
@@ -115,6 +116,7 @@ struct tdx_mapgpa_stats {
 	__u64 to_private;	/* requests with TDX_MAP_GPA_ENCRYPTED in a2 */
 	__u64 userspace_exits;	/* the request went out to the VMM */
 	__u64 conversions;	/* conversions by the VMM while it waited */
+	__u64 lat_sum_ns;	/* exact, for means and Prometheus _sum */
 	__u64 lat_slots[TDX_HIST_SLOTS];	/* log2(ns) */
 	char comm[TDX_COMM_LEN];	/* the VMM's, names it after it exits */
 };

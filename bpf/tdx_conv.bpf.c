@@ -245,6 +245,7 @@ static __always_inline void account(struct tdx_conv_event *st)
 		__sync_fetch_and_add(&s->zapped[i], st->zapped[i]);
 	__sync_fetch_and_add(&s->flushes, st->flushes);
 	__sync_fetch_and_add(&s->yields, st->yields);
+	__sync_fetch_and_add(&s->dur_sum_ns, st->duration_ns);
 	__sync_fetch_and_add(&s->dur_slots[hist_slot(st->duration_ns)], 1);
 	__sync_fetch_and_add(&s->pages_slots[hist_slot(pages)], 1);
 }
@@ -491,6 +492,7 @@ static __always_inline int mapgpa_entry(struct kvm_vcpu *vcpu)
 		if (convs && *convs > req->convs_before)
 			__sync_fetch_and_add(&s->conversions,
 					     *convs - req->convs_before);
+		__sync_fetch_and_add(&s->lat_sum_ns, lat);
 		__sync_fetch_and_add(&s->lat_slots[hist_slot(lat)], 1);
 	}
 	bpf_map_delete_elem(&mapgpa_reqs, &tid);

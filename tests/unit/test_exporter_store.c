@@ -401,15 +401,6 @@ static void test_vcpu_lookup(void **state)
 	ks_store_free(&s);
 }
 
-static void test_midpoint_sum(void **state)
-{
-	uint64_t slots[8] = { 2, 1, 0, 4 };
-
-	(void)state;
-	/* 2 * 0.5 + 1 * 3 + 4 * 12 */
-	assert_int_equal(ks_log2_midpoint_sum(slots, 8), 1 + 3 + 48);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -422,7 +413,6 @@ int main(void)
 		cmocka_unit_test(test_failing_source),
 		cmocka_unit_test(test_gone_vms),
 		cmocka_unit_test(test_vcpu_lookup),
-		cmocka_unit_test(test_midpoint_sum),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -120,7 +120,7 @@ struct ks_vm *ks_store_row_vm(struct ks_store *s, const char *stats_id,
 }
 
 void ks_hist_add_kernel(struct ks_hist *h, const __u64 *slots, int n,
-			const __u64 *sum_ns)
+			__u64 sum_ns)
 {
 	uint64_t v[KS_HIST_SLOTS] = { 0 };
 
@@ -128,5 +128,5 @@ void ks_hist_add_kernel(struct ks_hist *h, const __u64 *slots, int n,
 		n = KS_HIST_SLOTS;
 	for (int i = 0; i < n; i++)
 		v[i] = slots[i];
-	ks_hist_add(h, v, n, sum_ns ? *sum_ns : ks_log2_midpoint_sum(v, n));
+	ks_hist_add(h, v, n, sum_ns);
 }

@@ -32,12 +32,9 @@ void ks_map_dump_free(struct ks_map_dump *d);
 #define KS_DUMP_KEY(d, type, i) ((const type *)(d)->keys + (i))
 #define KS_DUMP_VAL(d, type, i) ((const type *)(d)->vals + (i))
 
-/*
- * Add a kernel log2 histogram (__u64 slots) to @h.  @sum_ns NULL: the map
- * keeps no sum, estimate it from the slot midpoints.
- */
+/* Add a kernel log2 histogram (__u64 slots, exact sum) to @h. */
 void ks_hist_add_kernel(struct ks_hist *h, const __u64 *slots, int n,
-			const __u64 *sum_ns);
+			__u64 sum_ns);
 
 /* kvmscope_bpf_prog_*: run count and time of every loaded program. */
 void ks_store_bpf_progs(struct ks_store *s, const char *source,

@@ -205,7 +205,7 @@ static void render_conv(struct ks_buf *b, const struct ks_store *s)
 		}
 	}
 	expo_family(b, "kvmscope_mem_conversion_duration_seconds", "histogram",
-		    "Duration of conversions, KVM_SET_MEMORY_ATTRIBUTES begin to end, including the zap and the flush. Where the kernel keeps no sum, _sum places each observation at its log2 slot's midpoint.");
+		    "Duration of conversions, KVM_SET_MEMORY_ATTRIBUTES begin to end, including the zap and the flush.");
 	for (size_t i = 0; i < s->nr_vms; i++) {
 		labels_vm(&ls, s->vms[i]);
 		for (int d = 0; d < KS_NR_DIRS; d++) {

@@ -72,7 +72,8 @@ static void add_conv(struct ks_store *s, const struct tdx_conv_key *k,
 	c->tlb_flushes += v->flushes;
 	for (int l = 0; l < KS_NR_LEVELS && l < TDX_NR_LEVELS; l++)
 		c->zapped[l] += v->zapped[l];
-	ks_hist_add_kernel(&c->duration, v->dur_slots, TDX_HIST_SLOTS, NULL);
+	ks_hist_add_kernel(&c->duration, v->dur_slots, TDX_HIST_SLOTS,
+			   v->dur_sum_ns);
 }
 
 static void add_mapgpa(struct ks_store *s, const struct tdx_mapgpa_key *k,
@@ -88,7 +89,7 @@ static void add_mapgpa(struct ks_store *s, const struct tdx_mapgpa_key *k,
 	vc->mapgpa.pages += v->pages;
 	vc->mapgpa.userspace_exits += v->userspace_exits;
 	ks_hist_add_kernel(&vc->mapgpa.latency, v->lat_slots, TDX_HIST_SLOTS,
-			   NULL);
+			   v->lat_sum_ns);
 }
 
 static int conv_collect(struct ks_source *src, struct ks_store *s)

@@ -58,7 +58,7 @@ static void add_row(struct ks_store *s, const struct hvflush_key *k,
 	h->overflows += v->overflows;
 	h->drains += v->drains;
 	h->purges += v->purges;
-	ks_hist_add_kernel(&h->latency, v->slots, HVFLUSH_SLOTS, &v->sum_ns);
+	ks_hist_add_kernel(&h->latency, v->slots, HVFLUSH_SLOTS, v->sum_ns);
 }
 
 static int hv_collect(struct ks_source *src, struct ks_store *s)

@@ -252,12 +252,3 @@ void ks_hist_add(struct ks_hist *h, const uint64_t *slots, int n,
 		h->slots[i] += slots[i];
 	h->sum_ns += sum_ns;
 }
-
-uint64_t ks_log2_midpoint_sum(const uint64_t *slots, int n)
-{
-	uint64_t sum = slots[0] / 2;
-
-	for (int i = 1; i < n && i < 63; i++)
-		sum += slots[i] * (3ULL << (i - 1));
-	return sum;
-}

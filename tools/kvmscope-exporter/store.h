@@ -202,11 +202,4 @@ void ks_store_lost(struct ks_store *s, const char *source, const char *reason,
 void ks_hist_add(struct ks_hist *h, const uint64_t *slots, int n,
 		 uint64_t sum_ns);
 
-/*
- * For maps that keep no sum: the sum of the observations in @slots if
- * each sat at its slot's midpoint (0.5 for slot 0, 1.5 * 2^n for slot n).
- * Within a factor of 4/3 of the truth for any distribution.
- */
-uint64_t ks_log2_midpoint_sum(const uint64_t *slots, int n);
-
 #endif /* KVMSCOPE_EXPORTER_STORE_H */

@@ -18,6 +18,7 @@ void tdx_conv_stats_merge(struct tdx_conv_stats *dst,
 		dst->zapped[i] += src->zapped[i];
 	dst->flushes += src->flushes;
 	dst->yields += src->yields;
+	dst->dur_sum_ns += src->dur_sum_ns;
 	for (i = 0; i < TDX_HIST_SLOTS; i++) {
 		dst->dur_slots[i] += src->dur_slots[i];
 		dst->pages_slots[i] += src->pages_slots[i];
@@ -38,6 +39,7 @@ void tdx_mapgpa_stats_merge(struct tdx_mapgpa_stats *dst,
 	dst->to_private += src->to_private;
 	dst->userspace_exits += src->userspace_exits;
 	dst->conversions += src->conversions;
+	dst->lat_sum_ns += src->lat_sum_ns;
 	for (i = 0; i < TDX_HIST_SLOTS; i++)
 		dst->lat_slots[i] += src->lat_slots[i];
 	if (!dst->comm[0])
@@ -171,4 +173,9 @@ void tdx_table_free(struct tdx_conv_table *t)
 double tdx_noop_ratio(const struct tdx_conv_stats *s)
 {
 	return s->count ? (double)s->noop / (double)s->count : 0.0;
+}
+
+double tdx_mean_ns(uint64_t sum_ns, uint64_t count)
+{
+	return count ? (double)sum_ns / (double)count : 0.0;
 }

@@ -8,6 +8,7 @@
 #define TDX_TRACE_CONV_TABLE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tdx.h"
 
@@ -57,5 +58,8 @@ void tdx_table_free(struct tdx_conv_table *t);
 
 /* noop / count, 0 when there were no conversions. */
 double tdx_noop_ratio(const struct tdx_conv_stats *s);
+
+/* Mean of @count observations summing to @sum_ns, in ns; 0 for none. */
+double tdx_mean_ns(uint64_t sum_ns, uint64_t count);
 
 #endif /* TDX_TRACE_CONV_TABLE_H */

@@ -294,6 +294,7 @@ static void json_conv_stats(json_writer_t *w, const struct tdx_conv_stats *s,
 	jsonw_uint_field(w, "zapped_4k", s->zapped[0]);
 	jsonw_uint_field(w, "zapped_2m", s->zapped[1]);
 	jsonw_uint_field(w, "zapped_1g", s->zapped[2]);
+	jsonw_uint_field(w, "duration_sum_ns", s->dur_sum_ns);
 	if (series) {
 		jsonw_uint_field(w, "noop", s->noop);
 		jsonw_float_field(w, "noop_ratio", tdx_noop_ratio(s));
@@ -334,7 +335,8 @@ static void print_stats_line(const char *label, const struct tdx_conv_stats *s,
 		printf(", flushes %llu, noop %.1f%%", (unsigned long long)s->flushes,
 		       100.0 * tdx_noop_ratio(s));
 	if (s->count)
-		printf(", duration p50 %.1fus p99 %.1fus",
+		printf(", duration mean %.1fus p50 %.1fus p99 %.1fus",
+		       tdx_mean_ns(s->dur_sum_ns, s->count) / 1000,
 		       ks_log2_percentile(dur.v, TDX_HIST_SLOTS, 50) / 1000,
 		       ks_log2_percentile(dur.v, TDX_HIST_SLOTS, 99) / 1000);
 	if (s->errors)
@@ -371,7 +373,7 @@ static void print_summary_human(struct conv_ctx *ctx,
 		struct tdx_slots lat = tdx_slots(m->s.lat_slots);
 		const uint64_t *l = lat.v;
 
-		printf("MapGPA pid %u (%s) vcpu %u: %llu requests (%llu to private), %llu pages, %llu to userspace, %llu conversions, latency p50 %.1fus p99 %.1fus\n",
+		printf("MapGPA pid %u (%s) vcpu %u: %llu requests (%llu to private), %llu pages, %llu to userspace, %llu conversions, latency mean %.1fus p50 %.1fus p99 %.1fus\n",
 		       m->key.pid, tdx_vm_name(m->key.pid, m->s.comm),
 		       m->key.vcpu_id,
 		       (unsigned long long)m->s.count,
@@ -379,6 +381,7 @@ static void print_summary_human(struct conv_ctx *ctx,
 		       (unsigned long long)m->s.pages,
 		       (unsigned long long)m->s.userspace_exits,
 		       (unsigned long long)m->s.conversions,
+		       tdx_mean_ns(m->s.lat_sum_ns, m->s.count) / 1000,
 		       ks_log2_percentile(l, TDX_HIST_SLOTS, 50) / 1000,
 		       ks_log2_percentile(l, TDX_HIST_SLOTS, 99) / 1000);
 		if (hists)
@@ -444,6 +447,7 @@ static void print_summary_json(struct conv_ctx *ctx,
 			jsonw_uint_field(w, "pages", m->s.pages);
 			jsonw_uint_field(w, "userspace_exits", m->s.userspace_exits);
 			jsonw_uint_field(w, "conversions", m->s.conversions);
+			jsonw_uint_field(w, "latency_sum_ns", m->s.lat_sum_ns);
 			ks_jsonw_log2_hist(w, "latency_ns",
 					   tdx_slots(m->s.lat_slots).v,
 					   TDX_HIST_SLOTS);

@@ -329,6 +329,47 @@ static void test_conversion_correlated(void **state)
 	tdx_conv_bpf__destroy(s);
 }
 
+/* Bounds of the sum of the observations in log2 @slots: [*lo, *hi). */
+static void slots_sum_bounds(const __u64 *slots, __u64 *lo, __u64 *hi)
+{
+	int i;
+
+	*lo = 0;
+	*hi = slots[0] * 2;	/* slot 0 holds 0 and 1 */
+	for (i = 1; i < TDX_HIST_SLOTS; i++) {
+		*lo += slots[i] << i;
+		*hi += slots[i] << (i + 1);
+	}
+}
+
+/* The rows' duration sum is exact: the records' durations, added up. */
+static void test_duration_sum(void **state)
+{
+	struct conv_opts o = {};
+	struct tdx_conv_bpf *s = load_conv(&o);
+	struct tdx_conv_stats st;
+	struct events evs;
+	__u64 sum = 0, lo, hi;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		conv_begin(s, 0, 1 << i, TDX_ATTR_PRIVATE);
+		conv_zap(s, 1, 0, 0, 0, 0);
+		conv_end(s, 0, 1 << i, TDX_ATTR_PRIVATE, false, true, 0);
+	}
+	read_events(s, &evs);
+	assert_int_equal(evs.n, 3);
+	for (i = 0; i < evs.n; i++)
+		sum += evs.ev[i].duration_ns;
+	assert_true(get_stats(s, TDX_DIR_PRIVATE, &st));
+	assert_int_equal(st.count, 3);
+	assert_int_equal(st.dur_sum_ns, sum);
+	slots_sum_bounds(st.dur_slots, &lo, &hi);
+	assert_in_range(st.dur_sum_ns, lo, hi - 1);
+	tdx_conv_bpf__destroy(s);
+}
+
 /* A no-op conversion to shared: noop flag, no flushes, shared direction. */
 static void test_conversion_noop_shared(void **state)
 {
@@ -568,6 +609,7 @@ static void test_mapgpa_latency(void **state)
 	__u64 entry[] = { fake.vcpu, 0 };
 	struct tdx_mapgpa_key key = { .pid = getpid(), .vcpu_id = FAKE_VCPU_ID };
 	struct tdx_mapgpa_stats ms;
+	__u64 lo, hi;
 
 	(void)state;
 	assert_true(MAP_GPA_PAGE_SZ_BITS & TDX_ATTR_PRIVATE);
@@ -596,6 +638,10 @@ static void test_mapgpa_latency(void **state)
 	assert_int_equal(ms.userspace_exits, 1);
 	assert_int_equal(ms.conversions, 1);
 	assert_int_equal(ks_log2_total(tdx_slots(ms.lat_slots).v, TDX_HIST_SLOTS), 3);
+	/* The exact sum lies within what the slots allow, and is not 0. */
+	slots_sum_bounds(ms.lat_slots, &lo, &hi);
+	assert_in_range(ms.lat_sum_ns, lo, hi - 1);
+	assert_true(ms.lat_sum_ns > 0);
 	assert_int_equal(s->bss->mapgpa_pending, 0);
 	tdx_conv_bpf__destroy(s);
 }
@@ -730,6 +776,7 @@ int main(void)
 		cmocka_unit_test(test_fallback_loads),
 		cmocka_unit_test(test_conversion_correlated),
 		cmocka_unit_test(test_conversion_noop_shared),
+		cmocka_unit_test(test_duration_sum),
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_vm_identity),
 		cmocka_unit_test(test_lost_ringbuf),
