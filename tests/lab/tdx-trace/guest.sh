@@ -165,8 +165,8 @@ mapgpa_case() { # NAME "kernel"|"userspace" ITERATIONS
 	# To private: KVM_MAP_GPA_RANGE_ENCRYPTED (bit 4) in a2, per tracefs.
 	while read -r a2; do
 		((a2 & 0x10)) && priv=$((priv + 1))
-	done < <(grep -o 'kvm_hypercall: nr 0xc .* a2 0x[0-9a-f]*' "$WORK/$name.trace" |
-		sed 's/.* a2 //')
+	done <<<"$(grep -o 'kvm_hypercall: nr 0xc .* a2 0x[0-9a-f]*' "$WORK/$name.trace" |
+		sed 's/.* a2 //')"
 	check_eq "$name: requests to private, tracefs and tdx-trace (half of them)" \
 		"$iters $iters" "$priv $(grep '"type":"final"' "$conv_out" |
 			grep -o '"to_private":[0-9]*' | awk -F: '{ s += $2 } END { print s + 0 }')"
