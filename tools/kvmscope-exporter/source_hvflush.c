@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Hyper-V TLB flush FIFOs from hvflush-top's hvflush.bpf.c: per (VM, vCPU,
- * FIFO) rows and the host-wide counters (read with hvflush-top's
- * hv_read_counters()).  The rows are dumped here rather than with
- * hv_read_rows(), which deletes the rows of exited VMMs at once: a VMM
- * that exits between two scrapes would never have its final counts
- * exported.  Here they are deleted when the VM expires (forget).
+ * Hyper-V TLB flush FIFOs from hvflush-top's hvflush.bpf.c, loaded with
+ * hvflush-top's program selection (hv_select_programs()): per (VM, vCPU,
+ * FIFO) rows and the host-wide counters (read with hv_read_counters()).
+ * The rows are dumped here rather than with hv_read_rows(), which deletes
+ * the rows of exited VMMs at once: a VMM that exits between two scrapes
+ * would never have its final counts exported.  Here they are deleted when
+ * the VM expires (forget).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,17 +22,6 @@
 #include "mode.h"
 #include "source_bpf.h"
 #include "vmname.h"
-
-/* The hypercall events come last: the fallback uses exactly those. */
-static const char *const series_events[] = {
-	"kvm:kvm_hv_tlb_flush_enqueue",
-	"kvm:kvm_hv_tlb_flush_dequeue",
-	"kvm:kvm_hv_tlb_flush_synthetic_vmexit",
-	"kvm:kvm_hv_flush_tlb",
-	"kvm:kvm_hv_flush_tlb_ex",
-	NULL,
-};
-static const char *const *const fallback_events = &series_events[3];
 
 struct hv_source {
 	struct ks_source src;
@@ -117,32 +107,6 @@ static void hv_destroy(struct ks_source *src)
 	free(hs);
 }
 
-/*
- * One program of each tp_btf/raw_tp pair, only for the events the mode
- * uses.  Same choice as hvflush-top's select_programs(), which is private
- * to its main.c.
- */
-static void select_programs(struct hvflush_bpf *obj, const struct ks_mode *m)
-{
-	bool series = m->kind == KS_MODE_SERIES;
-	bool fifo_btf = series && m->tp_btf;
-	bool hc_btf = series ? m->tp_btf :
-		      ks_btf_has_tracepoint("kvm:kvm_hv_flush_tlb") &&
-		      ks_btf_has_tracepoint("kvm:kvm_hv_flush_tlb_ex");
-
-	bpf_program__set_autoload(obj->progs.tlb_enqueue_btf, fifo_btf);
-	bpf_program__set_autoload(obj->progs.tlb_enqueue_raw, series && !fifo_btf);
-	bpf_program__set_autoload(obj->progs.tlb_dequeue_btf, fifo_btf);
-	bpf_program__set_autoload(obj->progs.tlb_dequeue_raw, series && !fifo_btf);
-	bpf_program__set_autoload(obj->progs.synthetic_vmexit_btf, fifo_btf);
-	bpf_program__set_autoload(obj->progs.synthetic_vmexit_raw,
-				  series && !fifo_btf);
-	bpf_program__set_autoload(obj->progs.flush_tlb_btf, hc_btf);
-	bpf_program__set_autoload(obj->progs.flush_tlb_raw, !hc_btf);
-	bpf_program__set_autoload(obj->progs.flush_tlb_ex_btf, hc_btf);
-	bpf_program__set_autoload(obj->progs.flush_tlb_ex_raw, !hc_btf);
-}
-
 struct ks_source *hvflush_source_new(pid_t pid, char *err, size_t err_len)
 {
 	struct hv_source *hs = calloc(1, sizeof(*hs));
@@ -160,7 +124,7 @@ struct ks_source *hvflush_source_new(pid_t pid, char *err, size_t err_len)
 		.forget = hv_forget,
 		.destroy = hv_destroy,
 	};
-	switch (ks_mode_detect(series_events, fallback_events, &m)) {
+	switch (ks_mode_detect(hv_series_events, hv_fallback_events, &m)) {
 	case KS_MODE_SERIES:
 		hs->src.mode = "series";
 		hs->src.have = KS_HAVE_HV_HYPERCALLS | KS_HAVE_HV_FIFO;
@@ -180,7 +144,7 @@ struct ks_source *hvflush_source_new(pid_t pid, char *err, size_t err_len)
 		goto fail_load;
 	}
 	hs->skel->rodata->targ_pid = pid;
-	select_programs(hs->skel, &m);
+	hv_select_programs(hs->skel, &m);
 	e = hvflush_bpf__load(hs->skel);
 	if (e)
 		goto fail_load;
