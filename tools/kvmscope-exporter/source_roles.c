@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * MMU role computations from tdx-trace's tdx_roles.bpf.c: per (VMM, vCPU,
- * MMU) counts of computations, changes and their causes.  Only the
- * kvm_mmu_role program is loaded: the kvm_init_mmu cost programs are
- * fentry/fexit, which not every kernel allows, and not exported.  There is
- * no upstream event to fall back on.
+ * MMU role computations from tdx-trace's tdx_roles.bpf.c, loaded with its
+ * program selection (tdx_roles_select_progs()): per (VMM, vCPU, MMU)
+ * counts of computations, changes and their causes.  Only the kvm_mmu_role
+ * program is loaded: the kvm_init_mmu cost programs are fentry/fexit,
+ * which not every kernel allows, and not exported.  There is no upstream
+ * event to fall back on.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -16,13 +17,12 @@
 
 #include "tdx_roles.skel.h"
 
+#include "../tdx-trace/roles.h"
 #include "../tdx-trace/runtime.h"
 #include "bpfutil.h"
 #include "mode.h"
 #include "source_bpf.h"
 #include "vmname.h"
-
-static const char *const series_events[] = { "kvmmmu:kvm_mmu_role", NULL };
 
 static const unsigned int lost_reasons[] = {
 	TDX_LOST_STATS_FULL, TDX_LOST_TRANS_FULL,
@@ -123,10 +123,7 @@ static int load(struct roles_source *rs, bool btf, pid_t pid)
 	if (!skel)
 		return -errno;
 	skel->rodata->targ_pid = pid;
-	bpf_program__set_autoload(skel->progs.role_btf, btf);
-	bpf_program__set_autoload(skel->progs.role_raw, !btf);
-	bpf_program__set_autoload(skel->progs.init_mmu_entry, false);
-	bpf_program__set_autoload(skel->progs.init_mmu_exit, false);
+	tdx_roles_select_progs(skel, btf, false);
 	err = tdx_roles_bpf__load(skel);
 	if (err) {
 		tdx_roles_bpf__destroy(skel);
@@ -154,7 +151,7 @@ struct ks_source *roles_source_new(pid_t pid, char *err, size_t err_len)
 		.forget = roles_forget,
 		.destroy = roles_destroy,
 	};
-	if (ks_mode_detect(series_events, NULL, &m) != KS_MODE_SERIES) {
+	if (ks_mode_detect(tdx_roles_series_events, NULL, &m) != KS_MODE_SERIES) {
 		snprintf(err, err_len, "roles: %s", m.desc);
 		free(rs);
 		return NULL;
@@ -169,9 +166,7 @@ struct ks_source *roles_source_new(pid_t pid, char *err, size_t err_len)
 		free(rs);
 		return NULL;
 	}
-	rs->link = bpf_program__attach(bpf_program__autoload(rs->skel->progs.role_btf) ?
-				       rs->skel->progs.role_btf :
-				       rs->skel->progs.role_raw);
+	rs->link = bpf_program__attach(tdx_roles_role_prog(rs->skel));
 	if (!rs->link) {
 		snprintf(err, err_len, "roles: attaching kvm_mmu_role: %s",
 			 strerror(errno));

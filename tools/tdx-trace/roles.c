@@ -26,7 +26,7 @@
 
 #define TOP_TRANSITIONS 10
 
-static const char *const series_events[] = { "kvmmmu:kvm_mmu_role", NULL };
+const char *const tdx_roles_series_events[] = { "kvmmmu:kvm_mmu_role", NULL };
 
 struct role_entry {
 	struct tdx_role_key key;
@@ -407,6 +407,21 @@ static int report(struct roles_ctx *ctx, bool final)
 	return 0;
 }
 
+void tdx_roles_select_progs(struct tdx_roles_bpf *skel, bool tp_btf,
+			    bool init_cost)
+{
+	bpf_program__set_autoload(skel->progs.role_btf, tp_btf);
+	bpf_program__set_autoload(skel->progs.role_raw, !tp_btf);
+	bpf_program__set_autoload(skel->progs.init_mmu_entry, init_cost);
+	bpf_program__set_autoload(skel->progs.init_mmu_exit, init_cost);
+}
+
+struct bpf_program *tdx_roles_role_prog(const struct tdx_roles_bpf *skel)
+{
+	return bpf_program__autoload(skel->progs.role_btf) ?
+	       skel->progs.role_btf : skel->progs.role_raw;
+}
+
 static struct tdx_roles_bpf *open_and_load(const struct roles_ctx *ctx,
 					   bool tp_btf, bool init_cost,
 					   int *err)
@@ -420,10 +435,7 @@ static struct tdx_roles_bpf *open_and_load(const struct roles_ctx *ctx,
 	skel->rodata->targ_pid = ctx->env->pid;
 	memcpy((char *)skel->rodata->targ_vm, ctx->env->vm,
 	       sizeof(ctx->env->vm));
-	bpf_program__set_autoload(skel->progs.role_btf, tp_btf);
-	bpf_program__set_autoload(skel->progs.role_raw, !tp_btf);
-	bpf_program__set_autoload(skel->progs.init_mmu_entry, init_cost);
-	bpf_program__set_autoload(skel->progs.init_mmu_exit, init_cost);
+	tdx_roles_select_progs(skel, tp_btf, init_cost);
 	*err = tdx_roles_bpf__load(skel);
 	if (*err) {
 		tdx_roles_bpf__destroy(skel);
@@ -465,9 +477,7 @@ static int setup_bpf(struct roles_ctx *ctx)
 		return err;
 	}
 
-	ctx->role_link = bpf_program__attach(
-		bpf_program__autoload(ctx->skel->progs.role_btf) ?
-		ctx->skel->progs.role_btf : ctx->skel->progs.role_raw);
+	ctx->role_link = bpf_program__attach(tdx_roles_role_prog(ctx->skel));
 	if (!ctx->role_link) {
 		err = -errno;
 		p_err("attaching to kvmmmu:kvm_mmu_role: %s", strerror(-err));
@@ -503,7 +513,7 @@ int cmd_roles(const struct tdx_env *env)
 		p_err("installing signal handlers: %s", strerror(-err));
 		return KS_EXIT_FAIL;
 	}
-	if (ks_mode_detect(series_events, NULL, &ctx.mode) != KS_MODE_SERIES) {
+	if (ks_mode_detect(tdx_roles_series_events, NULL, &ctx.mode) != KS_MODE_SERIES) {
 		if (ctx.mode.tracefs_errno || !ctx.mode.kernel_btf)
 			p_err("%s", ctx.mode.desc);
 		else

@@ -31,6 +31,7 @@
 #include "tdx_roles.skel.h"
 
 #include "tdx-trace/conversions.h"
+#include "tdx-trace/roles.h"
 #include "hist.h"
 #include "tdx-trace/runtime.h"
 #include "tdx.h"
@@ -663,9 +664,7 @@ static struct tdx_roles_bpf *load_roles(__u32 pid, __u32 trans_size)
 	s->rodata->targ_pid = pid;
 	if (trans_size)
 		bpf_map__set_max_entries(s->maps.transitions, trans_size);
-	bpf_program__set_autoload(s->progs.role_btf, false);
-	bpf_program__set_autoload(s->progs.init_mmu_entry, false);
-	bpf_program__set_autoload(s->progs.init_mmu_exit, false);
+	tdx_roles_select_progs(s, false, false);
 	assert_int_equal(tdx_roles_bpf__load(s), 0);
 	return s;
 }
