@@ -35,8 +35,10 @@ run_checkpatch() {
 	# Only scripts/ of the tree is used, which patches never change: no
 	# need to wait for a build holding the lock, unless there is no tree.
 	_git rev-parse -q --verify refs/tags/base >/dev/null 2>&1 || { cache_lock; tree_init; }
+	# Debian's python3, which has the modules deps.sh installs (spdxcheck.py
+	# needs ply and git), even when another python3 comes first in PATH.
 	for p in $(series_patches); do
-		if out=$(cd "$src_dir" && ./scripts/checkpatch.pl --strict --ignore "$ignore" "$p" 2>&1); then
+		if out=$(cd "$src_dir" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict --ignore "$ignore" "$p" 2>&1); then
 			say "${p##*/}: $(grep -E '^total:' <<<"$out")"
 		else
 			say "${p##*/}: checkpatch found problems:"

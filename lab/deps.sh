@@ -13,8 +13,8 @@ pkgs=(
 	# lab kernel and selftests
 	"linux-source-6.12=$LINUX_SOURCE_VERSION" flex bison bc libssl-dev dwarves cpio kmod
 	xz-utils rsync
-	# checkpatch.pl (lab/build-kernel.sh --checkpatch): SPDX checks need ply
-	perl python3 python3-ply
+	# checkpatch.pl (lab/build-kernel.sh --checkpatch): its SPDX check
+	perl python3 python3-ply python3-git
 	# second lab kernel: Debian's stock KVM=m kernel
 	"$STOCK_KERNEL_PKG"
 	# lab runtime

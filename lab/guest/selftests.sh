@@ -58,7 +58,7 @@ for t in $(expand "$@"); do
 	else
 		t0=$(uptime_s)
 		# From the test's directory: some tests look for helpers next to them.
-		(cd "$dir/${t%/*}" 2>/dev/null || cd "$dir"; exec timeout "$limit" "$dir/$t") >"$log" 2>&1 </dev/null
+		(cd "$dir/${t%/*}" 2>/dev/null || cd "$dir" || exit 127; exec timeout "$limit" "$dir/$t") >"$log" 2>&1 </dev/null
 		rc=$?
 		secs=$(awk -v a="$t0" -v b="$(uptime_s)" 'BEGIN { printf "%.1f", b - a }')
 		# coreutils timeout exits 124, busybox timeout 143 (SIGTERM).
