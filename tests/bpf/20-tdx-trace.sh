@@ -96,6 +96,17 @@ else
 	not_ok "unprivileged: exit 1, says to run as root" "rc=$rc: $err"
 fi
 
+# Capabilities instead of root: CAP_BPF and CAP_PERFMON for BPF, and
+# CAP_DAC_READ_SEARCH for tracefs (root's, mode 0700).
+caps=+bpf,+perfmon,+dac_read_search
+err=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=$caps \
+	--ambient-caps=$caps "$tool" 1 1 2>&1 >/dev/null); rc=$?
+if [ "$rc" -eq 0 ] && grep -q "^mode: fallback" <<<"$err"; then
+	ok "capabilities, not root: runs in fallback mode"
+else
+	not_ok "capabilities, not root: runs in fallback mode" "rc=$rc: $err"
+fi
+
 # conversions 1 1 -j: the fallback mode line, valid JSON lines.
 js=$out/interval.json
 "$tool" conversions 1 1 -j >"$js" 2>"$out/interval.err"; rc=$?

@@ -53,10 +53,12 @@ expect_rc "invalid synthetic spec" 1 --synthetic "$tmp/bad.vms"
 check_eq "--help has examples" 1 "$("$exe" --help | grep -c '^EXAMPLES:')"
 
 # start_exporter LOG args...: runs it on a free loopback port, sets $port.
+# A command prefix in the array $run_as runs it as another user.
+run_as=()
 start_exporter() {
 	local log=$1 i
 	shift
-	"$exe" --listen 127.0.0.1:0 "$@" 2>"$log" &
+	"${run_as[@]}" "$exe" --listen 127.0.0.1:0 "$@" 2>"$log" &
 	pids+=($!)
 	epid=$!
 	port=
@@ -230,6 +232,18 @@ if [ "$(id -u)" -ne 0 ]; then
 	tap_done
 	exit
 fi
+# A service user with capabilities instead of root: CAP_BPF, CAP_PERFMON,
+# and CAP_DAC_READ_SEARCH for tracefs (root's, mode 0700).
+caps=+bpf,+perfmon,+dac_read_search
+run_as=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=$caps --ambient-caps=$caps)
+if start_exporter "$tmp/caps.log" && grep -q '^collecting conversions (fallback)' "$tmp/caps.log"; then
+	ok "capabilities, not root: collects in fallback mode ($(grep -c '^collecting' "$tmp/caps.log") collectors)"
+else
+	not_ok "capabilities, not root: collects in fallback mode" "$(cat "$tmp/caps.log")"
+fi
+kill "$epid"; wait "$epid"
+run_as=()
+
 stats_was=$(cat /proc/sys/kernel/bpf_stats_enabled)
 echo 1 >/proc/sys/kernel/bpf_stats_enabled
 if ! start_exporter "$tmp/bpf.log" --grace 2; then

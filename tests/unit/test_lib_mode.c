@@ -7,13 +7,19 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -86,6 +92,63 @@ static void test_fallback(void **state)
 	assert_non_null(strstr(m.desc, "kvmmmu:series_zap"));
 }
 
+/* How ks_mode_detect() classified, as a child's exit status. */
+enum { AS_FALLBACK, AS_RUN_AS_ROOT, AS_SETUP_FAILED, AS_OTHER };
+
+/*
+ * ks_mode_detect() in a child running as nobody with only @caps: the
+ * fake tracefs (mkdtemp: 0700, root's) is as closed as the real one.
+ */
+static int detect_as_nobody(uint64_t caps)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2] = {
+		{ .effective = (uint32_t)caps, .permitted = (uint32_t)caps },
+		{ .effective = caps >> 32, .permitted = caps >> 32 },
+	};
+	struct ks_mode m;
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (prctl(PR_SET_KEEPCAPS, 1) || setgroups(0, NULL) ||
+		    setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534) ||
+		    syscall(SYS_capset, &hdr, data))
+			_exit(AS_SETUP_FAILED);
+		ks_mode_detect(series, fallback, &m);
+		if (m.kind == KS_MODE_FALLBACK)
+			_exit(AS_FALLBACK);
+		if (m.tracefs_errno == EACCES && strstr(m.desc, "(run as root)"))
+			_exit(AS_RUN_AS_ROOT);
+		_exit(AS_OTHER);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/*
+ * A non-root process with capabilities sees tracefs as its capabilities
+ * allow (access() would check as if it had none); without them it is
+ * told to run as root.
+ */
+static void test_capabilities_not_uid(void **state)
+{
+	(void)state;
+	if (geteuid())
+		skip();		/* needs to switch users */
+	assert_int_equal(detect_as_nobody(1ULL << CAP_DAC_READ_SEARCH |
+					  1ULL << CAP_BPF | 1ULL << CAP_PERFMON),
+			 AS_FALLBACK);
+	assert_int_equal(detect_as_nobody(1ULL << CAP_BPF | 1ULL << CAP_PERFMON),
+			 AS_RUN_AS_ROOT);
+}
+
 static void test_series_without_btf(void **state)
 {
 	struct ks_mode m;
@@ -130,6 +193,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_none_without_events),
 		cmocka_unit_test(test_fallback),
+		cmocka_unit_test(test_capabilities_not_uid),
 		cmocka_unit_test(test_series_without_btf),
 		cmocka_unit_test(test_tracefs_and_btf_lookups),
 		cmocka_unit_test(test_unreadable_tracefs),

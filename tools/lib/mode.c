@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,6 +10,17 @@
 #include "mode.h"
 
 const char *ks_tracefs_root;
+
+/*
+ * Can this process @mode (F_OK, R_OK | X_OK, ...) @path?  Not access(),
+ * which asks for the real uid and, unless it is root, ignores
+ * capabilities: a non-root exporter or tool with CAP_DAC_READ_SEARCH can
+ * read tracefs, but access() would say it cannot.
+ */
+static bool can_access(const char *path, int mode)
+{
+	return !faccessat(AT_FDCWD, path, mode, AT_EACCESS);
+}
 
 static const char *tracefs_root(void)
 {
@@ -23,7 +35,7 @@ static const char *tracefs_root(void)
 		char path[64];
 
 		snprintf(path, sizeof(path), "%s/events", roots[i]);
-		if (!access(path, F_OK))
+		if (can_access(path, F_OK))
 			return roots[i];
 	}
 	return roots[0];
@@ -38,7 +50,7 @@ bool ks_tracefs_has_event(const char *event)
 		return false;
 	snprintf(path, sizeof(path), "%s/events/%.*s/%s", tracefs_root(),
 		 (int)(colon - event), event, colon + 1);
-	return !access(path, F_OK);
+	return can_access(path, F_OK);
 }
 
 static bool btf_has_type(const struct btf *btf, const char *name)
@@ -105,7 +117,7 @@ enum ks_mode_kind ks_mode_detect(const char *const *series,
 	char path[128];
 
 	memset(m, 0, sizeof(*m));
-	m->kernel_btf = !access("/sys/kernel/btf/vmlinux", F_OK);
+	m->kernel_btf = can_access("/sys/kernel/btf/vmlinux", F_OK);
 	if (!m->kernel_btf) {
 		snprintf(m->missing, sizeof(m->missing), "BTF");
 		snprintf(m->desc, sizeof(m->desc),
@@ -115,7 +127,7 @@ enum ks_mode_kind ks_mode_detect(const char *const *series,
 
 	/* Without tracefs every event looks missing: say why instead. */
 	snprintf(path, sizeof(path), "%s/events", tracefs_root());
-	if (access(path, R_OK | X_OK)) {
+	if (!can_access(path, R_OK | X_OK)) {
 		m->tracefs_errno = errno;
 		snprintf(m->missing, sizeof(m->missing), "tracefs");
 		snprintf(m->desc, sizeof(m->desc), "none: cannot read %s: %s%s",
