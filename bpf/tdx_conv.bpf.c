@@ -21,16 +21,12 @@
  * streaming, to the ring buffer.  Everything dropped is counted in "lost".
  */
 #include "kvm_core.h"
-#include "bits.bpf.h"
 #include "tdx.h"
+#include "tdx_common.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define EEXIST 17	/* asm-generic/errno-base.h */
-
-/* Filters, set by userspace before load. */
-const volatile __u32 targ_pid = 0;
-const volatile char targ_vm[TDX_STATS_ID_LEN] = {};
+/* More filters, set by userspace before load. */
 const volatile __u64 min_ns = 0;
 const volatile __u32 dir_filter = TDX_FILTER_ANY;
 /* Emit one ring buffer record per conversion (not with --summary). */
@@ -55,13 +51,6 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TDX_NR_LOST);
-	__type(key, __u32);
-	__type(value, __u64);
-} lost SEC(".maps");
 
 /* Conversions finished per VMM process, to attribute them to MapGPA waits. */
 struct {
@@ -105,36 +94,6 @@ __u64 mapgpa_pending = 0;
 /* Zeroed templates for first inserts (too large for the BPF stack). */
 static const struct tdx_conv_stats zero_conv_stats;
 static const struct tdx_mapgpa_stats zero_mapgpa_stats;
-
-static __always_inline void count_lost(__u32 what)
-{
-	__u64 *v = bpf_map_lookup_elem(&lost, &what);
-
-	if (v)
-		(*v)++;		/* per-CPU: no atomics needed */
-}
-
-static __always_inline __u32 hist_slot(__u64 v)
-{
-	__u64 slot = log2_u64(v);
-
-	return slot < TDX_HIST_SLOTS ? slot : TDX_HIST_SLOTS - 1;
-}
-
-static __always_inline bool vm_wanted(const char *stats_id)
-{
-	int i;
-
-	if (!targ_vm[0])
-		return true;
-	for (i = 0; i < TDX_STATS_ID_LEN; i++) {
-		if (stats_id[i] != targ_vm[i])
-			return false;
-		if (!targ_vm[i])
-			break;
-	}
-	return true;
-}
 
 static __always_inline bool dir_wanted(__u64 attributes)
 {

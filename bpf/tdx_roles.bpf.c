@@ -11,15 +11,10 @@
  * userspace loads them only where it can and says so otherwise).
  */
 #include "kvm_core.h"
-#include "bits.bpf.h"
 #include "tdx.h"
+#include "tdx_common.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-#define EEXIST 17	/* asm-generic/errno-base.h */
-
-const volatile __u32 targ_pid = 0;
-const volatile char targ_vm[TDX_STATS_ID_LEN] = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -34,13 +29,6 @@ struct {
 	__type(key, struct tdx_trans_key);
 	__type(value, __u64);
 } transitions SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TDX_NR_LOST);
-	__type(key, __u32);
-	__type(value, __u64);
-} lost SEC(".maps");
 
 /* kvm_init_mmu() cost: entry time by thread, log2(ns) histogram. */
 struct {
@@ -58,29 +46,6 @@ struct {
 } init_cost SEC(".maps");
 
 static const struct tdx_role_stats zero_role_stats;
-
-static __always_inline void count_lost(__u32 what)
-{
-	__u64 *v = bpf_map_lookup_elem(&lost, &what);
-
-	if (v)
-		(*v)++;
-}
-
-static __always_inline bool vm_wanted(const char *stats_id)
-{
-	int i;
-
-	if (!targ_vm[0])
-		return true;
-	for (i = 0; i < TDX_STATS_ID_LEN; i++) {
-		if (stats_id[i] != targ_vm[i])
-			return false;
-		if (!targ_vm[i])
-			break;
-	}
-	return true;
-}
 
 static __always_inline void count_transition(__u32 pid, __u32 mmu,
 					     __u64 old_cpu, __u64 new_cpu,
@@ -193,9 +158,7 @@ int BPF_PROG(init_mmu_exit, struct kvm_vcpu *vcpu)
 
 	if (!ts)
 		return 0;
-	slot = log2_u64(bpf_ktime_get_ns() - *ts);
-	if (slot >= TDX_HIST_SLOTS)
-		slot = TDX_HIST_SLOTS - 1;
+	slot = hist_slot(bpf_ktime_get_ns() - *ts);
 	cnt = bpf_map_lookup_elem(&init_cost, &slot);
 	if (cnt)
 		(*cnt)++;
