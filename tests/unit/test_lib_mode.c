@@ -168,6 +168,11 @@ static void test_tracefs_and_btf_lookups(void **state)
 	assert_true(ks_tracefs_has_event("kvm:kvm_hypercall"));
 	assert_false(ks_tracefs_has_event("kvm:nope"));
 	assert_false(ks_tracefs_has_event("no_colon"));
+	assert_true(ks_tracefs_has_events(fallback));
+	assert_true(ks_tracefs_has_events(series));
+	assert_false(ks_tracefs_has_events((const char *const[]){
+		"kvm:kvm_hypercall", "kvm:nope", NULL }));
+	assert_true(ks_tracefs_has_events((const char *const[]){ NULL }));
 	/* The host kernel's own BTF: an upstream tracepoint and a made-up one. */
 	assert_true(ks_btf_has_tracepoint("sched:sched_switch"));
 	assert_false(ks_btf_has_tracepoint("kvm:kvm_vm_set_mem_attributes_begin_nope"));

@@ -2,7 +2,8 @@
 /*
  * Memory attribute conversions and MapGPA latency from tdx-trace's
  * tdx_conv.bpf.c, loaded with its program selection
- * (tdx_conv_select_progs) in summary mode: no ring buffer stream.
+ * (tdx_conv_select_progs) in summary mode (no ring buffer stream) and
+ * attached as tdx-trace does (tdx_conv_attach).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,27 +21,6 @@
 #include "source_bpf.h"
 #include "vmname.h"
 
-static const char *const series_events[] = {
-	"kvm:kvm_vm_set_mem_attributes_begin",
-	"kvm:kvm_vm_set_mem_attributes_end",
-	"kvmmmu:kvm_tdp_mmu_zap_leafs",
-	NULL,
-};
-
-static const char *const fallback_events[] = {
-	"syscalls:sys_enter_ioctl",
-	"syscalls:sys_exit_ioctl",
-	"kvmmmu:kvm_tdp_mmu_spte_changed",
-	NULL,
-};
-
-static const char *const mapgpa_events[] = {
-	"kvm:kvm_hypercall",
-	"kvm:kvm_userspace_exit",
-	"kvm:kvm_entry",
-	NULL,
-};
-
 /* The lost-event reasons this object can count (the ring buffer is off). */
 static const unsigned int lost_reasons[] = {
 	TDX_LOST_INFLIGHT_FULL, TDX_LOST_STATS_FULL, TDX_LOST_MAPGPA_FULL,
@@ -49,8 +29,7 @@ static const unsigned int lost_reasons[] = {
 struct conv_source {
 	struct ks_source src;
 	struct tdx_conv_bpf *skel;
-	struct bpf_link *links[16];
-	int nr_links;
+	struct tdx_conv_links links;
 };
 
 static void add_conv(struct ks_store *s, const struct tdx_conv_key *k,
@@ -160,18 +139,9 @@ static void conv_destroy(struct ks_source *src)
 {
 	struct conv_source *cs = (struct conv_source *)src;
 
-	for (int i = 0; i < cs->nr_links; i++)
-		bpf_link__destroy(cs->links[i]);
+	tdx_conv_detach(&cs->links);
 	tdx_conv_bpf__destroy(cs->skel);
 	free(cs);
-}
-
-static bool have_events(const char *const *events)
-{
-	for (; *events; events++)
-		if (!ks_tracefs_has_event(*events))
-			return false;
-	return true;
 }
 
 static int load(struct conv_source *cs, enum tdx_conv_progs which, pid_t pid,
@@ -194,43 +164,11 @@ static int load(struct conv_source *cs, enum tdx_conv_progs which, pid_t pid,
 	return 0;
 }
 
-/* Attach every loaded program; MapGPA ones are optional. */
-static int attach(struct conv_source *cs, char *err, size_t err_len)
-{
-	struct bpf_program *prog;
-
-	bpf_object__for_each_program(prog, cs->skel->obj) {
-		const char *name = bpf_program__name(prog);
-		struct bpf_link *link;
-
-		if (!bpf_program__autoload(prog))
-			continue;
-		link = bpf_program__attach(prog);
-		if (!link) {
-			int e = -errno;
-
-			if (!strncmp(name, "mapgpa_", 7)) {
-				cs->src.have &= ~KS_HAVE_MAPGPA;
-				continue;
-			}
-			snprintf(err, err_len, "conversions: attaching %s: %s",
-				 name, strerror(-e));
-			return e;
-		}
-		if (cs->nr_links == (int)(sizeof(cs->links) / sizeof(cs->links[0]))) {
-			bpf_link__destroy(link);
-			snprintf(err, err_len, "conversions: too many programs");
-			return -E2BIG;
-		}
-		cs->links[cs->nr_links++] = link;
-	}
-	return 0;
-}
-
 struct ks_source *conv_source_new(pid_t pid, char *err, size_t err_len)
 {
 	struct conv_source *cs = calloc(1, sizeof(*cs));
-	bool mapgpa = have_events(mapgpa_events);
+	bool mapgpa = ks_tracefs_has_events(tdx_conv_mapgpa_events);
+	const char *failed;
 	struct ks_mode m;
 	int e;
 
@@ -245,7 +183,7 @@ struct ks_source *conv_source_new(pid_t pid, char *err, size_t err_len)
 		.forget = conv_forget,
 		.destroy = conv_destroy,
 	};
-	ks_mode_detect(series_events, fallback_events, &m);
+	ks_mode_detect(tdx_conv_series_events, tdx_conv_fallback_events, &m);
 	switch (m.kind) {
 	case KS_MODE_SERIES:
 		cs->src.mode = "series";
@@ -270,10 +208,14 @@ struct ks_source *conv_source_new(pid_t pid, char *err, size_t err_len)
 		free(cs);
 		return NULL;
 	}
-	e = attach(cs, err, err_len);
+	e = tdx_conv_attach(cs->skel, &cs->links, &mapgpa, &failed);
 	if (e) {
+		snprintf(err, err_len, "conversions: attaching %s: %s", failed,
+			 strerror(-e));
 		conv_destroy(&cs->src);
 		return NULL;
 	}
+	if (!mapgpa)
+		cs->src.have &= ~KS_HAVE_MAPGPA;
 	return &cs->src;
 }

@@ -101,6 +101,11 @@ static const char *first_missing(const char *const *events)
 	return NULL;
 }
 
+bool ks_tracefs_has_events(const char *const *events)
+{
+	return !first_missing(events);
+}
+
 static const char *first_without_btf(const char *const *events)
 {
 	for (; events && *events; events++)

@@ -34,6 +34,9 @@ extern const char *ks_tracefs_root;
 /* Does tracefs list "system:event"? */
 bool ks_tracefs_has_event(const char *event);
 
+/* Does it list every event of the NULL-terminated @events? */
+bool ks_tracefs_has_events(const char *const *events);
+
 /*
  * Does the kernel's BTF (vmlinux, then every module in /sys/kernel/btf)
  * have btf_trace_<event name>, i.e. can tp_btf attach to it?

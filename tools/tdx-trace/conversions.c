@@ -26,24 +26,25 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const series_events[] = {
+const char *const tdx_conv_series_events[] = {
 	"kvm:kvm_vm_set_mem_attributes_begin",
 	"kvm:kvm_vm_set_mem_attributes_end",
 	"kvmmmu:kvm_tdp_mmu_zap_leafs",
 	NULL,
 };
 
-static const char *const fallback_events[] = {
+const char *const tdx_conv_fallback_events[] = {
 	"syscalls:sys_enter_ioctl",
 	"syscalls:sys_exit_ioctl",
 	"kvmmmu:kvm_tdp_mmu_spte_changed",
 	NULL,
 };
 
-static const char *const mapgpa_events[] = {
+const char *const tdx_conv_mapgpa_events[] = {
 	"kvm:kvm_hypercall",
 	"kvm:kvm_userspace_exit",
 	"kvm:kvm_entry",
+	NULL,
 };
 
 /* What the fallback cannot see, as named in the JSON "unavailable" list. */
@@ -58,8 +59,7 @@ struct conv_ctx {
 	json_writer_t *jw;
 	double wall_offset;
 	struct tdx_conv_bpf *skel;
-	struct bpf_link *links[16];
-	int nr_links;
+	struct tdx_conv_links links;
 	struct tdx_conv_table interval;	/* drained this interval */
 	struct tdx_conv_table total;	/* whole run */
 	uint64_t events;		/* records read from the ring buffer */
@@ -86,14 +86,57 @@ void tdx_conv_select_progs(struct tdx_conv_bpf *skel, enum tdx_conv_progs which,
 	bpf_program__set_autoload(skel->progs.mapgpa_entry_raw, mapgpa);
 }
 
-static bool have_events(const char *const *events, size_t n)
+static bool is_mapgpa_prog(const struct bpf_program *prog)
 {
-	size_t i;
+	return !strncmp(bpf_program__name(prog), "mapgpa_", 7);
+}
 
-	for (i = 0; i < n; i++)
-		if (!ks_tracefs_has_event(events[i]))
-			return false;
-	return true;
+/* Attach the chosen programs that are (or are not) MapGPA ones. */
+static int attach_progs(struct tdx_conv_bpf *skel, struct tdx_conv_links *links,
+			bool mapgpa_progs, const char **failed)
+{
+	struct bpf_program *prog;
+	struct bpf_link *link;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		if (!bpf_program__autoload(prog) ||
+		    is_mapgpa_prog(prog) != mapgpa_progs)
+			continue;
+		*failed = bpf_program__name(prog);
+		if (links->nr == ARRAY_SIZE(links->link))
+			return -E2BIG;
+		link = bpf_program__attach(prog);
+		if (!link)
+			return -errno;
+		links->link[links->nr++] = link;
+	}
+	return 0;
+}
+
+int tdx_conv_attach(struct tdx_conv_bpf *skel, struct tdx_conv_links *links,
+		    bool *mapgpa, const char **failed)
+{
+	int err, first_mapgpa;
+
+	err = attach_progs(skel, links, false, failed);
+	if (err || !*mapgpa)
+		return err;
+	first_mapgpa = links->nr;
+	err = attach_progs(skel, links, true, failed);
+	if (err) {
+		p_info("MapGPA latency unavailable: attaching %s: %s", *failed,
+		       strerror(-err));
+		*mapgpa = false;
+		while (links->nr > first_mapgpa)
+			bpf_link__destroy(links->link[--links->nr]);
+	}
+	return 0;
+}
+
+void tdx_conv_detach(struct tdx_conv_links *links)
+{
+	while (links->nr)
+		bpf_link__destroy(links->link[--links->nr]);
 }
 
 /* In fallback mode there is no stats id: --vm kvm-<pid> becomes a pid. */
@@ -147,41 +190,10 @@ static struct tdx_conv_bpf *open_and_load(const struct conv_ctx *ctx,
 	return skel;
 }
 
-/* Attach every loaded program; MapGPA ones are optional. */
-static int attach_all(struct conv_ctx *ctx)
-{
-	struct bpf_program *prog;
-
-	bpf_object__for_each_program(prog, ctx->skel->obj) {
-		const char *name = bpf_program__name(prog);
-		struct bpf_link *link;
-		bool optional = !strncmp(name, "mapgpa_", 7);
-
-		if (!bpf_program__autoload(prog))
-			continue;
-		if (ctx->nr_links == ARRAY_SIZE(ctx->links))
-			return -E2BIG;
-		link = bpf_program__attach(prog);
-		if (!link) {
-			int err = -errno;
-
-			if (!optional) {
-				p_err("attaching %s: %s", name, strerror(-err));
-				return err;
-			}
-			p_info("MapGPA latency unavailable: attaching %s: %s",
-			       name, strerror(-err));
-			ctx->mapgpa = false;
-			continue;
-		}
-		ctx->links[ctx->nr_links++] = link;
-	}
-	return 0;
-}
-
 /* Load in the best mode: tp_btf, else its raw_tp twins, else fallback. */
 static int setup_bpf(struct conv_ctx *ctx, pid_t pid)
 {
+	const char *failed;
 	int err = 0;
 
 	if (ctx->mode.kind == KS_MODE_SERIES) {
@@ -203,7 +215,10 @@ static int setup_bpf(struct conv_ctx *ctx, pid_t pid)
 		tdx_report_load_error("tdx_conv BPF programs", err);
 		return err;
 	}
-	return attach_all(ctx);
+	err = tdx_conv_attach(ctx->skel, &ctx->links, &ctx->mapgpa, &failed);
+	if (err)
+		p_err("attaching %s: %s", failed, strerror(-err));
+	return err;
 }
 
 static void print_mode(const struct conv_ctx *ctx)
@@ -504,7 +519,7 @@ int cmd_conversions(const struct tdx_env *env)
 	unsigned int done = 0;
 	double next = 0, next_names = 0;
 	pid_t pid;
-	int err, i;
+	int err;
 
 	ks_json_output = env->json;
 	ks_verbose = env->verbose;
@@ -514,12 +529,12 @@ int cmd_conversions(const struct tdx_env *env)
 		p_err("installing signal handlers: %s", strerror(-err));
 		return KS_EXIT_FAIL;
 	}
-	if (ks_mode_detect(series_events, fallback_events, &ctx.mode) ==
+	if (ks_mode_detect(tdx_conv_series_events, tdx_conv_fallback_events, &ctx.mode) ==
 	    KS_MODE_NONE) {
 		p_err("nothing to trace: %s", ctx.mode.desc);
 		return KS_EXIT_FAIL;
 	}
-	ctx.mapgpa = have_events(mapgpa_events, ARRAY_SIZE(mapgpa_events));
+	ctx.mapgpa = ks_tracefs_has_events(tdx_conv_mapgpa_events);
 	if (env->json) {
 		ctx.jw = jsonw_new(stdout);
 		if (!ctx.jw) {
@@ -590,8 +605,7 @@ int cmd_conversions(const struct tdx_env *env)
 
 cleanup:
 	ring_buffer__free(rb);
-	for (i = 0; i < ctx.nr_links; i++)
-		bpf_link__destroy(ctx.links[i]);
+	tdx_conv_detach(&ctx.links);
 	tdx_conv_bpf__destroy(ctx.skel);
 	tdx_table_free(&ctx.interval);
 	tdx_table_free(&ctx.total);

@@ -267,11 +267,37 @@ static void test_fallback_loads(void **state)
 	bpf_object__for_each_program(prog, s->obj)
 		loaded += bpf_program__fd(prog) >= 0;
 	assert_int_equal(loaded, 6);
-	/* The ioctl tracepoints exist on every kernel: attach for real. */
-	s->links.fb_ioctl_enter = bpf_program__attach(s->progs.fb_ioctl_enter);
-	assert_non_null(s->links.fb_ioctl_enter);
-	s->links.fb_ioctl_exit = bpf_program__attach(s->progs.fb_ioctl_exit);
-	assert_non_null(s->links.fb_ioctl_exit);
+	tdx_conv_bpf__destroy(s);
+}
+
+/* tdx_conv_attach(): the host has the fallback's and MapGPA's events. */
+static void test_attach(void **state)
+{
+	struct tdx_conv_links links = {};
+	struct tdx_conv_bpf *s;
+	const char *failed = NULL;
+	bool mapgpa = true;
+
+	(void)state;
+	s = tdx_conv_bpf__open();
+	assert_non_null(s);
+	tdx_conv_select_progs(s, TDX_PROGS_FALLBACK, mapgpa);
+	assert_int_equal(tdx_conv_bpf__load(s), 0);
+	assert_int_equal(tdx_conv_attach(s, &links, &mapgpa, &failed), 0);
+	assert_true(mapgpa);
+	assert_int_equal(links.nr, 6);
+	tdx_conv_detach(&links);
+	assert_int_equal(links.nr, 0);
+	tdx_conv_bpf__destroy(s);
+
+	/* No series here: its first program fails, and is named. */
+	s = tdx_conv_bpf__open();
+	assert_non_null(s);
+	tdx_conv_select_progs(s, TDX_PROGS_SERIES_RAW, mapgpa);
+	assert_int_equal(tdx_conv_bpf__load(s), 0);
+	assert_true(tdx_conv_attach(s, &links, &mapgpa, &failed) < 0);
+	assert_string_equal(failed, "conv_begin_raw");
+	assert_int_equal(links.nr, 0);
 	tdx_conv_bpf__destroy(s);
 }
 
@@ -773,6 +799,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fallback_loads),
+		cmocka_unit_test(test_attach),
 		cmocka_unit_test(test_conversion_correlated),
 		cmocka_unit_test(test_conversion_noop_shared),
 		cmocka_unit_test(test_duration_sum),
