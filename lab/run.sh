@@ -134,7 +134,7 @@ else
 	guest_results=/results guest_selftests=/kvmscope/selftests
 	# The stock guest has no 9p: pack the lab's guest side and host tools
 	# at their host paths, so scripts work unchanged on both kernels.
-	for f in "$lab_dir"/guest/* "$lab_dir"/known-failures.txt "$lab_dir"/demo.d/*; do
+	for f in "$lab_dir"/guest/* "$lab_dir"/*.txt "$lab_dir"/demo.d/*; do
 		[ ! -f "$f" ] || stage_file "$f" "$stage"
 	done
 	for f in /usr/sbin/bpftool "$repo_dir"/build/* "${with[@]}"; do
