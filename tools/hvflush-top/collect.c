@@ -9,7 +9,9 @@
 
 #include "args.h"
 #include "collect.h"
+#include "grow.h"
 #include "hvflush.skel.h"
+#include "percpu.h"
 #include "vmname.h"
 
 /* The hypercall events come last: the fallback uses exactly those. */
@@ -83,41 +85,7 @@ static void forget_name(struct hv_names *names, pid_t pid)
 
 int hv_read_counters(int counters_fd, uint64_t out[HVFLUSH_NR_COUNTERS])
 {
-	int ncpus = libbpf_num_possible_cpus();
-	uint64_t *percpu;
-	__u32 c;
-	int i;
-
-	if (ncpus < 0)
-		return ncpus;
-	percpu = calloc(ncpus, sizeof(*percpu));
-	if (!percpu)
-		return -ENOMEM;
-	for (c = 0; c < HVFLUSH_NR_COUNTERS; c++) {
-		if (bpf_map_lookup_elem(counters_fd, &c, percpu)) {
-			free(percpu);
-			return -errno;
-		}
-		out[c] = 0;
-		for (i = 0; i < ncpus; i++)
-			out[c] += percpu[i];
-	}
-	free(percpu);
-	return 0;
-}
-
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	void *grown;
-
-	if (n < *cap)
-		return 0;
-	grown = realloc(*v, (*cap ? 2 * *cap : 64) * size);
-	if (!grown)
-		return -ENOMEM;
-	*v = grown;
-	*cap = *cap ? 2 * *cap : 64;
-	return 0;
+	return ks_percpu_sums(counters_fd, out, HVFLUSH_NR_COUNTERS);
 }
 
 int hv_read_rows(int rows_fd, struct hv_names *names,
@@ -133,7 +101,7 @@ int hv_read_rows(int rows_fd, struct hv_names *names,
 		struct hv_raw_row *r;
 
 		first = false;
-		err = grow((void **)&rows, &cap, n, sizeof(*rows));
+		err = ks_grow((void **)&rows, &cap, n + 1, sizeof(*rows));
 		if (err)
 			break;
 		r = &rows[n];

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "store.h"
 
 const char *const ks_dir_names[KS_NR_DIRS] = { "shared", "private" };
@@ -13,24 +14,6 @@ const char *const ks_cause_names[KS_NR_CAUSES] = {
 	"init", "nested", "smm", "mode",
 };
 const char *const ks_fifo_names[KS_NR_FIFOS] = { "l1", "l2" };
-
-static bool grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *p;
-
-	if (need <= *cap)
-		return true;
-	ncap = *cap ? *cap * 2 : 8;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*arr, ncap * elem);
-	if (!p)
-		return false;
-	*arr = p;
-	*cap = ncap;
-	return true;
-}
 
 void ks_store_init(struct ks_store *s)
 {
@@ -109,8 +92,8 @@ static struct ks_vm *touch(struct ks_store *s, const char *id, bool alive)
 	if (i < 0) {
 		size_t at = ~i;
 
-		if (!grow((void **)&s->vms, &s->cap_vms, s->nr_vms + 1,
-			  sizeof(*s->vms)))
+		if (ks_grow((void **)&s->vms, &s->cap_vms, s->nr_vms + 1,
+			    sizeof(*s->vms)))
 			return NULL;
 		vm = calloc(1, sizeof(*vm));
 		if (!vm)
@@ -165,8 +148,8 @@ struct ks_vcpu *ks_vm_vcpu(struct ks_vm *vm, int id)
 				hi = mid;
 		}
 	}
-	if (!grow((void **)&vm->vcpus, &vm->cap_vcpus, vm->nr_vcpus + 1,
-		  sizeof(*vm->vcpus)))
+	if (ks_grow((void **)&vm->vcpus, &vm->cap_vcpus, vm->nr_vcpus + 1,
+		    sizeof(*vm->vcpus)))
 		return NULL;
 	memmove(&vm->vcpus[lo + 1], &vm->vcpus[lo],
 		(vm->nr_vcpus - lo) * sizeof(*vm->vcpus));
@@ -198,8 +181,8 @@ size_t ks_store_expire(struct ks_store *s, double grace,
 }
 
 #define APPEND(s, arr, nr, cap) \
-	(grow((void **)&(s)->arr, &(s)->cap, (s)->nr + 1, sizeof(*(s)->arr)) ? \
-	 &(s)->arr[(s)->nr++] : NULL)
+	(ks_grow((void **)&(s)->arr, &(s)->cap, (s)->nr + 1, \
+		 sizeof(*(s)->arr)) ? NULL : &(s)->arr[(s)->nr++])
 
 void ks_store_prog(struct ks_store *s, const char *source, const char *name,
 		   uint64_t run_cnt, uint64_t run_time_ns)

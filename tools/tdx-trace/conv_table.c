@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "conv_table.h"
+#include "grow.h"
 
 void tdx_conv_stats_merge(struct tdx_conv_stats *dst,
 			  const struct tdx_conv_stats *src)
@@ -46,23 +47,6 @@ void tdx_mapgpa_stats_merge(struct tdx_mapgpa_stats *dst,
 		memcpy(dst->comm, src->comm, sizeof(dst->comm));
 }
 
-/* Grow *v (of *cap elements of @size) to hold one more. */
-static int reserve(void **v, size_t *cap, size_t nr, size_t size)
-{
-	size_t ncap;
-	void *p;
-
-	if (nr < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	p = realloc(*v, ncap * size);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = ncap;
-	return 0;
-}
-
 int tdx_table_add_conv(struct tdx_conv_table *t, const struct tdx_conv_key *k,
 		       const struct tdx_conv_stats *s)
 {
@@ -74,7 +58,7 @@ int tdx_table_add_conv(struct tdx_conv_table *t, const struct tdx_conv_key *k,
 			return 0;
 		}
 	}
-	if (reserve((void **)&t->conv, &t->cap_conv, t->nr_conv,
+	if (ks_grow((void **)&t->conv, &t->cap_conv, t->nr_conv + 1,
 		    sizeof(*t->conv)))
 		return -ENOMEM;
 	t->conv[t->nr_conv].key = *k;
@@ -96,7 +80,7 @@ int tdx_table_add_mapgpa(struct tdx_conv_table *t,
 			return 0;
 		}
 	}
-	if (reserve((void **)&t->mapgpa, &t->cap_mapgpa, t->nr_mapgpa,
+	if (ks_grow((void **)&t->mapgpa, &t->cap_mapgpa, t->nr_mapgpa + 1,
 		    sizeof(*t->mapgpa)))
 		return -ENOMEM;
 	t->mapgpa[t->nr_mapgpa].key = *k;

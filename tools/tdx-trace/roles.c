@@ -15,9 +15,11 @@
 #include "tdx_roles.skel.h"
 
 #include "cli.h"
+#include "grow.h"
 #include "hist.h"
 #include "mode.h"
 #include "output.h"
+#include "percpu.h"
 #include "role_decode.h"
 #include "roles.h"
 #include "runtime.h"
@@ -57,21 +59,6 @@ struct roles_ctx {
 	uint64_t init_cost_seen[TDX_HIST_SLOTS];	/* kernel's cumulative */
 };
 
-static int grow(void **v, size_t *cap, size_t nr, size_t size)
-{
-	size_t ncap = *cap ? *cap * 2 : 32;
-	void *p;
-
-	if (nr < *cap)
-		return 0;
-	p = realloc(*v, ncap * size);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = ncap;
-	return 0;
-}
-
 static int add_role(struct role_table *t, const struct tdx_role_key *k,
 		    const struct tdx_role_stats *s)
 {
@@ -90,7 +77,8 @@ static int add_role(struct role_table *t, const struct tdx_role_key *k,
 			e->s.cause[c] += s->cause[c];
 		return 0;
 	}
-	if (grow((void **)&t->roles, &t->cap_roles, t->nr_roles, sizeof(*e)))
+	if (ks_grow((void **)&t->roles, &t->cap_roles, t->nr_roles + 1,
+		    sizeof(*e)))
 		return -ENOMEM;
 	t->roles[t->nr_roles].key = *k;
 	t->roles[t->nr_roles++].s = *s;
@@ -108,8 +96,8 @@ static int add_trans(struct role_table *t, const struct tdx_trans_key *k,
 			return 0;
 		}
 	}
-	if (grow((void **)&t->trans, &t->cap_trans, t->nr_trans,
-		 sizeof(*t->trans)))
+	if (ks_grow((void **)&t->trans, &t->cap_trans, t->nr_trans + 1,
+		    sizeof(*t->trans)))
 		return -ENOMEM;
 	t->trans[t->nr_trans].key = *k;
 	t->trans[t->nr_trans++].count = count;
@@ -169,31 +157,21 @@ static int cmp_trans(const void *a, const void *b)
 /* kvm_init_mmu cost is a per-CPU array never reset: report the delta. */
 static int read_init_cost(struct roles_ctx *ctx, uint64_t out[TDX_HIST_SLOTS])
 {
-	int fd = bpf_map__fd(ctx->skel->maps.init_cost);
-	int ncpus = libbpf_num_possible_cpus(), cpu, err = 0;
-	uint64_t *vals;
-	__u32 slot;
+	uint64_t sums[TDX_HIST_SLOTS];
+	int slot, err;
 
 	memset(out, 0, sizeof(uint64_t) * TDX_HIST_SLOTS);
 	if (!ctx->init_cost)
 		return 0;
-	vals = calloc(ncpus > 0 ? ncpus : 1, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
+	err = ks_percpu_sums(bpf_map__fd(ctx->skel->maps.init_cost), sums,
+			     TDX_HIST_SLOTS);
+	if (err)
+		return err;
 	for (slot = 0; slot < TDX_HIST_SLOTS; slot++) {
-		uint64_t sum = 0;
-
-		if (bpf_map_lookup_elem(fd, &slot, vals)) {
-			err = -errno;
-			break;
-		}
-		for (cpu = 0; cpu < ncpus; cpu++)
-			sum += vals[cpu];
-		out[slot] = sum - ctx->init_cost_seen[slot];
-		ctx->init_cost_seen[slot] = sum;
+		out[slot] = sums[slot] - ctx->init_cost_seen[slot];
+		ctx->init_cost_seen[slot] = sums[slot];
 	}
-	free(vals);
-	return err;
+	return 0;
 }
 
 static int drain(struct roles_ctx *ctx, struct role_table *t)

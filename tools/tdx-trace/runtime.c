@@ -8,6 +8,7 @@
 
 #include "conv_format.h"
 #include "output.h"
+#include "percpu.h"
 #include "runtime.h"
 #include "signals.h"
 #include "vmname.h"
@@ -25,26 +26,7 @@ void tdx_report_load_error(const char *what, int err)
 
 int tdx_read_lost(int map_fd, uint64_t lost[TDX_NR_LOST])
 {
-	int ncpus = libbpf_num_possible_cpus(), cpu, err = 0;
-	uint64_t *vals;
-	__u32 i;
-
-	memset(lost, 0, sizeof(uint64_t) * TDX_NR_LOST);
-	if (ncpus <= 0)
-		return ncpus ? ncpus : -EINVAL;
-	vals = calloc(ncpus, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (i = 0; i < TDX_NR_LOST && !err; i++) {
-		if (bpf_map_lookup_elem(map_fd, &i, vals)) {
-			err = -errno;
-			break;
-		}
-		for (cpu = 0; cpu < ncpus; cpu++)
-			lost[i] += vals[cpu];
-	}
-	free(vals);
-	return err;
+	return ks_percpu_sums(map_fd, lost, TDX_NR_LOST);
 }
 
 uint64_t tdx_lost_total(const uint64_t lost[TDX_NR_LOST])

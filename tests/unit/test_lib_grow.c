@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* tools/lib/grow: growable arrays. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "grow.h"
+
+static void test_append(void **state)
+{
+	uint64_t *v = NULL, *was;
+	size_t cap = 0, nr;
+
+	(void)state;
+	for (nr = 0; nr < 1000; nr++) {
+		assert_int_equal(ks_grow((void **)&v, &cap, nr + 1, sizeof(*v)), 0);
+		assert_true(cap >= nr + 1);
+		v[nr] = nr;
+	}
+	/* Doubling from 16: 16, 32, ..., 1024. */
+	assert_int_equal(cap, 1024);
+	for (nr = 0; nr < 1000; nr++)
+		assert_int_equal(v[nr], nr);
+	/* Enough room already: nothing moves. */
+	was = v;
+	assert_int_equal(ks_grow((void **)&v, &cap, 1024, sizeof(*v)), 0);
+	assert_ptr_equal(v, was);
+	/* A jump past twice the capacity. */
+	assert_int_equal(ks_grow((void **)&v, &cap, 5000, sizeof(*v)), 0);
+	assert_int_equal(cap, 8192);
+	free(v);
+}
+
+/* Sizes that overflow fail cleanly and keep the array. */
+static void test_overflow(void **state)
+{
+	uint64_t *v = NULL;
+	size_t cap = 0;
+
+	(void)state;
+	assert_int_equal(ks_grow((void **)&v, &cap, 4, sizeof(*v)), 0);
+	v[3] = 42;
+	assert_int_equal(ks_grow((void **)&v, &cap, SIZE_MAX / 4, sizeof(*v)),
+			 -ENOMEM);
+	assert_int_equal(ks_grow((void **)&v, &cap, SIZE_MAX, 1), -ENOMEM);
+	assert_int_equal(cap, 16);
+	assert_int_equal(v[3], 42);
+	free(v);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_append),
+		cmocka_unit_test(test_overflow),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
