@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "conv_format.h"
+#include "runtime.h"
 
 enum tdx_dir tdx_dir_of(uint64_t attributes)
 {
@@ -21,10 +22,7 @@ uint64_t tdx_conv_pages(uint64_t gfn_start, uint64_t gfn_end)
 
 void tdx_conv_vm_label(const struct tdx_conv_event *e, char *buf, size_t len)
 {
-	if ((e->valid & TDX_F_VM) && e->stats_id[0])
-		snprintf(buf, len, "%.*s", TDX_STATS_ID_LEN, e->stats_id);
-	else
-		snprintf(buf, len, "pid:%u", e->pid);
+	tdx_vm_label(buf, len, e->valid & TDX_F_VM ? e->stats_id : "", e->pid);
 }
 
 void tdx_format_time(double wall, char *buf, size_t len)
@@ -95,14 +93,7 @@ void tdx_conv_json(json_writer_t *w, const struct tdx_conv_event *e,
 	jsonw_string_field(w, "type", "conversion");
 	jsonw_uint_field(w, "ts_ns", e->ts_ns);
 	jsonw_float_field(w, "time", wall);
-	if ((e->valid & TDX_F_VM) && e->stats_id[0]) {
-		snprintf(buf, sizeof(buf), "%.*s", TDX_STATS_ID_LEN, e->stats_id);
-		jsonw_string_field(w, "vm", buf);
-	} else {
-		jsonw_null_field(w, "vm");
-	}
-	jsonw_uint_field(w, "pid", e->pid);
-	jsonw_string_field(w, "name", vm_name);
+	tdx_json_vm(w, e->valid & TDX_F_VM ? e->stats_id : "", e->pid, vm_name);
 	jsonw_uint_field(w, "tid", e->tid);
 	snprintf(buf, sizeof(buf), "%.*s", TDX_COMM_LEN, e->comm);
 	jsonw_string_field(w, "comm", buf);

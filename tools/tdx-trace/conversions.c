@@ -329,14 +329,6 @@ static void json_conv_stats(json_writer_t *w, const struct tdx_conv_stats *s,
 	}
 }
 
-static void vm_label(const struct tdx_conv_entry *e, char *buf, size_t len)
-{
-	if (e->s.stats_id[0])
-		snprintf(buf, len, "%.*s", TDX_STATS_ID_LEN, e->s.stats_id);
-	else
-		snprintf(buf, len, "pid:%u", e->key.pid);
-}
-
 static void print_stats_line(const char *label, const struct tdx_conv_stats *s,
 			     bool series)
 {
@@ -371,7 +363,7 @@ static void print_summary_human(struct conv_ctx *ctx,
 	for (i = 0; i < t->nr_conv; i++) {
 		const struct tdx_conv_entry *e = &t->conv[i];
 
-		vm_label(e, vm, sizeof(vm));
+		tdx_vm_label(vm, sizeof(vm), e->s.stats_id, e->key.pid);
 		snprintf(label, sizeof(label), "%s (%s) to %s", vm,
 			 tdx_vm_name(e->key.pid, e->s.comm),
 			 e->key.dir == TDX_DIR_PRIVATE ? "private" : "shared");
@@ -415,29 +407,18 @@ static void print_summary_json(struct conv_ctx *ctx,
 	bool series = ctx->mode.kind == KS_MODE_SERIES;
 	json_writer_t *w = ctx->jw;
 	struct tdx_conv_stats total;
-	char vm[TDX_STATS_ID_LEN + 8];
 	size_t i;
 
-	jsonw_start_object(w);
-	jsonw_string_field(w, "type", final ? "final" : "interval");
-	jsonw_string_field(w, "mode", ks_mode_name(ctx->mode.kind));
-	jsonw_float_field(w, "time", tdx_now_wall());
-	jsonw_uint_field(w, "interval_s", ctx->env->interval);
+	tdx_json_summary_start(w, final, ks_mode_name(ctx->mode.kind),
+			       ctx->env->interval);
 	jsonw_name(w, "vms");
 	jsonw_start_array(w);
 	for (i = 0; i < t->nr_conv; i++) {
 		const struct tdx_conv_entry *e = &t->conv[i];
 
 		jsonw_start_object(w);
-		if (e->s.stats_id[0]) {
-			vm_label(e, vm, sizeof(vm));
-			jsonw_string_field(w, "vm", vm);
-		} else {
-			jsonw_null_field(w, "vm");
-		}
-		jsonw_uint_field(w, "pid", e->key.pid);
-		jsonw_string_field(w, "name",
-				   tdx_vm_name(e->key.pid, e->s.comm));
+		tdx_json_vm(w, e->s.stats_id, e->key.pid,
+			    tdx_vm_name(e->key.pid, e->s.comm));
 		jsonw_string_field(w, "direction",
 				   e->key.dir == TDX_DIR_PRIVATE ? "private" : "shared");
 		json_conv_stats(w, &e->s, series, hists);

@@ -202,14 +202,6 @@ static int drain(struct roles_ctx *ctx, struct role_table *t)
 	return read_init_cost(ctx, t->init_cost);
 }
 
-static void vm_label(const struct role_entry *e, char *buf, size_t len)
-{
-	if (e->s.stats_id[0])
-		snprintf(buf, len, "%.*s", TDX_STATS_ID_LEN, e->s.stats_id);
-	else
-		snprintf(buf, len, "pid:%u", e->key.pid);
-}
-
 static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
 {
 	char vm[TDX_STATS_ID_LEN + 8], buf[512];
@@ -222,7 +214,7 @@ static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
 	for (i = 0; i < t->nr_roles; i++) {
 		const struct role_entry *e = &t->roles[i];
 
-		vm_label(e, vm, sizeof(vm));
+		tdx_vm_label(vm, sizeof(vm), e->s.stats_id, e->key.pid);
 		printf("%-16s %-16.16s %5u %-6s %9llu %8llu %9llu", vm,
 		       tdx_vm_name(e->key.pid, NULL), e->key.vcpu_id,
 		       tdx_mmu_name(e->key.mmu),
@@ -280,29 +272,20 @@ static void print_json(const struct roles_ctx *ctx, const struct role_table *t,
 		       const uint64_t lost[TDX_NR_LOST], bool final)
 {
 	json_writer_t *w = ctx->jw;
-	char vm[TDX_STATS_ID_LEN + 8], buf[512];
+	char buf[512];
 	size_t i;
 	int c;
 
-	jsonw_start_object(w);
-	jsonw_string_field(w, "type", final ? "final" : "interval");
-	jsonw_string_field(w, "mode", ks_mode_name(ctx->mode.kind));
-	jsonw_float_field(w, "time", tdx_now_wall());
-	jsonw_uint_field(w, "interval_s", ctx->env->interval);
+	tdx_json_summary_start(w, final, ks_mode_name(ctx->mode.kind),
+			       ctx->env->interval);
 	jsonw_name(w, "mmus");
 	jsonw_start_array(w);
 	for (i = 0; i < t->nr_roles; i++) {
 		const struct role_entry *e = &t->roles[i];
 
 		jsonw_start_object(w);
-		if (e->s.stats_id[0]) {
-			vm_label(e, vm, sizeof(vm));
-			jsonw_string_field(w, "vm", vm);
-		} else {
-			jsonw_null_field(w, "vm");
-		}
-		jsonw_uint_field(w, "pid", e->key.pid);
-		jsonw_string_field(w, "name", tdx_vm_name(e->key.pid, NULL));
+		tdx_json_vm(w, e->s.stats_id, e->key.pid,
+			    tdx_vm_name(e->key.pid, NULL));
 		jsonw_uint_field(w, "vcpu", e->key.vcpu_id);
 		jsonw_string_field(w, "mmu", tdx_mmu_name(e->key.mmu));
 		jsonw_uint_field(w, "computed", e->s.computed);

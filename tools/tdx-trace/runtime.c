@@ -109,6 +109,39 @@ const char *tdx_vm_name(pid_t pid, const char *comm)
 	return cache[i].found || !comm || !comm[0] ? cache[i].name : comm;
 }
 
+void tdx_vm_label(char *buf, size_t len, const char *stats_id, __u32 pid)
+{
+	if (stats_id[0])
+		snprintf(buf, len, "%.*s", TDX_STATS_ID_LEN, stats_id);
+	else
+		snprintf(buf, len, "pid:%u", pid);
+}
+
+void tdx_json_vm(json_writer_t *w, const char *stats_id, __u32 pid,
+		 const char *name)
+{
+	char vm[TDX_STATS_ID_LEN + 1];
+
+	if (stats_id[0]) {
+		snprintf(vm, sizeof(vm), "%.*s", TDX_STATS_ID_LEN, stats_id);
+		jsonw_string_field(w, "vm", vm);
+	} else {
+		jsonw_null_field(w, "vm");
+	}
+	jsonw_uint_field(w, "pid", pid);
+	jsonw_string_field(w, "name", name);
+}
+
+void tdx_json_summary_start(json_writer_t *w, bool final, const char *mode,
+			    unsigned int interval)
+{
+	jsonw_start_object(w);
+	jsonw_string_field(w, "type", final ? "final" : "interval");
+	jsonw_string_field(w, "mode", mode);
+	jsonw_float_field(w, "time", tdx_now_wall());
+	jsonw_uint_field(w, "interval_s", interval);
+}
+
 void tdx_vm_names_prefetch(int map_fd, size_t key_size)
 {
 	char key[64], next[64];

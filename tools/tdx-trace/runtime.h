@@ -38,6 +38,17 @@ struct tdx_slots tdx_slots(const __u64 *src);
  */
 const char *tdx_vm_name(pid_t pid, const char *comm);
 
+/* A row's VM for humans: its stats id, else "pid:<pid>" (fallback mode). */
+void tdx_vm_label(char *buf, size_t len, const char *stats_id, __u32 pid);
+
+/* A row's "vm" (its stats id, or null), "pid" and "name" JSON fields. */
+void tdx_json_vm(json_writer_t *w, const char *stats_id, __u32 pid,
+		 const char *name);
+
+/* The fields opening a JSON summary: type, mode, time, interval_s. */
+void tdx_json_summary_start(json_writer_t *w, bool final, const char *mode,
+			    unsigned int interval);
+
 /*
  * Resolve (and cache) the VM names of the pids keying @map_fd, whose keys
  * start with a __u32 pid, while those processes still run: a summary
