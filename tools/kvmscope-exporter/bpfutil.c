@@ -6,6 +6,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
+#include "../tdx-trace/runtime.h"
 #include "args.h"
 #include "bpfutil.h"
 #include "vmname.h"
@@ -74,6 +75,45 @@ int ks_map_dump(const struct bpf_map *map, struct ks_map_dump *d)
 		if (err == -ENOENT || d->n >= d->max_entries)
 			return 0;
 	}
+}
+
+void ks_map_delete_pid(const struct bpf_map *map, __u32 pid, size_t pid_off)
+{
+	struct ks_map_dump d;
+
+	if (ks_map_dump(map, &d))
+		return;
+	for (uint32_t i = 0; i < d.n; i++) {
+		const char *k = (const char *)d.keys + (size_t)i * d.key_size;
+		__u32 kpid;
+
+		memcpy(&kpid, k + pid_off, sizeof(kpid));
+		if (kpid == pid)
+			bpf_map_delete_elem(bpf_map__fd(map), k);
+	}
+	ks_map_dump_free(&d);
+}
+
+int ks_store_tdx_lost(struct ks_store *s, const char *source,
+		      const struct bpf_map *lost, const unsigned int *reasons,
+		      size_t n)
+{
+	uint64_t v[TDX_NR_LOST];
+	int err = tdx_read_lost(bpf_map__fd(lost), v);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++)
+		ks_store_lost(s, source, tdx_lost_name(reasons[i]),
+			      v[reasons[i]]);
+	return 0;
+}
+
+void ks_load_error(char *err, size_t err_len, const char *source, int e)
+{
+	snprintf(err, err_len, "%s: loading BPF programs: %s%s", source,
+		 strerror(-e), e == -EPERM ? " (needs CAP_BPF and CAP_PERFMON)" :
+		 " (-v shows why)");
 }
 
 void ks_store_bpf_progs(struct ks_store *s, const char *source,

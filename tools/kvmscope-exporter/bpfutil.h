@@ -7,6 +7,7 @@
 #ifndef KVMSCOPE_EXPORTER_BPFUTIL_H
 #define KVMSCOPE_EXPORTER_BPFUTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <bpf/libbpf.h>
 
@@ -28,6 +29,24 @@ struct ks_map_dump {
  */
 int ks_map_dump(const struct bpf_map *map, struct ks_map_dump *d);
 void ks_map_dump_free(struct ks_map_dump *d);
+
+/*
+ * Delete every entry of @map (a hash map) whose key holds @pid at byte
+ * @pid_off: the rows of a VMM whose VM expired.
+ */
+void ks_map_delete_pid(const struct bpf_map *map, __u32 pid, size_t pid_off);
+
+/*
+ * The lost-event counters of a tdx-trace object (its per-CPU "lost" map)
+ * into the store, for the @n reasons (enum tdx_lost) it can count.
+ * Returns 0 or -errno.
+ */
+int ks_store_tdx_lost(struct ks_store *s, const char *source,
+		      const struct bpf_map *lost, const unsigned int *reasons,
+		      size_t n);
+
+/* "<source>: loading BPF programs: <why>" into @err, with a hint. */
+void ks_load_error(char *err, size_t err_len, const char *source, int e);
 
 #define KS_DUMP_KEY(d, type, i) ((const type *)(d)->keys + (i))
 #define KS_DUMP_VAL(d, type, i) ((const type *)(d)->vals + (i))

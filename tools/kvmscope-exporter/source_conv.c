@@ -6,6 +6,7 @@
  * attached as tdx-trace does (tdx_conv_attach).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +75,6 @@ static void add_mapgpa(struct ks_store *s, const struct tdx_mapgpa_key *k,
 static int conv_collect(struct ks_source *src, struct ks_store *s)
 {
 	struct conv_source *cs = (struct conv_source *)src;
-	uint64_t lost[TDX_NR_LOST];
 	struct ks_map_dump d;
 	int err;
 
@@ -98,12 +98,10 @@ static int conv_collect(struct ks_source *src, struct ks_store *s)
 		ks_map_dump_free(&d);
 	}
 
-	err = tdx_read_lost(bpf_map__fd(cs->skel->maps.lost), lost);
+	err = ks_store_tdx_lost(s, src->name, cs->skel->maps.lost, lost_reasons,
+				sizeof(lost_reasons) / sizeof(lost_reasons[0]));
 	if (err)
 		return err;
-	for (size_t i = 0; i < sizeof(lost_reasons) / sizeof(lost_reasons[0]); i++)
-		ks_store_lost(s, src->name, tdx_lost_name(lost_reasons[i]),
-			      lost[lost_reasons[i]]);
 	ks_store_bpf_progs(s, src->name, cs->skel->obj);
 	return 0;
 }
@@ -113,7 +111,6 @@ static void conv_forget(struct ks_source *src, const char *id)
 {
 	struct conv_source *cs = (struct conv_source *)src;
 	__u32 pid = ks_stats_id_pid(id);
-	struct ks_map_dump d;
 
 	if ((pid_t)pid <= 0)
 		return;
@@ -123,16 +120,8 @@ static void conv_forget(struct ks_source *src, const char *id)
 		bpf_map_delete_elem(bpf_map__fd(cs->skel->maps.stats), &k);
 	}
 	bpf_map_delete_elem(bpf_map__fd(cs->skel->maps.vm_convs), &pid);
-	if (ks_map_dump(cs->skel->maps.mapgpa, &d))
-		return;
-	for (uint32_t i = 0; i < d.n; i++) {
-		const struct tdx_mapgpa_key *k =
-			KS_DUMP_KEY(&d, struct tdx_mapgpa_key, i);
-
-		if (k->pid == pid)
-			bpf_map_delete_elem(bpf_map__fd(cs->skel->maps.mapgpa), k);
-	}
-	ks_map_dump_free(&d);
+	ks_map_delete_pid(cs->skel->maps.mapgpa, pid,
+			  offsetof(struct tdx_mapgpa_key, pid));
 }
 
 static void conv_destroy(struct ks_source *src)
@@ -202,9 +191,7 @@ struct ks_source *conv_source_new(pid_t pid, char *err, size_t err_len)
 		return NULL;
 	}
 	if (e) {
-		snprintf(err, err_len, "conversions: loading BPF programs: %s%s",
-			 strerror(-e), e == -EPERM ?
-			 " (needs CAP_BPF and CAP_PERFMON)" : " (-v shows why)");
+		ks_load_error(err, err_len, "conversions", e);
 		free(cs);
 		return NULL;
 	}

@@ -167,9 +167,7 @@ struct ks_source *hvflush_source_new(pid_t pid, char *err, size_t err_len)
 	}
 	return &hs->src;
 fail_load:
-	snprintf(err, err_len, "hvflush: loading BPF programs: %s%s",
-		 strerror(-e), e == -EPERM ?
-		 " (needs CAP_BPF and CAP_PERFMON)" : " (-v shows why)");
+	ks_load_error(err, err_len, "hvflush", e);
 	hvflush_bpf__destroy(hs->skel);
 	free(hs);
 	return NULL;

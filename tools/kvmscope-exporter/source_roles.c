@@ -53,7 +53,6 @@ static void add_role(struct ks_store *s, const struct tdx_role_key *k,
 static int roles_collect(struct ks_source *src, struct ks_store *s)
 {
 	struct roles_source *rs = (struct roles_source *)src;
-	uint64_t lost[TDX_NR_LOST];
 	struct ks_map_dump d;
 	int err;
 
@@ -66,32 +65,12 @@ static int roles_collect(struct ks_source *src, struct ks_store *s)
 	ks_store_map(s, src->name, "roles", d.n, d.max_entries);
 	ks_map_dump_free(&d);
 
-	err = tdx_read_lost(bpf_map__fd(rs->skel->maps.lost), lost);
+	err = ks_store_tdx_lost(s, src->name, rs->skel->maps.lost, lost_reasons,
+				sizeof(lost_reasons) / sizeof(lost_reasons[0]));
 	if (err)
 		return err;
-	for (size_t i = 0; i < sizeof(lost_reasons) / sizeof(lost_reasons[0]); i++)
-		ks_store_lost(s, src->name, tdx_lost_name(lost_reasons[i]),
-			      lost[lost_reasons[i]]);
 	ks_store_bpf_progs(s, src->name, rs->skel->obj);
 	return 0;
-}
-
-/* Delete the entries of @pid from a map whose key starts with the pid. */
-static void delete_pid(const struct bpf_map *map, __u32 pid, size_t pid_off)
-{
-	struct ks_map_dump d;
-
-	if (ks_map_dump(map, &d))
-		return;
-	for (uint32_t i = 0; i < d.n; i++) {
-		const char *k = (const char *)d.keys + (size_t)i * d.key_size;
-		__u32 kpid;
-
-		memcpy(&kpid, k + pid_off, sizeof(kpid));
-		if (kpid == pid)
-			bpf_map_delete_elem(bpf_map__fd(map), k);
-	}
-	ks_map_dump_free(&d);
 }
 
 static void roles_forget(struct ks_source *src, const char *id)
@@ -101,9 +80,10 @@ static void roles_forget(struct ks_source *src, const char *id)
 
 	if (pid <= 0)
 		return;
-	delete_pid(rs->skel->maps.roles, pid, offsetof(struct tdx_role_key, pid));
-	delete_pid(rs->skel->maps.transitions, pid,
-		   offsetof(struct tdx_trans_key, pid));
+	ks_map_delete_pid(rs->skel->maps.roles, pid,
+			  offsetof(struct tdx_role_key, pid));
+	ks_map_delete_pid(rs->skel->maps.transitions, pid,
+			  offsetof(struct tdx_trans_key, pid));
 }
 
 static void roles_destroy(struct ks_source *src)
@@ -160,9 +140,7 @@ struct ks_source *roles_source_new(pid_t pid, char *err, size_t err_len)
 	if (e)
 		e = load(rs, false, pid);
 	if (e) {
-		snprintf(err, err_len, "roles: loading BPF programs: %s%s",
-			 strerror(-e), e == -EPERM ?
-			 " (needs CAP_BPF and CAP_PERFMON)" : " (-v shows why)");
+		ks_load_error(err, err_len, "roles", e);
 		free(rs);
 		return NULL;
 	}
