@@ -19,7 +19,7 @@ mkdir -p "$out"
 build() {
 	clang -g -O2 -target bpf -D__TARGET_ARCH_x86 \
 		-I/usr/include/"$(uname -m)"-linux-gnu -Wall -Wextra -Werror \
-		-c tests/bpf/tdx-trace/fake_kmem.bpf.c -o "$out/fake_kmem.tmp.o" &&
+		-c tests/bpf/fake_kmem.bpf.c -o "$out/fake_kmem.tmp.o" &&
 	bpftool gen object "$out/fake_kmem.bpf.o" "$out/fake_kmem.tmp.o" &&
 	bpftool gen skeleton "$out/fake_kmem.bpf.o" name fake_kmem_bpf \
 		>"$out/fake_kmem.skel.h" &&

@@ -16,7 +16,7 @@ mkdir -p "$out"
 build_driver() {
 	clang -g -O2 -target bpf -D__TARGET_ARCH_x86 \
 		-I/usr/include/"$(uname -m)"-linux-gnu -Wall -Wextra -Werror \
-		-c tests/bpf/hvflush-top/fake_kmem.bpf.c -o "$out/fake_kmem.tmp.o" &&
+		-c tests/bpf/fake_kmem.bpf.c -o "$out/fake_kmem.tmp.o" &&
 	bpftool gen object "$out/fake_kmem.bpf.o" "$out/fake_kmem.tmp.o" &&
 	bpftool gen skeleton "$out/fake_kmem.bpf.o" name fake_kmem_bpf \
 		>"$out/fake_kmem.skel.h" &&

@@ -17,7 +17,7 @@
  * default) or b (pid 4343); --pids changes the pids.  "collect" runs
  * hv_read_rows() (which deletes rows of exited VMMs) and adds what it
  * returned as "collected" to the output, before the map's rows.  FIFO is L1 or L2.  The fake struct kvm and
- * kvm_vcpu live in kernel memory (tests/bpf/hvflush-top/fake_kmem.bpf.c),
+ * kvm_vcpu live in kernel memory (tests/bpf/fake_kmem.bpf.c),
  * laid out with the running kernel's BTF, because the handlers read them
  * with CO-RE probe reads.
  */

@@ -8,8 +8,8 @@
  * in this process with the u64 arguments we craft.  That runs the very
  * handler bodies the tp_btf programs share, and the maps are asserted.
  * struct kvm and kvm_vcpu arguments are NULL or fake objects in kernel
- * memory (fake_kmem.bpf.c) laid out from the kernel's BTF, so the CO-RE
- * reads of stats_id and vcpu_id are exercised too.
+ * memory (tests/bpf/fake_kmem.bpf.c) laid out from the kernel's BTF, so
+ * the CO-RE reads of stats_id and vcpu_id are exercised too.
  */
 #define _GNU_SOURCE	/* gettid() */
 #include <errno.h>

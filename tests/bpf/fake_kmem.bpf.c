@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Kernel memory for fake struct kvm_vcpu / struct kvm objects.
+ * Kernel memory for fake struct kvm_vcpu / struct kvm objects, for the
+ * test-run drivers of tdx-trace and hvflush-top.
  *
- * hvflush's handlers read the vCPU through CO-RE probe reads, which only
+ * The handlers read those objects through CO-RE probe reads, which only
  * accept kernel addresses, so BPF_PROG_TEST_RUN arguments must point into
- * the kernel: the elements of this array map.  The driver sizes the map,
- * runs publish_addrs once to learn where the elements live, then writes
- * the fake objects into them with ordinary map updates.
+ * the kernel: the elements of this array map.  A driver sizes the map's
+ * values from the kernel's BTF, runs publish_addrs once to learn where the
+ * elements live, then writes the fake objects into them with ordinary map
+ * updates.
  */
 #include <linux/types.h>
 #include <linux/bpf.h>
