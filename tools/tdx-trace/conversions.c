@@ -484,10 +484,7 @@ static int report(struct conv_ctx *ctx, bool final)
 		print_summary_json(ctx, t, lost, final, ctx->env->summary);
 		return 0;
 	}
-	if (final)
-		printf("\nSummary (whole run):\n");
-	else
-		tdx_print_interval_header(ctx->env->interval);
+	tdx_print_report_header(final, ctx->env->interval);
 	print_summary_human(ctx, t, lost, ctx->env->summary);
 	fflush(stdout);
 	return 0;

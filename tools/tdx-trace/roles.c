@@ -358,10 +358,7 @@ static int report(struct roles_ctx *ctx, bool final)
 		print_json(ctx, t, lost, final);
 		return 0;
 	}
-	if (final)
-		printf("\nSummary (whole run):\n");
-	else
-		tdx_print_interval_header(ctx->env->interval);
+	tdx_print_report_header(final, ctx->env->interval);
 	print_human(ctx, t);
 	tdx_print_lost(stdout, lost);
 	fflush(stdout);

@@ -195,10 +195,14 @@ void tdx_sleep_until(double deadline)
 	}
 }
 
-void tdx_print_interval_header(unsigned int interval)
+void tdx_print_report_header(bool final, unsigned int interval)
 {
 	char ts[32];
 
+	if (final) {
+		printf("\nSummary (whole run):\n");
+		return;
+	}
 	tdx_format_time(tdx_now_wall(), ts, sizeof(ts));
 	printf("\n%.8s interval of %us\n", ts, interval);
 }

@@ -60,8 +60,11 @@ void tdx_vm_names_prefetch(int map_fd, size_t key_size);
 double tdx_mono_to_wall_offset(void);
 double tdx_now_wall(void);
 
-/* "\nHH:MM:SS interval of Ns" before each human interval report. */
-void tdx_print_interval_header(unsigned int interval);
+/*
+ * What opens a human report: "\nHH:MM:SS interval of Ns" for an interval,
+ * "\nSummary (whole run):" for the final one.
+ */
+void tdx_print_report_header(bool final, unsigned int interval);
 
 /*
  * Sleep until @deadline (CLOCK_MONOTONIC seconds) or a signal; returns
