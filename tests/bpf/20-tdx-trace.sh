@@ -8,6 +8,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
+. tests/bpf/fake_kmem.sh
 
 # Not under build/tests: tests/run.sh runs everything there as cmocka.
 out=build/tests-bpf/tdx-trace
@@ -17,12 +18,7 @@ helper=$out/set_attrs
 mkdir -p "$out"
 
 build() {
-	clang -g -O2 -target bpf -D__TARGET_ARCH_x86 \
-		-I/usr/include/"$(uname -m)"-linux-gnu -Wall -Wextra -Werror \
-		-c tests/bpf/fake_kmem.bpf.c -o "$out/fake_kmem.tmp.o" &&
-	bpftool gen object "$out/fake_kmem.bpf.o" "$out/fake_kmem.tmp.o" &&
-	bpftool gen skeleton "$out/fake_kmem.bpf.o" name fake_kmem_bpf \
-		>"$out/fake_kmem.skel.h" &&
+	build_fake_kmem "$out" &&
 	make -s "$tool" build/libtdx-trace.a build/libkvmscope.a &&
 	cc -O2 -g -Wall -Wextra -Werror -Ibuild -I"$out" -Itools -Itools/lib \
 		-Ibpf -o "$drv" tests/bpf/tdx-trace/driver.c \
