@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Empty programs on every event kvmscope's tools attach to: the floor that
+ * `make bench` (lab/bench.sh) measures the tools' programs against.  With
+ * kernel.bpf_stats_enabled=1, an empty program's run_time_ns/run_cnt is
+ * what running any program on that event costs before it does anything,
+ * and attaching them all shows what the tracepoint dispatch alone costs a
+ * workload.  lab/bench/empty-attach.c loads the ones asked for.
+ *
+ * raw_tp like the tools' programs (tp_btf runs through the same
+ * bpf_trace_run*() dispatch); the two syscall events are perf-event
+ * tracepoint programs because tdx-trace's fallback mode attaches those.
+ */
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define EMPTY_RAW_TP(event)					\
+	SEC("raw_tp/" #event)					\
+	int empty_##event(void *ctx) { return 0; }
+
+/* tdx-trace conversions, series mode */
+EMPTY_RAW_TP(kvm_vm_set_mem_attributes_begin)
+EMPTY_RAW_TP(kvm_vm_set_mem_attributes_end)
+EMPTY_RAW_TP(kvm_tdp_mmu_zap_leafs)
+/* tdx-trace roles */
+EMPTY_RAW_TP(kvm_mmu_role)
+/* tdx-trace MapGPA latency, both modes */
+EMPTY_RAW_TP(kvm_hypercall)
+EMPTY_RAW_TP(kvm_userspace_exit)
+EMPTY_RAW_TP(kvm_entry)
+/* tdx-trace conversions, fallback mode */
+EMPTY_RAW_TP(kvm_tdp_mmu_spte_changed)
+
+SEC("tracepoint/syscalls/sys_enter_ioctl")
+int empty_sys_enter_ioctl(void *ctx) { return 0; }
+
+SEC("tracepoint/syscalls/sys_exit_ioctl")
+int empty_sys_exit_ioctl(void *ctx) { return 0; }
+
+/* hvflush-top: series FIFO events, and the hypercalls (both modes) */
+EMPTY_RAW_TP(kvm_hv_tlb_flush_enqueue)
+EMPTY_RAW_TP(kvm_hv_tlb_flush_dequeue)
+EMPTY_RAW_TP(kvm_hv_tlb_flush_synthetic_vmexit)
+EMPTY_RAW_TP(kvm_hv_flush_tlb)
+EMPTY_RAW_TP(kvm_hv_flush_tlb_ex)

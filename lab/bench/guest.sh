@@ -1,0 +1,128 @@
+#!/bin/bash
+# Guest side of `make bench`: one benchmark section per boot, run by
+# lab/bench.sh through lab/run.sh.  Raw data goes to $KVMSCOPE_RESULTS
+# (runs.tsv, bpf-*/, events-*.csv, observers/, mapgpa/); lab/bench/report.pl
+# turns it into ratios on the host.
+#
+# usage: guest.sh series|fallback|hvflush|disabled|mapgpa
+#   series    patched kernel: private_mem_conversions_test -n 2 alone and
+#             under the anchors (perf stat, perf record, kvm_stat, bpftrace,
+#             all kvm:/kvmmmu: events), tdx-trace conversions -s (and roles),
+#             empty programs on tdx-trace's events, and perf record,
+#             kvm_stat and bpftrace on those same events
+#   fallback  stock kernel: the same workload under tdx-trace in fallback
+#             mode, empty programs and the anchors on its events
+#   hvflush   patched kernel: hyperv_tlb_flush under hvflush-top, empty
+#             programs, kvm_stat and bpftrace on the same events
+#   disabled  either kernel: the workload alone, warm-up + BENCH_RUNS runs
+#   mapgpa    patched kernel: private_mem_map_gpa_test -b, MapGPA serviced
+#             in KVM vs in userspace, under tdx-trace conversions -s -j
+# Environment (lab/bench.sh sets it): BENCH_PAIRS, BENCH_RUNS,
+# BENCH_COST_RUNS, BENCH_MAPGPA (PAGES:ITERATIONS ...), TDX_TRACE,
+# HVFLUSH_TOP, EMPTY_ATTACH, KVM_STAT, and lab/run.sh's KVMSCOPE_*.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+OUT=$KVMSCOPE_RESULTS
+WORK=$(mktemp -d /tmp/bench.XXXXXX)
+S=$KVMSCOPE_SELFTESTS/x86_64
+. "$here/guest-lib.sh"
+
+section=${1:?usage: guest.sh series|fallback|hvflush|disabled|mapgpa}
+BENCH_PAIRS=${BENCH_PAIRS:-20}
+BENCH_RUNS=${BENCH_RUNS:-7}
+BENCH_COST_RUNS=${BENCH_COST_RUNS:-3}
+ulimit -l unlimited 2>/dev/null	# bpftrace still checks RLIMIT_MEMLOCK
+export PATH=$PATH:/usr/sbin:/sbin	# bpftool, sysctl
+
+{
+	echo "section=$section"
+	echo "kernel=$KVMSCOPE_KERNEL"
+	echo "release=$(uname -r)"
+	echo "pairs=$BENCH_PAIRS"
+	echo "cpus=$(nproc)"
+	echo "started=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+} >"$OUT/info.txt"
+
+# Tool events, as "group:event", per tool and mode (bpf/*.bpf.c SEC names).
+tdx_series_events="kvm:kvm_vm_set_mem_attributes_begin kvm:kvm_vm_set_mem_attributes_end
+	kvmmmu:kvm_tdp_mmu_zap_leafs kvmmmu:kvm_mmu_role
+	kvm:kvm_hypercall kvm:kvm_userspace_exit kvm:kvm_entry"
+tdx_fallback_events="syscalls:sys_enter_ioctl syscalls:sys_exit_ioctl
+	kvmmmu:kvm_tdp_mmu_spte_changed kvm:kvm_hypercall kvm:kvm_userspace_exit kvm:kvm_entry"
+hvflush_events="kvm:kvm_hv_tlb_flush_enqueue kvm:kvm_hv_tlb_flush_dequeue
+	kvm:kvm_hv_tlb_flush_synthetic_vmexit kvm:kvm_hv_flush_tlb kvm:kvm_hv_flush_tlb_ex"
+
+section_series() {
+	WORKLOAD=("$S/private_mem_conversions_test" -n 2)
+	SAME_EVENTS=$(echo $tdx_series_events)
+	blocks off perf-stat perf-record kvm_stat bpftrace \
+		tdx-conv tdx-conv+tdx-roles empty \
+		perf-record-same kvm_stat-same bpftrace-same
+	bpf_cost tools "$BENCH_COST_RUNS" tdx-conv tdx-roles empty bpftrace-same
+	event_counts workload
+}
+
+section_fallback() {
+	WORKLOAD=("$S/private_mem_conversions_test" -n 2)
+	SAME_EVENTS=$(echo $tdx_fallback_events)
+	blocks off tdx-conv empty perf-record-same kvm_stat-same bpftrace-same
+	bpf_cost tools "$BENCH_COST_RUNS" tdx-conv empty bpftrace-same
+	event_counts workload
+}
+
+section_hvflush() {
+	WORKLOAD=("$S/hyperv_tlb_flush")
+	SAME_EVENTS=$(echo $hvflush_events)
+	blocks off hvflush-top empty kvm_stat-same bpftrace-same
+	bpf_cost tools "$BENCH_COST_RUNS" hvflush-top empty bpftrace-same
+	event_counts workload
+}
+
+section_disabled() {
+	local k
+	WORKLOAD=("$S/private_mem_conversions_test" -n 2)
+	printf 'run\tseconds\trc\n' >"$OUT/runs.tsv"
+	run_timed	# warm-up, not recorded
+	for k in $(seq 1 "$BENCH_RUNS"); do
+		run_timed
+		printf '%s\t%s\t%s\n' "$k" "$run_secs" "$run_rc" >>"$OUT/runs.tsv"
+	done
+	log "$KVMSCOPE_KERNEL: $(cut -f2 "$OUT/runs.tsv" | tail -n +2 | tr '\n' ' ')"
+}
+
+# Alternating kernel/userspace runs per size, each under its own
+# tdx-trace (its final record has that run's MapGPA latency histogram).
+section_mapgpa() {
+	local spec pages iters b mode first second
+	mkdir -p "$OUT/mapgpa"
+	printf 'pages\tblock\tmode\tseconds\trc\tobserver\n' >"$OUT/runs.tsv"
+	for spec in ${BENCH_MAPGPA:-1:2000 512:100}; do
+		pages=${spec%%:*} iters=${spec#*:}
+		for b in $(seq 0 "$BENCH_PAIRS"); do
+			# Which mode goes first alternates, so drift cancels out.
+			if [ $((b % 2)) -eq 0 ]; then first=kernel second=userspace
+			else first=userspace second=kernel; fi
+			for mode in $first $second; do
+				WORKLOAD=("$S/private_mem_map_gpa_test" -b "$iters" -n "$pages")
+				[ "$mode" = kernel ] || WORKLOAD+=(-u)
+				obs_start tdx-conv || { log "tdx-trace did not attach"; return 1; }
+				run_timed
+				obs_stop
+				printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$pages" "$b" "$mode" "$run_secs" \
+					"$run_rc" "$obs_status" >>"$OUT/runs.tsv"
+				cp "$WORK/workload.out" "$OUT/mapgpa/$pages-$mode-$b.out"
+				cp "$WORK/obs-tdx-conv.out" "$OUT/mapgpa/$pages-$mode-$b.json"
+			done
+			log "mapgpa $pages pages block $b/$BENCH_PAIRS: $(tail -n 2 "$OUT/runs.tsv" | cut -f3,4 | tr '\n\t' '  ')"
+		done
+	done
+}
+
+case "$section" in
+series | fallback | hvflush | disabled | mapgpa) "section_$section" ;;
+*) echo "guest.sh: unknown section '$section'" >&2; exit 2 ;;
+esac
+rc=$?
+echo "finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$OUT/info.txt"
+rm -rf "$WORK"
+exit "$rc"
