@@ -6,10 +6,15 @@
 # Prints the directory of the kernel it built or found on stdout.
 #
 # usage: lab/build-kernel.sh [--each-patch] [--force]
+#        lab/build-kernel.sh --unpatched [--force]
 #        lab/build-kernel.sh --checkpatch
 #   --each-patch  apply and build the series patch by patch (incrementally),
 #                 proving each patch builds on its own
 #   --force       build even if the cache already has this key
+#   --unpatched   the same kernel without the series, cached under its own
+#                 key (lab/bench.sh measures what the disabled series costs);
+#                 the shared tree moves to the pristine source, so switching
+#                 back and forth rebuilds the files the series touches
 #   --checkpatch  run scripts/checkpatch.pl --strict on every series patch
 #                 and exit (ignored: OPEN_ENDED_LINE, PARENTHESIS_ALIGNMENT,
 #                 the TRACE_EVENT layout of the surrounding headers)
@@ -18,12 +23,13 @@ lab_tag=kernel
 . "$(dirname "$0")/cache.sh"
 . "$lab_dir/tree.sh"
 
-each_patch=0 force=0 checkpatch=0
+each_patch=0 force=0 checkpatch=0 unpatched=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--each-patch) each_patch=1 ;;
 	--force) force=1 ;;
 	--checkpatch) checkpatch=1 ;;
+	--unpatched) unpatched=1 ;;
 	-h | --help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
 	*) usage_error "unknown option '$1'" ;;
 	esac
@@ -97,8 +103,11 @@ if [ "$checkpatch" -eq 1 ]; then
 	exit
 fi
 
-key=$(cache_key kernel)
-out=$(cache_dir kernel "$key")
+[ "$unpatched" -eq 0 ] || [ "$each_patch" -eq 0 ] || usage_error "--each-patch builds the series: not with --unpatched"
+kind=kernel
+[ "$unpatched" -eq 0 ] || kind=kernel-unpatched
+key=$(cache_key "$kind")
+out=$(cache_dir "$kind" "$key")
 if [ "$force" -eq 0 ] && [ "$each_patch" -eq 0 ] && [ -f "$out/bzImage" ]; then
 	say "kernel $key is cached: $out/bzImage"
 	cache_used "$out"
@@ -114,9 +123,13 @@ fi
 
 mkdir -p "$log_dir" "$obj_dir"
 log=$log_dir/kernel-$key-$(date +%Y%m%d-%H%M%S).log
-say "building kernel $key; full log: $log"
+say "building ${kind/-/ } $key; full log: $log"
 t0=$SECONDS
-tree_prepare
+if [ "$unpatched" -eq 1 ]; then
+	tree_prepare_base
+else
+	tree_prepare
+fi
 if [ "$each_patch" -eq 1 ]; then
 	n=${#tree_commits[@]} i=0
 	for c in "${tree_commits[@]}"; do

@@ -4,6 +4,8 @@
 #                                 (--all: also the source tree and objects)
 #   lab/cache.sh key KIND         print the cache key of KIND
 #   lab/cache.sh dir KIND         print where KIND's outputs are (or will be)
+# KIND: kernel, kernel-unpatched (the same kernel without the series, for
+# lab/bench.sh), selftests, initramfs-patched, initramfs-stock.
 #
 # Layout under ${XDG_CACHE_HOME:-$HOME/.cache}/kvmscope:
 #   kernel/<key>/     bzImage, vmlinux, .config, System.map, build.log
@@ -50,6 +52,8 @@ cache_inputs() {
 	local tree=("$lab_dir/tree.sh" "$lab_dir/build-kernel.sh")
 	case "$1" in
 	kernel) printf '%s\n' "${common[@]}" "${tree[@]}"; series_patches ;;
+	# Everything but the series.
+	kernel-unpatched) printf '%s\n' "${common[@]}" "${tree[@]}" | grep -vxF "$repo_dir/kernel-patches/series" ;;
 	selftests) cache_inputs kernel; echo "$lab_dir/build-selftests.sh" ;;
 	initramfs-patched | initramfs-stock)
 		cache_inputs selftests

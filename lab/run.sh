@@ -4,13 +4,16 @@
 #
 # usage: lab/run.sh [options] -- COMMAND [ARG...]
 #        lab/run.sh [options] --script FILE
-#   --kernel patched|stock  patched: the series' kernel (KVM=y, 9p), the job
+#   --kernel patched|stock|unpatched
+#                 patched: the series' kernel (KVM=y, 9p), the job
 #                 runs chrooted into the host root (read-only), so host tools
 #                 work; the repo and the results dir are shared read-write at
 #                 their host paths.  stock: Debian's cloud kernel (KVM=m, no
 #                 9p), the job runs in the initramfs (busybox, bash, bpftool,
 #                 build/ tools, lab/ scripts, selftests); results come back
-#                 over a serial port.  Default: patched
+#                 over a serial port.  unpatched: the patched lab's kernel
+#                 without the series, in the patched guest (lab/bench.sh
+#                 measures the disabled series' cost).  Default: patched
 #   --timeout SEC   kill the job after SEC seconds (default 600)
 #   --results DIR   where to put the results (default build/lab/<timestamp>)
 #   --hostfwd H:G   forward 127.0.0.1:H on the host to guest port G
@@ -50,7 +53,10 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case "$kernel" in patched | stock) ;; *) usage_error "--kernel must be patched or stock, not '$kernel'" ;; esac
+case "$kernel" in patched | stock | unpatched) ;; *) usage_error "--kernel must be patched, stock or unpatched, not '$kernel'" ;; esac
+# The unpatched kernel boots the patched guest: only the bzImage differs.
+kernel_label=$kernel build_args=()
+[ "$kernel" != unpatched ] || kernel=patched build_args=(--unpatched)
 [[ $timeout =~ ^[0-9]+$ ]] && [ "$timeout" -gt 0 ] || usage_error "--timeout must be a positive number of seconds, not '$timeout'"
 if [ -n "$hostfwd" ]; then
 	[[ $hostfwd =~ ^([0-9]+):([0-9]+)$ ]] &&
@@ -77,7 +83,7 @@ fi
 # Use the paths the builders report: keys are recomputed from files other
 # engineers may be editing right now.
 if [ "$kernel" = patched ]; then
-	kernel_dir=$("$lab_dir/build-kernel.sh") || exit 125
+	kernel_dir=$("$lab_dir/build-kernel.sh" "${build_args[@]}") || exit 125
 	bzimage=$kernel_dir/bzImage
 else
 	bzimage=/boot/vmlinuz-$stock_release
@@ -181,7 +187,7 @@ printf '%q ' "${qemu[@]}" >"$results/qemu.cmd"
 # The guest enforces the job timeout itself (and still reports); the host
 # limit only catches a guest that stopped responding.
 hard_limit=$((timeout + 300))
-say "booting the $kernel kernel: $what (timeout ${timeout}s; results in $results)"
+say "booting the $kernel_label kernel: $what (timeout ${timeout}s; results in $results)"
 touch "$results/output.log"
 t0=$(now)
 timeout -k 10 "$hard_limit" "${qemu[@]}" >"$results/qemu.log" 2>&1 &
@@ -235,7 +241,7 @@ if grep -qE "$splat_re" "$results/serial.log"; then
 fi
 
 {
-	echo "kernel=$kernel"
+	echo "kernel=$kernel_label"
 	echo "release=$(ctl_value boot | cut -d' ' -f2)"
 	[ "$kernel" = stock ] || echo "kernel_key=${kernel_dir##*/}"
 	echo "selftests_key=${selftests##*/}"
@@ -250,7 +256,7 @@ fi
 } >"$results/summary.txt"
 
 if [ "$status" = ok ]; then
-	say "$kernel kernel: booted in ${boot_up}s, job exited $job_rc after ${job_secs}s (wall ${wall}s); results in $results"
+	say "$kernel_label kernel: booted in ${boot_up}s, job exited $job_rc after ${job_secs}s (wall ${wall}s); results in $results"
 	exit "$exit_code"
 fi
 say "FAILED ($status): $reason"

@@ -83,6 +83,14 @@ tree_checkout() {
 		die "checking out $1 in $src_dir failed"
 }
 
+# The pristine source, for the unpatched kernel (build-kernel.sh
+# --unpatched).  Its one "commit" is base, in $tree_commits.
+tree_prepare_base() {
+	tree_init
+	tree_commits=("$(_git rev-parse 'base^{commit}')")
+	tree_checkout "${tree_commits[0]}"
+}
+
 # Prepare the tree for the current series: init, commit, check out the last
 # patch.  Prints nothing; the series' commits are in $tree_commits.
 tree_prepare() {
