@@ -323,7 +323,8 @@ PY
 short=$!
 wait "$short"
 scrape >/dev/null
-check_eq "BPF: short-lived VMM's conversion exported after it exited" 1 \
-	"$(scrape | sed -n "s/^kvmscope_mem_conversions_total{vm=\"kvm-$short\",direction=\"private\"} //p")"
+# Named by the comm the kernel kept: it exited before any lookup.
+check_eq "BPF: short-lived VMM's conversion exported after it exited, named" 1 \
+	"$(scrape | sed -n "s/^kvmscope_mem_conversions_total{vm=\"kvm-$short\",vm_name=\"python3\",direction=\"private\"} //p")"
 echo "$stats_was" >/proc/sys/kernel/bpf_stats_enabled
 tap_done

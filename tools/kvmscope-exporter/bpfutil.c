@@ -142,7 +142,7 @@ void ks_vm_id(char *buf, size_t len, const char *stats_id, int pid)
 }
 
 struct ks_vm *ks_store_row_vm(struct ks_store *s, const char *stats_id,
-			      int pid)
+			      int pid, const char *comm)
 {
 	bool alive = ks_pid_exists(pid);
 	char id[KS_VM_ID_LEN];
@@ -155,6 +155,8 @@ struct ks_vm *ks_store_row_vm(struct ks_store *s, const char *stats_id,
 
 		if (!ks_vm_name(pid, name, sizeof(name)))
 			snprintf(vm->name, sizeof(vm->name), "%s", name);
+	} else if (vm && !vm->name[0] && comm) {
+		snprintf(vm->name, sizeof(vm->name), "%.*s", TDX_COMM_LEN, comm);
 	}
 	return vm;
 }

@@ -65,10 +65,11 @@ void ks_vm_id(char *buf, size_t len, const char *stats_id, int pid);
 /*
  * The store's VM for a row of VMM process @pid: live while the process
  * exists, gone (exported for the grace period, then forgotten) once it
- * exited.  Looks the VM's name up once, while the process is there.
- * NULL on ENOMEM.
+ * exited.  Looks the VM's name up once, while the process is there; a VMM
+ * gone before that is named by @comm, its comm as the BPF programs kept it
+ * (NULL if the row has none).  NULL on ENOMEM.
  */
 struct ks_vm *ks_store_row_vm(struct ks_store *s, const char *stats_id,
-			      int pid);
+			      int pid, const char *comm);
 
 #endif /* KVMSCOPE_EXPORTER_BPFUTIL_H */

@@ -41,7 +41,7 @@ static void add_conv(struct ks_store *s, const struct tdx_conv_key *k,
 
 	if (k->dir >= KS_NR_DIRS)
 		return;
-	vm = ks_store_row_vm(s, v->stats_id, k->pid);
+	vm = ks_store_row_vm(s, v->stats_id, k->pid, v->comm);
 	if (!vm)
 		return;
 	c = &vm->conv[k->dir == TDX_DIR_PRIVATE ? KS_DIR_PRIVATE : KS_DIR_SHARED];
@@ -59,7 +59,7 @@ static void add_conv(struct ks_store *s, const struct tdx_conv_key *k,
 static void add_mapgpa(struct ks_store *s, const struct tdx_mapgpa_key *k,
 		       const struct tdx_mapgpa_stats *v)
 {
-	struct ks_vm *vm = ks_store_row_vm(s, NULL, k->pid);
+	struct ks_vm *vm = ks_store_row_vm(s, NULL, k->pid, v->comm);
 	struct ks_vcpu *vc;
 
 	if (!vm || !(vc = ks_vm_vcpu(vm, k->vcpu_id)))

@@ -42,7 +42,7 @@ static void add_role(struct ks_store *s, const struct tdx_role_key *k,
 
 	if (k->mmu >= KS_NR_MMUS)
 		return;
-	vm = ks_store_row_vm(s, v->stats_id, k->pid);
+	vm = ks_store_row_vm(s, v->stats_id, k->pid, NULL);
 	if (!vm || !(vc = ks_vm_vcpu(vm, k->vcpu_id)))
 		return;
 	vc->roles.computed[k->mmu] += v->computed;
