@@ -10,16 +10,24 @@
  * Waits (up to 10 s) for GO_FILE to exist, so the tracer can attach first,
  * then issues one ioctl per argument from this thread, then stays alive for
  * $SET_ATTRS_LINGER_MS milliseconds (default 0), like a VMM would.
+ *
+ * With SET_ATTRS_VM=1 the ioctls go to a VM of /dev/kvm instead, whatever
+ * the kernel answers (ENOTTY where it has no memory attributes), and each
+ * result is printed: "ret <0 or -errno>".
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "tdx.h"
+
+#define KVM_CREATE_VM 0xae01	/* _IO(KVMIO, 0x01) */
 
 struct kvm_memory_attributes {
 	uint64_t address;
@@ -28,9 +36,25 @@ struct kvm_memory_attributes {
 	uint64_t flags;
 };
 
+/* /dev/null, or with SET_ATTRS_VM=1 a new VM's fd. */
+static int open_target(bool vm)
+{
+	int kvm, fd;
+
+	if (!vm)
+		return open("/dev/null", O_RDWR);
+	kvm = open("/dev/kvm", O_RDWR);
+	if (kvm < 0)
+		return -1;
+	fd = ioctl(kvm, KVM_CREATE_VM, 0);
+	close(kvm);
+	return fd;
+}
+
 int main(int argc, char **argv)
 {
-	int fd, i, tries;
+	bool vm = getenv("SET_ATTRS_VM") && !strcmp(getenv("SET_ATTRS_VM"), "1");
+	int fd, i, tries, ret;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: %s GO_FILE GPA:SIZE:ATTRS...\n", argv[0]);
@@ -43,9 +67,9 @@ int main(int argc, char **argv)
 		}
 		usleep(10000);
 	}
-	fd = open("/dev/null", O_RDWR);
+	fd = open_target(vm);
 	if (fd < 0) {
-		perror("/dev/null");
+		perror(vm ? "creating a VM" : "/dev/null");
 		return 1;
 	}
 	for (i = 2; i < argc; i++) {
@@ -61,8 +85,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bad range '%s'\n", argv[i]);
 			return 2;
 		}
-		if (ioctl(fd, TDX_KVM_SET_MEMORY_ATTRIBUTES, &a) != -1 ||
-		    errno != ENOTTY) {
+		ret = ioctl(fd, TDX_KVM_SET_MEMORY_ATTRIBUTES, &a) ? -errno : 0;
+		if (vm) {
+			printf("ret %d\n", ret);
+		} else if (ret != -ENOTTY) {
 			fprintf(stderr, "ioctl on /dev/null did not fail with ENOTTY\n");
 			return 1;
 		}
