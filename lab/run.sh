@@ -143,8 +143,12 @@ else
 	for f in "$lab_dir"/guest/* "$lab_dir"/*.txt "$lab_dir"/demo.d/*; do
 		[ ! -f "$f" ] || stage_file "$f" "$stage"
 	done
-	for f in /usr/sbin/bpftool "$repo_dir"/build/* "${with[@]}"; do
+	for f in /usr/sbin/bpftool "$repo_dir"/build/*; do
 		[ -f "$f" ] && [ -x "$f" ] || continue
+		stage_binary "$(realpath "$f")" "$stage" "$f"
+	done
+	# --with files whether executable or not (scripts to source, data).
+	for f in "${with[@]}"; do
 		stage_binary "$(realpath "$f")" "$stage" "$f"
 	done
 fi
