@@ -6,8 +6,7 @@
 #    (and none in the stock kernel's: it really is the kernel before);
 #  - the workloads the tools rely on pass, the whole x86 selftests list
 #    passes or skips except lab/known-failures.txt, and each known failure
-#    still fails (so the list stays honest); lab/flaky-selftests.txt tests
-#    get 3 attempts, and a retry shows in the TAP line;
+#    still fails (so the list stays honest);
 #  - a few selftests pass on the stock kernel.
 # The guest only gathers facts into its results dir; all asserting is here.
 # LAB_SELFTESTS=workloads skips the full x86 list (a quicker check).
@@ -66,12 +65,8 @@ run_lab() {
 	fi
 }
 
-# row NAME TEST: the test's row in NAME's selftests/results.tsv:
-# result, exit status, seconds, attempts.
-row() { awk -F'\t' -v t="$2" '$1 == t { print $2, $3, $4, $5 }' "$out/$1/selftests/results.tsv" 2>/dev/null; }
-
-# ", attempt N of 3" when lab/flaky-selftests.txt made a retry necessary.
-retried() { [ "${1:-1}" -le 1 ] || echo ", attempt $1 of 3"; }
+# result NAME TEST: the test's row in NAME's results (result, exit, seconds).
+result() { awk -F'\t' -v t="$2" '$1 == t { print $2, $3, $4 }' "$out/$1/selftests/results.tsv" 2>/dev/null; }
 
 check_kvm() { # NAME
 	check_eq "$1: /dev/kvm" present "$(cat "$out/$1/dev-kvm" 2>/dev/null)"
@@ -80,13 +75,12 @@ check_kvm() { # NAME
 }
 
 must_pass() { # NAME TEST
-	local res rc secs attempts
-	read -r res rc secs attempts < <(row "$1" "$2")
-	if [ "$res" = pass ]; then
-		ok "$1: $2 passes (${secs}s$(retried "$attempts"))"
+	local r
+	r=$(result "$1" "$2")
+	if [ "${r%% *}" = pass ]; then
+		ok "$1: $2 passes (${r##* }s)"
 	else
-		not_ok "$1: $2 passes (got: ${res:-not run}${rc:+, exit $rc})" \
-			"$(tail -n 15 "$out/$1/selftests/$2.log" 2>/dev/null)"
+		not_ok "$1: $2 passes (got: ${r:-not run})" "$(tail -n 15 "$out/$1/selftests/$2.log" 2>/dev/null)"
 	fi
 }
 
@@ -113,11 +107,11 @@ if [ -n "$regression" ]; then
 	expected=$(grep -cvxF -f <(printf '%s\n' "${known_failures[@]}" "${workloads[@]}") \
 		"$out/patched/x86.list")
 	got=0
-	while IFS=$'\t' read -r t res rc secs attempts; do
+	while IFS=$'\t' read -r t res rc secs; do
 		! is_workload "$t" || continue
 		got=$((got + 1))
 		case "$res" in
-		pass) ok "patched: $t passes (${secs}s$(retried "$attempts"))" ;;
+		pass) ok "patched: $t passes (${secs}s)" ;;
 		skip) ok "patched: $t skips here (${secs}s)" ;;
 		*) not_ok "patched: $t passes or skips (got $res, exit $rc)" \
 			"$(tail -n 15 "$out/patched/selftests/$t.log")" ;;
