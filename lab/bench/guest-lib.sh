@@ -97,10 +97,10 @@ _obs_start_one() {
 		_perf_start "$name" record -q -o "$WORK/perf.data" $(perf_events "$([ "$name" = perf-record ] && echo all || echo same)") || return 1
 		return 0 ;;
 	kvm_stat)
-		PYTHONUNBUFFERED=1 python3 "$KVM_STAT" -t -l >"$out" 2>"$err" &
+		PYTHONUNBUFFERED=1 "${PYTHON:-python3}" "$KVM_STAT" -t -l >"$out" 2>"$err" &
 		pid=$! ready='.' ;;
 	kvm_stat-same)
-		PYTHONUNBUFFERED=1 python3 "$KVM_STAT" -t -l -f "$(kvm_stat_filter)" >"$out" 2>"$err" &
+		PYTHONUNBUFFERED=1 "${PYTHON:-python3}" "$KVM_STAT" -t -l -f "$(kvm_stat_filter)" >"$out" 2>"$err" &
 		pid=$! ready='.' ;;
 	bpftrace | bpftrace-same)
 		bpftrace -e "BEGIN { printf(\"ready\\n\"); } $(bpftrace_probes "$([ "$name" = bpftrace ] && echo all || echo same)") { @[probe] = count(); }" >"$out" 2>"$err" &
@@ -259,6 +259,10 @@ bpf_cost() {
 		[ "$cfg" != empty ] || cp "$WORK/obs-empty.out" "$dir/empty-ids.txt"
 	done
 	obs_pids=("${pids[@]}") obs_names=("${names[@]}")
+	# Which event each program is on: raw_tp links name it, and so does
+	# the perf event of a tracepoint program (bpftrace, syscalls).
+	bpftool -j link show >"$dir/links.json" 2>/dev/null
+	bpftool -j perf list >"$dir/perf.json" 2>/dev/null
 	bpftool -j prog show >"$dir/before.json"
 	printf 'run\tseconds\trc\n' >"$dir/runs.tsv"
 	for k in $(seq 1 "$runs"); do
@@ -266,6 +270,12 @@ bpf_cost() {
 		printf '%s\t%s\t%s\n' "$k" "$run_secs" "$run_rc" >>"$dir/runs.tsv"
 	done
 	bpftool -j prog show >"$dir/after.json"
+	# The tools' globals (e.g. tdx-trace's count of outstanding MapGPA
+	# requests, which decides whether kvm_entry does a lookup).
+	local id
+	for id in $(bpftool map show | sed -n 's/^\([0-9]*\): .* name [^ ]*\.bss .*/\1/p'); do
+		bpftool -j map dump id "$id" >"$dir/bss-$id.json" 2>/dev/null
+	done
 	obs_stop
 	echo "$obs_status" >"$dir/observers.txt"
 	sysctl -qw kernel.bpf_stats_enabled=0

@@ -7,13 +7,19 @@
 # usage: guest.sh series|fallback|hvflush|disabled|mapgpa
 #   series    patched kernel: private_mem_conversions_test -n 2 alone and
 #             under the anchors (perf stat, perf record, kvm_stat, bpftrace,
-#             all kvm:/kvmmmu: events), tdx-trace conversions -s (and roles),
-#             empty programs on tdx-trace's events, and perf record,
-#             kvm_stat and bpftrace on those same events
-#   fallback  stock kernel: the same workload under tdx-trace in fallback
-#             mode, empty programs and the anchors on its events
-#   hvflush   patched kernel: hyperv_tlb_flush under hvflush-top, empty
-#             programs, kvm_stat and bpftrace on the same events
+#             all kvm:/kvmmmu: events), tdx-trace conversions -s and roles,
+#             and perf record, kvm_stat and bpftrace on tdx-trace's events
+#   fallback  a kernel without the series: tdx-trace in fallback mode, and
+#             perf record, kvm_stat and bpftrace on its events.  The
+#             unpatched kernel runs the series' workload; Debian's stock
+#             kernel has no KVM_SW_PROTECTED_VM (private_mem_conversions_test
+#             skips), so there demand_paging_test -b 128M, ~2 s of faults
+#             (kvm_entry, kvm_tdp_mmu_spte_changed, KVM_RUN ioctls)
+#   hvflush   patched kernel: hyperv_tlb_flush under hvflush-top, and
+#             kvm_stat and bpftrace on the same events
+# Each of those three also runs the workload BENCH_COST_RUNS times with
+# kernel.bpf_stats_enabled=1 under the tool, empty programs on its events
+# and bpftrace on them (per-event cost), and once under perf stat (counts).
 #   disabled  either kernel: the workload alone, warm-up + BENCH_RUNS runs
 #   mapgpa    patched kernel: private_mem_map_gpa_test -b, MapGPA serviced
 #             in KVM vs in userspace, under tdx-trace conversions -s -j
@@ -52,20 +58,28 @@ tdx_fallback_events="syscalls:sys_enter_ioctl syscalls:sys_exit_ioctl
 hvflush_events="kvm:kvm_hv_tlb_flush_enqueue kvm:kvm_hv_tlb_flush_dequeue
 	kvm:kvm_hv_tlb_flush_synthetic_vmexit kvm:kvm_hv_flush_tlb kvm:kvm_hv_flush_tlb_ex"
 
+# info KEY=VALUE...: what report.pl needs to know about this section.
+info() { printf '%s\n' "$@" >>"$OUT/info.txt"; }
+
 section_series() {
 	WORKLOAD=("$S/private_mem_conversions_test" -n 2)
 	SAME_EVENTS=$(echo $tdx_series_events)
-	blocks off perf-stat perf-record kvm_stat bpftrace \
-		tdx-conv tdx-conv+tdx-roles empty \
+	info "workload=private_mem_conversions_test -n 2" "same_events=$SAME_EVENTS" "tool=tdx-conv+tdx-roles"
+	blocks off perf-stat perf-record kvm_stat bpftrace tdx-conv+tdx-roles \
 		perf-record-same kvm_stat-same bpftrace-same
 	bpf_cost tools "$BENCH_COST_RUNS" tdx-conv tdx-roles empty bpftrace-same
 	event_counts workload
 }
 
 section_fallback() {
-	WORKLOAD=("$S/private_mem_conversions_test" -n 2)
+	if [ "$KVMSCOPE_KERNEL" = stock ]; then
+		WORKLOAD=("$KVMSCOPE_SELFTESTS/demand_paging_test" -b 128M)
+	else
+		WORKLOAD=("$S/private_mem_conversions_test" -n 2)
+	fi
 	SAME_EVENTS=$(echo $tdx_fallback_events)
-	blocks off tdx-conv empty perf-record-same kvm_stat-same bpftrace-same
+	info "workload=${WORKLOAD[*]##*/}" "same_events=$SAME_EVENTS" "tool=tdx-conv"
+	blocks off tdx-conv perf-record-same kvm_stat-same bpftrace-same
 	bpf_cost tools "$BENCH_COST_RUNS" tdx-conv empty bpftrace-same
 	event_counts workload
 }
@@ -73,7 +87,8 @@ section_fallback() {
 section_hvflush() {
 	WORKLOAD=("$S/hyperv_tlb_flush")
 	SAME_EVENTS=$(echo $hvflush_events)
-	blocks off hvflush-top empty kvm_stat-same bpftrace-same
+	info "workload=hyperv_tlb_flush" "same_events=$SAME_EVENTS" "tool=hvflush-top"
+	blocks off hvflush-top kvm_stat-same bpftrace-same
 	bpf_cost tools "$BENCH_COST_RUNS" hvflush-top empty bpftrace-same
 	event_counts workload
 }
@@ -81,6 +96,7 @@ section_hvflush() {
 section_disabled() {
 	local k
 	WORKLOAD=("$S/private_mem_conversions_test" -n 2)
+	info "workload=private_mem_conversions_test -n 2"
 	printf 'run\tseconds\trc\n' >"$OUT/runs.tsv"
 	run_timed	# warm-up, not recorded
 	for k in $(seq 1 "$BENCH_RUNS"); do
@@ -95,8 +111,9 @@ section_disabled() {
 section_mapgpa() {
 	local spec pages iters b mode first second
 	mkdir -p "$OUT/mapgpa"
+	info "workload=private_mem_map_gpa_test -b ITERATIONS -n PAGES [-u]" "sizes=${BENCH_MAPGPA:-1:8000 512:1000}"
 	printf 'pages\tblock\tmode\tseconds\trc\tobserver\n' >"$OUT/runs.tsv"
-	for spec in ${BENCH_MAPGPA:-1:2000 512:100}; do
+	for spec in ${BENCH_MAPGPA:-1:8000 512:1000}; do
 		pages=${spec%%:*} iters=${spec#*:}
 		for b in $(seq 0 "$BENCH_PAIRS"); do
 			# Which mode goes first alternates, so drift cancels out.

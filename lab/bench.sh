@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# make bench: kvmscope's benchmarks in the QEMU lab.  Boots the lab kernels
+# (lab/run.sh), runs lab/bench/guest.sh in them, and prints a table per
+# section: ratios with their intervals, n, outlier pairs and the targets
+# next to them.  Ratios, not pass/fail: the exit status only says whether
+# every benchmark ran.
+#
+# Sections (BENCH_ONLY=a,b,...; default all), one lab boot each unless said:
+#   series    issue 2 anchors (perf stat, perf record, kvm_stat, bpftrace on
+#             every kvm:/kvmmmu: event) and issue 4 series mode (tdx-trace
+#             conversions -s + roles, and the anchors on its events), on
+#             private_mem_conversions_test -n 2; per-event BPF cost
+#   fallback  issue 4 fallback mode: tdx-trace and the anchors on its events
+#             on the unpatched kernel (same workload as series) and on
+#             Debian's stock kernel (no SW-protected VMs there: a page-fault
+#             workload, demand_paging_test -b 128M); two boots
+#   hvflush   issue 5: hvflush-top, kvm_stat and bpftrace on hyperv_tlb_flush
+#   disabled  issue 3: the patched and the unpatched kernel booted
+#             alternately (ABBA), BENCH_BOOTS boots each
+#   mapgpa    issue 7: MapGPA in KVM vs in userspace, 1 and 512 pages
+#   exporter  lab/bench-exporter.sh (host, no boot)
+#
+# usage: lab/bench.sh [--dry-run] [--report DIR]
+#   --dry-run     check the harness without booting: the stats self-test,
+#                 the scripts' syntax, the empty-program loader, the plan
+#   --report DIR  only redo the report of an earlier run's raw data
+# Environment: BENCH_PAIRS (alternating pairs per comparison, default 20),
+# BENCH_ONLY, BENCH_BOOTS (per kernel, default 4), BENCH_RUNS (timed runs
+# per boot, default 7), BENCH_COST_RUNS (runs with bpf_stats, default 3),
+# BENCH_MAPGPA ("PAGES:ITERATIONS ...", default "1:8000 512:1000").
+# Output: build/bench/<timestamp>/ (raw data, results.json, summary.txt),
+# and build/bench/results.json and build/bench/summary.txt for the latest.
+#
+# examples:
+#   make bench
+#   BENCH_PAIRS=10 BENCH_ONLY=series,mapgpa lab/bench.sh
+#   lab/bench.sh --report build/bench/20261123-101500
+set -euo pipefail
+lab_tag=bench
+. "$(dirname "$0")/cache.sh"
+
+all_sections=(series fallback hvflush mapgpa disabled exporter)
+dry_run=0 report_only=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--dry-run) dry_run=1 ;;
+	--report) [ $# -ge 2 ] || usage_error "--report needs a directory"; report_only=$2; shift ;;
+	-h | --help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+	*) usage_error "unknown option '$1'" ;;
+	esac
+	shift
+done
+
+posint() { # NAME VALUE
+	[[ $2 =~ ^[0-9]+$ ]] && [ "$2" -gt 0 ] || usage_error "$1 must be a positive integer, not '$2'"
+}
+pairs=${BENCH_PAIRS:-20} boots=${BENCH_BOOTS:-4} runs=${BENCH_RUNS:-7}
+cost_runs=${BENCH_COST_RUNS:-3} mapgpa=${BENCH_MAPGPA:-1:8000 512:1000}
+posint BENCH_PAIRS "$pairs"
+posint BENCH_BOOTS "$boots"
+posint BENCH_RUNS "$runs"
+posint BENCH_COST_RUNS "$cost_runs"
+for spec in $mapgpa; do
+	[[ $spec =~ ^[1-9][0-9]*:[1-9][0-9]*$ ]] ||
+		usage_error "BENCH_MAPGPA must be 'PAGES:ITERATIONS ...', not '$mapgpa'"
+done
+sections=("${all_sections[@]}")
+if [ -n "${BENCH_ONLY:-}" ]; then
+	IFS=, read -r -a sections <<<"$BENCH_ONLY"
+	for s in "${sections[@]}"; do
+		[[ " ${all_sections[*]} " == *" $s "* ]] ||
+			usage_error "BENCH_ONLY: unknown section '$s' (sections: ${all_sections[*]})"
+	done
+fi
+wanted() { [[ " ${sections[*]} " == *" $1 "* ]]; }
+
+report() { # DIR
+	perl "$lab_dir/bench/report.pl" "$1" || die "the report failed on $1"
+	mkdir -p "$repo_dir/build/bench"
+	cp "$1/results.json" "$1/summary.txt" "$repo_dir/build/bench/"
+	say "results: $1/results.json, $1/summary.txt (copied to build/bench/)"
+}
+if [ -n "$report_only" ]; then
+	[ -d "$report_only" ] || usage_error "--report: no such directory '$report_only'"
+	report "$report_only"
+	exit 0
+fi
+
+# The loader of the empty programs is a measuring device, not a kvmscope
+# tool: built here, from the skeleton the Makefile makes of bpf/bench_empty.
+build_loader() {
+	make -s -C "$repo_dir" all >&2 || die "make failed"
+	mkdir -p "$repo_dir/build/bench"
+	${CC:-cc} -O2 -g -Wall -Wextra -Werror -I"$repo_dir/build" -I"$repo_dir/tools/lib" \
+		-I"$repo_dir/bpf" "$lab_dir/bench/empty-attach.c" "$repo_dir/build/libkvmscope.a" \
+		-lbpf -lelf -lz -o "$repo_dir/build/bench/empty-attach" ||
+		die "building lab/bench/empty-attach.c failed"
+}
+
+if [ "$dry_run" -eq 1 ]; then
+	status=0
+	perl "$lab_dir/bench/Stats.pm" --self-test >/dev/null || { say "Stats.pm self-test FAILED"; status=1; }
+	for f in "$0" "$lab_dir/bench/guest.sh" "$lab_dir/bench/guest-lib.sh"; do
+		bash -n "$f" || { say "syntax error in $f"; status=1; }
+	done
+	perl -c "$lab_dir/bench/report.pl" 2>/dev/null || { say "report.pl does not compile"; status=1; }
+	build_loader
+	say "plan: sections ${sections[*]}; $pairs pairs; $boots boots per kernel x $runs runs; MapGPA $mapgpa"
+	[ "$status" -ne 0 ] || say "dry run OK"
+	exit "$status"
+fi
+
+stamp=$(date +%Y%m%d-%H%M%S)
+out=$repo_dir/build/bench/$stamp
+mkdir -p "$out"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+build_loader
+
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+{
+	echo "date=$(date -Is)"
+	echo "commit=$(git -C "$repo_dir" rev-parse --short HEAD)$(git -C "$repo_dir" diff --quiet HEAD -- lab bpf tools kernel-patches || echo '+dirty')"
+	echo "sections=${sections[*]}"
+	echo "pairs=$pairs"
+	echo "boots=$boots"
+	echo "runs=$runs"
+	echo "cost_runs=$cost_runs"
+	echo "mapgpa=$mapgpa"
+	echo "qemu=$(qemu-system-x86_64 --version | head -1)"
+	echo "load_start=$(loadavg)"
+} >"$out/meta.txt"
+
+# kvm_stat comes with the kernel source; a copy of our own, since the shared
+# tree may be checked out to another commit while we run.
+"$lab_dir/build-kernel.sh" >/dev/null || die "building the lab kernel failed"
+cp "$src_dir/tools/kvm/kvm_stat/kvm_stat" "$repo_dir/build/bench/kvm_stat"
+
+# The stock guest has no 9p: everything its job runs is packed into its
+# initramfs (--with FILE, at the same path).  Python is what kvm_stat
+# imports, as recorded by running it (its imports are all at the top).
+stock_with() {
+	local f
+	for f in "$lab_dir/bench/guest.sh" "$lab_dir/bench/guest-lib.sh" \
+		"$repo_dir/build/bench/empty-attach" "$repo_dir/build/bench/kvm_stat" \
+		"$(command -v perf)" "$(command -v bpftrace)" /usr/bin/python3.11; do
+		printf -- '--with\n%s\n' "$f"
+	done
+	/usr/bin/python3 - "$repo_dir/build/bench/kvm_stat" 2>/dev/null <<-'EOF' | sort -u | sed 's/^/--with\n/'
+		import io, runpy, sys
+		sys.argv = [sys.argv[1], "--help"]
+		sys.stdout = io.StringIO()
+		try:
+		    runpy.run_path(sys.argv[0], run_name="__main__")
+		except SystemExit:
+		    pass
+		sys.stdout = sys.__stdout__
+		files = {m.__file__ for m in list(sys.modules.values()) if getattr(m, "__file__", None)}
+		files |= {l.split()[-1] for l in open("/proc/self/maps") if l.split()[-1].startswith("/usr/lib/python3")}
+		print("\n".join(sorted(f for f in files if f.startswith("/usr/lib/python3"))))
+	EOF
+}
+
+failed=()
+# boot NAME KERNEL SECTION TIMEOUT: one lab boot running guest.sh SECTION,
+# results in $out/NAME.
+boot() {
+	local name=$1 kernel=$2 section=$3 timeout=$4 job=$tmp/job-$1.sh args=()
+	cat >"$job" <<-EOF
+		#!/bin/bash
+		export BENCH_PAIRS=$pairs BENCH_RUNS=$runs BENCH_COST_RUNS=$cost_runs
+		export BENCH_MAPGPA='$mapgpa' BENCH_KERNEL=$kernel
+		export TDX_TRACE=$repo_dir/build/tdx-trace HVFLUSH_TOP=$repo_dir/build/hvflush-top
+		export EMPTY_ATTACH=$repo_dir/build/bench/empty-attach KVM_STAT=$repo_dir/build/bench/kvm_stat
+		# The stock initramfs has python3.11 only, where /usr/bin is a link.
+		export PYTHON=/usr/bin/python3.11 PYTHONHOME=/usr
+		exec bash $lab_dir/bench/guest.sh $section
+	EOF
+	[ "$kernel" != stock ] || mapfile -t args < <(stock_with)
+	# Two cores: a kernel build beside the lab would be measured too.
+	wait_for_other_builds
+	echo "load_$name=$(loadavg)" >>"$out/meta.txt"
+	say "$name: booting the $kernel kernel for '$section' (results in $out/$name)"
+	if ! "$lab_dir/run.sh" --kernel "$kernel" --timeout "$timeout" --results "$out/$name" \
+		"${args[@]}" --script "$job"; then
+		failed+=("$name")
+		say "$name FAILED: see $out/$name (summary.txt, output.log, serial.log)"
+	fi
+}
+
+t0=$SECONDS
+# Timeouts: generous multiples of what a block of each section takes here.
+! wanted series || boot series patched series $((600 + (pairs + 1) * 150))
+if wanted fallback; then
+	boot fallback-unpatched unpatched fallback $((600 + (pairs + 1) * 90))
+	boot fallback-stock stock fallback $((600 + (pairs + 1) * 90))
+fi
+! wanted hvflush || boot hvflush patched hvflush $((600 + (pairs + 1) * 120))
+! wanted mapgpa || boot mapgpa patched mapgpa $((600 + (pairs + 1) * 60))
+if wanted disabled; then
+	# ABBA: a drift over the boots cancels out of the comparison.
+	n=0
+	for i in $(seq 1 "$boots"); do
+		if [ $((i % 2)) -eq 1 ]; then order=(patched unpatched); else order=(unpatched patched); fi
+		for k in "${order[@]}"; do
+			n=$((n + 1))
+			boot "disabled-$n-$k" "$k" disabled $((300 + runs * 60))
+		done
+	done
+fi
+if wanted exporter; then
+	say "exporter: lab/bench-exporter.sh"
+	set +e
+	"$lab_dir/bench-exporter.sh" >"$out/exporter.txt" 2>&1
+	echo $? >"$out/exporter.rc"
+	set -e
+fi
+echo "load_end=$(loadavg)" >>"$out/meta.txt"
+echo "seconds=$((SECONDS - t0))" >>"$out/meta.txt"
+
+report "$out"
+say "done in $(fmt_secs $((SECONDS - t0)))${failed[*]:+; FAILED boots: ${failed[*]}}"
+[ "${#failed[@]}" -eq 0 ]
