@@ -25,7 +25,9 @@
 #             in KVM vs in userspace, under tdx-trace conversions -s -j
 # Environment (lab/bench.sh sets it): BENCH_PAIRS, BENCH_RUNS,
 # BENCH_COST_RUNS, BENCH_MAPGPA (PAGES:ITERATIONS ...), TDX_TRACE,
-# HVFLUSH_TOP, EMPTY_ATTACH, KVM_STAT, and lab/run.sh's KVMSCOPE_*.
+# HVFLUSH_TOP, EMPTY_ATTACH, KVM_STAT, PYTHON, BENCH_KERNEL (the lab/run.sh
+# --kernel: the unpatched one runs as "patched"), and lab/run.sh's
+# KVMSCOPE_*.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 OUT=$KVMSCOPE_RESULTS
@@ -42,7 +44,7 @@ export PATH=$PATH:/usr/sbin:/sbin	# bpftool, sysctl
 
 {
 	echo "section=$section"
-	echo "kernel=$KVMSCOPE_KERNEL"
+	echo "kernel=${BENCH_KERNEL:-$KVMSCOPE_KERNEL}"
 	echo "release=$(uname -r)"
 	echo "pairs=$BENCH_PAIRS"
 	echo "cpus=$(nproc)"
@@ -103,7 +105,7 @@ section_disabled() {
 		run_timed
 		printf '%s\t%s\t%s\n' "$k" "$run_secs" "$run_rc" >>"$OUT/runs.tsv"
 	done
-	log "$KVMSCOPE_KERNEL: $(cut -f2 "$OUT/runs.tsv" | tail -n +2 | tr '\n' ' ')"
+	log "${BENCH_KERNEL:-$KVMSCOPE_KERNEL} kernel: $(cut -f2 "$OUT/runs.tsv" | tail -n +2 | tr '\n' ' ')"
 }
 
 # Alternating kernel/userspace runs per size, each under its own

@@ -509,7 +509,9 @@ sub report_disabled {
 		my $lo = ($r->{lo} - 1) * 100;
 		my $says = $r->{lo} > 1
 			? sprintf('the series costs between %.1f%% and %.1f%% with its tracepoints disabled', $lo, $hi)
-			: sprintf('a disabled cost above %.1f%% is ruled out; anything from %.1f%% to %.1f%% is consistent with the data', max($hi, 0), $lo, $hi);
+			: $r->{hi} < 1
+			? sprintf('the patched kernel ran %.1f%% to %.1f%% faster: no disabled cost is visible, and a real one of that size would be boot-to-boot placement, not the series', -$hi, -$lo)
+			: sprintf('a disabled cost above %.1f%% is ruled out; anything from %.1f%% to %.1f%% is consistent with the data', $hi, $lo, $hi);
 		note("With " . ($r->{coverage} * 100 >= 94.5 ? 'about 95%' : sprintf('%.0f%%', 100 * $r->{coverage})) .
 		     " confidence, $says.",
 		     "Boot-to-boot medians move 1-3% on this lab, so per-boot medians (not runs) are the",
