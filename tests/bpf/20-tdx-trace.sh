@@ -118,6 +118,21 @@ check_eq "one interval summary and one final summary" "interval final" \
 check_eq "summaries carry mode and lost counters" "fallback 0 fallback 0" \
 	"$(jq -r 'select(.lost) | "\(.mode) \(.lost.total)"' "$js" | xargs)"
 
+# wait_attached FILE PATTERN PID: until the tool (PID) has written PATTERN,
+# which it does once its programs are attached; a minute at most, since
+# loading can take long on a busy machine.  Never a fixed sleep: a helper
+# that started converting before the attach would make the counts wrong.
+wait_attached() {
+	local i
+	for i in $(seq 600); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "# tdx-trace did not attach: $(cat "${1%.*}.err" 2>/dev/null)"
+	return 1
+}
+
 # Fallback end to end: real ioctls from a helper, traced with -p.
 trace_helper() {   # trace_helper NAME tdx-trace-args... -- helper-ranges...
 	local name=$1; shift
@@ -127,10 +142,7 @@ trace_helper() {   # trace_helper NAME tdx-trace-args... -- helper-ranges...
 	"$helper" "$go" "$@" & hpid=$!
 	"$tool" -j -p "$hpid" "${targs[@]}" >"$out/$name.json" 2>"$out/$name.err" &
 	tpid=$!
-	for i in $(seq 100); do   # attached once the JSON mode line is out
-		[ -s "$out/$name.json" ] && break
-		sleep 0.1
-	done
+	wait_attached "$out/$name.json" '"type":"mode"' "$tpid"
 	touch "$go"
 	wait "$hpid"
 	sleep 0.3
@@ -179,7 +191,8 @@ check_eq "-s: the summary names the VMM (resolved while it ran)" "set_attrs set_
 rm -f "$out/human.go"
 "$helper" "$out/human.go" "$R1" & hpid=$!
 "$tool" -T -p "$hpid" >"$out/human.txt" 2>"$out/human.err" & tpid=$!
-sleep 1; touch "$out/human.go"; wait "$hpid"; sleep 0.3; kill -INT "$tpid"; wait "$tpid"
+wait_attached "$out/human.txt" '^TIME ' "$tpid"
+touch "$out/human.go"; wait "$hpid"; sleep 0.3; kill -INT "$tpid"; wait "$tpid"
 check "human output: header" grep -q "^TIME .*PAGES.*DIR.*DUR(us)" "$out/human.txt"
 check "human output: conversion line" grep -qE "^[0-9:.]+ +pid:$hpid .* 0x100000000-0x100200000 +512 private .* -25$" "$out/human.txt"
 check "human output: lost events reported" grep -q "^Lost events: 0" "$out/human.txt"

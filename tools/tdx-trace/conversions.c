@@ -543,8 +543,11 @@ int cmd_conversions(const struct tdx_env *env)
 			err = KS_EXIT_FAIL;
 			goto cleanup;
 		}
-		if (!env->json)
+		if (!env->json) {
 			tdx_conv_print_header(stdout, env->timestamp);
+			/* The header says "attached" to whoever reads a pipe. */
+			fflush(stdout);
+		}
 	} else if (!env->json) {
 		p_info("Tracing conversions... Hit Ctrl-C to end.");
 	}
