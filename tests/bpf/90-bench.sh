@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# The `make bench` harness without booting the lab (benchmarks themselves
+# are not tests): the statistics on known inputs (lab/bench/Stats.pm
+# --self-test), report.pl on made-up raw data whose ratios are known, the
+# empty-program loader on the host's KVM tracepoints, the scripts' syntax
+# and lab/bench.sh's handling of bad input.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+
+tmp=$(mktemp -d /tmp/kvmscope-bench-test.XXXXXX)
+loader_pid=
+trap '[ -z "$loader_pid" ] || kill "$loader_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+
+# --- Stats.pm on known inputs: its own TAP lines, renumbered here.
+while IFS= read -r line; do
+	case $line in
+	"ok "*) ok "Stats.pm: ${line#ok * - }" ;;
+	"not ok "*) not_ok "Stats.pm: ${line#not ok * - }" ;;
+	esac
+done < <(perl lab/bench/Stats.pm --self-test 2>&1)
+check "Stats.pm --self-test exits 0" perl lab/bench/Stats.pm --self-test
+
+for f in lab/bench.sh lab/bench/guest.sh lab/bench/guest-lib.sh; do
+	check "bash -n $f" bash -n "$f"
+done
+check "report.pl compiles" perl -c lab/bench/report.pl
+
+# --- report.pl on raw data with known answers.
+# Blocks 1..20: off = 2 s + a wobble; perf-stat 8% slower, except block 7
+# (50%: an outlier); the tool 1% slower; kvm_stat 19% slower.
+d=$tmp/results
+mkdir -p "$d/series" "$d/disabled-1-patched" "$d/disabled-2-unpatched" \
+	"$d/disabled-3-unpatched" "$d/disabled-4-patched"
+echo "commit=test" >"$d/meta.txt"
+printf 'status=ok\nkernel=patched\nrelease=test\n' >"$d/series/summary.txt"
+printf '%s\n' section=series pairs=20 release=test "workload=fake" \
+	"same_events=kvm:kvm_entry kvm:kvm_hypercall" tool=tdx-conv+tdx-roles >"$d/series/info.txt"
+awk 'BEGIN {
+	OFS = "\t"
+	print "block", "pos", "config", "seconds", "rc", "observer", "cycle"
+	for (b = 0; b <= 20; b++) {
+		off = 2 + 0.01 * ((b * 7) % 5)
+		print b, 0, "off", off, 0, "ok", off
+		print b, 1, "perf-stat", off * (b == 7 ? 1.5 : 1.08), 0, "ok", 3
+		print b, 2, "tdx-conv+tdx-roles", off * 1.01, 0, "ok", 3
+		print b, 3, "kvm_stat", off * 1.19, 0, "ok", 3
+	}
+	# a failed run is left out, not counted
+	print 21, 0, "off", 9, 1, "ok", 9
+}' >"$d/series/runs.tsv"
+printf '# seconds 2.0\n1000,,kvm:kvm_entry,1,100.00,,\n24,,kvm:kvm_hypercall,1,100.00,,\n976,,kvmmmu:kvm_mmu_set_spte,1,100.00,,\n' \
+	>"$d/series/events-workload.csv"
+# Disabled cost: patched boots 2% slower than unpatched ones.
+for b in 1-patched 2-unpatched 3-unpatched 4-patched; do
+	printf 'status=ok\nkernel=%s\n' "${b#*-}" >"$d/disabled-$b/summary.txt"
+	f=1.00
+	[ "${b#*-}" = unpatched ] || f=1.02
+	awk -v f="$f" -v b="${b%%-*}" 'BEGIN { print "run\tseconds\trc"
+		for (i = 1; i <= 5; i++) printf "%d\t%.4f\t0\n", i, f * (2 + 0.001 * i + 0.002 * b) }' \
+		>"$d/disabled-$b/runs.tsv"
+done
+
+if perl lab/bench/report.pl "$d" >"$tmp/report.out" 2>&1; then
+	ok "report.pl runs on made-up data"
+else
+	not_ok "report.pl runs on made-up data" "$(tail -5 "$tmp/report.out")"
+fi
+j=$d/results.json
+q() { jq -r "$1" "$j" 2>/dev/null; }
+check_eq "perf-stat: median paired ratio" 1.080 "$(printf '%.3f' "$(q '.sections.series.configs["perf-stat"].ratio')")"
+check_eq "perf-stat: 20 pairs (warm-up and failed runs left out)" 20 "$(q '.sections.series.configs["perf-stat"].n')"
+check_eq "perf-stat: block 7 is the outlier pair" 7 "$(q '.sections.series.configs["perf-stat"].outliers | map(.block) | join(",")')"
+check_eq "perf-stat: 95% interval coverage of n=20" 0.9586 "$(printf '%.4f' "$(q '.sections.series.configs["perf-stat"].coverage')")"
+check_eq "tool: median ratio" 1.010 "$(printf '%.3f' "$(q '.sections.series.configs["tdx-conv+tdx-roles"].ratio')")"
+check_eq "tool vs kvm_stat, same blocks: 1.01/1.19" 0.849 \
+	"$(printf '%.3f' "$(q '.sections.series.versus[] | select(.base == "kvm_stat") | .ratio')")"
+check_eq "anchors' events per run from perf stat (kvm: + kvmmmu:)" 2000 "$(q '.sections.series.events_per_run_all')"
+# off's median is 2.02 s (2.00..2.04, four each): 8% of it over 2000 events.
+check_eq "wall ns/event: median(on - off) / events = 0.1616 s / 2000" 80800 \
+	"$(printf '%.0f' "$(q '.sections.series.configs["perf-stat"].wall_ns_per_event')")"
+check "summary: the tool's target verdict is printed" grep -q '<= +2%: yes' "$d/summary.txt"
+check_eq "disabled: patched / unpatched from per-boot medians" 1.020 \
+	"$(printf '%.3f' "$(q '.sections.disabled.ratio.ratio')")"
+check_eq "disabled: 2+2 boots" "2 2" "$(q '.sections.disabled.ratio | "\(.n_a) \(.n_b)"')"
+check "disabled: the interval contains the true 2%" \
+	jq -e '.sections.disabled.ratio | .lo <= 1.02 and .hi >= 1.02' "$j"
+
+# --- the empty-program loader, on the host's own KVM tracepoints.
+if ! make -s build/bench_empty.skel.h build/libkvmscope.a >"$tmp/make.log" 2>&1 ||
+	! cc -O2 -Wall -Wextra -Werror -Ibuild -Itools/lib -Ibpf lab/bench/empty-attach.c \
+		build/libkvmscope.a -lbpf -lelf -lz -o "$tmp/empty-attach" >>"$tmp/make.log" 2>&1; then
+	not_ok "build lab/bench/empty-attach.c" "$(tail -20 "$tmp/make.log")"
+	tap_done
+	exit 1
+fi
+ok "build lab/bench/empty-attach.c (-Wall -Wextra -Werror)"
+"$tmp/empty-attach" kvm_exit >/dev/null 2>"$tmp/err"
+check_eq "empty-attach: an event without an empty program exits 2" 2 $?
+"$tmp/empty-attach" >/dev/null 2>&1
+check_eq "empty-attach: no event exits 2" 2 $?
+if [ "$(id -u)" -ne 0 ] || [ ! -d /sys/kernel/tracing/events/kvm/kvm_entry ]; then
+	echo "# SKIP: attaching needs root and the kvm tracepoints"
+else
+	"$tmp/empty-attach" kvm_entry sys_enter_ioctl >"$tmp/ids" 2>"$tmp/err" &
+	loader_pid=$!
+	for _ in $(seq 100); do grep -q '^ready' "$tmp/ids" && break; sleep 0.1; done
+	check "empty-attach: ready once attached" grep -q '^ready$' "$tmp/ids"
+	id=$(awk '$2 == "kvm_entry" { print $1 }' "$tmp/ids")
+	check "empty-attach: the kvm_entry program's id is a raw_tracepoint program" \
+		sh -c "bpftool prog show id '$id' | grep -q 'raw_tracepoint  name empty_kvm_entry'"
+	check "empty-attach: its raw_tp link is on kvm_entry" \
+		sh -c "bpftool link show | grep -A1 'prog $id' | grep -q 'tp .kvm_entry.'"
+	kill -INT "$loader_pid"
+	wait "$loader_pid"
+	check_eq "empty-attach: SIGINT detaches and exits 0" 0 $?
+	loader_pid=
+	check "empty-attach: nothing left attached" \
+		sh -c "! bpftool prog show id '$id' >/dev/null 2>&1"
+fi
+
+# --- bad input to lab/bench.sh: exit 2 before anything is built or booted.
+for bad in "BENCH_PAIRS=0" "BENCH_PAIRS=x" "BENCH_ONLY=series,nope" "BENCH_MAPGPA=1" "BENCH_BOOTS=-1"; do
+	env "$bad" lab/bench.sh --dry-run >/dev/null 2>"$tmp/err"
+	check_eq "lab/bench.sh with $bad exits 2" 2 $?
+done
+lab/bench.sh --frobnicate >/dev/null 2>&1
+check_eq "lab/bench.sh with an unknown option exits 2" 2 $?
+check "lab/bench.sh --help names every section" \
+	sh -c 'lab/bench.sh --help | grep -qE "^  series" && lab/bench.sh --help | grep -qE "^  disabled"'
+tap_done
