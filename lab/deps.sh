@@ -19,6 +19,8 @@ pkgs=(
 	"$STOCK_KERNEL_PKG"
 	# lab runtime
 	qemu-system-x86 busybox-static linux-perf
+	# make bench: one of the anchors the tools are measured against
+	bpftrace
 	# dashboards and tests
 	prometheus tmux jq
 	# dashboards without Grafana (dashboards/render.py), PromQL checks, tests
