@@ -322,6 +322,62 @@ sub section_header {
 	return ($info, $boot);
 }
 
+# Events the tool's kernel side dropped, over the timed runs: the last
+# record of each run's output (tdx-trace: "lost" of its final record;
+# hvflush-top: "totals"."lost" of its last snapshot).
+sub tool_lost {
+	my ($sub, $tool) = @_;
+	my ($lost, $runs) = (0, 0);
+	for my $part (split /\+/, $tool) {
+		for my $f (glob("$dir/$sub/observers/$part-*.json")) {
+			next if $f =~ /-0\.json$/;	# warm-up
+			my @recs = read_jsonl($f);
+			my $last = $recs[-1] // next;
+			my $l = $last->{lost};
+			$l = $last->{totals}{lost} if !defined $l && $last->{totals};
+			$l = $l->{total} if ref $l eq 'HASH';
+			next unless defined $l;
+			$lost += $l;
+			$runs++;
+		}
+	}
+	return { lost => $lost, runs => $runs };
+}
+
+# tdx-trace's kvm_entry program looks up the vCPU thread only while
+# mapgpa_pending (outstanding MapGPA hypercalls) is non-zero: its value
+# after the cost runs tells a leak (stays up) from concurrency.
+sub pending_note {
+	my ($sec, $bdir) = @_;
+	# bpftool's "formatted" dump nests it: [{formatted: {value: {".bss": [{...}]}}}]
+	my $find;
+	$find = sub {
+		my ($v) = @_;
+		return $v->{mapgpa_pending} if ref $v eq 'HASH' && exists $v->{mapgpa_pending};
+		for my $c (ref $v eq 'HASH' ? values %$v : ref $v eq 'ARRAY' ? @$v : ()) {
+			my $r = $find->($c);
+			return $r if defined $r;
+		}
+		return undef;
+	};
+	for my $f (glob("$bdir/bss-*.json")) {
+		my $n = $find->(read_json($f) // next);
+		next unless defined $n;
+		$sec->{mapgpa_pending_after} = $n;
+		note("tdx-trace's mapgpa_pending after the cost runs: $n (non-zero with no VM running",
+		     "would mean every kvm_entry pays a hash lookup for nothing)");
+		last;
+	}
+	undef $find;
+}
+
+sub lost_note {
+	my ($sec, $sub, $tool) = @_;
+	my $l = tool_lost($sub, $tool);
+	$sec->{lost_events} = $l;
+	note("$tool reported $l->{lost} lost events over $l->{runs} runs (ring buffer or map full)") if $l->{runs};
+}
+
 sub dropped_note {
 	my ($dropped) = @_;
 	note("left out: " . join('; ', @$dropped)) if @$dropped;
@@ -378,10 +434,12 @@ sub report_series {
 		table("tdx-trace (conversions -s + roles) run time / each anchor's, same blocks (target: below every anchor)",
 		      [ 'anchor', 'ratio', '95% interval, coverage', 'n', 'below' ], @rows);
 	}
+	lost_note(\%sec, $sub, $tool);
 	my $cost = bpf_cost("$dir/$sub/bpf-tools", \@same);
 	if ($cost) {
 		$sec{bpf_cost} = $cost;
 		cost_tables(\%sec, $cost, $tool, \@same, $off);
+		pending_note(\%sec, "$dir/$sub/bpf-tools");
 	}
 	dropped_note($dropped);
 	$json{sections}{series} = \%sec;
@@ -424,10 +482,12 @@ sub report_fallback {
 		table("tdx-trace fallback run time / each anchor's, same blocks (target: below every anchor)",
 		      [ 'anchor', 'ratio', '95% interval, coverage', 'n', 'below' ], @rows);
 	}
+	lost_note(\%sec, $sub, $tool);
 	my $cost = bpf_cost("$dir/$sub/bpf-tools", \@same);
 	if ($cost) {
 		$sec{bpf_cost} = $cost;
 		cost_tables(\%sec, $cost, $tool, \@same, $off);
+		pending_note(\%sec, "$dir/$sub/bpf-tools");
 	}
 	dropped_note($dropped);
 	$json{sections}{$sub} = \%sec;
@@ -469,6 +529,7 @@ sub report_hvflush {
 	}
 	note("hyperv_tlb_flush's run time varies too much for wall-time ratios below ~15%: the predicted",
 	     "slowdown (events/s x cost) below is the figure to judge by; the wall ratios are for reference.");
+	lost_note(\%sec, $sub, 'hvflush-top');
 	my $cost = bpf_cost("$dir/$sub/bpf-tools", \@same);
 	if ($cost) {
 		$sec{bpf_cost} = $cost;
