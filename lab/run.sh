@@ -54,6 +54,13 @@ while [ $# -gt 0 ]; do
 	shift
 done
 case "$kernel" in patched | stock | unpatched) ;; *) usage_error "--kernel must be patched, stock or unpatched, not '$kernel'" ;; esac
+# The patched guest reaches the cache and the results through the host root
+# it chroots into, with its own tmpfs on /tmp: paths under /tmp are hidden.
+if [ "$kernel" != stock ]; then
+	case "$cache_root/" in /tmp/*)
+		die "the lab cache $cache_root is under /tmp, which the lab guest covers with its own tmpfs: set XDG_CACHE_HOME to a directory outside /tmp" ;;
+	esac
+fi
 # The unpatched kernel boots the patched guest: only the bzImage differs.
 kernel_label=$kernel build_args=()
 [ "$kernel" != unpatched ] || kernel=patched build_args=(--unpatched)
