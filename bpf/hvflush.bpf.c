@@ -68,7 +68,8 @@ static __always_inline void count_event(__u32 counter)
 		(*val)++;
 }
 
-static __always_inline bool read_target(struct kvm_vcpu *vcpu,
+/* @btf: called from a tp_btf program (see KVMSCOPE_READ). */
+static __always_inline bool read_target(struct kvm_vcpu *vcpu, bool btf,
 					struct target *t)
 {
 	struct kvm *kvm;
@@ -77,14 +78,14 @@ static __always_inline bool read_target(struct kvm_vcpu *vcpu,
 	if (!vcpu)
 		return false;
 	/* Locals: CO-RE reads must start from a kernel type, not from t. */
-	kvm = BPF_CORE_READ(vcpu, kvm);
+	kvm = KVMSCOPE_READ(btf, vcpu, kvm);
 	if (!kvm)
 		return false;
 	t->kvm = kvm;
-	t->pid = BPF_CORE_READ(kvm, userspace_pid);
+	t->pid = KVMSCOPE_READ(btf, kvm, userspace_pid);
 	if (targ_pid && t->pid != targ_pid)
 		return false;
-	t->vcpu_id = BPF_CORE_READ(vcpu, vcpu_id);
+	t->vcpu_id = KVMSCOPE_READ(btf, vcpu, vcpu_id);
 	return true;
 }
 
@@ -138,7 +139,7 @@ static __always_inline void record_latency(struct hvflush_row *row, __u64 ns)
 	}
 }
 
-static __always_inline int handle_enqueue(struct kvm_vcpu *vcpu,
+static __always_inline int handle_enqueue(struct kvm_vcpu *vcpu, bool btf,
 					  bool guest_mode, bool flush_all,
 					  bool overflow, __u32 fifo_len)
 {
@@ -146,7 +147,7 @@ static __always_inline int handle_enqueue(struct kvm_vcpu *vcpu,
 	struct hvflush_row *row;
 	struct target t;
 
-	if (!read_target(vcpu, &t))
+	if (!read_target(vcpu, btf, &t))
 		return 0;
 	count_event(HVFLUSH_ENQUEUES);
 	if (overflow)
@@ -176,7 +177,7 @@ static __always_inline int handle_enqueue(struct kvm_vcpu *vcpu,
  * then ends at the target's next dequeue, usually the empty one its kick
  * causes.  Either way every wait is measured once.
  */
-static __always_inline int handle_dequeue(struct kvm_vcpu *vcpu,
+static __always_inline int handle_dequeue(struct kvm_vcpu *vcpu, bool btf,
 					  bool guest_mode, __u32 nr,
 					  bool flush_all, bool purged)
 {
@@ -184,7 +185,7 @@ static __always_inline int handle_dequeue(struct kvm_vcpu *vcpu,
 	struct hvflush_row *row;
 	struct target t;
 
-	if (!read_target(vcpu, &t))
+	if (!read_target(vcpu, btf, &t))
 		return 0;
 	if (!nr)
 		count_event(HVFLUSH_EMPTY_DEQUEUES);
@@ -208,11 +209,12 @@ static __always_inline int handle_dequeue(struct kvm_vcpu *vcpu,
 	return 0;
 }
 
-static __always_inline int handle_synthetic_vmexit(struct kvm_vcpu *vcpu)
+static __always_inline int handle_synthetic_vmexit(struct kvm_vcpu *vcpu,
+						   bool btf)
 {
 	struct target t;
 
-	if (read_target(vcpu, &t))
+	if (read_target(vcpu, btf, &t))
 		count_event(HVFLUSH_SYNTHETIC_VMEXITS);
 	return 0;
 }
@@ -230,40 +232,42 @@ SEC("tp_btf/kvm_hv_tlb_flush_enqueue")
 int BPF_PROG(tlb_enqueue_btf, struct kvm_vcpu *vcpu, bool guest_mode,
 	     __u32 nr, bool flush_all, bool overflow, __u32 fifo_len)
 {
-	return handle_enqueue(vcpu, guest_mode, flush_all, overflow, fifo_len);
+	return handle_enqueue(vcpu, true, guest_mode, flush_all, overflow,
+			      fifo_len);
 }
 
 SEC("raw_tp/kvm_hv_tlb_flush_enqueue")
 int BPF_PROG(tlb_enqueue_raw, struct kvm_vcpu *vcpu, bool guest_mode,
 	     __u32 nr, bool flush_all, bool overflow, __u32 fifo_len)
 {
-	return handle_enqueue(vcpu, guest_mode, flush_all, overflow, fifo_len);
+	return handle_enqueue(vcpu, false, guest_mode, flush_all, overflow,
+			      fifo_len);
 }
 
 SEC("tp_btf/kvm_hv_tlb_flush_dequeue")
 int BPF_PROG(tlb_dequeue_btf, struct kvm_vcpu *vcpu, bool guest_mode,
 	     __u32 nr, bool flush_all, bool purged)
 {
-	return handle_dequeue(vcpu, guest_mode, nr, flush_all, purged);
+	return handle_dequeue(vcpu, true, guest_mode, nr, flush_all, purged);
 }
 
 SEC("raw_tp/kvm_hv_tlb_flush_dequeue")
 int BPF_PROG(tlb_dequeue_raw, struct kvm_vcpu *vcpu, bool guest_mode,
 	     __u32 nr, bool flush_all, bool purged)
 {
-	return handle_dequeue(vcpu, guest_mode, nr, flush_all, purged);
+	return handle_dequeue(vcpu, false, guest_mode, nr, flush_all, purged);
 }
 
 SEC("tp_btf/kvm_hv_tlb_flush_synthetic_vmexit")
 int BPF_PROG(synthetic_vmexit_btf, struct kvm_vcpu *vcpu, __u32 tlb_lock_count)
 {
-	return handle_synthetic_vmexit(vcpu);
+	return handle_synthetic_vmexit(vcpu, true);
 }
 
 SEC("raw_tp/kvm_hv_tlb_flush_synthetic_vmexit")
 int BPF_PROG(synthetic_vmexit_raw, struct kvm_vcpu *vcpu, __u32 tlb_lock_count)
 {
-	return handle_synthetic_vmexit(vcpu);
+	return handle_synthetic_vmexit(vcpu, false);
 }
 
 SEC("tp_btf/kvm_hv_flush_tlb")

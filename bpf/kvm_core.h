@@ -57,4 +57,14 @@ struct task_struct {
 		(struct task_struct *)bpf_get_current_task(),		\
 		group_leader, comm)
 
+/*
+ * @src->@field, read the cheap way where the verifier allows it.  In a
+ * tp_btf program (@btf true) @src is a typed kernel pointer: a plain load,
+ * which the JIT makes fault-safe.  In its raw_tp twin @src is a number and
+ * only a probe read (a helper call) may follow it.  Handlers shared by the
+ * twins take @btf as a constant, so the compiler keeps one branch.
+ */
+#define KVMSCOPE_READ(btf, src, field)					\
+	((btf) ? (src)->field : BPF_CORE_READ(src, field))
+
 #endif /* KVMSCOPE_KVM_CORE_H */
