@@ -14,8 +14,10 @@
  * kvm_tdp_mmu_spte_changed supplies the zap counts; flushes and the no-op
  * flag cannot be observed.
  *
- * Both modes: MapGPA latency, from the guest's KVM_HC_MAP_GPA_RANGE
- * hypercall to the vCPU's next VM entry.
+ * Both modes, with --mapgpa only: MapGPA latency, from the guest's
+ * KVM_HC_MAP_GPA_RANGE hypercall to the vCPU's next VM entry.  Opt-in
+ * because kvm_entry fires on every VM entry of every VM: even a program
+ * that returns at once costs more there than all the rest put together.
  *
  * Closed conversions go into per-VM/direction log2 histograms and, only when
  * streaming, to the ring buffer.  Everything dropped is counted in "lost".
@@ -31,13 +33,31 @@ const volatile __u64 min_ns = 0;
 const volatile __u32 dir_filter = TDX_FILTER_ANY;
 /* Emit one ring buffer record per conversion (not with --summary). */
 const volatile bool stream = false;
+/* The MapGPA latency programs are loaded (--mapgpa): count conversions. */
+const volatile bool mapgpa_latency = false;
+
+/*
+ * An open conversion: only what the end cannot read itself.  Names (comm,
+ * stats id) are read once per row or per streamed record, not here: begin
+ * and end run on every conversion and each byte they touch costs.
+ */
+struct conv_open {
+	__u64 ts_ns;
+	__u64 gfn_start;	/* fallback: end has no range of its own */
+	__u64 gfn_end;
+	__u64 attributes;
+	__u32 zapped[TDX_NR_LEVELS];
+	__u32 yields;
+	__u32 yield_flushes;
+	__u32 root_walks;
+};
 
 /* Open conversions, by thread: KVM_SET_MEMORY_ATTRIBUTES runs in one thread. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u32);
-	__type(value, struct tdx_conv_event);
+	__type(value, struct conv_open);
 } inflight SEC(".maps");
 
 struct {
@@ -106,28 +126,29 @@ static __always_inline bool dir_wanted(__u64 attributes)
 
 /* Open a conversion on this thread; @kvm may be NULL (fallback mode). */
 static __always_inline int conv_begin(struct kvm *kvm, __u64 start, __u64 end,
-				      __u64 attributes, __u32 valid)
+				      __u64 attributes)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id, pid = id >> 32;
-	struct tdx_conv_event st = {};
+	struct conv_open op = {};
 
 	if ((targ_pid && pid != targ_pid) || !dir_wanted(attributes))
 		return 0;
-	if (kvm)
-		BPF_CORE_READ_STR_INTO(&st.stats_id, kvm, stats_id);
-	if (!vm_wanted(st.stats_id))
-		return 0;
+	/* Read only with --vm: rodata, so the verifier drops it otherwise. */
+	if (targ_vm[0]) {
+		char stats_id[TDX_STATS_ID_LEN] = {};
 
-	st.ts_ns = bpf_ktime_get_ns();
-	st.gfn_start = start;
-	st.gfn_end = end;
-	st.attributes = attributes;
-	st.pid = pid;
-	st.tid = tid;
-	st.valid = valid;
-	bpf_get_current_comm(&st.comm, sizeof(st.comm));
-	if (bpf_map_update_elem(&inflight, &tid, &st, BPF_ANY))
+		if (kvm)
+			BPF_CORE_READ_STR_INTO(&stats_id, kvm, stats_id);
+		if (!vm_wanted(stats_id))
+			return 0;
+	}
+
+	op.ts_ns = bpf_ktime_get_ns();
+	op.gfn_start = start;
+	op.gfn_end = end;
+	op.attributes = attributes;
+	if (bpf_map_update_elem(&inflight, &tid, &op, BPF_ANY))
 		count_lost(TDX_LOST_INFLIGHT_FULL);
 	return 0;
 }
@@ -135,17 +156,17 @@ static __always_inline int conv_begin(struct kvm *kvm, __u64 start, __u64 end,
 static __always_inline void conv_zap(__u32 level, __u32 n)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct tdx_conv_event *st = bpf_map_lookup_elem(&inflight, &tid);
+	struct conv_open *op = bpf_map_lookup_elem(&inflight, &tid);
 
-	if (!st)
+	if (!op)
 		return;
 	/* Constant indices: a variable one loses its bounds in the verifier. */
 	if (level == 0)
-		st->zapped[0] += n;
+		op->zapped[0] += n;
 	else if (level == 1)
-		st->zapped[1] += n;
+		op->zapped[1] += n;
 	else if (level == 2)
-		st->zapped[2] += n;
+		op->zapped[2] += n;
 }
 
 /* One TDP root walked by the conversion open on this thread, if any. */
@@ -153,60 +174,126 @@ static __always_inline int conv_zap_leafs(__u32 z4k, __u32 z2m, __u32 z1g,
 					  __u32 yields, __u32 yield_flushes)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct tdx_conv_event *st = bpf_map_lookup_elem(&inflight, &tid);
+	struct conv_open *op = bpf_map_lookup_elem(&inflight, &tid);
 
 	/* Not in a conversion: an MMU notifier or memslot zap. */
-	if (!st)
+	if (!op)
 		return 0;
-	st->zapped[0] += z4k;
-	st->zapped[1] += z2m;
-	st->zapped[2] += z1g;
-	st->yields += yields;
-	st->yield_flushes += yield_flushes;
-	st->root_walks++;
+	op->zapped[0] += z4k;
+	op->zapped[1] += z2m;
+	op->zapped[2] += z1g;
+	op->yields += yields;
+	op->yield_flushes += yield_flushes;
+	op->root_walks++;
 	return 0;
 }
 
-static __always_inline void account(struct tdx_conv_event *st)
+/* A closed conversion, as end hands it to account() and the stream. */
+struct conv_done {
+	const struct conv_open *op;
+	struct kvm *kvm;	/* NULL in fallback mode */
+	__u64 now;
+	__u64 duration_ns;
+	__u32 pid;
+	__u32 flushes;
+	__u32 valid;		/* TDX_F_*: what this mode observes */
+	__s32 ret;
+	bool noop;
+	bool flushed;
+};
+
+/* The row of @c's VM and direction, created (and named) on first use. */
+static __always_inline struct tdx_conv_stats *
+stats_row(const struct conv_done *c, const struct tdx_conv_key *key)
 {
-	struct tdx_conv_key key = {
-		.pid = st->pid,
-		.dir = st->attributes & TDX_ATTR_PRIVATE ? TDX_DIR_PRIVATE
-							 : TDX_DIR_SHARED,
-	};
-	__u64 pages = st->gfn_end > st->gfn_start ?
-		      st->gfn_end - st->gfn_start : 0;
-	struct tdx_conv_stats *s;
-	int i;
+	struct tdx_conv_stats *s = bpf_map_lookup_elem(&stats, key);
+	/* A local: a CO-RE read must start from a kernel type, not from c. */
+	struct kvm *kvm = c->kvm;
+	int err;
 
-	s = bpf_map_lookup_elem(&stats, &key);
-	if (!s) {
-		int err = bpf_map_update_elem(&stats, &key, &zero_conv_stats,
-					      BPF_NOEXIST);
-
-		if (err && err != -EEXIST /* another CPU won */) {
-			count_lost(TDX_LOST_STATS_FULL);
-			return;
-		}
-		s = bpf_map_lookup_elem(&stats, &key);
-		if (!s)
-			return;
-		__builtin_memcpy(s->stats_id, st->stats_id, sizeof(s->stats_id));
+	if (s)
+		return s;
+	err = bpf_map_update_elem(&stats, key, &zero_conv_stats, BPF_NOEXIST);
+	if (err && err != -EEXIST /* another CPU won */) {
+		count_lost(TDX_LOST_STATS_FULL);
+		return NULL;
+	}
+	s = bpf_map_lookup_elem(&stats, key);
+	if (s && err != -EEXIST) {
+		if (kvm)
+			BPF_CORE_READ_STR_INTO(&s->stats_id, kvm, stats_id);
 		KVMSCOPE_READ_VMM_COMM(&s->comm);
 	}
+	return s;
+}
+
+static __always_inline void account(const struct conv_done *c)
+{
+	const struct conv_open *op = c->op;
+	struct tdx_conv_key key = {
+		.pid = c->pid,
+		.dir = op->attributes & TDX_ATTR_PRIVATE ? TDX_DIR_PRIVATE
+							 : TDX_DIR_SHARED,
+	};
+	__u64 pages = op->gfn_end > op->gfn_start ?
+		      op->gfn_end - op->gfn_start : 0;
+	struct tdx_conv_stats *s = stats_row(c, &key);
+	int i;
+
+	if (!s)
+		return;
 	__sync_fetch_and_add(&s->count, 1);
 	__sync_fetch_and_add(&s->pages, pages);
-	if (st->noop)
+	if (c->noop)
 		__sync_fetch_and_add(&s->noop, 1);
-	if (st->ret)
+	if (c->ret)
 		__sync_fetch_and_add(&s->errors, 1);
 	for (i = 0; i < TDX_NR_LEVELS; i++)
-		__sync_fetch_and_add(&s->zapped[i], st->zapped[i]);
-	__sync_fetch_and_add(&s->flushes, st->flushes);
-	__sync_fetch_and_add(&s->yields, st->yields);
-	__sync_fetch_and_add(&s->dur_sum_ns, st->duration_ns);
-	__sync_fetch_and_add(&s->dur_slots[hist_slot(st->duration_ns)], 1);
+		if (op->zapped[i])
+			__sync_fetch_and_add(&s->zapped[i], op->zapped[i]);
+	if (c->flushes)
+		__sync_fetch_and_add(&s->flushes, c->flushes);
+	if (op->yields)
+		__sync_fetch_and_add(&s->yields, op->yields);
+	__sync_fetch_and_add(&s->dur_sum_ns, c->duration_ns);
+	__sync_fetch_and_add(&s->dur_slots[hist_slot(c->duration_ns)], 1);
 	__sync_fetch_and_add(&s->pages_slots[hist_slot(pages)], 1);
+}
+
+/* One ring buffer record for @c, with the names the aggregate leaves out. */
+static __always_inline void stream_record(const struct conv_done *c, __u32 tid)
+{
+	const struct conv_open *op = c->op;
+	struct kvm *kvm = c->kvm;	/* see stats_row() */
+	struct tdx_conv_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_lost(TDX_LOST_RINGBUF);
+		return;
+	}
+	e->ts_ns = c->now;
+	e->duration_ns = c->duration_ns;
+	e->gfn_start = op->gfn_start;
+	e->gfn_end = op->gfn_end;
+	e->attributes = op->attributes;
+	e->pid = c->pid;
+	e->tid = tid;
+	__builtin_memcpy(e->zapped, op->zapped, sizeof(e->zapped));
+	e->yields = op->yields;
+	e->yield_flushes = op->yield_flushes;
+	e->flushes = c->flushes;
+	e->root_walks = op->root_walks;
+	e->ret = c->ret;
+	e->valid = c->valid;
+	e->noop = c->noop;
+	e->flushed = c->flushed;
+	e->pad[0] = e->pad[1] = 0;
+	bpf_get_current_comm(&e->comm, sizeof(e->comm));
+	__builtin_memset(e->stats_id, 0, sizeof(e->stats_id));
+	if (kvm)
+		BPF_CORE_READ_STR_INTO(&e->stats_id, kvm, stats_id);
+	bpf_ringbuf_submit(e, 0);
 }
 
 static __always_inline void count_vm_conversion(__u32 pid)
@@ -220,36 +307,35 @@ static __always_inline void count_vm_conversion(__u32 pid)
 		bpf_map_update_elem(&vm_convs, &pid, &one, BPF_NOEXIST);
 }
 
-/* Close the conversion open on this thread: aggregate and maybe stream it. */
-static __always_inline int conv_end(bool noop, bool flushed, int ret)
+/*
+ * Close the conversion open on this thread: aggregate and maybe stream it.
+ * @kvm is NULL in fallback mode, where the VM cannot be named.
+ */
+static __always_inline int conv_end(struct kvm *kvm, __u32 valid, bool noop,
+				    bool flushed, int ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct tdx_conv_event *st, *e;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct conv_done c = {
+		.kvm = kvm, .pid = id >> 32, .valid = valid, .ret = ret,
+		.noop = noop, .flushed = flushed,
+	};
+	struct conv_open *op;
 
-	st = bpf_map_lookup_elem(&inflight, &tid);
-	if (!st)
+	op = bpf_map_lookup_elem(&inflight, &tid);
+	if (!op)
 		return 0;	/* began before we attached, or filtered */
 
-	st->duration_ns = now - st->ts_ns;
-	st->ts_ns = now;
-	st->noop = noop;
-	st->flushed = flushed;
-	st->flushes = st->yield_flushes + flushed;
-	st->ret = ret;
-	count_vm_conversion(st->pid);
-
-	if (st->duration_ns >= min_ns) {
-		account(st);
-		if (stream) {
-			e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-			if (e) {
-				__builtin_memcpy(e, st, sizeof(*e));
-				bpf_ringbuf_submit(e, 0);
-			} else {
-				count_lost(TDX_LOST_RINGBUF);
-			}
-		}
+	c.op = op;
+	c.now = bpf_ktime_get_ns();
+	c.duration_ns = c.now - op->ts_ns;
+	c.flushes = op->yield_flushes + flushed;
+	if (mapgpa_latency)
+		count_vm_conversion(c.pid);
+	if (c.duration_ns >= min_ns) {
+		account(&c);
+		if (stream)
+			stream_record(&c, tid);
 	}
 	bpf_map_delete_elem(&inflight, &tid);
 	return 0;
@@ -259,14 +345,14 @@ SEC("tp_btf/kvm_vm_set_mem_attributes_begin")
 int BPF_PROG(conv_begin_btf, struct kvm *kvm, gfn_t start, gfn_t end,
 	     unsigned long attributes)
 {
-	return conv_begin(kvm, start, end, attributes, TDX_F_SERIES_ALL);
+	return conv_begin(kvm, start, end, attributes);
 }
 
 SEC("raw_tp/kvm_vm_set_mem_attributes_begin")
 int BPF_PROG(conv_begin_raw, struct kvm *kvm, gfn_t start, gfn_t end,
 	     unsigned long attributes)
 {
-	return conv_begin(kvm, start, end, attributes, TDX_F_SERIES_ALL);
+	return conv_begin(kvm, start, end, attributes);
 }
 
 SEC("tp_btf/kvm_tdp_mmu_zap_leafs")
@@ -291,14 +377,14 @@ SEC("tp_btf/kvm_vm_set_mem_attributes_end")
 int BPF_PROG(conv_end_btf, struct kvm *kvm, gfn_t start, gfn_t end,
 	     unsigned long attributes, bool noop, bool flushed, int ret)
 {
-	return conv_end(noop, flushed, ret);
+	return conv_end(kvm, TDX_F_SERIES_ALL, noop, flushed, ret);
 }
 
 SEC("raw_tp/kvm_vm_set_mem_attributes_end")
 int BPF_PROG(conv_end_raw, struct kvm *kvm, gfn_t start, gfn_t end,
 	     unsigned long attributes, bool noop, bool flushed, int ret)
 {
-	return conv_end(noop, flushed, ret);
+	return conv_end(kvm, TDX_F_SERIES_ALL, noop, flushed, ret);
 }
 
 /* Fallback: the ioctl brackets the conversion. */
@@ -338,13 +424,14 @@ int fb_ioctl_enter(struct sys_enter_ioctl_ctx *ctx)
 		return 0;	/* the ioctl will fail with -EFAULT too */
 	return conv_begin(NULL, attrs.address >> TDX_PAGE_SHIFT,
 			  (attrs.address + attrs.size) >> TDX_PAGE_SHIFT,
-			  attrs.attributes, TDX_F_FALLBACK_ALL);
+			  attrs.attributes);
 }
 
 SEC("tracepoint/syscalls/sys_exit_ioctl")
 int fb_ioctl_exit(struct sys_exit_ioctl_ctx *ctx)
 {
-	return conv_end(false, false, (int)ctx->ret);
+	return conv_end(NULL, TDX_F_FALLBACK_ALL, false, false,
+			(int)ctx->ret);
 }
 
 #define SPTE_MMU_PRESENT	(1ULL << 11)	/* SPTE_MMU_PRESENT_MASK */
@@ -400,28 +487,33 @@ static __always_inline int mapgpa_hypercall(__u64 nr, __u64 pages,
 
 static __always_inline int mapgpa_userspace_exit(void)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct mapgpa_req *req;
+	__u32 tid;
 
 	if (!mapgpa_pending)
 		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
 	req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
 	if (req)
 		req->exited = 1;
 	return 0;
 }
 
+/* Every VM entry of every VM: nothing before the pending check. */
 static __always_inline int mapgpa_entry(struct kvm_vcpu *vcpu)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id, pid = id >> 32;
-	struct tdx_mapgpa_key key = { .pid = pid };
+	struct tdx_mapgpa_key key = {};
 	struct tdx_mapgpa_stats *s;
 	struct mapgpa_req *req;
-	__u64 lat, *convs;
+	__u64 id, lat, *convs;
+	__u32 tid, pid;
 
 	if (!mapgpa_pending)
 		return 0;
+	id = bpf_get_current_pid_tgid();
+	tid = (__u32)id;
+	pid = id >> 32;
+	key.pid = pid;
 	req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
 	if (!req)
 		return 0;

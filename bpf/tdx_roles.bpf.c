@@ -74,12 +74,32 @@ static __always_inline void count_transition(__u32 pid, __u32 mmu,
 	}
 }
 
-static __always_inline int mmu_role(struct kvm_vcpu *vcpu, int mmu,
+/* The row of (VM, vCPU, MMU), created and named on first use. */
+static __always_inline struct tdx_role_stats *
+role_row(struct kvm_vcpu *vcpu, const struct tdx_role_key *key)
+{
+	struct tdx_role_stats *s = bpf_map_lookup_elem(&roles, key);
+	int err;
+
+	if (s)
+		return s;
+	err = bpf_map_update_elem(&roles, key, &zero_role_stats, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		count_lost(TDX_LOST_STATS_FULL);
+		return NULL;
+	}
+	s = bpf_map_lookup_elem(&roles, key);
+	if (s && err != -EEXIST && vcpu)
+		BPF_CORE_READ_STR_INTO(&s->stats_id, vcpu, kvm, stats_id);
+	return s;
+}
+
+/* @btf: called from the tp_btf program (see KVMSCOPE_READ). */
+static __always_inline int mmu_role(struct kvm_vcpu *vcpu, bool btf, int mmu,
 				    __u64 old_cpu, __u64 new_cpu,
 				    __u32 old_root, __u32 new_root)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
-	char stats_id[TDX_STATS_ID_LEN] = {};
 	struct tdx_role_key key = { .pid = pid };
 	struct tdx_role_stats *s;
 	bool changed = old_cpu != new_cpu || old_root != new_root;
@@ -87,28 +107,22 @@ static __always_inline int mmu_role(struct kvm_vcpu *vcpu, int mmu,
 
 	if (targ_pid && pid != targ_pid)
 		return 0;
-	if (vcpu) {
-		key.vcpu_id = BPF_CORE_READ(vcpu, vcpu_id);
-		BPF_CORE_READ_STR_INTO(&stats_id, vcpu, kvm, stats_id);
+	/* Read only with --vm: rodata, so the verifier drops it otherwise. */
+	if (targ_vm[0]) {
+		char stats_id[TDX_STATS_ID_LEN] = {};
+
+		if (vcpu)
+			BPF_CORE_READ_STR_INTO(&stats_id, vcpu, kvm, stats_id);
+		if (!vm_wanted(stats_id))
+			return 0;
 	}
-	if (!vm_wanted(stats_id))
-		return 0;
+	if (vcpu)
+		key.vcpu_id = KVMSCOPE_READ(btf, vcpu, vcpu_id);
 	key.mmu = mmu >= 0 && mmu < TDX_NR_MMUS ? mmu : TDX_MMU_ROOT;
 
-	s = bpf_map_lookup_elem(&roles, &key);
-	if (!s) {
-		int err = bpf_map_update_elem(&roles, &key, &zero_role_stats,
-					      BPF_NOEXIST);
-
-		if (err && err != -EEXIST) {
-			count_lost(TDX_LOST_STATS_FULL);
-			return 0;
-		}
-		s = bpf_map_lookup_elem(&roles, &key);
-		if (!s)
-			return 0;
-		__builtin_memcpy(s->stats_id, stats_id, sizeof(s->stats_id));
-	}
+	s = role_row(vcpu, &key);
+	if (!s)
+		return 0;
 	__sync_fetch_and_add(&s->computed, 1);
 	if (!changed) {
 		__sync_fetch_and_add(&s->unchanged, 1);
@@ -126,16 +140,16 @@ SEC("tp_btf/kvm_mmu_role")
 int BPF_PROG(role_btf, struct kvm_vcpu *vcpu, int mmu, __u64 old_cpu_role,
 	     __u64 new_cpu_role, __u32 old_root_role, __u32 new_root_role)
 {
-	return mmu_role(vcpu, mmu, old_cpu_role, new_cpu_role, old_root_role,
-			new_root_role);
+	return mmu_role(vcpu, true, mmu, old_cpu_role, new_cpu_role,
+			old_root_role, new_root_role);
 }
 
 SEC("raw_tp/kvm_mmu_role")
 int BPF_PROG(role_raw, struct kvm_vcpu *vcpu, int mmu, __u64 old_cpu_role,
 	     __u64 new_cpu_role, __u32 old_root_role, __u32 new_root_role)
 {
-	return mmu_role(vcpu, mmu, old_cpu_role, new_cpu_role, old_root_role,
-			new_root_role);
+	return mmu_role(vcpu, false, mmu, old_cpu_role, new_cpu_role,
+			old_root_role, new_root_role);
 }
 
 SEC("fentry/kvm_init_mmu")

@@ -108,6 +108,9 @@ _obs_start_one() {
 	tdx-conv)
 		"$TDX_TRACE" conversions -s -j >"$out" 2>"$err" &
 		pid=$! ready='"type": ?"mode"' ;;
+	tdx-conv-mapgpa)
+		"$TDX_TRACE" conversions -s --mapgpa -j >"$out" 2>"$err" &
+		pid=$! ready='"type": ?"mode"' ;;
 	tdx-roles)
 		"$TDX_TRACE" roles -j >"$out" 2>"$err" &
 		pid=$! ready='"type": ?"mode"' ;;

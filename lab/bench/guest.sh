@@ -7,14 +7,15 @@
 # usage: guest.sh series|fallback|hvflush|disabled|mapgpa
 #   series    patched kernel: private_mem_conversions_test -n 2 alone and
 #             under the anchors (perf stat, perf record, kvm_stat, bpftrace,
-#             all kvm:/kvmmmu: events), tdx-trace conversions -s and roles,
-#             and perf record, kvm_stat and bpftrace on tdx-trace's events
+#             all kvm:/kvmmmu: events), tdx-trace conversions -s and roles
+#             (also with --mapgpa), and perf record, kvm_stat and bpftrace
+#             on tdx-trace's events
 #   fallback  a kernel without the series: tdx-trace in fallback mode, and
 #             perf record, kvm_stat and bpftrace on its events.  The
 #             unpatched kernel runs the series' workload; Debian's stock
 #             kernel has no KVM_SW_PROTECTED_VM (private_mem_conversions_test
 #             skips), so there demand_paging_test -b 128M, ~2 s of faults
-#             (kvm_entry, kvm_tdp_mmu_spte_changed, KVM_RUN ioctls)
+#             (kvm_tdp_mmu_spte_changed, KVM_RUN ioctls)
 #   hvflush   patched kernel: hyperv_tlb_flush under hvflush-top, and
 #             kvm_stat and bpftrace on the same events
 # Each of those three also runs the workload BENCH_COST_RUNS times with
@@ -52,11 +53,12 @@ export PATH=$PATH:/usr/sbin:/sbin	# bpftool, sysctl
 } >"$OUT/info.txt"
 
 # Tool events, as "group:event", per tool and mode (bpf/*.bpf.c SEC names).
+# MapGPA latency (--mapgpa) adds its three to either mode.
 tdx_series_events="kvm:kvm_vm_set_mem_attributes_begin kvm:kvm_vm_set_mem_attributes_end
-	kvmmmu:kvm_tdp_mmu_zap_leafs kvmmmu:kvm_mmu_role
-	kvm:kvm_hypercall kvm:kvm_userspace_exit kvm:kvm_entry"
+	kvmmmu:kvm_tdp_mmu_zap_leafs kvmmmu:kvm_mmu_role"
 tdx_fallback_events="syscalls:sys_enter_ioctl syscalls:sys_exit_ioctl
-	kvmmmu:kvm_tdp_mmu_spte_changed kvm:kvm_hypercall kvm:kvm_userspace_exit kvm:kvm_entry"
+	kvmmmu:kvm_tdp_mmu_spte_changed"
+tdx_mapgpa_events="kvm:kvm_hypercall kvm:kvm_userspace_exit kvm:kvm_entry"
 hvflush_events="kvm:kvm_hv_tlb_flush_enqueue kvm:kvm_hv_tlb_flush_dequeue
 	kvm:kvm_hv_tlb_flush_synthetic_vmexit kvm:kvm_hv_flush_tlb kvm:kvm_hv_flush_tlb_ex"
 
@@ -66,10 +68,16 @@ info() { printf '%s\n' "$@" >>"$OUT/info.txt"; }
 section_series() {
 	WORKLOAD=("$S/private_mem_conversions_test" -n 2)
 	SAME_EVENTS=$(echo $tdx_series_events)
-	info "workload=private_mem_conversions_test -n 2" "same_events=$SAME_EVENTS" "tool=tdx-conv+tdx-roles"
+	info "workload=private_mem_conversions_test -n 2" "same_events=$SAME_EVENTS" \
+		"tool=tdx-conv+tdx-roles" "tool_mapgpa=tdx-conv-mapgpa+tdx-roles" \
+		"mapgpa_events=$(echo $tdx_mapgpa_events)"
 	blocks off perf-stat perf-record kvm_stat bpftrace tdx-conv+tdx-roles \
-		perf-record-same kvm_stat-same bpftrace-same
+		tdx-conv-mapgpa+tdx-roles perf-record-same kvm_stat-same bpftrace-same
 	bpf_cost tools "$BENCH_COST_RUNS" tdx-conv tdx-roles empty bpftrace-same
+	# The opt-in: the same with --mapgpa, on its three events too.
+	SAME_EVENTS=$(echo $tdx_series_events $tdx_mapgpa_events)
+	bpf_cost tools-mapgpa "$BENCH_COST_RUNS" tdx-conv-mapgpa tdx-roles empty bpftrace-same
+	SAME_EVENTS=$(echo $tdx_series_events)
 	event_counts workload
 }
 
@@ -124,13 +132,13 @@ section_mapgpa() {
 			for mode in $first $second; do
 				WORKLOAD=("$S/private_mem_map_gpa_test" -b "$iters" -n "$pages")
 				[ "$mode" = kernel ] || WORKLOAD+=(-u)
-				obs_start tdx-conv || { log "tdx-trace did not attach"; return 1; }
+				obs_start tdx-conv-mapgpa || { log "tdx-trace did not attach"; return 1; }
 				run_timed
 				obs_stop
 				printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$pages" "$b" "$mode" "$run_secs" \
 					"$run_rc" "$obs_status" >>"$OUT/runs.tsv"
 				cp "$WORK/workload.out" "$OUT/mapgpa/$pages-$mode-$b.out"
-				cp "$WORK/obs-tdx-conv.out" "$OUT/mapgpa/$pages-$mode-$b.json"
+				cp "$WORK/obs-tdx-conv-mapgpa.out" "$OUT/mapgpa/$pages-$mode-$b.json"
 			done
 			log "mapgpa $pages pages block $b/$BENCH_PAIRS: $(tail -n 2 "$OUT/runs.tsv" | cut -f3,4 | tr '\n\t' '  ')"
 		done

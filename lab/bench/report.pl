@@ -38,6 +38,8 @@ my %LABEL = (
 	'tdx-conv' => 'tdx-trace conversions -s',
 	'tdx-roles' => 'tdx-trace roles',
 	'tdx-conv+tdx-roles' => 'tdx-trace conversions -s + roles',
+	'tdx-conv-mapgpa' => 'tdx-trace conversions -s --mapgpa',
+	'tdx-conv-mapgpa+tdx-roles' => 'tdx-trace conversions -s --mapgpa + roles',
 	'hvflush-top' => 'hvflush-top -j',
 	empty => 'empty programs, same events',
 	'perf-record-same' => 'perf record -a, same events',
@@ -394,6 +396,8 @@ sub report_series {
 	my @same = split ' ', $info->{same_events} // '';
 	my $nsame = sum(0, map { $counts->{$_} // 0 } @same);
 	my $tool = $info->{tool} // 'tdx-conv+tdx-roles';
+	my $tool_mapgpa = $info->{tool_mapgpa};
+	my @mapgpa_events = split ' ', $info->{mapgpa_events} // '';
 	my %sec = (events_per_run_all => $all, events_per_run_same => $nsame, configs => {});
 	my $off = median([ values %{ $t->{off} // {} } ]);
 	$sec{off_median_s} = $off;
@@ -411,11 +415,11 @@ sub report_series {
 	      [ 'observer', 'slowdown', '95% interval, coverage', 'n', 'outlier pairs', 'wall ns/event', 'earlier' ], @rows);
 
 	@rows = ();
-	for my $c ($tool, qw(perf-record-same kvm_stat-same bpftrace-same)) {
+	for my $c ($tool, qw(perf-record-same kvm_stat-same bpftrace-same), $tool_mapgpa // ()) {
 		next unless $t->{$c};
 		my $s = compare($t, $c, 'off', $nsame);
 		$sec{configs}{$c} = $s;
-		my $target = $c eq $tool ? '<= +2%: ' . verdict_le($s, 1.02) : '';
+		my $target = $c eq $tool ? '<= +2%: ' . verdict_le($s, 1.02) : $c eq ($tool_mapgpa // '') ? 'opt-in' : '';
 		push @rows, [ $LABEL{$c} // $c, pct($s->{ratio}), ci_str($s), $s->{n}, outliers_str($s),
 			      ns($s->{wall_ns_per_event}), $target ];
 	}
@@ -439,7 +443,14 @@ sub report_series {
 	if ($cost) {
 		$sec{bpf_cost} = $cost;
 		cost_tables(\%sec, $cost, $tool, \@same, $off);
-		pending_note(\%sec, "$dir/$sub/bpf-tools");
+	}
+	my $mcost = $tool_mapgpa && bpf_cost("$dir/$sub/bpf-tools-mapgpa", [ @same, @mapgpa_events ]);
+	if ($mcost) {
+		my %m;
+		push @out, '', "  With --mapgpa (opt-in): the same programs, and MapGPA latency's on every VM entry";
+		cost_tables(\%m, $mcost, $tool_mapgpa, [ @same, @mapgpa_events ], $off);
+		pending_note(\%m, "$dir/$sub/bpf-tools-mapgpa");
+		$sec{mapgpa_opt_in} = \%m;
 	}
 	dropped_note($dropped);
 	$json{sections}{series} = \%sec;
@@ -487,7 +498,6 @@ sub report_fallback {
 	if ($cost) {
 		$sec{bpf_cost} = $cost;
 		cost_tables(\%sec, $cost, $tool, \@same, $off);
-		pending_note(\%sec, "$dir/$sub/bpf-tools");
 	}
 	dropped_note($dropped);
 	$json{sections}{$sub} = \%sec;

@@ -31,8 +31,8 @@ head -n 14 "$out/conversions.txt"
 echo "    ... $(grep -cE ' (private|shared) +[0-9]' "$out/conversions.txt") conversions in $out/conversions.txt"
 
 echo
-echo "--- tdx-trace -s   (summary: log2 histograms per VM and direction)"
-watch "$out/summary.txt" build/tdx-trace -s -- "$ST/private_mem_conversions_test" -n 2
+echo "--- tdx-trace -s --mapgpa   (summary: log2 histograms per VM and direction, MapGPA latency)"
+watch "$out/summary.txt" build/tdx-trace -s --mapgpa -- "$ST/private_mem_conversions_test" -n 2
 sed -n '/Summary (whole run)/,$p' "$out/summary.txt" | head -n 40
 
 echo

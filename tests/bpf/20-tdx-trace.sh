@@ -117,6 +117,15 @@ check_eq "one interval summary and one final summary" "interval final" \
 	"$(jq -r 'select(.type=="interval" or .type=="final") | .type' "$js" | xargs)"
 check_eq "summaries carry mode and lost counters" "fallback 0 fallback 0" \
 	"$(jq -r 'select(.lost) | "\(.mode) \(.lost.total)"' "$js" | xargs)"
+# MapGPA latency is opt-in: without --mapgpa nothing sits on kvm_entry.
+check_eq "without --mapgpa: mapgpa false, null in summaries" "false null" \
+	"$(jq -r 'select(.type=="mode" or .type=="final") | .mapgpa' "$js" | xargs)"
+check "without --mapgpa: stderr says how to get it" \
+	grep -q "MapGPA latency not measured (--mapgpa" "$out/interval.err"
+"$tool" conversions -s --mapgpa 1 1 -j >"$out/mapgpa.json" 2>"$out/mapgpa.err"; rc=$?
+check_eq "--mapgpa: exits 0" 0 "$rc"
+check_eq "--mapgpa: mapgpa true, an array in the final summary" "true array" \
+	"$(jq -r 'select(.type=="mode") | .mapgpa' "$out/mapgpa.json") $(jq -r 'select(.type=="final") | .mapgpa | type' "$out/mapgpa.json")"
 
 # wait_attached FILE PATTERN PID: until the tool (PID) has written PATTERN,
 # which it does once its programs are attached; a minute at most, since

@@ -68,7 +68,7 @@ hv_progs="flush_tlb_btf flush_tlb_ex_btf"
 mode=$(jq -r 'select(.type == "mode") | .mode' "$R/tdx.out" 2>&1)
 check_eq "tdx-trace: JSON mode record says fallback" fallback "$mode"
 check "tdx-trace: the mode line says fallback" grep -q '^mode: fallback: kernel without the kvmscope series' "$R/tdx.err"
-check_eq "tdx-trace: attached the fallback and MapGPA programs" "$conv_progs" "$(attached tdx exporter)"
+check_eq "tdx-trace --mapgpa: attached the fallback and MapGPA programs" "$conv_progs" "$(attached tdx exporter)"
 check_eq "tdx-trace: SIGINT ends it cleanly" 0 "$(f tdx.rc)"
 check_eq "tracefs kept every ioctl and hypercall event" 0 "$(f conv.trace.overrun)"
 
@@ -131,7 +131,7 @@ echo "# hvflush-top on the stock kernel: $l1 L1 and $l2 L2 flush hypercalls, tra
 
 # ---- kvmscope-exporter
 check "exporter: the mode line says fallback" grep -qx 'mode: fallback' "$R/exporter.err"
-check_eq "exporter: attached the conversion and hypercall programs" \
+check_eq "exporter --mapgpa: attached the conversion and hypercall programs" \
 	"$(echo $conv_progs $hv_progs | tr ' ' '\n' | sort | xargs)" "$(attached exporter none)"
 check_eq "exporter: /metrics fetched" 0 "$(f wget.rc)"
 m() { sed -n "s/^$1 //p" "$R/metrics"; }

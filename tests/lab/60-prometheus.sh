@@ -57,7 +57,7 @@ echo 1 >"$T/tracing_on"
 echo 1 >/proc/sys/kernel/bpf_stats_enabled
 
 # Exited selftests' VMs must stay until Prometheus has scraped them.
-"$exe" --listen 0.0.0.0:9789 --per-vcpu --grace 3600 2>"$R/exporter.log" &
+"$exe" --listen 0.0.0.0:9789 --per-vcpu --mapgpa --grace 3600 2>"$R/exporter.log" &
 epid=$!
 for _ in $(seq 100); do
 	grep -q '^serving' "$R/exporter.log" && break

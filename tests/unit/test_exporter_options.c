@@ -55,6 +55,7 @@ static void test_defaults(void **state)
 	assert_int_equal(env.interval, 15);
 	assert_int_equal(env.grace, 120);
 	assert_false(env.per_vcpu);
+	assert_false(env.mapgpa);
 	assert_false(env.keep_caps);
 	assert_null(env.textfile);
 	assert_int_equal(env.pid, 0);
@@ -69,7 +70,7 @@ static void test_all_options(void **state)
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	assert_int_equal(parse(&env, "--listen", "[::1]:9999", "--textfile",
 			       "/tmp/x.prom", "--interval", "5", "--grace", "0",
-			       "-p", pid, "--per-vcpu", "--keep-caps",
+			       "-p", pid, "--per-vcpu", "--mapgpa", "--keep-caps",
 			       "--max-connections", "4", "--timeout", "3", "-v",
 			       NULL), EXPORTER_ARGS_OK);
 	assert_int_equal(env.addr.ss_family, AF_INET6);
@@ -78,7 +79,7 @@ static void test_all_options(void **state)
 	assert_int_equal(env.interval, 5);
 	assert_int_equal(env.grace, 0);
 	assert_int_equal(env.pid, getpid());
-	assert_true(env.per_vcpu && env.keep_caps && env.verbose);
+	assert_true(env.per_vcpu && env.mapgpa && env.keep_caps && env.verbose);
 	assert_int_equal(env.max_connections, 4);
 	assert_int_equal(env.timeout, 3);
 

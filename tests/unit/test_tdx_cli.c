@@ -42,6 +42,7 @@ static void test_defaults(void **state)
 	assert_int_equal(env.count, 0);
 	assert_int_equal(env.dir, TDX_FILTER_ANY);
 	assert_false(env.summary || env.json || env.timestamp || env.verbose);
+	assert_false(env.mapgpa);	/* opt-in: it costs every VM entry */
 }
 
 static void test_commands_and_positionals(void **state)
@@ -92,6 +93,8 @@ static void test_filters(void **state)
 	assert_true(env.timestamp && env.verbose);
 	assert_int_equal(parse(&env, "--private", NULL), TDX_PARSE_RUN);
 	assert_int_equal(env.dir, TDX_FILTER_PRIVATE);
+	assert_int_equal(parse(&env, "-s", "--mapgpa", NULL), TDX_PARSE_RUN);
+	assert_true(env.mapgpa);
 	assert_int_equal(parse(&env, "roles", "-p", self, "--vm", "kvm-1", NULL),
 			 TDX_PARSE_RUN);
 }
@@ -137,6 +140,7 @@ static void test_usage_errors(void **state)
 	expect_usage("only apply to conversions", "roles", "--min-us", "5", NULL);
 	expect_usage("only apply to conversions", "roles", "-T", NULL);
 	expect_usage("only apply to conversions", "roles", "--private", NULL);
+	expect_usage("only apply to conversions", "roles", "--mapgpa", NULL);
 }
 
 static void test_argp_errors(void **state)

@@ -29,10 +29,12 @@ static const char doc[] =
 "    kvmscope-exporter --listen none --textfile \\\n"
 "        /var/lib/prometheus/node-exporter/kvmscope.prom   # textfile only\n"
 "    kvmscope-exporter -p 1234 --per-vcpu    # one VMM, per-vCPU histograms\n"
+"    kvmscope-exporter --mapgpa              # also MapGPA latency\n"
 "    kvmscope-exporter --synthetic vms.txt   # synthetic data (tests, demos)\n";
 
 enum {
 	OPT_PER_VCPU = 0x100,
+	OPT_MAPGPA,
 	OPT_KEEP_CAPS,
 	OPT_SYNTHETIC,
 	OPT_MAX_CONN,
@@ -52,6 +54,8 @@ static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID", 0, "Only the VMs of this VMM process", 0 },
 	{ "per-vcpu", OPT_PER_VCPU, NULL, 0,
 	  "vcpu label on vCPU-scoped counters and histograms (default: per VM)", 0 },
+	{ "mapgpa", OPT_MAPGPA, NULL, 0,
+	  "Also MapGPA hypercall latency per vCPU: attaches to kvm_entry, which every VM entry then pays for", 0 },
 	{ "keep-caps", OPT_KEEP_CAPS, NULL, 0,
 	  "Do not drop capabilities after attaching", 0 },
 	{ "synthetic", OPT_SYNTHETIC, "FILE", 0,
@@ -212,6 +216,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_PER_VCPU:
 		env->per_vcpu = true;
+		break;
+	case OPT_MAPGPA:
+		env->mapgpa = true;
 		break;
 	case OPT_KEEP_CAPS:
 		env->keep_caps = true;

@@ -32,6 +32,7 @@ struct exporter_env {
 	unsigned int timeout;		/* idle HTTP connection timeout, s */
 	pid_t pid;			/* 0: every VMM */
 	bool per_vcpu;
+	bool mapgpa;			/* MapGPA latency (kvm_entry) too */
 	bool keep_caps;
 	bool verbose;
 	bool help;			/* --help/--usage printed: exit 0 */

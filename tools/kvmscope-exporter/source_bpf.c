@@ -10,14 +10,15 @@
 int ks_bpf_sources_add(struct ks_collector *c, const struct exporter_env *env,
 		       char *err, size_t err_len)
 {
-	struct ks_source *(*const ctors[])(pid_t, char *, size_t) = {
+	struct ks_source *(*const ctors[])(const struct exporter_env *, char *,
+					   size_t) = {
 		conv_source_new, roles_source_new, hvflush_source_new,
 	};
 	bool all_series = true;
 	char why[256];
 
 	for (size_t i = 0; i < sizeof(ctors) / sizeof(ctors[0]); i++) {
-		struct ks_source *src = ctors[i](env->pid, why, sizeof(why));
+		struct ks_source *src = ctors[i](env, why, sizeof(why));
 
 		if (!src) {
 			/* Keep serving what can be served. */

@@ -18,12 +18,16 @@
 #include "source.h"
 
 /*
- * Each constructor loads and attaches its programs, or returns NULL with
- * the reason in @err (events missing, no privileges, verifier).
+ * Each constructor loads and attaches its programs (for env->pid; the
+ * conversions with env->mapgpa also the MapGPA latency ones), or returns
+ * NULL with the reason in @err (events missing, no privileges, verifier).
  */
-struct ks_source *conv_source_new(pid_t pid, char *err, size_t err_len);
-struct ks_source *roles_source_new(pid_t pid, char *err, size_t err_len);
-struct ks_source *hvflush_source_new(pid_t pid, char *err, size_t err_len);
+struct ks_source *conv_source_new(const struct exporter_env *env, char *err,
+				  size_t err_len);
+struct ks_source *roles_source_new(const struct exporter_env *env, char *err,
+				   size_t err_len);
+struct ks_source *hvflush_source_new(const struct exporter_env *env, char *err,
+				     size_t err_len);
 
 /*
  * Add every source that attaches; the others are reported with p_info.

@@ -153,16 +153,24 @@ static int load(struct conv_source *cs, enum tdx_conv_progs which, pid_t pid,
 	return 0;
 }
 
-struct ks_source *conv_source_new(pid_t pid, char *err, size_t err_len)
+struct ks_source *conv_source_new(const struct exporter_env *env, char *err,
+				  size_t err_len)
 {
 	struct conv_source *cs = calloc(1, sizeof(*cs));
-	bool mapgpa = ks_tracefs_has_events(tdx_conv_mapgpa_events);
+	bool mapgpa = env->mapgpa;
+	pid_t pid = env->pid;
 	const char *failed;
 	struct ks_mode m;
 	int e;
 
 	if (!cs) {
 		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	if (mapgpa && !ks_tracefs_has_events(tdx_conv_mapgpa_events)) {
+		snprintf(err, err_len,
+			 "conversions: --mapgpa needs kvm:kvm_hypercall, kvm:kvm_userspace_exit and kvm:kvm_entry");
+		free(cs);
 		return NULL;
 	}
 	cs->src = (struct ks_source){
@@ -195,14 +203,12 @@ struct ks_source *conv_source_new(pid_t pid, char *err, size_t err_len)
 		free(cs);
 		return NULL;
 	}
-	e = tdx_conv_attach(cs->skel, &cs->links, &mapgpa, &failed);
+	e = tdx_conv_attach(cs->skel, &cs->links, &failed);
 	if (e) {
 		snprintf(err, err_len, "conversions: attaching %s: %s", failed,
 			 strerror(-e));
 		conv_destroy(&cs->src);
 		return NULL;
 	}
-	if (!mapgpa)
-		cs->src.have &= ~KS_HAVE_MAPGPA;
 	return &cs->src;
 }

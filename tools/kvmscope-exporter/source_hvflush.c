@@ -107,8 +107,11 @@ static void hv_destroy(struct ks_source *src)
 	free(hs);
 }
 
-struct ks_source *hvflush_source_new(pid_t pid, char *err, size_t err_len)
+struct ks_source *hvflush_source_new(const struct exporter_env *env, char *err,
+				    size_t err_len)
 {
+	pid_t pid = env->pid;
+
 	struct hv_source *hs = calloc(1, sizeof(*hs));
 	struct bpf_program *prog;
 	struct ks_mode m;

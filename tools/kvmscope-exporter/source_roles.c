@@ -113,8 +113,11 @@ static int load(struct roles_source *rs, bool btf, pid_t pid)
 	return 0;
 }
 
-struct ks_source *roles_source_new(pid_t pid, char *err, size_t err_len)
+struct ks_source *roles_source_new(const struct exporter_env *env, char *err,
+				    size_t err_len)
 {
+	pid_t pid = env->pid;
+
 	struct roles_source *rs = calloc(1, sizeof(*rs));
 	struct ks_mode m;
 	int e;

@@ -20,15 +20,18 @@ static const char doc[] =
 "recomputations cost KVM guests (kvmscope series tracepoints).\n"
 "\n"
 "USAGE: tdx-trace [conversions] [-s] [-T] [-j] [-p PID] [--vm STATS_ID]\n"
-"                 [--min-us N] [--private|--shared] [interval [count]]\n"
+"                 [--min-us N] [--private|--shared] [--mapgpa]\n"
+"                 [interval [count]]\n"
 "       tdx-trace roles [-j] [-p PID] [--vm STATS_ID] [interval [count]]\n"
 "\n"
 "conversions (default): one line per KVM_SET_MEMORY_ATTRIBUTES conversion\n"
 "  (VM, thread, GPA range, direction, duration, SPTEs zapped per level, TLB\n"
 "  flushes, no-op, return code); with -s, per-interval log2 histograms of\n"
-"  duration and size per VM and direction, and MapGPA hypercall latency\n"
-"  per vCPU.  Without the series, falls back to upstream events and says\n"
-"  which fields it cannot observe.\n"
+"  duration and size per VM and direction; with --mapgpa also the guest's\n"
+"  MapGPA hypercall -> re-entry latency per vCPU (opt-in: it attaches to\n"
+"  kvm_entry, which every VM entry of every VM then pays for).  Without\n"
+"  the series, falls back to upstream events and says which fields it\n"
+"  cannot observe.\n"
 "roles: per VM/vCPU/MMU role recomputations, changed vs unchanged, by\n"
 "  cause, the top transitions decoded, and kvm_init_mmu() cost where\n"
 "  fentry can attach.\n"
@@ -38,6 +41,7 @@ static const char doc[] =
 "    tdx-trace -T -p 1234           # conversions of PID 1234, timestamped\n"
 "    tdx-trace --private --min-us 100  # to-private conversions >= 100us\n"
 "    tdx-trace -s 5                 # histograms every 5 seconds\n"
+"    tdx-trace -s --mapgpa          # ... and the guests' MapGPA latency\n"
 "    tdx-trace conversions 1 10 -j  # JSON lines, 10 one-second intervals\n"
 "    tdx-trace roles 1              # role recomputations every second\n"
 "\n"
@@ -50,6 +54,7 @@ enum {
 	OPT_MIN_US,
 	OPT_PRIVATE,
 	OPT_SHARED,
+	OPT_MAPGPA,
 	OPT_USAGE,
 };
 
@@ -61,6 +66,7 @@ static const struct argp_option opts[] = {
 	{ "min-us", OPT_MIN_US, "N", 0, "conversions: only those taking >= N microseconds", 0 },
 	{ "private", OPT_PRIVATE, NULL, 0, "conversions: only shared -> private", 0 },
 	{ "shared", OPT_SHARED, NULL, 0, "conversions: only private -> shared", 0 },
+	{ "mapgpa", OPT_MAPGPA, NULL, 0, "conversions: also MapGPA hypercall latency per vCPU (costs every VM entry)", 0 },
 	{ "json", 'j', NULL, 0, "JSON lines on stdout", 0 },
 	{ "verbose", 'v', NULL, 0, "Verbose debug output (libbpf)", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", 0 },
@@ -150,6 +156,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		env->dir = key == OPT_PRIVATE ? TDX_FILTER_PRIVATE
 					      : TDX_FILTER_SHARED;
 		break;
+	case OPT_MAPGPA:
+		env->mapgpa = true;
+		break;
 	case 'j':
 		env->json = true;
 		break;
@@ -176,9 +185,9 @@ static int check_cmd_options(struct tdx_env *env)
 	if (env->cmd == &tdx_cmds[0])
 		return 0;
 	if (env->summary || env->timestamp || env->min_us ||
-	    env->dir != TDX_FILTER_ANY) {
+	    env->dir != TDX_FILTER_ANY || env->mapgpa) {
 		snprintf(env->err, sizeof(env->err),
-			 "-s, -T, --min-us, --private and --shared only apply to conversions");
+			 "-s, -T, --min-us, --private, --shared and --mapgpa only apply to conversions");
 		return EINVAL;
 	}
 	return 0;

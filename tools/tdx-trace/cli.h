@@ -31,6 +31,7 @@ struct tdx_env {
 	uint64_t min_us;		/* --min-us */
 	enum tdx_dir_filter dir;	/* --private / --shared */
 	bool summary;			/* -s */
+	bool mapgpa;			/* --mapgpa: MapGPA latency too */
 	bool timestamp;			/* -T */
 	bool json;			/* -j */
 	bool verbose;			/* -v */

@@ -84,23 +84,17 @@ void tdx_conv_select_progs(struct tdx_conv_bpf *skel, enum tdx_conv_progs which,
 	bpf_program__set_autoload(skel->progs.mapgpa_hcall_raw, mapgpa);
 	bpf_program__set_autoload(skel->progs.mapgpa_uexit_raw, mapgpa);
 	bpf_program__set_autoload(skel->progs.mapgpa_entry_raw, mapgpa);
+	skel->rodata->mapgpa_latency = mapgpa;
 }
 
-static bool is_mapgpa_prog(const struct bpf_program *prog)
-{
-	return !strncmp(bpf_program__name(prog), "mapgpa_", 7);
-}
-
-/* Attach the chosen programs that are (or are not) MapGPA ones. */
-static int attach_progs(struct tdx_conv_bpf *skel, struct tdx_conv_links *links,
-			bool mapgpa_progs, const char **failed)
+int tdx_conv_attach(struct tdx_conv_bpf *skel, struct tdx_conv_links *links,
+		    const char **failed)
 {
 	struct bpf_program *prog;
 	struct bpf_link *link;
 
 	bpf_object__for_each_program(prog, skel->obj) {
-		if (!bpf_program__autoload(prog) ||
-		    is_mapgpa_prog(prog) != mapgpa_progs)
+		if (!bpf_program__autoload(prog))
 			continue;
 		*failed = bpf_program__name(prog);
 		if (links->nr == ARRAY_SIZE(links->link))
@@ -109,26 +103,6 @@ static int attach_progs(struct tdx_conv_bpf *skel, struct tdx_conv_links *links,
 		if (!link)
 			return -errno;
 		links->link[links->nr++] = link;
-	}
-	return 0;
-}
-
-int tdx_conv_attach(struct tdx_conv_bpf *skel, struct tdx_conv_links *links,
-		    bool *mapgpa, const char **failed)
-{
-	int err, first_mapgpa;
-
-	err = attach_progs(skel, links, false, failed);
-	if (err || !*mapgpa)
-		return err;
-	first_mapgpa = links->nr;
-	err = attach_progs(skel, links, true, failed);
-	if (err) {
-		p_info("MapGPA latency unavailable: attaching %s: %s", *failed,
-		       strerror(-err));
-		*mapgpa = false;
-		while (links->nr > first_mapgpa)
-			bpf_link__destroy(links->link[--links->nr]);
 	}
 	return 0;
 }
@@ -215,7 +189,7 @@ static int setup_bpf(struct conv_ctx *ctx, pid_t pid)
 		tdx_report_load_error("tdx_conv BPF programs", err);
 		return err;
 	}
-	err = tdx_conv_attach(ctx->skel, &ctx->links, &ctx->mapgpa, &failed);
+	err = tdx_conv_attach(ctx->skel, &ctx->links, &failed);
 	if (err)
 		p_err("attaching %s: %s", failed, strerror(-err));
 	return err;
@@ -228,7 +202,7 @@ static void print_mode(const struct conv_ctx *ctx)
 	if (ctx->mode.kind == KS_MODE_FALLBACK)
 		p_info("fallback: no VM stats id, TLB flushes, yields or no-op flag; zap counts from kvm_tdp_mmu_spte_changed");
 	if (!ctx->mapgpa)
-		p_info("MapGPA latency unavailable: needs kvm:kvm_hypercall, kvm:kvm_userspace_exit and kvm:kvm_entry");
+		p_info("MapGPA latency not measured (--mapgpa measures it; every VM entry then pays for it)");
 	if (!ctx->jw)
 		return;
 	jsonw_start_object(ctx->jw);
@@ -512,7 +486,11 @@ int cmd_conversions(const struct tdx_env *env)
 		p_err("nothing to trace: %s", ctx.mode.desc);
 		return KS_EXIT_FAIL;
 	}
-	ctx.mapgpa = ks_tracefs_has_events(tdx_conv_mapgpa_events);
+	ctx.mapgpa = env->mapgpa;
+	if (ctx.mapgpa && !ks_tracefs_has_events(tdx_conv_mapgpa_events)) {
+		p_err("--mapgpa needs kvm:kvm_hypercall, kvm:kvm_userspace_exit and kvm:kvm_entry");
+		return KS_EXIT_FAIL;
+	}
 	if (env->json) {
 		ctx.jw = jsonw_new(stdout);
 		if (!ctx.jw) {

@@ -11,7 +11,7 @@ struct bpf_link;
 /*
  * The events each program set needs, NULL-terminated, for
  * ks_mode_detect(): the series, or else the upstream fallback.  The
- * MapGPA latency programs are optional in both modes.
+ * MapGPA latency programs (opt-in, both modes) need the third list.
  */
 extern const char *const tdx_conv_series_events[];
 extern const char *const tdx_conv_fallback_events[];
@@ -26,7 +26,8 @@ enum tdx_conv_progs {
 
 /*
  * Set autoload so exactly one program set (plus, with @mapgpa, the MapGPA
- * latency programs) is loaded.  Used by the tool and by the BPF tests.
+ * latency programs) is loaded, and tell the programs whether MapGPA is
+ * measured.  Before load.  Used by the tools and by the BPF tests.
  */
 void tdx_conv_select_progs(struct tdx_conv_bpf *skel, enum tdx_conv_progs which,
 			   bool mapgpa);
@@ -38,13 +39,12 @@ struct tdx_conv_links {
 };
 
 /*
- * Attach every program tdx_conv_select_progs() chose.  If a MapGPA one
- * does not attach, none of them stays attached, *mapgpa is cleared and
- * p_info() says why.  Returns 0, or -errno with *failed naming the
- * program that did not attach (the caller then calls tdx_conv_detach()).
+ * Attach every program tdx_conv_select_progs() chose.  Returns 0, or
+ * -errno with *failed naming the program that did not attach (the caller
+ * then calls tdx_conv_detach()).
  */
 int tdx_conv_attach(struct tdx_conv_bpf *skel, struct tdx_conv_links *links,
-		    bool *mapgpa, const char **failed);
+		    const char **failed);
 void tdx_conv_detach(struct tdx_conv_links *links);
 
 /* "tdx-trace conversions": returns the process exit code. */

@@ -164,12 +164,19 @@ static void conv_zap(struct tdx_conv_bpf *s, __u32 z4k, __u32 z2m, __u32 z1g,
 	run_raw(s->progs.conv_zap_raw, a, NR_ARGS(a));
 }
 
+static void conv_end_vm(struct tdx_conv_bpf *s, __u64 kvm, __u64 start,
+			__u64 end, __u64 attrs, bool noop, bool flushed, int ret)
+{
+	__u64 a[] = { kvm, start, end, attrs, noop, flushed, (__u64)(__s64)ret };
+
+	run_raw(s->progs.conv_end_raw, a, NR_ARGS(a));
+}
+
+/* Without a struct kvm, as conv_begin(). */
 static void conv_end(struct tdx_conv_bpf *s, __u64 start, __u64 end,
 		     __u64 attrs, bool noop, bool flushed, int ret)
 {
-	__u64 a[] = { 0, start, end, attrs, noop, flushed, (__u64)(__s64)ret };
-
-	run_raw(s->progs.conv_end_raw, a, NR_ARGS(a));
+	conv_end_vm(s, 0, start, end, attrs, noop, flushed, ret);
 }
 
 struct conv_opts {
@@ -276,26 +283,36 @@ static void test_attach(void **state)
 	struct tdx_conv_links links = {};
 	struct tdx_conv_bpf *s;
 	const char *failed = NULL;
-	bool mapgpa = true;
 
 	(void)state;
 	s = tdx_conv_bpf__open();
 	assert_non_null(s);
-	tdx_conv_select_progs(s, TDX_PROGS_FALLBACK, mapgpa);
+	tdx_conv_select_progs(s, TDX_PROGS_FALLBACK, true);
+	assert_true(s->rodata->mapgpa_latency);
 	assert_int_equal(tdx_conv_bpf__load(s), 0);
-	assert_int_equal(tdx_conv_attach(s, &links, &mapgpa, &failed), 0);
-	assert_true(mapgpa);
+	assert_int_equal(tdx_conv_attach(s, &links, &failed), 0);
 	assert_int_equal(links.nr, 6);
 	tdx_conv_detach(&links);
 	assert_int_equal(links.nr, 0);
 	tdx_conv_bpf__destroy(s);
 
+	/* Without --mapgpa: nothing on kvm_entry, conversions not counted. */
+	s = tdx_conv_bpf__open();
+	assert_non_null(s);
+	tdx_conv_select_progs(s, TDX_PROGS_FALLBACK, false);
+	assert_false(s->rodata->mapgpa_latency);
+	assert_int_equal(tdx_conv_bpf__load(s), 0);
+	assert_int_equal(tdx_conv_attach(s, &links, &failed), 0);
+	assert_int_equal(links.nr, 3);
+	tdx_conv_detach(&links);
+	tdx_conv_bpf__destroy(s);
+
 	/* No series here: its first program fails, and is named. */
 	s = tdx_conv_bpf__open();
 	assert_non_null(s);
-	tdx_conv_select_progs(s, TDX_PROGS_SERIES_RAW, mapgpa);
+	tdx_conv_select_progs(s, TDX_PROGS_SERIES_RAW, true);
 	assert_int_equal(tdx_conv_bpf__load(s), 0);
-	assert_true(tdx_conv_attach(s, &links, &mapgpa, &failed) < 0);
+	assert_true(tdx_conv_attach(s, &links, &failed) < 0);
 	assert_string_equal(failed, "conv_begin_raw");
 	assert_int_equal(links.nr, 0);
 	tdx_conv_bpf__destroy(s);
@@ -445,9 +462,9 @@ static int conversions_kept(const struct conv_opts *o)
 	int n = 0;
 
 	conv_begin_vm(s, fake.kvm, 0, 512, TDX_ATTR_PRIVATE);
-	conv_end(s, 0, 512, TDX_ATTR_PRIVATE, false, true, 0);
+	conv_end_vm(s, fake.kvm, 0, 512, TDX_ATTR_PRIVATE, false, true, 0);
 	conv_begin_vm(s, fake.kvm, 0, 512, 0);
-	conv_end(s, 0, 512, 0, false, true, 0);
+	conv_end_vm(s, fake.kvm, 0, 512, 0, false, true, 0);
 	read_events(s, &evs);
 	/* The ring buffer and the histograms must agree. */
 	if (get_stats(s, TDX_DIR_PRIVATE, &st))
@@ -500,7 +517,7 @@ static void test_vm_identity(void **state)
 
 	(void)state;
 	conv_begin_vm(s, fake.kvm, 0x10, 0x20, 0);
-	conv_end(s, 0x10, 0x20, 0, false, false, 0);
+	conv_end_vm(s, fake.kvm, 0x10, 0x20, 0, false, false, 0);
 	read_events(s, &evs);
 	assert_int_equal(evs.n, 1);
 	assert_string_equal(evs.ev[0].stats_id, FAKE_STATS_ID);

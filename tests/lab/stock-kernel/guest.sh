@@ -85,14 +85,14 @@ ls /sys/kernel/btf >"$R/btf"
 
 # The exporter first: it sees every workload below.
 links none
-start exporter "$B/kvmscope-exporter" --listen 127.0.0.1:0 --interval 1 ||
+start exporter "$B/kvmscope-exporter" --listen 127.0.0.1:0 --interval 1 --mapgpa ||
 	echo "exporter did not start" >>"$R/errors"
 links exporter
 
 # Conversions: tdx-trace in fallback mode; tracefs counts the ioctls and
 # the guest's MapGPA hypercalls.
 trace_start 'syscalls/sys_enter_ioctl:cmd == 0x4020aed2' 'kvm/kvm_hypercall:nr == 12'
-start tdx "$B/tdx-trace" conversions -j || echo "tdx-trace did not start" >>"$R/errors"
+start tdx "$B/tdx-trace" conversions --mapgpa -j || echo "tdx-trace did not start" >>"$R/errors"
 links tdx
 st=$(selftest private_mem_conversions_test) && "$st" >"$R/pmct.out" 2>&1
 echo $? >"$R/pmct.rc"

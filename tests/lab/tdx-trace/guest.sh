@@ -113,7 +113,7 @@ conversions_case() { # NAME SELFTEST SELFTEST-ARGS...
 	trace_start kvm/kvm_vm_set_mem_attributes_begin \
 		kvm/kvm_vm_set_mem_attributes_end kvmmmu/kvm_tdp_mmu_zap_leafs \
 		kvm/kvm_hypercall
-	if ! tool_start "$out" conversions; then
+	if ! tool_start "$out" conversions --mapgpa; then
 		not_ok "$name: tdx-trace attached" "$(cat "$out.err")"
 		return
 	fi
@@ -139,6 +139,43 @@ conversions_case() { # NAME SELFTEST SELFTEST-ARGS...
 	check_eq "$name: no lost events" 0 \
 		"$(grep '"type":"final"' "$out" | grep -o '"lost":{"total":[0-9]*' | grep -o '[0-9]*$')"
 	conv_truth=$truth conv_out=$out
+}
+
+# Without --mapgpa (the default): the same conversions, and no program on
+# kvm_hypercall, kvm_userspace_exit or kvm_entry, which every VM entry
+# would pay for.
+default_case() { # NAME SELFTEST SELFTEST-ARGS...
+	local name=$1 test=$2 st rc truth tool progs out=$WORK/$1.json tr=$WORK/$1.trace
+	shift 2
+	wanted "$name" || return 0
+	st=$(selftest "$test") || { not_ok "$name: $test is in the selftests"; return; }
+	trace_start kvm/kvm_vm_set_mem_attributes_begin \
+		kvm/kvm_vm_set_mem_attributes_end kvmmmu/kvm_tdp_mmu_zap_leafs \
+		kvm/kvm_hypercall
+	if ! tool_start "$out" conversions; then
+		not_ok "$name: tdx-trace attached" "$(cat "$out.err")"
+		return
+	fi
+	# Program names as the kernel keeps them (15 characters).
+	progs=$(bpftool prog show -j | jq -r '[.[].name | select(startswith("conv_") or startswith("mapgpa_"))] | sort | join(" ")')
+	"$st" "$@" >"$WORK/$name.selftest" 2>&1; rc=$?
+	sleep 0.5
+	tool_stop
+	check_eq "$name: $test $* passes" 0 "$rc"
+	trace_stop "$tr" || not_ok "$name: tracefs kept every event (raise buffer_size_kb)"
+	check_eq "$name: only the conversion programs are loaded" \
+		"conv_begin_btf conv_end_btf conv_zap_btf" "$progs"
+	check_eq "$name: the mode record says MapGPA is not measured" '"mapgpa":false' \
+		"$(grep -o '"mapgpa":false' "$out" | head -1)"
+	truth=$(truth_conversions "$tr")
+	grep '"type":"conversion"' "$out" >"$out.conv"
+	tool="$(grep -c . "$out.conv") $(sum_field pages "$out.conv")"
+	tool+=" $(sum_field zapped_4k "$out.conv") $(sum_field zapped_2m "$out.conv")"
+	tool+=" $(sum_field zapped_1g "$out.conv") $(sum_field flushes "$out.conv")"
+	check_eq "$name: conversions pages zapped(4k 2m 1g) flushes match tracefs" \
+		"${truth% *}" "$tool"
+	[ "${truth%% *}" -gt 0 ] && ok "$name: the workload converted memory (${truth%% *})" ||
+		not_ok "$name: the workload converted memory"
 }
 
 # private_mem_map_gpa_test -b N: the guest converts one page to private and
@@ -240,6 +277,7 @@ roles_case() { # NAME SELFTEST CAUSE-THE-WORKLOAD-MUST-SHOW
 }
 
 conversions_case conv-1vcpu private_mem_conversions_test -n 1
+default_case conv-default private_mem_conversions_test -n 1
 conversions_case conv-2vcpu-2slots private_mem_conversions_test -n 2 -m 2
 # Shared memory from 2M hugetlb pages: the zaps include 2M SPTEs.
 echo 64 >/proc/sys/vm/nr_hugepages
