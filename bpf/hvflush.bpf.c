@@ -143,7 +143,6 @@ static __always_inline int handle_enqueue(struct kvm_vcpu *vcpu, bool btf,
 					  bool guest_mode, bool flush_all,
 					  bool overflow, __u32 fifo_len)
 {
-	__u64 now = bpf_ktime_get_ns();
 	struct hvflush_row *row;
 	struct target t;
 
@@ -156,8 +155,13 @@ static __always_inline int handle_enqueue(struct kvm_vcpu *vcpu, bool btf,
 	if (!row)
 		return 0;
 
-	/* The first enqueue since the last drain starts the wait. */
-	__sync_val_compare_and_swap(&row->oldest_ns, 0, now);
+	/*
+	 * The first enqueue since the last drain starts the wait; the clock
+	 * is read only then (the compare-and-swap settles a race for it).
+	 */
+	if (!row->oldest_ns)
+		__sync_val_compare_and_swap(&row->oldest_ns, 0,
+					    bpf_ktime_get_ns());
 	__sync_fetch_and_add(&row->pending, 1);
 	__sync_fetch_and_add(&row->enqueues, 1);
 	if (flush_all)
@@ -181,9 +185,9 @@ static __always_inline int handle_dequeue(struct kvm_vcpu *vcpu, bool btf,
 					  bool guest_mode, __u32 nr,
 					  bool flush_all, bool purged)
 {
-	__u64 now = bpf_ktime_get_ns(), oldest = 0;
 	struct hvflush_row *row;
 	struct target t;
+	__u64 oldest;
 
 	if (!read_target(vcpu, btf, &t))
 		return 0;
@@ -195,6 +199,9 @@ static __always_inline int handle_dequeue(struct kvm_vcpu *vcpu, bool btf,
 	row = get_row(&t, guest_mode, nr > 0);
 	if (!row)
 		return 0;
+	/* Nor has one that ends no wait: leave the row's cache line alone. */
+	if (!nr && !flush_all && !row->oldest_ns && !row->pending)
+		return 0;
 
 	oldest = __sync_lock_test_and_set(&row->oldest_ns, 0);
 	row->pending = 0;
@@ -205,7 +212,7 @@ static __always_inline int handle_dequeue(struct kvm_vcpu *vcpu, bool btf,
 	if (flush_all)
 		row->full_flushes++;
 	if (oldest)
-		record_latency(row, now - oldest);
+		record_latency(row, bpf_ktime_get_ns() - oldest);
 	return 0;
 }
 
