@@ -14,7 +14,8 @@
 #             on the unpatched kernel (same workload as series) and on
 #             Debian's stock kernel (no SW-protected VMs there: a page-fault
 #             workload, demand_paging_test -b 128M); two boots
-#   hvflush   issue 5: hvflush-top, kvm_stat and bpftrace on hyperv_tlb_flush
+#   hvflush   issue 5: hvflush-top, kvm_stat and bpftrace on hyperv_tlb_flush;
+#             and what single BPF operations cost on its enqueue event
 #   disabled  issue 3: the patched and the unpatched kernel booted
 #             alternately (ABBA), BENCH_BOOTS boots each
 #   mapgpa    issue 7: MapGPA in KVM vs in userspace, 1 and 512 pages
@@ -22,7 +23,7 @@
 #
 # usage: lab/bench.sh [--dry-run] [--report DIR]
 #   --dry-run     check the harness without booting: the stats self-test,
-#                 the scripts' syntax, the empty-program loader, the plan
+#                 the scripts' syntax, the two program loaders, the plan
 #   --report DIR  only redo the report of an earlier run's raw data
 # Environment: BENCH_PAIRS (alternating pairs per comparison, default 20),
 # BENCH_ONLY, BENCH_BOOTS (per kernel, default 4), BENCH_RUNS (timed runs
@@ -95,6 +96,10 @@ build_loader() {
 		-I"$repo_dir/bpf" "$lab_dir/bench/empty-attach.c" "$repo_dir/build/libkvmscope.a" \
 		-lbpf -lelf -lz -o "$repo_dir/build/bench/empty-attach" ||
 		die "building lab/bench/empty-attach.c failed"
+	${CC:-cc} -O2 -g -Wall -Wextra -Werror -I"$repo_dir/build" -I"$repo_dir/tools/lib" \
+		"$lab_dir/bench/floor-run.c" "$repo_dir/build/libkvmscope.a" \
+		-lbpf -lelf -lz -o "$repo_dir/build/bench/floor-run" ||
+		die "building lab/bench/floor-run.c failed"
 }
 
 if [ "$dry_run" -eq 1 ]; then
@@ -172,6 +177,7 @@ boot() {
 		export BENCH_MAPGPA='$mapgpa' BENCH_KERNEL=$kernel
 		export TDX_TRACE=$repo_dir/build/tdx-trace HVFLUSH_TOP=$repo_dir/build/hvflush-top
 		export EMPTY_ATTACH=$repo_dir/build/bench/empty-attach KVM_STAT=$repo_dir/build/bench/kvm_stat
+		export FLOOR_RUN=$repo_dir/build/bench/floor-run
 		# The stock initramfs has python3.11 only, where /usr/bin is a link.
 		export PYTHON=/usr/bin/python3.11 PYTHONHOME=/usr
 		exec bash $lab_dir/bench/guest.sh $section

@@ -17,18 +17,19 @@
 #             skips), so there demand_paging_test -b 128M, ~2 s of faults
 #             (kvm_tdp_mmu_spte_changed, KVM_RUN ioctls)
 #   hvflush   patched kernel: hyperv_tlb_flush under hvflush-top, and
-#             kvm_stat and bpftrace on the same events
+#             kvm_stat and bpftrace on the same events; then each program
+#             of bpf/bench_floor.bpf.c alone on its enqueue event
 # Each of those three also runs the workload BENCH_COST_RUNS times with
 # kernel.bpf_stats_enabled=1 under the tool, empty programs on its events
 # and bpftrace on them (per-event cost), and once under perf stat (counts).
 #   disabled  either kernel: the workload alone, warm-up + BENCH_RUNS runs
 #   mapgpa    patched kernel: private_mem_map_gpa_test -b, MapGPA serviced
-#             in KVM vs in userspace, under tdx-trace conversions -s -j
+#             in KVM vs in userspace, under tdx-trace conversions -s --mapgpa
 # Environment (lab/bench.sh sets it): BENCH_PAIRS, BENCH_RUNS,
 # BENCH_COST_RUNS, BENCH_MAPGPA (PAGES:ITERATIONS ...), TDX_TRACE,
-# HVFLUSH_TOP, EMPTY_ATTACH, KVM_STAT, PYTHON, BENCH_KERNEL (the lab/run.sh
-# --kernel: the unpatched one runs as "patched"), and lab/run.sh's
-# KVMSCOPE_*.
+# HVFLUSH_TOP, EMPTY_ATTACH, FLOOR_RUN, KVM_STAT, PYTHON, BENCH_KERNEL
+# (the lab/run.sh --kernel: the unpatched one runs as "patched"), and
+# lab/run.sh's KVMSCOPE_*.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 OUT=$KVMSCOPE_RESULTS
@@ -101,6 +102,17 @@ section_hvflush() {
 	blocks off hvflush-top kvm_stat-same bpftrace-same
 	bpf_cost tools "$BENCH_COST_RUNS" hvflush-top empty bpftrace-same
 	event_counts workload
+	floor_costs
+}
+
+# What single operations cost on kvm_hv_tlb_flush_enqueue, one program at
+# a time (lab/bench/floor-run.c), BENCH_COST_RUNS rounds: OUT/floor.tsv.
+floor_costs() {
+	sysctl -qw kernel.bpf_stats_enabled=1 || { log "cannot enable kernel.bpf_stats_enabled"; return 1; }
+	"$FLOOR_RUN" "$BENCH_COST_RUNS" "${WORKLOAD[@]}" >"$OUT/floor.tsv" 2>"$OUT/floor.err" ||
+		log "floor-run failed: $(tail -n 3 "$OUT/floor.err")"
+	sysctl -qw kernel.bpf_stats_enabled=0
+	log "floor: $(wc -l <"$OUT/floor.tsv") program runs"
 }
 
 section_disabled() {

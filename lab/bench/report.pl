@@ -302,6 +302,31 @@ sub cost_tables {
 	      [ 'programs', 'events/run', 'events/s', 'BPF ms/run', 'predicted' ], @prow);
 }
 
+# What single operations cost on one event (lab/bench/floor-run.c): the
+# median over rounds of each program's ns per run, and its ratio to the
+# empty program's.
+sub floor_table {
+	my ($sec, $rows) = @_;
+	my (%ns, @order);
+	for my $r (@$rows) {
+		next unless $r->{run_cnt};
+		push @order, $r->{program} unless $ns{ $r->{program} };
+		push @{ $ns{ $r->{program} } }, $r->{run_time_ns} / $r->{run_cnt};
+	}
+	my $empty = $ns{floor_empty} ? median($ns{floor_empty}) : undef;
+	my (@out_rows, @json);
+	for my $p (@order) {
+		my $m = median($ns{$p});
+		my $x = $empty ? $m / $empty : undef;
+		push @json, { program => $p, ns_per_run => $m, x_empty => $x, rounds => scalar @{ $ns{$p} } };
+		push @out_rows, [ $p =~ s/^floor_//r, ns($m), defined $x ? sprintf('%.1fx', $x) : '-',
+				  join(' ', map { ns($_) } @{ $ns{$p} }) ];
+	}
+	$sec->{floor} = \@json;
+	table("  what one operation costs on kvm_hv_tlb_flush_enqueue, each program alone (the floor under '<= 2x empty')",
+	      [ 'program does', 'ns/run', 'x empty', 'per round' ], @out_rows);
+}
+
 # --- sections
 
 sub boot_status {
@@ -544,6 +569,9 @@ sub report_hvflush {
 	if ($cost) {
 		$sec{bpf_cost} = $cost;
 		cost_tables(\%sec, $cost, 'hvflush-top', \@same, $off);
+	}
+	if (-s "$dir/$sub/floor.tsv") {
+		floor_table(\%sec, read_tsv("$dir/$sub/floor.tsv"));
 	}
 	dropped_note($dropped);
 	$json{sections}{hvflush} = \%sec;

@@ -61,6 +61,18 @@ for b in 1-patched 2-unpatched 3-unpatched 4-patched; do
 		>"$d/disabled-$b/runs.tsv"
 done
 
+# Floor: the empty program 300 ns a run in every round, the hash lookup
+# 900, 1200 and 600 (median 900: 3x), a round that ran nothing left out.
+mkdir -p "$d/hvflush"
+printf 'status=ok\nkernel=patched\n' >"$d/hvflush/summary.txt"
+printf '%s\n' section=hvflush pairs=1 release=test workload=fake \
+	"same_events=kvm:kvm_hv_tlb_flush_enqueue" >"$d/hvflush/info.txt"
+printf 'block\tpos\tconfig\tseconds\trc\tobserver\tcycle\n1\t0\toff\t3\t0\tok\t3\n1\t1\thvflush-top\t3\t0\tok\t3\n' \
+	>"$d/hvflush/runs.tsv"
+{ printf 'round\tprogram\trun_cnt\trun_time_ns\trc\n'; printf '%s\n' \
+	"1	floor_empty	4000	1200000	0" "1	floor_hash_lookup	4000	3600000	0" \
+	"2	floor_empty	4000	1200000	0" "2	floor_hash_lookup	2000	2400000	0" \
+	"3	floor_empty	0	0	0" "3	floor_hash_lookup	4000	2400000	0"; } >"$d/hvflush/floor.tsv"
 if perl lab/bench/report.pl "$d" >"$tmp/report.out" 2>&1; then
 	ok "report.pl runs on made-up data"
 else
@@ -83,6 +95,8 @@ check "summary: the tool's target verdict is printed" grep -q '<= +2%: yes' "$d/
 check_eq "disabled: patched / unpatched from per-boot medians" 1.020 \
 	"$(printf '%.3f' "$(q '.sections.disabled.ratio.ratio')")"
 check_eq "disabled: 2+2 boots" "2 2" "$(q '.sections.disabled.ratio | "\(.n_a) \(.n_b)"')"
+check_eq "floor: empty and hash lookup, medians over the rounds that ran" "300 900 3" \
+	"$(q '.sections.hvflush.floor | map(select(.program == "floor_empty" or .program == "floor_hash_lookup")) | map(.ns_per_run) + [.[1].x_empty] | map(tostring) | join(" ")')"
 check "disabled: the interval contains the true 2%" \
 	jq -e '.sections.disabled.ratio | .lo <= 1.02 and .hi >= 1.02' "$j"
 
