@@ -105,6 +105,15 @@ truth_conversions() { # TRACE -> "count pages z4k z2m z1g flushes mapgpa"
 
 wanted() { [[ $1 == ${CASES:-*} ]]; }
 
+# What tdx-trace's JSON OUT says, as truth_conversions() without mapgpa:
+# "count pages z4k z2m z1g flushes" of its conversion records.
+tool_conversions() { # OUT
+	grep '"type":"conversion"' "$1" >"$1.conv"
+	echo "$(grep -c . "$1.conv") $(sum_field pages "$1.conv")" \
+		"$(sum_field zapped_4k "$1.conv") $(sum_field zapped_2m "$1.conv")" \
+		"$(sum_field zapped_1g "$1.conv") $(sum_field flushes "$1.conv")"
+}
+
 conversions_case() { # NAME SELFTEST SELFTEST-ARGS...
 	local name=$1 test=$2 st rc truth tool out=$WORK/$1.json tr=$WORK/$1.trace
 	shift 2
@@ -126,10 +135,7 @@ conversions_case() { # NAME SELFTEST SELFTEST-ARGS...
 		"$(grep -o '"mode":"series"' "$out" | head -1)"
 
 	truth=$(truth_conversions "$tr")
-	grep '"type":"conversion"' "$out" >"$out.conv"
-	tool="$(grep -c . "$out.conv") $(sum_field pages "$out.conv")"
-	tool+=" $(sum_field zapped_4k "$out.conv") $(sum_field zapped_2m "$out.conv")"
-	tool+=" $(sum_field zapped_1g "$out.conv") $(sum_field flushes "$out.conv")"
+	tool="$(tool_conversions "$out")"
 	tool+=" $(grep '"type":"final"' "$out" | grep -o '"vcpu":[0-9]*,"count":[0-9]*' |
 		awk -F: '{ s += $3 } END { print s + 0 }')"
 	check_eq "$name: conversions pages zapped(4k 2m 1g) flushes mapgpa match tracefs" \
@@ -168,10 +174,7 @@ default_case() { # NAME SELFTEST SELFTEST-ARGS...
 	check_eq "$name: the mode record says MapGPA is not measured" '"mapgpa":false' \
 		"$(grep -o '"mapgpa":false' "$out" | head -1)"
 	truth=$(truth_conversions "$tr")
-	grep '"type":"conversion"' "$out" >"$out.conv"
-	tool="$(grep -c . "$out.conv") $(sum_field pages "$out.conv")"
-	tool+=" $(sum_field zapped_4k "$out.conv") $(sum_field zapped_2m "$out.conv")"
-	tool+=" $(sum_field zapped_1g "$out.conv") $(sum_field flushes "$out.conv")"
+	tool=$(tool_conversions "$out")
 	check_eq "$name: conversions pages zapped(4k 2m 1g) flushes match tracefs" \
 		"${truth% *}" "$tool"
 	[ "${truth%% *}" -gt 0 ] && ok "$name: the workload converted memory (${truth%% *})" ||
