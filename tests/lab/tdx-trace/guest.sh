@@ -114,18 +114,25 @@ tool_conversions() { # OUT
 		"$(sum_field zapped_1g "$1.conv") $(sum_field flushes "$1.conv")"
 }
 
-conversions_case() { # NAME SELFTEST SELFTEST-ARGS...
-	local name=$1 test=$2 st rc truth tool out=$WORK/$1.json tr=$WORK/$1.trace
+# conversions_case NAME SELFTEST SELFTEST-ARGS...: tdx-trace conversions
+# --mapgpa against tracefs.  With MAPGPA=0, without --mapgpa (the default):
+# the same conversions, and no program on kvm_hypercall, kvm_userspace_exit
+# or kvm_entry, which every VM entry would pay for.
+conversions_case() {
+	local name=$1 test=$2 st rc truth tool progs out=$WORK/$1.json tr=$WORK/$1.trace
+	local mapgpa=${MAPGPA:-1}
 	shift 2
 	wanted "$name" || return 0
 	st=$(selftest "$test") || { not_ok "$name: $test is in the selftests"; return; }
 	trace_start kvm/kvm_vm_set_mem_attributes_begin \
 		kvm/kvm_vm_set_mem_attributes_end kvmmmu/kvm_tdp_mmu_zap_leafs \
 		kvm/kvm_hypercall
-	if ! tool_start "$out" conversions --mapgpa; then
+	if ! tool_start "$out" conversions $([ "$mapgpa" = 1 ] && echo --mapgpa); then
 		not_ok "$name: tdx-trace attached" "$(cat "$out.err")"
 		return
 	fi
+	# Program names as the kernel keeps them (15 characters).
+	progs=$(bpftool prog show -j | jq -r '[.[].name | select(startswith("conv_") or startswith("mapgpa_"))] | sort | join(" ")')
 	"$st" "$@" >"$WORK/$name.selftest" 2>&1; rc=$?
 	sleep 0.5	# let the ring buffer drain
 	tool_stop
@@ -135,50 +142,25 @@ conversions_case() { # NAME SELFTEST SELFTEST-ARGS...
 		"$(grep -o '"mode":"series"' "$out" | head -1)"
 
 	truth=$(truth_conversions "$tr")
-	tool="$(tool_conversions "$out")"
-	tool+=" $(grep '"type":"final"' "$out" | grep -o '"vcpu":[0-9]*,"count":[0-9]*' |
-		awk -F: '{ s += $3 } END { print s + 0 }')"
-	check_eq "$name: conversions pages zapped(4k 2m 1g) flushes mapgpa match tracefs" \
-		"$truth" "$tool"
+	tool=$(tool_conversions "$out")
+	if [ "$mapgpa" = 1 ]; then
+		tool+=" $(grep '"type":"final"' "$out" | grep -o '"vcpu":[0-9]*,"count":[0-9]*' |
+			awk -F: '{ s += $3 } END { print s + 0 }')"
+		check_eq "$name: conversions pages zapped(4k 2m 1g) flushes mapgpa match tracefs" \
+			"$truth" "$tool"
+	else
+		check_eq "$name: only the conversion programs are loaded" \
+			"conv_begin_btf conv_end_btf conv_zap_btf" "$progs"
+		check_eq "$name: the mode record says MapGPA is not measured" '"mapgpa":false' \
+			"$(grep -o '"mapgpa":false' "$out" | head -1)"
+		check_eq "$name: conversions pages zapped(4k 2m 1g) flushes match tracefs" \
+			"${truth% *}" "$tool"
+	fi
 	[ "${truth%% *}" -gt 0 ] && ok "$name: the workload converted memory (${truth%% *})" ||
 		not_ok "$name: the workload converted memory"
 	check_eq "$name: no lost events" 0 \
 		"$(grep '"type":"final"' "$out" | grep -o '"lost":{"total":[0-9]*' | grep -o '[0-9]*$')"
 	conv_truth=$truth conv_out=$out
-}
-
-# Without --mapgpa (the default): the same conversions, and no program on
-# kvm_hypercall, kvm_userspace_exit or kvm_entry, which every VM entry
-# would pay for.
-default_case() { # NAME SELFTEST SELFTEST-ARGS...
-	local name=$1 test=$2 st rc truth tool progs out=$WORK/$1.json tr=$WORK/$1.trace
-	shift 2
-	wanted "$name" || return 0
-	st=$(selftest "$test") || { not_ok "$name: $test is in the selftests"; return; }
-	trace_start kvm/kvm_vm_set_mem_attributes_begin \
-		kvm/kvm_vm_set_mem_attributes_end kvmmmu/kvm_tdp_mmu_zap_leafs \
-		kvm/kvm_hypercall
-	if ! tool_start "$out" conversions; then
-		not_ok "$name: tdx-trace attached" "$(cat "$out.err")"
-		return
-	fi
-	# Program names as the kernel keeps them (15 characters).
-	progs=$(bpftool prog show -j | jq -r '[.[].name | select(startswith("conv_") or startswith("mapgpa_"))] | sort | join(" ")')
-	"$st" "$@" >"$WORK/$name.selftest" 2>&1; rc=$?
-	sleep 0.5
-	tool_stop
-	check_eq "$name: $test $* passes" 0 "$rc"
-	trace_stop "$tr" || not_ok "$name: tracefs kept every event (raise buffer_size_kb)"
-	check_eq "$name: only the conversion programs are loaded" \
-		"conv_begin_btf conv_end_btf conv_zap_btf" "$progs"
-	check_eq "$name: the mode record says MapGPA is not measured" '"mapgpa":false' \
-		"$(grep -o '"mapgpa":false' "$out" | head -1)"
-	truth=$(truth_conversions "$tr")
-	tool=$(tool_conversions "$out")
-	check_eq "$name: conversions pages zapped(4k 2m 1g) flushes match tracefs" \
-		"${truth% *}" "$tool"
-	[ "${truth%% *}" -gt 0 ] && ok "$name: the workload converted memory (${truth%% *})" ||
-		not_ok "$name: the workload converted memory"
 }
 
 # private_mem_map_gpa_test -b N: the guest converts one page to private and
@@ -280,7 +262,7 @@ roles_case() { # NAME SELFTEST CAUSE-THE-WORKLOAD-MUST-SHOW
 }
 
 conversions_case conv-1vcpu private_mem_conversions_test -n 1
-default_case conv-default private_mem_conversions_test -n 1
+MAPGPA=0 conversions_case conv-default private_mem_conversions_test -n 1
 conversions_case conv-2vcpu-2slots private_mem_conversions_test -n 2 -m 2
 # Shared memory from 2M hugetlb pages: the zaps include 2M SPTEs.
 echo 64 >/proc/sys/vm/nr_hugepages
