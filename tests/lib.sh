@@ -23,3 +23,18 @@ tap_done() {
 	echo "1..$_tap_n"
 	[ "$_tap_failed" -eq 0 ]
 }
+
+# own_tracefs "$@": the rest of this suite runs in a mount namespace of its
+# own with tracefs mounted on /sys/kernel/tracing, so it sees the same
+# tracefs whether or not the host mounts one, and leaves the host's mounts
+# as they were.  Call it before anything else, with the suite's arguments.
+own_tracefs() {
+	[ -z "${_KS_OWN_TRACEFS:-}" ] || return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		not_ok "host BPF suites run as root (tracefs, BPF)" "uid $(id -u)"
+		tap_done
+		exit 1
+	fi
+	_KS_OWN_TRACEFS=1 exec unshare --mount --propagation slave sh -c \
+		'mount -t tracefs tracefs /sys/kernel/tracing && exec "$0" "$@"' "$(readlink -f "$0")" "$@"
+}

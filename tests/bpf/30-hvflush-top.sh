@@ -6,6 +6,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
+own_tracefs "$@"
 . tests/bpf/fake_kmem.sh
 
 # Not under build/tests: tests/run.sh runs everything there as cmocka.

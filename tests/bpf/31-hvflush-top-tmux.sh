@@ -6,6 +6,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
+own_tracefs "$@"
 
 tool=$PWD/build/hvflush-top
 out=$PWD/build/tests-bpf/tmux

@@ -13,6 +13,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
+own_tracefs "$@"
 
 exe=build/kvmscope-exporter
 tmp=$(mktemp -d /tmp/kvmscope-exporter-test.XXXXXX)

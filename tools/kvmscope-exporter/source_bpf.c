@@ -6,6 +6,7 @@
 
 #include "output.h"
 #include "source_bpf.h"
+#include "tracefs.h"
 
 int ks_bpf_sources_add(struct ks_collector *c, const struct exporter_env *env,
 		       char *err, size_t err_len)
@@ -17,6 +18,9 @@ int ks_bpf_sources_add(struct ks_collector *c, const struct exporter_env *env,
 	bool all_series = true;
 	char why[256];
 
+	/* Every source needs it: one line saying so, not one per source. */
+	if (!ks_tracefs_dir(err, err_len))
+		return -errno;
 	for (size_t i = 0; i < sizeof(ctors) / sizeof(ctors[0]); i++) {
 		struct ks_source *src = ctors[i](env, why, sizeof(why));
 

@@ -8,8 +8,7 @@
 #include <bpf/btf.h>
 
 #include "mode.h"
-
-const char *ks_tracefs_root;
+#include "tracefs.h"
 
 /*
  * Can this process @mode (F_OK, R_OK | X_OK, ...) @path?  Not access(),
@@ -22,33 +21,16 @@ static bool can_access(const char *path, int mode)
 	return !faccessat(AT_FDCWD, path, mode, AT_EACCESS);
 }
 
-static const char *tracefs_root(void)
-{
-	static const char *const roots[] = {
-		"/sys/kernel/tracing", "/sys/kernel/debug/tracing",
-	};
-	unsigned int i;
-
-	if (ks_tracefs_root)
-		return ks_tracefs_root;
-	for (i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
-		char path[64];
-
-		snprintf(path, sizeof(path), "%s/events", roots[i]);
-		if (can_access(path, F_OK))
-			return roots[i];
-	}
-	return roots[0];
-}
-
 bool ks_tracefs_has_event(const char *event)
 {
 	const char *colon = strchr(event, ':');
+	const char *root;
 	char path[256];
 
-	if (!colon)
+	root = ks_tracefs_dir(path, sizeof(path));
+	if (!colon || !root)
 		return false;
-	snprintf(path, sizeof(path), "%s/events/%.*s/%s", tracefs_root(),
+	snprintf(path, sizeof(path), "%s/events/%.*s/%s", root,
 		 (int)(colon - event), event, colon + 1);
 	return can_access(path, F_OK);
 }
@@ -118,7 +100,7 @@ enum ks_mode_kind ks_mode_detect(const char *const *series,
 				 const char *const *fallback,
 				 struct ks_mode *m)
 {
-	const char *miss_series, *miss_fb, *no_btf;
+	const char *miss_series, *miss_fb, *no_btf, *root;
 	char path[128];
 
 	memset(m, 0, sizeof(*m));
@@ -126,16 +108,22 @@ enum ks_mode_kind ks_mode_detect(const char *const *series,
 	if (!m->kernel_btf) {
 		snprintf(m->missing, sizeof(m->missing), "BTF");
 		snprintf(m->desc, sizeof(m->desc),
-			 "none: kernel has no BTF (/sys/kernel/btf/vmlinux), needs CONFIG_DEBUG_INFO_BTF=y");
+			 "the kernel has no BTF (/sys/kernel/btf/vmlinux): it needs CONFIG_DEBUG_INFO_BTF=y");
 		return m->kind = KS_MODE_NONE;
 	}
 
 	/* Without tracefs every event looks missing: say why instead. */
-	snprintf(path, sizeof(path), "%s/events", tracefs_root());
+	root = ks_tracefs_dir(m->desc, sizeof(m->desc));
+	if (!root) {
+		m->tracefs_errno = errno;
+		snprintf(m->missing, sizeof(m->missing), "tracefs");
+		return m->kind = KS_MODE_NONE;
+	}
+	snprintf(path, sizeof(path), "%s/events", root);
 	if (!can_access(path, R_OK | X_OK)) {
 		m->tracefs_errno = errno;
 		snprintf(m->missing, sizeof(m->missing), "tracefs");
-		snprintf(m->desc, sizeof(m->desc), "none: cannot read %s: %s%s",
+		snprintf(m->desc, sizeof(m->desc), "cannot read %s: %s%s",
 			 path, strerror(errno),
 			 errno == EACCES ? " (run as root)" : "");
 		return m->kind = KS_MODE_NONE;
@@ -165,7 +153,7 @@ enum ks_mode_kind ks_mode_detect(const char *const *series,
 
 	snprintf(m->missing, sizeof(m->missing), "%s", miss_fb);
 	snprintf(m->desc, sizeof(m->desc),
-		 "none: no %s in tracefs (is kvm loaded and tracefs mounted?)",
+		 "no %s in tracefs (is kvm loaded?)",
 		 miss_fb);
 	return m->kind = KS_MODE_NONE;
 }

@@ -28,9 +28,6 @@ struct ks_mode {
 	char desc[256];		/* one line for humans, see ks_mode_detect() */
 };
 
-/* Tracefs roots, tried in order; tests may point ks_tracefs_root elsewhere. */
-extern const char *ks_tracefs_root;
-
 /* Does tracefs list "system:event"? */
 bool ks_tracefs_has_event(const char *event);
 
@@ -48,10 +45,12 @@ bool ks_btf_has_tracepoint(const char *event);
  * or, failing that, all of @fallback (NULL-terminated, may be NULL).
  * desc is e.g. "series (tp_btf)", "series (raw_tp: no BTF for
  * kvm:kvm_mmu_role)", "fallback: kernel without the kvmscope series (no
- * kvm:kvm_vm_set_mem_attributes_begin), using upstream events",
- * "none: no kvm:kvm_hypercall in tracefs (is kvm loaded?)" or, when tracefs
- * itself cannot be read (m->tracefs_errno set), "none: cannot read
- * /sys/kernel/tracing/events: Permission denied (run as root)".
+ * kvm:kvm_vm_set_mem_attributes_begin), using upstream events"; with
+ * neither, it says why in words a user can act on (never the mode's
+ * name): "no kvm:kvm_hypercall in tracefs (is kvm loaded?)", or, when
+ * tracefs itself is missing or unreadable (m->tracefs_errno set), what
+ * ks_tracefs_dir() said or "cannot read /sys/kernel/tracing/events:
+ * Permission denied (run as root)".
  * Returns m->kind.
  */
 enum ks_mode_kind ks_mode_detect(const char *const *series,
