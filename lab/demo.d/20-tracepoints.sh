@@ -54,7 +54,12 @@ for e in "${events[@]}"; do echo 0 >"$T/events/$e/enable"; done
 
 echo
 for e in "${events[@]}"; do
-	printf '%-45s %s\n' "$e" "$([ "${total[$e]}" -gt 0 ] && echo "fired ${total[$e]} times" || echo "did not fire")"
+	if [ "${total[$e]}" -gt 0 ]; then
+		printf '%-45s fired %s times\n' "$e" "${total[$e]}"
+	else
+		printf '%-45s did not fire\n' "$e"
+		status=1
+	fi
 done
 echo "per-workload traces: $out/*.trace"
 exit "$status"

@@ -25,15 +25,26 @@ watch() {
 	kill -INT "$pid"; wait "$pid" || { echo "${tool[*]} exited $?"; status=1; }
 }
 
+# empty WHAT FILE PATTERN: the section showed nothing matching PATTERN
+# (extended regex): say so, and the step fails.
+empty() {
+	grep -Eq -- "$3" "$2" && return 1
+	echo "    $1: nothing in $2"
+	status=1
+}
+
 echo "--- tdx-trace conversions -T   (private_mem_conversions_test, first lines)"
 watch "$out/conversions.txt" build/tdx-trace conversions -T -- "$ST/private_mem_conversions_test"
 head -n 14 "$out/conversions.txt"
 echo "    ... $(grep -cE ' (private|shared) +[0-9]' "$out/conversions.txt") conversions in $out/conversions.txt"
+empty "conversions" "$out/conversions.txt" ' (private|shared) +[0-9]'
 
 echo
 echo "--- tdx-trace -s --mapgpa   (summary: log2 histograms per VM and direction, MapGPA latency)"
 watch "$out/summary.txt" build/tdx-trace -s --mapgpa -- "$ST/private_mem_conversions_test" -n 2
 sed -n '/Summary (whole run)/,$p' "$out/summary.txt" | head -n 40
+empty "conversion summary" "$out/summary.txt" '^Total: [1-9][0-9]* conversions'
+empty "MapGPA latency" "$out/summary.txt" '^MapGPA pid .* latency mean'
 
 echo
 echo "--- tdx-trace roles   (svm_vmcall_test: an L2 guest under nested SVM)"
@@ -44,8 +55,10 @@ echo
 echo "--- in-kernel vs userspace MapGPA (private_mem_map_gpa_test -b 300, 1 page)"
 for mode in kernel userspace; do
 	flag=; [ "$mode" = userspace ] && flag=-u
-	watch "$out/mapgpa-$mode.txt" build/tdx-trace -s -- "$ST/private_mem_map_gpa_test" -b 300 $flag
+	watch "$out/mapgpa-$mode.txt" build/tdx-trace -s --mapgpa -- "$ST/private_mem_map_gpa_test" -b 300 $flag
 	printf '%-10s %s\n' "$mode" "$(grep '^mode ' "$out/mapgpa-$mode.txt.workload")"
-	grep -i -A3 'mapgpa' "$out/mapgpa-$mode.txt" | sed -n '1,8p' | sed 's/^/           /'
+	# The whole run's MapGPA latency per vCPU, from the final summary.
+	sed -n '/Summary (whole run)/,$p' "$out/mapgpa-$mode.txt" | grep '^MapGPA pid' | sed 's/^/           /'
+	empty "$mode MapGPA latency" "$out/mapgpa-$mode.txt" '^MapGPA pid .* latency mean'
 done
 exit $status

@@ -49,10 +49,16 @@ done
 sleep 4	# let Prometheus scrape the last counts
 
 echo "--- a few of the exporter's series, from the Prometheus HTTP API"
+# q PROMQL: print its series; an empty answer fails the step.
+status=0
 q() { curl -s --get 'http://127.0.0.1:9090/api/v1/query' --data-urlencode "query=$1" |
 	python3 -c 'import json,sys
-for r in json.load(sys.stdin)["data"]["result"]:
-    print("   ", " ".join(f"{k}={v}" for k, v in sorted(r["metric"].items()) if k != "__name__"), "=>", r["value"][1])'; }
+res = json.load(sys.stdin)["data"]["result"]
+for r in res:
+    print("   ", " ".join(f"{k}={v}" for k, v in sorted(r["metric"].items()) if k != "__name__"), "=>", r["value"][1])
+if not res:
+    print("    no series")
+sys.exit(0 if res else 1)' || status=1; }
 for m in 'sum by (direction) (kvmscope_mem_conversions_total)' \
 	 'sum by (mmu) (kvmscope_mmu_role_computations_total)' \
 	 'sum by (mmu, cause) (kvmscope_mmu_role_changes_total)' \
@@ -64,6 +70,9 @@ for m in 'sum by (direction) (kvmscope_mem_conversions_total)' \
 done
 
 echo "--- rendering every dashboard panel"
-python3 dashboards/render.py --url http://127.0.0.1:9090 --out "$out/panels" --range 300 --step 2 ||
-	{ echo "render failed"; exit 1; }
+python3 dashboards/render.py --url http://127.0.0.1:9090 --out "$out/panels" --range 300 --step 2 \
+	>"$out/render.log" 2>&1 || { cat "$out/render.log"; echo "render failed"; exit 1; }
+sed 's/^/    /' "$out/render.log"
+grep -q ' panels drawn (0 without data)' "$out/render.log" || status=1
 echo "    $(ls "$out/panels"/*.png | wc -l) panels: open $out/panels/index.html"
+exit $status
