@@ -138,8 +138,9 @@ run "map full" --max-rows 3 enq:0:L1 enq:0:L2 enq:1:L1 enq:1:L2 deq:1:L2:1
 check_eq "map full: 3 rows, 2 lost (enqueue and drain), 4 enqueues counted" "3 2 4" \
 	"$(q '"\(.rows | length) \(.counters.lost) \(.counters.enqueues)"')"
 
-# --- rows of exited VMMs: shown once more with their final counts, then
-# deleted so dead VMs do not fill the map (collect.c, as the tool reads) ---
+# --- rows of exited VMMs: returned once more with their final counts (the
+# tool's model keeps them from there), and deleted at once so dead VMs do
+# not fill the map (collect.c, as the tool reads) ---
 dead=$(sh -c 'echo $$')	# a reaped process
 run "exited VMM" --pids "$$,$dead" enq:a1:L1 enq:b1:L1 enq:b1:L1 enq:b2:L2 collect
 want=$(printf '%s\n' "$$ 1 L1 1 false" "$dead 1 L1 2 true" "$dead 2 L2 1 true" |
@@ -168,36 +169,101 @@ check_eq "max generation: both samples kept in the histogram" 2 "$(samples "$r")
 json=$("$tool" -b -j -d 1 1 2>/dev/null); rc=$?
 check_eq "hvflush-top -b -j -d 1 1: exit 0" 0 "$rc"
 check_eq "hvflush-top -j: one JSON line" 1 "$(printf '%s\n' "$json" | jq -c . 2>/dev/null | wc -l)"
+check_eq "hvflush-top -j 1 1: the one snapshot is the final one, nothing dropped" "final 0" \
+	"$(jq -r '"\(.type) \(.exited_rows_dropped)"' <<<"$json" 2>&1)"
 check_eq "hvflush-top -j: mode fallback, note says latency needs the series" "fallback true" \
 	"$(jq -r '"\(.mode) \(.note | test("needs the kvmscope"))"' <<<"$json" 2>&1)"
 check_eq "hvflush-top -j: FIFO counters null, hypercall counters numbers, no rows" \
 	"null number number 0" \
 	"$(jq -r '"\(.totals.enqueues) \(.totals.hypercalls_l1 | type) \(.rates.hypercalls_l2 | type) \(.rows | length)"' <<<"$json" 2>&1)"
+json=$("$tool" -j -d 1 --keep-exited 1 2 2>/dev/null); rc=$?
+check_eq "hvflush-top -j -d 1 --keep-exited 1 2: exit 0, an interval then the final snapshot" \
+	"0 interval final" "$rc $(jq -r .type <<<"$json" 2>&1 | paste -sd' ')"
 text=$("$tool" -b -d 1 2 2>&1); rc=$?
 check_eq "hvflush-top -b -d 1 2: exit 0" 0 "$rc"
 check_eq "hvflush-top -b: two snapshots" 2 "$(grep -c '^hvflush-top .* mode: fallback' <<<"$text")"
+check_eq "hvflush-top -b: the second and last says final (whole run)" \
+	"2:final (whole run)" \
+	"$(grep '^hvflush-top ' <<<"$text" | grep -n -o 'final (whole run)' | paste -sd' ')"
 check "hvflush-top -b: the fallback line" \
 	grep -q 'latency needs the kvmscope kernel series' <<<"$text"
 check_eq "hvflush-top -b: column titles in each snapshot" 2 \
 	"$(grep -c '^VM  *PID VCPU FIFO  *ENQ/s  *P50  *P99  *MAX  *PEND  *OVFL$' <<<"$text")"
 check "hvflush-top -b: no terminal control codes" \
 	bash -c '! grep -q "[[:cntrl:]]" <<<"$1"' _ "$(tr -d '\n' <<<"$text")"
+check "hvflush-top -b: no exited rows dropped, so the header does not say so" \
+	bash -c '! grep -q "dropped" <<<"$1"' _ "$text"
 json=$("$tool" -j -p $$ 1 1 2>/dev/null)
 check_eq "hvflush-top -p PID: filter in the JSON" "$$" "$(jq -r .filter.pid <<<"$json" 2>&1)"
+
+# stop_tool SIGNAL PID: signal the tool, which must exit within 10 s;
+# sets rc to its exit code (not in $(...): only this shell can wait for
+# it).  Background jobs start with SIGINT ignored, which the tool's handler
+# replaces once it is installed.
+stop_tool() {
+	local i
+	kill -"$1" "$2"
+	for i in $(seq 100); do
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$2" 2>/dev/null && kill -KILL "$2"
+	wait "$2"
+	rc=$?
+}
+# wait_lines FILE N PID: until FILE has N lines (30 s at most).
+wait_lines() {
+	local i
+	for i in $(seq 300); do
+		[ "$(wc -l <"$1")" -ge "$2" ] && return 0
+		kill -0 "$3" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+# wait_bpf_links PID: until the tool has attached its programs (its signal
+# handlers are installed before), 30 s at most.
+wait_bpf_links() {
+	local i
+	for i in $(seq 300); do
+		ls -l "/proc/$1/fd" 2>/dev/null | grep -q 'anon_inode:bpf_link' && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# --- SIGINT ends a -j run with a final snapshot, also before the first ---
+"$tool" -j 10 >"$out/sigint-early.json" 2>"$out/sigint-early.err" &
+pid=$!
+check "SIGINT before the first snapshot: the tool attached" wait_bpf_links "$pid"
+stop_tool INT "$pid"
+check_eq "SIGINT before the first snapshot of -j 10: exit 0, one line, type final" \
+	"0 final" "$rc $(jq -r .type "$out/sigint-early.json" 2>&1 | paste -sd' ')"
+"$tool" -j -d 1 >"$out/sigint.json" 2>"$out/sigint.err" &
+pid=$!
+check "SIGINT after snapshots: the tool printed two" wait_lines "$out/sigint.json" 2 "$pid"
+stop_tool INT "$pid"
+types=$(jq -r .type "$out/sigint.json" 2>&1 | uniq | paste -sd' ')
+check_eq "SIGINT after snapshots of -j -d 1: exit 0, intervals then one final line" \
+	"0 interval final" "$rc $types"
+check "SIGINT after snapshots of -j -d 1: at least two interval lines" \
+	test "$(grep -c '"type":"interval"' "$out/sigint.json")" -ge 2
+check_eq "SIGINT: the final line is a complete snapshot" "fallback 0 number" \
+	"$(tail -n 1 "$out/sigint.json" | jq -r '"\(.mode) \(.rows | length) \(.totals.hypercalls_l1 | type)"' 2>&1)"
 
 # --- without privileges: a clear error, exit 1 ---
 msg=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$tool" -b 1 1 2>&1); rc=$?
 check_eq "unprivileged: exit 1" 1 "$rc"
 check "unprivileged: says root is needed" grep -q 'not root: tracefs and BPF tracing need root' <<<"$msg"
 
-# --- SIGTERM ends a run cleanly ---
+# --- SIGTERM ends a run cleanly, with the final snapshot ---
 "$tool" -b -d 1 >"$out/sigterm.out" 2>&1 &
 pid=$!
-sleep 1.5
-kill -TERM "$pid"
-wait "$pid"; rc=$?
-check_eq "SIGTERM: exit 0 after printing a snapshot" "0 1" \
-	"$rc $(grep -c '^hvflush-top ' "$out/sigterm.out")"
+check "SIGTERM: the tool printed a snapshot" wait_lines "$out/sigterm.out" 1 "$pid"
+stop_tool TERM "$pid"
+last=$(grep '^hvflush-top ' "$out/sigterm.out" | tail -n 1)
+check_eq "SIGTERM: exit 0, the last of its snapshots (and only it) final" "0 1 final" \
+	"$rc $(grep -c 'final (whole run)' "$out/sigterm.out") $(grep -o final <<<"$last")"
 
 # --- bad input: exit 2 with a message ---
 bad() {   # bad "what" args...
@@ -217,8 +283,17 @@ bad "unknown sort key" -s latency
 bad "too many arguments" 1 2 3
 bad "interval twice" -d 1 2 3
 bad "batch count twice" -b2 1 3
+bad "--keep-exited 0" --keep-exited 0
+bad "--keep-exited negative" --keep-exited=-2
+bad "--keep-exited not a number" --keep-exited 3x
+bad "--keep-exited huge" --keep-exited 99999999999
+msg=$("$tool" --keep-exited 0 2>&1 >/dev/null)
+check "--keep-exited 0: the message names the option and the range" \
+	grep -q -- '--keep-exited: 0 is out of range \[1, ' <<<"$msg"
 help=$("$tool" --help 2>&1); rc=$?
 check_eq "--help exits 0" 0 "$rc"
 check "--help has examples and keys" grep -q 'EXAMPLES' <<<"$help"
+check "--help documents --keep-exited and the final snapshot" \
+	bash -c 'grep -q -- "--keep-exited=N" <<<"$1" && grep -q "final (whole" <<<"$1"' _ "$help"
 
 tap_done

@@ -3,8 +3,10 @@
 # the Hyper-V TLB flush selftests run under "hvflush-top -j" while tracefs
 # records the same events (tests/lab/hvflush-top/guest.sh, in the guest);
 # here the per-(vCPU, FIFO) enqueue, drain, purge and latency-sample counts
-# of both must agree, every enqueue must end in a drain or purge, and L2
-# rows must come from the L2 test only.
+# of both must agree (the tool's from its final snapshot, which has every
+# row of the run once), every enqueue must end in a drain or purge, L2 rows
+# must come from the L2 test only, and the selftest's rows, once its VMM
+# exited, must stay --keep-exited snapshots and be in the final one.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
@@ -31,29 +33,52 @@ check "guest.sh reported" test -s "$out/hvf.txt"
 
 field() { awk -v t="$1" -v k="$2" '$2 == t && $3 == k' "$out/hvf.txt"; }
 
-# Final row of each (pid, vCPU, FIFO): its last snapshot, taken after the
-# selftest exited.  One line per row: vcpu fifo enq drains purges samples
-# pending, like guest.sh's trace lines.
+snapshots() { field "$1" json | cut -d' ' -f4-; }
+final_json() { snapshots "$1" | jq -c 'select(.type == "final")'; }
+# The rows of the final snapshot, the whole run with each row once, summed
+# per (vCPU, FIFO) as guest.sh's trace lines are (a selftest may create
+# more than one VM): vcpu fifo enq drains purges samples pending.
 tool_rows() {
-	field "$1" json | cut -d' ' -f4- | jq -s -r '
-		[to_entries[] | .key as $i | .value.rows[] | . + {snap: $i}]
-		| group_by([.pid, .vcpu, .fifo]) | map(max_by(.snap))[]
-		| "\(.vcpu) \(.fifo) \(.enqueues) \(.drains) \(.purges) \(.latency_ns.count) \(.pending) \(.exited)"'
+	final_json "$1" | jq -r '
+		.rows | group_by([.vcpu, .fifo])[]
+		| "\(.[0].vcpu) \(.[0].fifo) \(map(.enqueues) | add) \(map(.drains) | add) \(map(.purges) | add) \(map(.latency_ns.count) | add) \(map(.pending) | add)"'
 }
-last_json() { field "$1" json | tail -n 1 | cut -d' ' -f4-; }
+# Rows (pid vcpu fifo) marked exited, each with the number of interval
+# snapshots that show it so.
+exited_in_intervals() {
+	snapshots "$1" | jq -s -r '
+		[.[] | select(.type == "interval")
+		 | [.rows[] | select(.exited) | "\(.pid) \(.vcpu) \(.fifo)"] | unique[]]
+		| group_by(.)[] | "\(.[0]) \(length)"' | LC_ALL=C sort
+}
 
 for t in hyperv_tlb_flush hyperv_svm_test; do
 	if field "$t" missing | grep -q .; then
 		not_ok "$t: selftest present in the guest" "$(field "$t" missing)"
 		continue
 	fi
-	read -r _ _ _ rc toolrc overrun < <(field "$t" run)
+	read -r _ _ _ rc toolrc overrun keep < <(field "$t" run)
 	check_eq "$t: selftest passed" 0 "${rc:-none}"
 	check_eq "$t: hvflush-top ended cleanly on SIGINT" 0 "${toolrc:-none}"
 	check_eq "$t: tracefs lost nothing (overrun)" 0 "${overrun:-none}"
-	last=$(last_json "$t")
-	check_eq "$t: hvflush-top in series mode, nothing lost" "series 0" \
-		"$(jq -r '"\(.mode) \(.totals.lost)"' <<<"$last" 2>&1)"
+	# SIGINT ends a -j run with one final snapshot, the last line.
+	check_eq "$t: snapshot types: intervals, then one final line" \
+		"interval final" "$(snapshots "$t" | jq -r .type 2>&1 | uniq | paste -sd' ')"
+	last=$(final_json "$t")
+	check_eq "$t: hvflush-top in series mode, nothing lost, no exited row dropped" \
+		"series 0 0" \
+		"$(jq -r '"\(.mode) \(.totals.lost) \(.exited_rows_dropped)"' <<<"$last" 2>&1)"
+	# The selftest's VMM was gone before SIGINT: every row it had is final.
+	check_eq "$t: the final snapshot's rows are all marked exited" "0" \
+		"$(jq -r '[.rows[] | select(.exited | not)] | length' <<<"$last" 2>&1)"
+	# --keep-exited: the rows stayed, marked, in $keep interval snapshots
+	# (the one that found the VMM gone and the next), then went; guest.sh
+	# waits for one without them before SIGINT.
+	final_keys=$(jq -r '.rows[] | "\(.pid) \(.vcpu) \(.fifo)"' <<<"$last" 2>/dev/null | LC_ALL=C sort -u)
+	check_eq "$t: each exited row was in --keep-exited ${keep:-?} interval snapshots after the VMM exited" \
+		"$(sed "s/\$/ ${keep:-?}/" <<<"$final_keys")" "$(exited_in_intervals "$t")"
+	check "$t: and then no more, before the final snapshot" \
+		test "$(snapshots "$t" | jq -s '[.[] | select(.type == "interval")] | last | [.rows[] | select(.exited)] | length' 2>&1)" = 0
 
 	rows=$(tool_rows "$t")
 	tool=$(awk '{ print $1, $2, $3, $4, $5, $7 }' <<<"$rows" | sort)
@@ -74,8 +99,6 @@ for t in hyperv_tlb_flush hyperv_svm_test; do
 		     { d = $3 - w[$1 " " $2]; if (d < 0) d = -d
 		       if (!($1 " " $2 in w) || d > 3 && d > $3 / 100) bad = 1 }
 		     END { exit bad }' <(echo "$tsamples") <(echo "$bsamples")
-	check_eq "$t: the final rows are marked exited" "" \
-		"$(awk '$8 != "true"' <<<"$rows")"
 	read -r _ _ _ _ hc1 hc2 empty synth < <(field "$t" trace | awk '$4 == "totals"')
 	check_eq "$t: hypercalls L1 L2, empty dequeues, synthetic vmexits: hvflush-top = tracefs" \
 		"${hc1:-?} ${hc2:-?} ${empty:-?} ${synth:-?}" \

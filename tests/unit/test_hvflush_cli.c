@@ -41,6 +41,8 @@ static void test_defaults(void **state)
 	assert_int_equal(env.sort, HV_SORT_RATE);
 	assert_int_equal(env.filter.pid, 0);
 	assert_string_equal(env.filter.vm, "");
+	assert_int_equal(env.keep_exited, HV_KEEP_EXITED_DEFAULT);
+	assert_int_equal(env.keep_exited, 3);
 	assert_false(env.batch || env.json || env.verbose);
 }
 
@@ -88,6 +90,20 @@ static void test_options(void **state)
 	assert_int_equal(env.sort, HV_SORT_MAX);
 }
 
+static void test_keep_exited(void **state)
+{
+	struct hv_env env;
+
+	(void)state;
+	assert_int_equal(parse(&env, "--keep-exited", "1", NULL), 0);
+	assert_int_equal(env.keep_exited, 1);
+	assert_int_equal(parse(&env, "--keep-exited=10", "-j", "2", NULL), 0);
+	assert_int_equal(env.keep_exited, 10);
+	assert_int_equal(env.interval, 2);
+	assert_int_equal(parse(&env, "--keep-exited", "2147483647", NULL), 0);
+	assert_int_equal(env.keep_exited, 2147483647);
+}
+
 /* Rejected with an error message naming the problem. */
 static void assert_rejected(const char *why, struct hv_env *env, int ret)
 {
@@ -119,10 +135,25 @@ static void test_errors(void **state)
 	assert_rejected("interval given twice", &env, parse(&env, "-d", "1", "2", "3", NULL));
 	assert_rejected("count given twice", &env, parse(&env, "-b5", "1", "2", NULL));
 	assert_rejected("--vm", &env, parse(&env, "--vm", "", NULL));
+	assert_rejected("--keep-exited: 0 is out of range [1, 2147483647]",
+			&env, parse(&env, "--keep-exited", "0", NULL));
+	assert_rejected("--keep-exited: '-1' is not a non-negative decimal",
+			&env, parse(&env, "--keep-exited=-1", NULL));
+	assert_rejected("--keep-exited: 'three' is not a non-negative decimal",
+			&env, parse(&env, "--keep-exited", "three", NULL));
+	assert_rejected("--keep-exited: '3s' is not a non-negative decimal",
+			&env, parse(&env, "--keep-exited", "3s", NULL));
+	assert_rejected("--keep-exited: empty value", &env,
+			parse(&env, "--keep-exited=", NULL));
+	assert_rejected("--keep-exited: 2147483648 is out of range", &env,
+			parse(&env, "--keep-exited", "2147483648", NULL));
+	assert_rejected("--keep-exited: '99999999999999999999' is too large",
+			&env, parse(&env, "--keep-exited", "99999999999999999999", NULL));
 
 	/* argp's own errors carry no message of ours but still fail. */
 	assert_int_not_equal(parse(&env, "--frobnicate", NULL), 0);
 	assert_int_not_equal(parse(&env, "-p", NULL), 0);
+	assert_int_not_equal(parse(&env, "--keep-exited", NULL), 0);
 }
 
 int main(void)
@@ -131,6 +162,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_interval_count),
 		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_keep_exited),
 		cmocka_unit_test(test_errors),
 	};
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * hvflush-top's output: latency units, table rows under their titles,
- * header lines in both modes, JSON fields and escaping.
+ * header lines in both modes, JSON fields and escaping, exited rows and
+ * the final snapshot.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -111,6 +112,26 @@ static void test_row_without_samples_and_long_name(void **state)
 		"a-very-long-gu    4242    3 L1      123.5       -       -       -     2     7");
 }
 
+static void test_row_exited(void **state)
+{
+	struct hv_row r = sample_row();
+	char titles[HV_LINE_MAX], line[HV_LINE_MAX];
+	int start, width;
+
+	(void)state;
+	r.exited = true;
+	r.enqueue_rate = 0;
+	hv_format_columns(titles, sizeof(titles));
+	hv_format_row(line, sizeof(line), &r);
+	assert_string_equal(line,
+		"win2022           4242    3 L2        0.0   4.1us  35.2us   1.2ms  exit     7");
+	assert_int_equal(strlen(line), strlen(titles));
+	/* The mark is in the PEND column, right-aligned under its title. */
+	start = strstr(titles, "  PEND") - titles;
+	width = strlen("  PEND");
+	assert_memory_equal(line + start, "  exit", width);
+}
+
 static struct hv_view view_of(bool series)
 {
 	struct hv_view v = {
@@ -155,6 +176,42 @@ static void test_header_series(void **state)
 	v.filter = (struct hv_filter){};
 	hv_format_header(lines, &snap, &v, 9);
 	assert_string_equal(lines[3], "rows: 9 of 9  filter: none");
+	assert_lacks(lines[0], "final");
+}
+
+static void test_header_final_and_dropped(void **state)
+{
+	char lines[HV_HEADER_LINES][HV_LINE_MAX];
+	struct hv_snapshot snap = { .elapsed_s = 0.5, .nr_rows = 3 };
+	struct hv_view v = view_of(true);
+
+	(void)state;
+	snap.final = true;
+	hv_format_header(lines, &snap, &v, 3);
+	assert_contains(lines[0],
+		"  final (whole run)  interval 0.5s  sort: p99  mode: series (tp_btf)");
+	assert_int_equal(strncmp(lines[0], "hvflush-top ", 12), 0);
+	assert_string_equal(lines[3], "rows: 3 of 3  filter: none");
+
+	snap.exited_dropped = 12;
+	hv_format_header(lines, &snap, &v, 3);
+	assert_string_equal(lines[3],
+		"rows: 3 of 3  filter: none  exited rows dropped: 12");
+
+	/* In the fallback too; an ordinary snapshot is not final. */
+	v = view_of(false);
+	snap.final = false;
+	hv_format_header(lines, &snap, &v, 3);
+	assert_lacks(lines[0], "final");
+	assert_contains(lines[0], "  interval 0.5s  sort: p99  mode: fallback");
+	assert_contains(lines[3], "exited rows dropped: 12");
+	snap.final = true;
+	hv_format_header(lines, &snap, &v, 3);
+	assert_contains(lines[0], "  final (whole run)  interval 0.5s");
+	/* Not the whole run after a reset (only the screen has one). */
+	v.reset = v.now;
+	hv_format_header(lines, &snap, &v, 3);
+	assert_contains(lines[0], "  final (since reset)  interval 0.5s");
 }
 
 static void test_header_fallback(void **state)
@@ -210,6 +267,7 @@ static void test_json_series(void **state)
 	/* One object, one line. */
 	assert_int_equal(json[0], '{');
 	assert_ptr_equal(strchr(json, '\n'), json + strlen(json) - 1);
+	assert_contains(json, "{\"type\":\"interval\",\"time\":1700000000,");
 	assert_contains(json, "\"mode\":\"series\"");
 	assert_contains(json, "\"note\":null");
 	assert_contains(json, "\"sort\":\"p99\"");
@@ -229,6 +287,35 @@ static void test_json_series(void **state)
 	r.has_max = false;
 	json = json_of(&snap, &v, rows, 1);
 	assert_contains(json, "\"max_ns\":null");
+	free(json);
+}
+
+static void test_json_final_exited(void **state)
+{
+	struct hv_snapshot snap = { .elapsed_s = 1.0 };
+	struct hv_view v = view_of(true);
+	struct hv_row r = sample_row();
+	const struct hv_row *rows[] = { &r };
+	char *json;
+
+	(void)state;
+	json = json_of(&snap, &v, rows, 1);
+	assert_contains(json, "\"exited_rows_dropped\":0,\"rows\":[");
+	free(json);
+
+	snap.final = true;
+	snap.exited_dropped = 5;
+	r.exited = true;
+	r.enqueue_rate = r.drain_rate = 0;
+	json = json_of(&snap, &v, rows, 1);
+	assert_contains(json, "{\"type\":\"final\",\"time\":1700000000,");
+	assert_lacks(json, "interval\"");
+	assert_contains(json, "\"interval_s\":1,");
+	assert_contains(json, "\"exited_rows_dropped\":5,\"rows\":[");
+	/* The row keeps its numbers; exited says it is gone. */
+	assert_contains(json, "\"pid\":4242,\"exited\":true,\"vcpu\":3");
+	assert_contains(json, "\"enqueue_rate\":0,\"drain_rate\":0,\"enqueues\":99,");
+	assert_contains(json, "\"pending\":2,");
 	free(json);
 }
 
@@ -258,10 +345,13 @@ int main(void)
 		cmocka_unit_test(test_format_ns),
 		cmocka_unit_test(test_row_under_titles),
 		cmocka_unit_test(test_row_without_samples_and_long_name),
+		cmocka_unit_test(test_row_exited),
 		cmocka_unit_test(test_header_series),
 		cmocka_unit_test(test_header_fallback),
+		cmocka_unit_test(test_header_final_and_dropped),
 		cmocka_unit_test(test_json_series),
 		cmocka_unit_test(test_json_fallback),
+		cmocka_unit_test(test_json_final_exited),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

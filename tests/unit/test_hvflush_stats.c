@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * hvflush-top's model: percentiles from the kernel's log2 slots, rates,
- * totals and resets, filtering and every sort key.
+ * totals and resets, rows of exited VMMs (kept, final, capped), filtering
+ * and every sort key.
  */
 #include <errno.h>
 #include <math.h>
@@ -9,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -38,7 +40,7 @@ static struct hv_row update_one(struct hv_model *m, const struct hv_raw_row *r,
 	struct hv_snapshot snap;
 	struct hv_row row;
 
-	assert_int_equal(hv_model_update(m, r, 1, counters, t_ns, &snap), 0);
+	assert_int_equal(hv_model_update(m, r, 1, counters, t_ns, false, &snap), 0);
 	assert_int_equal(snap.nr_rows, 1);
 	row = snap.rows[0];
 	hv_snapshot_free(&snap);
@@ -150,7 +152,7 @@ static void test_rates_and_totals(void **state)
 	r.val.drains = 4;
 	r.val.purges = 1;
 	counters[HVFLUSH_HYPERCALLS_L2] = 7;
-	assert_int_equal(hv_model_update(&m, &r, 1, counters, SEC, &snap), 0);
+	assert_int_equal(hv_model_update(&m, &r, 1, counters, SEC, false, &snap), 0);
 	assert_true(fabs(snap.rows[0].enqueue_rate - 10.0) < 1e-9);
 	assert_true(fabs(snap.rows[0].drain_rate - 5.0) < 1e-9);
 	assert_true(fabs(snap.rates[HVFLUSH_HYPERCALLS_L2] - 7.0) < 1e-9);
@@ -159,7 +161,7 @@ static void test_rates_and_totals(void **state)
 	/* Two seconds later: rates over those two seconds, totals since start. */
 	r.val.enqueues = 30;
 	counters[HVFLUSH_HYPERCALLS_L2] = 17;
-	assert_int_equal(hv_model_update(&m, &r, 1, counters, 3 * SEC, &snap), 0);
+	assert_int_equal(hv_model_update(&m, &r, 1, counters, 3 * SEC, false, &snap), 0);
 	row = snap.rows[0];
 	assert_true(fabs(snap.elapsed_s - 2.0) < 1e-9);
 	assert_true(fabs(row.enqueue_rate - 10.0) < 1e-9);
@@ -186,7 +188,7 @@ static void test_reset(void **state)
 	r.val.slots[20] = 100;		/* slow before the reset */
 	r.val.max_ns = 1500000;
 	counters[HVFLUSH_LOST] = 3;
-	assert_int_equal(hv_model_update(&m, &r, 1, counters, SEC, &snap), 0);
+	assert_int_equal(hv_model_update(&m, &r, 1, counters, SEC, false, &snap), 0);
 	hv_snapshot_free(&snap);
 
 	assert_int_equal(hv_model_reset(&m), 1);
@@ -194,7 +196,7 @@ static void test_reset(void **state)
 	r.val.slots[8] = 10;		/* fast after it */
 	counters[HVFLUSH_LOST] = 4;
 	/* The kernel has not seen a sample in generation 1 yet. */
-	assert_int_equal(hv_model_update(&m, &r, 1, counters, 2 * SEC, &snap), 0);
+	assert_int_equal(hv_model_update(&m, &r, 1, counters, 2 * SEC, false, &snap), 0);
 	row = snap.rows[0];
 	assert_int_equal(row.enqueues, 10);
 	assert_int_equal(row.overflows, 0);
@@ -212,10 +214,67 @@ static void test_reset(void **state)
 	hv_model_free(&m);
 }
 
+/* One refresh of @n raw rows, no global counters; the caller frees @snap. */
+static void update(struct hv_model *m, const struct hv_raw_row *raw, size_t n,
+		   uint64_t t_ns, bool final, struct hv_snapshot *snap)
+{
+	uint64_t counters[HVFLUSH_NR_COUNTERS] = {};
+
+	assert_int_equal(hv_model_update(m, raw, n, counters, t_ns, final,
+					 snap), 0);
+	assert_int_equal(snap->final, final);
+}
+
+static int by_pid_key(const void *pa, const void *pb)
+{
+	const struct hv_row *a = pa, *b = pb;
+
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	if (a->key.vcpu_id != b->key.vcpu_id)
+		return a->key.vcpu_id < b->key.vcpu_id ? -1 : 1;
+	return a->key.kvm < b->key.kvm ? -1 : a->key.kvm > b->key.kvm;
+}
+
+/*
+ * The snapshot's rows as "pid/vcpu:enqueues" by PID, "x" after an exited
+ * one, e.g. "100/0:20x 200/1:1".  Frees @snap.
+ */
+static const char *summary(struct hv_snapshot *snap)
+{
+	static char buf[512];
+	size_t i, off = 0;
+
+	qsort(snap->rows, snap->nr_rows, sizeof(*snap->rows), by_pid_key);
+	buf[0] = '\0';
+	for (i = 0; i < snap->nr_rows && off < sizeof(buf); i++) {
+		const struct hv_row *r = &snap->rows[i];
+
+		off += snprintf(buf + off, sizeof(buf) - off, "%s%d/%d:%llu%s",
+				i ? " " : "", r->pid, r->key.vcpu_id,
+				(unsigned long long)r->enqueues,
+				r->exited ? "x" : "");
+	}
+	hv_snapshot_free(snap);
+	return buf;
+}
+
+/* @snap's row of VMM @pid (there must be one). */
+static const struct hv_row *row_of(const struct hv_snapshot *snap, int pid)
+{
+	size_t i;
+
+	for (i = 0; i < snap->nr_rows; i++)
+		if (snap->rows[i].pid == pid)
+			return &snap->rows[i];
+	print_error("no row of pid %d\n", pid);
+	fail();
+	return NULL;
+}
+
 static void test_row_gone_and_back(void **state)
 {
-	struct hv_raw_row r = raw_row(100, 1, 0, HVFLUSH_FIFO_L1);
-	uint64_t counters[HVFLUSH_NR_COUNTERS] = {};
+	struct hv_raw_row r = raw_row(100, 1, 0, HVFLUSH_FIFO_L1), n;
 	struct hv_snapshot snap;
 	struct hv_model m;
 	struct hv_row row;
@@ -225,21 +284,200 @@ static void test_row_gone_and_back(void **state)
 	r.val.enqueues = 50;
 	update_one(&m, &r, SEC);
 	hv_model_reset(&m);
-	/* Deleted (its VM exited), then a new VM at the same address. */
-	assert_int_equal(hv_model_update(&m, NULL, 0, counters, 2 * SEC, &snap), 0);
+	/* Gone without being seen exited (hvflush-top never does that). */
+	update(&m, NULL, 0, 2 * SEC, false, &snap);
 	assert_int_equal(snap.nr_rows, 0);
 	hv_snapshot_free(&snap);
+	/* Back at the same struct kvm address: a new row, from zero. */
 	r.val.enqueues = 4;
 	row = update_one(&m, &r, 3 * SEC);
 	assert_int_equal(row.enqueues, 4);	/* not 4 - 50 */
 	assert_true(fabs(row.enqueue_rate - 4.0) < 1e-9);
 	assert_false(row.exited);
-	/* Its VMM exits: the final counts are shown once, marked. */
+	/* Its VMM exits: the final counts, marked, and nothing per second. */
 	r.val.enqueues = 6;
 	r.exited = true;
 	row = update_one(&m, &r, 4 * SEC);
 	assert_true(row.exited);
 	assert_int_equal(row.enqueues, 6);
+	assert_true(row.enqueue_rate == 0 && row.drain_rate == 0);
+
+	/*
+	 * A new VMM's VM at the same address is a new row from zero, next to
+	 * the exited one, which is still shown.
+	 */
+	n = raw_row(200, 1, 0, HVFLUSH_FIFO_L1);
+	n.val.enqueues = 3;
+	update(&m, &n, 1, 5 * SEC, false, &snap);
+	assert_true(fabs(row_of(&snap, 200)->enqueue_rate - 3.0) < 1e-9);
+	assert_string_equal(summary(&snap), "100/0:6x 200/0:3");
+	n.val.enqueues = 5;
+	update(&m, &n, 1, 6 * SEC, false, &snap);
+	assert_string_equal(summary(&snap), "100/0:6x 200/0:5");
+	hv_model_free(&m);
+}
+
+static void test_exited_kept_for_n_snapshots(void **state)
+{
+	struct hv_raw_row raw[2] = {
+		raw_row(100, 1, 0, HVFLUSH_FIFO_L1),
+		raw_row(200, 2, 1, HVFLUSH_FIFO_L2),
+	};
+	struct hv_snapshot snap;
+	struct hv_model m;
+	const struct hv_row *gone;
+
+	(void)state;
+	hv_model_init(&m, 0);
+	assert_int_equal(m.keep_exited, HV_KEEP_EXITED_DEFAULT);
+	m.keep_exited = 2;
+	raw[0].val.enqueues = 10;
+	raw[1].val.enqueues = 1;
+	update(&m, raw, 2, SEC, false, &snap);
+	assert_string_equal(summary(&snap), "100/0:10 200/1:1");
+
+	/* VMM 100 queued 10 more, then exited: found gone with them. */
+	raw[0].val.enqueues = 20;
+	raw[0].val.drains = 20;
+	raw[0].val.slots[10] = 20;
+	raw[0].val.max_ns = 2000;
+	raw[0].exited = true;
+	update(&m, raw, 2, 2 * SEC, false, &snap);
+	gone = row_of(&snap, 100);
+	assert_true(gone->exited);
+	assert_true(gone->enqueue_rate == 0 && gone->drain_rate == 0);
+	assert_int_equal(gone->drains, 20);
+	assert_int_equal(gone->samples, 20);
+	assert_in_slot(gone->p99_ns, 10);
+	assert_string_equal(summary(&snap), "100/0:20x 200/1:1");
+
+	/* The map has only VMM 200 from now on (collect.c deleted 100). */
+	update(&m, &raw[1], 1, 3 * SEC, false, &snap);
+	assert_string_equal(summary(&snap), "100/0:20x 200/1:1");
+	update(&m, &raw[1], 1, 4 * SEC, false, &snap);
+	assert_string_equal(summary(&snap), "200/1:1");
+	update(&m, &raw[1], 1, 5 * SEC, false, &snap);
+	assert_string_equal(summary(&snap), "200/1:1");
+	/* The final snapshot has it again. */
+	update(&m, &raw[1], 1, 6 * SEC, true, &snap);
+	assert_int_equal(snap.exited_dropped, 0);
+	assert_string_equal(summary(&snap), "100/0:20x 200/1:1");
+	hv_model_free(&m);
+}
+
+/* VMM @pid's single row (vCPU 0) with @enq enqueues, exited or not. */
+static struct hv_raw_row vm(int pid, __u64 enq, bool exited)
+{
+	struct hv_raw_row r = raw_row(pid, pid, 0, HVFLUSH_FIFO_L1);
+
+	r.val.enqueues = enq;
+	r.exited = exited;
+	return r;
+}
+
+static void test_final_has_every_exited_row(void **state)
+{
+	struct hv_raw_row raw[3];
+	struct hv_snapshot snap;
+	struct hv_model m;
+
+	(void)state;
+	hv_model_init(&m, 0);
+	m.keep_exited = 1;
+	raw[0] = vm(100, 1, false);
+	raw[1] = vm(101, 2, false);
+	raw[2] = vm(102, 3, false);
+	update(&m, raw, 3, SEC, false, &snap);
+	assert_string_equal(summary(&snap), "100/0:1 101/0:2 102/0:3");
+	/* 100 exits, then 101 (and, born and gone between refreshes, 103). */
+	raw[0] = vm(100, 1, true);
+	update(&m, raw, 3, 2 * SEC, false, &snap);
+	assert_string_equal(summary(&snap), "100/0:1x 101/0:2 102/0:3");
+	raw[0] = vm(101, 2, true);
+	raw[1] = vm(103, 7, true);
+	update(&m, raw, 3, 3 * SEC, false, &snap);
+	assert_string_equal(summary(&snap), "101/0:2x 102/0:3 103/0:7x");
+	update(&m, &raw[2], 1, 4 * SEC, false, &snap);
+	assert_string_equal(summary(&snap), "102/0:3");
+	/* Stopped: the final snapshot of a refresh that found nothing new. */
+	update(&m, &raw[2], 1, 5 * SEC, true, &snap);
+	assert_string_equal(summary(&snap),
+			    "100/0:1x 101/0:2x 102/0:3 103/0:7x");
+	/* One that exits in the final refresh itself is there too. */
+	raw[2] = vm(102, 4, true);
+	update(&m, &raw[2], 1, 6 * SEC, true, &snap);
+	assert_string_equal(summary(&snap),
+			    "100/0:1x 101/0:2x 102/0:4x 103/0:7x");
+	hv_model_free(&m);
+}
+
+static void test_exited_cap_drops_oldest(void **state)
+{
+	struct hv_raw_row raw[3];
+	struct hv_snapshot snap;
+	struct hv_model m;
+
+	(void)state;
+	hv_model_init(&m, 0);
+	assert_int_equal(m.max_exited, HV_EXITED_MAX);
+	m.max_exited = 2;
+	m.keep_exited = 5;
+	raw[0] = vm(100, 1, true);
+	update(&m, raw, 1, SEC, false, &snap);
+	assert_string_equal(summary(&snap), "100/0:1x");
+	raw[0] = vm(101, 2, true);
+	update(&m, raw, 1, 2 * SEC, false, &snap);
+	assert_int_equal(snap.exited_dropped, 0);
+	assert_string_equal(summary(&snap), "100/0:1x 101/0:2x");
+	/* A third: the oldest, 100, makes room, even while still shown. */
+	raw[0] = vm(102, 3, true);
+	update(&m, raw, 1, 3 * SEC, false, &snap);
+	assert_int_equal(snap.exited_dropped, 1);
+	assert_string_equal(summary(&snap), "101/0:2x 102/0:3x");
+	update(&m, NULL, 0, 4 * SEC, true, &snap);
+	assert_int_equal(snap.exited_dropped, 1);
+	assert_string_equal(summary(&snap), "101/0:2x 102/0:3x");
+
+	/* More than the cap at once: the older ones and the first new one. */
+	raw[0] = vm(103, 4, true);
+	raw[1] = vm(104, 5, true);
+	raw[2] = vm(105, 6, true);
+	update(&m, raw, 3, 5 * SEC, true, &snap);
+	assert_int_equal(snap.exited_dropped, 4);
+	assert_int_equal(m.nr_exited, 2);
+	assert_string_equal(summary(&snap), "104/0:5x 105/0:6x");
+	hv_model_free(&m);
+}
+
+static void test_reset_drops_exited(void **state)
+{
+	struct hv_raw_row raw[3];
+	struct hv_snapshot snap;
+	struct hv_model m;
+
+	(void)state;
+	hv_model_init(&m, 0);
+	m.max_exited = 1;
+	raw[0] = vm(100, 10, false);
+	raw[1] = vm(101, 1, true);
+	raw[2] = vm(102, 2, true);
+	update(&m, raw, 3, SEC, false, &snap);
+	assert_int_equal(snap.exited_dropped, 1);
+	/* What the screen shows until the next refresh loses them too. */
+	hv_model_reset(&m);
+	hv_snapshot_drop_exited(&snap);
+	assert_string_equal(summary(&snap), "100/0:10");
+
+	/* Nothing of them since the reset: neither shown nor final. */
+	raw[0] = vm(100, 15, false);
+	update(&m, raw, 1, 2 * SEC, false, &snap);
+	assert_int_equal(snap.exited_dropped, 0);
+	assert_string_equal(summary(&snap), "100/0:5");
+	/* Exiting after the reset: counts since the reset. */
+	raw[0] = vm(100, 16, true);
+	update(&m, raw, 1, 3 * SEC, true, &snap);
+	assert_int_equal(snap.exited_dropped, 0);
+	assert_string_equal(summary(&snap), "100/0:6x");
 	hv_model_free(&m);
 }
 
@@ -352,6 +590,10 @@ int main(void)
 		cmocka_unit_test(test_rates_and_totals),
 		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_row_gone_and_back),
+		cmocka_unit_test(test_exited_kept_for_n_snapshots),
+		cmocka_unit_test(test_final_has_every_exited_row),
+		cmocka_unit_test(test_exited_cap_drops_oldest),
+		cmocka_unit_test(test_reset_drops_exited),
 		cmocka_unit_test(test_sort_keys),
 		cmocka_unit_test(test_sort_names),
 		cmocka_unit_test(test_filters),

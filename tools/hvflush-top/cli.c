@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <argp.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,7 +9,11 @@
 #include "cli.h"
 #include "output.h"
 
-enum { OPT_VM = 1000 };
+enum { OPT_VM = 1000, OPT_KEEP_EXITED };
+
+/* Numbers from stats.h into the help text. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static const char doc[] =
 "Show which vCPUs wait for Hyper-V TLB flushes, and how long.\n"
@@ -20,6 +25,16 @@ static const char doc[] =
 "rates are shown).  Rates are per second over the last interval; totals,\n"
 "latency percentiles and maxima are since the start or the last reset.\n"
 "\n"
+"When a VMM exits, its rows stay for --keep-exited snapshots, the one that\n"
+"finds it gone included, frozen at their final counts with rates 0 and\n"
+"\"exit\" in the PEND column (JSON: \"exited\": true).\n"
+"\n"
+"With -b and -j the last snapshot is the final one, whether the count ran\n"
+"out or SIGINT/SIGTERM stopped the run.  Its first line says \"final (whole\n"
+"run)\" (JSON: \"type\": \"final\", other snapshots \"interval\") and it has\n"
+"every row of the run, exited ones too: the newest " STR(HV_EXITED_MAX) " of those, and a\n"
+"count of older ones dropped (\"exited rows dropped\").\n"
+"\n"
 "With -d, a lone positional argument is the count.  Without a terminal on\n"
 "stdout, snapshots are printed as with -b.\n"
 "\n"
@@ -29,6 +44,7 @@ static const char doc[] =
 "    hvflush-top --vm 'win*'      # VMs whose QEMU -name starts with win\n"
 "    hvflush-top -b -d 5 12       # 12 plain-text snapshots, 5 s apart\n"
 "    hvflush-top -j 2 10          # 10 JSON lines, one every 2 s\n"
+"    hvflush-top -j --keep-exited 10  # until Ctrl-C, then the final line\n"
 "\n"
 "KEYS (interactive):\n"
 "    s  next sort key     p  filter by PID     g  filter by VM name/stats id\n"
@@ -46,6 +62,9 @@ static const struct argp_option opts[] = {
 	  "Only VMs whose name (QEMU -name) or stats id (kvm-<pid>) matches "
 	  "this glob", 0 },
 	{ "sort", 's', "KEY", 0, "Sort by rate (default), p99, max or overflow", 0 },
+	{ "keep-exited", OPT_KEEP_EXITED, "N", 0,
+	  "Show the rows of an exited VMM in N snapshots (default "
+	  STR(HV_KEEP_EXITED_DEFAULT) ")", 0 },
 	{ "verbose", 'v', NULL, 0, "Verbose libbpf debug output", 0 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
 	{},
@@ -117,6 +136,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct parse_ctx *ctx = state->input;
 	struct hv_env *env = ctx->env;
+	uint64_t v;
 	int err;
 
 	switch (key) {
@@ -155,6 +175,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				    "sort: unknown key '%s' (rate, p99, max or overflow)",
 				    arg);
 		break;
+	case OPT_KEEP_EXITED:
+		err = ks_parse_u64(arg, "--keep-exited", 1, INT_MAX, &v,
+				   env->err, sizeof(env->err));
+		if (err)
+			return failed(state, env, err);
+		env->keep_exited = v;
+		break;
 	case 'v':
 		env->verbose = true;
 		break;
@@ -189,6 +216,7 @@ int hv_parse_args(int argc, char **argv, struct hv_env *env, int argp_flags)
 	memset(env, 0, sizeof(*env));
 	env->interval = 1;
 	env->sort = HV_SORT_RATE;
+	env->keep_exited = HV_KEEP_EXITED_DEFAULT;
 	argp_err_exit_status = KS_EXIT_USAGE;
 	return argp_parse(&argp, argc, argv, argp_flags, NULL, &ctx);
 }

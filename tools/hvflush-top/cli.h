@@ -17,6 +17,7 @@ struct hv_env {
 	unsigned int count;	/* refreshes before exiting, 0: until stopped */
 	struct hv_filter filter;	/* -p also filters in the kernel */
 	enum hv_sort sort;
+	unsigned int keep_exited;	/* snapshots an exited VM's rows stay in */
 	bool batch;		/* plain text snapshots, no terminal control */
 	bool json;		/* JSON lines; implies batch */
 	bool verbose;

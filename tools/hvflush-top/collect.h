@@ -42,8 +42,9 @@ int hv_read_counters(int counters_fd, uint64_t out[HVFLUSH_NR_COUNTERS]);
 /*
  * Read every row of the @rows map into a new array (*out, freed by the
  * caller).  Rows of VMMs that have exited are returned one last time, with
- * their final counts and ->exited set, and deleted from the map, which
- * keeps it from filling up with dead VMs.  Returns 0 or -errno.
+ * their final counts and ->exited set, and deleted from the map at once,
+ * which keeps it from filling up with dead VMs; hvflush-top's model keeps
+ * showing them (hv_model_update()).  Returns 0 or -errno.
  */
 int hv_read_rows(int rows_fd, struct hv_names *names,
 		 struct hv_raw_row **out, size_t *nr);

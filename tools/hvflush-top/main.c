@@ -41,7 +41,7 @@ static void explain_load_error(int err)
 
 /* Read the maps and fold them into the model: one snapshot. */
 static int refresh(struct hvflush_bpf *obj, struct hv_model *model,
-		   struct hv_names *names, struct hv_snapshot *snap)
+		   struct hv_names *names, bool final, struct hv_snapshot *snap)
 {
 	uint64_t counters[HVFLUSH_NR_COUNTERS];
 	struct hv_raw_row *raw = NULL;
@@ -55,7 +55,7 @@ static int refresh(struct hvflush_bpf *obj, struct hv_model *model,
 	if (!err) {
 		hv_snapshot_free(snap);
 		err = hv_model_update(model, raw, nr_raw, counters, mono_ns(),
-				      snap);
+				      final, snap);
 	}
 	free(raw);
 	if (err)
@@ -106,6 +106,7 @@ int main(int argc, char **argv)
 	struct hv_model model = {};
 	unsigned int shown = 0;
 	uint64_t deadline;
+	bool final;
 	struct hv_view view;
 	struct hv_env env;
 	struct ks_mode mode;
@@ -149,6 +150,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	hv_model_init(&model, mono_ns());
+	model.keep_exited = env.keep_exited;
 
 	view = (struct hv_view){
 		.sort = env.sort,
@@ -174,7 +176,7 @@ int main(int argc, char **argv)
 
 	/* The screen starts with an empty snapshot rather than a blank page. */
 	if (!env.batch) {
-		err = refresh(obj, &model, &names, &snap);
+		err = refresh(obj, &model, &names, false, &snap);
 		if (!err)
 			err = show(&env, &snap, &view, json);
 	}
@@ -193,6 +195,7 @@ int main(int argc, char **argv)
 				break;
 			if (act == HV_ACT_RESET) {
 				obj->bss->max_gen = hv_model_reset(&model);
+				hv_snapshot_drop_exited(&snap);
 				view.reset = time(NULL);
 			}
 			if (act != HV_ACT_TIMEOUT)
@@ -200,13 +203,26 @@ int main(int argc, char **argv)
 			continue;
 		}
 		deadline += env.interval * 1000000000ULL;
-		err = refresh(obj, &model, &names, &snap);
+		/* -b and -j end with the final snapshot; the screen just quits. */
+		final = env.batch && env.count && shown + 1 >= env.count;
+		err = refresh(obj, &model, &names, final, &snap);
 		if (err)
 			break;
 		view.now = time(NULL);
 		err = show(&env, &snap, &view, json);
 		if (env.count && ++shown >= env.count)
 			break;
+	}
+	/*
+	 * Stopped by SIGINT or SIGTERM: a script still gets the final
+	 * snapshot, with what happened since the last one.
+	 */
+	if (!err && env.batch && !snap.final) {
+		err = refresh(obj, &model, &names, true, &snap);
+		if (!err) {
+			view.now = time(NULL);
+			err = show(&env, &snap, &view, json);
+		}
 	}
 
 cleanup:

@@ -107,7 +107,12 @@ void hv_format_row(char *buf, size_t len, const struct hv_row *row)
 	hv_format_ns(p50, sizeof(p50), row->p50_ns);
 	hv_format_ns(p99, sizeof(p99), row->p99_ns);
 	hv_format_ns(max, sizeof(max), row->has_max ? (double)row->max_ns : NAN);
-	snprintf(pend, sizeof(pend), "%llu", (unsigned long long)row->pending);
+	/* A gone VM has nothing pending now: the cell says it is gone. */
+	if (row->exited)
+		snprintf(pend, sizeof(pend), "exit");
+	else
+		snprintf(pend, sizeof(pend), "%llu",
+			 (unsigned long long)row->pending);
 	snprintf(ovfl, sizeof(ovfl), "%llu", (unsigned long long)row->overflows);
 	join_cells(buf, len, cells);
 }
@@ -130,7 +135,8 @@ void hv_format_header(char lines[HV_HEADER_LINES][HV_LINE_MAX],
 {
 	const uint64_t *t = snap->totals;
 	const double *r = snap->rates;
-	char clock[16], since[32], filter[HV_NAME_LEN + 32];
+	char clock[16], since[32], filter[HV_NAME_LEN + 32], final[32] = "",
+	     dropped[48] = "";
 	struct tm tm;
 
 	localtime_r(&view->now, &tm);
@@ -142,10 +148,17 @@ void hv_format_header(char lines[HV_HEADER_LINES][HV_LINE_MAX],
 		snprintf(since, sizeof(since), "since start");
 	}
 	format_filter(filter, sizeof(filter), &view->filter);
+	/* Scripts look for it: the last snapshot of a -b run. */
+	if (snap->final)
+		snprintf(final, sizeof(final), "final (%s)  ",
+			 view->reset ? "since reset" : "whole run");
+	if (snap->exited_dropped)
+		snprintf(dropped, sizeof(dropped), "  exited rows dropped: %llu",
+			 (unsigned long long)snap->exited_dropped);
 
 	snprintf(lines[0], HV_LINE_MAX,
-		 "hvflush-top %s  interval %.1fs  sort: %s  mode: %s", clock,
-		 snap->elapsed_s, hv_sort_name(view->sort),
+		 "hvflush-top %s  %sinterval %.1fs  sort: %s  mode: %s", clock,
+		 final, snap->elapsed_s, hv_sort_name(view->sort),
 		 view->series ? view->mode_desc : view->mode_name);
 	if (view->series) {
 		snprintf(lines[1], HV_LINE_MAX,
@@ -166,8 +179,8 @@ void hv_format_header(char lines[HV_HEADER_LINES][HV_LINE_MAX],
 			 (unsigned long long)t[HVFLUSH_HYPERCALLS_L2]);
 		snprintf(lines[2], HV_LINE_MAX, "%s", hv_fallback_note);
 	}
-	snprintf(lines[3], HV_LINE_MAX, "rows: %zu of %zu  filter: %s", shown,
-		 snap->nr_rows, filter);
+	snprintf(lines[3], HV_LINE_MAX, "rows: %zu of %zu  filter: %s%s", shown,
+		 snap->nr_rows, filter, dropped);
 }
 
 void hv_print_text(FILE *f, const struct hv_snapshot *snap,
@@ -249,6 +262,7 @@ void hv_write_json(json_writer_t *w, const struct hv_snapshot *snap,
 	size_t i;
 
 	jsonw_start_object(w);
+	jsonw_string_field(w, "type", snap->final ? "final" : "interval");
 	jsonw_int_field(w, "time", (int64_t)view->now);
 	jsonw_float_field(w, "interval_s", snap->elapsed_s);
 	jsonw_string_field(w, "mode", view->mode_name);
@@ -271,6 +285,8 @@ void hv_write_json(json_writer_t *w, const struct hv_snapshot *snap,
 	jsonw_end_object(w);
 	json_counters(w, "totals", view, snap->totals, NULL);
 	json_counters(w, "rates", view, NULL, snap->rates);
+	/* Exited rows the final snapshot lacks: never dropped silently. */
+	jsonw_uint_field(w, "exited_rows_dropped", snap->exited_dropped);
 	jsonw_name(w, "rows");
 	jsonw_start_array(w);
 	for (i = 0; i < nr; i++)

@@ -32,7 +32,11 @@ extern const char hv_fallback_note[];
 /* "-" (NAN), "850ns", "12.3us", "4.56ms", "1.23s". */
 void hv_format_ns(char *buf, size_t len, double ns);
 
-/* Fill @lines; @shown of the snapshot's rows pass the filter. */
+/*
+ * Fill @lines; @shown of the snapshot's rows pass the filter.  The first
+ * line of a final snapshot says "final (whole run)"; the fourth counts
+ * exited rows dropped, if any.
+ */
 void hv_format_header(char lines[HV_HEADER_LINES][HV_LINE_MAX],
 		      const struct hv_snapshot *snap,
 		      const struct hv_view *view, size_t shown);
@@ -47,7 +51,8 @@ void hv_print_text(FILE *f, const struct hv_snapshot *snap,
 		   const struct hv_view *view, const struct hv_row *const *rows,
 		   size_t nr);
 
-/* One JSON object (one line) for the snapshot and @rows. */
+/* One JSON object (one line) for the snapshot and @rows; "type" is
+ * "final" for the snapshot that ends a run, else "interval". */
 void hv_write_json(json_writer_t *w, const struct hv_snapshot *snap,
 		   const struct hv_view *view, const struct hv_row *const *rows,
 		   size_t nr);

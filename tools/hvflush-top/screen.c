@@ -19,7 +19,7 @@ static const char *const help_lines[] = {
 	"  s   sort by the next key: rate, p99, max, overflow",
 	"  p   show only the VMs of one VMM PID (empty: all)",
 	"  g   show only VMs whose name or stats id matches a glob (empty: all)",
-	"  r   reset totals, latency percentiles and maxima",
+	"  r   reset totals, latency percentiles and maxima; forget exited VMs",
 	"  h   this help",
 	"  q   quit",
 	"",
@@ -27,6 +27,8 @@ static const char *const help_lines[] = {
 	"from the oldest queued flush to the drain or purge of the FIFO; PEND",
 	"flushes waiting now; OVFL requests that overflowed the FIFO and became",
 	"a full flush.  L1/L2: the FIFO of L1's own flushes or of its L2 guest.",
+	"PEND \"exit\" (dimmed row): the VMM has exited; its final counts stay",
+	"for --keep-exited refreshes.",
 	"",
 	"Press any key to continue.",
 };
@@ -91,7 +93,7 @@ void hv_screen_draw(const struct hv_snapshot *snap, const struct hv_view *view,
 			break;
 		}
 		hv_format_row(line, sizeof(line), rows[r]);
-		draw_line(y, line, 0);
+		draw_line(y, line, rows[r]->exited ? A_DIM : 0);
 	}
 	draw_line(last, status[0] ? status : keys_hint, status[0] ? A_BOLD : A_DIM);
 	refresh();

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "hist.h"
 #include "stats.h"
 
@@ -83,6 +84,8 @@ void hv_model_init(struct hv_model *m, uint64_t now_ns)
 {
 	memset(m, 0, sizeof(*m));
 	m->prev_time_ns = now_ns;
+	m->keep_exited = HV_KEEP_EXITED_DEFAULT;
+	m->max_exited = HV_EXITED_MAX;
 }
 
 void hv_model_free(struct hv_model *m)
@@ -90,6 +93,9 @@ void hv_model_free(struct hv_model *m)
 	free(m->tracks);
 	m->tracks = NULL;
 	m->nr_tracks = 0;
+	free(m->exited);
+	m->exited = NULL;
+	m->nr_exited = m->cap_exited = 0;
 }
 
 void hv_snapshot_free(struct hv_snapshot *snap)
@@ -154,41 +160,101 @@ static void fill_row(struct hv_row *r, const struct hv_raw_row *raw,
 		     now_ns - v->oldest_ns : 0;
 }
 
+/*
+ * Make room for @nr_gone more exited rows within max_exited: the oldest
+ * go first, then, if the newly gone alone are too many, the first of them
+ * (*@skip).  Every one dropped is counted.
+ */
+static void exited_room(struct hv_model *m, size_t nr_gone, size_t *skip)
+{
+	size_t total = m->nr_exited + nr_gone, drop, old;
+
+	drop = total > m->max_exited ? total - m->max_exited : 0;
+	old = drop < m->nr_exited ? drop : m->nr_exited;
+	memmove(m->exited, m->exited + old,
+		(m->nr_exited - old) * sizeof(*m->exited));
+	m->nr_exited -= old;
+	m->exited_dropped += drop;
+	*skip = drop - old;
+}
+
 int hv_model_update(struct hv_model *m, const struct hv_raw_row *raw,
 		    size_t nr_raw, const uint64_t *counters, uint64_t now_ns,
-		    struct hv_snapshot *snap)
+		    bool final, struct hv_snapshot *snap)
 {
 	double elapsed_s = now_ns > m->prev_time_ns ?
 			   (double)(now_ns - m->prev_time_ns) / 1e9 : 0;
+	size_t i, n = 0, nr_gone = 0, nr_live, keep, skip;
 	struct hv_track *tracks;
-	size_t i;
 	int c;
 
+	for (i = 0; i < nr_raw; i++)
+		nr_gone += raw[i].exited;
+	nr_live = nr_raw - nr_gone;
+	keep = m->nr_exited + nr_gone;
+	if (keep > m->max_exited)
+		keep = m->max_exited;
+
+	/* Allocate everything first: a failure leaves the model as it was. */
 	memset(snap, 0, sizeof(*snap));
-	tracks = calloc(nr_raw ? nr_raw : 1, sizeof(*tracks));
-	snap->rows = calloc(nr_raw ? nr_raw : 1, sizeof(*snap->rows));
+	if (ks_grow((void **)&m->exited, &m->cap_exited, keep ? keep : 1,
+		    sizeof(*m->exited)))
+		return -ENOMEM;
+	tracks = calloc(nr_live ? nr_live : 1, sizeof(*tracks));
+	snap->rows = calloc(nr_live + keep ? nr_live + keep : 1,
+			    sizeof(*snap->rows));
 	if (!tracks || !snap->rows) {
 		free(tracks);
 		hv_snapshot_free(snap);
 		return -ENOMEM;
 	}
 
+	exited_room(m, nr_gone, &skip);
 	for (i = 0; i < nr_raw; i++) {
-		struct hv_track key = { .key = raw[i].key }, *old;
+		struct hv_track key = { .key = raw[i].key }, *old, *t;
+		struct hv_exited *e;
 
 		/* A row new since the last refresh started from zero. */
 		old = m->nr_tracks ? bsearch(&key, m->tracks, m->nr_tracks,
 					     sizeof(*m->tracks), track_cmp)
 				   : NULL;
-		tracks[i] = old ? *old : key;
-		fill_row(&snap->rows[i], &raw[i], &tracks[i], m, now_ns,
+		if (!raw[i].exited) {
+			t = &tracks[n];
+			*t = old ? *old : key;
+			fill_row(&snap->rows[n++], &raw[i], t, m, now_ns,
+				 elapsed_s);
+			t->prev = raw[i].val;
+			continue;
+		}
+		/* Gone: no track, so its key starts a new row if reused. */
+		if (skip) {
+			skip--;
+			continue;
+		}
+		e = &m->exited[m->nr_exited++];
+		fill_row(&e->row, &raw[i], old ? old : &key, m, now_ns,
 			 elapsed_s);
-		tracks[i].prev = raw[i].val;
+		/* Nothing happens in a VM that is gone. */
+		e->row.enqueue_rate = e->row.drain_rate = 0;
+		e->left = m->keep_exited;
 	}
-	qsort(tracks, nr_raw, sizeof(*tracks), track_cmp);
+	qsort(tracks, nr_live, sizeof(*tracks), track_cmp);
 	free(m->tracks);
 	m->tracks = tracks;
-	m->nr_tracks = nr_raw;
+	m->nr_tracks = nr_live;
+
+	/*
+	 * An exited row is in keep_exited snapshots, the one that found it
+	 * gone included, and in the final one.
+	 */
+	for (i = 0; i < m->nr_exited; i++) {
+		struct hv_exited *e = &m->exited[i];
+
+		if (e->left || final)
+			snap->rows[n++] = e->row;
+		if (e->left)
+			e->left--;
+	}
 
 	for (c = 0; c < HVFLUSH_NR_COUNTERS; c++) {
 		snap->totals[c] = counters[c] - m->base_counters[c];
@@ -196,8 +262,10 @@ int hv_model_update(struct hv_model *m, const struct hv_raw_row *raw,
 					    elapsed_s);
 		m->prev_counters[c] = counters[c];
 	}
-	snap->nr_rows = nr_raw;
+	snap->nr_rows = n;
 	snap->elapsed_s = elapsed_s;
+	snap->final = final;
+	snap->exited_dropped = m->exited_dropped;
 	m->prev_time_ns = now_ns;
 	return 0;
 }
@@ -209,7 +277,19 @@ uint64_t hv_model_reset(struct hv_model *m)
 	for (i = 0; i < m->nr_tracks; i++)
 		m->tracks[i].base = m->tracks[i].prev;
 	memcpy(m->base_counters, m->prev_counters, sizeof(m->base_counters));
+	m->nr_exited = 0;
+	m->exited_dropped = 0;
 	return ++m->max_gen;
+}
+
+void hv_snapshot_drop_exited(struct hv_snapshot *snap)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < snap->nr_rows; i++)
+		if (!snap->rows[i].exited)
+			snap->rows[n++] = snap->rows[i];
+	snap->nr_rows = n;
 }
 
 bool hv_row_matches(const struct hv_row *row, const struct hv_filter *f)

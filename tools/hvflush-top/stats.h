@@ -7,6 +7,10 @@
  * so a reset keeps a baseline per row instead of touching the maps; only
  * the maximum latency cannot be subtracted and is restarted in the kernel
  * by bumping its generation (max_gen).
+ *
+ * The kernel map loses a VM's rows as soon as its VMM is found gone; the
+ * model keeps them, frozen, so that a workload of a few seconds is still
+ * on screen for a few snapshots, and in the final snapshot of the run.
  */
 #ifndef HVFLUSH_TOP_STATS_H
 #define HVFLUSH_TOP_STATS_H
@@ -19,6 +23,15 @@
 #include "hvflush.h"
 
 #define HV_NAME_LEN 64
+
+/* Snapshots an exited VM's rows stay in unless --keep-exited says. */
+#define HV_KEEP_EXITED_DEFAULT	3
+/*
+ * Exited rows remembered for the final snapshot.  Past it the oldest are
+ * dropped, and counted: memory stays bounded on a host that starts and
+ * stops VMs all day.
+ */
+#define HV_EXITED_MAX		4096
 
 enum hv_sort {
 	HV_SORT_RATE,		/* enqueues per second, last interval */
@@ -68,7 +81,11 @@ struct hv_row {
 	uint64_t pending;	/* enqueues waiting for a drain or purge */
 	uint64_t wait_ns;	/* how long the oldest of them has waited */
 	uint32_t fifo_len;	/* FIFO depth after the last enqueue */
-	bool exited;		/* last appearance: the VMM has exited */
+	/*
+	 * The VMM has exited: the row is frozen at its final counts (pending
+	 * and wait_ns as last read) and its rates are 0.
+	 */
+	bool exited;
 };
 
 struct hv_snapshot {
@@ -77,6 +94,9 @@ struct hv_snapshot {
 	double rates[HVFLUSH_NR_COUNTERS];	/* per second, last interval */
 	struct hv_row *rows;			/* every row, unsorted */
 	size_t nr_rows;
+	bool final;		/* the last of the run: every exited row too */
+	/* Exited rows dropped for room since start or reset: absent from final. */
+	uint64_t exited_dropped;
 };
 
 /* What the model remembers of one kernel row between refreshes. */
@@ -86,13 +106,25 @@ struct hv_track {
 	struct hvflush_row base;	/* at the last reset */
 };
 
+/* A row of an exited VMM, as it was when the VMM was found gone. */
+struct hv_exited {
+	struct hv_row row;
+	unsigned int left;	/* ordinary snapshots it is still shown in */
+};
+
 struct hv_model {
-	struct hv_track *tracks;	/* sorted by key */
+	struct hv_track *tracks;	/* live rows, sorted by key */
 	size_t nr_tracks;
+	struct hv_exited *exited;	/* in the order they exited */
+	size_t nr_exited, cap_exited;
+	uint64_t exited_dropped;	/* exited rows dropped past max_exited */
 	uint64_t prev_counters[HVFLUSH_NR_COUNTERS];
 	uint64_t base_counters[HVFLUSH_NR_COUNTERS];
 	uint64_t prev_time_ns;		/* CLOCK_MONOTONIC of the last refresh */
 	uint64_t max_gen;		/* the kernel's current max_gen */
+	/* hv_model_init() sets the defaults; change them before the first update. */
+	unsigned int keep_exited;	/* snapshots an exited row is shown in */
+	size_t max_exited;		/* exited rows remembered at most */
 };
 
 /* @now_ns: CLOCK_MONOTONIC when the programs were attached. */
@@ -102,18 +134,31 @@ void hv_model_free(struct hv_model *m);
 /*
  * Fold in one refresh read at CLOCK_MONOTONIC @now_ns (the clock of
  * bpf_ktime_get_ns()) and fill @snap, whose rows the caller frees with
- * hv_snapshot_free().  Rows absent from @raw (deleted VMs) are forgotten.
- * Returns 0 or -ENOMEM.
+ * hv_snapshot_free().
+ *
+ * A raw row marked exited is the last the kernel map will give of it: the
+ * model freezes it with rates 0 and shows it in keep_exited snapshots,
+ * this one included, then only in a @final snapshot, which has every
+ * exited row since the start or the last reset (at most max_exited of
+ * them, the oldest dropped first).  Its key is free again: a new VM at the
+ * same struct kvm address is a new row.  A row that vanishes from @raw
+ * without being seen exited is forgotten.  Returns 0, or -ENOMEM with the
+ * model unchanged.
  */
 int hv_model_update(struct hv_model *m, const struct hv_raw_row *raw,
 		    size_t nr_raw, const uint64_t *counters, uint64_t now_ns,
-		    struct hv_snapshot *snap);
+		    bool final, struct hv_snapshot *snap);
 
 /*
- * Restart totals and latency from the last refresh.  Returns the new
- * max_gen, which the caller must store in the BPF object's max_gen.
+ * Restart totals and latency from the last refresh.  Exited rows have
+ * nothing since then: they are forgotten, with the count of dropped ones.
+ * Returns the new max_gen, which the caller must store in the BPF object's
+ * max_gen.
  */
 uint64_t hv_model_reset(struct hv_model *m);
+
+/* Take the exited rows out of @snap, as a reset does for the next ones. */
+void hv_snapshot_drop_exited(struct hv_snapshot *snap);
 
 void hv_snapshot_free(struct hv_snapshot *snap);
 

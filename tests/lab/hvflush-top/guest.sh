@@ -12,8 +12,12 @@
 #   vCPUs) and hyperv_svm_test (L2).  Scratch files go to
 #   $KVMSCOPE_RESULTS: the lab's root file system is read-only.
 #
+# hvflush-top runs with --keep-exited $keep and is stopped with SIGINT once
+# the selftest's rows, marked exited, have come and gone again, so its
+# last line is the final snapshot (type "final") with every row of the run.
+#
 # Lines printed per test:
-#   HVF <test> run <selftest rc> <hvflush-top rc> <tracefs overrun>
+#   HVF <test> run <selftest rc> <hvflush-top rc> <tracefs overrun> <keep>
 #   HVF <test> trace fifo <vcpu> <L1|L2> <enqueues> <drains> <purges> <waits> <pending>
 #   HVF <test> trace totals <hypercalls L1> <L2> <empty dequeues> <synthetic vmexits>
 #   HVF <test> json <one hvflush-top -j line>
@@ -30,6 +34,9 @@ fi
 T=/sys/kernel/tracing
 work=${KVMSCOPE_RESULTS:-${TMPDIR:-/tmp}}/hvflush-top
 events="kvm_hv_tlb_flush_enqueue kvm_hv_tlb_flush_dequeue kvm_hv_tlb_flush_synthetic_vmexit kvm_hv_flush_tlb kvm_hv_flush_tlb_ex"
+# Snapshots an exited VM's rows stay in: not the default, so the option
+# is what the host side checks.
+keep=2
 
 [ -d "$T/events" ] || mount -t tracefs nodev "$T" || exit 1
 mkdir -p "$work"
@@ -78,6 +85,18 @@ count_trace() {
 	}' "$T/trace"
 }
 
+lines() { wc -l <"$1" | tr -d ' '; }
+
+# wait_lines FILE N PID: until FILE has N lines, hvflush-top (PID) is
+# gone, or 60 s passed.
+wait_lines() {
+	i=0
+	while [ "$(lines "$1")" -lt "$2" ] && [ $i -lt 600 ] &&
+	      kill -0 "$3" 2>/dev/null; do
+		sleep 0.1; i=$((i + 1))
+	done
+}
+
 find_selftest() {
 	for d in $dirs; do
 		for f in "$d/x86_64/$1" "$d/$1"; do
@@ -101,7 +120,7 @@ for t in "$@"; do
 	: >"$T/trace"
 	set_events 1
 
-	"$tool" -j -d 1 >"$work/$t.json" 2>"$work/$t.err" &
+	"$tool" -j -d 1 --keep-exited $keep >"$work/$t.json" 2>"$work/$t.err" &
 	pid=$!
 	# Attached once the first snapshot is out.
 	i=0
@@ -113,15 +132,20 @@ for t in "$@"; do
 	"$bin" >"$work/$t.out" 2>&1
 	rc=$?
 	echo 0 >"$T/tracing_on"
-	# Two more snapshots: the exited VM's final rows are in one of them.
-	sleep 2.5
+	# The selftest is reaped, so the next snapshot to read the maps finds
+	# it gone: line n + 1 if it had not read them yet, else n + 2.  Its
+	# rows stay, marked exited, in that one and the keep - 1 after it; by
+	# line n + keep + 2 they are gone.  Then SIGINT: the final snapshot
+	# has them again.
+	n=$(lines "$work/$t.json")
+	wait_lines "$work/$t.json" $((n + keep + 2)) $pid
 	kill -INT $pid
 	wait $pid
 	toolrc=$?
 	set_events 0
 
 	overrun=$(awk '/^overrun:/ { s += $2 } END { print s + 0 }' "$T"/per_cpu/cpu*/stats)
-	echo "HVF $t run $rc $toolrc $overrun"
+	echo "HVF $t run $rc $toolrc $overrun $keep"
 	[ "$rc" -eq 0 ] || sed "s/^/HVF $t selftest: /" "$work/$t.out" | tail -n 20
 	[ "$toolrc" -eq 0 ] || sed "s/^/HVF $t hvflush-top: /" "$work/$t.err"
 	count_trace "$t"
