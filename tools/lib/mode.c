@@ -152,9 +152,13 @@ enum ks_mode_kind ks_mode_detect(const char *const *series,
 	}
 
 	snprintf(m->missing, sizeof(m->missing), "%s", miss_fb);
-	snprintf(m->desc, sizeof(m->desc),
-		 "no %s in tracefs (is kvm loaded?)",
-		 miss_fb);
+	/* Without a fallback, kvm may well be loaded: the series is missing. */
+	if (fallback)
+		snprintf(m->desc, sizeof(m->desc),
+			 "no %s in tracefs (is kvm loaded?)", miss_fb);
+	else
+		snprintf(m->desc, sizeof(m->desc),
+			 "kernel without the kvmscope series (no %s)", miss_fb);
 	return m->kind = KS_MODE_NONE;
 }
 

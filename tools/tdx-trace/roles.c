@@ -475,7 +475,8 @@ int cmd_roles(const struct tdx_env *env)
 		if (ctx.mode.tracefs_errno || !ctx.mode.kernel_btf)
 			p_err("%s", ctx.mode.desc);
 		else
-			p_err("roles needs the kvmscope series (%s)", ctx.mode.desc);
+			p_err("roles needs the kvmscope series; this kernel has no %s",
+			      ctx.mode.missing);
 		return KS_EXIT_FAIL;
 	}
 	if (env->json) {
