@@ -87,7 +87,7 @@ bare() {
 mode_of() { # FILE-PREFIX TOOL
 	case "$2" in
 	kvmscope-exporter) sed -n 's/^kvmscope_info{.*mode="\([a-z]*\)".*/\1/p' "$1.out" ;;
-	*) jq -r 'select(.type == "mode" or .type == null) | .mode' "$1.out" 2>/dev/null | head -n 1 ;;
+	*) jq -r 'select(.mode != null) | .mode' "$1.out" 2>/dev/null | head -n 1 ;;
 	esac
 }
 
