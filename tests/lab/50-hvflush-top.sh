@@ -71,6 +71,10 @@ for t in hyperv_tlb_flush hyperv_svm_test; do
 	# The selftest's VMM was gone before SIGINT: every row it had is final.
 	check_eq "$t: the final snapshot's rows are all marked exited" "0" \
 		"$(jq -r '[.rows[] | select(.exited | not)] | length' <<<"$last" 2>&1)"
+	# Every row is named: by QEMU -name or comm while the VMM lived, by
+	# the stats id the kernel kept if it exited before its first lookup.
+	check_eq "$t: every row has a name (comm or kvm-<pid>), never ?" "" \
+		"$(jq -r '.rows[] | select(.vm != .stats_id and (.vm | test("^hyperv_") | not)) | .vm' <<<"$last" 2>&1)"
 	# --keep-exited: the rows stayed, marked, in $keep interval snapshots
 	# (the one that found the VMM gone and the next), then went; guest.sh
 	# waits for one without them before SIGINT.

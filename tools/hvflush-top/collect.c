@@ -54,7 +54,13 @@ void hv_names_free(struct hv_names *names)
 	names->nr = 0;
 }
 
-static const char *vm_name(struct hv_names *names, pid_t pid)
+/*
+ * A VMM that exited before its first lookup has no /proc entry left to
+ * name it: the stats id the kernel kept ("kvm-<pid>") still says which VM
+ * it was, where "?" would say nothing.
+ */
+static const char *vm_name(struct hv_names *names, pid_t pid,
+			   const char *stats_id)
 {
 	struct hv_name *grown;
 	size_t i;
@@ -67,7 +73,9 @@ static const char *vm_name(struct hv_names *names, pid_t pid)
 		return "?";
 	names->v = grown;
 	names->v[names->nr].pid = pid;
-	ks_vm_name(pid, names->v[names->nr].name, HV_NAME_LEN);
+	if (ks_vm_name(pid, names->v[names->nr].name, HV_NAME_LEN))
+		snprintf(names->v[names->nr].name, HV_NAME_LEN, "%.*s",
+			 HVFLUSH_STATS_ID_LEN, stats_id);
 	return names->v[names->nr++].name;
 }
 
@@ -112,7 +120,7 @@ int hv_read_rows(int rows_fd, struct hv_names *names,
 		/* Reaped: all its vCPU threads are gone, the row is final. */
 		r->exited = !ks_pid_exists(r->val.pid);
 		snprintf(r->name, sizeof(r->name), "%s",
-			 vm_name(names, r->val.pid));
+			 vm_name(names, r->val.pid, r->val.stats_id));
 		n++;
 	}
 	/* Deleting during the walk would restart get_next_key. */
