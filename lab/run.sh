@@ -54,13 +54,6 @@ while [ $# -gt 0 ]; do
 	shift
 done
 case "$kernel" in patched | stock | unpatched) ;; *) usage_error "--kernel must be patched, stock or unpatched, not '$kernel'" ;; esac
-# The patched guest reaches the cache and the results through the host root
-# it chroots into, with its own tmpfs on /tmp: paths under /tmp are hidden.
-if [ "$kernel" != stock ]; then
-	case "$cache_root/" in /tmp/*)
-		die "the lab cache $cache_root is under /tmp, which the lab guest covers with its own tmpfs: set XDG_CACHE_HOME to a directory outside /tmp" ;;
-	esac
-fi
 # The unpatched kernel boots the patched guest: only the bzImage differs.
 kernel_label=$kernel build_args=()
 [ "$kernel" != unpatched ] || kernel=patched build_args=(--unpatched)
@@ -185,7 +178,8 @@ qemu=(qemu-system-x86_64 -accel tcg,thread=single -machine q35
 if [ "$kernel" = patched ]; then
 	qemu+=(-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
 		-virtfs "local,path=$repo_dir,mount_tag=repo,security_model=none,multidevs=remap"
-		-virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap")
+		-virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap"
+		-virtfs "local,path=$selftests,mount_tag=selftests,security_model=none,readonly=on,multidevs=remap")
 fi
 if [ -n "$hostfwd" ]; then
 	qemu+=(-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${hostfwd%%:*}-:${hostfwd#*:}"
