@@ -232,24 +232,31 @@ wait_bpf_links() {
 	return 1
 }
 
+# The runs below are waited for by what they wrote: into a directory made
+# afresh, or a file an earlier run left would satisfy the wait before the
+# tool has even started (and its signal handlers with it).
+run=$out/signals
+rm -rf "$run"
+mkdir -p "$run"
+
 # --- SIGINT ends a -j run with a final snapshot, also before the first ---
-"$tool" -j 10 >"$out/sigint-early.json" 2>"$out/sigint-early.err" &
+"$tool" -j 10 >"$run/sigint-early.json" 2>"$run/sigint-early.err" &
 pid=$!
 check "SIGINT before the first snapshot: the tool attached" wait_bpf_links "$pid"
 stop_tool INT "$pid"
 check_eq "SIGINT before the first snapshot of -j 10: exit 0, one line, type final" \
-	"0 final" "$rc $(jq -r .type "$out/sigint-early.json" 2>&1 | paste -sd' ')"
-"$tool" -j -d 1 >"$out/sigint.json" 2>"$out/sigint.err" &
+	"0 final" "$rc $(jq -r .type "$run/sigint-early.json" 2>&1 | paste -sd' ')"
+"$tool" -j -d 1 >"$run/sigint.json" 2>"$run/sigint.err" &
 pid=$!
-check "SIGINT after snapshots: the tool printed two" wait_lines "$out/sigint.json" 2 "$pid"
+check "SIGINT after snapshots: the tool printed two" wait_lines "$run/sigint.json" 2 "$pid"
 stop_tool INT "$pid"
-types=$(jq -r .type "$out/sigint.json" 2>&1 | uniq | paste -sd' ')
+types=$(jq -r .type "$run/sigint.json" 2>&1 | uniq | paste -sd' ')
 check_eq "SIGINT after snapshots of -j -d 1: exit 0, intervals then one final line" \
 	"0 interval final" "$rc $types"
 check "SIGINT after snapshots of -j -d 1: at least two interval lines" \
-	test "$(grep -c '"type":"interval"' "$out/sigint.json")" -ge 2
+	test "$(grep -c '"type":"interval"' "$run/sigint.json")" -ge 2
 check_eq "SIGINT: the final line is a complete snapshot" "fallback 0 number" \
-	"$(tail -n 1 "$out/sigint.json" | jq -r '"\(.mode) \(.rows | length) \(.totals.hypercalls_l1 | type)"' 2>&1)"
+	"$(tail -n 1 "$run/sigint.json" | jq -r '"\(.mode) \(.rows | length) \(.totals.hypercalls_l1 | type)"' 2>&1)"
 
 # --- without privileges: a clear error, exit 1 ---
 msg=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$tool" -b 1 1 2>&1); rc=$?
@@ -257,13 +264,13 @@ check_eq "unprivileged: exit 1" 1 "$rc"
 check "unprivileged: says root is needed" grep -q 'not root: tracefs and BPF tracing need root' <<<"$msg"
 
 # --- SIGTERM ends a run cleanly, with the final snapshot ---
-"$tool" -b -d 1 >"$out/sigterm.out" 2>&1 &
+"$tool" -b -d 1 >"$run/sigterm.out" 2>&1 &
 pid=$!
-check "SIGTERM: the tool printed a snapshot" wait_lines "$out/sigterm.out" 1 "$pid"
+check "SIGTERM: the tool printed a snapshot" wait_lines "$run/sigterm.out" 1 "$pid"
 stop_tool TERM "$pid"
-last=$(grep '^hvflush-top ' "$out/sigterm.out" | tail -n 1)
+last=$(grep '^hvflush-top ' "$run/sigterm.out" | tail -n 1)
 check_eq "SIGTERM: exit 0, the last of its snapshots (and only it) final" "0 1 final" \
-	"$rc $(grep -c 'final (whole run)' "$out/sigterm.out") $(grep -o final <<<"$last")"
+	"$rc $(grep -c 'final (whole run)' "$run/sigterm.out") $(grep -o final <<<"$last")"
 
 # --- bad input: exit 2 with a message ---
 bad() {   # bad "what" args...
