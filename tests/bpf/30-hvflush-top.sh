@@ -19,7 +19,7 @@ build_driver() {
 	build_fake_kmem "$out" &&
 	make -s build/hvflush.skel.h build/libhvflush-top.a build/libkvmscope.a "$tool" &&
 	cc -O2 -g -Wall -Wextra -Werror -Ibuild -I"$out" -Itools/lib \
-		-Itools/hvflush-top -Ibpf -o "$drv" tests/bpf/hvflush-top/driver.c \
+		-Itools/probe -Itools/hvflush-top -Ibpf -o "$drv" tests/bpf/hvflush-top/driver.c \
 		build/libhvflush-top.a build/libkvmscope.a -lbpf -lelf -lz
 }
 

@@ -17,7 +17,7 @@
 #include "tdx_conv.skel.h"
 #include "tdx_roles.skel.h"
 
-#include "hvflush-top/collect.h"
+#include "probe_hvflush.h"
 #include "tdx-trace/conversions.h"
 #include "tdx-trace/roles.h"
 

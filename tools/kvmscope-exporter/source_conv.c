@@ -18,6 +18,8 @@
 #include "../tdx-trace/conversions.h"
 #include "../tdx-trace/runtime.h"
 #include "bpfutil.h"
+#include "mapdump.h"
+#include "probe.h"
 #include "mode.h"
 #include "source_bpf.h"
 #include "vmname.h"
@@ -78,7 +80,7 @@ static int conv_collect(struct ks_source *src, struct ks_store *s)
 	struct ks_map_dump d;
 	int err;
 
-	err = ks_map_dump(cs->skel->maps.stats, &d);
+	err = ks_map_dump(bpf_map__fd(cs->skel->maps.stats), &d);
 	if (err)
 		return err;
 	for (uint32_t i = 0; i < d.n; i++)
@@ -88,7 +90,7 @@ static int conv_collect(struct ks_source *src, struct ks_store *s)
 	ks_map_dump_free(&d);
 
 	if (src->have & KS_HAVE_MAPGPA) {
-		err = ks_map_dump(cs->skel->maps.mapgpa, &d);
+		err = ks_map_dump(bpf_map__fd(cs->skel->maps.mapgpa), &d);
 		if (err)
 			return err;
 		for (uint32_t i = 0; i < d.n; i++)
@@ -120,8 +122,8 @@ static void conv_forget(struct ks_source *src, const char *id)
 		bpf_map_delete_elem(bpf_map__fd(cs->skel->maps.stats), &k);
 	}
 	bpf_map_delete_elem(bpf_map__fd(cs->skel->maps.vm_convs), &pid);
-	ks_map_delete_pid(cs->skel->maps.mapgpa, pid,
-			  offsetof(struct tdx_mapgpa_key, pid));
+	ks_map_delete_pid(bpf_map__fd(cs->skel->maps.mapgpa), pid,
+			  offsetof(struct tdx_mapgpa_key, pid), false);
 }
 
 static void conv_destroy(struct ks_source *src)
@@ -199,7 +201,7 @@ struct ks_source *conv_source_new(const struct exporter_env *env, char *err,
 		return NULL;
 	}
 	if (e) {
-		ks_load_error(err, err_len, "conversions", e);
+		ks_probe_load_error(err, err_len, "conversions", e);
 		free(cs);
 		return NULL;
 	}

@@ -20,6 +20,8 @@
 #include "../tdx-trace/roles.h"
 #include "../tdx-trace/runtime.h"
 #include "bpfutil.h"
+#include "mapdump.h"
+#include "probe.h"
 #include "mode.h"
 #include "source_bpf.h"
 #include "vmname.h"
@@ -56,7 +58,7 @@ static int roles_collect(struct ks_source *src, struct ks_store *s)
 	struct ks_map_dump d;
 	int err;
 
-	err = ks_map_dump(rs->skel->maps.roles, &d);
+	err = ks_map_dump(bpf_map__fd(rs->skel->maps.roles), &d);
 	if (err)
 		return err;
 	for (uint32_t i = 0; i < d.n; i++)
@@ -80,10 +82,10 @@ static void roles_forget(struct ks_source *src, const char *id)
 
 	if (pid <= 0)
 		return;
-	ks_map_delete_pid(rs->skel->maps.roles, pid,
-			  offsetof(struct tdx_role_key, pid));
-	ks_map_delete_pid(rs->skel->maps.transitions, pid,
-			  offsetof(struct tdx_trans_key, pid));
+	ks_map_delete_pid(bpf_map__fd(rs->skel->maps.roles), pid,
+			  offsetof(struct tdx_role_key, pid), false);
+	ks_map_delete_pid(bpf_map__fd(rs->skel->maps.transitions), pid,
+			  offsetof(struct tdx_trans_key, pid), false);
 }
 
 static void roles_destroy(struct ks_source *src)
@@ -143,7 +145,7 @@ struct ks_source *roles_source_new(const struct exporter_env *env, char *err,
 	if (e)
 		e = load(rs, false, pid);
 	if (e) {
-		ks_load_error(err, err_len, "roles", e);
+		ks_probe_load_error(err, err_len, "roles", e);
 		free(rs);
 		return NULL;
 	}
