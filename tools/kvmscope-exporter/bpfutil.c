@@ -6,17 +6,16 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
-#include "../tdx-trace/runtime.h"
 #include "args.h"
 #include "bpfutil.h"
+#include "probe_lost.h"
 #include "vmname.h"
 
-int ks_store_tdx_lost(struct ks_store *s, const char *source,
-		      const struct bpf_map *lost, const unsigned int *reasons,
-		      size_t n)
+int ks_store_tdx_lost(struct ks_store *s, const char *source, int lost_fd,
+		      const unsigned int *reasons, size_t n)
 {
 	uint64_t v[TDX_NR_LOST];
-	int err = tdx_read_lost(bpf_map__fd(lost), v);
+	int err = tdx_read_lost(lost_fd, v);
 
 	if (err)
 		return err;

@@ -13,13 +13,12 @@
 #include "store.h"
 
 /*
- * The lost-event counters of a tdx-trace object (its per-CPU "lost" map)
+ * The lost-event counters of a tdx object (its per-CPU "lost" map @lost_fd)
  * into the store, for the @n reasons (enum tdx_lost) it can count.
  * Returns 0 or -errno.
  */
-int ks_store_tdx_lost(struct ks_store *s, const char *source,
-		      const struct bpf_map *lost, const unsigned int *reasons,
-		      size_t n);
+int ks_store_tdx_lost(struct ks_store *s, const char *source, int lost_fd,
+		      const unsigned int *reasons, size_t n);
 
 /* Add a kernel log2 histogram (__u64 slots, exact sum) to @h. */
 void ks_hist_add_kernel(struct ks_hist *h, const __u64 *slots, int n,

@@ -1,27 +1,17 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Memory attribute conversions and MapGPA latency from tdx-trace's
- * tdx_conv.bpf.c, loaded with its program selection
- * (tdx_conv_select_progs) in summary mode (no ring buffer stream) and
- * attached as tdx-trace does (tdx_conv_attach).
+ * Memory attribute conversions and MapGPA latency (probe_conv), loaded in
+ * summary mode (no ring buffer stream): per (VMM, direction) and per
+ * (VMM, vCPU) rows into the store.
  */
-#include <errno.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
-#include "tdx_conv.skel.h"
-
-#include "../tdx-trace/conversions.h"
-#include "../tdx-trace/runtime.h"
 #include "bpfutil.h"
 #include "mapdump.h"
-#include "probe.h"
-#include "mode.h"
+#include "probe_conv.h"
 #include "source_bpf.h"
+#include "tracefs.h"
 #include "vmname.h"
 
 /* The lost-event reasons this object can count (the ring buffer is off). */
@@ -31,8 +21,7 @@ static const unsigned int lost_reasons[] = {
 
 struct conv_source {
 	struct ks_source src;
-	struct tdx_conv_bpf *skel;
-	struct tdx_conv_links links;
+	struct conv_probe probe;
 };
 
 static void add_conv(struct ks_store *s, const struct tdx_conv_key *k,
@@ -80,7 +69,7 @@ static int conv_collect(struct ks_source *src, struct ks_store *s)
 	struct ks_map_dump d;
 	int err;
 
-	err = ks_map_dump(bpf_map__fd(cs->skel->maps.stats), &d);
+	err = ks_map_dump(cs->probe.stats_fd, &d);
 	if (err)
 		return err;
 	for (uint32_t i = 0; i < d.n; i++)
@@ -90,7 +79,7 @@ static int conv_collect(struct ks_source *src, struct ks_store *s)
 	ks_map_dump_free(&d);
 
 	if (src->have & KS_HAVE_MAPGPA) {
-		err = ks_map_dump(bpf_map__fd(cs->skel->maps.mapgpa), &d);
+		err = ks_map_dump(cs->probe.mapgpa_fd, &d);
 		if (err)
 			return err;
 		for (uint32_t i = 0; i < d.n; i++)
@@ -100,11 +89,11 @@ static int conv_collect(struct ks_source *src, struct ks_store *s)
 		ks_map_dump_free(&d);
 	}
 
-	err = ks_store_tdx_lost(s, src->name, cs->skel->maps.lost, lost_reasons,
+	err = ks_store_tdx_lost(s, src->name, cs->probe.lost_fd, lost_reasons,
 				sizeof(lost_reasons) / sizeof(lost_reasons[0]));
 	if (err)
 		return err;
-	ks_store_bpf_progs(s, src->name, cs->skel->obj);
+	ks_store_bpf_progs(s, src->name, cs->probe.obj);
 	return 0;
 }
 
@@ -114,62 +103,30 @@ static void conv_forget(struct ks_source *src, const char *id)
 	struct conv_source *cs = (struct conv_source *)src;
 	__u32 pid = ks_stats_id_pid(id);
 
-	if ((pid_t)pid <= 0)
-		return;
-	for (__u32 dir = 0; dir < TDX_NR_DIRS; dir++) {
-		struct tdx_conv_key k = { .pid = pid, .dir = dir };
-
-		bpf_map_delete_elem(bpf_map__fd(cs->skel->maps.stats), &k);
-	}
-	bpf_map_delete_elem(bpf_map__fd(cs->skel->maps.vm_convs), &pid);
-	ks_map_delete_pid(bpf_map__fd(cs->skel->maps.mapgpa), pid,
-			  offsetof(struct tdx_mapgpa_key, pid), false);
+	if ((pid_t)pid > 0)
+		conv_probe_delete_pid(&cs->probe, pid);
 }
 
 static void conv_destroy(struct ks_source *src)
 {
 	struct conv_source *cs = (struct conv_source *)src;
 
-	tdx_conv_detach(&cs->links);
-	tdx_conv_bpf__destroy(cs->skel);
+	conv_probe_close(&cs->probe);
 	free(cs);
-}
-
-static int load(struct conv_source *cs, enum tdx_conv_progs which, pid_t pid,
-		bool mapgpa)
-{
-	struct tdx_conv_bpf *skel = tdx_conv_bpf__open();
-	int err;
-
-	if (!skel)
-		return -errno;
-	skel->rodata->targ_pid = pid;
-	skel->rodata->stream = false;
-	tdx_conv_select_progs(skel, which, mapgpa);
-	err = tdx_conv_bpf__load(skel);
-	if (err) {
-		tdx_conv_bpf__destroy(skel);
-		return err;
-	}
-	cs->skel = skel;
-	return 0;
 }
 
 struct ks_source *conv_source_new(const struct exporter_env *env, char *err,
 				  size_t err_len)
 {
 	struct conv_source *cs = calloc(1, sizeof(*cs));
-	bool mapgpa = env->mapgpa;
-	pid_t pid = env->pid;
-	const char *failed;
+	const struct conv_probe_opts o = { .pid = env->pid, .mapgpa = env->mapgpa };
 	struct ks_mode m;
-	int e;
 
 	if (!cs) {
 		snprintf(err, err_len, "out of memory");
 		return NULL;
 	}
-	if (mapgpa && !ks_tracefs_has_events(tdx_conv_mapgpa_events)) {
+	if (o.mapgpa && !ks_tracefs_has_events(tdx_conv_mapgpa_events)) {
 		snprintf(err, err_len,
 			 "conversions: --mapgpa needs kvm:kvm_hypercall, kvm:kvm_userspace_exit and kvm:kvm_entry");
 		free(cs);
@@ -177,39 +134,26 @@ struct ks_source *conv_source_new(const struct exporter_env *env, char *err,
 	}
 	cs->src = (struct ks_source){
 		.name = "conversions",
-		.have = KS_HAVE_CONV | (mapgpa ? KS_HAVE_MAPGPA : 0),
+		.have = KS_HAVE_CONV | (o.mapgpa ? KS_HAVE_MAPGPA : 0),
 		.collect = conv_collect,
 		.forget = conv_forget,
 		.destroy = conv_destroy,
 	};
-	ks_mode_detect(tdx_conv_series_events, tdx_conv_fallback_events, &m);
-	switch (m.kind) {
+	switch (conv_probe_detect(&m)) {
 	case KS_MODE_SERIES:
 		cs->src.mode = "series";
 		cs->src.have |= KS_HAVE_CONV_SERIES;
-		e = m.tp_btf ? load(cs, TDX_PROGS_SERIES_BTF, pid, mapgpa) : -1;
-		if (e)
-			e = load(cs, TDX_PROGS_SERIES_RAW, pid, mapgpa);
 		break;
 	case KS_MODE_FALLBACK:
 		cs->src.mode = "fallback";
-		e = load(cs, TDX_PROGS_FALLBACK, pid, mapgpa);
 		break;
 	default:
 		snprintf(err, err_len, "conversions: %s", m.desc);
 		free(cs);
 		return NULL;
 	}
-	if (e) {
-		ks_probe_load_error(err, err_len, "conversions", e);
+	if (conv_probe_open(&cs->probe, &m, &o, err, err_len)) {
 		free(cs);
-		return NULL;
-	}
-	e = tdx_conv_attach(cs->skel, &cs->links, &failed);
-	if (e) {
-		snprintf(err, err_len, "conversions: attaching %s: %s", failed,
-			 strerror(-e));
-		conv_destroy(&cs->src);
 		return NULL;
 	}
 	return &cs->src;

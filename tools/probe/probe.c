@@ -7,39 +7,52 @@
 #include "output.h"
 #include "probe.h"
 
-int ks_probe_load(ks_probe_load_fn load, void *ctx, bool tp_btf,
-		  bool *retried)
+/*
+ * -EPERM means missing privileges; anything else (-EACCES included) is the
+ * verifier or BTF, which -v shows.
+ */
+static void load_error(char *buf, size_t len, const char *what, int err)
 {
-	int err;
+	snprintf(buf, len, "%s: loading BPF programs: %s (%s)", what,
+		 strerror(-err), err == -EPERM ?
+		 "needs root, or CAP_BPF and CAP_PERFMON" :
+		 "-v shows the libbpf and verifier log");
+}
+
+int ks_probe_load(ks_probe_load_fn load, void *ctx, bool tp_btf,
+		  bool *retried, const char *what, char *err, size_t err_len)
+{
+	int e;
 
 	*retried = false;
 	if (tp_btf) {
-		err = load(ctx, true);
-		if (!err)
+		e = load(ctx, true);
+		if (!e)
 			return 0;
 		p_info("tp_btf programs did not load (%s), using raw_tp",
-		       strerror(-err));
+		       strerror(-e));
 		*retried = true;
 	}
-	return load(ctx, false);
+	e = load(ctx, false);
+	if (e)
+		load_error(err, err_len, what, e);
+	return e;
 }
 
-int ks_probe_attach_prog(struct bpf_program *prog,
-			 struct ks_probe_links *links)
+int ks_probe_attach_prog(struct bpf_program *prog, struct bpf_link **link,
+			 int max, int *nr)
 {
-	struct bpf_link *link;
-
-	if (links->nr == KS_PROBE_MAX_LINKS)
+	if (*nr == max)
 		return -E2BIG;
-	link = bpf_program__attach(prog);
-	if (!link)
+	link[*nr] = bpf_program__attach(prog);
+	if (!link[*nr])
 		return -errno;
-	links->link[links->nr++] = link;
+	(*nr)++;
 	return 0;
 }
 
-int ks_probe_attach(struct bpf_object *obj, struct ks_probe_links *links,
-		    const char **failed)
+int ks_probe_attach(struct bpf_object *obj, struct bpf_link **link, int max,
+		    int *nr, const char **failed)
 {
 	struct bpf_program *prog;
 	int err;
@@ -48,28 +61,15 @@ int ks_probe_attach(struct bpf_object *obj, struct ks_probe_links *links,
 		if (!bpf_program__autoload(prog))
 			continue;
 		*failed = bpf_program__name(prog);
-		err = ks_probe_attach_prog(prog, links);
+		err = ks_probe_attach_prog(prog, link, max, nr);
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
-void ks_probe_detach_to(struct ks_probe_links *links, int keep)
+void ks_probe_detach(struct bpf_link **link, int *nr, int keep)
 {
-	while (links->nr > keep)
-		bpf_link__destroy(links->link[--links->nr]);
-}
-
-void ks_probe_detach(struct ks_probe_links *links)
-{
-	ks_probe_detach_to(links, 0);
-}
-
-void ks_probe_load_error(char *buf, size_t len, const char *what, int err)
-{
-	snprintf(buf, len, "%s: loading BPF programs: %s (%s)", what,
-		 strerror(-err), err == -EPERM ?
-		 "needs root, or CAP_BPF and CAP_PERFMON" :
-		 "-v shows the libbpf and verifier log");
+	while (*nr > keep)
+		bpf_link__destroy(link[--*nr]);
 }

@@ -21,40 +21,30 @@ typedef int (*ks_probe_load_fn)(void *ctx, bool tp_btf);
 /*
  * @load with tp_btf programs when @tp_btf (the kernel's BTF has the
  * events), else or when they do not load with the raw_tp twins; *@retried
- * says the tp_btf ones were refused.  Returns 0 or the last -errno.
+ * says the tp_btf ones were refused.  Returns 0, or the last -errno with
+ * "<what>: loading BPF programs: <why> (<hint>)" in @err.
  */
 int ks_probe_load(ks_probe_load_fn load, void *ctx, bool tp_btf,
-		  bool *retried);
+		  bool *retried, const char *what, char *err, size_t err_len);
 
-/* The links of one object's attached programs. */
-#define KS_PROBE_MAX_LINKS 12
+/*
+ * The links of an object's attached programs live in the module's array
+ * @link of @max, *@nr of them in use.
+ */
 
-struct ks_probe_links {
-	struct bpf_link *link[KS_PROBE_MAX_LINKS];
-	int nr;
-};
-
-/* Attach @prog into @links.  Returns 0 or -errno. */
-int ks_probe_attach_prog(struct bpf_program *prog,
-			 struct ks_probe_links *links);
+/* Attach @prog as link[*nr].  Returns 0 or -errno. */
+int ks_probe_attach_prog(struct bpf_program *prog, struct bpf_link **link,
+			 int max, int *nr);
 
 /*
  * Attach every program of @obj set to load.  Returns 0, or -errno with
- * @failed naming the program that did not attach (the caller then calls
- * ks_probe_detach()).
+ * @failed naming the program that did not attach (the caller then
+ * detaches what did).
  */
-int ks_probe_attach(struct bpf_object *obj, struct ks_probe_links *links,
-		    const char **failed);
+int ks_probe_attach(struct bpf_object *obj, struct bpf_link **link, int max,
+		    int *nr, const char **failed);
 
 /* Destroy the links past the first @keep. */
-void ks_probe_detach_to(struct ks_probe_links *links, int keep);
-void ks_probe_detach(struct ks_probe_links *links);
-
-/*
- * "<what>: loading BPF programs: <why> (<hint>)" into @buf: -EPERM means
- * missing privileges; anything else (-EACCES included) is the verifier or
- * BTF, which -v shows.
- */
-void ks_probe_load_error(char *buf, size_t len, const char *what, int err);
+void ks_probe_detach(struct bpf_link **link, int *nr, int keep);
 
 #endif /* KVMSCOPE_PROBE_H */

@@ -103,12 +103,12 @@ int hv_probe_open(struct hv_probe *p, const struct ks_mode *m, pid_t pid,
 	int e;
 
 	memset(p, 0, sizeof(*p));
-	e = ks_probe_load(load, &ctx, want_btf(m), &retried);
-	if (e) {
-		ks_probe_load_error(err, err_len, "hvflush", e);
+	e = ks_probe_load(load, &ctx, want_btf(m), &retried, "hvflush", err,
+			  err_len);
+	if (e)
 		return e;
-	}
-	e = ks_probe_attach(p->skel->obj, &p->links, &failed);
+	e = ks_probe_attach(p->obj, p->links, HV_NR_LINKS, &p->nr_links,
+			    &failed);
 	if (e) {
 		snprintf(err, err_len, "hvflush: attaching %s: %s", failed,
 			 strerror(-e));
@@ -119,7 +119,7 @@ int hv_probe_open(struct hv_probe *p, const struct ks_mode *m, pid_t pid,
 
 void hv_probe_close(struct hv_probe *p)
 {
-	ks_probe_detach(&p->links);
+	ks_probe_detach(p->links, &p->nr_links, 0);
 	hvflush_bpf__destroy(p->skel);
 	p->skel = NULL;
 	p->obj = NULL;

@@ -8,49 +8,9 @@
 
 #include "conv_format.h"
 #include "output.h"
-#include "percpu.h"
 #include "runtime.h"
 #include "signals.h"
 #include "vmname.h"
-
-void tdx_report_load_error(const char *what, int err)
-{
-	/* -EACCES is the verifier refusing a program, not missing rights. */
-	if (err == -EPERM)
-		p_err("loading %s: permission denied; run as root (needs CAP_BPF and CAP_PERFMON)",
-		      what);
-	else
-		p_err("loading %s: %s (rerun with -v for the libbpf and verifier log)",
-		      what, strerror(-err));
-}
-
-int tdx_read_lost(int map_fd, uint64_t lost[TDX_NR_LOST])
-{
-	return ks_percpu_sums(map_fd, lost, TDX_NR_LOST);
-}
-
-uint64_t tdx_lost_total(const uint64_t lost[TDX_NR_LOST])
-{
-	uint64_t sum = 0;
-	int i;
-
-	for (i = 0; i < TDX_NR_LOST; i++)
-		sum += lost[i];
-	return sum;
-}
-
-const char *tdx_lost_name(unsigned int idx)
-{
-	static const char *const names[TDX_NR_LOST] = {
-		[TDX_LOST_RINGBUF] = "ringbuf",
-		[TDX_LOST_INFLIGHT_FULL] = "inflight_full",
-		[TDX_LOST_STATS_FULL] = "stats_full",
-		[TDX_LOST_TRANS_FULL] = "transitions_full",
-		[TDX_LOST_MAPGPA_FULL] = "mapgpa_full",
-	};
-
-	return idx < TDX_NR_LOST ? names[idx] : "?";
-}
 
 void tdx_print_lost(FILE *f, const uint64_t lost[TDX_NR_LOST])
 {
