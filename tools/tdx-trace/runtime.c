@@ -6,7 +6,6 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
-#include "conv_format.h"
 #include "output.h"
 #include "runtime.h"
 #include "signals.h"
@@ -116,6 +115,16 @@ void tdx_vm_names_prefetch(int map_fd, size_t key_size)
 		memcpy(key, next, key_size);
 		prev = key;
 	}
+}
+
+void tdx_format_time(double wall, char *buf, size_t len)
+{
+	time_t secs = (time_t)wall;
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min,
+		 tm.tm_sec, (int)((wall - (double)secs) * 1000) % 1000);
 }
 
 static double clock_secs(clockid_t id)

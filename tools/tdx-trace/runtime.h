@@ -51,6 +51,9 @@ void tdx_json_summary_start(json_writer_t *w, bool final, const char *mode,
  */
 void tdx_vm_names_prefetch(int map_fd, size_t key_size);
 
+/* "HH:MM:SS.mmm" local time of @wall (seconds since the epoch). */
+void tdx_format_time(double wall, char *buf, size_t len);
+
 /* Seconds to add to CLOCK_MONOTONIC (bpf_ktime_get_ns) for wall time. */
 double tdx_mono_to_wall_offset(void);
 double tdx_now_wall(void);
