@@ -76,6 +76,20 @@ int ks_map_dump(int fd, struct ks_map_dump *d)
 	}
 }
 
+int ks_map_drain(int fd, void *key, void *val, ks_map_take_fn fn, void *ctx)
+{
+	int err;
+
+	while (!bpf_map_get_next_key(fd, NULL, key)) {
+		if (bpf_map_lookup_and_delete_elem(fd, key, val))
+			return -errno;
+		err = fn(ctx, key, val);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 void ks_map_delete_pid(int fd, __u32 pid, size_t pid_off, bool in_value)
 {
 	struct ks_map_dump d;

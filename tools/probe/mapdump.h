@@ -33,6 +33,16 @@ void ks_map_dump_free(struct ks_map_dump *d);
 #define KS_DUMP_VAL(d, type, i) ((const type *)(d)->vals + (i))
 
 /*
+ * Move every entry of the hash map @fd to @fn(@ctx, key, value), which
+ * returns 0 or -errno: take the first key and delete it until the map is
+ * empty, so entries added meanwhile are taken too, and none twice.  @key
+ * and @val are buffers of the map's key and value sizes.  Returns 0 or
+ * the first -errno.
+ */
+typedef int (*ks_map_take_fn)(void *ctx, const void *key, const void *val);
+int ks_map_drain(int fd, void *key, void *val, ks_map_take_fn fn, void *ctx);
+
+/*
  * Delete every entry of the hash map @fd whose key (or, @in_value, whose
  * value) holds @pid at byte @pid_off: the rows of a VMM that is gone.
  */

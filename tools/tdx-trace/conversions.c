@@ -16,6 +16,7 @@
 #include "conv_table.h"
 #include "conversions.h"
 #include "hist.h"
+#include "mapdump.h"
 #include "mode.h"
 #include "output.h"
 #include "probe_conv.h"
@@ -135,31 +136,31 @@ static int handle_event(void *data, void *raw, size_t size)
 	return 0;
 }
 
+static int take_conv(void *t, const void *key, const void *val)
+{
+	return tdx_table_add_conv(t, key, val) ? -ENOMEM : 0;
+}
+
+static int take_mapgpa(void *t, const void *key, const void *val)
+{
+	return tdx_table_add_mapgpa(t, key, val) ? -ENOMEM : 0;
+}
+
 /* Move everything aggregated in the kernel since the last drain to @t. */
 static int drain(struct conv_ctx *ctx, struct tdx_conv_table *t)
 {
-	int fd = ctx->probe.stats_fd;
 	struct tdx_conv_key key;
 	struct tdx_mapgpa_key mkey;
 	struct tdx_conv_stats s;
 	struct tdx_mapgpa_stats ms;
+	int err;
 
-	/* Always take the first key and delete it, until the map is empty. */
-	while (!bpf_map_get_next_key(fd, NULL, &key)) {
-		if (bpf_map_lookup_and_delete_elem(fd, &key, &s))
-			return -errno;
-		if (tdx_table_add_conv(t, &key, &s))
-			return -ENOMEM;
-	}
-	fd = ctx->probe.mapgpa_fd;
-	while (!bpf_map_get_next_key(fd, NULL, &mkey)) {
-		if (bpf_map_lookup_and_delete_elem(fd, &mkey, &ms))
-			return -errno;
-		if (tdx_table_add_mapgpa(t, &mkey, &ms))
-			return -ENOMEM;
-	}
+	err = ks_map_drain(ctx->probe.stats_fd, &key, &s, take_conv, t);
+	if (!err)
+		err = ks_map_drain(ctx->probe.mapgpa_fd, &mkey, &ms, take_mapgpa,
+				   t);
 	tdx_table_sort(t);
-	return 0;
+	return err;
 }
 
 static void prefetch_names(const struct conv_ctx *ctx)

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "grow.h"
 #include "hist.h"
+#include "mapdump.h"
 #include "mode.h"
 #include "output.h"
 #include "percpu.h"
@@ -169,27 +170,30 @@ static int read_init_cost(struct roles_ctx *ctx, uint64_t out[TDX_HIST_SLOTS])
 	return 0;
 }
 
+static int take_role(void *t, const void *key, const void *val)
+{
+	return add_role(t, key, val) ? -ENOMEM : 0;
+}
+
+static int take_trans(void *t, const void *key, const void *val)
+{
+	return add_trans(t, key, *(const uint64_t *)val) ? -ENOMEM : 0;
+}
+
 static int drain(struct roles_ctx *ctx, struct role_table *t)
 {
-	int fd = ctx->probe.roles_fd;
 	struct tdx_role_key rk;
 	struct tdx_trans_key tk;
 	struct tdx_role_stats s;
 	uint64_t n;
+	int err;
 
-	while (!bpf_map_get_next_key(fd, NULL, &rk)) {
-		if (bpf_map_lookup_and_delete_elem(fd, &rk, &s))
-			return -errno;
-		if (add_role(t, &rk, &s))
-			return -ENOMEM;
-	}
-	fd = ctx->probe.transitions_fd;
-	while (!bpf_map_get_next_key(fd, NULL, &tk)) {
-		if (bpf_map_lookup_and_delete_elem(fd, &tk, &n))
-			return -errno;
-		if (add_trans(t, &tk, n))
-			return -ENOMEM;
-	}
+	err = ks_map_drain(ctx->probe.roles_fd, &rk, &s, take_role, t);
+	if (!err)
+		err = ks_map_drain(ctx->probe.transitions_fd, &tk, &n,
+				   take_trans, t);
+	if (err)
+		return err;
 	if (t->nr_roles)
 		qsort(t->roles, t->nr_roles, sizeof(*t->roles), cmp_role);
 	if (t->nr_trans)
