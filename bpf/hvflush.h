@@ -15,13 +15,15 @@
 
 #include <linux/types.h>
 
+#include "stats_id.h"
+
 /*
  * Log2 nanosecond slots (bits.bpf.h layout): slot n counts [2^n, 2^(n+1))
  * ns; the last slot also holds everything longer (2^39 ns is ~9 minutes).
  */
 #define HVFLUSH_SLOTS		40
 #define HVFLUSH_MAX_ROWS	16384	/* (VM, vCPU, FIFO) rows in the kernel */
-#define HVFLUSH_STATS_ID_LEN	48	/* KVM_STATS_NAME_SIZE */
+#define HVFLUSH_STATS_ID_LEN	KVMSCOPE_STATS_ID_LEN
 
 enum hvflush_fifo {
 	HVFLUSH_FIFO_L1,	/* flushes requested by L1 for L1 */

@@ -24,9 +24,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stats_id.h"
+
 /* Log2 slots kept per histogram; sources with fewer leave the rest 0. */
 #define KS_HIST_SLOTS	64
-#define KS_VM_ID_LEN	48	/* KVM_STATS_NAME_SIZE */
+#define KS_VM_ID_LEN	KVMSCOPE_STATS_ID_LEN
 #define KS_VM_NAME_LEN	64
 
 struct ks_hist {
