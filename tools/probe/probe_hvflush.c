@@ -13,7 +13,6 @@
 #include "mapdump.h"
 #include "percpu.h"
 #include "probe_hvflush.h"
-#include "vmname.h"
 
 /* The hypercall events come last: the fallback uses exactly those. */
 const char *const hv_series_events[] = {
@@ -148,46 +147,7 @@ void hv_probe_delete_pid(const struct hv_probe *p, pid_t pid)
 
 void hv_names_free(struct hv_names *names)
 {
-	free(names->v);
-	names->v = NULL;
-	names->nr = 0;
-}
-
-/*
- * A VMM that exited before its first lookup has no /proc entry left to
- * name it: the stats id the kernel kept ("kvm-<pid>") still says which VM
- * it was, where "?" would say nothing.
- */
-static const char *vm_name(struct hv_names *names, pid_t pid,
-			   const char *stats_id)
-{
-	struct hv_name *grown;
-	size_t i;
-
-	for (i = 0; i < names->nr; i++)
-		if (names->v[i].pid == pid)
-			return names->v[i].name;
-	grown = realloc(names->v, (names->nr + 1) * sizeof(*names->v));
-	if (!grown)
-		return "?";
-	names->v = grown;
-	names->v[names->nr].pid = pid;
-	if (ks_vm_name(pid, names->v[names->nr].name, HV_NAME_LEN))
-		snprintf(names->v[names->nr].name, HV_NAME_LEN, "%.*s",
-			 HVFLUSH_STATS_ID_LEN, stats_id);
-	return names->v[names->nr++].name;
-}
-
-static void forget_name(struct hv_names *names, pid_t pid)
-{
-	size_t i;
-
-	for (i = 0; i < names->nr; i++) {
-		if (names->v[i].pid == pid) {
-			names->v[i] = names->v[--names->nr];
-			return;
-		}
-	}
+	ks_vm_cache_free(&names->cache);
 }
 
 int hv_read_counters(int counters_fd, uint64_t out[HVFLUSH_NR_COUNTERS])
@@ -213,20 +173,28 @@ int hv_read_rows(int rows_fd, struct hv_names *names,
 	}
 	for (i = 0; i < d.n; i++) {
 		struct hv_raw_row *r = &rows[i];
+		char id[HVFLUSH_STATS_ID_LEN + 1];
 
 		r->key = *KS_DUMP_KEY(&d, struct hvflush_key, i);
 		r->val = *KS_DUMP_VAL(&d, struct hvflush_row, i);
 		/* Reaped: all its vCPU threads are gone, the row is final. */
 		r->exited = !ks_pid_exists(r->val.pid);
+		/*
+		 * A VMM that exited before its first lookup has no /proc entry
+		 * left: the stats id the kernel kept ("kvm-<pid>") still says
+		 * which VM it was, where "?" would say nothing.
+		 */
+		snprintf(id, sizeof(id), "%.*s", HVFLUSH_STATS_ID_LEN,
+			 r->val.stats_id);
 		snprintf(r->name, sizeof(r->name), "%s",
-			 vm_name(names, r->val.pid, r->val.stats_id));
+			 ks_vm_cache_name(&names->cache, r->val.pid, id));
 	}
 	/* Deleted after the dump: a walk restarts when its key goes. */
 	for (i = 0; i < d.n; i++) {
 		if (!rows[i].exited)
 			continue;
 		bpf_map_delete_elem(rows_fd, &rows[i].key);
-		forget_name(names, rows[i].val.pid);
+		ks_vm_cache_forget(&names->cache, rows[i].val.pid);
 	}
 	*out = rows;
 	*nr = d.n;

@@ -15,8 +15,9 @@
 #include "hvflush.h"
 #include "mode.h"
 #include "probe.h"
+#include "vmcache.h"
 
-#define HV_NAME_LEN 64
+#define HV_NAME_LEN KS_VM_CACHE_NAME_LEN
 
 struct hvflush_bpf;
 
@@ -68,10 +69,9 @@ void hv_probe_set_max_gen(struct hv_probe *p, uint64_t gen);
 /* Drop the rows of VMM @pid. */
 void hv_probe_delete_pid(const struct hv_probe *p, pid_t pid);
 
-/* VM names by VMM PID, so /proc is read once per VM. */
+/* The VM names of the rows, forgotten with the rows of exited VMMs. */
 struct hv_names {
-	struct hv_name { pid_t pid; char name[HV_NAME_LEN]; } *v;
-	size_t nr;
+	struct ks_vm_cache cache;
 };
 
 void hv_names_free(struct hv_names *names);

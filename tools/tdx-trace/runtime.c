@@ -9,7 +9,7 @@
 #include "output.h"
 #include "runtime.h"
 #include "signals.h"
-#include "vmname.h"
+#include "vmcache.h"
 
 void tdx_print_lost(FILE *f, const uint64_t lost[TDX_NR_LOST])
 {
@@ -44,28 +44,11 @@ struct tdx_slots tdx_slots(const __u64 *src)
 	return s;
 }
 
-#define VM_NAME_CACHE 64
-
 const char *tdx_vm_name(pid_t pid, const char *comm)
 {
-	static struct {
-		pid_t pid;
-		bool found;
-		char name[64];
-	} cache[VM_NAME_CACHE];
-	static unsigned int next;
-	unsigned int i;
+	static struct ks_vm_cache cache;
 
-	for (i = 0; i < VM_NAME_CACHE; i++)
-		if (cache[i].pid == pid && pid)
-			break;
-	if (i == VM_NAME_CACHE) {
-		i = next++ % VM_NAME_CACHE;
-		cache[i].pid = pid;
-		cache[i].found = !ks_vm_name(pid, cache[i].name,
-					     sizeof(cache[i].name));
-	}
-	return cache[i].found || !comm || !comm[0] ? cache[i].name : comm;
+	return ks_vm_cache_name(&cache, pid, comm);
 }
 
 void tdx_vm_label(char *buf, size_t len, const char *stats_id, __u32 pid)
