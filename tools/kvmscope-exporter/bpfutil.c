@@ -8,6 +8,7 @@
 
 #include "args.h"
 #include "bpfutil.h"
+#include "mapdump.h"
 #include "probe_lost.h"
 #include "vmname.h"
 
@@ -22,6 +23,23 @@ int ks_store_tdx_lost(struct ks_store *s, const char *source, int lost_fd,
 	for (size_t i = 0; i < n; i++)
 		ks_store_lost(s, source, tdx_lost_name(reasons[i]),
 			      v[reasons[i]]);
+	return 0;
+}
+
+int ks_store_rows(struct ks_store *s, const char *source, const char *map,
+		  int fd, ks_store_row_fn add)
+{
+	struct ks_map_dump d;
+	int err;
+
+	err = ks_map_dump(fd, &d);
+	if (err)
+		return err;
+	for (uint32_t i = 0; i < d.n; i++)
+		add(s, (const char *)d.keys + (size_t)i * d.key_size,
+		    (const char *)d.vals + (size_t)i * d.value_size);
+	ks_store_map(s, source, map, d.n, d.max_entries);
+	ks_map_dump_free(&d);
 	return 0;
 }
 

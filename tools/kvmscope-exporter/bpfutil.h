@@ -24,6 +24,17 @@ int ks_store_tdx_lost(struct ks_store *s, const char *source, int lost_fd,
 void ks_hist_add_kernel(struct ks_hist *h, const __u64 *slots, int n,
 			__u64 sum_ns);
 
+/* Adds one map entry to the store. */
+typedef void (*ks_store_row_fn)(struct ks_store *s, const void *key,
+				const void *val);
+
+/*
+ * Every entry of the hash map @fd through @add, and how full the map is
+ * (kvmscope_bpf_map_fill_ratio of @map in @source).  Returns 0 or -errno.
+ */
+int ks_store_rows(struct ks_store *s, const char *source, const char *map,
+		  int fd, ks_store_row_fn add);
+
 /* kvmscope_bpf_prog_*: run count and time of every loaded program. */
 void ks_store_bpf_progs(struct ks_store *s, const char *source,
 			const struct bpf_object *obj);

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 
 #include "bpfutil.h"
-#include "mapdump.h"
 #include "probe_conv.h"
 #include "source_bpf.h"
 #include "tracefs.h"
@@ -24,9 +23,10 @@ struct conv_source {
 	struct conv_probe probe;
 };
 
-static void add_conv(struct ks_store *s, const struct tdx_conv_key *k,
-		     const struct tdx_conv_stats *v)
+static void add_conv(struct ks_store *s, const void *key, const void *val)
 {
+	const struct tdx_conv_key *k = key;
+	const struct tdx_conv_stats *v = val;
 	struct ks_vm *vm;
 	struct ks_conv *c;
 
@@ -47,9 +47,10 @@ static void add_conv(struct ks_store *s, const struct tdx_conv_key *k,
 			   v->dur_sum_ns);
 }
 
-static void add_mapgpa(struct ks_store *s, const struct tdx_mapgpa_key *k,
-		       const struct tdx_mapgpa_stats *v)
+static void add_mapgpa(struct ks_store *s, const void *key, const void *val)
 {
+	const struct tdx_mapgpa_key *k = key;
+	const struct tdx_mapgpa_stats *v = val;
 	struct ks_vm *vm = ks_store_row_vm(s, NULL, k->pid, v->comm);
 	struct ks_vcpu *vc;
 
@@ -66,31 +67,16 @@ static void add_mapgpa(struct ks_store *s, const struct tdx_mapgpa_key *k,
 static int conv_collect(struct ks_source *src, struct ks_store *s)
 {
 	struct conv_source *cs = (struct conv_source *)src;
-	struct ks_map_dump d;
 	int err;
 
-	err = ks_map_dump(cs->probe.stats_fd, &d);
-	if (err)
-		return err;
-	for (uint32_t i = 0; i < d.n; i++)
-		add_conv(s, KS_DUMP_KEY(&d, struct tdx_conv_key, i),
-			 KS_DUMP_VAL(&d, struct tdx_conv_stats, i));
-	ks_store_map(s, src->name, "stats", d.n, d.max_entries);
-	ks_map_dump_free(&d);
-
-	if (src->have & KS_HAVE_MAPGPA) {
-		err = ks_map_dump(cs->probe.mapgpa_fd, &d);
-		if (err)
-			return err;
-		for (uint32_t i = 0; i < d.n; i++)
-			add_mapgpa(s, KS_DUMP_KEY(&d, struct tdx_mapgpa_key, i),
-				   KS_DUMP_VAL(&d, struct tdx_mapgpa_stats, i));
-		ks_store_map(s, src->name, "mapgpa", d.n, d.max_entries);
-		ks_map_dump_free(&d);
-	}
-
-	err = ks_store_tdx_lost(s, src->name, cs->probe.lost_fd, lost_reasons,
-				sizeof(lost_reasons) / sizeof(lost_reasons[0]));
+	err = ks_store_rows(s, src->name, "stats", cs->probe.stats_fd, add_conv);
+	if (!err && (src->have & KS_HAVE_MAPGPA))
+		err = ks_store_rows(s, src->name, "mapgpa", cs->probe.mapgpa_fd,
+				    add_mapgpa);
+	if (!err)
+		err = ks_store_tdx_lost(s, src->name, cs->probe.lost_fd,
+					lost_reasons, sizeof(lost_reasons) /
+					sizeof(lost_reasons[0]));
 	if (err)
 		return err;
 	ks_store_bpf_progs(s, src->name, cs->probe.obj);

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 
 #include "bpfutil.h"
-#include "mapdump.h"
 #include "probe_hvflush.h"
 #include "source_bpf.h"
 #include "vmname.h"
@@ -20,9 +19,10 @@ struct hv_source {
 	struct hv_probe probe;
 };
 
-static void add_row(struct ks_store *s, const struct hvflush_key *k,
-		    const struct hvflush_row *v)
+static void add_row(struct ks_store *s, const void *key, const void *val)
 {
+	const struct hvflush_key *k = key;
+	const struct hvflush_row *v = val;
 	struct ks_hvfifo *h;
 	struct ks_vcpu *vc;
 	struct ks_vm *vm;
@@ -45,7 +45,6 @@ static int hv_collect(struct ks_source *src, struct ks_store *s)
 {
 	struct hv_source *hs = (struct hv_source *)src;
 	uint64_t counters[HVFLUSH_NR_COUNTERS];
-	struct ks_map_dump d;
 	int err;
 
 	err = hv_read_counters(hv_probe_counters_fd(&hs->probe), counters);
@@ -57,14 +56,10 @@ static int hv_collect(struct ks_source *src, struct ks_store *s)
 	ks_store_lost(s, src->name, "map_full", counters[HVFLUSH_LOST]);
 
 	if (src->have & KS_HAVE_HV_FIFO) {
-		err = ks_map_dump(hv_probe_rows_fd(&hs->probe), &d);
+		err = ks_store_rows(s, src->name, "rows",
+				    hv_probe_rows_fd(&hs->probe), add_row);
 		if (err)
 			return err;
-		for (uint32_t i = 0; i < d.n; i++)
-			add_row(s, KS_DUMP_KEY(&d, struct hvflush_key, i),
-				KS_DUMP_VAL(&d, struct hvflush_row, i));
-		ks_store_map(s, src->name, "rows", d.n, d.max_entries);
-		ks_map_dump_free(&d);
 	}
 	ks_store_bpf_progs(s, src->name, hs->probe.obj);
 	return 0;

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 
 #include "bpfutil.h"
-#include "mapdump.h"
 #include "probe_roles.h"
 #include "source_bpf.h"
 #include "vmname.h"
@@ -24,9 +23,10 @@ struct roles_source {
 	struct roles_probe probe;
 };
 
-static void add_role(struct ks_store *s, const struct tdx_role_key *k,
-		     const struct tdx_role_stats *v)
+static void add_role(struct ks_store *s, const void *key, const void *val)
 {
+	const struct tdx_role_key *k = key;
+	const struct tdx_role_stats *v = val;
 	struct ks_vm *vm;
 	struct ks_vcpu *vc;
 
@@ -43,20 +43,13 @@ static void add_role(struct ks_store *s, const struct tdx_role_key *k,
 static int roles_collect(struct ks_source *src, struct ks_store *s)
 {
 	struct roles_source *rs = (struct roles_source *)src;
-	struct ks_map_dump d;
 	int err;
 
-	err = ks_map_dump(rs->probe.roles_fd, &d);
-	if (err)
-		return err;
-	for (uint32_t i = 0; i < d.n; i++)
-		add_role(s, KS_DUMP_KEY(&d, struct tdx_role_key, i),
-			 KS_DUMP_VAL(&d, struct tdx_role_stats, i));
-	ks_store_map(s, src->name, "roles", d.n, d.max_entries);
-	ks_map_dump_free(&d);
-
-	err = ks_store_tdx_lost(s, src->name, rs->probe.lost_fd, lost_reasons,
-				sizeof(lost_reasons) / sizeof(lost_reasons[0]));
+	err = ks_store_rows(s, src->name, "roles", rs->probe.roles_fd, add_role);
+	if (!err)
+		err = ks_store_tdx_lost(s, src->name, rs->probe.lost_fd,
+					lost_reasons, sizeof(lost_reasons) /
+					sizeof(lost_reasons[0]));
 	if (err)
 		return err;
 	ks_store_bpf_progs(s, src->name, rs->probe.obj);
