@@ -55,6 +55,19 @@ struct hvflush_key {
 	__u32 fifo;		/* enum hvflush_fifo */
 };
 
+/*
+ * The counters of struct hvflush_row that only grow, listed once for
+ * userspace as X(field, help).  The exporter's store, its per-VM sums and
+ * its kvmscope_hv_tlb_flush_<field>_total metrics follow this list: a new
+ * counter is its field in the row plus one entry here.
+ */
+#define HVFLUSH_ROW_COUNTERS(X)						\
+	X(enqueues, "Hyper-V TLB flush requests queued on a target vCPU's FIFO (l1, or l2 for Direct Virtual Flush).") \
+	X(flush_all, "Requests queued as a single \"flush all\" entry.")	\
+	X(overflows, "Requests that did not fit the FIFO and became \"flush all\".") \
+	X(drains, "FIFO drains with entries, on the target vCPU's next entry.") \
+	X(purges, "FIFO purges: a full TLB flush made the queued entries moot.")
+
 struct hvflush_row {
 	/*
 	 * Written by every vCPU thread that enqueues to this target, so

@@ -33,11 +33,9 @@ static void add_row(struct ks_store *s, const void *key, const void *val)
 	if (!vm || !(vc = ks_vm_vcpu(vm, k->vcpu_id)))
 		return;
 	h = &vc->hv[k->fifo];
-	h->enqueues += v->enqueues;
-	h->flush_all += v->flush_all;
-	h->overflows += v->overflows;
-	h->drains += v->drains;
-	h->purges += v->purges;
+#define ADD(field, help) h->field += v->field;
+	HVFLUSH_ROW_COUNTERS(ADD)
+#undef ADD
 	ks_hist_add_kernel(&h->latency, v->slots, HVFLUSH_SLOTS, v->sum_ns);
 }
 

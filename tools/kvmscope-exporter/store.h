@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hvflush.h"
 #include "stats_id.h"
 
 /* Log2 slots kept per histogram; sources with fewer leave the rest 0. */
@@ -75,11 +76,10 @@ struct ks_roles {
 
 /* One Hyper-V TLB flush FIFO of one (target) vCPU. */
 struct ks_hvfifo {
-	uint64_t enqueues;	/* requests queued for this vCPU */
-	uint64_t flush_all;	/* ... of which "flush all" entries */
-	uint64_t overflows;	/* ... of which overflow fallbacks */
-	uint64_t drains;	/* FIFO drained on KVM_REQ_HV_TLB_FLUSH */
-	uint64_t purges;	/* FIFO purged by a full TLB flush */
+	/* enqueues, flush_all, overflows, drains, purges: see hvflush.h. */
+#define KS_HV_FIELD(field, help) uint64_t field;
+	HVFLUSH_ROW_COUNTERS(KS_HV_FIELD)
+#undef KS_HV_FIELD
 	struct ks_hist latency;	/* first enqueue -> drain */
 };
 
