@@ -88,14 +88,15 @@ struct ks_vm *ks_store_row_vm(struct ks_store *s, const char *stats_id,
 	return vm;
 }
 
-void ks_hist_add_kernel(struct ks_hist *h, const __u64 *slots, int n,
-			__u64 sum_ns)
-{
-	uint64_t v[KS_HIST_SLOTS] = { 0 };
+/* Every kernel histogram has the store's slots: none is cut or padded. */
+_Static_assert(TDX_HIST_SLOTS == KS_HIST_SLOTS && HVFLUSH_SLOTS == KS_HIST_SLOTS,
+	       "kernel and store log2 histograms differ in slots");
 
-	if (n > KS_HIST_SLOTS)
-		n = KS_HIST_SLOTS;
-	for (int i = 0; i < n; i++)
+void ks_hist_add_kernel(struct ks_hist *h, const __u64 *slots, __u64 sum_ns)
+{
+	uint64_t v[KS_HIST_SLOTS];
+
+	for (int i = 0; i < KS_HIST_SLOTS; i++)
 		v[i] = slots[i];
-	ks_hist_add(h, v, n, sum_ns);
+	ks_hist_add(h, v, sum_ns);
 }

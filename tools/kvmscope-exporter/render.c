@@ -241,7 +241,7 @@ static void sum_vcpus(struct ks_vcpu *sum, const struct ks_vm *vm)
 #define ADD(field, help) t->field += h->field;
 			HVFLUSH_ROW_COUNTERS(ADD)
 #undef ADD
-			ks_hist_add(&t->latency, h->latency.slots, KS_HIST_SLOTS,
+			ks_hist_add(&t->latency, h->latency.slots,
 				    h->latency.sum_ns);
 		}
 		for (int d = 0; d < KS_NR_DIRS; d++)
@@ -249,7 +249,7 @@ static void sum_vcpus(struct ks_vcpu *sum, const struct ks_vm *vm)
 		sum->mapgpa.pages += v->mapgpa.pages;
 		sum->mapgpa.userspace_exits += v->mapgpa.userspace_exits;
 		ks_hist_add(&sum->mapgpa.latency, v->mapgpa.latency.slots,
-			    KS_HIST_SLOTS, v->mapgpa.latency.sum_ns);
+			    v->mapgpa.latency.sum_ns);
 	}
 }
 

@@ -43,8 +43,7 @@ static void add_conv(struct ks_store *s, const void *key, const void *val)
 	c->tlb_flushes += v->flushes;
 	for (int l = 0; l < KS_NR_LEVELS && l < TDX_NR_LEVELS; l++)
 		c->zapped[l] += v->zapped[l];
-	ks_hist_add_kernel(&c->duration, v->dur_slots, TDX_HIST_SLOTS,
-			   v->dur_sum_ns);
+	ks_hist_add_kernel(&c->duration, v->dur_slots, v->dur_sum_ns);
 }
 
 static void add_mapgpa(struct ks_store *s, const void *key, const void *val)
@@ -60,8 +59,7 @@ static void add_mapgpa(struct ks_store *s, const void *key, const void *val)
 	vc->mapgpa.requests[KS_DIR_SHARED] += v->count - v->to_private;
 	vc->mapgpa.pages += v->pages;
 	vc->mapgpa.userspace_exits += v->userspace_exits;
-	ks_hist_add_kernel(&vc->mapgpa.latency, v->lat_slots, TDX_HIST_SLOTS,
-			   v->lat_sum_ns);
+	ks_hist_add_kernel(&vc->mapgpa.latency, v->lat_slots, v->lat_sum_ns);
 }
 
 static int conv_collect(struct ks_source *src, struct ks_store *s)

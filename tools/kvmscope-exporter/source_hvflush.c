@@ -36,7 +36,7 @@ static void add_row(struct ks_store *s, const void *key, const void *val)
 #define ADD(field, help) h->field += v->field;
 	HVFLUSH_ROW_COUNTERS(ADD)
 #undef ADD
-	ks_hist_add_kernel(&h->latency, v->slots, HVFLUSH_SLOTS, v->sum_ns);
+	ks_hist_add_kernel(&h->latency, v->slots, v->sum_ns);
 }
 
 static int hv_collect(struct ks_source *src, struct ks_store *s)

@@ -27,8 +27,8 @@
 #include "hvflush.h"
 #include "stats_id.h"
 
-/* Log2 slots kept per histogram; sources with fewer leave the rest 0. */
-#define KS_HIST_SLOTS	64
+/* Log2 slots per histogram: as many as the kernel keeps (bpfutil.c). */
+#define KS_HIST_SLOTS	HVFLUSH_SLOTS
 #define KS_VM_ID_LEN	KVMSCOPE_STATS_ID_LEN
 #define KS_VM_NAME_LEN	64
 
@@ -200,8 +200,7 @@ void ks_store_map(struct ks_store *s, const char *source, const char *name,
 void ks_store_lost(struct ks_store *s, const char *source, const char *reason,
 		   uint64_t count);
 
-/* Add a log2 histogram of @n slots (a map value) into @h. */
-void ks_hist_add(struct ks_hist *h, const uint64_t *slots, int n,
-		 uint64_t sum_ns);
+/* Add a log2 histogram of KS_HIST_SLOTS @slots into @h. */
+void ks_hist_add(struct ks_hist *h, const uint64_t *slots, uint64_t sum_ns);
 
 #endif /* KVMSCOPE_EXPORTER_STORE_H */
