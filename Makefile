@@ -13,7 +13,7 @@ CLANG     ?= clang
 BPFTOOL   ?= bpftool
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror
-CPPFLAGS  += -I$(BUILD) -Itools/lib -Ibpf
+CPPFLAGS  += -I$(BUILD) -Itools/lib -Itools/probe -Ibpf
 LDLIBS    += -lbpf -lelf -lz
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Ibpf -I$(BUILD) $(WARN) \
 	      -Wno-unused-parameter -Wno-unused-function
@@ -25,7 +25,9 @@ BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
-LIB_SRCS  := $(wildcard tools/lib/*.c)
+# tools/probe/ (loading, attaching and reading each BPF object) goes into
+# the shared library too: every tool and the exporter use it.
+LIB_SRCS  := $(wildcard tools/lib/*.c tools/probe/*.c)
 LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 LIB       := $(BUILD)/libkvmscope.a
 
@@ -60,7 +62,7 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h)
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/tools/%.o: tools/%.c $(SKELS) $(wildcard tools/lib/*.h bpf/*.h tools/*/*.h)
+$(BUILD)/tools/%.o: tools/%.c $(SKELS) $(wildcard bpf/*.h tools/*/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c $< -o $@
 

@@ -15,13 +15,15 @@
 
 #include <linux/types.h>
 
+#include "stats_id.h"
+
 /*
  * Log2 nanosecond slots (bits.bpf.h layout): slot n counts [2^n, 2^(n+1))
  * ns; the last slot also holds everything longer (2^39 ns is ~9 minutes).
  */
 #define HVFLUSH_SLOTS		40
 #define HVFLUSH_MAX_ROWS	16384	/* (VM, vCPU, FIFO) rows in the kernel */
-#define HVFLUSH_STATS_ID_LEN	48	/* KVM_STATS_NAME_SIZE */
+#define HVFLUSH_STATS_ID_LEN	KVMSCOPE_STATS_ID_LEN
 
 enum hvflush_fifo {
 	HVFLUSH_FIFO_L1,	/* flushes requested by L1 for L1 */
@@ -52,6 +54,19 @@ struct hvflush_key {
 	__s32 vcpu_id;		/* vcpu->vcpu_id of the target */
 	__u32 fifo;		/* enum hvflush_fifo */
 };
+
+/*
+ * The counters of struct hvflush_row that only grow, listed once for
+ * userspace as X(field, help).  The exporter's store, its per-VM sums and
+ * its kvmscope_hv_tlb_flush_<field>_total metrics follow this list: a new
+ * counter is its field in the row plus one entry here.
+ */
+#define HVFLUSH_ROW_COUNTERS(X)						\
+	X(enqueues, "Hyper-V TLB flush requests queued on a target vCPU's FIFO (l1, or l2 for Direct Virtual Flush).") \
+	X(flush_all, "Requests queued as a single \"flush all\" entry.")	\
+	X(overflows, "Requests that did not fit the FIFO and became \"flush all\".") \
+	X(drains, "FIFO drains with entries, on the target vCPU's next entry.") \
+	X(purges, "FIFO purges: a full TLB flush made the queued entries moot.")
 
 struct hvflush_row {
 	/*

@@ -15,8 +15,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 
-/* Mirrors KVM_STATS_NAME_SIZE: "kvm-<pid>" for VMs. */
-#define KVMSCOPE_STATS_ID_LEN 48
+#include "stats_id.h"
 
 typedef __u64 gfn_t;
 typedef _Bool bool;

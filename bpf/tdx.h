@@ -9,7 +9,9 @@
 
 #include <linux/types.h>
 
-#define TDX_STATS_ID_LEN	48	/* KVM_STATS_NAME_SIZE */
+#include "stats_id.h"
+
+#define TDX_STATS_ID_LEN	KVMSCOPE_STATS_ID_LEN
 #define TDX_COMM_LEN		16
 #define TDX_HIST_SLOTS		40	/* log2 slots: up to 2^40 ns / pages */
 

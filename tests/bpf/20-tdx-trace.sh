@@ -21,7 +21,7 @@ mkdir -p "$out"
 build() {
 	build_fake_kmem "$out" &&
 	make -s "$tool" build/libtdx-trace.a build/libkvmscope.a &&
-	cc -O2 -g -Wall -Wextra -Werror -Ibuild -I"$out" -Itools -Itools/lib \
+	cc -O2 -g -Wall -Wextra -Werror -Ibuild -I"$out" -Itools -Itools/lib -Itools/probe \
 		-Ibpf -o "$drv" tests/bpf/tdx-trace/driver.c \
 		build/libtdx-trace.a build/libkvmscope.a -lcmocka -lbpf -lelf -lz &&
 	cc -O2 -g -Wall -Wextra -Werror -Ibpf -o "$helper" \

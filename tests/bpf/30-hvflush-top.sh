@@ -19,7 +19,7 @@ build_driver() {
 	build_fake_kmem "$out" &&
 	make -s build/hvflush.skel.h build/libhvflush-top.a build/libkvmscope.a "$tool" &&
 	cc -O2 -g -Wall -Wextra -Werror -Ibuild -I"$out" -Itools/lib \
-		-Itools/hvflush-top -Ibpf -o "$drv" tests/bpf/hvflush-top/driver.c \
+		-Itools/probe -Itools/hvflush-top -Ibpf -o "$drv" tests/bpf/hvflush-top/driver.c \
 		build/libhvflush-top.a build/libkvmscope.a -lbpf -lelf -lz
 }
 
@@ -140,7 +140,7 @@ check_eq "map full: 3 rows, 2 lost (enqueue and drain), 4 enqueues counted" "3 2
 
 # --- rows of exited VMMs: returned once more with their final counts (the
 # tool's model keeps them from there), and deleted at once so dead VMs do
-# not fill the map (collect.c, as the tool reads) ---
+# not fill the map (hv_read_rows(), as the tool reads) ---
 dead=$(sh -c 'echo $$')	# a reaped process
 run "exited VMM" --pids "$$,$dead" enq:a1:L1 enq:b1:L1 enq:b1:L1 enq:b2:L2 collect
 want=$(printf '%s\n' "$$ 1 L1 1 false" "$dead 1 L1 2 true" "$dead 2 L2 1 true" |

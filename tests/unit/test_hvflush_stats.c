@@ -351,7 +351,7 @@ static void test_exited_kept_for_n_snapshots(void **state)
 	assert_in_slot(gone->p99_ns, 10);
 	assert_string_equal(summary(&snap), "100/0:20x 200/1:1");
 
-	/* The map has only VMM 200 from now on (collect.c deleted 100). */
+	/* The map has only VMM 200 from now on (hv_read_rows() deleted 100). */
 	update(&m, &raw[1], 1, 3 * SEC, false, &snap);
 	assert_string_equal(summary(&snap), "100/0:20x 200/1:1");
 	update(&m, &raw[1], 1, 4 * SEC, false, &snap);

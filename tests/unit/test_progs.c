@@ -17,9 +17,9 @@
 #include "tdx_conv.skel.h"
 #include "tdx_roles.skel.h"
 
-#include "hvflush-top/collect.h"
-#include "tdx-trace/conversions.h"
-#include "tdx-trace/roles.h"
+#include "probe_conv.h"
+#include "probe_hvflush.h"
+#include "probe_roles.h"
 
 /* The names of the programs set to load, "a b c" in object order. */
 static void autoloaded(const struct bpf_object *obj, char *buf, size_t len)

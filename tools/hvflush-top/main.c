@@ -10,13 +10,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <bpf/libbpf.h>
 
 #include "cli.h"
-#include "collect.h"
-#include "hvflush.skel.h"
 #include "mode.h"
 #include "output.h"
+#include "probe_hvflush.h"
 #include "report.h"
 #include "screen.h"
 #include "signals.h"
@@ -29,18 +27,8 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static void explain_load_error(int err)
-{
-	if (err == -EPERM || err == -EACCES)
-		p_err("failed to load BPF programs: %s (needs root, or CAP_BPF and CAP_PERFMON)",
-		      strerror(-err));
-	else
-		p_err("failed to load BPF programs: %s (-v shows the verifier log)",
-		      strerror(-err));
-}
-
 /* Read the maps and fold them into the model: one snapshot. */
-static int refresh(struct hvflush_bpf *obj, struct hv_model *model,
+static int refresh(const struct hv_probe *probe, struct hv_model *model,
 		   struct hv_names *names, bool final, struct hv_snapshot *snap)
 {
 	uint64_t counters[HVFLUSH_NR_COUNTERS];
@@ -48,10 +36,9 @@ static int refresh(struct hvflush_bpf *obj, struct hv_model *model,
 	size_t nr_raw = 0;
 	int err;
 
-	err = hv_read_counters(bpf_map__fd(obj->maps.counters), counters);
+	err = hv_read_counters(hv_probe_counters_fd(probe), counters);
 	if (!err)
-		err = hv_read_rows(bpf_map__fd(obj->maps.rows), names, &raw,
-				   &nr_raw);
+		err = hv_read_rows(hv_probe_rows_fd(probe), names, &raw, &nr_raw);
 	if (!err) {
 		hv_snapshot_free(snap);
 		err = hv_model_update(model, raw, nr_raw, counters, mono_ns(),
@@ -101,7 +88,7 @@ int main(int argc, char **argv)
 {
 	struct hv_snapshot snap = {};
 	struct hv_names names = {};
-	struct hvflush_bpf *obj = NULL;
+	struct hv_probe probe = {};
 	json_writer_t *json = NULL;
 	struct hv_model model = {};
 	unsigned int shown = 0;
@@ -110,6 +97,7 @@ int main(int argc, char **argv)
 	struct hv_view view;
 	struct hv_env env;
 	struct ks_mode mode;
+	char why[256];
 	int err;
 
 	if (hv_parse_args(argc, argv, &env, 0))
@@ -120,7 +108,7 @@ int main(int argc, char **argv)
 	env.batch = env.batch || env.json || !isatty(STDOUT_FILENO);
 	ks_setup_libbpf();
 
-	if (ks_mode_detect(hv_series_events, hv_fallback_events, &mode) == KS_MODE_NONE) {
+	if (hv_probe_detect(&mode) == KS_MODE_NONE) {
 		/* Unprivileged, tracefs is unreadable and every event "missing". */
 		p_err("nothing to trace: %s%s", mode.desc, geteuid() ?
 		      "; not root: tracefs and BPF tracing need root (or CAP_BPF, CAP_PERFMON and tracefs access)" : "");
@@ -131,22 +119,9 @@ int main(int argc, char **argv)
 		return KS_EXIT_FAIL;
 	}
 
-	obj = hvflush_bpf__open();
-	if (!obj) {
-		p_err("failed to open the BPF object: %s", strerror(errno));
-		return KS_EXIT_FAIL;
-	}
-	obj->rodata->targ_pid = env.filter.pid;
-	hv_select_programs(obj, &mode);
-
-	err = hvflush_bpf__load(obj);
+	err = hv_probe_open(&probe, &mode, env.filter.pid, why, sizeof(why));
 	if (err) {
-		explain_load_error(err);
-		goto cleanup;
-	}
-	err = hvflush_bpf__attach(obj);
-	if (err) {
-		p_err("failed to attach to the KVM tracepoints: %s", strerror(-err));
+		p_err("%s", why);
 		goto cleanup;
 	}
 	hv_model_init(&model, mono_ns());
@@ -176,7 +151,7 @@ int main(int argc, char **argv)
 
 	/* The screen starts with an empty snapshot rather than a blank page. */
 	if (!env.batch) {
-		err = refresh(obj, &model, &names, false, &snap);
+		err = refresh(&probe, &model, &names, false, &snap);
 		if (!err)
 			err = show(&env, &snap, &view, json);
 	}
@@ -194,7 +169,7 @@ int main(int argc, char **argv)
 			if (act == HV_ACT_QUIT)
 				break;
 			if (act == HV_ACT_RESET) {
-				obj->bss->max_gen = hv_model_reset(&model);
+				hv_probe_set_max_gen(&probe, hv_model_reset(&model));
 				hv_snapshot_drop_exited(&snap);
 				view.reset = time(NULL);
 			}
@@ -205,7 +180,7 @@ int main(int argc, char **argv)
 		deadline += env.interval * 1000000000ULL;
 		/* -b and -j end with the final snapshot; the screen just quits. */
 		final = env.batch && env.count && shown + 1 >= env.count;
-		err = refresh(obj, &model, &names, final, &snap);
+		err = refresh(&probe, &model, &names, final, &snap);
 		if (err)
 			break;
 		view.now = time(NULL);
@@ -218,7 +193,7 @@ int main(int argc, char **argv)
 	 * snapshot, with what happened since the last one.
 	 */
 	if (!err && env.batch && !snap.final) {
-		err = refresh(obj, &model, &names, true, &snap);
+		err = refresh(&probe, &model, &names, true, &snap);
 		if (!err) {
 			view.now = time(NULL);
 			err = show(&env, &snap, &view, json);
@@ -231,6 +206,6 @@ cleanup:
 	hv_snapshot_free(&snap);
 	hv_model_free(&model);
 	hv_names_free(&names);
-	hvflush_bpf__destroy(obj);
+	hv_probe_close(&probe);
 	return err ? KS_EXIT_FAIL : 0;
 }

@@ -21,8 +21,7 @@
 #include <sys/types.h>
 
 #include "hvflush.h"
-
-#define HV_NAME_LEN 64
+#include "probe_hvflush.h"
 
 /* Snapshots an exited VM's rows stay in unless --keep-exited says. */
 #define HV_KEEP_EXITED_DEFAULT	3
@@ -53,14 +52,6 @@ bool hv_counter_in_fallback(enum hvflush_counter c);
 
 /* "L1" or "L2". */
 const char *hv_fifo_name(__u32 fifo);
-
-/* A kernel row as read from the map, with the VM's name from /proc. */
-struct hv_raw_row {
-	struct hvflush_key key;
-	struct hvflush_row val;
-	char name[HV_NAME_LEN];
-	bool exited;		/* the VMM is gone: these are the final counts */
-};
 
 /* One (VM, vCPU, FIFO) of a snapshot. */
 struct hv_row {

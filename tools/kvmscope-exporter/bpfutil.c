@@ -1,105 +1,22 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Map dumps and program stats for the BPF sources: see bpfutil.h. */
+/* Program stats and VMs of rows for the BPF sources: see bpfutil.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 
-#include "../tdx-trace/runtime.h"
 #include "args.h"
 #include "bpfutil.h"
+#include "mapdump.h"
+#include "probe_lost.h"
 #include "vmname.h"
 
-void ks_map_dump_free(struct ks_map_dump *d)
-{
-	free(d->keys);
-	free(d->vals);
-	memset(d, 0, sizeof(*d));
-}
-
-/* One lookup per key: kernels or map types without batch support. */
-static int dump_slow(int fd, struct ks_map_dump *d)
-{
-	char *k = d->keys, *v = d->vals;
-	void *prev = NULL;
-
-	while (d->n < d->max_entries &&
-	       !bpf_map_get_next_key(fd, prev, k + (size_t)d->n * d->key_size)) {
-		char *key = k + (size_t)d->n * d->key_size;
-
-		prev = key;
-		/* Deleted since get_next_key: skip it, keep walking from it. */
-		if (bpf_map_lookup_elem(fd, key, v + (size_t)d->n * d->value_size))
-			continue;
-		d->n++;
-	}
-	return 0;
-}
-
-int ks_map_dump(const struct bpf_map *map, struct ks_map_dump *d)
-{
-	int fd = bpf_map__fd(map);
-	__u32 count, token = 0;
-	bool first = true;
-	int err;
-
-	memset(d, 0, sizeof(*d));
-	d->key_size = bpf_map__key_size(map);
-	d->value_size = bpf_map__value_size(map);
-	d->max_entries = bpf_map__max_entries(map);
-	d->keys = calloc(d->max_entries, d->key_size);
-	d->vals = calloc(d->max_entries, d->value_size);
-	if (!d->keys || !d->vals) {
-		ks_map_dump_free(d);
-		return -ENOMEM;
-	}
-	for (;;) {
-		count = d->max_entries - d->n;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token,
-					   (char *)d->keys + (size_t)d->n * d->key_size,
-					   (char *)d->vals + (size_t)d->n * d->value_size,
-					   &count, NULL);
-		if (err)
-			err = -errno;
-		if (err && err != -ENOENT) {
-			if (first && (err == -EINVAL || err == -ENOTSUP ||
-				      err == -EOPNOTSUPP))
-				return dump_slow(fd, d);
-			ks_map_dump_free(d);
-			return err;
-		}
-		d->n += count;
-		first = false;
-		/* ENOENT: that was the last bucket. */
-		if (err == -ENOENT || d->n >= d->max_entries)
-			return 0;
-	}
-}
-
-void ks_map_delete_pid(const struct bpf_map *map, __u32 pid, size_t pid_off)
-{
-	struct ks_map_dump d;
-
-	if (ks_map_dump(map, &d))
-		return;
-	for (uint32_t i = 0; i < d.n; i++) {
-		const char *k = (const char *)d.keys + (size_t)i * d.key_size;
-		__u32 kpid;
-
-		memcpy(&kpid, k + pid_off, sizeof(kpid));
-		if (kpid == pid)
-			bpf_map_delete_elem(bpf_map__fd(map), k);
-	}
-	ks_map_dump_free(&d);
-}
-
-int ks_store_tdx_lost(struct ks_store *s, const char *source,
-		      const struct bpf_map *lost, const unsigned int *reasons,
-		      size_t n)
+int ks_store_tdx_lost(struct ks_store *s, const char *source, int lost_fd,
+		      const unsigned int *reasons, size_t n)
 {
 	uint64_t v[TDX_NR_LOST];
-	int err = tdx_read_lost(bpf_map__fd(lost), v);
+	int err = tdx_read_lost(lost_fd, v);
 
 	if (err)
 		return err;
@@ -109,11 +26,21 @@ int ks_store_tdx_lost(struct ks_store *s, const char *source,
 	return 0;
 }
 
-void ks_load_error(char *err, size_t err_len, const char *source, int e)
+int ks_store_rows(struct ks_store *s, const char *source, const char *map,
+		  int fd, ks_store_row_fn add)
 {
-	snprintf(err, err_len, "%s: loading BPF programs: %s%s", source,
-		 strerror(-e), e == -EPERM ? " (needs CAP_BPF and CAP_PERFMON)" :
-		 " (-v shows why)");
+	struct ks_map_dump d;
+	int err;
+
+	err = ks_map_dump(fd, &d);
+	if (err)
+		return err;
+	for (uint32_t i = 0; i < d.n; i++)
+		add(s, (const char *)d.keys + (size_t)i * d.key_size,
+		    (const char *)d.vals + (size_t)i * d.value_size);
+	ks_store_map(s, source, map, d.n, d.max_entries);
+	ks_map_dump_free(&d);
+	return 0;
 }
 
 void ks_store_bpf_progs(struct ks_store *s, const char *source,
@@ -161,14 +88,15 @@ struct ks_vm *ks_store_row_vm(struct ks_store *s, const char *stats_id,
 	return vm;
 }
 
-void ks_hist_add_kernel(struct ks_hist *h, const __u64 *slots, int n,
-			__u64 sum_ns)
-{
-	uint64_t v[KS_HIST_SLOTS] = { 0 };
+/* Every kernel histogram has the store's slots: none is cut or padded. */
+_Static_assert(TDX_HIST_SLOTS == KS_HIST_SLOTS && HVFLUSH_SLOTS == KS_HIST_SLOTS,
+	       "kernel and store log2 histograms differ in slots");
 
-	if (n > KS_HIST_SLOTS)
-		n = KS_HIST_SLOTS;
-	for (int i = 0; i < n; i++)
+void ks_hist_add_kernel(struct ks_hist *h, const __u64 *slots, __u64 sum_ns)
+{
+	uint64_t v[KS_HIST_SLOTS];
+
+	for (int i = 0; i < KS_HIST_SLOTS; i++)
 		v[i] = slots[i];
-	ks_hist_add(h, v, n, sum_ns);
+	ks_hist_add(h, v, sum_ns);
 }

@@ -1,6 +1,3 @@
-# kvmscope-exporter links the BPF loaders and map readers of tdx-trace and
-# hvflush-top (their non-main code), then libmicrohttpd for HTTP.  The
-# shared library comes again after them: they use it too.
-$(BUILD)/kvmscope-exporter: $(BUILD)/libtdx-trace.a $(BUILD)/libhvflush-top.a
-LDLIBS_kvmscope-exporter += $(BUILD)/libtdx-trace.a $(BUILD)/libhvflush-top.a \
-	$(BUILD)/libkvmscope.a -lmicrohttpd -lpthread
+# kvmscope-exporter: libmicrohttpd for HTTP, a thread for the collector.
+# Its BPF objects come from tools/probe/, in libkvmscope.a.
+LDLIBS_kvmscope-exporter += -lmicrohttpd -lpthread

@@ -238,12 +238,10 @@ static void sum_vcpus(struct ks_vcpu *sum, const struct ks_vm *vm)
 			const struct ks_hvfifo *h = &v->hv[f];
 			struct ks_hvfifo *t = &sum->hv[f];
 
-			t->enqueues += h->enqueues;
-			t->flush_all += h->flush_all;
-			t->overflows += h->overflows;
-			t->drains += h->drains;
-			t->purges += h->purges;
-			ks_hist_add(&t->latency, h->latency.slots, KS_HIST_SLOTS,
+#define ADD(field, help) t->field += h->field;
+			HVFLUSH_ROW_COUNTERS(ADD)
+#undef ADD
+			ks_hist_add(&t->latency, h->latency.slots,
 				    h->latency.sum_ns);
 		}
 		for (int d = 0; d < KS_NR_DIRS; d++)
@@ -251,7 +249,7 @@ static void sum_vcpus(struct ks_vcpu *sum, const struct ks_vm *vm)
 		sum->mapgpa.pages += v->mapgpa.pages;
 		sum->mapgpa.userspace_exits += v->mapgpa.userspace_exits;
 		ks_hist_add(&sum->mapgpa.latency, v->mapgpa.latency.slots,
-			    KS_HIST_SLOTS, v->mapgpa.latency.sum_ns);
+			    v->mapgpa.latency.sum_ns);
 	}
 }
 
@@ -364,24 +362,16 @@ static void render_mapgpa(struct ks_buf *b, const struct ks_store *s,
 	for_each_vcpu(b, s, per_vcpu, emit_mapgpa_latency, 0);
 }
 
-#define HV_COUNTER(field, metric, help)					\
-	{ offsetof(struct ks_hvfifo, field), metric, help }
+#define HV_COUNTER(field, help)						\
+	{ offsetof(struct ks_hvfifo, field),				\
+	  "kvmscope_hv_tlb_flush_" #field "_total", help },
 
 static const struct {
 	size_t off;
 	const char *name;
 	const char *help;
 } hv_counters[] = {
-	HV_COUNTER(enqueues, "kvmscope_hv_tlb_flush_enqueues_total",
-		   "Hyper-V TLB flush requests queued on a target vCPU's FIFO (l1, or l2 for Direct Virtual Flush)."),
-	HV_COUNTER(flush_all, "kvmscope_hv_tlb_flush_flush_all_total",
-		   "Requests queued as a single \"flush all\" entry."),
-	HV_COUNTER(overflows, "kvmscope_hv_tlb_flush_overflows_total",
-		   "Requests that did not fit the FIFO and became \"flush all\"."),
-	HV_COUNTER(drains, "kvmscope_hv_tlb_flush_drains_total",
-		   "FIFO drains with entries, on the target vCPU's next entry."),
-	HV_COUNTER(purges, "kvmscope_hv_tlb_flush_purges_total",
-		   "FIFO purges: a full TLB flush made the queued entries moot."),
+	HVFLUSH_ROW_COUNTERS(HV_COUNTER)
 };
 
 /* @arg: index into hv_counters[]. */

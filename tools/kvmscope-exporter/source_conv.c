@@ -1,25 +1,16 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Memory attribute conversions and MapGPA latency from tdx-trace's
- * tdx_conv.bpf.c, loaded with its program selection
- * (tdx_conv_select_progs) in summary mode (no ring buffer stream) and
- * attached as tdx-trace does (tdx_conv_attach).
+ * Memory attribute conversions and MapGPA latency (probe_conv), loaded in
+ * summary mode (no ring buffer stream): per (VMM, direction) and per
+ * (VMM, vCPU) rows into the store.
  */
-#include <errno.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
-#include "tdx_conv.skel.h"
-
-#include "../tdx-trace/conversions.h"
-#include "../tdx-trace/runtime.h"
 #include "bpfutil.h"
-#include "mode.h"
+#include "probe_conv.h"
 #include "source_bpf.h"
+#include "tracefs.h"
 #include "vmname.h"
 
 /* The lost-event reasons this object can count (the ring buffer is off). */
@@ -29,13 +20,13 @@ static const unsigned int lost_reasons[] = {
 
 struct conv_source {
 	struct ks_source src;
-	struct tdx_conv_bpf *skel;
-	struct tdx_conv_links links;
+	struct conv_probe probe;
 };
 
-static void add_conv(struct ks_store *s, const struct tdx_conv_key *k,
-		     const struct tdx_conv_stats *v)
+static void add_conv(struct ks_store *s, const void *key, const void *val)
 {
+	const struct tdx_conv_key *k = key;
+	const struct tdx_conv_stats *v = val;
 	struct ks_vm *vm;
 	struct ks_conv *c;
 
@@ -52,13 +43,13 @@ static void add_conv(struct ks_store *s, const struct tdx_conv_key *k,
 	c->tlb_flushes += v->flushes;
 	for (int l = 0; l < KS_NR_LEVELS && l < TDX_NR_LEVELS; l++)
 		c->zapped[l] += v->zapped[l];
-	ks_hist_add_kernel(&c->duration, v->dur_slots, TDX_HIST_SLOTS,
-			   v->dur_sum_ns);
+	ks_hist_add_kernel(&c->duration, v->dur_slots, v->dur_sum_ns);
 }
 
-static void add_mapgpa(struct ks_store *s, const struct tdx_mapgpa_key *k,
-		       const struct tdx_mapgpa_stats *v)
+static void add_mapgpa(struct ks_store *s, const void *key, const void *val)
 {
+	const struct tdx_mapgpa_key *k = key;
+	const struct tdx_mapgpa_stats *v = val;
 	struct ks_vm *vm = ks_store_row_vm(s, NULL, k->pid, v->comm);
 	struct ks_vcpu *vc;
 
@@ -68,41 +59,25 @@ static void add_mapgpa(struct ks_store *s, const struct tdx_mapgpa_key *k,
 	vc->mapgpa.requests[KS_DIR_SHARED] += v->count - v->to_private;
 	vc->mapgpa.pages += v->pages;
 	vc->mapgpa.userspace_exits += v->userspace_exits;
-	ks_hist_add_kernel(&vc->mapgpa.latency, v->lat_slots, TDX_HIST_SLOTS,
-			   v->lat_sum_ns);
+	ks_hist_add_kernel(&vc->mapgpa.latency, v->lat_slots, v->lat_sum_ns);
 }
 
 static int conv_collect(struct ks_source *src, struct ks_store *s)
 {
 	struct conv_source *cs = (struct conv_source *)src;
-	struct ks_map_dump d;
 	int err;
 
-	err = ks_map_dump(cs->skel->maps.stats, &d);
+	err = ks_store_rows(s, src->name, "stats", cs->probe.stats_fd, add_conv);
+	if (!err && (src->have & KS_HAVE_MAPGPA))
+		err = ks_store_rows(s, src->name, "mapgpa", cs->probe.mapgpa_fd,
+				    add_mapgpa);
+	if (!err)
+		err = ks_store_tdx_lost(s, src->name, cs->probe.lost_fd,
+					lost_reasons, sizeof(lost_reasons) /
+					sizeof(lost_reasons[0]));
 	if (err)
 		return err;
-	for (uint32_t i = 0; i < d.n; i++)
-		add_conv(s, KS_DUMP_KEY(&d, struct tdx_conv_key, i),
-			 KS_DUMP_VAL(&d, struct tdx_conv_stats, i));
-	ks_store_map(s, src->name, "stats", d.n, d.max_entries);
-	ks_map_dump_free(&d);
-
-	if (src->have & KS_HAVE_MAPGPA) {
-		err = ks_map_dump(cs->skel->maps.mapgpa, &d);
-		if (err)
-			return err;
-		for (uint32_t i = 0; i < d.n; i++)
-			add_mapgpa(s, KS_DUMP_KEY(&d, struct tdx_mapgpa_key, i),
-				   KS_DUMP_VAL(&d, struct tdx_mapgpa_stats, i));
-		ks_store_map(s, src->name, "mapgpa", d.n, d.max_entries);
-		ks_map_dump_free(&d);
-	}
-
-	err = ks_store_tdx_lost(s, src->name, cs->skel->maps.lost, lost_reasons,
-				sizeof(lost_reasons) / sizeof(lost_reasons[0]));
-	if (err)
-		return err;
-	ks_store_bpf_progs(s, src->name, cs->skel->obj);
+	ks_store_bpf_progs(s, src->name, cs->probe.obj);
 	return 0;
 }
 
@@ -112,62 +87,30 @@ static void conv_forget(struct ks_source *src, const char *id)
 	struct conv_source *cs = (struct conv_source *)src;
 	__u32 pid = ks_stats_id_pid(id);
 
-	if ((pid_t)pid <= 0)
-		return;
-	for (__u32 dir = 0; dir < TDX_NR_DIRS; dir++) {
-		struct tdx_conv_key k = { .pid = pid, .dir = dir };
-
-		bpf_map_delete_elem(bpf_map__fd(cs->skel->maps.stats), &k);
-	}
-	bpf_map_delete_elem(bpf_map__fd(cs->skel->maps.vm_convs), &pid);
-	ks_map_delete_pid(cs->skel->maps.mapgpa, pid,
-			  offsetof(struct tdx_mapgpa_key, pid));
+	if ((pid_t)pid > 0)
+		conv_probe_delete_pid(&cs->probe, pid);
 }
 
 static void conv_destroy(struct ks_source *src)
 {
 	struct conv_source *cs = (struct conv_source *)src;
 
-	tdx_conv_detach(&cs->links);
-	tdx_conv_bpf__destroy(cs->skel);
+	conv_probe_close(&cs->probe);
 	free(cs);
-}
-
-static int load(struct conv_source *cs, enum tdx_conv_progs which, pid_t pid,
-		bool mapgpa)
-{
-	struct tdx_conv_bpf *skel = tdx_conv_bpf__open();
-	int err;
-
-	if (!skel)
-		return -errno;
-	skel->rodata->targ_pid = pid;
-	skel->rodata->stream = false;
-	tdx_conv_select_progs(skel, which, mapgpa);
-	err = tdx_conv_bpf__load(skel);
-	if (err) {
-		tdx_conv_bpf__destroy(skel);
-		return err;
-	}
-	cs->skel = skel;
-	return 0;
 }
 
 struct ks_source *conv_source_new(const struct exporter_env *env, char *err,
 				  size_t err_len)
 {
 	struct conv_source *cs = calloc(1, sizeof(*cs));
-	bool mapgpa = env->mapgpa;
-	pid_t pid = env->pid;
-	const char *failed;
+	const struct conv_probe_opts o = { .pid = env->pid, .mapgpa = env->mapgpa };
 	struct ks_mode m;
-	int e;
 
 	if (!cs) {
 		snprintf(err, err_len, "out of memory");
 		return NULL;
 	}
-	if (mapgpa && !ks_tracefs_has_events(tdx_conv_mapgpa_events)) {
+	if (o.mapgpa && !ks_tracefs_has_events(tdx_conv_mapgpa_events)) {
 		snprintf(err, err_len,
 			 "conversions: --mapgpa needs kvm:kvm_hypercall, kvm:kvm_userspace_exit and kvm:kvm_entry");
 		free(cs);
@@ -175,39 +118,26 @@ struct ks_source *conv_source_new(const struct exporter_env *env, char *err,
 	}
 	cs->src = (struct ks_source){
 		.name = "conversions",
-		.have = KS_HAVE_CONV | (mapgpa ? KS_HAVE_MAPGPA : 0),
+		.have = KS_HAVE_CONV | (o.mapgpa ? KS_HAVE_MAPGPA : 0),
 		.collect = conv_collect,
 		.forget = conv_forget,
 		.destroy = conv_destroy,
 	};
-	ks_mode_detect(tdx_conv_series_events, tdx_conv_fallback_events, &m);
-	switch (m.kind) {
+	switch (conv_probe_detect(&m)) {
 	case KS_MODE_SERIES:
 		cs->src.mode = "series";
 		cs->src.have |= KS_HAVE_CONV_SERIES;
-		e = m.tp_btf ? load(cs, TDX_PROGS_SERIES_BTF, pid, mapgpa) : -1;
-		if (e)
-			e = load(cs, TDX_PROGS_SERIES_RAW, pid, mapgpa);
 		break;
 	case KS_MODE_FALLBACK:
 		cs->src.mode = "fallback";
-		e = load(cs, TDX_PROGS_FALLBACK, pid, mapgpa);
 		break;
 	default:
 		snprintf(err, err_len, "conversions: %s", m.desc);
 		free(cs);
 		return NULL;
 	}
-	if (e) {
-		ks_load_error(err, err_len, "conversions", e);
+	if (conv_probe_open(&cs->probe, &m, &o, err, err_len)) {
 		free(cs);
-		return NULL;
-	}
-	e = tdx_conv_attach(cs->skel, &cs->links, &failed);
-	if (e) {
-		snprintf(err, err_len, "conversions: attaching %s: %s", failed,
-			 strerror(-e));
-		conv_destroy(&cs->src);
 		return NULL;
 	}
 	return &cs->src;

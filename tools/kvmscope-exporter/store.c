@@ -222,16 +222,9 @@ void ks_store_lost(struct ks_store *s, const char *source, const char *reason,
 	l->count = count;
 }
 
-void ks_hist_add(struct ks_hist *h, const uint64_t *slots, int n,
-		 uint64_t sum_ns)
+void ks_hist_add(struct ks_hist *h, const uint64_t *slots, uint64_t sum_ns)
 {
-	if (n > KS_HIST_SLOTS) {
-		/* Fold anything beyond our last slot into it: still in +Inf. */
-		for (int i = KS_HIST_SLOTS; i < n; i++)
-			h->slots[KS_HIST_SLOTS - 1] += slots[i];
-		n = KS_HIST_SLOTS;
-	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < KS_HIST_SLOTS; i++)
 		h->slots[i] += slots[i];
 	h->sum_ns += sum_ns;
 }

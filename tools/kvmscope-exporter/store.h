@@ -24,9 +24,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Log2 slots kept per histogram; sources with fewer leave the rest 0. */
-#define KS_HIST_SLOTS	64
-#define KS_VM_ID_LEN	48	/* KVM_STATS_NAME_SIZE */
+#include "hvflush.h"
+#include "stats_id.h"
+
+/* Log2 slots per histogram: as many as the kernel keeps (bpfutil.c). */
+#define KS_HIST_SLOTS	HVFLUSH_SLOTS
+#define KS_VM_ID_LEN	KVMSCOPE_STATS_ID_LEN
 #define KS_VM_NAME_LEN	64
 
 struct ks_hist {
@@ -73,11 +76,10 @@ struct ks_roles {
 
 /* One Hyper-V TLB flush FIFO of one (target) vCPU. */
 struct ks_hvfifo {
-	uint64_t enqueues;	/* requests queued for this vCPU */
-	uint64_t flush_all;	/* ... of which "flush all" entries */
-	uint64_t overflows;	/* ... of which overflow fallbacks */
-	uint64_t drains;	/* FIFO drained on KVM_REQ_HV_TLB_FLUSH */
-	uint64_t purges;	/* FIFO purged by a full TLB flush */
+	/* enqueues, flush_all, overflows, drains, purges: see hvflush.h. */
+#define KS_HV_FIELD(field, help) uint64_t field;
+	HVFLUSH_ROW_COUNTERS(KS_HV_FIELD)
+#undef KS_HV_FIELD
 	struct ks_hist latency;	/* first enqueue -> drain */
 };
 
@@ -198,8 +200,7 @@ void ks_store_map(struct ks_store *s, const char *source, const char *name,
 void ks_store_lost(struct ks_store *s, const char *source, const char *reason,
 		   uint64_t count);
 
-/* Add a log2 histogram of @n slots (a map value) into @h. */
-void ks_hist_add(struct ks_hist *h, const uint64_t *slots, int n,
-		 uint64_t sum_ns);
+/* Add a log2 histogram of KS_HIST_SLOTS @slots into @h. */
+void ks_hist_add(struct ks_hist *h, const uint64_t *slots, uint64_t sum_ns);
 
 #endif /* KVMSCOPE_EXPORTER_STORE_H */

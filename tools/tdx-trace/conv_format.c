@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <string.h>
-#include <time.h>
 
 #include "conv_format.h"
 #include "runtime.h"
@@ -23,16 +22,6 @@ uint64_t tdx_conv_pages(uint64_t gfn_start, uint64_t gfn_end)
 void tdx_conv_vm_label(const struct tdx_conv_event *e, char *buf, size_t len)
 {
 	tdx_vm_label(buf, len, e->valid & TDX_F_VM ? e->stats_id : "", e->pid);
-}
-
-void tdx_format_time(double wall, char *buf, size_t len)
-{
-	time_t secs = (time_t)wall;
-	struct tm tm;
-
-	localtime_r(&secs, &tm);
-	snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min,
-		 tm.tm_sec, (int)((wall - (double)secs) * 1000) % 1000);
 }
 
 void tdx_conv_print_header(FILE *f, bool timestamp)

@@ -30,9 +30,6 @@ uint64_t tdx_conv_pages(uint64_t gfn_start, uint64_t gfn_end);
 /* "kvm-1234" from the event, or "pid:1234" when the mode has no stats id. */
 void tdx_conv_vm_label(const struct tdx_conv_event *e, char *buf, size_t len);
 
-/* "HH:MM:SS.mmm" local time of @wall (seconds since the epoch). */
-void tdx_format_time(double wall, char *buf, size_t len);
-
 void tdx_conv_print_header(FILE *f, bool timestamp);
 
 /* @time_str NULL leaves out the time column (no -T). */

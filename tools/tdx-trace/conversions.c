@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * tdx-trace conversions: load tdx_conv.bpf.c in the best mode the kernel
- * offers, stream conversions (or print per-interval histograms with -s),
+ * tdx-trace conversions: load tdx_conv.bpf.c (probe_conv) in the best mode
+ * the kernel offers, stream conversions (or print per-interval histograms with -s),
  * and end with a summary that always includes the lost-event counters.
  */
 #include <errno.h>
@@ -11,41 +11,20 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "tdx_conv.skel.h"
-
 #include "cli.h"
 #include "conv_format.h"
 #include "conv_table.h"
 #include "conversions.h"
 #include "hist.h"
+#include "mapdump.h"
 #include "mode.h"
 #include "output.h"
+#include "probe_conv.h"
 #include "runtime.h"
 #include "signals.h"
 #include "vmname.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-const char *const tdx_conv_series_events[] = {
-	"kvm:kvm_vm_set_mem_attributes_begin",
-	"kvm:kvm_vm_set_mem_attributes_end",
-	"kvmmmu:kvm_tdp_mmu_zap_leafs",
-	NULL,
-};
-
-const char *const tdx_conv_fallback_events[] = {
-	"syscalls:sys_enter_ioctl",
-	"syscalls:sys_exit_ioctl",
-	"kvmmmu:kvm_tdp_mmu_spte_changed",
-	NULL,
-};
-
-const char *const tdx_conv_mapgpa_events[] = {
-	"kvm:kvm_hypercall",
-	"kvm:kvm_userspace_exit",
-	"kvm:kvm_entry",
-	NULL,
-};
 
 /* What the fallback cannot see, as named in the JSON "unavailable" list. */
 static const char *const fallback_unavailable[] = {
@@ -58,60 +37,11 @@ struct conv_ctx {
 	bool mapgpa;			/* MapGPA latency programs attached */
 	json_writer_t *jw;
 	double wall_offset;
-	struct tdx_conv_bpf *skel;
-	struct tdx_conv_links links;
+	struct conv_probe probe;
 	struct tdx_conv_table interval;	/* drained this interval */
 	struct tdx_conv_table total;	/* whole run */
 	uint64_t events;		/* records read from the ring buffer */
 };
-
-void tdx_conv_select_progs(struct tdx_conv_bpf *skel, enum tdx_conv_progs which,
-			   bool mapgpa)
-{
-	bool btf = which == TDX_PROGS_SERIES_BTF;
-	bool raw = which == TDX_PROGS_SERIES_RAW;
-	bool fb = which == TDX_PROGS_FALLBACK;
-
-	bpf_program__set_autoload(skel->progs.conv_begin_btf, btf);
-	bpf_program__set_autoload(skel->progs.conv_zap_btf, btf);
-	bpf_program__set_autoload(skel->progs.conv_end_btf, btf);
-	bpf_program__set_autoload(skel->progs.conv_begin_raw, raw);
-	bpf_program__set_autoload(skel->progs.conv_zap_raw, raw);
-	bpf_program__set_autoload(skel->progs.conv_end_raw, raw);
-	bpf_program__set_autoload(skel->progs.fb_ioctl_enter, fb);
-	bpf_program__set_autoload(skel->progs.fb_ioctl_exit, fb);
-	bpf_program__set_autoload(skel->progs.fb_spte_changed_raw, fb);
-	bpf_program__set_autoload(skel->progs.mapgpa_hcall_raw, mapgpa);
-	bpf_program__set_autoload(skel->progs.mapgpa_uexit_raw, mapgpa);
-	bpf_program__set_autoload(skel->progs.mapgpa_entry_raw, mapgpa);
-	skel->rodata->mapgpa_latency = mapgpa;
-}
-
-int tdx_conv_attach(struct tdx_conv_bpf *skel, struct tdx_conv_links *links,
-		    const char **failed)
-{
-	struct bpf_program *prog;
-	struct bpf_link *link;
-
-	bpf_object__for_each_program(prog, skel->obj) {
-		if (!bpf_program__autoload(prog))
-			continue;
-		*failed = bpf_program__name(prog);
-		if (links->nr == ARRAY_SIZE(links->link))
-			return -E2BIG;
-		link = bpf_program__attach(prog);
-		if (!link)
-			return -errno;
-		links->link[links->nr++] = link;
-	}
-	return 0;
-}
-
-void tdx_conv_detach(struct tdx_conv_links *links)
-{
-	while (links->nr)
-		bpf_link__destroy(links->link[--links->nr]);
-}
 
 /* In fallback mode there is no stats id: --vm kvm-<pid> becomes a pid. */
 static int fallback_pid_filter(const struct tdx_env *env, pid_t *pid)
@@ -136,63 +66,30 @@ static int fallback_pid_filter(const struct tdx_env *env, pid_t *pid)
 	return 0;
 }
 
-static struct tdx_conv_bpf *open_and_load(const struct conv_ctx *ctx,
-					  enum tdx_conv_progs which,
-					  pid_t pid, int *err)
-{
-	const struct tdx_env *env = ctx->env;
-	struct tdx_conv_bpf *skel;
-
-	skel = tdx_conv_bpf__open();
-	if (!skel) {
-		*err = -errno;
-		return NULL;
-	}
-	skel->rodata->targ_pid = pid;
-	if (which != TDX_PROGS_FALLBACK)
-		memcpy((char *)skel->rodata->targ_vm, env->vm, sizeof(env->vm));
-	skel->rodata->min_ns = env->min_us * 1000;
-	skel->rodata->dir_filter = env->dir;
-	skel->rodata->stream = !env->summary;
-	tdx_conv_select_progs(skel, which, ctx->mapgpa);
-
-	*err = tdx_conv_bpf__load(skel);
-	if (*err) {
-		tdx_conv_bpf__destroy(skel);
-		return NULL;
-	}
-	return skel;
-}
-
 /* Load in the best mode: tp_btf, else its raw_tp twins, else fallback. */
 static int setup_bpf(struct conv_ctx *ctx, pid_t pid)
 {
-	const char *failed;
-	int err = 0;
+	const struct tdx_env *env = ctx->env;
+	const struct conv_probe_opts o = {
+		.pid = pid,
+		.vm = env->vm,
+		.min_ns = env->min_us * 1000,
+		.dir = env->dir,
+		.stream = !env->summary,
+		.mapgpa = ctx->mapgpa,
+	};
+	char why[256];
+	int err;
 
-	if (ctx->mode.kind == KS_MODE_SERIES) {
-		if (ctx->mode.tp_btf) {
-			ctx->skel = open_and_load(ctx, TDX_PROGS_SERIES_BTF, pid, &err);
-			if (!ctx->skel) {
-				p_info("tp_btf programs did not load (%s), using raw_tp",
-				       strerror(-err));
-				snprintf(ctx->mode.desc, sizeof(ctx->mode.desc),
-					 "series (raw_tp: tp_btf did not load)");
-			}
-		}
-		if (!ctx->skel)
-			ctx->skel = open_and_load(ctx, TDX_PROGS_SERIES_RAW, pid, &err);
-	} else {
-		ctx->skel = open_and_load(ctx, TDX_PROGS_FALLBACK, pid, &err);
-	}
-	if (!ctx->skel) {
-		tdx_report_load_error("tdx_conv BPF programs", err);
+	err = conv_probe_open(&ctx->probe, &ctx->mode, &o, why, sizeof(why));
+	if (err) {
+		p_err("%s", why);
 		return err;
 	}
-	err = tdx_conv_attach(ctx->skel, &ctx->links, &failed);
-	if (err)
-		p_err("attaching %s: %s", failed, strerror(-err));
-	return err;
+	if (ctx->probe.raw_retry)
+		snprintf(ctx->mode.desc, sizeof(ctx->mode.desc),
+			 "series (raw_tp: tp_btf did not load)");
+	return 0;
 }
 
 static void print_mode(const struct conv_ctx *ctx)
@@ -239,38 +136,37 @@ static int handle_event(void *data, void *raw, size_t size)
 	return 0;
 }
 
+static int take_conv(void *t, const void *key, const void *val)
+{
+	return tdx_table_add_conv(t, key, val) ? -ENOMEM : 0;
+}
+
+static int take_mapgpa(void *t, const void *key, const void *val)
+{
+	return tdx_table_add_mapgpa(t, key, val) ? -ENOMEM : 0;
+}
+
 /* Move everything aggregated in the kernel since the last drain to @t. */
 static int drain(struct conv_ctx *ctx, struct tdx_conv_table *t)
 {
-	int fd = bpf_map__fd(ctx->skel->maps.stats);
 	struct tdx_conv_key key;
 	struct tdx_mapgpa_key mkey;
 	struct tdx_conv_stats s;
 	struct tdx_mapgpa_stats ms;
+	int err;
 
-	/* Always take the first key and delete it, until the map is empty. */
-	while (!bpf_map_get_next_key(fd, NULL, &key)) {
-		if (bpf_map_lookup_and_delete_elem(fd, &key, &s))
-			return -errno;
-		if (tdx_table_add_conv(t, &key, &s))
-			return -ENOMEM;
-	}
-	fd = bpf_map__fd(ctx->skel->maps.mapgpa);
-	while (!bpf_map_get_next_key(fd, NULL, &mkey)) {
-		if (bpf_map_lookup_and_delete_elem(fd, &mkey, &ms))
-			return -errno;
-		if (tdx_table_add_mapgpa(t, &mkey, &ms))
-			return -ENOMEM;
-	}
+	err = ks_map_drain(ctx->probe.stats_fd, &key, &s, take_conv, t);
+	if (!err)
+		err = ks_map_drain(ctx->probe.mapgpa_fd, &mkey, &ms, take_mapgpa,
+				   t);
 	tdx_table_sort(t);
-	return 0;
+	return err;
 }
 
 static void prefetch_names(const struct conv_ctx *ctx)
 {
-	tdx_vm_names_prefetch(bpf_map__fd(ctx->skel->maps.stats),
-			      sizeof(struct tdx_conv_key));
-	tdx_vm_names_prefetch(bpf_map__fd(ctx->skel->maps.mapgpa),
+	tdx_vm_names_prefetch(ctx->probe.stats_fd, sizeof(struct tdx_conv_key));
+	tdx_vm_names_prefetch(ctx->probe.mapgpa_fd,
 			      sizeof(struct tdx_mapgpa_key));
 }
 
@@ -447,7 +343,7 @@ static int report(struct conv_ctx *ctx, bool final)
 	if (!err)
 		err = tdx_table_merge(&ctx->total, &ctx->interval);
 	if (!err)
-		err = tdx_read_lost(bpf_map__fd(ctx->skel->maps.lost), lost);
+		err = tdx_read_lost(ctx->probe.lost_fd, lost);
 	if (err) {
 		p_err("reading the BPF maps: %s", strerror(-err));
 		return err;
@@ -481,8 +377,7 @@ int cmd_conversions(const struct tdx_env *env)
 		p_err("installing signal handlers: %s", strerror(-err));
 		return KS_EXIT_FAIL;
 	}
-	if (ks_mode_detect(tdx_conv_series_events, tdx_conv_fallback_events, &ctx.mode) ==
-	    KS_MODE_NONE) {
+	if (conv_probe_detect(&ctx.mode) == KS_MODE_NONE) {
 		p_err("nothing to trace: %s", ctx.mode.desc);
 		return KS_EXIT_FAIL;
 	}
@@ -513,7 +408,7 @@ int cmd_conversions(const struct tdx_env *env)
 	ctx.wall_offset = tdx_mono_to_wall_offset();
 
 	if (!env->summary) {
-		rb = ring_buffer__new(bpf_map__fd(ctx.skel->maps.events),
+		rb = ring_buffer__new(ctx.probe.events_fd,
 				      handle_event, &ctx, NULL);
 		if (!rb) {
 			err = -errno;
@@ -564,8 +459,7 @@ int cmd_conversions(const struct tdx_env *env)
 
 cleanup:
 	ring_buffer__free(rb);
-	tdx_conv_detach(&ctx.links);
-	tdx_conv_bpf__destroy(ctx.skel);
+	conv_probe_close(&ctx.probe);
 	tdx_table_free(&ctx.interval);
 	tdx_table_free(&ctx.total);
 	jsonw_destroy(&ctx.jw);

@@ -12,14 +12,14 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "tdx_roles.skel.h"
-
 #include "cli.h"
 #include "grow.h"
 #include "hist.h"
+#include "mapdump.h"
 #include "mode.h"
 #include "output.h"
 #include "percpu.h"
+#include "probe_roles.h"
 #include "role_decode.h"
 #include "roles.h"
 #include "runtime.h"
@@ -27,8 +27,6 @@
 #include "vmname.h"
 
 #define TOP_TRANSITIONS 10
-
-const char *const tdx_roles_series_events[] = { "kvmmmu:kvm_mmu_role", NULL };
 
 struct role_entry {
 	struct tdx_role_key key;
@@ -51,9 +49,7 @@ struct role_table {
 struct roles_ctx {
 	const struct tdx_env *env;
 	struct ks_mode mode;
-	struct tdx_roles_bpf *skel;
-	struct bpf_link *role_link, *init_links[2];
-	bool init_cost;			/* kvm_init_mmu fentry/fexit attached */
+	struct roles_probe probe;
 	json_writer_t *jw;
 	struct role_table interval, total;
 	uint64_t init_cost_seen[TDX_HIST_SLOTS];	/* kernel's cumulative */
@@ -161,9 +157,9 @@ static int read_init_cost(struct roles_ctx *ctx, uint64_t out[TDX_HIST_SLOTS])
 	int slot, err;
 
 	memset(out, 0, sizeof(uint64_t) * TDX_HIST_SLOTS);
-	if (!ctx->init_cost)
+	if (!ctx->probe.init_cost)
 		return 0;
-	err = ks_percpu_sums(bpf_map__fd(ctx->skel->maps.init_cost), sums,
+	err = ks_percpu_sums(ctx->probe.init_cost_fd, sums,
 			     TDX_HIST_SLOTS);
 	if (err)
 		return err;
@@ -174,27 +170,30 @@ static int read_init_cost(struct roles_ctx *ctx, uint64_t out[TDX_HIST_SLOTS])
 	return 0;
 }
 
+static int take_role(void *t, const void *key, const void *val)
+{
+	return add_role(t, key, val) ? -ENOMEM : 0;
+}
+
+static int take_trans(void *t, const void *key, const void *val)
+{
+	return add_trans(t, key, *(const uint64_t *)val) ? -ENOMEM : 0;
+}
+
 static int drain(struct roles_ctx *ctx, struct role_table *t)
 {
-	int fd = bpf_map__fd(ctx->skel->maps.roles);
 	struct tdx_role_key rk;
 	struct tdx_trans_key tk;
 	struct tdx_role_stats s;
 	uint64_t n;
+	int err;
 
-	while (!bpf_map_get_next_key(fd, NULL, &rk)) {
-		if (bpf_map_lookup_and_delete_elem(fd, &rk, &s))
-			return -errno;
-		if (add_role(t, &rk, &s))
-			return -ENOMEM;
-	}
-	fd = bpf_map__fd(ctx->skel->maps.transitions);
-	while (!bpf_map_get_next_key(fd, NULL, &tk)) {
-		if (bpf_map_lookup_and_delete_elem(fd, &tk, &n))
-			return -errno;
-		if (add_trans(t, &tk, n))
-			return -ENOMEM;
-	}
+	err = ks_map_drain(ctx->probe.roles_fd, &rk, &s, take_role, t);
+	if (!err)
+		err = ks_map_drain(ctx->probe.transitions_fd, &tk, &n,
+				   take_trans, t);
+	if (err)
+		return err;
 	if (t->nr_roles)
 		qsort(t->roles, t->nr_roles, sizeof(*t->roles), cmp_role);
 	if (t->nr_trans)
@@ -247,7 +246,7 @@ static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
 		printf("%32s new cpu_role %#018" PRIx64 ": %s\n", "",
 		       (uint64_t)k->new_cpu_role, buf);
 	}
-	if (!ctx->init_cost)
+	if (!ctx->probe.init_cost)
 		printf("kvm_init_mmu cost: unavailable (fentry/fexit cannot attach on this kernel)\n");
 	else if (ks_log2_total(t->init_cost, TDX_HIST_SLOTS)) {
 		printf("kvm_init_mmu cost:\n");
@@ -323,7 +322,7 @@ static void print_json(const struct roles_ctx *ctx, const struct role_table *t,
 		jsonw_end_object(w);
 	}
 	jsonw_end_array(w);
-	if (ctx->init_cost)
+	if (ctx->probe.init_cost)
 		ks_jsonw_log2_hist(w, "init_mmu_ns", t->init_cost, TDX_HIST_SLOTS);
 	else
 		jsonw_null_field(w, "init_mmu_ns");
@@ -342,7 +341,7 @@ static int report(struct roles_ctx *ctx, bool final)
 	if (!err)
 		err = merge(&ctx->total, &ctx->interval);
 	if (!err)
-		err = tdx_read_lost(bpf_map__fd(ctx->skel->maps.lost), lost);
+		err = tdx_read_lost(ctx->probe.lost_fd, lost);
 	if (err) {
 		p_err("reading the BPF maps: %s", strerror(-err));
 		return err;
@@ -365,93 +364,18 @@ static int report(struct roles_ctx *ctx, bool final)
 	return 0;
 }
 
-void tdx_roles_select_progs(struct tdx_roles_bpf *skel, bool tp_btf,
-			    bool init_cost)
-{
-	bpf_program__set_autoload(skel->progs.role_btf, tp_btf);
-	bpf_program__set_autoload(skel->progs.role_raw, !tp_btf);
-	bpf_program__set_autoload(skel->progs.init_mmu_entry, init_cost);
-	bpf_program__set_autoload(skel->progs.init_mmu_exit, init_cost);
-}
-
-struct bpf_program *tdx_roles_role_prog(const struct tdx_roles_bpf *skel)
-{
-	return bpf_program__autoload(skel->progs.role_btf) ?
-	       skel->progs.role_btf : skel->progs.role_raw;
-}
-
-static struct tdx_roles_bpf *open_and_load(const struct roles_ctx *ctx,
-					   bool tp_btf, bool init_cost,
-					   int *err)
-{
-	struct tdx_roles_bpf *skel = tdx_roles_bpf__open();
-
-	if (!skel) {
-		*err = -errno;
-		return NULL;
-	}
-	skel->rodata->targ_pid = ctx->env->pid;
-	memcpy((char *)skel->rodata->targ_vm, ctx->env->vm,
-	       sizeof(ctx->env->vm));
-	tdx_roles_select_progs(skel, tp_btf, init_cost);
-	*err = tdx_roles_bpf__load(skel);
-	if (*err) {
-		tdx_roles_bpf__destroy(skel);
-		return NULL;
-	}
-	return skel;
-}
-
-/*
- * Try the richest combination first: tp_btf with kvm_init_mmu timing, then
- * without timing, then the raw_tp twin.  fentry needs the function in BTF
- * and a kernel that allows trampolines, which not every host does.
- */
 static int setup_bpf(struct roles_ctx *ctx)
 {
-	static const struct { bool tp_btf, init_cost; } tries[] = {
-		{ true, true }, { true, false }, { false, true }, { false, false },
-	};
-	unsigned int i;
-	int err = 0;
+	char why[256];
+	int err;
 
-	for (i = 0; i < sizeof(tries) / sizeof(tries[0]) && !ctx->skel; i++) {
-		libbpf_print_fn_t saved = NULL;
-
-		if (tries[i].tp_btf && !ctx->mode.tp_btf)
-			continue;
-		/* A kernel refusing fentry is expected: keep its log for -v. */
-		if (tries[i].init_cost && !ks_verbose)
-			saved = libbpf_set_print(NULL);
-		ctx->skel = open_and_load(ctx, tries[i].tp_btf,
-					  tries[i].init_cost, &err);
-		if (tries[i].init_cost && !ks_verbose)
-			libbpf_set_print(saved);
-		if (ctx->skel)
-			ctx->init_cost = tries[i].init_cost;
-	}
-	if (!ctx->skel) {
-		tdx_report_load_error("tdx_roles BPF programs", err);
+	err = roles_probe_open(&ctx->probe, &ctx->mode, ctx->env->pid,
+			       ctx->env->vm, true, why, sizeof(why));
+	if (err) {
+		p_err("%s", why);
 		return err;
 	}
-
-	ctx->role_link = bpf_program__attach(tdx_roles_role_prog(ctx->skel));
-	if (!ctx->role_link) {
-		err = -errno;
-		p_err("attaching to kvmmmu:kvm_mmu_role: %s", strerror(-err));
-		return err;
-	}
-	if (ctx->init_cost) {
-		ctx->init_links[0] = bpf_program__attach(ctx->skel->progs.init_mmu_entry);
-		ctx->init_links[1] = bpf_program__attach(ctx->skel->progs.init_mmu_exit);
-		if (!ctx->init_links[0] || !ctx->init_links[1]) {
-			ctx->init_cost = false;
-			bpf_link__destroy(ctx->init_links[0]);
-			bpf_link__destroy(ctx->init_links[1]);
-			ctx->init_links[0] = ctx->init_links[1] = NULL;
-		}
-	}
-	if (!ctx->init_cost)
+	if (!ctx->probe.init_cost)
 		p_info("kvm_init_mmu cost unavailable: fentry/fexit cannot attach on this kernel");
 	return 0;
 }
@@ -471,7 +395,7 @@ int cmd_roles(const struct tdx_env *env)
 		p_err("installing signal handlers: %s", strerror(-err));
 		return KS_EXIT_FAIL;
 	}
-	if (ks_mode_detect(tdx_roles_series_events, NULL, &ctx.mode) != KS_MODE_SERIES) {
+	if (roles_probe_detect(&ctx.mode) != KS_MODE_SERIES) {
 		if (ctx.mode.tracefs_errno || !ctx.mode.kernel_btf)
 			p_err("%s", ctx.mode.desc);
 		else
@@ -496,7 +420,7 @@ int cmd_roles(const struct tdx_env *env)
 		jsonw_string_field(ctx.jw, "type", "mode");
 		jsonw_string_field(ctx.jw, "mode", ks_mode_name(ctx.mode.kind));
 		jsonw_string_field(ctx.jw, "detail", ctx.mode.desc);
-		jsonw_bool_field(ctx.jw, "init_mmu_cost", ctx.init_cost);
+		jsonw_bool_field(ctx.jw, "init_mmu_cost", ctx.probe.init_cost);
 		jsonw_end_object(ctx.jw);
 	} else {
 		p_info("Tracing MMU role computations... Hit Ctrl-C to end.");
@@ -505,7 +429,7 @@ int cmd_roles(const struct tdx_env *env)
 	if (env->interval)
 		next = tdx_now_mono() + env->interval;
 	while (!ks_exiting) {
-		tdx_vm_names_prefetch(bpf_map__fd(ctx.skel->maps.roles),
+		tdx_vm_names_prefetch(ctx.probe.roles_fd,
 				      sizeof(struct tdx_role_key));
 		tdx_sleep_until(tdx_wake_time(env->interval ? next : 0));
 		if (!env->interval || ks_exiting || tdx_now_mono() < next)
@@ -521,10 +445,7 @@ int cmd_roles(const struct tdx_env *env)
 	err = report(&ctx, true) ? KS_EXIT_FAIL : 0;
 
 cleanup:
-	bpf_link__destroy(ctx.role_link);
-	bpf_link__destroy(ctx.init_links[0]);
-	bpf_link__destroy(ctx.init_links[1]);
-	tdx_roles_bpf__destroy(ctx.skel);
+	roles_probe_close(&ctx.probe);
 	release(&ctx.interval);
 	release(&ctx.total);
 	jsonw_destroy(&ctx.jw);

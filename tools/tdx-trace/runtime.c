@@ -6,51 +6,10 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
-#include "conv_format.h"
 #include "output.h"
-#include "percpu.h"
 #include "runtime.h"
 #include "signals.h"
-#include "vmname.h"
-
-void tdx_report_load_error(const char *what, int err)
-{
-	/* -EACCES is the verifier refusing a program, not missing rights. */
-	if (err == -EPERM)
-		p_err("loading %s: permission denied; run as root (needs CAP_BPF and CAP_PERFMON)",
-		      what);
-	else
-		p_err("loading %s: %s (rerun with -v for the libbpf and verifier log)",
-		      what, strerror(-err));
-}
-
-int tdx_read_lost(int map_fd, uint64_t lost[TDX_NR_LOST])
-{
-	return ks_percpu_sums(map_fd, lost, TDX_NR_LOST);
-}
-
-uint64_t tdx_lost_total(const uint64_t lost[TDX_NR_LOST])
-{
-	uint64_t sum = 0;
-	int i;
-
-	for (i = 0; i < TDX_NR_LOST; i++)
-		sum += lost[i];
-	return sum;
-}
-
-const char *tdx_lost_name(unsigned int idx)
-{
-	static const char *const names[TDX_NR_LOST] = {
-		[TDX_LOST_RINGBUF] = "ringbuf",
-		[TDX_LOST_INFLIGHT_FULL] = "inflight_full",
-		[TDX_LOST_STATS_FULL] = "stats_full",
-		[TDX_LOST_TRANS_FULL] = "transitions_full",
-		[TDX_LOST_MAPGPA_FULL] = "mapgpa_full",
-	};
-
-	return idx < TDX_NR_LOST ? names[idx] : "?";
-}
+#include "vmcache.h"
 
 void tdx_print_lost(FILE *f, const uint64_t lost[TDX_NR_LOST])
 {
@@ -85,28 +44,11 @@ struct tdx_slots tdx_slots(const __u64 *src)
 	return s;
 }
 
-#define VM_NAME_CACHE 64
-
 const char *tdx_vm_name(pid_t pid, const char *comm)
 {
-	static struct {
-		pid_t pid;
-		bool found;
-		char name[64];
-	} cache[VM_NAME_CACHE];
-	static unsigned int next;
-	unsigned int i;
+	static struct ks_vm_cache cache;
 
-	for (i = 0; i < VM_NAME_CACHE; i++)
-		if (cache[i].pid == pid && pid)
-			break;
-	if (i == VM_NAME_CACHE) {
-		i = next++ % VM_NAME_CACHE;
-		cache[i].pid = pid;
-		cache[i].found = !ks_vm_name(pid, cache[i].name,
-					     sizeof(cache[i].name));
-	}
-	return cache[i].found || !comm || !comm[0] ? cache[i].name : comm;
+	return ks_vm_cache_name(&cache, pid, comm);
 }
 
 void tdx_vm_label(char *buf, size_t len, const char *stats_id, __u32 pid)
@@ -156,6 +98,16 @@ void tdx_vm_names_prefetch(int map_fd, size_t key_size)
 		memcpy(key, next, key_size);
 		prev = key;
 	}
+}
+
+void tdx_format_time(double wall, char *buf, size_t len)
+{
+	time_t secs = (time_t)wall;
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min,
+		 tm.tm_sec, (int)((wall - (double)secs) * 1000) % 1000);
 }
 
 static double clock_secs(clockid_t id)

@@ -10,15 +10,10 @@
 #include <bpf/libbpf.h>
 
 #include "json_writer.h"
+#include "probe_lost.h"
 #include "tdx.h"
 
-/* Report why a skeleton failed to load (privileges, BTF, verifier). */
-void tdx_report_load_error(const char *what, int err);
-
-/* Sum the per-CPU "lost" array into @lost. */
-int tdx_read_lost(int map_fd, uint64_t lost[TDX_NR_LOST]);
-uint64_t tdx_lost_total(const uint64_t lost[TDX_NR_LOST]);
-const char *tdx_lost_name(unsigned int idx);	/* "ringbuf", ... */
+/* The lost-event counters (probe_lost.h) for humans and JSON. */
 void tdx_print_lost(FILE *f, const uint64_t lost[TDX_NR_LOST]);
 void tdx_json_lost(json_writer_t *w, const uint64_t lost[TDX_NR_LOST]);
 
@@ -55,6 +50,9 @@ void tdx_json_summary_start(json_writer_t *w, bool final, const char *mode,
  * printed after a short-lived VMM exited can still name it.
  */
 void tdx_vm_names_prefetch(int map_fd, size_t key_size);
+
+/* "HH:MM:SS.mmm" local time of @wall (seconds since the epoch). */
+void tdx_format_time(double wall, char *buf, size_t len);
 
 /* Seconds to add to CLOCK_MONOTONIC (bpf_ktime_get_ns) for wall time. */
 double tdx_mono_to_wall_offset(void);

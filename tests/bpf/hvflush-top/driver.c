@@ -30,10 +30,10 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "collect.h"
 #include "fake_kmem.skel.h"
 #include "hvflush.skel.h"
 #include "json_writer.h"
+#include "probe_hvflush.h"
 #include "stats.h"
 
 #define NR_VMS		2

@@ -30,9 +30,9 @@
 #include "tdx_conv.skel.h"
 #include "tdx_roles.skel.h"
 
-#include "tdx-trace/conversions.h"
-#include "tdx-trace/roles.h"
 #include "hist.h"
+#include "probe_conv.h"
+#include "probe_roles.h"
 #include "tdx-trace/runtime.h"
 #include "tdx.h"
 #include "vmname.h"

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* tools/lib/vmcache.c: names by pid, looked up once, comm fallback. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "vmcache.h"
+#include "vmname.h"
+
+/* A pid no process has: the kernel's pid_max is at most 2^22. */
+#define GONE_PID 0x7ffffff0
+
+static void test_live_process(void **state)
+{
+	struct ks_vm_cache c = {};
+	char want[KS_VM_CACHE_NAME_LEN];
+	const char *first;
+
+	(void)state;
+	assert_int_equal(ks_vm_name(getpid(), want, sizeof(want)), 0);
+	first = ks_vm_cache_name(&c, getpid(), "ignored");
+	assert_string_equal(first, want);
+	/* Looked up once: the same entry the second time. */
+	assert_ptr_equal(ks_vm_cache_name(&c, getpid(), NULL), first);
+	assert_int_equal(c.nr, 1);
+	ks_vm_cache_forget(&c, getpid());
+	assert_int_equal(c.nr, 0);
+	ks_vm_cache_free(&c);
+}
+
+static void test_gone_process(void **state)
+{
+	struct ks_vm_cache c = {};
+
+	(void)state;
+	assert_string_equal(ks_vm_cache_name(&c, GONE_PID, "qemu-kvm"),
+			    "qemu-kvm");
+	assert_string_equal(ks_vm_cache_name(&c, GONE_PID, NULL), "?");
+	assert_string_equal(ks_vm_cache_name(&c, GONE_PID, ""), "?");
+	ks_vm_cache_free(&c);
+	assert_null(c.v);
+}
+
+static void test_bounded(void **state)
+{
+	struct ks_vm_cache c = {};
+
+	(void)state;
+	for (int i = 0; i < KS_VM_CACHE_MAX + 10; i++)
+		ks_vm_cache_name(&c, GONE_PID - 1 - i, NULL);
+	assert_int_equal(c.nr, KS_VM_CACHE_MAX);
+	ks_vm_cache_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_live_process),
+		cmocka_unit_test(test_gone_process),
+		cmocka_unit_test(test_bounded),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* bpf/hvflush.bpf.c loaded, attached and read: see probe_hvflush.h. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "args.h"
+#include "hvflush.skel.h"
+#include "mapdump.h"
+#include "percpu.h"
+#include "probe_hvflush.h"
+
+/* The hypercall events come last: the fallback uses exactly those. */
+const char *const hv_series_events[] = {
+	"kvm:kvm_hv_tlb_flush_enqueue",
+	"kvm:kvm_hv_tlb_flush_dequeue",
+	"kvm:kvm_hv_tlb_flush_synthetic_vmexit",
+	"kvm:kvm_hv_flush_tlb",
+	"kvm:kvm_hv_flush_tlb_ex",
+	NULL,
+};
+const char *const *const hv_fallback_events = &hv_series_events[3];
+
+enum ks_mode_kind hv_probe_detect(struct ks_mode *m)
+{
+	return ks_mode_detect(hv_series_events, hv_fallback_events, m);
+}
+
+/*
+ * Whether the tp_btf programs can be tried: raw_tp needs no BTF for the
+ * event itself, only CO-RE for struct kvm.  The fallback has no series
+ * events, but its hypercall events may still be in BTF.
+ */
+static bool want_btf(const struct ks_mode *m)
+{
+	if (m->kind == KS_MODE_SERIES)
+		return m->tp_btf;
+	return ks_btf_has_tracepoint("kvm:kvm_hv_flush_tlb") &&
+	       ks_btf_has_tracepoint("kvm:kvm_hv_flush_tlb_ex");
+}
+
+static void select_twins(struct hvflush_bpf *obj, bool series, bool btf)
+{
+	bool fifo_btf = series && btf;
+
+	bpf_program__set_autoload(obj->progs.tlb_enqueue_btf, fifo_btf);
+	bpf_program__set_autoload(obj->progs.tlb_enqueue_raw, series && !fifo_btf);
+	bpf_program__set_autoload(obj->progs.tlb_dequeue_btf, fifo_btf);
+	bpf_program__set_autoload(obj->progs.tlb_dequeue_raw, series && !fifo_btf);
+	bpf_program__set_autoload(obj->progs.synthetic_vmexit_btf, fifo_btf);
+	bpf_program__set_autoload(obj->progs.synthetic_vmexit_raw,
+				  series && !fifo_btf);
+	bpf_program__set_autoload(obj->progs.flush_tlb_btf, btf);
+	bpf_program__set_autoload(obj->progs.flush_tlb_raw, !btf);
+	bpf_program__set_autoload(obj->progs.flush_tlb_ex_btf, btf);
+	bpf_program__set_autoload(obj->progs.flush_tlb_ex_raw, !btf);
+}
+
+void hv_select_programs(struct hvflush_bpf *obj, const struct ks_mode *m)
+{
+	select_twins(obj, m->kind == KS_MODE_SERIES, want_btf(m));
+}
+
+struct load_ctx {
+	struct hv_probe *p;
+	bool series;
+	pid_t pid;
+};
+
+static int load(void *data, bool tp_btf)
+{
+	struct load_ctx *ctx = data;
+	struct hvflush_bpf *obj = hvflush_bpf__open();
+	int err;
+
+	if (!obj)
+		return -errno;
+	obj->rodata->targ_pid = ctx->pid;
+	select_twins(obj, ctx->series, tp_btf);
+	err = hvflush_bpf__load(obj);
+	if (err) {
+		hvflush_bpf__destroy(obj);
+		return err;
+	}
+	ctx->p->skel = obj;
+	ctx->p->obj = obj->obj;
+	return 0;
+}
+
+int hv_probe_open(struct hv_probe *p, const struct ks_mode *m, pid_t pid,
+		  char *err, size_t err_len)
+{
+	struct load_ctx ctx = {
+		.p = p, .series = m->kind == KS_MODE_SERIES, .pid = pid,
+	};
+	const char *failed = "?";
+	bool retried;
+	int e;
+
+	memset(p, 0, sizeof(*p));
+	e = ks_probe_load(load, &ctx, want_btf(m), &retried, "hvflush", err,
+			  err_len);
+	if (e)
+		return e;
+	e = ks_probe_attach(p->obj, p->links, HV_NR_LINKS, &p->nr_links,
+			    &failed);
+	if (e) {
+		snprintf(err, err_len, "hvflush: attaching %s: %s", failed,
+			 strerror(-e));
+		hv_probe_close(p);
+	}
+	return e;
+}
+
+void hv_probe_close(struct hv_probe *p)
+{
+	ks_probe_detach(p->links, &p->nr_links, 0);
+	hvflush_bpf__destroy(p->skel);
+	p->skel = NULL;
+	p->obj = NULL;
+}
+
+int hv_probe_rows_fd(const struct hv_probe *p)
+{
+	return bpf_map__fd(p->skel->maps.rows);
+}
+
+int hv_probe_counters_fd(const struct hv_probe *p)
+{
+	return bpf_map__fd(p->skel->maps.counters);
+}
+
+void hv_probe_set_max_gen(struct hv_probe *p, uint64_t gen)
+{
+	p->skel->bss->max_gen = gen;
+}
+
+void hv_probe_delete_pid(const struct hv_probe *p, pid_t pid)
+{
+	ks_map_delete_pid(hv_probe_rows_fd(p), pid,
+			  offsetof(struct hvflush_row, pid), true);
+}
+
+void hv_names_free(struct hv_names *names)
+{
+	ks_vm_cache_free(&names->cache);
+}
+
+int hv_read_counters(int counters_fd, uint64_t out[HVFLUSH_NR_COUNTERS])
+{
+	return ks_percpu_sums(counters_fd, out, HVFLUSH_NR_COUNTERS);
+}
+
+int hv_read_rows(int rows_fd, struct hv_names *names,
+		 struct hv_raw_row **out, size_t *nr)
+{
+	struct hv_raw_row *rows;
+	struct ks_map_dump d;
+	uint32_t i;
+	int err;
+
+	err = ks_map_dump(rows_fd, &d);
+	if (err)
+		return err;
+	rows = calloc(d.n ? d.n : 1, sizeof(*rows));
+	if (!rows) {
+		ks_map_dump_free(&d);
+		return -ENOMEM;
+	}
+	for (i = 0; i < d.n; i++) {
+		struct hv_raw_row *r = &rows[i];
+		char id[HVFLUSH_STATS_ID_LEN + 1];
+
+		r->key = *KS_DUMP_KEY(&d, struct hvflush_key, i);
+		r->val = *KS_DUMP_VAL(&d, struct hvflush_row, i);
+		/* Reaped: all its vCPU threads are gone, the row is final. */
+		r->exited = !ks_pid_exists(r->val.pid);
+		/*
+		 * A VMM that exited before its first lookup has no /proc entry
+		 * left: the stats id the kernel kept ("kvm-<pid>") still says
+		 * which VM it was, where "?" would say nothing.
+		 */
+		snprintf(id, sizeof(id), "%.*s", HVFLUSH_STATS_ID_LEN,
+			 r->val.stats_id);
+		snprintf(r->name, sizeof(r->name), "%s",
+			 ks_vm_cache_name(&names->cache, r->val.pid, id));
+	}
+	/* Deleted after the dump: a walk restarts when its key goes. */
+	for (i = 0; i < d.n; i++) {
+		if (!rows[i].exited)
+			continue;
+		bpf_map_delete_elem(rows_fd, &rows[i].key);
+		ks_vm_cache_forget(&names->cache, rows[i].val.pid);
+	}
+	*out = rows;
+	*nr = d.n;
+	ks_map_dump_free(&d);
+	return 0;
+}

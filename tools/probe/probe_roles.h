@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * bpf/tdx_roles.bpf.c (MMU role computations), for tdx-trace roles and the
+ * exporter: its event (the kvmscope series only, no fallback), which
+ * programs to load, loading and attaching them, and dropping a VMM's rows.
+ */
+#ifndef KVMSCOPE_PROBE_ROLES_H
+#define KVMSCOPE_PROBE_ROLES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "mode.h"
+#include "tdx.h"
+
+struct tdx_roles_bpf;
+struct bpf_link;
+struct bpf_object;
+struct bpf_program;
+
+/* The events roles needs: the kvmscope series only, no fallback. */
+extern const char *const tdx_roles_series_events[];
+
+/* ks_mode_detect() with that list: KS_MODE_SERIES or not. */
+enum ks_mode_kind roles_probe_detect(struct ks_mode *m);
+
+/*
+ * Set autoload so the kvm_mmu_role program is loaded once, as tp_btf or
+ * as its raw_tp twin, and the kvm_init_mmu fentry/fexit pair only with
+ * @init_cost.  Call between open and load.  Used by the probe and the BPF
+ * tests.
+ */
+void tdx_roles_select_progs(struct tdx_roles_bpf *skel, bool tp_btf,
+			    bool init_cost);
+
+/* The kvm_mmu_role program tdx_roles_select_progs() chose. */
+struct bpf_program *tdx_roles_role_prog(const struct tdx_roles_bpf *skel);
+
+/* The object, loaded and attached, and its maps. */
+struct roles_probe {
+	struct tdx_roles_bpf *skel;
+	struct bpf_object *obj;		/* skel's, for its programs' stats */
+	struct bpf_link *links[3];	/* kvm_mmu_role, kvm_init_mmu pair */
+	int nr_links;
+	bool init_cost;			/* kvm_init_mmu fentry/fexit attached */
+	int roles_fd;			/* tdx_role_key -> tdx_role_stats */
+	int transitions_fd;		/* tdx_trans_key -> count */
+	int init_cost_fd;		/* per-CPU log2 slots of kvm_init_mmu */
+	int lost_fd;			/* per-CPU, enum tdx_lost */
+};
+
+/*
+ * Load for VMM @pid and VM @vm (NULL or "": all) and attach, with the
+ * kvm_init_mmu cost programs if @init_cost and the kernel lets fentry
+ * attach.  Returns 0, or -errno with the reason in @err.
+ */
+int roles_probe_open(struct roles_probe *p, const struct ks_mode *m,
+		     pid_t pid, const char *vm, bool init_cost, char *err,
+		     size_t err_len);
+void roles_probe_close(struct roles_probe *p);
+
+/* Drop the rows of VMM @pid. */
+void roles_probe_delete_pid(const struct roles_probe *p, __u32 pid);
+
+#endif /* KVMSCOPE_PROBE_ROLES_H */
