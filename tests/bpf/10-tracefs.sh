@@ -33,6 +33,15 @@ for c in strace setpriv unshare; do
 	command -v "$c" >/dev/null || { not_ok "$c is installed (make deps)"; tap_done; exit 1; }
 done
 
+# The runs happen in a directory everyone can reach, with copies of the
+# tools: nobody may not reach the checkout (a clone in a 0700 directory,
+# as mktemp -d makes them, or in /root).  What they leave is copied to
+# $out at the end, for a look after a failure.
+work=$(mktemp -d /tmp/kvmscope-tracefs.XXXXXX)
+trap 'cp -a "$work"/. "$out"/ 2>/dev/null; rm -rf "$work"' EXIT
+chmod 755 "$work"
+cp "${tools[@]/#/build/}" "$work/"
+
 # A mount table to compare: mount point, type and source of each mount.
 mounts() { awk '{ print $5, $(NF - 2), $(NF - 1) }' /proc/self/mountinfo | sort; }
 mounts >"$out/host.before"
@@ -41,10 +50,10 @@ mounts >"$out/host.before"
 # exporter, which writes its textfile until it is stopped.
 run_tool() { # TOOL OUT
 	case "$1" in
-	tdx-trace) build/tdx-trace conversions 1 1 -j >"$2" ;;
-	hvflush-top) build/hvflush-top -j 1 1 >"$2" ;;
+	tdx-trace) "$work/tdx-trace" conversions 1 1 -j >"$2" ;;
+	hvflush-top) "$work/hvflush-top" -j 1 1 >"$2" ;;
 	kvmscope-exporter)
-		build/kvmscope-exporter --listen none --textfile "$2" --interval 1 &
+		"$work/kvmscope-exporter" --listen none --textfile "$2" --interval 1 &
 		local pid=$! i
 		for i in $(seq 100); do
 			[ -s "$2" ] || ! kill -0 "$pid" 2>/dev/null && break
@@ -57,12 +66,12 @@ run_tool() { # TOOL OUT
 
 # bare SETUP USER TOOL: run TOOL as USER (root or nobody) in a new mount
 # namespace holding neither tracefs nor debugfs, then SETUP's (none,
-# debugfs or tracefs).  Leaves $out/TOOL.SETUP.USER.{out,err,strace,
+# debugfs or tracefs).  Leaves $work/TOOL.SETUP.USER.{out,err,strace,
 # before,after}; returns the tool's exit status.
 bare() {
-	local setup=$1 user=$2 tool=$3 f=$out/$3.$1.$2
+	local setup=$1 user=$2 tool=$3 f=$work/$3.$1.$2
 	export -f run_tool mounts
-	unshare --mount --propagation private env f="$f" setup="$setup" \
+	unshare --mount --propagation private env f="$f" work="$work" setup="$setup" \
 		user="$user" tool="$tool" bash -c '
 		while umount /sys/kernel/tracing 2>/dev/null; do :; done
 		while umount -l /sys/kernel/debug 2>/dev/null; do :; done
@@ -92,7 +101,7 @@ mode_of() { # FILE-PREFIX TOOL
 }
 
 for t in "${tools[@]}"; do
-	f=$out/$t.none.root
+	f=$work/$t.none.root
 	bare none root "$t"
 	check_eq "$t, no tracefs, root: exits 0" 0 $?
 	check_eq "$t, no tracefs, root: fallback mode on the host kernel" fallback "$(mode_of "$f" "$t")"
@@ -103,20 +112,20 @@ for t in "${tools[@]}"; do
 	check "$t, no tracefs, root: the mounts it started with are as they were" \
 		diff "$f.before" "$f.after"
 
-	f=$out/$t.debugfs.root
+	f=$work/$t.debugfs.root
 	bare debugfs root "$t"
 	check_eq "$t, debugfs only: exits 0" 0 $?
 	check_eq "$t, debugfs only: fallback mode" fallback "$(mode_of "$f" "$t")"
 	check "$t, debugfs only: uses debugfs's tracing, mounts nothing" \
 		bash -c '! grep -E "^[0-9]+ +(unshare|mount)\(" "$1"' _ "$f.strace"
 
-	f=$out/$t.tracefs.root
+	f=$work/$t.tracefs.root
 	bare tracefs root "$t"
 	check_eq "$t, tracefs mounted: exits 0" 0 $?
 	check "$t, tracefs mounted: mounts nothing" \
 		bash -c '! grep -E "^[0-9]+ +(unshare|mount)\(" "$1"' _ "$f.strace"
 
-	f=$out/$t.none.nobody
+	f=$work/$t.none.nobody
 	bare none nobody "$t"
 	check_eq "$t, no tracefs, nobody: exits 1" 1 $?
 	check_eq "$t, no tracefs, nobody: one line on stderr" 1 "$(wc -l <"$f.err")"
