@@ -13,8 +13,8 @@ events=(kvm/kvm_vm_set_mem_attributes_begin kvm/kvm_vm_set_mem_attributes_end
 	kvm/kvm_hv_tlb_flush_enqueue kvm/kvm_hv_tlb_flush_dequeue
 	kvm/kvm_hv_tlb_flush_synthetic_vmexit)
 short=(attr_begin attr_end zap_leafs mmu_role hv_enq hv_deq hv_synth)
-workloads=(private_mem_conversions_test private_mem_kvm_exits_test set_memory_region_test
-	cr4_cpuid_sync_test svm_nested_shutdown_test hyperv_tlb_flush hyperv_svm_test)
+workloads=(private_mem_conversions_test private_mem_kvm_exits_test cr4_cpuid_sync_test
+	svm_nested_shutdown_test hyperv_tlb_flush hyperv_svm_test)
 
 missing=0
 for e in "${events[@]}"; do
