@@ -5,6 +5,7 @@
 #   make test       unit, BPF test-run and lab tests; ends "N passed, N failed"
 #   make bench      benchmarks in the lab (prints ratios)
 #   make demo       the main job: build and boot the lab, run workloads and tools
+#                   (on Linux 7.3; make demo KERNEL=6.12 on the LTS)
 #   make lab-clean  drop the cached lab kernels, selftests and initramfs
 
 BUILD     ?= build
@@ -96,7 +97,7 @@ bench: all
 	lab/bench.sh
 
 demo: all
-	lab/demo.sh
+	lab/demo.sh $(if $(KERNEL),--line $(KERNEL))
 
 lab: all
 	lab/run.sh $(LAB_ARGS)

@@ -39,6 +39,9 @@
 set -euo pipefail
 lab_tag=bench
 . "$(dirname "$0")/cache.sh"
+# What is measured is the series against the same kernel without it: the
+# line that has the series.
+lab_line 6.12
 
 all_sections=(series fallback hvflush mapgpa disabled exporter)
 dry_run=0 report_only=
@@ -138,7 +141,7 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # kvm_stat comes with the kernel source; a copy of our own, since the shared
 # tree may be checked out to another commit while we run.
-"$lab_dir/build-kernel.sh" >/dev/null || die "building the lab kernel failed"
+"$lab_dir/build-kernel.sh" --line "$line" >/dev/null || die "building the lab kernel failed"
 cp "$src_dir/tools/kvm/kvm_stat/kvm_stat" "$repo_dir/build/bench/kvm_stat"
 
 # The stock guest has no 9p: everything its job runs is packed into its
@@ -187,7 +190,7 @@ boot() {
 	wait_for_other_builds
 	echo "load_$name=$(loadavg)" >>"$out/meta.txt"
 	say "$name: booting the $kernel kernel for '$section' (results in $out/$name)"
-	if ! "$lab_dir/run.sh" --kernel "$kernel" --timeout "$timeout" --results "$out/$name" \
+	if ! "$lab_dir/run.sh" --kernel "$line-$kernel" --timeout "$timeout" --results "$out/$name" \
 		"${args[@]}" --script "$job"; then
 		failed+=("$name")
 		say "$name FAILED: see $out/$name (summary.txt, output.log, serial.log)"

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Builds the patched lab kernel: Debian's linux-source-6.12 plus
-# kernel-patches/series, x86_64_defconfig merged with lab/kernel.config.
-# Outputs (bzImage, vmlinux, .config, System.map) are cached by key; the
-# source tree and object dir persist, so a new key rebuilds incrementally.
+# Builds the patched lab kernel of one line: Debian's linux-source-<line>
+# plus kernel-patches/<line>/series, x86_64_defconfig merged with
+# lab/kernel.config and lab/kernel-<line>.config.  Outputs (bzImage,
+# vmlinux, .config, System.map) are cached by key; the source tree and
+# object dir persist, so a new key rebuilds incrementally.
 # Prints the directory of the kernel it built or found on stdout.
 #
-# usage: lab/build-kernel.sh [--each-patch] [--force]
-#        lab/build-kernel.sh --unpatched [--force]
-#        lab/build-kernel.sh --checkpatch
+# usage: lab/build-kernel.sh [--line LINE] [--each-patch] [--force]
+#        lab/build-kernel.sh [--line LINE] --unpatched [--force]
+#        lab/build-kernel.sh [--line LINE] --checkpatch
+#   --line        the kernel line (lab/versions.sh; default 7.3)
 #   --each-patch  apply and build the series patch by patch (incrementally),
 #                 proving each patch builds on its own
 #   --force       build even if the cache already has this key
@@ -30,6 +32,7 @@ while [ $# -gt 0 ]; do
 	--force) force=1 ;;
 	--checkpatch) checkpatch=1 ;;
 	--unpatched) unpatched=1 ;;
+	--line) [ $# -ge 2 ] || usage_error "--line needs a kernel line"; lab_line "$2"; shift ;;
 	-h | --help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
 	*) usage_error "unknown option '$1'" ;;
 	esac
@@ -55,42 +58,42 @@ run_checkpatch() {
 	return "$status"
 }
 
-# x86_64_defconfig + lab/kernel.config, then check that every option of the
-# fragment took effect: Kconfig silently drops options whose dependencies
-# are missing, and a lab kernel without them fails in confusing ways later.
+# x86_64_defconfig + the line's config fragments, then check that every
+# option took effect: Kconfig silently drops options whose dependencies are
+# missing, and a lab kernel without them fails in confusing ways later.
+# A later fragment's value wins over an earlier one's.
 configure() {
-	local log=$1 frag=$lab_dir/kernel.config cfg=$obj_dir/.config
-	local line sym val got bad=()
+	local log=$1 cfg=$obj_dir/.config
+	local opt sym val got bad=()
 	{
 		make -C "$src_dir" O="$obj_dir" x86_64_defconfig &&
-		KCONFIG_CONFIG=$cfg "$src_dir/scripts/kconfig/merge_config.sh" -m -O "$obj_dir" "$cfg" "$frag" &&
+		KCONFIG_CONFIG=$cfg "$src_dir/scripts/kconfig/merge_config.sh" -m -O "$obj_dir" "$cfg" "${config_frags[@]}" &&
 		make -C "$src_dir" O="$obj_dir" olddefconfig
 	} >>"$log" 2>&1 || die "configuring the kernel failed (log: $log)"
-	while IFS= read -r line; do
-		case "$line" in CONFIG_*=*) ;; *) continue ;; esac
-		sym=${line%%=*} val=${line#*=}
+	while IFS= read -r opt; do
+		sym=${opt%%=*} val=${opt#*=}
 		got=$(grep -E "^$sym=|^# $sym is not set" "$cfg" || true)
 		case "$val:$got" in
 		n:"# $sym is not set" | n:) ;;
-		*:"$line") ;;
-		*) bad+=("$line (got: ${got:-not set})") ;;
+		*:"$opt") ;;
+		*) bad+=("$opt (got: ${got:-not set})") ;;
 		esac
-	done <"$frag"
+	done < <(cat "${config_frags[@]}" | grep -E '^CONFIG_[A-Za-z0-9_]+=' | tac | awk -F= '!seen[$1]++' | tac)
 	if [ "${#bad[@]}" -gt 0 ]; then
-		say "lab/kernel.config options that did not take effect (unmet dependencies?):"
+		say "config fragment options that did not take effect (unmet dependencies?):"
 		printf '    %s\n' "${bad[@]}" >&2
-		die "kernel configuration does not match lab/kernel.config (log: $log)"
+		die "kernel configuration does not match ${config_frags[*]#"$repo_dir"/} (log: $log)"
 	fi
 }
 
 build() { # LOG LABEL
-	local cold=0 count_file=$log_dir/kernel-cold-objects
+	local cold=0 count_file=$log_dir/kernel-$line-cold-objects
 	[ -f "$obj_dir/vmlinux" ] || cold=1
 	wait_for_other_builds
 	progress_total=
 	if [ "$cold" -eq 1 ]; then
 		[ ! -f "$count_file" ] || progress_total=$(cat "$count_file")
-		say "cold build (empty object dir): about 11 min on 2 cores"
+		say "cold build of Linux $line (empty object dir): 15 to 20 min on 2 cores"
 	fi
 	run_logged "$2" "$1" make -C "$src_dir" O="$obj_dir" -j"$(nproc)" bzImage ||
 		die "kernel build failed (log: $1)"
@@ -123,7 +126,7 @@ fi
 
 mkdir -p "$log_dir" "$obj_dir"
 log=$log_dir/kernel-$key-$(date +%Y%m%d-%H%M%S).log
-say "building ${kind/-/ } $key; full log: $log"
+say "building the Linux $line ${kind/-/ } $key; full log: $log"
 t0=$SECONDS
 if [ "$unpatched" -eq 1 ]; then
 	tree_prepare_base
@@ -154,7 +157,8 @@ cp "$obj_dir/arch/x86/boot/bzImage" "$obj_dir/vmlinux" "$obj_dir/.config" \
 cp "$log" "$tmp/build.log"
 {
 	echo "key=$key"
-	echo "source=linux-source-6.12 $LINUX_SOURCE_VERSION"
+	echo "line=$line"
+	echo "source=linux-source-$line $(line_source_version)"
 	echo "commit=$(_git rev-parse HEAD)"
 	echo "release=$(cat "$obj_dir/include/config/kernel.release")"
 	echo "built=$(date -Is) seconds=$((SECONDS - t0))"

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Builds the KVM selftests (tools/testing/selftests/kvm) from the patched
-# lab source tree, statically linked so they run in a bare initramfs too.
-# Cached by key in selftests/<key>/:
-#   x86_64/<test>, <test>   binaries, as laid out in the source tree
-#   x86.list                the x86_64/ directory's tests (regression run)
+# Builds the KVM selftests (tools/testing/selftests/kvm) from one line's
+# patched lab source tree, statically linked so they run in a bare
+# initramfs too.  Cached by key in selftests/<key>/:
+#   x86/<test>, <test>      binaries: the x86 tests (x86_64/ in 6.12's
+#                           tree, x86/ since 6.16) and the generic ones
+#   x86.list                the x86 tests (regression run)
 #   generic.list            the arch-independent tests built for x86
 # Prints the directory of the selftests it built or found on stdout.
 #
-# usage: lab/build-selftests.sh [--force]
+# usage: lab/build-selftests.sh [--line LINE] [--force]
 set -euo pipefail
 lab_tag=selftests
 . "$(dirname "$0")/cache.sh"
@@ -17,6 +18,7 @@ force=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--force) force=1 ;;
+	--line) [ $# -ge 2 ] || usage_error "--line needs a kernel line"; lab_line "$2"; shift ;;
 	-h | --help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
 	*) usage_error "unknown option '$1'" ;;
 	esac
@@ -40,11 +42,11 @@ fi
 
 mkdir -p "$log_dir"
 log=$log_dir/selftests-$key-$(date +%Y%m%d-%H%M%S).log
-say "building KVM selftests $key; full log: $log"
+say "building the Linux $line KVM selftests $key; full log: $log"
 t0=$SECONDS
 tree_prepare
 kvm=$src_dir/tools/testing/selftests/kvm
-build_dir=$cache_root/obj-selftests
+build_dir=$selftests_obj_dir
 mkdir -p "$build_dir"
 
 # The uapi headers of this very tree (make headers into the object dir:
@@ -58,22 +60,31 @@ run_logged "compiling" "$log" \
 	EXTRA_CFLAGS=-static ||
 	die "selftests build failed (log: $log)"
 
-# The Makefile's list of x86 tests is the authority on what must exist.
-mapfile -t tests < <(sed -nE 's/^TEST_GEN_PROGS_x86_64 \+?= *([^ ]+).*/\1/p' "$kvm/Makefile")
-[ "${#tests[@]}" -gt 0 ] || die "no TEST_GEN_PROGS_x86_64 in $kvm/Makefile"
+# The Makefile's own list of what it builds for x86 is the authority on
+# what must exist (asked of make: the list is spread over several
+# variables, and over Makefile.kvm since 6.16).
+list_mk=$(mktemp)
+printf 'kvmscope-list-tests:\n\t@echo $(TEST_GEN_PROGS)\n' >"$list_mk"
+mapfile -t tests < <(make -s -C "$kvm" -f Makefile -f "$list_mk" OUTPUT="$build_dir" \
+	kvmscope-list-tests 2>>"$log" | tr ' ' '\n' | sed -n "s|^$build_dir/||p")
+rm -f "$list_mk"
+[ "${#tests[@]}" -gt 0 ] || die "make lists no selftests to build in $kvm (log: $log)"
 tmp=$cache_root/selftests/.tmp-$key-$$
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/x86_64"
+mkdir -p "$tmp/x86"
 for t in "${tests[@]}"; do
 	[ -x "$build_dir/$t" ] || die "selftest $t was not built (log: $log)"
-	cp "$build_dir/$t" "$tmp/$t"
-	case "$t" in x86_64/*) echo "${t#x86_64/}" >>"$tmp/x86.list" ;; *) echo "$t" >>"$tmp/generic.list" ;; esac
+	case "$t" in
+	x86/* | x86_64/*) cp "$build_dir/$t" "$tmp/x86/${t#*/}"; echo "${t#*/}" >>"$tmp/x86.list" ;;
+	*/*) die "selftest $t is in an unexpected directory (log: $log)" ;;
+	*) cp "$build_dir/$t" "$tmp/$t"; echo "$t" >>"$tmp/generic.list" ;;
+	esac
 done
-if ldd "$tmp/${tests[0]}" >/dev/null 2>&1; then
+if ldd "$tmp/x86/$(head -n 1 "$tmp/x86.list")" >/dev/null 2>&1; then
 	die "selftests are dynamically linked (EXTRA_CFLAGS=-static ignored?)"
 fi
 cp "$log" "$tmp/build.log"
-echo "key=$key commit=$(_git rev-parse HEAD) built=$(date -Is) seconds=$((SECONDS - t0))" >"$tmp/build-info"
+echo "key=$key line=$line commit=$(_git rev-parse HEAD) built=$(date -Is) seconds=$((SECONDS - t0))" >"$tmp/build-info"
 cache_publish "$tmp" "$out"
 say "${#tests[@]} selftests ready in $(fmt_secs $((SECONDS - t0))): $out"
 echo "$out"

@@ -2,23 +2,28 @@
 # The lab's build cache.  Sourced by the lab scripts, or run as
 #   lab/cache.sh clean [--all]    drop cached kernels, selftests, initramfs
 #                                 (--all: also the source tree and objects)
-#   lab/cache.sh key KIND         print the cache key of KIND
-#   lab/cache.sh dir KIND         print where KIND's outputs are (or will be)
+#   lab/cache.sh key KIND [--line LINE]  print the cache key of KIND
+#   lab/cache.sh dir KIND [--line LINE]  print where KIND's outputs are
 # KIND: kernel, kernel-unpatched (the same kernel without the series, for
-# lab/bench.sh), selftests, initramfs-patched, initramfs-stock.
+# lab/bench.sh), selftests, initramfs-patched, initramfs-stock; each of the
+# kernel line $KVMSCOPE_LINE (default: lab/versions.sh's LAB_DEFAULT_LINE).
 #
 # Layout under ${XDG_CACHE_HOME:-$HOME/.cache}/kvmscope:
 #   kernel/<key>/     bzImage, vmlinux, .config, System.map, build.log
-#   selftests/<key>/  KVM selftests binaries (x86_64/..., generic ones)
-#   initramfs/<key>/  initramfs.cpio for one lab kernel flavour
-#   src/linux-source-6.12/  ONE git repo: pristine source tagged "base"
-#   obj/              ONE kernel object dir (make O=), rebuilt incrementally
+#   selftests/<key>/  KVM selftests binaries (x86/..., generic ones)
+#   initramfs/<key>/  initramfs.cpio for one lab kernel
+#   src/linux-source-<line>/  per line ONE git repo: pristine source tagged
+#                     "base"
+#   obj-<line>/       per line ONE kernel object dir (make O=), rebuilt
+#                     incrementally; obj-selftests-<line>/ the same for the
+#                     selftests
+#   apt/, debs/, stock/  Debian packages fetched for the lab (lab/debian.sh)
 #   logs/             build logs
 # Each kind keeps the $KVMSCOPE_CACHE_KEEP (default 6) most recently used
 # entries: every series edit makes a new key, and a kernel entry is ~320 MB.
-# A key hashes everything its output is made from: the pinned source version,
-# the series and each patch in series order, lab/kernel.config, and the lab
-# scripts that build it.  Other directories under the root are not ours
+# A key hashes everything its output is made from: the line and its source
+# version, the line's series and each patch in series order, the kernel
+# config fragments, and the lab scripts that build it.  Other directories under the root are not ours
 # and are never touched.
 
 lab_tag=${lab_tag:-cache}
@@ -26,34 +31,61 @@ lab_tag=${lab_tag:-cache}
 . "$lab_dir/versions.sh"
 
 cache_root=${XDG_CACHE_HOME:-$HOME/.cache}/kvmscope
-cache_kinds=(kernel selftests initramfs)
-src_dir=$cache_root/src/linux-source-6.12
-obj_dir=$cache_root/obj
+cache_kinds=(kernel selftests initramfs stock)
 log_dir=$cache_root/logs
-# linux-image-<release>-unsigned: the stock kernel's uname -r.
-stock_release=${STOCK_KERNEL_PKG#linux-image-}
-stock_release=${stock_release%-unsigned}
 
-# Patch files in series order (comments and blank lines skipped).
+# _line_var NAME LINE: lab/versions.sh's NAME_<line> (NAME_7_3 for 7.3).
+_line_var() { local v="${1}_${2//./_}"; echo "${!v}"; }
+
+# lab_line LINE: the kernel line the rest of the script works on: its
+# source tree, object dirs, series and config fragments.  Versions are
+# resolved (lab/debian.sh) only when a key or a fetch needs them.
+lab_line() {
+	case " $LAB_LINES " in
+	*" $1 "*) ;;
+	*) usage_error "unknown kernel line '$1' (lab/versions.sh has: $LAB_LINES)" ;;
+	esac
+	line=$1
+	src_dir=$cache_root/src/linux-source-$line
+	obj_dir=$cache_root/obj-$line
+	selftests_obj_dir=$cache_root/obj-selftests-$line
+	series_dir=$repo_dir/kernel-patches/$line
+	config_frags=("$lab_dir/kernel.config")
+	[ ! -f "$lab_dir/kernel-$line.config" ] || config_frags+=("$lab_dir/kernel-$line.config")
+	source_version= stock_release=
+}
+
+# The line's source package version and stock kernel release, resolved once.
+line_source_version() {
+	[ -n "$source_version" ] || source_version=$(resolve_source "$line") || exit 1
+	echo "$source_version"
+}
+line_stock_release() {
+	[ -n "$stock_release" ] || stock_release=$(resolve_stock "$line") || exit 1
+	echo "$stock_release"
+}
+
+# Patch files in series order (comments and blank lines skipped).  A line
+# may have no patches yet: its kernel is then the source as Debian ships it.
 series_patches() {
 	local p
 	while read -r p _; do
 		case "$p" in '' | '#'*) continue ;; esac
-		[ -f "$repo_dir/kernel-patches/$p" ] ||
-			die "kernel-patches/series names $p, which does not exist"
-		echo "$repo_dir/kernel-patches/$p"
-	done <"$repo_dir/kernel-patches/series"
+		[ -f "$series_dir/$p" ] ||
+			die "kernel-patches/$line/series names $p, which does not exist"
+		echo "$series_dir/$p"
+	done <"$series_dir/series"
 }
 
 # The files an output of KIND is built from.
 cache_inputs() {
 	local common=("$lab_dir/versions.sh" "$lab_dir/common.sh" "$lab_dir/cache.sh"
-		"$lab_dir/kernel.config" "$repo_dir/kernel-patches/series")
+		"$lab_dir/debian.sh" "${config_frags[@]}" "$series_dir/series")
 	local tree=("$lab_dir/tree.sh" "$lab_dir/build-kernel.sh")
 	case "$1" in
 	kernel) printf '%s\n' "${common[@]}" "${tree[@]}"; series_patches ;;
 	# Everything but the series.
-	kernel-unpatched) printf '%s\n' "${common[@]}" "${tree[@]}" | grep -vxF "$repo_dir/kernel-patches/series" ;;
+	kernel-unpatched) printf '%s\n' "${common[@]}" "${tree[@]}" | grep -vxF "$series_dir/series" ;;
 	selftests) cache_inputs kernel; echo "$lab_dir/build-selftests.sh" ;;
 	initramfs-patched | initramfs-stock)
 		cache_inputs selftests
@@ -67,9 +99,10 @@ cache_inputs() {
 cache_key() {
 	local kind=$1 f
 	{
-		echo "kind=$kind LINUX_SOURCE_VERSION=$LINUX_SOURCE_VERSION"
-		case "$kind" in initramfs-*)
-			dpkg-query -W busybox-static bash libc6 "$STOCK_KERNEL_PKG" 2>/dev/null ;;
+		echo "kind=$kind line=$line source=$(line_source_version)"
+		case "$kind" in
+		initramfs-stock) echo "stock=$(line_stock_release)" ;;& initramfs-*)
+			dpkg-query -W busybox-static bash libc6 2>/dev/null ;;
 		esac
 		cache_inputs "$kind" | while read -r f; do
 			printf '== %s\n' "${f#"$repo_dir"/}"
@@ -124,26 +157,34 @@ cache_prune() { # KIND
 
 cache_clean() {
 	local k what=("${cache_kinds[@]}")
-	[ "${1:-}" != --all ] || what+=(src obj logs)
+	[ "${1:-}" != --all ] || what+=(src obj-* logs apt debs)
 	[ -d "$cache_root" ] || { say "nothing cached in $cache_root"; return 0; }
 	cache_lock tree
 	cache_lock initramfs
 	for k in "${what[@]}"; do
-		[ -e "$cache_root/$k" ] || continue
-		say "removing $cache_root/$k ($(du -sh "$cache_root/$k" | cut -f1))"
-		rm -rf "${cache_root:?}/$k"
+		for k in "$cache_root"/$k; do
+			[ -e "$k" ] || continue
+			say "removing $k ($(du -sh "$k" | cut -f1))"
+			rm -rf "$k"
+		done
 	done
 }
+
+. "$lab_dir/debian.sh"
+lab_line "${KVMSCOPE_LINE:-$LAB_DEFAULT_LINE}"
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	set -euo pipefail
 	case "${1:-}" in
 	clean)
 		case "${2:-}" in '' | --all) cache_clean "${2:-}" ;; *) usage_error "clean: unknown option '$2'" ;; esac ;;
-	key) [ $# -eq 2 ] || usage_error "key needs a KIND"; cache_key "$2" ;;
-	dir) [ $# -eq 2 ] || usage_error "dir needs a KIND"; cache_dir "$2" ;;
+	key | dir)
+		[ $# -eq 2 ] || [ $# -eq 4 ] && [ "${3:---line}" = --line ] ||
+			usage_error "$1 needs a KIND, and optionally --line LINE"
+		[ $# -eq 2 ] || lab_line "$4"
+		"cache_$1" "$2" ;;
 	-h | --help)
 		sed -n '2,/^$/s/^# \{0,1\}//p' "$0" ;;
-	*) usage_error "usage: lab/cache.sh clean [--all] | key KIND | dir KIND" ;;
+	*) usage_error "usage: lab/cache.sh clean [--all] | key KIND [--line LINE] | dir KIND [--line LINE]" ;;
 	esac
 fi

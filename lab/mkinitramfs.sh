@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the base initramfs of one lab kernel, cached by key, and prints the
-# path of its initramfs.cpio.  Both have busybox-static and lab/guest/init.
+# Builds the base initramfs of one lab kernel (a line's patched or stock
+# kernel), cached by key, and prints the path of its initramfs.cpio.  Both
+# have busybox-static and lab/guest/init.
 #   --kernel patched  nothing else: the job runs chrooted into the host root,
 #                     shared read-only over 9p, so host binaries just work
 #   --kernel stock    Debian's stock kernel has KVM as modules and no 9p:
@@ -9,7 +10,7 @@
 # Uncompressed on purpose: under TCG, inflating costs more boot time than
 # QEMU loading a larger file.
 #
-# usage: lab/mkinitramfs.sh --kernel patched|stock [--force]
+# usage: lab/mkinitramfs.sh [--line LINE] --kernel patched|stock [--force]
 set -euo pipefail
 lab_tag=initramfs
 . "$(dirname "$0")/cache.sh"
@@ -20,6 +21,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) [ $# -ge 2 ] || usage_error "--kernel needs patched or stock"; flavour=$2; shift ;;
 	--force) force=1 ;;
+	--line) [ $# -ge 2 ] || usage_error "--line needs a kernel line"; lab_line "$2"; shift ;;
 	-h | --help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
 	*) usage_error "unknown option '$1'" ;;
 	esac
@@ -35,7 +37,9 @@ if [ "$force" -eq 0 ] && [ -f "$out/initramfs.cpio" ]; then
 	exit 0
 fi
 if [ "$flavour" = stock ]; then
-	selftests=$("$lab_dir/build-selftests.sh")
+	selftests=$("$lab_dir/build-selftests.sh" --line "$line") || exit 1
+	stock=$(stock_kernel "$line") || exit 1
+	release=$(line_stock_release)
 fi
 cache_lock initramfs
 if [ "$force" -eq 0 ] && [ -f "$out/initramfs.cpio" ]; then
@@ -69,10 +73,10 @@ chmod 755 "$stage/init"
 stage_modules() { # ORDER-FILE MODULE [PARAMS...]
 	local order=$1 mod=$2 dep path name
 	shift 2
-	for dep in $(modinfo -k "$stock_release" -F depends "$mod" | tr ',' ' '); do
+	for dep in $(modinfo -b "$stock" -k "$release" -F depends "$mod" | tr ',' ' '); do
 		stage_modules "$order" "$dep"
 	done
-	path=$(modinfo -k "$stock_release" -n "$mod") || die "module $mod not found for $stock_release"
+	path=$(modinfo -b "$stock" -k "$release" -n "$mod") || die "module $mod not found for $release"
 	name=$(basename "$path"); name=${name%%.ko*}
 	[ -f "$stage/lib/modules/kvmscope/$name.ko" ] && return 0
 	case "$path" in
@@ -85,13 +89,11 @@ stage_modules() { # ORDER-FILE MODULE [PARAMS...]
 }
 
 if [ "$flavour" = stock ]; then
-	[ -f "/boot/vmlinuz-$stock_release" ] && [ -d "/lib/modules/$stock_release" ] ||
-		die "stock kernel $stock_release not installed: run 'make deps' ($STOCK_KERNEL_PKG)"
 	stage_modules kvm.order kvm_amd npt=1 nested=1
 	stage_modules net.order virtio_net
 	stage_binary /bin/bash "$stage"
 	[ -f "$selftests/x86.list" ] || die "no selftests in $selftests"
-	mkdir -p "$stage/kvmscope/selftests/x86_64"
+	mkdir -p "$stage/kvmscope/selftests/x86"
 	cp "$selftests"/*.list "$stage/kvmscope/selftests/"
 	(cd "$selftests" && find . -type f -perm -u+x) | while read -r t; do
 		strip -o "$stage/kvmscope/selftests/$t" "$selftests/$t"
@@ -100,7 +102,7 @@ fi
 
 pack_cpio "$stage" "$tmp/initramfs.cpio"
 rm -rf "$stage"
-echo "key=$key kernel=$flavour built=$(date -Is) seconds=$((SECONDS - t0))" >"$tmp/build-info"
+echo "key=$key line=$line kernel=$flavour built=$(date -Is) seconds=$((SECONDS - t0))" >"$tmp/build-info"
 cache_publish "$tmp" "$out"
-say "$flavour initramfs $key: $(du -h "$out/initramfs.cpio" | cut -f1) in $((SECONDS - t0)) s"
+say "Linux $line $flavour initramfs $key: $(du -h "$out/initramfs.cpio" | cut -f1) in $((SECONDS - t0)) s"
 echo "$out/initramfs.cpio"

@@ -4,7 +4,9 @@
 #
 # usage: lab/run.sh [options] -- COMMAND [ARG...]
 #        lab/run.sh [options] --script FILE
-#   --kernel patched|stock|unpatched
+#   --kernel [LINE-]patched|stock|unpatched
+#                 LINE: the kernel line, 7.3 or 6.12 (lab/versions.sh);
+#                 without one, 7.3.
 #                 patched: the series' kernel (KVM=y, 9p), the job
 #                 runs chrooted into the host root (read-only), so host tools
 #                 work; the repo and the results dir are shared read-write at
@@ -13,15 +15,16 @@
 #                 build/ tools, lab/ scripts, selftests); results come back
 #                 over a serial port.  unpatched: the patched lab's kernel
 #                 without the series, in the patched guest (lab/bench.sh
-#                 measures the disabled series' cost).  Default: patched
+#                 measures the disabled series' cost).  Default: 7.3-patched
 #   --timeout SEC   kill the job after SEC seconds (default 600)
 #   --results DIR   where to put the results (default build/lab/<timestamp>)
 #   --hostfwd H:G   forward 127.0.0.1:H on the host to guest port G
 #   --with FILE     stock: also pack host FILE (and its libraries) into the
 #                   initramfs at the same path (repeatable)
 #   -q, --quiet     do not stream the job's output (it is still saved)
-# The job sees KVMSCOPE_RESULTS (write files there), KVMSCOPE_KERNEL,
-# KVMSCOPE_SELFTESTS (the KVM selftests), KVMSCOPE_LAB (lab/), KVMSCOPE_REPO.
+# The job sees KVMSCOPE_RESULTS (write files there), KVMSCOPE_KERNEL
+# (patched or stock), KVMSCOPE_LINE (7.3, 6.12), KVMSCOPE_SELFTESTS (the
+# KVM selftests), KVMSCOPE_LAB (lab/), KVMSCOPE_REPO.
 # Results: output.log (job stdout+stderr), serial.log (console), dmesg.txt,
 # control.log, summary.txt, and the files the job wrote.
 # Exit: the job's exit status; 124 timeout; 125 the lab failed (build error,
@@ -29,7 +32,7 @@
 #
 # examples:
 #   lab/run.sh -- cat /sys/module/kvm_amd/parameters/nested
-#   lab/run.sh --kernel stock -- sh -c '$KVMSCOPE_SELFTESTS/x86_64/svm_vmcall_test'
+#   lab/run.sh --kernel 6.12-stock -- sh -c '$KVMSCOPE_SELFTESTS/x86/svm_vmcall_test'
 #   lab/run.sh --timeout 1800 --script my-workload.sh --results /tmp/r
 set -euo pipefail
 lab_tag=lab
@@ -40,7 +43,7 @@ kernel=patched timeout=600 results= hostfwd= script= quiet=0
 with=()
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--kernel) [ $# -ge 2 ] || usage_error "--kernel needs patched or stock"; kernel=$2; shift ;;
+	--kernel) [ $# -ge 2 ] || usage_error "--kernel needs [LINE-]patched, stock or unpatched"; kernel=$2; shift ;;
 	--timeout) [ $# -ge 2 ] || usage_error "--timeout needs seconds"; timeout=$2; shift ;;
 	--results) [ $# -ge 2 ] || usage_error "--results needs a directory"; results=$2; shift ;;
 	--hostfwd) [ $# -ge 2 ] || usage_error "--hostfwd needs HOSTPORT:GUESTPORT"; hostfwd=$2; shift ;;
@@ -53,10 +56,13 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case "$kernel" in patched | stock | unpatched) ;; *) usage_error "--kernel must be patched, stock or unpatched, not '$kernel'" ;; esac
+case "$kernel" in
+*-*) lab_line "${kernel%-*}"; kernel=${kernel##*-} ;;
+esac
+case "$kernel" in patched | stock | unpatched) ;; *) usage_error "--kernel must be [LINE-]patched, stock or unpatched, not '$kernel'" ;; esac
 # The unpatched kernel boots the patched guest: only the bzImage differs.
-kernel_label=$kernel build_args=()
-[ "$kernel" != unpatched ] || kernel=patched build_args=(--unpatched)
+kernel_label="$line $kernel" build_args=(--line "$line")
+[ "$kernel" != unpatched ] || kernel=patched build_args+=(--unpatched)
 [[ $timeout =~ ^[0-9]+$ ]] && [ "$timeout" -gt 0 ] || usage_error "--timeout must be a positive number of seconds, not '$timeout'"
 if [ -n "$hostfwd" ]; then
 	[[ $hostfwd =~ ^([0-9]+):([0-9]+)$ ]] &&
@@ -86,11 +92,11 @@ if [ "$kernel" = patched ]; then
 	kernel_dir=$("$lab_dir/build-kernel.sh" "${build_args[@]}") || exit 125
 	bzimage=$kernel_dir/bzImage
 else
-	bzimage=/boot/vmlinuz-$stock_release
-	[ -f "$bzimage" ] || { say "error: $bzimage missing: run 'make deps'"; exit 125; }
+	stock=$(stock_kernel "$line") || exit 125
+	bzimage=$stock/vmlinuz
 fi
-selftests=$("$lab_dir/build-selftests.sh") || exit 125
-base_initrd=$("$lab_dir/mkinitramfs.sh" --kernel "$kernel") || exit 125
+selftests=$("$lab_dir/build-selftests.sh" --line "$line") || exit 125
+base_initrd=$("$lab_dir/mkinitramfs.sh" --line "$line" --kernel "$kernel") || exit 125
 
 # --- the results dir and the job
 if [ -z "$results" ]; then
@@ -154,6 +160,7 @@ else
 fi
 {
 	echo "KVMSCOPE_KERNEL=$kernel"
+	echo "KVMSCOPE_LINE=$line"
 	echo "KVMSCOPE_TIMEOUT=$timeout"
 	echo "KVMSCOPE_REPO=$(shq "$repo_dir")"
 	echo "KVMSCOPE_LAB=$(shq "$lab_dir")"
@@ -161,7 +168,7 @@ fi
 	echo "KVMSCOPE_RESULTS=$(shq "$guest_results")"
 	echo "KVMSCOPE_SELFTESTS=$(shq "$guest_selftests")"
 	echo "KVMSCOPE_NET=${hostfwd:+1}"
-	echo "export KVMSCOPE_KERNEL KVMSCOPE_REPO KVMSCOPE_LAB KVMSCOPE_CWD KVMSCOPE_RESULTS KVMSCOPE_SELFTESTS"
+	echo "export KVMSCOPE_KERNEL KVMSCOPE_LINE KVMSCOPE_REPO KVMSCOPE_LAB KVMSCOPE_CWD KVMSCOPE_RESULTS KVMSCOPE_SELFTESTS"
 } >"$job/env"
 pack_cpio "$stage" "$tmp/overlay.cpio"
 cat "$base_initrd" "$tmp/overlay.cpio" >"$initrd"
@@ -246,7 +253,8 @@ if grep -qE "$splat_re" "$results/serial.log"; then
 fi
 
 {
-	echo "kernel=$kernel_label"
+	echo "kernel=${kernel_label#* }"
+	echo "line=$line"
 	echo "release=$(ctl_value boot | cut -d' ' -f2)"
 	[ "$kernel" = stock ] || echo "kernel_key=${kernel_dir##*/}"
 	echo "selftests_key=${selftests##*/}"

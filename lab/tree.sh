@@ -9,32 +9,31 @@
 
 _git() { git -C "$src_dir" -c user.name=kvmscope-lab -c user.email=lab@kvmscope.invalid "$@"; }
 
-# Extract the tarball and commit it as "base", once.
+# Extract the line's source package and commit it as "base", once per
+# version: a tree of another version (lab/versions.sh changed) is replaced.
 tree_init() {
+	local version want_msg deb tmp t0=$SECONDS pkg=linux-source-$line
+	version=$(line_source_version) || exit 1
+	want_msg="$pkg $version"
 	if _git rev-parse -q --verify refs/tags/base >/dev/null 2>&1; then
-		return 0
+		[ "$(_git log -1 --format=%s base)" != "$want_msg" ] || return 0
+		say "$src_dir holds $(_git log -1 --format=%s base), not $version: replacing it"
 	fi
-	[ -f "$LINUX_SOURCE_TARBALL" ] ||
-		die "$LINUX_SOURCE_TARBALL missing: run 'make deps' (linux-source-6.12=$LINUX_SOURCE_VERSION)"
-	local have
-	have=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true)
-	[ "$have" = "$LINUX_SOURCE_VERSION" ] ||
-		die "linux-source-6.12 is '$have', the lab is pinned to $LINUX_SOURCE_VERSION (lab/versions.sh)"
-	local tmp=$cache_root/src/.extract.$$ t0=$SECONDS
+	deb=$(fetch_deb "$pkg" "$version") || exit 1
+	tmp=$cache_root/src/.extract.$$
 	rm -rf "$cache_root/src/".extract.* "$src_dir"
 	mkdir -p "$tmp"
-	say "extracting $LINUX_SOURCE_TARBALL into $src_dir (once, ~1 min)"
-	tar -xf "$LINUX_SOURCE_TARBALL" -C "$tmp" ||
-		die "extracting $LINUX_SOURCE_TARBALL failed"
-	[ -f "$tmp/linux-source-6.12/Makefile" ] ||
-		die "$LINUX_SOURCE_TARBALL has no linux-source-6.12/ directory"
-	mv "$tmp/linux-source-6.12" "$src_dir"
+	say "extracting $pkg $version into $src_dir (once, ~1 min)"
+	dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/$pkg.tar.xz" | tar -xJ -C "$tmp" ||
+		die "extracting $pkg.tar.xz from $deb failed"
+	[ -f "$tmp/$pkg/Makefile" ] || die "$deb has no $pkg/ directory in its tarball"
+	mv "$tmp/$pkg" "$src_dir"
 	rmdir "$tmp"
 	say "committing the pristine source as tag 'base' (once, ~1 min)"
 	_git init -q
 	_git config gc.auto 0
 	# Debian's top-level .gitignore ends in "/*": add everything regardless.
-	_git add -f . && _git commit -q -m "linux-source-6.12 $LINUX_SOURCE_VERSION" &&
+	_git add -f . && _git commit -q -m "$want_msg" &&
 		_git tag base || die "committing the base source tree failed"
 	say "source tree ready in $(fmt_secs $((SECONDS - t0)))"
 }
@@ -55,7 +54,7 @@ tree_series_commits() {
 		git mailinfo -u "$tmp/msg" "$tmp/diff" <"$patch" >"$tmp/info"
 		if ! _git apply --cached "$tmp/diff" >"$log" 2>&1; then
 			unset GIT_INDEX_FILE
-			say "patch $n (${patch##*/}) does not apply on linux-source $LINUX_SOURCE_VERSION + patches 1..$((n - 1)):"
+			say "patch $n (${patch##*/}) does not apply on linux-source-$line $(line_source_version) + patches 1..$((n - 1)):"
 			sed 's/^/    /' "$log" >&2
 			rm -rf "$tmp"
 			die "applying the series failed at ${patch##*/} (log: $log)"
@@ -92,12 +91,13 @@ tree_prepare_base() {
 }
 
 # Prepare the tree for the current series: init, commit, check out the last
-# patch.  Prints nothing; the series' commits are in $tree_commits.
+# patch.  Prints nothing; the series' commits are in $tree_commits (base
+# alone for a line without patches).
 tree_prepare() {
 	local out
 	tree_init
 	out=$(tree_series_commits) || exit 1
-	[ -n "$out" ] || die "kernel-patches/series is empty"
+	[ -n "$out" ] || { tree_prepare_base; return; }
 	mapfile -t tree_commits <<<"$out"
 	tree_checkout "${tree_commits[-1]}"
 }

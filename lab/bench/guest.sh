@@ -34,7 +34,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 OUT=$KVMSCOPE_RESULTS
 WORK=$(mktemp -d /tmp/bench.XXXXXX)
-S=$KVMSCOPE_SELFTESTS/x86_64
+S=$KVMSCOPE_SELFTESTS/x86
 . "$here/guest-lib.sh"
 
 section=${1:?usage: guest.sh series|fallback|hvflush|disabled|mapgpa}

@@ -7,7 +7,7 @@
 # (KVM_CAP_X86_MAP_GPA_RANGE_IN_KERNEL) and by userspace side by side.
 set -u
 cd "$KVMSCOPE_REPO"
-ST=$KVMSCOPE_SELFTESTS/x86_64
+ST=$KVMSCOPE_SELFTESTS/x86
 out=$KVMSCOPE_RESULTS/demo/tdx-trace
 mkdir -p "$out"
 status=0

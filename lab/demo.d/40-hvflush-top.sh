@@ -2,7 +2,7 @@
 # demo: hvflush-top: per-vCPU Hyper-V TLB flush latency, L1 (hyperv_tlb_flush) and L2 (hyperv_svm_test)
 set -u
 cd "$KVMSCOPE_REPO"
-ST=$KVMSCOPE_SELFTESTS/x86_64
+ST=$KVMSCOPE_SELFTESTS/x86
 out=$KVMSCOPE_RESULTS/demo/hvflush-top
 mkdir -p "$out"
 status=0

@@ -7,7 +7,7 @@
 # every panel of dashboards/*.json from the Prometheus HTTP API with gnuplot.
 set -u
 cd "$KVMSCOPE_REPO"
-ST=$KVMSCOPE_SELFTESTS/x86_64
+ST=$KVMSCOPE_SELFTESTS/x86
 out=$KVMSCOPE_RESULTS/demo/prometheus
 mkdir -p "$out"
 work=$(mktemp -d)

@@ -4,8 +4,8 @@
 # in the patched guest's chroot and under busybox on the stock kernel).
 #
 # usage: selftests.sh [-t SECS] [-o DIR] [-x FILE] TEST...
-#   TEST  a name in $KVMSCOPE_SELFTESTS: "svm_vmcall_test" (x86_64/ first,
-#         then the generic tests) or a path like "x86_64/svm_vmcall_test";
+#   TEST  a name in $KVMSCOPE_SELFTESTS: "svm_vmcall_test" (x86/ first,
+#         then the generic tests) or a path like "x86/svm_vmcall_test";
 #         "@x86" and "@generic" stand for the whole lists
 #   -t    per-test timeout (default 600)
 #   -o    where to write <test>.log and results.tsv (default
@@ -37,10 +37,10 @@ uptime_s() { cut -d' ' -f1 /proc/uptime; }
 expand() {
 	for t in "$@"; do
 		case "$t" in
-		@x86) sed 's|^|x86_64/|' "$dir/x86.list" ;;
+		@x86) sed 's|^|x86/|' "$dir/x86.list" ;;
 		@generic) cat "$dir/generic.list" ;;
 		*/*) echo "$t" ;;
-		*) if [ -x "$dir/x86_64/$t" ]; then echo "x86_64/$t"; else echo "$t"; fi ;;
+		*) if [ -x "$dir/x86/$t" ]; then echo "x86/$t"; else echo "$t"; fi ;;
 		esac
 	done
 }

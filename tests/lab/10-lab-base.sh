@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# The lab itself: boots the patched lab kernel once and the stock kernel
-# once (lab/run.sh builds whatever is missing, cached) and checks that
+# The lab itself, on each kernel line (7.3, 6.12): boots the line's patched
+# lab kernel once and its stock kernel once (lab/run.sh builds or fetches
+# whatever is missing, cached) and checks that
 #  - /dev/kvm exists and kvm_amd runs with npt=Y nested=1, on both kernels;
-#  - every tracepoint of the series exists in the patched kernel's tracefs
-#    (and none in the stock kernel's: it really is the kernel before);
+#  - every tracepoint of the line's series exists in the patched kernel's
+#    tracefs (and none in the stock kernel's: it really is the kernel
+#    before), and the upstream events the tools' fallback needs exist in
+#    both;
 #  - the workloads the tools rely on pass, the whole x86 selftests list
-#    passes or skips except lab/known-failures.txt, and each known failure
-#    still fails (so the list stays honest);
+#    passes or skips except lab/known-failures-<line>.txt, and each known
+#    failure still fails (so the list stays honest);
 #  - a few selftests pass on the stock kernel.
 # The guest only gathers facts into its results dir; all asserting is here.
-# LAB_SELFTESTS=workloads skips the full x86 list (a quicker check).
+# LAB_SELFTESTS=workloads skips the full x86 list (a quicker check);
+# LAB_LINES="6.12" limits the lines.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
@@ -18,19 +22,23 @@ out=${KVMSCOPE_TEST_LOGS:-$PWD/build/test-logs}/lab-base
 rm -rf "$out"
 mkdir -p "$out"
 
-tracepoints=(kvm/kvm_vm_set_mem_attributes_begin kvm/kvm_vm_set_mem_attributes_end
+only_lines=${LAB_LINES:-}
+. lab/versions.sh
+# The series' events, in a line whose series has patches.
+series_events=(kvm/kvm_vm_set_mem_attributes_begin kvm/kvm_vm_set_mem_attributes_end
 	kvmmmu/kvm_tdp_mmu_zap_leafs kvmmmu/kvm_mmu_role
 	kvm/kvm_hv_tlb_flush_enqueue kvm/kvm_hv_tlb_flush_dequeue
 	kvm/kvm_hv_tlb_flush_synthetic_vmexit)
+# Upstream events the fallback uses, per line (6.17 added the first).
+upstream_events_7_3=(kvm/kvm_vm_set_mem_attributes kvmmmu/kvm_tdp_mmu_spte_changed
+	kvm/kvm_hv_flush_tlb kvm/kvm_hv_flush_tlb_ex)
+upstream_events_6_12=(kvmmmu/kvm_tdp_mmu_spte_changed kvm/kvm_hv_flush_tlb kvm/kvm_hv_flush_tlb_ex)
+tracepoints=("${series_events[@]}" "${upstream_events_7_3[@]}")
 # What kvmscope's tools and demo drive: these must pass, not skip.
 workloads=(private_mem_conversions_test private_mem_kvm_exits_test hyperv_tlb_flush
 	hyperv_svm_test cr4_cpuid_sync_test svm_nested_shutdown_test svm_vmcall_test
 	set_memory_region_test)
 stock_tests=(set_memory_region_test cr4_cpuid_sync_test svm_vmcall_test hyperv_tlb_flush)
-known=lab/known-failures.txt
-mapfile -t known_failures < <(awk '!/^#/ && NF { print $1 }' "$known")
-# Not run at all: wall-clock deadlines the lab cannot promise (with reasons).
-mapfile -t unsuited < <(awk '!/^#/ && NF { print $1 }' lab/unsuited-selftests.txt)
 
 # The guest side: facts into $KVMSCOPE_RESULTS, one file each.
 guest_script() { # SELFTEST-ARGS...
@@ -86,58 +94,91 @@ must_pass() { # NAME TEST
 	fi
 }
 
-# ---- patched kernel
-# The regression run skips the known failures and the workloads (run first).
-regression="{ cat \$KVMSCOPE_LAB/known-failures.txt \$KVMSCOPE_LAB/unsuited-selftests.txt; echo '${workloads[*]}' | tr ' ' '\\n'; } >/tmp/exclude
+# How many series events a tracepoints file lists ("missing": no file).
+series_count() {
+	[ -f "$1" ] || { echo missing; return; }
+	grep -cxF -f <(printf '%s\n' "${series_events[@]}") "$1" || true
+}
+
+# lab_line LINE: both kernels of one line.
+lab_line() {
+	local line=$1 p=$1-patched s=$1-stock known unsuited_file expect e t r
+	local -a known_failures unsuited upstream
+	known=known-failures-$line.txt unsuited_file=unsuited-selftests-$line.txt
+	mapfile -t known_failures < <(awk '!/^#/ && NF { print $1 }' "lab/$known")
+	# Not run at all: wall-clock deadlines the lab cannot promise (with reasons).
+	mapfile -t unsuited < <(awk '!/^#/ && NF { print $1 }' "lab/$unsuited_file")
+	upstream="upstream_events_${line//./_}[@]"
+	upstream=("${!upstream}")
+	# A line without patches yet has no series events to look for.
+	expect=()
+	! grep -qvE '^(#|$)' "kernel-patches/$line/series" || expect=("${series_events[@]}")
+
+	# ---- patched kernel
+	# The regression run skips the known failures and the workloads (run first).
+	regression="{ cat \$KVMSCOPE_LAB/$known \$KVMSCOPE_LAB/$unsuited_file; echo '${workloads[*]}' | tr ' ' '\\n'; } >/tmp/exclude
 \$KVMSCOPE_LAB/guest/selftests.sh -t 900 -x /tmp/exclude @x86"
-[ "${LAB_SELFTESTS:-all}" != workloads ] || regression=
-run_lab patched --kernel patched --timeout 5400 -- \
-	"\$KVMSCOPE_LAB/guest/selftests.sh -t 900 ${workloads[*]}" \
-	"$regression" \
-	"\$KVMSCOPE_LAB/guest/selftests.sh -t 900 -o \$R/known-failures ${known_failures[*]}"
+	[ "${LAB_SELFTESTS:-all}" != workloads ] || regression=
+	run_lab "$p" --kernel "$p" --timeout 5400 -- \
+		"\$KVMSCOPE_LAB/guest/selftests.sh -t 900 ${workloads[*]}" \
+		"$regression" \
+		"\$KVMSCOPE_LAB/guest/selftests.sh -t 900 -o \$R/known-failures ${known_failures[*]}"
 
-check_kvm patched
-for e in "${tracepoints[@]}"; do
-	check "patched: tracepoint $e exists" grep -qx "$e" "$out/patched/tracepoints"
-done
-for t in "${workloads[@]}"; do
-	must_pass patched "$t"
-done
-if [ -n "$regression" ]; then
-	is_workload() { printf '%s\n' "${workloads[@]}" | grep -qxF "$1"; }
-	# The list the guest ran against (the cache key may change meanwhile).
-	expected=$(grep -cvxF -f <(printf '%s\n' "${known_failures[@]}" "${unsuited[@]}" "${workloads[@]}") \
-		"$out/patched/x86.list")
-	got=0
-	while IFS=$'\t' read -r t res rc secs; do
-		! is_workload "$t" || continue
-		got=$((got + 1))
-		case "$res" in
-		pass) ok "patched: $t passes (${secs}s)" ;;
-		skip) ok "patched: $t skips here (${secs}s)" ;;
-		*) not_ok "patched: $t passes or skips (got $res, exit $rc)" \
-			"$(tail -n 15 "$out/patched/selftests/$t.log")" ;;
+	check_kvm "$p"
+	for e in "${expect[@]}"; do
+		check "$p: series tracepoint $e exists" grep -qx "$e" "$out/$p/tracepoints"
+	done
+	[ "${#expect[@]}" -gt 0 ] || check_eq "$p: no series tracepoints (kernel-patches/$line/series has no patches yet)" \
+		0 "$(series_count "$out/$p/tracepoints")"
+	for e in "${upstream[@]}"; do
+		check "$p: upstream tracepoint $e exists" grep -qx "$e" "$out/$p/tracepoints"
+	done
+	for t in "${workloads[@]}"; do
+		must_pass "$p" "$t"
+	done
+	if [ -n "$regression" ]; then
+		is_workload() { printf '%s\n' "${workloads[@]}" | grep -qxF "$1"; }
+		# The list the guest ran against (the cache key may change meanwhile).
+		expected=$(grep -cvxF -f <(printf '%s\n' "${known_failures[@]}" "${unsuited[@]}" "${workloads[@]}") \
+			"$out/$p/x86.list")
+		got=0
+		while IFS=$'\t' read -r t res rc secs; do
+			! is_workload "$t" || continue
+			got=$((got + 1))
+			case "$res" in
+			pass) ok "$p: $t passes (${secs}s)" ;;
+			skip) ok "$p: $t skips here (${secs}s)" ;;
+			*) not_ok "$p: $t passes or skips (got $res, exit $rc)" \
+				"$(tail -n 15 "$out/$p/selftests/$t.log")" ;;
+			esac
+		done <"$out/$p/selftests/results.tsv"
+		check_eq "$p: every x86 selftest but the known failures and unsuited ran" "$expected" "$got"
+	fi
+	for t in "${known_failures[@]}"; do
+		r=$(awk -F'\t' -v t="$t" '$1 == t { print $2, $3 }' "$out/$p/known-failures/results.tsv" 2>/dev/null)
+		case "${r%% *}" in
+		fail | timeout) ok "$p: known failure $t still fails (${r})" ;;
+		*) not_ok "$p: known failure $t still fails" \
+			"got '${r:-not run}': if it passes now, remove it from lab/$known" ;;
 		esac
-	done <"$out/patched/selftests/results.tsv"
-	check_eq "patched: every x86 selftest but the known failures and unsuited ran" "$expected" "$got"
-fi
-for t in "${known_failures[@]}"; do
-	r=$(awk -F'\t' -v t="$t" '$1 == t { print $2, $3 }' "$out/patched/known-failures/results.tsv" 2>/dev/null)
-	case "${r%% *}" in
-	fail | timeout) ok "patched: known failure $t still fails (${r})" ;;
-	*) not_ok "patched: known failure $t still fails" \
-		"got '${r:-not run}': if it passes now, remove it from $known" ;;
-	esac
-done
+	done
 
-# ---- stock kernel
-run_lab stock --kernel stock --timeout 1800 -- \
-	"\$KVMSCOPE_LAB/guest/selftests.sh -t 600 ${stock_tests[*]}"
-check_kvm stock
-check_eq "stock: none of the series' tracepoints (it is the kernel before the series)" \
-	0 "$(wc -l <"$out/stock/tracepoints" 2>/dev/null || echo missing)"
-for t in "${stock_tests[@]}"; do
-	must_pass stock "$t"
+	# ---- stock kernel
+	run_lab "$s" --kernel "$s" --timeout 1800 -- \
+		"\$KVMSCOPE_LAB/guest/selftests.sh -t 600 ${stock_tests[*]}"
+	check_kvm "$s"
+	check_eq "$s: none of the series' tracepoints (it is the kernel before the series)" \
+		0 "$(series_count "$out/$s/tracepoints")"
+	for e in "${upstream[@]}"; do
+		check "$s: upstream tracepoint $e exists" grep -qx "$e" "$out/$s/tracepoints"
+	done
+	for t in "${stock_tests[@]}"; do
+		must_pass "$s" "$t"
+	done
+}
+
+for line in ${only_lines:-$LAB_LINES}; do
+	lab_line "$line"
 done
 
 tap_done

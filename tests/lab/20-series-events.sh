@@ -20,8 +20,8 @@ mkdir -p "$res"
 res=$(cd "$res" && pwd)
 
 # Builds the kernel if the cache does not have it (with progress on stderr).
-if lab/build-kernel.sh >"$res/build-kernel.log" 2>&1; then
-	vmlinux=$(lab/cache.sh dir kernel)/vmlinux
+if lab/build-kernel.sh --line 6.12 >"$res/build-kernel.log" 2>&1; then
+	vmlinux=$(lab/cache.sh dir kernel --line 6.12)/vmlinux
 	if out=$(tests/kernel/static-key-sites.pl "$vmlinux" "${events[@]}" 2>&1); then
 		ok "every site of the ${#events[@]} new tracepoints is a static-key NOP"
 	else
@@ -34,7 +34,7 @@ else
 	exit 1
 fi
 
-lab/run.sh --kernel patched --timeout 1800 -q --results "$res/lab" -- \
+lab/run.sh --kernel 6.12-patched --timeout 1800 -q --results "$res/lab" -- \
 	sh -c 'exec "$KVMSCOPE_REPO/tests/lab/series/guest.sh"' 2>"$res/run.err"
 rc=$?
 if [ "$rc" -ne 0 ]; then

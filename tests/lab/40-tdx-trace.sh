@@ -27,7 +27,7 @@ fi
 
 # The patched guest runs the job chrooted into the host root with the repo
 # at its host path, so build/tdx-trace runs there with the host's libraries.
-lab/run.sh --kernel patched --timeout 2400 -q --results "$res/lab" -- \
+lab/run.sh --kernel 6.12-patched --timeout 2400 -q --results "$res/lab" -- \
 	bash -c 'cd "$KVMSCOPE_REPO" &&
 		TDX_TRACE=$KVMSCOPE_REPO/build/tdx-trace \
 		SELFTESTS=$KVMSCOPE_SELFTESTS \

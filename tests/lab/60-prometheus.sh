@@ -39,7 +39,7 @@ R=$KVMSCOPE_RESULTS T=/sys/kernel/tracing
 exe=$KVMSCOPE_REPO/build/kvmscope-exporter
 selftest() {
 	local p
-	for p in "$KVMSCOPE_SELFTESTS/x86_64/$1" "$KVMSCOPE_SELFTESTS/$1"; do
+	for p in "$KVMSCOPE_SELFTESTS/x86/$1" "$KVMSCOPE_SELFTESTS/$1"; do
 		[ -x "$p" ] && { echo "$p"; return 0; }
 	done
 	return 1
@@ -134,7 +134,7 @@ pids+=($!)
 url=http://127.0.0.1:$pport
 
 mkdir -p "$lab"
-lab/run.sh -q --timeout 2400 --hostfwd "$fport:9789" --results "$lab" \
+lab/run.sh -q --kernel 6.12-patched --timeout 2400 --hostfwd "$fport:9789" --results "$lab" \
 	--script "$out/guest.sh" >"$out/run.log" 2>&1 &
 labpid=$!
 pids+=($labpid)

@@ -7,7 +7,7 @@
 #
 # usage: guest.sh [-s SELFTESTS_DIR] [TEST...]
 #   The selftests are looked for in SELFTESTS_DIR, $KVMSCOPE_SELFTESTS (set
-#   by lab/run.sh), as x86_64/<test> (lab/build-selftests.sh's layout) or
+#   by lab/run.sh), as x86/<test> (lab/build-selftests.sh's layout) or
 #   <test>, then in PATH.  TESTs default to hyperv_tlb_flush (L1, several
 #   vCPUs) and hyperv_svm_test (L2).  Scratch files go to
 #   $KVMSCOPE_RESULTS: the lab's root file system is read-only.
@@ -99,7 +99,7 @@ wait_lines() {
 
 find_selftest() {
 	for d in $dirs; do
-		for f in "$d/x86_64/$1" "$d/$1"; do
+		for f in "$d/x86/$1" "$d/$1"; do
 			[ -x "$f" ] && echo "$f" && return
 		done
 	done

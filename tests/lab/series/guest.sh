@@ -6,7 +6,7 @@
 # in $KVMSCOPE_RESULTS/series/.  No BPF anywhere.
 set -u
 T=/sys/kernel/tracing
-ST=$KVMSCOPE_SELFTESTS/x86_64
+ST=$KVMSCOPE_SELFTESTS/x86
 OUT=$KVMSCOPE_RESULTS/series
 mkdir -p "$OUT"
 

@@ -9,7 +9,7 @@
 # computations, changed/unchanged, per MMU.
 #
 # Environment: TDX_TRACE (the tdx-trace binary), SELFTESTS (the KVM
-# selftests dir holding x86_64/...), TRACEFS (default /sys/kernel/tracing),
+# selftests dir holding x86/...), TRACEFS (default /sys/kernel/tracing),
 # WORK (scratch dir, default /tmp/tdx-trace-lab), CASES (a glob of case
 # names to run, default all).
 set -u
@@ -27,9 +27,9 @@ not_ok() {
 }
 check_eq() { if [ "$2" = "$3" ]; then ok "$1 ($3)"; else not_ok "$1" "expected '$2', got '$3'"; fi; }
 
-selftest() { # path of a selftest, x86_64/ or top level
+selftest() { # path of a selftest, x86/ or top level
 	local p
-	for p in "$SELFTESTS/x86_64/$1" "$SELFTESTS/$1"; do
+	for p in "$SELFTESTS/x86/$1" "$SELFTESTS/$1"; do
 		[ -x "$p" ] && { echo "$p"; return 0; }
 	done
 	return 1

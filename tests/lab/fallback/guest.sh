@@ -1,18 +1,19 @@
 #!/bin/bash
-# Inside the lab guest on Debian's stock kernel (KVM as modules, no
-# kvmscope series; run by tests/lab/30-stock-kernel.sh through
-# lab/run.sh --kernel stock).  Runs each tool in fallback mode against a
-# workload while tracefs records the same events, and only gathers facts
-# into $KVMSCOPE_RESULTS/stock: all asserting is on the host.  Bash and
-# busybox: the stock guest is an initramfs.
+# Inside the lab guest on a kernel without the kvmscope series (Debian's
+# stock kernels, KVM as modules, and the 7.3 lab kernel until its series
+# lands; run by tests/lab/30-fallback.sh through lab/run.sh).  Runs each
+# tool in fallback mode against a workload while tracefs records the same
+# events, and only gathers facts into $KVMSCOPE_RESULTS/fallback: all
+# asserting is on the host.  Bash and busybox: a stock guest is an
+# initramfs.
 #
 # Environment: KVMSCOPE_REPO (the tools are packed at build/ under it),
 # KVMSCOPE_SELFTESTS, KVMSCOPE_RESULTS (set by lab/run.sh); SET_ATTRS (the
 # KVM_SET_MEMORY_ATTRIBUTES helper, default the path the host suite builds).
 set -u
 B=$KVMSCOPE_REPO/build
-SET_ATTRS=${SET_ATTRS:-$B/tests-lab/stock-kernel/set_attrs}
-R=$KVMSCOPE_RESULTS/stock
+SET_ATTRS=${SET_ATTRS:-$B/tests-lab/fallback/set_attrs}
+R=$KVMSCOPE_RESULTS/fallback
 T=/sys/kernel/tracing
 mkdir -p "$R"
 
@@ -22,7 +23,7 @@ echo "$RANGES" >"$R/ranges"
 
 selftest() { # NAME: path of a KVM selftest
 	local p
-	for p in "$KVMSCOPE_SELFTESTS/x86_64/$1" "$KVMSCOPE_SELFTESTS/$1"; do
+	for p in "$KVMSCOPE_SELFTESTS/x86/$1" "$KVMSCOPE_SELFTESTS/$1"; do
 		[ -x "$p" ] && { echo "$p"; return 0; }
 	done
 	return 1
@@ -89,9 +90,12 @@ start exporter "$B/kvmscope-exporter" --listen 127.0.0.1:0 --interval 1 --mapgpa
 	echo "exporter did not start" >>"$R/errors"
 links exporter
 
-# Conversions: tdx-trace in fallback mode; tracefs counts the ioctls and
+# Conversions: tdx-trace in fallback mode; tracefs records the ioctls, the
+# attribute changes KVM made (kvm_vm_set_mem_attributes, since 6.17) and
 # the guest's MapGPA hypercalls.
-trace_start 'syscalls/sys_enter_ioctl:cmd == 0x4020aed2' 'kvm/kvm_hypercall:nr == 12'
+attr_event=
+[ ! -d "$T/events/kvm/kvm_vm_set_mem_attributes" ] || attr_event=kvm/kvm_vm_set_mem_attributes
+trace_start 'syscalls/sys_enter_ioctl:cmd == 0x4020aed2' 'kvm/kvm_hypercall:nr == 12' $attr_event
 start tdx "$B/tdx-trace" conversions --mapgpa -j || echo "tdx-trace did not start" >>"$R/errors"
 links tdx
 st=$(selftest private_mem_conversions_test) && "$st" >"$R/pmct.out" 2>&1
@@ -122,8 +126,8 @@ head -n 50 "$R/hv.trace" >"$R/hv.trace.head" && rm "$R/hv.trace"
 # The exporter, which saw both workloads.  Scraped twice: a VM's first
 # exposition has its counters at 0 (for rate()).
 port=$(sed -n 's|^serving http://127.0.0.1:\([0-9]*\)/metrics$|\1|p' "$R/exporter.err")
-wget -q -O "$R/metrics.first" "http://127.0.0.1:${port:-0}/metrics" 2>"$R/wget.err" &&
-	wget -q -O "$R/metrics" "http://127.0.0.1:${port:-0}/metrics" 2>>"$R/wget.err"
+busybox wget -q -O "$R/metrics.first" "http://127.0.0.1:${port:-0}/metrics" 2>"$R/wget.err" &&
+	busybox wget -q -O "$R/metrics" "http://127.0.0.1:${port:-0}/metrics" 2>>"$R/wget.err"
 echo $? >"$R/wget.rc"
 stop exporter TERM
 
