@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 secs=${FUZZ_SECONDS:-60}
 out=build/fuzz
 mkdir -p "$out"
-make -s build/tdx_conv.skel.h build/tdx_roles.skel.h build/hvflush.skel.h
+make -s build/conversions.skel.h build/mmu_roles.skel.h build/hvflush.skel.h
 
 cflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	-Wall -Wextra -Werror -Itools -Itools/lib -Ibuild -Ibpf)

@@ -25,8 +25,8 @@ struct conv_source {
 
 static void add_conv(struct ks_store *s, const void *key, const void *val)
 {
-	const struct tdx_conv_key *k = key;
-	const struct tdx_conv_stats *v = val;
+	const struct conv_key *k = key;
+	const struct conv_stats *v = val;
 	struct ks_vm *vm;
 	struct ks_conv *c;
 
@@ -35,21 +35,21 @@ static void add_conv(struct ks_store *s, const void *key, const void *val)
 	vm = ks_store_row_vm(s, v->stats_id, k->pid, v->comm);
 	if (!vm)
 		return;
-	c = &vm->conv[k->dir == TDX_DIR_PRIVATE ? KS_DIR_PRIVATE : KS_DIR_SHARED];
+	c = &vm->conv[k->dir == CONV_DIR_PRIVATE ? KS_DIR_PRIVATE : KS_DIR_SHARED];
 	c->count += v->count;
 	c->noops += v->noop;
 	c->errors += v->errors;
 	c->pages += v->pages;
 	c->tlb_flushes += v->flushes;
-	for (int l = 0; l < KS_NR_LEVELS && l < TDX_NR_LEVELS; l++)
+	for (int l = 0; l < KS_NR_LEVELS && l < CONV_NR_LEVELS; l++)
 		c->zapped[l] += v->zapped[l];
 	ks_hist_add_kernel(&c->duration, v->dur_slots, v->dur_sum_ns);
 }
 
 static void add_mapgpa(struct ks_store *s, const void *key, const void *val)
 {
-	const struct tdx_mapgpa_key *k = key;
-	const struct tdx_mapgpa_stats *v = val;
+	const struct mapgpa_key *k = key;
+	const struct mapgpa_stats *v = val;
 	struct ks_vm *vm = ks_store_row_vm(s, NULL, k->pid, v->comm);
 	struct ks_vcpu *vc;
 
@@ -110,7 +110,7 @@ struct ks_source *conv_source_new(const struct exporter_env *env, char *err,
 		snprintf(err, err_len, "out of memory");
 		return NULL;
 	}
-	if (o.mapgpa && !ks_tracefs_has_events(tdx_conv_mapgpa_events)) {
+	if (o.mapgpa && !ks_tracefs_has_events(conv_mapgpa_events)) {
 		snprintf(err, err_len,
 			 "conversions: --mapgpa needs kvm:kvm_hypercall, kvm:kvm_userspace_exit and kvm:kvm_entry");
 		free(cs);

@@ -25,8 +25,8 @@ struct roles_source {
 
 static void add_role(struct ks_store *s, const void *key, const void *val)
 {
-	const struct tdx_role_key *k = key;
-	const struct tdx_role_stats *v = val;
+	const struct mmu_role_key *k = key;
+	const struct mmu_role_stats *v = val;
 	struct ks_vm *vm;
 	struct ks_vcpu *vc;
 
@@ -36,7 +36,7 @@ static void add_role(struct ks_store *s, const void *key, const void *val)
 	if (!vm || !(vc = ks_vm_vcpu(vm, k->vcpu_id)))
 		return;
 	vc->roles.computed[k->mmu] += v->computed;
-	for (int c = 0; c < KS_NR_CAUSES && c < TDX_NR_CAUSES; c++)
+	for (int c = 0; c < KS_NR_CAUSES && c < MMU_ROLE_NR_CAUSES; c++)
 		vc->roles.changed[k->mmu][c] += v->cause[c];
 }
 

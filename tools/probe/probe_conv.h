@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * bpf/tdx_conv.bpf.c, for tdx-trace conversions and the exporter: its
+ * bpf/conversions.bpf.c, for tdx-trace conversions and the exporter: its
  * events per kernel (the series, else the upstream fallback, and the
  * opt-in MapGPA latency events), which program set to load, loading and
  * attaching it, and dropping a VMM's rows.
@@ -13,9 +13,9 @@
 #include <sys/types.h>
 
 #include "mode.h"
-#include "tdx.h"
+#include "conversions.h"
 
-struct tdx_conv_bpf;
+struct conversions_bpf;
 struct bpf_link;
 struct bpf_object;
 
@@ -24,18 +24,18 @@ struct bpf_object;
  * ks_mode_detect(): the series, or else the upstream fallback.  The
  * MapGPA latency programs (opt-in, both modes) need the third list.
  */
-extern const char *const tdx_conv_series_events[];
-extern const char *const tdx_conv_fallback_events[];
-extern const char *const tdx_conv_mapgpa_events[];
+extern const char *const conv_series_events[];
+extern const char *const conv_fallback_events[];
+extern const char *const conv_mapgpa_events[];
 
 /* ks_mode_detect() with the series and fallback lists. */
 enum ks_mode_kind conv_probe_detect(struct ks_mode *m);
 
-/* Which of tdx_conv.bpf.c's program sets to load. */
-enum tdx_conv_progs {
-	TDX_PROGS_SERIES_BTF,	/* series events, tp_btf programs */
-	TDX_PROGS_SERIES_RAW,	/* series events, raw_tp twins */
-	TDX_PROGS_FALLBACK,	/* ioctl tracepoints + spte_changed */
+/* Which of conversions.bpf.c's program sets to load. */
+enum conv_progs {
+	CONV_PROGS_SERIES_BTF,	/* series events, tp_btf programs */
+	CONV_PROGS_SERIES_RAW,	/* series events, raw_tp twins */
+	CONV_PROGS_FALLBACK,	/* ioctl tracepoints + spte_changed */
 };
 
 /*
@@ -43,43 +43,43 @@ enum tdx_conv_progs {
  * latency programs) is loaded, and tell the programs whether MapGPA is
  * measured.  Before load.  Used by the probe and by the BPF tests.
  */
-void tdx_conv_select_progs(struct tdx_conv_bpf *skel, enum tdx_conv_progs which,
-			   bool mapgpa);
+void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
+		       bool mapgpa);
 
 /* The links of the attached programs: at most 3 + the 3 MapGPA ones. */
-struct tdx_conv_links {
+struct conv_links {
 	struct bpf_link *link[6];
 	int nr;
 };
 
 /*
- * Attach every program tdx_conv_select_progs() chose.  Returns 0, or
+ * Attach every program conv_select_progs() chose.  Returns 0, or
  * -errno with *failed naming the program that did not attach (the caller
- * then calls tdx_conv_detach()).
+ * then calls conv_detach()).
  */
-int tdx_conv_attach(struct tdx_conv_bpf *skel, struct tdx_conv_links *links,
-		    const char **failed);
-void tdx_conv_detach(struct tdx_conv_links *links);
+int conv_attach(struct conversions_bpf *skel, struct conv_links *links,
+		const char **failed);
+void conv_detach(struct conv_links *links);
 
 /* What the programs filter and do, set before load. */
 struct conv_probe_opts {
 	pid_t pid;			/* 0: every VMM */
 	const char *vm;			/* stats id, NULL or "": every VM */
 	__u64 min_ns;			/* shorter conversions are not streamed */
-	enum tdx_dir_filter dir;
+	enum conv_dir_filter dir;
 	bool stream;			/* each conversion to the ring buffer */
 	bool mapgpa;			/* MapGPA latency programs too */
 };
 
 /* The object, loaded and attached, and its maps. */
 struct conv_probe {
-	struct tdx_conv_bpf *skel;
+	struct conversions_bpf *skel;
 	struct bpf_object *obj;		/* skel's, for its programs' stats */
-	struct tdx_conv_links links;
+	struct conv_links links;
 	bool raw_retry;			/* tp_btf refused, raw_tp twins loaded */
-	int stats_fd;			/* tdx_conv_key -> tdx_conv_stats */
-	int mapgpa_fd;			/* tdx_mapgpa_key -> tdx_mapgpa_stats */
-	int events_fd;			/* ring buffer of tdx_conv_event */
+	int stats_fd;			/* conv_key -> conv_stats */
+	int mapgpa_fd;			/* mapgpa_key -> mapgpa_stats */
+	int events_fd;			/* ring buffer of conv_event */
 	int lost_fd;			/* per-CPU, enum tdx_lost */
 };
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* bpf/tdx_roles.bpf.c loaded and attached: see probe_roles.h. */
+/* bpf/mmu_roles.bpf.c loaded and attached: see probe_roles.h. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -10,16 +10,16 @@
 #include "output.h"
 #include "probe.h"
 #include "probe_roles.h"
-#include "tdx_roles.skel.h"
+#include "mmu_roles.skel.h"
 
-const char *const tdx_roles_series_events[] = { "kvmmmu:kvm_mmu_role", NULL };
+const char *const mmu_roles_series_events[] = { "kvmmmu:kvm_mmu_role", NULL };
 
 enum ks_mode_kind roles_probe_detect(struct ks_mode *m)
 {
-	return ks_mode_detect(tdx_roles_series_events, NULL, m);
+	return ks_mode_detect(mmu_roles_series_events, NULL, m);
 }
 
-void tdx_roles_select_progs(struct tdx_roles_bpf *skel, bool tp_btf,
+void mmu_roles_select_progs(struct mmu_roles_bpf *skel, bool tp_btf,
 			    bool init_cost)
 {
 	bpf_program__set_autoload(skel->progs.role_btf, tp_btf);
@@ -28,7 +28,7 @@ void tdx_roles_select_progs(struct tdx_roles_bpf *skel, bool tp_btf,
 	bpf_program__set_autoload(skel->progs.init_mmu_exit, init_cost);
 }
 
-struct bpf_program *tdx_roles_role_prog(const struct tdx_roles_bpf *skel)
+struct bpf_program *mmu_roles_role_prog(const struct mmu_roles_bpf *skel)
 {
 	return bpf_program__autoload(skel->progs.role_btf) ?
 	       skel->progs.role_btf : skel->progs.role_raw;
@@ -43,7 +43,7 @@ struct load_ctx {
 
 static int load_one(struct load_ctx *ctx, bool tp_btf, bool init_cost)
 {
-	struct tdx_roles_bpf *skel = tdx_roles_bpf__open();
+	struct mmu_roles_bpf *skel = mmu_roles_bpf__open();
 	int err;
 
 	if (!skel)
@@ -52,10 +52,10 @@ static int load_one(struct load_ctx *ctx, bool tp_btf, bool init_cost)
 	if (ctx->vm)
 		memcpy((char *)skel->rodata->targ_vm, ctx->vm,
 		       strnlen(ctx->vm, TDX_STATS_ID_LEN));
-	tdx_roles_select_progs(skel, tp_btf, init_cost);
-	err = tdx_roles_bpf__load(skel);
+	mmu_roles_select_progs(skel, tp_btf, init_cost);
+	err = mmu_roles_bpf__load(skel);
 	if (err) {
-		tdx_roles_bpf__destroy(skel);
+		mmu_roles_bpf__destroy(skel);
 		return err;
 	}
 	ctx->p->skel = skel;
@@ -106,7 +106,7 @@ int roles_probe_open(struct roles_probe *p, const struct ks_mode *m,
 	p->transitions_fd = bpf_map__fd(p->skel->maps.transitions);
 	p->init_cost_fd = bpf_map__fd(p->skel->maps.init_cost);
 	p->lost_fd = bpf_map__fd(p->skel->maps.lost);
-	e = ks_probe_attach_prog(tdx_roles_role_prog(p->skel), p->links, 3,
+	e = ks_probe_attach_prog(mmu_roles_role_prog(p->skel), p->links, 3,
 				 &p->nr_links);
 	if (e) {
 		snprintf(err, err_len, "roles: attaching to kvmmmu:kvm_mmu_role: %s",
@@ -129,15 +129,15 @@ int roles_probe_open(struct roles_probe *p, const struct ks_mode *m,
 void roles_probe_close(struct roles_probe *p)
 {
 	ks_probe_detach(p->links, &p->nr_links, 0);
-	tdx_roles_bpf__destroy(p->skel);
+	mmu_roles_bpf__destroy(p->skel);
 	p->skel = NULL;
 	p->obj = NULL;
 }
 
 void roles_probe_delete_pid(const struct roles_probe *p, __u32 pid)
 {
-	ks_map_delete_pid(p->roles_fd, pid, offsetof(struct tdx_role_key, pid),
+	ks_map_delete_pid(p->roles_fd, pid, offsetof(struct mmu_role_key, pid),
 			  false);
 	ks_map_delete_pid(p->transitions_fd, pid,
-			  offsetof(struct tdx_trans_key, pid), false);
+			  offsetof(struct mmu_role_trans_key, pid), false);
 }

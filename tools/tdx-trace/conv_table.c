@@ -6,8 +6,8 @@
 #include "conv_table.h"
 #include "grow.h"
 
-void tdx_conv_stats_merge(struct tdx_conv_stats *dst,
-			  const struct tdx_conv_stats *src)
+void tdx_conv_stats_merge(struct conv_stats *dst,
+			  const struct conv_stats *src)
 {
 	int i;
 
@@ -15,7 +15,7 @@ void tdx_conv_stats_merge(struct tdx_conv_stats *dst,
 	dst->noop += src->noop;
 	dst->errors += src->errors;
 	dst->pages += src->pages;
-	for (i = 0; i < TDX_NR_LEVELS; i++)
+	for (i = 0; i < CONV_NR_LEVELS; i++)
 		dst->zapped[i] += src->zapped[i];
 	dst->flushes += src->flushes;
 	dst->yields += src->yields;
@@ -30,8 +30,8 @@ void tdx_conv_stats_merge(struct tdx_conv_stats *dst,
 		memcpy(dst->comm, src->comm, sizeof(dst->comm));
 }
 
-void tdx_mapgpa_stats_merge(struct tdx_mapgpa_stats *dst,
-			    const struct tdx_mapgpa_stats *src)
+void tdx_mapgpa_stats_merge(struct mapgpa_stats *dst,
+			    const struct mapgpa_stats *src)
 {
 	int i;
 
@@ -47,8 +47,8 @@ void tdx_mapgpa_stats_merge(struct tdx_mapgpa_stats *dst,
 		memcpy(dst->comm, src->comm, sizeof(dst->comm));
 }
 
-int tdx_table_add_conv(struct tdx_conv_table *t, const struct tdx_conv_key *k,
-		       const struct tdx_conv_stats *s)
+int tdx_table_add_conv(struct tdx_conv_table *t, const struct conv_key *k,
+		       const struct conv_stats *s)
 {
 	size_t i;
 
@@ -68,8 +68,8 @@ int tdx_table_add_conv(struct tdx_conv_table *t, const struct tdx_conv_key *k,
 }
 
 int tdx_table_add_mapgpa(struct tdx_conv_table *t,
-			 const struct tdx_mapgpa_key *k,
-			 const struct tdx_mapgpa_stats *s)
+			 const struct mapgpa_key *k,
+			 const struct mapgpa_stats *s)
 {
 	size_t i;
 
@@ -105,8 +105,8 @@ int tdx_table_merge(struct tdx_conv_table *dst, const struct tdx_conv_table *src
 
 static int cmp_conv(const void *a, const void *b)
 {
-	const struct tdx_conv_key *x = &((const struct tdx_conv_entry *)a)->key;
-	const struct tdx_conv_key *y = &((const struct tdx_conv_entry *)b)->key;
+	const struct conv_key *x = &((const struct tdx_conv_entry *)a)->key;
+	const struct conv_key *y = &((const struct tdx_conv_entry *)b)->key;
 
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
@@ -115,8 +115,8 @@ static int cmp_conv(const void *a, const void *b)
 
 static int cmp_mapgpa(const void *a, const void *b)
 {
-	const struct tdx_mapgpa_key *x = &((const struct tdx_mapgpa_entry *)a)->key;
-	const struct tdx_mapgpa_key *y = &((const struct tdx_mapgpa_entry *)b)->key;
+	const struct mapgpa_key *x = &((const struct tdx_mapgpa_entry *)a)->key;
+	const struct mapgpa_key *y = &((const struct tdx_mapgpa_entry *)b)->key;
 
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
@@ -132,7 +132,7 @@ void tdx_table_sort(struct tdx_conv_table *t)
 }
 
 void tdx_table_totals(const struct tdx_conv_table *t,
-		      struct tdx_conv_stats *total)
+		      struct conv_stats *total)
 {
 	size_t i;
 
@@ -154,7 +154,7 @@ void tdx_table_free(struct tdx_conv_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-double tdx_noop_ratio(const struct tdx_conv_stats *s)
+double tdx_noop_ratio(const struct conv_stats *s)
 {
 	return s->count ? (double)s->noop / (double)s->count : 0.0;
 }

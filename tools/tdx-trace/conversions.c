@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * tdx-trace conversions: load tdx_conv.bpf.c (probe_conv) in the best mode
+ * tdx-trace conversions: load conversions.bpf.c (probe_conv) in the best mode
  * the kernel offers, stream conversions (or print per-interval histograms with -s),
  * and end with a summary that always includes the lost-event counters.
  */
@@ -14,7 +14,6 @@
 #include "cli.h"
 #include "conv_format.h"
 #include "conv_table.h"
-#include "conversions.h"
 #include "hist.h"
 #include "mapdump.h"
 #include "mode.h"
@@ -119,7 +118,7 @@ static void print_mode(const struct conv_ctx *ctx)
 static int handle_event(void *data, void *raw, size_t size)
 {
 	struct conv_ctx *ctx = data;
-	const struct tdx_conv_event *e = raw;
+	const struct conv_event *e = raw;
 	double wall = (double)e->ts_ns / 1e9 + ctx->wall_offset;
 	char ts[32];
 
@@ -149,10 +148,10 @@ static int take_mapgpa(void *t, const void *key, const void *val)
 /* Move everything aggregated in the kernel since the last drain to @t. */
 static int drain(struct conv_ctx *ctx, struct tdx_conv_table *t)
 {
-	struct tdx_conv_key key;
-	struct tdx_mapgpa_key mkey;
-	struct tdx_conv_stats s;
-	struct tdx_mapgpa_stats ms;
+	struct conv_key key;
+	struct mapgpa_key mkey;
+	struct conv_stats s;
+	struct mapgpa_stats ms;
 	int err;
 
 	err = ks_map_drain(ctx->probe.stats_fd, &key, &s, take_conv, t);
@@ -165,12 +164,12 @@ static int drain(struct conv_ctx *ctx, struct tdx_conv_table *t)
 
 static void prefetch_names(const struct conv_ctx *ctx)
 {
-	tdx_vm_names_prefetch(ctx->probe.stats_fd, sizeof(struct tdx_conv_key));
+	tdx_vm_names_prefetch(ctx->probe.stats_fd, sizeof(struct conv_key));
 	tdx_vm_names_prefetch(ctx->probe.mapgpa_fd,
-			      sizeof(struct tdx_mapgpa_key));
+			      sizeof(struct mapgpa_key));
 }
 
-static void json_conv_stats(json_writer_t *w, const struct tdx_conv_stats *s,
+static void json_conv_stats(json_writer_t *w, const struct conv_stats *s,
 			    bool series, bool hists)
 {
 	jsonw_uint_field(w, "count", s->count);
@@ -199,7 +198,7 @@ static void json_conv_stats(json_writer_t *w, const struct tdx_conv_stats *s,
 	}
 }
 
-static void print_stats_line(const char *label, const struct tdx_conv_stats *s,
+static void print_stats_line(const char *label, const struct conv_stats *s,
 			     bool series)
 {
 	struct tdx_slots dur = tdx_slots(s->dur_slots);
@@ -226,7 +225,7 @@ static void print_summary_human(struct conv_ctx *ctx,
 				const uint64_t lost[TDX_NR_LOST], bool hists)
 {
 	bool series = ctx->mode.kind == KS_MODE_SERIES;
-	struct tdx_conv_stats total;
+	struct conv_stats total;
 	char label[128], vm[TDX_STATS_ID_LEN + 8];
 	size_t i;
 
@@ -236,7 +235,7 @@ static void print_summary_human(struct conv_ctx *ctx,
 		tdx_vm_label(vm, sizeof(vm), e->s.stats_id, e->key.pid);
 		snprintf(label, sizeof(label), "%s (%s) to %s", vm,
 			 tdx_vm_name(e->key.pid, e->s.comm),
-			 e->key.dir == TDX_DIR_PRIVATE ? "private" : "shared");
+			 e->key.dir == CONV_DIR_PRIVATE ? "private" : "shared");
 		print_stats_line(label, &e->s, series);
 		if (hists) {
 			ks_print_log2_hist(stdout, tdx_slots(e->s.dur_slots).v,
@@ -276,7 +275,7 @@ static void print_summary_json(struct conv_ctx *ctx,
 {
 	bool series = ctx->mode.kind == KS_MODE_SERIES;
 	json_writer_t *w = ctx->jw;
-	struct tdx_conv_stats total;
+	struct conv_stats total;
 	size_t i;
 
 	tdx_json_summary_start(w, final, ks_mode_name(ctx->mode.kind),
@@ -290,7 +289,7 @@ static void print_summary_json(struct conv_ctx *ctx,
 		tdx_json_vm(w, e->s.stats_id, e->key.pid,
 			    tdx_vm_name(e->key.pid, e->s.comm));
 		jsonw_string_field(w, "direction",
-				   e->key.dir == TDX_DIR_PRIVATE ? "private" : "shared");
+				   e->key.dir == CONV_DIR_PRIVATE ? "private" : "shared");
 		json_conv_stats(w, &e->s, series, hists);
 		jsonw_end_object(w);
 	}
@@ -382,7 +381,7 @@ int cmd_conversions(const struct tdx_env *env)
 		return KS_EXIT_FAIL;
 	}
 	ctx.mapgpa = env->mapgpa;
-	if (ctx.mapgpa && !ks_tracefs_has_events(tdx_conv_mapgpa_events)) {
+	if (ctx.mapgpa && !ks_tracefs_has_events(conv_mapgpa_events)) {
 		p_err("--mapgpa needs kvm:kvm_hypercall, kvm:kvm_userspace_exit and kvm:kvm_entry");
 		return KS_EXIT_FAIL;
 	}

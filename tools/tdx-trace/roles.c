@@ -21,7 +21,6 @@
 #include "percpu.h"
 #include "probe_roles.h"
 #include "role_decode.h"
-#include "roles.h"
 #include "runtime.h"
 #include "signals.h"
 #include "vmname.h"
@@ -29,12 +28,12 @@
 #define TOP_TRANSITIONS 10
 
 struct role_entry {
-	struct tdx_role_key key;
-	struct tdx_role_stats s;
+	struct mmu_role_key key;
+	struct mmu_role_stats s;
 };
 
 struct trans_entry {
-	struct tdx_trans_key key;
+	struct mmu_role_trans_key key;
 	uint64_t count;
 };
 
@@ -55,8 +54,8 @@ struct roles_ctx {
 	uint64_t init_cost_seen[TDX_HIST_SLOTS];	/* kernel's cumulative */
 };
 
-static int add_role(struct role_table *t, const struct tdx_role_key *k,
-		    const struct tdx_role_stats *s)
+static int add_role(struct role_table *t, const struct mmu_role_key *k,
+		    const struct mmu_role_stats *s)
 {
 	struct role_entry *e;
 	size_t i;
@@ -69,7 +68,7 @@ static int add_role(struct role_table *t, const struct tdx_role_key *k,
 		e->s.computed += s->computed;
 		e->s.changed += s->changed;
 		e->s.unchanged += s->unchanged;
-		for (c = 0; c < TDX_NR_CAUSES; c++)
+		for (c = 0; c < MMU_ROLE_NR_CAUSES; c++)
 			e->s.cause[c] += s->cause[c];
 		return 0;
 	}
@@ -81,7 +80,7 @@ static int add_role(struct role_table *t, const struct tdx_role_key *k,
 	return 0;
 }
 
-static int add_trans(struct role_table *t, const struct tdx_trans_key *k,
+static int add_trans(struct role_table *t, const struct mmu_role_trans_key *k,
 		     uint64_t count)
 {
 	size_t i;
@@ -131,8 +130,8 @@ static void release(struct role_table *t)
 
 static int cmp_role(const void *a, const void *b)
 {
-	const struct tdx_role_key *x = &((const struct role_entry *)a)->key;
-	const struct tdx_role_key *y = &((const struct role_entry *)b)->key;
+	const struct mmu_role_key *x = &((const struct role_entry *)a)->key;
+	const struct mmu_role_key *y = &((const struct role_entry *)b)->key;
 
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
@@ -182,9 +181,9 @@ static int take_trans(void *t, const void *key, const void *val)
 
 static int drain(struct roles_ctx *ctx, struct role_table *t)
 {
-	struct tdx_role_key rk;
-	struct tdx_trans_key tk;
-	struct tdx_role_stats s;
+	struct mmu_role_key rk;
+	struct mmu_role_trans_key tk;
+	struct mmu_role_stats s;
 	uint64_t n;
 	int err;
 
@@ -199,6 +198,15 @@ static int drain(struct roles_ctx *ctx, struct role_table *t)
 	if (t->nr_trans)
 		qsort(t->trans, t->nr_trans, sizeof(*t->trans), cmp_trans);
 	return read_init_cost(ctx, t->init_cost);
+}
+
+/* "init", "nested", ...: why the role of transition @k changed. */
+static const char *trans_cause(const struct mmu_role_trans_key *k)
+{
+	return mmu_role_cause_name(mmu_role_cause(k->old_cpu_role,
+						  k->new_cpu_role,
+						  k->old_root_role,
+						  k->new_root_role));
 }
 
 static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
@@ -216,11 +224,11 @@ static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
 		tdx_vm_label(vm, sizeof(vm), e->s.stats_id, e->key.pid);
 		printf("%-16s %-16.16s %5u %-6s %9llu %8llu %9llu", vm,
 		       tdx_vm_name(e->key.pid, NULL), e->key.vcpu_id,
-		       tdx_mmu_name(e->key.mmu),
+		       mmu_kind_name(e->key.mmu),
 		       (unsigned long long)e->s.computed,
 		       (unsigned long long)e->s.changed,
 		       (unsigned long long)e->s.unchanged);
-		for (c = 0; c < TDX_NR_CAUSES; c++)
+		for (c = 0; c < MMU_ROLE_NR_CAUSES; c++)
 			printf(" %6llu", (unsigned long long)e->s.cause[c]);
 		printf("\n");
 	}
@@ -228,21 +236,17 @@ static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
 		printf("Top transitions:\n%8s %-8s %-6s %-6s %s\n", "COUNT",
 		       "PID", "MMU", "CAUSE", "CHANGES");
 	for (i = 0; i < t->nr_trans && i < TOP_TRANSITIONS; i++) {
-		const struct tdx_trans_key *k = &t->trans[i].key;
+		const struct mmu_role_trans_key *k = &t->trans[i].key;
 
-		tdx_role_diff(buf, sizeof(buf), k->old_cpu_role, k->new_cpu_role,
+		mmu_role_diff(buf, sizeof(buf), k->old_cpu_role, k->new_cpu_role,
 			      k->old_root_role, k->new_root_role);
 		printf("%8llu %-8u %-6s %-6s %s\n",
 		       (unsigned long long)t->trans[i].count, k->pid,
-		       tdx_mmu_name(k->mmu),
-		       tdx_cause_name(tdx_role_cause(k->old_cpu_role,
-						     k->new_cpu_role,
-						     k->old_root_role,
-						     k->new_root_role)), buf);
-		tdx_role_format(buf, sizeof(buf), k->old_cpu_role, true);
+		       mmu_kind_name(k->mmu), trans_cause(k), buf);
+		mmu_role_format(buf, sizeof(buf), k->old_cpu_role, true);
 		printf("%32s old cpu_role %#018" PRIx64 ": %s\n", "",
 		       (uint64_t)k->old_cpu_role, buf);
-		tdx_role_format(buf, sizeof(buf), k->new_cpu_role, true);
+		mmu_role_format(buf, sizeof(buf), k->new_cpu_role, true);
 		printf("%32s new cpu_role %#018" PRIx64 ": %s\n", "",
 		       (uint64_t)k->new_cpu_role, buf);
 	}
@@ -262,7 +266,7 @@ static void json_role_word(json_writer_t *w, const char *name, uint64_t role,
 
 	snprintf(buf, sizeof(buf), "%#" PRIx64, role);
 	jsonw_string_field(w, name, buf);
-	tdx_role_format(buf, sizeof(buf), role, is_cpu_role);
+	mmu_role_format(buf, sizeof(buf), role, is_cpu_role);
 	snprintf(bits_name, sizeof(bits_name), "%s_bits", name);
 	jsonw_string_field(w, bits_name, buf);
 }
@@ -286,14 +290,14 @@ static void print_json(const struct roles_ctx *ctx, const struct role_table *t,
 		tdx_json_vm(w, e->s.stats_id, e->key.pid,
 			    tdx_vm_name(e->key.pid, NULL));
 		jsonw_uint_field(w, "vcpu", e->key.vcpu_id);
-		jsonw_string_field(w, "mmu", tdx_mmu_name(e->key.mmu));
+		jsonw_string_field(w, "mmu", mmu_kind_name(e->key.mmu));
 		jsonw_uint_field(w, "computed", e->s.computed);
 		jsonw_uint_field(w, "changed", e->s.changed);
 		jsonw_uint_field(w, "unchanged", e->s.unchanged);
 		jsonw_name(w, "causes");
 		jsonw_start_object(w);
-		for (c = 0; c < TDX_NR_CAUSES; c++)
-			jsonw_uint_field(w, tdx_cause_name(c), e->s.cause[c]);
+		for (c = 0; c < MMU_ROLE_NR_CAUSES; c++)
+			jsonw_uint_field(w, mmu_role_cause_name(c), e->s.cause[c]);
 		jsonw_end_object(w);
 		jsonw_end_object(w);
 	}
@@ -301,18 +305,14 @@ static void print_json(const struct roles_ctx *ctx, const struct role_table *t,
 	jsonw_name(w, "transitions");
 	jsonw_start_array(w);
 	for (i = 0; i < t->nr_trans && i < TOP_TRANSITIONS; i++) {
-		const struct tdx_trans_key *k = &t->trans[i].key;
+		const struct mmu_role_trans_key *k = &t->trans[i].key;
 
 		jsonw_start_object(w);
 		jsonw_uint_field(w, "count", t->trans[i].count);
 		jsonw_uint_field(w, "pid", k->pid);
-		jsonw_string_field(w, "mmu", tdx_mmu_name(k->mmu));
-		jsonw_string_field(w, "cause",
-				   tdx_cause_name(tdx_role_cause(k->old_cpu_role,
-								 k->new_cpu_role,
-								 k->old_root_role,
-								 k->new_root_role)));
-		tdx_role_diff(buf, sizeof(buf), k->old_cpu_role, k->new_cpu_role,
+		jsonw_string_field(w, "mmu", mmu_kind_name(k->mmu));
+		jsonw_string_field(w, "cause", trans_cause(k));
+		mmu_role_diff(buf, sizeof(buf), k->old_cpu_role, k->new_cpu_role,
 			      k->old_root_role, k->new_root_role);
 		jsonw_string_field(w, "changes", buf);
 		json_role_word(w, "old_cpu_role", k->old_cpu_role, true);
@@ -430,7 +430,7 @@ int cmd_roles(const struct tdx_env *env)
 		next = tdx_now_mono() + env->interval;
 	while (!ks_exiting) {
 		tdx_vm_names_prefetch(ctx.probe.roles_fd,
-				      sizeof(struct tdx_role_key));
+				      sizeof(struct mmu_role_key));
 		tdx_sleep_until(tdx_wake_time(env->interval ? next : 0));
 		if (!env->interval || ks_exiting || tdx_now_mono() < next)
 			continue;

@@ -11,7 +11,7 @@
 
 #include "json_writer.h"
 #include "probe_lost.h"
-#include "tdx.h"
+#include "tdx_trace.h"
 
 /* The lost-event counters (probe_lost.h) for humans and JSON. */
 void tdx_print_lost(FILE *f, const uint64_t lost[TDX_NR_LOST]);

@@ -25,7 +25,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "tdx.h"
+#include "conversions.h"
 
 #define KVM_CREATE_VM 0xae01	/* _IO(KVMIO, 0x01) */
 
@@ -85,7 +85,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bad range '%s'\n", argv[i]);
 			return 2;
 		}
-		ret = ioctl(fd, TDX_KVM_SET_MEMORY_ATTRIBUTES, &a) ? -errno : 0;
+		ret = ioctl(fd, CONV_KVM_SET_MEMORY_ATTRIBUTES, &a) ? -errno : 0;
 		if (vm) {
 			printf("ret %d\n", ret);
 		} else if (ret != -ENOTTY) {
