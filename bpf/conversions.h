@@ -76,6 +76,29 @@ struct conv_key {
 	__u32 dir;		/* enum conv_dir */
 };
 
+/*
+ * The counters of struct conv_stats that only grow, listed once for
+ * userspace as X(field, series, metric, help):
+ *   series	only the kvmscope series sees it: tdx-trace's fallback JSON
+ *		says null, the exporter leaves the metric out;
+ *   metric	the exporter's counter per VM and direction, NULL for none.
+ * tdx-trace's tables and JSON and the exporter's store, sums and metrics
+ * follow this list: a new counter is its field here, one entry and its
+ * update in conversions.bpf.c.
+ */
+#define CONV_ROW_COUNTERS(X)						\
+	X(count, 0, "kvmscope_mem_conversions_total",			\
+	  "Memory attribute conversions (KVM_SET_MEMORY_ATTRIBUTES) completed, by direction: to private or to shared.") \
+	X(noop, 1, "kvmscope_mem_conversion_noops_total",		\
+	  "Conversions whose whole range already had the requested attributes.") \
+	X(errors, 0, "kvmscope_mem_conversion_errors_total",		\
+	  "Conversions that returned an error.")			\
+	X(pages, 0, "kvmscope_mem_conversion_pages_total",		\
+	  "4KiB guest frames covered by conversion requests.")		\
+	X(flushes, 1, "kvmscope_mem_conversion_tlb_flushes_total",	\
+	  "Remote TLB flushes done by conversions (MMU lock yields and the final flush).") \
+	X(yields, 1, NULL, "MMU lock yields while zapping.")
+
 struct conv_stats {
 	__u64 count;
 	__u64 noop;
@@ -96,6 +119,21 @@ struct mapgpa_key {
 	__u32 pid;
 	__u32 vcpu_id;
 };
+
+/*
+ * The counters of struct mapgpa_stats, listed once for userspace as
+ * X(field, metric, help), metric the exporter's counter per vCPU or NULL
+ * (count and to_private are exported as requests by direction).  As
+ * CONV_ROW_COUNTERS, the tools follow this list.
+ */
+#define MAPGPA_ROW_COUNTERS(X)						\
+	X(count, NULL, "MapGPA hypercalls (KVM_HC_MAP_GPA_RANGE).")	\
+	X(pages, "kvmscope_mapgpa_pages_total",				\
+	  "4KiB pages requested by MapGPA hypercalls.")			\
+	X(to_private, NULL, "MapGPA hypercalls asking for private memory.") \
+	X(userspace_exits, "kvmscope_mapgpa_userspace_exits_total",	\
+	  "MapGPA hypercalls forwarded to the VMM (KVM_EXIT_HYPERCALL).") \
+	X(conversions, NULL, "Conversions by the VMM while a MapGPA hypercall waited.")
 
 struct mapgpa_stats {
 	__u64 count;

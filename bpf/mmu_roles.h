@@ -33,6 +33,20 @@ struct mmu_role_key {
 	__u32 pad;
 };
 
+/*
+ * The counters of struct mmu_role_stats but cause[], listed once for
+ * userspace as X(field, metric, help), metric the exporter's counter per
+ * vCPU and MMU or NULL (changes are exported by cause).  tdx-trace's
+ * tables and JSON and the exporter's store, sums and metrics follow this
+ * list: a new counter is its field here, one entry and its update in
+ * mmu_roles.bpf.c.
+ */
+#define MMU_ROLE_ROW_COUNTERS(X)					\
+	X(computed, "kvmscope_mmu_role_computations_total",		\
+	  "MMU role (re)computations, changed or not, by MMU: root, guest (nested NPT/EPT) or nested (L2 page tables).") \
+	X(changed, NULL, "Computations that changed the role.")	\
+	X(unchanged, NULL, "Computations that kept the role (KVM's early-out).")
+
 struct mmu_role_stats {
 	__u64 computed;		/* every event */
 	__u64 changed;

@@ -48,7 +48,7 @@ static int fake_collect(struct ks_source *src, struct ks_store *s)
 			vc->hv[KS_FIFO_L2].enqueues += v + 1;
 			vc->hv[KS_FIFO_L2].latency.slots[14] += v + 1;
 			vc->roles.computed[KS_MMU_NESTED] += 10;
-			vc->roles.changed[KS_MMU_NESTED][KS_CAUSE_NESTED] += 1;
+			vc->roles.cause[KS_MMU_NESTED][KS_CAUSE_NESTED] += 1;
 		}
 	}
 	ks_store_lost(s, "fake", "map_full", 7);

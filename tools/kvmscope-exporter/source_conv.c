@@ -36,11 +36,9 @@ static void add_conv(struct ks_store *s, const void *key, const void *val)
 	if (!vm)
 		return;
 	c = &vm->conv[k->dir == CONV_DIR_PRIVATE ? KS_DIR_PRIVATE : KS_DIR_SHARED];
-	c->count += v->count;
-	c->noops += v->noop;
-	c->errors += v->errors;
-	c->pages += v->pages;
-	c->tlb_flushes += v->flushes;
+#define ADD(field, ...) c->field += v->field;
+	CONV_ROW_COUNTERS(ADD)
+#undef ADD
 	for (int l = 0; l < KS_NR_LEVELS && l < CONV_NR_LEVELS; l++)
 		c->zapped[l] += v->zapped[l];
 	ks_hist_add_kernel(&c->duration, v->dur_slots, v->dur_sum_ns);
@@ -55,10 +53,9 @@ static void add_mapgpa(struct ks_store *s, const void *key, const void *val)
 
 	if (!vm || !(vc = ks_vm_vcpu(vm, k->vcpu_id)))
 		return;
-	vc->mapgpa.requests[KS_DIR_PRIVATE] += v->to_private;
-	vc->mapgpa.requests[KS_DIR_SHARED] += v->count - v->to_private;
-	vc->mapgpa.pages += v->pages;
-	vc->mapgpa.userspace_exits += v->userspace_exits;
+#define ADD(field, ...) vc->mapgpa.field += v->field;
+	MAPGPA_ROW_COUNTERS(ADD)
+#undef ADD
 	ks_hist_add_kernel(&vc->mapgpa.latency, v->lat_slots, v->lat_sum_ns);
 }
 

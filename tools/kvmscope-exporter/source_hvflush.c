@@ -33,7 +33,7 @@ static void add_row(struct ks_store *s, const void *key, const void *val)
 	if (!vm || !(vc = ks_vm_vcpu(vm, k->vcpu_id)))
 		return;
 	h = &vc->hv[k->fifo];
-#define ADD(field, help) h->field += v->field;
+#define ADD(field, ...) h->field += v->field;
 	HVFLUSH_ROW_COUNTERS(ADD)
 #undef ADD
 	ks_hist_add_kernel(&h->latency, v->slots, v->sum_ns);

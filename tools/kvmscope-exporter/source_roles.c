@@ -35,9 +35,11 @@ static void add_role(struct ks_store *s, const void *key, const void *val)
 	vm = ks_store_row_vm(s, v->stats_id, k->pid, NULL);
 	if (!vm || !(vc = ks_vm_vcpu(vm, k->vcpu_id)))
 		return;
-	vc->roles.computed[k->mmu] += v->computed;
+#define ADD(field, ...) vc->roles.field[k->mmu] += v->field;
+	MMU_ROLE_ROW_COUNTERS(ADD)
+#undef ADD
 	for (int c = 0; c < KS_NR_CAUSES && c < MMU_ROLE_NR_CAUSES; c++)
-		vc->roles.changed[k->mmu][c] += v->cause[c];
+		vc->roles.cause[k->mmu][c] += v->cause[c];
 }
 
 static int roles_collect(struct ks_source *src, struct ks_store *s)

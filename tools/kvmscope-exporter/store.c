@@ -159,6 +159,37 @@ struct ks_vcpu *ks_vm_vcpu(struct ks_vm *vm, int id)
 	return &vm->vcpus[lo];
 }
 
+void ks_vm_sum_vcpus(struct ks_vm *vm)
+{
+	struct ks_vcpu *t = &vm->total;
+
+	memset(t, 0, sizeof(*t));
+	t->id = -1;
+	for (size_t j = 0; j < vm->nr_vcpus; j++) {
+		const struct ks_vcpu *v = &vm->vcpus[j];
+
+		for (int m = 0; m < KS_NR_MMUS; m++) {
+#define ADD(field, ...) t->roles.field[m] += v->roles.field[m];
+			MMU_ROLE_ROW_COUNTERS(ADD)
+#undef ADD
+			for (int c = 0; c < KS_NR_CAUSES; c++)
+				t->roles.cause[m][c] += v->roles.cause[m][c];
+		}
+		for (int f = 0; f < KS_NR_FIFOS; f++) {
+#define ADD(field, ...) t->hv[f].field += v->hv[f].field;
+			HVFLUSH_ROW_COUNTERS(ADD)
+#undef ADD
+			ks_hist_add(&t->hv[f].latency, v->hv[f].latency.slots,
+				    v->hv[f].latency.sum_ns);
+		}
+#define ADD(field, ...) t->mapgpa.field += v->mapgpa.field;
+		MAPGPA_ROW_COUNTERS(ADD)
+#undef ADD
+		ks_hist_add(&t->mapgpa.latency, v->mapgpa.latency.slots,
+			    v->mapgpa.latency.sum_ns);
+	}
+}
+
 size_t ks_store_expire(struct ks_store *s, double grace,
 		       void (*forget)(void *ctx, const char *id), void *ctx)
 {

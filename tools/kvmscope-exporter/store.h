@@ -24,7 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conversions.h"
 #include "hvflush.h"
+#include "mmu_roles.h"
 #include "stats_id.h"
 
 /* Log2 slots per histogram: as many as the kernel keeps (bpfutil.c). */
@@ -57,39 +59,41 @@ extern const char *const ks_mmu_names[KS_NR_MMUS];
 extern const char *const ks_cause_names[KS_NR_CAUSES];
 extern const char *const ks_fifo_names[KS_NR_FIFOS];
 
+/*
+ * The counters of the kernel rows, one field each as the row lists of the bpf/ headers
+ * name them: a counter added there is in the store, the per-VM sums and
+ * the metrics with no change here.
+ */
+#define KS_COUNTER(field, ...)		uint64_t field;
+#define KS_COUNTER_BY_MMU(field, ...)	uint64_t field[KS_NR_MMUS];
+
 /* Memory attribute conversions of one VM in one direction. */
 struct ks_conv {
-	uint64_t count;			/* completed conversions */
-	uint64_t noops;			/* range already had the attributes */
-	uint64_t errors;		/* ret != 0 */
-	uint64_t pages;			/* 4K gfns requested */
-	uint64_t tlb_flushes;		/* yield flushes + final flush */
+	CONV_ROW_COUNTERS(KS_COUNTER)	/* count, noop, errors, pages, ... */
 	uint64_t zapped[KS_NR_LEVELS];	/* leaf SPTEs zapped */
 	struct ks_hist duration;
 };
 
-/* MMU role computations of one vCPU. */
+/* MMU role computations of one vCPU, by MMU. */
 struct ks_roles {
-	uint64_t computed[KS_NR_MMUS];
-	uint64_t changed[KS_NR_MMUS][KS_NR_CAUSES];
+	MMU_ROLE_ROW_COUNTERS(KS_COUNTER_BY_MMU)	/* computed[mmu], ... */
+	uint64_t cause[KS_NR_MMUS][KS_NR_CAUSES];	/* changes by cause */
 };
 
 /* One Hyper-V TLB flush FIFO of one (target) vCPU. */
 struct ks_hvfifo {
-	/* enqueues, flush_all, overflows, drains, purges: see hvflush.h. */
-#define KS_HV_FIELD(field, help) uint64_t field;
-	HVFLUSH_ROW_COUNTERS(KS_HV_FIELD)
-#undef KS_HV_FIELD
+	HVFLUSH_ROW_COUNTERS(KS_COUNTER)	/* enqueues, drains, ... */
 	struct ks_hist latency;	/* first enqueue -> drain */
 };
 
 /* MapGPA hypercalls (KVM_HC_MAP_GPA_RANGE) of one vCPU, as the guest sees them. */
 struct ks_mapgpa {
-	uint64_t requests[KS_NR_DIRS];
-	uint64_t pages;			/* 4K pages requested */
-	uint64_t userspace_exits;	/* forwarded to the VMM */
+	MAPGPA_ROW_COUNTERS(KS_COUNTER)	/* count, pages, to_private, ... */
 	struct ks_hist latency;		/* hypercall -> next VM entry */
 };
+
+#undef KS_COUNTER
+#undef KS_COUNTER_BY_MMU
 
 struct ks_vcpu {
 	int id;
@@ -104,6 +108,7 @@ struct ks_vm {
 	struct ks_conv conv[KS_NR_DIRS];
 	struct ks_vcpu *vcpus;		/* sorted by id */
 	size_t nr_vcpus, cap_vcpus;
+	struct ks_vcpu total;		/* the vCPUs summed: ks_vm_sum_vcpus() */
 	uint64_t gen;			/* collection that last touched it */
 	bool alive;			/* ... and saw its VMM running */
 	bool exported;			/* rendered at least once */
@@ -184,6 +189,11 @@ static inline bool ks_vm_live(const struct ks_store *s, const struct ks_vm *vm)
 /* The vCPU @id of @vm, created (zeroed) if new.  NULL on ENOMEM. */
 struct ks_vcpu *ks_vm_vcpu(struct ks_vm *vm, int id);
 struct ks_vm *ks_store_find(const struct ks_store *s, const char *id);
+/*
+ * Sum @vm's vCPUs into vm->total, for the families exported per VM: once
+ * per scrape, however many families read it.
+ */
+void ks_vm_sum_vcpus(struct ks_vm *vm);
 
 /*
  * End a collection: drop every VM not seen for @grace seconds or more,

@@ -11,14 +11,11 @@ void tdx_conv_stats_merge(struct conv_stats *dst,
 {
 	int i;
 
-	dst->count += src->count;
-	dst->noop += src->noop;
-	dst->errors += src->errors;
-	dst->pages += src->pages;
+#define ADD(field, ...) dst->field += src->field;
+	CONV_ROW_COUNTERS(ADD)
+#undef ADD
 	for (i = 0; i < CONV_NR_LEVELS; i++)
 		dst->zapped[i] += src->zapped[i];
-	dst->flushes += src->flushes;
-	dst->yields += src->yields;
 	dst->dur_sum_ns += src->dur_sum_ns;
 	for (i = 0; i < TDX_HIST_SLOTS; i++) {
 		dst->dur_slots[i] += src->dur_slots[i];
@@ -35,11 +32,9 @@ void tdx_mapgpa_stats_merge(struct mapgpa_stats *dst,
 {
 	int i;
 
-	dst->count += src->count;
-	dst->pages += src->pages;
-	dst->to_private += src->to_private;
-	dst->userspace_exits += src->userspace_exits;
-	dst->conversions += src->conversions;
+#define ADD(field, ...) dst->field += src->field;
+	MAPGPA_ROW_COUNTERS(ADD)
+#undef ADD
 	dst->lat_sum_ns += src->lat_sum_ns;
 	for (i = 0; i < TDX_HIST_SLOTS; i++)
 		dst->lat_slots[i] += src->lat_slots[i];

@@ -169,27 +169,25 @@ static void prefetch_names(const struct conv_ctx *ctx)
 			      sizeof(struct mapgpa_key));
 }
 
+/* A row's counters: null where the fallback cannot see them. */
 static void json_conv_stats(json_writer_t *w, const struct conv_stats *s,
 			    bool series, bool hists)
 {
-	jsonw_uint_field(w, "count", s->count);
-	jsonw_uint_field(w, "pages", s->pages);
-	jsonw_uint_field(w, "errors", s->errors);
+#define FIELD(field, series_only, ...)					\
+	if (series || !(series_only))					\
+		jsonw_uint_field(w, #field, s->field);			\
+	else								\
+		jsonw_null_field(w, #field);
+	CONV_ROW_COUNTERS(FIELD)
+#undef FIELD
+	if (series)
+		jsonw_float_field(w, "noop_ratio", tdx_noop_ratio(s));
+	else
+		jsonw_null_field(w, "noop_ratio");
 	jsonw_uint_field(w, "zapped_4k", s->zapped[0]);
 	jsonw_uint_field(w, "zapped_2m", s->zapped[1]);
 	jsonw_uint_field(w, "zapped_1g", s->zapped[2]);
 	jsonw_uint_field(w, "duration_sum_ns", s->dur_sum_ns);
-	if (series) {
-		jsonw_uint_field(w, "noop", s->noop);
-		jsonw_float_field(w, "noop_ratio", tdx_noop_ratio(s));
-		jsonw_uint_field(w, "flushes", s->flushes);
-		jsonw_uint_field(w, "yields", s->yields);
-	} else {
-		jsonw_null_field(w, "noop");
-		jsonw_null_field(w, "noop_ratio");
-		jsonw_null_field(w, "flushes");
-		jsonw_null_field(w, "yields");
-	}
 	if (hists) {
 		ks_jsonw_log2_hist(w, "duration_ns", tdx_slots(s->dur_slots).v,
 				   TDX_HIST_SLOTS);
@@ -307,11 +305,9 @@ static void print_summary_json(struct conv_ctx *ctx,
 			jsonw_string_field(w, "name",
 					   tdx_vm_name(m->key.pid, m->s.comm));
 			jsonw_uint_field(w, "vcpu", m->key.vcpu_id);
-			jsonw_uint_field(w, "count", m->s.count);
-			jsonw_uint_field(w, "to_private", m->s.to_private);
-			jsonw_uint_field(w, "pages", m->s.pages);
-			jsonw_uint_field(w, "userspace_exits", m->s.userspace_exits);
-			jsonw_uint_field(w, "conversions", m->s.conversions);
+#define FIELD(field, ...) jsonw_uint_field(w, #field, m->s.field);
+			MAPGPA_ROW_COUNTERS(FIELD)
+#undef FIELD
 			jsonw_uint_field(w, "latency_sum_ns", m->s.lat_sum_ns);
 			ks_jsonw_log2_hist(w, "latency_ns",
 					   tdx_slots(m->s.lat_slots).v,

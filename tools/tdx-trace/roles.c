@@ -65,9 +65,9 @@ static int add_role(struct role_table *t, const struct mmu_role_key *k,
 		e = &t->roles[i];
 		if (memcmp(&e->key, k, sizeof(*k)))
 			continue;
-		e->s.computed += s->computed;
-		e->s.changed += s->changed;
-		e->s.unchanged += s->unchanged;
+#define ADD(field, ...) e->s.field += s->field;
+		MMU_ROLE_ROW_COUNTERS(ADD)
+#undef ADD
 		for (c = 0; c < MMU_ROLE_NR_CAUSES; c++)
 			e->s.cause[c] += s->cause[c];
 		return 0;
@@ -291,9 +291,9 @@ static void print_json(const struct roles_ctx *ctx, const struct role_table *t,
 			    tdx_vm_name(e->key.pid, NULL));
 		jsonw_uint_field(w, "vcpu", e->key.vcpu_id);
 		jsonw_string_field(w, "mmu", mmu_kind_name(e->key.mmu));
-		jsonw_uint_field(w, "computed", e->s.computed);
-		jsonw_uint_field(w, "changed", e->s.changed);
-		jsonw_uint_field(w, "unchanged", e->s.unchanged);
+#define FIELD(field, ...) jsonw_uint_field(w, #field, e->s.field);
+		MMU_ROLE_ROW_COUNTERS(FIELD)
+#undef FIELD
 		jsonw_name(w, "causes");
 		jsonw_start_object(w);
 		for (c = 0; c < MMU_ROLE_NR_CAUSES; c++)
