@@ -136,7 +136,7 @@ static __always_inline int conv_begin(struct kvm *kvm, __u64 start, __u64 end,
 		return 0;
 	/* Read only with --vm: rodata, so the verifier drops it otherwise. */
 	if (targ_vm[0]) {
-		char stats_id[TDX_STATS_ID_LEN] = {};
+		char stats_id[KS_STATS_ID_LEN] = {};
 
 		if (kvm)
 			BPF_CORE_READ_STR_INTO(&stats_id, kvm, stats_id);

@@ -67,7 +67,7 @@ struct conv_event {
 	__u8 flushed;
 	__u8 pad[2];
 	char comm[TDX_COMM_LEN];
-	char stats_id[TDX_STATS_ID_LEN];
+	char stats_id[KS_STATS_ID_LEN];
 };
 
 /* Summary aggregation: one entry per VM and direction. */
@@ -108,9 +108,9 @@ struct conv_stats {
 	__u64 flushes;
 	__u64 yields;
 	__u64 dur_sum_ns;	/* exact, for means and Prometheus _sum */
-	__u64 dur_slots[TDX_HIST_SLOTS];	/* log2(duration ns) */
-	__u64 pages_slots[TDX_HIST_SLOTS];	/* log2(pages) */
-	char stats_id[TDX_STATS_ID_LEN];
+	__u64 dur_slots[KS_HIST_SLOTS];	/* log2(duration ns) */
+	__u64 pages_slots[KS_HIST_SLOTS];	/* log2(pages) */
+	char stats_id[KS_STATS_ID_LEN];
 	char comm[TDX_COMM_LEN];	/* the VMM's, names it after it exits */
 };
 
@@ -142,7 +142,7 @@ struct mapgpa_stats {
 	__u64 userspace_exits;	/* the request went out to the VMM */
 	__u64 conversions;	/* conversions by the VMM while it waited */
 	__u64 lat_sum_ns;	/* exact, for means and Prometheus _sum */
-	__u64 lat_slots[TDX_HIST_SLOTS];	/* log2(ns) */
+	__u64 lat_slots[KS_HIST_SLOTS];	/* log2(ns) */
 	char comm[TDX_COMM_LEN];	/* the VMM's, names it after it exits */
 };
 

@@ -15,15 +15,9 @@
 
 #include <linux/types.h>
 
-#include "stats_id.h"
+#include "sizes.h"
 
-/*
- * Log2 nanosecond slots (bits.bpf.h layout): slot n counts [2^n, 2^(n+1))
- * ns; the last slot also holds everything longer (2^39 ns is ~9 minutes).
- */
-#define HVFLUSH_SLOTS		40
 #define HVFLUSH_MAX_ROWS	16384	/* (VM, vCPU, FIFO) rows in the kernel */
-#define HVFLUSH_STATS_ID_LEN	KVMSCOPE_STATS_ID_LEN
 
 enum hvflush_fifo {
 	HVFLUSH_FIFO_L1,	/* flushes requested by L1 for L1 */
@@ -95,8 +89,8 @@ struct hvflush_row {
 	__u64 sum_ns;		/* sum of the latencies in slots */
 	__u64 max_ns;		/* longest latency in generation max_gen */
 	__u64 max_gen;		/* max_gen of the BPF object when max_ns was set */
-	__u64 slots[HVFLUSH_SLOTS];
-	char stats_id[HVFLUSH_STATS_ID_LEN];	/* kvm->stats_id, "kvm-<pid>" */
+	__u64 slots[KS_HIST_SLOTS];
+	char stats_id[KS_STATS_ID_LEN];	/* kvm->stats_id, "kvm-<pid>" */
 };
 
 #endif /* KVMSCOPE_HVFLUSH_H */

@@ -40,7 +40,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TDX_HIST_SLOTS);
+	__uint(max_entries, KS_HIST_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 } init_cost SEC(".maps");
@@ -109,7 +109,7 @@ static __always_inline int mmu_role(struct kvm_vcpu *vcpu, bool btf, int mmu,
 		return 0;
 	/* Read only with --vm: rodata, so the verifier drops it otherwise. */
 	if (targ_vm[0]) {
-		char stats_id[TDX_STATS_ID_LEN] = {};
+		char stats_id[KS_STATS_ID_LEN] = {};
 
 		if (vcpu)
 			BPF_CORE_READ_STR_INTO(&stats_id, vcpu, kvm, stats_id);

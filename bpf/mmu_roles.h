@@ -52,7 +52,7 @@ struct mmu_role_stats {
 	__u64 changed;
 	__u64 unchanged;	/* early-out */
 	__u64 cause[MMU_ROLE_NR_CAUSES];	/* changed only */
-	char stats_id[TDX_STATS_ID_LEN];
+	char stats_id[KS_STATS_ID_LEN];
 };
 
 /* One distinct changed transition of one VM's MMU kind. */

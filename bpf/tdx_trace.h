@@ -10,11 +10,9 @@
 
 #include <linux/types.h>
 
-#include "stats_id.h"
+#include "sizes.h"
 
-#define TDX_STATS_ID_LEN	KVMSCOPE_STATS_ID_LEN
 #define TDX_COMM_LEN		16
-#define TDX_HIST_SLOTS		40	/* log2 slots: up to 2^40 ns / pages */
 
 /* Indices of the per-CPU "lost" array: events dropped by the kernel side. */
 enum tdx_lost {

@@ -25,7 +25,7 @@ struct fake {
 	int vcpus;
 	uint64_t value;
 	int fail;
-	char forgotten[8][KS_VM_ID_LEN];
+	char forgotten[8][KS_STATS_ID_LEN];
 	int nr_forgotten;
 };
 
@@ -59,7 +59,7 @@ static void fake_forget(struct ks_source *src, const char *id)
 {
 	struct fake *f = (struct fake *)src;
 
-	snprintf(f->forgotten[f->nr_forgotten++], KS_VM_ID_LEN, "%s", id);
+	snprintf(f->forgotten[f->nr_forgotten++], KS_STATS_ID_LEN, "%s", id);
 }
 
 static void fake_destroy(struct ks_source *src)

@@ -241,7 +241,7 @@ static void json_row(json_writer_t *w, const struct hv_row *row)
 	jsonw_uint_field(w, "pending_wait_ns", row->wait_ns);
 	jsonw_uint_field(w, "fifo_len", row->fifo_len);
 	/* The percentiles as shown: never above the maximum. */
-	ks_jsonw_log2_hist_max(w, "latency_ns", row->slots, HVFLUSH_SLOTS,
+	ks_jsonw_log2_hist_max(w, "latency_ns", row->slots, KS_HIST_SLOTS,
 			       hv_row_max(row));
 	if (row->has_max)
 		jsonw_uint_field(w, "max_ns", row->max_ns);

@@ -139,17 +139,17 @@ static void fill_row(struct hv_row *r, const struct hv_raw_row *raw,
 	HVFLUSH_ROW_COUNTERS(SINCE_BASE)
 #undef SINCE_BASE
 
-	for (i = 0; i < HVFLUSH_SLOTS; i++)
+	for (i = 0; i < KS_HIST_SLOTS; i++)
 		r->slots[i] = v->slots[i] - base->slots[i];
-	r->samples = ks_log2_total(r->slots, HVFLUSH_SLOTS);
+	r->samples = ks_log2_total(r->slots, KS_HIST_SLOTS);
 	sum_ns = v->sum_ns - base->sum_ns;
 	r->mean_ns = r->samples ? (double)sum_ns / (double)r->samples : NAN;
 	/* A max from before the last reset belongs to an older generation. */
 	r->has_max = r->samples && v->max_gen == m->max_gen;
 	r->max_ns = r->has_max ? v->max_ns : 0;
-	r->p50_ns = ks_log2_percentile_max(r->slots, HVFLUSH_SLOTS, 50,
+	r->p50_ns = ks_log2_percentile_max(r->slots, KS_HIST_SLOTS, 50,
 					   hv_row_max(r));
-	r->p99_ns = ks_log2_percentile_max(r->slots, HVFLUSH_SLOTS, 99,
+	r->p99_ns = ks_log2_percentile_max(r->slots, KS_HIST_SLOTS, 99,
 					   hv_row_max(r));
 
 	r->pending = v->pending;

@@ -57,7 +57,7 @@ const char *hv_fifo_name(__u32 fifo);
 struct hv_row {
 	struct hvflush_key key;
 	pid_t pid;
-	char stats_id[HVFLUSH_STATS_ID_LEN];
+	char stats_id[KS_STATS_ID_LEN];
 	char name[HV_NAME_LEN];
 	double enqueue_rate;	/* per second over the last interval */
 	double drain_rate;	/* drains and purges per second */
@@ -65,7 +65,7 @@ struct hv_row {
 #define HV_ROW_COUNTER(field, ...) uint64_t field;
 	HVFLUSH_ROW_COUNTERS(HV_ROW_COUNTER)	/* enqueues, drains, ... */
 #undef HV_ROW_COUNTER
-	uint64_t slots[HVFLUSH_SLOTS];
+	uint64_t slots[KS_HIST_SLOTS];
 	uint64_t samples;
 	/* NAN without samples; the percentiles as hv_row_max() bounds them */
 	double p50_ns, p99_ns, mean_ns;

@@ -63,7 +63,7 @@ void ks_store_bpf_progs(struct ks_store *s, const char *source,
 void ks_vm_id(char *buf, size_t len, const char *stats_id, int pid)
 {
 	if (stats_id && stats_id[0])
-		snprintf(buf, len, "%.*s", KS_VM_ID_LEN - 1, stats_id);
+		snprintf(buf, len, "%.*s", KS_STATS_ID_LEN - 1, stats_id);
 	else
 		snprintf(buf, len, "kvm-%d", pid);
 }
@@ -72,7 +72,7 @@ struct ks_vm *ks_store_row_vm(struct ks_store *s, const char *stats_id,
 			      int pid, const char *comm)
 {
 	bool alive = ks_pid_exists(pid);
-	char id[KS_VM_ID_LEN];
+	char id[KS_STATS_ID_LEN];
 	struct ks_vm *vm;
 
 	ks_vm_id(id, sizeof(id), stats_id, pid);
@@ -86,17 +86,4 @@ struct ks_vm *ks_store_row_vm(struct ks_store *s, const char *stats_id,
 		snprintf(vm->name, sizeof(vm->name), "%.*s", TDX_COMM_LEN, comm);
 	}
 	return vm;
-}
-
-/* Every kernel histogram has the store's slots: none is cut or padded. */
-_Static_assert(TDX_HIST_SLOTS == KS_HIST_SLOTS && HVFLUSH_SLOTS == KS_HIST_SLOTS,
-	       "kernel and store log2 histograms differ in slots");
-
-void ks_hist_add_kernel(struct ks_hist *h, const __u64 *slots, __u64 sum_ns)
-{
-	uint64_t v[KS_HIST_SLOTS];
-
-	for (int i = 0; i < KS_HIST_SLOTS; i++)
-		v[i] = slots[i];
-	ks_hist_add(h, v, sum_ns);
 }

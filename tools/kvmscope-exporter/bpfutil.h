@@ -20,9 +20,6 @@
 int ks_store_tdx_lost(struct ks_store *s, const char *source, int lost_fd,
 		      const unsigned int *reasons, size_t n);
 
-/* Add a kernel log2 histogram (KS_HIST_SLOTS __u64 slots, exact sum) to @h. */
-void ks_hist_add_kernel(struct ks_hist *h, const __u64 *slots, __u64 sum_ns);
-
 /* Adds one map entry to the store. */
 typedef void (*ks_store_row_fn)(struct ks_store *s, const void *key,
 				const void *val);

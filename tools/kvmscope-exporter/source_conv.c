@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "bpfutil.h"
+#include "hist.h"
 #include "probe_conv.h"
 #include "source_bpf.h"
 #include "tracefs.h"
@@ -41,7 +42,7 @@ static void add_conv(struct ks_store *s, const void *key, const void *val)
 #undef ADD
 	for (int l = 0; l < KS_NR_LEVELS && l < CONV_NR_LEVELS; l++)
 		c->zapped[l] += v->zapped[l];
-	ks_hist_add_kernel(&c->duration, v->dur_slots, v->dur_sum_ns);
+	ks_hist_add(&c->duration, ks_slots(v->dur_slots).v, v->dur_sum_ns);
 }
 
 static void add_mapgpa(struct ks_store *s, const void *key, const void *val)
@@ -56,7 +57,8 @@ static void add_mapgpa(struct ks_store *s, const void *key, const void *val)
 #define ADD(field, ...) vc->mapgpa.field += v->field;
 	MAPGPA_ROW_COUNTERS(ADD)
 #undef ADD
-	ks_hist_add_kernel(&vc->mapgpa.latency, v->lat_slots, v->lat_sum_ns);
+	ks_hist_add(&vc->mapgpa.latency, ks_slots(v->lat_slots).v,
+		    v->lat_sum_ns);
 }
 
 static int conv_collect(struct ks_source *src, struct ks_store *s)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "bpfutil.h"
+#include "hist.h"
 #include "probe_hvflush.h"
 #include "source_bpf.h"
 #include "vmname.h"
@@ -36,7 +37,7 @@ static void add_row(struct ks_store *s, const void *key, const void *val)
 #define ADD(field, ...) h->field += v->field;
 	HVFLUSH_ROW_COUNTERS(ADD)
 #undef ADD
-	ks_hist_add_kernel(&h->latency, v->slots, v->sum_ns);
+	ks_hist_add(&h->latency, ks_slots(v->slots).v, v->sum_ns);
 }
 
 static int hv_collect(struct ks_source *src, struct ks_store *s)

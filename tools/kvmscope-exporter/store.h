@@ -27,11 +27,8 @@
 #include "conversions.h"
 #include "hvflush.h"
 #include "mmu_roles.h"
-#include "stats_id.h"
+#include "sizes.h"
 
-/* Log2 slots per histogram: as many as the kernel keeps (bpfutil.c). */
-#define KS_HIST_SLOTS	HVFLUSH_SLOTS
-#define KS_VM_ID_LEN	KVMSCOPE_STATS_ID_LEN
 #define KS_VM_NAME_LEN	64
 
 struct ks_hist {
@@ -103,7 +100,7 @@ struct ks_vcpu {
 };
 
 struct ks_vm {
-	char id[KS_VM_ID_LEN];		/* kvm->stats_id, "kvm-<pid>" */
+	char id[KS_STATS_ID_LEN];		/* kvm->stats_id, "kvm-<pid>" */
 	char name[KS_VM_NAME_LEN];	/* QEMU -name or comm; "" if unknown */
 	struct ks_conv conv[KS_NR_DIRS];
 	struct ks_vcpu *vcpus;		/* sorted by id */

@@ -3,6 +3,16 @@
 
 #include "hist.h"
 
+struct ks_slots ks_slots(const __u64 *kernel)
+{
+	struct ks_slots s;
+	int i;
+
+	for (i = 0; i < KS_HIST_SLOTS; i++)
+		s.v[i] = kernel[i];
+	return s;
+}
+
 uint64_t ks_log2_slot_lo(int slot)
 {
 	return slot == 0 ? 0 : 1ULL << slot;

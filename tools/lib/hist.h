@@ -10,8 +10,20 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <linux/types.h>
 
 #include "json_writer.h"
+#include "sizes.h"
+
+/*
+ * A kernel histogram's slots, __u64 (unsigned long long) in the bpf/
+ * headers, as the uint64_t (unsigned long on x86-64) taken here: distinct
+ * types to the compiler, the same values.
+ */
+struct ks_slots {
+	uint64_t v[KS_HIST_SLOTS];
+};
+struct ks_slots ks_slots(const __u64 *kernel);
 
 /* Inclusive bounds of a slot: [0,1], [2,3], [4,7], ... */
 uint64_t ks_log2_slot_lo(int slot);

@@ -96,7 +96,7 @@ static int load(void *data, bool tp_btf)
 	/* The fallback has no stats id: its caller filters by pid. */
 	if (ctx->series && o->vm)
 		memcpy((char *)skel->rodata->targ_vm, o->vm,
-		       strnlen(o->vm, TDX_STATS_ID_LEN));
+		       strnlen(o->vm, KS_STATS_ID_LEN));
 	skel->rodata->min_ns = o->min_ns;
 	skel->rodata->dir_filter = o->dir;
 	skel->rodata->stream = o->stream;

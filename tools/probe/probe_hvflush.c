@@ -173,7 +173,7 @@ int hv_read_rows(int rows_fd, struct hv_names *names,
 	}
 	for (i = 0; i < d.n; i++) {
 		struct hv_raw_row *r = &rows[i];
-		char id[HVFLUSH_STATS_ID_LEN + 1];
+		char id[KS_STATS_ID_LEN + 1];
 
 		r->key = *KS_DUMP_KEY(&d, struct hvflush_key, i);
 		r->val = *KS_DUMP_VAL(&d, struct hvflush_row, i);
@@ -184,7 +184,7 @@ int hv_read_rows(int rows_fd, struct hv_names *names,
 		 * left: the stats id the kernel kept ("kvm-<pid>") still says
 		 * which VM it was, where "?" would say nothing.
 		 */
-		snprintf(id, sizeof(id), "%.*s", HVFLUSH_STATS_ID_LEN,
+		snprintf(id, sizeof(id), "%.*s", KS_STATS_ID_LEN,
 			 r->val.stats_id);
 		snprintf(r->name, sizeof(r->name), "%s",
 			 ks_vm_cache_name(&names->cache, r->val.pid, id));

@@ -51,7 +51,7 @@ static int load_one(struct load_ctx *ctx, bool tp_btf, bool init_cost)
 	skel->rodata->targ_pid = ctx->pid;
 	if (ctx->vm)
 		memcpy((char *)skel->rodata->targ_vm, ctx->vm,
-		       strnlen(ctx->vm, TDX_STATS_ID_LEN));
+		       strnlen(ctx->vm, KS_STATS_ID_LEN));
 	mmu_roles_select_progs(skel, tp_btf, init_cost);
 	err = mmu_roles_bpf__load(skel);
 	if (err) {

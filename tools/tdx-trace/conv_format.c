@@ -36,7 +36,7 @@ void tdx_conv_print_header(FILE *f, bool timestamp)
 void tdx_conv_print_line(FILE *f, const struct conv_event *e,
 			 const char *vm_name, const char *time_str)
 {
-	char vm[TDX_STATS_ID_LEN + 8], gpa[40], flushes[12];
+	char vm[KS_STATS_ID_LEN + 8], gpa[40], flushes[12];
 	const char *noop = "-";
 
 	tdx_conv_vm_label(e, vm, sizeof(vm));
@@ -76,7 +76,7 @@ void tdx_conv_json(json_writer_t *w, const struct conv_event *e,
 		   const char *vm_name, double wall)
 {
 	bool zapped = e->valid & CONV_F_ZAPPED, fl = e->valid & CONV_F_FLUSHES;
-	char buf[TDX_STATS_ID_LEN + 1];
+	char buf[KS_STATS_ID_LEN + 1];
 
 	jsonw_start_object(w);
 	jsonw_string_field(w, "type", "conversion");

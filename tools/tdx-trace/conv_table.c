@@ -17,7 +17,7 @@ void tdx_conv_stats_merge(struct conv_stats *dst,
 	for (i = 0; i < CONV_NR_LEVELS; i++)
 		dst->zapped[i] += src->zapped[i];
 	dst->dur_sum_ns += src->dur_sum_ns;
-	for (i = 0; i < TDX_HIST_SLOTS; i++) {
+	for (i = 0; i < KS_HIST_SLOTS; i++) {
 		dst->dur_slots[i] += src->dur_slots[i];
 		dst->pages_slots[i] += src->pages_slots[i];
 	}
@@ -36,7 +36,7 @@ void tdx_mapgpa_stats_merge(struct mapgpa_stats *dst,
 	MAPGPA_ROW_COUNTERS(ADD)
 #undef ADD
 	dst->lat_sum_ns += src->lat_sum_ns;
-	for (i = 0; i < TDX_HIST_SLOTS; i++)
+	for (i = 0; i < KS_HIST_SLOTS; i++)
 		dst->lat_slots[i] += src->lat_slots[i];
 	if (!dst->comm[0])
 		memcpy(dst->comm, src->comm, sizeof(dst->comm));

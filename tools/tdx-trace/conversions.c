@@ -189,17 +189,17 @@ static void json_conv_stats(json_writer_t *w, const struct conv_stats *s,
 	jsonw_uint_field(w, "zapped_1g", s->zapped[2]);
 	jsonw_uint_field(w, "duration_sum_ns", s->dur_sum_ns);
 	if (hists) {
-		ks_jsonw_log2_hist(w, "duration_ns", tdx_slots(s->dur_slots).v,
-				   TDX_HIST_SLOTS);
-		ks_jsonw_log2_hist(w, "pages_hist", tdx_slots(s->pages_slots).v,
-				   TDX_HIST_SLOTS);
+		ks_jsonw_log2_hist(w, "duration_ns", ks_slots(s->dur_slots).v,
+				   KS_HIST_SLOTS);
+		ks_jsonw_log2_hist(w, "pages_hist", ks_slots(s->pages_slots).v,
+				   KS_HIST_SLOTS);
 	}
 }
 
 static void print_stats_line(const char *label, const struct conv_stats *s,
 			     bool series)
 {
-	struct tdx_slots dur = tdx_slots(s->dur_slots);
+	struct ks_slots dur = ks_slots(s->dur_slots);
 
 	printf("%s: %llu conversions, %llu pages, zapped 4k %llu 2m %llu 1g %llu",
 	       label, (unsigned long long)s->count,
@@ -211,8 +211,8 @@ static void print_stats_line(const char *label, const struct conv_stats *s,
 	if (s->count)
 		printf(", duration mean %.1fus p50 %.1fus p99 %.1fus",
 		       tdx_mean_ns(s->dur_sum_ns, s->count) / 1000,
-		       ks_log2_percentile(dur.v, TDX_HIST_SLOTS, 50) / 1000,
-		       ks_log2_percentile(dur.v, TDX_HIST_SLOTS, 99) / 1000);
+		       ks_log2_percentile(dur.v, KS_HIST_SLOTS, 50) / 1000,
+		       ks_log2_percentile(dur.v, KS_HIST_SLOTS, 99) / 1000);
 	if (s->errors)
 		printf(", %llu failed", (unsigned long long)s->errors);
 	printf("\n");
@@ -224,7 +224,7 @@ static void print_summary_human(struct conv_ctx *ctx,
 {
 	bool series = ctx->mode.kind == KS_MODE_SERIES;
 	struct conv_stats total;
-	char label[128], vm[TDX_STATS_ID_LEN + 8];
+	char label[128], vm[KS_STATS_ID_LEN + 8];
 	size_t i;
 
 	for (i = 0; i < t->nr_conv; i++) {
@@ -236,15 +236,15 @@ static void print_summary_human(struct conv_ctx *ctx,
 			 e->key.dir == CONV_DIR_PRIVATE ? "private" : "shared");
 		print_stats_line(label, &e->s, series);
 		if (hists) {
-			ks_print_log2_hist(stdout, tdx_slots(e->s.dur_slots).v,
-					   TDX_HIST_SLOTS, "nsecs");
-			ks_print_log2_hist(stdout, tdx_slots(e->s.pages_slots).v,
-					   TDX_HIST_SLOTS, "pages");
+			ks_print_log2_hist(stdout, ks_slots(e->s.dur_slots).v,
+					   KS_HIST_SLOTS, "nsecs");
+			ks_print_log2_hist(stdout, ks_slots(e->s.pages_slots).v,
+					   KS_HIST_SLOTS, "pages");
 		}
 	}
 	for (i = 0; ctx->mapgpa && i < t->nr_mapgpa; i++) {
 		const struct tdx_mapgpa_entry *m = &t->mapgpa[i];
-		struct tdx_slots lat = tdx_slots(m->s.lat_slots);
+		struct ks_slots lat = ks_slots(m->s.lat_slots);
 		const uint64_t *l = lat.v;
 
 		printf("MapGPA pid %u (%s) vcpu %u: %llu requests (%llu to private), %llu pages, %llu to userspace, %llu conversions, latency mean %.1fus p50 %.1fus p99 %.1fus\n",
@@ -256,10 +256,10 @@ static void print_summary_human(struct conv_ctx *ctx,
 		       (unsigned long long)m->s.userspace_exits,
 		       (unsigned long long)m->s.conversions,
 		       tdx_mean_ns(m->s.lat_sum_ns, m->s.count) / 1000,
-		       ks_log2_percentile(l, TDX_HIST_SLOTS, 50) / 1000,
-		       ks_log2_percentile(l, TDX_HIST_SLOTS, 99) / 1000);
+		       ks_log2_percentile(l, KS_HIST_SLOTS, 50) / 1000,
+		       ks_log2_percentile(l, KS_HIST_SLOTS, 99) / 1000);
 		if (hists)
-			ks_print_log2_hist(stdout, l, TDX_HIST_SLOTS, "nsecs");
+			ks_print_log2_hist(stdout, l, KS_HIST_SLOTS, "nsecs");
 	}
 	tdx_table_totals(t, &total);
 	print_stats_line("Total", &total, series);
@@ -310,8 +310,8 @@ static void print_summary_json(struct conv_ctx *ctx,
 #undef FIELD
 			jsonw_uint_field(w, "latency_sum_ns", m->s.lat_sum_ns);
 			ks_jsonw_log2_hist(w, "latency_ns",
-					   tdx_slots(m->s.lat_slots).v,
-					   TDX_HIST_SLOTS);
+					   ks_slots(m->s.lat_slots).v,
+					   KS_HIST_SLOTS);
 			jsonw_end_object(w);
 		}
 		jsonw_end_array(w);

@@ -42,7 +42,7 @@ struct role_table {
 	size_t nr_roles, cap_roles;
 	struct trans_entry *trans;
 	size_t nr_trans, cap_trans;
-	uint64_t init_cost[TDX_HIST_SLOTS];
+	uint64_t init_cost[KS_HIST_SLOTS];
 };
 
 struct roles_ctx {
@@ -51,7 +51,7 @@ struct roles_ctx {
 	struct roles_probe probe;
 	json_writer_t *jw;
 	struct role_table interval, total;
-	uint64_t init_cost_seen[TDX_HIST_SLOTS];	/* kernel's cumulative */
+	uint64_t init_cost_seen[KS_HIST_SLOTS];	/* kernel's cumulative */
 };
 
 static int add_role(struct role_table *t, const struct mmu_role_key *k,
@@ -110,7 +110,7 @@ static int merge(struct role_table *dst, const struct role_table *src)
 	for (i = 0; i < src->nr_trans; i++)
 		if (add_trans(dst, &src->trans[i].key, src->trans[i].count))
 			return -ENOMEM;
-	for (s = 0; s < TDX_HIST_SLOTS; s++)
+	for (s = 0; s < KS_HIST_SLOTS; s++)
 		dst->init_cost[s] += src->init_cost[s];
 	return 0;
 }
@@ -150,19 +150,19 @@ static int cmp_trans(const void *a, const void *b)
 }
 
 /* kvm_init_mmu cost is a per-CPU array never reset: report the delta. */
-static int read_init_cost(struct roles_ctx *ctx, uint64_t out[TDX_HIST_SLOTS])
+static int read_init_cost(struct roles_ctx *ctx, uint64_t out[KS_HIST_SLOTS])
 {
-	uint64_t sums[TDX_HIST_SLOTS];
+	uint64_t sums[KS_HIST_SLOTS];
 	int slot, err;
 
-	memset(out, 0, sizeof(uint64_t) * TDX_HIST_SLOTS);
+	memset(out, 0, sizeof(uint64_t) * KS_HIST_SLOTS);
 	if (!ctx->probe.init_cost)
 		return 0;
 	err = ks_percpu_sums(ctx->probe.init_cost_fd, sums,
-			     TDX_HIST_SLOTS);
+			     KS_HIST_SLOTS);
 	if (err)
 		return err;
-	for (slot = 0; slot < TDX_HIST_SLOTS; slot++) {
+	for (slot = 0; slot < KS_HIST_SLOTS; slot++) {
 		out[slot] = sums[slot] - ctx->init_cost_seen[slot];
 		ctx->init_cost_seen[slot] = sums[slot];
 	}
@@ -211,7 +211,7 @@ static const char *trans_cause(const struct mmu_role_trans_key *k)
 
 static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
 {
-	char vm[TDX_STATS_ID_LEN + 8], buf[512];
+	char vm[KS_STATS_ID_LEN + 8], buf[512];
 	size_t i;
 	int c;
 
@@ -252,9 +252,9 @@ static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
 	}
 	if (!ctx->probe.init_cost)
 		printf("kvm_init_mmu cost: unavailable (fentry/fexit cannot attach on this kernel)\n");
-	else if (ks_log2_total(t->init_cost, TDX_HIST_SLOTS)) {
+	else if (ks_log2_total(t->init_cost, KS_HIST_SLOTS)) {
 		printf("kvm_init_mmu cost:\n");
-		ks_print_log2_hist(stdout, t->init_cost, TDX_HIST_SLOTS, "nsecs");
+		ks_print_log2_hist(stdout, t->init_cost, KS_HIST_SLOTS, "nsecs");
 	}
 }
 
@@ -323,7 +323,7 @@ static void print_json(const struct roles_ctx *ctx, const struct role_table *t,
 	}
 	jsonw_end_array(w);
 	if (ctx->probe.init_cost)
-		ks_jsonw_log2_hist(w, "init_mmu_ns", t->init_cost, TDX_HIST_SLOTS);
+		ks_jsonw_log2_hist(w, "init_mmu_ns", t->init_cost, KS_HIST_SLOTS);
 	else
 		jsonw_null_field(w, "init_mmu_ns");
 	tdx_json_lost(w, lost);

@@ -103,7 +103,7 @@ static int fake_setup(void **state)
 		fprintf(stderr, "no struct kvm / kvm_vcpu in the kernel's BTF\n");
 		return -1;
 	}
-	size = (stats_off + TDX_STATS_ID_LEN + 7) & ~7UL;
+	size = (stats_off + KS_STATS_ID_LEN + 7) & ~7UL;
 	if (size < kvm_off + 8)
 		size = kvm_off + 8;
 	if (size < id_off + 4)
@@ -198,7 +198,7 @@ static struct conversions_bpf *load_conv(const struct conv_opts *o)
 	s->rodata->dir_filter = o->dir;
 	s->rodata->stream = true;
 	if (o->vm)
-		strncpy((char *)s->rodata->targ_vm, o->vm, TDX_STATS_ID_LEN - 1);
+		strncpy((char *)s->rodata->targ_vm, o->vm, KS_STATS_ID_LEN - 1);
 	if (o->ringbuf_size)
 		bpf_map__set_max_entries(s->maps.events, o->ringbuf_size);
 	if (o->stats_size)
@@ -366,7 +366,7 @@ static void test_conversion_correlated(void **state)
 	assert_int_equal(st.zapped[0], 150);
 	assert_int_equal(st.flushes, 3);
 	assert_int_equal(st.noop, 0);
-	assert_int_equal(ks_log2_total(tdx_slots(st.dur_slots).v, TDX_HIST_SLOTS), 1);
+	assert_int_equal(ks_log2_total(ks_slots(st.dur_slots).v, KS_HIST_SLOTS), 1);
 
 	/* The per-thread state is gone once the conversion ended. */
 	assert_int_not_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.inflight),
@@ -381,7 +381,7 @@ static void slots_sum_bounds(const __u64 *slots, __u64 *lo, __u64 *hi)
 
 	*lo = 0;
 	*hi = slots[0] * 2;	/* slot 0 holds 0 and 1 */
-	for (i = 1; i < TDX_HIST_SLOTS; i++) {
+	for (i = 1; i < KS_HIST_SLOTS; i++) {
 		*lo += slots[i] << i;
 		*hi += slots[i] << (i + 1);
 	}
@@ -682,7 +682,7 @@ static void test_mapgpa_latency(void **state)
 	assert_int_equal(ms.to_private, 2);
 	assert_int_equal(ms.userspace_exits, 1);
 	assert_int_equal(ms.conversions, 1);
-	assert_int_equal(ks_log2_total(tdx_slots(ms.lat_slots).v, TDX_HIST_SLOTS), 3);
+	assert_int_equal(ks_log2_total(ks_slots(ms.lat_slots).v, KS_HIST_SLOTS), 3);
 	/* The exact sum lies within what the slots allow, and is not 0. */
 	slots_sum_bounds(ms.lat_slots, &lo, &hi);
 	assert_in_range(ms.lat_sum_ns, lo, hi - 1);
