@@ -10,6 +10,7 @@
 #include "bpfutil.h"
 #include "hist.h"
 #include "probe_conv.h"
+#include "row_vm.h"
 #include "source_bpf.h"
 #include "tracefs.h"
 #include "vmname.h"

@@ -12,6 +12,7 @@
 #include "bpfutil.h"
 #include "hist.h"
 #include "probe_hvflush.h"
+#include "row_vm.h"
 #include "source_bpf.h"
 #include "vmname.h"
 

@@ -11,6 +11,7 @@
 
 #include "bpfutil.h"
 #include "probe_roles.h"
+#include "row_vm.h"
 #include "source_bpf.h"
 #include "vmname.h"
 

@@ -6,6 +6,7 @@
 
 #include "grow.h"
 #include "store.h"
+#include "vmname.h"
 
 const char *const ks_dir_names[KS_NR_DIRS] = { "shared", "private" };
 const char *const ks_level_names[KS_NR_LEVELS] = { "4k", "2m", "1g" };
@@ -34,6 +35,7 @@ void ks_store_free(struct ks_store *s)
 	free(s->progs);
 	free(s->maps);
 	free(s->lost);
+	ks_vm_cache_free(&s->names);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -201,6 +203,8 @@ size_t ks_store_expire(struct ks_store *s, double grace,
 		if (!ks_vm_live(s, vm) && s->now - vm->last_seen >= grace) {
 			if (forget)
 				forget(ctx, vm->id);
+			/* A new VMM may get the pid: look its name up again. */
+			ks_vm_cache_forget(&s->names, ks_stats_id_pid(vm->id));
 			vm_free(vm);
 			dropped++;
 			continue;

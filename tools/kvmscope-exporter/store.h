@@ -28,6 +28,7 @@
 #include "hvflush.h"
 #include "mmu_roles.h"
 #include "sizes.h"
+#include "vmcache.h"
 
 #define KS_VM_NAME_LEN	64
 
@@ -149,8 +150,9 @@ struct ks_store {
 	uint64_t gen;
 	double now;
 	unsigned int have;		/* KS_HAVE_* */
+	struct ks_vm_cache names;	/* VM names by VMM pid: row_vm.c */
 	/* Host-wide Hyper-V counters, not per VM (reset per collection). */
-	uint64_t hv_hypercalls[KS_NR_FIFOS];	/* by the issuer's mode */
+	uint64_t hv_hypercalls[KS_NR_FIFOS];	/* by the issuer's level */
 	uint64_t hv_synthetic_vmexits;
 	struct ks_prog_stat *progs;
 	size_t nr_progs, cap_progs;
@@ -194,7 +196,8 @@ void ks_vm_sum_vcpus(struct ks_vm *vm);
 
 /*
  * End a collection: drop every VM not seen for @grace seconds or more,
- * calling @forget(@ctx, id) for each first.  Returns the number dropped.
+ * calling @forget(@ctx, id) for each first, and its name from the cache.
+ * Returns the number dropped.
  */
 size_t ks_store_expire(struct ks_store *s, double grace,
 		       void (*forget)(void *ctx, const char *id), void *ctx);
