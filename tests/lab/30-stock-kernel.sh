@@ -138,7 +138,7 @@ m() { sed -n "s/^$1 //p" "$R/metrics"; }
 check "exporter: kvmscope_info says fallback" grep -q '^kvmscope_info{.*mode="fallback"} 1$' "$R/metrics"
 check_eq "exporter: conversions and hvflush collectors up" "1 1" \
 	"$(m 'kvmscope_collector_up{collector="conversions"}') $(m 'kvmscope_collector_up{collector="hvflush"}')"
-check_eq "exporter: L1 flush hypercalls = tracefs" "$l1" "$(m 'kvmscope_hv_tlb_flush_hypercalls_total{fifo="l1"}')"
+check_eq "exporter: L1 flush hypercalls = tracefs" "$l1" "$(m 'kvmscope_hv_tlb_flush_hypercalls_total{issuer="l1"}')"
 hvm="vm=\"kvm-${hpid:-0}\",vm_name=\"set_attrs\""
 # The helper exited before the scrapes: kept for the grace period, and
 # named by the comm the kernel recorded.

@@ -398,8 +398,9 @@ static void render_hv_hypercalls(struct ks_buf *b, const struct ks_store *s)
 
 	expo_family(b, "kvmscope_hv_tlb_flush_hypercalls_total", "counter",
 		    "Hyper-V TLB flush hypercalls (HvFlushVirtualAddress{Space,List}{,Ex}), host-wide, by the issuer: L1, or L2 (Direct Virtual Flush).");
+	/* The issuer's level, l1 or l2: the hypercall event has no FIFO. */
 	for (int f = 0; f < KS_NR_FIFOS; f++) {
-		l = (struct ks_label){ "fifo", ks_fifo_names[f] };
+		l = (struct ks_label){ "issuer", ks_fifo_names[f] };
 		expo_sample_u64(b, "kvmscope_hv_tlb_flush_hypercalls_total", &l,
 				1, s->hv_hypercalls[f]);
 	}
