@@ -77,7 +77,7 @@ static int conv_collect(struct ks_source *src, struct ks_store *s)
 					sizeof(lost_reasons[0]));
 	if (err)
 		return err;
-	ks_store_bpf_progs(s, src->name, cs->probe.obj);
+	ks_store_bpf_progs(s, src->name, cs->probe.bpf.obj);
 	return 0;
 }
 

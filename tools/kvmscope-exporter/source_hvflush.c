@@ -61,7 +61,7 @@ static int hv_collect(struct ks_source *src, struct ks_store *s)
 		if (err)
 			return err;
 	}
-	ks_store_bpf_progs(s, src->name, hs->probe.obj);
+	ks_store_bpf_progs(s, src->name, hs->probe.bpf.obj);
 	return 0;
 }
 

@@ -55,7 +55,7 @@ static int roles_collect(struct ks_source *src, struct ks_store *s)
 					sizeof(lost_reasons[0]));
 	if (err)
 		return err;
-	ks_store_bpf_progs(s, src->name, rs->probe.obj);
+	ks_store_bpf_progs(s, src->name, rs->probe.bpf.obj);
 	return 0;
 }
 

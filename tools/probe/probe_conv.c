@@ -61,26 +61,13 @@ void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
 	skel->rodata->mapgpa_latency = mapgpa;
 }
 
-int conv_attach(struct conversions_bpf *skel, struct conv_links *links,
-		const char **failed)
-{
-	return ks_probe_attach(skel->obj, links->link,
-			       sizeof(links->link) / sizeof(links->link[0]),
-			       &links->nr, failed);
-}
-
-void conv_detach(struct conv_links *links)
-{
-	ks_probe_detach(links->link, &links->nr, 0);
-}
-
 struct load_ctx {
 	struct conv_probe *p;
 	const struct conv_probe_opts *o;
 	bool series;
 };
 
-static int load(void *data, bool tp_btf)
+static int load(void *data, bool tp_btf, struct bpf_object **obj)
 {
 	struct load_ctx *ctx = data;
 	const struct conv_probe_opts *o = ctx->o;
@@ -107,6 +94,7 @@ static int load(void *data, bool tp_btf)
 		return err;
 	}
 	ctx->p->skel = skel;
+	*obj = skel->obj;
 	return 0;
 }
 
@@ -116,34 +104,27 @@ int conv_probe_open(struct conv_probe *p, const struct ks_mode *m,
 	struct load_ctx ctx = {
 		.p = p, .o = o, .series = m->kind == KS_MODE_SERIES,
 	};
-	const char *failed = "?";
 	int e;
 
 	memset(p, 0, sizeof(*p));
-	e = ks_probe_load(load, &ctx, ctx.series && m->tp_btf, &p->raw_retry,
+	e = ks_probe_open(&p->bpf, load, &ctx, ctx.series && m->tp_btf,
 			  "conversions", err, err_len);
-	if (e)
+	if (e) {
+		conv_probe_close(p);
 		return e;
-	p->obj = p->skel->obj;
+	}
 	p->stats_fd = bpf_map__fd(p->skel->maps.stats);
 	p->mapgpa_fd = bpf_map__fd(p->skel->maps.mapgpa);
 	p->events_fd = bpf_map__fd(p->skel->maps.events);
 	p->lost_fd = bpf_map__fd(p->skel->maps.lost);
-	e = conv_attach(p->skel, &p->links, &failed);
-	if (e) {
-		snprintf(err, err_len, "conversions: attaching %s: %s", failed,
-			 strerror(-e));
-		conv_probe_close(p);
-	}
-	return e;
+	return 0;
 }
 
 void conv_probe_close(struct conv_probe *p)
 {
-	conv_detach(&p->links);
+	ks_probe_close(&p->bpf);
 	conversions_bpf__destroy(p->skel);
 	p->skel = NULL;
-	p->obj = NULL;
 }
 
 void conv_probe_delete_pid(const struct conv_probe *p, __u32 pid)

@@ -13,11 +13,10 @@
 #include <sys/types.h>
 
 #include "mode.h"
+#include "probe.h"
 #include "conversions.h"
 
 struct conversions_bpf;
-struct bpf_link;
-struct bpf_object;
 
 /*
  * The events each program set needs, NULL-terminated, for
@@ -46,21 +45,6 @@ enum conv_progs {
 void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
 		       bool mapgpa);
 
-/* The links of the attached programs: at most 3 + the 3 MapGPA ones. */
-struct conv_links {
-	struct bpf_link *link[6];
-	int nr;
-};
-
-/*
- * Attach every program conv_select_progs() chose.  Returns 0, or
- * -errno with *failed naming the program that did not attach (the caller
- * then calls conv_detach()).
- */
-int conv_attach(struct conversions_bpf *skel, struct conv_links *links,
-		const char **failed);
-void conv_detach(struct conv_links *links);
-
 /* What the programs filter and do, set before load. */
 struct conv_probe_opts {
 	pid_t pid;			/* 0: every VMM */
@@ -74,9 +58,7 @@ struct conv_probe_opts {
 /* The object, loaded and attached, and its maps. */
 struct conv_probe {
 	struct conversions_bpf *skel;
-	struct bpf_object *obj;		/* skel's, for its programs' stats */
-	struct conv_links links;
-	bool raw_retry;			/* tp_btf refused, raw_tp twins loaded */
+	struct ks_probe bpf;		/* skel's object and links */
 	int stats_fd;			/* conv_key -> conv_stats */
 	int mapgpa_fd;			/* mapgpa_key -> mapgpa_stats */
 	int events_fd;			/* ring buffer of conv_event */

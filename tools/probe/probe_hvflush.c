@@ -71,23 +71,23 @@ struct load_ctx {
 	pid_t pid;
 };
 
-static int load(void *data, bool tp_btf)
+static int load(void *data, bool tp_btf, struct bpf_object **obj)
 {
 	struct load_ctx *ctx = data;
-	struct hvflush_bpf *obj = hvflush_bpf__open();
+	struct hvflush_bpf *skel = hvflush_bpf__open();
 	int err;
 
-	if (!obj)
+	if (!skel)
 		return -errno;
-	obj->rodata->targ_pid = ctx->pid;
-	select_twins(obj, ctx->series, tp_btf);
-	err = hvflush_bpf__load(obj);
+	skel->rodata->targ_pid = ctx->pid;
+	select_twins(skel, ctx->series, tp_btf);
+	err = hvflush_bpf__load(skel);
 	if (err) {
-		hvflush_bpf__destroy(obj);
+		hvflush_bpf__destroy(skel);
 		return err;
 	}
-	ctx->p->skel = obj;
-	ctx->p->obj = obj->obj;
+	ctx->p->skel = skel;
+	*obj = skel->obj;
 	return 0;
 }
 
@@ -97,31 +97,21 @@ int hv_probe_open(struct hv_probe *p, const struct ks_mode *m, pid_t pid,
 	struct load_ctx ctx = {
 		.p = p, .series = m->kind == KS_MODE_SERIES, .pid = pid,
 	};
-	const char *failed = "?";
-	bool retried;
 	int e;
 
 	memset(p, 0, sizeof(*p));
-	e = ks_probe_load(load, &ctx, want_btf(m), &retried, "hvflush", err,
+	e = ks_probe_open(&p->bpf, load, &ctx, want_btf(m), "hvflush", err,
 			  err_len);
 	if (e)
-		return e;
-	e = ks_probe_attach(p->obj, p->links, HV_NR_LINKS, &p->nr_links,
-			    &failed);
-	if (e) {
-		snprintf(err, err_len, "hvflush: attaching %s: %s", failed,
-			 strerror(-e));
 		hv_probe_close(p);
-	}
 	return e;
 }
 
 void hv_probe_close(struct hv_probe *p)
 {
-	ks_probe_detach(p->links, &p->nr_links, 0);
+	ks_probe_close(&p->bpf);
 	hvflush_bpf__destroy(p->skel);
 	p->skel = NULL;
-	p->obj = NULL;
 }
 
 int hv_probe_rows_fd(const struct hv_probe *p)

@@ -12,12 +12,10 @@
 #include <sys/types.h>
 
 #include "mode.h"
+#include "probe.h"
 #include "mmu_roles.h"
 
 struct mmu_roles_bpf;
-struct bpf_link;
-struct bpf_object;
-struct bpf_program;
 
 /* The events roles needs: the kvmscope series only, no fallback. */
 extern const char *const mmu_roles_series_events[];
@@ -34,15 +32,10 @@ enum ks_mode_kind roles_probe_detect(struct ks_mode *m);
 void mmu_roles_select_progs(struct mmu_roles_bpf *skel, bool tp_btf,
 			    bool init_cost);
 
-/* The kvm_mmu_role program mmu_roles_select_progs() chose. */
-struct bpf_program *mmu_roles_role_prog(const struct mmu_roles_bpf *skel);
-
 /* The object, loaded and attached, and its maps. */
 struct roles_probe {
 	struct mmu_roles_bpf *skel;
-	struct bpf_object *obj;		/* skel's, for its programs' stats */
-	struct bpf_link *links[3];	/* kvm_mmu_role, kvm_init_mmu pair */
-	int nr_links;
+	struct ks_probe bpf;		/* skel's object and links */
 	bool init_cost;			/* kvm_init_mmu fentry/fexit attached */
 	int roles_fd;			/* mmu_role_key -> mmu_role_stats */
 	int transitions_fd;		/* mmu_role_trans_key -> count */

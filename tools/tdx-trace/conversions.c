@@ -5,10 +5,7 @@
  * and end with a summary that always includes the lost-event counters.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "cli.h"
@@ -19,8 +16,8 @@
 #include "mode.h"
 #include "output.h"
 #include "probe_conv.h"
+#include "run.h"
 #include "runtime.h"
-#include "signals.h"
 #include "vmname.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -31,10 +28,10 @@ static const char *const fallback_unavailable[] = {
 };
 
 struct conv_ctx {
-	const struct tdx_env *env;
+	struct tdx_run run;		/* first: the run's ops get it */
 	struct ks_mode mode;
 	bool mapgpa;			/* MapGPA latency programs attached */
-	json_writer_t *jw;
+	struct ring_buffer *rb;		/* each conversion (not with -s) */
 	double wall_offset;
 	struct conv_probe probe;
 	struct tdx_conv_table interval;	/* drained this interval */
@@ -68,7 +65,7 @@ static int fallback_pid_filter(const struct tdx_env *env, pid_t *pid)
 /* Load in the best mode: tp_btf, else its raw_tp twins, else fallback. */
 static int setup_bpf(struct conv_ctx *ctx, pid_t pid)
 {
-	const struct tdx_env *env = ctx->env;
+	const struct tdx_env *env = ctx->run.env;
 	const struct conv_probe_opts o = {
 		.pid = pid,
 		.vm = env->vm,
@@ -85,7 +82,7 @@ static int setup_bpf(struct conv_ctx *ctx, pid_t pid)
 		p_err("%s", why);
 		return err;
 	}
-	if (ctx->probe.raw_retry)
+	if (ctx->probe.bpf.raw_retry)
 		snprintf(ctx->mode.desc, sizeof(ctx->mode.desc),
 			 "series (raw_tp: tp_btf did not load)");
 	return 0;
@@ -93,26 +90,27 @@ static int setup_bpf(struct conv_ctx *ctx, pid_t pid)
 
 static void print_mode(const struct conv_ctx *ctx)
 {
+	json_writer_t *w = ctx->run.jw;
 	size_t i;
 
 	if (ctx->mode.kind == KS_MODE_FALLBACK)
 		p_info("fallback: no VM stats id, TLB flushes, yields or no-op flag; zap counts from kvm_tdp_mmu_spte_changed");
 	if (!ctx->mapgpa)
 		p_info("MapGPA latency not measured (--mapgpa measures it; every VM entry then pays for it)");
-	if (!ctx->jw)
+	if (!w)
 		return;
-	jsonw_start_object(ctx->jw);
-	jsonw_string_field(ctx->jw, "type", "mode");
-	jsonw_string_field(ctx->jw, "mode", ks_mode_name(ctx->mode.kind));
-	jsonw_string_field(ctx->jw, "detail", ctx->mode.desc);
-	jsonw_bool_field(ctx->jw, "mapgpa", ctx->mapgpa);
-	jsonw_name(ctx->jw, "unavailable");
-	jsonw_start_array(ctx->jw);
+	jsonw_start_object(w);
+	jsonw_string_field(w, "type", "mode");
+	jsonw_string_field(w, "mode", ks_mode_name(ctx->mode.kind));
+	jsonw_string_field(w, "detail", ctx->mode.desc);
+	jsonw_bool_field(w, "mapgpa", ctx->mapgpa);
+	jsonw_name(w, "unavailable");
+	jsonw_start_array(w);
 	for (i = 0; ctx->mode.kind == KS_MODE_FALLBACK &&
 		    i < ARRAY_SIZE(fallback_unavailable); i++)
-		jsonw_string(ctx->jw, fallback_unavailable[i]);
-	jsonw_end_array(ctx->jw);
-	jsonw_end_object(ctx->jw);
+		jsonw_string(w, fallback_unavailable[i]);
+	jsonw_end_array(w);
+	jsonw_end_object(w);
 }
 
 static int handle_event(void *data, void *raw, size_t size)
@@ -125,13 +123,13 @@ static int handle_event(void *data, void *raw, size_t size)
 	if (size < sizeof(*e))
 		return 0;
 	ctx->events++;
-	if (ctx->jw) {
-		tdx_conv_json(ctx->jw, e, tdx_vm_name(e->pid, NULL), wall);
+	if (ctx->run.jw) {
+		tdx_conv_json(ctx->run.jw, e, tdx_vm_name(e->pid, NULL), wall);
 		return 0;
 	}
 	tdx_format_time(wall, ts, sizeof(ts));
 	tdx_conv_print_line(stdout, e, tdx_vm_name(e->pid, NULL),
-			    ctx->env->timestamp ? ts : NULL);
+			    ctx->run.env->timestamp ? ts : NULL);
 	return 0;
 }
 
@@ -145,28 +143,55 @@ static int take_mapgpa(void *t, const void *key, const void *val)
 	return tdx_table_add_mapgpa(t, key, val) ? -ENOMEM : 0;
 }
 
-/* Move everything aggregated in the kernel since the last drain to @t. */
-static int drain(struct conv_ctx *ctx, struct tdx_conv_table *t)
+/* Streaming: each conversion as it comes, within 100 ms. */
+static int wait_events(struct tdx_run *r, double deadline)
 {
+	struct conv_ctx *ctx = (struct conv_ctx *)r;
+	int err;
+
+	if (!ctx->rb) {
+		tdx_sleep_until(deadline);
+		return 0;
+	}
+	/* Short timeout so interval ticks stay on time. */
+	err = ring_buffer__poll(ctx->rb, 100);
+	if (err < 0 && err != -EINTR) {
+		p_err("polling the ring buffer: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static void name_vms(struct tdx_run *r)
+{
+	struct conv_ctx *ctx = (struct conv_ctx *)r;
+
+	tdx_vm_names_prefetch(ctx->probe.stats_fd, sizeof(struct conv_key));
+	tdx_vm_names_prefetch(ctx->probe.mapgpa_fd,
+			      sizeof(struct mapgpa_key));
+}
+
+/* Move everything aggregated in the kernel since the last drain. */
+static int drain(struct tdx_run *r, bool final)
+{
+	struct conv_ctx *ctx = (struct conv_ctx *)r;
+	struct tdx_conv_table *t = &ctx->interval;
 	struct conv_key key;
 	struct mapgpa_key mkey;
 	struct conv_stats s;
 	struct mapgpa_stats ms;
 	int err;
 
+	/* The last records, before the summary that counts them. */
+	if (final && ctx->rb)
+		ring_buffer__consume(ctx->rb);
+	tdx_table_clear(t);
 	err = ks_map_drain(ctx->probe.stats_fd, &key, &s, take_conv, t);
 	if (!err)
 		err = ks_map_drain(ctx->probe.mapgpa_fd, &mkey, &ms, take_mapgpa,
 				   t);
 	tdx_table_sort(t);
-	return err;
-}
-
-static void prefetch_names(const struct conv_ctx *ctx)
-{
-	tdx_vm_names_prefetch(ctx->probe.stats_fd, sizeof(struct conv_key));
-	tdx_vm_names_prefetch(ctx->probe.mapgpa_fd,
-			      sizeof(struct mapgpa_key));
+	return err ? err : tdx_table_merge(&ctx->total, t);
 }
 
 /* A row's counters: null where the fallback cannot see them. */
@@ -272,12 +297,12 @@ static void print_summary_json(struct conv_ctx *ctx,
 			       bool hists)
 {
 	bool series = ctx->mode.kind == KS_MODE_SERIES;
-	json_writer_t *w = ctx->jw;
+	json_writer_t *w = ctx->run.jw;
 	struct conv_stats total;
 	size_t i;
 
 	tdx_json_summary_start(w, final, ks_mode_name(ctx->mode.kind),
-			       ctx->env->interval);
+			       ctx->run.env->interval);
 	jsonw_name(w, "vms");
 	jsonw_start_array(w);
 	for (i = 0; i < t->nr_conv; i++) {
@@ -327,136 +352,85 @@ static void print_summary_json(struct conv_ctx *ctx,
 	jsonw_end_object(w);
 }
 
-static int report(struct conv_ctx *ctx, bool final)
+/* Intervals show their own data, the final summary the whole run. */
+static void print(struct tdx_run *r, const uint64_t lost[TDX_NR_LOST],
+		  bool final)
 {
-	const struct tdx_conv_table *t;
-	uint64_t lost[TDX_NR_LOST];
-	int err;
+	struct conv_ctx *ctx = (struct conv_ctx *)r;
+	const struct tdx_conv_table *t = final ? &ctx->total : &ctx->interval;
 
-	tdx_table_clear(&ctx->interval);
-	err = drain(ctx, &ctx->interval);
-	if (!err)
-		err = tdx_table_merge(&ctx->total, &ctx->interval);
-	if (!err)
-		err = tdx_read_lost(ctx->probe.lost_fd, lost);
-	if (err) {
-		p_err("reading the BPF maps: %s", strerror(-err));
-		return err;
-	}
-	/* Intervals show their own data, the final summary the whole run. */
-	t = final ? &ctx->total : &ctx->interval;
-	if (ctx->jw) {
-		print_summary_json(ctx, t, lost, final, ctx->env->summary);
-		return 0;
-	}
-	tdx_print_report_header(final, ctx->env->interval);
-	print_summary_human(ctx, t, lost, ctx->env->summary);
-	fflush(stdout);
-	return 0;
+	if (ctx->run.jw)
+		print_summary_json(ctx, t, lost, final, ctx->run.env->summary);
+	else
+		print_summary_human(ctx, t, lost, ctx->run.env->summary);
 }
 
-int cmd_conversions(const struct tdx_env *env)
+/* Detect, load and attach, say what is measured; 0 or the exit code. */
+static int start(struct tdx_run *r)
 {
-	struct conv_ctx ctx = { .env = env };
-	struct ring_buffer *rb = NULL;
-	unsigned int done = 0;
-	double next = 0, next_names = 0;
+	struct conv_ctx *ctx = (struct conv_ctx *)r;
+	const struct tdx_env *env = ctx->run.env;
 	pid_t pid;
-	int err;
 
-	ks_json_output = env->json;
-	ks_verbose = env->verbose;
-	ks_setup_libbpf();
-	err = ks_setup_signals();
-	if (err) {
-		p_err("installing signal handlers: %s", strerror(-err));
+	if (conv_probe_detect(&ctx->mode) == KS_MODE_NONE) {
+		p_err("nothing to trace: %s", ctx->mode.desc);
 		return KS_EXIT_FAIL;
 	}
-	if (conv_probe_detect(&ctx.mode) == KS_MODE_NONE) {
-		p_err("nothing to trace: %s", ctx.mode.desc);
-		return KS_EXIT_FAIL;
-	}
-	ctx.mapgpa = env->mapgpa;
-	if (ctx.mapgpa && !ks_tracefs_has_events(conv_mapgpa_events)) {
+	ctx->mapgpa = env->mapgpa;
+	if (ctx->mapgpa && !ks_tracefs_has_events(conv_mapgpa_events)) {
 		p_err("--mapgpa needs kvm:kvm_hypercall, kvm:kvm_userspace_exit and kvm:kvm_entry");
 		return KS_EXIT_FAIL;
 	}
-	if (env->json) {
-		ctx.jw = jsonw_new(stdout);
-		if (!ctx.jw) {
-			p_err("out of memory");
-			return KS_EXIT_FAIL;
-		}
-	}
-
-	p_info("mode: %s", ctx.mode.desc);
+	p_info("mode: %s", ctx->mode.desc);
 	pid = env->pid;
-	if (ctx.mode.kind == KS_MODE_FALLBACK && fallback_pid_filter(env, &pid)) {
-		err = KS_EXIT_USAGE;
-		goto cleanup;
+	if (ctx->mode.kind == KS_MODE_FALLBACK && fallback_pid_filter(env, &pid))
+		return KS_EXIT_USAGE;
+	if (setup_bpf(ctx, pid))
+		return KS_EXIT_FAIL;
+	ctx->run.lost_fd = ctx->probe.lost_fd;
+	print_mode(ctx);
+	ctx->wall_offset = tdx_mono_to_wall_offset();
+	if (env->summary) {
+		if (!env->json)
+			p_info("Tracing conversions... Hit Ctrl-C to end.");
+		return 0;
 	}
-	if (setup_bpf(&ctx, pid)) {
-		err = KS_EXIT_FAIL;
-		goto cleanup;
+	ctx->rb = ring_buffer__new(ctx->probe.events_fd, handle_event, ctx,
+				   NULL);
+	if (!ctx->rb) {
+		p_err("creating the ring buffer: %s", strerror(errno));
+		return KS_EXIT_FAIL;
 	}
-	print_mode(&ctx);
-	ctx.wall_offset = tdx_mono_to_wall_offset();
+	if (!env->json) {
+		tdx_conv_print_header(stdout, env->timestamp);
+		/* The header says "attached" to whoever reads a pipe. */
+		fflush(stdout);
+	}
+	return 0;
+}
 
-	if (!env->summary) {
-		rb = ring_buffer__new(ctx.probe.events_fd,
-				      handle_event, &ctx, NULL);
-		if (!rb) {
-			err = -errno;
-			p_err("creating the ring buffer: %s", strerror(-err));
-			err = KS_EXIT_FAIL;
-			goto cleanup;
-		}
-		if (!env->json) {
-			tdx_conv_print_header(stdout, env->timestamp);
-			/* The header says "attached" to whoever reads a pipe. */
-			fflush(stdout);
-		}
-	} else if (!env->json) {
-		p_info("Tracing conversions... Hit Ctrl-C to end.");
-	}
+static void stop(struct tdx_run *r)
+{
+	struct conv_ctx *ctx = (struct conv_ctx *)r;
 
-	if (env->interval)
-		next = tdx_now_mono() + env->interval;
-	while (!ks_exiting) {
-		if (tdx_now_mono() >= next_names) {
-			prefetch_names(&ctx);
-			next_names = tdx_now_mono() + 1;
-		}
-		if (rb) {
-			/* Short timeout so interval ticks stay on time. */
-			err = ring_buffer__poll(rb, 100);
-			if (err < 0 && err != -EINTR) {
-				p_err("polling the ring buffer: %s", strerror(-err));
-				err = KS_EXIT_FAIL;
-				goto cleanup;
-			}
-		} else {
-			tdx_sleep_until(tdx_wake_time(env->interval ? next : 0));
-		}
-		if (!env->interval || tdx_now_mono() < next || ks_exiting)
-			continue;
-		if (report(&ctx, false)) {
-			err = KS_EXIT_FAIL;
-			goto cleanup;
-		}
-		next += env->interval;
-		if (env->count && ++done >= env->count)
-			break;
-	}
-	if (rb)
-		ring_buffer__consume(rb);
-	err = report(&ctx, true) ? KS_EXIT_FAIL : 0;
+	ring_buffer__free(ctx->rb);
+	conv_probe_close(&ctx->probe);
+	tdx_table_free(&ctx->interval);
+	tdx_table_free(&ctx->total);
+}
 
-cleanup:
-	ring_buffer__free(rb);
-	conv_probe_close(&ctx.probe);
-	tdx_table_free(&ctx.interval);
-	tdx_table_free(&ctx.total);
-	jsonw_destroy(&ctx.jw);
-	return err;
+static const struct tdx_run_ops conv_run_ops = {
+	.start = start,
+	.stop = stop,
+	.wait = wait_events,
+	.name_vms = name_vms,
+	.drain = drain,
+	.print = print,
+};
+
+int cmd_conversions(const struct tdx_env *env)
+{
+	struct conv_ctx ctx = {};
+
+	return tdx_run(&ctx.run, env, &conv_run_ops);
 }

@@ -9,8 +9,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include "cli.h"
 #include "grow.h"
@@ -21,9 +19,8 @@
 #include "percpu.h"
 #include "probe_roles.h"
 #include "role_decode.h"
+#include "run.h"
 #include "runtime.h"
-#include "signals.h"
-#include "vmname.h"
 
 #define TOP_TRANSITIONS 10
 
@@ -46,10 +43,9 @@ struct role_table {
 };
 
 struct roles_ctx {
-	const struct tdx_env *env;
+	struct tdx_run run;		/* first: the run's ops get it */
 	struct ks_mode mode;
 	struct roles_probe probe;
-	json_writer_t *jw;
 	struct role_table interval, total;
 	uint64_t init_cost_seen[KS_HIST_SLOTS];	/* kernel's cumulative */
 };
@@ -179,25 +175,47 @@ static int take_trans(void *t, const void *key, const void *val)
 	return add_trans(t, key, *(const uint64_t *)val) ? -ENOMEM : 0;
 }
 
-static int drain(struct roles_ctx *ctx, struct role_table *t)
+static void sort(struct role_table *t)
 {
+	if (t->nr_roles)
+		qsort(t->roles, t->nr_roles, sizeof(*t->roles), cmp_role);
+	if (t->nr_trans)
+		qsort(t->trans, t->nr_trans, sizeof(*t->trans), cmp_trans);
+}
+
+static void name_vms(struct tdx_run *r)
+{
+	struct roles_ctx *ctx = (struct roles_ctx *)r;
+
+	tdx_vm_names_prefetch(ctx->probe.roles_fd, sizeof(struct mmu_role_key));
+}
+
+/* Move everything aggregated in the kernel since the last drain. */
+static int drain(struct tdx_run *r, bool final)
+{
+	struct roles_ctx *ctx = (struct roles_ctx *)r;
+	struct role_table *t = &ctx->interval;
 	struct mmu_role_key rk;
 	struct mmu_role_trans_key tk;
 	struct mmu_role_stats s;
 	uint64_t n;
 	int err;
 
+	clear(t);
 	err = ks_map_drain(ctx->probe.roles_fd, &rk, &s, take_role, t);
 	if (!err)
 		err = ks_map_drain(ctx->probe.transitions_fd, &tk, &n,
 				   take_trans, t);
+	if (!err)
+		err = read_init_cost(ctx, t->init_cost);
+	if (!err)
+		err = merge(&ctx->total, t);
 	if (err)
 		return err;
-	if (t->nr_roles)
-		qsort(t->roles, t->nr_roles, sizeof(*t->roles), cmp_role);
-	if (t->nr_trans)
-		qsort(t->trans, t->nr_trans, sizeof(*t->trans), cmp_trans);
-	return read_init_cost(ctx, t->init_cost);
+	sort(t);
+	if (final)
+		sort(&ctx->total);
+	return 0;
 }
 
 /* "init", "nested", ...: why the role of transition @k changed. */
@@ -274,13 +292,13 @@ static void json_role_word(json_writer_t *w, const char *name, uint64_t role,
 static void print_json(const struct roles_ctx *ctx, const struct role_table *t,
 		       const uint64_t lost[TDX_NR_LOST], bool final)
 {
-	json_writer_t *w = ctx->jw;
+	json_writer_t *w = ctx->run.jw;
 	char buf[512];
 	size_t i;
 	int c;
 
 	tdx_json_summary_start(w, final, ks_mode_name(ctx->mode.kind),
-			       ctx->env->interval);
+			       ctx->run.env->interval);
 	jsonw_name(w, "mmus");
 	jsonw_start_array(w);
 	for (i = 0; i < t->nr_roles; i++) {
@@ -330,38 +348,19 @@ static void print_json(const struct roles_ctx *ctx, const struct role_table *t,
 	jsonw_end_object(w);
 }
 
-static int report(struct roles_ctx *ctx, bool final)
+/* Intervals show their own data, the final report the whole run. */
+static void print(struct tdx_run *r, const uint64_t lost[TDX_NR_LOST],
+		  bool final)
 {
-	uint64_t lost[TDX_NR_LOST];
-	const struct role_table *t;
-	int err;
+	struct roles_ctx *ctx = (struct roles_ctx *)r;
+	const struct role_table *t = final ? &ctx->total : &ctx->interval;
 
-	clear(&ctx->interval);
-	err = drain(ctx, &ctx->interval);
-	if (!err)
-		err = merge(&ctx->total, &ctx->interval);
-	if (!err)
-		err = tdx_read_lost(ctx->probe.lost_fd, lost);
-	if (err) {
-		p_err("reading the BPF maps: %s", strerror(-err));
-		return err;
-	}
-	if (final && ctx->total.nr_trans)
-		qsort(ctx->total.trans, ctx->total.nr_trans,
-		      sizeof(*ctx->total.trans), cmp_trans);
-	if (final && ctx->total.nr_roles)
-		qsort(ctx->total.roles, ctx->total.nr_roles,
-		      sizeof(*ctx->total.roles), cmp_role);
-	t = final ? &ctx->total : &ctx->interval;
-	if (ctx->jw) {
+	if (ctx->run.jw) {
 		print_json(ctx, t, lost, final);
-		return 0;
+		return;
 	}
-	tdx_print_report_header(final, ctx->env->interval);
 	print_human(ctx, t);
 	tdx_print_lost(stdout, lost);
-	fflush(stdout);
-	return 0;
 }
 
 static int setup_bpf(struct roles_ctx *ctx)
@@ -369,8 +368,8 @@ static int setup_bpf(struct roles_ctx *ctx)
 	char why[256];
 	int err;
 
-	err = roles_probe_open(&ctx->probe, &ctx->mode, ctx->env->pid,
-			       ctx->env->vm, true, why, sizeof(why));
+	err = roles_probe_open(&ctx->probe, &ctx->mode, ctx->run.env->pid,
+			       ctx->run.env->vm, true, why, sizeof(why));
 	if (err) {
 		p_err("%s", why);
 		return err;
@@ -380,74 +379,57 @@ static int setup_bpf(struct roles_ctx *ctx)
 	return 0;
 }
 
-int cmd_roles(const struct tdx_env *env)
+/* Detect, load and attach, say what is measured; 0 or the exit code. */
+static int start(struct tdx_run *r)
 {
-	struct roles_ctx ctx = { .env = env };
-	unsigned int done = 0;
-	double next = 0;
-	int err;
+	struct roles_ctx *ctx = (struct roles_ctx *)r;
+	json_writer_t *w = ctx->run.jw;
 
-	ks_json_output = env->json;
-	ks_verbose = env->verbose;
-	ks_setup_libbpf();
-	err = ks_setup_signals();
-	if (err) {
-		p_err("installing signal handlers: %s", strerror(-err));
-		return KS_EXIT_FAIL;
-	}
-	if (roles_probe_detect(&ctx.mode) != KS_MODE_SERIES) {
-		if (ctx.mode.tracefs_errno || !ctx.mode.kernel_btf)
-			p_err("%s", ctx.mode.desc);
+	if (roles_probe_detect(&ctx->mode) != KS_MODE_SERIES) {
+		if (ctx->mode.tracefs_errno || !ctx->mode.kernel_btf)
+			p_err("%s", ctx->mode.desc);
 		else
 			p_err("roles needs the kvmscope series; this kernel has no %s",
-			      ctx.mode.missing);
+			      ctx->mode.missing);
 		return KS_EXIT_FAIL;
 	}
-	if (env->json) {
-		ctx.jw = jsonw_new(stdout);
-		if (!ctx.jw) {
-			p_err("out of memory");
-			return KS_EXIT_FAIL;
-		}
-	}
-	if (setup_bpf(&ctx)) {
-		err = KS_EXIT_FAIL;
-		goto cleanup;
-	}
-	p_info("mode: %s", ctx.mode.desc);
-	if (ctx.jw) {
-		jsonw_start_object(ctx.jw);
-		jsonw_string_field(ctx.jw, "type", "mode");
-		jsonw_string_field(ctx.jw, "mode", ks_mode_name(ctx.mode.kind));
-		jsonw_string_field(ctx.jw, "detail", ctx.mode.desc);
-		jsonw_bool_field(ctx.jw, "init_mmu_cost", ctx.probe.init_cost);
-		jsonw_end_object(ctx.jw);
-	} else {
+	if (setup_bpf(ctx))
+		return KS_EXIT_FAIL;
+	ctx->run.lost_fd = ctx->probe.lost_fd;
+	p_info("mode: %s", ctx->mode.desc);
+	if (!w) {
 		p_info("Tracing MMU role computations... Hit Ctrl-C to end.");
+		return 0;
 	}
+	jsonw_start_object(w);
+	jsonw_string_field(w, "type", "mode");
+	jsonw_string_field(w, "mode", ks_mode_name(ctx->mode.kind));
+	jsonw_string_field(w, "detail", ctx->mode.desc);
+	jsonw_bool_field(w, "init_mmu_cost", ctx->probe.init_cost);
+	jsonw_end_object(w);
+	return 0;
+}
 
-	if (env->interval)
-		next = tdx_now_mono() + env->interval;
-	while (!ks_exiting) {
-		tdx_vm_names_prefetch(ctx.probe.roles_fd,
-				      sizeof(struct mmu_role_key));
-		tdx_sleep_until(tdx_wake_time(env->interval ? next : 0));
-		if (!env->interval || ks_exiting || tdx_now_mono() < next)
-			continue;
-		if (report(&ctx, false)) {
-			err = KS_EXIT_FAIL;
-			goto cleanup;
-		}
-		next += env->interval;
-		if (env->count && ++done >= env->count)
-			break;
-	}
-	err = report(&ctx, true) ? KS_EXIT_FAIL : 0;
+static void stop(struct tdx_run *r)
+{
+	struct roles_ctx *ctx = (struct roles_ctx *)r;
 
-cleanup:
-	roles_probe_close(&ctx.probe);
-	release(&ctx.interval);
-	release(&ctx.total);
-	jsonw_destroy(&ctx.jw);
-	return err;
+	roles_probe_close(&ctx->probe);
+	release(&ctx->interval);
+	release(&ctx->total);
+}
+
+static const struct tdx_run_ops roles_run_ops = {
+	.start = start,
+	.stop = stop,
+	.name_vms = name_vms,
+	.drain = drain,
+	.print = print,
+};
+
+int cmd_roles(const struct tdx_env *env)
+{
+	struct roles_ctx ctx = {};
+
+	return tdx_run(&ctx.run, env, &roles_run_ops);
 }

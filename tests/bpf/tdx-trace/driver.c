@@ -278,12 +278,12 @@ static void test_fallback_loads(void **state)
 	conversions_bpf__destroy(s);
 }
 
-/* conv_attach(): the host has the fallback's and MapGPA's events. */
+/* ks_probe_attach(): the host has the fallback's and MapGPA's events. */
 static void test_attach(void **state)
 {
-	struct conv_links links = {};
+	struct ks_probe_links links = {};
 	struct conversions_bpf *s;
-	const char *failed = NULL;
+	char err[256];
 
 	(void)state;
 	s = conversions_bpf__open();
@@ -291,9 +291,10 @@ static void test_attach(void **state)
 	conv_select_progs(s, CONV_PROGS_FALLBACK, true);
 	assert_true(s->rodata->mapgpa_latency);
 	assert_int_equal(conversions_bpf__load(s), 0);
-	assert_int_equal(conv_attach(s, &links, &failed), 0);
+	assert_int_equal(ks_probe_attach(s->obj, &links, "conversions", err,
+					 sizeof(err)), 0);
 	assert_int_equal(links.nr, 6);
-	conv_detach(&links);
+	ks_probe_detach(&links, 0);
 	assert_int_equal(links.nr, 0);
 	conversions_bpf__destroy(s);
 
@@ -303,9 +304,10 @@ static void test_attach(void **state)
 	conv_select_progs(s, CONV_PROGS_FALLBACK, false);
 	assert_false(s->rodata->mapgpa_latency);
 	assert_int_equal(conversions_bpf__load(s), 0);
-	assert_int_equal(conv_attach(s, &links, &failed), 0);
+	assert_int_equal(ks_probe_attach(s->obj, &links, "conversions", err,
+					 sizeof(err)), 0);
 	assert_int_equal(links.nr, 3);
-	conv_detach(&links);
+	ks_probe_detach(&links, 0);
 	conversions_bpf__destroy(s);
 
 	/* No series here: its first program fails, and is named. */
@@ -313,8 +315,9 @@ static void test_attach(void **state)
 	assert_non_null(s);
 	conv_select_progs(s, CONV_PROGS_SERIES_RAW, true);
 	assert_int_equal(conversions_bpf__load(s), 0);
-	assert_true(conv_attach(s, &links, &failed) < 0);
-	assert_string_equal(failed, "conv_begin_raw");
+	assert_true(ks_probe_attach(s->obj, &links, "conversions", err,
+				    sizeof(err)) < 0);
+	assert_non_null(strstr(err, "conversions: attaching conv_begin_raw: "));
 	assert_int_equal(links.nr, 0);
 	conversions_bpf__destroy(s);
 }
