@@ -45,42 +45,26 @@ void tdx_mapgpa_stats_merge(struct mapgpa_stats *dst,
 int tdx_table_add_conv(struct tdx_conv_table *t, const struct conv_key *k,
 		       const struct conv_stats *s)
 {
-	size_t i;
+	struct tdx_conv_entry *e = ks_grow_row((void **)&t->conv, &t->nr_conv,
+					       &t->cap_conv, k, sizeof(*k),
+					       sizeof(*e));
 
-	for (i = 0; i < t->nr_conv; i++) {
-		if (t->conv[i].key.pid == k->pid && t->conv[i].key.dir == k->dir) {
-			tdx_conv_stats_merge(&t->conv[i].s, s);
-			return 0;
-		}
-	}
-	if (ks_grow((void **)&t->conv, &t->cap_conv, t->nr_conv + 1,
-		    sizeof(*t->conv)))
+	if (!e)
 		return -ENOMEM;
-	t->conv[t->nr_conv].key = *k;
-	t->conv[t->nr_conv].s = *s;
-	t->nr_conv++;
+	tdx_conv_stats_merge(&e->s, s);
 	return 0;
 }
 
-int tdx_table_add_mapgpa(struct tdx_conv_table *t,
-			 const struct mapgpa_key *k,
+int tdx_table_add_mapgpa(struct tdx_conv_table *t, const struct mapgpa_key *k,
 			 const struct mapgpa_stats *s)
 {
-	size_t i;
+	struct tdx_mapgpa_entry *e = ks_grow_row((void **)&t->mapgpa,
+						 &t->nr_mapgpa, &t->cap_mapgpa,
+						 k, sizeof(*k), sizeof(*e));
 
-	for (i = 0; i < t->nr_mapgpa; i++) {
-		if (t->mapgpa[i].key.pid == k->pid &&
-		    t->mapgpa[i].key.vcpu_id == k->vcpu_id) {
-			tdx_mapgpa_stats_merge(&t->mapgpa[i].s, s);
-			return 0;
-		}
-	}
-	if (ks_grow((void **)&t->mapgpa, &t->cap_mapgpa, t->nr_mapgpa + 1,
-		    sizeof(*t->mapgpa)))
+	if (!e)
 		return -ENOMEM;
-	t->mapgpa[t->nr_mapgpa].key = *k;
-	t->mapgpa[t->nr_mapgpa].s = *s;
-	t->nr_mapgpa++;
+	tdx_mapgpa_stats_merge(&e->s, s);
 	return 0;
 }
 

@@ -53,45 +53,33 @@ struct roles_ctx {
 static int add_role(struct role_table *t, const struct mmu_role_key *k,
 		    const struct mmu_role_stats *s)
 {
-	struct role_entry *e;
-	size_t i;
+	struct role_entry *e = ks_grow_row((void **)&t->roles, &t->nr_roles,
+					   &t->cap_roles, k, sizeof(*k),
+					   sizeof(*e));
 	int c;
 
-	for (i = 0; i < t->nr_roles; i++) {
-		e = &t->roles[i];
-		if (memcmp(&e->key, k, sizeof(*k)))
-			continue;
-#define ADD(field, ...) e->s.field += s->field;
-		MMU_ROLE_ROW_COUNTERS(ADD)
-#undef ADD
-		for (c = 0; c < MMU_ROLE_NR_CAUSES; c++)
-			e->s.cause[c] += s->cause[c];
-		return 0;
-	}
-	if (ks_grow((void **)&t->roles, &t->cap_roles, t->nr_roles + 1,
-		    sizeof(*e)))
+	if (!e)
 		return -ENOMEM;
-	t->roles[t->nr_roles].key = *k;
-	t->roles[t->nr_roles++].s = *s;
+#define ADD(field, ...) e->s.field += s->field;
+	MMU_ROLE_ROW_COUNTERS(ADD)
+#undef ADD
+	for (c = 0; c < MMU_ROLE_NR_CAUSES; c++)
+		e->s.cause[c] += s->cause[c];
+	if (!e->s.stats_id[0])
+		memcpy(e->s.stats_id, s->stats_id, sizeof(e->s.stats_id));
 	return 0;
 }
 
 static int add_trans(struct role_table *t, const struct mmu_role_trans_key *k,
 		     uint64_t count)
 {
-	size_t i;
+	struct trans_entry *e = ks_grow_row((void **)&t->trans, &t->nr_trans,
+					    &t->cap_trans, k, sizeof(*k),
+					    sizeof(*e));
 
-	for (i = 0; i < t->nr_trans; i++) {
-		if (!memcmp(&t->trans[i].key, k, sizeof(*k))) {
-			t->trans[i].count += count;
-			return 0;
-		}
-	}
-	if (ks_grow((void **)&t->trans, &t->cap_trans, t->nr_trans + 1,
-		    sizeof(*t->trans)))
+	if (!e)
 		return -ENOMEM;
-	t->trans[t->nr_trans].key = *k;
-	t->trans[t->nr_trans++].count = count;
+	e->count += count;
 	return 0;
 }
 
