@@ -148,7 +148,7 @@ static void hist(struct ks_buf *b, const char *name, const struct labels *ls,
 }
 
 /*
- * A counter family of one of the row lists of the bpf/ headers: the store field at
+ * A counter family of a row list in the bpf/ headers: the store field at
  * @off of its struct, an array with one value per label value where the
  * store keeps one (roles, by MMU).  Entries without a metric name are kept
  * in the store but not exported.
@@ -171,19 +171,22 @@ static const struct counter conv_counters[] = {
 };
 
 static const struct counter mapgpa_counters[] = {
-#define C(field, metric, help) COUNTER(struct ks_mapgpa, field, false, metric, help)
+#define C(field, metric, help)						\
+	COUNTER(struct ks_mapgpa, field, false, metric, help)
 	MAPGPA_ROW_COUNTERS(C)
 #undef C
 };
 
 static const struct counter role_counters[] = {
-#define C(field, metric, help) COUNTER(struct ks_roles, field, false, metric, help)
+#define C(field, metric, help)						\
+	COUNTER(struct ks_roles, field, false, metric, help)
 	MMU_ROLE_ROW_COUNTERS(C)
 #undef C
 };
 
 static const struct counter hv_counters[] = {
-#define C(field, metric, help) COUNTER(struct ks_hvfifo, field, false, metric, help)
+#define C(field, metric, help)						\
+	COUNTER(struct ks_hvfifo, field, false, metric, help)
 	HVFLUSH_ROW_COUNTERS(C)
 #undef C
 };
@@ -216,9 +219,11 @@ static void render_conv(struct ks_buf *b, const struct ks_store *s)
 		for (size_t i = 0; i < s->nr_vms; i++) {
 			labels_vm(&ls, s->vms[i]);
 			for (int d = 0; d < KS_NR_DIRS; d++) {
+				const struct ks_conv *conv = &s->vms[i]->conv[d];
+
 				set(&ls, L_A, "direction", ks_dir_names[d]);
 				expo_sample_u64(b, k->name, ls.l, L_MAX,
-						counter_value(&s->vms[i]->conv[d], k, 0));
+						counter_value(conv, k, 0));
 			}
 		}
 	}

@@ -58,9 +58,9 @@ extern const char *const ks_cause_names[KS_NR_CAUSES];
 extern const char *const ks_fifo_names[KS_NR_FIFOS];
 
 /*
- * The counters of the kernel rows, one field each as the row lists of the bpf/ headers
- * name them: a counter added there is in the store, the per-VM sums and
- * the metrics with no change here.
+ * The counters of the kernel rows, a field each as the row lists in the
+ * bpf/ headers name them: a counter added there is in the store, the
+ * per-VM sums and the metrics with no change here.
  */
 #define KS_COUNTER(field, ...)		uint64_t field;
 #define KS_COUNTER_BY_MMU(field, ...)	uint64_t field[KS_NR_MMUS];

@@ -143,7 +143,7 @@ static int take_mapgpa(void *t, const void *key, const void *val)
 	return tdx_table_add_mapgpa(t, key, val) ? -ENOMEM : 0;
 }
 
-/* Streaming: each conversion as it comes, within 100 ms. */
+/* Each conversion as it comes (within 100 ms) when streaming; else sleep. */
 static int wait_events(struct tdx_run *r, double deadline)
 {
 	struct conv_ctx *ctx = (struct conv_ctx *)r;

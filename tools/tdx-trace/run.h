@@ -47,7 +47,7 @@ struct tdx_run {
 	const struct tdx_env *env;
 	const struct tdx_run_ops *ops;
 	json_writer_t *jw;		/* -j, else NULL */
-	int lost_fd;			/* start() sets it: the object's "lost" array */
+	int lost_fd;			/* the object's "lost" array: start() */
 };
 
 /*
