@@ -387,7 +387,20 @@ int BPF_PROG(conv_end_raw, struct kvm *kvm, gfn_t start, gfn_t end,
 	return conv_end(kvm, CONV_F_SERIES_ALL, noop, flushed, ret);
 }
 
-/* Fallback: the ioctl brackets the conversion. */
+/*
+ * Fallbacks.  On every kernel the ioctl's exit closes the conversion and
+ * gives its result; what opens it depends on the kernel:
+ *  - 6.17 and later: upstream's kvm_vm_set_mem_attributes(start, end,
+ *    attr), which fires once KVM accepted the request, with the range in
+ *    gfns as KVM will apply it.  Calls KVM rejects before (bad flags,
+ *    alignment, no memory attributes on the VM) open nothing.
+ *  - before: the ioctl's entry, with the range read from its user struct.
+ */
+SEC("raw_tp/kvm_vm_set_mem_attributes")
+int BPF_PROG(fb_set_attrs_raw, gfn_t start, gfn_t end, unsigned long attr)
+{
+	return conv_begin(NULL, start, end, attr);
+}
 
 struct kvm_memory_attributes {
 	__u64 address;

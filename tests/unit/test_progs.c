@@ -49,7 +49,10 @@ static void test_conv_progs(void **state)
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "conv_begin_raw conv_zap_raw conv_end_raw "
 			    "mapgpa_hcall_raw mapgpa_uexit_raw mapgpa_entry_raw");
-	conv_select_progs(s, CONV_PROGS_FALLBACK, true);
+	conv_select_progs(s, CONV_PROGS_ATTR_EVENT, false);
+	autoloaded(s->obj, buf, sizeof(buf));
+	assert_string_equal(buf, "fb_set_attrs_raw fb_ioctl_exit fb_spte_changed_raw");
+	conv_select_progs(s, CONV_PROGS_IOCTL, true);
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "fb_ioctl_enter fb_ioctl_exit fb_spte_changed_raw "
 			    "mapgpa_hcall_raw mapgpa_uexit_raw mapgpa_entry_raw");

@@ -19,11 +19,43 @@ const char *const conv_series_events[] = {
 	NULL,
 };
 
-const char *const conv_fallback_events[] = {
+static const char *const attr_event_events[] = {
+	"kvm:kvm_vm_set_mem_attributes",
+	"syscalls:sys_exit_ioctl",
+	"kvmmmu:kvm_tdp_mmu_spte_changed",
+	NULL,
+};
+
+static const char *const ioctl_events[] = {
 	"syscalls:sys_enter_ioctl",
 	"syscalls:sys_exit_ioctl",
 	"kvmmmu:kvm_tdp_mmu_spte_changed",
 	NULL,
+};
+
+const struct ks_fallback conv_fallbacks[] = {
+	[CONV_FB_ATTR_EVENT] = {
+		attr_event_events,
+		"kvm:kvm_vm_set_mem_attributes and the ioctl's exit",
+	},
+	[CONV_FB_IOCTL] = {
+		ioctl_events,
+		"the KVM_SET_MEMORY_ATTRIBUTES ioctl",
+	},
+	{ NULL },
+};
+
+#define FALLBACK_UNSEEN \
+	"no VM stats id, TLB flushes, yields or no-op flag; zap counts from kvm_tdp_mmu_spte_changed"
+
+const char *const conv_fallback_unseen[] = {
+	[CONV_FB_ATTR_EVENT] = FALLBACK_UNSEEN
+		"; calls KVM rejects before changing attributes are not seen",
+	[CONV_FB_IOCTL] = FALLBACK_UNSEEN,
+};
+
+const char *const conv_fallback_unavailable[] = {
+	"vm", "flushes", "yields", "yield_flushes", "root_walks", "noop", NULL,
 };
 
 const char *const conv_mapgpa_events[] = {
@@ -35,8 +67,7 @@ const char *const conv_mapgpa_events[] = {
 
 enum ks_mode_kind conv_probe_detect(struct ks_mode *m)
 {
-	return ks_mode_detect(conv_series_events, conv_fallback_events,
-			      m);
+	return ks_mode_detect(conv_series_events, conv_fallbacks, m);
 }
 
 void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
@@ -44,7 +75,8 @@ void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
 {
 	bool btf = which == CONV_PROGS_SERIES_BTF;
 	bool raw = which == CONV_PROGS_SERIES_RAW;
-	bool fb = which == CONV_PROGS_FALLBACK;
+	bool attr = which == CONV_PROGS_ATTR_EVENT;
+	bool ioctl = which == CONV_PROGS_IOCTL;
 
 	bpf_program__set_autoload(skel->progs.conv_begin_btf, btf);
 	bpf_program__set_autoload(skel->progs.conv_zap_btf, btf);
@@ -52,9 +84,10 @@ void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
 	bpf_program__set_autoload(skel->progs.conv_begin_raw, raw);
 	bpf_program__set_autoload(skel->progs.conv_zap_raw, raw);
 	bpf_program__set_autoload(skel->progs.conv_end_raw, raw);
-	bpf_program__set_autoload(skel->progs.fb_ioctl_enter, fb);
-	bpf_program__set_autoload(skel->progs.fb_ioctl_exit, fb);
-	bpf_program__set_autoload(skel->progs.fb_spte_changed_raw, fb);
+	bpf_program__set_autoload(skel->progs.fb_set_attrs_raw, attr);
+	bpf_program__set_autoload(skel->progs.fb_ioctl_enter, ioctl);
+	bpf_program__set_autoload(skel->progs.fb_ioctl_exit, attr || ioctl);
+	bpf_program__set_autoload(skel->progs.fb_spte_changed_raw, attr || ioctl);
 	bpf_program__set_autoload(skel->progs.mapgpa_hcall_raw, mapgpa);
 	bpf_program__set_autoload(skel->progs.mapgpa_uexit_raw, mapgpa);
 	bpf_program__set_autoload(skel->progs.mapgpa_entry_raw, mapgpa);
@@ -65,6 +98,7 @@ struct load_ctx {
 	struct conv_probe *p;
 	const struct conv_probe_opts *o;
 	bool series;
+	enum conv_fallback fallback;	/* without the series */
 };
 
 static int load(void *data, bool tp_btf, struct bpf_object **obj)
@@ -77,8 +111,12 @@ static int load(void *data, bool tp_btf, struct bpf_object **obj)
 
 	if (!skel)
 		return -errno;
-	which = !ctx->series ? CONV_PROGS_FALLBACK :
-		tp_btf ? CONV_PROGS_SERIES_BTF : CONV_PROGS_SERIES_RAW;
+	if (ctx->series)
+		which = tp_btf ? CONV_PROGS_SERIES_BTF : CONV_PROGS_SERIES_RAW;
+	else if (ctx->fallback == CONV_FB_ATTR_EVENT)
+		which = CONV_PROGS_ATTR_EVENT;
+	else
+		which = CONV_PROGS_IOCTL;
 	skel->rodata->targ_pid = o->pid;
 	/* The fallback has no stats id: its caller filters by pid. */
 	if (ctx->series && o->vm)
@@ -103,6 +141,7 @@ int conv_probe_open(struct conv_probe *p, const struct ks_mode *m,
 {
 	struct load_ctx ctx = {
 		.p = p, .o = o, .series = m->kind == KS_MODE_SERIES,
+		.fallback = m->fallback,
 	};
 	int e;
 

@@ -20,21 +20,31 @@ struct conversions_bpf;
 
 /*
  * The events each program set needs, NULL-terminated, for
- * ks_mode_detect(): the series, or else the upstream fallback.  The
- * MapGPA latency programs (opt-in, both modes) need the third list.
+ * ks_mode_detect(): the series, or else one of the upstream fallbacks,
+ * best first.  The MapGPA latency programs (opt-in, every mode) need
+ * conv_mapgpa_events.
  */
 extern const char *const conv_series_events[];
-extern const char *const conv_fallback_events[];
+enum conv_fallback {
+	CONV_FB_ATTR_EVENT,	/* kvm:kvm_vm_set_mem_attributes (6.17+) */
+	CONV_FB_IOCTL,		/* the ioctl's entry */
+};
+extern const struct ks_fallback conv_fallbacks[];
 extern const char *const conv_mapgpa_events[];
 
-/* ks_mode_detect() with the series and fallback lists. */
+/* What a fallback cannot see: for the mode line, and JSON's "unavailable". */
+extern const char *const conv_fallback_unseen[];	/* by enum conv_fallback */
+extern const char *const conv_fallback_unavailable[];	/* NULL-terminated */
+
+/* ks_mode_detect() with the series and the fallbacks. */
 enum ks_mode_kind conv_probe_detect(struct ks_mode *m);
 
 /* Which of conversions.bpf.c's program sets to load. */
 enum conv_progs {
 	CONV_PROGS_SERIES_BTF,	/* series events, tp_btf programs */
 	CONV_PROGS_SERIES_RAW,	/* series events, raw_tp twins */
-	CONV_PROGS_FALLBACK,	/* ioctl tracepoints + spte_changed */
+	CONV_PROGS_ATTR_EVENT,	/* kvm_vm_set_mem_attributes + ioctl exit */
+	CONV_PROGS_IOCTL,	/* ioctl entry and exit */
 };
 
 /*
@@ -66,7 +76,8 @@ struct conv_probe {
 };
 
 /*
- * Load for mode @m (series: tp_btf, else raw_tp; fallback) and attach.
+ * Load for mode @m (series: tp_btf, else raw_tp; the fallback's set) and
+ * attach.
  * Returns 0, or -errno with the reason in @err.
  */
 int conv_probe_open(struct conv_probe *p, const struct ks_mode *m,

@@ -25,9 +25,14 @@ const char *const hv_series_events[] = {
 };
 const char *const *const hv_fallback_events = &hv_series_events[3];
 
+static const struct ks_fallback hv_fallbacks[] = {
+	{ &hv_series_events[3], "kvm:kvm_hv_flush_tlb{,_ex}: hypercall counts only" },
+	{ NULL },
+};
+
 enum ks_mode_kind hv_probe_detect(struct ks_mode *m)
 {
-	return ks_mode_detect(hv_series_events, hv_fallback_events, m);
+	return ks_mode_detect(hv_series_events, hv_fallbacks, m);
 }
 
 /*

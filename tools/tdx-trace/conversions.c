@@ -20,13 +20,6 @@
 #include "runtime.h"
 #include "vmname.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-/* What the fallback cannot see, as named in the JSON "unavailable" list. */
-static const char *const fallback_unavailable[] = {
-	"vm", "flushes", "yields", "yield_flushes", "root_walks", "noop",
-};
-
 struct conv_ctx {
 	struct tdx_run run;		/* first: the run's ops get it */
 	struct ks_mode mode;
@@ -94,7 +87,7 @@ static void print_mode(const struct conv_ctx *ctx)
 	size_t i;
 
 	if (ctx->mode.kind == KS_MODE_FALLBACK)
-		p_info("fallback: no VM stats id, TLB flushes, yields or no-op flag; zap counts from kvm_tdp_mmu_spte_changed");
+		p_info("fallback: %s", conv_fallback_unseen[ctx->mode.fallback]);
 	if (!ctx->mapgpa)
 		p_info("MapGPA latency not measured (--mapgpa measures it; every VM entry then pays for it)");
 	if (!w)
@@ -107,8 +100,8 @@ static void print_mode(const struct conv_ctx *ctx)
 	jsonw_name(w, "unavailable");
 	jsonw_start_array(w);
 	for (i = 0; ctx->mode.kind == KS_MODE_FALLBACK &&
-		    i < ARRAY_SIZE(fallback_unavailable); i++)
-		jsonw_string(w, fallback_unavailable[i]);
+		    conv_fallback_unavailable[i]; i++)
+		jsonw_string(w, conv_fallback_unavailable[i]);
 	jsonw_end_array(w);
 	jsonw_end_object(w);
 }

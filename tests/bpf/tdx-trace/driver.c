@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <cmocka.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -261,7 +262,7 @@ static void test_fallback_loads(void **state)
 
 	(void)state;
 	assert_non_null(s);
-	conv_select_progs(s, CONV_PROGS_FALLBACK, true);
+	conv_select_progs(s, CONV_PROGS_IOCTL, true);
 	assert_int_equal(conversions_bpf__load(s), 0);
 	assert_true(bpf_program__fd(s->progs.fb_ioctl_enter) >= 0);
 	assert_true(bpf_program__fd(s->progs.fb_ioctl_exit) >= 0);
@@ -288,7 +289,7 @@ static void test_attach(void **state)
 	(void)state;
 	s = conversions_bpf__open();
 	assert_non_null(s);
-	conv_select_progs(s, CONV_PROGS_FALLBACK, true);
+	conv_select_progs(s, CONV_PROGS_IOCTL, true);
 	assert_true(s->rodata->mapgpa_latency);
 	assert_int_equal(conversions_bpf__load(s), 0);
 	assert_int_equal(ks_probe_attach(s->obj, &links, "conversions", err,
@@ -301,7 +302,7 @@ static void test_attach(void **state)
 	/* Without --mapgpa: nothing on kvm_entry, conversions not counted. */
 	s = conversions_bpf__open();
 	assert_non_null(s);
-	conv_select_progs(s, CONV_PROGS_FALLBACK, false);
+	conv_select_progs(s, CONV_PROGS_IOCTL, false);
 	assert_false(s->rodata->mapgpa_latency);
 	assert_int_equal(conversions_bpf__load(s), 0);
 	assert_int_equal(ks_probe_attach(s->obj, &links, "conversions", err,
@@ -323,6 +324,53 @@ static void test_attach(void **state)
 }
 
 /* begin + 2 zap_leafs + end on one thread = one record with the sums. */
+/*
+ * The fallback on kernels with upstream's kvm_vm_set_mem_attributes
+ * (6.17+): that event opens the conversion (test-run with crafted
+ * arguments), kvm_tdp_mmu_spte_changed counts a zap, and this thread's
+ * next ioctl exit, a real one, closes it with that ioctl's result.
+ */
+static void test_attr_event_fallback(void **state)
+{
+	struct conversions_bpf *s = conversions_bpf__open();
+	__u64 begin[] = { 0x100, 0x300, CONV_ATTR_PRIVATE };
+	/* as_id, gfn, level 1: a present 4K leaf becomes non-present. */
+	__u64 zap[] = { 0, 0x100, 1, 1ULL << 11, 0 };
+	struct bpf_link *exit_link;
+	const struct conv_event *e;
+	struct conv_stats st;
+	struct events evs;
+
+	(void)state;
+	assert_non_null(s);
+	s->rodata->stream = true;
+	conv_select_progs(s, CONV_PROGS_ATTR_EVENT, false);
+	assert_int_equal(conversions_bpf__load(s), 0);
+	exit_link = bpf_program__attach(s->progs.fb_ioctl_exit);
+	assert_non_null(exit_link);
+
+	run_raw(s->progs.fb_set_attrs_raw, begin, NR_ARGS(begin));
+	run_raw(s->progs.fb_spte_changed_raw, zap, NR_ARGS(zap));
+	assert_int_equal(ioctl(-1, 0), -1);	/* EBADF, and ends it */
+	bpf_link__destroy(exit_link);
+
+	read_events(s, &evs);
+	assert_int_equal(evs.n, 1);
+	e = &evs.ev[0];
+	assert_int_equal(e->pid, getpid());
+	assert_int_equal(e->gfn_start, 0x100);
+	assert_int_equal(e->gfn_end, 0x300);
+	assert_int_equal(e->attributes, CONV_ATTR_PRIVATE);
+	assert_int_equal(e->zapped[0], 1);
+	assert_int_equal(e->ret, -EBADF);
+	assert_int_equal(e->valid, CONV_F_FALLBACK_ALL);
+	assert_true(get_stats(s, CONV_DIR_PRIVATE, &st));
+	assert_int_equal(st.count, 1);
+	assert_int_equal(st.pages, 0x200);
+	assert_int_equal(st.errors, 1);
+	conversions_bpf__destroy(s);
+}
+
 static void test_conversion_correlated(void **state)
 {
 	struct conv_opts o = {};
@@ -821,6 +869,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fallback_loads),
 		cmocka_unit_test(test_attach),
+		cmocka_unit_test(test_attr_event_fallback),
 		cmocka_unit_test(test_conversion_correlated),
 		cmocka_unit_test(test_conversion_noop_shared),
 		cmocka_unit_test(test_duration_sum),
