@@ -129,8 +129,8 @@ static __always_inline void record_latency(struct hvflush_row *row, __u64 ns)
 	__u64 slot = log2_u64(ns);
 	__u64 gen = max_gen;
 
-	if (slot >= HVFLUSH_SLOTS)
-		slot = HVFLUSH_SLOTS - 1;
+	if (slot >= KS_HIST_SLOTS)
+		slot = KS_HIST_SLOTS - 1;
 	row->slots[slot]++;
 	row->sum_ns += ns;
 	if (row->max_gen != gen || ns > row->max_ns) {

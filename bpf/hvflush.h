@@ -15,15 +15,9 @@
 
 #include <linux/types.h>
 
-#include "stats_id.h"
+#include "sizes.h"
 
-/*
- * Log2 nanosecond slots (bits.bpf.h layout): slot n counts [2^n, 2^(n+1))
- * ns; the last slot also holds everything longer (2^39 ns is ~9 minutes).
- */
-#define HVFLUSH_SLOTS		40
 #define HVFLUSH_MAX_ROWS	16384	/* (VM, vCPU, FIFO) rows in the kernel */
-#define HVFLUSH_STATS_ID_LEN	KVMSCOPE_STATS_ID_LEN
 
 enum hvflush_fifo {
 	HVFLUSH_FIFO_L1,	/* flushes requested by L1 for L1 */
@@ -57,16 +51,23 @@ struct hvflush_key {
 
 /*
  * The counters of struct hvflush_row that only grow, listed once for
- * userspace as X(field, help).  The exporter's store, its per-VM sums and
- * its kvmscope_hv_tlb_flush_<field>_total metrics follow this list: a new
- * counter is its field in the row plus one entry here.
+ * userspace as X(field, metric, help), metric the exporter's counter per
+ * vCPU and FIFO or NULL for none.  hvflush-top's model and JSON and the
+ * exporter's store, sums and metrics follow this list: a new counter is
+ * its field in the row, one entry here and its update in hvflush.bpf.c.
  */
 #define HVFLUSH_ROW_COUNTERS(X)						\
-	X(enqueues, "Hyper-V TLB flush requests queued on a target vCPU's FIFO (l1, or l2 for Direct Virtual Flush).") \
-	X(flush_all, "Requests queued as a single \"flush all\" entry.")	\
-	X(overflows, "Requests that did not fit the FIFO and became \"flush all\".") \
-	X(drains, "FIFO drains with entries, on the target vCPU's next entry.") \
-	X(purges, "FIFO purges: a full TLB flush made the queued entries moot.")
+	X(enqueues, "kvmscope_hv_tlb_flush_enqueues_total",		\
+	  "Hyper-V TLB flush requests queued on a target vCPU's FIFO (l1, or l2 for Direct Virtual Flush).") \
+	X(flush_all, "kvmscope_hv_tlb_flush_flush_all_total",		\
+	  "Requests queued as a single \"flush all\" entry.")		\
+	X(overflows, "kvmscope_hv_tlb_flush_overflows_total",		\
+	  "Requests that did not fit the FIFO and became \"flush all\".") \
+	X(drains, "kvmscope_hv_tlb_flush_drains_total",			\
+	  "FIFO drains with entries, on the target vCPU's next entry.")	\
+	X(purges, "kvmscope_hv_tlb_flush_purges_total",			\
+	  "FIFO purges: a full TLB flush made the queued entries moot.") \
+	X(full_flushes, NULL, "Drains that met a \"flush all\" entry.")
 
 struct hvflush_row {
 	/*
@@ -88,8 +89,8 @@ struct hvflush_row {
 	__u64 sum_ns;		/* sum of the latencies in slots */
 	__u64 max_ns;		/* longest latency in generation max_gen */
 	__u64 max_gen;		/* max_gen of the BPF object when max_ns was set */
-	__u64 slots[HVFLUSH_SLOTS];
-	char stats_id[HVFLUSH_STATS_ID_LEN];	/* kvm->stats_id, "kvm-<pid>" */
+	__u64 slots[KS_HIST_SLOTS];
+	char stats_id[KS_STATS_ID_LEN];	/* kvm->stats_id, "kvm-<pid>" */
 };
 
 #endif /* KVMSCOPE_HVFLUSH_H */

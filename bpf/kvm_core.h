@@ -15,7 +15,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 
-#include "stats_id.h"
+#include "sizes.h"
 
 typedef __u64 gfn_t;
 typedef _Bool bool;
@@ -23,7 +23,7 @@ typedef _Bool bool;
 #define false 0
 
 struct kvm {
-	char stats_id[KVMSCOPE_STATS_ID_LEN];
+	char stats_id[KS_STATS_ID_LEN];
 	int userspace_pid;
 } __attribute__((preserve_access_index));
 

@@ -8,15 +8,17 @@ cd "$(dirname "$0")/.."
 secs=${FUZZ_SECONDS:-60}
 out=build/fuzz
 mkdir -p "$out"
-make -s build/tdx_conv.skel.h build/tdx_roles.skel.h build/hvflush.skel.h
+make -s build/conversions.skel.h build/mmu_roles.skel.h build/hvflush.skel.h
 
 cflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	-Wall -Wextra -Werror -Itools -Itools/lib -Ibuild -Ibpf)
 x=tools/kvmscope-exporter
 declare -A srcs=(
-	[http]="$x/http.c $x/collector.c $x/render.c $x/expo.c $x/store.c tools/lib/grow.c"
+	[http]="$x/http.c $x/collector.c $x/render.c $x/expo.c $x/store.c tools/lib/grow.c
+		tools/lib/vmcache.c tools/lib/vmname.c"
 	[options]="$x/options.c tools/lib/args.c"
-	[synth]="$x/source_synth.c $x/store.c tools/lib/args.c tools/lib/vmname.c tools/lib/grow.c"
+	[synth]="$x/source_synth.c $x/store.c tools/lib/args.c tools/lib/vmname.c tools/lib/grow.c
+		 tools/lib/vmcache.c"
 )
 declare -A libs=([http]="-lmicrohttpd -lpthread" [options]="" [synth]="")
 # Flags per harness: the HTTP one waits on a server thread per input.

@@ -12,13 +12,17 @@
 # they really have (lab/bench/Stats.pm).  A verdict against a target is
 # "yes" when the whole interval meets it, "no" when none of it does, and
 # "open" when the interval straddles it: the lab could not tell.
+#
+# Each section of @SECTIONS computes its figures from DIR (what goes into
+# results.json, and what only the tables need), then formats them as
+# lines of summary.txt.  Nothing is shared between sections but DIR.
 use strict;
 use warnings;
 use FindBin;
 use lib $FindBin::Bin;
 use Stats qw(median median_ci paired ratio_of_medians spikes);
 use JSON::PP;
-use List::Util qw(sum max min first);
+use List::Util qw(sum max min);
 
 my $dir = shift;
 if (!defined $dir || @ARGV || !-d $dir) {
@@ -27,7 +31,7 @@ if (!defined $dir || @ARGV || !-d $dir) {
 }
 my $repo = "$FindBin::Bin/../..";
 
-# What the foundation issue measured on the unpatched kernel, for reference.
+# What the anchors cost on the unpatched kernel when first measured.
 my %EARLIER = ('perf-stat' => 1.08, 'perf-record' => 1.12, kvm_stat => 1.19, bpftrace => 1.19);
 my %LABEL = (
 	off => 'nothing attached',
@@ -46,9 +50,45 @@ my %LABEL = (
 	'kvm_stat-same' => 'kvm_stat -t -l -f, same kvm: events',
 	'bpftrace-same' => 'bpftrace count(), same events',
 );
+my @ANCHORS = qw(perf-stat perf-record kvm_stat bpftrace);
+my @SAME = qw(perf-record-same kvm_stat-same bpftrace-same);
 
-my (%json, @out);
-$json{meta} = read_kv("$dir/meta.txt");
+# tdx-trace in fallback mode against the anchors on its events.
+my %FALLBACK = (compute => \&compute_tool, format => \&format_tool, tool => 'tdx-conv', others => \@SAME,
+		slowdown => sub { 'Slowdown of ' . ($_[0]{workload} // '?') },
+		versus => [ "tdx-trace fallback run time / each anchor's, same blocks (target: below every anchor)", 'anchor' ]);
+
+# The sections, in report order: results.json's key, the subdirectory of
+# DIR, the title, notes under it, and how to compute and format them; a
+# tool against the anchors on its events (compute_tool) also names the
+# tool, the anchors, its tables' titles and what else they show.
+my @SECTIONS = (
+	{ key => 'series', sub => 'series', compute => \&compute_series, format => \&format_series,
+	  title => '1. Anchors and 2a. tdx-trace, series mode' },
+	{ key => 'fallback-unpatched', sub => 'fallback-unpatched', %FALLBACK,
+	  title => '2b. tdx-trace, fallback mode: unpatched kernel (same config, no series)',
+	  notes => [ 'The series workload in fallback mode: conversions seen through sys_enter/exit_ioctl and',
+		     'kvm_tdp_mmu_spte_changed.' ] },
+	{ key => 'fallback-stock', sub => 'fallback-stock', %FALLBACK,
+	  title => "2c. tdx-trace, fallback mode: Debian's stock kernel (KVM=m)",
+	  notes => [ "The stock kernel has no CONFIG_KVM_SW_PROTECTED_VM, so private_mem_conversions_test skips",
+		     'there and no conversion can happen; this measures what fallback mode costs a workload of',
+		     'page faults (every kvm_entry, SPTE change and KVM_RUN ioctl goes through its programs).' ] },
+	{ key => 'hvflush', sub => 'hvflush', compute => \&compute_tool, format => \&format_tool,
+	  title => '3. hvflush-top: hyperv_tlb_flush, patched kernel',
+	  tool => 'hvflush-top', others => [ qw(kvm_stat-same bpftrace-same) ],
+	  slowdown => sub { 'Wall time of hyperv_tlb_flush with / without' },
+	  extra => [ 'spike runs', sub { join(' ', map { "b$_" } @{ $_[0]{spikes} }) || 'none' } ],
+	  versus => [ "hvflush-top run time / kvm_stat's and bpftrace's, same blocks (target: below both)", 'other' ],
+	  remark => [ "hyperv_tlb_flush's run time varies too much for wall-time ratios below ~15%: the predicted",
+		      "slowdown (events/s x cost) below is the figure to judge by; the wall ratios are for reference." ] },
+	{ key => 'disabled', compute => \&compute_disabled, format => \&format_disabled,
+	  title => '4. Disabled cost of the series: patched / unpatched kernel' },
+	{ key => 'mapgpa', sub => 'mapgpa', compute => \&compute_mapgpa, format => \&format_mapgpa,
+	  title => '5. In-kernel MapGPA: KVM_CAP_X86_MAP_GPA_RANGE_IN_KERNEL vs userspace exit' },
+	{ key => 'exporter', compute => \&compute_exporter, format => \&format_exporter,
+	  title => '6. kvmscope-exporter (lab/bench-exporter.sh, host)' },
+);
 
 # --- reading
 sub slurp {
@@ -85,15 +125,25 @@ sub read_jsonl {
 	return grep { defined } map { /^\{/ ? eval { JSON::PP->new->decode($_) } : undef } split /\n/, $t;
 }
 
-# --- formatting
+# --- formatting: every function returns lines
 sub pct { defined $_[0] ? sprintf('%+.1f%%', ($_[0] - 1) * 100) : '-' }
 sub num { defined $_[0] ? sprintf($_[1] // '%.3f', $_[0]) : '-' }
+sub ns { defined $_[0] ? sprintf('%.0f', $_[0]) : '-' }
 sub ci_str {
 	my ($s) = @_;
 	return '-' unless defined $s->{lo};
 	return sprintf('[%s, %s] %.0f%%', pct($s->{lo}), pct($s->{hi}), 100 * $s->{coverage});
 }
-sub ns { defined $_[0] ? ($_[0] >= 10000 ? sprintf('%.0f', $_[0]) : sprintf('%.0f', $_[0])) : '-' }
+# An interval of plain ratios.
+sub interval_str {
+	my ($s) = @_;
+	return sprintf('[%s, %s] %.0f%%', num($s->{lo}), num($s->{hi}), 100 * ($s->{coverage} // 0));
+}
+sub outliers_str {
+	my ($s) = @_;
+	my @o = map { sprintf('b%d %s', $_->{block}, pct($_->{ratio})) } @{ $s->{outliers} // [] };
+	return @o ? join(' ', @o) : 'none';
+}
 
 sub table {
 	my ($title, $head, @rows) = @_;
@@ -105,12 +155,12 @@ sub table {
 		my ($r) = @_;
 		return join('  ', map { sprintf($_ ? "%*s" : "%-*s", $w[$_], $r->[$_] // '') } 0 .. $#w) =~ s/\s+$//r;
 	};
-	push @out, $title, $fmt->($head), join('  ', map { '-' x $_ } @w);
-	push @out, $fmt->($_) for @rows;
-	push @out, '';
+	return ($title, $fmt->($head), join('  ', map { '-' x $_ } @w), (map { $fmt->($_) } @rows), '');
 }
 
-sub note { push @out, map { "  $_" } @_; push @out, '' }
+sub note { return ((map { "  $_" } @_), '') }
+
+sub banner { return ('=' x 78, $_[0], '=' x 78) }
 
 # "yes" if the interval is entirely on the good side of the target.
 sub verdict_le {
@@ -118,6 +168,9 @@ sub verdict_le {
 	return '-' unless defined $s->{lo};
 	return $s->{hi} <= $target ? 'yes' : $s->{lo} > $target ? 'no' : 'open';
 }
+
+# "yes" if the whole interval of a ratio is below 1.
+sub below { $_[0]{hi} < 1 ? 'yes' : $_[0]{lo} > 1 ? 'no' : 'open' }
 
 # --- wall-time pairs from blocks (guest-lib.sh blocks())
 # {config => {block => seconds}} of the valid timed runs, and why others
@@ -168,10 +221,54 @@ sub compare {
 	return \%s;
 }
 
-sub outliers_str {
-	my ($s) = @_;
-	my @o = map { sprintf('b%d %s', $_->{block}, pct($_->{ratio})) } @{ $s->{outliers} // [] };
-	return @o ? join(' ', @o) : 'none';
+# Each of @configs that ran against nothing attached, over $events events.
+sub slowdowns {
+	my ($t, $events, @configs) = @_;
+	return map { compare($t, $_, 'off', $events) } grep { $t->{$_} } @configs;
+}
+
+# The tool's run time against each of @others that ran, same blocks.
+sub versus {
+	my ($t, $tool, @others) = @_;
+	return map { compare($t, $tool, $_) } grep { $t->{$_} } @others;
+}
+
+# Slowdown rows, and a last column from $extra where the table has one.
+sub slowdown_table {
+	my ($title, $results, $extra_head, $extra) = @_;
+	my @head = ('observer', 'slowdown', '95% interval, coverage', 'n', 'outlier pairs', 'wall ns/event');
+	my @rows = map { [ $LABEL{ $_->{config} } // $_->{config}, pct($_->{ratio}), ci_str($_), $_->{n},
+			   outliers_str($_), ns($_->{wall_ns_per_event}), $extra ? $extra->($_) : () ] } @$results;
+	return table($title, [ @head, $extra_head // () ], @rows);
+}
+
+sub versus_table {
+	my ($title, $first, $results) = @_;
+	return table($title, [ $first, 'ratio', '95% interval, coverage', 'n', 'below' ],
+		     map { [ $LABEL{ $_->{base} }, num($_->{ratio}), interval_str($_), $_->{n}, below($_) ] } @$results);
+}
+
+# --- a section's boot and workload (guest.sh info, the boot's summary)
+sub boot_status {
+	my ($sub) = @_;
+	my $s = read_kv("$dir/$sub/summary.txt");
+	return $s->{status} ? $s : undef;
+}
+
+sub section_info {
+	my ($sub) = @_;
+	return (read_kv("$dir/$sub/info.txt"), boot_status($sub) // {});
+}
+
+sub section_header {
+	my ($title, $info, $boot) = @_;
+	my @l = (banner($title),
+		 sprintf('kernel %s (%s), workload: %s, %s pairs (blocks of alternating runs)',
+			 $boot->{kernel} // '?', $info->{release} // '?', $info->{workload} // '?', $info->{pairs} // '?'));
+	if (($boot->{status} // '') ne 'ok') {
+		push @l, "THE BOOT FAILED: " . ($boot->{status} // 'no summary') . ' ' . ($boot->{reason} // ''), '';
+	}
+	return (@l, '');
 }
 
 # --- event counts: perf stat -x, CSV of one run (guest-lib.sh event_counts)
@@ -185,6 +282,12 @@ sub event_counts {
 		$c{ $f[2] } = $f[0];
 	}
 	return (\%c, $secs);
+}
+
+# "name count, ..." of the section's events, for a title.
+sub events_str {
+	my ($counts, @events) = @_;
+	return join(', ', map { my $e = (split /:/)[1]; "$e " . ($counts->{$_} // '?') } @events);
 }
 
 # --- BPF run time (guest-lib.sh bpf_cost)
@@ -253,11 +356,12 @@ sub bpf_cost {
 	return { runs => $runs, programs => \@progs, observers => (slurp("$bdir/observers.txt") // '') =~ s/\s+$//r };
 }
 
-# Per-event table of TOOL against the empty program and bpftrace, and each
-# owner's BPF time per workload run.
-sub cost_tables {
-	my ($sec, $cost, $tool, $same_events, $off_s) = @_;
-	my $R = $cost->{runs} || return;
+# Per event, TOOL's ns per program run against the empty program's and
+# bpftrace's; per owner, BPF time per workload run and the slowdown it
+# predicts.  Nothing without timed runs.
+sub cost_figures {
+	my ($cost, $tool, $same_events, $off_s) = @_;
+	my $R = $cost->{runs} || return {};
 	my (%by, %total);
 	for my $p (@{ $cost->{programs} }) {
 		my $o = $p->{owner};
@@ -266,7 +370,7 @@ sub cost_tables {
 		$by{ $p->{event} }{$o}{cnt} = max($by{ $p->{event} }{$o}{cnt} // 0, $p->{run_cnt});
 		$total{$o} += $p->{run_time_ns};
 	}
-	my (@rows, @json);
+	my @per_event;
 	my @events = ((map { (split /:/)[1] } @$same_events),
 		      sort grep { my $e = $_; !grep { (split /:/)[1] eq $e } @$same_events } keys %by);
 	for my $e (@events) {
@@ -274,39 +378,49 @@ sub cost_tables {
 		next unless $b->{tool};
 		my $per = sub { my $x = $b->{ $_[0] }; $x && $x->{cnt} ? $x->{ns} / $x->{cnt} : undef };
 		my ($t, $em, $bt) = ($per->('tool'), $per->('empty'), $per->('bpftrace-same'));
-		my $cnt = ($b->{empty} // $b->{tool})->{cnt} / $R;
-		my $x = defined $em && $em > 0 && defined $t ? $t / $em : undef;
-		push @json, { event => $e, events_per_run => $cnt, tool_ns => $t, empty_ns => $em,
-			      bpftrace_ns => $bt, x_empty => $x, x_bpftrace => (defined $bt && $bt > 0 && defined $t ? $t / $bt : undef),
-			      target_x_empty => 2 };
-		push @rows, [ $e, sprintf('%.0f', $cnt), ns($t), ns($em), defined $x ? sprintf('%.1fx', $x) : '-',
-			      defined $x ? ($x <= 2 ? 'yes' : 'no') : '-', ns($bt),
-			      defined $bt && $bt > 0 && defined $t ? sprintf('%.2fx', $t / $bt) : '-' ];
+		push @per_event, { event => $e, events_per_run => ($b->{empty} // $b->{tool})->{cnt} / $R,
+				   tool_ns => $t, empty_ns => $em, bpftrace_ns => $bt,
+				   x_empty => (defined $em && $em > 0 && defined $t ? $t / $em : undef),
+				   x_bpftrace => (defined $bt && $bt > 0 && defined $t ? $t / $bt : undef),
+				   target_x_empty => 2 };
 	}
-	$sec->{per_event} = \@json;
-	table("  per-event cost with kernel.bpf_stats_enabled=1 ($R runs): ns per program run",
-	      [ 'event', 'events/run', $tool, 'empty', 'x empty', '<=2x', 'bpftrace', 'vs bpftrace' ], @rows);
-
-	my @prow;
+	my %predicted;
 	for my $o ('tool', 'empty', 'bpftrace-same') {
 		next unless defined $total{$o};
 		my $per_run = $total{$o} / $R;
 		my $events = sum(0, map { ($by{$_}{$o} // {})->{cnt} // 0 } keys %by) / $R;
-		my $pred = $off_s ? $per_run / ($off_s * 1e9) : undef;
-		$sec->{predicted}{ $o eq 'tool' ? $tool : $o } = { bpf_ns_per_run => $per_run, events_per_run => $events,
-			events_per_s => $off_s ? $events / $off_s : undef, slowdown => $pred };
-		push @prow, [ $o eq 'tool' ? $tool : $o, sprintf('%.0f', $events), $off_s ? sprintf('%.0f', $events / $off_s) : '-',
-			      sprintf('%.2f', $per_run / 1e6), defined $pred ? sprintf('%+.2f%%', 100 * $pred) : '-' ];
+		$predicted{ $o eq 'tool' ? $tool : $o } = { bpf_ns_per_run => $per_run, events_per_run => $events,
+			events_per_s => $off_s ? $events / $off_s : undef,
+			slowdown => $off_s ? $per_run / ($off_s * 1e9) : undef };
 	}
-	table("  predicted slowdown = events/s x ns/event (BPF time per run / run time without tracing, $off_s s)",
-	      [ 'programs', 'events/run', 'events/s', 'BPF ms/run', 'predicted' ], @prow);
+	return { per_event => \@per_event, %predicted ? (predicted => \%predicted) : () };
+}
+
+sub cost_tables {
+	my ($fig, $cost, $tool, $off_s) = @_;
+	return () unless $fig->{per_event};
+	my $R = $cost->{runs};
+	my @rows = map { [ $_->{event}, sprintf('%.0f', $_->{events_per_run}), ns($_->{tool_ns}), ns($_->{empty_ns}),
+			   defined $_->{x_empty} ? sprintf('%.1fx', $_->{x_empty}) : '-',
+			   defined $_->{x_empty} ? ($_->{x_empty} <= 2 ? 'yes' : 'no') : '-', ns($_->{bpftrace_ns}),
+			   defined $_->{x_bpftrace} ? sprintf('%.2fx', $_->{x_bpftrace}) : '-' ] } @{ $fig->{per_event} };
+	my @prow = map { my $p = $fig->{predicted}{$_};
+			 [ $_, sprintf('%.0f', $p->{events_per_run}),
+			   defined $p->{events_per_s} ? sprintf('%.0f', $p->{events_per_s}) : '-',
+			   sprintf('%.2f', $p->{bpf_ns_per_run} / 1e6),
+			   defined $p->{slowdown} ? sprintf('%+.2f%%', 100 * $p->{slowdown}) : '-' ] }
+		   grep { $fig->{predicted}{$_} } $tool, 'empty', 'bpftrace-same';
+	return (table("  per-event cost with kernel.bpf_stats_enabled=1 ($R runs): ns per program run",
+		      [ 'event', 'events/run', $tool, 'empty', 'x empty', '<=2x', 'bpftrace', 'vs bpftrace' ], @rows),
+		table("  predicted slowdown = events/s x ns/event (BPF time per run / run time without tracing, $off_s s)",
+		      [ 'programs', 'events/run', 'events/s', 'BPF ms/run', 'predicted' ], @prow));
 }
 
 # What single operations cost on one event (lab/bench/floor-run.c): the
 # median over rounds of each program's ns per run, and its ratio to the
-# empty program's.
-sub floor_table {
-	my ($sec, $rows) = @_;
+# empty program's.  Returns the figures and each program's rounds.
+sub floor_figures {
+	my ($rows) = @_;
 	my (%ns, @order);
 	for my $r (@$rows) {
 		next unless $r->{run_cnt};
@@ -314,39 +428,18 @@ sub floor_table {
 		push @{ $ns{ $r->{program} } }, $r->{run_time_ns} / $r->{run_cnt};
 	}
 	my $empty = $ns{floor_empty} ? median($ns{floor_empty}) : undef;
-	my (@out_rows, @json);
-	for my $p (@order) {
-		my $m = median($ns{$p});
-		my $x = $empty ? $m / $empty : undef;
-		push @json, { program => $p, ns_per_run => $m, x_empty => $x, rounds => scalar @{ $ns{$p} } };
-		push @out_rows, [ $p =~ s/^floor_//r, ns($m), defined $x ? sprintf('%.1fx', $x) : '-',
-				  join(' ', map { ns($_) } @{ $ns{$p} }) ];
-	}
-	$sec->{floor} = \@json;
-	table("  what one operation costs on kvm_hv_tlb_flush_enqueue, each program alone (the floor under '<= 2x empty')",
-	      [ 'program does', 'ns/run', 'x empty', 'per round' ], @out_rows);
+	my @fig = map { my $m = median($ns{$_});
+			{ program => $_, ns_per_run => $m, x_empty => ($empty ? $m / $empty : undef), rounds => scalar @{ $ns{$_} } } } @order;
+	return (\@fig, \%ns);
 }
 
-# --- sections
-
-sub boot_status {
-	my ($sub) = @_;
-	my $s = read_kv("$dir/$sub/summary.txt");
-	return $s->{status} ? $s : undef;
-}
-
-sub section_header {
-	my ($title, $sub) = @_;
-	my $info = read_kv("$dir/$sub/info.txt");
-	my $boot = boot_status($sub) // {};
-	push @out, '=' x 78, $title, '=' x 78;
-	push @out, sprintf('kernel %s (%s), workload: %s, %s pairs (blocks of alternating runs)',
-			   $boot->{kernel} // '?', $info->{release} // '?', $info->{workload} // '?', $info->{pairs} // '?');
-	if (($boot->{status} // '') ne 'ok') {
-		push @out, "THE BOOT FAILED: " . ($boot->{status} // 'no summary') . ' ' . ($boot->{reason} // ''), '';
-	}
-	push @out, '';
-	return ($info, $boot);
+sub floor_table {
+	my ($fig, $rounds) = @_;
+	return table("  what one operation costs on kvm_hv_tlb_flush_enqueue, each program alone (the floor under '<= 2x empty')",
+		     [ 'program does', 'ns/run', 'x empty', 'per round' ],
+		     map { [ $_->{program} =~ s/^floor_//r, ns($_->{ns_per_run}),
+			     defined $_->{x_empty} ? sprintf('%.1fx', $_->{x_empty}) : '-',
+			     join(' ', map { ns($_) } @{ $rounds->{ $_->{program} } }) ] } @$fig);
 }
 
 # Events the tool's kernel side dropped, over the timed runs: the last
@@ -371,218 +464,159 @@ sub tool_lost {
 	return { lost => $lost, runs => $runs };
 }
 
-# tdx-trace's kvm_entry program looks up the vCPU thread only while
-# mapgpa_pending (outstanding MapGPA hypercalls) is non-zero: its value
-# after the cost runs tells a leak (stays up) from concurrency.
-sub pending_note {
-	my ($sec, $bdir) = @_;
-	# bpftool's "formatted" dump nests it: [{formatted: {value: {".bss": [{...}]}}}]
-	my $find;
-	$find = sub {
-		my ($v) = @_;
-		return $v->{mapgpa_pending} if ref $v eq 'HASH' && exists $v->{mapgpa_pending};
-		for my $c (ref $v eq 'HASH' ? values %$v : ref $v eq 'ARRAY' ? @$v : ()) {
-			my $r = $find->($c);
-			return $r if defined $r;
-		}
-		return undef;
-	};
-	for my $f (glob("$bdir/bss-*.json")) {
-		my $n = $find->(read_json($f) // next);
-		next unless defined $n;
-		$sec->{mapgpa_pending_after} = $n;
-		note("tdx-trace's mapgpa_pending after the cost runs: $n (non-zero with no VM running",
-		     "would mean every kvm_entry pays a hash lookup for nothing)");
-		last;
-	}
-	undef $find;
-}
-
 sub lost_note {
-	my ($sec, $sub, $tool) = @_;
-	my $l = tool_lost($sub, $tool);
-	$sec->{lost_events} = $l;
-	note("$tool reported $l->{lost} lost events over $l->{runs} runs (ring buffer or map full)") if $l->{runs};
+	my ($l, $tool) = @_;
+	return $l->{runs} ? note("$tool reported $l->{lost} lost events over $l->{runs} runs (ring buffer or map full)") : ();
 }
 
 sub dropped_note {
 	my ($dropped) = @_;
-	note("left out: " . join('; ', @$dropped)) if @$dropped;
+	return @$dropped ? note("left out: " . join('; ', @$dropped)) : ();
 }
 
-# Series boot: issue 2 anchors and issue 4 series mode.
-sub report_series {
-	my $sub = 'series';
-	return unless -f "$dir/$sub/runs.tsv";
-	my ($info) = section_header('1. Anchors (issue 2) and 2a. tdx-trace, series mode (issue 4)', $sub);
+# The first value of $key anywhere in decoded JSON $v.
+sub find_key {
+	my ($v, $key) = @_;
+	return $v->{$key} if ref $v eq 'HASH' && exists $v->{$key};
+	for my $c (ref $v eq 'HASH' ? values %$v : ref $v eq 'ARRAY' ? @$v : ()) {
+		my $r = find_key($c, $key);
+		return $r if defined $r;
+	}
+	return undef;
+}
+
+# tdx-trace's kvm_entry program looks up the vCPU thread only while
+# mapgpa_pending (outstanding MapGPA hypercalls) is non-zero: its value
+# after the cost runs tells a leak (stays up) from concurrency.  bpftool's
+# "formatted" dump nests it: [{formatted: {value: {".bss": [{...}]}}}].
+sub mapgpa_pending {
+	my ($bdir) = @_;
+	for my $f (glob("$bdir/bss-*.json")) {
+		my $n = find_key(read_json($f) // next, 'mapgpa_pending');
+		return $n if defined $n;
+	}
+	return undef;
+}
+
+# --- sections: compute returns {json => results.json's section, and what
+# the tables need besides}, or nothing without data; format returns lines.
+
+# What the sections measuring a tool against the anchors have in common:
+# the boot, the blocks, the events, the lost events and the BPF cost.
+sub tool_section {
+	my ($sub, $tool) = @_;
+	return undef unless -f "$dir/$sub/runs.tsv";
+	my ($info, $boot) = section_info($sub);
 	my ($t, $dropped) = block_times(read_tsv("$dir/$sub/runs.tsv"));
 	my ($counts) = event_counts("$dir/$sub/events-workload.csv");
-	my $all = sum(0, map { $counts->{$_} } grep { /^kvm(mmu)?:/ } keys %$counts);
 	my @same = split ' ', $info->{same_events} // '';
-	my $nsame = sum(0, map { $counts->{$_} // 0 } @same);
-	my $tool = $info->{tool} // 'tdx-conv+tdx-roles';
-	my $tool_mapgpa = $info->{tool_mapgpa};
-	my @mapgpa_events = split ' ', $info->{mapgpa_events} // '';
-	my %sec = (events_per_run_all => $all, events_per_run_same => $nsame, configs => {});
+	$tool = $info->{tool} // $tool;
 	my $off = median([ values %{ $t->{off} // {} } ]);
-	$sec{off_median_s} = $off;
+	return { info => $info, boot => $boot, t => $t, dropped => $dropped, counts => $counts, same => \@same,
+		 nsame => sum(0, map { $counts->{$_} // 0 } @same), tool => $tool, off => $off,
+		 lost => tool_lost($sub, $tool), cost => bpf_cost("$dir/$sub/bpf-tools", \@same) };
+}
 
-	my @rows;
-	for my $c (qw(perf-stat perf-record kvm_stat bpftrace)) {
-		next unless $t->{$c};
-		my $s = compare($t, $c, 'off', $all);
-		$sec{configs}{$c} = $s;
-		push @rows, [ $LABEL{$c}, pct($s->{ratio}), ci_str($s), $s->{n}, outliers_str($s),
-			      ns($s->{wall_ns_per_event}), pct($EARLIER{$c}) ];
+# The JSON every tool section has: configs, versus, lost events, cost.
+sub tool_json {
+	my ($v, $sec, $slowdowns, $versus) = @_;
+	$sec->{configs}{ $_->{config} } = $_ for @$slowdowns;
+	$sec->{versus} = $versus if @$versus;
+	$sec->{lost_events} = $v->{lost};
+	if ($v->{cost}) {
+		$sec->{bpf_cost} = $v->{cost};
+		%$sec = (%$sec, %{ cost_figures($v->{cost}, $v->{tool}, $v->{same}, $v->{off}) });
 	}
-	table("Anchors: private_mem_conversions_test -n 2 with / without ($all kvm:+kvmmmu: events per run, " .
-	      num($off, '%.2f') . " s without)",
-	      [ 'observer', 'slowdown', '95% interval, coverage', 'n', 'outlier pairs', 'wall ns/event', 'earlier' ], @rows);
+	return $sec;
+}
 
-	@rows = ();
-	for my $c ($tool, qw(perf-record-same kvm_stat-same bpftrace-same), $tool_mapgpa // ()) {
-		next unless $t->{$c};
-		my $s = compare($t, $c, 'off', $nsame);
-		$sec{configs}{$c} = $s;
-		my $target = $c eq $tool ? '<= +2%: ' . verdict_le($s, 1.02) : $c eq ($tool_mapgpa // '') ? 'opt-in' : '';
-		push @rows, [ $LABEL{$c} // $c, pct($s->{ratio}), ci_str($s), $s->{n}, outliers_str($s),
-			      ns($s->{wall_ns_per_event}), $target ];
-	}
-	table("tdx-trace series mode and the anchors on its events ($nsame events per run: " . join(' ', map { (split /:/)[1] } @same) . ")",
-	      [ 'observer', 'slowdown', '95% interval, coverage', 'n', 'outlier pairs', 'wall ns/event', 'target' ], @rows);
-
-	if ($t->{$tool}) {
-		@rows = ();
-		for my $c (qw(perf-stat perf-record kvm_stat bpftrace perf-record-same kvm_stat-same bpftrace-same)) {
-			next unless $t->{$c};
-			my $s = compare($t, $tool, $c);
-			push @{ $sec{versus} }, $s;
-			push @rows, [ $LABEL{$c}, num($s->{ratio}), sprintf('[%s, %s] %.0f%%', num($s->{lo}), num($s->{hi}), 100 * ($s->{coverage} // 0)),
-				      $s->{n}, $s->{hi} < 1 ? 'yes' : $s->{lo} > 1 ? 'no' : 'open' ];
-		}
-		table("tdx-trace (conversions -s + roles) run time / each anchor's, same blocks (target: below every anchor)",
-		      [ 'anchor', 'ratio', '95% interval, coverage', 'n', 'below' ], @rows);
-	}
-	lost_note(\%sec, $sub, $tool);
-	my $cost = bpf_cost("$dir/$sub/bpf-tools", \@same);
-	if ($cost) {
-		$sec{bpf_cost} = $cost;
-		cost_tables(\%sec, $cost, $tool, \@same, $off);
-	}
-	my $mcost = $tool_mapgpa && bpf_cost("$dir/$sub/bpf-tools-mapgpa", [ @same, @mapgpa_events ]);
+sub compute_series {
+	my ($s) = @_;
+	my $v = tool_section($s->{sub}, 'tdx-conv+tdx-roles') // return;
+	my ($t, $tool, $counts) = @$v{qw(t tool counts)};
+	my $tool_mapgpa = $v->{info}{tool_mapgpa};
+	my @mapgpa_events = split ' ', $v->{info}{mapgpa_events} // '';
+	$v->{all} = sum(0, map { $counts->{$_} } grep { /^kvm(mmu)?:/ } keys %$counts);
+	$v->{anchors} = [ slowdowns($t, $v->{all}, @ANCHORS) ];
+	$v->{tools} = [ slowdowns($t, $v->{nsame}, $tool, @SAME, $tool_mapgpa // ()) ];
+	$v->{versus} = [ $t->{$tool} ? versus($t, $tool, @ANCHORS, @SAME) : () ];
+	my %sec = (events_per_run_all => $v->{all}, events_per_run_same => $v->{nsame}, configs => {},
+		   off_median_s => $v->{off});
+	tool_json($v, \%sec, [ @{ $v->{anchors} }, @{ $v->{tools} } ], $v->{versus});
+	my @events = (@{ $v->{same} }, @mapgpa_events);
+	my $mcost = $tool_mapgpa && bpf_cost("$dir/$s->{sub}/bpf-tools-mapgpa", \@events);
 	if ($mcost) {
-		my %m;
-		push @out, '', "  With --mapgpa (opt-in): the same programs, and MapGPA latency's on every VM entry";
-		cost_tables(\%m, $mcost, $tool_mapgpa, [ @same, @mapgpa_events ], $off);
-		pending_note(\%m, "$dir/$sub/bpf-tools-mapgpa");
+		my %m = %{ cost_figures($mcost, $tool_mapgpa, \@events, $v->{off}) };
+		my $n = mapgpa_pending("$dir/$s->{sub}/bpf-tools-mapgpa");
+		$m{mapgpa_pending_after} = $n if defined $n;
 		$sec{mapgpa_opt_in} = \%m;
+		$v->{mcost} = $mcost;
 	}
-	dropped_note($dropped);
-	$json{sections}{series} = \%sec;
+	return { %$v, json => \%sec };
 }
 
-# A kernel without the series: tdx-trace fallback mode against the anchors
-# on its events.
-sub report_fallback {
-	my ($sub, $title, @notes) = @_;
-	return unless -f "$dir/$sub/runs.tsv";
-	my ($info) = section_header($title, $sub);
-	note(@notes) if @notes;
-	my ($t, $dropped) = block_times(read_tsv("$dir/$sub/runs.tsv"));
-	my ($counts) = event_counts("$dir/$sub/events-workload.csv");
-	my @same = split ' ', $info->{same_events} // '';
-	my $nsame = sum(0, map { $counts->{$_} // 0 } @same);
-	my $tool = $info->{tool} // 'tdx-conv';
-	my $off = median([ values %{ $t->{off} // {} } ]);
-	my %sec = (events_per_run_same => $nsame, off_median_s => $off,
-		   events => { map { $_ => $counts->{$_} } @same });
-	my @rows;
-	for my $c ($tool, qw(perf-record-same kvm_stat-same bpftrace-same)) {
-		next unless $t->{$c};
-		my $s = compare($t, $c, 'off', $nsame);
-		$sec{configs}{$c} = $s;
-		push @rows, [ $LABEL{$c} // $c, pct($s->{ratio}), ci_str($s), $s->{n}, outliers_str($s), ns($s->{wall_ns_per_event}) ];
+sub format_series {
+	my ($s, $r) = @_;
+	my $j = $r->{json};
+	my ($tool, $tool_mapgpa) = ($r->{tool}, $r->{info}{tool_mapgpa} // '');
+	my @l = section_header($s->{title}, @$r{qw(info boot)});
+	push @l, slowdown_table("Anchors: private_mem_conversions_test -n 2 with / without ($r->{all} kvm:+kvmmmu: events per run, " .
+				num($r->{off}, '%.2f') . " s without)", $r->{anchors}, 'earlier',
+				sub { pct($EARLIER{ $_[0]{config} }) });
+	push @l, slowdown_table("tdx-trace series mode and the anchors on its events ($r->{nsame} events per run: " .
+				join(' ', map { (split /:/)[1] } @{ $r->{same} }) . ")", $r->{tools}, 'target',
+				sub { $_[0]{config} eq $tool ? '<= +2%: ' . verdict_le($_[0], 1.02) :
+				      $_[0]{config} eq $tool_mapgpa ? 'opt-in' : '' });
+	push @l, versus_table("tdx-trace (conversions -s + roles) run time / each anchor's, same blocks (target: below every anchor)",
+			      'anchor', $r->{versus}) if $r->{t}{$tool};
+	push @l, lost_note($j->{lost_events}, $tool);
+	push @l, cost_tables($j, $r->{cost}, $tool, $r->{off}) if $r->{cost};
+	if ($r->{mcost}) {
+		my $m = $j->{mapgpa_opt_in};
+		push @l, '', "  With --mapgpa (opt-in): the same programs, and MapGPA latency's on every VM entry";
+		push @l, cost_tables($m, $r->{mcost}, $tool_mapgpa, $r->{off});
+		push @l, note("tdx-trace's mapgpa_pending after the cost runs: $m->{mapgpa_pending_after} (non-zero with no VM running",
+			      "would mean every kvm_entry pays a hash lookup for nothing)") if defined $m->{mapgpa_pending_after};
 	}
-	table("Slowdown of " . ($info->{workload} // '?') . " (" . num($off, '%.2f') . " s without; $nsame events per run: " .
-	      join(', ', map { my $e = (split /:/)[1]; "$e " . ($counts->{$_} // '?') } @same) . ')',
-	      [ 'observer', 'slowdown', '95% interval, coverage', 'n', 'outlier pairs', 'wall ns/event' ], @rows);
-	if ($t->{$tool}) {
-		@rows = ();
-		for my $c (qw(perf-record-same kvm_stat-same bpftrace-same)) {
-			next unless $t->{$c};
-			my $s = compare($t, $tool, $c);
-			push @{ $sec{versus} }, $s;
-			push @rows, [ $LABEL{$c}, num($s->{ratio}), sprintf('[%s, %s] %.0f%%', num($s->{lo}), num($s->{hi}), 100 * ($s->{coverage} // 0)),
-				      $s->{n}, $s->{hi} < 1 ? 'yes' : $s->{lo} > 1 ? 'no' : 'open' ];
-		}
-		table("tdx-trace fallback run time / each anchor's, same blocks (target: below every anchor)",
-		      [ 'anchor', 'ratio', '95% interval, coverage', 'n', 'below' ], @rows);
-	}
-	lost_note(\%sec, $sub, $tool);
-	my $cost = bpf_cost("$dir/$sub/bpf-tools", \@same);
-	if ($cost) {
-		$sec{bpf_cost} = $cost;
-		cost_tables(\%sec, $cost, $tool, \@same, $off);
-	}
-	dropped_note($dropped);
-	$json{sections}{$sub} = \%sec;
+	return (@l, dropped_note($r->{dropped}));
 }
 
-sub report_hvflush {
-	my $sub = 'hvflush';
-	return unless -f "$dir/$sub/runs.tsv";
-	my ($info) = section_header('3. hvflush-top (issue 5): hyperv_tlb_flush, patched kernel', $sub);
-	my ($t, $dropped) = block_times(read_tsv("$dir/$sub/runs.tsv"));
-	my ($counts) = event_counts("$dir/$sub/events-workload.csv");
-	my @same = split ' ', $info->{same_events} // '';
-	my $nsame = sum(0, map { $counts->{$_} // 0 } @same);
-	my $off = median([ values %{ $t->{off} // {} } ]);
-	my %sec = (events_per_run_same => $nsame, off_median_s => $off,
-		   events => { map { $_ => $counts->{$_} } @same });
-	my @rows;
-	for my $c (qw(hvflush-top kvm_stat-same bpftrace-same)) {
-		next unless $t->{$c};
-		my $s = compare($t, $c, 'off', $nsame);
-		$sec{configs}{$c} = $s;
-		push @rows, [ $LABEL{$c}, pct($s->{ratio}), ci_str($s), $s->{n}, outliers_str($s),
-			      ns($s->{wall_ns_per_event}), join(' ', map { "b$_" } @{ $s->{spikes} }) || 'none' ];
+# A tool against the anchors on the same events, and its floor if measured.
+sub compute_tool {
+	my ($s) = @_;
+	my $v = tool_section($s->{sub}, $s->{tool}) // return;
+	my ($t, $tool) = @$v{qw(t tool)};
+	$v->{tools} = [ slowdowns($t, $v->{nsame}, $tool, @{ $s->{others} }) ];
+	$v->{versus} = [ $t->{$tool} ? versus($t, $tool, @{ $s->{others} }) : () ];
+	my %sec = (events_per_run_same => $v->{nsame}, off_median_s => $v->{off},
+		   events => { map { $_ => $v->{counts}{$_} } @{ $v->{same} } });
+	tool_json($v, \%sec, $v->{tools}, $v->{versus});
+	if (-s "$dir/$s->{sub}/floor.tsv") {
+		($sec{floor}, $v->{rounds}) = floor_figures(read_tsv("$dir/$s->{sub}/floor.tsv"));
 	}
-	table("Wall time of hyperv_tlb_flush with / without (" . num($off, '%.2f') . " s without; $nsame events per run: " .
-	      join(', ', map { my $e = (split /:/)[1]; "$e " . ($counts->{$_} // '?') } @same) . ')',
-	      [ 'observer', 'slowdown', '95% interval, coverage', 'n', 'outlier pairs', 'wall ns/event', 'spike runs' ], @rows);
-	if ($t->{'hvflush-top'}) {
-		@rows = ();
-		for my $c (qw(kvm_stat-same bpftrace-same)) {
-			next unless $t->{$c};
-			my $s = compare($t, 'hvflush-top', $c);
-			push @{ $sec{versus} }, $s;
-			push @rows, [ $LABEL{$c}, num($s->{ratio}), sprintf('[%s, %s] %.0f%%', num($s->{lo}), num($s->{hi}), 100 * ($s->{coverage} // 0)),
-				      $s->{n}, $s->{hi} < 1 ? 'yes' : $s->{lo} > 1 ? 'no' : 'open' ];
-		}
-		table("hvflush-top run time / kvm_stat's and bpftrace's, same blocks (target: below both)",
-		      [ 'other', 'ratio', '95% interval, coverage', 'n', 'below' ], @rows);
-	}
-	note("hyperv_tlb_flush's run time varies too much for wall-time ratios below ~15%: the predicted",
-	     "slowdown (events/s x cost) below is the figure to judge by; the wall ratios are for reference.");
-	lost_note(\%sec, $sub, 'hvflush-top');
-	my $cost = bpf_cost("$dir/$sub/bpf-tools", \@same);
-	if ($cost) {
-		$sec{bpf_cost} = $cost;
-		cost_tables(\%sec, $cost, 'hvflush-top', \@same, $off);
-	}
-	if (-s "$dir/$sub/floor.tsv") {
-		floor_table(\%sec, read_tsv("$dir/$sub/floor.tsv"));
-	}
-	dropped_note($dropped);
-	$json{sections}{hvflush} = \%sec;
+	return { %$v, json => \%sec };
 }
 
-# Issue 3: per-boot medians of the patched and unpatched kernels.
-sub report_disabled {
+sub format_tool {
+	my ($s, $r) = @_;
+	my @l = section_header($s->{title}, @$r{qw(info boot)});
+	push @l, note(@{ $s->{notes} }) if $s->{notes};
+	push @l, slowdown_table($s->{slowdown}->($r->{info}) . ' (' . num($r->{off}, '%.2f') .
+				" s without; $r->{nsame} events per run: " . events_str($r->{counts}, @{ $r->{same} }) . ')',
+				$r->{tools}, @{ $s->{extra} // [] });
+	push @l, versus_table(@{ $s->{versus} }, $r->{versus}) if $r->{t}{ $r->{tool} };
+	push @l, note(@{ $s->{remark} }) if $s->{remark};
+	push @l, lost_note($r->{json}{lost_events}, $r->{tool});
+	push @l, cost_tables($r->{json}, $r->{cost}, $r->{tool}, $r->{off}) if $r->{cost};
+	push @l, floor_table($r->{json}{floor}, $r->{rounds}) if $r->{json}{floor};
+	return (@l, dropped_note($r->{dropped}));
+}
+
+# Per-boot medians of the patched and unpatched kernels.
+sub compute_disabled {
 	my @boots = sort { ($a =~ /disabled-(\d+)/)[0] <=> ($b =~ /disabled-(\d+)/)[0] } glob("$dir/disabled-*");
 	return unless @boots;
-	push @out, '=' x 78, '4. Disabled cost of the series (issue 3): patched / unpatched kernel', '=' x 78;
-	my (%med, @rows, @bj);
+	my (%med, @bj, @ids);
 	for my $b (@boots) {
 		my ($i, $k) = $b =~ /disabled-(\d+)-(\w+)$/ or next;
 		my $boot = boot_status("disabled-$i-$k") // {};
@@ -591,101 +625,126 @@ sub report_disabled {
 		push @{ $med{$k} }, $m if defined $m && ($boot->{status} // '') eq 'ok';
 		push @bj, { boot => $i + 0, kernel => $k, release => $boot->{release}, status => $boot->{status},
 			    runs => \@runs, median_s => $m };
-		push @rows, [ $i, $k, $boot->{release} // '?', scalar @runs, num($m, '%.3f'),
-			      @runs ? sprintf('%.3f-%.3f', min(@runs), max(@runs)) : '-', $boot->{status} // 'no boot' ];
+		push @ids, $i;
 	}
-	push @out, 'private_mem_conversions_test -n 2: a warm-up and ' . ($json{meta}{runs} // '?') . ' timed runs per boot, kernels alternating (ABBA)', '';
-	table('Per boot', [ 'boot', 'kernel', 'release', 'runs', 'median s', 'range', 'status' ], @rows);
 	my %sec = (boots => \@bj);
 	if ($med{patched} && $med{unpatched}) {
 		my $r = ratio_of_medians($med{patched}, $med{unpatched});
+		my ($lo, $hi) = (($r->{lo} - 1) * 100, ($r->{hi} - 1) * 100);
 		$sec{ratio} = $r;
-		table('Patched / unpatched, from the per-boot medians',
-		      [ 'boots', 'patched s', 'unpatched s', 'ratio', 'interval (Hodges-Lehmann), coverage' ],
-		      [ sprintf('%d+%d', $r->{n_a}, $r->{n_b}), num($r->{median_a}), num($r->{median_b}), pct($r->{ratio}),
-			sprintf('[%s, %s] %.0f%%', pct($r->{lo}), pct($r->{hi}), 100 * $r->{coverage}) ]);
-		my $hi = ($r->{hi} - 1) * 100;
-		my $lo = ($r->{lo} - 1) * 100;
-		my $says = $r->{lo} > 1
+		$sec{statement} = $r->{lo} > 1
 			? sprintf('the series costs between %.1f%% and %.1f%% with its tracepoints disabled', $lo, $hi)
 			: $r->{hi} < 1
 			? sprintf('the patched kernel ran %.1f%% to %.1f%% faster: no disabled cost is visible, and a real one of that size would be boot-to-boot placement, not the series', -$hi, -$lo)
 			: sprintf('a disabled cost above %.1f%% is ruled out; anything from %.1f%% to %.1f%% is consistent with the data', $hi, $lo, $hi);
-		note("With " . ($r->{coverage} * 100 >= 94.5 ? 'about 95%' : sprintf('%.0f%%', 100 * $r->{coverage})) .
-		     " confidence, $says.",
-		     "Boot-to-boot medians move 1-3% on this lab, so per-boot medians (not runs) are the",
-		     "samples; a disabled cost smaller than that spread is below what the lab can resolve.");
-		$sec{statement} = $says;
 	}
-	$json{sections}{disabled} = \%sec;
+	return { json => \%sec, ids => \@ids };
 }
 
-# Issue 7: in-kernel vs userspace MapGPA.
-sub report_mapgpa {
-	my $sub = 'mapgpa';
+sub format_disabled {
+	my ($s, $r, $meta) = @_;
+	my $j = $r->{json};
+	my @l = (banner($s->{title}),
+		 'private_mem_conversions_test -n 2: a warm-up and ' . ($meta->{runs} // '?') . ' timed runs per boot, kernels alternating (ABBA)', '');
+	push @l, table('Per boot', [ 'boot', 'kernel', 'release', 'runs', 'median s', 'range', 'status' ],
+		       map { my ($b, $runs) = ($j->{boots}[$_], $j->{boots}[$_]{runs});
+			     [ $r->{ids}[$_], $b->{kernel}, $b->{release} // '?', scalar @$runs, num($b->{median_s}, '%.3f'),
+			       @$runs ? sprintf('%.3f-%.3f', min(@$runs), max(@$runs)) : '-', $b->{status} // 'no boot' ] }
+		       0 .. $#{ $j->{boots} });
+	my $q = $j->{ratio} // return @l;
+	push @l, table('Patched / unpatched, from the per-boot medians',
+		       [ 'boots', 'patched s', 'unpatched s', 'ratio', 'interval (Hodges-Lehmann), coverage' ],
+		       [ sprintf('%d+%d', $q->{n_a}, $q->{n_b}), num($q->{median_a}), num($q->{median_b}), pct($q->{ratio}),
+			 sprintf('[%s, %s] %.0f%%', pct($q->{lo}), pct($q->{hi}), 100 * $q->{coverage}) ]);
+	push @l, note("With " . ($q->{coverage} * 100 >= 94.5 ? 'about 95%' : sprintf('%.0f%%', 100 * $q->{coverage})) .
+		      " confidence, $j->{statement}.",
+		      "Boot-to-boot medians move 1-3% on this lab, so per-boot medians (not runs) are the",
+		      "samples; a disabled cost smaller than that spread is below what the lab can resolve.");
+	return @l;
+}
+
+# In-kernel vs userspace MapGPA: per request size, each figure's ratio of
+# medians over the blocks both modes ran.
+my @MAPGPA_FIGURES = ([ cps => 'conversions/s' ], [ lat_mean => 'MapGPA latency, mean ns' ],
+		      [ lat_p50 => 'MapGPA latency, p50 ns' ]);
+
+sub mapgpa_run {
+	my ($base, $block) = @_;
+	my %run = (block => $block);
+	if ((slurp("$base.out") // '') =~ /conversions (\d+) pages (\d+) seconds ([\d.]+) conversions_per_sec ([\d.]+)/) {
+		@run{qw(conversions pages seconds cps)} = ($1, $2, $3, $4);
+	}
+	my ($final) = grep { ($_->{type} // '') eq 'final' } read_jsonl("$base.json");
+	return \%run unless $final;
+	my ($m) = sort { $b->{count} <=> $a->{count} } @{ $final->{mapgpa} // [] };
+	if ($m) {
+		$run{hypercalls} = $m->{count};
+		$run{userspace_exits} = $m->{userspace_exits};
+		$run{lat_p50} = $m->{latency_ns}{p50};
+		$run{lat_mean} = $m->{latency_sum_ns} / $m->{count} if $m->{latency_sum_ns} && $m->{count};
+	}
+	$run{lost} = $final->{lost}{total};
+	return \%run;
+}
+
+sub compute_mapgpa {
+	my ($s) = @_;
+	my $sub = $s->{sub};
 	return unless -f "$dir/$sub/runs.tsv";
-	my ($info) = section_header('5. In-kernel MapGPA (issue 7): KVM_CAP_X86_MAP_GPA_RANGE_IN_KERNEL vs userspace exit', $sub);
-	my %by;
-	my @dropped;
+	my ($info, $boot) = section_info($sub);
+	my (%by, @dropped);
 	for my $r (@{ read_tsv("$dir/$sub/runs.tsv") }) {
 		next if $r->{block} eq '0';
-		my $base = "$dir/$sub/mapgpa/$r->{pages}-$r->{mode}-$r->{block}";
 		if ($r->{rc} ne '0' || $r->{observer} ne 'ok') {
 			push @dropped, "$r->{pages} pages $r->{mode} block $r->{block}: exit $r->{rc}, tdx-trace $r->{observer}";
 			next;
 		}
-		my %run = (block => $r->{block});
-		if ((slurp("$base.out") // '') =~ /conversions (\d+) pages (\d+) seconds ([\d.]+) conversions_per_sec ([\d.]+)/) {
-			@run{qw(conversions pages seconds cps)} = ($1, $2, $3, $4);
-		}
-		my ($final) = grep { ($_->{type} // '') eq 'final' } read_jsonl("$base.json");
-		if ($final) {
-			my ($m) = sort { $b->{count} <=> $a->{count} } @{ $final->{mapgpa} // [] };
-			if ($m) {
-				$run{hypercalls} = $m->{count};
-				$run{userspace_exits} = $m->{userspace_exits};
-				$run{lat_p50} = $m->{latency_ns}{p50};
-				$run{lat_mean} = $m->{latency_sum_ns} / $m->{count} if $m->{latency_sum_ns} && $m->{count};
-			}
-			$run{lost} = $final->{lost}{total};
-		}
-		$by{ $r->{pages} }{ $r->{mode} }{ $r->{block} } = \%run;
+		$by{ $r->{pages} }{ $r->{mode} }{ $r->{block} } = mapgpa_run("$dir/$sub/mapgpa/$r->{pages}-$r->{mode}-$r->{block}", $r->{block});
 	}
-	my %sec;
-	for my $pages (sort { $a <=> $b } keys %by) {
+	my (%sec, %pairs);
+	for my $pages (keys %by) {
 		my ($k, $u) = @{ $by{$pages} }{qw(kernel userspace)};
 		my @blocks = sort { $a <=> $b } grep { $u->{$_} } keys %{ $k // {} };
-		my %col = map { my $f = $_; $f => [ [ map { $k->{$_}{$f} } @blocks ], [ map { $u->{$_}{$f} } @blocks ] ] }
-			  qw(cps lat_p50 lat_mean);
-		my (@rows, %j);
-		for my $f ([ cps => 'conversions/s' ], [ lat_mean => 'MapGPA latency, mean ns' ], [ lat_p50 => 'MapGPA latency, p50 ns' ]) {
-			my ($kv, $uv) = @{ $col{ $f->[0] } };
-			my $r = ratio_of_medians($kv, $uv);
+		my %j;
+		for my $f (map { $_->[0] } @MAPGPA_FIGURES) {
+			my ($kv, $uv) = ([ map { $k->{$_}{$f} } @blocks ], [ map { $u->{$_}{$f} } @blocks ]);
 			my $p = paired($kv, $uv);
-			$j{ $f->[0] } = { %$r, paired_outliers => [ map { { block => $blocks[$_->{pair}], ratio => $_->{ratio} } } @{ $p->{outliers} } ] };
-			push @rows, [ $f->[1], num($r->{median_a}, '%.0f'), num($r->{median_b}, '%.0f'), num($r->{ratio}, '%.3f'),
-				      sprintf('[%s, %s] %.0f%%', num($r->{lo}), num($r->{hi}), 100 * ($r->{coverage} // 0)),
-				      scalar(@blocks), join(' ', map { sprintf('b%d %.2f', $blocks[$_->{pair}], $_->{ratio}) } @{ $p->{outliers} }) || 'none' ];
+			$j{$f} = { %{ ratio_of_medians($kv, $uv) },
+				   paired_outliers => [ map { { block => $blocks[$_->{pair}], ratio => $_->{ratio} } } @{ $p->{outliers} } ] };
 		}
-		my $exits_k = sum(0, map { $k->{$_}{userspace_exits} // 0 } @blocks);
-		my $exits_u = sum(0, map { $u->{$_}{userspace_exits} // 0 } @blocks);
-		my $hc_u = sum(0, map { $u->{$_}{hypercalls} // 0 } @blocks);
-		my $lost = sum(0, map { ($k->{$_}{lost} // 0) + ($u->{$_}{lost} // 0) } @blocks);
-		$j{userspace_exits} = { kernel => $exits_k, userspace => $exits_u, userspace_hypercalls => $hc_u };
-		$j{lost_events} = $lost;
+		my $total = sub { my ($runs, $f) = @_; sum(0, map { $runs->{$_}{$f} // 0 } @blocks) };
+		$j{userspace_exits} = { kernel => $total->($k, 'userspace_exits'), userspace => $total->($u, 'userspace_exits'),
+					userspace_hypercalls => $total->($u, 'hypercalls') };
+		$j{lost_events} = $total->($k, 'lost') + $total->($u, 'lost');
 		$sec{$pages} = \%j;
-		table("$pages-page conversions: in-kernel / userspace (ratio of medians; alternating runs, tdx-trace conversions -s -j attached)",
-		      [ 'figure', 'in-kernel', 'userspace', 'ratio', 'interval (Hodges-Lehmann), coverage', 'pairs', 'outlier pairs' ], @rows);
-		note(sprintf('userspace exits seen by tdx-trace: %d in-kernel (should be 0), %d of %d hypercalls with -u; lost events: %d',
-			     $exits_k, $exits_u, $hc_u, $lost));
+		$pairs{$pages} = scalar @blocks;
 	}
-	dropped_note(\@dropped);
-	$json{sections}{mapgpa} = \%sec;
+	return { json => \%sec, info => $info, boot => $boot, pairs => \%pairs, dropped => \@dropped };
 }
 
-sub report_exporter {
+sub format_mapgpa {
+	my ($s, $r) = @_;
+	my @l = section_header($s->{title}, @$r{qw(info boot)});
+	for my $pages (sort { $a <=> $b } keys %{ $r->{json} }) {
+		my $j = $r->{json}{$pages};
+		my $x = $j->{userspace_exits};
+		push @l, table("$pages-page conversions: in-kernel / userspace (ratio of medians; alternating runs, tdx-trace conversions -s -j attached)",
+			       [ 'figure', 'in-kernel', 'userspace', 'ratio', 'interval (Hodges-Lehmann), coverage', 'pairs', 'outlier pairs' ],
+			       map { my $q = $j->{ $_->[0] };
+				     [ $_->[1], num($q->{median_a}, '%.0f'), num($q->{median_b}, '%.0f'), num($q->{ratio}, '%.3f'),
+				       interval_str($q), $r->{pairs}{$pages},
+				       join(' ', map { sprintf('b%d %.2f', $_->{block}, $_->{ratio}) } @{ $q->{paired_outliers} }) || 'none' ] }
+			       @MAPGPA_FIGURES);
+		push @l, note(sprintf('userspace exits seen by tdx-trace: %d in-kernel (should be 0), %d of %d hypercalls with -u; lost events: %d',
+				      $x->{kernel}, $x->{userspace}, $x->{userspace_hypercalls}, $j->{lost_events}));
+	}
+	return (@l, dropped_note($r->{dropped}));
+}
+
+# lab/bench-exporter.sh's table, as it printed it.
+sub compute_exporter {
 	my $txt = slurp("$dir/exporter.txt") // return;
-	push @out, '=' x 78, '6. kvmscope-exporter (lab/bench-exporter.sh, host)', '=' x 78;
+	my $rc = slurp("$dir/exporter.rc");
 	my @lines = grep { /\S/ } split /\n/, $txt;
 	my (@rows, $head);
 	for (@lines) {
@@ -695,30 +754,28 @@ sub report_exporter {
 			      max_ms => $f[5], p99_vs_target => $f[6], rss_kib => $f[7], rss_vs_target => $f[8] }
 			if $head && @f == 9 && $f[0] =~ /^\d+$/;
 	}
-	push @out, map { "  $_" } grep { !/^make/ } @lines;
-	push @out, '  (exit ' . ((slurp("$dir/exporter.rc") // '?') =~ s/\s+//gr) . ')', '';
-	$json{sections}{exporter} = { rows => \@rows, exit => (slurp("$dir/exporter.rc") // '') =~ s/\s+//gr };
+	return { json => { rows => \@rows, exit => ($rc // '') =~ s/\s+//gr },
+		 lines => [ grep { !/^make/ } @lines ], exit => ($rc // '?') =~ s/\s+//gr };
 }
 
-my $m = $json{meta};
-push @out, "kvmscope benchmarks, " . ($m->{date} // '?') . ", commit " . ($m->{commit} // '?'),
-	   "lab: QEMU TCG (single thread), 2 vCPUs, nested SVM; host load " . ($m->{load_start} // '?') . ' at start, ' .
-	   ($m->{load_end} // '?') . ' at the end',
+sub format_exporter {
+	my ($s, $r) = @_;
+	return (banner($s->{title}), (map { "  $_" } @{ $r->{lines} }), "  (exit $r->{exit})", '');
+}
+
+my $meta = read_kv("$dir/meta.txt");
+my %json = (meta => $meta);
+my @out = ("kvmscope benchmarks, " . ($meta->{date} // '?') . ", commit " . ($meta->{commit} // '?'),
+	   "lab: QEMU TCG (single thread), 2 vCPUs, nested SVM; host load " . ($meta->{load_start} // '?') . ' at start, ' .
+	   ($meta->{load_end} // '?') . ' at the end',
 	   'Ratios are with / without; intervals are distribution-free (order statistics; Hodges-Lehmann',
 	   'for two groups) with the coverage they really have; "open" = the interval straddles the target.',
-	   '';
-report_series();
-report_fallback('fallback-unpatched', '2b. tdx-trace, fallback mode (issue 4): unpatched kernel (same config, no series)',
-		'The series workload in fallback mode: conversions seen through sys_enter/exit_ioctl and',
-		'kvm_tdp_mmu_spte_changed.');
-report_fallback('fallback-stock', "2c. tdx-trace, fallback mode (issue 4): Debian's stock kernel (KVM=m)",
-		"The stock kernel has no CONFIG_KVM_SW_PROTECTED_VM, so private_mem_conversions_test skips",
-		'there and no conversion can happen; this measures what fallback mode costs a workload of',
-		'page faults (every kvm_entry, SPTE change and KVM_RUN ioctl goes through its programs).');
-report_hvflush();
-report_disabled();
-report_mapgpa();
-report_exporter();
+	   '');
+for my $s (@SECTIONS) {
+	my $r = $s->{compute}->($s) // next;
+	$json{sections}{ $s->{key} } = $r->{json};
+	push @out, $s->{format}->($s, $r, $meta);
+}
 
 open(my $fh, '>', "$dir/results.json") or die "$dir/results.json: $!";
 print $fh JSON::PP->new->canonical->pretty->encode(\%json);

@@ -62,7 +62,7 @@ sys.exit(0 if res else 1)' || status=1; }
 for m in 'sum by (direction) (kvmscope_mem_conversions_total)' \
 	 'sum by (mmu) (kvmscope_mmu_role_computations_total)' \
 	 'sum by (mmu, cause) (kvmscope_mmu_role_changes_total)' \
-	 'sum by (fifo) (kvmscope_hv_tlb_flush_hypercalls_total)' \
+	 'sum by (issuer) (kvmscope_hv_tlb_flush_hypercalls_total)' \
 	 'sum by (fifo) (kvmscope_hv_tlb_flush_enqueues_total)' \
 	 'kvmscope_info'; do
 	echo "  $m"

@@ -93,6 +93,8 @@ check_eq "anchors' events per run from perf stat (kvm: + kvmmmu:)" 2000 "$(q '.s
 check_eq "wall ns/event: median(on - off) / events = 0.1616 s / 2000" 80800 \
 	"$(printf '%.0f' "$(q '.sections.series.configs["perf-stat"].wall_ns_per_event')")"
 check "summary: the tool's target verdict is printed" grep -q '<= +2%: yes' "$d/summary.txt"
+check "summary: titles say what was measured, not which issue asked" \
+	sh -c "! grep -qi issue '$d/summary.txt'"
 check_eq "disabled: patched / unpatched from per-boot medians" 1.020 \
 	"$(printf '%.3f' "$(q '.sections.disabled.ratio.ratio')")"
 check_eq "disabled: 2+2 boots" "2 2" "$(q '.sections.disabled.ratio | "\(.n_a) \(.n_b)"')"

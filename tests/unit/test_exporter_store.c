@@ -25,7 +25,7 @@ struct fake {
 	int vcpus;
 	uint64_t value;
 	int fail;
-	char forgotten[8][KS_VM_ID_LEN];
+	char forgotten[8][KS_STATS_ID_LEN];
 	int nr_forgotten;
 };
 
@@ -48,9 +48,10 @@ static int fake_collect(struct ks_source *src, struct ks_store *s)
 			vc->hv[KS_FIFO_L2].enqueues += v + 1;
 			vc->hv[KS_FIFO_L2].latency.slots[14] += v + 1;
 			vc->roles.computed[KS_MMU_NESTED] += 10;
-			vc->roles.changed[KS_MMU_NESTED][KS_CAUSE_NESTED] += 1;
+			vc->roles.cause[KS_MMU_NESTED][KS_CAUSE_NESTED] += 1;
 		}
 	}
+	s->hv_hypercalls[KS_FIFO_L2] += f->value;
 	ks_store_lost(s, "fake", "map_full", 7);
 	return f->fail;
 }
@@ -59,7 +60,7 @@ static void fake_forget(struct ks_source *src, const char *id)
 {
 	struct fake *f = (struct fake *)src;
 
-	snprintf(f->forgotten[f->nr_forgotten++], KS_VM_ID_LEN, "%s", id);
+	snprintf(f->forgotten[f->nr_forgotten++], KS_STATS_ID_LEN, "%s", id);
 }
 
 static void fake_destroy(struct ks_source *src)
@@ -291,6 +292,23 @@ static void test_per_vm_vs_per_vcpu(void **state)
 	ks_collector_free(&c);
 }
 
+/* Host-wide flush hypercalls by the level of the vCPU that issued them. */
+static void test_hypercalls_by_issuer(void **state)
+{
+	struct fake f = fake_new(KS_HAVE_HV_HYPERCALLS);
+	struct ks_collector c;
+	char *m;
+
+	(void)state;
+	setup_collector(&c, &f, 60, false);
+	f.value = 5;
+	m = scrape(&c);
+	assert_non_null(strstr(m, "kvmscope_hv_tlb_flush_hypercalls_total{issuer=\"l1\"} 0\n"));
+	assert_non_null(strstr(m, "kvmscope_hv_tlb_flush_hypercalls_total{issuer=\"l2\"} 5\n"));
+	free(m);
+	ks_collector_free(&c);
+}
+
 static void test_families_gated(void **state)
 {
 	struct fake f = fake_new(KS_HAVE_CONV);
@@ -409,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_zero_grace),
 		cmocka_unit_test(test_values_not_accumulated),
 		cmocka_unit_test(test_per_vm_vs_per_vcpu),
+		cmocka_unit_test(test_hypercalls_by_issuer),
 		cmocka_unit_test(test_families_gated),
 		cmocka_unit_test(test_failing_source),
 		cmocka_unit_test(test_gone_vms),

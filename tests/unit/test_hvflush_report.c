@@ -279,9 +279,17 @@ static void test_json_series(void **state)
 	assert_contains(json, "\"stats_id\":\"kvm-4242\",\"pid\":4242,\"exited\":false,\"vcpu\":3,\"fifo\":\"L2\"");
 	assert_contains(json, "\"pending\":2");
 	assert_contains(json, "\"overflows\":7");
-	assert_contains(json, "\"p50_ns\":4100,\"p99_ns\":35200,\"latency_ns\":{\"count\":3,");
+	/* The percentiles once, from the slots: 3 values in [4096, 8192). */
+	assert_null(strstr(json, "p50_ns"));
+	assert_contains(json, "\"latency_ns\":{\"count\":3,\"p50\":6144,");
 	assert_contains(json, "\"slots\":[{\"lo\":4096,\"hi\":8191,\"count\":3}]");
 	assert_contains(json, "\"max_ns\":1250000");
+	free(json);
+
+	/* ... never above the maximum, as on the screen. */
+	r.max_ns = 5000;
+	json = json_of(&snap, &v, rows, 1);
+	assert_contains(json, "\"p50\":5000,\"p90\":5000,\"p99\":5000,");
 	free(json);
 
 	r.has_max = false;

@@ -52,11 +52,33 @@ static void test_overflow(void **state)
 	free(v);
 }
 
+/* Rows found by their key, appended zeroed the first time. */
+static void test_row(void **state)
+{
+	struct row { uint32_t key[2]; uint64_t n; } *v = NULL, *r;
+	const uint32_t a[2] = { 1, 2 }, b[2] = { 1, 3 };
+	size_t nr = 0, cap = 0;
+
+	(void)state;
+	r = ks_grow_row((void **)&v, &nr, &cap, a, sizeof(a), sizeof(*v));
+	assert_non_null(r);
+	assert_int_equal(r->n, 0);
+	r->n = 5;
+	r = ks_grow_row((void **)&v, &nr, &cap, b, sizeof(b), sizeof(*v));
+	assert_int_equal(r->key[1], 3);
+	assert_int_equal(r->n, 0);
+	r = ks_grow_row((void **)&v, &nr, &cap, a, sizeof(a), sizeof(*v));
+	assert_int_equal(r->n, 5);
+	assert_int_equal(nr, 2);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_append),
 		cmocka_unit_test(test_overflow),
+		cmocka_unit_test(test_row),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -84,6 +84,10 @@ static void test_percentiles(void **state)
 	/* p90: rank ceil(14.4) = 15, the 1st of 2 in [32, 64). */
 	assert_float_equal(ks_log2_percentile(slots, N, 90), 40.0, 1e-9);
 	assert_true(isnan(ks_log2_percentile((uint64_t[N]){}, N, 50)));
+	/* Bounded by the largest value measured, where it is known. */
+	assert_float_equal(ks_log2_percentile_max(slots, N, 100, 50), 50.0, 1e-9);
+	assert_float_equal(ks_log2_percentile_max(slots, N, 50, 50), 10.8, 1e-9);
+	assert_true(isnan(ks_log2_percentile_max((uint64_t[N]){}, N, 50, 50)));
 }
 
 static void test_percentile_stays_in_slot(void **state)

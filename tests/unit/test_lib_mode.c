@@ -62,7 +62,14 @@ static int teardown(void **state)
 }
 
 static const char *const series[] = { "kvm:series_begin", "kvmmmu:series_zap", NULL };
-static const char *const fallback[] = { "kvm:kvm_hypercall", "syscalls:sys_enter_ioctl", NULL };
+static const char *const upstream_new[] = { "kvm:kvm_vm_set_mem_attributes", "syscalls:sys_exit_ioctl", NULL };
+static const char *const upstream_old[] = { "kvm:kvm_hypercall", "syscalls:sys_enter_ioctl", NULL };
+/* Best first: the newer kernel's event, else the ioctl. */
+static const struct ks_fallback fallback[] = {
+	{ upstream_new, "the new event" },
+	{ upstream_old, "the ioctl" },
+	{ NULL },
+};
 
 static void test_none_without_events(void **state)
 {
@@ -85,9 +92,17 @@ static void test_fallback(void **state)
 	add_event("kvm", "series_begin");	/* only part of the series */
 	assert_int_equal(ks_mode_detect(series, fallback, &m), KS_MODE_FALLBACK);
 	assert_string_equal(ks_mode_name(m.kind), "fallback");
+	assert_int_equal(m.fallback, 1);
 	assert_string_equal(m.missing, "kvmmmu:series_zap");
 	assert_string_equal(m.desc,
-		"fallback: kernel without the kvmscope series (no kvmmmu:series_zap), using upstream events");
+		"fallback: kernel without the kvmscope series (no kvmmmu:series_zap), using the ioctl");
+	/* With the newer event too, the better set wins. */
+	add_event("kvm", "kvm_vm_set_mem_attributes");
+	add_event("syscalls", "sys_exit_ioctl");
+	assert_int_equal(ks_mode_detect(series, fallback, &m), KS_MODE_FALLBACK);
+	assert_int_equal(m.fallback, 0);
+	assert_string_equal(m.desc,
+		"fallback: kernel without the kvmscope series (no kvmmmu:series_zap), using the new event");
 	/* No fallback list: missing series is "none", as for roles. */
 	assert_int_equal(ks_mode_detect(series, NULL, &m), KS_MODE_NONE);
 	assert_string_equal(m.desc,
@@ -170,7 +185,7 @@ static void test_tracefs_and_btf_lookups(void **state)
 	assert_true(ks_tracefs_has_event("kvm:kvm_hypercall"));
 	assert_false(ks_tracefs_has_event("kvm:nope"));
 	assert_false(ks_tracefs_has_event("no_colon"));
-	assert_true(ks_tracefs_has_events(fallback));
+	assert_true(ks_tracefs_has_events(upstream_old));
 	assert_true(ks_tracefs_has_events(series));
 	assert_false(ks_tracefs_has_events((const char *const[]){
 		"kvm:kvm_hypercall", "kvm:nope", NULL }));

@@ -26,6 +26,7 @@ static void test_live_process(void **state)
 	assert_string_equal(first, want);
 	/* Looked up once: the same entry the second time. */
 	assert_ptr_equal(ks_vm_cache_name(&c, getpid(), NULL), first);
+	assert_ptr_equal(ks_vm_cache_lookup(&c, getpid()), first);
 	assert_int_equal(c.nr, 1);
 	ks_vm_cache_forget(&c, getpid());
 	assert_int_equal(c.nr, 0);
@@ -41,6 +42,7 @@ static void test_gone_process(void **state)
 			    "qemu-kvm");
 	assert_string_equal(ks_vm_cache_name(&c, GONE_PID, NULL), "?");
 	assert_string_equal(ks_vm_cache_name(&c, GONE_PID, ""), "?");
+	assert_null(ks_vm_cache_lookup(&c, GONE_PID));
 	ks_vm_cache_free(&c);
 	assert_null(c.v);
 }

@@ -91,6 +91,20 @@ static void test_stats_id_pid(void **state)
 	assert_int_equal(ks_stats_id_pid("kvm-99999999999"), -1);
 }
 
+static void test_vm_stats_id(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	ks_vm_stats_id(buf, sizeof(buf), "kvm-7", 1234);
+	assert_string_equal(buf, "kvm-7");
+	/* Fallback-mode rows carry no stats id: KVM's for the VMM's VMs. */
+	ks_vm_stats_id(buf, sizeof(buf), "", 1234);
+	assert_string_equal(buf, "kvm-1234");
+	ks_vm_stats_id(buf, sizeof(buf), NULL, 1234);
+	assert_string_equal(buf, "kvm-1234");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -99,6 +113,7 @@ int main(void)
 		cmocka_unit_test(test_truncates),
 		cmocka_unit_test(test_comm_fallback),
 		cmocka_unit_test(test_stats_id_pid),
+		cmocka_unit_test(test_vm_stats_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Program selection, shared by each tool with the exporter and the BPF
- * tests: which programs of tdx_conv.bpf.c, tdx_roles.bpf.c and
+ * tests: which programs of conversions.bpf.c, mmu_roles.bpf.c and
  * hvflush.bpf.c each mode loads.  The skeletons are opened, not loaded:
  * no privileges needed.
  */
@@ -14,8 +14,8 @@
 #include <bpf/libbpf.h>
 
 #include "hvflush.skel.h"
-#include "tdx_conv.skel.h"
-#include "tdx_roles.skel.h"
+#include "conversions.skel.h"
+#include "mmu_roles.skel.h"
 
 #include "probe_conv.h"
 #include "probe_hvflush.h"
@@ -37,41 +37,42 @@ static void autoloaded(const struct bpf_object *obj, char *buf, size_t len)
 
 static void test_conv_progs(void **state)
 {
-	struct tdx_conv_bpf *s = tdx_conv_bpf__open();
+	struct conversions_bpf *s = conversions_bpf__open();
 	char buf[512];
 
 	(void)state;
 	assert_non_null(s);
-	tdx_conv_select_progs(s, TDX_PROGS_SERIES_BTF, false);
+	conv_select_progs(s, CONV_PROGS_SERIES_BTF, false);
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "conv_begin_btf conv_zap_btf conv_end_btf");
-	tdx_conv_select_progs(s, TDX_PROGS_SERIES_RAW, true);
+	conv_select_progs(s, CONV_PROGS_SERIES_RAW, true);
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "conv_begin_raw conv_zap_raw conv_end_raw "
 			    "mapgpa_hcall_raw mapgpa_uexit_raw mapgpa_entry_raw");
-	tdx_conv_select_progs(s, TDX_PROGS_FALLBACK, true);
+	conv_select_progs(s, CONV_PROGS_ATTR_EVENT, false);
+	autoloaded(s->obj, buf, sizeof(buf));
+	assert_string_equal(buf, "fb_set_attrs_raw fb_ioctl_exit fb_spte_changed_raw");
+	conv_select_progs(s, CONV_PROGS_IOCTL, true);
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "fb_ioctl_enter fb_ioctl_exit fb_spte_changed_raw "
 			    "mapgpa_hcall_raw mapgpa_uexit_raw mapgpa_entry_raw");
-	tdx_conv_bpf__destroy(s);
+	conversions_bpf__destroy(s);
 }
 
 static void test_roles_progs(void **state)
 {
-	struct tdx_roles_bpf *s = tdx_roles_bpf__open();
+	struct mmu_roles_bpf *s = mmu_roles_bpf__open();
 	char buf[256];
 
 	(void)state;
 	assert_non_null(s);
-	tdx_roles_select_progs(s, true, true);
+	mmu_roles_select_progs(s, true, true);
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "role_btf init_mmu_entry init_mmu_exit");
-	assert_ptr_equal(tdx_roles_role_prog(s), s->progs.role_btf);
-	tdx_roles_select_progs(s, false, false);
+	mmu_roles_select_progs(s, false, false);
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "role_raw");
-	assert_ptr_equal(tdx_roles_role_prog(s), s->progs.role_raw);
-	tdx_roles_bpf__destroy(s);
+	mmu_roles_bpf__destroy(s);
 }
 
 static void test_hvflush_series(void **state)

@@ -40,7 +40,7 @@ static void test_defaults(void **state)
 	assert_int_equal(env.pid, 0);
 	assert_int_equal(env.interval, 0);
 	assert_int_equal(env.count, 0);
-	assert_int_equal(env.dir, TDX_FILTER_ANY);
+	assert_int_equal(env.dir, CONV_FILTER_ANY);
 	assert_false(env.summary || env.json || env.timestamp || env.verbose);
 	assert_false(env.mapgpa);	/* opt-in: it costs every VM entry */
 }
@@ -89,10 +89,10 @@ static void test_filters(void **state)
 	assert_int_equal(env.pid, getpid());
 	assert_string_equal(env.vm, "kvm-77");
 	assert_int_equal(env.min_us, 250);
-	assert_int_equal(env.dir, TDX_FILTER_SHARED);
+	assert_int_equal(env.dir, CONV_FILTER_SHARED);
 	assert_true(env.timestamp && env.verbose);
 	assert_int_equal(parse(&env, "--private", NULL), TDX_PARSE_RUN);
-	assert_int_equal(env.dir, TDX_FILTER_PRIVATE);
+	assert_int_equal(env.dir, CONV_FILTER_PRIVATE);
 	assert_int_equal(parse(&env, "-s", "--mapgpa", NULL), TDX_PARSE_RUN);
 	assert_true(env.mapgpa);
 	assert_int_equal(parse(&env, "roles", "-p", self, "--vm", "kvm-1", NULL),

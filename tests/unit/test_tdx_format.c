@@ -20,18 +20,18 @@
 #include "tdx-trace/runtime.h"
 #include "vmname.h"
 
-static struct tdx_conv_event series_event(void)
+static struct conv_event series_event(void)
 {
-	struct tdx_conv_event e = {
+	struct conv_event e = {
 		.ts_ns = 5000000000ULL,
 		.duration_ns = 12345,
 		.gfn_start = 0x100000,
 		.gfn_end = 0x100200,
-		.attributes = TDX_ATTR_PRIVATE,
+		.attributes = CONV_ATTR_PRIVATE,
 		.pid = 4242, .tid = 4250,
 		.zapped = { 300, 1, 0 },
 		.yields = 2, .yield_flushes = 1, .flushes = 2,
-		.root_walks = 2, .ret = 0, .valid = TDX_F_SERIES_ALL,
+		.root_walks = 2, .ret = 0, .valid = CONV_F_SERIES_ALL,
 		.noop = 0, .flushed = 1,
 	};
 
@@ -43,19 +43,19 @@ static struct tdx_conv_event series_event(void)
 static void test_direction_and_pages(void **state)
 {
 	(void)state;
-	assert_string_equal(tdx_dir_name(TDX_ATTR_PRIVATE), "private");
-	assert_string_equal(tdx_dir_name(TDX_ATTR_PRIVATE | 1), "private");
+	assert_string_equal(tdx_dir_name(CONV_ATTR_PRIVATE), "private");
+	assert_string_equal(tdx_dir_name(CONV_ATTR_PRIVATE | 1), "private");
 	assert_string_equal(tdx_dir_name(0), "shared");
-	assert_string_equal(tdx_dir_name(~TDX_ATTR_PRIVATE), "shared");
-	assert_int_equal(tdx_dir_of(8), TDX_DIR_PRIVATE);
-	assert_int_equal(tdx_dir_of(0), TDX_DIR_SHARED);
+	assert_string_equal(tdx_dir_name(~CONV_ATTR_PRIVATE), "shared");
+	assert_int_equal(tdx_dir_of(8), CONV_DIR_PRIVATE);
+	assert_int_equal(tdx_dir_of(0), CONV_DIR_SHARED);
 	assert_int_equal(tdx_conv_pages(0x100, 0x300), 0x200);
 	assert_int_equal(tdx_conv_pages(5, 6), 1);
 	assert_int_equal(tdx_conv_pages(5, 5), 0);
 	assert_int_equal(tdx_conv_pages(6, 5), 0);	/* inverted: no pages */
 }
 
-static char *line_of(const struct tdx_conv_event *e, const char *name,
+static char *line_of(const struct conv_event *e, const char *name,
 		     const char *ts)
 {
 	char *buf = NULL;
@@ -69,7 +69,7 @@ static char *line_of(const struct tdx_conv_event *e, const char *name,
 
 static void test_line_series(void **state)
 {
-	struct tdx_conv_event e = series_event();
+	struct conv_event e = series_event();
 	char *l = line_of(&e, "web1", NULL);
 
 	(void)state;
@@ -86,11 +86,11 @@ static void test_line_series(void **state)
 
 static void test_line_fallback(void **state)
 {
-	struct tdx_conv_event e = series_event();
+	struct conv_event e = series_event();
 	char *l;
 
 	(void)state;
-	e.valid = TDX_F_FALLBACK_ALL;
+	e.valid = CONV_F_FALLBACK_ALL;
 	e.attributes = 0;
 	l = line_of(&e, "web1", NULL);
 	/* No stats id, flushes or no-op flag in fallback mode: pid and '-'. */
@@ -99,7 +99,7 @@ static void test_line_fallback(void **state)
 	free(l);
 }
 
-static char *json_of(const struct tdx_conv_event *e, const char *name)
+static char *json_of(const struct conv_event *e, const char *name)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -114,7 +114,7 @@ static char *json_of(const struct tdx_conv_event *e, const char *name)
 
 static void test_json_series(void **state)
 {
-	struct tdx_conv_event e = series_event();
+	struct conv_event e = series_event();
 	char *j = json_of(&e, "web \"1\"\n");
 
 	(void)state;
@@ -132,11 +132,11 @@ static void test_json_series(void **state)
 
 static void test_json_fallback_and_unterminated(void **state)
 {
-	struct tdx_conv_event e = series_event();
+	struct conv_event e = series_event();
 	char *j;
 
 	(void)state;
-	e.valid = TDX_F_FALLBACK_ALL;
+	e.valid = CONV_F_FALLBACK_ALL;
 	/* comm and stats_id fill their arrays without a NUL: still bounded. */
 	memset(e.comm, 'c', sizeof(e.comm));
 	memset(e.stats_id, 's', sizeof(e.stats_id));
@@ -152,7 +152,7 @@ static void test_json_fallback_and_unterminated(void **state)
 
 static void test_vm_label(void **state)
 {
-	struct tdx_conv_event e = series_event();
+	struct conv_event e = series_event();
 	char b[64];
 
 	(void)state;
@@ -166,12 +166,12 @@ static void test_vm_label(void **state)
 static void test_table_merge(void **state)
 {
 	struct tdx_conv_table t = {}, total = {};
-	struct tdx_conv_key priv = { .pid = 7, .dir = TDX_DIR_PRIVATE };
-	struct tdx_conv_key shared = { .pid = 7, .dir = TDX_DIR_SHARED };
-	struct tdx_conv_key other = { .pid = 3, .dir = TDX_DIR_PRIVATE };
-	struct tdx_conv_stats s = { .count = 2, .noop = 1, .pages = 10,
+	struct conv_key priv = { .pid = 7, .dir = CONV_DIR_PRIVATE };
+	struct conv_key shared = { .pid = 7, .dir = CONV_DIR_SHARED };
+	struct conv_key other = { .pid = 3, .dir = CONV_DIR_PRIVATE };
+	struct conv_stats s = { .count = 2, .noop = 1, .pages = 10,
 				    .zapped = { 5, 1, 0 }, .flushes = 3 };
-	struct tdx_conv_stats sum;
+	struct conv_stats sum;
 
 	(void)state;
 	s.dur_slots[4] = 2;
@@ -183,8 +183,8 @@ static void test_table_merge(void **state)
 	assert_int_equal(t.nr_conv, 3);
 	tdx_table_sort(&t);
 	assert_int_equal(t.conv[0].key.pid, 3);
-	assert_int_equal(t.conv[1].key.dir, TDX_DIR_SHARED);
-	assert_int_equal(t.conv[2].key.dir, TDX_DIR_PRIVATE);
+	assert_int_equal(t.conv[1].key.dir, CONV_DIR_SHARED);
+	assert_int_equal(t.conv[2].key.dir, CONV_DIR_PRIVATE);
 	assert_int_equal(t.conv[2].s.count, 4);
 	assert_int_equal(t.conv[2].s.dur_slots[4], 4);
 	assert_string_equal(t.conv[2].s.stats_id, "kvm-7");
@@ -215,9 +215,9 @@ static void test_table_merge(void **state)
 static void test_table_mapgpa(void **state)
 {
 	struct tdx_conv_table t = {};
-	struct tdx_mapgpa_key k0 = { .pid = 1, .vcpu_id = 0 };
-	struct tdx_mapgpa_key k1 = { .pid = 1, .vcpu_id = 1 };
-	struct tdx_mapgpa_stats s = { .count = 1, .pages = 16, .to_private = 1,
+	struct mapgpa_key k0 = { .pid = 1, .vcpu_id = 0 };
+	struct mapgpa_key k1 = { .pid = 1, .vcpu_id = 1 };
+	struct mapgpa_stats s = { .count = 1, .pages = 16, .to_private = 1,
 				      .userspace_exits = 1, .conversions = 2 };
 
 	(void)state;

@@ -234,19 +234,15 @@ static void json_row(json_writer_t *w, const struct hv_row *row)
 	jsonw_string_field(w, "fifo", hv_fifo_name(row->key.fifo));
 	jsonw_float_field(w, "enqueue_rate", row->enqueue_rate);
 	jsonw_float_field(w, "drain_rate", row->drain_rate);
-	jsonw_uint_field(w, "enqueues", row->enqueues);
-	jsonw_uint_field(w, "drains", row->drains);
-	jsonw_uint_field(w, "purges", row->purges);
-	jsonw_uint_field(w, "overflows", row->overflows);
-	jsonw_uint_field(w, "flush_all", row->flush_all);
-	jsonw_uint_field(w, "full_flushes", row->full_flushes);
+#define FIELD(field, ...) jsonw_uint_field(w, #field, row->field);
+	HVFLUSH_ROW_COUNTERS(FIELD)
+#undef FIELD
 	jsonw_uint_field(w, "pending", row->pending);
 	jsonw_uint_field(w, "pending_wait_ns", row->wait_ns);
 	jsonw_uint_field(w, "fifo_len", row->fifo_len);
-	/* As shown: within the slot, but never above the maximum. */
-	jsonw_float_field(w, "p50_ns", row->p50_ns);
-	jsonw_float_field(w, "p99_ns", row->p99_ns);
-	ks_jsonw_log2_hist(w, "latency_ns", row->slots, HVFLUSH_SLOTS);
+	/* The percentiles as shown: never above the maximum. */
+	ks_jsonw_log2_hist_max(w, "latency_ns", row->slots, KS_HIST_SLOTS,
+			       hv_row_max(row));
 	if (row->has_max)
 		jsonw_uint_field(w, "max_ns", row->max_ns);
 	else

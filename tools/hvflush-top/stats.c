@@ -63,6 +63,11 @@ const char *hv_fifo_name(__u32 fifo)
 	return fifo == HVFLUSH_FIFO_L2 ? "L2" : "L1";
 }
 
+uint64_t hv_row_max(const struct hv_row *row)
+{
+	return row->has_max ? row->max_ns : UINT64_MAX;
+}
+
 static int key_cmp(const struct hvflush_key *a, const struct hvflush_key *b)
 {
 	if (a->kvm != b->kvm)
@@ -130,28 +135,22 @@ static void fill_row(struct hv_row *r, const struct hv_raw_row *raw,
 	r->enqueue_rate = per_second(v->enqueues - prev->enqueues, elapsed_s);
 	r->drain_rate = per_second(v->drains + v->purges - prev->drains -
 				   prev->purges, elapsed_s);
-	r->enqueues = v->enqueues - base->enqueues;
-	r->drains = v->drains - base->drains;
-	r->purges = v->purges - base->purges;
-	r->overflows = v->overflows - base->overflows;
-	r->flush_all = v->flush_all - base->flush_all;
-	r->full_flushes = v->full_flushes - base->full_flushes;
+#define SINCE_BASE(field, ...) r->field = v->field - base->field;
+	HVFLUSH_ROW_COUNTERS(SINCE_BASE)
+#undef SINCE_BASE
 
-	for (i = 0; i < HVFLUSH_SLOTS; i++)
+	for (i = 0; i < KS_HIST_SLOTS; i++)
 		r->slots[i] = v->slots[i] - base->slots[i];
-	r->samples = ks_log2_total(r->slots, HVFLUSH_SLOTS);
+	r->samples = ks_log2_total(r->slots, KS_HIST_SLOTS);
 	sum_ns = v->sum_ns - base->sum_ns;
-	r->p50_ns = ks_log2_percentile(r->slots, HVFLUSH_SLOTS, 50);
-	r->p99_ns = ks_log2_percentile(r->slots, HVFLUSH_SLOTS, 99);
 	r->mean_ns = r->samples ? (double)sum_ns / (double)r->samples : NAN;
 	/* A max from before the last reset belongs to an older generation. */
 	r->has_max = r->samples && v->max_gen == m->max_gen;
 	r->max_ns = r->has_max ? v->max_ns : 0;
-	/* Interpolation within a slot can overshoot what was measured. */
-	if (r->has_max && r->p50_ns > (double)r->max_ns)
-		r->p50_ns = (double)r->max_ns;
-	if (r->has_max && r->p99_ns > (double)r->max_ns)
-		r->p99_ns = (double)r->max_ns;
+	r->p50_ns = ks_log2_percentile_max(r->slots, KS_HIST_SLOTS, 50,
+					   hv_row_max(r));
+	r->p99_ns = ks_log2_percentile_max(r->slots, KS_HIST_SLOTS, 99,
+					   hv_row_max(r));
 
 	r->pending = v->pending;
 	r->fifo_len = v->fifo_len;

@@ -57,15 +57,18 @@ const char *hv_fifo_name(__u32 fifo);
 struct hv_row {
 	struct hvflush_key key;
 	pid_t pid;
-	char stats_id[HVFLUSH_STATS_ID_LEN];
+	char stats_id[KS_STATS_ID_LEN];
 	char name[HV_NAME_LEN];
 	double enqueue_rate;	/* per second over the last interval */
 	double drain_rate;	/* drains and purges per second */
 	/* Since the start or the last reset: */
-	uint64_t enqueues, drains, purges, overflows, flush_all, full_flushes;
-	uint64_t slots[HVFLUSH_SLOTS];
+#define HV_ROW_COUNTER(field, ...) uint64_t field;
+	HVFLUSH_ROW_COUNTERS(HV_ROW_COUNTER)	/* enqueues, drains, ... */
+#undef HV_ROW_COUNTER
+	uint64_t slots[KS_HIST_SLOTS];
 	uint64_t samples;
-	double p50_ns, p99_ns, mean_ns;	/* NAN without samples */
+	/* NAN without samples; the percentiles as hv_row_max() bounds them */
+	double p50_ns, p99_ns, mean_ns;
 	bool has_max;
 	uint64_t max_ns;
 	/* Now: */
@@ -78,6 +81,12 @@ struct hv_row {
 	 */
 	bool exited;
 };
+
+/*
+ * What the row's latency percentiles stay below, on the screen and in
+ * JSON alike: its max_ns where it has one, else UINT64_MAX.
+ */
+uint64_t hv_row_max(const struct hv_row *row);
 
 struct hv_snapshot {
 	double elapsed_s;			/* length of the last interval */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Program stats and VMs of rows for the BPF sources: see bpfutil.h. */
+/* What the BPF sources share above the probes: see bpfutil.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +10,6 @@
 #include "bpfutil.h"
 #include "mapdump.h"
 #include "probe_lost.h"
-#include "vmname.h"
 
 int ks_store_tdx_lost(struct ks_store *s, const char *source, int lost_fd,
 		      const unsigned int *reasons, size_t n)
@@ -58,45 +57,4 @@ void ks_store_bpf_progs(struct ks_store *s, const char *source,
 		ks_store_prog(s, source, bpf_program__name(prog),
 			      info.run_cnt, info.run_time_ns);
 	}
-}
-
-void ks_vm_id(char *buf, size_t len, const char *stats_id, int pid)
-{
-	if (stats_id && stats_id[0])
-		snprintf(buf, len, "%.*s", KS_VM_ID_LEN - 1, stats_id);
-	else
-		snprintf(buf, len, "kvm-%d", pid);
-}
-
-struct ks_vm *ks_store_row_vm(struct ks_store *s, const char *stats_id,
-			      int pid, const char *comm)
-{
-	bool alive = ks_pid_exists(pid);
-	char id[KS_VM_ID_LEN];
-	struct ks_vm *vm;
-
-	ks_vm_id(id, sizeof(id), stats_id, pid);
-	vm = alive ? ks_store_vm(s, id) : ks_store_gone_vm(s, id);
-	if (vm && alive && !vm->name[0]) {
-		char name[KS_VM_NAME_LEN];
-
-		if (!ks_vm_name(pid, name, sizeof(name)))
-			snprintf(vm->name, sizeof(vm->name), "%s", name);
-	} else if (vm && !vm->name[0] && comm) {
-		snprintf(vm->name, sizeof(vm->name), "%.*s", TDX_COMM_LEN, comm);
-	}
-	return vm;
-}
-
-/* Every kernel histogram has the store's slots: none is cut or padded. */
-_Static_assert(TDX_HIST_SLOTS == KS_HIST_SLOTS && HVFLUSH_SLOTS == KS_HIST_SLOTS,
-	       "kernel and store log2 histograms differ in slots");
-
-void ks_hist_add_kernel(struct ks_hist *h, const __u64 *slots, __u64 sum_ns)
-{
-	uint64_t v[KS_HIST_SLOTS];
-
-	for (int i = 0; i < KS_HIST_SLOTS; i++)
-		v[i] = slots[i];
-	ks_hist_add(h, v, sum_ns);
 }

@@ -147,46 +147,83 @@ static void hist(struct ks_buf *b, const char *name, const struct labels *ls,
 			    h->sum_ns);
 }
 
-/* A per-VM, per-direction conversion counter. */
-#define CONV_COUNTER(field, series, metric, help)			\
-	{ offsetof(struct ks_conv, field), series, metric, help }
-
-static const struct {
+/*
+ * A counter family of a row list in the bpf/ headers: the store field at
+ * @off of its struct, an array with one value per label value where the
+ * store keeps one (roles, by MMU).  Entries without a metric name are kept
+ * in the store but not exported.
+ */
+struct counter {
 	size_t off;
 	bool series;	/* only observable with the kvmscope series */
 	const char *name;
 	const char *help;
-} conv_counters[] = {
-	CONV_COUNTER(count, false, "kvmscope_mem_conversions_total",
-		     "Memory attribute conversions (KVM_SET_MEMORY_ATTRIBUTES) completed, by direction: to private or to shared."),
-	CONV_COUNTER(noops, true, "kvmscope_mem_conversion_noops_total",
-		     "Conversions whose whole range already had the requested attributes."),
-	CONV_COUNTER(errors, false, "kvmscope_mem_conversion_errors_total",
-		     "Conversions that returned an error."),
-	CONV_COUNTER(pages, false, "kvmscope_mem_conversion_pages_total",
-		     "4KiB guest frames covered by conversion requests."),
-	CONV_COUNTER(tlb_flushes, true, "kvmscope_mem_conversion_tlb_flushes_total",
-		     "Remote TLB flushes done by conversions (MMU lock yields and the final flush)."),
 };
+
+#define COUNTER(type, field, series, metric, help)			\
+	{ offsetof(type, field), series, metric, help },
+
+static const struct counter conv_counters[] = {
+#define C(field, series, metric, help)					\
+	COUNTER(struct ks_conv, field, series, metric, help)
+	CONV_ROW_COUNTERS(C)
+#undef C
+};
+
+static const struct counter mapgpa_counters[] = {
+#define C(field, metric, help)						\
+	COUNTER(struct ks_mapgpa, field, false, metric, help)
+	MAPGPA_ROW_COUNTERS(C)
+#undef C
+};
+
+static const struct counter role_counters[] = {
+#define C(field, metric, help)						\
+	COUNTER(struct ks_roles, field, false, metric, help)
+	MMU_ROLE_ROW_COUNTERS(C)
+#undef C
+};
+
+static const struct counter hv_counters[] = {
+#define C(field, metric, help)						\
+	COUNTER(struct ks_hvfifo, field, false, metric, help)
+	HVFLUSH_ROW_COUNTERS(C)
+#undef C
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Value @i of counter @c in the store struct at @base. */
+static uint64_t counter_value(const void *base, const struct counter *c,
+			      size_t i)
+{
+	return ((const uint64_t *)((const char *)base + c->off))[i];
+}
+
+/* Does @s export counter @c? */
+static bool exported(const struct ks_store *s, const struct counter *c)
+{
+	return c->name && (!c->series || (s->have & KS_HAVE_CONV_SERIES));
+}
 
 static void render_conv(struct ks_buf *b, const struct ks_store *s)
 {
 	struct labels ls;
 
-	for (size_t c = 0; c < sizeof(conv_counters) / sizeof(conv_counters[0]); c++) {
-		if (conv_counters[c].series && !(s->have & KS_HAVE_CONV_SERIES))
+	for (size_t c = 0; c < ARRAY_SIZE(conv_counters); c++) {
+		const struct counter *k = &conv_counters[c];
+
+		if (!exported(s, k))
 			continue;
-		expo_family(b, conv_counters[c].name, "counter",
-			    conv_counters[c].help);
+		expo_family(b, k->name, "counter", k->help);
 		for (size_t i = 0; i < s->nr_vms; i++) {
 			labels_vm(&ls, s->vms[i]);
 			for (int d = 0; d < KS_NR_DIRS; d++) {
-				const char *p = (const char *)&s->vms[i]->conv[d];
+				const struct ks_conv *conv = &s->vms[i]->conv[d];
 
 				set(&ls, L_A, "direction", ks_dir_names[d]);
-				expo_sample_u64(b, conv_counters[c].name, ls.l,
-						L_MAX,
-						*(const uint64_t *)(p + conv_counters[c].off));
+				expo_sample_u64(b, k->name, ls.l, L_MAX,
+						counter_value(conv, k, 0));
 			}
 		}
 	}
@@ -217,46 +254,17 @@ static void render_conv(struct ks_buf *b, const struct ks_store *s)
 }
 
 /*
- * vCPU-scoped families: @emit is called once per VM with the VM total (the
- * vCPUs summed into @sum) or once per vCPU, depending on per_vcpu.
+ * vCPU-scoped families: @emit is called once per VM with its total
+ * (vm->total, summed by ks_render()) or once per vCPU, depending on
+ * per_vcpu.  @c: the counter of the family, if it is one of a list.
  */
 typedef void (*vcpu_emit_fn)(struct ks_buf *b, struct labels *ls,
-			     const struct ks_vcpu *v, size_t arg);
-
-static void sum_vcpus(struct ks_vcpu *sum, const struct ks_vm *vm)
-{
-	memset(sum, 0, sizeof(*sum));
-	for (size_t j = 0; j < vm->nr_vcpus; j++) {
-		const struct ks_vcpu *v = &vm->vcpus[j];
-
-		for (int m = 0; m < KS_NR_MMUS; m++) {
-			sum->roles.computed[m] += v->roles.computed[m];
-			for (int c = 0; c < KS_NR_CAUSES; c++)
-				sum->roles.changed[m][c] += v->roles.changed[m][c];
-		}
-		for (int f = 0; f < KS_NR_FIFOS; f++) {
-			const struct ks_hvfifo *h = &v->hv[f];
-			struct ks_hvfifo *t = &sum->hv[f];
-
-#define ADD(field, help) t->field += h->field;
-			HVFLUSH_ROW_COUNTERS(ADD)
-#undef ADD
-			ks_hist_add(&t->latency, h->latency.slots,
-				    h->latency.sum_ns);
-		}
-		for (int d = 0; d < KS_NR_DIRS; d++)
-			sum->mapgpa.requests[d] += v->mapgpa.requests[d];
-		sum->mapgpa.pages += v->mapgpa.pages;
-		sum->mapgpa.userspace_exits += v->mapgpa.userspace_exits;
-		ks_hist_add(&sum->mapgpa.latency, v->mapgpa.latency.slots,
-			    v->mapgpa.latency.sum_ns);
-	}
-}
+			     const struct ks_vcpu *v, const struct counter *c);
 
 static void for_each_vcpu(struct ks_buf *b, const struct ks_store *s,
-			  bool per_vcpu, vcpu_emit_fn emit, size_t arg)
+			  bool per_vcpu, vcpu_emit_fn emit,
+			  const struct counter *c)
 {
-	struct ks_vcpu sum;
 	struct labels ls;
 
 	for (size_t i = 0; i < s->nr_vms; i++) {
@@ -264,38 +272,49 @@ static void for_each_vcpu(struct ks_buf *b, const struct ks_store *s,
 
 		labels_vm(&ls, vm);
 		if (!per_vcpu) {
-			sum_vcpus(&sum, vm);
-			emit(b, &ls, &sum, arg);
+			emit(b, &ls, &vm->total, c);
 			continue;
 		}
 		for (size_t j = 0; j < vm->nr_vcpus; j++) {
 			labels_vcpu(&ls, &vm->vcpus[j]);
-			emit(b, &ls, &vm->vcpus[j], arg);
+			emit(b, &ls, &vm->vcpus[j], c);
 		}
 	}
 }
 
-static void emit_role_computed(struct ks_buf *b, struct labels *ls,
-			       const struct ks_vcpu *v, size_t arg)
+/* Every exported counter of @list, a family each, through @emit. */
+static void render_counters(struct ks_buf *b, const struct ks_store *s,
+			    bool per_vcpu, const struct counter *list,
+			    size_t n, vcpu_emit_fn emit)
 {
-	(void)arg;
+	for (size_t i = 0; i < n; i++) {
+		if (!exported(s, &list[i]))
+			continue;
+		expo_family(b, list[i].name, "counter", list[i].help);
+		for_each_vcpu(b, s, per_vcpu, emit, &list[i]);
+	}
+}
+
+static void emit_role_counter(struct ks_buf *b, struct labels *ls,
+			      const struct ks_vcpu *v, const struct counter *c)
+{
 	for (int m = 0; m < KS_NR_MMUS; m++) {
 		set(ls, L_A, "mmu", ks_mmu_names[m]);
-		expo_sample_u64(b, "kvmscope_mmu_role_computations_total", ls->l,
-				L_MAX, v->roles.computed[m]);
+		expo_sample_u64(b, c->name, ls->l, L_MAX,
+				counter_value(&v->roles, c, m));
 	}
 }
 
 static void emit_role_changed(struct ks_buf *b, struct labels *ls,
-			      const struct ks_vcpu *v, size_t arg)
+			      const struct ks_vcpu *v, const struct counter *c)
 {
-	(void)arg;
+	(void)c;
 	for (int m = 0; m < KS_NR_MMUS; m++) {
 		set(ls, L_A, "mmu", ks_mmu_names[m]);
-		for (int c = 0; c < KS_NR_CAUSES; c++) {
-			set(ls, L_B, "cause", ks_cause_names[c]);
+		for (int k = 0; k < KS_NR_CAUSES; k++) {
+			set(ls, L_B, "cause", ks_cause_names[k]);
 			expo_sample_u64(b, "kvmscope_mmu_role_changes_total",
-					ls->l, L_MAX, v->roles.changed[m][c]);
+					ls->l, L_MAX, v->roles.cause[m][k]);
 		}
 	}
 }
@@ -303,45 +322,44 @@ static void emit_role_changed(struct ks_buf *b, struct labels *ls,
 static void render_roles(struct ks_buf *b, const struct ks_store *s,
 			 bool per_vcpu)
 {
-	expo_family(b, "kvmscope_mmu_role_computations_total", "counter",
-		    "MMU role (re)computations, changed or not, by MMU: root, guest (nested NPT/EPT) or nested (L2 page tables).");
-	for_each_vcpu(b, s, per_vcpu, emit_role_computed, 0);
+	render_counters(b, s, per_vcpu, role_counters,
+			ARRAY_SIZE(role_counters), emit_role_counter);
 	expo_family(b, "kvmscope_mmu_role_changes_total", "counter",
 		    "MMU role computations that changed the role, by MMU and cause: init (CPUID/vCPU init), nested, smm or mode (CR0/CR4/EFER).");
-	for_each_vcpu(b, s, per_vcpu, emit_role_changed, 0);
+	for_each_vcpu(b, s, per_vcpu, emit_role_changed, NULL);
 }
 
+/* Requests by direction: to_private of count are to private. */
 static void emit_mapgpa_requests(struct ks_buf *b, struct labels *ls,
-				 const struct ks_vcpu *v, size_t arg)
+				 const struct ks_vcpu *v,
+				 const struct counter *c)
 {
-	(void)arg;
+	const uint64_t n[KS_NR_DIRS] = {
+		[KS_DIR_SHARED] = v->mapgpa.count - v->mapgpa.to_private,
+		[KS_DIR_PRIVATE] = v->mapgpa.to_private,
+	};
+
+	(void)c;
 	for (int d = 0; d < KS_NR_DIRS; d++) {
 		set(ls, L_A, "direction", ks_dir_names[d]);
 		expo_sample_u64(b, "kvmscope_mapgpa_requests_total", ls->l,
-				L_MAX, v->mapgpa.requests[d]);
+				L_MAX, n[d]);
 	}
 }
 
-static void emit_mapgpa_pages(struct ks_buf *b, struct labels *ls,
-			      const struct ks_vcpu *v, size_t arg)
+static void emit_mapgpa_counter(struct ks_buf *b, struct labels *ls,
+				const struct ks_vcpu *v,
+				const struct counter *c)
 {
-	(void)arg;
-	expo_sample_u64(b, "kvmscope_mapgpa_pages_total", ls->l, L_MAX,
-			v->mapgpa.pages);
-}
-
-static void emit_mapgpa_exits(struct ks_buf *b, struct labels *ls,
-			      const struct ks_vcpu *v, size_t arg)
-{
-	(void)arg;
-	expo_sample_u64(b, "kvmscope_mapgpa_userspace_exits_total", ls->l,
-			L_MAX, v->mapgpa.userspace_exits);
+	expo_sample_u64(b, c->name, ls->l, L_MAX,
+			counter_value(&v->mapgpa, c, 0));
 }
 
 static void emit_mapgpa_latency(struct ks_buf *b, struct labels *ls,
-				const struct ks_vcpu *v, size_t arg)
+				const struct ks_vcpu *v,
+				const struct counter *c)
 {
-	(void)arg;
+	(void)c;
 	hist(b, "kvmscope_mapgpa_latency_seconds", ls, &v->mapgpa.latency);
 }
 
@@ -350,48 +368,28 @@ static void render_mapgpa(struct ks_buf *b, const struct ks_store *s,
 {
 	expo_family(b, "kvmscope_mapgpa_requests_total", "counter",
 		    "MapGPA hypercalls (KVM_HC_MAP_GPA_RANGE) by direction requested.");
-	for_each_vcpu(b, s, per_vcpu, emit_mapgpa_requests, 0);
-	expo_family(b, "kvmscope_mapgpa_pages_total", "counter",
-		    "4KiB pages requested by MapGPA hypercalls.");
-	for_each_vcpu(b, s, per_vcpu, emit_mapgpa_pages, 0);
-	expo_family(b, "kvmscope_mapgpa_userspace_exits_total", "counter",
-		    "MapGPA hypercalls forwarded to the VMM (KVM_EXIT_HYPERCALL).");
-	for_each_vcpu(b, s, per_vcpu, emit_mapgpa_exits, 0);
+	for_each_vcpu(b, s, per_vcpu, emit_mapgpa_requests, NULL);
+	render_counters(b, s, per_vcpu, mapgpa_counters,
+			ARRAY_SIZE(mapgpa_counters), emit_mapgpa_counter);
 	expo_family(b, "kvmscope_mapgpa_latency_seconds", "histogram",
 		    "Guest-visible MapGPA latency: from the hypercall to the vCPU's next VM entry, conversion by the VMM included.");
-	for_each_vcpu(b, s, per_vcpu, emit_mapgpa_latency, 0);
+	for_each_vcpu(b, s, per_vcpu, emit_mapgpa_latency, NULL);
 }
 
-#define HV_COUNTER(field, help)						\
-	{ offsetof(struct ks_hvfifo, field),				\
-	  "kvmscope_hv_tlb_flush_" #field "_total", help },
-
-static const struct {
-	size_t off;
-	const char *name;
-	const char *help;
-} hv_counters[] = {
-	HVFLUSH_ROW_COUNTERS(HV_COUNTER)
-};
-
-/* @arg: index into hv_counters[]. */
 static void emit_hv_counter(struct ks_buf *b, struct labels *ls,
-			    const struct ks_vcpu *v, size_t arg)
+			    const struct ks_vcpu *v, const struct counter *c)
 {
 	for (int f = 0; f < KS_NR_FIFOS; f++) {
-		const char *p = (const char *)&v->hv[f];
-
 		set(ls, L_A, "fifo", ks_fifo_names[f]);
-		expo_sample_u64(b, hv_counters[arg].name, ls->l,
-				L_MAX,
-				*(const uint64_t *)(p + hv_counters[arg].off));
+		expo_sample_u64(b, c->name, ls->l, L_MAX,
+				counter_value(&v->hv[f], c, 0));
 	}
 }
 
 static void emit_hv_latency(struct ks_buf *b, struct labels *ls,
-			    const struct ks_vcpu *v, size_t arg)
+			    const struct ks_vcpu *v, const struct counter *c)
 {
-	(void)arg;
+	(void)c;
 	for (int f = 0; f < KS_NR_FIFOS; f++) {
 		set(ls, L_A, "fifo", ks_fifo_names[f]);
 		hist(b, "kvmscope_hv_tlb_flush_latency_seconds", ls,
@@ -405,8 +403,9 @@ static void render_hv_hypercalls(struct ks_buf *b, const struct ks_store *s)
 
 	expo_family(b, "kvmscope_hv_tlb_flush_hypercalls_total", "counter",
 		    "Hyper-V TLB flush hypercalls (HvFlushVirtualAddress{Space,List}{,Ex}), host-wide, by the issuer: L1, or L2 (Direct Virtual Flush).");
+	/* The issuer's level, l1 or l2: the hypercall event has no FIFO. */
 	for (int f = 0; f < KS_NR_FIFOS; f++) {
-		l = (struct ks_label){ "fifo", ks_fifo_names[f] };
+		l = (struct ks_label){ "issuer", ks_fifo_names[f] };
 		expo_sample_u64(b, "kvmscope_hv_tlb_flush_hypercalls_total", &l,
 				1, s->hv_hypercalls[f]);
 	}
@@ -420,14 +419,11 @@ static void render_hv_fifo(struct ks_buf *b, const struct ks_store *s,
 		    "L2 TLB flushes completed with L2's TLB locked, host-wide: each injects a synthetic VM-Exit into L1.");
 	expo_sample_u64(b, "kvmscope_hv_tlb_flush_synthetic_vmexits_total",
 			NULL, 0, s->hv_synthetic_vmexits);
-	for (size_t c = 0; c < sizeof(hv_counters) / sizeof(hv_counters[0]); c++) {
-		expo_family(b, hv_counters[c].name, "counter",
-			    hv_counters[c].help);
-		for_each_vcpu(b, s, per_vcpu, emit_hv_counter, c);
-	}
+	render_counters(b, s, per_vcpu, hv_counters, ARRAY_SIZE(hv_counters),
+			emit_hv_counter);
 	expo_family(b, "kvmscope_hv_tlb_flush_latency_seconds", "histogram",
 		    "Target vCPU latency from the oldest undrained Hyper-V TLB flush request to the drain or purge of its FIFO.");
-	for_each_vcpu(b, s, per_vcpu, emit_hv_latency, 0);
+	for_each_vcpu(b, s, per_vcpu, emit_hv_latency, NULL);
 }
 
 /* @vm with every counter at 0: same id, name and vCPU ids. */
@@ -474,6 +470,8 @@ int ks_render(struct ks_buf *b, struct ks_store *s,
 			err = -ENOMEM;
 		}
 	}
+	for (size_t i = 0; i < s->nr_vms && !o->per_vcpu; i++)
+		ks_vm_sum_vcpus(view.vms[i]);
 	render_info(b, o, x, &view);
 	render_self(b, &view, x);
 	if (view.have & KS_HAVE_CONV)

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 
 #include "bpfutil.h"
+#include "hist.h"
 #include "probe_conv.h"
+#include "row_vm.h"
 #include "source_bpf.h"
 #include "tracefs.h"
 #include "vmname.h"
@@ -25,8 +27,8 @@ struct conv_source {
 
 static void add_conv(struct ks_store *s, const void *key, const void *val)
 {
-	const struct tdx_conv_key *k = key;
-	const struct tdx_conv_stats *v = val;
+	const struct conv_key *k = key;
+	const struct conv_stats *v = val;
 	struct ks_vm *vm;
 	struct ks_conv *c;
 
@@ -35,31 +37,29 @@ static void add_conv(struct ks_store *s, const void *key, const void *val)
 	vm = ks_store_row_vm(s, v->stats_id, k->pid, v->comm);
 	if (!vm)
 		return;
-	c = &vm->conv[k->dir == TDX_DIR_PRIVATE ? KS_DIR_PRIVATE : KS_DIR_SHARED];
-	c->count += v->count;
-	c->noops += v->noop;
-	c->errors += v->errors;
-	c->pages += v->pages;
-	c->tlb_flushes += v->flushes;
-	for (int l = 0; l < KS_NR_LEVELS && l < TDX_NR_LEVELS; l++)
+	c = &vm->conv[k->dir == CONV_DIR_PRIVATE ? KS_DIR_PRIVATE : KS_DIR_SHARED];
+#define ADD(field, ...) c->field += v->field;
+	CONV_ROW_COUNTERS(ADD)
+#undef ADD
+	for (int l = 0; l < KS_NR_LEVELS && l < CONV_NR_LEVELS; l++)
 		c->zapped[l] += v->zapped[l];
-	ks_hist_add_kernel(&c->duration, v->dur_slots, v->dur_sum_ns);
+	ks_hist_add(&c->duration, ks_slots(v->dur_slots).v, v->dur_sum_ns);
 }
 
 static void add_mapgpa(struct ks_store *s, const void *key, const void *val)
 {
-	const struct tdx_mapgpa_key *k = key;
-	const struct tdx_mapgpa_stats *v = val;
+	const struct mapgpa_key *k = key;
+	const struct mapgpa_stats *v = val;
 	struct ks_vm *vm = ks_store_row_vm(s, NULL, k->pid, v->comm);
 	struct ks_vcpu *vc;
 
 	if (!vm || !(vc = ks_vm_vcpu(vm, k->vcpu_id)))
 		return;
-	vc->mapgpa.requests[KS_DIR_PRIVATE] += v->to_private;
-	vc->mapgpa.requests[KS_DIR_SHARED] += v->count - v->to_private;
-	vc->mapgpa.pages += v->pages;
-	vc->mapgpa.userspace_exits += v->userspace_exits;
-	ks_hist_add_kernel(&vc->mapgpa.latency, v->lat_slots, v->lat_sum_ns);
+#define ADD(field, ...) vc->mapgpa.field += v->field;
+	MAPGPA_ROW_COUNTERS(ADD)
+#undef ADD
+	ks_hist_add(&vc->mapgpa.latency, ks_slots(v->lat_slots).v,
+		    v->lat_sum_ns);
 }
 
 static int conv_collect(struct ks_source *src, struct ks_store *s)
@@ -77,7 +77,7 @@ static int conv_collect(struct ks_source *src, struct ks_store *s)
 					sizeof(lost_reasons[0]));
 	if (err)
 		return err;
-	ks_store_bpf_progs(s, src->name, cs->probe.obj);
+	ks_store_bpf_progs(s, src->name, cs->probe.bpf.obj);
 	return 0;
 }
 
@@ -110,7 +110,7 @@ struct ks_source *conv_source_new(const struct exporter_env *env, char *err,
 		snprintf(err, err_len, "out of memory");
 		return NULL;
 	}
-	if (o.mapgpa && !ks_tracefs_has_events(tdx_conv_mapgpa_events)) {
+	if (o.mapgpa && !ks_tracefs_has_events(conv_mapgpa_events)) {
 		snprintf(err, err_len,
 			 "conversions: --mapgpa needs kvm:kvm_hypercall, kvm:kvm_userspace_exit and kvm:kvm_entry");
 		free(cs);

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 
 #include "bpfutil.h"
+#include "hist.h"
 #include "probe_hvflush.h"
+#include "row_vm.h"
 #include "source_bpf.h"
 #include "vmname.h"
 
@@ -33,10 +35,10 @@ static void add_row(struct ks_store *s, const void *key, const void *val)
 	if (!vm || !(vc = ks_vm_vcpu(vm, k->vcpu_id)))
 		return;
 	h = &vc->hv[k->fifo];
-#define ADD(field, help) h->field += v->field;
+#define ADD(field, ...) h->field += v->field;
 	HVFLUSH_ROW_COUNTERS(ADD)
 #undef ADD
-	ks_hist_add_kernel(&h->latency, v->slots, v->sum_ns);
+	ks_hist_add(&h->latency, ks_slots(v->slots).v, v->sum_ns);
 }
 
 static int hv_collect(struct ks_source *src, struct ks_store *s)
@@ -59,7 +61,7 @@ static int hv_collect(struct ks_source *src, struct ks_store *s)
 		if (err)
 			return err;
 	}
-	ks_store_bpf_progs(s, src->name, hs->probe.obj);
+	ks_store_bpf_progs(s, src->name, hs->probe.bpf.obj);
 	return 0;
 }
 

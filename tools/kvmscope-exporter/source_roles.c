@@ -11,6 +11,7 @@
 
 #include "bpfutil.h"
 #include "probe_roles.h"
+#include "row_vm.h"
 #include "source_bpf.h"
 #include "vmname.h"
 
@@ -25,8 +26,8 @@ struct roles_source {
 
 static void add_role(struct ks_store *s, const void *key, const void *val)
 {
-	const struct tdx_role_key *k = key;
-	const struct tdx_role_stats *v = val;
+	const struct mmu_role_key *k = key;
+	const struct mmu_role_stats *v = val;
 	struct ks_vm *vm;
 	struct ks_vcpu *vc;
 
@@ -35,9 +36,11 @@ static void add_role(struct ks_store *s, const void *key, const void *val)
 	vm = ks_store_row_vm(s, v->stats_id, k->pid, NULL);
 	if (!vm || !(vc = ks_vm_vcpu(vm, k->vcpu_id)))
 		return;
-	vc->roles.computed[k->mmu] += v->computed;
-	for (int c = 0; c < KS_NR_CAUSES && c < TDX_NR_CAUSES; c++)
-		vc->roles.changed[k->mmu][c] += v->cause[c];
+#define ADD(field, ...) vc->roles.field[k->mmu] += v->field;
+	MMU_ROLE_ROW_COUNTERS(ADD)
+#undef ADD
+	for (int c = 0; c < KS_NR_CAUSES && c < MMU_ROLE_NR_CAUSES; c++)
+		vc->roles.cause[k->mmu][c] += v->cause[c];
 }
 
 static int roles_collect(struct ks_source *src, struct ks_store *s)
@@ -52,7 +55,7 @@ static int roles_collect(struct ks_source *src, struct ks_store *s)
 					sizeof(lost_reasons[0]));
 	if (err)
 		return err;
-	ks_store_bpf_progs(s, src->name, rs->probe.obj);
+	ks_store_bpf_progs(s, src->name, rs->probe.bpf.obj);
 	return 0;
 }
 

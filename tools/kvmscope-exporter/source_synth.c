@@ -182,10 +182,10 @@ static void fill_conv(struct ks_conv *c, uint64_t n, int slow)
 	uint64_t done = n - n / 8;
 
 	c->count = n;
-	c->noops = n / 8;
+	c->noop = n / 8;
 	c->errors = n / 64;
 	c->pages = n * 512;		/* 2 MiB per request */
-	c->tlb_flushes = done + done / 16;
+	c->flushes = done + done / 16;
 	c->zapped[KS_LEVEL_4K] = done * 96;
 	c->zapped[KS_LEVEL_2M] = done * 2;
 	c->zapped[KS_LEVEL_1G] = done / 256;
@@ -199,13 +199,13 @@ static void fill_vcpu(struct ks_vcpu *v, uint64_t k)
 	int lat_lo = v->id % 8 == 7 ? 14 : 11;
 
 	v->roles.computed[KS_MMU_ROOT] = k + 1;
-	v->roles.changed[KS_MMU_ROOT][KS_CAUSE_INIT] = 1;
-	v->roles.changed[KS_MMU_ROOT][KS_CAUSE_MODE] = k / 4;
-	v->roles.changed[KS_MMU_ROOT][KS_CAUSE_SMM] = k / 64;
+	v->roles.cause[KS_MMU_ROOT][KS_CAUSE_INIT] = 1;
+	v->roles.cause[KS_MMU_ROOT][KS_CAUSE_MODE] = k / 4;
+	v->roles.cause[KS_MMU_ROOT][KS_CAUSE_SMM] = k / 64;
 	v->roles.computed[KS_MMU_GUEST] = k / 2;
-	v->roles.changed[KS_MMU_GUEST][KS_CAUSE_NESTED] = k / 8;
+	v->roles.cause[KS_MMU_GUEST][KS_CAUSE_NESTED] = k / 8;
 	v->roles.computed[KS_MMU_NESTED] = k / 2;
-	v->roles.changed[KS_MMU_NESTED][KS_CAUSE_NESTED] = k / 8;
+	v->roles.cause[KS_MMU_NESTED][KS_CAUSE_NESTED] = k / 8;
 	for (int f = 0; f < KS_NR_FIFOS; f++) {
 		struct ks_hvfifo *h = &v->hv[f];
 		uint64_t e = f == KS_FIFO_L1 ? k : k / 4;
@@ -219,8 +219,8 @@ static void fill_vcpu(struct ks_vcpu *v, uint64_t k)
 		       sizeof(bell) / sizeof(bell[0]));
 	}
 	/* A TDX guest converts through MapGPA: a request per conversion. */
-	v->mapgpa.requests[KS_DIR_PRIVATE] = (k + 1) / 2;
-	v->mapgpa.requests[KS_DIR_SHARED] = k / 2;
+	v->mapgpa.count = k;
+	v->mapgpa.to_private = (k + 1) / 2;
 	v->mapgpa.pages = k * 512;
 	v->mapgpa.userspace_exits = k;
 	spread(&v->mapgpa.latency, k, 15, bell, sizeof(bell) / sizeof(bell[0]));

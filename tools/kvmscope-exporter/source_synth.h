@@ -28,7 +28,7 @@
 #define SYNTH_MAX_VCPUS	4096	/* KVM_MAX_VCPU_IDS on x86 */
 
 struct synth_vm {
-	char id[KS_VM_ID_LEN];
+	char id[KS_STATS_ID_LEN];
 	char name[KS_VM_NAME_LEN];
 	int vcpus;
 	unsigned int rate;

@@ -6,6 +6,7 @@
 
 #include "grow.h"
 #include "store.h"
+#include "vmname.h"
 
 const char *const ks_dir_names[KS_NR_DIRS] = { "shared", "private" };
 const char *const ks_level_names[KS_NR_LEVELS] = { "4k", "2m", "1g" };
@@ -34,6 +35,7 @@ void ks_store_free(struct ks_store *s)
 	free(s->progs);
 	free(s->maps);
 	free(s->lost);
+	ks_vm_cache_free(&s->names);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -159,6 +161,37 @@ struct ks_vcpu *ks_vm_vcpu(struct ks_vm *vm, int id)
 	return &vm->vcpus[lo];
 }
 
+void ks_vm_sum_vcpus(struct ks_vm *vm)
+{
+	struct ks_vcpu *t = &vm->total;
+
+	memset(t, 0, sizeof(*t));
+	t->id = -1;
+	for (size_t j = 0; j < vm->nr_vcpus; j++) {
+		const struct ks_vcpu *v = &vm->vcpus[j];
+
+		for (int m = 0; m < KS_NR_MMUS; m++) {
+#define ADD(field, ...) t->roles.field[m] += v->roles.field[m];
+			MMU_ROLE_ROW_COUNTERS(ADD)
+#undef ADD
+			for (int c = 0; c < KS_NR_CAUSES; c++)
+				t->roles.cause[m][c] += v->roles.cause[m][c];
+		}
+		for (int f = 0; f < KS_NR_FIFOS; f++) {
+#define ADD(field, ...) t->hv[f].field += v->hv[f].field;
+			HVFLUSH_ROW_COUNTERS(ADD)
+#undef ADD
+			ks_hist_add(&t->hv[f].latency, v->hv[f].latency.slots,
+				    v->hv[f].latency.sum_ns);
+		}
+#define ADD(field, ...) t->mapgpa.field += v->mapgpa.field;
+		MAPGPA_ROW_COUNTERS(ADD)
+#undef ADD
+		ks_hist_add(&t->mapgpa.latency, v->mapgpa.latency.slots,
+			    v->mapgpa.latency.sum_ns);
+	}
+}
+
 size_t ks_store_expire(struct ks_store *s, double grace,
 		       void (*forget)(void *ctx, const char *id), void *ctx)
 {
@@ -170,6 +203,8 @@ size_t ks_store_expire(struct ks_store *s, double grace,
 		if (!ks_vm_live(s, vm) && s->now - vm->last_seen >= grace) {
 			if (forget)
 				forget(ctx, vm->id);
+			/* A new VMM may get the pid: look its name up again. */
+			ks_vm_cache_forget(&s->names, ks_stats_id_pid(vm->id));
 			vm_free(vm);
 			dropped++;
 			continue;

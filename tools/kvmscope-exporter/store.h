@@ -24,12 +24,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conversions.h"
 #include "hvflush.h"
-#include "stats_id.h"
+#include "mmu_roles.h"
+#include "sizes.h"
+#include "vmcache.h"
 
-/* Log2 slots per histogram: as many as the kernel keeps (bpfutil.c). */
-#define KS_HIST_SLOTS	HVFLUSH_SLOTS
-#define KS_VM_ID_LEN	KVMSCOPE_STATS_ID_LEN
 #define KS_VM_NAME_LEN	64
 
 struct ks_hist {
@@ -57,39 +57,41 @@ extern const char *const ks_mmu_names[KS_NR_MMUS];
 extern const char *const ks_cause_names[KS_NR_CAUSES];
 extern const char *const ks_fifo_names[KS_NR_FIFOS];
 
+/*
+ * The counters of the kernel rows, a field each as the row lists in the
+ * bpf/ headers name them: a counter added there is in the store, the
+ * per-VM sums and the metrics with no change here.
+ */
+#define KS_COUNTER(field, ...)		uint64_t field;
+#define KS_COUNTER_BY_MMU(field, ...)	uint64_t field[KS_NR_MMUS];
+
 /* Memory attribute conversions of one VM in one direction. */
 struct ks_conv {
-	uint64_t count;			/* completed conversions */
-	uint64_t noops;			/* range already had the attributes */
-	uint64_t errors;		/* ret != 0 */
-	uint64_t pages;			/* 4K gfns requested */
-	uint64_t tlb_flushes;		/* yield flushes + final flush */
+	CONV_ROW_COUNTERS(KS_COUNTER)	/* count, noop, errors, pages, ... */
 	uint64_t zapped[KS_NR_LEVELS];	/* leaf SPTEs zapped */
 	struct ks_hist duration;
 };
 
-/* MMU role computations of one vCPU. */
+/* MMU role computations of one vCPU, by MMU. */
 struct ks_roles {
-	uint64_t computed[KS_NR_MMUS];
-	uint64_t changed[KS_NR_MMUS][KS_NR_CAUSES];
+	MMU_ROLE_ROW_COUNTERS(KS_COUNTER_BY_MMU)	/* computed[mmu], ... */
+	uint64_t cause[KS_NR_MMUS][KS_NR_CAUSES];	/* changes by cause */
 };
 
 /* One Hyper-V TLB flush FIFO of one (target) vCPU. */
 struct ks_hvfifo {
-	/* enqueues, flush_all, overflows, drains, purges: see hvflush.h. */
-#define KS_HV_FIELD(field, help) uint64_t field;
-	HVFLUSH_ROW_COUNTERS(KS_HV_FIELD)
-#undef KS_HV_FIELD
+	HVFLUSH_ROW_COUNTERS(KS_COUNTER)	/* enqueues, drains, ... */
 	struct ks_hist latency;	/* first enqueue -> drain */
 };
 
 /* MapGPA hypercalls (KVM_HC_MAP_GPA_RANGE) of one vCPU, as the guest sees them. */
 struct ks_mapgpa {
-	uint64_t requests[KS_NR_DIRS];
-	uint64_t pages;			/* 4K pages requested */
-	uint64_t userspace_exits;	/* forwarded to the VMM */
+	MAPGPA_ROW_COUNTERS(KS_COUNTER)	/* count, pages, to_private, ... */
 	struct ks_hist latency;		/* hypercall -> next VM entry */
 };
+
+#undef KS_COUNTER
+#undef KS_COUNTER_BY_MMU
 
 struct ks_vcpu {
 	int id;
@@ -99,11 +101,12 @@ struct ks_vcpu {
 };
 
 struct ks_vm {
-	char id[KS_VM_ID_LEN];		/* kvm->stats_id, "kvm-<pid>" */
+	char id[KS_STATS_ID_LEN];		/* kvm->stats_id, "kvm-<pid>" */
 	char name[KS_VM_NAME_LEN];	/* QEMU -name or comm; "" if unknown */
 	struct ks_conv conv[KS_NR_DIRS];
 	struct ks_vcpu *vcpus;		/* sorted by id */
 	size_t nr_vcpus, cap_vcpus;
+	struct ks_vcpu total;		/* the vCPUs summed: ks_vm_sum_vcpus() */
 	uint64_t gen;			/* collection that last touched it */
 	bool alive;			/* ... and saw its VMM running */
 	bool exported;			/* rendered at least once */
@@ -147,8 +150,9 @@ struct ks_store {
 	uint64_t gen;
 	double now;
 	unsigned int have;		/* KS_HAVE_* */
+	struct ks_vm_cache names;	/* VM names by VMM pid: row_vm.c */
 	/* Host-wide Hyper-V counters, not per VM (reset per collection). */
-	uint64_t hv_hypercalls[KS_NR_FIFOS];	/* by the issuer's mode */
+	uint64_t hv_hypercalls[KS_NR_FIFOS];	/* by the issuer's level */
 	uint64_t hv_synthetic_vmexits;
 	struct ks_prog_stat *progs;
 	size_t nr_progs, cap_progs;
@@ -184,10 +188,16 @@ static inline bool ks_vm_live(const struct ks_store *s, const struct ks_vm *vm)
 /* The vCPU @id of @vm, created (zeroed) if new.  NULL on ENOMEM. */
 struct ks_vcpu *ks_vm_vcpu(struct ks_vm *vm, int id);
 struct ks_vm *ks_store_find(const struct ks_store *s, const char *id);
+/*
+ * Sum @vm's vCPUs into vm->total, for the families exported per VM: once
+ * per scrape, however many families read it.
+ */
+void ks_vm_sum_vcpus(struct ks_vm *vm);
 
 /*
  * End a collection: drop every VM not seen for @grace seconds or more,
- * calling @forget(@ctx, id) for each first.  Returns the number dropped.
+ * calling @forget(@ctx, id) for each first, and its name from the cache.
+ * Returns the number dropped.
  */
 size_t ks_store_expire(struct ks_store *s, double grace,
 		       void (*forget)(void *ctx, const char *id), void *ctx);

@@ -12,4 +12,13 @@
  */
 int ks_grow(void **arr, size_t *cap, size_t need, size_t size);
 
+/*
+ * The element of *@arr (*@nr of @size bytes, room for *@cap) that starts
+ * with the @key_size bytes at @key: a table of rows keyed by a BPF map's
+ * key.  One is appended, zeroed but for its key, if none is.  NULL on
+ * ENOMEM.
+ */
+void *ks_grow_row(void **arr, size_t *nr, size_t *cap, const void *key,
+		  size_t key_size, size_t size);
+
 #endif /* KVMSCOPE_GROW_H */

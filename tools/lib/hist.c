@@ -3,6 +3,16 @@
 
 #include "hist.h"
 
+struct ks_slots ks_slots(const __u64 *kernel)
+{
+	struct ks_slots s;
+	int i;
+
+	for (i = 0; i < KS_HIST_SLOTS; i++)
+		s.v[i] = kernel[i];
+	return s;
+}
+
 uint64_t ks_log2_slot_lo(int slot)
 {
 	return slot == 0 ? 0 : 1ULL << slot;
@@ -98,17 +108,31 @@ double ks_log2_percentile(const uint64_t *slots, int n, double pct)
 	return NAN;	/* unreachable: rank <= total */
 }
 
+double ks_log2_percentile_max(const uint64_t *slots, int n, double pct,
+			      uint64_t max)
+{
+	double p = ks_log2_percentile(slots, n, pct);
+
+	return p > (double)max ? (double)max : p;	/* NAN stays NAN */
+}
+
 void ks_jsonw_log2_hist(json_writer_t *w, const char *name,
 			const uint64_t *slots, int n)
+{
+	ks_jsonw_log2_hist_max(w, name, slots, n, UINT64_MAX);
+}
+
+void ks_jsonw_log2_hist_max(json_writer_t *w, const char *name,
+			    const uint64_t *slots, int n, uint64_t max)
 {
 	int i;
 
 	jsonw_name(w, name);
 	jsonw_start_object(w);
 	jsonw_uint_field(w, "count", ks_log2_total(slots, n));
-	jsonw_float_field(w, "p50", ks_log2_percentile(slots, n, 50));
-	jsonw_float_field(w, "p90", ks_log2_percentile(slots, n, 90));
-	jsonw_float_field(w, "p99", ks_log2_percentile(slots, n, 99));
+	jsonw_float_field(w, "p50", ks_log2_percentile_max(slots, n, 50, max));
+	jsonw_float_field(w, "p90", ks_log2_percentile_max(slots, n, 90, max));
+	jsonw_float_field(w, "p99", ks_log2_percentile_max(slots, n, 99, max));
 	jsonw_name(w, "slots");
 	jsonw_start_array(w);
 	for (i = 0; i < n; i++) {

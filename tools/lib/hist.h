@@ -10,8 +10,20 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <linux/types.h>
 
 #include "json_writer.h"
+#include "sizes.h"
+
+/*
+ * A kernel histogram's slots, __u64 (unsigned long long) in the bpf/
+ * headers, as the uint64_t (unsigned long on x86-64) taken here: distinct
+ * types to the compiler, the same values.
+ */
+struct ks_slots {
+	uint64_t v[KS_HIST_SLOTS];
+};
+struct ks_slots ks_slots(const __u64 *kernel);
 
 /* Inclusive bounds of a slot: [0,1], [2,3], [4,7], ... */
 uint64_t ks_log2_slot_lo(int slot);
@@ -40,10 +52,22 @@ void ks_print_log2_hist(FILE *f, const uint64_t *slots, int n,
 double ks_log2_percentile(const uint64_t *slots, int n, double pct);
 
 /*
+ * ks_log2_percentile(), never above @max, the largest value measured
+ * (UINT64_MAX if unknown): the middle of a value's share of the top slot
+ * can lie above what was measured.
+ */
+double ks_log2_percentile_max(const uint64_t *slots, int n, double pct,
+			      uint64_t max);
+
+/*
  * Write {"count":N,"p50":x,"p90":x,"p99":x,"slots":[{"lo":a,"hi":b,
  * "count":c},...]} with only the non-empty slots, as the value of the
- * field @name of the current object.
+ * field @name of the current object; the percentiles are
+ * ks_log2_percentile_max()'s with @max.
  */
+void ks_jsonw_log2_hist_max(json_writer_t *w, const char *name,
+			    const uint64_t *slots, int n, uint64_t max);
+/* The same where the largest value is not known. */
 void ks_jsonw_log2_hist(json_writer_t *w, const char *name,
 			const uint64_t *slots, int n);
 

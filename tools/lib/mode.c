@@ -97,10 +97,10 @@ static const char *first_without_btf(const char *const *events)
 }
 
 enum ks_mode_kind ks_mode_detect(const char *const *series,
-				 const char *const *fallback,
+				 const struct ks_fallback *fallbacks,
 				 struct ks_mode *m)
 {
-	const char *miss_series, *miss_fb, *no_btf, *root;
+	const char *miss_series, *miss_fb = NULL, *no_btf, *root;
 	char path[128];
 
 	memset(m, 0, sizeof(*m));
@@ -142,18 +142,24 @@ enum ks_mode_kind ks_mode_detect(const char *const *series,
 		return m->kind;
 	}
 
-	miss_fb = fallback ? first_missing(fallback) : miss_series;
-	if (fallback && !miss_fb) {
+	for (int i = 0; fallbacks && fallbacks[i].events; i++) {
+		miss_fb = first_missing(fallbacks[i].events);
+		if (miss_fb)
+			continue;
+		m->fallback = i;
 		snprintf(m->missing, sizeof(m->missing), "%s", miss_series);
 		snprintf(m->desc, sizeof(m->desc),
-			 "fallback: kernel without the kvmscope series (no %s), using upstream events",
-			 miss_series);
+			 "fallback: kernel without the kvmscope series (no %s), using %s",
+			 miss_series, fallbacks[i].uses);
 		return m->kind = KS_MODE_FALLBACK;
 	}
 
+	/* The last (most basic) set's missing event says the most. */
+	if (!miss_fb)
+		miss_fb = miss_series;
 	snprintf(m->missing, sizeof(m->missing), "%s", miss_fb);
 	/* Without a fallback, kvm may well be loaded: the series is missing. */
-	if (fallback)
+	if (fallbacks && fallbacks[0].events)
 		snprintf(m->desc, sizeof(m->desc),
 			 "no %s in tracefs (is kvm loaded?)", miss_fb);
 	else

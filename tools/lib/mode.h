@@ -19,8 +19,18 @@ enum ks_mode_kind {
 	KS_MODE_FALLBACK,	/* series missing, every fallback event exists */
 };
 
+/*
+ * A set of upstream events a fallback can work from.  A tool lists its
+ * sets best first; the first whose events all exist is used.
+ */
+struct ks_fallback {
+	const char *const *events;	/* NULL-terminated */
+	const char *uses;		/* for the mode line: "using <uses>" */
+};
+
 struct ks_mode {
 	enum ks_mode_kind kind;
+	int fallback;		/* KS_MODE_FALLBACK: index of the set used */
 	bool kernel_btf;	/* /sys/kernel/btf/vmlinux: CO-RE possible */
 	bool tp_btf;		/* series mode and every series event has BTF */
 	int tracefs_errno;	/* tracefs unreadable (EACCES: not root), or 0 */
@@ -42,10 +52,12 @@ bool ks_btf_has_tracepoint(const char *event);
 
 /*
  * Classify the kernel for a tool needing all of @series (NULL-terminated)
- * or, failing that, all of @fallback (NULL-terminated, may be NULL).
+ * or, failing that, all the events of one of @fallbacks (best first,
+ * ended by an entry without events; may be NULL).  The choice is by what
+ * tracefs and BTF contain, never by kernel version.
  * desc is e.g. "series (tp_btf)", "series (raw_tp: no BTF for
  * kvm:kvm_mmu_role)", "fallback: kernel without the kvmscope series (no
- * kvm:kvm_vm_set_mem_attributes_begin), using upstream events"; with
+ * kvm:kvm_vm_set_mem_attributes_begin), using <the set's uses>"; with
  * neither, it says why in words a user can act on (never the mode's
  * name): "no kvm:kvm_hypercall in tracefs (is kvm loaded?)", or, when
  * tracefs itself is missing or unreadable (m->tracefs_errno set), what
@@ -54,7 +66,7 @@ bool ks_btf_has_tracepoint(const char *event);
  * Returns m->kind.
  */
 enum ks_mode_kind ks_mode_detect(const char *const *series,
-				 const char *const *fallback,
+				 const struct ks_fallback *fallbacks,
 				 struct ks_mode *m);
 
 /* Short stable name for JSON: "series", "fallback" or "none". */

@@ -26,13 +26,20 @@ static struct ks_vm_cache_entry *lookup(struct ks_vm_cache *c, pid_t pid)
 	return e;
 }
 
-const char *ks_vm_cache_name(struct ks_vm_cache *c, pid_t pid,
-			     const char *fallback)
+const char *ks_vm_cache_lookup(struct ks_vm_cache *c, pid_t pid)
 {
 	const struct ks_vm_cache_entry *e = lookup(c, pid);
 
-	if (e && (e->found || !fallback || !fallback[0]))
-		return e->name;
+	return e && e->found ? e->name : NULL;
+}
+
+const char *ks_vm_cache_name(struct ks_vm_cache *c, pid_t pid,
+			     const char *fallback)
+{
+	const char *name = ks_vm_cache_lookup(c, pid);
+
+	if (name)
+		return name;
 	return fallback && fallback[0] ? fallback : "?";
 }
 

@@ -3,7 +3,7 @@
  * VM names by VMM pid, each looked up in /proc once (ks_vm_name()): a
  * refresh of thousands of rows must not read /proc for every row, and a
  * VMM that has exited can still be named by its first lookup.  The one
- * cache of hvflush-top and tdx-trace.
+ * cache of hvflush-top, tdx-trace and the exporter.
  */
 #ifndef KVMSCOPE_VMCACHE_H
 #define KVMSCOPE_VMCACHE_H
@@ -25,6 +25,8 @@ struct ks_vm_cache {
 	size_t nr, cap, next;	/* next: the entry to replace when full */
 };
 
+/* The name /proc gave VMM @pid at its first lookup; NULL if it had exited. */
+const char *ks_vm_cache_lookup(struct ks_vm_cache *c, pid_t pid);
 /*
  * The name of VMM @pid.  One that exited before its first lookup is named
  * by @fallback, what its rows carry (the comm or the stats id the BPF

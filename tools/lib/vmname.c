@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sizes.h"
 #include "vmname.h"
 
 /* Copy one QemuOpts element at @p into @buf, undoing ",," escapes. */
@@ -122,4 +123,12 @@ pid_t ks_stats_id_pid(const char *stats_id)
 		v = v * 10 + (*p - '0');
 	}
 	return v > 0 ? (pid_t)v : -1;
+}
+
+void ks_vm_stats_id(char *buf, size_t len, const char *stats_id, pid_t pid)
+{
+	if (stats_id && stats_id[0])
+		snprintf(buf, len, "%.*s", KS_STATS_ID_LEN - 1, stats_id);
+	else
+		snprintf(buf, len, "kvm-%d", pid);
 }

@@ -33,4 +33,10 @@ int ks_vm_name(pid_t pid, char *buf, size_t buf_len);
 /* The PID in a stats_id "kvm-<pid>", or -1 if it is not of that form. */
 pid_t ks_stats_id_pid(const char *stats_id);
 
+/*
+ * The stats id of a row's VM: @stats_id, else (fallback mode rows carry
+ * none, NULL or "") the one KVM gives the VMs of VMM @pid, "kvm-<pid>".
+ */
+void ks_vm_stats_id(char *buf, size_t len, const char *stats_id, pid_t pid);
+
 #endif /* KVMSCOPE_VMNAME_H */

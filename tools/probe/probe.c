@@ -19,57 +19,77 @@ static void load_error(char *buf, size_t len, const char *what, int err)
 		 "-v shows the libbpf and verifier log");
 }
 
-int ks_probe_load(ks_probe_load_fn load, void *ctx, bool tp_btf,
-		  bool *retried, const char *what, char *err, size_t err_len)
+/* The tp_btf programs, else or when refused their raw_tp twins. */
+static int load_twins(struct ks_probe *p, ks_probe_load_fn load, void *ctx,
+		      bool tp_btf, const char *what, char *err, size_t err_len)
 {
 	int e;
 
-	*retried = false;
 	if (tp_btf) {
-		e = load(ctx, true);
+		e = load(ctx, true, &p->obj);
 		if (!e)
 			return 0;
 		p_info("tp_btf programs did not load (%s), using raw_tp",
 		       strerror(-e));
-		*retried = true;
+		p->raw_retry = true;
 	}
-	e = load(ctx, false);
+	e = load(ctx, false, &p->obj);
 	if (e)
 		load_error(err, err_len, what, e);
 	return e;
 }
 
-int ks_probe_attach_prog(struct bpf_program *prog, struct bpf_link **link,
-			 int max, int *nr)
+int ks_probe_open(struct ks_probe *p, ks_probe_load_fn load, void *ctx,
+		  bool tp_btf, const char *what, char *err, size_t err_len)
 {
-	if (*nr == max)
+	int e;
+
+	memset(p, 0, sizeof(*p));
+	e = load_twins(p, load, ctx, tp_btf, what, err, err_len);
+	if (!e)
+		e = ks_probe_attach(p->obj, &p->links, what, err, err_len);
+	return e;
+}
+
+void ks_probe_close(struct ks_probe *p)
+{
+	ks_probe_detach(&p->links, 0);
+	p->obj = NULL;
+}
+
+static int attach_prog(struct bpf_program *prog, struct ks_probe_links *l)
+{
+	if (l->nr == KS_PROBE_MAX_LINKS)
 		return -E2BIG;
-	link[*nr] = bpf_program__attach(prog);
-	if (!link[*nr])
+	l->link[l->nr] = bpf_program__attach(prog);
+	if (!l->link[l->nr])
 		return -errno;
-	(*nr)++;
+	l->nr++;
 	return 0;
 }
 
-int ks_probe_attach(struct bpf_object *obj, struct bpf_link **link, int max,
-		    int *nr, const char **failed)
+int ks_probe_attach(struct bpf_object *obj, struct ks_probe_links *l,
+		    const char *what, char *err, size_t err_len)
 {
 	struct bpf_program *prog;
-	int err;
+	int keep = l->nr, e;
 
 	bpf_object__for_each_program(prog, obj) {
 		if (!bpf_program__autoload(prog))
 			continue;
-		*failed = bpf_program__name(prog);
-		err = ks_probe_attach_prog(prog, link, max, nr);
-		if (err)
-			return err;
+		e = attach_prog(prog, l);
+		if (e) {
+			snprintf(err, err_len, "%s: attaching %s: %s", what,
+				 bpf_program__name(prog), strerror(-e));
+			ks_probe_detach(l, keep);
+			return e;
+		}
 	}
 	return 0;
 }
 
-void ks_probe_detach(struct bpf_link **link, int *nr, int keep)
+void ks_probe_detach(struct ks_probe_links *l, int keep)
 {
-	while (*nr > keep)
-		bpf_link__destroy(link[--*nr]);
+	while (l->nr > keep)
+		bpf_link__destroy(l->link[--l->nr]);
 }

@@ -3,7 +3,8 @@
  * What every probe module (probe_conv, probe_roles, probe_hvflush) does the
  * same way with its BPF object: load it with tp_btf programs, and when the
  * verifier refuses those, again with their raw_tp twins; attach the
- * programs it chose; say why loading failed, in one wording for every tool.
+ * programs it chose; say why loading or attaching failed, in one wording
+ * for every tool; detach.
  */
 #ifndef KVMSCOPE_PROBE_H
 #define KVMSCOPE_PROBE_H
@@ -14,37 +15,50 @@
 
 /*
  * Opens, selects the programs (tp_btf ones, or their raw_tp twins) and
- * loads one object into @ctx.  Returns 0 or -errno, leaving nothing open.
+ * loads one object for @ctx, into *@obj.  Returns 0 or -errno, leaving
+ * nothing open.
  */
-typedef int (*ks_probe_load_fn)(void *ctx, bool tp_btf);
+typedef int (*ks_probe_load_fn)(void *ctx, bool tp_btf,
+				struct bpf_object **obj);
+
+/* The links of an object's attached programs. */
+#define KS_PROBE_MAX_LINKS 8
+
+struct ks_probe_links {
+	struct bpf_link *link[KS_PROBE_MAX_LINKS];
+	int nr;
+};
+
+/* What every probe module keeps of its object. */
+struct ks_probe {
+	struct bpf_object *obj;		/* loaded: its programs' stats */
+	struct ks_probe_links links;	/* its programs, attached */
+	bool raw_retry;			/* tp_btf refused, raw_tp twins loaded */
+};
 
 /*
  * @load with tp_btf programs when @tp_btf (the kernel's BTF has the
- * events), else or when they do not load with the raw_tp twins; *@retried
- * says the tp_btf ones were refused.  Returns 0, or the last -errno with
- * "<what>: loading BPF programs: <why> (<hint>)" in @err.
+ * events), else or when they do not load with the raw_tp twins, then
+ * attach every program it chose.  Returns 0, or -errno with "<what>:
+ * loading BPF programs: <why> (<hint>)" or "<what>: attaching <program>:
+ * <why>" in @err and nothing attached; the module then destroys the
+ * object, if it was loaded.
  */
-int ks_probe_load(ks_probe_load_fn load, void *ctx, bool tp_btf,
-		  bool *retried, const char *what, char *err, size_t err_len);
+int ks_probe_open(struct ks_probe *p, ks_probe_load_fn load, void *ctx,
+		  bool tp_btf, const char *what, char *err, size_t err_len);
+
+/* Detach everything: ks_probe_open() undone but for the object. */
+void ks_probe_close(struct ks_probe *p);
 
 /*
- * The links of an object's attached programs live in the module's array
- * @link of @max, *@nr of them in use.
+ * Attach every program of @obj set to load.  Returns 0, or the -errno of
+ * the first that did not attach, with "<what>: attaching <program>: <why>"
+ * in @err and the others detached again.
  */
-
-/* Attach @prog as link[*nr].  Returns 0 or -errno. */
-int ks_probe_attach_prog(struct bpf_program *prog, struct bpf_link **link,
-			 int max, int *nr);
-
-/*
- * Attach every program of @obj set to load.  Returns 0, or -errno with
- * @failed naming the program that did not attach (the caller then
- * detaches what did).
- */
-int ks_probe_attach(struct bpf_object *obj, struct bpf_link **link, int max,
-		    int *nr, const char **failed);
+int ks_probe_attach(struct bpf_object *obj, struct ks_probe_links *l,
+		    const char *what, char *err, size_t err_len);
 
 /* Destroy the links past the first @keep. */
-void ks_probe_detach(struct bpf_link **link, int *nr, int keep);
+void ks_probe_detach(struct ks_probe_links *l, int keep);
 
 #endif /* KVMSCOPE_PROBE_H */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* bpf/tdx_conv.bpf.c loaded and attached: see probe_conv.h. */
+/* bpf/conversions.bpf.c loaded and attached: see probe_conv.h. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -10,23 +10,55 @@
 #include "mapdump.h"
 #include "probe.h"
 #include "probe_conv.h"
-#include "tdx_conv.skel.h"
+#include "conversions.skel.h"
 
-const char *const tdx_conv_series_events[] = {
+const char *const conv_series_events[] = {
 	"kvm:kvm_vm_set_mem_attributes_begin",
 	"kvm:kvm_vm_set_mem_attributes_end",
 	"kvmmmu:kvm_tdp_mmu_zap_leafs",
 	NULL,
 };
 
-const char *const tdx_conv_fallback_events[] = {
+static const char *const attr_event_events[] = {
+	"kvm:kvm_vm_set_mem_attributes",
+	"syscalls:sys_exit_ioctl",
+	"kvmmmu:kvm_tdp_mmu_spte_changed",
+	NULL,
+};
+
+static const char *const ioctl_events[] = {
 	"syscalls:sys_enter_ioctl",
 	"syscalls:sys_exit_ioctl",
 	"kvmmmu:kvm_tdp_mmu_spte_changed",
 	NULL,
 };
 
-const char *const tdx_conv_mapgpa_events[] = {
+const struct ks_fallback conv_fallbacks[] = {
+	[CONV_FB_ATTR_EVENT] = {
+		attr_event_events,
+		"kvm:kvm_vm_set_mem_attributes and the ioctl's exit",
+	},
+	[CONV_FB_IOCTL] = {
+		ioctl_events,
+		"the KVM_SET_MEMORY_ATTRIBUTES ioctl",
+	},
+	{ NULL },
+};
+
+#define FALLBACK_UNSEEN \
+	"no VM stats id, TLB flushes, yields or no-op flag; zap counts from kvm_tdp_mmu_spte_changed"
+
+const char *const conv_fallback_unseen[] = {
+	[CONV_FB_ATTR_EVENT] = FALLBACK_UNSEEN
+		"; calls KVM rejects before changing attributes are not seen",
+	[CONV_FB_IOCTL] = FALLBACK_UNSEEN,
+};
+
+const char *const conv_fallback_unavailable[] = {
+	"vm", "flushes", "yields", "yield_flushes", "root_walks", "noop", NULL,
+};
+
+const char *const conv_mapgpa_events[] = {
 	"kvm:kvm_hypercall",
 	"kvm:kvm_userspace_exit",
 	"kvm:kvm_entry",
@@ -35,16 +67,16 @@ const char *const tdx_conv_mapgpa_events[] = {
 
 enum ks_mode_kind conv_probe_detect(struct ks_mode *m)
 {
-	return ks_mode_detect(tdx_conv_series_events, tdx_conv_fallback_events,
-			      m);
+	return ks_mode_detect(conv_series_events, conv_fallbacks, m);
 }
 
-void tdx_conv_select_progs(struct tdx_conv_bpf *skel, enum tdx_conv_progs which,
-			   bool mapgpa)
+void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
+		       bool mapgpa)
 {
-	bool btf = which == TDX_PROGS_SERIES_BTF;
-	bool raw = which == TDX_PROGS_SERIES_RAW;
-	bool fb = which == TDX_PROGS_FALLBACK;
+	bool btf = which == CONV_PROGS_SERIES_BTF;
+	bool raw = which == CONV_PROGS_SERIES_RAW;
+	bool attr = which == CONV_PROGS_ATTR_EVENT;
+	bool ioctl = which == CONV_PROGS_IOCTL;
 
 	bpf_program__set_autoload(skel->progs.conv_begin_btf, btf);
 	bpf_program__set_autoload(skel->progs.conv_zap_btf, btf);
@@ -52,61 +84,55 @@ void tdx_conv_select_progs(struct tdx_conv_bpf *skel, enum tdx_conv_progs which,
 	bpf_program__set_autoload(skel->progs.conv_begin_raw, raw);
 	bpf_program__set_autoload(skel->progs.conv_zap_raw, raw);
 	bpf_program__set_autoload(skel->progs.conv_end_raw, raw);
-	bpf_program__set_autoload(skel->progs.fb_ioctl_enter, fb);
-	bpf_program__set_autoload(skel->progs.fb_ioctl_exit, fb);
-	bpf_program__set_autoload(skel->progs.fb_spte_changed_raw, fb);
+	bpf_program__set_autoload(skel->progs.fb_set_attrs_raw, attr);
+	bpf_program__set_autoload(skel->progs.fb_ioctl_enter, ioctl);
+	bpf_program__set_autoload(skel->progs.fb_ioctl_exit, attr || ioctl);
+	bpf_program__set_autoload(skel->progs.fb_spte_changed_raw, attr || ioctl);
 	bpf_program__set_autoload(skel->progs.mapgpa_hcall_raw, mapgpa);
 	bpf_program__set_autoload(skel->progs.mapgpa_uexit_raw, mapgpa);
 	bpf_program__set_autoload(skel->progs.mapgpa_entry_raw, mapgpa);
 	skel->rodata->mapgpa_latency = mapgpa;
 }
 
-int tdx_conv_attach(struct tdx_conv_bpf *skel, struct tdx_conv_links *links,
-		    const char **failed)
-{
-	return ks_probe_attach(skel->obj, links->link,
-			       sizeof(links->link) / sizeof(links->link[0]),
-			       &links->nr, failed);
-}
-
-void tdx_conv_detach(struct tdx_conv_links *links)
-{
-	ks_probe_detach(links->link, &links->nr, 0);
-}
-
 struct load_ctx {
 	struct conv_probe *p;
 	const struct conv_probe_opts *o;
 	bool series;
+	enum conv_fallback fallback;	/* without the series */
 };
 
-static int load(void *data, bool tp_btf)
+static int load(void *data, bool tp_btf, struct bpf_object **obj)
 {
 	struct load_ctx *ctx = data;
 	const struct conv_probe_opts *o = ctx->o;
-	struct tdx_conv_bpf *skel = tdx_conv_bpf__open();
-	enum tdx_conv_progs which;
+	struct conversions_bpf *skel = conversions_bpf__open();
+	enum conv_progs which;
 	int err;
 
 	if (!skel)
 		return -errno;
-	which = !ctx->series ? TDX_PROGS_FALLBACK :
-		tp_btf ? TDX_PROGS_SERIES_BTF : TDX_PROGS_SERIES_RAW;
+	if (ctx->series)
+		which = tp_btf ? CONV_PROGS_SERIES_BTF : CONV_PROGS_SERIES_RAW;
+	else if (ctx->fallback == CONV_FB_ATTR_EVENT)
+		which = CONV_PROGS_ATTR_EVENT;
+	else
+		which = CONV_PROGS_IOCTL;
 	skel->rodata->targ_pid = o->pid;
 	/* The fallback has no stats id: its caller filters by pid. */
 	if (ctx->series && o->vm)
 		memcpy((char *)skel->rodata->targ_vm, o->vm,
-		       strnlen(o->vm, TDX_STATS_ID_LEN));
+		       strnlen(o->vm, KS_STATS_ID_LEN));
 	skel->rodata->min_ns = o->min_ns;
 	skel->rodata->dir_filter = o->dir;
 	skel->rodata->stream = o->stream;
-	tdx_conv_select_progs(skel, which, o->mapgpa);
-	err = tdx_conv_bpf__load(skel);
+	conv_select_progs(skel, which, o->mapgpa);
+	err = conversions_bpf__load(skel);
 	if (err) {
-		tdx_conv_bpf__destroy(skel);
+		conversions_bpf__destroy(skel);
 		return err;
 	}
 	ctx->p->skel = skel;
+	*obj = skel->obj;
 	return 0;
 }
 
@@ -115,45 +141,39 @@ int conv_probe_open(struct conv_probe *p, const struct ks_mode *m,
 {
 	struct load_ctx ctx = {
 		.p = p, .o = o, .series = m->kind == KS_MODE_SERIES,
+		.fallback = m->fallback,
 	};
-	const char *failed = "?";
 	int e;
 
 	memset(p, 0, sizeof(*p));
-	e = ks_probe_load(load, &ctx, ctx.series && m->tp_btf, &p->raw_retry,
+	e = ks_probe_open(&p->bpf, load, &ctx, ctx.series && m->tp_btf,
 			  "conversions", err, err_len);
-	if (e)
+	if (e) {
+		conv_probe_close(p);
 		return e;
-	p->obj = p->skel->obj;
+	}
 	p->stats_fd = bpf_map__fd(p->skel->maps.stats);
 	p->mapgpa_fd = bpf_map__fd(p->skel->maps.mapgpa);
 	p->events_fd = bpf_map__fd(p->skel->maps.events);
 	p->lost_fd = bpf_map__fd(p->skel->maps.lost);
-	e = tdx_conv_attach(p->skel, &p->links, &failed);
-	if (e) {
-		snprintf(err, err_len, "conversions: attaching %s: %s", failed,
-			 strerror(-e));
-		conv_probe_close(p);
-	}
-	return e;
+	return 0;
 }
 
 void conv_probe_close(struct conv_probe *p)
 {
-	tdx_conv_detach(&p->links);
-	tdx_conv_bpf__destroy(p->skel);
+	ks_probe_close(&p->bpf);
+	conversions_bpf__destroy(p->skel);
 	p->skel = NULL;
-	p->obj = NULL;
 }
 
 void conv_probe_delete_pid(const struct conv_probe *p, __u32 pid)
 {
-	for (__u32 dir = 0; dir < TDX_NR_DIRS; dir++) {
-		struct tdx_conv_key k = { .pid = pid, .dir = dir };
+	for (__u32 dir = 0; dir < CONV_NR_DIRS; dir++) {
+		struct conv_key k = { .pid = pid, .dir = dir };
 
 		bpf_map_delete_elem(p->stats_fd, &k);
 	}
 	bpf_map_delete_elem(bpf_map__fd(p->skel->maps.vm_convs), &pid);
 	ks_map_delete_pid(p->mapgpa_fd, pid,
-			  offsetof(struct tdx_mapgpa_key, pid), false);
+			  offsetof(struct mapgpa_key, pid), false);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * bpf/tdx_conv.bpf.c, for tdx-trace conversions and the exporter: its
+ * bpf/conversions.bpf.c, for tdx-trace conversions and the exporter: its
  * events per kernel (the series, else the upstream fallback, and the
  * opt-in MapGPA latency events), which program set to load, loading and
  * attaching it, and dropping a VMM's rows.
@@ -13,29 +13,38 @@
 #include <sys/types.h>
 
 #include "mode.h"
-#include "tdx.h"
+#include "probe.h"
+#include "conversions.h"
 
-struct tdx_conv_bpf;
-struct bpf_link;
-struct bpf_object;
+struct conversions_bpf;
 
 /*
  * The events each program set needs, NULL-terminated, for
- * ks_mode_detect(): the series, or else the upstream fallback.  The
- * MapGPA latency programs (opt-in, both modes) need the third list.
+ * ks_mode_detect(): the series, or else one of the upstream fallbacks,
+ * best first.  The MapGPA latency programs (opt-in, every mode) need
+ * conv_mapgpa_events.
  */
-extern const char *const tdx_conv_series_events[];
-extern const char *const tdx_conv_fallback_events[];
-extern const char *const tdx_conv_mapgpa_events[];
+extern const char *const conv_series_events[];
+enum conv_fallback {
+	CONV_FB_ATTR_EVENT,	/* kvm:kvm_vm_set_mem_attributes (6.17+) */
+	CONV_FB_IOCTL,		/* the ioctl's entry */
+};
+extern const struct ks_fallback conv_fallbacks[];
+extern const char *const conv_mapgpa_events[];
 
-/* ks_mode_detect() with the series and fallback lists. */
+/* What a fallback cannot see: for the mode line, and JSON's "unavailable". */
+extern const char *const conv_fallback_unseen[];	/* by enum conv_fallback */
+extern const char *const conv_fallback_unavailable[];	/* NULL-terminated */
+
+/* ks_mode_detect() with the series and the fallbacks. */
 enum ks_mode_kind conv_probe_detect(struct ks_mode *m);
 
-/* Which of tdx_conv.bpf.c's program sets to load. */
-enum tdx_conv_progs {
-	TDX_PROGS_SERIES_BTF,	/* series events, tp_btf programs */
-	TDX_PROGS_SERIES_RAW,	/* series events, raw_tp twins */
-	TDX_PROGS_FALLBACK,	/* ioctl tracepoints + spte_changed */
+/* Which of conversions.bpf.c's program sets to load. */
+enum conv_progs {
+	CONV_PROGS_SERIES_BTF,	/* series events, tp_btf programs */
+	CONV_PROGS_SERIES_RAW,	/* series events, raw_tp twins */
+	CONV_PROGS_ATTR_EVENT,	/* kvm_vm_set_mem_attributes + ioctl exit */
+	CONV_PROGS_IOCTL,	/* ioctl entry and exit */
 };
 
 /*
@@ -43,48 +52,32 @@ enum tdx_conv_progs {
  * latency programs) is loaded, and tell the programs whether MapGPA is
  * measured.  Before load.  Used by the probe and by the BPF tests.
  */
-void tdx_conv_select_progs(struct tdx_conv_bpf *skel, enum tdx_conv_progs which,
-			   bool mapgpa);
-
-/* The links of the attached programs: at most 3 + the 3 MapGPA ones. */
-struct tdx_conv_links {
-	struct bpf_link *link[6];
-	int nr;
-};
-
-/*
- * Attach every program tdx_conv_select_progs() chose.  Returns 0, or
- * -errno with *failed naming the program that did not attach (the caller
- * then calls tdx_conv_detach()).
- */
-int tdx_conv_attach(struct tdx_conv_bpf *skel, struct tdx_conv_links *links,
-		    const char **failed);
-void tdx_conv_detach(struct tdx_conv_links *links);
+void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
+		       bool mapgpa);
 
 /* What the programs filter and do, set before load. */
 struct conv_probe_opts {
 	pid_t pid;			/* 0: every VMM */
 	const char *vm;			/* stats id, NULL or "": every VM */
 	__u64 min_ns;			/* shorter conversions are not streamed */
-	enum tdx_dir_filter dir;
+	enum conv_dir_filter dir;
 	bool stream;			/* each conversion to the ring buffer */
 	bool mapgpa;			/* MapGPA latency programs too */
 };
 
 /* The object, loaded and attached, and its maps. */
 struct conv_probe {
-	struct tdx_conv_bpf *skel;
-	struct bpf_object *obj;		/* skel's, for its programs' stats */
-	struct tdx_conv_links links;
-	bool raw_retry;			/* tp_btf refused, raw_tp twins loaded */
-	int stats_fd;			/* tdx_conv_key -> tdx_conv_stats */
-	int mapgpa_fd;			/* tdx_mapgpa_key -> tdx_mapgpa_stats */
-	int events_fd;			/* ring buffer of tdx_conv_event */
+	struct conversions_bpf *skel;
+	struct ks_probe bpf;		/* skel's object and links */
+	int stats_fd;			/* conv_key -> conv_stats */
+	int mapgpa_fd;			/* mapgpa_key -> mapgpa_stats */
+	int events_fd;			/* ring buffer of conv_event */
 	int lost_fd;			/* per-CPU, enum tdx_lost */
 };
 
 /*
- * Load for mode @m (series: tp_btf, else raw_tp; fallback) and attach.
+ * Load for mode @m (series: tp_btf, else raw_tp; the fallback's set) and
+ * attach.
  * Returns 0, or -errno with the reason in @err.
  */
 int conv_probe_open(struct conv_probe *p, const struct ks_mode *m,

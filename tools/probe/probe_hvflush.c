@@ -25,9 +25,14 @@ const char *const hv_series_events[] = {
 };
 const char *const *const hv_fallback_events = &hv_series_events[3];
 
+static const struct ks_fallback hv_fallbacks[] = {
+	{ &hv_series_events[3], "kvm:kvm_hv_flush_tlb{,_ex}: hypercall counts only" },
+	{ NULL },
+};
+
 enum ks_mode_kind hv_probe_detect(struct ks_mode *m)
 {
-	return ks_mode_detect(hv_series_events, hv_fallback_events, m);
+	return ks_mode_detect(hv_series_events, hv_fallbacks, m);
 }
 
 /*
@@ -71,23 +76,23 @@ struct load_ctx {
 	pid_t pid;
 };
 
-static int load(void *data, bool tp_btf)
+static int load(void *data, bool tp_btf, struct bpf_object **obj)
 {
 	struct load_ctx *ctx = data;
-	struct hvflush_bpf *obj = hvflush_bpf__open();
+	struct hvflush_bpf *skel = hvflush_bpf__open();
 	int err;
 
-	if (!obj)
+	if (!skel)
 		return -errno;
-	obj->rodata->targ_pid = ctx->pid;
-	select_twins(obj, ctx->series, tp_btf);
-	err = hvflush_bpf__load(obj);
+	skel->rodata->targ_pid = ctx->pid;
+	select_twins(skel, ctx->series, tp_btf);
+	err = hvflush_bpf__load(skel);
 	if (err) {
-		hvflush_bpf__destroy(obj);
+		hvflush_bpf__destroy(skel);
 		return err;
 	}
-	ctx->p->skel = obj;
-	ctx->p->obj = obj->obj;
+	ctx->p->skel = skel;
+	*obj = skel->obj;
 	return 0;
 }
 
@@ -97,31 +102,21 @@ int hv_probe_open(struct hv_probe *p, const struct ks_mode *m, pid_t pid,
 	struct load_ctx ctx = {
 		.p = p, .series = m->kind == KS_MODE_SERIES, .pid = pid,
 	};
-	const char *failed = "?";
-	bool retried;
 	int e;
 
 	memset(p, 0, sizeof(*p));
-	e = ks_probe_load(load, &ctx, want_btf(m), &retried, "hvflush", err,
+	e = ks_probe_open(&p->bpf, load, &ctx, want_btf(m), "hvflush", err,
 			  err_len);
 	if (e)
-		return e;
-	e = ks_probe_attach(p->obj, p->links, HV_NR_LINKS, &p->nr_links,
-			    &failed);
-	if (e) {
-		snprintf(err, err_len, "hvflush: attaching %s: %s", failed,
-			 strerror(-e));
 		hv_probe_close(p);
-	}
 	return e;
 }
 
 void hv_probe_close(struct hv_probe *p)
 {
-	ks_probe_detach(p->links, &p->nr_links, 0);
+	ks_probe_close(&p->bpf);
 	hvflush_bpf__destroy(p->skel);
 	p->skel = NULL;
-	p->obj = NULL;
 }
 
 int hv_probe_rows_fd(const struct hv_probe *p)
@@ -173,7 +168,7 @@ int hv_read_rows(int rows_fd, struct hv_names *names,
 	}
 	for (i = 0; i < d.n; i++) {
 		struct hv_raw_row *r = &rows[i];
-		char id[HVFLUSH_STATS_ID_LEN + 1];
+		char id[KS_STATS_ID_LEN + 1];
 
 		r->key = *KS_DUMP_KEY(&d, struct hvflush_key, i);
 		r->val = *KS_DUMP_VAL(&d, struct hvflush_row, i);
@@ -184,7 +179,7 @@ int hv_read_rows(int rows_fd, struct hv_names *names,
 		 * left: the stats id the kernel kept ("kvm-<pid>") still says
 		 * which VM it was, where "?" would say nothing.
 		 */
-		snprintf(id, sizeof(id), "%.*s", HVFLUSH_STATS_ID_LEN,
+		snprintf(id, sizeof(id), "%.*s", KS_STATS_ID_LEN,
 			 r->val.stats_id);
 		snprintf(r->name, sizeof(r->name), "%s",
 			 ks_vm_cache_name(&names->cache, r->val.pid, id));

@@ -37,15 +37,10 @@ enum ks_mode_kind hv_probe_detect(struct ks_mode *m);
  */
 void hv_select_programs(struct hvflush_bpf *obj, const struct ks_mode *m);
 
-/* Programs attached at once: 3 FIFO events and 2 hypercall events. */
-#define HV_NR_LINKS 5
-
 /* The object, loaded and attached. */
 struct hv_probe {
 	struct hvflush_bpf *skel;
-	struct bpf_object *obj;		/* skel's, for its programs' stats */
-	struct bpf_link *links[HV_NR_LINKS];
-	int nr_links;
+	struct ks_probe bpf;		/* skel's object and links */
 };
 
 /*

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The per-CPU "lost" array both tdx_conv.bpf.c and tdx_roles.bpf.c keep:
+ * The per-CPU "lost" array both conversions.bpf.c and mmu_roles.bpf.c keep:
  * events dropped because a map or the ring buffer was full (enum tdx_lost).
  */
 #ifndef KVMSCOPE_PROBE_LOST_H
@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "tdx.h"
+#include "tdx_trace.h"
 
 /* Sum the per-CPU "lost" array @map_fd into @lost.  Returns 0 or -errno. */
 int tdx_read_lost(int map_fd, uint64_t lost[TDX_NR_LOST]);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* bpf/tdx_roles.bpf.c loaded and attached: see probe_roles.h. */
+/* bpf/mmu_roles.bpf.c loaded and attached: see probe_roles.h. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -10,28 +10,22 @@
 #include "output.h"
 #include "probe.h"
 #include "probe_roles.h"
-#include "tdx_roles.skel.h"
+#include "mmu_roles.skel.h"
 
-const char *const tdx_roles_series_events[] = { "kvmmmu:kvm_mmu_role", NULL };
+const char *const mmu_roles_series_events[] = { "kvmmmu:kvm_mmu_role", NULL };
 
 enum ks_mode_kind roles_probe_detect(struct ks_mode *m)
 {
-	return ks_mode_detect(tdx_roles_series_events, NULL, m);
+	return ks_mode_detect(mmu_roles_series_events, NULL, m);
 }
 
-void tdx_roles_select_progs(struct tdx_roles_bpf *skel, bool tp_btf,
+void mmu_roles_select_progs(struct mmu_roles_bpf *skel, bool tp_btf,
 			    bool init_cost)
 {
 	bpf_program__set_autoload(skel->progs.role_btf, tp_btf);
 	bpf_program__set_autoload(skel->progs.role_raw, !tp_btf);
 	bpf_program__set_autoload(skel->progs.init_mmu_entry, init_cost);
 	bpf_program__set_autoload(skel->progs.init_mmu_exit, init_cost);
-}
-
-struct bpf_program *tdx_roles_role_prog(const struct tdx_roles_bpf *skel)
-{
-	return bpf_program__autoload(skel->progs.role_btf) ?
-	       skel->progs.role_btf : skel->progs.role_raw;
 }
 
 struct load_ctx {
@@ -41,9 +35,10 @@ struct load_ctx {
 	bool init_cost;
 };
 
-static int load_one(struct load_ctx *ctx, bool tp_btf, bool init_cost)
+static int load_one(struct load_ctx *ctx, bool tp_btf, bool init_cost,
+		    struct bpf_object **obj)
 {
-	struct tdx_roles_bpf *skel = tdx_roles_bpf__open();
+	struct mmu_roles_bpf *skel = mmu_roles_bpf__open();
 	int err;
 
 	if (!skel)
@@ -51,15 +46,16 @@ static int load_one(struct load_ctx *ctx, bool tp_btf, bool init_cost)
 	skel->rodata->targ_pid = ctx->pid;
 	if (ctx->vm)
 		memcpy((char *)skel->rodata->targ_vm, ctx->vm,
-		       strnlen(ctx->vm, TDX_STATS_ID_LEN));
-	tdx_roles_select_progs(skel, tp_btf, init_cost);
-	err = tdx_roles_bpf__load(skel);
+		       strnlen(ctx->vm, KS_STATS_ID_LEN));
+	mmu_roles_select_progs(skel, tp_btf, init_cost);
+	err = mmu_roles_bpf__load(skel);
 	if (err) {
-		tdx_roles_bpf__destroy(skel);
+		mmu_roles_bpf__destroy(skel);
 		return err;
 	}
 	ctx->p->skel = skel;
 	ctx->p->init_cost = init_cost;
+	*obj = skel->obj;
 	return 0;
 }
 
@@ -67,7 +63,7 @@ static int load_one(struct load_ctx *ctx, bool tp_btf, bool init_cost)
  * With kvm_init_mmu timing first, then without: fentry needs the function
  * in BTF and a kernel that allows trampolines, which not every host does.
  */
-static int load(void *data, bool tp_btf)
+static int load(void *data, bool tp_btf, struct bpf_object **obj)
 {
 	struct load_ctx *ctx = data;
 	libbpf_print_fn_t saved = NULL;
@@ -77,13 +73,13 @@ static int load(void *data, bool tp_btf)
 		/* A kernel refusing fentry is expected: keep its log for -v. */
 		if (!ks_verbose)
 			saved = libbpf_set_print(NULL);
-		err = load_one(ctx, tp_btf, true);
+		err = load_one(ctx, tp_btf, true, obj);
 		if (!ks_verbose)
 			libbpf_set_print(saved);
 		if (!err)
 			return 0;
 	}
-	return load_one(ctx, tp_btf, false);
+	return load_one(ctx, tp_btf, false, obj);
 }
 
 int roles_probe_open(struct roles_probe *p, const struct ks_mode *m,
@@ -93,51 +89,40 @@ int roles_probe_open(struct roles_probe *p, const struct ks_mode *m,
 	struct load_ctx ctx = {
 		.p = p, .pid = pid, .vm = vm, .init_cost = init_cost,
 	};
-	bool retried;
 	int e;
 
 	memset(p, 0, sizeof(*p));
-	e = ks_probe_load(load, &ctx, m->tp_btf, &retried, "roles", err,
+	e = ks_probe_open(&p->bpf, load, &ctx, m->tp_btf, "roles", err,
 			  err_len);
-	if (e)
+	/* Where the timing loads but does not attach, go without it. */
+	if (e && p->init_cost) {
+		roles_probe_close(p);
+		ctx.init_cost = false;
+		e = ks_probe_open(&p->bpf, load, &ctx, m->tp_btf, "roles", err,
+				  err_len);
+	}
+	if (e) {
+		roles_probe_close(p);
 		return e;
-	p->obj = p->skel->obj;
+	}
 	p->roles_fd = bpf_map__fd(p->skel->maps.roles);
 	p->transitions_fd = bpf_map__fd(p->skel->maps.transitions);
 	p->init_cost_fd = bpf_map__fd(p->skel->maps.init_cost);
 	p->lost_fd = bpf_map__fd(p->skel->maps.lost);
-	e = ks_probe_attach_prog(tdx_roles_role_prog(p->skel), p->links, 3,
-				 &p->nr_links);
-	if (e) {
-		snprintf(err, err_len, "roles: attaching to kvmmmu:kvm_mmu_role: %s",
-			 strerror(-e));
-		roles_probe_close(p);
-		return e;
-	}
-	/* Without the timing the roles are still worth having. */
-	if (p->init_cost &&
-	    (ks_probe_attach_prog(p->skel->progs.init_mmu_entry, p->links, 3,
-				  &p->nr_links) ||
-	     ks_probe_attach_prog(p->skel->progs.init_mmu_exit, p->links, 3,
-				  &p->nr_links))) {
-		ks_probe_detach(p->links, &p->nr_links, 1);
-		p->init_cost = false;
-	}
 	return 0;
 }
 
 void roles_probe_close(struct roles_probe *p)
 {
-	ks_probe_detach(p->links, &p->nr_links, 0);
-	tdx_roles_bpf__destroy(p->skel);
+	ks_probe_close(&p->bpf);
+	mmu_roles_bpf__destroy(p->skel);
 	p->skel = NULL;
-	p->obj = NULL;
 }
 
 void roles_probe_delete_pid(const struct roles_probe *p, __u32 pid)
 {
-	ks_map_delete_pid(p->roles_fd, pid, offsetof(struct tdx_role_key, pid),
+	ks_map_delete_pid(p->roles_fd, pid, offsetof(struct mmu_role_key, pid),
 			  false);
 	ks_map_delete_pid(p->transitions_fd, pid,
-			  offsetof(struct tdx_trans_key, pid), false);
+			  offsetof(struct mmu_role_trans_key, pid), false);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * bpf/tdx_roles.bpf.c (MMU role computations), for tdx-trace roles and the
+ * bpf/mmu_roles.bpf.c (MMU role computations), for tdx-trace roles and the
  * exporter: its event (the kvmscope series only, no fallback), which
  * programs to load, loading and attaching them, and dropping a VMM's rows.
  */
@@ -12,15 +12,13 @@
 #include <sys/types.h>
 
 #include "mode.h"
-#include "tdx.h"
+#include "probe.h"
+#include "mmu_roles.h"
 
-struct tdx_roles_bpf;
-struct bpf_link;
-struct bpf_object;
-struct bpf_program;
+struct mmu_roles_bpf;
 
 /* The events roles needs: the kvmscope series only, no fallback. */
-extern const char *const tdx_roles_series_events[];
+extern const char *const mmu_roles_series_events[];
 
 /* ks_mode_detect() with that list: KS_MODE_SERIES or not. */
 enum ks_mode_kind roles_probe_detect(struct ks_mode *m);
@@ -31,21 +29,16 @@ enum ks_mode_kind roles_probe_detect(struct ks_mode *m);
  * @init_cost.  Call between open and load.  Used by the probe and the BPF
  * tests.
  */
-void tdx_roles_select_progs(struct tdx_roles_bpf *skel, bool tp_btf,
+void mmu_roles_select_progs(struct mmu_roles_bpf *skel, bool tp_btf,
 			    bool init_cost);
-
-/* The kvm_mmu_role program tdx_roles_select_progs() chose. */
-struct bpf_program *tdx_roles_role_prog(const struct tdx_roles_bpf *skel);
 
 /* The object, loaded and attached, and its maps. */
 struct roles_probe {
-	struct tdx_roles_bpf *skel;
-	struct bpf_object *obj;		/* skel's, for its programs' stats */
-	struct bpf_link *links[3];	/* kvm_mmu_role, kvm_init_mmu pair */
-	int nr_links;
+	struct mmu_roles_bpf *skel;
+	struct ks_probe bpf;		/* skel's object and links */
 	bool init_cost;			/* kvm_init_mmu fentry/fexit attached */
-	int roles_fd;			/* tdx_role_key -> tdx_role_stats */
-	int transitions_fd;		/* tdx_trans_key -> count */
+	int roles_fd;			/* mmu_role_key -> mmu_role_stats */
+	int transitions_fd;		/* mmu_role_trans_key -> count */
 	int init_cost_fd;		/* per-CPU log2 slots of kvm_init_mmu */
 	int lost_fd;			/* per-CPU, enum tdx_lost */
 };

@@ -5,9 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "conversions.h"
 #include "output.h"
-#include "roles.h"
 
 const struct tdx_cmd tdx_cmds[] = {
 	{ "conversions", cmd_conversions },
@@ -148,13 +146,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_PRIVATE:
 	case OPT_SHARED:
-		if (env->dir != TDX_FILTER_ANY) {
+		if (env->dir != CONV_FILTER_ANY) {
 			snprintf(env->err, sizeof(env->err),
 				 "--private and --shared are exclusive");
 			return EINVAL;
 		}
-		env->dir = key == OPT_PRIVATE ? TDX_FILTER_PRIVATE
-					      : TDX_FILTER_SHARED;
+		env->dir = key == OPT_PRIVATE ? CONV_FILTER_PRIVATE
+					      : CONV_FILTER_SHARED;
 		break;
 	case OPT_MAPGPA:
 		env->mapgpa = true;
@@ -185,7 +183,7 @@ static int check_cmd_options(struct tdx_env *env)
 	if (env->cmd == &tdx_cmds[0])
 		return 0;
 	if (env->summary || env->timestamp || env->min_us ||
-	    env->dir != TDX_FILTER_ANY || env->mapgpa) {
+	    env->dir != CONV_FILTER_ANY || env->mapgpa) {
 		snprintf(env->err, sizeof(env->err),
 			 "-s, -T, --min-us, --private, --shared and --mapgpa only apply to conversions");
 		return EINVAL;

@@ -12,7 +12,7 @@
 #include <sys/types.h>
 
 #include "args.h"
-#include "tdx.h"
+#include "conversions.h"
 
 struct tdx_env;
 
@@ -24,12 +24,16 @@ struct tdx_cmd {
 /* bpftool-style command table, NULL-terminated; [0] is the default. */
 extern const struct tdx_cmd tdx_cmds[];
 
+/* The commands (conversions.c, roles.c): each returns the exit code. */
+int cmd_conversions(const struct tdx_env *env);
+int cmd_roles(const struct tdx_env *env);
+
 struct tdx_env {
 	const struct tdx_cmd *cmd;
 	pid_t pid;			/* -p: 0 = every process */
-	char vm[TDX_STATS_ID_LEN];	/* --vm: "" = every VM */
+	char vm[KS_STATS_ID_LEN];	/* --vm: "" = every VM */
 	uint64_t min_us;		/* --min-us */
-	enum tdx_dir_filter dir;	/* --private / --shared */
+	enum conv_dir_filter dir;	/* --private / --shared */
 	bool summary;			/* -s */
 	bool mapgpa;			/* --mapgpa: MapGPA latency too */
 	bool timestamp;			/* -T */

@@ -4,14 +4,14 @@
 #include "conv_format.h"
 #include "runtime.h"
 
-enum tdx_dir tdx_dir_of(uint64_t attributes)
+enum conv_dir tdx_dir_of(uint64_t attributes)
 {
-	return attributes & TDX_ATTR_PRIVATE ? TDX_DIR_PRIVATE : TDX_DIR_SHARED;
+	return attributes & CONV_ATTR_PRIVATE ? CONV_DIR_PRIVATE : CONV_DIR_SHARED;
 }
 
 const char *tdx_dir_name(uint64_t attributes)
 {
-	return tdx_dir_of(attributes) == TDX_DIR_PRIVATE ? "private" : "shared";
+	return tdx_dir_of(attributes) == CONV_DIR_PRIVATE ? "private" : "shared";
 }
 
 uint64_t tdx_conv_pages(uint64_t gfn_start, uint64_t gfn_end)
@@ -19,9 +19,9 @@ uint64_t tdx_conv_pages(uint64_t gfn_start, uint64_t gfn_end)
 	return gfn_end > gfn_start ? gfn_end - gfn_start : 0;
 }
 
-void tdx_conv_vm_label(const struct tdx_conv_event *e, char *buf, size_t len)
+void tdx_conv_vm_label(const struct conv_event *e, char *buf, size_t len)
 {
-	tdx_vm_label(buf, len, e->valid & TDX_F_VM ? e->stats_id : "", e->pid);
+	tdx_vm_label(buf, len, e->valid & CONV_F_VM ? e->stats_id : "", e->pid);
 }
 
 void tdx_conv_print_header(FILE *f, bool timestamp)
@@ -33,20 +33,20 @@ void tdx_conv_print_header(FILE *f, bool timestamp)
 		"2M", "1G", "FLUSH", "NOOP", "RET");
 }
 
-void tdx_conv_print_line(FILE *f, const struct tdx_conv_event *e,
+void tdx_conv_print_line(FILE *f, const struct conv_event *e,
 			 const char *vm_name, const char *time_str)
 {
-	char vm[TDX_STATS_ID_LEN + 8], gpa[40], flushes[12];
+	char vm[KS_STATS_ID_LEN + 8], gpa[40], flushes[12];
 	const char *noop = "-";
 
 	tdx_conv_vm_label(e, vm, sizeof(vm));
 	snprintf(gpa, sizeof(gpa), "%#llx-%#llx",
-		 (unsigned long long)e->gfn_start << TDX_PAGE_SHIFT,
-		 (unsigned long long)e->gfn_end << TDX_PAGE_SHIFT);
+		 (unsigned long long)e->gfn_start << CONV_PAGE_SHIFT,
+		 (unsigned long long)e->gfn_end << CONV_PAGE_SHIFT);
 	snprintf(flushes, sizeof(flushes), "-");
-	if (e->valid & TDX_F_FLUSHES)
+	if (e->valid & CONV_F_FLUSHES)
 		snprintf(flushes, sizeof(flushes), "%u", e->flushes);
-	if (e->valid & TDX_F_NOOP)
+	if (e->valid & CONV_F_NOOP)
 		noop = e->noop ? "yes" : "no";
 
 	if (time_str)
@@ -55,7 +55,7 @@ void tdx_conv_print_line(FILE *f, const struct tdx_conv_event *e,
 		e->tid, gpa,
 		(unsigned long long)tdx_conv_pages(e->gfn_start, e->gfn_end),
 		tdx_dir_name(e->attributes), (double)e->duration_ns / 1000.0);
-	if (e->valid & TDX_F_ZAPPED)
+	if (e->valid & CONV_F_ZAPPED)
 		fprintf(f, "%6u %5u %4u", e->zapped[0], e->zapped[1],
 			e->zapped[2]);
 	else
@@ -72,22 +72,22 @@ static void uint_or_null(json_writer_t *w, const char *name, bool valid,
 		jsonw_null_field(w, name);
 }
 
-void tdx_conv_json(json_writer_t *w, const struct tdx_conv_event *e,
+void tdx_conv_json(json_writer_t *w, const struct conv_event *e,
 		   const char *vm_name, double wall)
 {
-	bool zapped = e->valid & TDX_F_ZAPPED, fl = e->valid & TDX_F_FLUSHES;
-	char buf[TDX_STATS_ID_LEN + 1];
+	bool zapped = e->valid & CONV_F_ZAPPED, fl = e->valid & CONV_F_FLUSHES;
+	char buf[KS_STATS_ID_LEN + 1];
 
 	jsonw_start_object(w);
 	jsonw_string_field(w, "type", "conversion");
 	jsonw_uint_field(w, "ts_ns", e->ts_ns);
 	jsonw_float_field(w, "time", wall);
-	tdx_json_vm(w, e->valid & TDX_F_VM ? e->stats_id : "", e->pid, vm_name);
+	tdx_json_vm(w, e->valid & CONV_F_VM ? e->stats_id : "", e->pid, vm_name);
 	jsonw_uint_field(w, "tid", e->tid);
 	snprintf(buf, sizeof(buf), "%.*s", TDX_COMM_LEN, e->comm);
 	jsonw_string_field(w, "comm", buf);
-	jsonw_uint_field(w, "gpa_start", e->gfn_start << TDX_PAGE_SHIFT);
-	jsonw_uint_field(w, "gpa_end", e->gfn_end << TDX_PAGE_SHIFT);
+	jsonw_uint_field(w, "gpa_start", e->gfn_start << CONV_PAGE_SHIFT);
+	jsonw_uint_field(w, "gpa_end", e->gfn_end << CONV_PAGE_SHIFT);
 	jsonw_uint_field(w, "gfn_start", e->gfn_start);
 	jsonw_uint_field(w, "gfn_end", e->gfn_end);
 	jsonw_uint_field(w, "pages", tdx_conv_pages(e->gfn_start, e->gfn_end));
@@ -101,7 +101,7 @@ void tdx_conv_json(json_writer_t *w, const struct tdx_conv_event *e,
 	uint_or_null(w, "yields", fl, e->yields);
 	uint_or_null(w, "yield_flushes", fl, e->yield_flushes);
 	uint_or_null(w, "flushes", fl, e->flushes);
-	if (e->valid & TDX_F_NOOP)
+	if (e->valid & CONV_F_NOOP)
 		jsonw_bool_field(w, "noop", e->noop);
 	else
 		jsonw_null_field(w, "noop");

@@ -6,21 +6,18 @@
 #include "conv_table.h"
 #include "grow.h"
 
-void tdx_conv_stats_merge(struct tdx_conv_stats *dst,
-			  const struct tdx_conv_stats *src)
+void tdx_conv_stats_merge(struct conv_stats *dst,
+			  const struct conv_stats *src)
 {
 	int i;
 
-	dst->count += src->count;
-	dst->noop += src->noop;
-	dst->errors += src->errors;
-	dst->pages += src->pages;
-	for (i = 0; i < TDX_NR_LEVELS; i++)
+#define ADD(field, ...) dst->field += src->field;
+	CONV_ROW_COUNTERS(ADD)
+#undef ADD
+	for (i = 0; i < CONV_NR_LEVELS; i++)
 		dst->zapped[i] += src->zapped[i];
-	dst->flushes += src->flushes;
-	dst->yields += src->yields;
 	dst->dur_sum_ns += src->dur_sum_ns;
-	for (i = 0; i < TDX_HIST_SLOTS; i++) {
+	for (i = 0; i < KS_HIST_SLOTS; i++) {
 		dst->dur_slots[i] += src->dur_slots[i];
 		dst->pages_slots[i] += src->pages_slots[i];
 	}
@@ -30,62 +27,44 @@ void tdx_conv_stats_merge(struct tdx_conv_stats *dst,
 		memcpy(dst->comm, src->comm, sizeof(dst->comm));
 }
 
-void tdx_mapgpa_stats_merge(struct tdx_mapgpa_stats *dst,
-			    const struct tdx_mapgpa_stats *src)
+void tdx_mapgpa_stats_merge(struct mapgpa_stats *dst,
+			    const struct mapgpa_stats *src)
 {
 	int i;
 
-	dst->count += src->count;
-	dst->pages += src->pages;
-	dst->to_private += src->to_private;
-	dst->userspace_exits += src->userspace_exits;
-	dst->conversions += src->conversions;
+#define ADD(field, ...) dst->field += src->field;
+	MAPGPA_ROW_COUNTERS(ADD)
+#undef ADD
 	dst->lat_sum_ns += src->lat_sum_ns;
-	for (i = 0; i < TDX_HIST_SLOTS; i++)
+	for (i = 0; i < KS_HIST_SLOTS; i++)
 		dst->lat_slots[i] += src->lat_slots[i];
 	if (!dst->comm[0])
 		memcpy(dst->comm, src->comm, sizeof(dst->comm));
 }
 
-int tdx_table_add_conv(struct tdx_conv_table *t, const struct tdx_conv_key *k,
-		       const struct tdx_conv_stats *s)
+int tdx_table_add_conv(struct tdx_conv_table *t, const struct conv_key *k,
+		       const struct conv_stats *s)
 {
-	size_t i;
+	struct tdx_conv_entry *e = ks_grow_row((void **)&t->conv, &t->nr_conv,
+					       &t->cap_conv, k, sizeof(*k),
+					       sizeof(*e));
 
-	for (i = 0; i < t->nr_conv; i++) {
-		if (t->conv[i].key.pid == k->pid && t->conv[i].key.dir == k->dir) {
-			tdx_conv_stats_merge(&t->conv[i].s, s);
-			return 0;
-		}
-	}
-	if (ks_grow((void **)&t->conv, &t->cap_conv, t->nr_conv + 1,
-		    sizeof(*t->conv)))
+	if (!e)
 		return -ENOMEM;
-	t->conv[t->nr_conv].key = *k;
-	t->conv[t->nr_conv].s = *s;
-	t->nr_conv++;
+	tdx_conv_stats_merge(&e->s, s);
 	return 0;
 }
 
-int tdx_table_add_mapgpa(struct tdx_conv_table *t,
-			 const struct tdx_mapgpa_key *k,
-			 const struct tdx_mapgpa_stats *s)
+int tdx_table_add_mapgpa(struct tdx_conv_table *t, const struct mapgpa_key *k,
+			 const struct mapgpa_stats *s)
 {
-	size_t i;
+	struct tdx_mapgpa_entry *e = ks_grow_row((void **)&t->mapgpa,
+						 &t->nr_mapgpa, &t->cap_mapgpa,
+						 k, sizeof(*k), sizeof(*e));
 
-	for (i = 0; i < t->nr_mapgpa; i++) {
-		if (t->mapgpa[i].key.pid == k->pid &&
-		    t->mapgpa[i].key.vcpu_id == k->vcpu_id) {
-			tdx_mapgpa_stats_merge(&t->mapgpa[i].s, s);
-			return 0;
-		}
-	}
-	if (ks_grow((void **)&t->mapgpa, &t->cap_mapgpa, t->nr_mapgpa + 1,
-		    sizeof(*t->mapgpa)))
+	if (!e)
 		return -ENOMEM;
-	t->mapgpa[t->nr_mapgpa].key = *k;
-	t->mapgpa[t->nr_mapgpa].s = *s;
-	t->nr_mapgpa++;
+	tdx_mapgpa_stats_merge(&e->s, s);
 	return 0;
 }
 
@@ -105,8 +84,8 @@ int tdx_table_merge(struct tdx_conv_table *dst, const struct tdx_conv_table *src
 
 static int cmp_conv(const void *a, const void *b)
 {
-	const struct tdx_conv_key *x = &((const struct tdx_conv_entry *)a)->key;
-	const struct tdx_conv_key *y = &((const struct tdx_conv_entry *)b)->key;
+	const struct conv_key *x = &((const struct tdx_conv_entry *)a)->key;
+	const struct conv_key *y = &((const struct tdx_conv_entry *)b)->key;
 
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
@@ -115,8 +94,8 @@ static int cmp_conv(const void *a, const void *b)
 
 static int cmp_mapgpa(const void *a, const void *b)
 {
-	const struct tdx_mapgpa_key *x = &((const struct tdx_mapgpa_entry *)a)->key;
-	const struct tdx_mapgpa_key *y = &((const struct tdx_mapgpa_entry *)b)->key;
+	const struct mapgpa_key *x = &((const struct tdx_mapgpa_entry *)a)->key;
+	const struct mapgpa_key *y = &((const struct tdx_mapgpa_entry *)b)->key;
 
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
@@ -132,7 +111,7 @@ void tdx_table_sort(struct tdx_conv_table *t)
 }
 
 void tdx_table_totals(const struct tdx_conv_table *t,
-		      struct tdx_conv_stats *total)
+		      struct conv_stats *total)
 {
 	size_t i;
 
@@ -154,7 +133,7 @@ void tdx_table_free(struct tdx_conv_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-double tdx_noop_ratio(const struct tdx_conv_stats *s)
+double tdx_noop_ratio(const struct conv_stats *s)
 {
 	return s->count ? (double)s->noop / (double)s->count : 0.0;
 }

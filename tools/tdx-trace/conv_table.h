@@ -10,16 +10,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tdx.h"
+#include "conversions.h"
 
 struct tdx_conv_entry {
-	struct tdx_conv_key key;
-	struct tdx_conv_stats s;
+	struct conv_key key;
+	struct conv_stats s;
 };
 
 struct tdx_mapgpa_entry {
-	struct tdx_mapgpa_key key;
-	struct tdx_mapgpa_stats s;
+	struct mapgpa_key key;
+	struct mapgpa_stats s;
 };
 
 struct tdx_conv_table {
@@ -30,17 +30,17 @@ struct tdx_conv_table {
 };
 
 /* Sum @src into @dst (counters and histogram slots; stats_id, comm kept). */
-void tdx_conv_stats_merge(struct tdx_conv_stats *dst,
-			  const struct tdx_conv_stats *src);
-void tdx_mapgpa_stats_merge(struct tdx_mapgpa_stats *dst,
-			    const struct tdx_mapgpa_stats *src);
+void tdx_conv_stats_merge(struct conv_stats *dst,
+			  const struct conv_stats *src);
+void tdx_mapgpa_stats_merge(struct mapgpa_stats *dst,
+			    const struct mapgpa_stats *src);
 
 /* Add to the entry with the same key, creating it.  0 or -ENOMEM. */
-int tdx_table_add_conv(struct tdx_conv_table *t, const struct tdx_conv_key *k,
-		       const struct tdx_conv_stats *s);
+int tdx_table_add_conv(struct tdx_conv_table *t, const struct conv_key *k,
+		       const struct conv_stats *s);
 int tdx_table_add_mapgpa(struct tdx_conv_table *t,
-			 const struct tdx_mapgpa_key *k,
-			 const struct tdx_mapgpa_stats *s);
+			 const struct mapgpa_key *k,
+			 const struct mapgpa_stats *s);
 
 /* Merge every entry of @src into @dst. */
 int tdx_table_merge(struct tdx_conv_table *dst, const struct tdx_conv_table *src);
@@ -50,14 +50,14 @@ void tdx_table_sort(struct tdx_conv_table *t);
 
 /* Sum of every conversion entry (all VMs and directions). */
 void tdx_table_totals(const struct tdx_conv_table *t,
-		      struct tdx_conv_stats *total);
+		      struct conv_stats *total);
 
 /* Forget the entries, keep the allocations. */
 void tdx_table_clear(struct tdx_conv_table *t);
 void tdx_table_free(struct tdx_conv_table *t);
 
 /* noop / count, 0 when there were no conversions. */
-double tdx_noop_ratio(const struct tdx_conv_stats *s);
+double tdx_noop_ratio(const struct conv_stats *s);
 
 /* Mean of @count observations summing to @sum_ns, in ns; 0 for none. */
 double tdx_mean_ns(uint64_t sum_ns, uint64_t count);

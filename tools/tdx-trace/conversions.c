@@ -1,41 +1,30 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * tdx-trace conversions: load tdx_conv.bpf.c (probe_conv) in the best mode
+ * tdx-trace conversions: load conversions.bpf.c (probe_conv) in the best mode
  * the kernel offers, stream conversions (or print per-interval histograms with -s),
  * and end with a summary that always includes the lost-event counters.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "cli.h"
 #include "conv_format.h"
 #include "conv_table.h"
-#include "conversions.h"
 #include "hist.h"
 #include "mapdump.h"
 #include "mode.h"
 #include "output.h"
 #include "probe_conv.h"
+#include "run.h"
 #include "runtime.h"
-#include "signals.h"
 #include "vmname.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-/* What the fallback cannot see, as named in the JSON "unavailable" list. */
-static const char *const fallback_unavailable[] = {
-	"vm", "flushes", "yields", "yield_flushes", "root_walks", "noop",
-};
-
 struct conv_ctx {
-	const struct tdx_env *env;
+	struct tdx_run run;		/* first: the run's ops get it */
 	struct ks_mode mode;
 	bool mapgpa;			/* MapGPA latency programs attached */
-	json_writer_t *jw;
+	struct ring_buffer *rb;		/* each conversion (not with -s) */
 	double wall_offset;
 	struct conv_probe probe;
 	struct tdx_conv_table interval;	/* drained this interval */
@@ -69,7 +58,7 @@ static int fallback_pid_filter(const struct tdx_env *env, pid_t *pid)
 /* Load in the best mode: tp_btf, else its raw_tp twins, else fallback. */
 static int setup_bpf(struct conv_ctx *ctx, pid_t pid)
 {
-	const struct tdx_env *env = ctx->env;
+	const struct tdx_env *env = ctx->run.env;
 	const struct conv_probe_opts o = {
 		.pid = pid,
 		.vm = env->vm,
@@ -86,7 +75,7 @@ static int setup_bpf(struct conv_ctx *ctx, pid_t pid)
 		p_err("%s", why);
 		return err;
 	}
-	if (ctx->probe.raw_retry)
+	if (ctx->probe.bpf.raw_retry)
 		snprintf(ctx->mode.desc, sizeof(ctx->mode.desc),
 			 "series (raw_tp: tp_btf did not load)");
 	return 0;
@@ -94,45 +83,46 @@ static int setup_bpf(struct conv_ctx *ctx, pid_t pid)
 
 static void print_mode(const struct conv_ctx *ctx)
 {
+	json_writer_t *w = ctx->run.jw;
 	size_t i;
 
 	if (ctx->mode.kind == KS_MODE_FALLBACK)
-		p_info("fallback: no VM stats id, TLB flushes, yields or no-op flag; zap counts from kvm_tdp_mmu_spte_changed");
+		p_info("fallback: %s", conv_fallback_unseen[ctx->mode.fallback]);
 	if (!ctx->mapgpa)
 		p_info("MapGPA latency not measured (--mapgpa measures it; every VM entry then pays for it)");
-	if (!ctx->jw)
+	if (!w)
 		return;
-	jsonw_start_object(ctx->jw);
-	jsonw_string_field(ctx->jw, "type", "mode");
-	jsonw_string_field(ctx->jw, "mode", ks_mode_name(ctx->mode.kind));
-	jsonw_string_field(ctx->jw, "detail", ctx->mode.desc);
-	jsonw_bool_field(ctx->jw, "mapgpa", ctx->mapgpa);
-	jsonw_name(ctx->jw, "unavailable");
-	jsonw_start_array(ctx->jw);
+	jsonw_start_object(w);
+	jsonw_string_field(w, "type", "mode");
+	jsonw_string_field(w, "mode", ks_mode_name(ctx->mode.kind));
+	jsonw_string_field(w, "detail", ctx->mode.desc);
+	jsonw_bool_field(w, "mapgpa", ctx->mapgpa);
+	jsonw_name(w, "unavailable");
+	jsonw_start_array(w);
 	for (i = 0; ctx->mode.kind == KS_MODE_FALLBACK &&
-		    i < ARRAY_SIZE(fallback_unavailable); i++)
-		jsonw_string(ctx->jw, fallback_unavailable[i]);
-	jsonw_end_array(ctx->jw);
-	jsonw_end_object(ctx->jw);
+		    conv_fallback_unavailable[i]; i++)
+		jsonw_string(w, conv_fallback_unavailable[i]);
+	jsonw_end_array(w);
+	jsonw_end_object(w);
 }
 
 static int handle_event(void *data, void *raw, size_t size)
 {
 	struct conv_ctx *ctx = data;
-	const struct tdx_conv_event *e = raw;
+	const struct conv_event *e = raw;
 	double wall = (double)e->ts_ns / 1e9 + ctx->wall_offset;
 	char ts[32];
 
 	if (size < sizeof(*e))
 		return 0;
 	ctx->events++;
-	if (ctx->jw) {
-		tdx_conv_json(ctx->jw, e, tdx_vm_name(e->pid, NULL), wall);
+	if (ctx->run.jw) {
+		tdx_conv_json(ctx->run.jw, e, tdx_vm_name(e->pid, NULL), wall);
 		return 0;
 	}
 	tdx_format_time(wall, ts, sizeof(ts));
 	tdx_conv_print_line(stdout, e, tdx_vm_name(e->pid, NULL),
-			    ctx->env->timestamp ? ts : NULL);
+			    ctx->run.env->timestamp ? ts : NULL);
 	return 0;
 }
 
@@ -146,63 +136,88 @@ static int take_mapgpa(void *t, const void *key, const void *val)
 	return tdx_table_add_mapgpa(t, key, val) ? -ENOMEM : 0;
 }
 
-/* Move everything aggregated in the kernel since the last drain to @t. */
-static int drain(struct conv_ctx *ctx, struct tdx_conv_table *t)
+/* Each conversion as it comes (within 100 ms) when streaming; else sleep. */
+static int wait_events(struct tdx_run *r, double deadline)
 {
-	struct tdx_conv_key key;
-	struct tdx_mapgpa_key mkey;
-	struct tdx_conv_stats s;
-	struct tdx_mapgpa_stats ms;
+	struct conv_ctx *ctx = (struct conv_ctx *)r;
 	int err;
 
+	if (!ctx->rb) {
+		tdx_sleep_until(deadline);
+		return 0;
+	}
+	/* Short timeout so interval ticks stay on time. */
+	err = ring_buffer__poll(ctx->rb, 100);
+	if (err < 0 && err != -EINTR) {
+		p_err("polling the ring buffer: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static void name_vms(struct tdx_run *r)
+{
+	struct conv_ctx *ctx = (struct conv_ctx *)r;
+
+	tdx_vm_names_prefetch(ctx->probe.stats_fd, sizeof(struct conv_key));
+	tdx_vm_names_prefetch(ctx->probe.mapgpa_fd,
+			      sizeof(struct mapgpa_key));
+}
+
+/* Move everything aggregated in the kernel since the last drain. */
+static int drain(struct tdx_run *r, bool final)
+{
+	struct conv_ctx *ctx = (struct conv_ctx *)r;
+	struct tdx_conv_table *t = &ctx->interval;
+	struct conv_key key;
+	struct mapgpa_key mkey;
+	struct conv_stats s;
+	struct mapgpa_stats ms;
+	int err;
+
+	/* The last records, before the summary that counts them. */
+	if (final && ctx->rb)
+		ring_buffer__consume(ctx->rb);
+	tdx_table_clear(t);
 	err = ks_map_drain(ctx->probe.stats_fd, &key, &s, take_conv, t);
 	if (!err)
 		err = ks_map_drain(ctx->probe.mapgpa_fd, &mkey, &ms, take_mapgpa,
 				   t);
 	tdx_table_sort(t);
-	return err;
+	return err ? err : tdx_table_merge(&ctx->total, t);
 }
 
-static void prefetch_names(const struct conv_ctx *ctx)
-{
-	tdx_vm_names_prefetch(ctx->probe.stats_fd, sizeof(struct tdx_conv_key));
-	tdx_vm_names_prefetch(ctx->probe.mapgpa_fd,
-			      sizeof(struct tdx_mapgpa_key));
-}
-
-static void json_conv_stats(json_writer_t *w, const struct tdx_conv_stats *s,
+/* A row's counters: null where the fallback cannot see them. */
+static void json_conv_stats(json_writer_t *w, const struct conv_stats *s,
 			    bool series, bool hists)
 {
-	jsonw_uint_field(w, "count", s->count);
-	jsonw_uint_field(w, "pages", s->pages);
-	jsonw_uint_field(w, "errors", s->errors);
+#define FIELD(field, series_only, ...)					\
+	if (series || !(series_only))					\
+		jsonw_uint_field(w, #field, s->field);			\
+	else								\
+		jsonw_null_field(w, #field);
+	CONV_ROW_COUNTERS(FIELD)
+#undef FIELD
+	if (series)
+		jsonw_float_field(w, "noop_ratio", tdx_noop_ratio(s));
+	else
+		jsonw_null_field(w, "noop_ratio");
 	jsonw_uint_field(w, "zapped_4k", s->zapped[0]);
 	jsonw_uint_field(w, "zapped_2m", s->zapped[1]);
 	jsonw_uint_field(w, "zapped_1g", s->zapped[2]);
 	jsonw_uint_field(w, "duration_sum_ns", s->dur_sum_ns);
-	if (series) {
-		jsonw_uint_field(w, "noop", s->noop);
-		jsonw_float_field(w, "noop_ratio", tdx_noop_ratio(s));
-		jsonw_uint_field(w, "flushes", s->flushes);
-		jsonw_uint_field(w, "yields", s->yields);
-	} else {
-		jsonw_null_field(w, "noop");
-		jsonw_null_field(w, "noop_ratio");
-		jsonw_null_field(w, "flushes");
-		jsonw_null_field(w, "yields");
-	}
 	if (hists) {
-		ks_jsonw_log2_hist(w, "duration_ns", tdx_slots(s->dur_slots).v,
-				   TDX_HIST_SLOTS);
-		ks_jsonw_log2_hist(w, "pages_hist", tdx_slots(s->pages_slots).v,
-				   TDX_HIST_SLOTS);
+		ks_jsonw_log2_hist(w, "duration_ns", ks_slots(s->dur_slots).v,
+				   KS_HIST_SLOTS);
+		ks_jsonw_log2_hist(w, "pages_hist", ks_slots(s->pages_slots).v,
+				   KS_HIST_SLOTS);
 	}
 }
 
-static void print_stats_line(const char *label, const struct tdx_conv_stats *s,
+static void print_stats_line(const char *label, const struct conv_stats *s,
 			     bool series)
 {
-	struct tdx_slots dur = tdx_slots(s->dur_slots);
+	struct ks_slots dur = ks_slots(s->dur_slots);
 
 	printf("%s: %llu conversions, %llu pages, zapped 4k %llu 2m %llu 1g %llu",
 	       label, (unsigned long long)s->count,
@@ -214,8 +229,8 @@ static void print_stats_line(const char *label, const struct tdx_conv_stats *s,
 	if (s->count)
 		printf(", duration mean %.1fus p50 %.1fus p99 %.1fus",
 		       tdx_mean_ns(s->dur_sum_ns, s->count) / 1000,
-		       ks_log2_percentile(dur.v, TDX_HIST_SLOTS, 50) / 1000,
-		       ks_log2_percentile(dur.v, TDX_HIST_SLOTS, 99) / 1000);
+		       ks_log2_percentile(dur.v, KS_HIST_SLOTS, 50) / 1000,
+		       ks_log2_percentile(dur.v, KS_HIST_SLOTS, 99) / 1000);
 	if (s->errors)
 		printf(", %llu failed", (unsigned long long)s->errors);
 	printf("\n");
@@ -226,8 +241,8 @@ static void print_summary_human(struct conv_ctx *ctx,
 				const uint64_t lost[TDX_NR_LOST], bool hists)
 {
 	bool series = ctx->mode.kind == KS_MODE_SERIES;
-	struct tdx_conv_stats total;
-	char label[128], vm[TDX_STATS_ID_LEN + 8];
+	struct conv_stats total;
+	char label[128], vm[KS_STATS_ID_LEN + 8];
 	size_t i;
 
 	for (i = 0; i < t->nr_conv; i++) {
@@ -236,18 +251,18 @@ static void print_summary_human(struct conv_ctx *ctx,
 		tdx_vm_label(vm, sizeof(vm), e->s.stats_id, e->key.pid);
 		snprintf(label, sizeof(label), "%s (%s) to %s", vm,
 			 tdx_vm_name(e->key.pid, e->s.comm),
-			 e->key.dir == TDX_DIR_PRIVATE ? "private" : "shared");
+			 e->key.dir == CONV_DIR_PRIVATE ? "private" : "shared");
 		print_stats_line(label, &e->s, series);
 		if (hists) {
-			ks_print_log2_hist(stdout, tdx_slots(e->s.dur_slots).v,
-					   TDX_HIST_SLOTS, "nsecs");
-			ks_print_log2_hist(stdout, tdx_slots(e->s.pages_slots).v,
-					   TDX_HIST_SLOTS, "pages");
+			ks_print_log2_hist(stdout, ks_slots(e->s.dur_slots).v,
+					   KS_HIST_SLOTS, "nsecs");
+			ks_print_log2_hist(stdout, ks_slots(e->s.pages_slots).v,
+					   KS_HIST_SLOTS, "pages");
 		}
 	}
 	for (i = 0; ctx->mapgpa && i < t->nr_mapgpa; i++) {
 		const struct tdx_mapgpa_entry *m = &t->mapgpa[i];
-		struct tdx_slots lat = tdx_slots(m->s.lat_slots);
+		struct ks_slots lat = ks_slots(m->s.lat_slots);
 		const uint64_t *l = lat.v;
 
 		printf("MapGPA pid %u (%s) vcpu %u: %llu requests (%llu to private), %llu pages, %llu to userspace, %llu conversions, latency mean %.1fus p50 %.1fus p99 %.1fus\n",
@@ -259,10 +274,10 @@ static void print_summary_human(struct conv_ctx *ctx,
 		       (unsigned long long)m->s.userspace_exits,
 		       (unsigned long long)m->s.conversions,
 		       tdx_mean_ns(m->s.lat_sum_ns, m->s.count) / 1000,
-		       ks_log2_percentile(l, TDX_HIST_SLOTS, 50) / 1000,
-		       ks_log2_percentile(l, TDX_HIST_SLOTS, 99) / 1000);
+		       ks_log2_percentile(l, KS_HIST_SLOTS, 50) / 1000,
+		       ks_log2_percentile(l, KS_HIST_SLOTS, 99) / 1000);
 		if (hists)
-			ks_print_log2_hist(stdout, l, TDX_HIST_SLOTS, "nsecs");
+			ks_print_log2_hist(stdout, l, KS_HIST_SLOTS, "nsecs");
 	}
 	tdx_table_totals(t, &total);
 	print_stats_line("Total", &total, series);
@@ -275,12 +290,12 @@ static void print_summary_json(struct conv_ctx *ctx,
 			       bool hists)
 {
 	bool series = ctx->mode.kind == KS_MODE_SERIES;
-	json_writer_t *w = ctx->jw;
-	struct tdx_conv_stats total;
+	json_writer_t *w = ctx->run.jw;
+	struct conv_stats total;
 	size_t i;
 
 	tdx_json_summary_start(w, final, ks_mode_name(ctx->mode.kind),
-			       ctx->env->interval);
+			       ctx->run.env->interval);
 	jsonw_name(w, "vms");
 	jsonw_start_array(w);
 	for (i = 0; i < t->nr_conv; i++) {
@@ -290,7 +305,7 @@ static void print_summary_json(struct conv_ctx *ctx,
 		tdx_json_vm(w, e->s.stats_id, e->key.pid,
 			    tdx_vm_name(e->key.pid, e->s.comm));
 		jsonw_string_field(w, "direction",
-				   e->key.dir == TDX_DIR_PRIVATE ? "private" : "shared");
+				   e->key.dir == CONV_DIR_PRIVATE ? "private" : "shared");
 		json_conv_stats(w, &e->s, series, hists);
 		jsonw_end_object(w);
 	}
@@ -308,15 +323,13 @@ static void print_summary_json(struct conv_ctx *ctx,
 			jsonw_string_field(w, "name",
 					   tdx_vm_name(m->key.pid, m->s.comm));
 			jsonw_uint_field(w, "vcpu", m->key.vcpu_id);
-			jsonw_uint_field(w, "count", m->s.count);
-			jsonw_uint_field(w, "to_private", m->s.to_private);
-			jsonw_uint_field(w, "pages", m->s.pages);
-			jsonw_uint_field(w, "userspace_exits", m->s.userspace_exits);
-			jsonw_uint_field(w, "conversions", m->s.conversions);
+#define FIELD(field, ...) jsonw_uint_field(w, #field, m->s.field);
+			MAPGPA_ROW_COUNTERS(FIELD)
+#undef FIELD
 			jsonw_uint_field(w, "latency_sum_ns", m->s.lat_sum_ns);
 			ks_jsonw_log2_hist(w, "latency_ns",
-					   tdx_slots(m->s.lat_slots).v,
-					   TDX_HIST_SLOTS);
+					   ks_slots(m->s.lat_slots).v,
+					   KS_HIST_SLOTS);
 			jsonw_end_object(w);
 		}
 		jsonw_end_array(w);
@@ -332,136 +345,85 @@ static void print_summary_json(struct conv_ctx *ctx,
 	jsonw_end_object(w);
 }
 
-static int report(struct conv_ctx *ctx, bool final)
+/* Intervals show their own data, the final summary the whole run. */
+static void print(struct tdx_run *r, const uint64_t lost[TDX_NR_LOST],
+		  bool final)
 {
-	const struct tdx_conv_table *t;
-	uint64_t lost[TDX_NR_LOST];
-	int err;
+	struct conv_ctx *ctx = (struct conv_ctx *)r;
+	const struct tdx_conv_table *t = final ? &ctx->total : &ctx->interval;
 
-	tdx_table_clear(&ctx->interval);
-	err = drain(ctx, &ctx->interval);
-	if (!err)
-		err = tdx_table_merge(&ctx->total, &ctx->interval);
-	if (!err)
-		err = tdx_read_lost(ctx->probe.lost_fd, lost);
-	if (err) {
-		p_err("reading the BPF maps: %s", strerror(-err));
-		return err;
-	}
-	/* Intervals show their own data, the final summary the whole run. */
-	t = final ? &ctx->total : &ctx->interval;
-	if (ctx->jw) {
-		print_summary_json(ctx, t, lost, final, ctx->env->summary);
-		return 0;
-	}
-	tdx_print_report_header(final, ctx->env->interval);
-	print_summary_human(ctx, t, lost, ctx->env->summary);
-	fflush(stdout);
-	return 0;
+	if (ctx->run.jw)
+		print_summary_json(ctx, t, lost, final, ctx->run.env->summary);
+	else
+		print_summary_human(ctx, t, lost, ctx->run.env->summary);
 }
 
-int cmd_conversions(const struct tdx_env *env)
+/* Detect, load and attach, say what is measured; 0 or the exit code. */
+static int start(struct tdx_run *r)
 {
-	struct conv_ctx ctx = { .env = env };
-	struct ring_buffer *rb = NULL;
-	unsigned int done = 0;
-	double next = 0, next_names = 0;
+	struct conv_ctx *ctx = (struct conv_ctx *)r;
+	const struct tdx_env *env = ctx->run.env;
 	pid_t pid;
-	int err;
 
-	ks_json_output = env->json;
-	ks_verbose = env->verbose;
-	ks_setup_libbpf();
-	err = ks_setup_signals();
-	if (err) {
-		p_err("installing signal handlers: %s", strerror(-err));
+	if (conv_probe_detect(&ctx->mode) == KS_MODE_NONE) {
+		p_err("nothing to trace: %s", ctx->mode.desc);
 		return KS_EXIT_FAIL;
 	}
-	if (conv_probe_detect(&ctx.mode) == KS_MODE_NONE) {
-		p_err("nothing to trace: %s", ctx.mode.desc);
-		return KS_EXIT_FAIL;
-	}
-	ctx.mapgpa = env->mapgpa;
-	if (ctx.mapgpa && !ks_tracefs_has_events(tdx_conv_mapgpa_events)) {
+	ctx->mapgpa = env->mapgpa;
+	if (ctx->mapgpa && !ks_tracefs_has_events(conv_mapgpa_events)) {
 		p_err("--mapgpa needs kvm:kvm_hypercall, kvm:kvm_userspace_exit and kvm:kvm_entry");
 		return KS_EXIT_FAIL;
 	}
-	if (env->json) {
-		ctx.jw = jsonw_new(stdout);
-		if (!ctx.jw) {
-			p_err("out of memory");
-			return KS_EXIT_FAIL;
-		}
-	}
-
-	p_info("mode: %s", ctx.mode.desc);
+	p_info("mode: %s", ctx->mode.desc);
 	pid = env->pid;
-	if (ctx.mode.kind == KS_MODE_FALLBACK && fallback_pid_filter(env, &pid)) {
-		err = KS_EXIT_USAGE;
-		goto cleanup;
+	if (ctx->mode.kind == KS_MODE_FALLBACK && fallback_pid_filter(env, &pid))
+		return KS_EXIT_USAGE;
+	if (setup_bpf(ctx, pid))
+		return KS_EXIT_FAIL;
+	ctx->run.lost_fd = ctx->probe.lost_fd;
+	print_mode(ctx);
+	ctx->wall_offset = tdx_mono_to_wall_offset();
+	if (env->summary) {
+		if (!env->json)
+			p_info("Tracing conversions... Hit Ctrl-C to end.");
+		return 0;
 	}
-	if (setup_bpf(&ctx, pid)) {
-		err = KS_EXIT_FAIL;
-		goto cleanup;
+	ctx->rb = ring_buffer__new(ctx->probe.events_fd, handle_event, ctx,
+				   NULL);
+	if (!ctx->rb) {
+		p_err("creating the ring buffer: %s", strerror(errno));
+		return KS_EXIT_FAIL;
 	}
-	print_mode(&ctx);
-	ctx.wall_offset = tdx_mono_to_wall_offset();
+	if (!env->json) {
+		tdx_conv_print_header(stdout, env->timestamp);
+		/* The header says "attached" to whoever reads a pipe. */
+		fflush(stdout);
+	}
+	return 0;
+}
 
-	if (!env->summary) {
-		rb = ring_buffer__new(ctx.probe.events_fd,
-				      handle_event, &ctx, NULL);
-		if (!rb) {
-			err = -errno;
-			p_err("creating the ring buffer: %s", strerror(-err));
-			err = KS_EXIT_FAIL;
-			goto cleanup;
-		}
-		if (!env->json) {
-			tdx_conv_print_header(stdout, env->timestamp);
-			/* The header says "attached" to whoever reads a pipe. */
-			fflush(stdout);
-		}
-	} else if (!env->json) {
-		p_info("Tracing conversions... Hit Ctrl-C to end.");
-	}
+static void stop(struct tdx_run *r)
+{
+	struct conv_ctx *ctx = (struct conv_ctx *)r;
 
-	if (env->interval)
-		next = tdx_now_mono() + env->interval;
-	while (!ks_exiting) {
-		if (tdx_now_mono() >= next_names) {
-			prefetch_names(&ctx);
-			next_names = tdx_now_mono() + 1;
-		}
-		if (rb) {
-			/* Short timeout so interval ticks stay on time. */
-			err = ring_buffer__poll(rb, 100);
-			if (err < 0 && err != -EINTR) {
-				p_err("polling the ring buffer: %s", strerror(-err));
-				err = KS_EXIT_FAIL;
-				goto cleanup;
-			}
-		} else {
-			tdx_sleep_until(tdx_wake_time(env->interval ? next : 0));
-		}
-		if (!env->interval || tdx_now_mono() < next || ks_exiting)
-			continue;
-		if (report(&ctx, false)) {
-			err = KS_EXIT_FAIL;
-			goto cleanup;
-		}
-		next += env->interval;
-		if (env->count && ++done >= env->count)
-			break;
-	}
-	if (rb)
-		ring_buffer__consume(rb);
-	err = report(&ctx, true) ? KS_EXIT_FAIL : 0;
+	ring_buffer__free(ctx->rb);
+	conv_probe_close(&ctx->probe);
+	tdx_table_free(&ctx->interval);
+	tdx_table_free(&ctx->total);
+}
 
-cleanup:
-	ring_buffer__free(rb);
-	conv_probe_close(&ctx.probe);
-	tdx_table_free(&ctx.interval);
-	tdx_table_free(&ctx.total);
-	jsonw_destroy(&ctx.jw);
-	return err;
+static const struct tdx_run_ops conv_run_ops = {
+	.start = start,
+	.stop = stop,
+	.wait = wait_events,
+	.name_vms = name_vms,
+	.drain = drain,
+	.print = print,
+};
+
+int cmd_conversions(const struct tdx_env *env)
+{
+	struct conv_ctx ctx = {};
+
+	return tdx_run(&ctx.run, env, &conv_run_ops);
 }

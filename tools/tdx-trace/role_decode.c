@@ -6,7 +6,7 @@
 #include "role_decode.h"
 
 /* arch/x86/include/asm/kvm_host.h, union kvm_mmu_page_role and ext role. */
-const struct tdx_role_field tdx_role_fields[] = {
+const struct mmu_role_field mmu_role_fields[] = {
 	{ "level", 0, 4 },
 	{ "has_4_byte_gpte", 4, 1 },
 	{ "quadrant", 5, 2 },
@@ -31,46 +31,46 @@ const struct tdx_role_field tdx_role_fields[] = {
 	{ "cr4_la57", 38, 1 },
 	{ "efer_lma", 39, 1 },
 };
-const size_t tdx_nr_role_fields =
-	sizeof(tdx_role_fields) / sizeof(tdx_role_fields[0]);
-const size_t tdx_nr_base_fields = 14;
+const size_t mmu_role_nr_fields =
+	sizeof(mmu_role_fields) / sizeof(mmu_role_fields[0]);
+const size_t mmu_role_nr_base_fields = 14;
 
-static uint64_t field_val(uint64_t role, const struct tdx_role_field *f)
+static uint64_t field_val(uint64_t role, const struct mmu_role_field *f)
 {
 	return (role >> f->shift) & ((1ULL << f->width) - 1);
 }
 
-long tdx_role_get(uint64_t role, const char *name)
+long mmu_role_get(uint64_t role, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < tdx_nr_role_fields; i++)
-		if (!strcmp(tdx_role_fields[i].name, name))
-			return (long)field_val(role, &tdx_role_fields[i]);
+	for (i = 0; i < mmu_role_nr_fields; i++)
+		if (!strcmp(mmu_role_fields[i].name, name))
+			return (long)field_val(role, &mmu_role_fields[i]);
 	return -1;
 }
 
-const char *tdx_mmu_name(unsigned int mmu)
+const char *mmu_kind_name(unsigned int mmu)
 {
-	static const char *const names[TDX_NR_MMUS] = {
-		[TDX_MMU_ROOT] = "root",
-		[TDX_MMU_GUEST] = "guest",
-		[TDX_MMU_NESTED] = "nested",
+	static const char *const names[NR_MMU_KINDS] = {
+		[MMU_ROOT] = "root",
+		[MMU_GUEST] = "guest",
+		[MMU_NESTED] = "nested",
 	};
 
-	return mmu < TDX_NR_MMUS ? names[mmu] : "?";
+	return mmu < NR_MMU_KINDS ? names[mmu] : "?";
 }
 
-const char *tdx_cause_name(unsigned int cause)
+const char *mmu_role_cause_name(unsigned int cause)
 {
-	static const char *const names[TDX_NR_CAUSES] = {
-		[TDX_CAUSE_INIT] = "init",
-		[TDX_CAUSE_NESTED] = "nested",
-		[TDX_CAUSE_SMM] = "smm",
-		[TDX_CAUSE_MODE] = "mode",
+	static const char *const names[MMU_ROLE_NR_CAUSES] = {
+		[MMU_ROLE_CAUSE_INIT] = "init",
+		[MMU_ROLE_CAUSE_NESTED] = "nested",
+		[MMU_ROLE_CAUSE_SMM] = "smm",
+		[MMU_ROLE_CAUSE_MODE] = "mode",
 	};
 
-	return cause < TDX_NR_CAUSES ? names[cause] : "?";
+	return cause < MMU_ROLE_NR_CAUSES ? names[cause] : "?";
 }
 
 /* snprintf that appends at *off and never runs past @len. */
@@ -91,20 +91,20 @@ static void append(char *buf, size_t len, size_t *off, const char *fmt, ...)
 		*off += (size_t)n;
 }
 
-int tdx_role_format(char *buf, size_t len, uint64_t role, bool is_cpu_role)
+int mmu_role_format(char *buf, size_t len, uint64_t role, bool is_cpu_role)
 {
-	size_t n = is_cpu_role ? tdx_nr_role_fields : tdx_nr_base_fields;
+	size_t n = is_cpu_role ? mmu_role_nr_fields : mmu_role_nr_base_fields;
 	size_t i, off = 0;
 
 	buf[0] = '\0';
 	for (i = 0; i < n; i++) {
-		const struct tdx_role_field *f = &tdx_role_fields[i];
+		const struct mmu_role_field *f = &mmu_role_fields[i];
 		uint64_t v = field_val(role, f);
 		const char *sep = off ? " " : "";
 
-		if (i == tdx_nr_base_fields)
+		if (i == mmu_role_nr_base_fields)
 			sep = off ? " | " : "| ";
-		if (!v && i != tdx_nr_base_fields)
+		if (!v && i != mmu_role_nr_base_fields)
 			continue;
 		if (!v) {	/* keep the separator, say ext is not valid */
 			append(buf, len, &off, "%s!valid", sep);
@@ -125,7 +125,7 @@ static void diff_fields(char *buf, size_t len, size_t *off, const char *prefix,
 	size_t i;
 
 	for (i = 0; i < nr_fields; i++) {
-		const struct tdx_role_field *f = &tdx_role_fields[i];
+		const struct mmu_role_field *f = &mmu_role_fields[i];
 		uint64_t a = field_val(old, f), b = field_val(new, f);
 
 		if (a != b)
@@ -135,16 +135,16 @@ static void diff_fields(char *buf, size_t len, size_t *off, const char *prefix,
 	}
 }
 
-int tdx_role_diff(char *buf, size_t len, uint64_t old_cpu, uint64_t new_cpu,
+int mmu_role_diff(char *buf, size_t len, uint64_t old_cpu, uint64_t new_cpu,
 		  uint32_t old_root, uint32_t new_root)
 {
 	size_t off = 0;
 
 	buf[0] = '\0';
 	diff_fields(buf, len, &off, "cpu", old_cpu, new_cpu,
-		    tdx_nr_role_fields);
+		    mmu_role_nr_fields);
 	diff_fields(buf, len, &off, "root", old_root, new_root,
-		    tdx_nr_base_fields);
+		    mmu_role_nr_base_fields);
 	if (!off)
 		append(buf, len, &off, "unchanged");
 	return off < len ? (int)off : -1;

@@ -11,38 +11,38 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tdx.h"
+#include "mmu_roles.h"
 
-struct tdx_role_field {
+struct mmu_role_field {
 	const char *name;
 	unsigned int shift;	/* bit position in the 64-bit cpu_role */
 	unsigned int width;
 };
 
 /* Every named field of a cpu_role, base bits first, then ext bits. */
-extern const struct tdx_role_field tdx_role_fields[];
-extern const size_t tdx_nr_role_fields;
+extern const struct mmu_role_field mmu_role_fields[];
+extern const size_t mmu_role_nr_fields;
 /* Fields of the base part (also the whole of a root_role word). */
-extern const size_t tdx_nr_base_fields;
+extern const size_t mmu_role_nr_base_fields;
 
 /* Value of field @name in @role, or -1 if there is no such field. */
-long tdx_role_get(uint64_t role, const char *name);
+long mmu_role_get(uint64_t role, const char *name);
 
-const char *tdx_mmu_name(unsigned int mmu);	/* "root", "guest", "nested" */
-const char *tdx_cause_name(unsigned int cause);	/* "init", "nested", ... */
+const char *mmu_kind_name(unsigned int mmu);	/* "root", "guest", "nested" */
+const char *mmu_role_cause_name(unsigned int cause);	/* "init", "nested", ... */
 
 /*
  * "level=4 cr0_wp efer_nx ... | valid cr4_pse efer_lma" for a cpu_role;
  * fields that are 0 are left out, multi-bit fields print their value.
  * @is_cpu_role false decodes a root_role word (no ext part).
  */
-int tdx_role_format(char *buf, size_t len, uint64_t role, bool is_cpu_role);
+int mmu_role_format(char *buf, size_t len, uint64_t role, bool is_cpu_role);
 
 /*
  * The fields that differ: "cpu.level 2->4 cpu.efer_lma 0->1 root.level
  * 4->5"; "unchanged" when nothing differs.
  */
-int tdx_role_diff(char *buf, size_t len, uint64_t old_cpu, uint64_t new_cpu,
+int mmu_role_diff(char *buf, size_t len, uint64_t old_cpu, uint64_t new_cpu,
 		  uint32_t old_root, uint32_t new_root);
 
 #endif /* TDX_TRACE_ROLE_DECODE_H */

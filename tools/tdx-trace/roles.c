@@ -9,8 +9,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include "cli.h"
 #include "grow.h"
@@ -21,20 +19,18 @@
 #include "percpu.h"
 #include "probe_roles.h"
 #include "role_decode.h"
-#include "roles.h"
+#include "run.h"
 #include "runtime.h"
-#include "signals.h"
-#include "vmname.h"
 
 #define TOP_TRANSITIONS 10
 
 struct role_entry {
-	struct tdx_role_key key;
-	struct tdx_role_stats s;
+	struct mmu_role_key key;
+	struct mmu_role_stats s;
 };
 
 struct trans_entry {
-	struct tdx_trans_key key;
+	struct mmu_role_trans_key key;
 	uint64_t count;
 };
 
@@ -43,60 +39,47 @@ struct role_table {
 	size_t nr_roles, cap_roles;
 	struct trans_entry *trans;
 	size_t nr_trans, cap_trans;
-	uint64_t init_cost[TDX_HIST_SLOTS];
+	uint64_t init_cost[KS_HIST_SLOTS];
 };
 
 struct roles_ctx {
-	const struct tdx_env *env;
+	struct tdx_run run;		/* first: the run's ops get it */
 	struct ks_mode mode;
 	struct roles_probe probe;
-	json_writer_t *jw;
 	struct role_table interval, total;
-	uint64_t init_cost_seen[TDX_HIST_SLOTS];	/* kernel's cumulative */
+	uint64_t init_cost_seen[KS_HIST_SLOTS];	/* kernel's cumulative */
 };
 
-static int add_role(struct role_table *t, const struct tdx_role_key *k,
-		    const struct tdx_role_stats *s)
+static int add_role(struct role_table *t, const struct mmu_role_key *k,
+		    const struct mmu_role_stats *s)
 {
-	struct role_entry *e;
-	size_t i;
+	struct role_entry *e = ks_grow_row((void **)&t->roles, &t->nr_roles,
+					   &t->cap_roles, k, sizeof(*k),
+					   sizeof(*e));
 	int c;
 
-	for (i = 0; i < t->nr_roles; i++) {
-		e = &t->roles[i];
-		if (memcmp(&e->key, k, sizeof(*k)))
-			continue;
-		e->s.computed += s->computed;
-		e->s.changed += s->changed;
-		e->s.unchanged += s->unchanged;
-		for (c = 0; c < TDX_NR_CAUSES; c++)
-			e->s.cause[c] += s->cause[c];
-		return 0;
-	}
-	if (ks_grow((void **)&t->roles, &t->cap_roles, t->nr_roles + 1,
-		    sizeof(*e)))
+	if (!e)
 		return -ENOMEM;
-	t->roles[t->nr_roles].key = *k;
-	t->roles[t->nr_roles++].s = *s;
+#define ADD(field, ...) e->s.field += s->field;
+	MMU_ROLE_ROW_COUNTERS(ADD)
+#undef ADD
+	for (c = 0; c < MMU_ROLE_NR_CAUSES; c++)
+		e->s.cause[c] += s->cause[c];
+	if (!e->s.stats_id[0])
+		memcpy(e->s.stats_id, s->stats_id, sizeof(e->s.stats_id));
 	return 0;
 }
 
-static int add_trans(struct role_table *t, const struct tdx_trans_key *k,
+static int add_trans(struct role_table *t, const struct mmu_role_trans_key *k,
 		     uint64_t count)
 {
-	size_t i;
+	struct trans_entry *e = ks_grow_row((void **)&t->trans, &t->nr_trans,
+					    &t->cap_trans, k, sizeof(*k),
+					    sizeof(*e));
 
-	for (i = 0; i < t->nr_trans; i++) {
-		if (!memcmp(&t->trans[i].key, k, sizeof(*k))) {
-			t->trans[i].count += count;
-			return 0;
-		}
-	}
-	if (ks_grow((void **)&t->trans, &t->cap_trans, t->nr_trans + 1,
-		    sizeof(*t->trans)))
+	if (!e)
 		return -ENOMEM;
-	t->trans[t->nr_trans].key = *k;
-	t->trans[t->nr_trans++].count = count;
+	e->count += count;
 	return 0;
 }
 
@@ -111,7 +94,7 @@ static int merge(struct role_table *dst, const struct role_table *src)
 	for (i = 0; i < src->nr_trans; i++)
 		if (add_trans(dst, &src->trans[i].key, src->trans[i].count))
 			return -ENOMEM;
-	for (s = 0; s < TDX_HIST_SLOTS; s++)
+	for (s = 0; s < KS_HIST_SLOTS; s++)
 		dst->init_cost[s] += src->init_cost[s];
 	return 0;
 }
@@ -131,8 +114,8 @@ static void release(struct role_table *t)
 
 static int cmp_role(const void *a, const void *b)
 {
-	const struct tdx_role_key *x = &((const struct role_entry *)a)->key;
-	const struct tdx_role_key *y = &((const struct role_entry *)b)->key;
+	const struct mmu_role_key *x = &((const struct role_entry *)a)->key;
+	const struct mmu_role_key *y = &((const struct role_entry *)b)->key;
 
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
@@ -151,19 +134,19 @@ static int cmp_trans(const void *a, const void *b)
 }
 
 /* kvm_init_mmu cost is a per-CPU array never reset: report the delta. */
-static int read_init_cost(struct roles_ctx *ctx, uint64_t out[TDX_HIST_SLOTS])
+static int read_init_cost(struct roles_ctx *ctx, uint64_t out[KS_HIST_SLOTS])
 {
-	uint64_t sums[TDX_HIST_SLOTS];
+	uint64_t sums[KS_HIST_SLOTS];
 	int slot, err;
 
-	memset(out, 0, sizeof(uint64_t) * TDX_HIST_SLOTS);
+	memset(out, 0, sizeof(uint64_t) * KS_HIST_SLOTS);
 	if (!ctx->probe.init_cost)
 		return 0;
 	err = ks_percpu_sums(ctx->probe.init_cost_fd, sums,
-			     TDX_HIST_SLOTS);
+			     KS_HIST_SLOTS);
 	if (err)
 		return err;
-	for (slot = 0; slot < TDX_HIST_SLOTS; slot++) {
+	for (slot = 0; slot < KS_HIST_SLOTS; slot++) {
 		out[slot] = sums[slot] - ctx->init_cost_seen[slot];
 		ctx->init_cost_seen[slot] = sums[slot];
 	}
@@ -180,30 +163,61 @@ static int take_trans(void *t, const void *key, const void *val)
 	return add_trans(t, key, *(const uint64_t *)val) ? -ENOMEM : 0;
 }
 
-static int drain(struct roles_ctx *ctx, struct role_table *t)
+static void sort(struct role_table *t)
 {
-	struct tdx_role_key rk;
-	struct tdx_trans_key tk;
-	struct tdx_role_stats s;
-	uint64_t n;
-	int err;
-
-	err = ks_map_drain(ctx->probe.roles_fd, &rk, &s, take_role, t);
-	if (!err)
-		err = ks_map_drain(ctx->probe.transitions_fd, &tk, &n,
-				   take_trans, t);
-	if (err)
-		return err;
 	if (t->nr_roles)
 		qsort(t->roles, t->nr_roles, sizeof(*t->roles), cmp_role);
 	if (t->nr_trans)
 		qsort(t->trans, t->nr_trans, sizeof(*t->trans), cmp_trans);
-	return read_init_cost(ctx, t->init_cost);
+}
+
+static void name_vms(struct tdx_run *r)
+{
+	struct roles_ctx *ctx = (struct roles_ctx *)r;
+
+	tdx_vm_names_prefetch(ctx->probe.roles_fd, sizeof(struct mmu_role_key));
+}
+
+/* Move everything aggregated in the kernel since the last drain. */
+static int drain(struct tdx_run *r, bool final)
+{
+	struct roles_ctx *ctx = (struct roles_ctx *)r;
+	struct role_table *t = &ctx->interval;
+	struct mmu_role_key rk;
+	struct mmu_role_trans_key tk;
+	struct mmu_role_stats s;
+	uint64_t n;
+	int err;
+
+	clear(t);
+	err = ks_map_drain(ctx->probe.roles_fd, &rk, &s, take_role, t);
+	if (!err)
+		err = ks_map_drain(ctx->probe.transitions_fd, &tk, &n,
+				   take_trans, t);
+	if (!err)
+		err = read_init_cost(ctx, t->init_cost);
+	if (!err)
+		err = merge(&ctx->total, t);
+	if (err)
+		return err;
+	sort(t);
+	if (final)
+		sort(&ctx->total);
+	return 0;
+}
+
+/* "init", "nested", ...: why the role of transition @k changed. */
+static const char *trans_cause(const struct mmu_role_trans_key *k)
+{
+	return mmu_role_cause_name(mmu_role_cause(k->old_cpu_role,
+						  k->new_cpu_role,
+						  k->old_root_role,
+						  k->new_root_role));
 }
 
 static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
 {
-	char vm[TDX_STATS_ID_LEN + 8], buf[512];
+	char vm[KS_STATS_ID_LEN + 8], buf[512];
 	size_t i;
 	int c;
 
@@ -216,11 +230,11 @@ static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
 		tdx_vm_label(vm, sizeof(vm), e->s.stats_id, e->key.pid);
 		printf("%-16s %-16.16s %5u %-6s %9llu %8llu %9llu", vm,
 		       tdx_vm_name(e->key.pid, NULL), e->key.vcpu_id,
-		       tdx_mmu_name(e->key.mmu),
+		       mmu_kind_name(e->key.mmu),
 		       (unsigned long long)e->s.computed,
 		       (unsigned long long)e->s.changed,
 		       (unsigned long long)e->s.unchanged);
-		for (c = 0; c < TDX_NR_CAUSES; c++)
+		for (c = 0; c < MMU_ROLE_NR_CAUSES; c++)
 			printf(" %6llu", (unsigned long long)e->s.cause[c]);
 		printf("\n");
 	}
@@ -228,29 +242,25 @@ static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
 		printf("Top transitions:\n%8s %-8s %-6s %-6s %s\n", "COUNT",
 		       "PID", "MMU", "CAUSE", "CHANGES");
 	for (i = 0; i < t->nr_trans && i < TOP_TRANSITIONS; i++) {
-		const struct tdx_trans_key *k = &t->trans[i].key;
+		const struct mmu_role_trans_key *k = &t->trans[i].key;
 
-		tdx_role_diff(buf, sizeof(buf), k->old_cpu_role, k->new_cpu_role,
+		mmu_role_diff(buf, sizeof(buf), k->old_cpu_role, k->new_cpu_role,
 			      k->old_root_role, k->new_root_role);
 		printf("%8llu %-8u %-6s %-6s %s\n",
 		       (unsigned long long)t->trans[i].count, k->pid,
-		       tdx_mmu_name(k->mmu),
-		       tdx_cause_name(tdx_role_cause(k->old_cpu_role,
-						     k->new_cpu_role,
-						     k->old_root_role,
-						     k->new_root_role)), buf);
-		tdx_role_format(buf, sizeof(buf), k->old_cpu_role, true);
+		       mmu_kind_name(k->mmu), trans_cause(k), buf);
+		mmu_role_format(buf, sizeof(buf), k->old_cpu_role, true);
 		printf("%32s old cpu_role %#018" PRIx64 ": %s\n", "",
 		       (uint64_t)k->old_cpu_role, buf);
-		tdx_role_format(buf, sizeof(buf), k->new_cpu_role, true);
+		mmu_role_format(buf, sizeof(buf), k->new_cpu_role, true);
 		printf("%32s new cpu_role %#018" PRIx64 ": %s\n", "",
 		       (uint64_t)k->new_cpu_role, buf);
 	}
 	if (!ctx->probe.init_cost)
 		printf("kvm_init_mmu cost: unavailable (fentry/fexit cannot attach on this kernel)\n");
-	else if (ks_log2_total(t->init_cost, TDX_HIST_SLOTS)) {
+	else if (ks_log2_total(t->init_cost, KS_HIST_SLOTS)) {
 		printf("kvm_init_mmu cost:\n");
-		ks_print_log2_hist(stdout, t->init_cost, TDX_HIST_SLOTS, "nsecs");
+		ks_print_log2_hist(stdout, t->init_cost, KS_HIST_SLOTS, "nsecs");
 	}
 }
 
@@ -262,7 +272,7 @@ static void json_role_word(json_writer_t *w, const char *name, uint64_t role,
 
 	snprintf(buf, sizeof(buf), "%#" PRIx64, role);
 	jsonw_string_field(w, name, buf);
-	tdx_role_format(buf, sizeof(buf), role, is_cpu_role);
+	mmu_role_format(buf, sizeof(buf), role, is_cpu_role);
 	snprintf(bits_name, sizeof(bits_name), "%s_bits", name);
 	jsonw_string_field(w, bits_name, buf);
 }
@@ -270,13 +280,13 @@ static void json_role_word(json_writer_t *w, const char *name, uint64_t role,
 static void print_json(const struct roles_ctx *ctx, const struct role_table *t,
 		       const uint64_t lost[TDX_NR_LOST], bool final)
 {
-	json_writer_t *w = ctx->jw;
+	json_writer_t *w = ctx->run.jw;
 	char buf[512];
 	size_t i;
 	int c;
 
 	tdx_json_summary_start(w, final, ks_mode_name(ctx->mode.kind),
-			       ctx->env->interval);
+			       ctx->run.env->interval);
 	jsonw_name(w, "mmus");
 	jsonw_start_array(w);
 	for (i = 0; i < t->nr_roles; i++) {
@@ -286,14 +296,14 @@ static void print_json(const struct roles_ctx *ctx, const struct role_table *t,
 		tdx_json_vm(w, e->s.stats_id, e->key.pid,
 			    tdx_vm_name(e->key.pid, NULL));
 		jsonw_uint_field(w, "vcpu", e->key.vcpu_id);
-		jsonw_string_field(w, "mmu", tdx_mmu_name(e->key.mmu));
-		jsonw_uint_field(w, "computed", e->s.computed);
-		jsonw_uint_field(w, "changed", e->s.changed);
-		jsonw_uint_field(w, "unchanged", e->s.unchanged);
+		jsonw_string_field(w, "mmu", mmu_kind_name(e->key.mmu));
+#define FIELD(field, ...) jsonw_uint_field(w, #field, e->s.field);
+		MMU_ROLE_ROW_COUNTERS(FIELD)
+#undef FIELD
 		jsonw_name(w, "causes");
 		jsonw_start_object(w);
-		for (c = 0; c < TDX_NR_CAUSES; c++)
-			jsonw_uint_field(w, tdx_cause_name(c), e->s.cause[c]);
+		for (c = 0; c < MMU_ROLE_NR_CAUSES; c++)
+			jsonw_uint_field(w, mmu_role_cause_name(c), e->s.cause[c]);
 		jsonw_end_object(w);
 		jsonw_end_object(w);
 	}
@@ -301,18 +311,14 @@ static void print_json(const struct roles_ctx *ctx, const struct role_table *t,
 	jsonw_name(w, "transitions");
 	jsonw_start_array(w);
 	for (i = 0; i < t->nr_trans && i < TOP_TRANSITIONS; i++) {
-		const struct tdx_trans_key *k = &t->trans[i].key;
+		const struct mmu_role_trans_key *k = &t->trans[i].key;
 
 		jsonw_start_object(w);
 		jsonw_uint_field(w, "count", t->trans[i].count);
 		jsonw_uint_field(w, "pid", k->pid);
-		jsonw_string_field(w, "mmu", tdx_mmu_name(k->mmu));
-		jsonw_string_field(w, "cause",
-				   tdx_cause_name(tdx_role_cause(k->old_cpu_role,
-								 k->new_cpu_role,
-								 k->old_root_role,
-								 k->new_root_role)));
-		tdx_role_diff(buf, sizeof(buf), k->old_cpu_role, k->new_cpu_role,
+		jsonw_string_field(w, "mmu", mmu_kind_name(k->mmu));
+		jsonw_string_field(w, "cause", trans_cause(k));
+		mmu_role_diff(buf, sizeof(buf), k->old_cpu_role, k->new_cpu_role,
 			      k->old_root_role, k->new_root_role);
 		jsonw_string_field(w, "changes", buf);
 		json_role_word(w, "old_cpu_role", k->old_cpu_role, true);
@@ -323,45 +329,26 @@ static void print_json(const struct roles_ctx *ctx, const struct role_table *t,
 	}
 	jsonw_end_array(w);
 	if (ctx->probe.init_cost)
-		ks_jsonw_log2_hist(w, "init_mmu_ns", t->init_cost, TDX_HIST_SLOTS);
+		ks_jsonw_log2_hist(w, "init_mmu_ns", t->init_cost, KS_HIST_SLOTS);
 	else
 		jsonw_null_field(w, "init_mmu_ns");
 	tdx_json_lost(w, lost);
 	jsonw_end_object(w);
 }
 
-static int report(struct roles_ctx *ctx, bool final)
+/* Intervals show their own data, the final report the whole run. */
+static void print(struct tdx_run *r, const uint64_t lost[TDX_NR_LOST],
+		  bool final)
 {
-	uint64_t lost[TDX_NR_LOST];
-	const struct role_table *t;
-	int err;
+	struct roles_ctx *ctx = (struct roles_ctx *)r;
+	const struct role_table *t = final ? &ctx->total : &ctx->interval;
 
-	clear(&ctx->interval);
-	err = drain(ctx, &ctx->interval);
-	if (!err)
-		err = merge(&ctx->total, &ctx->interval);
-	if (!err)
-		err = tdx_read_lost(ctx->probe.lost_fd, lost);
-	if (err) {
-		p_err("reading the BPF maps: %s", strerror(-err));
-		return err;
-	}
-	if (final && ctx->total.nr_trans)
-		qsort(ctx->total.trans, ctx->total.nr_trans,
-		      sizeof(*ctx->total.trans), cmp_trans);
-	if (final && ctx->total.nr_roles)
-		qsort(ctx->total.roles, ctx->total.nr_roles,
-		      sizeof(*ctx->total.roles), cmp_role);
-	t = final ? &ctx->total : &ctx->interval;
-	if (ctx->jw) {
+	if (ctx->run.jw) {
 		print_json(ctx, t, lost, final);
-		return 0;
+		return;
 	}
-	tdx_print_report_header(final, ctx->env->interval);
 	print_human(ctx, t);
 	tdx_print_lost(stdout, lost);
-	fflush(stdout);
-	return 0;
 }
 
 static int setup_bpf(struct roles_ctx *ctx)
@@ -369,8 +356,8 @@ static int setup_bpf(struct roles_ctx *ctx)
 	char why[256];
 	int err;
 
-	err = roles_probe_open(&ctx->probe, &ctx->mode, ctx->env->pid,
-			       ctx->env->vm, true, why, sizeof(why));
+	err = roles_probe_open(&ctx->probe, &ctx->mode, ctx->run.env->pid,
+			       ctx->run.env->vm, true, why, sizeof(why));
 	if (err) {
 		p_err("%s", why);
 		return err;
@@ -380,74 +367,57 @@ static int setup_bpf(struct roles_ctx *ctx)
 	return 0;
 }
 
-int cmd_roles(const struct tdx_env *env)
+/* Detect, load and attach, say what is measured; 0 or the exit code. */
+static int start(struct tdx_run *r)
 {
-	struct roles_ctx ctx = { .env = env };
-	unsigned int done = 0;
-	double next = 0;
-	int err;
+	struct roles_ctx *ctx = (struct roles_ctx *)r;
+	json_writer_t *w = ctx->run.jw;
 
-	ks_json_output = env->json;
-	ks_verbose = env->verbose;
-	ks_setup_libbpf();
-	err = ks_setup_signals();
-	if (err) {
-		p_err("installing signal handlers: %s", strerror(-err));
-		return KS_EXIT_FAIL;
-	}
-	if (roles_probe_detect(&ctx.mode) != KS_MODE_SERIES) {
-		if (ctx.mode.tracefs_errno || !ctx.mode.kernel_btf)
-			p_err("%s", ctx.mode.desc);
+	if (roles_probe_detect(&ctx->mode) != KS_MODE_SERIES) {
+		if (ctx->mode.tracefs_errno || !ctx->mode.kernel_btf)
+			p_err("%s", ctx->mode.desc);
 		else
 			p_err("roles needs the kvmscope series; this kernel has no %s",
-			      ctx.mode.missing);
+			      ctx->mode.missing);
 		return KS_EXIT_FAIL;
 	}
-	if (env->json) {
-		ctx.jw = jsonw_new(stdout);
-		if (!ctx.jw) {
-			p_err("out of memory");
-			return KS_EXIT_FAIL;
-		}
-	}
-	if (setup_bpf(&ctx)) {
-		err = KS_EXIT_FAIL;
-		goto cleanup;
-	}
-	p_info("mode: %s", ctx.mode.desc);
-	if (ctx.jw) {
-		jsonw_start_object(ctx.jw);
-		jsonw_string_field(ctx.jw, "type", "mode");
-		jsonw_string_field(ctx.jw, "mode", ks_mode_name(ctx.mode.kind));
-		jsonw_string_field(ctx.jw, "detail", ctx.mode.desc);
-		jsonw_bool_field(ctx.jw, "init_mmu_cost", ctx.probe.init_cost);
-		jsonw_end_object(ctx.jw);
-	} else {
+	if (setup_bpf(ctx))
+		return KS_EXIT_FAIL;
+	ctx->run.lost_fd = ctx->probe.lost_fd;
+	p_info("mode: %s", ctx->mode.desc);
+	if (!w) {
 		p_info("Tracing MMU role computations... Hit Ctrl-C to end.");
+		return 0;
 	}
+	jsonw_start_object(w);
+	jsonw_string_field(w, "type", "mode");
+	jsonw_string_field(w, "mode", ks_mode_name(ctx->mode.kind));
+	jsonw_string_field(w, "detail", ctx->mode.desc);
+	jsonw_bool_field(w, "init_mmu_cost", ctx->probe.init_cost);
+	jsonw_end_object(w);
+	return 0;
+}
 
-	if (env->interval)
-		next = tdx_now_mono() + env->interval;
-	while (!ks_exiting) {
-		tdx_vm_names_prefetch(ctx.probe.roles_fd,
-				      sizeof(struct tdx_role_key));
-		tdx_sleep_until(tdx_wake_time(env->interval ? next : 0));
-		if (!env->interval || ks_exiting || tdx_now_mono() < next)
-			continue;
-		if (report(&ctx, false)) {
-			err = KS_EXIT_FAIL;
-			goto cleanup;
-		}
-		next += env->interval;
-		if (env->count && ++done >= env->count)
-			break;
-	}
-	err = report(&ctx, true) ? KS_EXIT_FAIL : 0;
+static void stop(struct tdx_run *r)
+{
+	struct roles_ctx *ctx = (struct roles_ctx *)r;
 
-cleanup:
-	roles_probe_close(&ctx.probe);
-	release(&ctx.interval);
-	release(&ctx.total);
-	jsonw_destroy(&ctx.jw);
-	return err;
+	roles_probe_close(&ctx->probe);
+	release(&ctx->interval);
+	release(&ctx->total);
+}
+
+static const struct tdx_run_ops roles_run_ops = {
+	.start = start,
+	.stop = stop,
+	.name_vms = name_vms,
+	.drain = drain,
+	.print = print,
+};
+
+int cmd_roles(const struct tdx_env *env)
+{
+	struct roles_ctx ctx = {};
+
+	return tdx_run(&ctx.run, env, &roles_run_ops);
 }

@@ -34,16 +34,6 @@ void tdx_json_lost(json_writer_t *w, const uint64_t lost[TDX_NR_LOST])
 	jsonw_end_object(w);
 }
 
-struct tdx_slots tdx_slots(const __u64 *src)
-{
-	struct tdx_slots s;
-	int i;
-
-	for (i = 0; i < TDX_HIST_SLOTS; i++)
-		s.v[i] = src[i];
-	return s;
-}
-
 const char *tdx_vm_name(pid_t pid, const char *comm)
 {
 	static struct ks_vm_cache cache;
@@ -54,7 +44,7 @@ const char *tdx_vm_name(pid_t pid, const char *comm)
 void tdx_vm_label(char *buf, size_t len, const char *stats_id, __u32 pid)
 {
 	if (stats_id[0])
-		snprintf(buf, len, "%.*s", TDX_STATS_ID_LEN, stats_id);
+		snprintf(buf, len, "%.*s", KS_STATS_ID_LEN, stats_id);
 	else
 		snprintf(buf, len, "pid:%u", pid);
 }
@@ -62,10 +52,10 @@ void tdx_vm_label(char *buf, size_t len, const char *stats_id, __u32 pid)
 void tdx_json_vm(json_writer_t *w, const char *stats_id, __u32 pid,
 		 const char *name)
 {
-	char vm[TDX_STATS_ID_LEN + 1];
+	char vm[KS_STATS_ID_LEN + 1];
 
 	if (stats_id[0]) {
-		snprintf(vm, sizeof(vm), "%.*s", TDX_STATS_ID_LEN, stats_id);
+		snprintf(vm, sizeof(vm), "%.*s", KS_STATS_ID_LEN, stats_id);
 		jsonw_string_field(w, "vm", vm);
 	} else {
 		jsonw_null_field(w, "vm");

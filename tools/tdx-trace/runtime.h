@@ -11,20 +11,11 @@
 
 #include "json_writer.h"
 #include "probe_lost.h"
-#include "tdx.h"
+#include "tdx_trace.h"
 
 /* The lost-event counters (probe_lost.h) for humans and JSON. */
 void tdx_print_lost(FILE *f, const uint64_t lost[TDX_NR_LOST]);
 void tdx_json_lost(json_writer_t *w, const uint64_t lost[TDX_NR_LOST]);
-
-/*
- * Histogram slots as the BPF side declares them (__u64) copied to the
- * uint64_t the shared library takes: distinct types to the compiler.
- */
-struct tdx_slots {
-	uint64_t v[TDX_HIST_SLOTS];
-};
-struct tdx_slots tdx_slots(const __u64 *src);
 
 /*
  * VM name of a VMM pid (QEMU -name or comm), cached for the run.  A VMM

@@ -132,7 +132,7 @@ static void fake_vms(struct fake *f)
 	for (vm = 0; vm < NR_VMS; vm++) {
 		memset(obj, 0, f->obj_size);
 		memcpy(obj + f->l.kvm_pid, &vm_pids[vm], sizeof(int));
-		snprintf(obj + f->l.kvm_stats_id, HVFLUSH_STATS_ID_LEN,
+		snprintf(obj + f->l.kvm_stats_id, KS_STATS_ID_LEN,
 			 "kvm-%d", vm_pids[vm]);
 		fake_write(f, vm, obj);
 	}
@@ -298,7 +298,7 @@ static void dump_row(json_writer_t *w, const struct fake *f,
 	jsonw_uint_field(w, "max_gen", r->max_gen);
 	jsonw_name(w, "slots");
 	jsonw_start_array(w);
-	for (i = 0; i < HVFLUSH_SLOTS; i++)
+	for (i = 0; i < KS_HIST_SLOTS; i++)
 		jsonw_uint(w, r->slots[i]);
 	jsonw_end_array(w);
 	jsonw_end_object(w);

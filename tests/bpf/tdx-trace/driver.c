@@ -21,20 +21,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <cmocka.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "fake_kmem.skel.h"
-#include "tdx_conv.skel.h"
-#include "tdx_roles.skel.h"
+#include "conversions.skel.h"
+#include "mmu_roles.skel.h"
 
 #include "hist.h"
 #include "probe_conv.h"
 #include "probe_roles.h"
 #include "tdx-trace/runtime.h"
-#include "tdx.h"
+#include "conversions.h"
+#include "mmu_roles.h"
 #include "vmname.h"
 
 #define NR_ARGS(a) (sizeof(a) / sizeof((a)[0]))
@@ -102,7 +104,7 @@ static int fake_setup(void **state)
 		fprintf(stderr, "no struct kvm / kvm_vcpu in the kernel's BTF\n");
 		return -1;
 	}
-	size = (stats_off + TDX_STATS_ID_LEN + 7) & ~7UL;
+	size = (stats_off + KS_STATS_ID_LEN + 7) & ~7UL;
 	if (size < kvm_off + 8)
 		size = kvm_off + 8;
 	if (size < id_off + 4)
@@ -141,7 +143,7 @@ static int fake_teardown(void **state)
 }
 
 /* Tracepoint argument lists, in TP_PROTO order. */
-static void conv_begin_vm(struct tdx_conv_bpf *s, __u64 kvm, __u64 start,
+static void conv_begin_vm(struct conversions_bpf *s, __u64 kvm, __u64 start,
 			  __u64 end, __u64 attrs)
 {
 	__u64 a[] = { kvm, start, end, attrs };
@@ -150,13 +152,13 @@ static void conv_begin_vm(struct tdx_conv_bpf *s, __u64 kvm, __u64 start,
 }
 
 /* Without a struct kvm (NULL): no stats id, as if it could not be read. */
-static void conv_begin(struct tdx_conv_bpf *s, __u64 start, __u64 end,
+static void conv_begin(struct conversions_bpf *s, __u64 start, __u64 end,
 		       __u64 attrs)
 {
 	conv_begin_vm(s, 0, start, end, attrs);
 }
 
-static void conv_zap(struct tdx_conv_bpf *s, __u32 z4k, __u32 z2m, __u32 z1g,
+static void conv_zap(struct conversions_bpf *s, __u32 z4k, __u32 z2m, __u32 z1g,
 		     __u32 yields, __u32 yield_flushes)
 {
 	__u64 a[] = { 0, 0, 0, 0, z4k, z2m, z1g, yields, yield_flushes, 0 };
@@ -164,7 +166,7 @@ static void conv_zap(struct tdx_conv_bpf *s, __u32 z4k, __u32 z2m, __u32 z1g,
 	run_raw(s->progs.conv_zap_raw, a, NR_ARGS(a));
 }
 
-static void conv_end_vm(struct tdx_conv_bpf *s, __u64 kvm, __u64 start,
+static void conv_end_vm(struct conversions_bpf *s, __u64 kvm, __u64 start,
 			__u64 end, __u64 attrs, bool noop, bool flushed, int ret)
 {
 	__u64 a[] = { kvm, start, end, attrs, noop, flushed, (__u64)(__s64)ret };
@@ -173,7 +175,7 @@ static void conv_end_vm(struct tdx_conv_bpf *s, __u64 kvm, __u64 start,
 }
 
 /* Without a struct kvm, as conv_begin(). */
-static void conv_end(struct tdx_conv_bpf *s, __u64 start, __u64 end,
+static void conv_end(struct conversions_bpf *s, __u64 start, __u64 end,
 		     __u64 attrs, bool noop, bool flushed, int ret)
 {
 	conv_end_vm(s, 0, start, end, attrs, noop, flushed, ret);
@@ -182,14 +184,14 @@ static void conv_end(struct tdx_conv_bpf *s, __u64 start, __u64 end,
 struct conv_opts {
 	__u32 pid;
 	__u64 min_ns;
-	enum tdx_dir_filter dir;
+	enum conv_dir_filter dir;
 	const char *vm;
 	__u32 ringbuf_size, stats_size, inflight_size;
 };
 
-static struct tdx_conv_bpf *load_conv(const struct conv_opts *o)
+static struct conversions_bpf *load_conv(const struct conv_opts *o)
 {
-	struct tdx_conv_bpf *s = tdx_conv_bpf__open();
+	struct conversions_bpf *s = conversions_bpf__open();
 
 	assert_non_null(s);
 	s->rodata->targ_pid = o->pid;
@@ -197,20 +199,20 @@ static struct tdx_conv_bpf *load_conv(const struct conv_opts *o)
 	s->rodata->dir_filter = o->dir;
 	s->rodata->stream = true;
 	if (o->vm)
-		strncpy((char *)s->rodata->targ_vm, o->vm, TDX_STATS_ID_LEN - 1);
+		strncpy((char *)s->rodata->targ_vm, o->vm, KS_STATS_ID_LEN - 1);
 	if (o->ringbuf_size)
 		bpf_map__set_max_entries(s->maps.events, o->ringbuf_size);
 	if (o->stats_size)
 		bpf_map__set_max_entries(s->maps.stats, o->stats_size);
 	if (o->inflight_size)
 		bpf_map__set_max_entries(s->maps.inflight, o->inflight_size);
-	tdx_conv_select_progs(s, TDX_PROGS_SERIES_RAW, true);
-	assert_int_equal(tdx_conv_bpf__load(s), 0);
+	conv_select_progs(s, CONV_PROGS_SERIES_RAW, true);
+	assert_int_equal(conversions_bpf__load(s), 0);
 	return s;
 }
 
 struct events {
-	struct tdx_conv_event ev[256];
+	struct conv_event ev[256];
 	int n;
 };
 
@@ -218,13 +220,13 @@ static int collect(void *ctx, void *data, size_t size)
 {
 	struct events *evs = ctx;
 
-	assert_int_equal(size, sizeof(struct tdx_conv_event));
+	assert_int_equal(size, sizeof(struct conv_event));
 	if (evs->n < (int)NR_ARGS(evs->ev))
 		memcpy(&evs->ev[evs->n++], data, sizeof(evs->ev[0]));
 	return 0;
 }
 
-static void read_events(struct tdx_conv_bpf *s, struct events *evs)
+static void read_events(struct conversions_bpf *s, struct events *evs)
 {
 	struct ring_buffer *rb;
 
@@ -236,10 +238,10 @@ static void read_events(struct tdx_conv_bpf *s, struct events *evs)
 }
 
 /* The stats entry of this process for @dir; false if there is none. */
-static bool get_stats(struct tdx_conv_bpf *s, enum tdx_dir dir,
-		      struct tdx_conv_stats *out)
+static bool get_stats(struct conversions_bpf *s, enum conv_dir dir,
+		      struct conv_stats *out)
 {
-	struct tdx_conv_key key = { .pid = getpid(), .dir = dir };
+	struct conv_key key = { .pid = getpid(), .dir = dir };
 
 	return !bpf_map_lookup_elem(bpf_map__fd(s->maps.stats), &key, out);
 }
@@ -254,14 +256,14 @@ static __u64 lost(int map_fd, enum tdx_lost what)
 
 static void test_fallback_loads(void **state)
 {
-	struct tdx_conv_bpf *s = tdx_conv_bpf__open();
+	struct conversions_bpf *s = conversions_bpf__open();
 	struct bpf_program *prog;
 	int loaded = 0;
 
 	(void)state;
 	assert_non_null(s);
-	tdx_conv_select_progs(s, TDX_PROGS_FALLBACK, true);
-	assert_int_equal(tdx_conv_bpf__load(s), 0);
+	conv_select_progs(s, CONV_PROGS_IOCTL, true);
+	assert_int_equal(conversions_bpf__load(s), 0);
 	assert_true(bpf_program__fd(s->progs.fb_ioctl_enter) >= 0);
 	assert_true(bpf_program__fd(s->progs.fb_ioctl_exit) >= 0);
 	assert_true(bpf_program__fd(s->progs.fb_spte_changed_raw) >= 0);
@@ -274,65 +276,115 @@ static void test_fallback_loads(void **state)
 	bpf_object__for_each_program(prog, s->obj)
 		loaded += bpf_program__fd(prog) >= 0;
 	assert_int_equal(loaded, 6);
-	tdx_conv_bpf__destroy(s);
+	conversions_bpf__destroy(s);
 }
 
-/* tdx_conv_attach(): the host has the fallback's and MapGPA's events. */
+/* ks_probe_attach(): the host has the fallback's and MapGPA's events. */
 static void test_attach(void **state)
 {
-	struct tdx_conv_links links = {};
-	struct tdx_conv_bpf *s;
-	const char *failed = NULL;
+	struct ks_probe_links links = {};
+	struct conversions_bpf *s;
+	char err[256];
 
 	(void)state;
-	s = tdx_conv_bpf__open();
+	s = conversions_bpf__open();
 	assert_non_null(s);
-	tdx_conv_select_progs(s, TDX_PROGS_FALLBACK, true);
+	conv_select_progs(s, CONV_PROGS_IOCTL, true);
 	assert_true(s->rodata->mapgpa_latency);
-	assert_int_equal(tdx_conv_bpf__load(s), 0);
-	assert_int_equal(tdx_conv_attach(s, &links, &failed), 0);
+	assert_int_equal(conversions_bpf__load(s), 0);
+	assert_int_equal(ks_probe_attach(s->obj, &links, "conversions", err,
+					 sizeof(err)), 0);
 	assert_int_equal(links.nr, 6);
-	tdx_conv_detach(&links);
+	ks_probe_detach(&links, 0);
 	assert_int_equal(links.nr, 0);
-	tdx_conv_bpf__destroy(s);
+	conversions_bpf__destroy(s);
 
 	/* Without --mapgpa: nothing on kvm_entry, conversions not counted. */
-	s = tdx_conv_bpf__open();
+	s = conversions_bpf__open();
 	assert_non_null(s);
-	tdx_conv_select_progs(s, TDX_PROGS_FALLBACK, false);
+	conv_select_progs(s, CONV_PROGS_IOCTL, false);
 	assert_false(s->rodata->mapgpa_latency);
-	assert_int_equal(tdx_conv_bpf__load(s), 0);
-	assert_int_equal(tdx_conv_attach(s, &links, &failed), 0);
+	assert_int_equal(conversions_bpf__load(s), 0);
+	assert_int_equal(ks_probe_attach(s->obj, &links, "conversions", err,
+					 sizeof(err)), 0);
 	assert_int_equal(links.nr, 3);
-	tdx_conv_detach(&links);
-	tdx_conv_bpf__destroy(s);
+	ks_probe_detach(&links, 0);
+	conversions_bpf__destroy(s);
 
 	/* No series here: its first program fails, and is named. */
-	s = tdx_conv_bpf__open();
+	s = conversions_bpf__open();
 	assert_non_null(s);
-	tdx_conv_select_progs(s, TDX_PROGS_SERIES_RAW, true);
-	assert_int_equal(tdx_conv_bpf__load(s), 0);
-	assert_true(tdx_conv_attach(s, &links, &failed) < 0);
-	assert_string_equal(failed, "conv_begin_raw");
+	conv_select_progs(s, CONV_PROGS_SERIES_RAW, true);
+	assert_int_equal(conversions_bpf__load(s), 0);
+	assert_true(ks_probe_attach(s->obj, &links, "conversions", err,
+				    sizeof(err)) < 0);
+	assert_non_null(strstr(err, "conversions: attaching conv_begin_raw: "));
 	assert_int_equal(links.nr, 0);
-	tdx_conv_bpf__destroy(s);
+	conversions_bpf__destroy(s);
 }
 
 /* begin + 2 zap_leafs + end on one thread = one record with the sums. */
+/*
+ * The fallback on kernels with upstream's kvm_vm_set_mem_attributes
+ * (6.17+): that event opens the conversion (test-run with crafted
+ * arguments), kvm_tdp_mmu_spte_changed counts a zap, and this thread's
+ * next ioctl exit, a real one, closes it with that ioctl's result.
+ */
+static void test_attr_event_fallback(void **state)
+{
+	struct conversions_bpf *s = conversions_bpf__open();
+	__u64 begin[] = { 0x100, 0x300, CONV_ATTR_PRIVATE };
+	/* as_id, gfn, level 1: a present 4K leaf becomes non-present. */
+	__u64 zap[] = { 0, 0x100, 1, 1ULL << 11, 0 };
+	struct bpf_link *exit_link;
+	const struct conv_event *e;
+	struct conv_stats st;
+	struct events evs;
+
+	(void)state;
+	assert_non_null(s);
+	s->rodata->stream = true;
+	conv_select_progs(s, CONV_PROGS_ATTR_EVENT, false);
+	assert_int_equal(conversions_bpf__load(s), 0);
+	exit_link = bpf_program__attach(s->progs.fb_ioctl_exit);
+	assert_non_null(exit_link);
+
+	run_raw(s->progs.fb_set_attrs_raw, begin, NR_ARGS(begin));
+	run_raw(s->progs.fb_spte_changed_raw, zap, NR_ARGS(zap));
+	assert_int_equal(ioctl(-1, 0), -1);	/* EBADF, and ends it */
+	bpf_link__destroy(exit_link);
+
+	read_events(s, &evs);
+	assert_int_equal(evs.n, 1);
+	e = &evs.ev[0];
+	assert_int_equal(e->pid, getpid());
+	assert_int_equal(e->gfn_start, 0x100);
+	assert_int_equal(e->gfn_end, 0x300);
+	assert_int_equal(e->attributes, CONV_ATTR_PRIVATE);
+	assert_int_equal(e->zapped[0], 1);
+	assert_int_equal(e->ret, -EBADF);
+	assert_int_equal(e->valid, CONV_F_FALLBACK_ALL);
+	assert_true(get_stats(s, CONV_DIR_PRIVATE, &st));
+	assert_int_equal(st.count, 1);
+	assert_int_equal(st.pages, 0x200);
+	assert_int_equal(st.errors, 1);
+	conversions_bpf__destroy(s);
+}
+
 static void test_conversion_correlated(void **state)
 {
 	struct conv_opts o = {};
-	struct tdx_conv_bpf *s = load_conv(&o);
-	struct tdx_conv_stats st;
+	struct conversions_bpf *s = load_conv(&o);
+	struct conv_stats st;
 	struct events evs;
-	const struct tdx_conv_event *e;
+	const struct conv_event *e;
 	__u32 tid = gettid();
 
 	(void)state;
-	conv_begin(s, 0x100, 0x300, TDX_ATTR_PRIVATE);
+	conv_begin(s, 0x100, 0x300, CONV_ATTR_PRIVATE);
 	conv_zap(s, 100, 1, 0, 2, 1);
 	conv_zap(s, 50, 0, 1, 1, 1);
-	conv_end(s, 0x100, 0x300, TDX_ATTR_PRIVATE, false, true, 0);
+	conv_end(s, 0x100, 0x300, CONV_ATTR_PRIVATE, false, true, 0);
 
 	read_events(s, &evs);
 	assert_int_equal(evs.n, 1);
@@ -341,7 +393,7 @@ static void test_conversion_correlated(void **state)
 	assert_int_equal(e->tid, tid);
 	assert_int_equal(e->gfn_start, 0x100);
 	assert_int_equal(e->gfn_end, 0x300);
-	assert_int_equal(e->attributes, TDX_ATTR_PRIVATE);
+	assert_int_equal(e->attributes, CONV_ATTR_PRIVATE);
 	assert_int_equal(e->zapped[0], 150);
 	assert_int_equal(e->zapped[1], 1);
 	assert_int_equal(e->zapped[2], 1);
@@ -352,25 +404,25 @@ static void test_conversion_correlated(void **state)
 	assert_int_equal(e->noop, 0);
 	assert_int_equal(e->flushed, 1);
 	assert_int_equal(e->ret, 0);
-	assert_int_equal(e->valid, TDX_F_SERIES_ALL);
+	assert_int_equal(e->valid, CONV_F_SERIES_ALL);
 	assert_true(e->duration_ns > 0);
 	assert_true(e->ts_ns > e->duration_ns);
 
-	assert_true(get_stats(s, TDX_DIR_PRIVATE, &st));
-	assert_false(get_stats(s, TDX_DIR_SHARED, &st) && st.count);
-	get_stats(s, TDX_DIR_PRIVATE, &st);
+	assert_true(get_stats(s, CONV_DIR_PRIVATE, &st));
+	assert_false(get_stats(s, CONV_DIR_SHARED, &st) && st.count);
+	get_stats(s, CONV_DIR_PRIVATE, &st);
 	assert_int_equal(st.count, 1);
 	assert_int_equal(st.pages, 0x200);
 	assert_int_equal(st.pages_slots[9], 1);		/* 512 pages: 2^9 */
 	assert_int_equal(st.zapped[0], 150);
 	assert_int_equal(st.flushes, 3);
 	assert_int_equal(st.noop, 0);
-	assert_int_equal(ks_log2_total(tdx_slots(st.dur_slots).v, TDX_HIST_SLOTS), 1);
+	assert_int_equal(ks_log2_total(ks_slots(st.dur_slots).v, KS_HIST_SLOTS), 1);
 
 	/* The per-thread state is gone once the conversion ended. */
 	assert_int_not_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.inflight),
 						 &tid, &evs.ev[1]), 0);
-	tdx_conv_bpf__destroy(s);
+	conversions_bpf__destroy(s);
 }
 
 /* Bounds of the sum of the observations in log2 @slots: [*lo, *hi). */
@@ -380,7 +432,7 @@ static void slots_sum_bounds(const __u64 *slots, __u64 *lo, __u64 *hi)
 
 	*lo = 0;
 	*hi = slots[0] * 2;	/* slot 0 holds 0 and 1 */
-	for (i = 1; i < TDX_HIST_SLOTS; i++) {
+	for (i = 1; i < KS_HIST_SLOTS; i++) {
 		*lo += slots[i] << i;
 		*hi += slots[i] << (i + 1);
 	}
@@ -390,36 +442,36 @@ static void slots_sum_bounds(const __u64 *slots, __u64 *lo, __u64 *hi)
 static void test_duration_sum(void **state)
 {
 	struct conv_opts o = {};
-	struct tdx_conv_bpf *s = load_conv(&o);
-	struct tdx_conv_stats st;
+	struct conversions_bpf *s = load_conv(&o);
+	struct conv_stats st;
 	struct events evs;
 	__u64 sum = 0, lo, hi;
 	int i;
 
 	(void)state;
 	for (i = 0; i < 3; i++) {
-		conv_begin(s, 0, 1 << i, TDX_ATTR_PRIVATE);
+		conv_begin(s, 0, 1 << i, CONV_ATTR_PRIVATE);
 		conv_zap(s, 1, 0, 0, 0, 0);
-		conv_end(s, 0, 1 << i, TDX_ATTR_PRIVATE, false, true, 0);
+		conv_end(s, 0, 1 << i, CONV_ATTR_PRIVATE, false, true, 0);
 	}
 	read_events(s, &evs);
 	assert_int_equal(evs.n, 3);
 	for (i = 0; i < evs.n; i++)
 		sum += evs.ev[i].duration_ns;
-	assert_true(get_stats(s, TDX_DIR_PRIVATE, &st));
+	assert_true(get_stats(s, CONV_DIR_PRIVATE, &st));
 	assert_int_equal(st.count, 3);
 	assert_int_equal(st.dur_sum_ns, sum);
 	slots_sum_bounds(st.dur_slots, &lo, &hi);
 	assert_in_range(st.dur_sum_ns, lo, hi - 1);
-	tdx_conv_bpf__destroy(s);
+	conversions_bpf__destroy(s);
 }
 
 /* A no-op conversion to shared: noop flag, no flushes, shared direction. */
 static void test_conversion_noop_shared(void **state)
 {
 	struct conv_opts o = {};
-	struct tdx_conv_bpf *s = load_conv(&o);
-	struct tdx_conv_stats st;
+	struct conversions_bpf *s = load_conv(&o);
+	struct conv_stats st;
 	struct events evs;
 
 	(void)state;
@@ -434,12 +486,12 @@ static void test_conversion_noop_shared(void **state)
 	assert_int_equal(evs.ev[0].flushes, 0);
 	assert_int_equal(evs.ev[0].zapped[0], 0);
 	assert_int_equal(evs.ev[0].root_walks, 0);
-	assert_true(get_stats(s, TDX_DIR_SHARED, &st));
+	assert_true(get_stats(s, CONV_DIR_SHARED, &st));
 	assert_int_equal(st.count, 1);
 	assert_int_equal(st.noop, 1);
 	assert_int_equal(st.pages, 1);
 	assert_int_equal(st.pages_slots[0], 1);
-	assert_false(get_stats(s, TDX_DIR_PRIVATE, &st));
+	assert_false(get_stats(s, CONV_DIR_PRIVATE, &st));
 
 	/* A failed conversion counts as an error. */
 	conv_begin(s, 0x1000, 0x1400, 0);
@@ -447,32 +499,32 @@ static void test_conversion_noop_shared(void **state)
 	read_events(s, &evs);
 	assert_int_equal(evs.n, 1);
 	assert_int_equal(evs.ev[0].ret, -EFAULT);
-	assert_true(get_stats(s, TDX_DIR_SHARED, &st));
+	assert_true(get_stats(s, CONV_DIR_SHARED, &st));
 	assert_int_equal(st.count, 2);
 	assert_int_equal(st.errors, 1);
-	tdx_conv_bpf__destroy(s);
+	conversions_bpf__destroy(s);
 }
 
 /* One private and one shared conversion; how many does the filter keep? */
 static int conversions_kept(const struct conv_opts *o)
 {
-	struct tdx_conv_bpf *s = load_conv(o);
-	struct tdx_conv_stats st;
+	struct conversions_bpf *s = load_conv(o);
+	struct conv_stats st;
 	struct events evs;
 	int n = 0;
 
-	conv_begin_vm(s, fake.kvm, 0, 512, TDX_ATTR_PRIVATE);
-	conv_end_vm(s, fake.kvm, 0, 512, TDX_ATTR_PRIVATE, false, true, 0);
+	conv_begin_vm(s, fake.kvm, 0, 512, CONV_ATTR_PRIVATE);
+	conv_end_vm(s, fake.kvm, 0, 512, CONV_ATTR_PRIVATE, false, true, 0);
 	conv_begin_vm(s, fake.kvm, 0, 512, 0);
 	conv_end_vm(s, fake.kvm, 0, 512, 0, false, true, 0);
 	read_events(s, &evs);
 	/* The ring buffer and the histograms must agree. */
-	if (get_stats(s, TDX_DIR_PRIVATE, &st))
+	if (get_stats(s, CONV_DIR_PRIVATE, &st))
 		n += st.count;
-	if (get_stats(s, TDX_DIR_SHARED, &st))
+	if (get_stats(s, CONV_DIR_SHARED, &st))
 		n += st.count;
 	assert_int_equal(n, evs.n);
-	tdx_conv_bpf__destroy(s);
+	conversions_bpf__destroy(s);
 	return n;
 }
 
@@ -492,11 +544,11 @@ static void test_filters(void **state)
 	assert_int_equal(conversions_kept(&o), 0);
 	o.min_ns = 0;
 
-	o.dir = TDX_FILTER_PRIVATE;
+	o.dir = CONV_FILTER_PRIVATE;
 	assert_int_equal(conversions_kept(&o), 1);
-	o.dir = TDX_FILTER_SHARED;
+	o.dir = CONV_FILTER_SHARED;
 	assert_int_equal(conversions_kept(&o), 1);
-	o.dir = TDX_FILTER_ANY;
+	o.dir = CONV_FILTER_ANY;
 
 	/* --vm matches the whole stats id read from struct kvm. */
 	o.vm = FAKE_STATS_ID;
@@ -511,8 +563,8 @@ static void test_filters(void **state)
 static void test_vm_identity(void **state)
 {
 	struct conv_opts o = {};
-	struct tdx_conv_bpf *s = load_conv(&o);
-	struct tdx_conv_stats st;
+	struct conversions_bpf *s = load_conv(&o);
+	struct conv_stats st;
 	struct events evs;
 
 	(void)state;
@@ -521,16 +573,16 @@ static void test_vm_identity(void **state)
 	read_events(s, &evs);
 	assert_int_equal(evs.n, 1);
 	assert_string_equal(evs.ev[0].stats_id, FAKE_STATS_ID);
-	assert_true(get_stats(s, TDX_DIR_SHARED, &st));
+	assert_true(get_stats(s, CONV_DIR_SHARED, &st));
 	assert_string_equal(st.stats_id, FAKE_STATS_ID);
-	tdx_conv_bpf__destroy(s);
+	conversions_bpf__destroy(s);
 }
 
 static void test_lost_ringbuf(void **state)
 {
 	struct conv_opts o = { .ringbuf_size = 4096 };
-	struct tdx_conv_bpf *s = load_conv(&o);
-	struct tdx_conv_stats st;
+	struct conversions_bpf *s = load_conv(&o);
+	struct conv_stats st;
 	struct events evs;
 	int i, n = 100;
 
@@ -545,26 +597,26 @@ static void test_lost_ringbuf(void **state)
 	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_RINGBUF),
 			 n - evs.n);
 	/* Aggregation does not depend on the ring buffer. */
-	assert_true(get_stats(s, TDX_DIR_SHARED, &st));
+	assert_true(get_stats(s, CONV_DIR_SHARED, &st));
 	assert_int_equal(st.count, n);
-	tdx_conv_bpf__destroy(s);
+	conversions_bpf__destroy(s);
 }
 
 static void test_lost_stats_full(void **state)
 {
 	struct conv_opts o = { .stats_size = 1 };
-	struct tdx_conv_bpf *s = load_conv(&o);
-	struct tdx_conv_stats st;
+	struct conversions_bpf *s = load_conv(&o);
+	struct conv_stats st;
 
 	(void)state;
-	conv_begin(s, 0, 1, TDX_ATTR_PRIVATE);
-	conv_end(s, 0, 1, TDX_ATTR_PRIVATE, false, false, 0);
+	conv_begin(s, 0, 1, CONV_ATTR_PRIVATE);
+	conv_end(s, 0, 1, CONV_ATTR_PRIVATE, false, false, 0);
 	conv_begin(s, 0, 1, 0);		/* second key: the map is full */
 	conv_end(s, 0, 1, 0, false, false, 0);
-	assert_true(get_stats(s, TDX_DIR_PRIVATE, &st));
-	assert_false(get_stats(s, TDX_DIR_SHARED, &st));
+	assert_true(get_stats(s, CONV_DIR_PRIVATE, &st));
+	assert_false(get_stats(s, CONV_DIR_SHARED, &st));
 	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_STATS_FULL), 1);
-	tdx_conv_bpf__destroy(s);
+	conversions_bpf__destroy(s);
 }
 
 static void *begin_in_thread(void *arg)
@@ -576,7 +628,7 @@ static void *begin_in_thread(void *arg)
 static void test_lost_inflight_full(void **state)
 {
 	struct conv_opts o = { .inflight_size = 1 };
-	struct tdx_conv_bpf *s = load_conv(&o);
+	struct conversions_bpf *s = load_conv(&o);
 	pthread_t t;
 
 	(void)state;
@@ -584,19 +636,19 @@ static void test_lost_inflight_full(void **state)
 	assert_int_equal(pthread_create(&t, NULL, begin_in_thread, s), 0);
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_INFLIGHT_FULL), 1);
-	tdx_conv_bpf__destroy(s);
+	conversions_bpf__destroy(s);
 }
 
 /* A vCPU thread with a name of its own, like QEMU's "CPU 0/KVM". */
 static void *vcpu_thread(void *arg)
 {
-	struct tdx_conv_bpf *s = arg;
-	__u64 hcall[] = { TDX_KVM_HC_MAP_GPA_RANGE, 0x100000, 1, 0, 0 };
+	struct conversions_bpf *s = arg;
+	__u64 hcall[] = { CONV_KVM_HC_MAP_GPA_RANGE, 0x100000, 1, 0, 0 };
 	__u64 entry[] = { fake.vcpu, 0 };
 
 	pthread_setname_np(pthread_self(), "CPU 0/KVM");
-	conv_begin(s, 0, 1, TDX_ATTR_PRIVATE);
-	conv_end(s, 0, 1, TDX_ATTR_PRIVATE, false, false, 0);
+	conv_begin(s, 0, 1, CONV_ATTR_PRIVATE);
+	conv_end(s, 0, 1, CONV_ATTR_PRIVATE, false, false, 0);
 	run_raw(s->progs.mapgpa_hcall_raw, hcall, NR_ARGS(hcall));
 	run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry));
 	return NULL;
@@ -609,10 +661,10 @@ static void *vcpu_thread(void *arg)
 static void test_vmm_comm(void **state)
 {
 	struct conv_opts o = {};
-	struct tdx_conv_bpf *s = load_conv(&o);
-	struct tdx_mapgpa_key key = { .pid = getpid(), .vcpu_id = FAKE_VCPU_ID };
-	struct tdx_mapgpa_stats ms;
-	struct tdx_conv_stats cs;
+	struct conversions_bpf *s = load_conv(&o);
+	struct mapgpa_key key = { .pid = getpid(), .vcpu_id = FAKE_VCPU_ID };
+	struct mapgpa_stats ms;
+	struct conv_stats cs;
 	struct events evs;
 	char comm[32];
 	pthread_t t;
@@ -623,7 +675,7 @@ static void test_vmm_comm(void **state)
 	assert_int_equal(pthread_create(&t, NULL, vcpu_thread, s), 0);
 	assert_int_equal(pthread_join(t, NULL), 0);
 
-	assert_true(get_stats(s, TDX_DIR_PRIVATE, &cs));
+	assert_true(get_stats(s, CONV_DIR_PRIVATE, &cs));
 	assert_string_equal(cs.comm, comm);
 	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa), &key,
 					     &ms), 0);
@@ -631,7 +683,7 @@ static void test_vmm_comm(void **state)
 	read_events(s, &evs);
 	assert_int_equal(evs.n, 1);
 	assert_string_equal(evs.ev[0].comm, "CPU 0/KVM");
-	tdx_conv_bpf__destroy(s);
+	conversions_bpf__destroy(s);
 }
 
 /* KVM_HC_MAP_GPA_RANGE's a2: bits 3:0 the page size, bit 4 the direction. */
@@ -641,22 +693,22 @@ static void test_vmm_comm(void **state)
 static void test_mapgpa_latency(void **state)
 {
 	struct conv_opts o = {};
-	struct tdx_conv_bpf *s = load_conv(&o);
+	struct conversions_bpf *s = load_conv(&o);
 	__u64 other[] = { 1 /* not MapGPA */, 0, 0, 0, 0 };
 	/* To private, 2M pages: KVM_MAP_GPA_RANGE_ENCRYPTED | PAGE_SZ_2M. */
-	__u64 to_priv[] = { TDX_KVM_HC_MAP_GPA_RANGE, 0x100000, 16,
-			    TDX_MAP_GPA_ENCRYPTED | MAP_GPA_PAGE_SZ_2M, 0 };
+	__u64 to_priv[] = { CONV_KVM_HC_MAP_GPA_RANGE, 0x100000, 16,
+			    CONV_MAP_GPA_ENCRYPTED | MAP_GPA_PAGE_SZ_2M, 0 };
 	/* To shared, though a2 has bit 3 (the memory attribute's) set. */
-	__u64 to_shared[] = { TDX_KVM_HC_MAP_GPA_RANGE, 0x100000, 4,
+	__u64 to_shared[] = { CONV_KVM_HC_MAP_GPA_RANGE, 0x100000, 4,
 			      MAP_GPA_PAGE_SZ_BITS, 0 };
 	__u64 uexit[] = { 3 /* KVM_EXIT_HYPERCALL */, 0 };
 	__u64 entry[] = { fake.vcpu, 0 };
-	struct tdx_mapgpa_key key = { .pid = getpid(), .vcpu_id = FAKE_VCPU_ID };
-	struct tdx_mapgpa_stats ms;
+	struct mapgpa_key key = { .pid = getpid(), .vcpu_id = FAKE_VCPU_ID };
+	struct mapgpa_stats ms;
 	__u64 lo, hi;
 
 	(void)state;
-	assert_true(MAP_GPA_PAGE_SZ_BITS & TDX_ATTR_PRIVATE);
+	assert_true(MAP_GPA_PAGE_SZ_BITS & CONV_ATTR_PRIVATE);
 	run_raw(s->progs.mapgpa_hcall_raw, other, NR_ARGS(other));
 	run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry));
 	assert_int_not_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa),
@@ -664,8 +716,8 @@ static void test_mapgpa_latency(void **state)
 
 	run_raw(s->progs.mapgpa_hcall_raw, to_priv, NR_ARGS(to_priv));
 	run_raw(s->progs.mapgpa_uexit_raw, uexit, NR_ARGS(uexit));
-	conv_begin(s, 0x100, 0x110, TDX_ATTR_PRIVATE);	/* the VMM converts */
-	conv_end(s, 0x100, 0x110, TDX_ATTR_PRIVATE, false, true, 0);
+	conv_begin(s, 0x100, 0x110, CONV_ATTR_PRIVATE);	/* the VMM converts */
+	conv_end(s, 0x100, 0x110, CONV_ATTR_PRIVATE, false, true, 0);
 	run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry));
 	run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry));	/* no request */
 	/* Two more, serviced in KVM: one each way. */
@@ -681,13 +733,13 @@ static void test_mapgpa_latency(void **state)
 	assert_int_equal(ms.to_private, 2);
 	assert_int_equal(ms.userspace_exits, 1);
 	assert_int_equal(ms.conversions, 1);
-	assert_int_equal(ks_log2_total(tdx_slots(ms.lat_slots).v, TDX_HIST_SLOTS), 3);
+	assert_int_equal(ks_log2_total(ks_slots(ms.lat_slots).v, KS_HIST_SLOTS), 3);
 	/* The exact sum lies within what the slots allow, and is not 0. */
 	slots_sum_bounds(ms.lat_slots, &lo, &hi);
 	assert_in_range(ms.lat_sum_ns, lo, hi - 1);
 	assert_true(ms.lat_sum_ns > 0);
 	assert_int_equal(s->bss->mapgpa_pending, 0);
-	tdx_conv_bpf__destroy(s);
+	conversions_bpf__destroy(s);
 }
 
 /* Roles. */
@@ -699,20 +751,20 @@ static void test_mapgpa_latency(void **state)
 #define EXT_VALID	(1ULL << 32)
 #define EXT_LMA		(1ULL << 39)
 
-static struct tdx_roles_bpf *load_roles(__u32 pid, __u32 trans_size)
+static struct mmu_roles_bpf *load_roles(__u32 pid, __u32 trans_size)
 {
-	struct tdx_roles_bpf *s = tdx_roles_bpf__open();
+	struct mmu_roles_bpf *s = mmu_roles_bpf__open();
 
 	assert_non_null(s);
 	s->rodata->targ_pid = pid;
 	if (trans_size)
 		bpf_map__set_max_entries(s->maps.transitions, trans_size);
-	tdx_roles_select_progs(s, false, false);
-	assert_int_equal(tdx_roles_bpf__load(s), 0);
+	mmu_roles_select_progs(s, false, false);
+	assert_int_equal(mmu_roles_bpf__load(s), 0);
 	return s;
 }
 
-static void role(struct tdx_roles_bpf *s, int mmu, __u64 old_cpu,
+static void role(struct mmu_roles_bpf *s, int mmu, __u64 old_cpu,
 		 __u64 new_cpu, __u32 old_root, __u32 new_root)
 {
 	__u64 a[] = { fake.vcpu, (__u64)mmu, old_cpu, new_cpu, old_root,
@@ -721,10 +773,10 @@ static void role(struct tdx_roles_bpf *s, int mmu, __u64 old_cpu,
 	run_raw(s->progs.role_raw, a, NR_ARGS(a));
 }
 
-static bool role_stats(struct tdx_roles_bpf *s, int mmu,
-		       struct tdx_role_stats *out)
+static bool role_stats(struct mmu_roles_bpf *s, int mmu,
+		       struct mmu_role_stats *out)
 {
-	struct tdx_role_key key = {
+	struct mmu_role_key key = {
 		.pid = getpid(), .vcpu_id = FAKE_VCPU_ID, .mmu = mmu,
 	};
 
@@ -748,68 +800,68 @@ static int count_keys(int fd, size_t key_size)
 
 static void test_roles_changed_unchanged(void **state)
 {
-	struct tdx_roles_bpf *s = load_roles(0, 0);
+	struct mmu_roles_bpf *s = load_roles(0, 0);
 	__u64 l1 = EXT_VALID | EXT_LMA | BASE_CR0_WP | BASE_LEVEL4;
-	struct tdx_role_stats rs;
-	struct tdx_trans_key tk = {
+	struct mmu_role_stats rs;
+	struct mmu_role_trans_key tk = {
 		.old_cpu_role = l1 & ~BASE_CR0_WP, .new_cpu_role = l1,
 		.old_root_role = 4, .new_root_role = 4,
-		.pid = getpid(), .mmu = TDX_MMU_ROOT,
+		.pid = getpid(), .mmu = MMU_ROOT,
 	};
 	__u64 n;
 
 	(void)state;
-	role(s, TDX_MMU_ROOT, l1, l1, 4, 4);			/* unchanged */
-	role(s, TDX_MMU_ROOT, l1, l1, 4, 4);			/* unchanged */
-	role(s, TDX_MMU_ROOT, 0, l1, 0, 4);			/* init: !valid */
-	role(s, TDX_MMU_ROOT, l1, l1 | BASE_GUEST, 4, 4 | BASE_GUEST); /* nested */
-	role(s, TDX_MMU_ROOT, l1, l1 | BASE_SMM, 4, 4 | BASE_SMM);	/* smm */
-	role(s, TDX_MMU_ROOT, l1 & ~BASE_CR0_WP, l1, 4, 4);	/* mode: CR0.WP */
-	role(s, TDX_MMU_ROOT, l1 & ~BASE_CR0_WP, l1, 4, 4);	/* same again */
-	role(s, TDX_MMU_ROOT, l1, l1, 4, 5);			/* root role only */
-	role(s, TDX_MMU_NESTED, l1, l1, 4, 4);			/* other MMU */
+	role(s, MMU_ROOT, l1, l1, 4, 4);			/* unchanged */
+	role(s, MMU_ROOT, l1, l1, 4, 4);			/* unchanged */
+	role(s, MMU_ROOT, 0, l1, 0, 4);			/* init: !valid */
+	role(s, MMU_ROOT, l1, l1 | BASE_GUEST, 4, 4 | BASE_GUEST); /* nested */
+	role(s, MMU_ROOT, l1, l1 | BASE_SMM, 4, 4 | BASE_SMM);	/* smm */
+	role(s, MMU_ROOT, l1 & ~BASE_CR0_WP, l1, 4, 4);	/* mode: CR0.WP */
+	role(s, MMU_ROOT, l1 & ~BASE_CR0_WP, l1, 4, 4);	/* same again */
+	role(s, MMU_ROOT, l1, l1, 4, 5);			/* root role only */
+	role(s, MMU_NESTED, l1, l1, 4, 4);			/* other MMU */
 
-	assert_true(role_stats(s, TDX_MMU_ROOT, &rs));
+	assert_true(role_stats(s, MMU_ROOT, &rs));
 	assert_string_equal(rs.stats_id, FAKE_STATS_ID);	/* vcpu->kvm */
 	assert_int_equal(rs.computed, 8);
 	assert_int_equal(rs.unchanged, 2);
 	assert_int_equal(rs.changed, 6);
-	assert_int_equal(rs.cause[TDX_CAUSE_INIT], 1);
-	assert_int_equal(rs.cause[TDX_CAUSE_NESTED], 1);
-	assert_int_equal(rs.cause[TDX_CAUSE_SMM], 1);
-	assert_int_equal(rs.cause[TDX_CAUSE_MODE], 3);
-	assert_true(role_stats(s, TDX_MMU_NESTED, &rs));
+	assert_int_equal(rs.cause[MMU_ROLE_CAUSE_INIT], 1);
+	assert_int_equal(rs.cause[MMU_ROLE_CAUSE_NESTED], 1);
+	assert_int_equal(rs.cause[MMU_ROLE_CAUSE_SMM], 1);
+	assert_int_equal(rs.cause[MMU_ROLE_CAUSE_MODE], 3);
+	assert_true(role_stats(s, MMU_NESTED, &rs));
 	assert_int_equal(rs.computed, 1);
 	assert_int_equal(rs.unchanged, 1);
 	assert_int_equal(rs.changed, 0);
-	assert_false(role_stats(s, TDX_MMU_GUEST, &rs));
+	assert_false(role_stats(s, MMU_GUEST, &rs));
 
 	/* Distinct changed transitions only; the CR0.WP one twice. */
 	assert_int_equal(count_keys(bpf_map__fd(s->maps.transitions),
-				    sizeof(struct tdx_trans_key)), 5);
+				    sizeof(struct mmu_role_trans_key)), 5);
 	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.transitions),
 					     &tk, &n), 0);
 	assert_int_equal(n, 2);
-	tdx_roles_bpf__destroy(s);
+	mmu_roles_bpf__destroy(s);
 }
 
 static void test_roles_filter_and_lost(void **state)
 {
-	struct tdx_roles_bpf *s = load_roles(getppid(), 0);
-	struct tdx_role_stats rs;
+	struct mmu_roles_bpf *s = load_roles(getppid(), 0);
+	struct mmu_role_stats rs;
 
 	(void)state;
-	role(s, TDX_MMU_ROOT, 0, EXT_VALID, 0, 4);
-	assert_false(role_stats(s, TDX_MMU_ROOT, &rs));
-	tdx_roles_bpf__destroy(s);
+	role(s, MMU_ROOT, 0, EXT_VALID, 0, 4);
+	assert_false(role_stats(s, MMU_ROOT, &rs));
+	mmu_roles_bpf__destroy(s);
 
 	s = load_roles(getpid(), 1);
-	role(s, TDX_MMU_ROOT, 0, EXT_VALID, 0, 4);
-	role(s, TDX_MMU_ROOT, 0, EXT_VALID | 1, 0, 4);	/* 2nd transition */
-	assert_true(role_stats(s, TDX_MMU_ROOT, &rs));
+	role(s, MMU_ROOT, 0, EXT_VALID, 0, 4);
+	role(s, MMU_ROOT, 0, EXT_VALID | 1, 0, 4);	/* 2nd transition */
+	assert_true(role_stats(s, MMU_ROOT, &rs));
 	assert_int_equal(rs.changed, 2);
 	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_TRANS_FULL), 1);
-	tdx_roles_bpf__destroy(s);
+	mmu_roles_bpf__destroy(s);
 }
 
 int main(void)
@@ -817,6 +869,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fallback_loads),
 		cmocka_unit_test(test_attach),
+		cmocka_unit_test(test_attr_event_fallback),
 		cmocka_unit_test(test_conversion_correlated),
 		cmocka_unit_test(test_conversion_noop_shared),
 		cmocka_unit_test(test_duration_sum),

@@ -11,9 +11,10 @@
  * then issues one ioctl per argument from this thread, then stays alive for
  * $SET_ATTRS_LINGER_MS milliseconds (default 0), like a VMM would.
  *
- * With SET_ATTRS_VM=1 the ioctls go to a VM of /dev/kvm instead, whatever
- * the kernel answers (ENOTTY where it has no memory attributes), and each
- * result is printed: "ret <0 or -errno>".
+ * With SET_ATTRS_VM=1 the ioctls go to a VM of /dev/kvm instead: a
+ * software-protected VM where the kernel has that type (its memory
+ * attributes can be set), else a default one (ENOTTY).  It prints the
+ * type, "vm_type <n>", and each result, "ret <0 or -errno>".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,9 +26,12 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "tdx.h"
+#include "conversions.h"
 
-#define KVM_CREATE_VM 0xae01	/* _IO(KVMIO, 0x01) */
+#define KVM_CREATE_VM		0xae01	/* _IO(KVMIO, 0x01) */
+#define KVM_CHECK_EXTENSION	0xae03	/* _IO(KVMIO, 0x03) */
+#define KVM_CAP_VM_TYPES	235
+#define KVM_X86_SW_PROTECTED_VM	1
 
 struct kvm_memory_attributes {
 	uint64_t address;
@@ -39,15 +43,20 @@ struct kvm_memory_attributes {
 /* /dev/null, or with SET_ATTRS_VM=1 a new VM's fd. */
 static int open_target(bool vm)
 {
-	int kvm, fd;
+	int kvm, fd, types, type;
 
 	if (!vm)
 		return open("/dev/null", O_RDWR);
 	kvm = open("/dev/kvm", O_RDWR);
 	if (kvm < 0)
 		return -1;
-	fd = ioctl(kvm, KVM_CREATE_VM, 0);
+	types = ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
+	type = types > 0 && (types & (1 << KVM_X86_SW_PROTECTED_VM)) ?
+	       KVM_X86_SW_PROTECTED_VM : 0;
+	fd = ioctl(kvm, KVM_CREATE_VM, type);
 	close(kvm);
+	if (fd >= 0)
+		printf("vm_type %d\n", type);
 	return fd;
 }
 
@@ -85,7 +94,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bad range '%s'\n", argv[i]);
 			return 2;
 		}
-		ret = ioctl(fd, TDX_KVM_SET_MEMORY_ATTRIBUTES, &a) ? -errno : 0;
+		ret = ioctl(fd, CONV_KVM_SET_MEMORY_ATTRIBUTES, &a) ? -errno : 0;
 		if (vm) {
 			printf("ret %d\n", ret);
 		} else if (ret != -ENOTTY) {

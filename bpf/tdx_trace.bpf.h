@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * What tdx-trace's two BPF objects (tdx_conv.bpf.c, tdx_roles.bpf.c) have
+ * What tdx-trace's two BPF objects (conversions.bpf.c, mmu_roles.bpf.c) have
  * in common: the filters userspace sets before load, the per-CPU counters
  * of dropped events, and the helpers over them.  Each object is one
  * translation unit, so the definitions here exist once per object.
- * Include after kvm_core.h and tdx.h.
+ * Include after kvm_core.h and the object's header (tdx_trace.h).
  */
-#ifndef KVMSCOPE_TDX_COMMON_BPF_H
-#define KVMSCOPE_TDX_COMMON_BPF_H
+#ifndef KVMSCOPE_TDX_TRACE_BPF_H
+#define KVMSCOPE_TDX_TRACE_BPF_H
 
 #include "bits.bpf.h"
 
@@ -15,7 +15,7 @@
 
 /* Filters, set by userspace before load: VMM process, VM stats id. */
 const volatile __u32 targ_pid = 0;
-const volatile char targ_vm[TDX_STATS_ID_LEN] = {};
+const volatile char targ_vm[KS_STATS_ID_LEN] = {};
 
 /* Events dropped by the kernel side, by enum tdx_lost. */
 struct {
@@ -40,7 +40,7 @@ static __always_inline bool vm_wanted(const char *stats_id)
 
 	if (!targ_vm[0])
 		return true;
-	for (i = 0; i < TDX_STATS_ID_LEN; i++) {
+	for (i = 0; i < KS_STATS_ID_LEN; i++) {
 		if (stats_id[i] != targ_vm[i])
 			return false;
 		if (!targ_vm[i])
@@ -54,7 +54,7 @@ static __always_inline __u32 hist_slot(__u64 v)
 {
 	__u64 slot = log2_u64(v);
 
-	return slot < TDX_HIST_SLOTS ? slot : TDX_HIST_SLOTS - 1;
+	return slot < KS_HIST_SLOTS ? slot : KS_HIST_SLOTS - 1;
 }
 
-#endif /* KVMSCOPE_TDX_COMMON_BPF_H */
+#endif /* KVMSCOPE_TDX_TRACE_BPF_H */

@@ -11,22 +11,22 @@
  * userspace loads them only where it can and says so otherwise).
  */
 #include "kvm_core.h"
-#include "tdx.h"
-#include "tdx_common.bpf.h"
+#include "mmu_roles.h"
+#include "tdx_trace.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
-	__type(key, struct tdx_role_key);
-	__type(value, struct tdx_role_stats);
+	__type(key, struct mmu_role_key);
+	__type(value, struct mmu_role_stats);
 } roles SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
-	__type(key, struct tdx_trans_key);
+	__type(key, struct mmu_role_trans_key);
 	__type(value, __u64);
 } transitions SEC(".maps");
 
@@ -40,18 +40,18 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TDX_HIST_SLOTS);
+	__uint(max_entries, KS_HIST_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 } init_cost SEC(".maps");
 
-static const struct tdx_role_stats zero_role_stats;
+static const struct mmu_role_stats zero_role_stats;
 
 static __always_inline void count_transition(__u32 pid, __u32 mmu,
 					     __u64 old_cpu, __u64 new_cpu,
 					     __u32 old_root, __u32 new_root)
 {
-	struct tdx_trans_key key = {
+	struct mmu_role_trans_key key = {
 		.old_cpu_role = old_cpu, .new_cpu_role = new_cpu,
 		.old_root_role = old_root, .new_root_role = new_root,
 		.pid = pid, .mmu = mmu,
@@ -75,10 +75,10 @@ static __always_inline void count_transition(__u32 pid, __u32 mmu,
 }
 
 /* The row of (VM, vCPU, MMU), created and named on first use. */
-static __always_inline struct tdx_role_stats *
-role_row(struct kvm_vcpu *vcpu, const struct tdx_role_key *key)
+static __always_inline struct mmu_role_stats *
+role_row(struct kvm_vcpu *vcpu, const struct mmu_role_key *key)
 {
-	struct tdx_role_stats *s = bpf_map_lookup_elem(&roles, key);
+	struct mmu_role_stats *s = bpf_map_lookup_elem(&roles, key);
 	int err;
 
 	if (s)
@@ -100,8 +100,8 @@ static __always_inline int mmu_role(struct kvm_vcpu *vcpu, bool btf, int mmu,
 				    __u32 old_root, __u32 new_root)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
-	struct tdx_role_key key = { .pid = pid };
-	struct tdx_role_stats *s;
+	struct mmu_role_key key = { .pid = pid };
+	struct mmu_role_stats *s;
 	bool changed = old_cpu != new_cpu || old_root != new_root;
 	__u32 cause;
 
@@ -109,7 +109,7 @@ static __always_inline int mmu_role(struct kvm_vcpu *vcpu, bool btf, int mmu,
 		return 0;
 	/* Read only with --vm: rodata, so the verifier drops it otherwise. */
 	if (targ_vm[0]) {
-		char stats_id[TDX_STATS_ID_LEN] = {};
+		char stats_id[KS_STATS_ID_LEN] = {};
 
 		if (vcpu)
 			BPF_CORE_READ_STR_INTO(&stats_id, vcpu, kvm, stats_id);
@@ -118,7 +118,7 @@ static __always_inline int mmu_role(struct kvm_vcpu *vcpu, bool btf, int mmu,
 	}
 	if (vcpu)
 		key.vcpu_id = KVMSCOPE_READ(btf, vcpu, vcpu_id);
-	key.mmu = mmu >= 0 && mmu < TDX_NR_MMUS ? mmu : TDX_MMU_ROOT;
+	key.mmu = mmu >= 0 && mmu < NR_MMU_KINDS ? mmu : MMU_ROOT;
 
 	s = role_row(vcpu, &key);
 	if (!s)
@@ -129,8 +129,8 @@ static __always_inline int mmu_role(struct kvm_vcpu *vcpu, bool btf, int mmu,
 		return 0;
 	}
 	__sync_fetch_and_add(&s->changed, 1);
-	cause = tdx_role_cause(old_cpu, new_cpu, old_root, new_root);
-	if (cause < TDX_NR_CAUSES)	/* bounds the index for the verifier */
+	cause = mmu_role_cause(old_cpu, new_cpu, old_root, new_root);
+	if (cause < MMU_ROLE_NR_CAUSES)	/* bounds the index for the verifier */
 		__sync_fetch_and_add(&s->cause[cause], 1);
 	count_transition(pid, key.mmu, old_cpu, new_cpu, old_root, new_root);
 	return 0;

@@ -23,14 +23,14 @@
  * streaming, to the ring buffer.  Everything dropped is counted in "lost".
  */
 #include "kvm_core.h"
-#include "tdx.h"
-#include "tdx_common.bpf.h"
+#include "conversions.h"
+#include "tdx_trace.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* More filters, set by userspace before load. */
 const volatile __u64 min_ns = 0;
-const volatile __u32 dir_filter = TDX_FILTER_ANY;
+const volatile __u32 dir_filter = CONV_FILTER_ANY;
 /* Emit one ring buffer record per conversion (not with --summary). */
 const volatile bool stream = false;
 /* The MapGPA latency programs are loaded (--mapgpa): count conversions. */
@@ -46,7 +46,7 @@ struct conv_open {
 	__u64 gfn_start;	/* fallback: end has no range of its own */
 	__u64 gfn_end;
 	__u64 attributes;
-	__u32 zapped[TDX_NR_LEVELS];
+	__u32 zapped[CONV_NR_LEVELS];
 	__u32 yields;
 	__u32 yield_flushes;
 	__u32 root_walks;
@@ -63,8 +63,8 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
-	__type(key, struct tdx_conv_key);
-	__type(value, struct tdx_conv_stats);
+	__type(key, struct conv_key);
+	__type(value, struct conv_stats);
 } stats SEC(".maps");
 
 struct {
@@ -101,8 +101,8 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
-	__type(key, struct tdx_mapgpa_key);
-	__type(value, struct tdx_mapgpa_stats);
+	__type(key, struct mapgpa_key);
+	__type(value, struct mapgpa_stats);
 } mapgpa SEC(".maps");
 
 /*
@@ -112,16 +112,16 @@ struct {
 __u64 mapgpa_pending = 0;
 
 /* Zeroed templates for first inserts (too large for the BPF stack). */
-static const struct tdx_conv_stats zero_conv_stats;
-static const struct tdx_mapgpa_stats zero_mapgpa_stats;
+static const struct conv_stats zero_conv_stats;
+static const struct mapgpa_stats zero_mapgpa_stats;
 
 static __always_inline bool dir_wanted(__u64 attributes)
 {
-	bool priv = attributes & TDX_ATTR_PRIVATE;
+	bool priv = attributes & CONV_ATTR_PRIVATE;
 
-	return dir_filter == TDX_FILTER_ANY ||
-	       (dir_filter == TDX_FILTER_PRIVATE && priv) ||
-	       (dir_filter == TDX_FILTER_SHARED && !priv);
+	return dir_filter == CONV_FILTER_ANY ||
+	       (dir_filter == CONV_FILTER_PRIVATE && priv) ||
+	       (dir_filter == CONV_FILTER_SHARED && !priv);
 }
 
 /* Open a conversion on this thread; @kvm may be NULL (fallback mode). */
@@ -136,7 +136,7 @@ static __always_inline int conv_begin(struct kvm *kvm, __u64 start, __u64 end,
 		return 0;
 	/* Read only with --vm: rodata, so the verifier drops it otherwise. */
 	if (targ_vm[0]) {
-		char stats_id[TDX_STATS_ID_LEN] = {};
+		char stats_id[KS_STATS_ID_LEN] = {};
 
 		if (kvm)
 			BPF_CORE_READ_STR_INTO(&stats_id, kvm, stats_id);
@@ -196,17 +196,17 @@ struct conv_done {
 	__u64 duration_ns;
 	__u32 pid;
 	__u32 flushes;
-	__u32 valid;		/* TDX_F_*: what this mode observes */
+	__u32 valid;		/* CONV_F_*: what this mode observes */
 	__s32 ret;
 	bool noop;
 	bool flushed;
 };
 
 /* The row of @c's VM and direction, created (and named) on first use. */
-static __always_inline struct tdx_conv_stats *
-stats_row(const struct conv_done *c, const struct tdx_conv_key *key)
+static __always_inline struct conv_stats *
+stats_row(const struct conv_done *c, const struct conv_key *key)
 {
-	struct tdx_conv_stats *s = bpf_map_lookup_elem(&stats, key);
+	struct conv_stats *s = bpf_map_lookup_elem(&stats, key);
 	/* A local: a CO-RE read must start from a kernel type, not from c. */
 	struct kvm *kvm = c->kvm;
 	int err;
@@ -230,14 +230,14 @@ stats_row(const struct conv_done *c, const struct tdx_conv_key *key)
 static __always_inline void account(const struct conv_done *c)
 {
 	const struct conv_open *op = c->op;
-	struct tdx_conv_key key = {
+	struct conv_key key = {
 		.pid = c->pid,
-		.dir = op->attributes & TDX_ATTR_PRIVATE ? TDX_DIR_PRIVATE
-							 : TDX_DIR_SHARED,
+		.dir = op->attributes & CONV_ATTR_PRIVATE ? CONV_DIR_PRIVATE
+							 : CONV_DIR_SHARED,
 	};
 	__u64 pages = op->gfn_end > op->gfn_start ?
 		      op->gfn_end - op->gfn_start : 0;
-	struct tdx_conv_stats *s = stats_row(c, &key);
+	struct conv_stats *s = stats_row(c, &key);
 	int i;
 
 	if (!s)
@@ -248,7 +248,7 @@ static __always_inline void account(const struct conv_done *c)
 		__sync_fetch_and_add(&s->noop, 1);
 	if (c->ret)
 		__sync_fetch_and_add(&s->errors, 1);
-	for (i = 0; i < TDX_NR_LEVELS; i++)
+	for (i = 0; i < CONV_NR_LEVELS; i++)
 		if (op->zapped[i])
 			__sync_fetch_and_add(&s->zapped[i], op->zapped[i]);
 	if (c->flushes)
@@ -265,7 +265,7 @@ static __always_inline void stream_record(const struct conv_done *c, __u32 tid)
 {
 	const struct conv_open *op = c->op;
 	struct kvm *kvm = c->kvm;	/* see stats_row() */
-	struct tdx_conv_event *e;
+	struct conv_event *e;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -377,17 +377,30 @@ SEC("tp_btf/kvm_vm_set_mem_attributes_end")
 int BPF_PROG(conv_end_btf, struct kvm *kvm, gfn_t start, gfn_t end,
 	     unsigned long attributes, bool noop, bool flushed, int ret)
 {
-	return conv_end(kvm, TDX_F_SERIES_ALL, noop, flushed, ret);
+	return conv_end(kvm, CONV_F_SERIES_ALL, noop, flushed, ret);
 }
 
 SEC("raw_tp/kvm_vm_set_mem_attributes_end")
 int BPF_PROG(conv_end_raw, struct kvm *kvm, gfn_t start, gfn_t end,
 	     unsigned long attributes, bool noop, bool flushed, int ret)
 {
-	return conv_end(kvm, TDX_F_SERIES_ALL, noop, flushed, ret);
+	return conv_end(kvm, CONV_F_SERIES_ALL, noop, flushed, ret);
 }
 
-/* Fallback: the ioctl brackets the conversion. */
+/*
+ * Fallbacks.  On every kernel the ioctl's exit closes the conversion and
+ * gives its result; what opens it depends on the kernel:
+ *  - 6.17 and later: upstream's kvm_vm_set_mem_attributes(start, end,
+ *    attr), which fires once KVM accepted the request, with the range in
+ *    gfns as KVM will apply it.  Calls KVM rejects before (bad flags,
+ *    alignment, no memory attributes on the VM) open nothing.
+ *  - before: the ioctl's entry, with the range read from its user struct.
+ */
+SEC("raw_tp/kvm_vm_set_mem_attributes")
+int BPF_PROG(fb_set_attrs_raw, gfn_t start, gfn_t end, unsigned long attr)
+{
+	return conv_begin(NULL, start, end, attr);
+}
 
 struct kvm_memory_attributes {
 	__u64 address;
@@ -418,19 +431,19 @@ int fb_ioctl_enter(struct sys_enter_ioctl_ctx *ctx)
 {
 	struct kvm_memory_attributes attrs;
 
-	if ((__u32)ctx->cmd != TDX_KVM_SET_MEMORY_ATTRIBUTES)
+	if ((__u32)ctx->cmd != CONV_KVM_SET_MEMORY_ATTRIBUTES)
 		return 0;
 	if (bpf_probe_read_user(&attrs, sizeof(attrs), (void *)ctx->arg))
 		return 0;	/* the ioctl will fail with -EFAULT too */
-	return conv_begin(NULL, attrs.address >> TDX_PAGE_SHIFT,
-			  (attrs.address + attrs.size) >> TDX_PAGE_SHIFT,
+	return conv_begin(NULL, attrs.address >> CONV_PAGE_SHIFT,
+			  (attrs.address + attrs.size) >> CONV_PAGE_SHIFT,
 			  attrs.attributes);
 }
 
 SEC("tracepoint/syscalls/sys_exit_ioctl")
 int fb_ioctl_exit(struct sys_exit_ioctl_ctx *ctx)
 {
-	return conv_end(NULL, TDX_F_FALLBACK_ALL, false, false,
+	return conv_end(NULL, CONV_F_FALLBACK_ALL, false, false,
 			(int)ctx->ret);
 }
 
@@ -445,7 +458,7 @@ static __always_inline int fb_spte_changed(int level, __u64 old_spte,
 			(level == 1 || (old_spte & SPTE_PAGE_SIZE));
 
 	if (old_leaf && !(new_spte & SPTE_MMU_PRESENT) && level >= 1 &&
-	    level <= TDX_NR_LEVELS)
+	    level <= CONV_NR_LEVELS)
 		conv_zap(level - 1, 1);
 	return 0;
 }
@@ -467,7 +480,7 @@ static __always_inline int mapgpa_hypercall(__u64 nr, __u64 pages,
 	struct mapgpa_req req = {};
 	__u64 *convs;
 
-	if (nr != TDX_KVM_HC_MAP_GPA_RANGE || (targ_pid && pid != targ_pid))
+	if (nr != CONV_KVM_HC_MAP_GPA_RANGE || (targ_pid && pid != targ_pid))
 		return 0;
 	convs = bpf_map_lookup_elem(&vm_convs, &pid);
 	req.ts_ns = bpf_ktime_get_ns();
@@ -502,8 +515,8 @@ static __always_inline int mapgpa_userspace_exit(void)
 /* Every VM entry of every VM: nothing before the pending check. */
 static __always_inline int mapgpa_entry(struct kvm_vcpu *vcpu)
 {
-	struct tdx_mapgpa_key key = {};
-	struct tdx_mapgpa_stats *s;
+	struct mapgpa_key key = {};
+	struct mapgpa_stats *s;
 	struct mapgpa_req *req;
 	__u64 id, lat, *convs;
 	__u32 tid, pid;
@@ -536,7 +549,7 @@ static __always_inline int mapgpa_entry(struct kvm_vcpu *vcpu)
 		convs = bpf_map_lookup_elem(&vm_convs, &pid);
 		__sync_fetch_and_add(&s->count, 1);
 		__sync_fetch_and_add(&s->pages, req->pages);
-		if (req->attributes & TDX_MAP_GPA_ENCRYPTED)
+		if (req->attributes & CONV_MAP_GPA_ENCRYPTED)
 			__sync_fetch_and_add(&s->to_private, 1);
 		if (req->exited)
 			__sync_fetch_and_add(&s->userspace_exits, 1);

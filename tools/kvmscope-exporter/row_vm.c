@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The store's VM of a kernel row: see row_vm.h. */
+#include <stdio.h>
+
+#include "args.h"
+#include "row_vm.h"
+#include "tdx_trace.h"
+#include "vmname.h"
+
+struct ks_vm *ks_store_row_vm(struct ks_store *s, const char *stats_id,
+			      int pid, const char *comm)
+{
+	bool alive = ks_pid_exists(pid);
+	char id[KS_STATS_ID_LEN];
+	const char *name;
+	struct ks_vm *vm;
+
+	ks_vm_stats_id(id, sizeof(id), stats_id, pid);
+	vm = alive ? ks_store_vm(s, id) : ks_store_gone_vm(s, id);
+	if (!vm || vm->name[0])
+		return vm;
+	name = ks_vm_cache_lookup(&s->names, pid);
+	if (name)
+		snprintf(vm->name, sizeof(vm->name), "%s", name);
+	else if (comm)
+		snprintf(vm->name, sizeof(vm->name), "%.*s", TDX_COMM_LEN, comm);
+	return vm;
+}
