@@ -6,19 +6,19 @@
 # every benchmark ran.
 #
 # Sections (BENCH_ONLY=a,b,...; default all), one lab boot each unless said:
-#   series    issue 2 anchors (perf stat, perf record, kvm_stat, bpftrace on
-#             every kvm:/kvmmmu: event) and issue 4 series mode (tdx-trace
+#   series    the anchors (perf stat, perf record, kvm_stat, bpftrace on
+#             every kvm:/kvmmmu: event) and series mode (tdx-trace
 #             conversions -s + roles, and the anchors on its events), on
 #             private_mem_conversions_test -n 2; per-event BPF cost
-#   fallback  issue 4 fallback mode: tdx-trace and the anchors on its events
+#   fallback  fallback mode: tdx-trace and the anchors on its events
 #             on the unpatched kernel (same workload as series) and on
 #             Debian's stock kernel (no SW-protected VMs there: a page-fault
 #             workload, demand_paging_test -b 128M); two boots
-#   hvflush   issue 5: hvflush-top, kvm_stat and bpftrace on hyperv_tlb_flush;
+#   hvflush   hvflush-top, kvm_stat and bpftrace on hyperv_tlb_flush;
 #             and what single BPF operations cost on its enqueue event
-#   disabled  issue 3: the patched and the unpatched kernel booted
+#   disabled  the patched and the unpatched kernel booted
 #             alternately (ABBA), BENCH_BOOTS boots each
-#   mapgpa    issue 7: MapGPA in KVM vs in userspace, 1 and 512 pages
+#   mapgpa    MapGPA in KVM vs in userspace, 1 and 512 pages
 #   exporter  lab/bench-exporter.sh (host, no boot)
 #
 # usage: lab/bench.sh [--dry-run] [--report DIR]
