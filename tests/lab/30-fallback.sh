@@ -64,9 +64,12 @@ fallback() {
 		check_eq "$k: KVM as modules (kvm, kvm_amd)" "kvm kvm_amd" "$(awk '{ print $1 }' "$R/modules" | sort | xargs)"
 		check "$k: the kvm module has BTF (tp_btf and CO-RE on struct kvm)" grep -qx kvm "$R/btf"
 	fi
-	# Which conversion events the kernel offers decides the tool's set.
+	# Where the kernel has upstream's kvm_vm_set_mem_attributes the tool
+	# must use it (the lab's 7.3 kernel must have it; Debian's cloud
+	# kernels, without memory attributes, do not); else the ioctl.
 	conv_set=ioctl
-	[ "$line" = 6.12 ] || conv_set=attr
+	[ "$(f attr_event)" != kvm/kvm_vm_set_mem_attributes ] || conv_set=attr
+	[ "$k" != 7.3-patched ] || check_eq "$k: has kvm:kvm_vm_set_mem_attributes" attr "$conv_set"
 
 	# attached NAME BEFORE: the programs of the links NAME added to BEFORE's.
 	attached() {

@@ -95,6 +95,7 @@ links exporter
 # the guest's MapGPA hypercalls.
 attr_event=
 [ ! -d "$T/events/kvm/kvm_vm_set_mem_attributes" ] || attr_event=kvm/kvm_vm_set_mem_attributes
+echo "$attr_event" >"$R/attr_event"
 trace_start 'syscalls/sys_enter_ioctl:cmd == 0x4020aed2' 'kvm/kvm_hypercall:nr == 12' $attr_event
 start tdx "$B/tdx-trace" conversions --mapgpa -j || echo "tdx-trace did not start" >>"$R/errors"
 links tdx
