@@ -237,7 +237,7 @@ fi
 # and CAP_DAC_READ_SEARCH for tracefs (root's, mode 0700).
 caps=+bpf,+perfmon,+dac_read_search
 run_as=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=$caps --ambient-caps=$caps)
-if start_exporter "$tmp/caps.log" && grep -q '^collecting conversions (fallback)' "$tmp/caps.log"; then
+if start_exporter "$tmp/caps.log" && grep -q '^collecting conversions: fallback: ' "$tmp/caps.log"; then
 	ok "capabilities, not root: collects in fallback mode ($(grep -c '^collecting' "$tmp/caps.log") collectors)"
 else
 	not_ok "capabilities, not root: collects in fallback mode" "$(cat "$tmp/caps.log")"

@@ -87,10 +87,12 @@ fallback() {
 	check_eq "$k: tdx-trace JSON mode record says fallback" fallback \
 		"$(jq -r 'select(.type == "mode") | .mode' "$R/tdx.out" 2>&1)"
 	check "$k: tdx-trace's mode line says fallback" grep -q '^mode: fallback: kernel without the kvmscope series' "$R/tdx.err"
-	if [ "$conv_set" = attr ]; then
-		check "$k: tdx-trace's mode line names kvm:kvm_vm_set_mem_attributes" \
-			grep -q '^mode: fallback: .*kvm:kvm_vm_set_mem_attributes' "$R/tdx.err"
-	fi
+	# The mode lines name the events used.
+	local uses='using kvm:kvm_vm_set_mem_attributes and the ioctl.s exit'
+	[ "$conv_set" = attr ] || uses='using the KVM_SET_MEMORY_ATTRIBUTES ioctl'
+	check "$k: tdx-trace's mode line: $uses" grep -q "^mode: fallback: .*$uses\$" "$R/tdx.err"
+	check "$k: the exporter's line for conversions: $uses" \
+		grep -q "^collecting conversions: fallback: .*$uses\$" "$R/exporter.err"
 	check_eq "$k: tdx-trace --mapgpa attached its mode's programs" "$conv_progs" "$(attached tdx exporter)"
 	check_eq "$k: tdx-trace: SIGINT ends it cleanly" 0 "$(f tdx.rc)"
 	check_eq "$k: tracefs kept every event" 0 "$(f conv.trace.overrun)"

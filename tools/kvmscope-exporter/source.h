@@ -13,6 +13,7 @@
 struct ks_source {
 	const char *name;	/* "tdx", "hvflush", "synthetic": a label value */
 	const char *mode;	/* "series", "fallback" or "synthetic" */
+	const char *detail;	/* the mode in a line: what it uses, or NULL */
 	unsigned int have;	/* KS_HAVE_* families it fills */
 	/*
 	 * Add the current map contents of every live VM to @store (via

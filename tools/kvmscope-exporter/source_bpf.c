@@ -31,7 +31,8 @@ int ks_bpf_sources_add(struct ks_collector *c, const struct exporter_env *env,
 			all_series = false;
 			continue;
 		}
-		p_info("collecting %s (%s)", src->name, src->mode);
+		p_info("collecting %s: %s", src->name,
+		       src->detail ? src->detail : src->mode);
 		all_series &= !strcmp(src->mode, "series");
 		ks_collector_add(c, src);
 	}

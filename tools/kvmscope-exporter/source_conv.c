@@ -22,6 +22,7 @@ static const unsigned int lost_reasons[] = {
 
 struct conv_source {
 	struct ks_source src;
+	struct ks_mode mode;		/* src.detail is its description */
 	struct conv_probe probe;
 };
 
@@ -104,7 +105,6 @@ struct ks_source *conv_source_new(const struct exporter_env *env, char *err,
 {
 	struct conv_source *cs = calloc(1, sizeof(*cs));
 	const struct conv_probe_opts o = { .pid = env->pid, .mapgpa = env->mapgpa };
-	struct ks_mode m;
 
 	if (!cs) {
 		snprintf(err, err_len, "out of memory");
@@ -123,7 +123,7 @@ struct ks_source *conv_source_new(const struct exporter_env *env, char *err,
 		.forget = conv_forget,
 		.destroy = conv_destroy,
 	};
-	switch (conv_probe_detect(&m)) {
+	switch (conv_probe_detect(&cs->mode)) {
 	case KS_MODE_SERIES:
 		cs->src.mode = "series";
 		cs->src.have |= KS_HAVE_CONV_SERIES;
@@ -132,13 +132,14 @@ struct ks_source *conv_source_new(const struct exporter_env *env, char *err,
 		cs->src.mode = "fallback";
 		break;
 	default:
-		snprintf(err, err_len, "conversions: %s", m.desc);
+		snprintf(err, err_len, "conversions: %s", cs->mode.desc);
 		free(cs);
 		return NULL;
 	}
-	if (conv_probe_open(&cs->probe, &m, &o, err, err_len)) {
+	if (conv_probe_open(&cs->probe, &cs->mode, &o, err, err_len)) {
 		free(cs);
 		return NULL;
 	}
+	cs->src.detail = cs->mode.desc;
 	return &cs->src;
 }

@@ -18,6 +18,7 @@
 
 struct hv_source {
 	struct ks_source src;
+	struct ks_mode mode;		/* src.detail is its description */
 	struct hv_probe probe;
 };
 
@@ -87,7 +88,6 @@ struct ks_source *hvflush_source_new(const struct exporter_env *env, char *err,
 				     size_t err_len)
 {
 	struct hv_source *hs = calloc(1, sizeof(*hs));
-	struct ks_mode m;
 
 	if (!hs) {
 		snprintf(err, err_len, "out of memory");
@@ -99,7 +99,7 @@ struct ks_source *hvflush_source_new(const struct exporter_env *env, char *err,
 		.forget = hv_forget,
 		.destroy = hv_destroy,
 	};
-	switch (hv_probe_detect(&m)) {
+	switch (hv_probe_detect(&hs->mode)) {
 	case KS_MODE_SERIES:
 		hs->src.mode = "series";
 		hs->src.have = KS_HAVE_HV_HYPERCALLS | KS_HAVE_HV_FIFO;
@@ -109,13 +109,14 @@ struct ks_source *hvflush_source_new(const struct exporter_env *env, char *err,
 		hs->src.have = KS_HAVE_HV_HYPERCALLS;
 		break;
 	default:
-		snprintf(err, err_len, "hvflush: %s", m.desc);
+		snprintf(err, err_len, "hvflush: %s", hs->mode.desc);
 		free(hs);
 		return NULL;
 	}
-	if (hv_probe_open(&hs->probe, &m, env->pid, err, err_len)) {
+	if (hv_probe_open(&hs->probe, &hs->mode, env->pid, err, err_len)) {
 		free(hs);
 		return NULL;
 	}
+	hs->src.detail = hs->mode.desc;
 	return &hs->src;
 }
