@@ -44,8 +44,12 @@ hv_progs="flush_tlb_btf flush_tlb_ex_btf"
 
 # boot KERNEL: boot it once with the guest job; lab/run.sh's status in .rc.
 boot() {
+	local with=()
+	# A stock guest has only what its initramfs packs; a patched one sees
+	# the host's files.
+	[ "${1##*-}" != stock ] || with=(--with "$helper")
 	rm -rf "$out/$1"
-	lab/run.sh -q --kernel "$1" --timeout 900 --results "$out/$1" --with "$helper" \
+	lab/run.sh -q --kernel "$1" --timeout 900 --results "$out/$1" "${with[@]}" \
 		--script tests/lab/fallback/guest.sh >"$out/$1.run.log" 2>&1
 	echo $? >"$out/$1.rc"
 }
@@ -113,22 +117,23 @@ fallback() {
 	esac
 	check_eq "$k: the ioctl helper ran" 0 "$(f set_attrs.rc)"
 
-	# Ground truth, per process: the attribute changes tracefs recorded
-	# (7.x), or the KVM_SET_MEMORY_ATTRIBUTES ioctls (6.12).
+	# Ground truth, per process (the tgid tracefs records with each line: a
+	# VMM converts from its vCPU threads): the attribute changes tracefs
+	# recorded, or the KVM_SET_MEMORY_ATTRIBUTES ioctls.
 	local truth='sys_ioctl(' hpid per_pid_trace per_pid_tool want_pages want_dirs want_rets sel n pages
 	[ "$conv_set" = ioctl ] || truth='kvm_vm_set_mem_attributes:'
-	per_pid_trace=$(grep -F -- "$truth" "$R/conv.trace" | grep -o -- '-[0-9]* *\[[0-9]*\]' |
-		sed 's/^-\([0-9]*\).*/\1/' | sort | uniq -c | awk '{ print $2, $1 }' | xargs)
+	per_pid_trace=$(grep -F -- "$truth" "$R/conv.trace" | grep -oE -- '-[0-9]+ +\( *[0-9]+\) +\[' |
+		sed -E 's/.*\( *([0-9]+)\).*/\1/' | sort | uniq -c | awk '{ print $2, $1 }' | xargs)
 	per_pid_tool=$(jq -r 'select(.type == "conversion") | .pid' "$R/tdx.out" |
 		sort | uniq -c | awk '{ print $2, $1 }' | xargs)
 	check_eq "$k: conversions per process (pid count): tdx-trace = tracefs" "$per_pid_trace" "$per_pid_tool"
 	hpid=$(f set_attrs.pid)
 	if [ "$conv_set" = attr ]; then
 		# "start -- end [attr]" in gfns, the helper's only.
-		want_pages=$(grep -- "-$hpid *\[.*kvm_vm_set_mem_attributes:" "$R/conv.trace" |
+		want_pages=$(grep -E -- "\( *$hpid\) +\[.*kvm_vm_set_mem_attributes:" "$R/conv.trace" |
 			sed 's/.*: \(0x[0-9a-f]*\) -- \(0x[0-9a-f]*\) \[\(0x[0-9a-f]*\)\].*/\1 \2 \3/' |
 			while read -r s e a; do echo $((e - s)); done | xargs)
-		want_dirs=$(grep -- "-$hpid *\[.*kvm_vm_set_mem_attributes:" "$R/conv.trace" |
+		want_dirs=$(grep -E -- "\( *$hpid\) +\[.*kvm_vm_set_mem_attributes:" "$R/conv.trace" |
 			sed 's/.*\[\(0x[0-9a-f]*\)\].*/\1/' |
 			while read -r a; do ((a & 8)) && echo private || echo shared; done | xargs)
 		want_rets=$(for _ in $want_pages; do echo 0; done | xargs)

@@ -34,6 +34,8 @@ trace_start() { # EVENT[:FILTER]...: clear the buffer, enable exactly these
 	echo 0 >"$T/tracing_on"
 	echo 0 >"$T/events/enable"
 	echo 16384 >"$T/buffer_size_kb"
+	# Each line names the thread and its process: "comm-tid (tgid) [cpu]".
+	echo 1 >"$T/options/record-tgid"
 	: >"$T/trace"
 	for e in "$@"; do
 		case $e in
