@@ -17,7 +17,7 @@ failures=()
 
 run_suite() {
 	local name=$1; shift
-	local log="$logdir/$name.log"
+	local log="$logdir/$name.log" t0=$SECONDS
 	echo "== $name"
 	"$@" 2>&1 | tee "$log" | grep -E '^(not )?ok |^# ' || true
 	local rc=${PIPESTATUS[0]}
@@ -29,6 +29,7 @@ run_suite() {
 		tail -n 20 "$log" | sed 's/^/#   /'
 		f=1
 	fi
+	echo "# $name: $p passed, $f failed in $((SECONDS - t0)) s"
 	passed=$((passed + p)); failed=$((failed + f))
 	[ "$f" -eq 0 ] || failures+=("$name ($log)")
 }
