@@ -146,6 +146,32 @@ fallback() {
 	check_eq "$k: helper: pages per conversion" "$want_pages" "$(jq -r "select($sel) | .pages" "$R/tdx.out" | xargs)"
 	check_eq "$k: helper: direction per conversion" "$want_dirs" "$(jq -r "select($sel) | .direction" "$R/tdx.out" | xargs)"
 	check_eq "$k: helper: the ioctls' results" "$want_rets" "$(jq -r "select($sel) | .ret" "$R/tdx.out" | xargs)"
+	# Zaps: the present leaf SPTEs (4K, or 2M/1G with the page-size bit)
+	# that became non-present on a converting thread, between its
+	# conversion's start and its ioctl's exit, per level.
+	local begin=' sys_ioctl\\(fd: .*cmd: 0x4020aed2' want_zaps
+	[ "$conv_set" = ioctl ] || begin=' kvm_vm_set_mem_attributes: '
+	want_zaps=$(awk -v begin="$begin" '
+		function hex(s,  i, v) {
+			v = 0
+			for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+			return v
+		}
+		# Low three hex digits: bit 11 present, bit 7 page size.
+		function low(s) { return hex(substr(s, length(s) > 3 ? length(s) - 2 : 1)) }
+		function tid() { match($0, /-[0-9]+ +\(/); return substr($0, RSTART + 1, RLENGTH - 2) + 0 }
+		$0 ~ begin { open[tid()] = 1; next }
+		/ kvm_tdp_mmu_spte_changed: / {
+			t = tid()
+			if (!open[t]) next
+			for (i = 1; i < NF; i++) { if ($i == "level") l = $(i + 1); if ($i == "old_spte") o = $(i + 1); if ($i == "new_spte") n = $(i + 1) }
+			if (int(low(o) / 2048) % 2 && (l == 1 || int(low(o) / 128) % 2) && !(int(low(n) / 2048) % 2) && l >= 1 && l <= 3) z[l]++
+			next
+		}
+		/ sys_ioctl -> / { open[tid()] = 0 }
+		END { print z[1] + 0, z[2] + 0, z[3] + 0 }' "$R/conv.trace")
+	check_eq "$k: SPTEs zapped by conversions, 4K 2M 1G: tdx-trace = tracefs" "$want_zaps" \
+		"$(jq -s -r '[.[] | select(.type == "conversion")] | "\(map(.zapped_4k) | add // 0) \(map(.zapped_2m) | add // 0) \(map(.zapped_1g) | add // 0)"' "$R/tdx.out")"
 	local final
 	final=$(jq -c 'select(.type == "final")' "$R/tdx.out")
 	n=$(grep -cF -- "$truth" "$R/conv.trace")
@@ -163,7 +189,7 @@ fallback() {
 	check_eq "$k: MapGPA hypercalls: tdx-trace = tracefs" "$hc" "$(jq -r '[.mapgpa[].count] | add // 0' <<<"$final")"
 	pmct_convs=$(jq -r "select(.type == \"conversion\" and .pid != ${hpid:-0}) | .pid" "$R/tdx.out" | wc -l)
 	check_eq "$k: private_mem_conversions_test: conversions = hypercalls asking to set attributes" "$hc_set" "$pmct_convs"
-	echo "# tdx-trace on $k ($conv_set events): $n conversions, tracefs $n; $hc MapGPA hypercalls ($hc_set setting attributes)"
+	echo "# tdx-trace on $k ($conv_set events): $n conversions, tracefs $n; SPTEs zapped (4K 2M 1G) $want_zaps; $hc MapGPA hypercalls ($hc_set setting attributes)"
 
 	# ---- hvflush-top
 	local last l1 l2

@@ -98,7 +98,9 @@ links exporter
 attr_event=
 [ ! -d "$T/events/kvm/kvm_vm_set_mem_attributes" ] || attr_event=kvm/kvm_vm_set_mem_attributes
 echo "$attr_event" >"$R/attr_event"
-trace_start 'syscalls/sys_enter_ioctl:cmd == 0x4020aed2' 'kvm/kvm_hypercall:nr == 12' $attr_event
+# The SPTE changes and ioctl exits too: the zaps within each conversion.
+trace_start 'syscalls/sys_enter_ioctl:cmd == 0x4020aed2' 'kvm/kvm_hypercall:nr == 12' $attr_event \
+	kvmmmu/kvm_tdp_mmu_spte_changed syscalls/sys_exit_ioctl
 start tdx "$B/tdx-trace" conversions --mapgpa -j || echo "tdx-trace did not start" >>"$R/errors"
 links tdx
 st=$(selftest private_mem_conversions_test) && "$st" >"$R/pmct.out" 2>&1
