@@ -19,7 +19,7 @@ run_suite() {
 	local name=$1; shift
 	local log="$logdir/$name.log" t0=$SECONDS
 	echo "== $name"
-	"$@" 2>&1 | tee "$log" | grep -E '^(not )?ok |^# ' || true
+	"$@" 2>&1 | tee "$log" | grep --line-buffered -E '^(not )?ok |^# ' || true
 	local rc=${PIPESTATUS[0]}
 	local p f
 	p=$(grep -cE '^ok ' "$log")
