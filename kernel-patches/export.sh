@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Regenerates one line's series from a kernel git tree whose commits
-# BASE..HEAD are the patches (for developers editing the series):
+# Regenerates one series from a kernel git tree whose commits BASE..HEAD
+# are the patches (for developers editing the series):
 #
-#   kernel-patches/export.sh LINE LINUX_TREE BASE
+#   kernel-patches/export.sh SERIES LINUX_TREE BASE
 #
-# LINE is the kernel line (a directory here: 7.3, 6.12).
+# SERIES is a directory here with a series file: a kernel line's (6.12) or
+# one topic of a line (7.3/conversions, 7.3/mmu-roles, ...).
 # Keeps the cover letter's subject and text, refreshes its shortlog and
 # diffstat, rewrites the patches and the series file, and runs checkpatch.
 set -euo pipefail
-[ $# -eq 3 ] || { echo "usage: kernel-patches/export.sh LINE LINUX_TREE BASE" >&2; exit 2; }
-line=$1 tree=$2 base=$3
-dir=$(cd "$(dirname "$0")" && pwd)/$line
-[ -f "$dir/series" ] || { echo "export.sh: no kernel line '$line' (no $dir/series)" >&2; exit 2; }
+[ $# -eq 3 ] || { echo "usage: kernel-patches/export.sh SERIES LINUX_TREE BASE" >&2; exit 2; }
+name=$1 tree=$2 base=$3
+dir=$(cd "$(dirname "$0")" && pwd)/$name
+[ -f "$dir/series" ] || { echo "export.sh: no series '$name' (no $dir/series)" >&2; exit 2; }
 cover=$dir/0000-cover-letter.patch
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -6,12 +6,18 @@
 # object dir persist, so a new key rebuilds incrementally.
 # Prints the directory of the kernel it built or found on stdout.
 #
-# usage: lab/build-kernel.sh [--line LINE] [--each-patch] [--force]
+# usage: lab/build-kernel.sh [--line LINE] [--topic TOPIC] [--each-patch] [--force]
 #        lab/build-kernel.sh [--line LINE] --unpatched [--force]
-#        lab/build-kernel.sh [--line LINE] --checkpatch
+#        lab/build-kernel.sh [--line LINE] [--topic TOPIC] --checkpatch
 #   --line        the kernel line (lab/versions.sh; default 7.3)
+#   --topic       only one topic series of the line (a directory of
+#                 kernel-patches/LINE/ with a series file: conversions,
+#                 mmu-roles, hyperv-tlb-flush on 7.3), on the pristine
+#                 source, as it is posted
 #   --each-patch  apply and build the series patch by patch (incrementally),
-#                 proving each patch builds on its own
+#                 proving each patch builds on its own: KVM's objects for
+#                 every patch (with the lab config's KVM_WERROR), the whole
+#                 kernel for the last
 #   --force       build even if the cache already has this key
 #   --unpatched   the same kernel without the series, cached under its own
 #                 key (lab/bench.sh measures what the disabled series costs);
@@ -25,7 +31,7 @@ lab_tag=kernel
 . "$(dirname "$0")/cache.sh"
 . "$lab_dir/tree.sh"
 
-each_patch=0 force=0 checkpatch=0 unpatched=0
+each_patch=0 force=0 checkpatch=0 unpatched=0 topic=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--each-patch) each_patch=1 ;;
@@ -33,6 +39,7 @@ while [ $# -gt 0 ]; do
 	--checkpatch) checkpatch=1 ;;
 	--unpatched) unpatched=1 ;;
 	--line) [ $# -ge 2 ] || usage_error "--line needs a kernel line"; lab_line "$2"; shift ;;
+	--topic) [ $# -ge 2 ] || usage_error "--topic needs a topic"; topic=$2; shift ;;
 	-h | --help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
 	*) usage_error "unknown option '$1'" ;;
 	esac
@@ -86,8 +93,8 @@ configure() {
 	fi
 }
 
-build() { # LOG LABEL
-	local cold=0 count_file=$log_dir/kernel-$line-cold-objects
+build() { # LOG LABEL [TARGET]
+	local cold=0 count_file=$log_dir/kernel-$line-cold-objects target=${3:-bzImage}
 	[ -f "$obj_dir/vmlinux" ] || cold=1
 	wait_for_other_builds
 	progress_total=
@@ -95,11 +102,17 @@ build() { # LOG LABEL
 		[ ! -f "$count_file" ] || progress_total=$(cat "$count_file")
 		say "cold build of Linux $line (empty object dir): 15 to 20 min on 2 cores"
 	fi
-	run_logged "$2" "$1" make -C "$src_dir" O="$obj_dir" -j"$(nproc)" bzImage ||
+	run_logged "$2" "$1" make -C "$src_dir" O="$obj_dir" -j"$(nproc)" "$target" ||
 		die "kernel build failed (log: $1)"
 	# Remember how many objects a cold build compiles, for progress reports.
-	[ "$cold" -eq 0 ] || grep -cE '^ +(CC|AS) ' "$1" >"$count_file" || true
+	[ "$cold" -eq 0 ] || [ "$target" != bzImage ] || grep -cE '^ +(CC|AS) ' "$1" >"$count_file" || true
 }
+
+if [ -n "$topic" ]; then
+	[[ $topic =~ ^[a-z0-9][a-z0-9.-]*$ ]] && [ -f "$series_dir/$topic/series" ] ||
+		usage_error "no topic '$topic' in kernel-patches/$line (topics: $(cd "$series_dir" && ls -d */ 2>/dev/null | tr -d / | xargs))"
+	series_dir=$series_dir/$topic
+fi
 
 if [ "$checkpatch" -eq 1 ]; then
 	run_checkpatch
@@ -142,7 +155,11 @@ if [ "$each_patch" -eq 1 ]; then
 		tree_checkout "$c"
 		echo "=== patch $i/$n: $subject" >>"$log"
 		configure "$log"
-		build "$log" "patch $i/$n: compiling"
+		if [ "$i" -lt "$n" ]; then
+			build "$log" "patch $i/$n: compiling KVM" arch/x86/kvm/
+		else
+			build "$log" "patch $i/$n: compiling"
+		fi
 	done
 else
 	configure "$log"

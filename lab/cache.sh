@@ -65,27 +65,44 @@ line_stock_release() {
 	echo "$stock_release"
 }
 
-# Patch files in series order (comments and blank lines skipped).  A line
-# may have no patches yet: its kernel is then the source as Debian ships it.
-series_patches() {
-	local p
+# Patch files in series order (comments and blank lines skipped).  An
+# entry may be a patch or a topic directory with a series of its own (7.3
+# has one series per topic, each posted on its own; the lab kernel has them
+# all).  A line may have no patches yet: its kernel is then the source as
+# Debian ships it.
+series_patches() { # [DIR]
+	local dir=${1:-$series_dir} p
 	while read -r p _; do
 		case "$p" in '' | '#'*) continue ;; esac
-		[ -f "$series_dir/$p" ] ||
-			die "kernel-patches/$line/series names $p, which does not exist"
-		echo "$series_dir/$p"
-	done <"$series_dir/series"
+		if [ -f "$dir/$p/series" ]; then
+			series_patches "$dir/$p"
+			continue
+		fi
+		[ -f "$dir/$p" ] ||
+			die "${dir#"$repo_dir"/}/series names $p, which does not exist"
+		echo "$dir/$p"
+	done <"$dir/series"
+}
+
+# The series files a line's kernel is made from: its own and its topics'.
+series_files() { # [DIR]
+	local dir=${1:-$series_dir} p
+	echo "$dir/series"
+	while read -r p _; do
+		case "$p" in '' | '#'*) continue ;; esac
+		[ ! -f "$dir/$p/series" ] || series_files "$dir/$p"
+	done <"$dir/series"
 }
 
 # The files an output of KIND is built from.
 cache_inputs() {
 	local common=("$lab_dir/versions.sh" "$lab_dir/common.sh" "$lab_dir/cache.sh"
-		"$lab_dir/debian.sh" "${config_frags[@]}" "$series_dir/series")
+		"$lab_dir/debian.sh" "${config_frags[@]}")
 	local tree=("$lab_dir/tree.sh" "$lab_dir/build-kernel.sh")
 	case "$1" in
-	kernel) printf '%s\n' "${common[@]}" "${tree[@]}"; series_patches ;;
+	kernel) printf '%s\n' "${common[@]}" "${tree[@]}"; series_files; series_patches ;;
 	# Everything but the series.
-	kernel-unpatched) printf '%s\n' "${common[@]}" "${tree[@]}" | grep -vxF "$series_dir/series" ;;
+	kernel-unpatched) printf '%s\n' "${common[@]}" "${tree[@]}" ;;
 	selftests) cache_inputs kernel; echo "$lab_dir/build-selftests.sh" ;;
 	initramfs-patched | initramfs-stock)
 		cache_inputs selftests
