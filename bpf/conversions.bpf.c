@@ -3,11 +3,14 @@
  * tdx-trace conversions: the cost of each private<->shared memory attribute
  * conversion (KVM_SET_MEMORY_ATTRIBUTES), correlated in the kernel.
  *
- * Series mode: kvm_vm_set_mem_attributes_begin opens a per-thread record,
- * every kvm_tdp_mmu_zap_leafs on the same thread adds its per-level zap
- * counts, yields and yield flushes, and kvm_vm_set_mem_attributes_end closes
- * it.  Each program exists as tp_btf (typed args) and as a raw_tp twin with
- * the same body; userspace autoloads one of the two.
+ * Series mode: upstream's kvm_vm_set_mem_attributes opens a per-thread
+ * record, every tdp_mmu_zap_leafs on the same thread adds its per-level zap
+ * counts, yields and yield flushes, and the series'
+ * kvm_vm_set_mem_attributes_done closes it, naming the VM.  The series'
+ * first version had begin/end events of its own and kvm_tdp_mmu_zap_leafs
+ * instead: the same record, opened by begin (which names the VM) and closed
+ * by end.  Each program exists as tp_btf (typed args) and as a raw_tp twin
+ * with the same body; userspace autoloads one of the two.
  *
  * Fallback mode (kernels without the series): sys_enter/exit_ioctl with
  * KVM_SET_MEMORY_ATTRIBUTES bracket the conversion and
@@ -124,7 +127,20 @@ static __always_inline bool dir_wanted(__u64 attributes)
 	       (dir_filter == CONV_FILTER_SHARED && !priv);
 }
 
-/* Open a conversion on this thread; @kvm may be NULL (fallback mode). */
+/* Is @kvm the VM of --vm?  Only called with --vm. */
+static __always_inline bool kvm_wanted(struct kvm *kvm)
+{
+	char stats_id[KS_STATS_ID_LEN] = {};
+
+	BPF_CORE_READ_STR_INTO(&stats_id, kvm, stats_id);
+	return vm_wanted(stats_id);
+}
+
+/*
+ * Open a conversion on this thread.  @kvm is NULL where the event has none
+ * (upstream's kvm_vm_set_mem_attributes, the fallbacks): --vm is then
+ * checked by conv_end(), which userspace only allows where end has it.
+ */
 static __always_inline int conv_begin(struct kvm *kvm, __u64 start, __u64 end,
 				      __u64 attributes)
 {
@@ -135,14 +151,8 @@ static __always_inline int conv_begin(struct kvm *kvm, __u64 start, __u64 end,
 	if ((targ_pid && pid != targ_pid) || !dir_wanted(attributes))
 		return 0;
 	/* Read only with --vm: rodata, so the verifier drops it otherwise. */
-	if (targ_vm[0]) {
-		char stats_id[KS_STATS_ID_LEN] = {};
-
-		if (kvm)
-			BPF_CORE_READ_STR_INTO(&stats_id, kvm, stats_id);
-		if (!vm_wanted(stats_id))
-			return 0;
-	}
+	if (targ_vm[0] && kvm && !kvm_wanted(kvm))
+		return 0;
 
 	op.ts_ns = bpf_ktime_get_ns();
 	op.gfn_start = start;
@@ -325,6 +335,10 @@ static __always_inline int conv_end(struct kvm *kvm, __u32 valid, bool noop,
 	op = bpf_map_lookup_elem(&inflight, &tid);
 	if (!op)
 		return 0;	/* began before we attached, or filtered */
+	if (targ_vm[0] && kvm && !kvm_wanted(kvm)) {
+		bpf_map_delete_elem(&inflight, &tid);
+		return 0;
+	}
 
 	c.op = op;
 	c.now = bpf_ktime_get_ns();
@@ -341,6 +355,52 @@ static __always_inline int conv_end(struct kvm *kvm, __u32 valid, bool noop,
 	return 0;
 }
 
+SEC("tp_btf/kvm_vm_set_mem_attributes")
+int BPF_PROG(conv_attrs_btf, gfn_t start, gfn_t end, unsigned long attr)
+{
+	return conv_begin(NULL, start, end, attr);
+}
+
+/* Also the fallback's begin on kernels with the event but not the series. */
+SEC("raw_tp/kvm_vm_set_mem_attributes")
+int BPF_PROG(conv_attrs_raw, gfn_t start, gfn_t end, unsigned long attr)
+{
+	return conv_begin(NULL, start, end, attr);
+}
+
+SEC("tp_btf/tdp_mmu_zap_leafs")
+int BPF_PROG(conv_zap_leafs_btf, struct kvm *kvm, struct kvm_mmu_page *root,
+	     gfn_t start, gfn_t end, __u32 zapped_4k, __u32 zapped_2m,
+	     __u32 zapped_1g, __u32 yields, __u32 yield_flushes, bool flush)
+{
+	return conv_zap_leafs(zapped_4k, zapped_2m, zapped_1g, yields,
+			      yield_flushes);
+}
+
+SEC("raw_tp/tdp_mmu_zap_leafs")
+int BPF_PROG(conv_zap_leafs_raw, struct kvm *kvm, struct kvm_mmu_page *root,
+	     gfn_t start, gfn_t end, __u32 zapped_4k, __u32 zapped_2m,
+	     __u32 zapped_1g, __u32 yields, __u32 yield_flushes, bool flush)
+{
+	return conv_zap_leafs(zapped_4k, zapped_2m, zapped_1g, yields,
+			      yield_flushes);
+}
+
+SEC("tp_btf/kvm_vm_set_mem_attributes_done")
+int BPF_PROG(conv_done_btf, struct kvm *kvm, gfn_t start, gfn_t end,
+	     unsigned long attr, int ret, bool noop, bool flushed)
+{
+	return conv_end(kvm, CONV_F_SERIES_ALL, noop, flushed, ret);
+}
+
+SEC("raw_tp/kvm_vm_set_mem_attributes_done")
+int BPF_PROG(conv_done_raw, struct kvm *kvm, gfn_t start, gfn_t end,
+	     unsigned long attr, int ret, bool noop, bool flushed)
+{
+	return conv_end(kvm, CONV_F_SERIES_ALL, noop, flushed, ret);
+}
+
+/* The series' first version. */
 SEC("tp_btf/kvm_vm_set_mem_attributes_begin")
 int BPF_PROG(conv_begin_btf, struct kvm *kvm, gfn_t start, gfn_t end,
 	     unsigned long attributes)
@@ -391,16 +451,12 @@ int BPF_PROG(conv_end_raw, struct kvm *kvm, gfn_t start, gfn_t end,
  * Fallbacks.  On every kernel the ioctl's exit closes the conversion and
  * gives its result; what opens it depends on the kernel:
  *  - 6.17 and later: upstream's kvm_vm_set_mem_attributes(start, end,
- *    attr), which fires once KVM accepted the request, with the range in
- *    gfns as KVM will apply it.  Calls KVM rejects before (bad flags,
- *    alignment, no memory attributes on the VM) open nothing.
+ *    attr) (conv_attrs_raw), which fires once KVM accepted the request,
+ *    with the range in gfns as KVM will apply it.  Calls KVM rejects
+ *    before (bad flags, alignment, no memory attributes on the VM) open
+ *    nothing.
  *  - before: the ioctl's entry, with the range read from its user struct.
  */
-SEC("raw_tp/kvm_vm_set_mem_attributes")
-int BPF_PROG(fb_set_attrs_raw, gfn_t start, gfn_t end, unsigned long attr)
-{
-	return conv_begin(NULL, start, end, attr);
-}
 
 struct kvm_memory_attributes {
 	__u64 address;

@@ -2,9 +2,12 @@
 /*
  * hvflush-top: how long vCPUs wait for Hyper-V TLB flushes.
  *
- * Series mode pairs kvm_hv_tlb_flush_enqueue with the next
- * kvm_hv_tlb_flush_dequeue of the same (VM, vCPU, FIFO) and keeps a log2
- * latency histogram per row; every mode counts the flush hypercalls
+ * Series mode pairs kvm_hv_flush_tlb_enqueue with the next
+ * kvm_hv_flush_tlb_dequeue of the same (VM, vCPU, FIFO) and keeps a log2
+ * latency histogram per row, and counts the synthetic VM-exits that follow
+ * L2 flushes in kvm_nested_vmexit_inject.  The series' first version named
+ * the FIFO events kvm_hv_tlb_flush_{en,de}queue and had an event of its own
+ * for the synthetic exit.  Every mode counts the flush hypercalls
  * (kvm_hv_flush_tlb{,_ex}), which is all a kernel without the series has.
  *
  * Each event has a tp_btf program and a raw_tp twin; userspace autoloads
@@ -226,6 +229,34 @@ static __always_inline int handle_synthetic_vmexit(struct kvm_vcpu *vcpu,
 	return 0;
 }
 
+/* Hyper-V's synthetic exit codes (include/hyperv/hvgdk.h) and KVM_ISA_*. */
+#define HV_VMX_SYNTHETIC_EXIT_REASON_TRAP_AFTER_FLUSH	0x10000031
+#define HV_SVM_EXITCODE_ENL				0xf0000000ULL
+#define HV_SVM_ENL_EXITCODE_TRAP_AFTER_FLUSH		1
+#define KVM_ISA_VMX	1
+#define KVM_ISA_SVM	2
+
+/*
+ * A VM-exit injected into L1: count the one Hyper-V's L2 TLB flush asks for
+ * when L2's TLB was locked.  No vCPU argument: it runs in the vCPU thread.
+ */
+static __always_inline int handle_nested_vmexit_inject(__u64 exit_code,
+							__u64 exit_info1,
+							__u32 isa)
+{
+	bool synthetic =
+		(isa == KVM_ISA_SVM && exit_code == HV_SVM_EXITCODE_ENL &&
+		 exit_info1 == HV_SVM_ENL_EXITCODE_TRAP_AFTER_FLUSH) ||
+		(isa == KVM_ISA_VMX &&
+		 (__u32)exit_code == HV_VMX_SYNTHETIC_EXIT_REASON_TRAP_AFTER_FLUSH);
+
+	if (!synthetic ||
+	    (targ_pid && (int)(bpf_get_current_pid_tgid() >> 32) != targ_pid))
+		return 0;
+	count_event(HVFLUSH_SYNTHETIC_VMEXITS);
+	return 0;
+}
+
 /* No vCPU argument here; the hypercall runs in a thread of the VMM. */
 static __always_inline int handle_flush_hypercall(bool guest_mode)
 {
@@ -235,6 +266,58 @@ static __always_inline int handle_flush_hypercall(bool guest_mode)
 	return 0;
 }
 
+/*
+ * @requested ranges; @inserted entries went in (the ranges, one "flush
+ * all" entry, or none when the FIFO was full).  A request that asked for
+ * ranges and got "flush all" overflowed.
+ */
+SEC("tp_btf/kvm_hv_flush_tlb_enqueue")
+int BPF_PROG(flush_enqueue_btf, struct kvm_vcpu *vcpu, bool guest_mode,
+	     __u32 requested, __u32 inserted, bool flush_all, __u32 fifo_len)
+{
+	return handle_enqueue(vcpu, true, guest_mode, flush_all,
+			      requested && flush_all, fifo_len);
+}
+
+SEC("raw_tp/kvm_hv_flush_tlb_enqueue")
+int BPF_PROG(flush_enqueue_raw, struct kvm_vcpu *vcpu, bool guest_mode,
+	     __u32 requested, __u32 inserted, bool flush_all, __u32 fifo_len)
+{
+	return handle_enqueue(vcpu, false, guest_mode, flush_all,
+			      requested && flush_all, fifo_len);
+}
+
+SEC("tp_btf/kvm_hv_flush_tlb_dequeue")
+int BPF_PROG(flush_dequeue_btf, struct kvm_vcpu *vcpu, bool guest_mode,
+	     __u32 nr, bool flush_all, bool purged)
+{
+	return handle_dequeue(vcpu, true, guest_mode, nr, flush_all, purged);
+}
+
+SEC("raw_tp/kvm_hv_flush_tlb_dequeue")
+int BPF_PROG(flush_dequeue_raw, struct kvm_vcpu *vcpu, bool guest_mode,
+	     __u32 nr, bool flush_all, bool purged)
+{
+	return handle_dequeue(vcpu, false, guest_mode, nr, flush_all, purged);
+}
+
+SEC("tp_btf/kvm_nested_vmexit_inject")
+int BPF_PROG(vmexit_inject_btf, __u64 exit_code, __u64 exit_info1,
+	     __u64 exit_info2, __u32 exit_int_info, __u32 exit_int_info_err,
+	     __u32 isa)
+{
+	return handle_nested_vmexit_inject(exit_code, exit_info1, isa);
+}
+
+SEC("raw_tp/kvm_nested_vmexit_inject")
+int BPF_PROG(vmexit_inject_raw, __u64 exit_code, __u64 exit_info1,
+	     __u64 exit_info2, __u32 exit_int_info, __u32 exit_int_info_err,
+	     __u32 isa)
+{
+	return handle_nested_vmexit_inject(exit_code, exit_info1, isa);
+}
+
+/* The series' first version. */
 SEC("tp_btf/kvm_hv_tlb_flush_enqueue")
 int BPF_PROG(tlb_enqueue_btf, struct kvm_vcpu *vcpu, bool guest_mode,
 	     __u32 nr, bool flush_all, bool overflow, __u32 fifo_len)

@@ -21,6 +21,7 @@ enum tdx_lost {
 	TDX_LOST_STATS_FULL,	/* aggregation map full at end */
 	TDX_LOST_TRANS_FULL,	/* roles: transition map full */
 	TDX_LOST_MAPGPA_FULL,	/* MapGPA per-thread/per-vCPU map full */
+	TDX_LOST_UNKNOWN_ROLE,	/* roles: a role this tool cannot name */
 	TDX_NR_LOST,
 };
 

@@ -114,6 +114,27 @@ check_eq "overflow: row overflows, flush_all, full_flushes" "1 2 1" \
 	"$(q "$r | \"\(.overflows) \(.flush_all) \(.full_flushes)\"")"
 check_eq "overflow: global overflows" 1 "$(q .counters.overflows)"
 
+# --- the current events: what went in, not what was asked; one more
+# request on a full FIFO (nothing inserted) is still a wait to measure ---
+run "FIFO events" fenq:6:L1:req=3:ins=3:len=3 fenq:6:L1:req=20:ins=1:flushall:len=4 \
+	fenq:6:L1:req=0:ins=1:flushall:len=5 fenq:6:L1:req=2:ins=0:flushall:len=16 \
+	sleep:1000 fdeq:6:L1:16:flushall fdeq:6:L2:0:purge
+r=$(row a/6 L1)
+check_eq "FIFO events: enqueues, overflows (ranges asked, flush all queued), flush_all, fifo_len" \
+	"4 2 3 16" "$(q "$r | \"\(.enqueues) \(.overflows) \(.flush_all) \(.fifo_len)\"")"
+check_eq "FIFO events: one drain, one full flush, one sample, none pending" "1 1 1 0" \
+	"$(echo "$(q "$r | \"\(.drains) \(.full_flushes)\"") $(samples "$r") $(q "$r | .pending")")"
+check_eq "FIFO events: the empty L2 purge counted as empty" "2 1" \
+	"$(q '.counters | "\(.overflows) \(.empty_dequeues)"')"
+
+# --- the synthetic exit after an L2 flush, as kvm_nested_vmexit_inject
+# shows it: SVM's ENL exit with TRAP_AFTER_FLUSH, VMX's synthetic reason ---
+run "synthetic exits" inject:svm:0xf0000000:1 inject:vmx:0x10000031 \
+	inject:svm:0xf0000000:2 inject:svm:0x7b inject:vmx:0xf0000000:1
+check_eq "synthetic exits: SVM and VMX trap-after-flush only" 2 "$(q .counters.synthetic_vmexits)"
+run "synthetic exits, other VMM" --targ-pid 4343 inject:svm:0xf0000000:1
+check_eq "synthetic exits: another process's not counted with -p" 0 "$(q .counters.synthetic_vmexits)"
+
 # --- the L1 and L2 FIFOs of a vCPU are separate rows ---
 run "L1 and L2" enq:7:L1 enq:7:L2 sleep:1000 deq:7:L2:1
 l1=$(row a/7 L1) l2=$(row a/7 L2)

@@ -61,11 +61,12 @@ static int teardown(void **state)
 	return system(cmd) ? -1 : 0;
 }
 
-static const char *const series[] = { "kvm:series_begin", "kvmmmu:series_zap", NULL };
+static const char *const series_events[] = { "kvm:series_begin", "kvmmmu:series_zap", NULL };
+static const struct ks_event_set series[] = { { series_events, NULL }, { NULL } };
 static const char *const upstream_new[] = { "kvm:kvm_vm_set_mem_attributes", "syscalls:sys_exit_ioctl", NULL };
 static const char *const upstream_old[] = { "kvm:kvm_hypercall", "syscalls:sys_enter_ioctl", NULL };
 /* Best first: the newer kernel's event, else the ioctl. */
-static const struct ks_fallback fallback[] = {
+static const struct ks_event_set fallback[] = {
 	{ upstream_new, "the new event" },
 	{ upstream_old, "the ioctl" },
 	{ NULL },
@@ -92,7 +93,7 @@ static void test_fallback(void **state)
 	add_event("kvm", "series_begin");	/* only part of the series */
 	assert_int_equal(ks_mode_detect(series, fallback, &m), KS_MODE_FALLBACK);
 	assert_string_equal(ks_mode_name(m.kind), "fallback");
-	assert_int_equal(m.fallback, 1);
+	assert_int_equal(m.set, 1);
 	assert_string_equal(m.missing, "kvmmmu:series_zap");
 	assert_string_equal(m.desc,
 		"fallback: kernel without the kvmscope series (no kvmmmu:series_zap), using the ioctl");
@@ -100,7 +101,7 @@ static void test_fallback(void **state)
 	add_event("kvm", "kvm_vm_set_mem_attributes");
 	add_event("syscalls", "sys_exit_ioctl");
 	assert_int_equal(ks_mode_detect(series, fallback, &m), KS_MODE_FALLBACK);
-	assert_int_equal(m.fallback, 0);
+	assert_int_equal(m.set, 0);
 	assert_string_equal(m.desc,
 		"fallback: kernel without the kvmscope series (no kvmmmu:series_zap), using the new event");
 	/* No fallback list: missing series is "none", as for roles. */
@@ -166,6 +167,74 @@ static void test_capabilities_not_uid(void **state)
 			 AS_RUN_AS_ROOT);
 }
 
+/* An event's format file, listing @field. */
+static void add_format(const char *system, const char *event, const char *field)
+{
+	char path[256];
+	FILE *f;
+
+	add_event(system, event);
+	snprintf(path, sizeof(path), "%s/events/%s/%s/format", root, system, event);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "name: %s\nID: 1\nformat:\n"
+		"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+		"\tfield:u64 old_role;\toffset:8;\tsize:8;\tsigned:0;\n", event);
+	if (field)
+		fprintf(f, "\tfield:u8 %s;\toffset:16;\tsize:1;\tsigned:0;\n", field);
+	fprintf(f, "\nprint fmt: \"old %%llx\", REC->old_role\n");
+	fclose(f);
+}
+
+/*
+ * Versions of the series, best first; "system:event:field" tells two
+ * versions of one event apart by a field of the newer one.
+ */
+static void test_series_versions(void **state)
+{
+	static const char *const with_field[] = { "kvmmmu:role:cause", NULL };
+	static const char *const without[] = { "kvmmmu:role", NULL };
+	static const struct ks_event_set roles[] = {
+		{ with_field, NULL }, { without, "the first role event" }, { NULL },
+	};
+	static const char *const v2[] = { "kvm:v2_begin", "kvmmmu:v2_zap", NULL };
+	static const char *const v1[] = { "kvm:v1_begin", "kvmmmu:v1_zap", NULL };
+	static const struct ks_event_set versions[] = {
+		{ v2, NULL }, { v1, "the first version" }, { NULL },
+	};
+	struct ks_mode m;
+
+	(void)state;
+	/* A kernel without the event at all names the event, not the field. */
+	assert_int_equal(ks_mode_detect(roles, NULL, &m), KS_MODE_NONE);
+	assert_string_equal(m.desc, "kernel without the kvmscope series (no kvmmmu:role)");
+	add_format("kvmmmu", "role", NULL);
+	assert_false(ks_tracefs_has_event("kvmmmu:role:cause"));
+	assert_true(ks_tracefs_has_event("kvmmmu:role:old_role"));
+	/* A prefix of a field's name is not the field. */
+	assert_false(ks_tracefs_has_event("kvmmmu:role:old"));
+	assert_int_equal(ks_mode_detect(roles, NULL, &m), KS_MODE_SERIES);
+	assert_int_equal(m.set, 1);
+	assert_string_equal(m.desc, "series (raw_tp: no BTF for kvmmmu:role), using the first role event");
+	add_format("kvmmmu", "role2", "cause");
+	assert_true(ks_tracefs_has_event("kvmmmu:role2:cause"));
+
+	/* A two-event series: its first version, then the current one wins. */
+	add_event("kvm", "v1_begin");
+	add_event("kvmmmu", "v1_zap");
+	assert_int_equal(ks_mode_detect(versions, NULL, &m), KS_MODE_SERIES);
+	assert_int_equal(m.set, 1);
+	assert_string_equal(m.desc,
+		"series (raw_tp: no BTF for kvm:v1_begin), using the first version");
+	add_event("kvm", "v2_begin");
+	assert_int_equal(ks_mode_detect(versions, NULL, &m), KS_MODE_SERIES);
+	assert_int_equal(m.set, 1);
+	add_event("kvmmmu", "v2_zap");
+	assert_int_equal(ks_mode_detect(versions, NULL, &m), KS_MODE_SERIES);
+	assert_int_equal(m.set, 0);
+	assert_string_equal(m.desc, "series (raw_tp: no BTF for kvm:v2_begin)");
+}
+
 static void test_series_without_btf(void **state)
 {
 	struct ks_mode m;
@@ -186,7 +255,7 @@ static void test_tracefs_and_btf_lookups(void **state)
 	assert_false(ks_tracefs_has_event("kvm:nope"));
 	assert_false(ks_tracefs_has_event("no_colon"));
 	assert_true(ks_tracefs_has_events(upstream_old));
-	assert_true(ks_tracefs_has_events(series));
+	assert_true(ks_tracefs_has_events(series_events));
 	assert_false(ks_tracefs_has_events((const char *const[]){
 		"kvm:kvm_hypercall", "kvm:nope", NULL }));
 	assert_true(ks_tracefs_has_events((const char *const[]){ NULL }));
@@ -219,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_series_without_btf),
 		cmocka_unit_test(test_tracefs_and_btf_lookups),
 		cmocka_unit_test(test_unreadable_tracefs),
+		cmocka_unit_test(test_series_versions),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -75,12 +75,54 @@ static void test_causes(void **state)
 	assert_int_equal(mmu_role_cause(L1, L1, 4, 5), MMU_ROLE_CAUSE_MODE);
 }
 
+/* The kernel's word where it gives one, the bits where it says "reset". */
+static void test_reported_causes(void **state)
+{
+	(void)state;
+	assert_int_equal(mmu_kind_of(MMU_ROLE_OF_GVA_WALK), MMU_GVA_WALK);
+	assert_int_equal(mmu_kind_of(MMU_ROLE_OF_NGPA_WALK), MMU_NGPA_WALK);
+	assert_int_equal(mmu_kind_of(MMU_ROLE_OF_ROOT_MMU), MMU_ROOT);
+	assert_int_equal(mmu_kind_of(MMU_ROLE_OF_GUEST_MMU), MMU_GUEST);
+	assert_int_equal(mmu_kind_of(4), NR_MMU_KINDS);
+	/* Said by the kernel, whatever the bits. */
+	assert_int_equal(mmu_role_cause_reported(MMU_REPORTED_CPUID, MMU_GVA_WALK,
+						 L1, L1 | 1ULL << 17),
+			 MMU_ROLE_CAUSE_INIT);
+	assert_int_equal(mmu_role_cause_reported(MMU_REPORTED_NPT, MMU_NGPA_WALK,
+						 L1, L1 | 1ULL << 13),
+			 MMU_ROLE_CAUSE_NESTED);
+	assert_int_equal(mmu_role_cause_reported(MMU_REPORTED_EPT, MMU_NGPA_WALK,
+						 0, L1), MMU_ROLE_CAUSE_NESTED);
+	assert_int_equal(mmu_role_cause_reported(MMU_REPORTED_CR0_WP, MMU_GVA_WALK,
+						 L1, L1 & ~(1ULL << 14)),
+			 MMU_ROLE_CAUSE_MODE);
+	/* A reset of a walker: its cpu_role's bits. */
+	assert_int_equal(mmu_role_cause_reported(MMU_REPORTED_RESET, MMU_GVA_WALK,
+						 0, L1), MMU_ROLE_CAUSE_INIT);
+	assert_int_equal(mmu_role_cause_reported(MMU_REPORTED_RESET, MMU_GVA_WALK,
+						 L1, L1 | 1ULL << 24),
+			 MMU_ROLE_CAUSE_SMM);
+	/* Of an MMU: its root_role's, which has no ext.valid. */
+	assert_int_equal(mmu_role_cause_reported(MMU_REPORTED_RESET, MMU_ROOT,
+						 0, 4), MMU_ROLE_CAUSE_INIT);
+	assert_int_equal(mmu_role_cause_reported(MMU_REPORTED_RESET, MMU_ROOT,
+						 4, 4 | 1U << 17),
+			 MMU_ROLE_CAUSE_NESTED);
+	assert_int_equal(mmu_role_cause_reported(MMU_REPORTED_RESET, MMU_GUEST,
+						 4, 5), MMU_ROLE_CAUSE_MODE);
+	/* A cause this code does not know: the bits. */
+	assert_int_equal(mmu_role_cause_reported(9, MMU_ROOT, 4, 4 | 1U << 24),
+			 MMU_ROLE_CAUSE_SMM);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
 	assert_string_equal(mmu_kind_name(MMU_ROOT), "root");
 	assert_string_equal(mmu_kind_name(MMU_GUEST), "guest");
 	assert_string_equal(mmu_kind_name(MMU_NESTED), "nested");
+	assert_string_equal(mmu_kind_name(MMU_GVA_WALK), "gva_walk");
+	assert_string_equal(mmu_kind_name(MMU_NGPA_WALK), "ngpa_walk");
 	assert_string_equal(mmu_kind_name(7), "?");
 	assert_string_equal(mmu_role_cause_name(MMU_ROLE_CAUSE_INIT), "init");
 	assert_string_equal(mmu_role_cause_name(MMU_ROLE_CAUSE_NESTED), "nested");
@@ -131,6 +173,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_causes),
+		cmocka_unit_test(test_reported_causes),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_diff),

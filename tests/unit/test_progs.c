@@ -42,16 +42,23 @@ static void test_conv_progs(void **state)
 
 	(void)state;
 	assert_non_null(s);
-	conv_select_progs(s, CONV_PROGS_SERIES_BTF, false);
+	conv_select_progs(s, CONV_PROGS_DONE_BTF, false);
+	autoloaded(s->obj, buf, sizeof(buf));
+	assert_string_equal(buf, "conv_attrs_btf conv_zap_leafs_btf conv_done_btf");
+	conv_select_progs(s, CONV_PROGS_DONE_RAW, true);
+	autoloaded(s->obj, buf, sizeof(buf));
+	assert_string_equal(buf, "conv_attrs_raw conv_zap_leafs_raw conv_done_raw "
+			    "mapgpa_hcall_raw mapgpa_uexit_raw mapgpa_entry_raw");
+	conv_select_progs(s, CONV_PROGS_BEGIN_END_BTF, false);
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "conv_begin_btf conv_zap_btf conv_end_btf");
-	conv_select_progs(s, CONV_PROGS_SERIES_RAW, true);
+	conv_select_progs(s, CONV_PROGS_BEGIN_END_RAW, true);
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "conv_begin_raw conv_zap_raw conv_end_raw "
 			    "mapgpa_hcall_raw mapgpa_uexit_raw mapgpa_entry_raw");
 	conv_select_progs(s, CONV_PROGS_ATTR_EVENT, false);
 	autoloaded(s->obj, buf, sizeof(buf));
-	assert_string_equal(buf, "fb_set_attrs_raw fb_ioctl_exit fb_spte_changed_raw");
+	assert_string_equal(buf, "conv_attrs_raw fb_ioctl_exit fb_spte_changed_raw");
 	conv_select_progs(s, CONV_PROGS_IOCTL, true);
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "fb_ioctl_enter fb_ioctl_exit fb_spte_changed_raw "
@@ -66,10 +73,16 @@ static void test_roles_progs(void **state)
 
 	(void)state;
 	assert_non_null(s);
-	mmu_roles_select_progs(s, true, true);
+	mmu_roles_select_progs(s, ROLES_SERIES_CAUSE, true, true);
+	autoloaded(s->obj, buf, sizeof(buf));
+	assert_string_equal(buf, "role_of_btf init_mmu_entry init_mmu_exit");
+	mmu_roles_select_progs(s, ROLES_SERIES_CAUSE, false, false);
+	autoloaded(s->obj, buf, sizeof(buf));
+	assert_string_equal(buf, "role_of_raw");
+	mmu_roles_select_progs(s, ROLES_SERIES_FIRST, true, true);
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "role_btf init_mmu_entry init_mmu_exit");
-	mmu_roles_select_progs(s, false, false);
+	mmu_roles_select_progs(s, ROLES_SERIES_FIRST, false, false);
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "role_raw");
 	mmu_roles_bpf__destroy(s);
@@ -78,11 +91,24 @@ static void test_roles_progs(void **state)
 static void test_hvflush_series(void **state)
 {
 	struct hvflush_bpf *s = hvflush_bpf__open();
-	struct ks_mode m = { .kind = KS_MODE_SERIES, .tp_btf = true };
+	struct ks_mode m = {
+		.kind = KS_MODE_SERIES, .set = HV_SERIES_FIFO, .tp_btf = true,
+	};
 	char buf[512];
 
 	(void)state;
 	assert_non_null(s);
+	hv_select_programs(s, &m);
+	autoloaded(s->obj, buf, sizeof(buf));
+	assert_string_equal(buf, "flush_enqueue_btf flush_dequeue_btf vmexit_inject_btf "
+			    "flush_tlb_btf flush_tlb_ex_btf");
+	m.tp_btf = false;
+	hv_select_programs(s, &m);
+	autoloaded(s->obj, buf, sizeof(buf));
+	assert_string_equal(buf, "flush_enqueue_raw flush_dequeue_raw vmexit_inject_raw "
+			    "flush_tlb_raw flush_tlb_ex_raw");
+	m.set = HV_SERIES_FIRST;
+	m.tp_btf = true;
 	hv_select_programs(s, &m);
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "tlb_enqueue_btf tlb_dequeue_btf synthetic_vmexit_btf "
@@ -113,18 +139,22 @@ static void test_hvflush_fallback(void **state)
 	hvflush_bpf__destroy(s);
 }
 
-/* The fallback's events are the series' last two: the hypercalls. */
+/* Every series set ends with the fallback's events: the hypercalls. */
 static void test_hvflush_events(void **state)
 {
-	int n = 0;
-
 	(void)state;
-	while (hv_series_events[n])
-		n++;
-	assert_ptr_equal(hv_fallback_events, &hv_series_events[n - 2]);
 	assert_string_equal(hv_fallback_events[0], "kvm:kvm_hv_flush_tlb");
 	assert_string_equal(hv_fallback_events[1], "kvm:kvm_hv_flush_tlb_ex");
 	assert_null(hv_fallback_events[2]);
+	for (int i = 0; hv_series[i].events; i++) {
+		int n = 0;
+
+		while (hv_series[i].events[n])
+			n++;
+		assert_true(n > 2);
+		assert_string_equal(hv_series[i].events[n - 2], hv_fallback_events[0]);
+		assert_string_equal(hv_series[i].events[n - 1], hv_fallback_events[1]);
+	}
 }
 
 int main(void)

@@ -325,7 +325,7 @@ static void render_roles(struct ks_buf *b, const struct ks_store *s,
 	render_counters(b, s, per_vcpu, role_counters,
 			ARRAY_SIZE(role_counters), emit_role_counter);
 	expo_family(b, "kvmscope_mmu_role_changes_total", "counter",
-		    "MMU role computations that changed the role, by MMU and cause: init (CPUID/vCPU init), nested, smm or mode (CR0/CR4/EFER).");
+		    "MMU role computations that changed the role, by role and cause: init (CPUID/vCPU init), nested, smm or mode (CR0/CR4/EFER); the kernel's word where it gives one.");
 	for_each_vcpu(b, s, per_vcpu, emit_role_changed, NULL);
 }
 

@@ -16,7 +16,7 @@
 #include "vmname.h"
 
 static const unsigned int lost_reasons[] = {
-	TDX_LOST_STATS_FULL, TDX_LOST_TRANS_FULL,
+	TDX_LOST_STATS_FULL, TDX_LOST_TRANS_FULL, TDX_LOST_UNKNOWN_ROLE,
 };
 
 struct roles_source {

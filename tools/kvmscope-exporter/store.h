@@ -39,9 +39,16 @@ struct ks_hist {
 
 enum ks_dir { KS_DIR_SHARED, KS_DIR_PRIVATE, KS_NR_DIRS };
 enum ks_level { KS_LEVEL_4K, KS_LEVEL_2M, KS_LEVEL_1G, KS_NR_LEVELS };
-/* Same numbering as the kvm_mmu_role tracepoint's @mmu argument. */
-enum ks_mmu { KS_MMU_ROOT, KS_MMU_GUEST, KS_MMU_NESTED, KS_NR_MMUS };
-/* Why a role changed, decoded from the bits that moved (see the series). */
+/*
+ * Whose role, numbered as enum mmu_kind: an MMU (root, guest, nested), or
+ * a guest page walker on kernels that have them apart (gva_walk,
+ * ngpa_walk).
+ */
+enum ks_mmu {
+	KS_MMU_ROOT, KS_MMU_GUEST, KS_MMU_NESTED, KS_MMU_GVA_WALK,
+	KS_MMU_NGPA_WALK, KS_NR_MMUS
+};
+/* Why a role changed: the kernel's word where it says, else the bits. */
 enum ks_cause {
 	KS_CAUSE_INIT,		/* old cpu_role ext.valid clear: CPUID/vCPU init */
 	KS_CAUSE_NESTED,	/* base.guest_mode flipped: nested transition */

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * What the running kernel offers a kvmscope tool: the kvmscope series
- * tracepoints (and whether tp_btf can attach to them, which needs their
- * btf_trace_<event> type in vmlinux or the kvm module's BTF), or only the
- * upstream events a fallback can use.  The result's description is what
+ * tracepoints, in one of the versions the tool reads (and whether tp_btf
+ * can attach to them, which needs their btf_trace_<event> type in vmlinux
+ * or the kvm module's BTF), or only the upstream events a fallback can use.  The result's description is what
  * tools print on their "mode:" line and in the JSON "mode" field.
  *
- * Events are named "system:event" ("kvm:kvm_vm_set_mem_attributes_begin").
+ * Events are named "system:event" ("kvm:kvm_vm_set_mem_attributes_begin"),
+ * or "system:event:field" for an event that must have that field: two
+ * versions of one event (kvmmmu:kvm_mmu_role with and without "cause")
+ * are told apart by the fields tracefs lists for it.
  */
 #ifndef KVMSCOPE_MODE_H
 #define KVMSCOPE_MODE_H
@@ -15,22 +18,27 @@
 
 enum ks_mode_kind {
 	KS_MODE_NONE,		/* neither the series nor the fallback events */
-	KS_MODE_SERIES,		/* every series event exists */
+	KS_MODE_SERIES,		/* every event of one series set exists */
 	KS_MODE_FALLBACK,	/* series missing, every fallback event exists */
 };
 
 /*
- * A set of upstream events a fallback can work from.  A tool lists its
- * sets best first; the first whose events all exist is used.
+ * A set of events a tool can work from: one version of the series' events,
+ * or upstream events a fallback can use.  A tool lists its sets best first;
+ * the first whose events all exist is used.
  */
-struct ks_fallback {
+struct ks_event_set {
 	const char *const *events;	/* NULL-terminated */
-	const char *uses;		/* for the mode line: "using <uses>" */
+	/*
+	 * For the mode line: "using <uses>".  A series set may have none
+	 * (the current version of the series).
+	 */
+	const char *uses;
 };
 
 struct ks_mode {
 	enum ks_mode_kind kind;
-	int fallback;		/* KS_MODE_FALLBACK: index of the set used */
+	int set;		/* index of the series or fallback set used */
 	bool kernel_btf;	/* /sys/kernel/btf/vmlinux: CO-RE possible */
 	bool tp_btf;		/* series mode and every series event has BTF */
 	int tracefs_errno;	/* tracefs unreadable (EACCES: not root), or 0 */
@@ -51,13 +59,14 @@ bool ks_tracefs_has_events(const char *const *events);
 bool ks_btf_has_tracepoint(const char *event);
 
 /*
- * Classify the kernel for a tool needing all of @series (NULL-terminated)
- * or, failing that, all the events of one of @fallbacks (best first,
- * ended by an entry without events; may be NULL).  The choice is by what
+ * Classify the kernel for a tool needing all the events of one of @series
+ * or, failing that, of one of @fallbacks (each best first, ended by an
+ * entry without events; @fallbacks may be NULL).  The choice is by what
  * tracefs and BTF contain, never by kernel version.
  * desc is e.g. "series (tp_btf)", "series (raw_tp: no BTF for
- * kvm:kvm_mmu_role)", "fallback: kernel without the kvmscope series (no
- * kvm:kvm_vm_set_mem_attributes_begin), using <the set's uses>"; with
+ * kvm:kvm_mmu_role)", "series (tp_btf), using <the set's uses>",
+ * "fallback: kernel without the kvmscope series (no <the first series
+ * set's first missing event>), using <the set's uses>"; with
  * neither, it says why in words a user can act on (never the mode's
  * name): "no kvm:kvm_hypercall in tracefs (is kvm loaded?)", or, when
  * tracefs itself is missing or unreadable (m->tracefs_errno set), what
@@ -65,8 +74,8 @@ bool ks_btf_has_tracepoint(const char *event);
  * Permission denied (run as root)".
  * Returns m->kind.
  */
-enum ks_mode_kind ks_mode_detect(const char *const *series,
-				 const struct ks_fallback *fallbacks,
+enum ks_mode_kind ks_mode_detect(const struct ks_event_set *series,
+				 const struct ks_event_set *fallbacks,
 				 struct ks_mode *m);
 
 /* Short stable name for JSON: "series", "fallback" or "none". */

@@ -12,11 +12,27 @@
 #include "probe_conv.h"
 #include "conversions.skel.h"
 
-const char *const conv_series_events[] = {
+static const char *const done_events[] = {
+	"kvm:kvm_vm_set_mem_attributes",
+	"kvm:kvm_vm_set_mem_attributes_done",
+	"kvmmmu:tdp_mmu_zap_leafs",
+	NULL,
+};
+
+static const char *const begin_end_events[] = {
 	"kvm:kvm_vm_set_mem_attributes_begin",
 	"kvm:kvm_vm_set_mem_attributes_end",
 	"kvmmmu:kvm_tdp_mmu_zap_leafs",
 	NULL,
+};
+
+const struct ks_event_set conv_series[] = {
+	[CONV_SERIES_DONE] = { done_events, NULL },
+	[CONV_SERIES_BEGIN_END] = {
+		begin_end_events,
+		"the series' first events (kvm_vm_set_mem_attributes_begin/_end)",
+	},
+	{ NULL },
 };
 
 static const char *const attr_event_events[] = {
@@ -33,7 +49,7 @@ static const char *const ioctl_events[] = {
 	NULL,
 };
 
-const struct ks_fallback conv_fallbacks[] = {
+const struct ks_event_set conv_fallbacks[] = {
 	[CONV_FB_ATTR_EVENT] = {
 		attr_event_events,
 		"kvm:kvm_vm_set_mem_attributes and the ioctl's exit",
@@ -67,24 +83,31 @@ const char *const conv_mapgpa_events[] = {
 
 enum ks_mode_kind conv_probe_detect(struct ks_mode *m)
 {
-	return ks_mode_detect(conv_series_events, conv_fallbacks, m);
+	return ks_mode_detect(conv_series, conv_fallbacks, m);
 }
 
 void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
 		       bool mapgpa)
 {
-	bool btf = which == CONV_PROGS_SERIES_BTF;
-	bool raw = which == CONV_PROGS_SERIES_RAW;
+	bool done_btf = which == CONV_PROGS_DONE_BTF;
+	bool done_raw = which == CONV_PROGS_DONE_RAW;
+	bool btf = which == CONV_PROGS_BEGIN_END_BTF;
+	bool raw = which == CONV_PROGS_BEGIN_END_RAW;
 	bool attr = which == CONV_PROGS_ATTR_EVENT;
 	bool ioctl = which == CONV_PROGS_IOCTL;
 
+	bpf_program__set_autoload(skel->progs.conv_attrs_btf, done_btf);
+	bpf_program__set_autoload(skel->progs.conv_zap_leafs_btf, done_btf);
+	bpf_program__set_autoload(skel->progs.conv_done_btf, done_btf);
+	bpf_program__set_autoload(skel->progs.conv_attrs_raw, done_raw || attr);
+	bpf_program__set_autoload(skel->progs.conv_zap_leafs_raw, done_raw);
+	bpf_program__set_autoload(skel->progs.conv_done_raw, done_raw);
 	bpf_program__set_autoload(skel->progs.conv_begin_btf, btf);
 	bpf_program__set_autoload(skel->progs.conv_zap_btf, btf);
 	bpf_program__set_autoload(skel->progs.conv_end_btf, btf);
 	bpf_program__set_autoload(skel->progs.conv_begin_raw, raw);
 	bpf_program__set_autoload(skel->progs.conv_zap_raw, raw);
 	bpf_program__set_autoload(skel->progs.conv_end_raw, raw);
-	bpf_program__set_autoload(skel->progs.fb_set_attrs_raw, attr);
 	bpf_program__set_autoload(skel->progs.fb_ioctl_enter, ioctl);
 	bpf_program__set_autoload(skel->progs.fb_ioctl_exit, attr || ioctl);
 	bpf_program__set_autoload(skel->progs.fb_spte_changed_raw, attr || ioctl);
@@ -98,7 +121,7 @@ struct load_ctx {
 	struct conv_probe *p;
 	const struct conv_probe_opts *o;
 	bool series;
-	enum conv_fallback fallback;	/* without the series */
+	int set;	/* enum conv_series, or enum conv_fallback without */
 };
 
 static int load(void *data, bool tp_btf, struct bpf_object **obj)
@@ -111,9 +134,11 @@ static int load(void *data, bool tp_btf, struct bpf_object **obj)
 
 	if (!skel)
 		return -errno;
-	if (ctx->series)
-		which = tp_btf ? CONV_PROGS_SERIES_BTF : CONV_PROGS_SERIES_RAW;
-	else if (ctx->fallback == CONV_FB_ATTR_EVENT)
+	if (ctx->series && ctx->set == CONV_SERIES_DONE)
+		which = tp_btf ? CONV_PROGS_DONE_BTF : CONV_PROGS_DONE_RAW;
+	else if (ctx->series)
+		which = tp_btf ? CONV_PROGS_BEGIN_END_BTF : CONV_PROGS_BEGIN_END_RAW;
+	else if (ctx->set == CONV_FB_ATTR_EVENT)
 		which = CONV_PROGS_ATTR_EVENT;
 	else
 		which = CONV_PROGS_IOCTL;
@@ -141,7 +166,7 @@ int conv_probe_open(struct conv_probe *p, const struct ks_mode *m,
 {
 	struct load_ctx ctx = {
 		.p = p, .o = o, .series = m->kind == KS_MODE_SERIES,
-		.fallback = m->fallback,
+		.set = m->set,
 	};
 	int e;
 

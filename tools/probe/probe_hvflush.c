@@ -14,8 +14,17 @@
 #include "percpu.h"
 #include "probe_hvflush.h"
 
-/* The hypercall events come last: the fallback uses exactly those. */
-const char *const hv_series_events[] = {
+/* Every series set ends with the hypercall events: all the fallback has. */
+static const char *const fifo_events[] = {
+	"kvm:kvm_hv_flush_tlb_enqueue",
+	"kvm:kvm_hv_flush_tlb_dequeue",
+	"kvm:kvm_nested_vmexit_inject",
+	"kvm:kvm_hv_flush_tlb",
+	"kvm:kvm_hv_flush_tlb_ex",
+	NULL,
+};
+
+static const char *const first_fifo_events[] = {
 	"kvm:kvm_hv_tlb_flush_enqueue",
 	"kvm:kvm_hv_tlb_flush_dequeue",
 	"kvm:kvm_hv_tlb_flush_synthetic_vmexit",
@@ -23,16 +32,30 @@ const char *const hv_series_events[] = {
 	"kvm:kvm_hv_flush_tlb_ex",
 	NULL,
 };
-const char *const *const hv_fallback_events = &hv_series_events[3];
 
-static const struct ks_fallback hv_fallbacks[] = {
-	{ &hv_series_events[3], "kvm:kvm_hv_flush_tlb{,_ex}: hypercall counts only" },
+const struct ks_event_set hv_series[] = {
+	[HV_SERIES_FIFO] = { fifo_events, NULL },
+	[HV_SERIES_FIRST] = {
+		first_fifo_events,
+		"the series' first events (kvm_hv_tlb_flush_{en,de}queue)",
+	},
+	{ NULL },
+};
+
+const char *const hv_fallback_events[] = {
+	"kvm:kvm_hv_flush_tlb",
+	"kvm:kvm_hv_flush_tlb_ex",
+	NULL,
+};
+
+static const struct ks_event_set hv_fallbacks[] = {
+	{ hv_fallback_events, "kvm:kvm_hv_flush_tlb{,_ex}: hypercall counts only" },
 	{ NULL },
 };
 
 enum ks_mode_kind hv_probe_detect(struct ks_mode *m)
 {
-	return ks_mode_detect(hv_series_events, hv_fallbacks, m);
+	return ks_mode_detect(hv_series, hv_fallbacks, m);
 }
 
 /*
@@ -48,17 +71,23 @@ static bool want_btf(const struct ks_mode *m)
 	       ks_btf_has_tracepoint("kvm:kvm_hv_flush_tlb_ex");
 }
 
-static void select_twins(struct hvflush_bpf *obj, bool series, bool btf)
+/* @series: -1 without the series, else enum hv_series. */
+static void select_twins(struct hvflush_bpf *obj, int series, bool btf)
 {
-	bool fifo_btf = series && btf;
+	bool cur = series == HV_SERIES_FIFO, first = series == HV_SERIES_FIRST;
 
-	bpf_program__set_autoload(obj->progs.tlb_enqueue_btf, fifo_btf);
-	bpf_program__set_autoload(obj->progs.tlb_enqueue_raw, series && !fifo_btf);
-	bpf_program__set_autoload(obj->progs.tlb_dequeue_btf, fifo_btf);
-	bpf_program__set_autoload(obj->progs.tlb_dequeue_raw, series && !fifo_btf);
-	bpf_program__set_autoload(obj->progs.synthetic_vmexit_btf, fifo_btf);
-	bpf_program__set_autoload(obj->progs.synthetic_vmexit_raw,
-				  series && !fifo_btf);
+	bpf_program__set_autoload(obj->progs.flush_enqueue_btf, cur && btf);
+	bpf_program__set_autoload(obj->progs.flush_enqueue_raw, cur && !btf);
+	bpf_program__set_autoload(obj->progs.flush_dequeue_btf, cur && btf);
+	bpf_program__set_autoload(obj->progs.flush_dequeue_raw, cur && !btf);
+	bpf_program__set_autoload(obj->progs.vmexit_inject_btf, cur && btf);
+	bpf_program__set_autoload(obj->progs.vmexit_inject_raw, cur && !btf);
+	bpf_program__set_autoload(obj->progs.tlb_enqueue_btf, first && btf);
+	bpf_program__set_autoload(obj->progs.tlb_enqueue_raw, first && !btf);
+	bpf_program__set_autoload(obj->progs.tlb_dequeue_btf, first && btf);
+	bpf_program__set_autoload(obj->progs.tlb_dequeue_raw, first && !btf);
+	bpf_program__set_autoload(obj->progs.synthetic_vmexit_btf, first && btf);
+	bpf_program__set_autoload(obj->progs.synthetic_vmexit_raw, first && !btf);
 	bpf_program__set_autoload(obj->progs.flush_tlb_btf, btf);
 	bpf_program__set_autoload(obj->progs.flush_tlb_raw, !btf);
 	bpf_program__set_autoload(obj->progs.flush_tlb_ex_btf, btf);
@@ -67,12 +96,12 @@ static void select_twins(struct hvflush_bpf *obj, bool series, bool btf)
 
 void hv_select_programs(struct hvflush_bpf *obj, const struct ks_mode *m)
 {
-	select_twins(obj, m->kind == KS_MODE_SERIES, want_btf(m));
+	select_twins(obj, m->kind == KS_MODE_SERIES ? m->set : -1, want_btf(m));
 }
 
 struct load_ctx {
 	struct hv_probe *p;
-	bool series;
+	int series;	/* enum hv_series, -1 without the series */
 	pid_t pid;
 };
 
@@ -100,7 +129,8 @@ int hv_probe_open(struct hv_probe *p, const struct ks_mode *m, pid_t pid,
 		  char *err, size_t err_len)
 {
 	struct load_ctx ctx = {
-		.p = p, .series = m->kind == KS_MODE_SERIES, .pid = pid,
+		.p = p, .series = m->kind == KS_MODE_SERIES ? m->set : -1,
+		.pid = pid,
 	};
 	int e;
 

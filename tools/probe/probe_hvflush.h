@@ -22,11 +22,15 @@
 struct hvflush_bpf;
 
 /*
- * Events for ks_mode_detect(): the series needs all of hv_series_events,
- * the fallback (hypercall counts only) all of hv_fallback_events.
+ * Events for ks_mode_detect(): a version of the series (best first), else
+ * the fallback, hypercall counts only, from hv_fallback_events.
  */
-extern const char *const hv_series_events[];
-extern const char *const *const hv_fallback_events;
+enum hv_series {
+	HV_SERIES_FIFO,		/* kvm_hv_flush_tlb_{en,de}queue */
+	HV_SERIES_FIRST,	/* the first version: kvm_hv_tlb_flush_* */
+};
+extern const struct ks_event_set hv_series[];
+extern const char *const hv_fallback_events[];
 
 /* ks_mode_detect() with the lists above. */
 enum ks_mode_kind hv_probe_detect(struct ks_mode *m);

@@ -26,6 +26,7 @@ const char *tdx_lost_name(unsigned int idx)
 		[TDX_LOST_STATS_FULL] = "stats_full",
 		[TDX_LOST_TRANS_FULL] = "transitions_full",
 		[TDX_LOST_MAPGPA_FULL] = "mapgpa_full",
+		[TDX_LOST_UNKNOWN_ROLE] = "unknown_role",
 	};
 
 	return idx < TDX_NR_LOST ? names[idx] : "?";

@@ -87,7 +87,7 @@ static void print_mode(const struct conv_ctx *ctx)
 	size_t i;
 
 	if (ctx->mode.kind == KS_MODE_FALLBACK)
-		p_info("fallback: %s", conv_fallback_unseen[ctx->mode.fallback]);
+		p_info("fallback: %s", conv_fallback_unseen[ctx->mode.set]);
 	if (!ctx->mapgpa)
 		p_info("MapGPA latency not measured (--mapgpa measures it; every VM entry then pays for it)");
 	if (!w)

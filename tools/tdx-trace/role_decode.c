@@ -56,6 +56,8 @@ const char *mmu_kind_name(unsigned int mmu)
 		[MMU_ROOT] = "root",
 		[MMU_GUEST] = "guest",
 		[MMU_NESTED] = "nested",
+		[MMU_GVA_WALK] = "gva_walk",
+		[MMU_NGPA_WALK] = "ngpa_walk",
 	};
 
 	return mmu < NR_MMU_KINDS ? names[mmu] : "?";

@@ -8,6 +8,9 @@
  *	enq:VCPU:FIFO[:flushall][:overflow][:len=N]	kvm_hv_tlb_flush_enqueue
  *	deq:VCPU:FIFO:COUNT[:flushall][:purge]		kvm_hv_tlb_flush_dequeue
  *	synth:VCPU					..._synthetic_vmexit
+ *	fenq:VCPU:FIFO:req=N:ins=N[:flushall][:len=N]	kvm_hv_flush_tlb_enqueue
+ *	fdeq:VCPU:FIFO:COUNT[:flushall][:purge]		kvm_hv_flush_tlb_dequeue
+ *	inject:svm|vmx:CODE[:INFO1]			kvm_nested_vmexit_inject
  *	hc:FIFO[:ex]					kvm_hv_flush_tlb{,_ex}
  *	sleep:USEC
  *	gen:N						set max_gen (the 'r' key)
@@ -226,7 +229,7 @@ static void collect(struct hvflush_bpf *obj)
 
 static void run_op(struct hvflush_bpf *obj, struct fake *f, char *op)
 {
-	char *tok[8];
+	char *tok[8] = { "" };
 	int n = 0;
 	__u64 a[6];
 
@@ -247,6 +250,27 @@ static void run_op(struct hvflush_bpf *obj, struct fake *f, char *op)
 		a[3] = has_flag(tok, n, "flushall");
 		a[4] = has_flag(tok, n, "purge");
 		run(obj->progs.tlb_dequeue_raw, a, 5);
+	} else if (n >= 3 && !strcmp(tok[0], "fenq")) {
+		a[0] = parse_vcpu(f, tok[1]);
+		a[1] = !strcmp(tok[2], "L2");
+		a[2] = flag_value(tok, n, "req=");
+		a[3] = flag_value(tok, n, "ins=");
+		a[4] = has_flag(tok, n, "flushall");
+		a[5] = flag_value(tok, n, "len=");
+		run(obj->progs.flush_enqueue_raw, a, 6);
+	} else if (n >= 4 && !strcmp(tok[0], "fdeq")) {
+		a[0] = parse_vcpu(f, tok[1]);
+		a[1] = !strcmp(tok[2], "L2");
+		a[2] = strtoull(tok[3], NULL, 10);
+		a[3] = has_flag(tok, n, "flushall");
+		a[4] = has_flag(tok, n, "purge");
+		run(obj->progs.flush_dequeue_raw, a, 5);
+	} else if (n >= 3 && !strcmp(tok[0], "inject")) {
+		memset(a, 0, sizeof(a));
+		a[0] = strtoull(tok[2], NULL, 0);		/* exit_code */
+		a[1] = n > 3 ? strtoull(tok[3], NULL, 0) : 0;	/* exit_info1 */
+		a[5] = !strcmp(tok[1], "svm") ? 2 : 1;		/* KVM_ISA_* */
+		run(obj->progs.vmexit_inject_raw, a, 6);
 	} else if (n == 2 && !strcmp(tok[0], "synth")) {
 		a[0] = parse_vcpu(f, tok[1]);
 		a[1] = 1;

@@ -187,6 +187,7 @@ struct conv_opts {
 	enum conv_dir_filter dir;
 	const char *vm;
 	__u32 ringbuf_size, stats_size, inflight_size;
+	bool done;	/* the current events: upstream's begin + _done */
 };
 
 static struct conversions_bpf *load_conv(const struct conv_opts *o)
@@ -206,7 +207,8 @@ static struct conversions_bpf *load_conv(const struct conv_opts *o)
 		bpf_map__set_max_entries(s->maps.stats, o->stats_size);
 	if (o->inflight_size)
 		bpf_map__set_max_entries(s->maps.inflight, o->inflight_size);
-	conv_select_progs(s, CONV_PROGS_SERIES_RAW, true);
+	conv_select_progs(s, o->done ? CONV_PROGS_DONE_RAW : CONV_PROGS_BEGIN_END_RAW,
+			  true);
 	assert_int_equal(conversions_bpf__load(s), 0);
 	return s;
 }
@@ -314,7 +316,7 @@ static void test_attach(void **state)
 	/* No series here: its first program fails, and is named. */
 	s = conversions_bpf__open();
 	assert_non_null(s);
-	conv_select_progs(s, CONV_PROGS_SERIES_RAW, true);
+	conv_select_progs(s, CONV_PROGS_BEGIN_END_RAW, true);
 	assert_int_equal(conversions_bpf__load(s), 0);
 	assert_true(ks_probe_attach(s->obj, &links, "conversions", err,
 				    sizeof(err)) < 0);
@@ -349,7 +351,7 @@ static void test_attr_event_fallback(void **state)
 	exit_link = bpf_program__attach(s->progs.fb_ioctl_exit);
 	assert_non_null(exit_link);
 
-	run_raw(s->progs.fb_set_attrs_raw, begin, NR_ARGS(begin));
+	run_raw(s->progs.conv_attrs_raw, begin, NR_ARGS(begin));
 	run_raw(s->progs.fb_spte_changed_raw, zap, NR_ARGS(zap));
 	assert_int_equal(ioctl(-1, 0), -1);	/* EBADF, and ends it */
 	bpf_link__destroy(exit_link);
@@ -759,7 +761,7 @@ static struct mmu_roles_bpf *load_roles(__u32 pid, __u32 trans_size)
 	s->rodata->targ_pid = pid;
 	if (trans_size)
 		bpf_map__set_max_entries(s->maps.transitions, trans_size);
-	mmu_roles_select_progs(s, false, false);
+	mmu_roles_select_progs(s, ROLES_SERIES_FIRST, false, false);
 	assert_int_equal(mmu_roles_bpf__load(s), 0);
 	return s;
 }
@@ -845,6 +847,150 @@ static void test_roles_changed_unchanged(void **state)
 	mmu_roles_bpf__destroy(s);
 }
 
+/*
+ * The current events: upstream's kvm_vm_set_mem_attributes opens (no
+ * struct kvm), tdp_mmu_zap_leafs adds, kvm_vm_set_mem_attributes_done
+ * closes and names the VM, which is where --vm is checked.
+ */
+static void conv_done_set(struct conversions_bpf *s, __u64 kvm, __u64 start,
+			  __u64 end, __u64 attrs, int ret, bool noop,
+			  bool flushed)
+{
+	__u64 begin[] = { start, end, attrs };
+	__u64 zap[] = { kvm, 0, start, end, 7, 1, 0, 2, 1, 1 };
+	__u64 done[] = { kvm, start, end, attrs, (__u64)(__s64)ret, noop, flushed };
+
+	run_raw(s->progs.conv_attrs_raw, begin, NR_ARGS(begin));
+	run_raw(s->progs.conv_zap_leafs_raw, zap, NR_ARGS(zap));
+	run_raw(s->progs.conv_done_raw, done, NR_ARGS(done));
+}
+
+static void test_conversion_done_events(void **state)
+{
+	struct conv_opts o = { .done = true };
+	struct conversions_bpf *s = load_conv(&o);
+	const struct conv_event *e;
+	struct conv_stats st;
+	struct events evs;
+	__u32 tid = gettid();
+
+	(void)state;
+	conv_done_set(s, fake.kvm, 0x400, 0x600, CONV_ATTR_PRIVATE, 0, false, true);
+	conv_done_set(s, fake.kvm, 0x400, 0x600, CONV_ATTR_PRIVATE, 0, true, false);
+	conv_done_set(s, fake.kvm, 0x10, 0x11, 0, -ENOMEM, false, false);
+	read_events(s, &evs);
+	assert_int_equal(evs.n, 3);
+	e = &evs.ev[0];
+	assert_int_equal(e->gfn_start, 0x400);
+	assert_int_equal(e->gfn_end, 0x600);
+	assert_int_equal(e->zapped[0], 7);
+	assert_int_equal(e->zapped[1], 1);
+	assert_int_equal(e->yields, 2);
+	assert_int_equal(e->flushes, 2);	/* one yield flush + the final one */
+	assert_int_equal(e->root_walks, 1);
+	assert_int_equal(e->valid, CONV_F_SERIES_ALL);
+	assert_string_equal(e->stats_id, FAKE_STATS_ID);
+	assert_int_equal(evs.ev[1].noop, 1);
+	assert_int_equal(evs.ev[1].flushes, 1);
+	assert_int_equal(evs.ev[2].ret, -ENOMEM);
+	assert_true(get_stats(s, CONV_DIR_PRIVATE, &st));
+	assert_int_equal(st.count, 2);
+	assert_int_equal(st.noop, 1);
+	assert_int_equal(st.flushes, 3);
+	assert_string_equal(st.stats_id, FAKE_STATS_ID);
+	assert_true(get_stats(s, CONV_DIR_SHARED, &st));
+	assert_int_equal(st.errors, 1);
+	assert_int_not_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.inflight),
+						 &tid, &evs.ev[3]), 0);
+	conversions_bpf__destroy(s);
+
+	/* --vm: the begin cannot tell, the done drops another VM's. */
+	o.vm = FAKE_STATS_ID;
+	s = load_conv(&o);
+	conv_done_set(s, fake.kvm, 0x400, 0x600, CONV_ATTR_PRIVATE, 0, false, true);
+	read_events(s, &evs);
+	assert_int_equal(evs.n, 1);
+	conversions_bpf__destroy(s);
+	o.vm = "kvm-1";
+	s = load_conv(&o);
+	conv_done_set(s, fake.kvm, 0x400, 0x600, CONV_ATTR_PRIVATE, 0, false, true);
+	read_events(s, &evs);
+	assert_int_equal(evs.n, 0);
+	assert_false(get_stats(s, CONV_DIR_PRIVATE, &st) && st.count);
+	/* ... and leaves nothing open behind. */
+	assert_int_not_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.inflight),
+						 &tid, &evs.ev[0]), 0);
+	conversions_bpf__destroy(s);
+}
+
+static struct mmu_roles_bpf *load_roles_of(void)
+{
+	struct mmu_roles_bpf *s = mmu_roles_bpf__open();
+
+	assert_non_null(s);
+	mmu_roles_select_progs(s, ROLES_SERIES_CAUSE, false, false);
+	assert_int_equal(mmu_roles_bpf__load(s), 0);
+	return s;
+}
+
+static void role_of(struct mmu_roles_bpf *s, int of, int cause, __u64 old,
+		    __u64 new)
+{
+	__u64 a[] = { fake.vcpu, (__u64)of, (__u64)cause, old, new };
+
+	run_raw(s->progs.role_of_raw, a, NR_ARGS(a));
+}
+
+/* The current kvm_mmu_role: one word per role, the kernel's cause. */
+static void test_roles_reported(void **state)
+{
+	struct mmu_roles_bpf *s = load_roles_of();
+	__u64 l1 = EXT_VALID | EXT_LMA | BASE_CR0_WP | BASE_LEVEL4;
+	struct mmu_role_stats rs;
+	struct mmu_role_trans_key tk = {
+		.old_root_role = 4, .new_root_role = 4 | BASE_GUEST,
+		.pid = getpid(), .mmu = MMU_ROOT,
+	};
+	__u64 n;
+
+	(void)state;
+	/* GVA walker (0): unchanged, CPUID, CR0.WP, a reset into SMM. */
+	role_of(s, 0, 0, l1, l1);
+	role_of(s, 0, 1, l1 & ~EXT_VALID, l1);
+	role_of(s, 0, 4, l1, l1 & ~BASE_CR0_WP);
+	role_of(s, 0, 0, l1, l1 | BASE_SMM);
+	/* Nested GPA walker (1): NPT, EPT. */
+	role_of(s, 1, 2, 0, l1);
+	role_of(s, 1, 3, l1 & ~BASE_CR0_WP, l1);
+	/* Root MMU (2): a reset into guest mode; guest MMU (3): unchanged. */
+	role_of(s, 2, 0, 4, 4 | BASE_GUEST);
+	role_of(s, 3, 2, 4, 4);
+	/* A role this tool cannot name: lost, not filed under another. */
+	role_of(s, 9, 0, 4, 5);
+
+	assert_true(role_stats(s, MMU_GVA_WALK, &rs));
+	assert_int_equal(rs.computed, 4);
+	assert_int_equal(rs.unchanged, 1);
+	assert_int_equal(rs.cause[MMU_ROLE_CAUSE_INIT], 1);
+	assert_int_equal(rs.cause[MMU_ROLE_CAUSE_MODE], 1);
+	assert_int_equal(rs.cause[MMU_ROLE_CAUSE_SMM], 1);
+	assert_true(role_stats(s, MMU_NGPA_WALK, &rs));
+	assert_int_equal(rs.changed, 2);
+	assert_int_equal(rs.cause[MMU_ROLE_CAUSE_NESTED], 2);
+	assert_true(role_stats(s, MMU_ROOT, &rs));
+	assert_int_equal(rs.cause[MMU_ROLE_CAUSE_NESTED], 1);
+	assert_string_equal(rs.stats_id, FAKE_STATS_ID);
+	assert_true(role_stats(s, MMU_GUEST, &rs));
+	assert_int_equal(rs.unchanged, 1);
+	assert_false(role_stats(s, MMU_NESTED, &rs));
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_UNKNOWN_ROLE), 1);
+	/* An MMU's transition keeps its root_role words. */
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.transitions),
+					     &tk, &n), 0);
+	assert_int_equal(n, 1);
+	mmu_roles_bpf__destroy(s);
+}
+
 static void test_roles_filter_and_lost(void **state)
 {
 	struct mmu_roles_bpf *s = load_roles(getppid(), 0);
@@ -882,6 +1028,8 @@ int main(void)
 		cmocka_unit_test(test_vmm_comm),
 		cmocka_unit_test(test_roles_changed_unchanged),
 		cmocka_unit_test(test_roles_filter_and_lost),
+		cmocka_unit_test(test_conversion_done_events),
+		cmocka_unit_test(test_roles_reported),
 	};
 
 	return cmocka_run_group_tests(tests, fake_setup, fake_teardown);
