@@ -2,8 +2,10 @@
 # make demo: kvmscope's main job, end to end.  Builds what is missing (lab
 # kernel, selftests, initramfs), boots the patched lab kernel of a line
 # once, runs the demo steps inside it and prints what was seen.  The line:
-# --line (make demo KERNEL=6.12), else the newest whose series has patches
-# (the demo shows the series' events and what the tools make of them).
+# --line (make demo KERNEL=6.12), else the newest whose series has all the
+# demo shows: the series' events, what the tools make of them, and MapGPA
+# handled in KVM against the VMM (the in-kernel MapGPA patches and their
+# selftest, private_mem_map_gpa_test).
 #
 # The steps are lab/demo.d/NN-name.sh, run in name order inside the guest
 # (chrooted into the host root, cwd the repo, so build/ tools and bpftool
@@ -30,11 +32,12 @@ done
 
 if [ -z "$chosen" ]; then
 	for l in $LAB_LINES; do
-		if grep -qvE '^(#|$)' "$repo_dir/kernel-patches/$l/series"; then
-			lab_line "$l"
+		lab_line "$l"
+		# shellcheck disable=SC2046 # one word per patch file
+		if grep -qs private_mem_map_gpa_test /dev/null $(series_patches); then
 			break
 		fi
-		say "Linux $l: its series has no patches yet, so the demo runs on the next line"
+		say "Linux $l: its series has no in-kernel MapGPA yet (the demo compares it with the VMM's), so the demo runs on the next line"
 	done
 fi
 

@@ -24,8 +24,13 @@ mkdir -p "$out"
 
 only_lines=${LAB_LINES:-}
 . lab/versions.sh
-# The series' events, in a line whose series has patches.
-series_events=(kvm/kvm_vm_set_mem_attributes_begin kvm/kvm_vm_set_mem_attributes_end
+# Each line's series' events.  7.3's include TDX's and SNP's, which the
+# lab cannot run: existing in tracefs is what shows they compiled in.
+series_events_7_3=(kvm/kvm_vm_set_mem_attributes_done kvmmmu/tdp_mmu_zap_leafs
+	kvm/kvm_tdx_map_gpa kvm/kvm_tdx_map_gpa_done kvm/kvm_map_gpa_range_exit
+	kvm/kvm_snp_psc kvm/kvm_snp_psc_done kvm/kvm_snp_psc_msr kvm/kvm_snp_psc_msr_done
+	kvmmmu/kvm_mmu_role kvm/kvm_hv_flush_tlb_enqueue kvm/kvm_hv_flush_tlb_dequeue)
+series_events_6_12=(kvm/kvm_vm_set_mem_attributes_begin kvm/kvm_vm_set_mem_attributes_end
 	kvmmmu/kvm_tdp_mmu_zap_leafs kvmmmu/kvm_mmu_role
 	kvm/kvm_hv_tlb_flush_enqueue kvm/kvm_hv_tlb_flush_dequeue
 	kvm/kvm_hv_tlb_flush_synthetic_vmexit)
@@ -35,7 +40,8 @@ series_events=(kvm/kvm_vm_set_mem_attributes_begin kvm/kvm_vm_set_mem_attributes
 # KVM_SW_PROTECTED_VM, KVM_AMD_SEV or KVM_INTEL_TDX there).
 upstream_events=(kvmmmu/kvm_tdp_mmu_spte_changed kvm/kvm_hv_flush_tlb kvm/kvm_hv_flush_tlb_ex)
 attr_event_7_3=kvm/kvm_vm_set_mem_attributes
-tracepoints=("${series_events[@]}" "${upstream_events[@]}" "$attr_event_7_3")
+tracepoints=("${series_events_7_3[@]}" "${series_events_6_12[@]}" "${upstream_events[@]}"
+	"$attr_event_7_3")
 # What kvmscope's tools and demo drive: these must pass, not skip.
 workloads=(private_mem_conversions_test private_mem_kvm_exits_test hyperv_tlb_flush
 	hyperv_svm_test cr4_cpuid_sync_test svm_nested_shutdown_test svm_vmcall_test
@@ -137,10 +143,11 @@ boot_line() {
 # check_line LINE: what both kernels of one line showed.
 check_line() {
 	local line=$1 p=$1-patched s=$1-stock known unsuited_file regression expect e t r
-	local -a known_failures unsuited upstream
+	local -a known_failures unsuited upstream series_events
 	line_lists "$line"
-	local attr_var="attr_event_${line//./_}"
+	local attr_var="attr_event_${line//./_}" events_var="series_events_${line//./_}[@]"
 	upstream=("${upstream_events[@]}" ${!attr_var:-})
+	series_events=("${!events_var}")
 	# A line without patches yet has no series events to look for.
 	expect=()
 	! grep -qvE '^(#|$)' "kernel-patches/$line/series" || expect=("${series_events[@]}")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The tools on kernels without the kvmscope series, in fallback mode:
 # Debian's stock 6.12 and 7.3 cloud kernels (KVM as modules) and the 7.3 lab
-# kernel (KVM built in; no series yet).  Boots each once and runs
+# kernel without its series (KVM built in, memory attributes on).  Boots each once and runs
 # tests/lab/fallback/guest.sh there, which runs each tool during a workload
 # while tracefs records the same events:
 #  - tdx-trace conversions -j during private_mem_conversions_test and a
@@ -38,7 +38,7 @@ if ! log=$(build 2>&1); then
 fi
 
 ioctl_progs="fb_ioctl_enter fb_ioctl_exit fb_spte_changed_raw"
-attr_progs="fb_ioctl_exit fb_set_attrs_raw fb_spte_changed_raw"
+attr_progs="conv_attrs_raw fb_ioctl_exit fb_spte_changed_raw"
 mapgpa_progs="mapgpa_entry_raw mapgpa_hcall_raw mapgpa_uexit_raw"
 hv_progs="flush_tlb_btf flush_tlb_ex_btf"
 
@@ -78,7 +78,7 @@ fallback() {
 	# kernels, without memory attributes, do not); else the ioctl.
 	conv_set=ioctl
 	[ "$(f attr_event)" != kvm/kvm_vm_set_mem_attributes ] || conv_set=attr
-	[ "$k" != 7.3-patched ] || check_eq "$k: has kvm:kvm_vm_set_mem_attributes" attr "$conv_set"
+	[ "$k" != 7.3-unpatched ] || check_eq "$k: has kvm:kvm_vm_set_mem_attributes" attr "$conv_set"
 
 	# attached NAME BEFORE: the programs of the links NAME added to BEFORE's.
 	attached() {
@@ -234,7 +234,7 @@ fallback() {
 
 _release() { local v="STOCK_RELEASE_${1//./_}"; echo "${!v}"; }
 
-kernels=${FALLBACK_KERNELS:-6.12-stock 7.3-stock 7.3-patched}
+kernels=${FALLBACK_KERNELS:-6.12-stock 7.3-stock 7.3-unpatched}
 # Booted side by side (nothing here asserts a duration); what each needs
 # built is built one at a time under the lab cache's locks.
 for k in $kernels; do

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# hvflush-top against ground truth in the lab (patched kernel, nested SVM):
+# hvflush-top against ground truth in the lab (each line's patched kernel,
+# 7.3 and 6.12; LAB_LINES limits them; nested SVM):
 # the Hyper-V TLB flush selftests run under "hvflush-top -j" while tracefs
 # records the same events (tests/lab/hvflush-top/guest.sh, in the guest);
 # here the per-(vCPU, FIFO) enqueue, drain, purge and latency-sample counts
@@ -10,28 +11,26 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
+lines=${LAB_LINES:-}
+. lab/versions.sh
+lines=${lines:-$LAB_LINES}
 
 out=$PWD/build/tests-lab/hvflush-top
 mkdir -p "$out"
 
-# lab/run.sh boots the 6.12 patched kernel and runs guest.sh in it; the job's
-# output comes back as output.log in the results directory.
-lab="$out/lab"
-rm -rf "$lab"
-lab/run.sh -q --kernel 6.12-patched --timeout 2400 --results "$lab" -- "$PWD/tests/lab/hvflush-top/guest.sh"
-rc=$?
-if [ "$rc" -eq 125 ] || [ "$rc" -eq 124 ]; then
-	not_ok "the lab ran guest.sh (lab/run.sh exit $rc)" \
-		"$(cat "$lab/summary.txt" 2>&1; tail -n 20 "$lab/serial.log" 2>&1)"
-	tap_done
-	exit 1
-fi
-check_eq "guest.sh exited 0" 0 "$rc"
-# Serial ports may end lines with \r; keep only guest.sh's report lines.
-tr -d '\r' <"$lab/output.log" | grep '^HVF ' >"$out/hvf.txt"
-check "guest.sh reported" test -s "$out/hvf.txt"
+# lab/run.sh boots a line's patched kernel and runs guest.sh in it; the
+# job's output comes back as output.log in the results directory.  The
+# lines boot side by side.
+boot() { # LINE
+	rm -rf "$out/$1"
+	lab/run.sh -q --kernel "$1-patched" --timeout 2400 --results "$out/$1" -- \
+		"$PWD/tests/lab/hvflush-top/guest.sh" >"$out/$1.log" 2>&1
+	echo $? >"$out/$1.rc"
+}
+for line in $lines; do boot "$line" & done
+wait
 
-field() { awk -v t="$1" -v k="$2" '$2 == t && $3 == k' "$out/hvf.txt"; }
+field() { awk -v t="$1" -v k="$2" '$2 == t && $3 == k' "$out/$line.hvf"; }
 
 snapshots() { field "$1" json | cut -d' ' -f4-; }
 final_json() { snapshots "$1" | jq -c 'select(.type == "final")'; }
@@ -52,71 +51,87 @@ exited_in_intervals() {
 		| group_by(.)[] | "\(.[0]) \(length)"' | LC_ALL=C sort
 }
 
-for t in hyperv_tlb_flush hyperv_svm_test; do
-	if field "$t" missing | grep -q .; then
-		not_ok "$t: selftest present in the guest" "$(field "$t" missing)"
-		continue
+check_line() { # LINE: what its boot showed
+	local rc last final_keys rows tool trace tsamples bsamples hc1 hc2 empty synth l2 vcpus t
+	rc=$(cat "$out/$line.rc")
+	if [ "$rc" -eq 125 ] || [ "$rc" -eq 124 ]; then
+		not_ok "$line: the lab ran guest.sh (lab/run.sh exit $rc)" \
+			"$(cat "$out/$line/summary.txt" 2>&1; tail -n 20 "$out/$line/serial.log" 2>&1)"
+		return
 	fi
-	read -r _ _ _ rc toolrc overrun keep < <(field "$t" run)
-	check_eq "$t: selftest passed" 0 "${rc:-none}"
-	check_eq "$t: hvflush-top ended cleanly on SIGINT" 0 "${toolrc:-none}"
-	check_eq "$t: tracefs lost nothing (overrun)" 0 "${overrun:-none}"
-	# SIGINT ends a -j run with one final snapshot, the last line.
-	check_eq "$t: snapshot types: intervals, then one final line" \
-		"interval final" "$(snapshots "$t" | jq -r .type 2>&1 | uniq | paste -sd' ')"
-	last=$(final_json "$t")
-	check_eq "$t: hvflush-top in series mode, nothing lost, no exited row dropped" \
-		"series 0 0" \
-		"$(jq -r '"\(.mode) \(.totals.lost) \(.exited_rows_dropped)"' <<<"$last" 2>&1)"
-	# The selftest's VMM was gone before SIGINT: every row it had is final.
-	check_eq "$t: the final snapshot's rows are all marked exited" "0" \
-		"$(jq -r '[.rows[] | select(.exited | not)] | length' <<<"$last" 2>&1)"
-	# Every row is named: by QEMU -name or comm while the VMM lived, by
-	# the stats id the kernel kept if it exited before its first lookup.
-	check_eq "$t: every row has a name (comm or kvm-<pid>), never ?" "" \
-		"$(jq -r '.rows[] | select(.vm != .stats_id and (.vm | test("^hyperv_") | not)) | .vm' <<<"$last" 2>&1)"
-	# --keep-exited: the rows stayed, marked, in $keep interval snapshots
-	# (the one that found the VMM gone and the next), then went; guest.sh
-	# waits for one without them before SIGINT.
-	final_keys=$(jq -r '.rows[] | "\(.pid) \(.vcpu) \(.fifo)"' <<<"$last" 2>/dev/null | LC_ALL=C sort -u)
-	check_eq "$t: each exited row was in --keep-exited ${keep:-?} interval snapshots after the VMM exited" \
-		"$(sed "s/\$/ ${keep:-?}/" <<<"$final_keys")" "$(exited_in_intervals "$t")"
-	check "$t: and then no more, before the final snapshot" \
-		test "$(snapshots "$t" | jq -s '[.[] | select(.type == "interval")] | last | [.rows[] | select(.exited)] | length' 2>&1)" = 0
+	check_eq "$line: guest.sh exited 0" 0 "$rc"
+	# Serial ports may end lines with \r; keep only guest.sh's report lines.
+	tr -d '\r' <"$out/$line/output.log" | grep '^HVF ' >"$out/$line.hvf"
+	check "$line: guest.sh reported" test -s "$out/$line.hvf"
 
-	rows=$(tool_rows "$t")
-	tool=$(awk '{ print $1, $2, $3, $4, $5, $7 }' <<<"$rows" | sort)
-	trace=$(field "$t" trace | awk '$4 == "fifo" { print $5, $6, $7, $8, $9, $11 }' | sort)
-	check "$t: flushes were queued" test -n "$trace"
-	check_eq "$t: per (vCPU, FIFO) enqueues, drains, purges, pending: hvflush-top = tracefs" \
-		"$trace" "$tool"
-	check_eq "$t: every enqueue ended in a drain or purge (pending at the end)" "" \
-		"$(awk '$6 != 0' <<<"$tool")"
-	# Which dequeue ends a wait depends on how events of two CPUs
-	# interleave, and ftrace's probe and BPF's run one after the other: in
-	# a close race they can see different orders.  So the number of waits
-	# may differ by a few; nothing else may.
-	tsamples=$(field "$t" trace | awk '$4 == "fifo" { print $5, $6, $10 }' | sort)
-	bsamples=$(awk '{ print $1, $2, $6 }' <<<"$rows" | sort)
-	check "$t: latency samples per (vCPU, FIFO) = tracefs waits, +-1% (+-3)" \
-		awk 'NR == FNR { w[$1 " " $2] = $3; next }
-		     { d = $3 - w[$1 " " $2]; if (d < 0) d = -d
-		       if (!($1 " " $2 in w) || d > 3 && d > $3 / 100) bad = 1 }
-		     END { exit bad }' <(echo "$tsamples") <(echo "$bsamples")
-	read -r _ _ _ _ hc1 hc2 empty synth < <(field "$t" trace | awk '$4 == "totals"')
-	check_eq "$t: hypercalls L1 L2, empty dequeues, synthetic vmexits: hvflush-top = tracefs" \
-		"${hc1:-?} ${hc2:-?} ${empty:-?} ${synth:-?}" \
-		"$(jq -r '.totals | "\(.hypercalls_l1) \(.hypercalls_l2) \(.empty_dequeues) \(.synthetic_vmexits)"' <<<"$last" 2>&1)"
+	for t in hyperv_tlb_flush hyperv_svm_test; do
+		if field "$t" missing | grep -q .; then
+			not_ok "$line: $t: selftest present in the guest" "$(field "$t" missing)"
+			continue
+		fi
+		read -r _ _ _ rc toolrc overrun keep < <(field "$t" run)
+		check_eq "$line: $t: selftest passed" 0 "${rc:-none}"
+		check_eq "$line: $t: hvflush-top ended cleanly on SIGINT" 0 "${toolrc:-none}"
+		check_eq "$line: $t: tracefs lost nothing (overrun)" 0 "${overrun:-none}"
+		# SIGINT ends a -j run with one final snapshot, the last line.
+		check_eq "$line: $t: snapshot types: intervals, then one final line" \
+			"interval final" "$(snapshots "$t" | jq -r .type 2>&1 | uniq | paste -sd' ')"
+		last=$(final_json "$t")
+		check_eq "$line: $t: hvflush-top in series mode, nothing lost, no exited row dropped" \
+			"series 0 0" \
+			"$(jq -r '"\(.mode) \(.totals.lost) \(.exited_rows_dropped)"' <<<"$last" 2>&1)"
+		# The selftest's VMM was gone before SIGINT: every row it had is final.
+		check_eq "$line: $t: the final snapshot's rows are all marked exited" "0" \
+			"$(jq -r '[.rows[] | select(.exited | not)] | length' <<<"$last" 2>&1)"
+		# Every row is named: by QEMU -name or comm while the VMM lived, by
+		# the stats id the kernel kept if it exited before its first lookup.
+		check_eq "$line: $t: every row has a name (comm or kvm-<pid>), never ?" "" \
+			"$(jq -r '.rows[] | select(.vm != .stats_id and (.vm | test("^hyperv_") | not)) | .vm' <<<"$last" 2>&1)"
+		# --keep-exited: the rows stayed, marked, in $keep interval snapshots
+		# (the one that found the VMM gone and the next), then went; guest.sh
+		# waits for one without them before SIGINT.
+		final_keys=$(jq -r '.rows[] | "\(.pid) \(.vcpu) \(.fifo)"' <<<"$last" 2>/dev/null | LC_ALL=C sort -u)
+		check_eq "$line: $t: each exited row was in --keep-exited ${keep:-?} interval snapshots after the VMM exited" \
+			"$(sed "s/\$/ ${keep:-?}/" <<<"$final_keys")" "$(exited_in_intervals "$t")"
+		check "$line: $t: and then no more, before the final snapshot" \
+			test "$(snapshots "$t" | jq -s '[.[] | select(.type == "interval")] | last | [.rows[] | select(.exited)] | length' 2>&1)" = 0
 
-	l2=$(awk '$2 == "L2"' <<<"$tool" | wc -l)
-	vcpus=$(awk '{ print $1 }' <<<"$tool" | sort -u | wc -l)
-	case $t in
-	hyperv_tlb_flush)
-		check_eq "$t: no L2 rows" 0 "$l2"
-		check "$t: several target vCPUs ($vcpus)" test "$vcpus" -ge 2 ;;
-	hyperv_svm_test)
-		check "$t: L2 FIFO rows ($l2)" test "$l2" -ge 1 ;;
-	esac
-done
+		rows=$(tool_rows "$t")
+		tool=$(awk '{ print $1, $2, $3, $4, $5, $7 }' <<<"$rows" | sort)
+		trace=$(field "$t" trace | awk '$4 == "fifo" { print $5, $6, $7, $8, $9, $11 }' | sort)
+		check "$line: $t: flushes were queued" test -n "$trace"
+		check_eq "$line: $t: per (vCPU, FIFO) enqueues, drains, purges, pending: hvflush-top = tracefs" \
+			"$trace" "$tool"
+		check_eq "$line: $t: every enqueue ended in a drain or purge (pending at the end)" "" \
+			"$(awk '$6 != 0' <<<"$tool")"
+		# Which dequeue ends a wait depends on how events of two CPUs
+		# interleave, and ftrace's probe and BPF's run one after the other: in
+		# a close race they can see different orders.  So the number of waits
+		# may differ by a few; nothing else may.
+		tsamples=$(field "$t" trace | awk '$4 == "fifo" { print $5, $6, $10 }' | sort)
+		bsamples=$(awk '{ print $1, $2, $6 }' <<<"$rows" | sort)
+		check "$line: $t: latency samples per (vCPU, FIFO) = tracefs waits, +-1% (+-3)" \
+			awk 'NR == FNR { w[$1 " " $2] = $3; next }
+			     { d = $3 - w[$1 " " $2]; if (d < 0) d = -d
+			       if (!($1 " " $2 in w) || d > 3 && d > $3 / 100) bad = 1 }
+			     END { exit bad }' <(echo "$tsamples") <(echo "$bsamples")
+		read -r _ _ _ _ hc1 hc2 empty synth < <(field "$t" trace | awk '$4 == "totals"')
+		check_eq "$line: $t: hypercalls L1 L2, empty dequeues, synthetic vmexits: hvflush-top = tracefs" \
+			"${hc1:-?} ${hc2:-?} ${empty:-?} ${synth:-?}" \
+			"$(jq -r '.totals | "\(.hypercalls_l1) \(.hypercalls_l2) \(.empty_dequeues) \(.synthetic_vmexits)"' <<<"$last" 2>&1)"
 
+		l2=$(awk '$2 == "L2"' <<<"$tool" | wc -l)
+		vcpus=$(awk '{ print $1 }' <<<"$tool" | sort -u | wc -l)
+		case $t in
+		hyperv_tlb_flush)
+			check_eq "$line: $t: no L2 rows" 0 "$l2"
+			check "$line: $t: several target vCPUs ($vcpus)" test "$vcpus" -ge 2 ;;
+		hyperv_svm_test)
+			check "$line: $t: L2 FIFO rows ($l2)" test "$l2" -ge 1 ;;
+		esac
+	done
+
+}
+
+for line in $lines; do check_line; done
 tap_done

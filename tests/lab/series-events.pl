@@ -14,6 +14,11 @@
 # guest made), kvm_tdp_mmu_spte_changed (every SPTE the zaps cleared) and the
 # sequence of events itself (begin/end pairing, FIFO enqueue/dequeue
 # conservation, role words chaining from one computation to the next).
+#
+# Either version of the series: 7.3's (upstream's kvm_vm_set_mem_attributes
+# opens, kvm_vm_set_mem_attributes_done closes, tdp_mmu_zap_leafs only for
+# walks that zapped or yielded; kvm_hv_flush_tlb_{en,de}queue counting what
+# went in; kvm_mmu_role with one word and its cause) or the first (6.12).
 use strict;
 use warnings;
 no warnings 'portable';	# 64-bit hex SPTE values
@@ -50,10 +55,27 @@ my $SPTE_HUGE = 1 << 7;		# PT_PAGE_SIZE_MASK
 my $ATTR_PRIVATE = 1 << 3;	# KVM_MEMORY_ATTRIBUTE_PRIVATE
 my $MAP_GPA_SET_ATTRIBUTES = 1;	# private_mem_conversions_test's hypercall flag
 
+# The version of the series in the trace: 7.3's events, or the first's.
+my $v2 = grep { $_->[2] eq 'kvm_vm_set_mem_attributes_done' ||
+		$_->[2] eq 'kvm_hv_flush_tlb_enqueue' || $_->[2] eq 'tdp_mmu_zap_leafs' ||
+		($_->[2] eq 'kvm_mmu_role' && $_->[3] !~ / cpu_role /) } @events;
+my $BEGIN = $v2 ? 'kvm_vm_set_mem_attributes' : 'kvm_vm_set_mem_attributes_begin';
+my $END = $v2 ? 'kvm_vm_set_mem_attributes_done' : 'kvm_vm_set_mem_attributes_end';
+my $ZAP = $v2 ? 'tdp_mmu_zap_leafs' : 'kvm_tdp_mmu_zap_leafs';
+
+# A conversion event's range and attributes: "START-END ATTR", in hex.
+sub conv_range {
+	my ($f) = @_;
+	return sprintf("%x-%x %x", hex($1), hex($2), hex($3))
+		if $f =~ /gfn (0x[0-9a-f]+|0)-(0x[0-9a-f]+|0) attributes (0x[0-9a-f]+|0)/ ||
+		   $f =~ /^(0x[0-9a-f]+|0+) -- (0x[0-9a-f]+|0+) \[(0x[0-9a-f]+)\]/;
+	return undef;
+}
+
 # Userspace-serviced requests: each MAP_GPA_RANGE with the workload's
 # SET_ATTRIBUTES flag becomes exactly one KVM_SET_MEMORY_ATTRIBUTES.
 sub userspace_requests {
-	my $begins = count('kvm_vm_set_mem_attributes_begin');
+	my $begins = count($BEGIN);
 	my $requests = grep {
 		$_->[2] eq 'kvm_hypercall' && $_->[3] =~ /nr 0xc .* a2 (0x[0-9a-f]+)/ &&
 		(hex($1) & $MAP_GPA_SET_ATTRIBUTES)
@@ -99,30 +121,39 @@ sub in_kernel_requests {
 
 sub conversions {
 	my ($in_kernel) = @_;
-	my $begins = count('kvm_vm_set_mem_attributes_begin');
-	my $ends = count('kvm_vm_set_mem_attributes_end');
+	my $begins = count($BEGIN);
+	my $ends = count($END);
 	check($begins > 0, "conversions traced ($begins)");
 	check($begins == $ends, "every begin has an end", "$begins begins, $ends ends");
 	$in_kernel ? in_kernel_requests() : userspace_requests();
 
-	my (%open, @bad_pairing, @bad_zaps, @bad_noop, @bad_flush);
-	my ($noops, $flushed, $to_private, $pages) = (0, 0, 0, 0);
+	my (%open, @bad_pairing, @bad_zaps, @bad_noop, @bad_flush, @bad_ret);
+	my ($noops, $flushed, $to_private, $pages, $yields, $yield_flushes) = (0, 0, 0, 0, 0, 0);
 	my %zapped = (4 => 0, 2 => 0, 1 => 0);
 	for my $e (@events) {
 		my ($pid, $t, $name, $f) = @$e;
-		if ($name eq 'kvm_vm_set_mem_attributes_begin') {
+		if ($name eq $BEGIN) {
 			push @bad_pairing, "nested begin on $pid at $t" if $open{$pid};
-			$f =~ /gfn (0x[0-9a-f]+)-(0x[0-9a-f]+) attributes (0x[0-9a-f]+)/;
-			$open{$pid} = { range => "$1-$2 $3", zap => [0, 0, 0],
-					spte => [0, 0, 0], flush => 0, t => $t };
+			my $range = conv_range($f) // die "unparsed $name: $f\n";
+			$range =~ /^([0-9a-f]+)-([0-9a-f]+) ([0-9a-f]+)$/;
+			$open{$pid} = { range => $range, zap => [0, 0, 0],
+					spte => [0, 0, 0], flush => {}, t => $t };
 			$pages += hex($2) - hex($1);
 			$to_private++ if hex($3) & $ATTR_PRIVATE;
-		} elsif ($name eq 'kvm_tdp_mmu_zap_leafs' && $open{$pid}) {
-			$f =~ /zapped 4k (\d+) 2m (\d+) 1g (\d+)/;
-			$open{$pid}{zap}[0] += $1;
-			$open{$pid}{zap}[1] += $2;
-			$open{$pid}{zap}[2] += $3;
-			$open{$pid}{flush} = 1 if $f =~ / flush$/;
+		} elsif ($name eq $ZAP && $open{$pid}) {
+			$f =~ /gfn (\w+)-(\w+) .*zapped 4k (\d+) 2m (\d+) 1g (\d+) yields (\d+) yield_flushes (\d+)/
+				or die "unparsed $name: $f\n";
+			$open{$pid}{zap}[0] += $3;
+			$open{$pid}{zap}[1] += $4;
+			$open{$pid}{zap}[2] += $5;
+			$yields += $6;
+			$yield_flushes += $7;
+			# A walk hands the flush it owes to the next root's walk of
+			# the same memslot's range; the memslots' are ORed.  So the
+			# last walk traced per range says whether a flush is owed
+			# (7.3 traces only walks that zapped or yielded: one that
+			# did neither passes the flush on unchanged).
+			$open{$pid}{flush}{"$1-$2"} = $f =~ / flush$/ ? 1 : 0;
 		} elsif ($name eq 'kvm_tdp_mmu_spte_changed' && $open{$pid}) {
 			# A present leaf SPTE made non-present: what a leaf zap does.
 			$f =~ /level (\d+) old_spte ([0-9a-f]+) new_spte ([0-9a-f]+)/;
@@ -130,10 +161,10 @@ sub conversions {
 			next unless ($old & $SPTE_PRESENT) && !($new & $SPTE_PRESENT);
 			next unless $level == 1 || ($old & $SPTE_HUGE);
 			$open{$pid}{spte}[$level - 1]++ if $level <= 3;
-		} elsif ($name eq 'kvm_vm_set_mem_attributes_end') {
+		} elsif ($name eq $END) {
 			my $c = delete $open{$pid};
-			$f =~ /gfn (0x[0-9a-f]+)-(0x[0-9a-f]+) attributes (0x[0-9a-f]+)/;
-			if (!$c || $c->{range} ne "$1-$2 $3") {
+			my $range = conv_range($f) // die "unparsed $name: $f\n";
+			if (!$c || $c->{range} ne $range) {
 				push @bad_pairing, "end without matching begin on $pid at $t";
 				next;
 			}
@@ -145,13 +176,16 @@ sub conversions {
 			$zapped{2} += $c->{zap}[1];
 			$zapped{1} += $c->{zap}[2];
 			my $noop = $f =~ / noop/;
-			my $fl = $f =~ / flushed/;
+			my $fl = $f =~ / flushed/ ? 1 : 0;
+			my $owed = (grep { $_ } values %{$c->{flush}}) ? 1 : 0;
 			$noops++ if $noop;
 			$flushed++ if $fl;
 			push @bad_noop, "$c->{range} at $c->{t}: noop but zapped $zaps"
 				if $noop && $zaps ne '0/0/0';
-			push @bad_flush, "$c->{range} at $c->{t}: flushed=$fl, zaps asked $c->{flush}"
-				if $fl != $c->{flush};
+			push @bad_flush, "$c->{range} at $c->{t}: flushed=$fl, zaps owed $owed"
+				if $fl != $owed;
+			push @bad_ret, "$c->{range} at $c->{t}: $f"
+				if $f =~ / ret (-?\d+)/ && $1 != 0;
 		}
 	}
 	push @bad_pairing, "begin without end on $_" for keys %open;
@@ -160,10 +194,13 @@ sub conversions {
 	check(!@bad_zaps, "zapped SPTEs per level equal spte_changed's present-leaf zaps",
 	      join('; ', @bad_zaps[0 .. ($#bad_zaps < 4 ? $#bad_zaps : 4)]));
 	check(!@bad_noop, "no-op conversions zap nothing", join('; ', @bad_noop));
-	check(!@bad_flush, "end.flushed iff the conversion's zaps asked for a flush",
+	check(!@bad_flush, "end.flushed iff the conversion's zaps left a flush owed",
 	      join('; ', @bad_flush[0 .. ($#bad_flush < 4 ? $#bad_flush : 4)]));
+	check(!@bad_ret, "every conversion succeeded (ret 0)", join('; ', @bad_ret[0 .. ($#bad_ret < 4 ? $#bad_ret : 4)]))
+		if $v2;
 	print "# counts conversions $begins to_private $to_private pages $pages noop $noops"
-	    . " flushed $flushed zapped_4k $zapped{4} zapped_2m $zapped{2} zapped_1g $zapped{1}\n";
+	    . " flushed $flushed zapped_4k $zapped{4} zapped_2m $zapped{2} zapped_1g $zapped{1}"
+	    . " yields $yields yield_flushes $yield_flushes\n";
 }
 
 sub hyperv {
@@ -174,7 +211,20 @@ sub hyperv {
 	my ($enqueues, $drains, $purges, $flush_all, $overflows) = (0, 0, 0, 0, 0);
 	for my $e (@events) {
 		my ($pid, $t, $name, $f) = @$e;
-		if ($name eq 'kvm_hv_tlb_flush_enqueue') {
+		if ($name eq 'kvm_hv_flush_tlb_enqueue') {
+			# 7.3: what went in, not what was asked.
+			$f =~ /vcpu (\d+) (L[12]) requested (\d+) inserted (\d+)/
+				or die "unparsed $name: $f\n";
+			my ($k, $which, $requested, $inserted) = ("$1 $2", $2, $3, $4);
+			my $all = $f =~ / flush_all/;
+			$enqueues++;
+			$enq{$which}++;
+			$pending{$k}++;
+			$flush_all++ if $all;
+			$overflows++ if $all && $requested;
+			$added{$k} += $inserted;
+			$full{$k} = 1 if !$inserted;
+		} elsif ($name eq 'kvm_hv_tlb_flush_enqueue') {
 			$f =~ /vcpu (\d+) (L[12]) count (\d+)/ or next;
 			my ($k, $which, $count) = ("$1 $2", $2, $3);
 			my $all = $f =~ / flush_all/;
@@ -186,7 +236,7 @@ sub hyperv {
 			# A flush-all entry is one entry, or none if the FIFO was full.
 			$added{$k} += $all ? 1 : $count;
 			$full{$k} = 1 if $f =~ /fifo_len (\d+)/ && $1 == $FIFO_SIZE;
-		} elsif ($name eq 'kvm_hv_tlb_flush_dequeue') {
+		} elsif ($name eq 'kvm_hv_tlb_flush_dequeue' || $name eq 'kvm_hv_flush_tlb_dequeue') {
 			$f =~ /vcpu (\d+) (L[12]) (drained|purged) (\d+)/ or next;
 			my ($k, $how, $count) = ("$1 $2", $3, $4);
 			$how eq 'purged' ? $purges++ : $drains++;
@@ -199,10 +249,12 @@ sub hyperv {
 	}
 	my @left = grep { $pending{$_} } sort keys %pending;
 	# Every entry put on a FIFO is taken off it (drained or purged),
-	# exactly once.  FIFOs that were ever full are skipped: there a
-	# flush-all enqueue may add nothing.
+	# exactly once.  The first version counted requests, not entries: its
+	# FIFOs that were ever full are skipped, as there a flush-all enqueue
+	# may add nothing.  7.3 counts entries: every FIFO, full or not.
 	my @unbalanced = map { "$_: added $added{$_}, removed " . ($removed{$_} // 0) }
-		grep { !$full{$_} && $added{$_} != ($removed{$_} // 0) } sort keys %added;
+		grep { ($v2 || !$full{$_}) && $added{$_} != ($removed{$_} // 0) } sort keys %added;
+	my $fulls = grep { $full{$_} } keys %full;
 	my $other = $want eq 'L1' ? 'L2' : 'L1';
 	check($enqueues > 0, "enqueues traced ($enqueues)");
 	check(($enq{$want} // 0) > 0 && ($want eq 'L2' || !$enq{$other}),
@@ -214,16 +266,54 @@ sub hyperv {
 	my $hcalls = count('kvm_hv_flush_tlb') + count('kvm_hv_flush_tlb_ex');
 	check($hcalls > 0 && $enqueues >= $hcalls,
 	      "at least one enqueue per flush hypercall", "$hcalls hypercalls, $enqueues enqueues");
-	my $synth = count('kvm_hv_tlb_flush_synthetic_vmexit');
+	# 7.3 shows the synthetic exit as kvm_nested_vmexit_inject: SVM's ENL
+	# exit code with exit_info1 TRAP_AFTER_FLUSH.
+	my $synth = $v2 ? scalar(grep {
+			$_->[2] eq 'kvm_nested_vmexit_inject' && $_->[3] =~ /f0000000/ &&
+			$_->[3] =~ /ext_inf1: 0x0*1 /
+		} @events) : count('kvm_hv_tlb_flush_synthetic_vmexit');
 	check($want eq 'L2' ? $synth > 0 : $synth == 0,
 	      "synthetic vmexits only for L2 flushes ($synth)");
 	print "# counts hypercalls $hcalls enqueues $enqueues drains $drains purges $purges"
-	    . " flush_all $flush_all overflows $overflows synthetic_vmexits $synth\n";
+	    . " flush_all $flush_all overflows $overflows full_fifo_enqueues $fulls synthetic_vmexits $synth\n";
+}
+
+# 7.3's kvm_mmu_role: one word per role and the kernel's cause.  The old
+# word must be what the previous computation of that role installed, unless
+# a CPUID update invalidated it first, which the next one says ("cpuid").
+sub roles_v2 {
+	my (%last, @bad_chain, @bad_label, @bad_cause, %by);
+	my ($changed, $unchanged) = (0, 0);
+	my %causes = map { $_ => 1 } qw(reset cpuid npt ept cr0_wp);
+	for my $e (@events) {
+		my ($pid, $t, $name, $f) = @$e;
+		next unless $name eq 'kvm_mmu_role';
+		$f =~ /vcpu (\d+) (\w+) (\w+) (\w+) -> (\w+) (\w+)$/
+			or die "unparsed kvm_mmu_role: $f\n";
+		my ($vcpu, $of, $cause, $old, $new, $what) = ($1, $2, $3, hex($4), hex($5), $6);
+		my $is_changed = $old != $new;
+		push @bad_label, "$t: $f" if ($what eq 'changed') != $is_changed;
+		push @bad_cause, "$t: $f" unless $causes{$cause};
+		$is_changed ? $changed++ : $unchanged++;
+		$by{"${of}_$cause"}++;
+		my $k = "$pid $vcpu $of";
+		push @bad_chain, sprintf("%s at %s: old %x, previous new %x", $k, $t, $old, $last{$k})
+			if defined $last{$k} && $cause ne 'cpuid' && $old != $last{$k};
+		$last{$k} = $new;
+	}
+	check($changed + $unchanged > 0, "role computations traced (" . ($changed + $unchanged) . ")");
+	check(!@bad_label, "changed/unchanged label matches the role words", join('; ', @bad_label));
+	check(!@bad_cause, "every cause is one the kernel defines", join('; ', @bad_cause));
+	check(!@bad_chain, "each computation starts from the role the previous one left",
+	      join('; ', @bad_chain[0 .. ($#bad_chain < 4 ? $#bad_chain : 4)]));
+	print "# counts changed $changed unchanged $unchanged "
+	    . join(' ', map { "$_ $by{$_}" } sort keys %by) . "\n";
 }
 
 sub roles {
 	my (%last, @bad_chain, @bad_label);
 	my ($changed, $unchanged, %by_mmu) = (0, 0);
+	return roles_v2() if $v2;
 	for my $e (@events) {
 		my ($pid, $t, $name, $f) = @$e;
 		next unless $name eq 'kvm_mmu_role';

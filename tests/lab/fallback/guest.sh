@@ -1,7 +1,7 @@
 #!/bin/bash
 # Inside the lab guest on a kernel without the kvmscope series (Debian's
-# stock kernels, KVM as modules, and the 7.3 lab kernel until its series
-# lands; run by tests/lab/30-fallback.sh through lab/run.sh).  Runs each
+# stock kernels, KVM as modules, and the 7.3 lab kernel without it; run by
+# tests/lab/30-fallback.sh through lab/run.sh).  Runs each
 # tool in fallback mode against a workload while tracefs records the same
 # events, and only gathers facts into $KVMSCOPE_RESULTS/fallback: all
 # asserting is on the host.  Bash and busybox: a stock guest is an

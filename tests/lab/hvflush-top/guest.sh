@@ -33,12 +33,21 @@ fi
 [ $# -gt 0 ] || set -- hyperv_tlb_flush hyperv_svm_test
 T=/sys/kernel/tracing
 work=${KVMSCOPE_RESULTS:-${TMPDIR:-/tmp}}/hvflush-top
-events="kvm_hv_tlb_flush_enqueue kvm_hv_tlb_flush_dequeue kvm_hv_tlb_flush_synthetic_vmexit kvm_hv_flush_tlb kvm_hv_flush_tlb_ex"
+# The series' version in this kernel: 7.3's FIFO events are named after
+# kvm_hv_flush_tlb, and its synthetic exit is kvm_nested_vmexit_inject's
+# (SVM's ENL exit, exit_info1 TRAP_AFTER_FLUSH); the first version's are
+# kvm_hv_tlb_flush_* with an event for the synthetic exit.
+[ -d "$T/events" ] || mount -t tracefs nodev "$T" || exit 1
+if [ -d "$T/events/kvm/kvm_hv_flush_tlb_enqueue" ]; then
+	enq=kvm_hv_flush_tlb_enqueue deq=kvm_hv_flush_tlb_dequeue synth=kvm_nested_vmexit_inject
+else
+	enq=kvm_hv_tlb_flush_enqueue deq=kvm_hv_tlb_flush_dequeue synth=kvm_hv_tlb_flush_synthetic_vmexit
+fi
+events="$enq $deq $synth kvm_hv_flush_tlb kvm_hv_flush_tlb_ex"
 # Snapshots an exited VM's rows stay in: not the default, so the option
 # is what the host side checks.
 keep=2
 
-[ -d "$T/events" ] || mount -t tracefs nodev "$T" || exit 1
 mkdir -p "$work"
 
 set_events() {   # set_events 0|1
@@ -51,19 +60,19 @@ set_events() {   # set_events 0|1
 # purges that removed entries, and the waits (from the first enqueue while
 # none is pending to the next dequeue of that FIFO, empty or not).
 count_trace() {
-	awk -v t="$1" '
+	awk -v t="$1" -v enq="$enq:" -v deq="$deq:" -v synth="$synth:" '
 	function at(name,   i) {
 		for (i = 1; i <= NF; i++)
 			if ($i == name)
 				return i
 		return 0
 	}
-	(i = at("kvm_hv_tlb_flush_enqueue:")) {
+	(i = at(enq)) {
 		k = $(i + 2) " " $(i + 3)
 		seen[k] = 1; enq[k]++; pend[k]++
 		next
 	}
-	(i = at("kvm_hv_tlb_flush_dequeue:")) {
+	(i = at(deq)) {
 		k = $(i + 2) " " $(i + 3)
 		if ($(i + 5) == 0) empty++
 		else if ($(i + 4) == "purged") pur[k]++
@@ -73,7 +82,11 @@ count_trace() {
 		pend[k] = 0
 		next
 	}
-	at("kvm_hv_tlb_flush_synthetic_vmexit:") { synth++; next }
+	synth == "kvm_nested_vmexit_inject:" && at(synth) {
+		if (/f0000000/ && / ext_inf1: 0x0*1 /) nsynth++
+		next
+	}
+	at(synth) { nsynth++; next }
 	at("kvm_hv_flush_tlb:") || at("kvm_hv_flush_tlb_ex:") {
 		if ($NF == "(L2)") l2++; else l1++
 	}
@@ -81,7 +94,7 @@ count_trace() {
 		for (k in seen)
 			printf "HVF %s trace fifo %s %d %d %d %d %d\n", t, k,
 				enq[k], dr[k], pur[k], waits[k], pend[k]
-		printf "HVF %s trace totals %d %d %d %d\n", t, l1, l2, empty, synth
+		printf "HVF %s trace totals %d %d %d %d\n", t, l1, l2, empty, nsynth
 	}' "$T/trace"
 }
 

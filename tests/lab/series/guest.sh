@@ -13,10 +13,19 @@ mkdir -p "$OUT"
 # 2M pages for the hugetlb variant of private_mem_conversions_test.
 echo 64 >/proc/sys/vm/nr_hugepages
 echo 65536 >$T/buffer_size_kb
-for e in kvm/kvm_vm_set_mem_attributes_begin kvm/kvm_vm_set_mem_attributes_end \
-	kvmmmu/kvm_tdp_mmu_zap_leafs kvmmmu/kvm_mmu_role \
-	kvm/kvm_hv_tlb_flush_enqueue kvm/kvm_hv_tlb_flush_dequeue \
-	kvm/kvm_hv_tlb_flush_synthetic_vmexit \
+# The series' events in this kernel: 7.3's, or the first version's.
+if [ -d $T/events/kvm/kvm_vm_set_mem_attributes_done ]; then
+	series="kvm/kvm_vm_set_mem_attributes kvm/kvm_vm_set_mem_attributes_done
+		kvmmmu/tdp_mmu_zap_leafs kvmmmu/kvm_mmu_role
+		kvm/kvm_hv_flush_tlb_enqueue kvm/kvm_hv_flush_tlb_dequeue
+		kvm/kvm_nested_vmexit_inject"
+else
+	series="kvm/kvm_vm_set_mem_attributes_begin kvm/kvm_vm_set_mem_attributes_end
+		kvmmmu/kvm_tdp_mmu_zap_leafs kvmmmu/kvm_mmu_role
+		kvm/kvm_hv_tlb_flush_enqueue kvm/kvm_hv_tlb_flush_dequeue
+		kvm/kvm_hv_tlb_flush_synthetic_vmexit"
+fi
+for e in $series \
 	kvm/kvm_hypercall kvm/kvm_hv_flush_tlb kvm/kvm_hv_flush_tlb_ex \
 	kvmmmu/kvm_tdp_mmu_spte_changed; do
 	echo 1 >$T/events/$e/enable || { echo "cannot enable $e" >&2; exit 1; }
@@ -37,7 +46,8 @@ run() { # NAME COMMAND...
 run conversions-1vcpu "$ST/private_mem_conversions_test"
 run conversions-2vcpu-2slot "$ST/private_mem_conversions_test" -n 2 -m 2
 run conversions-hugetlb "$ST/private_mem_conversions_test" -s anonymous_hugetlb_2mb
-run conversions-in-kernel "$ST/private_mem_map_gpa_test"
+# The in-kernel MapGPA RFC is in the 6.12 series only.
+[ ! -x "$ST/private_mem_map_gpa_test" ] || run conversions-in-kernel "$ST/private_mem_map_gpa_test"
 run hyperv-l1 "$ST/hyperv_tlb_flush"
 run hyperv-l2 "$ST/hyperv_svm_test"
 run roles-cr4 "$ST/cr4_cpuid_sync_test"
