@@ -143,6 +143,7 @@ sub conversions {
 		} elsif ($name eq $ZAP && $open{$pid}) {
 			$f =~ /gfn (\w+)-(\w+) .*zapped 4k (\d+) 2m (\d+) 1g (\d+) yields (\d+) yield_flushes (\d+)/
 				or die "unparsed $name: $f\n";
+			my $walked = "$1-$2";
 			$open{$pid}{zap}[0] += $3;
 			$open{$pid}{zap}[1] += $4;
 			$open{$pid}{zap}[2] += $5;
@@ -153,7 +154,7 @@ sub conversions {
 			# last walk traced per range says whether a flush is owed
 			# (7.3 traces only walks that zapped or yielded: one that
 			# did neither passes the flush on unchanged).
-			$open{$pid}{flush}{"$1-$2"} = $f =~ / flush$/ ? 1 : 0;
+			$open{$pid}{flush}{$walked} = $f =~ / flush$/ ? 1 : 0;
 		} elsif ($name eq 'kvm_tdp_mmu_spte_changed' && $open{$pid}) {
 			# A present leaf SPTE made non-present: what a leaf zap does.
 			$f =~ /level (\d+) old_spte ([0-9a-f]+) new_spte ([0-9a-f]+)/;
