@@ -60,19 +60,19 @@ set_events() {   # set_events 0|1
 # purges that removed entries, and the waits (from the first enqueue while
 # none is pending to the next dequeue of that FIFO, empty or not).
 count_trace() {
-	awk -v t="$1" -v enq="$enq:" -v deq="$deq:" -v synth="$synth:" '
+	awk -v t="$1" -v ev_enq="$enq:" -v ev_deq="$deq:" -v ev_synth="$synth:" '
 	function at(name,   i) {
 		for (i = 1; i <= NF; i++)
 			if ($i == name)
 				return i
 		return 0
 	}
-	(i = at(enq)) {
+	(i = at(ev_enq)) {
 		k = $(i + 2) " " $(i + 3)
 		seen[k] = 1; enq[k]++; pend[k]++
 		next
 	}
-	(i = at(deq)) {
+	(i = at(ev_deq)) {
 		k = $(i + 2) " " $(i + 3)
 		if ($(i + 5) == 0) empty++
 		else if ($(i + 4) == "purged") pur[k]++
@@ -82,11 +82,11 @@ count_trace() {
 		pend[k] = 0
 		next
 	}
-	synth == "kvm_nested_vmexit_inject:" && at(synth) {
+	ev_synth == "kvm_nested_vmexit_inject:" && at(ev_synth) {
 		if (/f0000000/ && / ext_inf1: 0x0*1 /) nsynth++
 		next
 	}
-	at(synth) { nsynth++; next }
+	at(ev_synth) { nsynth++; next }
 	at("kvm_hv_flush_tlb:") || at("kvm_hv_flush_tlb_ex:") {
 		if ($NF == "(L2)") l2++; else l1++
 	}
