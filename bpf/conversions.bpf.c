@@ -21,6 +21,10 @@
  * KVM_HC_MAP_GPA_RANGE hypercall to the vCPU's next VM entry.  Opt-in
  * because kvm_entry fires on every VM entry of every VM: even a program
  * that returns at once costs more there than all the rest put together.
+ * Where the series traces TDX's TDVMCALL<MapGPA> and SNP's page state
+ * changes, which never reach kvm_hypercall, their requests are measured
+ * from request to the event that returns to the guest, with the chunks
+ * forwarded to the VMM, the time those spent there, RETRYs and errors.
  *
  * Closed conversions go into per-VM/direction log2 histograms and, only when
  * streaming, to the ring buffer.  Everything dropped is counted in "lost".
@@ -83,14 +87,25 @@ struct {
 	__type(value, __u64);
 } vm_convs SEC(".maps");
 
+/* What ends an outstanding MapGPA request. */
+enum mapgpa_kind {
+	MAPGPA_HYPERCALL,	/* KVM_HC_MAP_GPA_RANGE: the next VM entry */
+	MAPGPA_VENDOR,		/* TDX/SNP: their _done event */
+};
+
 struct mapgpa_req {
 	__u64 ts_ns;
 	__u64 pages;
 	__u64 attributes;
 	__u64 convs_before;
+	__u64 exit_ns;		/* the last chunk's exit to the VMM, 0: none */
+	__u64 userspace_ns;
 	__u32 exited;
-	__u32 pad;
-	char comm[TDX_COMM_LEN];	/* the VMM's, at the hypercall */
+	__u32 chunks;
+	__u8 kind;		/* enum mapgpa_kind */
+	bool from_chunks;	/* SNP's buffer: pages and direction from the exits */
+	__u8 pad[6];
+	char comm[TDX_COMM_LEN];	/* the VMM's, at the request */
 };
 
 /* Outstanding MapGPA hypercalls, by vCPU thread. */
@@ -528,21 +543,24 @@ int BPF_PROG(fb_spte_changed_raw, int as_id, gfn_t gfn, int level,
 
 /* MapGPA latency: KVM_HC_MAP_GPA_RANGE -> (VMM converts) -> next entry. */
 
-static __always_inline int mapgpa_hypercall(__u64 nr, __u64 pages,
-					    __u64 attributes)
+/* A request on this vCPU thread, ended by what @kind says. */
+static __always_inline int mapgpa_open(__u8 kind, __u64 pages, __u64 attributes,
+				       bool from_chunks)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id, pid = id >> 32;
 	struct mapgpa_req req = {};
 	__u64 *convs;
 
-	if (nr != CONV_KVM_HC_MAP_GPA_RANGE || (targ_pid && pid != targ_pid))
+	if (targ_pid && pid != targ_pid)
 		return 0;
 	convs = bpf_map_lookup_elem(&vm_convs, &pid);
 	req.ts_ns = bpf_ktime_get_ns();
 	req.pages = pages;
 	req.attributes = attributes;
 	req.convs_before = convs ? *convs : 0;
+	req.kind = kind;
+	req.from_chunks = from_chunks;
 	KVMSCOPE_READ_VMM_COMM(&req.comm);
 	/* A repeat on the same thread replaces the request: count it once. */
 	if (!bpf_map_lookup_elem(&mapgpa_reqs, &tid))
@@ -552,6 +570,14 @@ static __always_inline int mapgpa_hypercall(__u64 nr, __u64 pages,
 		count_lost(TDX_LOST_MAPGPA_FULL);
 	}
 	return 0;
+}
+
+static __always_inline int mapgpa_hypercall(__u64 nr, __u64 pages,
+					    __u64 attributes)
+{
+	if (nr != CONV_KVM_HC_MAP_GPA_RANGE)
+		return 0;
+	return mapgpa_open(MAPGPA_HYPERCALL, pages, attributes, false);
 }
 
 static __always_inline int mapgpa_userspace_exit(void)
@@ -568,25 +594,19 @@ static __always_inline int mapgpa_userspace_exit(void)
 	return 0;
 }
 
-/* Every VM entry of every VM: nothing before the pending check. */
-static __always_inline int mapgpa_entry(struct kvm_vcpu *vcpu)
+/*
+ * End the request @req of thread @tid: account it to its vCPU's row and
+ * forget it.  @retry, @error: how a TDX/SNP request ended for the guest.
+ */
+static __always_inline void mapgpa_close(struct kvm_vcpu *vcpu,
+					 struct mapgpa_req *req, __u64 now,
+					 __u32 tid, __u32 pid, bool retry,
+					 bool error)
 {
-	struct mapgpa_key key = {};
+	struct mapgpa_key key = { .pid = pid };
 	struct mapgpa_stats *s;
-	struct mapgpa_req *req;
-	__u64 id, lat, *convs;
-	__u32 tid, pid;
+	__u64 lat = now - req->ts_ns, *convs;
 
-	if (!mapgpa_pending)
-		return 0;
-	id = bpf_get_current_pid_tgid();
-	tid = (__u32)id;
-	pid = id >> 32;
-	key.pid = pid;
-	req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
-	if (!req)
-		return 0;
-	lat = bpf_ktime_get_ns() - req->ts_ns;
 	if (vcpu)
 		key.vcpu_id = BPF_CORE_READ(vcpu, vcpu_id);
 
@@ -612,11 +632,92 @@ static __always_inline int mapgpa_entry(struct kvm_vcpu *vcpu)
 		if (convs && *convs > req->convs_before)
 			__sync_fetch_and_add(&s->conversions,
 					     *convs - req->convs_before);
+		if (req->chunks)
+			__sync_fetch_and_add(&s->chunks, req->chunks);
+		if (req->userspace_ns)
+			__sync_fetch_and_add(&s->userspace_ns, req->userspace_ns);
+		if (retry)
+			__sync_fetch_and_add(&s->retries, 1);
+		if (error)
+			__sync_fetch_and_add(&s->errors, 1);
 		__sync_fetch_and_add(&s->lat_sum_ns, lat);
 		__sync_fetch_and_add(&s->lat_slots[hist_slot(lat)], 1);
 	}
 	bpf_map_delete_elem(&mapgpa_reqs, &tid);
 	__sync_fetch_and_add(&mapgpa_pending, -1);
+}
+
+/* Every VM entry of every VM: nothing before the pending check. */
+static __always_inline int mapgpa_entry(struct kvm_vcpu *vcpu)
+{
+	struct mapgpa_req *req;
+	__u64 id;
+	__u32 tid;
+
+	if (!mapgpa_pending)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	tid = (__u32)id;
+	req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
+	/* TDX/SNP requests end with their own event, before the entry. */
+	if (!req || req->kind != MAPGPA_HYPERCALL)
+		return 0;
+	mapgpa_close(vcpu, req, bpf_ktime_get_ns(), tid, id >> 32, false, false);
+	return 0;
+}
+
+/*
+ * A chunk of this thread's TDX/SNP request forwarded to the VMM
+ * (kvm_map_gpa_range_exit).  The time since the previous chunk's exit is
+ * that chunk's in the VMM: KVM forwards the next one as soon as the VMM
+ * completes the last.
+ */
+static __always_inline int mapgpa_chunk(__u64 npages, __u64 attributes)
+{
+	struct mapgpa_req *req;
+	__u32 tid;
+	__u64 now;
+
+	if (!mapgpa_pending)
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
+	if (!req || req->kind != MAPGPA_VENDOR)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (req->exit_ns)
+		req->userspace_ns += now - req->exit_ns;
+	req->exit_ns = now;
+	req->exited = 1;
+	req->chunks++;
+	if (req->from_chunks) {
+		/* The direction of the buffer's first forwarded run. */
+		if (req->chunks == 1)
+			req->attributes = attributes;
+		req->pages += npages;
+	}
+	return 0;
+}
+
+/* This thread's TDX/SNP request returns to the guest. */
+static __always_inline int mapgpa_done(struct kvm_vcpu *vcpu, bool retry,
+				       bool error)
+{
+	struct mapgpa_req *req;
+	__u64 id, now;
+	__u32 tid;
+
+	if (!mapgpa_pending)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	tid = (__u32)id;
+	req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
+	if (!req || req->kind != MAPGPA_VENDOR)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (req->exit_ns)
+		req->userspace_ns += now - req->exit_ns;
+	mapgpa_close(vcpu, req, now, tid, id >> 32, retry, error);
 	return 0;
 }
 
@@ -637,4 +738,59 @@ SEC("raw_tp/kvm_entry")
 int BPF_PROG(mapgpa_entry_raw, struct kvm_vcpu *vcpu)
 {
 	return mapgpa_entry(vcpu);
+}
+
+/* TDX and SNP (the series' events), with --mapgpa where the kernel has them. */
+#define TDVMCALL_STATUS_RETRY	1ULL
+#define TDVMCALL_STATUS_ERROR	(1ULL << 63)	/* INVALID_OPERAND, ALIGN_ERROR, ... */
+#define SNP_PAGE_STATE_PRIVATE	1
+
+SEC("raw_tp/kvm_tdx_map_gpa")
+int BPF_PROG(mapgpa_tdx_raw, struct kvm_vcpu *vcpu, __u64 gpa, __u64 size,
+	     bool private)
+{
+	return mapgpa_open(MAPGPA_VENDOR, size >> CONV_PAGE_SHIFT,
+			   private ? CONV_MAP_GPA_ENCRYPTED : 0, false);
+}
+
+SEC("raw_tp/kvm_tdx_map_gpa_done")
+int BPF_PROG(mapgpa_tdx_done_raw, struct kvm_vcpu *vcpu, __u64 status,
+	     __u64 next_gpa, int end)
+{
+	return mapgpa_done(vcpu, status == TDVMCALL_STATUS_RETRY,
+			   status & TDVMCALL_STATUS_ERROR);
+}
+
+SEC("raw_tp/kvm_map_gpa_range_exit")
+int BPF_PROG(mapgpa_chunk_raw, struct kvm_vcpu *vcpu, __u64 gpa, __u64 npages,
+	     __u64 attrs)
+{
+	return mapgpa_chunk(npages, attrs);
+}
+
+SEC("raw_tp/kvm_snp_psc")
+int BPF_PROG(mapgpa_snp_raw, struct kvm_vcpu *vcpu, __u16 cur_entry,
+	     __u16 end_entry)
+{
+	return mapgpa_open(MAPGPA_VENDOR, 0, 0, true);
+}
+
+SEC("raw_tp/kvm_snp_psc_done")
+int BPF_PROG(mapgpa_snp_done_raw, struct kvm_vcpu *vcpu, __u64 psc_ret)
+{
+	return mapgpa_done(vcpu, false, psc_ret != 0);
+}
+
+SEC("raw_tp/kvm_snp_psc_msr")
+int BPF_PROG(mapgpa_snp_msr_raw, struct kvm_vcpu *vcpu, __u64 gpa, __u8 op)
+{
+	return mapgpa_open(MAPGPA_VENDOR, 1,
+			   op == SNP_PAGE_STATE_PRIVATE ? CONV_MAP_GPA_ENCRYPTED : 0,
+			   false);
+}
+
+SEC("raw_tp/kvm_snp_psc_msr_done")
+int BPF_PROG(mapgpa_snp_msr_done_raw, struct kvm_vcpu *vcpu, bool error)
+{
+	return mapgpa_done(vcpu, false, error);
 }

@@ -114,7 +114,11 @@ struct conv_stats {
 	char comm[TDX_COMM_LEN];	/* the VMM's, names it after it exits */
 };
 
-/* Guest-visible MapGPA latency: hypercall 12 -> next kvm_entry, per vCPU. */
+/*
+ * Guest-visible MapGPA latency, per vCPU: hypercall 12 -> next kvm_entry;
+ * or, where the series traces them, TDX's TDVMCALL<MapGPA> and SNP's page
+ * state changes from request to the event that returns to the guest.
+ */
 struct mapgpa_key {
 	__u32 pid;
 	__u32 vcpu_id;
@@ -133,7 +137,14 @@ struct mapgpa_key {
 	X(to_private, NULL, "MapGPA hypercalls asking for private memory.") \
 	X(userspace_exits, "kvmscope_mapgpa_userspace_exits_total",	\
 	  "MapGPA hypercalls forwarded to the VMM (KVM_EXIT_HYPERCALL).") \
-	X(conversions, NULL, "Conversions by the VMM while a MapGPA hypercall waited.")
+	X(conversions, NULL, "Conversions by the VMM while a MapGPA hypercall waited.") \
+	X(chunks, "kvmscope_mapgpa_chunks_total",			\
+	  "KVM_HC_MAP_GPA_RANGE exits of TDX MapGPA and SNP page state change requests: one per chunk.") \
+	X(retries, "kvmscope_mapgpa_retries_total",			\
+	  "TDX MapGPA requests answered RETRY: the VMM said EAGAIN, or an event was pending between chunks.") \
+	X(errors, "kvmscope_mapgpa_errors_total",			\
+	  "TDX MapGPA and SNP page state change requests that returned an error to the guest.") \
+	X(userspace_ns, NULL, "Nanoseconds the chunks spent in the VMM, exit to completion.")
 
 struct mapgpa_stats {
 	__u64 count;
@@ -141,6 +152,10 @@ struct mapgpa_stats {
 	__u64 to_private;	/* requests with CONV_MAP_GPA_ENCRYPTED in a2 */
 	__u64 userspace_exits;	/* the request went out to the VMM */
 	__u64 conversions;	/* conversions by the VMM while it waited */
+	__u64 chunks;		/* TDX/SNP: KVM_HC_MAP_GPA_RANGE exits */
+	__u64 retries;		/* TDX: TDVMCALL_STATUS_RETRY */
+	__u64 errors;		/* TDX/SNP: an error for the guest */
+	__u64 userspace_ns;	/* TDX/SNP: exits to their completions */
 	__u64 lat_sum_ns;	/* exact, for means and Prometheus _sum */
 	__u64 lat_slots[KS_HIST_SLOTS];	/* log2(ns) */
 	char comm[TDX_COMM_LEN];	/* the VMM's, names it after it exits */

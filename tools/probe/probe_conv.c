@@ -81,14 +81,39 @@ const char *const conv_mapgpa_events[] = {
 	NULL,
 };
 
+static const char *const mapgpa_tdx_events[] = {
+	"kvm:kvm_tdx_map_gpa",
+	"kvm:kvm_tdx_map_gpa_done",
+	"kvm:kvm_map_gpa_range_exit",
+	NULL,
+};
+
+static const char *const mapgpa_snp_events[] = {
+	"kvm:kvm_snp_psc",
+	"kvm:kvm_snp_psc_done",
+	"kvm:kvm_snp_psc_msr",
+	"kvm:kvm_snp_psc_msr_done",
+	"kvm:kvm_map_gpa_range_exit",
+	NULL,
+};
+
+unsigned int conv_mapgpa_sets(void)
+{
+	return CONV_MAPGPA_HYPERCALL |
+	       (ks_tracefs_has_events(mapgpa_tdx_events) ? CONV_MAPGPA_TDX : 0) |
+	       (ks_tracefs_has_events(mapgpa_snp_events) ? CONV_MAPGPA_SNP : 0);
+}
+
 enum ks_mode_kind conv_probe_detect(struct ks_mode *m)
 {
 	return ks_mode_detect(conv_series, conv_fallbacks, m);
 }
 
 void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
-		       bool mapgpa)
+		       unsigned int mapgpa)
 {
+	bool hcall = mapgpa & CONV_MAPGPA_HYPERCALL, tdx = mapgpa & CONV_MAPGPA_TDX;
+	bool snp = mapgpa & CONV_MAPGPA_SNP;
 	bool done_btf = which == CONV_PROGS_DONE_BTF;
 	bool done_raw = which == CONV_PROGS_DONE_RAW;
 	bool btf = which == CONV_PROGS_BEGIN_END_BTF;
@@ -111,10 +136,17 @@ void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
 	bpf_program__set_autoload(skel->progs.fb_ioctl_enter, ioctl);
 	bpf_program__set_autoload(skel->progs.fb_ioctl_exit, attr || ioctl);
 	bpf_program__set_autoload(skel->progs.fb_spte_changed_raw, attr || ioctl);
-	bpf_program__set_autoload(skel->progs.mapgpa_hcall_raw, mapgpa);
-	bpf_program__set_autoload(skel->progs.mapgpa_uexit_raw, mapgpa);
-	bpf_program__set_autoload(skel->progs.mapgpa_entry_raw, mapgpa);
-	skel->rodata->mapgpa_latency = mapgpa;
+	bpf_program__set_autoload(skel->progs.mapgpa_hcall_raw, hcall);
+	bpf_program__set_autoload(skel->progs.mapgpa_uexit_raw, hcall);
+	bpf_program__set_autoload(skel->progs.mapgpa_entry_raw, hcall);
+	bpf_program__set_autoload(skel->progs.mapgpa_tdx_raw, tdx);
+	bpf_program__set_autoload(skel->progs.mapgpa_tdx_done_raw, tdx);
+	bpf_program__set_autoload(skel->progs.mapgpa_chunk_raw, tdx || snp);
+	bpf_program__set_autoload(skel->progs.mapgpa_snp_raw, snp);
+	bpf_program__set_autoload(skel->progs.mapgpa_snp_done_raw, snp);
+	bpf_program__set_autoload(skel->progs.mapgpa_snp_msr_raw, snp);
+	bpf_program__set_autoload(skel->progs.mapgpa_snp_msr_done_raw, snp);
+	skel->rodata->mapgpa_latency = mapgpa != 0;
 }
 
 struct load_ctx {
@@ -150,7 +182,8 @@ static int load(void *data, bool tp_btf, struct bpf_object **obj)
 	skel->rodata->min_ns = o->min_ns;
 	skel->rodata->dir_filter = o->dir;
 	skel->rodata->stream = o->stream;
-	conv_select_progs(skel, which, o->mapgpa);
+	ctx->p->mapgpa_sets = o->mapgpa ? conv_mapgpa_sets() : 0;
+	conv_select_progs(skel, which, ctx->p->mapgpa_sets);
 	err = conversions_bpf__load(skel);
 	if (err) {
 		conversions_bpf__destroy(skel);

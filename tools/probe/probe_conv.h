@@ -35,6 +35,19 @@ enum conv_fallback {
 extern const struct ks_event_set conv_fallbacks[];
 extern const char *const conv_mapgpa_events[];
 
+/*
+ * The MapGPA latency program sets, ORed: the hypercall's (needs
+ * conv_mapgpa_events), and where the series traces them, TDX's MapGPA and
+ * SNP's page state changes, which never reach kvm_hypercall.
+ */
+enum conv_mapgpa {
+	CONV_MAPGPA_HYPERCALL = 1,
+	CONV_MAPGPA_TDX = 2,	/* kvm_tdx_map_gpa{,_done}, chunk exits */
+	CONV_MAPGPA_SNP = 4,	/* kvm_snp_psc{,_msr}{,_done}, chunk exits */
+};
+
+/* CONV_MAPGPA_HYPERCALL and the vendor sets whose events tracefs has. */
+unsigned int conv_mapgpa_sets(void);
 /* What a fallback cannot see: for the mode line, and JSON's "unavailable". */
 extern const char *const conv_fallback_unseen[];	/* by enum conv_fallback */
 extern const char *const conv_fallback_unavailable[];	/* NULL-terminated */
@@ -53,12 +66,13 @@ enum conv_progs {
 };
 
 /*
- * Set autoload so exactly one program set (plus, with @mapgpa, the MapGPA
- * latency programs) is loaded, and tell the programs whether MapGPA is
- * measured.  Before load.  Used by the probe and by the BPF tests.
+ * Set autoload so exactly one program set (plus the MapGPA latency sets
+ * @mapgpa, enum conv_mapgpa ORed) is loaded, and tell the programs
+ * whether MapGPA is measured.  Before load.  Used by the probe and by the
+ * BPF tests.
  */
 void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
-		       bool mapgpa);
+		       unsigned int mapgpa);
 
 /* What the programs filter and do, set before load. */
 struct conv_probe_opts {
@@ -78,6 +92,7 @@ struct conv_probe {
 	int mapgpa_fd;			/* mapgpa_key -> mapgpa_stats */
 	int events_fd;			/* ring buffer of conv_event */
 	int lost_fd;			/* per-CPU, enum tdx_lost */
+	unsigned int mapgpa_sets;	/* enum conv_mapgpa loaded, ORed */
 };
 
 /*

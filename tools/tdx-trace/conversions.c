@@ -90,6 +90,10 @@ static void print_mode(const struct conv_ctx *ctx)
 		p_info("fallback: %s", conv_fallback_unseen[ctx->mode.set]);
 	if (!ctx->mapgpa)
 		p_info("MapGPA latency not measured (--mapgpa measures it; every VM entry then pays for it)");
+	else
+		p_info("MapGPA latency of: KVM_HC_MAP_GPA_RANGE%s%s",
+		       ctx->probe.mapgpa_sets & CONV_MAPGPA_TDX ? ", TDX MapGPA" : "",
+		       ctx->probe.mapgpa_sets & CONV_MAPGPA_SNP ? ", SNP page state changes" : "");
 	if (!w)
 		return;
 	jsonw_start_object(w);

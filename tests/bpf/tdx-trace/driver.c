@@ -744,6 +744,132 @@ static void test_mapgpa_latency(void **state)
 	conversions_bpf__destroy(s);
 }
 
+/*
+ * TDX's TDVMCALL<MapGPA> and SNP's page state changes, as the 7.3 series
+ * traces them (no TDX or SNP here: crafted arguments).  A request is
+ * measured from its request event to the one returning to the guest,
+ * with the chunks forwarded to the VMM in between.
+ */
+#define TDX_SHARED_BIT		(1ULL << 47)
+#define TDVMCALL_RETRY		1ULL
+#define TDVMCALL_ALIGN_ERROR	0x8000000000000002ULL
+#define PSC_ERROR_GENERIC	(1ULL << 32)	/* VMGEXIT_PSC_ERROR_GENERIC */
+
+static struct conversions_bpf *load_mapgpa(unsigned int sets)
+{
+	struct conversions_bpf *s = conversions_bpf__open();
+
+	assert_non_null(s);
+	conv_select_progs(s, CONV_PROGS_DONE_RAW, sets);
+	assert_int_equal(conversions_bpf__load(s), 0);
+	return s;
+}
+
+static void vcpu_event(struct bpf_program *prog, __u64 a1, __u64 a2, __u64 a3)
+{
+	__u64 a[] = { fake.vcpu, a1, a2, a3 };
+
+	run_raw(prog, a, NR_ARGS(a));
+}
+
+static bool mapgpa_row(struct conversions_bpf *s, struct mapgpa_stats *out)
+{
+	struct mapgpa_key key = { .pid = getpid(), .vcpu_id = FAKE_VCPU_ID };
+
+	return !bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa), &key, out);
+}
+
+static void test_mapgpa_tdx(void **state)
+{
+	struct conversions_bpf *s = load_mapgpa(CONV_MAPGPA_TDX | CONV_MAPGPA_HYPERCALL);
+	__u64 enc = CONV_MAP_GPA_ENCRYPTED;
+	__u64 shared = TDX_SHARED_BIT | 0x40000000;
+	struct mapgpa_stats ms;
+
+	(void)state;
+	/* 4 MiB to private: two 2 MiB chunks, 2 ms in the VMM each. */
+	vcpu_event(s->progs.mapgpa_tdx_raw, 0x100000, 4 << 20, true);
+	vcpu_event(s->progs.mapgpa_chunk_raw, 0x100000, 512, enc);
+	usleep(2000);
+	vcpu_event(s->progs.mapgpa_chunk_raw, 0x300000, 512, enc);
+	usleep(2000);
+	vcpu_event(s->progs.mapgpa_tdx_done_raw, 0, 0x500000, 0 /* done */);
+	assert_true(mapgpa_row(s, &ms));
+	assert_int_equal(ms.count, 1);
+	assert_int_equal(ms.chunks, 2);
+	assert_true(ms.userspace_ns >= 4000000);
+	assert_true(ms.lat_sum_ns >= ms.userspace_ns);
+
+	/* To shared, the VMM says EAGAIN on the first chunk: RETRY. */
+	vcpu_event(s->progs.mapgpa_tdx_raw, shared, 2 << 20, false);
+	vcpu_event(s->progs.mapgpa_chunk_raw, 0x40000000, 512, 0);
+	vcpu_event(s->progs.mapgpa_tdx_done_raw, TDVMCALL_RETRY, shared, 2 /* vmm */);
+	/* Again, from R11; an event is pending after the first chunk: RETRY. */
+	vcpu_event(s->progs.mapgpa_tdx_raw, shared, 4 << 20, false);
+	vcpu_event(s->progs.mapgpa_chunk_raw, 0x40000000, 512, 0);
+	vcpu_event(s->progs.mapgpa_tdx_done_raw, TDVMCALL_RETRY,
+		   shared + (2 << 20), 3 /* event */);
+	/* Rejected before any exit: misaligned. */
+	vcpu_event(s->progs.mapgpa_tdx_raw, 0x1001, 4096, true);
+	vcpu_event(s->progs.mapgpa_tdx_done_raw, TDVMCALL_ALIGN_ERROR, 0x1001,
+		   1 /* rejected */);
+	/* A VM entry does not end a TDX request; only its done does. */
+	vcpu_event(s->progs.mapgpa_tdx_raw, 0x100000, 4096, true);
+	vcpu_event(s->progs.mapgpa_entry_raw, 0, 0, 0);
+	assert_true(mapgpa_row(s, &ms));
+	assert_int_equal(ms.count, 4);
+	vcpu_event(s->progs.mapgpa_tdx_done_raw, 0, 0x101000, 0);
+	/* A done without its request (attached in between) counts nothing. */
+	vcpu_event(s->progs.mapgpa_tdx_done_raw, 0, 0x101000, 0);
+
+	assert_true(mapgpa_row(s, &ms));
+	assert_int_equal(ms.count, 5);
+	assert_int_equal(ms.pages, 1024 + 512 + 1024 + 1 + 1);
+	assert_int_equal(ms.to_private, 3);
+	assert_int_equal(ms.userspace_exits, 3);
+	assert_int_equal(ms.chunks, 4);
+	assert_int_equal(ms.retries, 2);
+	assert_int_equal(ms.errors, 1);
+	assert_int_equal(ks_log2_total(ks_slots(ms.lat_slots).v, KS_HIST_SLOTS), 5);
+	assert_int_equal(s->bss->mapgpa_pending, 0);
+	conversions_bpf__destroy(s);
+}
+
+static void test_mapgpa_snp(void **state)
+{
+	struct conversions_bpf *s = load_mapgpa(CONV_MAPGPA_SNP);
+	__u64 enc = CONV_MAP_GPA_ENCRYPTED;
+	struct mapgpa_stats ms;
+
+	(void)state;
+	/* A GHCB buffer: a 2M run to private, then a 4K page to shared. */
+	vcpu_event(s->progs.mapgpa_snp_raw, 0, 2, 0);
+	vcpu_event(s->progs.mapgpa_chunk_raw, 0x200000, 512, enc | 1 /* 2M */);
+	vcpu_event(s->progs.mapgpa_chunk_raw, 0x400000, 1, 0);
+	vcpu_event(s->progs.mapgpa_snp_done_raw, 0, 0, 0);
+	/* The VMM fails the first range: GENERIC. */
+	vcpu_event(s->progs.mapgpa_snp_raw, 0, 0, 0);
+	vcpu_event(s->progs.mapgpa_chunk_raw, 0x600000, 1, 0);
+	vcpu_event(s->progs.mapgpa_snp_done_raw, PSC_ERROR_GENERIC, 0, 0);
+	/* The MSR protocol: one page to private; an unknown operation. */
+	vcpu_event(s->progs.mapgpa_snp_msr_raw, 0x800000, 1 /* private */, 0);
+	vcpu_event(s->progs.mapgpa_chunk_raw, 0x800000, 1, enc);
+	vcpu_event(s->progs.mapgpa_snp_msr_done_raw, false, 0, 0);
+	vcpu_event(s->progs.mapgpa_snp_msr_raw, 0x800000, 3, 0);
+	vcpu_event(s->progs.mapgpa_snp_msr_done_raw, true, 0, 0);
+
+	assert_true(mapgpa_row(s, &ms));
+	assert_int_equal(ms.count, 4);
+	assert_int_equal(ms.pages, 513 + 1 + 1 + 1);
+	assert_int_equal(ms.to_private, 2);
+	assert_int_equal(ms.userspace_exits, 3);
+	assert_int_equal(ms.chunks, 4);
+	assert_int_equal(ms.retries, 0);
+	assert_int_equal(ms.errors, 2);
+	assert_int_equal(s->bss->mapgpa_pending, 0);
+	conversions_bpf__destroy(s);
+}
+
 /* Roles. */
 
 #define BASE_LEVEL4	4ULL
@@ -1030,6 +1156,8 @@ int main(void)
 		cmocka_unit_test(test_roles_filter_and_lost),
 		cmocka_unit_test(test_conversion_done_events),
 		cmocka_unit_test(test_roles_reported),
+		cmocka_unit_test(test_mapgpa_tdx),
+		cmocka_unit_test(test_mapgpa_snp),
 	};
 
 	return cmocka_run_group_tests(tests, fake_setup, fake_teardown);
