@@ -2,6 +2,8 @@
 # The kernel series (tracepoints for MapGPA conversions, MMU roles and
 # Hyper-V flush FIFOs), proven without BPF, on each line's patched kernel
 # (7.3 and 6.12; LAB_LINES limits them):
+#  - every series (7.3: each topic on its own, as posted, on the pristine
+#    source) applies and is clean under checkpatch --strict;
 #  - every call site of the new tracepoints in the built vmlinux is a
 #    static-key NOP (disabled cost = the static key);
 #  - in the patched lab guest, each workload is traced with tracefs and
@@ -27,6 +29,27 @@ events_6_12=(kvm_vm_set_mem_attributes_begin kvm_vm_set_mem_attributes_end
 res=build/lab/series-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$res"
 res=$(cd "$res" && pwd)
+
+# Each series as posted: a topic applies on the pristine source by itself,
+# and checkpatch has nothing to say about any patch.  (Each patch builds:
+# lab/build-kernel.sh --topic T --each-patch, before posting.)
+for line in $lines; do
+	topics=$(cd "kernel-patches/$line" && for d in */; do [ ! -f "$d/series" ] || echo "${d%/}"; done)
+	for t in "" $topics; do
+		what="$line${t:+ $t}"
+		if out=$(lab/build-kernel.sh --line "$line" ${t:+--topic "$t"} --checkpatch 2>&1); then
+			ok "$what: checkpatch --strict is clean ($(grep -c ': total: 0 errors, 0 warnings, 0 checks' <<<"$out") patches)"
+		else
+			not_ok "$what: checkpatch --strict is clean" "$out"
+		fi
+		[ -n "$t" ] || continue
+		if out=$(tests/kernel/apply-series.sh "$line" "kernel-patches/$line/$t" 2>&1); then
+			ok "$what: applies on its own to Debian's source"
+		else
+			not_ok "$what: applies on its own to Debian's source" "$out"
+		fi
+	done
+done
 
 # Builds the kernels the cache does not have, one at a time (progress on
 # stderr), checks their static keys, then boots them side by side.
