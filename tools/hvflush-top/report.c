@@ -7,7 +7,7 @@
 
 const char hv_fallback_note[] =
 	"per-vCPU flush latency needs the kvmscope kernel series "
-	"(kvm:kvm_hv_tlb_flush_* events): showing hypercall rates only";
+	"(its Hyper-V TLB flush FIFO events): showing hypercall rates only";
 
 /* The table: titles and cells share these widths. */
 enum { COL_VM, COL_PID, COL_VCPU, COL_FIFO, COL_RATE, COL_P50, COL_P99,
