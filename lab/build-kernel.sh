@@ -25,7 +25,8 @@
 #                 back and forth rebuilds the files the series touches
 #   --checkpatch  run scripts/checkpatch.pl --strict on every series patch
 #                 and exit (ignored: OPEN_ENDED_LINE, PARENTHESIS_ALIGNMENT,
-#                 the TRACE_EVENT layout of the surrounding headers)
+#                 the TRACE_EVENT layout of the surrounding headers;
+#                 FILE_PATH_CHANGES, as MAINTAINERS covers KVM's selftests)
 set -euo pipefail
 lab_tag=kernel
 . "$(dirname "$0")/cache.sh"
@@ -47,7 +48,7 @@ while [ $# -gt 0 ]; do
 done
 
 run_checkpatch() {
-	local p out status=0 ignore=OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT
+	local p out status=0 ignore=OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT,FILE_PATH_CHANGES
 	# Only scripts/ of the tree is used, which patches never change: no
 	# need to wait for a build holding the lock, unless there is no tree.
 	_git rev-parse -q --verify refs/tags/base >/dev/null 2>&1 || { cache_lock; tree_init; }
