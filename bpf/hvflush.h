@@ -41,6 +41,11 @@ enum hvflush_counter {
 	HVFLUSH_EMPTY_DEQUEUES,
 	HVFLUSH_SYNTHETIC_VMEXITS,	/* L2 flush done with L2's TLB locked */
 	HVFLUSH_LOST,		/* events with no row: rows map full */
+	/*
+	 * Events a program did not run for: it was already running on that
+	 * CPU (ks_probe_missed(); userspace fills it in, BPF never does).
+	 */
+	HVFLUSH_MISSED,
 	HVFLUSH_NR_COUNTERS,
 };
 

@@ -52,7 +52,7 @@ exited_in_intervals() {
 }
 
 check_line() { # LINE: what its boot showed
-	local rc last final_keys rows tool trace tsamples bsamples hc1 hc2 empty synth l2 vcpus t
+	local rc last final_keys rows tool trace tsamples bsamples hc1 hc2 empty synth l2 vcpus t missed short
 	rc=$(cat "$out/$line.rc")
 	if [ "$rc" -eq 125 ] || [ "$rc" -eq 124 ]; then
 		not_ok "$line: the lab ran guest.sh (lab/run.sh exit $rc)" \
@@ -99,26 +99,52 @@ check_line() { # LINE: what its boot showed
 		rows=$(tool_rows "$t")
 		tool=$(awk '{ print $1, $2, $3, $4, $5, $7 }' <<<"$rows" | sort)
 		trace=$(field "$t" trace | awk '$4 == "fifo" { print $5, $6, $7, $8, $9, $11 }' | sort)
+		read -r _ _ _ _ hc1 hc2 empty synth < <(field "$t" trace | awk '$4 == "totals"')
+		# Events the kernel ran no program for, as the tool reports them
+		# (a program preempted on a CPU makes the next hit there a miss).
+		# With none, tool = tracefs exactly; with some, the tool may fall
+		# short of tracefs by at most that many events, never exceed it.
+		missed=$(jq -r '.totals.missed' <<<"$last" 2>&1)
+		check "$line: $t: hvflush-top reports the events its programs missed ($missed)" \
+			test "$missed" -ge 0
 		check "$line: $t: flushes were queued" test -n "$trace"
-		check_eq "$line: $t: per (vCPU, FIFO) enqueues, drains, purges, pending: hvflush-top = tracefs" \
-			"$trace" "$tool"
-		check_eq "$line: $t: every enqueue ended in a drain or purge (pending at the end)" "" \
-			"$(awk '$6 != 0' <<<"$tool")"
+		if [ "$missed" = 0 ]; then
+			check_eq "$line: $t: per (vCPU, FIFO) enqueues, drains, purges, pending: hvflush-top = tracefs" \
+				"$trace" "$tool"
+			check_eq "$line: $t: every enqueue ended in a drain or purge (pending at the end)" "" \
+				"$(awk '$6 != 0' <<<"$tool")"
+		else
+			echo "# $line: $t: $missed events missed by hvflush's programs: counts may fall short by that many"
+			short=$(join <(awk '{ print $1 "/" $2, $3, $4, $5 }' <<<"$trace" | sort) \
+				<(awk '{ print $1 "/" $2, $3, $4, $5 }' <<<"$tool" | sort) -a 1 -e 0 -o auto |
+				awk -v e="${empty:-0}" -v h="$((${hc1:-0} + ${hc2:-0}))" -v s="${synth:-0}" \
+					-v j="$(jq -r '.totals | "\(.empty_dequeues) \(.hypercalls_l1 + .hypercalls_l2) \(.synthetic_vmexits)"' <<<"$last")" '
+					{ for (i = 2; i <= 4; i++) { d = $i - $(i + 3); if (d < 0) bad = 1; n += d } }
+					END { split(j, b, " "); d1 = e - b[1]; d2 = h - b[2]; d3 = s - b[3]
+					      if (d1 < 0 || d2 < 0 || d3 < 0) bad = 1
+					      print (bad ? "over" : n + d1 + d2 + d3) }')
+			check "$line: $t: hvflush-top counts are tracefs's less at most the $missed missed events (short by $short)" \
+				test "$short" != over -a "${short:-over}" -le "$missed"
+		fi
 		# Which dequeue ends a wait depends on how events of two CPUs
 		# interleave, and ftrace's probe and BPF's run one after the other: in
 		# a close race they can see different orders.  So the number of waits
-		# may differ by a few; nothing else may.
+		# may differ by a few; nothing else may.  Where tracepoints run their
+		# programs preemptibly (7.x) the race is wider: a program can be
+		# preempted between reading a row and updating it (2.0% in one run
+		# of hyperv_tlb_flush on 7.3, with 5 events missed); each missed
+		# event can end one wait too few.
 		tsamples=$(field "$t" trace | awk '$4 == "fifo" { print $5, $6, $10 }' | sort)
 		bsamples=$(awk '{ print $1, $2, $6 }' <<<"$rows" | sort)
-		check "$line: $t: latency samples per (vCPU, FIFO) = tracefs waits, +-1% (+-3)" \
-			awk 'NR == FNR { w[$1 " " $2] = $3; next }
+		check "$line: $t: latency samples per (vCPU, FIFO) = tracefs waits, +-3% (+-3), + missed" \
+			awk -v m="$missed" 'NR == FNR { w[$1 " " $2] = $3; next }
 			     { d = $3 - w[$1 " " $2]; if (d < 0) d = -d
-			       if (!($1 " " $2 in w) || d > 3 && d > $3 / 100) bad = 1 }
+			       if (!($1 " " $2 in w) || d > 3 + m && d > $3 * 3 / 100 + m) bad = 1 }
 			     END { exit bad }' <(echo "$tsamples") <(echo "$bsamples")
-		read -r _ _ _ _ hc1 hc2 empty synth < <(field "$t" trace | awk '$4 == "totals"')
-		check_eq "$line: $t: hypercalls L1 L2, empty dequeues, synthetic vmexits: hvflush-top = tracefs" \
-			"${hc1:-?} ${hc2:-?} ${empty:-?} ${synth:-?}" \
-			"$(jq -r '.totals | "\(.hypercalls_l1) \(.hypercalls_l2) \(.empty_dequeues) \(.synthetic_vmexits)"' <<<"$last" 2>&1)"
+		[ "$missed" != 0 ] ||
+			check_eq "$line: $t: hypercalls L1 L2, empty dequeues, synthetic vmexits: hvflush-top = tracefs" \
+				"${hc1:-?} ${hc2:-?} ${empty:-?} ${synth:-?}" \
+				"$(jq -r '.totals | "\(.hypercalls_l1) \(.hypercalls_l2) \(.empty_dequeues) \(.synthetic_vmexits)"' <<<"$last" 2>&1)"
 
 		l2=$(awk '$2 == "L2"' <<<"$tool" | wc -l)
 		vcpus=$(awk '{ print $1 }' <<<"$tool" | sort -u | wc -l)

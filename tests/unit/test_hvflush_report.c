@@ -167,7 +167,7 @@ static void test_header_series(void **state)
 	assert_string_equal(lines[1],
 		"hypercalls/s: L1 12.5 L2 3.0  enqueues/s 48.0  drains/s 40.0  purges/s 8.0");
 	assert_string_equal(lines[2],
-		"since start: overflows (flush all) 11  synthetic vmexits 5  lost 2");
+		"since start: overflows (flush all) 11  synthetic vmexits 5  lost 2  missed 0");
 	assert_string_equal(lines[3], "rows: 4 of 9  filter: pid 4242, vm 'win*'");
 
 	v.reset = v.now;
@@ -274,7 +274,7 @@ static void test_json_series(void **state)
 	assert_contains(json, "\"filter\":{\"pid\":null,\"vm\":null}");
 	assert_contains(json, "\"totals\":{\"hypercalls_l1\":0,");
 	assert_contains(json, "\"enqueues\":99,");
-	assert_contains(json, "\"lost\":1}");
+	assert_contains(json, "\"lost\":1,\"missed\":0}");
 	assert_contains(json, "\"vm\":\"we\\\"ird\\\\name\\n\\u0001\"");
 	assert_contains(json, "\"stats_id\":\"kvm-4242\",\"pid\":4242,\"exited\":false,\"vcpu\":3,\"fifo\":\"L2\"");
 	assert_contains(json, "\"pending\":2");
@@ -342,7 +342,7 @@ static void test_json_fallback(void **state)
 	assert_contains(json, "\"filter\":{\"pid\":77,\"vm\":null}");
 	/* What the fallback cannot see is null, not a misleading 0. */
 	assert_contains(json, "\"totals\":{\"hypercalls_l1\":0,\"hypercalls_l2\":4,\"enqueues\":null,");
-	assert_contains(json, "\"synthetic_vmexits\":null,\"lost\":0}");
+	assert_contains(json, "\"synthetic_vmexits\":null,\"lost\":0,\"missed\":0}");
 	assert_contains(json, "\"rows\":[]");
 	free(json);
 }

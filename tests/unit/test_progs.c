@@ -56,6 +56,16 @@ static void test_conv_progs(void **state)
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "conv_begin_raw conv_zap_raw conv_end_raw "
 			    "mapgpa_hcall_raw mapgpa_uexit_raw mapgpa_entry_raw");
+	/* The most any mode loads still fits the probe's links. */
+	conv_select_progs(s, CONV_PROGS_DONE_RAW,
+			  CONV_MAPGPA_HYPERCALL | CONV_MAPGPA_TDX | CONV_MAPGPA_SNP);
+	autoloaded(s->obj, buf, sizeof(buf));
+	assert_string_equal(buf, "conv_attrs_raw conv_zap_leafs_raw conv_done_raw "
+			    "mapgpa_hcall_raw mapgpa_uexit_raw mapgpa_entry_raw "
+			    "mapgpa_tdx_raw mapgpa_tdx_done_raw mapgpa_chunk_raw "
+			    "mapgpa_snp_raw mapgpa_snp_done_raw mapgpa_snp_msr_raw "
+			    "mapgpa_snp_msr_done_raw");
+	assert_true(13 <= KS_PROBE_MAX_LINKS);
 	conv_select_progs(s, CONV_PROGS_ATTR_EVENT, false);
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "conv_attrs_raw fb_ioctl_exit fb_spte_changed_raw");

@@ -36,7 +36,7 @@ static int refresh(const struct hv_probe *probe, struct hv_model *model,
 	size_t nr_raw = 0;
 	int err;
 
-	err = hv_read_counters(hv_probe_counters_fd(probe), counters);
+	err = hv_probe_read_counters(probe, counters);
 	if (!err)
 		err = hv_read_rows(hv_probe_rows_fd(probe), names, &raw, &nr_raw);
 	if (!err) {

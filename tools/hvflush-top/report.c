@@ -167,10 +167,11 @@ void hv_format_header(char lines[HV_HEADER_LINES][HV_LINE_MAX],
 			 r[HVFLUSH_ENQUEUES], r[HVFLUSH_DRAINS],
 			 r[HVFLUSH_PURGES]);
 		snprintf(lines[2], HV_LINE_MAX,
-			 "%s: overflows (flush all) %llu  synthetic vmexits %llu  lost %llu",
+			 "%s: overflows (flush all) %llu  synthetic vmexits %llu  lost %llu  missed %llu",
 			 since, (unsigned long long)t[HVFLUSH_OVERFLOWS],
 			 (unsigned long long)t[HVFLUSH_SYNTHETIC_VMEXITS],
-			 (unsigned long long)t[HVFLUSH_LOST]);
+			 (unsigned long long)t[HVFLUSH_LOST],
+			 (unsigned long long)t[HVFLUSH_MISSED]);
 	} else {
 		snprintf(lines[1], HV_LINE_MAX,
 			 "hypercalls/s: L1 %.1f L2 %.1f  (%s: L1 %llu L2 %llu)",

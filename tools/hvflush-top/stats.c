@@ -27,6 +27,7 @@ static const char *const counter_names[HVFLUSH_NR_COUNTERS] = {
 	[HVFLUSH_EMPTY_DEQUEUES] = "empty_dequeues",
 	[HVFLUSH_SYNTHETIC_VMEXITS] = "synthetic_vmexits",
 	[HVFLUSH_LOST] = "lost",
+	[HVFLUSH_MISSED] = "missed",
 };
 
 const char *hv_sort_name(enum hv_sort sort)
@@ -55,7 +56,7 @@ const char *hv_counter_name(enum hvflush_counter c)
 bool hv_counter_in_fallback(enum hvflush_counter c)
 {
 	return c == HVFLUSH_HYPERCALLS_L1 || c == HVFLUSH_HYPERCALLS_L2 ||
-	       c == HVFLUSH_LOST;
+	       c == HVFLUSH_LOST || c == HVFLUSH_MISSED;
 }
 
 const char *hv_fifo_name(__u32 fifo)

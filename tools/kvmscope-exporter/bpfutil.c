@@ -12,10 +12,11 @@
 #include "probe_lost.h"
 
 int ks_store_tdx_lost(struct ks_store *s, const char *source, int lost_fd,
-		      const unsigned int *reasons, size_t n)
+		      const struct bpf_object *obj, const unsigned int *reasons,
+		      size_t n)
 {
 	uint64_t v[TDX_NR_LOST];
-	int err = tdx_read_lost(lost_fd, v);
+	int err = tdx_read_lost(lost_fd, obj, v);
 
 	if (err)
 		return err;

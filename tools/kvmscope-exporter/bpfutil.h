@@ -13,12 +13,13 @@
 #include "store.h"
 
 /*
- * The lost-event counters of a tdx object (its per-CPU "lost" map @lost_fd)
- * into the store, for the @n reasons (enum tdx_lost) it can count.
- * Returns 0 or -errno.
+ * The lost-event counters of a tdx object (its per-CPU "lost" map @lost_fd,
+ * and the events its programs @obj missed) into the store, for the @n
+ * reasons (enum tdx_lost) it can count.  Returns 0 or -errno.
  */
 int ks_store_tdx_lost(struct ks_store *s, const char *source, int lost_fd,
-		      const unsigned int *reasons, size_t n);
+		      const struct bpf_object *obj, const unsigned int *reasons,
+		      size_t n);
 
 /* Adds one map entry to the store. */
 typedef void (*ks_store_row_fn)(struct ks_store *s, const void *key,

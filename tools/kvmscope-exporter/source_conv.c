@@ -18,6 +18,7 @@
 /* The lost-event reasons this object can count (the ring buffer is off). */
 static const unsigned int lost_reasons[] = {
 	TDX_LOST_INFLIGHT_FULL, TDX_LOST_STATS_FULL, TDX_LOST_MAPGPA_FULL,
+	TDX_LOST_MISSED,
 };
 
 struct conv_source {
@@ -74,7 +75,7 @@ static int conv_collect(struct ks_source *src, struct ks_store *s)
 				    add_mapgpa);
 	if (!err)
 		err = ks_store_tdx_lost(s, src->name, cs->probe.lost_fd,
-					lost_reasons, sizeof(lost_reasons) /
+					cs->probe.bpf.obj, lost_reasons, sizeof(lost_reasons) /
 					sizeof(lost_reasons[0]));
 	if (err)
 		return err;

@@ -48,13 +48,14 @@ static int hv_collect(struct ks_source *src, struct ks_store *s)
 	uint64_t counters[HVFLUSH_NR_COUNTERS];
 	int err;
 
-	err = hv_read_counters(hv_probe_counters_fd(&hs->probe), counters);
+	err = hv_probe_read_counters(&hs->probe, counters);
 	if (err)
 		return err;
 	s->hv_hypercalls[KS_FIFO_L1] += counters[HVFLUSH_HYPERCALLS_L1];
 	s->hv_hypercalls[KS_FIFO_L2] += counters[HVFLUSH_HYPERCALLS_L2];
 	s->hv_synthetic_vmexits += counters[HVFLUSH_SYNTHETIC_VMEXITS];
 	ks_store_lost(s, src->name, "map_full", counters[HVFLUSH_LOST]);
+	ks_store_lost(s, src->name, "missed", counters[HVFLUSH_MISSED]);
 
 	if (src->have & KS_HAVE_HV_FIFO) {
 		err = ks_store_rows(s, src->name, "rows",

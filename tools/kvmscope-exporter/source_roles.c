@@ -17,6 +17,7 @@
 
 static const unsigned int lost_reasons[] = {
 	TDX_LOST_STATS_FULL, TDX_LOST_TRANS_FULL, TDX_LOST_UNKNOWN_ROLE,
+	TDX_LOST_MISSED,
 };
 
 struct roles_source {
@@ -51,7 +52,7 @@ static int roles_collect(struct ks_source *src, struct ks_store *s)
 	err = ks_store_rows(s, src->name, "roles", rs->probe.roles_fd, add_role);
 	if (!err)
 		err = ks_store_tdx_lost(s, src->name, rs->probe.lost_fd,
-					lost_reasons, sizeof(lost_reasons) /
+					rs->probe.bpf.obj, lost_reasons, sizeof(lost_reasons) /
 					sizeof(lost_reasons[0]));
 	if (err)
 		return err;

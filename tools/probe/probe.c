@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <bpf/bpf.h>
 
 #include "output.h"
 #include "probe.h"
@@ -78,6 +79,12 @@ int ks_probe_attach(struct bpf_object *obj, struct ks_probe_links *l,
 		if (!bpf_program__autoload(prog))
 			continue;
 		e = attach_prog(prog, l);
+		if (e == -E2BIG) {
+			snprintf(err, err_len, "%s: attaching %s: more than %d programs",
+				 what, bpf_program__name(prog), KS_PROBE_MAX_LINKS);
+			ks_probe_detach(l, keep);
+			return e;
+		}
 		if (e) {
 			snprintf(err, err_len, "%s: attaching %s: %s", what,
 				 bpf_program__name(prog), strerror(-e));
@@ -86,6 +93,24 @@ int ks_probe_attach(struct bpf_object *obj, struct ks_probe_links *l,
 		}
 	}
 	return 0;
+}
+
+uint64_t ks_probe_missed(const struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	uint64_t missed = 0;
+
+	if (!obj)
+		return 0;
+	bpf_object__for_each_program(prog, obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			missed += info.recursion_misses;
+	}
+	return missed;
 }
 
 void ks_probe_detach(struct ks_probe_links *l, int keep)

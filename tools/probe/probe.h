@@ -22,7 +22,7 @@ typedef int (*ks_probe_load_fn)(void *ctx, bool tp_btf,
 				struct bpf_object **obj);
 
 /* The links of an object's attached programs. */
-#define KS_PROBE_MAX_LINKS 8
+#define KS_PROBE_MAX_LINKS 16
 
 struct ks_probe_links {
 	struct bpf_link *link[KS_PROBE_MAX_LINKS];
@@ -60,5 +60,14 @@ int ks_probe_attach(struct bpf_object *obj, struct ks_probe_links *l,
 
 /* Destroy the links past the first @keep. */
 void ks_probe_detach(struct ks_probe_links *l, int keep);
+
+/*
+ * Events the kernel did not run @obj's programs for because the program
+ * was already running on that CPU (its recursion_misses).  Tracepoints
+ * that run their BPF programs preemptibly (7.x) make this happen when a
+ * thread is preempted inside a program and another on the same CPU hits
+ * the same event.  0 for NULL.
+ */
+uint64_t ks_probe_missed(const struct bpf_object *obj);
 
 #endif /* KVMSCOPE_PROBE_H */

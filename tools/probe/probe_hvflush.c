@@ -175,9 +175,15 @@ void hv_names_free(struct hv_names *names)
 	ks_vm_cache_free(&names->cache);
 }
 
-int hv_read_counters(int counters_fd, uint64_t out[HVFLUSH_NR_COUNTERS])
+int hv_probe_read_counters(const struct hv_probe *p,
+			   uint64_t out[HVFLUSH_NR_COUNTERS])
 {
-	return ks_percpu_sums(counters_fd, out, HVFLUSH_NR_COUNTERS);
+	int err = ks_percpu_sums(hv_probe_counters_fd(p), out,
+				 HVFLUSH_NR_COUNTERS);
+
+	if (!err)
+		out[HVFLUSH_MISSED] = ks_probe_missed(p->bpf.obj);
+	return err;
 }
 
 int hv_read_rows(int rows_fd, struct hv_names *names,

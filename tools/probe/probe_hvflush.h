@@ -83,8 +83,12 @@ struct hv_raw_row {
 	bool exited;		/* the VMM is gone: these are the final counts */
 };
 
-/* Sum the per-CPU @counters map.  Returns 0 or -errno. */
-int hv_read_counters(int counters_fd, uint64_t out[HVFLUSH_NR_COUNTERS]);
+/*
+ * Sum the per-CPU counters map, and the events the programs missed
+ * (HVFLUSH_MISSED).  Returns 0 or -errno.
+ */
+int hv_probe_read_counters(const struct hv_probe *p,
+			   uint64_t out[HVFLUSH_NR_COUNTERS]);
 
 /*
  * Read every row of the @rows map into a new array (*out, freed by the

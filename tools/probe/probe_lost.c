@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The lost-event counters of the tdx objects: see probe_lost.h. */
 #include "percpu.h"
+#include "probe.h"
 #include "probe_lost.h"
 
-int tdx_read_lost(int map_fd, uint64_t lost[TDX_NR_LOST])
+int tdx_read_lost(int map_fd, const struct bpf_object *obj,
+		  uint64_t lost[TDX_NR_LOST])
 {
-	return ks_percpu_sums(map_fd, lost, TDX_NR_LOST);
+	int err = ks_percpu_sums(map_fd, lost, TDX_NR_LOST);
+
+	if (!err)
+		lost[TDX_LOST_MISSED] = ks_probe_missed(obj);
+	return err;
 }
 
 uint64_t tdx_lost_total(const uint64_t lost[TDX_NR_LOST])
@@ -27,6 +33,7 @@ const char *tdx_lost_name(unsigned int idx)
 		[TDX_LOST_TRANS_FULL] = "transitions_full",
 		[TDX_LOST_MAPGPA_FULL] = "mapgpa_full",
 		[TDX_LOST_UNKNOWN_ROLE] = "unknown_role",
+		[TDX_LOST_MISSED] = "missed",
 	};
 
 	return idx < TDX_NR_LOST ? names[idx] : "?";

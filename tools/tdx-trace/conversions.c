@@ -385,6 +385,7 @@ static int start(struct tdx_run *r)
 	if (setup_bpf(ctx, pid))
 		return KS_EXIT_FAIL;
 	ctx->run.lost_fd = ctx->probe.lost_fd;
+	ctx->run.obj = ctx->probe.bpf.obj;
 	print_mode(ctx);
 	ctx->wall_offset = tdx_mono_to_wall_offset();
 	if (env->summary) {

@@ -384,6 +384,7 @@ static int start(struct tdx_run *r)
 	if (setup_bpf(ctx))
 		return KS_EXIT_FAIL;
 	ctx->run.lost_fd = ctx->probe.lost_fd;
+	ctx->run.obj = ctx->probe.bpf.obj;
 	p_info("mode: %s", ctx->mode.desc);
 	if (!w) {
 		p_info("Tracing MMU role computations... Hit Ctrl-C to end.");

@@ -38,7 +38,7 @@ static int report(struct tdx_run *r, bool final)
 
 	err = r->ops->drain(r, final);
 	if (!err)
-		err = tdx_read_lost(r->lost_fd, lost);
+		err = tdx_read_lost(r->lost_fd, r->obj, lost);
 	if (err) {
 		p_err("reading the BPF maps: %s", strerror(-err));
 		return err;

@@ -48,6 +48,7 @@ struct tdx_run {
 	const struct tdx_run_ops *ops;
 	json_writer_t *jw;		/* -j, else NULL */
 	int lost_fd;			/* the object's "lost" array: start() */
+	const struct bpf_object *obj;	/* its programs' missed events: start() */
 };
 
 /*

@@ -36,6 +36,7 @@
 #include "fake_kmem.skel.h"
 #include "hvflush.skel.h"
 #include "json_writer.h"
+#include "percpu.h"
 #include "probe_hvflush.h"
 #include "stats.h"
 
@@ -337,7 +338,9 @@ static void dump(struct hvflush_bpf *obj, const struct fake *f)
 	struct hvflush_row row;
 	int c, err;
 
-	err = hv_read_counters(bpf_map__fd(obj->maps.counters), counters);
+	err = ks_percpu_sums(bpf_map__fd(obj->maps.counters), counters,
+			     HVFLUSH_NR_COUNTERS);
+	counters[HVFLUSH_MISSED] = ks_probe_missed(obj->obj);
 	if (err || !w)
 		die("read counters", err ? err : ENOMEM);
 	jsonw_start_object(w);

@@ -252,7 +252,7 @@ static __u64 lost(int map_fd, enum tdx_lost what)
 {
 	uint64_t v[TDX_NR_LOST];
 
-	assert_int_equal(tdx_read_lost(map_fd, v), 0);
+	assert_int_equal(tdx_read_lost(map_fd, NULL, v), 0);
 	return v[what];
 }
 
