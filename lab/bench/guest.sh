@@ -55,13 +55,13 @@ export PATH=$PATH:/usr/sbin:/sbin	# bpftool, sysctl
 
 # Tool events, as "group:event", per tool and mode (bpf/*.bpf.c SEC names).
 # MapGPA latency (--mapgpa) adds its three to either mode.
-tdx_series_events="kvm:kvm_vm_set_mem_attributes_begin kvm:kvm_vm_set_mem_attributes_end
-	kvmmmu:kvm_tdp_mmu_zap_leafs kvmmmu:kvm_mmu_role"
+tdx_series_events="kvm:kvm_vm_set_mem_attributes kvm:kvm_vm_set_mem_attributes_done
+	kvmmmu:tdp_mmu_zap_leafs kvmmmu:kvm_mmu_role"
 tdx_fallback_events="syscalls:sys_enter_ioctl syscalls:sys_exit_ioctl
 	kvmmmu:kvm_tdp_mmu_spte_changed"
 tdx_mapgpa_events="kvm:kvm_hypercall kvm:kvm_userspace_exit kvm:kvm_entry"
-hvflush_events="kvm:kvm_hv_tlb_flush_enqueue kvm:kvm_hv_tlb_flush_dequeue
-	kvm:kvm_hv_tlb_flush_synthetic_vmexit kvm:kvm_hv_flush_tlb kvm:kvm_hv_flush_tlb_ex"
+hvflush_events="kvm:kvm_hv_flush_tlb_enqueue kvm:kvm_hv_flush_tlb_dequeue
+	kvm:kvm_nested_vmexit_inject kvm:kvm_hv_flush_tlb kvm:kvm_hv_flush_tlb_ex"
 
 # info KEY=VALUE...: what report.pl needs to know about this section.
 info() { printf '%s\n' "$@" >>"$OUT/info.txt"; }
@@ -105,7 +105,7 @@ section_hvflush() {
 	floor_costs
 }
 
-# What single operations cost on kvm_hv_tlb_flush_enqueue, one program at
+# What single operations cost on kvm_hv_flush_tlb_enqueue, one program at
 # a time (lab/bench/floor-run.c), BENCH_COST_RUNS rounds: OUT/floor.tsv.
 floor_costs() {
 	sysctl -qw kernel.bpf_stats_enabled=1 || { log "cannot enable kernel.bpf_stats_enabled"; return 1; }

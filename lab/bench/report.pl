@@ -435,7 +435,7 @@ sub floor_figures {
 
 sub floor_table {
 	my ($fig, $rounds) = @_;
-	return table("  what one operation costs on kvm_hv_tlb_flush_enqueue, each program alone (the floor under '<= 2x empty')",
+	return table("  what one operation costs on kvm_hv_flush_tlb_enqueue, each program alone (the floor under '<= 2x empty')",
 		     [ 'program does', 'ns/run', 'x empty', 'per round' ],
 		     map { [ $_->{program} =~ s/^floor_//r, ns($_->{ns_per_run}),
 			     defined $_->{x_empty} ? sprintf('%.1fx', $_->{x_empty}) : '-',

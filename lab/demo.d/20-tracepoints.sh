@@ -1,20 +1,22 @@
 #!/bin/bash
 # demo: the series' tracepoints fire under KVM selftest workloads (counts from tracefs)
 #
-# Enables the seven events of kernel-patches/, runs each workload, and
-# counts the events in the trace buffer.  The buffer is large enough for
-# these workloads; a ring-buffer overrun is reported, never hidden.
+# Enables the series' events (kernel-patches/, the same on 7.3 and 6.12)
+# and kvm_nested_vmexit_inject, which shows Hyper-V's synthetic VM-exits,
+# runs each workload, and counts the events in the trace buffer.  The
+# buffer is large enough for these workloads; a ring-buffer overrun is
+# reported, never hidden.
 set -u
 T=/sys/kernel/tracing
 out=$KVMSCOPE_RESULTS/demo/tracepoints
 mkdir -p "$out"
-events=(kvm/kvm_vm_set_mem_attributes_begin kvm/kvm_vm_set_mem_attributes_end
-	kvmmmu/kvm_tdp_mmu_zap_leafs kvmmmu/kvm_mmu_role
-	kvm/kvm_hv_tlb_flush_enqueue kvm/kvm_hv_tlb_flush_dequeue
-	kvm/kvm_hv_tlb_flush_synthetic_vmexit)
-short=(attr_begin attr_end zap_leafs mmu_role hv_enq hv_deq hv_synth)
+events=(kvm/kvm_vm_set_mem_attributes kvm/kvm_vm_set_mem_attributes_done
+	kvmmmu/tdp_mmu_zap_leafs kvmmmu/kvm_mmu_role
+	kvm/kvm_hv_flush_tlb_enqueue kvm/kvm_hv_flush_tlb_dequeue
+	kvm/kvm_nested_vmexit_inject)
+short=(attr_begin attr_done zap_leafs mmu_role hv_enq hv_deq nested_exit)
 workloads=(private_mem_conversions_test private_mem_kvm_exits_test cr4_cpuid_sync_test
-	svm_nested_shutdown_test hyperv_tlb_flush hyperv_svm_test)
+	svm_nested_shutdown_test hyperv_tlb_flush hyperv_svm_test hyperv_tlb_flush_overflow)
 
 missing=0
 for e in "${events[@]}"; do

@@ -26,22 +26,24 @@ only_lines=${LAB_LINES:-}
 . lab/versions.sh
 # Each line's series' events.  7.3's include TDX's and SNP's, which the
 # lab cannot run: existing in tracefs is what shows they compiled in.
+# 6.12's backport has the same minus TDX (not in 6.12), plus upstream's
+# kvm_vm_set_mem_attributes, which 6.12 lacks.
 series_events_7_3=(kvm/kvm_vm_set_mem_attributes_done kvmmmu/tdp_mmu_zap_leafs
 	kvm/kvm_tdx_map_gpa kvm/kvm_tdx_map_gpa_done kvm/kvm_map_gpa_range_exit
 	kvm/kvm_snp_psc kvm/kvm_snp_psc_done kvm/kvm_snp_psc_msr kvm/kvm_snp_psc_msr_done
 	kvmmmu/kvm_mmu_role kvm/kvm_hv_flush_tlb_enqueue kvm/kvm_hv_flush_tlb_dequeue)
-series_events_6_12=(kvm/kvm_vm_set_mem_attributes_begin kvm/kvm_vm_set_mem_attributes_end
-	kvmmmu/kvm_tdp_mmu_zap_leafs kvmmmu/kvm_mmu_role
-	kvm/kvm_hv_tlb_flush_enqueue kvm/kvm_hv_tlb_flush_dequeue
-	kvm/kvm_hv_tlb_flush_synthetic_vmexit)
+series_events_6_12=(kvm/kvm_vm_set_mem_attributes kvm/kvm_vm_set_mem_attributes_done
+	kvmmmu/tdp_mmu_zap_leafs kvm/kvm_map_gpa_range_exit
+	kvm/kvm_snp_psc kvm/kvm_snp_psc_done kvm/kvm_snp_psc_msr kvm/kvm_snp_psc_msr_done
+	kvmmmu/kvm_mmu_role kvm/kvm_hv_flush_tlb_enqueue kvm/kvm_hv_flush_tlb_dequeue)
 # Upstream events the fallbacks use, on every kernel; and the one 6.17
 # added, which the lab's config has on 7.3 (memory attributes, through
 # KVM_SW_PROTECTED_VM) but Debian's cloud kernels do not (no
 # KVM_SW_PROTECTED_VM, KVM_AMD_SEV or KVM_INTEL_TDX there).
 upstream_events=(kvmmmu/kvm_tdp_mmu_spte_changed kvm/kvm_hv_flush_tlb kvm/kvm_hv_flush_tlb_ex)
 attr_event_7_3=kvm/kvm_vm_set_mem_attributes
-tracepoints=("${series_events_7_3[@]}" "${series_events_6_12[@]}" "${upstream_events[@]}"
-	"$attr_event_7_3")
+tracepoints=($(printf '%s\n' "${series_events_7_3[@]}" "${series_events_6_12[@]}" \
+	"${upstream_events[@]}" "$attr_event_7_3" | sort -u))
 # What kvmscope's tools and demo drive: these must pass, not skip.
 workloads=(private_mem_conversions_test private_mem_kvm_exits_test hyperv_tlb_flush
 	hyperv_svm_test cr4_cpuid_sync_test svm_nested_shutdown_test svm_vmcall_test

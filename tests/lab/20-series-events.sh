@@ -22,9 +22,10 @@ events_7_3=(kvm_vm_set_mem_attributes_done tdp_mmu_zap_leafs kvm_tdx_map_gpa
 	kvm_tdx_map_gpa_done kvm_map_gpa_range_exit kvm_snp_psc kvm_snp_psc_done
 	kvm_snp_psc_msr kvm_snp_psc_msr_done kvm_mmu_role kvm_hv_flush_tlb_enqueue
 	kvm_hv_flush_tlb_dequeue)
-events_6_12=(kvm_vm_set_mem_attributes_begin kvm_vm_set_mem_attributes_end
-	kvm_tdp_mmu_zap_leafs kvm_mmu_role kvm_hv_tlb_flush_enqueue
-	kvm_hv_tlb_flush_dequeue kvm_hv_tlb_flush_synthetic_vmexit)
+events_6_12=(kvm_vm_set_mem_attributes kvm_vm_set_mem_attributes_done
+	tdp_mmu_zap_leafs kvm_map_gpa_range_exit kvm_snp_psc kvm_snp_psc_done
+	kvm_snp_psc_msr kvm_snp_psc_msr_done kvm_mmu_role kvm_hv_flush_tlb_enqueue
+	kvm_hv_flush_tlb_dequeue)
 
 res=build/lab/series-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$res"
@@ -43,10 +44,11 @@ for line in $lines; do
 			not_ok "$what: checkpatch --strict is clean" "$out"
 		fi
 		[ -n "$t" ] || continue
+		pre=$(cat "kernel-patches/$line/$t/prerequisites" 2>/dev/null | grep -v '^#' | xargs)
 		if out=$(tests/kernel/apply-series.sh "$line" "kernel-patches/$line/$t" 2>&1); then
-			ok "$what: applies on its own to Debian's source"
+			ok "$what: applies on its own to Debian's source${pre:+ (after $pre)}"
 		else
-			not_ok "$what: applies on its own to Debian's source" "$out"
+			not_ok "$what: applies on its own to Debian's source${pre:+ (after $pre)}" "$out"
 		fi
 	done
 done
@@ -113,8 +115,9 @@ check_line() {
 	analyze conversions-hugetlb conversions
 	analyze hyperv-l1 hyperv l1
 	analyze hyperv-l2 hyperv l2
+	analyze hyperv-overflow hyperv l1
 	for w in roles-cr4 roles-nested hyperv-l1 hyperv-l2; do
-		analyze "$w" roles
+		analyze "$w" roles "$line"
 	done
 
 	# Counts that follow from the workloads themselves.
@@ -126,6 +129,17 @@ check_line() {
 	z2m=$(count_of conversions-hugetlb conversions zapped_2m)
 	[ "${z2m:-0}" -gt 0 ] && ok "$line: 2M SPTEs zapped with hugetlb backing ($z2m)" ||
 		not_ok "$line: 2M SPTEs zapped with hugetlb backing" "zapped_2m=$z2m"
+	# hyperv_tlb_flush_overflow: 20 one-range requests for a vCPU that does
+	# not run: 15 fit, the 16th becomes a flush-all entry, 4 find the FIFO
+	# full; the vCPU's first entry takes all 16 off.
+	check_eq "$line: overflow: 20 requests queued for the idle vCPU" 20 \
+		"$(count_of hyperv-overflow hyperv enqueues)"
+	check_eq "$line: overflow: 16 entries went in (15 ranges, then flush all)" 16 \
+		"$(count_of hyperv-overflow hyperv inserted)"
+	check_eq "$line: overflow: 5 requests degraded to flush all (1 inserted, 4 on a full FIFO)" 5 \
+		"$(count_of hyperv-overflow hyperv overflows)"
+	check_eq "$line: overflow: the 16 entries were dequeued" 16 \
+		"$(count_of hyperv-overflow hyperv dequeued)"
 	unch=$(count_of roles-cr4 roles unchanged)
 	[ "${unch:-0}" -gt 0 ] && ok "$line: cr4_cpuid_sync_test takes the role early-out ($unch)" ||
 		not_ok "$line: cr4_cpuid_sync_test takes the role early-out" "unchanged=$unch"

@@ -64,7 +64,7 @@ check_line() { # LINE: what its boot showed
 	tr -d '\r' <"$out/$line/output.log" | grep '^HVF ' >"$out/$line.hvf"
 	check "$line: guest.sh reported" test -s "$out/$line.hvf"
 
-	for t in hyperv_tlb_flush hyperv_svm_test; do
+	for t in hyperv_tlb_flush hyperv_svm_test hyperv_tlb_flush_overflow; do
 		if field "$t" missing | grep -q .; then
 			not_ok "$line: $t: selftest present in the guest" "$(field "$t" missing)"
 			continue
@@ -99,7 +99,7 @@ check_line() { # LINE: what its boot showed
 		rows=$(tool_rows "$t")
 		tool=$(awk '{ print $1, $2, $3, $4, $5, $7 }' <<<"$rows" | sort)
 		trace=$(field "$t" trace | awk '$4 == "fifo" { print $5, $6, $7, $8, $9, $11 }' | sort)
-		read -r _ _ _ _ hc1 hc2 empty synth < <(field "$t" trace | awk '$4 == "totals"')
+		read -r _ _ _ _ hc1 hc2 empty synth ovf < <(field "$t" trace | awk '$4 == "totals"')
 		# Events the kernel ran no program for, as the tool reports them
 		# (a program preempted on a CPU makes the next hit there a miss).
 		# With none, tool = tracefs exactly; with some, the tool may fall
@@ -142,9 +142,9 @@ check_line() { # LINE: what its boot showed
 			       if (!($1 " " $2 in w) || d > 3 + m && d > $3 * 3 / 100 + m) bad = 1 }
 			     END { exit bad }' <(echo "$tsamples") <(echo "$bsamples")
 		[ "$missed" != 0 ] ||
-			check_eq "$line: $t: hypercalls L1 L2, empty dequeues, synthetic vmexits: hvflush-top = tracefs" \
-				"${hc1:-?} ${hc2:-?} ${empty:-?} ${synth:-?}" \
-				"$(jq -r '.totals | "\(.hypercalls_l1) \(.hypercalls_l2) \(.empty_dequeues) \(.synthetic_vmexits)"' <<<"$last" 2>&1)"
+			check_eq "$line: $t: hypercalls L1 L2, empty dequeues, synthetic vmexits, overflows: hvflush-top = tracefs" \
+				"${hc1:-?} ${hc2:-?} ${empty:-?} ${synth:-?} ${ovf:-?}" \
+				"$(jq -r '.totals | "\(.hypercalls_l1) \(.hypercalls_l2) \(.empty_dequeues) \(.synthetic_vmexits) \(.overflows)"' <<<"$last" 2>&1)"
 
 		l2=$(awk '$2 == "L2"' <<<"$tool" | wc -l)
 		vcpus=$(awk '{ print $1 }' <<<"$tool" | sort -u | wc -l)
@@ -154,6 +154,11 @@ check_line() { # LINE: what its boot showed
 			check "$line: $t: several target vCPUs ($vcpus)" test "$vcpus" -ge 2 ;;
 		hyperv_svm_test)
 			check "$line: $t: L2 FIFO rows ($l2)" test "$l2" -ge 1 ;;
+		hyperv_tlb_flush_overflow)
+			# 20 requests for a vCPU that does not run: 15 fit, then
+			# 5 degrade to flush all, one inserted and 4 on a full FIFO.
+			check_eq "$line: $t: one target row, 20 enqueues, 5 overflows" "1 20 5" \
+				"$(jq -r '"\(.rows | length) \(.totals.enqueues) \(.totals.overflows)"' <<<"$last" 2>&1)" ;;
 		esac
 	done
 

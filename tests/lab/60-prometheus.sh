@@ -48,8 +48,8 @@ echo 0 >"$T/tracing_on"
 echo 0 >"$T/events/enable"
 echo 131072 >"$T/buffer_size_kb"
 : >"$T/trace"
-for e in kvm/kvm_vm_set_mem_attributes_end kvmmmu/kvm_mmu_role \
-	 kvm/kvm_hv_tlb_flush_enqueue; do
+for e in kvm/kvm_vm_set_mem_attributes_done kvmmmu/kvm_mmu_role \
+	 kvm/kvm_hv_flush_tlb_enqueue; do
 	echo 1 >"$T/events/$e/enable"
 done
 echo 1 >"$T/tracing_on"
@@ -81,6 +81,7 @@ run cr4_cpuid_sync_test
 run svm_vmcall_test
 run hyperv_tlb_flush
 run hyperv_svm_test
+run hyperv_tlb_flush_overflow
 sleep 1
 echo 0 >"$T/tracing_on"
 cat "$T/trace" >"$R/trace.txt"
@@ -91,7 +92,7 @@ echo 0 >"$T/events/enable"
 	echo "overrun $((BASH_REMATCH[2] - BASH_REMATCH[1]))"
 	# KVM_MEMORY_ATTRIBUTE_PRIVATE (bit 3) set: to private, else to shared.
 	# (A pipe, not < <(...): the guest may have no /dev/fd.)
-	sed -n 's/.*kvm_vm_set_mem_attributes_end:.* attributes \(0x[0-9a-f]*\|0\).*/\1/p' \
+	sed -n 's/.*kvm_vm_set_mem_attributes_done: .* \[\(0x[0-9a-f]*\)\].*/\1/p' \
 		"$R/trace.txt" | {
 		priv=0 shared=0
 		while read -r a; do
@@ -102,9 +103,10 @@ echo 0 >"$T/events/enable"
 	}
 	echo "role_computed $(grep -c 'kvm_mmu_role:' "$R/trace.txt")"
 	echo "role_changed $(grep -c 'kvm_mmu_role:.* changed$' "$R/trace.txt")"
-	echo "enq_l1 $(grep -c 'kvm_hv_tlb_flush_enqueue: vcpu [0-9]* L1 ' "$R/trace.txt")"
-	echo "enq_l2 $(grep -c 'kvm_hv_tlb_flush_enqueue: vcpu [0-9]* L2 ' "$R/trace.txt")"
-	echo "overflow $(grep -c 'kvm_hv_tlb_flush_enqueue:.* overflow ' "$R/trace.txt")"
+	echo "enq_l1 $(grep -c 'kvm_hv_flush_tlb_enqueue: vcpu [0-9]* L1 ' "$R/trace.txt")"
+	echo "enq_l2 $(grep -c 'kvm_hv_flush_tlb_enqueue: vcpu [0-9]* L2 ' "$R/trace.txt")"
+	# Requests for ranges that became a flush-all entry (or none).
+	echo "overflow $(grep -c 'kvm_hv_flush_tlb_enqueue: .* requested [1-9][0-9]* inserted [0-9]* flush_all ' "$R/trace.txt")"
 } >"$R/counts.tmp" && mv "$R/counts.tmp" "$R/counts"
 # Serve until the host has queried everything (or the lab times out).
 while [ ! -e "$R/stop" ]; do sleep 0.5; done
@@ -176,6 +178,8 @@ check "the workloads converted memory (${truth[conv_private]} to private)" \
 	test "${truth[conv_private]}" -gt 0
 check "the workloads queued Hyper-V flushes (${truth[enq_l1]} L1, ${truth[enq_l2]} L2)" \
 	test "${truth[enq_l1]}" -gt 0 -a "${truth[enq_l2]}" -gt 0
+check "hyperv_tlb_flush_overflow overflowed a FIFO (${truth[overflow]} overflows)" \
+	test "${truth[overflow]}" -ge 5
 
 check_eq "kvmscope_info: series mode" 1 "$(q 'count(kvmscope_info{mode="series"})')"
 check_eq "three collectors up" 3 "$(q 'sum(kvmscope_collector_up)')"

@@ -7,24 +7,26 @@
 #                                        requests serviced by userspace)
 #   series-events.pl in-kernel TRACE     private_mem_map_gpa_test (serviced by
 #                                        KVM_CAP_X86_MAP_GPA_RANGE_IN_KERNEL)
-#   series-events.pl hyperv TRACE l1|l2  hyperv_tlb_flush / hyperv_svm_test
-#   series-events.pl roles TRACE         any workload
+#   series-events.pl hyperv TRACE l1|l2  hyperv_tlb_flush / hyperv_svm_test /
+#                                        hyperv_tlb_flush_overflow
+#   series-events.pl roles TRACE [6.12]  any workload (6.12: two GVA walkers)
 #
 # The independent evidence: kvm_hypercall (the MAP_GPA_RANGE requests the
 # guest made), kvm_tdp_mmu_spte_changed (every SPTE the zaps cleared) and the
-# sequence of events itself (begin/end pairing, FIFO enqueue/dequeue
+# sequence of events itself (begin/done pairing, FIFO enqueue/dequeue
 # conservation, role words chaining from one computation to the next).
 #
-# Either version of the series: 7.3's (upstream's kvm_vm_set_mem_attributes
-# opens, kvm_vm_set_mem_attributes_done closes, tdp_mmu_zap_leafs only for
-# walks that zapped or yielded; kvm_hv_flush_tlb_{en,de}queue counting what
-# went in; kvm_mmu_role with one word and its cause) or the first (6.12).
+# The series' events, the same on 7.3 and 6.12: kvm_vm_set_mem_attributes
+# (upstream's; backported to 6.12) opens a conversion and
+# kvm_vm_set_mem_attributes_done closes it, tdp_mmu_zap_leafs traces walks
+# that zapped or yielded, kvm_hv_flush_tlb_{en,de}queue count FIFO entries,
+# kvm_mmu_role carries one role word pair and its cause.
 use strict;
 use warnings;
 no warnings 'portable';	# 64-bit hex SPTE values
 
-my ($mode, $file, $fifo) = @ARGV;
-die "usage: $0 conversions|in-kernel|hyperv|roles TRACE [l1|l2]\n" unless $mode && $file;
+my ($mode, $file, $arg) = @ARGV;
+die "usage: $0 conversions|in-kernel|hyperv|roles TRACE [l1|l2|6.12]\n" unless $mode && $file;
 
 my @events;	# [pid, time, event, fields-string]
 open(my $fh, '<', $file) or die "$file: $!\n";
@@ -55,20 +57,15 @@ my $SPTE_HUGE = 1 << 7;		# PT_PAGE_SIZE_MASK
 my $ATTR_PRIVATE = 1 << 3;	# KVM_MEMORY_ATTRIBUTE_PRIVATE
 my $MAP_GPA_SET_ATTRIBUTES = 1;	# private_mem_conversions_test's hypercall flag
 
-# The version of the series in the trace: 7.3's events, or the first's.
-my $v2 = grep { $_->[2] eq 'kvm_vm_set_mem_attributes_done' ||
-		$_->[2] eq 'kvm_hv_flush_tlb_enqueue' || $_->[2] eq 'tdp_mmu_zap_leafs' ||
-		($_->[2] eq 'kvm_mmu_role' && $_->[3] !~ / cpu_role /) } @events;
-my $BEGIN = $v2 ? 'kvm_vm_set_mem_attributes' : 'kvm_vm_set_mem_attributes_begin';
-my $END = $v2 ? 'kvm_vm_set_mem_attributes_done' : 'kvm_vm_set_mem_attributes_end';
-my $ZAP = $v2 ? 'tdp_mmu_zap_leafs' : 'kvm_tdp_mmu_zap_leafs';
+my $BEGIN = 'kvm_vm_set_mem_attributes';
+my $END = 'kvm_vm_set_mem_attributes_done';
+my $ZAP = 'tdp_mmu_zap_leafs';
 
 # A conversion event's range and attributes: "START-END ATTR", in hex.
 sub conv_range {
 	my ($f) = @_;
 	return sprintf("%x-%x %x", hex($1), hex($2), hex($3))
-		if $f =~ /gfn (0x[0-9a-f]+|0)-(0x[0-9a-f]+|0) attributes (0x[0-9a-f]+|0)/ ||
-		   $f =~ /^(0x[0-9a-f]+|0+) -- (0x[0-9a-f]+|0+) \[(0x[0-9a-f]+)\]/;
+		if $f =~ /^(0x[0-9a-f]+|0+) -- (0x[0-9a-f]+|0+) \[(0x[0-9a-f]+)\]/;
 	return undef;
 }
 
@@ -103,14 +100,15 @@ sub in_kernel_requests {
 			my ($gfn, $n, $attrs) = (hex($1) >> 12, hex($2), hex($3));
 			$req{$pid} = { start => $gfn, next => $gfn, end => $gfn + $n,
 				       attr => ($attrs & 0x10) ? $ATTR_PRIVATE : 0 };
-		} elsif ($name eq 'kvm_vm_set_mem_attributes_begin') {
-			$f =~ /gfn (0x[0-9a-f]+)-(0x[0-9a-f]+) attributes (0x[0-9a-f]+)/;
+		} elsif ($name eq $BEGIN) {
+			my $range = conv_range($f) // die "unparsed $name: $f\n";
+			my ($start, $end, $attr) = map { hex } $range =~ /^(\w+)-(\w+) (\w+)$/;
 			my $r = $req{$pid};
-			if (!$r || hex($1) != $r->{next} || hex($2) > $r->{end} || hex($3) != $r->{attr}) {
-				push @bad, "$t: conversion $1-$2 $3 is not the next chunk of a request on $pid";
+			if (!$r || $start != $r->{next} || $end > $r->{end} || $attr != $r->{attr}) {
+				push @bad, "$t: conversion $range is not the next chunk of a request on $pid";
 				next;
 			}
-			$r->{next} = hex($2);
+			$r->{next} = $end;
 		}
 	}
 	$close->($_) for values %req;
@@ -124,7 +122,7 @@ sub conversions {
 	my $begins = count($BEGIN);
 	my $ends = count($END);
 	check($begins > 0, "conversions traced ($begins)");
-	check($begins == $ends, "every begin has an end", "$begins begins, $ends ends");
+	check($begins == $ends, "every conversion completes", "$begins begins, $ends done");
 	$in_kernel ? in_kernel_requests() : userspace_requests();
 
 	my (%open, @bad_pairing, @bad_zaps, @bad_noop, @bad_flush, @bad_ret);
@@ -152,7 +150,7 @@ sub conversions {
 			# A walk hands the flush it owes to the next root's walk of
 			# the same memslot's range; the memslots' are ORed.  So the
 			# last walk traced per range says whether a flush is owed
-			# (7.3 traces only walks that zapped or yielded: one that
+			# (only walks that zapped or yielded are traced: one that
 			# did neither passes the flush on unchanged).
 			$open{$pid}{flush}{$walked} = $f =~ / flush$/ ? 1 : 0;
 		} elsif ($name eq 'kvm_tdp_mmu_spte_changed' && $open{$pid}) {
@@ -166,7 +164,7 @@ sub conversions {
 			my $c = delete $open{$pid};
 			my $range = conv_range($f) // die "unparsed $name: $f\n";
 			if (!$c || $c->{range} ne $range) {
-				push @bad_pairing, "end without matching begin on $pid at $t";
+				push @bad_pairing, "done without matching begin on $pid at $t";
 				next;
 			}
 			my $zaps = join('/', @{$c->{zap}});
@@ -189,31 +187,29 @@ sub conversions {
 				if $f =~ / ret (-?\d+)/ && $1 != 0;
 		}
 	}
-	push @bad_pairing, "begin without end on $_" for keys %open;
-	check(!@bad_pairing, "begin/end pair up per thread with the same range",
+	push @bad_pairing, "begin without done on $_" for keys %open;
+	check(!@bad_pairing, "begin/done pair up per thread with the same range",
 	      join('; ', @bad_pairing[0 .. ($#bad_pairing < 4 ? $#bad_pairing : 4)]));
 	check(!@bad_zaps, "zapped SPTEs per level equal spte_changed's present-leaf zaps",
 	      join('; ', @bad_zaps[0 .. ($#bad_zaps < 4 ? $#bad_zaps : 4)]));
 	check(!@bad_noop, "no-op conversions zap nothing", join('; ', @bad_noop));
-	check(!@bad_flush, "end.flushed iff the conversion's zaps left a flush owed",
+	check(!@bad_flush, "done.flushed iff the conversion's zaps left a flush owed",
 	      join('; ', @bad_flush[0 .. ($#bad_flush < 4 ? $#bad_flush : 4)]));
-	check(!@bad_ret, "every conversion succeeded (ret 0)", join('; ', @bad_ret[0 .. ($#bad_ret < 4 ? $#bad_ret : 4)]))
-		if $v2;
+	check(!@bad_ret, "every conversion succeeded (ret 0)", join('; ', @bad_ret[0 .. ($#bad_ret < 4 ? $#bad_ret : 4)]));
 	print "# counts conversions $begins to_private $to_private pages $pages noop $noops"
 	    . " flushed $flushed zapped_4k $zapped{4} zapped_2m $zapped{2} zapped_1g $zapped{1}"
 	    . " yields $yields yield_flushes $yield_flushes\n";
 }
 
 sub hyperv {
-	die "hyperv needs l1 or l2\n" unless $fifo && $fifo =~ /^l[12]$/;
-	my $want = uc($fifo);
-	my $FIFO_SIZE = 16;	# KVM_HV_TLB_FLUSH_FIFO_SIZE
+	die "hyperv needs l1 or l2\n" unless $arg && $arg =~ /^l[12]$/;
+	my $want = uc($arg);
 	my (%pending, %added, %removed, %full, %enq);
 	my ($enqueues, $drains, $purges, $flush_all, $overflows) = (0, 0, 0, 0, 0);
 	for my $e (@events) {
 		my ($pid, $t, $name, $f) = @$e;
 		if ($name eq 'kvm_hv_flush_tlb_enqueue') {
-			# 7.3: what went in, not what was asked.
+			# What went in, not what was asked.
 			$f =~ /vcpu (\d+) (L[12]) requested (\d+) inserted (\d+)/
 				or die "unparsed $name: $f\n";
 			my ($k, $which, $requested, $inserted) = ("$1 $2", $2, $3, $4);
@@ -225,19 +221,7 @@ sub hyperv {
 			$overflows++ if $all && $requested;
 			$added{$k} += $inserted;
 			$full{$k} = 1 if !$inserted;
-		} elsif ($name eq 'kvm_hv_tlb_flush_enqueue') {
-			$f =~ /vcpu (\d+) (L[12]) count (\d+)/ or next;
-			my ($k, $which, $count) = ("$1 $2", $2, $3);
-			my $all = $f =~ / flush_all/;
-			$enqueues++;
-			$enq{$which}++;
-			$pending{$k}++;
-			$flush_all++ if $all;
-			$overflows++ if $f =~ / overflow/;
-			# A flush-all entry is one entry, or none if the FIFO was full.
-			$added{$k} += $all ? 1 : $count;
-			$full{$k} = 1 if $f =~ /fifo_len (\d+)/ && $1 == $FIFO_SIZE;
-		} elsif ($name eq 'kvm_hv_tlb_flush_dequeue' || $name eq 'kvm_hv_flush_tlb_dequeue') {
+		} elsif ($name eq 'kvm_hv_flush_tlb_dequeue') {
 			$f =~ /vcpu (\d+) (L[12]) (drained|purged) (\d+)/ or next;
 			my ($k, $how, $count) = ("$1 $2", $3, $4);
 			$how eq 'purged' ? $purges++ : $drains++;
@@ -250,11 +234,12 @@ sub hyperv {
 	}
 	my @left = grep { $pending{$_} } sort keys %pending;
 	# Every entry put on a FIFO is taken off it (drained or purged),
-	# exactly once.  The first version counted requests, not entries: its
-	# FIFOs that were ever full are skipped, as there a flush-all enqueue
-	# may add nothing.  7.3 counts entries: every FIFO, full or not.
+	# exactly once: every FIFO, full or not.
 	my @unbalanced = map { "$_: added $added{$_}, removed " . ($removed{$_} // 0) }
-		grep { ($v2 || !$full{$_}) && $added{$_} != ($removed{$_} // 0) } sort keys %added;
+		grep { $added{$_} != ($removed{$_} // 0) } sort keys %added;
+	my ($inserted, $dequeued) = (0, 0);
+	$inserted += $_ for values %added;
+	$dequeued += $_ for values %removed;
 	my $fulls = grep { $full{$_} } keys %full;
 	my $other = $want eq 'L1' ? 'L2' : 'L1';
 	check($enqueues > 0, "enqueues traced ($enqueues)");
@@ -267,23 +252,28 @@ sub hyperv {
 	my $hcalls = count('kvm_hv_flush_tlb') + count('kvm_hv_flush_tlb_ex');
 	check($hcalls > 0 && $enqueues >= $hcalls,
 	      "at least one enqueue per flush hypercall", "$hcalls hypercalls, $enqueues enqueues");
-	# 7.3 shows the synthetic exit as kvm_nested_vmexit_inject: SVM's ENL
-	# exit code with exit_info1 TRAP_AFTER_FLUSH.
-	my $synth = $v2 ? scalar(grep {
+	# The synthetic exit is a kvm_nested_vmexit_inject: SVM's ENL exit
+	# code with exit_info1 TRAP_AFTER_FLUSH.
+	my $synth = grep {
 			$_->[2] eq 'kvm_nested_vmexit_inject' && $_->[3] =~ /f0000000/ &&
 			$_->[3] =~ /ext_inf1: 0x0*1 /
-		} @events) : count('kvm_hv_tlb_flush_synthetic_vmexit');
+		} @events;
 	check($want eq 'L2' ? $synth > 0 : $synth == 0,
 	      "synthetic vmexits only for L2 flushes ($synth)");
-	print "# counts hypercalls $hcalls enqueues $enqueues drains $drains purges $purges"
-	    . " flush_all $flush_all overflows $overflows full_fifo_enqueues $fulls synthetic_vmexits $synth\n";
+	print "# counts hypercalls $hcalls enqueues $enqueues inserted $inserted dequeued $dequeued"
+	    . " drains $drains purges $purges flush_all $flush_all overflows $overflows"
+	    . " full_fifos $fulls synthetic_vmexits $synth\n";
 }
 
-# 7.3's kvm_mmu_role: one word per role and the kernel's cause.  The old
-# word must be what the previous computation of that role installed, unless
-# a CPUID update invalidated it first, which the next one says ("cpuid").
-sub roles_v2 {
-	my (%last, @bad_chain, @bad_label, @bad_cause, %by);
+# kvm_mmu_role: one word per role and the kernel's cause.  The old word
+# must be what the previous computation of that role installed, unless a
+# CPUID update invalidated it first, which the next one says ("cpuid").
+# 6.12 keeps the GVA walker's role in two places, the root MMU and, while
+# L2 runs with nested NPT, the nested MMU: its old word is what either of
+# them last installed.
+sub roles {
+	my $two_gva_walkers = ($arg // '') eq '6.12';
+	my (%last, %before, @bad_chain, @bad_label, @bad_cause, %by);
 	my ($changed, $unchanged) = (0, 0);
 	my %causes = map { $_ => 1 } qw(reset cpuid npt ept cr0_wp);
 	for my $e (@events) {
@@ -298,8 +288,10 @@ sub roles_v2 {
 		$is_changed ? $changed++ : $unchanged++;
 		$by{"${of}_$cause"}++;
 		my $k = "$pid $vcpu $of";
+		my $either = $two_gva_walkers && $of eq 'gva_walk' && defined $before{$k} && $old == $before{$k};
 		push @bad_chain, sprintf("%s at %s: old %x, previous new %x", $k, $t, $old, $last{$k})
-			if defined $last{$k} && $cause ne 'cpuid' && $old != $last{$k};
+			if defined $last{$k} && $cause ne 'cpuid' && $old != $last{$k} && !$either;
+		$before{$k} = $last{$k} if defined $last{$k} && $last{$k} != $new;
 		$last{$k} = $new;
 	}
 	check($changed + $unchanged > 0, "role computations traced (" . ($changed + $unchanged) . ")");
@@ -309,40 +301,6 @@ sub roles_v2 {
 	      join('; ', @bad_chain[0 .. ($#bad_chain < 4 ? $#bad_chain : 4)]));
 	print "# counts changed $changed unchanged $unchanged "
 	    . join(' ', map { "$_ $by{$_}" } sort keys %by) . "\n";
-}
-
-sub roles {
-	my (%last, @bad_chain, @bad_label);
-	my ($changed, $unchanged, %by_mmu) = (0, 0);
-	return roles_v2() if $v2;
-	for my $e (@events) {
-		my ($pid, $t, $name, $f) = @$e;
-		next unless $name eq 'kvm_mmu_role';
-		$f =~ /vcpu (\d+) (\w+) cpu_role (\w+) -> (\w+) root_role (\w+) -> (\w+) (\w+)/
-			or die "unparsed kvm_mmu_role: $f\n";
-		my ($vcpu, $mmu, $oc, $nc, $or, $nr, $what) = ($1, $2, hex($3), hex($4), hex($5), hex($6), $7);
-		my $is_changed = $oc != $nc || $or != $nr;
-		push @bad_label, "$t: $f" if ($what eq 'changed') != $is_changed;
-		$is_changed ? $changed++ : $unchanged++;
-		$by_mmu{"$mmu " . ($is_changed ? 'changed' : 'unchanged')}++;
-		# The old words must be what the previous computation installed,
-		# unless CPUID invalidated them in between (ext.valid, bit 63 of
-		# cpu_role, cleared; root_role.invalid, bit 18, set).
-		my $k = "$pid $vcpu $mmu";
-		if (my $p = $last{$k}) {
-			my $invalidated = !($oc & (1 << 63)) || ($or & (1 << 18));
-			push @bad_chain, sprintf("%s at %s: old %x/%x, previous new %x/%x",
-						 $k, $t, $oc, $or, $p->[0], $p->[1])
-				if !$invalidated && ($oc != $p->[0] || $or != $p->[1]);
-		}
-		$last{$k} = [$nc, $nr];
-	}
-	check($changed + $unchanged > 0, "role computations traced (" . ($changed + $unchanged) . ")");
-	check(!@bad_label, "changed/unchanged label matches the role words", join('; ', @bad_label));
-	check(!@bad_chain, "each computation starts from the role the previous one left",
-	      join('; ', @bad_chain[0 .. ($#bad_chain < 4 ? $#bad_chain : 4)]));
-	print "# counts changed $changed unchanged $unchanged "
-	    . join(' ', map { my $x = $_; $x =~ s/ /_/; "$x $by_mmu{$_}" } sort keys %by_mmu) . "\n";
 }
 
 if ($mode eq 'conversions') {

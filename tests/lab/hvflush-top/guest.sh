@@ -30,19 +30,14 @@ if [ "${1:-}" = -s ]; then
 	dirs="${2:?usage: guest.sh [-s SELFTESTS_DIR] [TEST...]} $dirs"
 	shift 2
 fi
-[ $# -gt 0 ] || set -- hyperv_tlb_flush hyperv_svm_test
+[ $# -gt 0 ] || set -- hyperv_tlb_flush hyperv_svm_test hyperv_tlb_flush_overflow
 T=/sys/kernel/tracing
 work=${KVMSCOPE_RESULTS:-${TMPDIR:-/tmp}}/hvflush-top
-# The series' version in this kernel: 7.3's FIFO events are named after
-# kvm_hv_flush_tlb, and its synthetic exit is kvm_nested_vmexit_inject's
-# (SVM's ENL exit, exit_info1 TRAP_AFTER_FLUSH); the first version's are
-# kvm_hv_tlb_flush_* with an event for the synthetic exit.
+# The series' FIFO events, named after kvm_hv_flush_tlb; the synthetic
+# exit is kvm_nested_vmexit_inject's (SVM's ENL exit, exit_info1
+# TRAP_AFTER_FLUSH).
 [ -d "$T/events" ] || mount -t tracefs nodev "$T" || exit 1
-if [ -d "$T/events/kvm/kvm_hv_flush_tlb_enqueue" ]; then
-	enq=kvm_hv_flush_tlb_enqueue deq=kvm_hv_flush_tlb_dequeue synth=kvm_nested_vmexit_inject
-else
-	enq=kvm_hv_tlb_flush_enqueue deq=kvm_hv_tlb_flush_dequeue synth=kvm_hv_tlb_flush_synthetic_vmexit
-fi
+enq=kvm_hv_flush_tlb_enqueue deq=kvm_hv_flush_tlb_dequeue synth=kvm_nested_vmexit_inject
 events="$enq $deq $synth kvm_hv_flush_tlb kvm_hv_flush_tlb_ex"
 # Snapshots an exited VM's rows stay in: not the default, so the option
 # is what the host side checks.
@@ -70,6 +65,8 @@ count_trace() {
 	(i = at(ev_enq)) {
 		k = $(i + 2) " " $(i + 3)
 		seen[k] = 1; enq[k]++; pend[k]++
+		# A request for ranges that became a flush-all entry (or none).
+		if (at("flush_all") && $(i + 5) > 0) novf++
 		next
 	}
 	(i = at(ev_deq)) {
@@ -82,11 +79,10 @@ count_trace() {
 		pend[k] = 0
 		next
 	}
-	ev_synth == "kvm_nested_vmexit_inject:" && at(ev_synth) {
+	at(ev_synth) {
 		if (/f0000000/ && / ext_inf1: 0x0*1 /) nsynth++
 		next
 	}
-	at(ev_synth) { nsynth++; next }
 	at("kvm_hv_flush_tlb:") || at("kvm_hv_flush_tlb_ex:") {
 		if ($NF == "(L2)") l2++; else l1++
 	}
@@ -94,7 +90,7 @@ count_trace() {
 		for (k in seen)
 			printf "HVF %s trace fifo %s %d %d %d %d %d\n", t, k,
 				enq[k], dr[k], pur[k], waits[k], pend[k]
-		printf "HVF %s trace totals %d %d %d %d\n", t, l1, l2, empty, nsynth
+		printf "HVF %s trace totals %d %d %d %d %d\n", t, l1, l2, empty, nsynth, novf
 	}' "$T/trace"
 }
 

@@ -13,18 +13,12 @@ mkdir -p "$OUT"
 # 2M pages for the hugetlb variant of private_mem_conversions_test.
 echo 64 >/proc/sys/vm/nr_hugepages
 echo 65536 >$T/buffer_size_kb
-# The series' events in this kernel: 7.3's, or the first version's.
-if [ -d $T/events/kvm/kvm_vm_set_mem_attributes_done ]; then
-	series="kvm/kvm_vm_set_mem_attributes kvm/kvm_vm_set_mem_attributes_done
-		kvmmmu/tdp_mmu_zap_leafs kvmmmu/kvm_mmu_role
-		kvm/kvm_hv_flush_tlb_enqueue kvm/kvm_hv_flush_tlb_dequeue
-		kvm/kvm_nested_vmexit_inject"
-else
-	series="kvm/kvm_vm_set_mem_attributes_begin kvm/kvm_vm_set_mem_attributes_end
-		kvmmmu/kvm_tdp_mmu_zap_leafs kvmmmu/kvm_mmu_role
-		kvm/kvm_hv_tlb_flush_enqueue kvm/kvm_hv_tlb_flush_dequeue
-		kvm/kvm_hv_tlb_flush_synthetic_vmexit"
-fi
+# The series' events (the same on 7.3 and 6.12) and upstream's
+# kvm_nested_vmexit_inject, which shows Hyper-V's synthetic VM-exits.
+series="kvm/kvm_vm_set_mem_attributes kvm/kvm_vm_set_mem_attributes_done
+	kvmmmu/tdp_mmu_zap_leafs kvmmmu/kvm_mmu_role
+	kvm/kvm_hv_flush_tlb_enqueue kvm/kvm_hv_flush_tlb_dequeue
+	kvm/kvm_nested_vmexit_inject"
 for e in $series \
 	kvm/kvm_hypercall kvm/kvm_hv_flush_tlb kvm/kvm_hv_flush_tlb_ex \
 	kvmmmu/kvm_tdp_mmu_spte_changed; do
@@ -50,5 +44,7 @@ run conversions-hugetlb "$ST/private_mem_conversions_test" -s anonymous_hugetlb_
 [ ! -x "$ST/private_mem_map_gpa_test" ] || run conversions-in-kernel "$ST/private_mem_map_gpa_test"
 run hyperv-l1 "$ST/hyperv_tlb_flush"
 run hyperv-l2 "$ST/hyperv_svm_test"
+# The series' own selftest: 20 requests for a vCPU that does not run.
+run hyperv-overflow "$ST/hyperv_tlb_flush_overflow"
 run roles-cr4 "$ST/cr4_cpuid_sync_test"
 run roles-nested "$ST/svm_vmcall_test"
