@@ -21,10 +21,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 	SEC("raw_tp/" #event)					\
 	int empty_##event(void *ctx) { return 0; }
 
-/* tdx-trace conversions, series mode */
-EMPTY_RAW_TP(kvm_vm_set_mem_attributes_begin)
-EMPTY_RAW_TP(kvm_vm_set_mem_attributes_end)
-EMPTY_RAW_TP(kvm_tdp_mmu_zap_leafs)
+/* tdx-trace conversions, series mode (the first also opens the fallback's) */
+EMPTY_RAW_TP(kvm_vm_set_mem_attributes)
+EMPTY_RAW_TP(kvm_vm_set_mem_attributes_done)
+EMPTY_RAW_TP(tdp_mmu_zap_leafs)
 /* tdx-trace roles */
 EMPTY_RAW_TP(kvm_mmu_role)
 /* tdx-trace MapGPA latency, both modes */
@@ -40,9 +40,9 @@ int empty_sys_enter_ioctl(void *ctx) { return 0; }
 SEC("tracepoint/syscalls/sys_exit_ioctl")
 int empty_sys_exit_ioctl(void *ctx) { return 0; }
 
-/* hvflush-top: series FIFO events, and the hypercalls (both modes) */
-EMPTY_RAW_TP(kvm_hv_tlb_flush_enqueue)
-EMPTY_RAW_TP(kvm_hv_tlb_flush_dequeue)
-EMPTY_RAW_TP(kvm_hv_tlb_flush_synthetic_vmexit)
+/* hvflush-top: the series' FIFO events and L2 exits; hypercalls (both modes) */
+EMPTY_RAW_TP(kvm_hv_flush_tlb_enqueue)
+EMPTY_RAW_TP(kvm_hv_flush_tlb_dequeue)
+EMPTY_RAW_TP(kvm_nested_vmexit_inject)
 EMPTY_RAW_TP(kvm_hv_flush_tlb)
 EMPTY_RAW_TP(kvm_hv_flush_tlb_ex)

@@ -2,7 +2,7 @@
 /*
  * What single BPF operations cost on one KVM event in the lab: the floor
  * under `make bench`'s "at most 2x an empty program" target.  Each program
- * does one thing on kvm_hv_tlb_flush_enqueue (4000 runs per run of
+ * does one thing on kvm_hv_flush_tlb_enqueue (4000 runs per run of
  * hyperv_tlb_flush, vCPU threads on both CPUs); lab/bench/floor-run.c
  * attaches them one at a time and reads bpf_stats for each.
  *
@@ -47,27 +47,27 @@ struct {
 	__type(value, __u64);
 } floor_count SEC(".maps");
 
-SEC("raw_tp/kvm_hv_tlb_flush_enqueue")
+SEC("raw_tp/kvm_hv_flush_tlb_enqueue")
 int floor_empty(void *ctx)
 {
 	return 0;
 }
 
-SEC("raw_tp/kvm_hv_tlb_flush_enqueue")
+SEC("raw_tp/kvm_hv_flush_tlb_enqueue")
 int floor_pid_tgid(void *ctx)
 {
 	sink = bpf_get_current_pid_tgid();
 	return 0;
 }
 
-SEC("raw_tp/kvm_hv_tlb_flush_enqueue")
+SEC("raw_tp/kvm_hv_flush_tlb_enqueue")
 int floor_ktime(void *ctx)
 {
 	sink = bpf_ktime_get_ns();
 	return 0;
 }
 
-SEC("raw_tp/kvm_hv_tlb_flush_enqueue")
+SEC("raw_tp/kvm_hv_flush_tlb_enqueue")
 int floor_percpu_array(void *ctx)
 {
 	__u32 zero = 0;
@@ -78,7 +78,7 @@ int floor_percpu_array(void *ctx)
 	return 0;
 }
 
-SEC("raw_tp/kvm_hv_tlb_flush_enqueue")
+SEC("raw_tp/kvm_hv_flush_tlb_enqueue")
 int floor_atomics_x3(void *ctx)
 {
 	__sync_fetch_and_add(&sink, 1);
@@ -88,7 +88,7 @@ int floor_atomics_x3(void *ctx)
 }
 
 /* vcpu->kvm, kvm->userspace_pid, vcpu->vcpu_id: what hvflush reads. */
-SEC("raw_tp/kvm_hv_tlb_flush_enqueue")
+SEC("raw_tp/kvm_hv_flush_tlb_enqueue")
 int BPF_PROG(floor_probe_read_x3, struct kvm_vcpu *vcpu)
 {
 	struct kvm *kvm = BPF_CORE_READ(vcpu, kvm);
@@ -97,7 +97,7 @@ int BPF_PROG(floor_probe_read_x3, struct kvm_vcpu *vcpu)
 	return 0;
 }
 
-SEC("tp_btf/kvm_hv_tlb_flush_enqueue")
+SEC("tp_btf/kvm_hv_flush_tlb_enqueue")
 int BPF_PROG(floor_direct_load_x3, struct kvm_vcpu *vcpu)
 {
 	struct kvm *kvm = vcpu->kvm;
@@ -106,7 +106,7 @@ int BPF_PROG(floor_direct_load_x3, struct kvm_vcpu *vcpu)
 	return 0;
 }
 
-SEC("raw_tp/kvm_hv_tlb_flush_enqueue")
+SEC("raw_tp/kvm_hv_flush_tlb_enqueue")
 int BPF_PROG(floor_hash_lookup, struct kvm_vcpu *vcpu)
 {
 	struct floor_key key = { .ptr = (__u64)vcpu, .id = 1 };
@@ -120,11 +120,11 @@ int BPF_PROG(floor_hash_lookup, struct kvm_vcpu *vcpu)
 	return 0;
 }
 
-SEC("raw_tp/kvm_hv_tlb_flush_enqueue")
+SEC("raw_tp/kvm_hv_flush_tlb_enqueue")
 int floor_bpftrace_count(void *ctx)
 {
 	struct floor_probe_key key = {
-		.name = "tracepoint:kvm:kvm_hv_tlb_flush_enqueue",
+		.name = "tracepoint:kvm:kvm_hv_flush_tlb_enqueue",
 	};
 	static const __u64 one = 1;
 	__u64 *v = bpf_map_lookup_elem(&floor_count, &key);

@@ -6,11 +6,9 @@
  * Series mode: upstream's kvm_vm_set_mem_attributes opens a per-thread
  * record, every tdp_mmu_zap_leafs on the same thread adds its per-level zap
  * counts, yields and yield flushes, and the series'
- * kvm_vm_set_mem_attributes_done closes it, naming the VM.  The series'
- * first version had begin/end events of its own and kvm_tdp_mmu_zap_leafs
- * instead: the same record, opened by begin (which names the VM) and closed
- * by end.  Each program exists as tp_btf (typed args) and as a raw_tp twin
- * with the same body; userspace autoloads one of the two.
+ * kvm_vm_set_mem_attributes_done closes it, naming the VM.  Each program
+ * exists as tp_btf (typed args) and as a raw_tp twin with the same body;
+ * userspace autoloads one of the two.
  *
  * Fallback mode (kernels without the series): sys_enter/exit_ioctl with
  * KVM_SET_MEMORY_ATTRIBUTES bracket the conversion and
@@ -152,21 +150,17 @@ static __always_inline bool kvm_wanted(struct kvm *kvm)
 }
 
 /*
- * Open a conversion on this thread.  @kvm is NULL where the event has none
- * (upstream's kvm_vm_set_mem_attributes, the fallbacks): --vm is then
- * checked by conv_end(), which userspace only allows where end has it.
+ * Open a conversion on this thread.  No event that opens one names the VM:
+ * --vm is checked by conv_end(), which userspace only allows where end
+ * has it.
  */
-static __always_inline int conv_begin(struct kvm *kvm, __u64 start, __u64 end,
-				      __u64 attributes)
+static __always_inline int conv_begin(__u64 start, __u64 end, __u64 attributes)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id, pid = id >> 32;
 	struct conv_open op = {};
 
 	if ((targ_pid && pid != targ_pid) || !dir_wanted(attributes))
-		return 0;
-	/* Read only with --vm: rodata, so the verifier drops it otherwise. */
-	if (targ_vm[0] && kvm && !kvm_wanted(kvm))
 		return 0;
 
 	op.ts_ns = bpf_ktime_get_ns();
@@ -373,14 +367,14 @@ static __always_inline int conv_end(struct kvm *kvm, __u32 valid, bool noop,
 SEC("tp_btf/kvm_vm_set_mem_attributes")
 int BPF_PROG(conv_attrs_btf, gfn_t start, gfn_t end, unsigned long attr)
 {
-	return conv_begin(NULL, start, end, attr);
+	return conv_begin(start, end, attr);
 }
 
 /* Also the fallback's begin on kernels with the event but not the series. */
 SEC("raw_tp/kvm_vm_set_mem_attributes")
 int BPF_PROG(conv_attrs_raw, gfn_t start, gfn_t end, unsigned long attr)
 {
-	return conv_begin(NULL, start, end, attr);
+	return conv_begin(start, end, attr);
 }
 
 SEC("tp_btf/tdp_mmu_zap_leafs")
@@ -411,53 +405,6 @@ int BPF_PROG(conv_done_btf, struct kvm *kvm, gfn_t start, gfn_t end,
 SEC("raw_tp/kvm_vm_set_mem_attributes_done")
 int BPF_PROG(conv_done_raw, struct kvm *kvm, gfn_t start, gfn_t end,
 	     unsigned long attr, int ret, bool noop, bool flushed)
-{
-	return conv_end(kvm, CONV_F_SERIES_ALL, noop, flushed, ret);
-}
-
-/* The series' first version. */
-SEC("tp_btf/kvm_vm_set_mem_attributes_begin")
-int BPF_PROG(conv_begin_btf, struct kvm *kvm, gfn_t start, gfn_t end,
-	     unsigned long attributes)
-{
-	return conv_begin(kvm, start, end, attributes);
-}
-
-SEC("raw_tp/kvm_vm_set_mem_attributes_begin")
-int BPF_PROG(conv_begin_raw, struct kvm *kvm, gfn_t start, gfn_t end,
-	     unsigned long attributes)
-{
-	return conv_begin(kvm, start, end, attributes);
-}
-
-SEC("tp_btf/kvm_tdp_mmu_zap_leafs")
-int BPF_PROG(conv_zap_btf, struct kvm *kvm, struct kvm_mmu_page *root,
-	     gfn_t start, gfn_t end, __u32 zapped_4k, __u32 zapped_2m,
-	     __u32 zapped_1g, __u32 yields, __u32 yield_flushes, bool flush)
-{
-	return conv_zap_leafs(zapped_4k, zapped_2m, zapped_1g, yields,
-			      yield_flushes);
-}
-
-SEC("raw_tp/kvm_tdp_mmu_zap_leafs")
-int BPF_PROG(conv_zap_raw, struct kvm *kvm, struct kvm_mmu_page *root,
-	     gfn_t start, gfn_t end, __u32 zapped_4k, __u32 zapped_2m,
-	     __u32 zapped_1g, __u32 yields, __u32 yield_flushes, bool flush)
-{
-	return conv_zap_leafs(zapped_4k, zapped_2m, zapped_1g, yields,
-			      yield_flushes);
-}
-
-SEC("tp_btf/kvm_vm_set_mem_attributes_end")
-int BPF_PROG(conv_end_btf, struct kvm *kvm, gfn_t start, gfn_t end,
-	     unsigned long attributes, bool noop, bool flushed, int ret)
-{
-	return conv_end(kvm, CONV_F_SERIES_ALL, noop, flushed, ret);
-}
-
-SEC("raw_tp/kvm_vm_set_mem_attributes_end")
-int BPF_PROG(conv_end_raw, struct kvm *kvm, gfn_t start, gfn_t end,
-	     unsigned long attributes, bool noop, bool flushed, int ret)
 {
 	return conv_end(kvm, CONV_F_SERIES_ALL, noop, flushed, ret);
 }
@@ -506,7 +453,7 @@ int fb_ioctl_enter(struct sys_enter_ioctl_ctx *ctx)
 		return 0;
 	if (bpf_probe_read_user(&attrs, sizeof(attrs), (void *)ctx->arg))
 		return 0;	/* the ioctl will fail with -EFAULT too */
-	return conv_begin(NULL, attrs.address >> CONV_PAGE_SHIFT,
+	return conv_begin(attrs.address >> CONV_PAGE_SHIFT,
 			  (attrs.address + attrs.size) >> CONV_PAGE_SHIFT,
 			  attrs.attributes);
 }

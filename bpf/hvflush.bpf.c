@@ -5,10 +5,9 @@
  * Series mode pairs kvm_hv_flush_tlb_enqueue with the next
  * kvm_hv_flush_tlb_dequeue of the same (VM, vCPU, FIFO) and keeps a log2
  * latency histogram per row, and counts the synthetic VM-exits that follow
- * L2 flushes in kvm_nested_vmexit_inject.  The series' first version named
- * the FIFO events kvm_hv_tlb_flush_{en,de}queue and had an event of its own
- * for the synthetic exit.  Every mode counts the flush hypercalls
- * (kvm_hv_flush_tlb{,_ex}), which is all a kernel without the series has.
+ * L2 flushes in kvm_nested_vmexit_inject.  Every mode counts the flush
+ * hypercalls (kvm_hv_flush_tlb{,_ex}), which is all a kernel without the
+ * series has.
  *
  * Each event has a tp_btf program and a raw_tp twin; userspace autoloads
  * one of them.  The logic lives in __always_inline handlers so that tests
@@ -219,16 +218,6 @@ static __always_inline int handle_dequeue(struct kvm_vcpu *vcpu, bool btf,
 	return 0;
 }
 
-static __always_inline int handle_synthetic_vmexit(struct kvm_vcpu *vcpu,
-						   bool btf)
-{
-	struct target t;
-
-	if (read_target(vcpu, btf, &t))
-		count_event(HVFLUSH_SYNTHETIC_VMEXITS);
-	return 0;
-}
-
 /* Hyper-V's synthetic exit codes (include/hyperv/hvgdk.h) and KVM_ISA_*. */
 #define HV_VMX_SYNTHETIC_EXIT_REASON_TRAP_AFTER_FLUSH	0x10000031
 #define HV_SVM_EXITCODE_ENL				0xf0000000ULL
@@ -315,49 +304,6 @@ int BPF_PROG(vmexit_inject_raw, __u64 exit_code, __u64 exit_info1,
 	     __u32 isa)
 {
 	return handle_nested_vmexit_inject(exit_code, exit_info1, isa);
-}
-
-/* The series' first version. */
-SEC("tp_btf/kvm_hv_tlb_flush_enqueue")
-int BPF_PROG(tlb_enqueue_btf, struct kvm_vcpu *vcpu, bool guest_mode,
-	     __u32 nr, bool flush_all, bool overflow, __u32 fifo_len)
-{
-	return handle_enqueue(vcpu, true, guest_mode, flush_all, overflow,
-			      fifo_len);
-}
-
-SEC("raw_tp/kvm_hv_tlb_flush_enqueue")
-int BPF_PROG(tlb_enqueue_raw, struct kvm_vcpu *vcpu, bool guest_mode,
-	     __u32 nr, bool flush_all, bool overflow, __u32 fifo_len)
-{
-	return handle_enqueue(vcpu, false, guest_mode, flush_all, overflow,
-			      fifo_len);
-}
-
-SEC("tp_btf/kvm_hv_tlb_flush_dequeue")
-int BPF_PROG(tlb_dequeue_btf, struct kvm_vcpu *vcpu, bool guest_mode,
-	     __u32 nr, bool flush_all, bool purged)
-{
-	return handle_dequeue(vcpu, true, guest_mode, nr, flush_all, purged);
-}
-
-SEC("raw_tp/kvm_hv_tlb_flush_dequeue")
-int BPF_PROG(tlb_dequeue_raw, struct kvm_vcpu *vcpu, bool guest_mode,
-	     __u32 nr, bool flush_all, bool purged)
-{
-	return handle_dequeue(vcpu, false, guest_mode, nr, flush_all, purged);
-}
-
-SEC("tp_btf/kvm_hv_tlb_flush_synthetic_vmexit")
-int BPF_PROG(synthetic_vmexit_btf, struct kvm_vcpu *vcpu, __u32 tlb_lock_count)
-{
-	return handle_synthetic_vmexit(vcpu, true);
-}
-
-SEC("raw_tp/kvm_hv_tlb_flush_synthetic_vmexit")
-int BPF_PROG(synthetic_vmexit_raw, struct kvm_vcpu *vcpu, __u32 tlb_lock_count)
-{
-	return handle_synthetic_vmexit(vcpu, false);
 }
 
 SEC("tp_btf/kvm_hv_flush_tlb")

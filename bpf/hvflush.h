@@ -6,8 +6,7 @@
  * A flush hypercall queues GVA ranges on each target vCPU's L1 or L2 FIFO
  * (kvm:kvm_hv_flush_tlb_enqueue, in the issuing vCPU's thread); the target
  * drains the FIFO on its next entry or purges it on a full guest TLB flush
- * (kvm:kvm_hv_flush_tlb_dequeue, in the target's thread).  The series'
- * first version names them kvm_hv_tlb_flush_{en,de}queue.  The latency of
+ * (kvm:kvm_hv_flush_tlb_dequeue, in the target's thread).  The latency of
  * a row is the time from the oldest enqueue not yet drained to the drain or
  * purge that ends it, in nanoseconds, in log2 slots.
  */

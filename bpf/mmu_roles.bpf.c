@@ -6,13 +6,12 @@
  * kvm_mmu_role (kvmscope series) fires at every role computation site with
  * the old and new role words, which role it is (a walker's cpu_role or an
  * MMU's root_role) and what KVM was doing: its cause where the kernel
- * knows it.  The series' first version had no cause and traced each MMU's
- * cpu_role and root_role together; the cause is then decoded from the bits
- * that moved.  Counts are aggregated per VM, vCPU and role, and each
- * distinct changed transition is counted so userspace can show the top
- * ones decoded.  Optionally fentry/fexit on kvm_init_mmu()
- * measure what a full recomputation costs (not attachable everywhere:
- * userspace loads them only where it can and says so otherwise).
+ * knows it; within a reset, the bits that moved tell which.  Counts are
+ * aggregated per VM, vCPU and role, and each distinct changed transition
+ * is counted with its cause so userspace can show the top ones decoded.
+ * Optionally fentry/fexit on kvm_init_mmu() measure what a full
+ * recomputation costs (not attachable everywhere: userspace loads them
+ * only where it can and says so otherwise).
  */
 #include "kvm_core.h"
 #include "mmu_roles.h"
@@ -52,13 +51,11 @@ struct {
 static const struct mmu_role_stats zero_role_stats;
 
 static __always_inline void count_transition(__u32 pid, __u32 mmu,
-					     __u64 old_cpu, __u64 new_cpu,
-					     __u32 old_root, __u32 new_root)
+					     __u32 cause, __u64 old, __u64 new)
 {
 	struct mmu_role_trans_key key = {
-		.old_cpu_role = old_cpu, .new_cpu_role = new_cpu,
-		.old_root_role = old_root, .new_root_role = new_root,
-		.pid = pid, .mmu = mmu,
+		.old_role = old, .new_role = new,
+		.pid = pid, .mmu = mmu, .cause = cause,
 	};
 	static const __u64 one = 1;
 	__u64 *n = bpf_map_lookup_elem(&transitions, &key);
@@ -99,17 +96,16 @@ role_row(struct kvm_vcpu *vcpu, const struct mmu_role_key *key)
 }
 
 /*
- * @btf: called from the tp_btf program (see KVMSCOPE_READ).  @cause: the
- * cause of a change, or -1 to decode it from the bits that moved.
+ * Role @of of @vcpu computed, from @old to @new, for what the kernel
+ * @reported.  @btf: called from the tp_btf program (see KVMSCOPE_READ).
  */
-static __always_inline int mmu_role(struct kvm_vcpu *vcpu, bool btf, int mmu,
-				    __u64 old_cpu, __u64 new_cpu,
-				    __u32 old_root, __u32 new_root, int cause)
+static __always_inline int mmu_role(struct kvm_vcpu *vcpu, bool btf, __u8 of,
+				    __u8 reported, __u64 old, __u64 new)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	struct mmu_role_key key = { .pid = pid };
 	struct mmu_role_stats *s;
-	bool changed = old_cpu != new_cpu || old_root != new_root;
+	__u32 cause;
 
 	if (targ_pid && pid != targ_pid)
 		return 0;
@@ -125,71 +121,40 @@ static __always_inline int mmu_role(struct kvm_vcpu *vcpu, bool btf, int mmu,
 	if (vcpu)
 		key.vcpu_id = KVMSCOPE_READ(btf, vcpu, vcpu_id);
 	/* A role a newer kernel added: counted, not filed under another. */
-	if (mmu < 0 || mmu >= NR_MMU_KINDS) {
+	if (of >= NR_MMU_KINDS) {
 		count_lost(TDX_LOST_UNKNOWN_ROLE);
 		return 0;
 	}
-	key.mmu = mmu;
+	key.mmu = of;
 
 	s = role_row(vcpu, &key);
 	if (!s)
 		return 0;
 	__sync_fetch_and_add(&s->computed, 1);
-	if (!changed) {
+	if (old == new) {
 		__sync_fetch_and_add(&s->unchanged, 1);
 		return 0;
 	}
 	__sync_fetch_and_add(&s->changed, 1);
-	if (cause < 0)
-		cause = mmu_role_cause(old_cpu, new_cpu, old_root, new_root);
+	cause = mmu_role_cause(reported, of, old, new);
 	if (cause < MMU_ROLE_NR_CAUSES)	/* bounds the index for the verifier */
 		__sync_fetch_and_add(&s->cause[cause], 1);
-	count_transition(pid, key.mmu, old_cpu, new_cpu, old_root, new_root);
+	count_transition(pid, of, cause, old, new);
 	return 0;
-}
-
-/* One role word, @of a walker (cpu_role) or an MMU (root_role). */
-static __always_inline int mmu_role_of(struct kvm_vcpu *vcpu, bool btf,
-				       __u8 of, __u8 reported, __u64 old,
-				       __u64 new)
-{
-	__u32 kind = mmu_kind_of(of);
-	int cause = mmu_role_cause_reported(reported, kind, old, new);
-
-	if (kind == MMU_GVA_WALK || kind == MMU_NGPA_WALK)
-		return mmu_role(vcpu, btf, kind, old, new, 0, 0, cause);
-	return mmu_role(vcpu, btf, kind, 0, 0, (__u32)old, (__u32)new, cause);
 }
 
 SEC("tp_btf/kvm_mmu_role")
 int BPF_PROG(role_of_btf, struct kvm_vcpu *vcpu, __u8 of, __u8 cause,
 	     __u64 old_role, __u64 new_role)
 {
-	return mmu_role_of(vcpu, true, of, cause, old_role, new_role);
+	return mmu_role(vcpu, true, of, cause, old_role, new_role);
 }
 
 SEC("raw_tp/kvm_mmu_role")
 int BPF_PROG(role_of_raw, struct kvm_vcpu *vcpu, __u8 of, __u8 cause,
 	     __u64 old_role, __u64 new_role)
 {
-	return mmu_role_of(vcpu, false, of, cause, old_role, new_role);
-}
-
-/* The series' first version: an MMU's cpu_role and root_role together. */
-SEC("tp_btf/kvm_mmu_role")
-int BPF_PROG(role_btf, struct kvm_vcpu *vcpu, int mmu, __u64 old_cpu_role,
-	     __u64 new_cpu_role, __u32 old_root_role, __u32 new_root_role)
-{
-	return mmu_role(vcpu, true, mmu, old_cpu_role, new_cpu_role,
-			old_root_role, new_root_role, -1);
-}
-
-SEC("raw_tp/kvm_mmu_role")
-int BPF_PROG(role_raw, struct kvm_vcpu *vcpu, int mmu, __u64 old_cpu_role,
-	     __u64 new_cpu_role, __u32 old_root_role, __u32 new_root_role)
-{
-	return mmu_role(vcpu, false, mmu, old_cpu_role, new_cpu_role,
-			old_root_role, new_root_role, -1);
+	return mmu_role(vcpu, false, of, cause, old_role, new_role);
 }
 
 SEC("fentry/kvm_init_mmu")

@@ -10,27 +10,15 @@
 #include "tdx_trace.h"
 
 /*
- * Whose role: one of a vCPU's MMUs (the first version of kvm_mmu_role
- * numbers them so, and traces each MMU's cpu_role and root_role together),
- * or, on kernels that keep guest page walkers apart from MMUs (struct
- * kvm_pagewalk), a walker's cpu_role; their MMUs then have a root_role
- * only.
+ * Whose role, numbered as the series numbers kvm_mmu_role's @of (enum
+ * kvm_mmu_role_of): a guest page walker's cpu_role, or an MMU's root_role.
  */
 enum mmu_kind {
-	MMU_ROOT,		/* vcpu->arch.root_mmu */
-	MMU_GUEST,		/* guest_mmu: shadows L1's NPT/EPT for L2 */
-	MMU_NESTED,		/* nested_mmu: walks L2's page tables */
-	MMU_GVA_WALK,		/* gva_walk: the guest's own page tables */
+	MMU_GVA_WALK,		/* gva_walk: the guest's page tables (L2's in L2) */
 	MMU_NGPA_WALK,		/* ngpa_walk: L1's NPT/EPT, walked for L2 */
+	MMU_ROOT,		/* root_mmu */
+	MMU_GUEST,		/* guest_mmu: shadows L1's NPT/EPT for L2 */
 	NR_MMU_KINDS,
-};
-
-/* kvm_mmu_role's @of, as the series numbers it (enum kvm_mmu_role_of). */
-enum mmu_role_of {
-	MMU_ROLE_OF_GVA_WALK,
-	MMU_ROLE_OF_NGPA_WALK,
-	MMU_ROLE_OF_ROOT_MMU,
-	MMU_ROLE_OF_GUEST_MMU,
 };
 
 /* kvm_mmu_role's @cause (enum kvm_mmu_role_cause): what KVM was doing. */
@@ -42,12 +30,15 @@ enum mmu_role_reported {
 	MMU_REPORTED_CR0_WP,	/* CR0.WP toggled, without a full reset */
 };
 
-/* Why a role changed, decoded from the bits that moved (mmu_role_cause()). */
+/*
+ * Why a role changed (mmu_role_cause()): the kernel's word where it gives
+ * one, else decoded from the bits that moved.
+ */
 enum mmu_role_cause {
-	MMU_ROLE_CAUSE_INIT,	/* old cpu_role ext.valid == 0: CPUID/init */
-	MMU_ROLE_CAUSE_NESTED,	/* base.guest_mode differs */
-	MMU_ROLE_CAUSE_SMM,	/* base.smm differs */
-	MMU_ROLE_CAUSE_MODE,	/* CR0/CR4/EFER bits */
+	MMU_ROLE_CAUSE_INIT,	/* CPUID, or the role's first computation */
+	MMU_ROLE_CAUSE_NESTED,	/* NPT/EPT for L2, or base.guest_mode moved */
+	MMU_ROLE_CAUSE_SMM,	/* base.smm moved */
+	MMU_ROLE_CAUSE_MODE,	/* CR0.WP, or other CR0/CR4/EFER bits */
 	MMU_ROLE_NR_CAUSES,
 };
 
@@ -68,7 +59,7 @@ struct mmu_role_key {
  */
 #define MMU_ROLE_ROW_COUNTERS(X)					\
 	X(computed, "kvmscope_mmu_role_computations_total",		\
-	  "MMU role (re)computations, changed or not, by role: an MMU (root, guest for nested NPT/EPT, nested for L2 page tables) or, where the kernel keeps them apart, a guest page walker (gva_walk, ngpa_walk).") \
+	  "MMU role (re)computations, changed or not, by role: a guest page walker (gva_walk, ngpa_walk for L1's NPT/EPT) or an MMU (root, guest for nested NPT/EPT).") \
 	X(changed, NULL, "Computations that changed the role.")	\
 	X(unchanged, NULL, "Computations that kept the role (KVM's early-out).")
 
@@ -80,14 +71,14 @@ struct mmu_role_stats {
 	char stats_id[KS_STATS_ID_LEN];
 };
 
-/* One distinct changed transition of one VM's MMU kind. */
+/* One distinct changed transition of one VMM's role, with its cause. */
 struct mmu_role_trans_key {
-	__u64 old_cpu_role;
-	__u64 new_cpu_role;
-	__u32 old_root_role;
-	__u32 new_root_role;
+	__u64 old_role;
+	__u64 new_role;
 	__u32 pid;
-	__u32 mmu;
+	__u32 mmu;		/* enum mmu_kind */
+	__u32 cause;		/* enum mmu_role_cause */
+	__u32 pad;
 };
 
 /* Bit layout of union kvm_mmu_page_role / kvm_mmu_extended_role (6.12). */
@@ -98,48 +89,26 @@ struct mmu_role_trans_key {
 #define MMU_ROLE_EXT_VALID_BIT		0
 
 /*
- * The cause of a changed computation.  Shared by BPF (aggregation) and
- * userspace (decoding transitions, tests) so both agree by construction.
+ * Is a role of @kind a cpu_role (union kvm_cpu_role: kvm_mmu_page_role in
+ * the low 32 bits, kvm_mmu_extended_role in the high 32), not a root_role
+ * (a kvm_mmu_page_role)?
  */
-static inline enum mmu_role_cause mmu_role_cause(__u64 old_cpu, __u64 new_cpu,
-						 __u32 old_root, __u32 new_root)
+static inline int mmu_kind_is_walker(__u32 kind)
 {
-	__u32 old_base = (__u32)old_cpu, new_base = (__u32)new_cpu;
-	__u32 old_ext = (__u32)(old_cpu >> 32);
-	__u32 gm = 1U << MMU_ROLE_GUEST_MODE_BIT;
-
-	if (!(old_ext & (1U << MMU_ROLE_EXT_VALID_BIT)))
-		return MMU_ROLE_CAUSE_INIT;
-	if (((old_base ^ new_base) | (old_root ^ new_root)) & gm)
-		return MMU_ROLE_CAUSE_NESTED;
-	if (((old_base ^ new_base) | (old_root ^ new_root)) & MMU_ROLE_SMM_MASK)
-		return MMU_ROLE_CAUSE_SMM;
-	return MMU_ROLE_CAUSE_MODE;
-}
-
-/* The enum mmu_kind of kvm_mmu_role's @of, NR_MMU_KINDS if unknown. */
-static inline __u32 mmu_kind_of(__u32 of)
-{
-	switch (of) {
-	case MMU_ROLE_OF_GVA_WALK:	return MMU_GVA_WALK;
-	case MMU_ROLE_OF_NGPA_WALK:	return MMU_NGPA_WALK;
-	case MMU_ROLE_OF_ROOT_MMU:	return MMU_ROOT;
-	case MMU_ROLE_OF_GUEST_MMU:	return MMU_GUEST;
-	default:			return NR_MMU_KINDS;
-	}
+	return kind == MMU_GVA_WALK || kind == MMU_NGPA_WALK;
 }
 
 /*
- * The cause of a changed computation of role @kind that the kernel
- * reported with @reported: its word where it knows, else (a reset, or a
- * cause this code does not know) the bits that moved.  @old and @new are
- * one word: a cpu_role for walkers, a root_role for MMUs.
+ * The cause of a changed computation of role @kind, from @old to @new, that
+ * the kernel reported with @reported: its word where it knows, else (a
+ * reset, or a word this code does not know) the bits that moved.  Shared by
+ * BPF (aggregation) and the tests.
  */
-static inline enum mmu_role_cause mmu_role_cause_reported(__u32 reported,
-							  __u32 kind,
-							  __u64 old, __u64 new)
+static inline enum mmu_role_cause mmu_role_cause(__u32 reported, __u32 kind,
+						 __u64 old, __u64 new)
 {
-	__u64 valid = 1ULL << (32 + MMU_ROLE_EXT_VALID_BIT);
+	/* The kvm_mmu_page_role part, which both kinds of role have. */
+	__u32 moved = (__u32)(old ^ new);
 
 	switch (reported) {
 	case MMU_REPORTED_CPUID:
@@ -150,12 +119,15 @@ static inline enum mmu_role_cause mmu_role_cause_reported(__u32 reported,
 	case MMU_REPORTED_CR0_WP:
 		return MMU_ROLE_CAUSE_MODE;
 	}
-	if (kind == MMU_GVA_WALK || kind == MMU_NGPA_WALK)
-		return mmu_role_cause(old, new, 0, 0);
-	/* A root_role: none yet (all zero) is the vCPU's first computation. */
-	if (!old)
+	/* Not computed yet: a cpu_role's ext.valid is clear, a root_role 0. */
+	if (mmu_kind_is_walker(kind) ?
+	    !(old & (1ULL << (32 + MMU_ROLE_EXT_VALID_BIT))) : !old)
 		return MMU_ROLE_CAUSE_INIT;
-	return mmu_role_cause(valid, valid, (__u32)old, (__u32)new);
+	if (moved & (1U << MMU_ROLE_GUEST_MODE_BIT))
+		return MMU_ROLE_CAUSE_NESTED;
+	if (moved & MMU_ROLE_SMM_MASK)
+		return MMU_ROLE_CAUSE_SMM;
+	return MMU_ROLE_CAUSE_MODE;
 }
 
 #endif /* KVMSCOPE_MMU_ROLES_H */

@@ -67,7 +67,7 @@ done
 mkdir -p "$d/hvflush"
 printf 'status=ok\nkernel=patched\n' >"$d/hvflush/summary.txt"
 printf '%s\n' section=hvflush pairs=1 release=test workload=fake \
-	"same_events=kvm:kvm_hv_tlb_flush_enqueue" >"$d/hvflush/info.txt"
+	"same_events=kvm:kvm_hv_flush_tlb_enqueue" >"$d/hvflush/info.txt"
 printf 'block\tpos\tconfig\tseconds\trc\tobserver\tcycle\n1\t0\toff\t3\t0\tok\t3\n1\t1\thvflush-top\t3\t0\tok\t3\n' \
 	>"$d/hvflush/runs.tsv"
 { printf 'round\tprogram\trun_cnt\trun_time_ns\trc\n'; printf '%s\n' \

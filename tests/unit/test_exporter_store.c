@@ -47,8 +47,8 @@ static int fake_collect(struct ks_source *src, struct ks_store *s)
 			assert_non_null(vc);
 			vc->hv[KS_FIFO_L2].enqueues += v + 1;
 			vc->hv[KS_FIFO_L2].latency.slots[14] += v + 1;
-			vc->roles.computed[KS_MMU_NESTED] += 10;
-			vc->roles.cause[KS_MMU_NESTED][KS_CAUSE_NESTED] += 1;
+			vc->roles.computed[KS_MMU_NGPA_WALK] += 10;
+			vc->roles.cause[KS_MMU_NGPA_WALK][KS_CAUSE_NESTED] += 1;
 		}
 	}
 	s->hv_hypercalls[KS_FIFO_L2] += f->value;
@@ -271,8 +271,8 @@ static void test_per_vm_vs_per_vcpu(void **state)
 	assert_null(strstr(m, "vcpu=\""));
 	assert_non_null(strstr(m, "kvmscope_hv_tlb_flush_enqueues_total{vm=\"kvm-1\",fifo=\"l2\"} 6\n"));
 	assert_non_null(strstr(m, "kvmscope_hv_tlb_flush_latency_seconds_count{vm=\"kvm-1\",fifo=\"l2\"} 6\n"));
-	assert_non_null(strstr(m, "kvmscope_mmu_role_computations_total{vm=\"kvm-1\",mmu=\"nested\"} 30\n"));
-	assert_non_null(strstr(m, "kvmscope_mmu_role_changes_total{vm=\"kvm-1\",mmu=\"nested\",cause=\"nested\"} 3\n"));
+	assert_non_null(strstr(m, "kvmscope_mmu_role_computations_total{vm=\"kvm-1\",mmu=\"ngpa_walk\"} 30\n"));
+	assert_non_null(strstr(m, "kvmscope_mmu_role_changes_total{vm=\"kvm-1\",mmu=\"ngpa_walk\",cause=\"nested\"} 3\n"));
 	assert_int_equal(count_lines(m, "kvmscope_hv_tlb_flush_latency_seconds_count{"), 2);
 	free(m);
 	ks_collector_free(&c);

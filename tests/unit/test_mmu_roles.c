@@ -49,81 +49,95 @@ static void test_fields(void **state)
 	assert_int_equal(mmu_role_get(1ULL << 38, "cr4_la57"), 1);
 }
 
+/* A reset, or a cause this code does not know: the bits that moved. */
 static void test_causes(void **state)
 {
 	(void)state;
-	/* Old ext.valid clear: first computation or after a CPUID update. */
-	assert_int_equal(mmu_role_cause(0, L1, 0, 4), MMU_ROLE_CAUSE_INIT);
-	assert_int_equal(mmu_role_cause(L1 & ~(1ULL << 32), L1, 4, 4),
+	/* A walker's cpu_role: old ext.valid clear, never computed. */
+	assert_int_equal(mmu_role_cause(MMU_REPORTED_RESET, MMU_GVA_WALK, 0, L1),
 			 MMU_ROLE_CAUSE_INIT);
-	/* guest_mode in the cpu role or the root role: nested transition. */
-	assert_int_equal(mmu_role_cause(L1, L1 | 1ULL << 17, 4, 4),
-			 MMU_ROLE_CAUSE_NESTED);
-	assert_int_equal(mmu_role_cause(L1, L1, 4, 4 | 1U << 17),
+	assert_int_equal(mmu_role_cause(MMU_REPORTED_RESET, MMU_NGPA_WALK,
+					L1 & ~(1ULL << 32), L1),
+			 MMU_ROLE_CAUSE_INIT);
+	/* guest_mode: nested transition. */
+	assert_int_equal(mmu_role_cause(MMU_REPORTED_RESET, MMU_GVA_WALK, L1,
+					L1 | 1ULL << 17),
 			 MMU_ROLE_CAUSE_NESTED);
 	/* smm byte: SMM transition. */
-	assert_int_equal(mmu_role_cause(L1, L1 | 1ULL << 24, 4, 4 | 1U << 24),
+	assert_int_equal(mmu_role_cause(MMU_REPORTED_RESET, MMU_GVA_WALK, L1,
+					L1 | 1ULL << 24),
 			 MMU_ROLE_CAUSE_SMM);
 	/* Nested wins over SMM when both move. */
-	assert_int_equal(mmu_role_cause(L1, L1 | 1ULL << 24 | 1ULL << 17, 4, 4),
+	assert_int_equal(mmu_role_cause(MMU_REPORTED_RESET, MMU_GVA_WALK, L1,
+					L1 | 1ULL << 24 | 1ULL << 17),
 			 MMU_ROLE_CAUSE_NESTED);
 	/* Anything else is a paging mode change: CR0.WP, EFER.LMA, level. */
-	assert_int_equal(mmu_role_cause(L1, L1 & ~(1ULL << 13), 4, 4),
+	assert_int_equal(mmu_role_cause(MMU_REPORTED_RESET, MMU_GVA_WALK, L1,
+					L1 & ~(1ULL << 13)),
 			 MMU_ROLE_CAUSE_MODE);
-	assert_int_equal(mmu_role_cause(L1, L1 & ~(1ULL << 39), 4, 4),
+	assert_int_equal(mmu_role_cause(MMU_REPORTED_RESET, MMU_GVA_WALK, L1,
+					L1 & ~(1ULL << 39)),
 			 MMU_ROLE_CAUSE_MODE);
-	assert_int_equal(mmu_role_cause(L1, L1, 4, 5), MMU_ROLE_CAUSE_MODE);
+	/* An MMU's root_role, which has no ext.valid: all zero before. */
+	assert_int_equal(mmu_role_cause(MMU_REPORTED_RESET, MMU_ROOT, 0, 4),
+			 MMU_ROLE_CAUSE_INIT);
+	assert_int_equal(mmu_role_cause(MMU_REPORTED_RESET, MMU_ROOT, 4,
+					4 | 1U << 17),
+			 MMU_ROLE_CAUSE_NESTED);
+	assert_int_equal(mmu_role_cause(MMU_REPORTED_RESET, MMU_ROOT, 4,
+					4 | 1U << 24),
+			 MMU_ROLE_CAUSE_SMM);
+	assert_int_equal(mmu_role_cause(MMU_REPORTED_RESET, MMU_GUEST, 4, 5),
+			 MMU_ROLE_CAUSE_MODE);
+	/* A cause this code does not know. */
+	assert_int_equal(mmu_role_cause(9, MMU_ROOT, 4, 4 | 1U << 24),
+			 MMU_ROLE_CAUSE_SMM);
 }
 
-/* The kernel's word where it gives one, the bits where it says "reset". */
+/* The kernel's word where it gives one, whatever the bits. */
 static void test_reported_causes(void **state)
 {
 	(void)state;
-	assert_int_equal(mmu_kind_of(MMU_ROLE_OF_GVA_WALK), MMU_GVA_WALK);
-	assert_int_equal(mmu_kind_of(MMU_ROLE_OF_NGPA_WALK), MMU_NGPA_WALK);
-	assert_int_equal(mmu_kind_of(MMU_ROLE_OF_ROOT_MMU), MMU_ROOT);
-	assert_int_equal(mmu_kind_of(MMU_ROLE_OF_GUEST_MMU), MMU_GUEST);
-	assert_int_equal(mmu_kind_of(4), NR_MMU_KINDS);
-	/* Said by the kernel, whatever the bits. */
-	assert_int_equal(mmu_role_cause_reported(MMU_REPORTED_CPUID, MMU_GVA_WALK,
-						 L1, L1 | 1ULL << 17),
+	assert_int_equal(mmu_role_cause(MMU_REPORTED_CPUID, MMU_GVA_WALK, L1,
+					L1 | 1ULL << 17),
 			 MMU_ROLE_CAUSE_INIT);
-	assert_int_equal(mmu_role_cause_reported(MMU_REPORTED_NPT, MMU_NGPA_WALK,
-						 L1, L1 | 1ULL << 13),
+	assert_int_equal(mmu_role_cause(MMU_REPORTED_CPUID, MMU_ROOT, 4, 5),
+			 MMU_ROLE_CAUSE_INIT);
+	assert_int_equal(mmu_role_cause(MMU_REPORTED_NPT, MMU_NGPA_WALK, L1,
+					L1 | 1ULL << 13),
 			 MMU_ROLE_CAUSE_NESTED);
-	assert_int_equal(mmu_role_cause_reported(MMU_REPORTED_EPT, MMU_NGPA_WALK,
-						 0, L1), MMU_ROLE_CAUSE_NESTED);
-	assert_int_equal(mmu_role_cause_reported(MMU_REPORTED_CR0_WP, MMU_GVA_WALK,
-						 L1, L1 & ~(1ULL << 14)),
+	assert_int_equal(mmu_role_cause(MMU_REPORTED_EPT, MMU_NGPA_WALK, 0, L1),
+			 MMU_ROLE_CAUSE_NESTED);
+	assert_int_equal(mmu_role_cause(MMU_REPORTED_NPT, MMU_GUEST, 4, 4),
+			 MMU_ROLE_CAUSE_NESTED);
+	assert_int_equal(mmu_role_cause(MMU_REPORTED_CR0_WP, MMU_GVA_WALK, L1,
+					L1 & ~(1ULL << 14)),
 			 MMU_ROLE_CAUSE_MODE);
-	/* A reset of a walker: its cpu_role's bits. */
-	assert_int_equal(mmu_role_cause_reported(MMU_REPORTED_RESET, MMU_GVA_WALK,
-						 0, L1), MMU_ROLE_CAUSE_INIT);
-	assert_int_equal(mmu_role_cause_reported(MMU_REPORTED_RESET, MMU_GVA_WALK,
-						 L1, L1 | 1ULL << 24),
-			 MMU_ROLE_CAUSE_SMM);
-	/* Of an MMU: its root_role's, which has no ext.valid. */
-	assert_int_equal(mmu_role_cause_reported(MMU_REPORTED_RESET, MMU_ROOT,
-						 0, 4), MMU_ROLE_CAUSE_INIT);
-	assert_int_equal(mmu_role_cause_reported(MMU_REPORTED_RESET, MMU_ROOT,
-						 4, 4 | 1U << 17),
-			 MMU_ROLE_CAUSE_NESTED);
-	assert_int_equal(mmu_role_cause_reported(MMU_REPORTED_RESET, MMU_GUEST,
-						 4, 5), MMU_ROLE_CAUSE_MODE);
-	/* A cause this code does not know: the bits. */
-	assert_int_equal(mmu_role_cause_reported(9, MMU_ROOT, 4, 4 | 1U << 24),
-			 MMU_ROLE_CAUSE_SMM);
+}
+
+static void test_kinds(void **state)
+{
+	(void)state;
+	/* Numbered as the series numbers kvm_mmu_role's @of. */
+	assert_int_equal(MMU_GVA_WALK, 0);
+	assert_int_equal(MMU_NGPA_WALK, 1);
+	assert_int_equal(MMU_ROOT, 2);
+	assert_int_equal(MMU_GUEST, 3);
+	assert_int_equal(NR_MMU_KINDS, 4);
+	assert_true(mmu_kind_is_walker(MMU_GVA_WALK));
+	assert_true(mmu_kind_is_walker(MMU_NGPA_WALK));
+	assert_false(mmu_kind_is_walker(MMU_ROOT));
+	assert_false(mmu_kind_is_walker(MMU_GUEST));
 }
 
 static void test_names(void **state)
 {
 	(void)state;
-	assert_string_equal(mmu_kind_name(MMU_ROOT), "root");
-	assert_string_equal(mmu_kind_name(MMU_GUEST), "guest");
-	assert_string_equal(mmu_kind_name(MMU_NESTED), "nested");
 	assert_string_equal(mmu_kind_name(MMU_GVA_WALK), "gva_walk");
 	assert_string_equal(mmu_kind_name(MMU_NGPA_WALK), "ngpa_walk");
-	assert_string_equal(mmu_kind_name(7), "?");
+	assert_string_equal(mmu_kind_name(MMU_ROOT), "root");
+	assert_string_equal(mmu_kind_name(MMU_GUEST), "guest");
+	assert_string_equal(mmu_kind_name(NR_MMU_KINDS), "?");
 	assert_string_equal(mmu_role_cause_name(MMU_ROLE_CAUSE_INIT), "init");
 	assert_string_equal(mmu_role_cause_name(MMU_ROLE_CAUSE_NESTED), "nested");
 	assert_string_equal(mmu_role_cause_name(MMU_ROLE_CAUSE_SMM), "smm");
@@ -154,18 +168,21 @@ static void test_diff(void **state)
 	char buf[256];
 
 	(void)state;
-	mmu_role_diff(buf, sizeof(buf), L1, L1, 4, 4);
+	mmu_role_diff(buf, sizeof(buf), L1, L1, true);
 	assert_string_equal(buf, "unchanged");
-	/* Entering 32-bit paging from long mode, root role level unchanged. */
+	/* Entering 32-bit paging from long mode. */
 	mmu_role_diff(buf, sizeof(buf), L1, (L1 & ~0xfULL & ~(1ULL << 39)) | 2,
-		      4, 4);
-	assert_string_equal(buf, "cpu.level 4->2 cpu.efer_lma 1->0");
-	mmu_role_diff(buf, sizeof(buf), L1, L1 | 1ULL << 17, 4, 4 | 1U << 17);
-	assert_string_equal(buf, "cpu.guest_mode 0->1 root.guest_mode 0->1");
-	mmu_role_diff(buf, sizeof(buf), 0, L1, 0, 4);
+		      true);
+	assert_string_equal(buf, "level 4->2 efer_lma 1->0");
+	mmu_role_diff(buf, sizeof(buf), 0, L1, true);
 	assert_string_equal(buf,
-		"cpu.level 0->4 cpu.efer_nx 0->1 cpu.cr0_wp 0->1 cpu.valid 0->1 "
-		"cpu.cr4_pse 0->1 cpu.cr4_smep 0->1 cpu.efer_lma 0->1 root.level 0->4");
+		"level 0->4 efer_nx 0->1 cr0_wp 0->1 valid 0->1 cr4_pse 0->1 "
+		"cr4_smep 0->1 efer_lma 0->1");
+	/* A root_role word: its bits above 31 are no fields of it. */
+	mmu_role_diff(buf, sizeof(buf), 4, 4 | 1U << 17, false);
+	assert_string_equal(buf, "guest_mode 0->1");
+	mmu_role_diff(buf, sizeof(buf), 4, 4 | 1ULL << 32, false);
+	assert_string_equal(buf, "unchanged");
 }
 
 int main(void)
@@ -174,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_causes),
 		cmocka_unit_test(test_reported_causes),
+		cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_diff),

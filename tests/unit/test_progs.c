@@ -42,22 +42,15 @@ static void test_conv_progs(void **state)
 
 	(void)state;
 	assert_non_null(s);
-	conv_select_progs(s, CONV_PROGS_DONE_BTF, false);
+	conv_select_progs(s, CONV_PROGS_SERIES_BTF, false);
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "conv_attrs_btf conv_zap_leafs_btf conv_done_btf");
-	conv_select_progs(s, CONV_PROGS_DONE_RAW, true);
+	conv_select_progs(s, CONV_PROGS_SERIES_RAW, true);
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "conv_attrs_raw conv_zap_leafs_raw conv_done_raw "
 			    "mapgpa_hcall_raw mapgpa_uexit_raw mapgpa_entry_raw");
-	conv_select_progs(s, CONV_PROGS_BEGIN_END_BTF, false);
-	autoloaded(s->obj, buf, sizeof(buf));
-	assert_string_equal(buf, "conv_begin_btf conv_zap_btf conv_end_btf");
-	conv_select_progs(s, CONV_PROGS_BEGIN_END_RAW, true);
-	autoloaded(s->obj, buf, sizeof(buf));
-	assert_string_equal(buf, "conv_begin_raw conv_zap_raw conv_end_raw "
-			    "mapgpa_hcall_raw mapgpa_uexit_raw mapgpa_entry_raw");
 	/* The most any mode loads still fits the probe's links. */
-	conv_select_progs(s, CONV_PROGS_DONE_RAW,
+	conv_select_progs(s, CONV_PROGS_SERIES_RAW,
 			  CONV_MAPGPA_HYPERCALL | CONV_MAPGPA_TDX | CONV_MAPGPA_SNP);
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "conv_attrs_raw conv_zap_leafs_raw conv_done_raw "
@@ -83,27 +76,19 @@ static void test_roles_progs(void **state)
 
 	(void)state;
 	assert_non_null(s);
-	mmu_roles_select_progs(s, ROLES_SERIES_CAUSE, true, true);
+	mmu_roles_select_progs(s, true, true);
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "role_of_btf init_mmu_entry init_mmu_exit");
-	mmu_roles_select_progs(s, ROLES_SERIES_CAUSE, false, false);
+	mmu_roles_select_progs(s, false, false);
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "role_of_raw");
-	mmu_roles_select_progs(s, ROLES_SERIES_FIRST, true, true);
-	autoloaded(s->obj, buf, sizeof(buf));
-	assert_string_equal(buf, "role_btf init_mmu_entry init_mmu_exit");
-	mmu_roles_select_progs(s, ROLES_SERIES_FIRST, false, false);
-	autoloaded(s->obj, buf, sizeof(buf));
-	assert_string_equal(buf, "role_raw");
 	mmu_roles_bpf__destroy(s);
 }
 
 static void test_hvflush_series(void **state)
 {
 	struct hvflush_bpf *s = hvflush_bpf__open();
-	struct ks_mode m = {
-		.kind = KS_MODE_SERIES, .set = HV_SERIES_FIFO, .tp_btf = true,
-	};
+	struct ks_mode m = { .kind = KS_MODE_SERIES, .tp_btf = true };
 	char buf[512];
 
 	(void)state;
@@ -116,17 +101,6 @@ static void test_hvflush_series(void **state)
 	hv_select_programs(s, &m);
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "flush_enqueue_raw flush_dequeue_raw vmexit_inject_raw "
-			    "flush_tlb_raw flush_tlb_ex_raw");
-	m.set = HV_SERIES_FIRST;
-	m.tp_btf = true;
-	hv_select_programs(s, &m);
-	autoloaded(s->obj, buf, sizeof(buf));
-	assert_string_equal(buf, "tlb_enqueue_btf tlb_dequeue_btf synthetic_vmexit_btf "
-			    "flush_tlb_btf flush_tlb_ex_btf");
-	m.tp_btf = false;
-	hv_select_programs(s, &m);
-	autoloaded(s->obj, buf, sizeof(buf));
-	assert_string_equal(buf, "tlb_enqueue_raw tlb_dequeue_raw synthetic_vmexit_raw "
 			    "flush_tlb_raw flush_tlb_ex_raw");
 	hvflush_bpf__destroy(s);
 }
@@ -149,7 +123,7 @@ static void test_hvflush_fallback(void **state)
 	hvflush_bpf__destroy(s);
 }
 
-/* Every series set ends with the fallback's events: the hypercalls. */
+/* The series' events end with the fallback's: the hypercalls. */
 static void test_hvflush_events(void **state)
 {
 	(void)state;

@@ -204,8 +204,8 @@ static void fill_vcpu(struct ks_vcpu *v, uint64_t k)
 	v->roles.cause[KS_MMU_ROOT][KS_CAUSE_SMM] = k / 64;
 	v->roles.computed[KS_MMU_GUEST] = k / 2;
 	v->roles.cause[KS_MMU_GUEST][KS_CAUSE_NESTED] = k / 8;
-	v->roles.computed[KS_MMU_NESTED] = k / 2;
-	v->roles.cause[KS_MMU_NESTED][KS_CAUSE_NESTED] = k / 8;
+	v->roles.computed[KS_MMU_NGPA_WALK] = k / 2;
+	v->roles.cause[KS_MMU_NGPA_WALK][KS_CAUSE_NESTED] = k / 8;
 	for (int f = 0; f < KS_NR_FIFOS; f++) {
 		struct ks_hvfifo *h = &v->hv[f];
 		uint64_t e = f == KS_FIFO_L1 ? k : k / 4;

@@ -11,7 +11,7 @@
 const char *const ks_dir_names[KS_NR_DIRS] = { "shared", "private" };
 const char *const ks_level_names[KS_NR_LEVELS] = { "4k", "2m", "1g" };
 const char *const ks_mmu_names[KS_NR_MMUS] = {
-	"root", "guest", "nested", "gva_walk", "ngpa_walk",
+	"gva_walk", "ngpa_walk", "root", "guest",
 };
 const char *const ks_cause_names[KS_NR_CAUSES] = {
 	"init", "nested", "smm", "mode",

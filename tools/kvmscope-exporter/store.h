@@ -40,20 +40,19 @@ struct ks_hist {
 enum ks_dir { KS_DIR_SHARED, KS_DIR_PRIVATE, KS_NR_DIRS };
 enum ks_level { KS_LEVEL_4K, KS_LEVEL_2M, KS_LEVEL_1G, KS_NR_LEVELS };
 /*
- * Whose role, numbered as enum mmu_kind: an MMU (root, guest, nested), or
- * a guest page walker on kernels that have them apart (gva_walk,
- * ngpa_walk).
+ * Whose role, numbered as enum mmu_kind: a guest page walker (gva_walk,
+ * ngpa_walk) or an MMU (root, guest).
  */
 enum ks_mmu {
-	KS_MMU_ROOT, KS_MMU_GUEST, KS_MMU_NESTED, KS_MMU_GVA_WALK,
-	KS_MMU_NGPA_WALK, KS_NR_MMUS
+	KS_MMU_GVA_WALK, KS_MMU_NGPA_WALK, KS_MMU_ROOT, KS_MMU_GUEST,
+	KS_NR_MMUS
 };
-/* Why a role changed: the kernel's word where it says, else the bits. */
+/* Why a role changed, numbered as enum mmu_role_cause. */
 enum ks_cause {
-	KS_CAUSE_INIT,		/* old cpu_role ext.valid clear: CPUID/vCPU init */
-	KS_CAUSE_NESTED,	/* base.guest_mode flipped: nested transition */
-	KS_CAUSE_SMM,		/* base.smm flipped */
-	KS_CAUSE_MODE,		/* CR0/CR4/EFER paging mode */
+	KS_CAUSE_INIT,		/* CPUID, or the role's first computation */
+	KS_CAUSE_NESTED,	/* NPT/EPT for L2, or base.guest_mode moved */
+	KS_CAUSE_SMM,		/* base.smm moved */
+	KS_CAUSE_MODE,		/* CR0.WP, or other CR0/CR4/EFER bits */
 	KS_NR_CAUSES,
 };
 enum ks_fifo { KS_FIFO_L1, KS_FIFO_L2, KS_NR_FIFOS };

@@ -12,26 +12,15 @@
 #include "probe_conv.h"
 #include "conversions.skel.h"
 
-static const char *const done_events[] = {
+static const char *const series_events[] = {
 	"kvm:kvm_vm_set_mem_attributes",
 	"kvm:kvm_vm_set_mem_attributes_done",
 	"kvmmmu:tdp_mmu_zap_leafs",
 	NULL,
 };
 
-static const char *const begin_end_events[] = {
-	"kvm:kvm_vm_set_mem_attributes_begin",
-	"kvm:kvm_vm_set_mem_attributes_end",
-	"kvmmmu:kvm_tdp_mmu_zap_leafs",
-	NULL,
-};
-
 const struct ks_event_set conv_series[] = {
-	[CONV_SERIES_DONE] = { done_events, NULL },
-	[CONV_SERIES_BEGIN_END] = {
-		begin_end_events,
-		"the series' first events (kvm_vm_set_mem_attributes_begin/_end)",
-	},
+	{ series_events, NULL },
 	{ NULL },
 };
 
@@ -114,25 +103,17 @@ void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
 {
 	bool hcall = mapgpa & CONV_MAPGPA_HYPERCALL, tdx = mapgpa & CONV_MAPGPA_TDX;
 	bool snp = mapgpa & CONV_MAPGPA_SNP;
-	bool done_btf = which == CONV_PROGS_DONE_BTF;
-	bool done_raw = which == CONV_PROGS_DONE_RAW;
-	bool btf = which == CONV_PROGS_BEGIN_END_BTF;
-	bool raw = which == CONV_PROGS_BEGIN_END_RAW;
+	bool btf = which == CONV_PROGS_SERIES_BTF;
+	bool raw = which == CONV_PROGS_SERIES_RAW;
 	bool attr = which == CONV_PROGS_ATTR_EVENT;
 	bool ioctl = which == CONV_PROGS_IOCTL;
 
-	bpf_program__set_autoload(skel->progs.conv_attrs_btf, done_btf);
-	bpf_program__set_autoload(skel->progs.conv_zap_leafs_btf, done_btf);
-	bpf_program__set_autoload(skel->progs.conv_done_btf, done_btf);
-	bpf_program__set_autoload(skel->progs.conv_attrs_raw, done_raw || attr);
-	bpf_program__set_autoload(skel->progs.conv_zap_leafs_raw, done_raw);
-	bpf_program__set_autoload(skel->progs.conv_done_raw, done_raw);
-	bpf_program__set_autoload(skel->progs.conv_begin_btf, btf);
-	bpf_program__set_autoload(skel->progs.conv_zap_btf, btf);
-	bpf_program__set_autoload(skel->progs.conv_end_btf, btf);
-	bpf_program__set_autoload(skel->progs.conv_begin_raw, raw);
-	bpf_program__set_autoload(skel->progs.conv_zap_raw, raw);
-	bpf_program__set_autoload(skel->progs.conv_end_raw, raw);
+	bpf_program__set_autoload(skel->progs.conv_attrs_btf, btf);
+	bpf_program__set_autoload(skel->progs.conv_zap_leafs_btf, btf);
+	bpf_program__set_autoload(skel->progs.conv_done_btf, btf);
+	bpf_program__set_autoload(skel->progs.conv_attrs_raw, raw || attr);
+	bpf_program__set_autoload(skel->progs.conv_zap_leafs_raw, raw);
+	bpf_program__set_autoload(skel->progs.conv_done_raw, raw);
 	bpf_program__set_autoload(skel->progs.fb_ioctl_enter, ioctl);
 	bpf_program__set_autoload(skel->progs.fb_ioctl_exit, attr || ioctl);
 	bpf_program__set_autoload(skel->progs.fb_spte_changed_raw, attr || ioctl);
@@ -153,7 +134,7 @@ struct load_ctx {
 	struct conv_probe *p;
 	const struct conv_probe_opts *o;
 	bool series;
-	int set;	/* enum conv_series, or enum conv_fallback without */
+	int set;	/* enum conv_fallback, without the series */
 };
 
 static int load(void *data, bool tp_btf, struct bpf_object **obj)
@@ -166,10 +147,8 @@ static int load(void *data, bool tp_btf, struct bpf_object **obj)
 
 	if (!skel)
 		return -errno;
-	if (ctx->series && ctx->set == CONV_SERIES_DONE)
-		which = tp_btf ? CONV_PROGS_DONE_BTF : CONV_PROGS_DONE_RAW;
-	else if (ctx->series)
-		which = tp_btf ? CONV_PROGS_BEGIN_END_BTF : CONV_PROGS_BEGIN_END_RAW;
+	if (ctx->series)
+		which = tp_btf ? CONV_PROGS_SERIES_BTF : CONV_PROGS_SERIES_RAW;
 	else if (ctx->set == CONV_FB_ATTR_EVENT)
 		which = CONV_PROGS_ATTR_EVENT;
 	else

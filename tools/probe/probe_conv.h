@@ -19,14 +19,11 @@
 struct conversions_bpf;
 
 /*
- * The event sets, for ks_mode_detect(): a version of the series, or else
- * one of the upstream fallbacks, each best first.  The MapGPA latency
- * programs (opt-in, every mode) need conv_mapgpa_events.
+ * The event sets, for ks_mode_detect(): the series (upstream's
+ * kvm_vm_set_mem_attributes, the series' _done and zap summaries), or else
+ * one of the upstream fallbacks, best first.  The MapGPA latency programs
+ * (opt-in, every mode) need conv_mapgpa_events.
  */
-enum conv_series {
-	CONV_SERIES_DONE,	/* upstream's event + the series' _done */
-	CONV_SERIES_BEGIN_END,	/* the series' first version: _begin/_end */
-};
 extern const struct ks_event_set conv_series[];
 enum conv_fallback {
 	CONV_FB_ATTR_EVENT,	/* kvm:kvm_vm_set_mem_attributes (6.17+) */
@@ -57,10 +54,8 @@ enum ks_mode_kind conv_probe_detect(struct ks_mode *m);
 
 /* Which of conversions.bpf.c's program sets to load. */
 enum conv_progs {
-	CONV_PROGS_DONE_BTF,	/* CONV_SERIES_DONE, tp_btf programs */
-	CONV_PROGS_DONE_RAW,	/* CONV_SERIES_DONE, raw_tp twins */
-	CONV_PROGS_BEGIN_END_BTF, /* CONV_SERIES_BEGIN_END, tp_btf */
-	CONV_PROGS_BEGIN_END_RAW, /* CONV_SERIES_BEGIN_END, raw_tp twins */
+	CONV_PROGS_SERIES_BTF,	/* the series, tp_btf programs */
+	CONV_PROGS_SERIES_RAW,	/* the series, raw_tp twins */
 	CONV_PROGS_ATTR_EVENT,	/* kvm_vm_set_mem_attributes + ioctl exit */
 	CONV_PROGS_IOCTL,	/* ioctl entry and exit */
 };

@@ -14,8 +14,8 @@
 #include "percpu.h"
 #include "probe_hvflush.h"
 
-/* Every series set ends with the hypercall events: all the fallback has. */
-static const char *const fifo_events[] = {
+/* The series' events end with the hypercalls: all the fallback has. */
+static const char *const series_events[] = {
 	"kvm:kvm_hv_flush_tlb_enqueue",
 	"kvm:kvm_hv_flush_tlb_dequeue",
 	"kvm:kvm_nested_vmexit_inject",
@@ -24,21 +24,8 @@ static const char *const fifo_events[] = {
 	NULL,
 };
 
-static const char *const first_fifo_events[] = {
-	"kvm:kvm_hv_tlb_flush_enqueue",
-	"kvm:kvm_hv_tlb_flush_dequeue",
-	"kvm:kvm_hv_tlb_flush_synthetic_vmexit",
-	"kvm:kvm_hv_flush_tlb",
-	"kvm:kvm_hv_flush_tlb_ex",
-	NULL,
-};
-
 const struct ks_event_set hv_series[] = {
-	[HV_SERIES_FIFO] = { fifo_events, NULL },
-	[HV_SERIES_FIRST] = {
-		first_fifo_events,
-		"the series' first events (kvm_hv_tlb_flush_{en,de}queue)",
-	},
+	{ series_events, NULL },
 	{ NULL },
 };
 
@@ -71,23 +58,15 @@ static bool want_btf(const struct ks_mode *m)
 	       ks_btf_has_tracepoint("kvm:kvm_hv_flush_tlb_ex");
 }
 
-/* @series: -1 without the series, else enum hv_series. */
-static void select_twins(struct hvflush_bpf *obj, int series, bool btf)
+/* @series: the series' programs too, not only the hypercalls'. */
+static void select_twins(struct hvflush_bpf *obj, bool series, bool btf)
 {
-	bool cur = series == HV_SERIES_FIFO, first = series == HV_SERIES_FIRST;
-
-	bpf_program__set_autoload(obj->progs.flush_enqueue_btf, cur && btf);
-	bpf_program__set_autoload(obj->progs.flush_enqueue_raw, cur && !btf);
-	bpf_program__set_autoload(obj->progs.flush_dequeue_btf, cur && btf);
-	bpf_program__set_autoload(obj->progs.flush_dequeue_raw, cur && !btf);
-	bpf_program__set_autoload(obj->progs.vmexit_inject_btf, cur && btf);
-	bpf_program__set_autoload(obj->progs.vmexit_inject_raw, cur && !btf);
-	bpf_program__set_autoload(obj->progs.tlb_enqueue_btf, first && btf);
-	bpf_program__set_autoload(obj->progs.tlb_enqueue_raw, first && !btf);
-	bpf_program__set_autoload(obj->progs.tlb_dequeue_btf, first && btf);
-	bpf_program__set_autoload(obj->progs.tlb_dequeue_raw, first && !btf);
-	bpf_program__set_autoload(obj->progs.synthetic_vmexit_btf, first && btf);
-	bpf_program__set_autoload(obj->progs.synthetic_vmexit_raw, first && !btf);
+	bpf_program__set_autoload(obj->progs.flush_enqueue_btf, series && btf);
+	bpf_program__set_autoload(obj->progs.flush_enqueue_raw, series && !btf);
+	bpf_program__set_autoload(obj->progs.flush_dequeue_btf, series && btf);
+	bpf_program__set_autoload(obj->progs.flush_dequeue_raw, series && !btf);
+	bpf_program__set_autoload(obj->progs.vmexit_inject_btf, series && btf);
+	bpf_program__set_autoload(obj->progs.vmexit_inject_raw, series && !btf);
 	bpf_program__set_autoload(obj->progs.flush_tlb_btf, btf);
 	bpf_program__set_autoload(obj->progs.flush_tlb_raw, !btf);
 	bpf_program__set_autoload(obj->progs.flush_tlb_ex_btf, btf);
@@ -96,12 +75,12 @@ static void select_twins(struct hvflush_bpf *obj, int series, bool btf)
 
 void hv_select_programs(struct hvflush_bpf *obj, const struct ks_mode *m)
 {
-	select_twins(obj, m->kind == KS_MODE_SERIES ? m->set : -1, want_btf(m));
+	select_twins(obj, m->kind == KS_MODE_SERIES, want_btf(m));
 }
 
 struct load_ctx {
 	struct hv_probe *p;
-	int series;	/* enum hv_series, -1 without the series */
+	bool series;
 	pid_t pid;
 };
 
@@ -129,8 +108,7 @@ int hv_probe_open(struct hv_probe *p, const struct ks_mode *m, pid_t pid,
 		  char *err, size_t err_len)
 {
 	struct load_ctx ctx = {
-		.p = p, .series = m->kind == KS_MODE_SERIES ? m->set : -1,
-		.pid = pid,
+		.p = p, .series = m->kind == KS_MODE_SERIES, .pid = pid,
 	};
 	int e;
 

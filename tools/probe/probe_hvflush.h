@@ -22,13 +22,10 @@
 struct hvflush_bpf;
 
 /*
- * Events for ks_mode_detect(): a version of the series (best first), else
- * the fallback, hypercall counts only, from hv_fallback_events.
+ * Events for ks_mode_detect(): the series (kvm_hv_flush_tlb_{en,de}queue,
+ * kvm_nested_vmexit_inject and the hypercalls), else the fallback,
+ * hypercall counts only, from hv_fallback_events.
  */
-enum hv_series {
-	HV_SERIES_FIFO,		/* kvm_hv_flush_tlb_{en,de}queue */
-	HV_SERIES_FIRST,	/* the first version: kvm_hv_tlb_flush_* */
-};
 extern const struct ks_event_set hv_series[];
 extern const char *const hv_fallback_events[];
 

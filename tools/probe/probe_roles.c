@@ -12,16 +12,10 @@
 #include "probe_roles.h"
 #include "mmu_roles.skel.h"
 
-/* The current kvm_mmu_role has "cause"; its first version did not. */
-static const char *const role_of_events[] = { "kvmmmu:kvm_mmu_role:cause", NULL };
-static const char *const first_role_events[] = { "kvmmmu:kvm_mmu_role", NULL };
+static const char *const series_events[] = { "kvmmmu:kvm_mmu_role", NULL };
 
 const struct ks_event_set roles_series[] = {
-	[ROLES_SERIES_CAUSE] = { role_of_events, NULL },
-	[ROLES_SERIES_FIRST] = {
-		first_role_events,
-		"the series' first kvm_mmu_role (causes decoded from the bits)",
-	},
+	{ series_events, NULL },
 	{ NULL },
 };
 
@@ -30,15 +24,11 @@ enum ks_mode_kind roles_probe_detect(struct ks_mode *m)
 	return ks_mode_detect(roles_series, NULL, m);
 }
 
-void mmu_roles_select_progs(struct mmu_roles_bpf *skel, int set, bool tp_btf,
+void mmu_roles_select_progs(struct mmu_roles_bpf *skel, bool tp_btf,
 			    bool init_cost)
 {
-	bool cause = set == ROLES_SERIES_CAUSE, first = set == ROLES_SERIES_FIRST;
-
-	bpf_program__set_autoload(skel->progs.role_of_btf, cause && tp_btf);
-	bpf_program__set_autoload(skel->progs.role_of_raw, cause && !tp_btf);
-	bpf_program__set_autoload(skel->progs.role_btf, first && tp_btf);
-	bpf_program__set_autoload(skel->progs.role_raw, first && !tp_btf);
+	bpf_program__set_autoload(skel->progs.role_of_btf, tp_btf);
+	bpf_program__set_autoload(skel->progs.role_of_raw, !tp_btf);
 	bpf_program__set_autoload(skel->progs.init_mmu_entry, init_cost);
 	bpf_program__set_autoload(skel->progs.init_mmu_exit, init_cost);
 }
@@ -47,7 +37,6 @@ struct load_ctx {
 	struct roles_probe *p;
 	pid_t pid;
 	const char *vm;
-	int set;	/* enum roles_series */
 	bool init_cost;
 };
 
@@ -63,7 +52,7 @@ static int load_one(struct load_ctx *ctx, bool tp_btf, bool init_cost,
 	if (ctx->vm)
 		memcpy((char *)skel->rodata->targ_vm, ctx->vm,
 		       strnlen(ctx->vm, KS_STATS_ID_LEN));
-	mmu_roles_select_progs(skel, ctx->set, tp_btf, init_cost);
+	mmu_roles_select_progs(skel, tp_btf, init_cost);
 	err = mmu_roles_bpf__load(skel);
 	if (err) {
 		mmu_roles_bpf__destroy(skel);
@@ -103,8 +92,7 @@ int roles_probe_open(struct roles_probe *p, const struct ks_mode *m,
 		     size_t err_len)
 {
 	struct load_ctx ctx = {
-		.p = p, .pid = pid, .vm = vm, .set = m->set,
-		.init_cost = init_cost,
+		.p = p, .pid = pid, .vm = vm, .init_cost = init_cost,
 	};
 	int e;
 

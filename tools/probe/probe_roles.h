@@ -17,26 +17,19 @@
 
 struct mmu_roles_bpf;
 
-/*
- * The events roles needs, a version of the series (best first); there is
- * no fallback.
- */
-enum roles_series {
-	ROLES_SERIES_CAUSE,	/* kvm_mmu_role with of and cause */
-	ROLES_SERIES_FIRST,	/* its first version: per MMU, no cause */
-};
+/* The events roles needs, the series' kvm_mmu_role; there is no fallback. */
 extern const struct ks_event_set roles_series[];
 
 /* ks_mode_detect() with those: KS_MODE_SERIES or not. */
 enum ks_mode_kind roles_probe_detect(struct ks_mode *m);
 
 /*
- * Set autoload so the kvm_mmu_role program of series version @set is
- * loaded once, as tp_btf or as its raw_tp twin, and the kvm_init_mmu
- * fentry/fexit pair only with @init_cost.  Call between open and load.
- * Used by the probe and the BPF tests.
+ * Set autoload so the kvm_mmu_role program is loaded once, as tp_btf or as
+ * its raw_tp twin, and the kvm_init_mmu fentry/fexit pair only with
+ * @init_cost.  Call between open and load.  Used by the probe and the BPF
+ * tests.
  */
-void mmu_roles_select_progs(struct mmu_roles_bpf *skel, int set, bool tp_btf,
+void mmu_roles_select_progs(struct mmu_roles_bpf *skel, bool tp_btf,
 			    bool init_cost);
 
 /* The object, loaded and attached, and its maps. */

@@ -53,11 +53,10 @@ long mmu_role_get(uint64_t role, const char *name)
 const char *mmu_kind_name(unsigned int mmu)
 {
 	static const char *const names[NR_MMU_KINDS] = {
-		[MMU_ROOT] = "root",
-		[MMU_GUEST] = "guest",
-		[MMU_NESTED] = "nested",
 		[MMU_GVA_WALK] = "gva_walk",
 		[MMU_NGPA_WALK] = "ngpa_walk",
+		[MMU_ROOT] = "root",
+		[MMU_GUEST] = "guest",
 	};
 
 	return mmu < NR_MMU_KINDS ? names[mmu] : "?";
@@ -121,32 +120,22 @@ int mmu_role_format(char *buf, size_t len, uint64_t role, bool is_cpu_role)
 	return off < len ? (int)off : -1;
 }
 
-static void diff_fields(char *buf, size_t len, size_t *off, const char *prefix,
-			uint64_t old, uint64_t new, size_t nr_fields)
+int mmu_role_diff(char *buf, size_t len, uint64_t old, uint64_t new,
+		  bool is_cpu_role)
 {
-	size_t i;
+	size_t n = is_cpu_role ? mmu_role_nr_fields : mmu_role_nr_base_fields;
+	size_t i, off = 0;
 
-	for (i = 0; i < nr_fields; i++) {
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
 		const struct mmu_role_field *f = &mmu_role_fields[i];
 		uint64_t a = field_val(old, f), b = field_val(new, f);
 
 		if (a != b)
-			append(buf, len, off, "%s%s.%s %llu->%llu",
-			       *off ? " " : "", prefix, f->name,
-			       (unsigned long long)a, (unsigned long long)b);
+			append(buf, len, &off, "%s%s %llu->%llu", off ? " " : "",
+			       f->name, (unsigned long long)a,
+			       (unsigned long long)b);
 	}
-}
-
-int mmu_role_diff(char *buf, size_t len, uint64_t old_cpu, uint64_t new_cpu,
-		  uint32_t old_root, uint32_t new_root)
-{
-	size_t off = 0;
-
-	buf[0] = '\0';
-	diff_fields(buf, len, &off, "cpu", old_cpu, new_cpu,
-		    mmu_role_nr_fields);
-	diff_fields(buf, len, &off, "root", old_root, new_root,
-		    mmu_role_nr_base_fields);
 	if (!off)
 		append(buf, len, &off, "unchanged");
 	return off < len ? (int)off : -1;

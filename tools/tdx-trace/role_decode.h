@@ -28,7 +28,7 @@ extern const size_t mmu_role_nr_base_fields;
 /* Value of field @name in @role, or -1 if there is no such field. */
 long mmu_role_get(uint64_t role, const char *name);
 
-const char *mmu_kind_name(unsigned int mmu);	/* "root", "guest", "nested" */
+const char *mmu_kind_name(unsigned int mmu);	/* "gva_walk", ..., "root" */
 const char *mmu_role_cause_name(unsigned int cause);	/* "init", "nested", ... */
 
 /*
@@ -39,10 +39,11 @@ const char *mmu_role_cause_name(unsigned int cause);	/* "init", "nested", ... */
 int mmu_role_format(char *buf, size_t len, uint64_t role, bool is_cpu_role);
 
 /*
- * The fields that differ: "cpu.level 2->4 cpu.efer_lma 0->1 root.level
- * 4->5"; "unchanged" when nothing differs.
+ * The fields that differ between two role words, decoded as
+ * mmu_role_format() does: "level 2->4 efer_lma 0->1"; "unchanged" when
+ * nothing differs.
  */
-int mmu_role_diff(char *buf, size_t len, uint64_t old_cpu, uint64_t new_cpu,
-		  uint32_t old_root, uint32_t new_root);
+int mmu_role_diff(char *buf, size_t len, uint64_t old, uint64_t new,
+		  bool is_cpu_role);
 
 #endif /* TDX_TRACE_ROLE_DECODE_H */

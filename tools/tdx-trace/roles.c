@@ -206,29 +206,20 @@ static int drain(struct tdx_run *r, bool final)
 	return 0;
 }
 
-/* "init", "nested", ...: why the role of transition @k changed. */
-static const char *trans_cause(const struct mmu_role_trans_key *k)
-{
-	return mmu_role_cause_name(mmu_role_cause(k->old_cpu_role,
-						  k->new_cpu_role,
-						  k->old_root_role,
-						  k->new_root_role));
-}
-
 static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
 {
 	char vm[KS_STATS_ID_LEN + 8], buf[512];
 	size_t i;
 	int c;
 
-	printf("%-16s %-16s %5s %-6s %9s %8s %9s %6s %6s %6s %6s\n", "VM",
+	printf("%-16s %-16s %5s %-9s %9s %8s %9s %6s %6s %6s %6s\n", "VM",
 	       "NAME", "VCPU", "MMU", "COMPUTED", "CHANGED", "UNCHANGED",
 	       "INIT", "NESTED", "SMM", "MODE");
 	for (i = 0; i < t->nr_roles; i++) {
 		const struct role_entry *e = &t->roles[i];
 
 		tdx_vm_label(vm, sizeof(vm), e->s.stats_id, e->key.pid);
-		printf("%-16s %-16.16s %5u %-6s %9llu %8llu %9llu", vm,
+		printf("%-16s %-16.16s %5u %-9s %9llu %8llu %9llu", vm,
 		       tdx_vm_name(e->key.pid, NULL), e->key.vcpu_id,
 		       mmu_kind_name(e->key.mmu),
 		       (unsigned long long)e->s.computed,
@@ -239,22 +230,25 @@ static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
 		printf("\n");
 	}
 	if (t->nr_trans)
-		printf("Top transitions:\n%8s %-8s %-6s %-6s %s\n", "COUNT",
+		printf("Top transitions:\n%8s %-8s %-9s %-6s %s\n", "COUNT",
 		       "PID", "MMU", "CAUSE", "CHANGES");
 	for (i = 0; i < t->nr_trans && i < TOP_TRANSITIONS; i++) {
 		const struct mmu_role_trans_key *k = &t->trans[i].key;
+		bool cpu_role = mmu_kind_is_walker(k->mmu);
+		const char *word = cpu_role ? "cpu_role" : "root_role";
 
-		mmu_role_diff(buf, sizeof(buf), k->old_cpu_role, k->new_cpu_role,
-			      k->old_root_role, k->new_root_role);
-		printf("%8llu %-8u %-6s %-6s %s\n",
+		mmu_role_diff(buf, sizeof(buf), k->old_role, k->new_role,
+			      cpu_role);
+		printf("%8llu %-8u %-9s %-6s %s\n",
 		       (unsigned long long)t->trans[i].count, k->pid,
-		       mmu_kind_name(k->mmu), trans_cause(k), buf);
-		mmu_role_format(buf, sizeof(buf), k->old_cpu_role, true);
-		printf("%32s old cpu_role %#018" PRIx64 ": %s\n", "",
-		       (uint64_t)k->old_cpu_role, buf);
-		mmu_role_format(buf, sizeof(buf), k->new_cpu_role, true);
-		printf("%32s new cpu_role %#018" PRIx64 ": %s\n", "",
-		       (uint64_t)k->new_cpu_role, buf);
+		       mmu_kind_name(k->mmu), mmu_role_cause_name(k->cause),
+		       buf);
+		mmu_role_format(buf, sizeof(buf), k->old_role, cpu_role);
+		printf("%35s old %-9s %#018" PRIx64 ": %s\n", "", word,
+		       (uint64_t)k->old_role, buf);
+		mmu_role_format(buf, sizeof(buf), k->new_role, cpu_role);
+		printf("%35s new %-9s %#018" PRIx64 ": %s\n", "", word,
+		       (uint64_t)k->new_role, buf);
 	}
 	if (!ctx->probe.init_cost)
 		printf("kvm_init_mmu cost: unavailable (fentry/fexit cannot attach on this kernel)\n");
@@ -312,19 +306,18 @@ static void print_json(const struct roles_ctx *ctx, const struct role_table *t,
 	jsonw_start_array(w);
 	for (i = 0; i < t->nr_trans && i < TOP_TRANSITIONS; i++) {
 		const struct mmu_role_trans_key *k = &t->trans[i].key;
+		bool cpu_role = mmu_kind_is_walker(k->mmu);
 
 		jsonw_start_object(w);
 		jsonw_uint_field(w, "count", t->trans[i].count);
 		jsonw_uint_field(w, "pid", k->pid);
 		jsonw_string_field(w, "mmu", mmu_kind_name(k->mmu));
-		jsonw_string_field(w, "cause", trans_cause(k));
-		mmu_role_diff(buf, sizeof(buf), k->old_cpu_role, k->new_cpu_role,
-			      k->old_root_role, k->new_root_role);
+		jsonw_string_field(w, "cause", mmu_role_cause_name(k->cause));
+		mmu_role_diff(buf, sizeof(buf), k->old_role, k->new_role,
+			      cpu_role);
 		jsonw_string_field(w, "changes", buf);
-		json_role_word(w, "old_cpu_role", k->old_cpu_role, true);
-		json_role_word(w, "new_cpu_role", k->new_cpu_role, true);
-		json_role_word(w, "old_root_role", k->old_root_role, false);
-		json_role_word(w, "new_root_role", k->new_root_role, false);
+		json_role_word(w, "old_role", k->old_role, cpu_role);
+		json_role_word(w, "new_role", k->new_role, cpu_role);
 		jsonw_end_object(w);
 	}
 	jsonw_end_array(w);

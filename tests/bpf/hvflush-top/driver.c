@@ -5,11 +5,8 @@
  *
  *	hvflush-driver [--max-rows N] [--targ-pid PID] [--pids A,B] OP...
  *
- *	enq:VCPU:FIFO[:flushall][:overflow][:len=N]	kvm_hv_tlb_flush_enqueue
- *	deq:VCPU:FIFO:COUNT[:flushall][:purge]		kvm_hv_tlb_flush_dequeue
- *	synth:VCPU					..._synthetic_vmexit
- *	fenq:VCPU:FIFO:req=N:ins=N[:flushall][:len=N]	kvm_hv_flush_tlb_enqueue
- *	fdeq:VCPU:FIFO:COUNT[:flushall][:purge]		kvm_hv_flush_tlb_dequeue
+ *	enq:VCPU:FIFO[:req=N][:ins=N][:flushall][:len=N] kvm_hv_flush_tlb_enqueue
+ *	deq:VCPU:FIFO:COUNT[:flushall][:purge]		kvm_hv_flush_tlb_dequeue
  *	inject:svm|vmx:CODE[:INFO1]			kvm_nested_vmexit_inject
  *	hc:FIFO[:ex]					kvm_hv_flush_tlb{,_ex}
  *	sleep:USEC
@@ -17,7 +14,8 @@
  *	collect						read the rows as hvflush-top does
  *
  * VCPU is "null" or [a|b]ID: vCPU ID of fake VM a (VMM pid 4242, the
- * default) or b (pid 4343); --pids changes the pids.  "collect" runs
+ * default) or b (pid 4343); --pids changes the pids.  An enqueue requests
+ * and inserts one range unless req= or ins= say otherwise.  "collect" runs
  * hv_read_rows() (which deletes rows of exited VMMs) and adds what it
  * returned as "collected" to the output, before the map's rows.  FIFO is L1 or L2.  The fake struct kvm and
  * kvm_vcpu live in kernel memory (tests/bpf/fake_kmem.bpf.c),
@@ -188,7 +186,7 @@ static bool has_flag(char *const *tok, int n, const char *flag)
 	return false;
 }
 
-static __u64 flag_value(char *const *tok, int n, const char *prefix)
+static __u64 flag_value(char *const *tok, int n, const char *prefix, __u64 def)
 {
 	size_t len = strlen(prefix);
 	int i;
@@ -196,7 +194,7 @@ static __u64 flag_value(char *const *tok, int n, const char *prefix)
 	for (i = 0; i < n; i++)
 		if (!strncmp(tok[i], prefix, len))
 			return strtoull(tok[i] + len, NULL, 10);
-	return 0;
+	return def;
 }
 
 static void run(struct bpf_program *prog, __u64 *args, int nr_args)
@@ -239,27 +237,12 @@ static void run_op(struct hvflush_bpf *obj, struct fake *f, char *op)
 	if (n >= 3 && !strcmp(tok[0], "enq")) {
 		a[0] = parse_vcpu(f, tok[1]);
 		a[1] = !strcmp(tok[2], "L2");
-		a[2] = 1;
-		a[3] = has_flag(tok, n, "flushall") || has_flag(tok, n, "overflow");
-		a[4] = has_flag(tok, n, "overflow");
-		a[5] = flag_value(tok, n, "len=");
-		run(obj->progs.tlb_enqueue_raw, a, 6);
-	} else if (n >= 4 && !strcmp(tok[0], "deq")) {
-		a[0] = parse_vcpu(f, tok[1]);
-		a[1] = !strcmp(tok[2], "L2");
-		a[2] = strtoull(tok[3], NULL, 10);
-		a[3] = has_flag(tok, n, "flushall");
-		a[4] = has_flag(tok, n, "purge");
-		run(obj->progs.tlb_dequeue_raw, a, 5);
-	} else if (n >= 3 && !strcmp(tok[0], "fenq")) {
-		a[0] = parse_vcpu(f, tok[1]);
-		a[1] = !strcmp(tok[2], "L2");
-		a[2] = flag_value(tok, n, "req=");
-		a[3] = flag_value(tok, n, "ins=");
+		a[2] = flag_value(tok, n, "req=", 1);
+		a[3] = flag_value(tok, n, "ins=", 1);
 		a[4] = has_flag(tok, n, "flushall");
-		a[5] = flag_value(tok, n, "len=");
+		a[5] = flag_value(tok, n, "len=", 0);
 		run(obj->progs.flush_enqueue_raw, a, 6);
-	} else if (n >= 4 && !strcmp(tok[0], "fdeq")) {
+	} else if (n >= 4 && !strcmp(tok[0], "deq")) {
 		a[0] = parse_vcpu(f, tok[1]);
 		a[1] = !strcmp(tok[2], "L2");
 		a[2] = strtoull(tok[3], NULL, 10);
@@ -272,10 +255,6 @@ static void run_op(struct hvflush_bpf *obj, struct fake *f, char *op)
 		a[1] = n > 3 ? strtoull(tok[3], NULL, 0) : 0;	/* exit_info1 */
 		a[5] = !strcmp(tok[1], "svm") ? 2 : 1;		/* KVM_ISA_* */
 		run(obj->progs.vmexit_inject_raw, a, 6);
-	} else if (n == 2 && !strcmp(tok[0], "synth")) {
-		a[0] = parse_vcpu(f, tok[1]);
-		a[1] = 1;
-		run(obj->progs.synthetic_vmexit_raw, a, 2);
 	} else if (n >= 2 && !strcmp(tok[0], "hc")) {
 		bool ex = has_flag(tok, n, "ex");
 

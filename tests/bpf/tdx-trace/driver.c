@@ -142,43 +142,35 @@ static int fake_teardown(void **state)
 	return 0;
 }
 
-/* Tracepoint argument lists, in TP_PROTO order. */
-static void conv_begin_vm(struct conversions_bpf *s, __u64 kvm, __u64 start,
-			  __u64 end, __u64 attrs)
-{
-	__u64 a[] = { kvm, start, end, attrs };
-
-	run_raw(s->progs.conv_begin_raw, a, NR_ARGS(a));
-}
-
-/* Without a struct kvm (NULL): no stats id, as if it could not be read. */
+/*
+ * Tracepoint argument lists, in TP_PROTO order.  Upstream's
+ * kvm_vm_set_mem_attributes opens a conversion, the series'
+ * tdp_mmu_zap_leafs adds to it and kvm_vm_set_mem_attributes_done closes
+ * it, naming the fake VM.
+ */
 static void conv_begin(struct conversions_bpf *s, __u64 start, __u64 end,
 		       __u64 attrs)
 {
-	conv_begin_vm(s, 0, start, end, attrs);
+	__u64 a[] = { start, end, attrs };
+
+	run_raw(s->progs.conv_attrs_raw, a, NR_ARGS(a));
 }
 
 static void conv_zap(struct conversions_bpf *s, __u32 z4k, __u32 z2m, __u32 z1g,
 		     __u32 yields, __u32 yield_flushes)
 {
-	__u64 a[] = { 0, 0, 0, 0, z4k, z2m, z1g, yields, yield_flushes, 0 };
+	__u64 a[] = { fake.kvm, 0, 0, 0, z4k, z2m, z1g, yields, yield_flushes, 0 };
 
-	run_raw(s->progs.conv_zap_raw, a, NR_ARGS(a));
+	run_raw(s->progs.conv_zap_leafs_raw, a, NR_ARGS(a));
 }
 
-static void conv_end_vm(struct conversions_bpf *s, __u64 kvm, __u64 start,
-			__u64 end, __u64 attrs, bool noop, bool flushed, int ret)
+static void conv_done(struct conversions_bpf *s, __u64 start, __u64 end,
+		      __u64 attrs, int ret, bool noop, bool flushed)
 {
-	__u64 a[] = { kvm, start, end, attrs, noop, flushed, (__u64)(__s64)ret };
+	__u64 a[] = { fake.kvm, start, end, attrs, (__u64)(__s64)ret, noop,
+		      flushed };
 
-	run_raw(s->progs.conv_end_raw, a, NR_ARGS(a));
-}
-
-/* Without a struct kvm, as conv_begin(). */
-static void conv_end(struct conversions_bpf *s, __u64 start, __u64 end,
-		     __u64 attrs, bool noop, bool flushed, int ret)
-{
-	conv_end_vm(s, 0, start, end, attrs, noop, flushed, ret);
+	run_raw(s->progs.conv_done_raw, a, NR_ARGS(a));
 }
 
 struct conv_opts {
@@ -187,7 +179,6 @@ struct conv_opts {
 	enum conv_dir_filter dir;
 	const char *vm;
 	__u32 ringbuf_size, stats_size, inflight_size;
-	bool done;	/* the current events: upstream's begin + _done */
 };
 
 static struct conversions_bpf *load_conv(const struct conv_opts *o)
@@ -207,8 +198,7 @@ static struct conversions_bpf *load_conv(const struct conv_opts *o)
 		bpf_map__set_max_entries(s->maps.stats, o->stats_size);
 	if (o->inflight_size)
 		bpf_map__set_max_entries(s->maps.inflight, o->inflight_size);
-	conv_select_progs(s, o->done ? CONV_PROGS_DONE_RAW : CONV_PROGS_BEGIN_END_RAW,
-			  true);
+	conv_select_progs(s, CONV_PROGS_SERIES_RAW, true);
 	assert_int_equal(conversions_bpf__load(s), 0);
 	return s;
 }
@@ -273,8 +263,9 @@ static void test_fallback_loads(void **state)
 	assert_true(bpf_program__fd(s->progs.mapgpa_uexit_raw) >= 0);
 	assert_true(bpf_program__fd(s->progs.mapgpa_entry_raw) >= 0);
 	/* ... and none of the series programs. */
-	assert_true(bpf_program__fd(s->progs.conv_begin_btf) < 0);
-	assert_true(bpf_program__fd(s->progs.conv_begin_raw) < 0);
+	assert_true(bpf_program__fd(s->progs.conv_attrs_btf) < 0);
+	assert_true(bpf_program__fd(s->progs.conv_attrs_raw) < 0);
+	assert_true(bpf_program__fd(s->progs.conv_done_raw) < 0);
 	bpf_object__for_each_program(prog, s->obj)
 		loaded += bpf_program__fd(prog) >= 0;
 	assert_int_equal(loaded, 6);
@@ -313,19 +304,23 @@ static void test_attach(void **state)
 	ks_probe_detach(&links, 0);
 	conversions_bpf__destroy(s);
 
-	/* No series here: its first program fails, and is named. */
+	/*
+	 * No series here: its first program that cannot attach fails it, and
+	 * is named (upstream's event, which 6.17 and later may have, first).
+	 */
 	s = conversions_bpf__open();
 	assert_non_null(s);
-	conv_select_progs(s, CONV_PROGS_BEGIN_END_RAW, true);
+	conv_select_progs(s, CONV_PROGS_SERIES_RAW, true);
 	assert_int_equal(conversions_bpf__load(s), 0);
 	assert_true(ks_probe_attach(s->obj, &links, "conversions", err,
 				    sizeof(err)) < 0);
-	assert_non_null(strstr(err, "conversions: attaching conv_begin_raw: "));
+	assert_non_null(strstr(err, ks_tracefs_has_event("kvm:kvm_vm_set_mem_attributes") ?
+				    "conversions: attaching conv_zap_leafs_raw: " :
+				    "conversions: attaching conv_attrs_raw: "));
 	assert_int_equal(links.nr, 0);
 	conversions_bpf__destroy(s);
 }
 
-/* begin + 2 zap_leafs + end on one thread = one record with the sums. */
 /*
  * The fallback on kernels with upstream's kvm_vm_set_mem_attributes
  * (6.17+): that event opens the conversion (test-run with crafted
@@ -373,6 +368,7 @@ static void test_attr_event_fallback(void **state)
 	conversions_bpf__destroy(s);
 }
 
+/* begin + 2 zap_leafs + done on one thread = one record with the sums. */
 static void test_conversion_correlated(void **state)
 {
 	struct conv_opts o = {};
@@ -386,7 +382,7 @@ static void test_conversion_correlated(void **state)
 	conv_begin(s, 0x100, 0x300, CONV_ATTR_PRIVATE);
 	conv_zap(s, 100, 1, 0, 2, 1);
 	conv_zap(s, 50, 0, 1, 1, 1);
-	conv_end(s, 0x100, 0x300, CONV_ATTR_PRIVATE, false, true, 0);
+	conv_done(s, 0x100, 0x300, CONV_ATTR_PRIVATE, 0, false, true);
 
 	read_events(s, &evs);
 	assert_int_equal(evs.n, 1);
@@ -454,7 +450,7 @@ static void test_duration_sum(void **state)
 	for (i = 0; i < 3; i++) {
 		conv_begin(s, 0, 1 << i, CONV_ATTR_PRIVATE);
 		conv_zap(s, 1, 0, 0, 0, 0);
-		conv_end(s, 0, 1 << i, CONV_ATTR_PRIVATE, false, true, 0);
+		conv_done(s, 0, 1 << i, CONV_ATTR_PRIVATE, 0, false, true);
 	}
 	read_events(s, &evs);
 	assert_int_equal(evs.n, 3);
@@ -478,7 +474,7 @@ static void test_conversion_noop_shared(void **state)
 
 	(void)state;
 	conv_begin(s, 0x1000, 0x1001, 0);
-	conv_end(s, 0x1000, 0x1001, 0, true, false, 0);
+	conv_done(s, 0x1000, 0x1001, 0, 0, true, false);
 	/* A zap outside any conversion (MMU notifier) is not attributed. */
 	conv_zap(s, 7, 7, 7, 7, 7);
 
@@ -497,7 +493,7 @@ static void test_conversion_noop_shared(void **state)
 
 	/* A failed conversion counts as an error. */
 	conv_begin(s, 0x1000, 0x1400, 0);
-	conv_end(s, 0x1000, 0x1400, 0, false, false, -EFAULT);
+	conv_done(s, 0x1000, 0x1400, 0, -EFAULT, false, false);
 	read_events(s, &evs);
 	assert_int_equal(evs.n, 1);
 	assert_int_equal(evs.ev[0].ret, -EFAULT);
@@ -515,10 +511,10 @@ static int conversions_kept(const struct conv_opts *o)
 	struct events evs;
 	int n = 0;
 
-	conv_begin_vm(s, fake.kvm, 0, 512, CONV_ATTR_PRIVATE);
-	conv_end_vm(s, fake.kvm, 0, 512, CONV_ATTR_PRIVATE, false, true, 0);
-	conv_begin_vm(s, fake.kvm, 0, 512, 0);
-	conv_end_vm(s, fake.kvm, 0, 512, 0, false, true, 0);
+	conv_begin(s, 0, 512, CONV_ATTR_PRIVATE);
+	conv_done(s, 0, 512, CONV_ATTR_PRIVATE, 0, false, true);
+	conv_begin(s, 0, 512, 0);
+	conv_done(s, 0, 512, 0, 0, false, true);
 	read_events(s, &evs);
 	/* The ring buffer and the histograms must agree. */
 	if (get_stats(s, CONV_DIR_PRIVATE, &st))
@@ -570,13 +566,38 @@ static void test_vm_identity(void **state)
 	struct events evs;
 
 	(void)state;
-	conv_begin_vm(s, fake.kvm, 0x10, 0x20, 0);
-	conv_end_vm(s, fake.kvm, 0x10, 0x20, 0, false, false, 0);
+	conv_begin(s, 0x10, 0x20, 0);
+	conv_done(s, 0x10, 0x20, 0, 0, false, false);
 	read_events(s, &evs);
 	assert_int_equal(evs.n, 1);
 	assert_string_equal(evs.ev[0].stats_id, FAKE_STATS_ID);
 	assert_true(get_stats(s, CONV_DIR_SHARED, &st));
 	assert_string_equal(st.stats_id, FAKE_STATS_ID);
+	conversions_bpf__destroy(s);
+}
+
+/*
+ * --vm is checked where the VM is named, at done (upstream's event that
+ * opens a conversion cannot tell): another VM's conversion is dropped
+ * there, and leaves nothing open behind.
+ */
+static void test_vm_filter_at_done(void **state)
+{
+	struct conv_opts o = { .vm = "kvm-1" };
+	struct conversions_bpf *s = load_conv(&o);
+	__u32 tid = gettid();
+	struct conv_stats st;
+	struct events evs;
+
+	(void)state;
+	conv_begin(s, 0x400, 0x600, CONV_ATTR_PRIVATE);
+	conv_zap(s, 7, 1, 0, 2, 1);
+	conv_done(s, 0x400, 0x600, CONV_ATTR_PRIVATE, 0, false, true);
+	read_events(s, &evs);
+	assert_int_equal(evs.n, 0);
+	assert_false(get_stats(s, CONV_DIR_PRIVATE, &st) && st.count);
+	assert_int_not_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.inflight),
+						 &tid, &evs.ev[0]), 0);
 	conversions_bpf__destroy(s);
 }
 
@@ -592,7 +613,7 @@ static void test_lost_ringbuf(void **state)
 	/* Nobody consumes: a 4 KiB ring holds far fewer than 100 records. */
 	for (i = 0; i < n; i++) {
 		conv_begin(s, i, i + 1, 0);
-		conv_end(s, i, i + 1, 0, false, false, 0);
+		conv_done(s, i, i + 1, 0, 0, false, false);
 	}
 	read_events(s, &evs);
 	assert_true(evs.n > 0 && evs.n < n);
@@ -612,9 +633,9 @@ static void test_lost_stats_full(void **state)
 
 	(void)state;
 	conv_begin(s, 0, 1, CONV_ATTR_PRIVATE);
-	conv_end(s, 0, 1, CONV_ATTR_PRIVATE, false, false, 0);
+	conv_done(s, 0, 1, CONV_ATTR_PRIVATE, 0, false, false);
 	conv_begin(s, 0, 1, 0);		/* second key: the map is full */
-	conv_end(s, 0, 1, 0, false, false, 0);
+	conv_done(s, 0, 1, 0, 0, false, false);
 	assert_true(get_stats(s, CONV_DIR_PRIVATE, &st));
 	assert_false(get_stats(s, CONV_DIR_SHARED, &st));
 	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_STATS_FULL), 1);
@@ -650,7 +671,7 @@ static void *vcpu_thread(void *arg)
 
 	pthread_setname_np(pthread_self(), "CPU 0/KVM");
 	conv_begin(s, 0, 1, CONV_ATTR_PRIVATE);
-	conv_end(s, 0, 1, CONV_ATTR_PRIVATE, false, false, 0);
+	conv_done(s, 0, 1, CONV_ATTR_PRIVATE, 0, false, false);
 	run_raw(s->progs.mapgpa_hcall_raw, hcall, NR_ARGS(hcall));
 	run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry));
 	return NULL;
@@ -719,7 +740,7 @@ static void test_mapgpa_latency(void **state)
 	run_raw(s->progs.mapgpa_hcall_raw, to_priv, NR_ARGS(to_priv));
 	run_raw(s->progs.mapgpa_uexit_raw, uexit, NR_ARGS(uexit));
 	conv_begin(s, 0x100, 0x110, CONV_ATTR_PRIVATE);	/* the VMM converts */
-	conv_end(s, 0x100, 0x110, CONV_ATTR_PRIVATE, false, true, 0);
+	conv_done(s, 0x100, 0x110, CONV_ATTR_PRIVATE, 0, false, true);
 	run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry));
 	run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry));	/* no request */
 	/* Two more, serviced in KVM: one each way. */
@@ -760,7 +781,7 @@ static struct conversions_bpf *load_mapgpa(unsigned int sets)
 	struct conversions_bpf *s = conversions_bpf__open();
 
 	assert_non_null(s);
-	conv_select_progs(s, CONV_PROGS_DONE_RAW, sets);
+	conv_select_progs(s, CONV_PROGS_SERIES_RAW, sets);
 	assert_int_equal(conversions_bpf__load(s), 0);
 	return s;
 }
@@ -877,6 +898,7 @@ static void test_mapgpa_snp(void **state)
 #define BASE_GUEST	(1ULL << 17)
 #define BASE_SMM	(1ULL << 24)
 #define EXT_VALID	(1ULL << 32)
+#define EXT_LA57	(1ULL << 38)
 #define EXT_LMA		(1ULL << 39)
 
 static struct mmu_roles_bpf *load_roles(__u32 pid, __u32 trans_size)
@@ -887,18 +909,18 @@ static struct mmu_roles_bpf *load_roles(__u32 pid, __u32 trans_size)
 	s->rodata->targ_pid = pid;
 	if (trans_size)
 		bpf_map__set_max_entries(s->maps.transitions, trans_size);
-	mmu_roles_select_progs(s, ROLES_SERIES_FIRST, false, false);
+	mmu_roles_select_progs(s, false, false);
 	assert_int_equal(mmu_roles_bpf__load(s), 0);
 	return s;
 }
 
-static void role(struct mmu_roles_bpf *s, int mmu, __u64 old_cpu,
-		 __u64 new_cpu, __u32 old_root, __u32 new_root)
+/* kvm_mmu_role: role @of computed for what the kernel @reported. */
+static void role(struct mmu_roles_bpf *s, int of, int reported, __u64 old,
+		 __u64 new)
 {
-	__u64 a[] = { fake.vcpu, (__u64)mmu, old_cpu, new_cpu, old_root,
-		      new_root };
+	__u64 a[] = { fake.vcpu, (__u64)of, (__u64)reported, old, new };
 
-	run_raw(s->progs.role_raw, a, NR_ARGS(a));
+	run_raw(s->progs.role_of_raw, a, NR_ARGS(a));
 }
 
 static bool role_stats(struct mmu_roles_bpf *s, int mmu,
@@ -926,30 +948,31 @@ static int count_keys(int fd, size_t key_size)
 	return n;
 }
 
+/* Resets of one role: the bits that moved tell why it changed. */
 static void test_roles_changed_unchanged(void **state)
 {
 	struct mmu_roles_bpf *s = load_roles(0, 0);
 	__u64 l1 = EXT_VALID | EXT_LMA | BASE_CR0_WP | BASE_LEVEL4;
 	struct mmu_role_stats rs;
 	struct mmu_role_trans_key tk = {
-		.old_cpu_role = l1 & ~BASE_CR0_WP, .new_cpu_role = l1,
-		.old_root_role = 4, .new_root_role = 4,
-		.pid = getpid(), .mmu = MMU_ROOT,
+		.old_role = l1 & ~BASE_CR0_WP, .new_role = l1,
+		.pid = getpid(), .mmu = MMU_GVA_WALK,
+		.cause = MMU_ROLE_CAUSE_MODE,
 	};
 	__u64 n;
 
 	(void)state;
-	role(s, MMU_ROOT, l1, l1, 4, 4);			/* unchanged */
-	role(s, MMU_ROOT, l1, l1, 4, 4);			/* unchanged */
-	role(s, MMU_ROOT, 0, l1, 0, 4);			/* init: !valid */
-	role(s, MMU_ROOT, l1, l1 | BASE_GUEST, 4, 4 | BASE_GUEST); /* nested */
-	role(s, MMU_ROOT, l1, l1 | BASE_SMM, 4, 4 | BASE_SMM);	/* smm */
-	role(s, MMU_ROOT, l1 & ~BASE_CR0_WP, l1, 4, 4);	/* mode: CR0.WP */
-	role(s, MMU_ROOT, l1 & ~BASE_CR0_WP, l1, 4, 4);	/* same again */
-	role(s, MMU_ROOT, l1, l1, 4, 5);			/* root role only */
-	role(s, MMU_NESTED, l1, l1, 4, 4);			/* other MMU */
+	role(s, MMU_GVA_WALK, MMU_REPORTED_RESET, l1, l1);	/* unchanged */
+	role(s, MMU_GVA_WALK, MMU_REPORTED_RESET, l1, l1);	/* unchanged */
+	role(s, MMU_GVA_WALK, MMU_REPORTED_RESET, 0, l1);	/* init: !valid */
+	role(s, MMU_GVA_WALK, MMU_REPORTED_RESET, l1, l1 | BASE_GUEST); /* nested */
+	role(s, MMU_GVA_WALK, MMU_REPORTED_RESET, l1, l1 | BASE_SMM);	/* smm */
+	role(s, MMU_GVA_WALK, MMU_REPORTED_RESET, l1 & ~BASE_CR0_WP, l1); /* mode */
+	role(s, MMU_GVA_WALK, MMU_REPORTED_RESET, l1 & ~BASE_CR0_WP, l1); /* again */
+	role(s, MMU_GVA_WALK, MMU_REPORTED_RESET, l1, l1 | EXT_LA57);	/* ext only */
+	role(s, MMU_ROOT, MMU_REPORTED_RESET, 4, 4);		/* another role */
 
-	assert_true(role_stats(s, MMU_ROOT, &rs));
+	assert_true(role_stats(s, MMU_GVA_WALK, &rs));
 	assert_string_equal(rs.stats_id, FAKE_STATS_ID);	/* vcpu->kvm */
 	assert_int_equal(rs.computed, 8);
 	assert_int_equal(rs.unchanged, 2);
@@ -958,7 +981,7 @@ static void test_roles_changed_unchanged(void **state)
 	assert_int_equal(rs.cause[MMU_ROLE_CAUSE_NESTED], 1);
 	assert_int_equal(rs.cause[MMU_ROLE_CAUSE_SMM], 1);
 	assert_int_equal(rs.cause[MMU_ROLE_CAUSE_MODE], 3);
-	assert_true(role_stats(s, MMU_NESTED, &rs));
+	assert_true(role_stats(s, MMU_ROOT, &rs));
 	assert_int_equal(rs.computed, 1);
 	assert_int_equal(rs.unchanged, 1);
 	assert_int_equal(rs.changed, 0);
@@ -973,126 +996,38 @@ static void test_roles_changed_unchanged(void **state)
 	mmu_roles_bpf__destroy(s);
 }
 
-/*
- * The current events: upstream's kvm_vm_set_mem_attributes opens (no
- * struct kvm), tdp_mmu_zap_leafs adds, kvm_vm_set_mem_attributes_done
- * closes and names the VM, which is where --vm is checked.
- */
-static void conv_done_set(struct conversions_bpf *s, __u64 kvm, __u64 start,
-			  __u64 end, __u64 attrs, int ret, bool noop,
-			  bool flushed)
-{
-	__u64 begin[] = { start, end, attrs };
-	__u64 zap[] = { kvm, 0, start, end, 7, 1, 0, 2, 1, 1 };
-	__u64 done[] = { kvm, start, end, attrs, (__u64)(__s64)ret, noop, flushed };
-
-	run_raw(s->progs.conv_attrs_raw, begin, NR_ARGS(begin));
-	run_raw(s->progs.conv_zap_leafs_raw, zap, NR_ARGS(zap));
-	run_raw(s->progs.conv_done_raw, done, NR_ARGS(done));
-}
-
-static void test_conversion_done_events(void **state)
-{
-	struct conv_opts o = { .done = true };
-	struct conversions_bpf *s = load_conv(&o);
-	const struct conv_event *e;
-	struct conv_stats st;
-	struct events evs;
-	__u32 tid = gettid();
-
-	(void)state;
-	conv_done_set(s, fake.kvm, 0x400, 0x600, CONV_ATTR_PRIVATE, 0, false, true);
-	conv_done_set(s, fake.kvm, 0x400, 0x600, CONV_ATTR_PRIVATE, 0, true, false);
-	conv_done_set(s, fake.kvm, 0x10, 0x11, 0, -ENOMEM, false, false);
-	read_events(s, &evs);
-	assert_int_equal(evs.n, 3);
-	e = &evs.ev[0];
-	assert_int_equal(e->gfn_start, 0x400);
-	assert_int_equal(e->gfn_end, 0x600);
-	assert_int_equal(e->zapped[0], 7);
-	assert_int_equal(e->zapped[1], 1);
-	assert_int_equal(e->yields, 2);
-	assert_int_equal(e->flushes, 2);	/* one yield flush + the final one */
-	assert_int_equal(e->root_walks, 1);
-	assert_int_equal(e->valid, CONV_F_SERIES_ALL);
-	assert_string_equal(e->stats_id, FAKE_STATS_ID);
-	assert_int_equal(evs.ev[1].noop, 1);
-	assert_int_equal(evs.ev[1].flushes, 1);
-	assert_int_equal(evs.ev[2].ret, -ENOMEM);
-	assert_true(get_stats(s, CONV_DIR_PRIVATE, &st));
-	assert_int_equal(st.count, 2);
-	assert_int_equal(st.noop, 1);
-	assert_int_equal(st.flushes, 3);
-	assert_string_equal(st.stats_id, FAKE_STATS_ID);
-	assert_true(get_stats(s, CONV_DIR_SHARED, &st));
-	assert_int_equal(st.errors, 1);
-	assert_int_not_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.inflight),
-						 &tid, &evs.ev[3]), 0);
-	conversions_bpf__destroy(s);
-
-	/* --vm: the begin cannot tell, the done drops another VM's. */
-	o.vm = FAKE_STATS_ID;
-	s = load_conv(&o);
-	conv_done_set(s, fake.kvm, 0x400, 0x600, CONV_ATTR_PRIVATE, 0, false, true);
-	read_events(s, &evs);
-	assert_int_equal(evs.n, 1);
-	conversions_bpf__destroy(s);
-	o.vm = "kvm-1";
-	s = load_conv(&o);
-	conv_done_set(s, fake.kvm, 0x400, 0x600, CONV_ATTR_PRIVATE, 0, false, true);
-	read_events(s, &evs);
-	assert_int_equal(evs.n, 0);
-	assert_false(get_stats(s, CONV_DIR_PRIVATE, &st) && st.count);
-	/* ... and leaves nothing open behind. */
-	assert_int_not_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.inflight),
-						 &tid, &evs.ev[0]), 0);
-	conversions_bpf__destroy(s);
-}
-
-static struct mmu_roles_bpf *load_roles_of(void)
-{
-	struct mmu_roles_bpf *s = mmu_roles_bpf__open();
-
-	assert_non_null(s);
-	mmu_roles_select_progs(s, ROLES_SERIES_CAUSE, false, false);
-	assert_int_equal(mmu_roles_bpf__load(s), 0);
-	return s;
-}
-
-static void role_of(struct mmu_roles_bpf *s, int of, int cause, __u64 old,
-		    __u64 new)
-{
-	__u64 a[] = { fake.vcpu, (__u64)of, (__u64)cause, old, new };
-
-	run_raw(s->progs.role_of_raw, a, NR_ARGS(a));
-}
-
-/* The current kvm_mmu_role: one word per role, the kernel's cause. */
+/* The kernel's cause where it gives one, and what it means per role. */
 static void test_roles_reported(void **state)
 {
-	struct mmu_roles_bpf *s = load_roles_of();
+	struct mmu_roles_bpf *s = load_roles(0, 0);
 	__u64 l1 = EXT_VALID | EXT_LMA | BASE_CR0_WP | BASE_LEVEL4;
 	struct mmu_role_stats rs;
-	struct mmu_role_trans_key tk = {
-		.old_root_role = 4, .new_root_role = 4 | BASE_GUEST,
-		.pid = getpid(), .mmu = MMU_ROOT,
+	/* An MMU's transition: its root_role words, the cause from the bits. */
+	struct mmu_role_trans_key root = {
+		.old_role = 4, .new_role = 4 | BASE_GUEST,
+		.pid = getpid(), .mmu = MMU_ROOT, .cause = MMU_ROLE_CAUSE_NESTED,
+	};
+	/* The kernel's word, though the bits would say init. */
+	struct mmu_role_trans_key npt = {
+		.new_role = l1, .pid = getpid(), .mmu = MMU_NGPA_WALK,
+		.cause = MMU_ROLE_CAUSE_NESTED,
 	};
 	__u64 n;
 
 	(void)state;
-	/* GVA walker (0): unchanged, CPUID, CR0.WP, a reset into SMM. */
-	role_of(s, 0, 0, l1, l1);
-	role_of(s, 0, 1, l1 & ~EXT_VALID, l1);
-	role_of(s, 0, 4, l1, l1 & ~BASE_CR0_WP);
-	role_of(s, 0, 0, l1, l1 | BASE_SMM);
-	/* Nested GPA walker (1): NPT, EPT. */
-	role_of(s, 1, 2, 0, l1);
-	role_of(s, 1, 3, l1 & ~BASE_CR0_WP, l1);
-	/* Root MMU (2): a reset into guest mode; guest MMU (3): unchanged. */
-	role_of(s, 2, 0, 4, 4 | BASE_GUEST);
-	role_of(s, 3, 2, 4, 4);
+	/* GVA walker: unchanged, CPUID, CR0.WP, a reset into SMM. */
+	role(s, MMU_GVA_WALK, MMU_REPORTED_RESET, l1, l1);
+	role(s, MMU_GVA_WALK, MMU_REPORTED_CPUID, l1 & ~EXT_VALID, l1);
+	role(s, MMU_GVA_WALK, MMU_REPORTED_CR0_WP, l1, l1 & ~BASE_CR0_WP);
+	role(s, MMU_GVA_WALK, MMU_REPORTED_RESET, l1, l1 | BASE_SMM);
+	/* Nested GPA walker: NPT, EPT. */
+	role(s, MMU_NGPA_WALK, MMU_REPORTED_NPT, 0, l1);
+	role(s, MMU_NGPA_WALK, MMU_REPORTED_EPT, l1 & ~BASE_CR0_WP, l1);
+	/* Root MMU: a reset into guest mode; guest MMU: unchanged. */
+	role(s, MMU_ROOT, MMU_REPORTED_RESET, 4, 4 | BASE_GUEST);
+	role(s, MMU_GUEST, MMU_REPORTED_NPT, 4, 4);
 	/* A role this tool cannot name: lost, not filed under another. */
-	role_of(s, 9, 0, 4, 5);
+	role(s, NR_MMU_KINDS, MMU_REPORTED_RESET, 4, 5);
 
 	assert_true(role_stats(s, MMU_GVA_WALK, &rs));
 	assert_int_equal(rs.computed, 4);
@@ -1108,11 +1043,13 @@ static void test_roles_reported(void **state)
 	assert_string_equal(rs.stats_id, FAKE_STATS_ID);
 	assert_true(role_stats(s, MMU_GUEST, &rs));
 	assert_int_equal(rs.unchanged, 1);
-	assert_false(role_stats(s, MMU_NESTED, &rs));
 	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_UNKNOWN_ROLE), 1);
-	/* An MMU's transition keeps its root_role words. */
+	/* Transitions keep their role's one word and their cause. */
 	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.transitions),
-					     &tk, &n), 0);
+					     &root, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.transitions),
+					     &npt, &n), 0);
 	assert_int_equal(n, 1);
 	mmu_roles_bpf__destroy(s);
 }
@@ -1123,13 +1060,13 @@ static void test_roles_filter_and_lost(void **state)
 	struct mmu_role_stats rs;
 
 	(void)state;
-	role(s, MMU_ROOT, 0, EXT_VALID, 0, 4);
+	role(s, MMU_ROOT, MMU_REPORTED_RESET, 0, 4);
 	assert_false(role_stats(s, MMU_ROOT, &rs));
 	mmu_roles_bpf__destroy(s);
 
 	s = load_roles(getpid(), 1);
-	role(s, MMU_ROOT, 0, EXT_VALID, 0, 4);
-	role(s, MMU_ROOT, 0, EXT_VALID | 1, 0, 4);	/* 2nd transition */
+	role(s, MMU_ROOT, MMU_REPORTED_RESET, 0, 4);
+	role(s, MMU_ROOT, MMU_REPORTED_RESET, 0, 5);	/* 2nd transition */
 	assert_true(role_stats(s, MMU_ROOT, &rs));
 	assert_int_equal(rs.changed, 2);
 	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_TRANS_FULL), 1);
@@ -1147,6 +1084,7 @@ int main(void)
 		cmocka_unit_test(test_duration_sum),
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_vm_identity),
+		cmocka_unit_test(test_vm_filter_at_done),
 		cmocka_unit_test(test_lost_ringbuf),
 		cmocka_unit_test(test_lost_stats_full),
 		cmocka_unit_test(test_lost_inflight_full),
@@ -1154,7 +1092,6 @@ int main(void)
 		cmocka_unit_test(test_vmm_comm),
 		cmocka_unit_test(test_roles_changed_unchanged),
 		cmocka_unit_test(test_roles_filter_and_lost),
-		cmocka_unit_test(test_conversion_done_events),
 		cmocka_unit_test(test_roles_reported),
 		cmocka_unit_test(test_mapgpa_tdx),
 		cmocka_unit_test(test_mapgpa_snp),
