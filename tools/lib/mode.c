@@ -21,41 +21,18 @@ static bool can_access(const char *path, int mode)
 	return !faccessat(AT_FDCWD, path, mode, AT_EACCESS);
 }
 
-/* Does the event's format file at @path list a field named @field? */
-static bool format_has_field(const char *path, const char *field)
-{
-	char line[256], want[80];
-	bool found = false;
-	FILE *f;
-
-	snprintf(want, sizeof(want), " %s;", field);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, "\tfield:") == line && strstr(line, want);
-	fclose(f);
-	return found;
-}
-
 bool ks_tracefs_has_event(const char *event)
 {
-	const char *colon = strchr(event, ':'), *field;
+	const char *colon = strchr(event, ':');
 	const char *root;
 	char path[256];
-	int len;
 
 	root = ks_tracefs_dir(path, sizeof(path));
 	if (!colon || !root)
 		return false;
-	field = strchr(colon + 1, ':');
-	len = field ? (int)(field - colon - 1) : (int)strlen(colon + 1);
-	snprintf(path, sizeof(path), "%s/events/%.*s/%.*s", root,
-		 (int)(colon - event), event, len, colon + 1);
-	if (!field)
-		return can_access(path, F_OK);
-	strncat(path, "/format", sizeof(path) - strlen(path) - 1);
-	return format_has_field(path, field + 1);
+	snprintf(path, sizeof(path), "%s/events/%.*s/%s", root,
+		 (int)(colon - event), event, colon + 1);
+	return can_access(path, F_OK);
 }
 
 static bool btf_has_type(const struct btf *btf, const char *name)
@@ -72,10 +49,7 @@ bool ks_btf_has_tracepoint(const char *event)
 	bool found;
 	DIR *dir;
 
-	event = colon ? colon + 1 : event;
-	/* "system:event:field": the field is tracefs's business. */
-	snprintf(name, sizeof(name), "btf_trace_%.*s",
-		 (int)strcspn(event, ":"), event);
+	snprintf(name, sizeof(name), "btf_trace_%s", colon ? colon + 1 : event);
 	vmlinux = btf__load_vmlinux_btf();
 	if (!vmlinux)
 		return false;
@@ -122,34 +96,12 @@ static const char *first_without_btf(const char *const *events)
 	return NULL;
 }
 
-/* The length of @spec's "system:event", without any ":field". */
-static int event_len(const char *spec)
-{
-	const char *colon = strchr(spec, ':');
-
-	if (!colon)
-		return (int)strlen(spec);
-	return (int)(colon + 1 - spec) + (int)strcspn(colon + 1, ":");
-}
-
-/*
- * @spec as a user should read it: "system:event" unless only its
- * ":field" is missing, which says the kernel has another version of it.
- */
-static const char *spec_name(const char *spec, char *buf, size_t size)
-{
-	if (!spec || spec[event_len(spec)] != ':')
-		return spec;
-	snprintf(buf, size, "%.*s", event_len(spec), spec);
-	return ks_tracefs_has_event(buf) ? spec : buf;
-}
-
 enum ks_mode_kind ks_mode_detect(const struct ks_event_set *series,
 				 const struct ks_event_set *fallbacks,
 				 struct ks_mode *m)
 {
 	const char *miss_series, *miss_fb = NULL, *no_btf, *root;
-	char path[128], series_buf[96], fb_buf[96];
+	char path[128];
 	int len;
 
 	memset(m, 0, sizeof(*m));
@@ -178,9 +130,8 @@ enum ks_mode_kind ks_mode_detect(const struct ks_event_set *series,
 		return m->kind = KS_MODE_NONE;
 	}
 
-	/* The first (current) set's missing event is what a user can act on. */
-	miss_series = spec_name(first_missing(series[0].events), series_buf,
-				sizeof(series_buf));
+	/* The first (best) set's missing event is what a user can act on. */
+	miss_series = first_missing(series[0].events);
 	for (int i = 0; series[i].events; i++) {
 		if (first_missing(series[i].events))
 			continue;
@@ -190,8 +141,7 @@ enum ks_mode_kind ks_mode_detect(const struct ks_event_set *series,
 		m->tp_btf = !no_btf;
 		if (no_btf)
 			len = snprintf(m->desc, sizeof(m->desc),
-				       "series (raw_tp: no BTF for %.*s)",
-				       event_len(no_btf), no_btf);
+				       "series (raw_tp: no BTF for %s)", no_btf);
 		else
 			len = snprintf(m->desc, sizeof(m->desc), "series (tp_btf)");
 		if (series[i].uses && len > 0 && (size_t)len < sizeof(m->desc))
@@ -213,9 +163,7 @@ enum ks_mode_kind ks_mode_detect(const struct ks_event_set *series,
 	}
 
 	/* The last (most basic) set's missing event says the most. */
-	if (miss_fb)
-		miss_fb = spec_name(miss_fb, fb_buf, sizeof(fb_buf));
-	else
+	if (!miss_fb)
 		miss_fb = miss_series;
 	snprintf(m->missing, sizeof(m->missing), "%s", miss_fb);
 	/* Without a fallback, kvm may well be loaded: the series is missing. */

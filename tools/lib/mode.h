@@ -3,13 +3,11 @@
  * What the running kernel offers a kvmscope tool: the kvmscope series
  * tracepoints, in one of the versions the tool reads (and whether tp_btf
  * can attach to them, which needs their btf_trace_<event> type in vmlinux
- * or the kvm module's BTF), or only the upstream events a fallback can use.  The result's description is what
- * tools print on their "mode:" line and in the JSON "mode" field.
+ * or the kvm module's BTF), or only the upstream events a fallback can
+ * use.  The result's description is what tools print on their "mode:" line
+ * and in the JSON "mode" field.
  *
- * Events are named "system:event" ("kvm:kvm_vm_set_mem_attributes_begin"),
- * or "system:event:field" for an event that must have that field: two
- * versions of one event (kvmmmu:kvm_mmu_role with and without "cause")
- * are told apart by the fields tracefs lists for it.
+ * Events are named "system:event" ("kvm:kvm_vm_set_mem_attributes_done").
  */
 #ifndef KVMSCOPE_MODE_H
 #define KVMSCOPE_MODE_H
@@ -64,7 +62,7 @@ bool ks_btf_has_tracepoint(const char *event);
  * entry without events; @fallbacks may be NULL).  The choice is by what
  * tracefs and BTF contain, never by kernel version.
  * desc is e.g. "series (tp_btf)", "series (raw_tp: no BTF for
- * kvm:kvm_mmu_role)", "series (tp_btf), using <the set's uses>",
+ * kvmmmu:kvm_mmu_role)", "series (tp_btf), using <the set's uses>",
  * "fallback: kernel without the kvmscope series (no <the first series
  * set's first missing event>), using <the set's uses>"; with
  * neither, it says why in words a user can act on (never the mode's
