@@ -7,9 +7,9 @@
 # by thread in bash).  The two must agree exactly: number of conversions,
 # pages, SPTEs zapped per level, TLB flushes, MapGPA hypercalls; role
 # computations, changed/unchanged, per role, and their causes.  The
-# kernel's version of the series decides which events are the truth:
-# 7.3's (upstream's kvm_vm_set_mem_attributes, _done, tdp_mmu_zap_leafs;
-# kvm_mmu_role with its cause) or the first version's (6.12).
+# truth is the series' events, the same on 7.3 and 6.12: upstream's
+# kvm_vm_set_mem_attributes, _done and tdp_mmu_zap_leafs for conversions,
+# kvm_mmu_role with its cause for roles.
 #
 # Environment: TDX_TRACE (the tdx-trace binary), SELFTESTS (the KVM
 # selftests dir holding x86/...), TRACEFS (default /sys/kernel/tracing),
@@ -79,9 +79,8 @@ sum_field() { # FIELD FILE: sum "FIELD":N over the matching lines
 }
 
 # Ground truth for conversions from a tracefs dump: correlate begin ->
-# zap_leafs -> end by thread, exactly as defined by the series (either
-# version: 7.3's end is _done, its range "start -- end", its zap event
-# tdp_mmu_zap_leafs).  A yield flush is a flush; so is the final one.
+# zap_leafs -> done by thread, exactly as defined by the series.  A yield
+# flush is a flush; so is the final one.
 truth_conversions() { # TRACE -> "count pages z4k z2m z1g flushes mapgpa"
 	local line pid count=0 pages=0 z4=0 z2=0 z1=0 fl=0 mapgpa=0
 	declare -A inside=()
@@ -89,17 +88,16 @@ truth_conversions() { # TRACE -> "count pages z4k z2m z1g flushes mapgpa"
 		[[ $line =~ -([0-9]+)\ +\[[0-9]+\] ]] || continue
 		pid=${BASH_REMATCH[1]}
 		case $line in
-		*kvm_vm_set_mem_attributes_begin:* | *" kvm_vm_set_mem_attributes: "*) inside[$pid]=1 ;;
-		*kvm_tdp_mmu_zap_leafs:* | *" tdp_mmu_zap_leafs: "*)
+		*" kvm_vm_set_mem_attributes: "*) inside[$pid]=1 ;;
+		*" tdp_mmu_zap_leafs: "*)
 			[ -n "${inside[$pid]:-}" ] || continue
 			[[ $line =~ zapped\ 4k\ ([0-9]+)\ 2m\ ([0-9]+)\ 1g\ ([0-9]+)\ yields\ [0-9]+\ yield_flushes\ ([0-9]+) ]] || continue
 			z4=$((z4 + BASH_REMATCH[1])); z2=$((z2 + BASH_REMATCH[2]))
 			z1=$((z1 + BASH_REMATCH[3])); fl=$((fl + BASH_REMATCH[4])) ;;
-		*kvm_vm_set_mem_attributes_end:* | *kvm_vm_set_mem_attributes_done:*)
+		*" kvm_vm_set_mem_attributes_done: "*)
 			[ -n "${inside[$pid]:-}" ] || continue
 			unset "inside[$pid]"
-			[[ $line =~ gfn\ (0x[0-9a-f]+|0)-(0x[0-9a-f]+|0) ]] ||
-				[[ $line =~ (0x[0-9a-f]+|0)\ --\ (0x[0-9a-f]+|0) ]] || continue
+			[[ $line =~ (0x[0-9a-f]+|0)\ --\ (0x[0-9a-f]+|0) ]] || continue
 			count=$((count + 1))
 			pages=$((pages + BASH_REMATCH[2] - BASH_REMATCH[1]))
 			[[ $line == *" flushed"* ]] && fl=$((fl + 1)) ;;
@@ -143,19 +141,10 @@ no_lost() {
 	check_eq "$1: no lost events but the ${m:-?} missed" "${m:-?}" "$total"
 }
 
-# The series' version in this kernel, and its conversion events.
-if [ -d "$T/events/kvm/kvm_vm_set_mem_attributes_done" ]; then
-	version=done
-	conv_events=(kvm/kvm_vm_set_mem_attributes kvm/kvm_vm_set_mem_attributes_done
-		kvmmmu/tdp_mmu_zap_leafs)
-	conv_progs="conv_attrs_btf conv_done_btf conv_zap_leafs_btf"
-else
-	version=first
-	conv_events=(kvm/kvm_vm_set_mem_attributes_begin kvm/kvm_vm_set_mem_attributes_end
-		kvmmmu/kvm_tdp_mmu_zap_leafs)
-	conv_progs="conv_begin_btf conv_end_btf conv_zap_btf"
-fi
-echo "# the series' events: $version"
+conv_events=(kvm/kvm_vm_set_mem_attributes kvm/kvm_vm_set_mem_attributes_done
+	kvmmmu/tdp_mmu_zap_leafs)
+conv_progs="conv_attrs_btf conv_done_btf conv_zap_leafs_btf"
+
 
 # What tdx-trace's JSON OUT says, as truth_conversions() without mapgpa:
 # "count pages z4k z2m z1g flushes" of its conversion records.
@@ -242,45 +231,29 @@ mapgpa_case() { # NAME "kernel"|"userspace" ITERATIONS
 }
 
 # Causes of the changed computations in a tracefs dump, decoded here from
-# the role words (kvm_host.h layouts): "init nested smm mode".  7.3's event
+# the role words (kvm_host.h layouts): "init nested smm mode".  The event
 # says the cause where KVM knows it (cpuid: init; npt, ept: nested;
 # cr0_wp: mode) and "reset" otherwise, decoded from its one word: a
 # walker's cpu_role, or an MMU's root_role (none before: init).
 truth_causes() { # TRACE
-	local line oc nc or nr init=0 nested=0 smm=0 mode=0 moved role cause
-	if [ "$version" = done ]; then
-		while IFS= read -r line; do
-			[[ $line =~ kvm_mmu_role:\ vcpu\ [0-9]+\ ([a-z_]+)\ ([a-z0-9_]+)\ ([0-9a-f]+)\ -\>\ ([0-9a-f]+)\ changed$ ]] ||
-				continue
-			role=${BASH_REMATCH[1]} cause=${BASH_REMATCH[2]}
-			oc=$((16#${BASH_REMATCH[3]})) nc=$((16#${BASH_REMATCH[4]}))
-			moved=$((oc ^ nc))
-			case $cause in
-			cpuid) init=$((init + 1)) ;;
-			npt | ept) nested=$((nested + 1)) ;;
-			cr0_wp) mode=$((mode + 1)) ;;
-			*)
-				if [[ $role == *_walk ]] && ((((oc >> 32) & 1) == 0)); then init=$((init + 1))
-				elif [[ $role == *_mmu ]] && ((oc == 0)); then init=$((init + 1))
-				elif ((moved & (1 << 17))); then nested=$((nested + 1))
-				elif ((moved & (0xff << 24))); then smm=$((smm + 1))
-				else mode=$((mode + 1)); fi ;;
-			esac
-		done <"$1"
-		echo "$init $nested $smm $mode"
-		return
-	fi
+	local line oc nc init=0 nested=0 smm=0 mode=0 moved role cause
 	while IFS= read -r line; do
-		[[ $line =~ kvm_mmu_role:\ .*cpu_role\ ([0-9a-f]+)\ -\>\ ([0-9a-f]+)\ root_role\ ([0-9a-f]+)\ -\>\ ([0-9a-f]+) ]] ||
+		[[ $line =~ kvm_mmu_role:\ vcpu\ [0-9]+\ ([a-z_]+)\ ([a-z0-9_]+)\ ([0-9a-f]+)\ -\>\ ([0-9a-f]+)\ changed$ ]] ||
 			continue
-		oc=$((16#${BASH_REMATCH[1]})) nc=$((16#${BASH_REMATCH[2]}))
-		or=$((16#${BASH_REMATCH[3]})) nr=$((16#${BASH_REMATCH[4]}))
-		[ "$oc" -ne "$nc" ] || [ "$or" -ne "$nr" ] || continue
-		moved=$(((oc ^ nc) | (or ^ nr)))
-		if ((((oc >> 32) & 1) == 0)); then init=$((init + 1))	# ext.valid
-		elif ((moved & (1 << 17))); then nested=$((nested + 1))	# guest_mode
-		elif ((moved & (0xff << 24))); then smm=$((smm + 1))	# smm
-		else mode=$((mode + 1)); fi
+		role=${BASH_REMATCH[1]} cause=${BASH_REMATCH[2]}
+		oc=$((16#${BASH_REMATCH[3]})) nc=$((16#${BASH_REMATCH[4]}))
+		moved=$((oc ^ nc))
+		case $cause in
+		cpuid) init=$((init + 1)) ;;
+		npt | ept) nested=$((nested + 1)) ;;
+		cr0_wp) mode=$((mode + 1)) ;;
+		*)
+			if [[ $role == *_walk ]] && ((((oc >> 32) & 1) == 0)); then init=$((init + 1))
+			elif [[ $role == *_mmu ]] && ((oc == 0)); then init=$((init + 1))
+			elif ((moved & (1 << 17))); then nested=$((nested + 1))
+			elif ((moved & (0xff << 24))); then smm=$((smm + 1))
+			else mode=$((mode + 1)); fi ;;
+		esac
 	done <"$1"
 	echo "$init $nested $smm $mode"
 }
@@ -308,8 +281,7 @@ roles_case() { # NAME SELFTEST CAUSE-THE-WORKLOAD-MUST-SHOW
 	truth+=" $(grep -c 'kvm_mmu_role:.* unchanged$' "$tr")"
 	tool="$(sum_json computed "$final") $(sum_json changed "$final") $(sum_json unchanged "$final")"
 	# Roles as tracefs names them, and as tdx-trace does.
-	local -a roles=(root guest nested) names=(root guest nested)
-	[ "$version" != done ] || roles=(gva_walk ngpa_walk root_mmu guest_mmu) names=(gva_walk ngpa_walk root guest)
+	local -a roles=(gva_walk ngpa_walk root_mmu guest_mmu) names=(gva_walk ngpa_walk root guest)
 	for m in "${!roles[@]}"; do
 		truth+=" $(grep -c "kvm_mmu_role: vcpu [0-9]* ${roles[$m]} " "$tr")"
 		tool+=" $(grep -o "\"mmu\":\"${names[$m]}\",\"computed\":[0-9]*" <<<"$final" |
