@@ -128,20 +128,22 @@ check_eq "--mapgpa: exits 0" 0 "$rc"
 check_eq "--mapgpa: mapgpa true, an array in the final summary" "true array" \
 	"$(jq -r 'select(.type=="mode") | .mapgpa' "$out/mapgpa.json") $(jq -r 'select(.type=="final") | .mapgpa | type' "$out/mapgpa.json")"
 
-# wait_attached FILE PATTERN PID: until the tool (PID) has written PATTERN,
-# which it does once its programs are attached; a minute at most, since
-# loading can take long on a busy machine.  Never a fixed sleep: a helper
-# that started converting before the attach would make the counts wrong.
-wait_attached() {
+# wait_written FILE PATTERN PID: until the tool (PID) has written PATTERN;
+# a minute at most, since loading can take long on a busy machine.
+wait_written() {
 	local i
 	for i in $(seq 600); do
 		grep -q "$2" "$1" 2>/dev/null && return 0
 		kill -0 "$3" 2>/dev/null || break
 		sleep 0.1
 	done
-	echo "# tdx-trace did not attach: $(cat "${1%.*}.err" 2>/dev/null)"
+	echo "# tdx-trace never wrote $2: $(cat "${1%.*}.err" 2>/dev/null)"
 	return 1
 }
+# wait_attached FILE PATTERN PID: until the tool has written PATTERN, which
+# it does once its programs are attached.  Never a fixed sleep: a helper
+# that started converting before the attach would make the counts wrong.
+wait_attached() { wait_written "$@"; }
 
 # Fallback end to end: real ioctls from a helper, traced with -p.
 trace_helper() {   # trace_helper NAME tdx-trace-args... -- helper-ranges...
@@ -190,11 +192,20 @@ check_eq "--private keeps the two to-private conversions" "512 16" \
 trace_helper slow --min-us 5000000 -- "$R1" "$R2" "$R3"
 check_eq "--min-us 5000000 drops them all" 0 \
 	"$(jq -s '[.[] | select(.type=="conversion")] | length' "$out/slow.json")"
-SET_ATTRS_LINGER_MS=1500 trace_helper summary -s -- "$R1" "$R2" "$R3"
-check_eq "-s: no per-conversion records, histograms in the final summary" "0 2 2" \
+# -s names each VMM by a /proc scan once a second, and a VMM lives long; the
+# helper does not, so it stays alive until an interval summary (-s 1) has
+# named it.  The final summary must keep that name after it exited.
+rm -f "$out/summary.go" "$out/summary.hold"
+SET_ATTRS_HOLD=$out/summary.hold "$helper" "$out/summary.go" "$R1" "$R2" "$R3" & hpid=$!
+"$tool" -j -p "$hpid" -s 1 >"$out/summary.json" 2>"$out/summary.err" & tpid=$!
+wait_attached "$out/summary.json" '"type":"mode"' "$tpid"
+touch "$out/summary.go"
+wait_written "$out/summary.json" '"type":"interval".*"name":"set_attrs"' "$tpid"
+touch "$out/summary.hold"; wait "$hpid"; sleep 0.3; kill -INT "$tpid"; wait "$tpid"
+check_eq "-s 1: no per-conversion records, histograms in the final summary" "0 2 2" \
 	"$(jq -s '([.[] | select(.type=="conversion")] | length), (.[] | select(.type=="final") | .vms[] | select(.direction=="private") | .duration_ns.count, .pages_hist.count)' "$out/summary.json" | xargs)"
 
-check_eq "-s: the summary names the VMM (resolved while it ran)" "set_attrs set_attrs" \
+check_eq "-s 1: the final summary still names the exited VMM" "set_attrs set_attrs" \
 	"$(jq -r 'select(.type=="final") | .vms[].name' "$out/summary.json" | xargs)"
 
 # Human output: header and one line per conversion.

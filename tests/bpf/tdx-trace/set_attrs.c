@@ -8,8 +8,9 @@
  *   set_attrs GO_FILE GPA:SIZE:ATTRIBUTES...
  *
  * Waits (up to 10 s) for GO_FILE to exist, so the tracer can attach first,
- * then issues one ioctl per argument from this thread, then stays alive for
- * $SET_ATTRS_LINGER_MS milliseconds (default 0), like a VMM would.
+ * then issues one ioctl per argument from this thread.  With $SET_ATTRS_HOLD
+ * naming a file, it then stays alive until that file exists (up to 60 s),
+ * as a VMM would: the test says when the tracer has seen it alive.
  *
  * With SET_ATTRS_VM=1 the ioctls go to a VM of /dev/kvm instead: a
  * software-protected VM where the kernel has that type (its memory
@@ -60,21 +61,31 @@ static int open_target(bool vm)
 	return fd;
 }
 
+/* Whether @path exists within @secs seconds (checked every 10 ms). */
+static bool wait_for_file(const char *path, int secs)
+{
+	int tries;
+
+	for (tries = 0; access(path, F_OK); tries++) {
+		if (tries == secs * 100)
+			return false;
+		usleep(10000);
+	}
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	bool vm = getenv("SET_ATTRS_VM") && !strcmp(getenv("SET_ATTRS_VM"), "1");
-	int fd, i, tries, ret;
+	int fd, i, ret;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: %s GO_FILE GPA:SIZE:ATTRS...\n", argv[0]);
 		return 2;
 	}
-	for (tries = 0; access(argv[1], F_OK); tries++) {
-		if (tries == 1000) {
-			fprintf(stderr, "%s never appeared\n", argv[1]);
-			return 1;
-		}
-		usleep(10000);
+	if (!wait_for_file(argv[1], 10)) {
+		fprintf(stderr, "%s never appeared\n", argv[1]);
+		return 1;
 	}
 	fd = open_target(vm);
 	if (fd < 0) {
@@ -103,7 +114,9 @@ int main(int argc, char **argv)
 		}
 	}
 	close(fd);
-	if (getenv("SET_ATTRS_LINGER_MS"))
-		usleep(1000 * atoi(getenv("SET_ATTRS_LINGER_MS")));
+	if (getenv("SET_ATTRS_HOLD") && !wait_for_file(getenv("SET_ATTRS_HOLD"), 60)) {
+		fprintf(stderr, "%s did not appear in 60 s\n", getenv("SET_ATTRS_HOLD"));
+		return 1;
+	}
 	return 0;
 }
