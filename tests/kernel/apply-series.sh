@@ -8,10 +8,11 @@
 #   tests/kernel/apply-series.sh LINE DIR
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 LINE DIR" >&2; exit 2; }
-line=$1 dir=$(cd "$2" && pwd)
-src=$(. lab/cache.sh && lab_line "$line" && echo "$src_dir")
+kernel_line=$1 dir=$(cd "$2" && pwd)
+# (lab/cache.sh sets its own $line.)
+src=$(. lab/cache.sh && lab_line "$kernel_line" && echo "$src_dir")
 git -C "$src" rev-parse -q --verify refs/tags/base >/dev/null ||
-	{ echo "no pristine source for $line in $src (lab/build-kernel.sh --line $line makes it)" >&2; exit 1; }
+	{ echo "no pristine source for $kernel_line in $src (lab/build-kernel.sh --line $kernel_line makes it)" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export GIT_INDEX_FILE=$tmp/index
