@@ -68,10 +68,12 @@ line_stock_release() {
 # Patch files in series order (comments and blank lines skipped).  An
 # entry may be a patch or a topic directory with a series of its own (7.3
 # has one series per topic, each posted on its own; the lab kernel has them
-# all).  A line may have no patches yet: its kernel is then the source as
-# Debian ships it.
+# all).  A topic built on others names them in its prerequisites file: a
+# build of that topic alone (--topic) applies them first.  A line may have
+# no patches yet: its kernel is then the source as Debian ships it.
 series_patches() { # [DIR]
 	local dir=${1:-$series_dir} p
+	[ $# -gt 0 ] || for_prerequisites series_patches
 	while read -r p _; do
 		case "$p" in '' | '#'*) continue ;; esac
 		if [ -f "$dir/$p/series" ]; then
@@ -84,9 +86,22 @@ series_patches() { # [DIR]
 	done <"$dir/series"
 }
 
+# for_prerequisites FUNC: FUNC on each topic $series_dir/prerequisites names.
+for_prerequisites() {
+	local t
+	[ -f "$series_dir/prerequisites" ] || return 0
+	while read -r t _; do
+		case "$t" in '' | '#'*) continue ;; esac
+		[ -f "$series_dir/../$t/series" ] ||
+			die "${series_dir#"$repo_dir"/}/prerequisites names $t, which has no series"
+		"$1" "$series_dir/../$t"
+	done <"$series_dir/prerequisites"
+}
+
 # The series files a line's kernel is made from: its own and its topics'.
 series_files() { # [DIR]
 	local dir=${1:-$series_dir} p
+	[ $# -gt 0 ] || for_prerequisites series_files
 	echo "$dir/series"
 	while read -r p _; do
 		case "$p" in '' | '#'*) continue ;; esac
