@@ -47,6 +47,22 @@ static void test_gone_process(void **state)
 	assert_null(c.v);
 }
 
+/* The comm a BPF program kept is any bytes: named in valid UTF-8. */
+static void test_gone_process_utf8(void **state)
+{
+	struct ks_vm_cache c = {};
+
+	(void)state;
+	assert_string_equal(ks_vm_cache_name(&c, GONE_PID, "\xff\xfe\x1b[2J"),
+			    "\xef\xbf\xbd\xef\xbf\xbd\x1b[2J");
+	/* The kernel cut a comm in a character: its head is no character. */
+	assert_string_equal(ks_vm_cache_name(&c, GONE_PID, "qemu-\xe6\x97"),
+			    "qemu-\xef\xbf\xbd\xef\xbf\xbd");
+	assert_string_equal(ks_vm_cache_name(&c, GONE_PID, "ok-\xe6\x97\xa5"),
+			    "ok-\xe6\x97\xa5");
+	ks_vm_cache_free(&c);
+}
+
 static void test_bounded(void **state)
 {
 	struct ks_vm_cache c = {};
@@ -63,6 +79,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_live_process),
 		cmocka_unit_test(test_gone_process),
+		cmocka_unit_test(test_gone_process_utf8),
 		cmocka_unit_test(test_bounded),
 	};
 

@@ -63,6 +63,33 @@ static void test_truncates(void **state)
 	assert_string_equal(b, "abcd");
 }
 
+/* 22 three-byte characters after two ASCII ones: 68 bytes. */
+#define JP_NAME "db本番データベース東京リージョン第一仮想計算機"
+/* What fits in 63 bytes without cutting a character: 62 of them. */
+#define JP_NAME_CUT "db本番データベース東京リージョン第一仮想計"
+#define FFFD "\xef\xbf\xbd"
+
+/* A name of any bytes is valid UTF-8, cut between characters. */
+static void test_name_utf8(void **state)
+{
+	char big[128];
+
+	(void)state;
+	assert_int_equal(strlen(JP_NAME), 68);
+	assert_int_equal(name_of("q|-name|guest=" JP_NAME ",debug-threads=on",
+				 big, sizeof(big)), 0);
+	assert_string_equal(big, JP_NAME);
+	assert_name("q|-name|" JP_NAME, JP_NAME_CUT);
+	assert_name("q|-name|\xff\xfe", FFFD FFFD);
+	/* An overlong "/" and an overlong NUL, byte by byte. */
+	assert_name("q|-name|a\xc0\xaf" "b", "a" FFFD FFFD "b");
+	assert_name("q|-name|\xe0\x80\x80", FFFD FFFD FFFD);
+	assert_name("q|-name|a\x80" "b", "a" FFFD "b");
+	assert_name("q|-name|ok\xe6\x97", "ok" FFFD FFFD);
+	/* A UTF-16 surrogate (U+D800) is no character either. */
+	assert_name("q|-name|\xed\xa0\x80", FFFD FFFD FFFD);
+}
+
 static void test_comm_fallback(void **state)
 {
 	char b[64];
@@ -76,6 +103,22 @@ static void test_comm_fallback(void **state)
 	assert_string_equal(b, "tdx-vmm-test");
 	assert_int_equal(ks_vm_name(2147483646, b, sizeof(b)), -ENOENT);
 	assert_string_equal(b, "?");
+}
+
+/* prctl(PR_SET_NAME) takes any bytes; ESC is valid UTF-8 and stays. */
+static void test_comm_utf8(void **state)
+{
+	char b[64];
+
+	(void)state;
+	assert_int_equal(prctl(PR_SET_NAME, "\xff\xfe\x1b[2J\xe6\x97"), 0);
+	assert_int_equal(ks_proc_comm(getpid(), b, sizeof(b)), 0);
+	assert_string_equal(b, FFFD FFFD "\x1b[2J" FFFD FFFD);
+	assert_int_equal(ks_vm_name(getpid(), b, sizeof(b)), 0);
+	assert_string_equal(b, FFFD FFFD "\x1b[2J" FFFD FFFD);
+	/* Too long for @b: cut before the U+FFFD that does not fit. */
+	assert_int_equal(ks_proc_comm(getpid(), b, 6), 0);
+	assert_string_equal(b, FFFD);
 }
 
 static void test_stats_id_pid(void **state)
@@ -103,6 +146,8 @@ static void test_vm_stats_id(void **state)
 	assert_string_equal(buf, "kvm-1234");
 	ks_vm_stats_id(buf, sizeof(buf), NULL, 1234);
 	assert_string_equal(buf, "kvm-1234");
+	ks_vm_stats_id(buf, sizeof(buf), "kvm-\xff", 1234);
+	assert_string_equal(buf, "kvm-" FFFD);
 }
 
 int main(void)
@@ -111,7 +156,9 @@ int main(void)
 		cmocka_unit_test(test_qemu_name_forms),
 		cmocka_unit_test(test_no_name),
 		cmocka_unit_test(test_truncates),
+		cmocka_unit_test(test_name_utf8),
 		cmocka_unit_test(test_comm_fallback),
+		cmocka_unit_test(test_comm_utf8),
 		cmocka_unit_test(test_stats_id_pid),
 		cmocka_unit_test(test_vm_stats_id),
 	};

@@ -150,6 +150,20 @@ static void test_json_fallback_and_unterminated(void **state)
 	free(j);
 }
 
+/* The thread's comm as the kernel kept it: any bytes, made UTF-8. */
+static void test_json_comm_utf8(void **state)
+{
+	struct conv_event e = series_event();
+	char *j;
+
+	(void)state;
+	memcpy(e.comm, "\xff\xfe\x1b[2Jabcdefg\xe6\x97", sizeof(e.comm));
+	j = json_of(&e, "n");
+	assert_non_null(strstr(j, "\"comm\":\"\xef\xbf\xbd\xef\xbf\xbd"
+				  "\\u001b[2Jabcdefg\xef\xbf\xbd\xef\xbf\xbd\","));
+	free(j);
+}
+
 static void test_vm_label(void **state)
 {
 	struct conv_event e = series_event();
@@ -265,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_line_fallback),
 		cmocka_unit_test(test_json_series),
 		cmocka_unit_test(test_json_fallback_and_unterminated),
+		cmocka_unit_test(test_json_comm_utf8),
 		cmocka_unit_test(test_vm_label),
 		cmocka_unit_test(test_table_merge),
 		cmocka_unit_test(test_table_mapgpa),

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The store's VM of a kernel row: see row_vm.h. */
-#include <stdio.h>
+#include <string.h>
 
 #include "args.h"
 #include "row_vm.h"
 #include "tdx_trace.h"
+#include "utf8.h"
 #include "vmname.h"
 
 struct ks_vm *ks_store_row_vm(struct ks_store *s, const char *stats_id,
@@ -20,9 +21,10 @@ struct ks_vm *ks_store_row_vm(struct ks_store *s, const char *stats_id,
 	if (!vm || vm->name[0])
 		return vm;
 	name = ks_vm_cache_lookup(&s->names, pid);
+	/* Whole characters only; the kernel's comm may hold any bytes. */
 	if (name)
-		snprintf(vm->name, sizeof(vm->name), "%s", name);
+		ks_utf8_copy(vm->name, sizeof(vm->name), name, strlen(name));
 	else if (comm)
-		snprintf(vm->name, sizeof(vm->name), "%.*s", TDX_COMM_LEN, comm);
+		ks_utf8_copy(vm->name, sizeof(vm->name), comm, TDX_COMM_LEN);
 	return vm;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "json_writer.h"
+#include "utf8.h"
 
 #define JSONW_MAX_DEPTH 32
 
@@ -56,35 +57,6 @@ static void jsonw_value_done(json_writer_t *w)
 	}
 }
 
-/* Length of the valid UTF-8 sequence at @s, or 0 if it is not valid. */
-static int utf8_seq_len(const unsigned char *s)
-{
-	unsigned char c = s[0];
-	uint32_t cp;
-	int n, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, UTF-16 surrogates and values past U+10FFFF. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
-
 void jsonw_escape_string(FILE *f, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -107,7 +79,8 @@ void jsonw_escape_string(FILE *f, const char *str)
 			s++;
 			continue;
 		}
-		n = utf8_seq_len(s);
+		/* 4 bytes hold any sequence; the NUL ends a shorter string. */
+		n = ks_utf8_seq_len((const char *)s, 4);
 		if (!n) {
 			fputs("\\ufffd", f);
 			s++;

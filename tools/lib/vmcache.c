@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* VM names by VMM pid, looked up once: see vmcache.h. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "grow.h"
+#include "utf8.h"
 #include "vmcache.h"
 #include "vmname.h"
 
@@ -40,7 +42,11 @@ const char *ks_vm_cache_name(struct ks_vm_cache *c, pid_t pid,
 
 	if (name)
 		return name;
-	return fallback && fallback[0] ? fallback : "?";
+	if (!fallback || !fallback[0])
+		return "?";
+	ks_utf8_copy(c->fallback, sizeof(c->fallback), fallback,
+		     strlen(fallback));
+	return c->fallback;
 }
 
 void ks_vm_cache_forget(struct ks_vm_cache *c, pid_t pid)

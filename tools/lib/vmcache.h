@@ -23,6 +23,8 @@ struct ks_vm_cache {
 		char name[KS_VM_CACHE_NAME_LEN];
 	} *v;
 	size_t nr, cap, next;	/* next: the entry to replace when full */
+	/* What ks_vm_cache_name() returns when it names by the fallback. */
+	char fallback[KS_VM_CACHE_NAME_LEN];
 };
 
 /* The name /proc gave VMM @pid at its first lookup; NULL if it had exited. */
@@ -30,7 +32,9 @@ const char *ks_vm_cache_lookup(struct ks_vm_cache *c, pid_t pid);
 /*
  * The name of VMM @pid.  One that exited before its first lookup is named
  * by @fallback, what its rows carry (the comm or the stats id the BPF
- * programs recorded; NULL or "" if none), else "?".
+ * programs recorded; NULL or "" if none), else "?".  Names are valid UTF-8
+ * (utf8.h), @fallback too: the result is a copy of it then, valid until
+ * the next call.
  */
 const char *ks_vm_cache_name(struct ks_vm_cache *c, pid_t pid,
 			     const char *fallback);

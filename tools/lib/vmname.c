@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "sizes.h"
+#include "utf8.h"
 #include "vmname.h"
 
 /* Copy one QemuOpts element at @p into @buf, undoing ",," escapes. */
@@ -30,19 +31,19 @@ static const char *opts_element(const char *p, char *buf, size_t buf_len)
 
 static int name_from_opts(const char *opts, char *buf, size_t buf_len)
 {
-	char elem[256];
+	char elem[256];		/* longer than any name kept (vmcache.h) */
 	const char *p = opts;
 	int first = 1;
 
 	while (*p) {
 		p = opts_element(p, elem, sizeof(elem));
 		if (!strncmp(elem, "guest=", 6)) {
-			snprintf(buf, buf_len, "%s", elem + 6);
+			ks_utf8_copy(buf, buf_len, elem + 6, strlen(elem + 6));
 			return 0;
 		}
 		/* The implied key of -name is "guest". */
 		if (first && !strchr(elem, '=') && elem[0]) {
-			snprintf(buf, buf_len, "%s", elem);
+			ks_utf8_copy(buf, buf_len, elem, strlen(elem));
 			return 0;
 		}
 		first = 0;
@@ -93,7 +94,7 @@ int ks_proc_comm(pid_t pid, char *buf, size_t buf_len)
 	if (n < 0)
 		return n;
 	comm[strcspn(comm, "\n")] = '\0';
-	snprintf(buf, buf_len, "%s", comm);
+	ks_utf8_copy(buf, buf_len, comm, n);
 	return 0;
 }
 
@@ -128,7 +129,7 @@ pid_t ks_stats_id_pid(const char *stats_id)
 void ks_vm_stats_id(char *buf, size_t len, const char *stats_id, pid_t pid)
 {
 	if (stats_id && stats_id[0])
-		snprintf(buf, len, "%.*s", KS_STATS_ID_LEN - 1, stats_id);
+		ks_utf8_copy(buf, len, stats_id, KS_STATS_ID_LEN - 1);
 	else
 		snprintf(buf, len, "kvm-%d", pid);
 }

@@ -3,7 +3,9 @@
  * Naming VMs for humans.  The kernel identifies a VM by kvm->stats_id
  * ("kvm-<pid>" of the VMM process that created it); operators know it by
  * the name they gave QEMU (-name foo or -name guest=foo,...), else by the
- * VMM's comm.
+ * VMM's comm.  Whatever bytes those are, the names given out here are
+ * valid UTF-8, cut between characters to fit (ks_utf8_copy()): one place
+ * for every output to rely on.
  */
 #ifndef KVMSCOPE_VMNAME_H
 #define KVMSCOPE_VMNAME_H

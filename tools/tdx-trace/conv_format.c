@@ -3,6 +3,7 @@
 
 #include "conv_format.h"
 #include "runtime.h"
+#include "utf8.h"
 
 enum conv_dir tdx_dir_of(uint64_t attributes)
 {
@@ -76,7 +77,7 @@ void tdx_conv_json(json_writer_t *w, const struct conv_event *e,
 		   const char *vm_name, double wall)
 {
 	bool zapped = e->valid & CONV_F_ZAPPED, fl = e->valid & CONV_F_FLUSHES;
-	char buf[KS_STATS_ID_LEN + 1];
+	char comm[KS_UTF8_COPY_LEN(TDX_COMM_LEN)];
 
 	jsonw_start_object(w);
 	jsonw_string_field(w, "type", "conversion");
@@ -84,8 +85,9 @@ void tdx_conv_json(json_writer_t *w, const struct conv_event *e,
 	jsonw_float_field(w, "time", wall);
 	tdx_json_vm(w, e->valid & CONV_F_VM ? e->stats_id : "", e->pid, vm_name);
 	jsonw_uint_field(w, "tid", e->tid);
-	snprintf(buf, sizeof(buf), "%.*s", TDX_COMM_LEN, e->comm);
-	jsonw_string_field(w, "comm", buf);
+	/* The thread's comm as the kernel had it: any bytes, maybe no NUL. */
+	ks_utf8_copy(comm, sizeof(comm), e->comm, TDX_COMM_LEN);
+	jsonw_string_field(w, "comm", comm);
 	jsonw_uint_field(w, "gpa_start", e->gfn_start << CONV_PAGE_SHIFT);
 	jsonw_uint_field(w, "gpa_end", e->gfn_end << CONV_PAGE_SHIFT);
 	jsonw_uint_field(w, "gfn_start", e->gfn_start);

@@ -21,6 +21,7 @@ void tdx_json_lost(json_writer_t *w, const uint64_t lost[TDX_NR_LOST]);
  * VM name of a VMM pid (QEMU -name or comm), cached for the run.  A VMM
  * that exited before its first lookup is named by @comm, its comm as the
  * BPF programs recorded it (NULL or "" if none; "?" without either).
+ * Valid UTF-8, valid until the next call (ks_vm_cache_name()).
  */
 const char *tdx_vm_name(pid_t pid, const char *comm);
 
