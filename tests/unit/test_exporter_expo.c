@@ -180,6 +180,40 @@ static void test_label_escaping(void **state)
 	ks_buf_free(&b);
 }
 
+#define FFFD "\xef\xbf\xbd"
+
+/*
+ * One label value that is not UTF-8 would make Prometheus reject the whole
+ * scrape: each byte that starts no character becomes U+FFFD; valid UTF-8,
+ * control characters included, stays.
+ */
+static void test_label_utf8(void **state)
+{
+	static const struct {
+		const char *value, *want;
+	} cases[] = {
+		{ "\xff\xfe", FFFD FFFD },
+		{ "a\xc0\xaf", "a" FFFD FFFD },		/* overlong "/" */
+		{ "a\x80" "b", "a" FFFD "b" },		/* lone continuation */
+		{ "ok\xe6\x97", "ok" FFFD FFFD },		/* cut short */
+		{ "\xed\xa0\x80", FFFD FFFD FFFD },	/* surrogate */
+		{ "\xe6\x97\xa5\x1b[2J\xc2\x9b", "\xe6\x97\xa5\x1b[2J\xc2\x9b" },
+		{ "\xff\"\\\n", FFFD "\\\"\\\\\\n" },
+	};
+	struct ks_buf b = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ks_buf_reset(&b);
+		expo_escape_label(&b, cases[i].value);
+		assert_string_equal(b.data, cases[i].want);
+	}
+	ks_buf_reset(&b);
+	expo_escape_help(&b, "\xff\"\n");
+	assert_string_equal(b.data, FFFD "\"\\n");
+	ks_buf_free(&b);
+}
+
 static void test_help_type(void **state)
 {
 	struct ks_buf b = { 0 };
@@ -213,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_histogram_cumulative),
 		cmocka_unit_test(test_histogram_units),
 		cmocka_unit_test(test_label_escaping),
+		cmocka_unit_test(test_label_utf8),
 		cmocka_unit_test(test_help_type),
 		cmocka_unit_test(test_double_values),
 	};

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "expo.h"
+#include "utf8.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 
@@ -106,24 +107,37 @@ void ks_buf_printf(struct ks_buf *b, const char *fmt, ...)
 	b->len += n;
 }
 
+/*
+ * Prometheus rejects the whole exposition over one label value that is not
+ * UTF-8: a byte that starts no valid sequence becomes U+FFFD, whatever the
+ * value came from, as in the JSON output.
+ */
 static void escape(struct ks_buf *b, const char *s, bool quote)
 {
 	const char *run = s;
 
-	for (; *s; s++) {
+	while (*s) {
+		/* ASCII inline: a big scrape escapes millions of bytes. */
+		int n = (unsigned char)*s < 0x80 ? 1 : ks_utf8_seq_len(s, 4);
 		const char *rep;
 
-		if (*s == '\\')
+		if (!n)
+			rep = KS_UTF8_REPLACEMENT;
+		else if (*s == '\\')
 			rep = "\\\\";
 		else if (*s == '\n')
 			rep = "\\n";
 		else if (quote && *s == '"')
 			rep = "\\\"";
 		else
+			rep = NULL;
+		if (!rep) {
+			s += n;
 			continue;
+		}
 		ks_buf_put(b, run, s - run);
-		ks_buf_put(b, rep, 2);
-		run = s + 1;
+		ks_buf_puts(b, rep);
+		run = ++s;
 	}
 	ks_buf_put(b, run, s - run);
 }

@@ -9,9 +9,11 @@
  * would dominate the scrape time.
  *
  * Label values are escaped as the format requires (\\, \" and \n), HELP
- * text as well (\\ and \n).  Log2 histograms become cumulative buckets whose
- * edges are the slots' exclusive upper bounds, converted to seconds exactly
- * (decimal arithmetic on integer nanoseconds, no floating point rounding).
+ * text as well (\\ and \n); in both, a byte that is not UTF-8 becomes
+ * U+FFFD, so no value can make a scrape unparseable.  Log2 histograms
+ * become cumulative buckets whose edges are the slots' exclusive upper
+ * bounds, converted to seconds exactly (decimal arithmetic on integer
+ * nanoseconds, no floating point rounding).
  */
 #ifndef KVMSCOPE_EXPORTER_EXPO_H
 #define KVMSCOPE_EXPORTER_EXPO_H
@@ -47,9 +49,12 @@ struct ks_label {
 void expo_family(struct ks_buf *b, const char *name, const char *type,
 		 const char *help);
 
-/* Label value escaping: \ -> \\, " -> \", newline -> \n. */
+/*
+ * Label value escaping: \ -> \\, " -> \", newline -> \n, a byte that
+ * starts no valid UTF-8 sequence -> U+FFFD.
+ */
 void expo_escape_label(struct ks_buf *b, const char *value);
-/* HELP escaping: \ -> \\, newline -> \n. */
+/* HELP escaping: the same but for ". */
 void expo_escape_help(struct ks_buf *b, const char *help);
 
 /*
