@@ -218,4 +218,24 @@ check "human output: header" grep -q "^TIME .*PAGES.*DIR.*DUR(us)" "$out/human.t
 check "human output: conversion line" grep -qE "^[0-9:.]+ +pid:$hpid .* 0x100000000-0x100200000 +512 private .* -25$" "$out/human.txt"
 check "human output: lost events reported" grep -q "^Lost events: 0" "$out/human.txt"
 
+# A VMM whose comm would clear the screen and hide what follows, with a
+# byte that is not UTF-8 (exec'd through a link of that name): its line
+# and its summary show the name escaped, and no control character
+# reaches the terminal.
+evil=$out/$(printf '\033[2J\033[8m\377')
+ln -sfn set_attrs "$evil"
+rm -f "$out/evil.go"
+"$evil" "$out/evil.go" "$R1" & hpid=$!
+"$tool" -p "$hpid" >"$out/evil.txt" 2>"$out/evil.err" & tpid=$!
+wait_attached "$out/evil.txt" '^VM ' "$tpid"
+touch "$out/evil.go"; wait "$hpid"; sleep 0.3; kill -INT "$tpid"; wait "$tpid"
+name=$(printf '%s\357\277\275' '\x1b[2J\x1b[8m')	# U+FFFD for \377
+# Its 15 characters padded to the NAME column's 16.
+check "hostile comm: the conversion line shows it escaped" \
+	grep -qF "$(printf '%-16s %s  ' "pid:$hpid" "$name")" "$out/evil.txt"
+check "hostile comm: the summary shows it escaped" \
+	grep -qF "pid:$hpid ($name) to private:" "$out/evil.txt"
+check "hostile comm: no control character in the output" \
+	bash -c '! tr -d "\n" <"$1" | LC_ALL=C grep -q "[[:cntrl:]]"' _ "$out/evil.txt"
+
 tap_done

@@ -112,6 +112,57 @@ static void test_row_without_samples_and_long_name(void **state)
 		"a-very-long-gu    4242    3 L1      123.5       -       -       -     2     7");
 }
 
+/* No name may reach the terminal as control characters. */
+static void test_row_hostile_name(void **state)
+{
+	struct hv_row r = sample_row();
+	const struct hv_row *rows[] = { &r };
+	struct hv_snapshot snap = { .elapsed_s = 1, .nr_rows = 1 };
+	struct hv_view v = {
+		.mode_name = "series", .mode_desc = "series", .series = true,
+	};
+	char line[HV_LINE_MAX], *text;
+	size_t len;
+	FILE *f;
+
+	(void)state;
+	snprintf(r.name, sizeof(r.name), "\x1b[2J\x1b[8m");
+	hv_format_row(line, sizeof(line), &r);
+	assert_string_equal(line,
+		"\\x1b[2J\\x1b[8m    4242    3 L2      123.5   4.1us  35.2us   1.2ms     2     7");
+	/* C1's CSI, DEL and a backslash; the escape is not cut. */
+	snprintf(r.name, sizeof(r.name), "\xc2\x9b" "2J\x7f\\abcdef");
+	hv_format_row(line, sizeof(line), &r);
+	assert_int_equal(strncmp(line, "\\x9b2J\\x7f\\\\ab ", 15), 0);
+
+	/* -b prints what the screen shows: the glob escaped too. */
+	snprintf(r.name, sizeof(r.name), "\x1b]0;pwn\x07");
+	snprintf(v.filter.vm, sizeof(v.filter.vm), "\x1b[8m*");
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	hv_print_text(f, &snap, &v, rows, 1);
+	fclose(f);
+	assert_lacks(text, "\x1b");
+	assert_lacks(text, "\x07");
+	assert_contains(text, "vm '\\x1b[8m*'");
+	assert_contains(text, "\\x1b]0;pwn\\x07 ");
+	free(text);
+}
+
+/* A name is cut to its column between characters, not in one. */
+static void test_row_utf8_name(void **state)
+{
+	struct hv_row r = sample_row();
+	char line[HV_LINE_MAX];
+
+	(void)state;
+	snprintf(r.name, sizeof(r.name), "%s",
+		 "db本番データベース東京リージョン第一仮想計");
+	hv_format_row(line, sizeof(line), &r);
+	assert_string_equal(line,
+		"db本番データベース東京リー    4242    3 L2      123.5   4.1us  35.2us   1.2ms     2     7");
+}
+
 static void test_row_exited(void **state)
 {
 	struct hv_row r = sample_row();
@@ -353,6 +404,8 @@ int main(void)
 		cmocka_unit_test(test_format_ns),
 		cmocka_unit_test(test_row_under_titles),
 		cmocka_unit_test(test_row_without_samples_and_long_name),
+		cmocka_unit_test(test_row_hostile_name),
+		cmocka_unit_test(test_row_utf8_name),
 		cmocka_unit_test(test_row_exited),
 		cmocka_unit_test(test_header_series),
 		cmocka_unit_test(test_header_fallback),

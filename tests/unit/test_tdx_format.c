@@ -99,6 +99,29 @@ static void test_line_fallback(void **state)
 	free(l);
 }
 
+/* A name is escaped for the terminal and cut between characters. */
+static void test_line_hostile_and_utf8_names(void **state)
+{
+	struct conv_event e = series_event();
+	char *l;
+
+	(void)state;
+	l = line_of(&e, "\x1b[2J\x1b[8m", NULL);
+	assert_string_equal(l,
+		"kvm-4242         \\x1b[2J\\x1b[8m   4250    0x100000000-0x100200000          512 private       12.3    300     1    0     2   no    0\n");
+	free(l);
+	/* Sixteen of its 22 characters, 44 bytes: not 16 bytes. */
+	l = line_of(&e, "db本番データベース東京リージョン第一仮想計", NULL);
+	assert_string_equal(l,
+		"kvm-4242         db本番データベース東京リージョ 4250    0x100000000-0x100200000          512 private       12.3    300     1    0     2   no    0\n");
+	free(l);
+	/* The stats id is the kernel's, but printed the same way. */
+	strcpy(e.stats_id, "kvm-\x1b[8m");
+	l = line_of(&e, "web1", NULL);
+	assert_int_equal(strncmp(l, "kvm-\\x1b[8m      web1 ", 22), 0);
+	free(l);
+}
+
 static char *json_of(const struct conv_event *e, const char *name)
 {
 	char *buf = NULL;
@@ -277,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_direction_and_pages),
 		cmocka_unit_test(test_line_series),
 		cmocka_unit_test(test_line_fallback),
+		cmocka_unit_test(test_line_hostile_and_utf8_names),
 		cmocka_unit_test(test_json_series),
 		cmocka_unit_test(test_json_fallback_and_unterminated),
 		cmocka_unit_test(test_json_comm_utf8),

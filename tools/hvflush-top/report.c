@@ -4,12 +4,14 @@
 
 #include "hist.h"
 #include "report.h"
+#include "termtext.h"
 
 const char hv_fallback_note[] =
 	"per-vCPU flush latency needs the kvmscope kernel series "
 	"(its Hyper-V TLB flush FIFO events): showing hypercall rates only";
 
 /* The table: titles and cells share these widths. */
+#define CELL_MAX	14	/* the widest left-aligned column's */
 enum { COL_VM, COL_PID, COL_VCPU, COL_FIFO, COL_RATE, COL_P50, COL_P99,
        COL_MAX, COL_PEND, COL_OVFL, NR_COLS };
 
@@ -18,7 +20,7 @@ static const struct column {
 	int width;
 	bool left;
 } columns[NR_COLS] = {
-	[COL_VM]   = { "VM", 14, true },
+	[COL_VM]   = { "VM", CELL_MAX, true },
 	[COL_PID]  = { "PID", 7, false },
 	[COL_VCPU] = { "VCPU", 4, false },
 	[COL_FIFO] = { "FIFO", 4, true },
@@ -37,9 +39,13 @@ static const int sort_columns[HV_NR_SORTS] = {
 	[HV_SORT_OVERFLOW] = COL_OVFL,
 };
 
-/* Columns separated by one space, cut to their width. */
+/*
+ * Columns separated by one space, cut to their width.  Left-aligned cells
+ * may hold a VM's name: escaped, and cut between characters.
+ */
 static void join_cells(char *buf, size_t len, const char *const cells[NR_COLS])
 {
+	char cell[KS_TERM_LEN(CELL_MAX)];
 	size_t off = 0;
 	int i, n;
 
@@ -47,8 +53,14 @@ static void join_cells(char *buf, size_t len, const char *const cells[NR_COLS])
 	for (i = 0; i < NR_COLS && off < len; i++) {
 		const struct column *c = &columns[i];
 
-		n = snprintf(buf + off, len - off, "%s%*.*s", i ? " " : "",
-			     c->left ? -c->width : c->width, c->width, cells[i]);
+		if (c->left)
+			n = snprintf(buf + off, len - off, "%s%s", i ? " " : "",
+				     ks_term_name(cell, sizeof(cell), cells[i],
+						  c->width));
+		else
+			n = snprintf(buf + off, len - off, "%s%*.*s",
+				     i ? " " : "", c->width, c->width,
+				     cells[i]);
 		if (n < 0)
 			return;
 		off += n;
@@ -117,14 +129,20 @@ void hv_format_row(char *buf, size_t len, const struct hv_row *row)
 	join_cells(buf, len, cells);
 }
 
+/* The glob escaped too: the header line has room for a plain one. */
+#define FILTER_VM_LEN	(HV_NAME_LEN + 32)
+
 static void format_filter(char *buf, size_t len, const struct hv_filter *f)
 {
+	char vm[FILTER_VM_LEN];
+
+	ks_term_name(vm, sizeof(vm), f->vm, 0);
 	if (f->pid && f->vm[0])
-		snprintf(buf, len, "pid %d, vm '%s'", f->pid, f->vm);
+		snprintf(buf, len, "pid %d, vm '%s'", f->pid, vm);
 	else if (f->pid)
 		snprintf(buf, len, "pid %d", f->pid);
 	else if (f->vm[0])
-		snprintf(buf, len, "vm '%s'", f->vm);
+		snprintf(buf, len, "vm '%s'", vm);
 	else
 		snprintf(buf, len, "none");
 }
@@ -135,7 +153,7 @@ void hv_format_header(char lines[HV_HEADER_LINES][HV_LINE_MAX],
 {
 	const uint64_t *t = snap->totals;
 	const double *r = snap->rates;
-	char clock[16], since[32], filter[HV_NAME_LEN + 32], final[32] = "",
+	char clock[16], since[32], filter[FILTER_VM_LEN + 32], final[32] = "",
 	     dropped[48] = "";
 	struct tm tm;
 

@@ -3,6 +3,7 @@
 
 #include "conv_format.h"
 #include "runtime.h"
+#include "termtext.h"
 #include "utf8.h"
 
 enum conv_dir tdx_dir_of(uint64_t attributes)
@@ -37,7 +38,8 @@ void tdx_conv_print_header(FILE *f, bool timestamp)
 void tdx_conv_print_line(FILE *f, const struct conv_event *e,
 			 const char *vm_name, const char *time_str)
 {
-	char vm[KS_STATS_ID_LEN + 8], gpa[40], flushes[12];
+	char vm[KS_STATS_ID_LEN + 8], name[KS_TERM_LEN(16)], gpa[40],
+	     flushes[12];
 	const char *noop = "-";
 
 	tdx_conv_vm_label(e, vm, sizeof(vm));
@@ -52,8 +54,8 @@ void tdx_conv_print_line(FILE *f, const struct conv_event *e,
 
 	if (time_str)
 		fprintf(f, "%-12s ", time_str);
-	fprintf(f, "%-16s %-16.16s %-7u %-27s %8llu %-7s %10.1f ", vm, vm_name,
-		e->tid, gpa,
+	fprintf(f, "%-16s %s %-7u %-27s %8llu %-7s %10.1f ", vm,
+		ks_term_name(name, sizeof(name), vm_name, 16), e->tid, gpa,
 		(unsigned long long)tdx_conv_pages(e->gfn_start, e->gfn_end),
 		tdx_dir_name(e->attributes), (double)e->duration_ns / 1000.0);
 	if (e->valid & CONV_F_ZAPPED)

@@ -18,6 +18,8 @@
 #include "probe_conv.h"
 #include "run.h"
 #include "runtime.h"
+#include "termtext.h"
+#include "vmcache.h"
 #include "vmname.h"
 
 struct conv_ctx {
@@ -246,15 +248,17 @@ static void print_summary_human(struct conv_ctx *ctx,
 {
 	bool series = ctx->mode.kind == KS_MODE_SERIES;
 	struct conv_stats total;
-	char label[128], vm[KS_STATS_ID_LEN + 8];
+	char vm[KS_STATS_ID_LEN + 8], name[KS_TERM_LEN(KS_VM_CACHE_NAME_LEN)],
+	     label[sizeof(vm) + sizeof(name) + 16];
 	size_t i;
 
 	for (i = 0; i < t->nr_conv; i++) {
 		const struct tdx_conv_entry *e = &t->conv[i];
 
 		tdx_vm_label(vm, sizeof(vm), e->s.stats_id, e->key.pid);
-		snprintf(label, sizeof(label), "%s (%s) to %s", vm,
-			 tdx_vm_name(e->key.pid, e->s.comm),
+		ks_term_name(name, sizeof(name),
+			     tdx_vm_name(e->key.pid, e->s.comm), 0);
+		snprintf(label, sizeof(label), "%s (%s) to %s", vm, name,
 			 e->key.dir == CONV_DIR_PRIVATE ? "private" : "shared");
 		print_stats_line(label, &e->s, series);
 		if (hists) {
@@ -270,7 +274,9 @@ static void print_summary_human(struct conv_ctx *ctx,
 		const uint64_t *l = lat.v;
 
 		printf("MapGPA pid %u (%s) vcpu %u: %llu requests (%llu to private), %llu pages, %llu to userspace, %llu conversions, latency mean %.1fus p50 %.1fus p99 %.1fus\n",
-		       m->key.pid, tdx_vm_name(m->key.pid, m->s.comm),
+		       m->key.pid,
+		       ks_term_name(name, sizeof(name),
+				    tdx_vm_name(m->key.pid, m->s.comm), 0),
 		       m->key.vcpu_id,
 		       (unsigned long long)m->s.count,
 		       (unsigned long long)m->s.to_private,

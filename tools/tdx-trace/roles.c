@@ -21,6 +21,7 @@
 #include "role_decode.h"
 #include "run.h"
 #include "runtime.h"
+#include "termtext.h"
 
 #define TOP_TRANSITIONS 10
 
@@ -208,7 +209,7 @@ static int drain(struct tdx_run *r, bool final)
 
 static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
 {
-	char vm[KS_STATS_ID_LEN + 8], buf[512];
+	char vm[KS_STATS_ID_LEN + 8], name[KS_TERM_LEN(16)], buf[512];
 	size_t i;
 	int c;
 
@@ -219,8 +220,10 @@ static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
 		const struct role_entry *e = &t->roles[i];
 
 		tdx_vm_label(vm, sizeof(vm), e->s.stats_id, e->key.pid);
-		printf("%-16s %-16.16s %5u %-9s %9llu %8llu %9llu", vm,
-		       tdx_vm_name(e->key.pid, NULL), e->key.vcpu_id,
+		printf("%-16s %s %5u %-9s %9llu %8llu %9llu", vm,
+		       ks_term_name(name, sizeof(name),
+				    tdx_vm_name(e->key.pid, NULL), 16),
+		       e->key.vcpu_id,
 		       mmu_kind_name(e->key.mmu),
 		       (unsigned long long)e->s.computed,
 		       (unsigned long long)e->s.changed,

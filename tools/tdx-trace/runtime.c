@@ -9,6 +9,7 @@
 #include "output.h"
 #include "runtime.h"
 #include "signals.h"
+#include "termtext.h"
 #include "vmcache.h"
 
 void tdx_print_lost(FILE *f, const uint64_t lost[TDX_NR_LOST])
@@ -43,10 +44,14 @@ const char *tdx_vm_name(pid_t pid, const char *comm)
 
 void tdx_vm_label(char *buf, size_t len, const char *stats_id, __u32 pid)
 {
-	if (stats_id[0])
-		snprintf(buf, len, "%.*s", KS_STATS_ID_LEN, stats_id);
-	else
+	char id[KS_STATS_ID_LEN + 1];
+
+	if (!stats_id[0]) {
 		snprintf(buf, len, "pid:%u", pid);
+		return;
+	}
+	snprintf(id, sizeof(id), "%.*s", KS_STATS_ID_LEN, stats_id);
+	ks_term_name(buf, len, id, 0);
 }
 
 void tdx_json_vm(json_writer_t *w, const char *stats_id, __u32 pid,

@@ -21,11 +21,15 @@ void tdx_json_lost(json_writer_t *w, const uint64_t lost[TDX_NR_LOST]);
  * VM name of a VMM pid (QEMU -name or comm), cached for the run.  A VMM
  * that exited before its first lookup is named by @comm, its comm as the
  * BPF programs recorded it (NULL or "" if none; "?" without either).
- * Valid UTF-8, valid until the next call (ks_vm_cache_name()).
+ * Valid UTF-8, valid until the next call (ks_vm_cache_name()); human
+ * output escapes it with ks_term_name().
  */
 const char *tdx_vm_name(pid_t pid, const char *comm);
 
-/* A row's VM for humans: its stats id, else "pid:<pid>" (fallback mode). */
+/*
+ * A row's VM for humans: its stats id escaped for a terminal (termtext.h),
+ * else "pid:<pid>" (fallback mode).
+ */
 void tdx_vm_label(char *buf, size_t len, const char *stats_id, __u32 pid);
 
 /* A row's "vm" (its stats id, or null), "pid" and "name" JSON fields. */
