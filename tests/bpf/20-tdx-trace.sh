@@ -224,11 +224,15 @@ check "human output: lost events reported" grep -q "^Lost events: 0" "$out/human
 # reaches the terminal.
 evil=$out/$(printf '\033[2J\033[8m\377')
 ln -sfn set_attrs "$evil"
-rm -f "$out/evil.go"
-"$evil" "$out/evil.go" "$R1" & hpid=$!
+# The line names the VMM when it is printed: the helper stays alive until
+# then, as a VMM would.
+rm -f "$out/evil.go" "$out/evil.hold"
+SET_ATTRS_HOLD=$out/evil.hold "$evil" "$out/evil.go" "$R1" & hpid=$!
 "$tool" -p "$hpid" >"$out/evil.txt" 2>"$out/evil.err" & tpid=$!
 wait_attached "$out/evil.txt" '^VM ' "$tpid"
-touch "$out/evil.go"; wait "$hpid"; sleep 0.3; kill -INT "$tpid"; wait "$tpid"
+touch "$out/evil.go"
+wait_written "$out/evil.txt" "^pid:$hpid " "$tpid"
+touch "$out/evil.hold"; wait "$hpid"; sleep 0.3; kill -INT "$tpid"; wait "$tpid"
 name=$(printf '%s\357\277\275' '\x1b[2J\x1b[8m')	# U+FFFD for \377
 # Its 15 characters padded to the NAME column's 16.
 check "hostile comm: the conversion line shows it escaped" \
