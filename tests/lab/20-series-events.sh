@@ -113,6 +113,7 @@ check_line() {
 	analyze conversions-1vcpu conversions
 	analyze conversions-2vcpu-2slot conversions
 	analyze conversions-hugetlb conversions
+	analyze conversions-yield conversions
 	analyze hyperv-l1 hyperv l1
 	analyze hyperv-l2 hyperv l2
 	analyze hyperv-overflow hyperv l1
@@ -126,6 +127,9 @@ check_line() {
 		"$(count_of conversions-2vcpu-2slot conversions conversions)"
 	check_eq "$line: the hugetlb run converts as often as the 4K run" "$c1" \
 		"$(count_of conversions-hugetlb conversions conversions)"
+	y=$(count_of conversions-yield conversions yields)
+	[ "${y:-0}" -gt 0 ] && ok "$line: zaps yield with a busy task on their CPU ($y yields, $(count_of conversions-yield conversions yield_flushes) flushing)" ||
+		not_ok "$line: zaps yield with a busy task on their CPU" "yields=$y"
 	z2m=$(count_of conversions-hugetlb conversions zapped_2m)
 	[ "${z2m:-0}" -gt 0 ] && ok "$line: 2M SPTEs zapped with hugetlb backing ($z2m)" ||
 		not_ok "$line: 2M SPTEs zapped with hugetlb backing" "zapped_2m=$z2m"

@@ -40,6 +40,12 @@ run() { # NAME COMMAND...
 run conversions-1vcpu "$ST/private_mem_conversions_test"
 run conversions-2vcpu-2slot "$ST/private_mem_conversions_test" -n 2 -m 2
 run conversions-hugetlb "$ST/private_mem_conversions_test" -s anonymous_hugetlb_2mb
+# Zaps that yield the MMU lock: a busy loop on the same CPU makes the
+# scheduler ask for the CPU (need_resched) while conversions zap.
+taskset -c 0 sh -c 'while :; do :; done' &
+hog=$!
+run conversions-yield taskset -c 0 "$ST/private_mem_conversions_test" -n 2 -m 2
+kill $hog
 # The in-kernel MapGPA RFC is in the 6.12 series only.
 [ ! -x "$ST/private_mem_map_gpa_test" ] || run conversions-in-kernel "$ST/private_mem_map_gpa_test"
 run hyperv-l1 "$ST/hyperv_tlb_flush"

@@ -161,7 +161,7 @@ tool_conversions() { # OUT
 # or kvm_entry, which every VM entry would pay for.
 conversions_case() {
 	local name=$1 test=$2 st rc truth tool progs out=$WORK/$1.json tr=$WORK/$1.trace
-	local mapgpa=${MAPGPA:-1}
+	local mapgpa=${MAPGPA:-1} hog= pin=()
 	shift 2
 	wanted "$name" || return 0
 	st=$(selftest "$test") || { not_ok "$name: $test is in the selftests"; return; }
@@ -172,7 +172,13 @@ conversions_case() {
 	fi
 	# Program names as the kernel keeps them (15 characters).
 	progs=$(bpftool prog show -j | jq -r '[.[].name | select(startswith("conv_") or startswith("mapgpa_"))] | sort | join(" ")')
-	"$st" "$@" >"$WORK/$name.selftest" 2>&1; rc=$?
+	# HOG=1: a busy loop on the workload's CPU, so zaps yield the MMU lock.
+	if [ -n "${HOG:-}" ]; then
+		taskset -c 0 sh -c 'while :; do :; done' &
+		hog=$! pin=(taskset -c 0)
+	fi
+	"${pin[@]}" "$st" "$@" >"$WORK/$name.selftest" 2>&1; rc=$?
+	[ -z "$hog" ] || kill "$hog"
 	sleep 0.5	# let the ring buffer drain
 	tool_stop
 	check_eq "$name: $test $* passes" 0 "$rc"
@@ -196,6 +202,11 @@ conversions_case() {
 	[ "${truth%% *}" -gt 0 ] && ok "$name: the workload converted memory (${truth%% *})" ||
 		not_ok "$name: the workload converted memory"
 	no_lost "$name" "$out"
+	if [ -n "$hog" ]; then
+		grep -q 'tdp_mmu_zap_leafs: .* yields [1-9]' "$tr" &&
+			ok "$name: zaps yielded, so flushes include yield flushes" ||
+			not_ok "$name: zaps yielded with a busy task on their CPU"
+	fi
 	conv_truth=$truth conv_out=$out
 }
 
@@ -310,6 +321,7 @@ roles_case() { # NAME SELFTEST CAUSE-THE-WORKLOAD-MUST-SHOW
 conversions_case conv-1vcpu private_mem_conversions_test -n 1
 MAPGPA=0 conversions_case conv-default private_mem_conversions_test -n 1
 conversions_case conv-2vcpu-2slots private_mem_conversions_test -n 2 -m 2
+HOG=1 conversions_case conv-yields private_mem_conversions_test -n 2 -m 2
 # Shared memory from 2M hugetlb pages: the zaps include 2M SPTEs.
 echo 64 >/proc/sys/vm/nr_hugepages
 [ "$(cat /proc/sys/vm/nr_hugepages)" -ge 8 ] ||
