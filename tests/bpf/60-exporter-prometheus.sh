@@ -37,7 +37,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 printf 'kvm-101 name=web-1 vcpus=4 rate=40\nkvm-102 name=db-1 vcpus=8 rate=15\n' >"$tmp/vms"
 eport=$(free_port)
-"$exe" --listen "127.0.0.1:$eport" --synthetic "$tmp/vms" --per-vcpu \
+"$exe" --listen "127.0.0.1:$eport" --synthetic "$tmp/vms" --per-vcpu --zero-hold 2 \
 	2>"$tmp/exporter.log" &
 pids+=($!)
 

@@ -56,8 +56,9 @@ echo 1 >"$T/tracing_on"
 # The BPF program cost panels need run counts and times.
 echo 1 >/proc/sys/kernel/bpf_stats_enabled
 
-# Exited selftests' VMs must stay until Prometheus has scraped them.
-"$exe" --listen 0.0.0.0:9789 --per-vcpu --mapgpa --grace 3600 2>"$R/exporter.log" &
+# Exited selftests' VMs must stay until Prometheus has scraped them; their
+# zero hold is two of its 2s scrape intervals.
+"$exe" --listen 0.0.0.0:9789 --per-vcpu --mapgpa --grace 3600 --zero-hold 4 2>"$R/exporter.log" &
 epid=$!
 for _ in $(seq 100); do
 	grep -q '^serving' "$R/exporter.log" && break

@@ -149,11 +149,12 @@ static void test_names_in_exposition(void **state)
 	};
 	struct ks_render_extra x = { .bpf_stats_enabled = -1 };
 	struct ks_buf b = { 0 };
+	struct ks_vm_cache names = { 0 };
 	struct ks_store s;
 	struct ks_vm *vm;
 
 	(void)state;
-	ks_store_init(&s);
+	ks_store_init(&s, &names);
 	ks_store_begin(&s, 1);
 	s.have = KS_HAVE_CONV;
 	vm = ks_store_row_vm(&s, NULL, renamed, "ignored");
@@ -188,6 +189,7 @@ static void test_names_in_exposition(void **state)
 
 	ks_buf_free(&b);
 	ks_store_free(&s);
+	ks_vm_cache_free(&names);
 	reap(renamed, -1);
 	reap(qemu, qemu_in);
 }

@@ -54,6 +54,7 @@ static void test_defaults(void **state)
 	assert_int_equal(ntohl(a->sin_addr.s_addr), INADDR_LOOPBACK);
 	assert_int_equal(env.interval, 15);
 	assert_int_equal(env.grace, 120);
+	assert_int_equal(env.zero_hold, 30);	/* twice the interval */
 	assert_false(env.per_vcpu);
 	assert_false(env.mapgpa);
 	assert_false(env.keep_caps);
@@ -78,6 +79,7 @@ static void test_all_options(void **state)
 	assert_string_equal(env.textfile, "/tmp/x.prom");
 	assert_int_equal(env.interval, 5);
 	assert_int_equal(env.grace, 0);
+	assert_int_equal(env.zero_hold, 10);	/* twice this interval */
 	assert_int_equal(env.pid, getpid());
 	assert_true(env.per_vcpu && env.mapgpa && env.keep_caps && env.verbose);
 	assert_int_equal(env.max_connections, 4);
@@ -86,6 +88,13 @@ static void test_all_options(void **state)
 	assert_int_equal(parse(&env, "--listen", "none", "-t", "/tmp/y.prom",
 			       NULL), EXPORTER_ARGS_OK);
 	assert_false(env.http);
+	/* Given, the hold is what it says, whatever the interval. */
+	assert_int_equal(parse(&env, "--zero-hold", "0", "-i", "7", NULL),
+			 EXPORTER_ARGS_OK);
+	assert_int_equal(env.zero_hold, 0);
+	assert_int_equal(parse(&env, "-i", "7", "--zero-hold", "45", NULL),
+			 EXPORTER_ARGS_OK);
+	assert_int_equal(env.zero_hold, 45);
 	assert_int_equal(parse(&env, "-l", ":0", NULL), EXPORTER_ARGS_OK);
 	assert_int_equal(((struct sockaddr_in *)&env.addr)->sin_addr.s_addr,
 			 htonl(INADDR_ANY));
@@ -135,6 +144,9 @@ static void test_bad_input(void **state)
 	bad("interval", "--interval", "-3", NULL);
 	bad("interval", "--interval", "", NULL);
 	bad("grace", "--grace", "99999999999999999999", NULL);
+	bad("zero-hold", "--zero-hold", "-1", NULL);
+	bad("zero-hold", "--zero-hold", "604801", NULL);
+	bad("zero-hold", "--zero-hold", "2s", NULL);
 	bad("PID", "-p", "0", NULL);
 	bad("PID", "-p", "abc", NULL);
 	bad("4194304", "-p", "4194304", NULL);		/* beyond pid_max */

@@ -4,7 +4,8 @@
  * behind the source interface and an injected clock: grace-period expiry
  * (series of gone VMs disappear, their map entries are forgotten), zeroing
  * on every collection, per-VM vs per-vCPU aggregation, families gated on
- * what the sources provide, and a failing source.
+ * what the sources provide, a failing source, the zero hold of new VMs and
+ * counters that never go backwards.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,7 +25,9 @@ struct fake {
 	const char *live[4];
 	int vcpus;
 	uint64_t value;
-	int fail;
+	/* vCPU 0's MapGPA row, as the kernel updates it: count, then to_private */
+	uint64_t count, to_private;
+	int fail;	/* fail after reading half of the first VM's row */
 	char forgotten[8][KS_STATS_ID_LEN];
 	int nr_forgotten;
 };
@@ -37,6 +40,10 @@ static int fake_collect(struct ks_source *src, struct ks_store *s)
 		struct ks_vm *vm = ks_store_vm(s, f->live[i]);
 
 		assert_non_null(vm);
+		if (f->fail) {
+			vm->conv[KS_DIR_PRIVATE].count += f->value / 2;
+			return f->fail;
+		}
 		vm->conv[KS_DIR_PRIVATE].count += f->value;
 		vm->conv[KS_DIR_PRIVATE].duration.slots[12] += f->value;
 		vm->conv[KS_DIR_PRIVATE].duration.sum_ns += f->value * 5000;
@@ -49,10 +56,14 @@ static int fake_collect(struct ks_source *src, struct ks_store *s)
 			vc->hv[KS_FIFO_L2].latency.slots[14] += v + 1;
 			vc->roles.computed[KS_MMU_NGPA_WALK] += 10;
 			vc->roles.cause[KS_MMU_NGPA_WALK][KS_CAUSE_NESTED] += 1;
+			if (!v) {
+				vc->mapgpa.count += f->count;
+				vc->mapgpa.to_private += f->to_private;
+			}
 		}
 	}
 	s->hv_hypercalls[KS_FIFO_L2] += f->value;
-	ks_store_lost(s, "fake", "map_full", 7);
+	ks_store_lost(s, src->name, "map_full", 7);
 	return f->fail;
 }
 
@@ -98,7 +109,7 @@ static void setup_collector(struct ks_collector *c, struct fake *f,
 	};
 
 	ks_collector_init(c, grace, &o);
-	c->clock = fake_clock;
+	c->clock = fake_clock;	/* zero_hold 0: values from the start */
 	fake_now = 100;
 	assert_int_equal(ks_collector_add(c, &f->src), 0);
 }
@@ -180,12 +191,37 @@ static void test_grace_expiry(void **state)
 	ks_collector_free(&c);
 }
 
+/* Is @line, a whole sample line, in the exposition @m? */
+static bool has(const char *m, const char *line)
+{
+	char want[256];
+	const char *p;
+
+	snprintf(want, sizeof(want), "%s\n", line);
+	p = strstr(m, want);
+	return p && (p == m || p[-1] == '\n');
+}
+
+#define CONV_PRIV(vm) \
+	"kvmscope_mem_conversions_total{vm=\"" vm "\",direction=\"private\"}"
+
+/* A first scrape in @c's zero hold of 10s, then the clock past it. */
+static void past_zero_hold(struct ks_collector *c)
+{
+	c->ropts.zero_hold = 10;
+	free(scrape(c));
+	fake_now += 10;
+}
+
 /*
- * A VM's first exposition has its counters at 0, the next its values:
- * rate() ignores a series' first sample, and would otherwise drop all a
- * short-lived VM did.  The series (labels, vCPUs) are there from the start.
+ * A new VM's counters are exported at 0 for the zero hold, then at their
+ * values: rate() ignores a series' first sample, and would otherwise drop
+ * all a short-lived VM did.  The hold is a time, so every reader in it
+ * sees the zero: two Prometheus, a HEAD and a health check in between, the
+ * textfile (all of them a ks_collector_scrape()), whatever their number.
+ * The series (labels, vCPUs) are there from the start.
  */
-static void test_first_scrape_zero(void **state)
+static void test_zero_hold_every_reader(void **state)
 {
 	struct fake f = fake_new(KS_HAVE_CONV | KS_HAVE_HV_FIFO);
 	struct ks_collector c;
@@ -193,24 +229,195 @@ static void test_first_scrape_zero(void **state)
 
 	(void)state;
 	setup_collector(&c, &f, 60, true);
+	c.ropts.zero_hold = 30;
 	f.live[0] = "kvm-1";
 	f.value = 4;
+	/* Prometheus A, a HEAD, Prometheus B, the textfile: all see 0. */
+	for (double t = 100; t < 130; t += 7.4) {
+		fake_now = t;
+		m = scrape(&c);
+		assert_true(has(m, CONV_PRIV("kvm-1") " 0"));
+		assert_true(has(m, "kvmscope_mem_conversion_duration_seconds_count{vm=\"kvm-1\",direction=\"private\"} 0"));
+		assert_true(has(m, "kvmscope_mem_conversion_duration_seconds_sum{vm=\"kvm-1\",direction=\"private\"} 0"));
+		assert_true(has(m, "kvmscope_hv_tlb_flush_enqueues_total{vm=\"kvm-1\",vcpu=\"1\",fifo=\"l2\"} 0"));
+		assert_true(has(m, "kvmscope_vms{state=\"live\"} 1"));
+		free(m);
+		free(scrape(&c));	/* a second reader at the same time */
+		ks_collector_collect(&c);	/* an idle tick */
+	}
+	fake_now = 129.9;
 	m = scrape(&c);
-	assert_non_null(strstr(m, "kvmscope_mem_conversions_total{vm=\"kvm-1\",direction=\"private\"} 0\n"));
-	assert_non_null(strstr(m, "kvmscope_mem_conversion_duration_seconds_count{vm=\"kvm-1\",direction=\"private\"} 0\n"));
-	assert_non_null(strstr(m, "kvmscope_mem_conversion_duration_seconds_sum{vm=\"kvm-1\",direction=\"private\"} 0\n"));
-	assert_non_null(strstr(m, "kvmscope_hv_tlb_flush_enqueues_total{vm=\"kvm-1\",vcpu=\"1\",fifo=\"l2\"} 0\n"));
-	assert_non_null(strstr(m, "kvmscope_vms{state=\"live\"} 1\n"));
+	assert_true(has(m, CONV_PRIV("kvm-1") " 0"));
 	free(m);
+	fake_now = 130;		/* 30s after it was first seen */
 	m = scrape(&c);
-	assert_non_null(strstr(m, "kvmscope_mem_conversions_total{vm=\"kvm-1\",direction=\"private\"} 4\n"));
-	assert_non_null(strstr(m, "kvmscope_hv_tlb_flush_enqueues_total{vm=\"kvm-1\",vcpu=\"1\",fifo=\"l2\"} 2\n"));
+	assert_true(has(m, CONV_PRIV("kvm-1") " 4"));
+	assert_true(has(m, "kvmscope_hv_tlb_flush_enqueues_total{vm=\"kvm-1\",vcpu=\"1\",fifo=\"l2\"} 2"));
 	free(m);
 	/* A VM arriving later starts at 0 too; the known one does not. */
 	f.live[1] = "kvm-2";
+	fake_now = 131;
 	m = scrape(&c);
-	assert_non_null(strstr(m, "kvmscope_mem_conversions_total{vm=\"kvm-2\",direction=\"private\"} 0\n"));
-	assert_non_null(strstr(m, "kvmscope_mem_conversions_total{vm=\"kvm-1\",direction=\"private\"} 4\n"));
+	assert_true(has(m, CONV_PRIV("kvm-2") " 0"));
+	assert_true(has(m, CONV_PRIV("kvm-1") " 4"));
+	free(m);
+	ks_collector_free(&c);
+}
+
+/*
+ * A VM gone within its zero hold is still exported with its values after
+ * the hold, for the whole grace: its grace starts when the hold ends.
+ */
+static void test_gone_within_zero_hold(void **state)
+{
+	struct fake f = fake_new(KS_HAVE_CONV);
+	struct ks_collector c;
+	char *m;
+
+	(void)state;
+	setup_collector(&c, &f, 5, false);
+	c.ropts.zero_hold = 10;
+	f.live[0] = "kvm-3";
+	f.value = 4;
+	free(scrape(&c));
+	f.live[0] = NULL;
+	fake_now = 101;		/* gone: its fake rows stay as they were */
+	m = scrape(&c);
+	assert_true(has(m, CONV_PRIV("kvm-3") " 0"));
+	assert_true(has(m, "kvmscope_vms{state=\"expiring\"} 1"));
+	free(m);
+	fake_now = 110;
+	m = scrape(&c);
+	assert_true(has(m, CONV_PRIV("kvm-3") " 4"));
+	free(m);
+	fake_now = 114.9;
+	m = scrape(&c);
+	assert_true(has(m, CONV_PRIV("kvm-3") " 4"));
+	assert_int_equal(f.nr_forgotten, 0);
+	free(m);
+	fake_now = 115;
+	m = scrape(&c);
+	assert_null(strstr(m, "kvm-3"));
+	assert_int_equal(f.nr_forgotten, 1);
+	free(m);
+	ks_collector_free(&c);
+}
+
+#define SHARED_REQ \
+	"kvmscope_mapgpa_requests_total{vm=\"kvm-1\",direction=\"shared\"}"
+#define PRIVATE_REQ \
+	"kvmscope_mapgpa_requests_total{vm=\"kvm-1\",direction=\"private\"}"
+#define CLAMPS "kvmscope_collector_clamps_total{collector=\"fake\"}"
+
+/*
+ * The kernel adds to count, then to to_private: a read in between has
+ * to_private behind, so shared = count - to_private is one too many, and
+ * the next read one less.  Exported, that dip is a counter reset: the
+ * store keeps the higher value, and says so.
+ */
+static void test_torn_read_never_dips(void **state)
+{
+	struct fake f = fake_new(KS_HAVE_MAPGPA);
+	struct ks_collector c;
+	char *m;
+
+	(void)state;
+	setup_collector(&c, &f, 60, false);
+	f.live[0] = "kvm-1";
+	f.count = 10;
+	f.to_private = 4;
+	past_zero_hold(&c);
+	m = scrape(&c);
+	assert_true(has(m, SHARED_REQ " 6"));
+	assert_true(has(m, PRIVATE_REQ " 4"));
+	assert_true(has(m, CLAMPS " 0"));
+	free(m);
+	f.count = 11;		/* torn: a request to private, half added */
+	m = scrape(&c);
+	assert_true(has(m, SHARED_REQ " 7"));
+	assert_true(has(m, PRIVATE_REQ " 4"));
+	free(m);
+	f.to_private = 5;	/* ... and the other half: shared reads 6 */
+	m = scrape(&c);
+	assert_true(has(m, SHARED_REQ " 7"));
+	assert_true(has(m, PRIVATE_REQ " 5"));
+	assert_true(has(m, CLAMPS " 1"));
+	free(m);
+	f.count = 13;		/* two more to shared: 6 + 2 */
+	m = scrape(&c);
+	assert_true(has(m, SHARED_REQ " 8"));
+	assert_true(has(m, CLAMPS " 1"));
+	free(m);
+	ks_collector_free(&c);
+}
+
+/* Any counter of a live VM read lower than exported keeps its value. */
+static void test_counter_never_backwards(void **state)
+{
+	struct fake f = fake_new(KS_HAVE_CONV | KS_HAVE_ROLES);
+	struct ks_collector c;
+	char *m;
+
+	(void)state;
+	setup_collector(&c, &f, 60, false);
+	f.live[0] = "kvm-1";
+	f.value = 9;
+	past_zero_hold(&c);
+	free(scrape(&c));
+	f.value = 3;		/* e.g. a row deleted and re-created */
+	f.vcpus = 1;		/* vCPU 1's row gone: its counters read 0 */
+	m = scrape(&c);
+	assert_true(has(m, CONV_PRIV("kvm-1") " 9"));
+	assert_true(has(m, "kvmscope_mem_conversion_duration_seconds_count{vm=\"kvm-1\",direction=\"private\"} 9"));
+	assert_true(has(m, "kvmscope_mmu_role_computations_total{vm=\"kvm-1\",mmu=\"ngpa_walk\"} 20"));
+	/* count, 1 slot and the sum of the histogram; vCPU 1's 2 roles. */
+	assert_true(has(m, CLAMPS " 5"));
+	free(m);
+	f.value = 12;
+	m = scrape(&c);
+	assert_true(has(m, CONV_PRIV("kvm-1") " 12"));
+	assert_true(has(m, CLAMPS " 7"));	/* vCPU 1's, read 0 again */
+	free(m);
+	ks_collector_free(&c);
+}
+
+/*
+ * A VM that died and expired has no past: one that comes back with the
+ * same id (a reused pid) is a new VM, held at 0 and then at its values,
+ * however much lower than the old ones they are.
+ */
+static void test_new_identity_starts_at_zero(void **state)
+{
+	struct fake f = fake_new(KS_HAVE_CONV);
+	struct ks_collector c;
+	char *m;
+
+	(void)state;
+	setup_collector(&c, &f, 5, false);
+	c.ropts.zero_hold = 10;
+	f.live[0] = "kvm-1";
+	f.value = 9;
+	free(scrape(&c));
+	fake_now = 110;
+	m = scrape(&c);
+	assert_true(has(m, CONV_PRIV("kvm-1") " 9"));
+	free(m);
+	f.live[0] = NULL;
+	fake_now = 115;
+	m = scrape(&c);
+	assert_null(strstr(m, "kvm-1"));
+	assert_int_equal(f.nr_forgotten, 1);
+	free(m);
+	f.live[0] = "kvm-1";
+	f.value = 2;
+	fake_now = 116;
+	m = scrape(&c);
+	assert_true(has(m, CONV_PRIV("kvm-1") " 0"));
+	free(m);
+	fake_now = 126;
+	m = scrape(&c);
+	assert_true(has(m, CONV_PRIV("kvm-1") " 2"));
+	assert_true(has(m, CLAMPS " 0"));
 	free(m);
 	ks_collector_free(&c);
 }
@@ -332,6 +539,14 @@ static void test_families_gated(void **state)
 	ks_collector_free(&c);
 }
 
+#define UP "kvmscope_collector_up{collector=\"fake\"}"
+#define ERRORS "kvmscope_collector_errors_total{collector=\"fake\"}"
+
+/*
+ * A source that fails halfway leaves its VMs as the last good collection
+ * saw them: values (no zeros, no partial sums: Prometheus would read
+ * both as a reset), self stats, and live, however long it fails.
+ */
 static void test_failing_source(void **state)
 {
 	struct fake f = fake_new(KS_HAVE_CONV);
@@ -339,14 +554,66 @@ static void test_failing_source(void **state)
 	char *m;
 
 	(void)state;
-	setup_collector(&c, &f, 60, false);
-	f.fail = -5;
+	setup_collector(&c, &f, 30, false);
+	f.live[0] = "kvm-1";
+	f.live[1] = "kvm-2";
+	f.value = 6;
+	past_zero_hold(&c);
 	m = scrape(&c);
-	assert_non_null(strstr(m, "kvmscope_collector_up{collector=\"fake\"} 0\n"));
+	assert_true(has(m, UP " 1"));
+	assert_true(has(m, ERRORS " 0"));
+	assert_true(has(m, CONV_PRIV("kvm-1") " 6"));
 	free(m);
+	f.fail = -5;
+	f.value = 8;		/* kvm-1 read as 4 (half), kvm-2 not at all */
+	for (fake_now = 120; fake_now <= 210; fake_now += 45) {
+		m = scrape(&c);
+		assert_true(has(m, UP " 0"));
+		assert_true(has(m, CONV_PRIV("kvm-1") " 6"));
+		assert_true(has(m, CONV_PRIV("kvm-2") " 6"));
+		assert_true(has(m, "kvmscope_vms{state=\"live\"} 2"));
+		assert_true(has(m, "kvmscope_lost_events_total{collector=\"fake\",reason=\"map_full\"} 7"));
+		assert_true(has(m, CLAMPS " 0"));
+		free(m);
+	}
+	assert_int_equal(f.nr_forgotten, 0);
 	f.fail = 0;
 	m = scrape(&c);
-	assert_non_null(strstr(m, "kvmscope_collector_up{collector=\"fake\"} 1\n"));
+	assert_true(has(m, UP " 1"));
+	assert_true(has(m, ERRORS " 3"));
+	assert_true(has(m, CONV_PRIV("kvm-1") " 8"));
+	assert_true(has(m, CONV_PRIV("kvm-2") " 8"));
+	free(m);
+	ks_collector_free(&c);
+}
+
+/*
+ * Two sources with the same VM: the one that fails keeps its families at
+ * their last values, the other one's move on.
+ */
+static void test_one_of_two_sources_fails(void **state)
+{
+	struct fake conv = fake_new(KS_HAVE_CONV);
+	struct fake roles = fake_new(KS_HAVE_ROLES);
+	struct ks_collector c;
+	char *m;
+
+	(void)state;
+	roles.src.name = "roles";
+	setup_collector(&c, &conv, 60, false);
+	assert_int_equal(ks_collector_add(&c, &roles.src), 0);
+	conv.live[0] = roles.live[0] = "kvm-1";
+	conv.value = 6;
+	past_zero_hold(&c);
+	free(scrape(&c));
+	conv.fail = -5;
+	conv.value = 8;
+	roles.vcpus = 3;
+	m = scrape(&c);
+	assert_true(has(m, UP " 0"));
+	assert_true(has(m, "kvmscope_collector_up{collector=\"roles\"} 1"));
+	assert_true(has(m, CONV_PRIV("kvm-1") " 6"));
+	assert_true(has(m, "kvmscope_mmu_role_computations_total{vm=\"kvm-1\",mmu=\"ngpa_walk\"} 30"));
 	free(m);
 	ks_collector_free(&c);
 }
@@ -359,24 +626,24 @@ static void test_gone_vms(void **state)
 	struct ks_vm *vm;
 
 	(void)state;
-	ks_store_init(&s);
+	ks_store_init(&s, NULL);
 	ks_store_begin(&s, 10);
 	ks_store_vm(&s, "kvm-1")->conv[0].count = 1;
 	ks_store_gone_vm(&s, "kvm-2")->conv[0].count = 5;	/* never live */
-	assert_int_equal(ks_store_expire(&s, 30, NULL, NULL), 0);
+	assert_int_equal(ks_store_expire(&s, 30, 0, NULL, NULL), 0);
 
 	ks_store_begin(&s, 20);
 	vm = ks_store_gone_vm(&s, "kvm-1");
 	vm->conv[0].count = 2;		/* its final value, still refreshed */
 	assert_false(ks_vm_live(&s, vm));
 	ks_store_gone_vm(&s, "kvm-2");
-	assert_int_equal(ks_store_expire(&s, 30, NULL, NULL), 0);
+	assert_int_equal(ks_store_expire(&s, 30, 0, NULL, NULL), 0);
 	assert_int_equal(ks_store_find(&s, "kvm-1")->conv[0].count, 2);
 
 	ks_store_begin(&s, 39.5);
 	ks_store_gone_vm(&s, "kvm-1");
 	ks_store_gone_vm(&s, "kvm-2");
-	assert_int_equal(ks_store_expire(&s, 30, NULL, NULL), 0);
+	assert_int_equal(ks_store_expire(&s, 30, 0, NULL, NULL), 0);
 	/* 30s after kvm-1 was last live and kvm-2 first seen: both go. */
 	ks_store_begin(&s, 40);
 	ks_store_gone_vm(&s, "kvm-1");
@@ -385,7 +652,7 @@ static void test_gone_vms(void **state)
 	ks_store_vm(&s, "kvm-3");
 	ks_store_gone_vm(&s, "kvm-3");
 	assert_true(ks_vm_live(&s, ks_store_find(&s, "kvm-3")));
-	assert_int_equal(ks_store_expire(&s, 30, NULL, NULL), 2);
+	assert_int_equal(ks_store_expire(&s, 30, 0, NULL, NULL), 2);
 	assert_null(ks_store_find(&s, "kvm-1"));
 	assert_null(ks_store_find(&s, "kvm-2"));
 	assert_non_null(ks_store_find(&s, "kvm-3"));
@@ -399,7 +666,7 @@ static void test_vcpu_lookup(void **state)
 	int ids[] = { 5, 1, 9, 3, 7, 0, 8 };
 
 	(void)state;
-	ks_store_init(&s);
+	ks_store_init(&s, NULL);
 	ks_store_begin(&s, 1);
 	vm = ks_store_vm(&s, "kvm-1");
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
@@ -423,13 +690,18 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_grace_expiry),
-		cmocka_unit_test(test_first_scrape_zero),
+		cmocka_unit_test(test_zero_hold_every_reader),
+		cmocka_unit_test(test_gone_within_zero_hold),
+		cmocka_unit_test(test_torn_read_never_dips),
+		cmocka_unit_test(test_counter_never_backwards),
+		cmocka_unit_test(test_new_identity_starts_at_zero),
 		cmocka_unit_test(test_zero_grace),
 		cmocka_unit_test(test_values_not_accumulated),
 		cmocka_unit_test(test_per_vm_vs_per_vcpu),
 		cmocka_unit_test(test_hypercalls_by_issuer),
 		cmocka_unit_test(test_families_gated),
 		cmocka_unit_test(test_failing_source),
+		cmocka_unit_test(test_one_of_two_sources_fails),
 		cmocka_unit_test(test_gone_vms),
 		cmocka_unit_test(test_vcpu_lookup),
 	};

@@ -19,7 +19,7 @@ void ks_collector_init(struct ks_collector *c, double grace,
 		       const struct ks_render_opts *ropts)
 {
 	memset(c, 0, sizeof(*c));
-	ks_store_init(&c->store);
+	ks_store_init(&c->store, &c->names);
 	c->ropts = *ropts;
 	c->grace = grace;
 	c->clock = ks_monotonic;
@@ -32,6 +32,7 @@ int ks_collector_add(struct ks_collector *c, struct ks_source *src)
 		return -E2BIG;
 	c->stats[c->nr_sources].name = src->name;
 	c->stats[c->nr_sources].mode = src->mode;
+	ks_store_init(&c->stage[c->nr_sources], &c->names);
 	c->sources[c->nr_sources++] = src;
 	c->store.have |= src->have;
 	return 0;
@@ -39,9 +40,12 @@ int ks_collector_add(struct ks_collector *c, struct ks_source *src)
 
 void ks_collector_free(struct ks_collector *c)
 {
-	for (int i = 0; i < c->nr_sources; i++)
+	for (int i = 0; i < c->nr_sources; i++) {
 		c->sources[i]->destroy(c->sources[i]);
+		ks_store_free(&c->stage[i]);
+	}
 	ks_store_free(&c->store);
+	ks_vm_cache_free(&c->names);
 	pthread_mutex_destroy(&c->lock);
 }
 
@@ -72,15 +76,27 @@ static int bpf_stats_enabled(void)
 /* Caller holds c->lock. */
 static void collect_locked(struct ks_collector *c, double now)
 {
-	ks_store_begin(&c->store, now);
+	unsigned int failed = 0;
+
+	ks_store_tick(&c->store, now);
 	for (int i = 0; i < c->nr_sources; i++) {
 		struct ks_source *src = c->sources[i];
+		struct ks_source_stat *st = &c->stats[i];
 		double t = c->clock();
 
-		c->stats[i].up = src->collect(src, &c->store) == 0;
-		c->stats[i].duration = c->clock() - t;
+		ks_store_begin(&c->stage[i], now);
+		st->up = src->collect(src, &c->stage[i]) == 0 &&
+			 ks_store_commit(&c->store, &c->stage[i], src->have,
+					 1u << i, src->name, &st->clamps) == 0;
+		st->duration = c->clock() - t;
+		if (!st->up) {
+			st->errors++;
+			failed |= 1u << i;
+		}
 	}
-	ks_store_expire(&c->store, c->grace, forget_all, c);
+	ks_store_keep(&c->store, failed);
+	ks_store_expire(&c->store, c->grace, c->ropts.zero_hold, forget_all,
+			c);
 }
 
 void ks_collector_collect(struct ks_collector *c)

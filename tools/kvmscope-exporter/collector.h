@@ -6,6 +6,11 @@
  * lock: HTTP requests and the textfile timer run on different threads.
  * Collecting at scrape time keeps samples aligned with Prometheus' scrape
  * timestamps instead of lagging by an internal refresh interval.
+ *
+ * Each source collects into a staging store of its own, committed into
+ * the rendered store only if the collection succeeded (store.h): a source
+ * that fails keeps its last values, and counts in
+ * kvmscope_collector_errors_total.
  */
 #ifndef KVMSCOPE_EXPORTER_COLLECTOR_H
 #define KVMSCOPE_EXPORTER_COLLECTOR_H
@@ -23,8 +28,10 @@
 struct ks_collector {
 	struct ks_source *sources[KS_MAX_SOURCES];
 	struct ks_source_stat stats[KS_MAX_SOURCES];
+	struct ks_store stage[KS_MAX_SOURCES];	/* what each source read */
 	int nr_sources;
-	struct ks_store store;
+	struct ks_store store;		/* what is rendered */
+	struct ks_vm_cache names;	/* the stores' VM names */
 	struct ks_render_opts ropts;
 	double grace;			/* seconds a gone VM stays exported */
 	double (*clock)(void);		/* monotonic seconds; tests replace it */
@@ -51,7 +58,8 @@ void ks_collector_collect(struct ks_collector *c);
 /*
  * Collect from all sources, expire, and render into @out (reset first).
  * Returns 0, or -ENOMEM if the exposition could not be built.  A failing
- * source does not fail the scrape: it shows as kvmscope_collector_up 0.
+ * source does not fail the scrape: it shows as kvmscope_collector_up 0,
+ * with its last values.
  */
 int ks_collector_scrape(struct ks_collector *c, struct ks_buf *out);
 

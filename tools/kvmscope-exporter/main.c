@@ -81,6 +81,7 @@ int main(int argc, char **argv)
 	uname(&uts);
 	ropts.kernel = uts.release;
 	ropts.per_vcpu = env.per_vcpu;
+	ropts.zero_hold = env.zero_hold;
 	ks_collector_init(&c, env.grace, &ropts);
 
 	if (env.synthetic) {

@@ -41,7 +41,11 @@ enum {
 	OPT_MAX_CONN,
 	OPT_TIMEOUT,
 	OPT_USAGE,
+	OPT_ZERO_HOLD,
 };
+
+/* --zero-hold not given: twice the interval (set after parsing). */
+#define ZERO_HOLD_UNSET UINT_MAX
 
 static const struct argp_option opts[] = {
 	{ "listen", 'l', "ADDR:PORT", 0,
@@ -52,6 +56,8 @@ static const struct argp_option opts[] = {
 	  "Textfile write and VM expiry period (default 15)", 0 },
 	{ "grace", 'g', "SECONDS", 0,
 	  "Keep exporting a VM this long after it is gone (default 120)", 0 },
+	{ "zero-hold", OPT_ZERO_HOLD, "SECONDS", 0,
+	  "Export a new VM's counters as 0 this long, so that every scraper sees them start: at least two scrape intervals (default twice --interval)", 0 },
 	{ "pid", 'p', "PID", 0, "Only the VMs of this VMM process", 0 },
 	{ "per-vcpu", OPT_PER_VCPU, NULL, 0,
 	  "vcpu label on vCPU-scoped counters and histograms (default: per VM)", 0 },
@@ -209,6 +215,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return parse_uint(state, arg, "interval", 1, 86400, &env->interval);
 	case 'g':
 		return parse_uint(state, arg, "grace", 0, 7 * 86400, &env->grace);
+	case OPT_ZERO_HOLD:
+		return parse_uint(state, arg, "zero-hold", 0, 7 * 86400,
+				  &env->zero_hold);
 	case 'p':
 		if (ks_parse_pid(arg, &env->pid, err, sizeof(err))) {
 			argp_error(state, "%s", err);
@@ -281,6 +290,7 @@ int exporter_parse_args(int argc, char **argv, struct exporter_env *env,
 	env->listen = KS_DEFAULT_LISTEN;
 	env->interval = 15;
 	env->grace = 120;
+	env->zero_hold = ZERO_HOLD_UNSET;
 	env->max_connections = 16;
 	env->timeout = 10;
 	if (exporter_parse_listen(KS_DEFAULT_LISTEN, &env->addr, &env->addr_len,
@@ -291,5 +301,7 @@ int exporter_parse_args(int argc, char **argv, struct exporter_env *env,
 		       &ctx);
 	if (env->help)
 		return EXPORTER_ARGS_EXIT;
+	if (env->zero_hold == ZERO_HOLD_UNSET)
+		env->zero_hold = 2 * env->interval;
 	return r ? EXPORTER_ARGS_USAGE : EXPORTER_ARGS_OK;
 }

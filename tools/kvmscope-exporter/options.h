@@ -28,6 +28,7 @@ struct exporter_env {
 	const char *synthetic;
 	unsigned int interval;		/* seconds between textfile writes */
 	unsigned int grace;		/* seconds a gone VM stays exported */
+	unsigned int zero_hold;		/* seconds a new VM is exported at 0 */
 	unsigned int max_connections;
 	unsigned int timeout;		/* idle HTTP connection timeout, s */
 	pid_t pid;			/* 0: every VMM */

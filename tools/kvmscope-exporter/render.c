@@ -72,6 +72,20 @@ static void render_info(struct ks_buf *b, const struct ks_render_opts *o,
 		expo_sample_double(b, "kvmscope_collector_duration_seconds",
 				   l, 1, x->sources[i].duration);
 	}
+	expo_family(b, "kvmscope_collector_errors_total", "counter",
+		    "Collections from this source that failed: its series kept their last values.");
+	for (int i = 0; i < x->nr_sources; i++) {
+		l[0] = (struct ks_label){ "collector", x->sources[i].name };
+		expo_sample_u64(b, "kvmscope_collector_errors_total", l, 1,
+				x->sources[i].errors);
+	}
+	expo_family(b, "kvmscope_collector_clamps_total", "counter",
+		    "Counter values this source read lower than the value exported: a torn or reset read, not exported (the exported value stays).");
+	for (int i = 0; i < x->nr_sources; i++) {
+		l[0] = (struct ks_label){ "collector", x->sources[i].name };
+		expo_sample_u64(b, "kvmscope_collector_clamps_total",
+				l, 1, x->sources[i].clamps);
+	}
 	expo_family(b, "kvmscope_scrape_duration_seconds", "gauge",
 		    "Time the previous scrape took to collect and render.");
 	expo_sample_double(b, "kvmscope_scrape_duration_seconds", NULL, 0,
@@ -329,21 +343,16 @@ static void render_roles(struct ks_buf *b, const struct ks_store *s,
 	for_each_vcpu(b, s, per_vcpu, emit_role_changed, NULL);
 }
 
-/* Requests by direction: to_private of count are to private. */
+/* Requests by direction, as the store derived them from one read. */
 static void emit_mapgpa_requests(struct ks_buf *b, struct labels *ls,
 				 const struct ks_vcpu *v,
 				 const struct counter *c)
 {
-	const uint64_t n[KS_NR_DIRS] = {
-		[KS_DIR_SHARED] = v->mapgpa.count - v->mapgpa.to_private,
-		[KS_DIR_PRIVATE] = v->mapgpa.to_private,
-	};
-
 	(void)c;
 	for (int d = 0; d < KS_NR_DIRS; d++) {
 		set(ls, L_A, "direction", ks_dir_names[d]);
 		expo_sample_u64(b, "kvmscope_mapgpa_requests_total", ls->l,
-				L_MAX, n[d]);
+				L_MAX, v->mapgpa.requests[d]);
 	}
 }
 
@@ -450,7 +459,7 @@ static struct ks_vm *zero_view(const struct ks_vm *vm)
 	return z;
 }
 
-int ks_render(struct ks_buf *b, struct ks_store *s,
+int ks_render(struct ks_buf *b, const struct ks_store *s,
 	      const struct ks_render_opts *o,
 	      const struct ks_render_extra *x)
 {
@@ -463,8 +472,8 @@ int ks_render(struct ks_buf *b, struct ks_store *s,
 		err = -ENOMEM;
 	}
 	for (size_t i = 0; i < s->nr_vms && view.vms != s->vms; i++) {
-		view.vms[i] = s->vms[i]->exported ? s->vms[i] :
-			      zero_view(s->vms[i]);
+		view.vms[i] = ks_vm_held(s, s->vms[i], o->zero_hold) ?
+			      zero_view(s->vms[i]) : s->vms[i];
 		if (!view.vms[i]) {
 			view.vms[i] = s->vms[i];
 			err = -ENOMEM;
@@ -489,7 +498,6 @@ int ks_render(struct ks_buf *b, struct ks_store *s,
 			free(view.vms[i]->vcpus);
 			free(view.vms[i]);
 		}
-		s->vms[i]->exported = true;
 	}
 	if (view.vms != s->vms)
 		free(view.vms);

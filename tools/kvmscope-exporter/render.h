@@ -9,6 +9,7 @@
 #define KVMSCOPE_EXPORTER_RENDER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "expo.h"
 #include "store.h"
@@ -26,14 +27,17 @@ struct ks_render_opts {
 	const char *version;	/* kvmscope version */
 	const char *kernel;	/* uname -r */
 	const char *mode;	/* "series", "fallback", "synthetic" */
+	double zero_hold;	/* seconds a new VM is exported at 0 */
 };
 
-/* Health of one source in the collection just made. */
+/* Health of one source: the collection just made, and since the start. */
 struct ks_source_stat {
 	const char *name;
 	const char *mode;	/* "series", "fallback", "synthetic" */
 	bool up;
 	double duration;	/* seconds its collect() took */
+	uint64_t errors;	/* collections that failed */
+	uint64_t clamps;	/* counters read lower than exported: held */
 };
 
 struct ks_render_extra {
@@ -44,15 +48,18 @@ struct ks_render_extra {
 };
 
 /*
- * Render @s.  A VM rendered for the first time has all its counters and
- * histograms at 0 (what they were when it was created): Prometheus' rate()
- * and increase() ignore a series' first sample, so a VM whose series were
- * born at their current values would have everything it did before the
- * first scrape (all of it, for a VM shorter-lived than the scrape
- * interval) left out.  Marks every VM exported.  Returns -ENOMEM if the
- * zero view could not be built (the real values are rendered instead).
+ * Render @s.  A VM first seen less than o->zero_hold seconds ago has all
+ * its counters and histograms at 0 (what they were when it was created):
+ * Prometheus' rate() and increase() ignore a series' first sample, so a
+ * VM whose series were born at their current values would have everything
+ * it did before the first scrape (all of it, for a VM shorter-lived than
+ * the scrape interval) left out.  The hold is a time, not a number of
+ * renders, so that every reader gets the zero: each Prometheus of an HA
+ * pair, the textfile, a HEAD or a health check in between.  Returns
+ * -ENOMEM if the zero view could not be built (the real values are
+ * rendered instead).
  */
-int ks_render(struct ks_buf *b, struct ks_store *s,
+int ks_render(struct ks_buf *b, const struct ks_store *s,
 	      const struct ks_render_opts *o,
 	      const struct ks_render_extra *x);
 

@@ -20,7 +20,7 @@ struct ks_vm *ks_store_row_vm(struct ks_store *s, const char *stats_id,
 	vm = alive ? ks_store_vm(s, id) : ks_store_gone_vm(s, id);
 	if (!vm || vm->name[0])
 		return vm;
-	name = ks_vm_cache_lookup(&s->names, pid);
+	name = s->names ? ks_vm_cache_lookup(s->names, pid) : NULL;
 	/* Whole characters only; the kernel's comm may hold any bytes. */
 	if (name)
 		ks_utf8_copy(vm->name, sizeof(vm->name), name, strlen(name));

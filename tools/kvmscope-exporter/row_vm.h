@@ -12,9 +12,9 @@
  * The store's VM for a row of VMM process @pid with @stats_id (NULL or ""
  * in fallback mode: "kvm-<pid>" then): live while the process exists, gone
  * (exported for the grace period, then forgotten) once it exited.  Named
- * from the store's name cache, looked up once per VMM; a VMM gone before
- * that is named by @comm, its comm as the BPF programs kept it (NULL if
- * the row has none).  NULL on ENOMEM.
+ * from the store's name cache (if it has one), looked up once per VMM; a
+ * VMM gone before that is named by @comm, its comm as the BPF programs
+ * kept it (NULL if the row has none).  NULL on ENOMEM.
  */
 struct ks_vm *ks_store_row_vm(struct ks_store *s, const char *stats_id,
 			      int pid, const char *comm);

@@ -17,8 +17,10 @@ struct ks_source {
 	unsigned int have;	/* KS_HAVE_* families it fills */
 	/*
 	 * Add the current map contents of every live VM to @store (via
-	 * ks_store_vm()), and its self stats.  VMs whose VMM is gone must
-	 * not be touched, so they age out.  Returns 0 or -errno.
+	 * ks_store_vm()), and its self stats, named by src->name.  VMs whose
+	 * VMM is gone must not be touched, so they age out.  @store is the
+	 * source's own (store.h): what it holds is exported only if this
+	 * returns 0, else the last good values stay.  Returns 0 or -errno.
 	 */
 	int (*collect)(struct ks_source *src, struct ks_store *store);
 	/* The VM @id expired: drop whatever is kept for it (map entries). */

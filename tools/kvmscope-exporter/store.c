@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Per-VM/vCPU aggregates with grace-period expiry: see store.h. */
+/* Per-VM/vCPU aggregates, commits and grace-period expiry: see store.h. */
+#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +20,10 @@ const char *const ks_cause_names[KS_NR_CAUSES] = {
 };
 const char *const ks_fifo_names[KS_NR_FIFOS] = { "l1", "l2" };
 
-void ks_store_init(struct ks_store *s)
+void ks_store_init(struct ks_store *s, struct ks_vm_cache *names)
 {
 	memset(s, 0, sizeof(*s));
+	s->names = names;
 }
 
 static void vm_free(struct ks_vm *vm)
@@ -37,14 +40,18 @@ void ks_store_free(struct ks_store *s)
 	free(s->progs);
 	free(s->maps);
 	free(s->lost);
-	ks_vm_cache_free(&s->names);
 	memset(s, 0, sizeof(*s));
+}
+
+void ks_store_tick(struct ks_store *s, double now)
+{
+	s->gen++;
+	s->now = now;
 }
 
 void ks_store_begin(struct ks_store *s, double now)
 {
-	s->gen++;
-	s->now = now;
+	ks_store_tick(s, now);
 	s->nr_progs = s->nr_maps = s->nr_lost = 0;
 	memset(s->hv_hypercalls, 0, sizeof(s->hv_hypercalls));
 	s->hv_synthetic_vmexits = 0;
@@ -88,31 +95,36 @@ static void vm_zero(struct ks_vm *vm)
 	}
 }
 
-static struct ks_vm *touch(struct ks_store *s, const char *id, bool alive)
+/* The VM @id, created (zeroed, first seen now) if new.  NULL on ENOMEM. */
+static struct ks_vm *vm_get(struct ks_store *s, const char *id)
 {
 	long i = vm_index(s, id);
 	struct ks_vm *vm;
+	size_t at;
 
-	if (i < 0) {
-		size_t at = ~i;
+	if (i >= 0)
+		return s->vms[i];
+	at = ~i;
+	if (ks_grow((void **)&s->vms, &s->cap_vms, s->nr_vms + 1,
+		    sizeof(*s->vms)))
+		return NULL;
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return NULL;
+	snprintf(vm->id, sizeof(vm->id), "%s", id);
+	/* First sighting starts the clocks: zero hold, and grace if never live. */
+	vm->first_seen = vm->last_seen = s->now;
+	memmove(&s->vms[at + 1], &s->vms[at],
+		(s->nr_vms - at) * sizeof(*s->vms));
+	s->vms[at] = vm;
+	s->nr_vms++;
+	return vm;
+}
 
-		if (ks_grow((void **)&s->vms, &s->cap_vms, s->nr_vms + 1,
-			    sizeof(*s->vms)))
-			return NULL;
-		vm = calloc(1, sizeof(*vm));
-		if (!vm)
-			return NULL;
-		snprintf(vm->id, sizeof(vm->id), "%s", id);
-		vm->last_seen = s->now;	/* first sighting starts the clock */
-		memmove(&s->vms[at + 1], &s->vms[at],
-			(s->nr_vms - at) * sizeof(*s->vms));
-		s->vms[at] = vm;
-		s->nr_vms++;
-	} else {
-		vm = s->vms[i];
-	}
+/* @vm seen in this collection, with its VMM running if @alive. */
+static void mark(struct ks_store *s, struct ks_vm *vm, bool alive)
+{
 	if (vm->gen != s->gen) {
-		vm_zero(vm);
 		vm->gen = s->gen;
 		vm->alive = false;
 	}
@@ -120,6 +132,17 @@ static struct ks_vm *touch(struct ks_store *s, const char *id, bool alive)
 		vm->alive = true;
 		vm->last_seen = s->now;
 	}
+}
+
+static struct ks_vm *touch(struct ks_store *s, const char *id, bool alive)
+{
+	struct ks_vm *vm = vm_get(s, id);
+
+	if (!vm)
+		return NULL;
+	if (vm->gen != s->gen)
+		vm_zero(vm);
+	mark(s, vm, alive);
 	return vm;
 }
 
@@ -189,24 +212,175 @@ void ks_vm_sum_vcpus(struct ks_vm *vm)
 #define ADD(field, ...) t->mapgpa.field += v->mapgpa.field;
 		MAPGPA_ROW_COUNTERS(ADD)
 #undef ADD
+		for (int d = 0; d < KS_NR_DIRS; d++)
+			t->mapgpa.requests[d] += v->mapgpa.requests[d];
 		ks_hist_add(&t->mapgpa.latency, v->mapgpa.latency.slots,
 			    v->mapgpa.latency.sum_ns);
 	}
 }
 
-size_t ks_store_expire(struct ks_store *s, double grace,
+/*
+ * Take the counters at @from into @to, @size bytes of uint64_t (the
+ * structs are counters only, see store.h), each unless it is lower than
+ * the value @to holds: that one is kept, and counted in the return value.
+ */
+static uint64_t advance(void *to, const void *from, size_t size)
+{
+	uint64_t *t = to, decreases = 0;
+	const uint64_t *f = from;
+
+	for (size_t i = 0; i < size / sizeof(uint64_t); i++) {
+		if (f[i] < t[i])
+			decreases++;
+		else
+			t[i] = f[i];
+	}
+	return decreases;
+}
+
+_Static_assert(sizeof(struct ks_conv) % sizeof(uint64_t) == 0, "counters only");
+_Static_assert(sizeof(struct ks_roles) % sizeof(uint64_t) == 0, "counters only");
+_Static_assert(sizeof(struct ks_hvfifo) % sizeof(uint64_t) == 0, "counters only");
+_Static_assert(sizeof(struct ks_mapgpa) % sizeof(uint64_t) == 0, "counters only");
+
+enum { HAVE_VCPU = KS_HAVE_MAPGPA | KS_HAVE_ROLES | KS_HAVE_HV_FIFO };
+
+/* The families of @have of the staged vCPU @f into @vc. */
+static uint64_t commit_vcpu(struct ks_vcpu *vc, struct ks_vcpu *f,
+			    unsigned int have)
+{
+	uint64_t decreases = 0;
+
+	if (have & KS_HAVE_MAPGPA) {
+		struct ks_mapgpa *m = &f->mapgpa;
+
+		/* A read between the kernel's two adds has to_private behind. */
+		m->requests[KS_DIR_SHARED] = m->count > m->to_private ?
+					     m->count - m->to_private : 0;
+		m->requests[KS_DIR_PRIVATE] = m->to_private;
+		decreases += advance(&vc->mapgpa, m, sizeof(*m));
+	}
+	if (have & KS_HAVE_ROLES)
+		decreases += advance(&vc->roles, &f->roles, sizeof(f->roles));
+	if (have & KS_HAVE_HV_FIFO)
+		decreases += advance(vc->hv, f->hv, sizeof(f->hv));
+	return decreases;
+}
+
+/* Self stats: each starts with the name of its source (char[16]). */
+_Static_assert(offsetof(struct ks_prog_stat, source) == 0, "source first");
+_Static_assert(offsetof(struct ks_map_stat, source) == 0, "source first");
+_Static_assert(offsetof(struct ks_lost_stat, source) == 0, "source first");
+
+/* Replace @source's rows of the array *@arr by the @nr_from at @from. */
+static int replace_rows(void **arr, size_t *nr, size_t *cap, const void *from,
+			size_t nr_from, size_t size, const char *source)
+{
+	char *a;
+	size_t kept = 0;
+
+	if (ks_grow(arr, cap, *nr + nr_from, size))
+		return -ENOMEM;
+	a = *arr;
+	for (size_t i = 0; i < *nr; i++) {
+		if (!strncmp(a + i * size, source, 16))
+			continue;
+		memmove(a + kept * size, a + i * size, size);
+		kept++;
+	}
+	if (nr_from)
+		memcpy(a + kept * size, from, nr_from * size);
+	*nr = kept + nr_from;
+	return 0;
+}
+
+#define REPLACE_ROWS(s, from, arr, nr, cap, source)			\
+	replace_rows((void **)&(s)->arr, &(s)->nr, &(s)->cap, (from)->arr,	\
+		     (from)->nr, sizeof(*(s)->arr), source)
+
+/* Free the VMs of @s not touched in its current collection. */
+static void prune(struct ks_store *s)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < s->nr_vms; i++) {
+		if (s->vms[i]->gen != s->gen) {
+			vm_free(s->vms[i]);
+			continue;
+		}
+		s->vms[kept++] = s->vms[i];
+	}
+	s->nr_vms = kept;
+}
+
+int ks_store_commit(struct ks_store *s, struct ks_store *from,
+		    unsigned int have, unsigned int bit, const char *source,
+		    uint64_t *decreases)
+{
+	prune(from);
+	for (size_t i = 0; i < from->nr_vms; i++) {
+		struct ks_vm *f = from->vms[i];
+		struct ks_vm *vm = vm_get(s, f->id);
+
+		if (!vm)
+			return -ENOMEM;
+		mark(s, vm, f->alive);
+		vm->sources |= bit;
+		if (!vm->name[0])
+			memcpy(vm->name, f->name, sizeof(vm->name));
+		if (have & KS_HAVE_CONV)
+			*decreases += advance(vm->conv, f->conv, sizeof(f->conv));
+		for (size_t j = 0; (have & HAVE_VCPU) && j < f->nr_vcpus; j++) {
+			struct ks_vcpu *vc = ks_vm_vcpu(vm, f->vcpus[j].id);
+
+			if (!vc)
+				return -ENOMEM;
+			*decreases += commit_vcpu(vc, &f->vcpus[j], have);
+		}
+	}
+	if (have & KS_HAVE_HV_HYPERCALLS)
+		*decreases += advance(s->hv_hypercalls, from->hv_hypercalls,
+				      sizeof(from->hv_hypercalls));
+	if (have & KS_HAVE_HV_FIFO)
+		*decreases += advance(&s->hv_synthetic_vmexits,
+				      &from->hv_synthetic_vmexits,
+				      sizeof(from->hv_synthetic_vmexits));
+	if (REPLACE_ROWS(s, from, progs, nr_progs, cap_progs, source) ||
+	    REPLACE_ROWS(s, from, maps, nr_maps, cap_maps, source) ||
+	    REPLACE_ROWS(s, from, lost, nr_lost, cap_lost, source))
+		return -ENOMEM;
+	return 0;
+}
+
+void ks_store_keep(struct ks_store *s, unsigned int failed)
+{
+	for (size_t i = 0; i < s->nr_vms; i++) {
+		struct ks_vm *vm = s->vms[i];
+
+		/* gen only: alive and last_seen stay as last read. */
+		if ((vm->sources & failed) && vm->gen != s->gen)
+			vm->gen = s->gen;
+	}
+}
+
+size_t ks_store_expire(struct ks_store *s, double grace, double zero_hold,
 		       void (*forget)(void *ctx, const char *id), void *ctx)
 {
 	size_t kept = 0, dropped = 0;
 
 	for (size_t i = 0; i < s->nr_vms; i++) {
 		struct ks_vm *vm = s->vms[i];
+		double since = vm->last_seen;
 
-		if (!ks_vm_live(s, vm) && s->now - vm->last_seen >= grace) {
+		if (since < vm->first_seen + zero_hold)
+			since = vm->first_seen + zero_hold;
+		if (!ks_vm_live(s, vm) && s->now - since >= grace) {
 			if (forget)
 				forget(ctx, vm->id);
 			/* A new VMM may get the pid: look its name up again. */
-			ks_vm_cache_forget(&s->names, ks_stats_id_pid(vm->id));
+			if (s->names)
+				ks_vm_cache_forget(s->names,
+						   ks_stats_id_pid(vm->id));
 			vm_free(vm);
 			dropped++;
 			continue;

@@ -4,10 +4,14 @@
  * counters and log2 histograms the sources (BPF-backed or synthetic) copy
  * out of their maps on every collection.
  *
- * Sources report cumulative values: at each collection a source adds what
- * its maps hold now to the entries it touches, and the first touch of a VM
- * in a collection zeroes that VM, so the store holds exactly the latest
- * map contents.
+ * Sources report cumulative values into a staging store of their own: at
+ * each collection a source adds what its maps hold now to the entries it
+ * touches, and the first touch of a VM in a collection zeroes that VM, so
+ * the staging store holds exactly the latest map contents.  Only a
+ * collection that succeeded is committed into the store that is rendered
+ * (ks_store_commit()), so a source failing halfway leaves its last good
+ * values in place rather than zeros or a partial sum: Prometheus would read
+ * either as a counter reset.
  *
  * A VM is live while its VMM process exists.  A gone VM (its VMM exited,
  * or a source no longer reports it) stays exported with its final values
@@ -66,7 +70,9 @@ extern const char *const ks_fifo_names[KS_NR_FIFOS];
 /*
  * The counters of the kernel rows, a field each as the row lists in the
  * bpf/ headers name them: a counter added there is in the store, the
- * per-VM sums and the metrics with no change here.
+ * per-VM sums and the metrics with no change here.  Every member of
+ * ks_conv, ks_roles, ks_hvfifo and ks_mapgpa is a cumulative uint64_t:
+ * ks_store_commit() holds each one monotonic, as an array.
  */
 #define KS_COUNTER(field, ...)		uint64_t field;
 #define KS_COUNTER_BY_MMU(field, ...)	uint64_t field[KS_NR_MMUS];
@@ -93,6 +99,12 @@ struct ks_hvfifo {
 /* MapGPA hypercalls (KVM_HC_MAP_GPA_RANGE) of one vCPU, as the guest sees them. */
 struct ks_mapgpa {
 	MAPGPA_ROW_COUNTERS(KS_COUNTER)	/* count, pages, to_private, ... */
+	/*
+	 * count by direction, derived from count and to_private when
+	 * committed: the kernel adds to them one after the other, so a read
+	 * between the two would make a derivation at render time dip.
+	 */
+	uint64_t requests[KS_NR_DIRS];
 	struct ks_hist latency;		/* hypercall -> next VM entry */
 };
 
@@ -115,7 +127,8 @@ struct ks_vm {
 	struct ks_vcpu total;		/* the vCPUs summed: ks_vm_sum_vcpus() */
 	uint64_t gen;			/* collection that last touched it */
 	bool alive;			/* ... and saw its VMM running */
-	bool exported;			/* rendered at least once */
+	unsigned int sources;		/* bits of the sources it came from */
+	double first_seen;		/* monotonic seconds, first sighting */
 	double last_seen;		/* monotonic seconds it was last live */
 };
 
@@ -156,8 +169,12 @@ struct ks_store {
 	uint64_t gen;
 	double now;
 	unsigned int have;		/* KS_HAVE_* */
-	struct ks_vm_cache names;	/* VM names by VMM pid: row_vm.c */
-	/* Host-wide Hyper-V counters, not per VM (reset per collection). */
+	/*
+	 * VM names by VMM pid (row_vm.c), not owned: one cache for the store
+	 * and the staging stores, so a VMM is looked up in /proc once.
+	 */
+	struct ks_vm_cache *names;
+	/* Host-wide Hyper-V counters, not per VM. */
 	uint64_t hv_hypercalls[KS_NR_FIFOS];	/* by the issuer's level */
 	uint64_t hv_synthetic_vmexits;
 	struct ks_prog_stat *progs;
@@ -168,11 +185,42 @@ struct ks_store {
 	size_t nr_lost, cap_lost;
 };
 
-void ks_store_init(struct ks_store *s);
+/* @names: the VM name cache it shares (row_vm.c), or NULL if unnamed. */
+void ks_store_init(struct ks_store *s, struct ks_vm_cache *names);
 void ks_store_free(struct ks_store *s);
 
-/* Start a collection at monotonic time @now: clears the self stats. */
+/*
+ * Start a collection into a store sources fill, at monotonic time @now:
+ * clears the self stats and the host-wide counters, and VMs are zeroed at
+ * their first touch.
+ */
 void ks_store_begin(struct ks_store *s, double now);
+/*
+ * Start a collection of the rendered store, which ks_store_commit() fills:
+ * everything keeps its value until a source's commit replaces it.
+ */
+void ks_store_tick(struct ks_store *s, double now);
+
+/*
+ * Commit @from, a staging store its source just filled without error, into
+ * @s: the families of @have (KS_HAVE_*) of every VM it touched in this
+ * collection, its host-wide counters of @have, and the self stats of
+ * @source (replacing the previous ones).  The VMs are marked as from
+ * source bit @bit.  A value lower than the one @s holds is not taken: @s
+ * keeps its value, so exported counters never go backwards while their VM
+ * lives; *@decreases counts them.  VMs @from no longer reports are freed
+ * from it.  Returns 0 or -ENOMEM (the VMs committed so far stay).
+ */
+int ks_store_commit(struct ks_store *s, struct ks_store *from,
+		    unsigned int have, unsigned int bit, const char *source,
+		    uint64_t *decreases);
+/*
+ * The sources of bits @failed could not be read in this collection: the
+ * VMs they reported keep their values and their state, live or gone, as
+ * the last good collection saw them, unless a source that did read them
+ * says otherwise.  A read error neither zeroes nor expires a VM.
+ */
+void ks_store_keep(struct ks_store *s, unsigned int failed);
 
 /*
  * The live VM @id, created if new; zeroed on its first touch in this
@@ -201,11 +249,23 @@ struct ks_vm *ks_store_find(const struct ks_store *s, const char *id);
 void ks_vm_sum_vcpus(struct ks_vm *vm);
 
 /*
+ * Is @vm, first seen less than @zero_hold seconds ago, still exported at
+ * zero?  See ks_render().
+ */
+static inline bool ks_vm_held(const struct ks_store *s, const struct ks_vm *vm,
+			      double zero_hold)
+{
+	return s->now - vm->first_seen < zero_hold;
+}
+
+/*
  * End a collection: drop every VM not seen for @grace seconds or more,
  * calling @forget(@ctx, id) for each first, and its name from the cache.
- * Returns the number dropped.
+ * The grace of a VM held at zero (@zero_hold) starts when the hold ends,
+ * so its real values are exported for the grace period too.  Returns the
+ * number dropped.
  */
-size_t ks_store_expire(struct ks_store *s, double grace,
+size_t ks_store_expire(struct ks_store *s, double grace, double zero_hold,
 		       void (*forget)(void *ctx, const char *id), void *ctx);
 
 /* Self stats; silently dropped on ENOMEM (they are best effort). */
