@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The /metrics endpoint on libmicrohttpd: one internal polling thread
- * (epoll), a connection limit, an idle timeout and a per-connection memory
- * pool that bounds request headers (larger ones get 431 from the library).
+ * (epoll), a per-connection memory pool that bounds request headers
+ * (larger ones get 431 from the library), and ks_waitq: a request must
+ * arrive whole within the timeout, and new connections push out the
+ * oldest waiting ones (see waitq.h).  A response that stalls for the
+ * timeout is dropped.
  * Requests run the collector's scrape; anything but GET/HEAD on / or
  * /metrics gets 404 or 405.
  */
@@ -20,8 +23,8 @@
 struct ks_http_opts {
 	const struct sockaddr *addr;	/* NULL with no_listen */
 	socklen_t addr_len;
-	unsigned int max_connections;
-	unsigned int timeout;		/* seconds */
+	unsigned int max_connections;	/* awaiting a request at once */
+	unsigned int timeout;		/* seconds; see above */
 	bool no_listen;			/* connections come via ks_http_add() */
 	bool verbose;			/* libmicrohttpd error log on stderr */
 };
