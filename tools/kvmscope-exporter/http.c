@@ -128,6 +128,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 	}
 }
 
+static int port_of(const struct sockaddr *a)
+{
+	if (a->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)a)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)a)->sin_port);
+}
+
 static void notify(void *cls, struct MHD_Connection *conn,
 		   void **socket_context, enum MHD_ConnectionNotificationCode toe)
 {
@@ -165,13 +172,15 @@ struct ks_http *ks_http_start(const struct ks_http_opts *o,
 		flags |= MHD_USE_IPv6;
 	r = ks_waitq_init(&h->waitq, o->max_connections, o->timeout * 1000LL);
 	if (r) {
-		snprintf(err, err_len, "cannot serve HTTP: %s", strerror(-r));
+		snprintf(err, err_len, "cannot start a thread: %s", strerror(-r));
 		free(h);
 		return NULL;
 	}
 	/*
 	 * ks_waitq bounds the connections that have yet to send a request,
-	 * and their time; the timeout then bounds a stalled response.
+	 * and their time; the timeout then bounds a stalled response.  No
+	 * SO_REUSEPORT: a second exporter on our port must fail to start,
+	 * not take every other scrape.
 	 */
 	errno = 0;
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, h,
@@ -181,12 +190,16 @@ struct ks_http *ks_http_start(const struct ks_http_opts *o,
 				MHD_OPTION_CONNECTION_TIMEOUT, o->timeout,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 				(size_t)KS_HTTP_CONN_MEMORY,
-				MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 				o->no_listen ? MHD_OPTION_END : MHD_OPTION_SOCK_ADDR,
 				o->addr, MHD_OPTION_END);
 	if (!h->d) {
-		snprintf(err, err_len, "cannot serve HTTP: %s",
-			 errno ? strerror(errno) : "libmicrohttpd failed to start");
+		/* bind(2)'s errno survives libmicrohttpd's cleanup. */
+		if (errno == EADDRINUSE)
+			snprintf(err, err_len, "port %d is in use",
+				 port_of(o->addr));
+		else
+			snprintf(err, err_len, "%s",
+				 errno ? strerror(errno) : "libmicrohttpd failed to start");
 		ks_waitq_fini(&h->waitq);
 		free(h);
 		return NULL;

@@ -5,7 +5,7 @@
  * (larger ones get 431 from the library), and ks_waitq: a request must
  * arrive whole within the timeout, and new connections push out the
  * oldest waiting ones (see waitq.h).  A response that stalls for the
- * timeout is dropped.
+ * timeout is dropped.  The port is ours alone: a busy one fails.
  * Requests run the collector's scrape; anything but GET/HEAD on / or
  * /metrics gets 404 or 405.
  */
@@ -41,6 +41,7 @@ enum ks_route ks_http_route(const char *method, const char *url);
 
 struct ks_http;
 
+/* NULL with a message in @err ("port 9789 is in use"): no prefix. */
 struct ks_http *ks_http_start(const struct ks_http_opts *o,
 			      struct ks_collector *c, char *err,
 			      size_t err_len);
