@@ -14,7 +14,7 @@ cflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefin
 	-Wall -Wextra -Werror -Itools -Itools/lib -Ibuild -Ibpf)
 x=tools/kvmscope-exporter
 declare -A srcs=(
-	[http]="$x/http.c $x/collector.c $x/render.c $x/expo.c $x/store.c tools/lib/grow.c
+	[http]="$x/http.c $x/waitq.c $x/collector.c $x/render.c $x/expo.c $x/store.c tools/lib/grow.c
 		tools/lib/vmcache.c tools/lib/vmname.c"
 	[options]="$x/options.c tools/lib/args.c"
 	[synth]="$x/source_synth.c $x/store.c tools/lib/args.c tools/lib/vmname.c tools/lib/grow.c

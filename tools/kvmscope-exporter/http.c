@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "waitq.h"
 
 #define CONTENT_TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
 
@@ -17,9 +18,17 @@ static const char index_page[] =
 	"<p><a href=\"/metrics\">Metrics</a></p>\n"
 	"</body></html>\n";
 
+/*
+ * Connections shut by ks_waitq count in libmicrohttpd's limit until its
+ * next turn reaps them, and it accepts about 10 in a turn: room for those
+ * keeps it accepting meanwhile.
+ */
+#define REAP_ROOM	16
+
 struct ks_http {
 	struct MHD_Daemon *d;
 	struct ks_collector *c;
+	struct ks_waitq waitq;
 };
 
 enum ks_route ks_http_route(const char *method, const char *url)
@@ -88,6 +97,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 			      size_t *upload_data_size, void **req_cls)
 {
 	struct ks_http *h = cls;
+	const union MHD_ConnectionInfo *ci;
 
 	(void)version;
 	(void)upload_data;
@@ -95,8 +105,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 	(void)req_cls;
 	/*
 	 * Answer on the first call, before any body: none of our routes
-	 * takes one, and libmicrohttpd then discards it and closes.
+	 * takes one, and libmicrohttpd then discards it and closes.  So a
+	 * connection carries one request, and once it is here the deadline
+	 * is met.
 	 */
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	ks_waitq_answered(&h->waitq, ci ? ci->socket_context : NULL);
 	switch (ks_http_route(method, url)) {
 	case KS_ROUTE_METRICS:
 		return reply_metrics(h, conn);
@@ -114,12 +128,36 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 	}
 }
 
+static int port_of(const struct sockaddr *a)
+{
+	if (a->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)a)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)a)->sin_port);
+}
+
+static void notify(void *cls, struct MHD_Connection *conn,
+		   void **socket_context, enum MHD_ConnectionNotificationCode toe)
+{
+	const union MHD_ConnectionInfo *fd, *peer;
+	struct ks_http *h = cls;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		ks_waitq_closed(&h->waitq, *socket_context);
+		return;
+	}
+	fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	peer = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	*socket_context = ks_waitq_add(&h->waitq, fd->connect_fd,
+				       peer ? peer->client_addr : NULL);
+}
+
 struct ks_http *ks_http_start(const struct ks_http_opts *o,
 			      struct ks_collector *c, char *err,
 			      size_t err_len)
 {
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
 	struct ks_http *h = calloc(1, sizeof(*h));
+	int r;
 
 	if (!h) {
 		snprintf(err, err_len, "out of memory");
@@ -132,24 +170,37 @@ struct ks_http *ks_http_start(const struct ks_http_opts *o,
 		flags |= MHD_USE_NO_LISTEN_SOCKET;
 	else if (o->addr->sa_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	r = ks_waitq_init(&h->waitq, o->max_connections, o->timeout * 1000LL);
+	if (r) {
+		snprintf(err, err_len, "cannot start a thread: %s", strerror(-r));
+		free(h);
+		return NULL;
+	}
 	/*
-	 * No per-IP limit: every scrape comes from the one Prometheus.  The
-	 * memory limit bounds what a client can make us buffer; the timeout
-	 * frees slots held by idle or slow clients.
+	 * ks_waitq bounds the connections that have yet to send a request,
+	 * and their time; the timeout then bounds a stalled response.  No
+	 * SO_REUSEPORT: a second exporter on our port must fail to start,
+	 * not take every other scrape.
 	 */
+	errno = 0;
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, h,
+				MHD_OPTION_NOTIFY_CONNECTION, notify, h,
 				MHD_OPTION_CONNECTION_LIMIT,
-				(unsigned int)o->max_connections,
-				MHD_OPTION_CONNECTION_TIMEOUT,
-				(unsigned int)o->timeout,
+				o->max_connections + REAP_ROOM,
+				MHD_OPTION_CONNECTION_TIMEOUT, o->timeout,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 				(size_t)KS_HTTP_CONN_MEMORY,
-				MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 				o->no_listen ? MHD_OPTION_END : MHD_OPTION_SOCK_ADDR,
 				o->addr, MHD_OPTION_END);
 	if (!h->d) {
-		snprintf(err, err_len, "cannot serve HTTP: %s",
-			 errno ? strerror(errno) : "libmicrohttpd failed to start");
+		/* bind(2)'s errno survives libmicrohttpd's cleanup. */
+		if (errno == EADDRINUSE)
+			snprintf(err, err_len, "port %d is in use",
+				 port_of(o->addr));
+		else
+			snprintf(err, err_len, "%s",
+				 errno ? strerror(errno) : "libmicrohttpd failed to start");
+		ks_waitq_fini(&h->waitq);
 		free(h);
 		return NULL;
 	}
@@ -180,5 +231,6 @@ void ks_http_stop(struct ks_http *h)
 	if (!h)
 		return;
 	MHD_stop_daemon(h->d);
+	ks_waitq_fini(&h->waitq);
 	free(h);
 }

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The /metrics endpoint on libmicrohttpd: one internal polling thread
- * (epoll), a connection limit, an idle timeout and a per-connection memory
- * pool that bounds request headers (larger ones get 431 from the library).
+ * (epoll), a per-connection memory pool that bounds request headers
+ * (larger ones get 431 from the library), and ks_waitq: a request must
+ * arrive whole within the timeout, and new connections push out the
+ * oldest waiting ones (see waitq.h).  A response that stalls for the
+ * timeout is dropped.  The port is ours alone: a busy one fails.
  * Requests run the collector's scrape; anything but GET/HEAD on / or
  * /metrics gets 404 or 405.
  */
@@ -20,8 +23,8 @@
 struct ks_http_opts {
 	const struct sockaddr *addr;	/* NULL with no_listen */
 	socklen_t addr_len;
-	unsigned int max_connections;
-	unsigned int timeout;		/* seconds */
+	unsigned int max_connections;	/* awaiting a request at once */
+	unsigned int timeout;		/* seconds; see above */
 	bool no_listen;			/* connections come via ks_http_add() */
 	bool verbose;			/* libmicrohttpd error log on stderr */
 };
@@ -38,6 +41,7 @@ enum ks_route ks_http_route(const char *method, const char *url);
 
 struct ks_http;
 
+/* NULL with a message in @err ("port 9789 is in use"): no prefix. */
 struct ks_http *ks_http_start(const struct ks_http_opts *o,
 			      struct ks_collector *c, char *err,
 			      size_t err_len);

@@ -125,7 +125,7 @@ int main(int argc, char **argv)
 		http = ks_http_start(&ho, &c, err, sizeof(err));
 		block_exit_signals(false);
 		if (!http) {
-			p_err("%s on %s", err, env.listen);
+			p_err("cannot serve HTTP on %s: %s", env.listen, err);
 			goto cleanup;
 		}
 		p_info("serving http://%s/metrics",

@@ -68,9 +68,9 @@ static const struct argp_option opts[] = {
 	{ "synthetic", OPT_SYNTHETIC, "FILE", 0,
 	  "Serve synthetic map contents from this VM spec instead of BPF (re-read on every scrape)", 0 },
 	{ "max-connections", OPT_MAX_CONN, "N", 0,
-	  "Concurrent HTTP connections (default 16)", 0 },
+	  "HTTP connections awaiting their request at once; a new one closes the oldest (default 64)", 0 },
 	{ "timeout", OPT_TIMEOUT, "SECONDS", 0,
-	  "Close idle HTTP connections after this (default 10)", 0 },
+	  "Close an HTTP connection whose request is not whole this long after connecting, or whose response stalls this long (default 5)", 0 },
 	{ "verbose", 'v', NULL, 0, "Verbose debug output", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1 },
@@ -291,8 +291,8 @@ int exporter_parse_args(int argc, char **argv, struct exporter_env *env,
 	env->interval = 15;
 	env->grace = 120;
 	env->zero_hold = ZERO_HOLD_UNSET;
-	env->max_connections = 16;
-	env->timeout = 10;
+	env->max_connections = 64;
+	env->timeout = 5;
 	if (exporter_parse_listen(KS_DEFAULT_LISTEN, &env->addr, &env->addr_len,
 				  err, sizeof(err)))
 		return EXPORTER_ARGS_USAGE;

@@ -29,8 +29,8 @@ struct exporter_env {
 	unsigned int interval;		/* seconds between textfile writes */
 	unsigned int grace;		/* seconds a gone VM stays exported */
 	unsigned int zero_hold;		/* seconds a new VM is exported at 0 */
-	unsigned int max_connections;
-	unsigned int timeout;		/* idle HTTP connection timeout, s */
+	unsigned int max_connections;	/* awaiting a request at once */
+	unsigned int timeout;		/* HTTP request deadline, s */
 	pid_t pid;			/* 0: every VMM */
 	bool per_vcpu;
 	bool mapgpa;			/* MapGPA latency (kvm_entry) too */
