@@ -19,7 +19,9 @@ run_suite() {
 	local name=$1; shift
 	local log="$logdir/$name.log" t0=$SECONDS
 	echo "== $name"
-	"$@" 2>&1 | tee "$log" | grep --line-buffered -E '^(not )?ok |^# ' || true
+	# The "|| true" stays inside the pipeline: after it, PIPESTATUS would
+	# be true's, and a suite that crashes before its first line would pass.
+	"$@" 2>&1 | tee "$log" | { grep --line-buffered -E '^(not )?ok |^# ' || true; }
 	local rc=${PIPESTATUS[0]}
 	local p f
 	p=$(grep -cE '^ok ' "$log")
