@@ -70,6 +70,10 @@ static int show(const struct hv_env *env, const struct hv_snapshot *snap,
 	else
 		hv_screen_draw(snap, view, rows, nr);
 	free(rows);
+	if (json && jsonw_too_deep(json)) {
+		p_err("JSON output nested deeper than %d levels", JSONW_MAX_DEPTH);
+		return -E2BIG;
+	}
 	return 0;
 }
 
