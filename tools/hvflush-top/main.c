@@ -18,6 +18,7 @@
 #include "report.h"
 #include "screen.h"
 #include "signals.h"
+#include "termtext.h"
 
 static uint64_t mono_ns(void)
 {
@@ -104,6 +105,7 @@ int main(int argc, char **argv)
 	char why[256];
 	int err;
 
+	ks_term_setup_locale();
 	if (hv_parse_args(argc, argv, &env, 0))
 		return KS_EXIT_USAGE;	/* argp already said why */
 	ks_json_output = env.json;
