@@ -148,7 +148,7 @@ int main(int argc, char **argv)
 			p_err("out of memory");
 			goto cleanup;
 		}
-	} else if (!env.batch && hv_screen_open()) {
+	} else if (!env.batch && hv_screen_open(stdout, stdin)) {
 		err = -ENOTTY;
 		p_err("cannot use the terminal (TERM=%s); try -b",
 		      getenv("TERM") ?: "");
