@@ -10,8 +10,9 @@
  * Some characters do no harm to the terminal but to its reader: bidi
  * controls (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069)
  * show the rest of a line in another order, and zero-width and invisible
- * ones (U+200B to U+200D, U+2060 to U+2064, U+FEFF) make two names look the
- * same; U+2028 and U+2029 end lines.  They show as "\u" and four hex digits.
+ * ones (U+200B to U+200D; U+2060 to U+2065, the word joiner, invisible
+ * operators and one yet unassigned; U+FEFF) make two names look the same;
+ * U+2028 and U+2029 end lines.  They show as "\u" and four hex digits.
  *
  * A terminal whose locale is not UTF-8 (LC_CTYPE's codeset; "C" when no
  * locale is set) reads UTF-8's bytes as characters of its own, and may
