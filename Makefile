@@ -128,7 +128,8 @@ demo: all
 lab: all
 	lab/run.sh $(LAB_ARGS)
 
-# libFuzzer harnesses of kvmscope-exporter, FUZZ_SECONDS each (fuzz/run.sh).
+# libFuzzer harnesses (the exporter's inputs, name escaping), FUZZ_SECONDS
+# each (fuzz/run.sh); make test runs the name-escaping ones briefly.
 fuzz:
 	fuzz/run.sh
 

@@ -4,8 +4,8 @@
 # Each suite is an executable that prints TAP lines ("ok ..." / "not ok ...")
 # and exits non-zero if anything failed: cmocka unit tests (built in
 # build/tests with ASan and UBSan, TAP via CMOCKA_MESSAGE_OUTPUT), then
-# tests/bpf/*.sh (BPF test-run on the host kernel), then tests/lab/*.sh (boot
-# the lab kernels).  A suite
+# tests/fuzz/*.sh (libFuzzer harnesses, seconds each), tests/bpf/*.sh (BPF
+# test-run on the host kernel), then tests/lab/*.sh (boot the lab kernels).  A suite
 # that exits non-zero without reporting a failure counts as one failure, so a
 # crash can never pass silently.  TESTS=glob limits the suites run.
 set -u
@@ -57,7 +57,7 @@ for t in build/tests/*; do
 		ASAN_OPTIONS="$asan${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
 		UBSAN_OPTIONS="$ubsan${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}" "$t"
 done
-for t in tests/bpf/*.sh tests/lab/*.sh; do
+for t in tests/fuzz/*.sh tests/bpf/*.sh tests/lab/*.sh; do
 	[ -x "$t" ] || continue
 	n=${t#tests/}; n=${n%.sh}
 	wanted "$n" || continue
