@@ -7,6 +7,8 @@ pkgs=(
 	# build: BPF, tools, tests
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
 	libcmocka-dev libmicrohttpd-dev libncurses-dev
+	# libFuzzer (make fuzz, tests/fuzz): clang only recommends it
+	libclang-rt-14-dev
 	# lab kernels and selftests (the kernels' sources and Debian's stock
 	# kernels are fetched into the cache, never installed: lab/debian.sh)
 	flex bison bc libssl-dev dwarves cpio kmod xz-utils rsync

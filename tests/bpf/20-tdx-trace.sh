@@ -221,14 +221,15 @@ check "human output: lost events reported" grep -q "^Lost events: 0" "$out/human
 # A VMM whose comm would clear the screen and hide what follows, with a
 # byte that is not UTF-8 (exec'd through a link of that name): its line
 # and its summary show the name escaped, and no control character
-# reaches the terminal.
+# reaches the terminal.  A UTF-8 terminal: elsewhere U+FFFD is escaped
+# too (unit/test_lib_termtext).
 evil=$out/$(printf '\033[2J\033[8m\377')
 ln -sfn set_attrs "$evil"
 # The line names the VMM when it is printed: the helper stays alive until
 # then, as a VMM would.
 rm -f "$out/evil.go" "$out/evil.hold"
 SET_ATTRS_HOLD=$out/evil.hold "$evil" "$out/evil.go" "$R1" & hpid=$!
-"$tool" -p "$hpid" >"$out/evil.txt" 2>"$out/evil.err" & tpid=$!
+LC_ALL=C.UTF-8 "$tool" -p "$hpid" >"$out/evil.txt" 2>"$out/evil.err" & tpid=$!
 wait_attached "$out/evil.txt" '^VM ' "$tpid"
 touch "$out/evil.go"
 wait_written "$out/evil.txt" "^pid:$hpid " "$tpid"

@@ -4,6 +4,7 @@
  * header lines in both modes, JSON fields and escaping, exited rows and
  * the final snapshot.
  */
+#include <locale.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -415,5 +416,10 @@ int main(void)
 		cmocka_unit_test(test_json_final_exited),
 	};
 
+	/* Names reach a UTF-8 terminal as they are (termtext.h). */
+	if (!setlocale(LC_CTYPE, "C.UTF-8")) {
+		fprintf(stderr, "no C.UTF-8 locale\n");
+		return 1;
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -133,6 +133,86 @@ static void test_float_keeps_microseconds(void **state)
 	free(out);
 }
 
+/*
+ * An object holding @levels arrays nested in one another, each starting
+ * with its level; then a field after them and a second line.  Returns the
+ * output; *@too_deep is what the writer says about it.
+ */
+static char *nested(unsigned int levels, bool *too_deep)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	json_writer_t *w = jsonw_new(f);
+	unsigned int i;
+
+	assert_non_null(w);
+	jsonw_start_object(w);
+	jsonw_name(w, "deep");
+	for (i = 0; i < levels; i++) {
+		jsonw_start_array(w);
+		jsonw_uint(w, i);
+	}
+	for (i = 0; i < levels; i++)
+		jsonw_end_array(w);
+	jsonw_uint_field(w, "after", 1);
+	jsonw_end_object(w);
+	jsonw_start_array(w);
+	jsonw_end_array(w);
+	*too_deep = jsonw_too_deep(w);
+	jsonw_destroy(&w);
+	fclose(f);
+	return buf;
+}
+
+/* What nested() must print when the arrays past @kept are dropped. */
+static char *nested_expected(unsigned int levels, unsigned int kept)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	unsigned int i;
+
+	fputs("{\"deep\":", f);
+	for (i = 0; i < kept; i++)
+		fprintf(f, "%s[%u", i ? "," : "", i);
+	if (levels > kept)
+		fputs(",null", f);
+	for (i = 0; i < kept; i++)
+		fputc(']', f);
+	fputs(",\"after\":1}\n[]\n", f);
+	fclose(f);
+	return buf;
+}
+
+/*
+ * Nesting as deep as the writer allows is written whole; one level more is
+ * null, with everything in it, the rest of the line is intact and the
+ * writer says so.
+ */
+static void test_nesting_too_deep(void **state)
+{
+	/* The object is one level: the arrays get the others. */
+	const unsigned int fit = JSONW_MAX_DEPTH - 1;
+	char *out, *want;
+	bool too_deep;
+
+	(void)state;
+	out = nested(fit, &too_deep);
+	want = nested_expected(fit, fit);
+	assert_string_equal(out, want);
+	assert_false(too_deep);
+	free(out);
+	free(want);
+
+	out = nested(fit + 8, &too_deep);
+	want = nested_expected(fit + 8, fit);
+	assert_string_equal(out, want);
+	assert_true(too_deep);
+	free(out);
+	free(want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_escape_utf8),
 		cmocka_unit_test(test_structure),
 		cmocka_unit_test(test_float_keeps_microseconds),
+		cmocka_unit_test(test_nesting_too_deep),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

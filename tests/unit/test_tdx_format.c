@@ -4,6 +4,7 @@
  * line, the JSON record (with escaping), the userspace aggregation, and
  * naming VMs (also those whose VMM has exited).
  */
+#include <locale.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -310,5 +311,10 @@ int main(void)
 		cmocka_unit_test(test_vm_name),
 	};
 
+	/* Names reach a UTF-8 terminal as they are (termtext.h). */
+	if (!setlocale(LC_CTYPE, "C.UTF-8")) {
+		fprintf(stderr, "no C.UTF-8 locale\n");
+		return 1;
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

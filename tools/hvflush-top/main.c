@@ -18,6 +18,7 @@
 #include "report.h"
 #include "screen.h"
 #include "signals.h"
+#include "termtext.h"
 
 static uint64_t mono_ns(void)
 {
@@ -70,6 +71,10 @@ static int show(const struct hv_env *env, const struct hv_snapshot *snap,
 	else
 		hv_screen_draw(snap, view, rows, nr);
 	free(rows);
+	if (json && jsonw_too_deep(json)) {
+		p_err("JSON output nested deeper than %d levels", JSONW_MAX_DEPTH);
+		return -E2BIG;
+	}
 	return 0;
 }
 
@@ -100,6 +105,7 @@ int main(int argc, char **argv)
 	char why[256];
 	int err;
 
+	ks_term_setup_locale();
 	if (hv_parse_args(argc, argv, &env, 0))
 		return KS_EXIT_USAGE;	/* argp already said why */
 	ks_json_output = env.json;
@@ -142,7 +148,7 @@ int main(int argc, char **argv)
 			p_err("out of memory");
 			goto cleanup;
 		}
-	} else if (!env.batch && hv_screen_open()) {
+	} else if (!env.batch && hv_screen_open(stdout, stdin)) {
 		err = -ENOTTY;
 		p_err("cannot use the terminal (TERM=%s); try -b",
 		      getenv("TERM") ?: "");

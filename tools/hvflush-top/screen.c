@@ -6,7 +6,7 @@
 #include "screen.h"
 #include "signals.h"
 
-static bool open_;
+static SCREEN *screen;
 /* Shown on the last line until the next key, e.g. a rejected filter. */
 static char status[KS_ERR_LEN];
 
@@ -33,11 +33,11 @@ static const char *const help_lines[] = {
 	"Press any key to continue.",
 };
 
-int hv_screen_open(void)
+int hv_screen_open(FILE *out, FILE *in)
 {
-	if (!newterm(NULL, stdout, stdin))
+	screen = newterm(NULL, out, in);
+	if (!screen)
 		return -1;
-	open_ = true;
 	cbreak();
 	noecho();
 	keypad(stdscr, TRUE);
@@ -47,10 +47,11 @@ int hv_screen_open(void)
 
 void hv_screen_close(void)
 {
-	if (!open_)
+	if (!screen)
 		return;
 	endwin();
-	open_ = false;
+	delscreen(screen);
+	screen = NULL;
 }
 
 static void draw_line(int y, const char *s, int attr)

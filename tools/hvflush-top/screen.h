@@ -7,6 +7,8 @@
 #ifndef HVFLUSH_TOP_SCREEN_H
 #define HVFLUSH_TOP_SCREEN_H
 
+#include <stdio.h>
+
 #include "report.h"
 
 enum hv_action {
@@ -16,8 +18,12 @@ enum hv_action {
 	HV_ACT_QUIT,		/* 'q' */
 };
 
-/* Take over the terminal.  Returns 0, or -1 if it is not a usable one. */
-int hv_screen_open(void);
+/*
+ * Take over the terminal on @out and @in (stdout and stdin).  Returns 0,
+ * or -1 if it is not a usable one.  Names on it are escaped for the
+ * locale's character set (termtext.h): ks_term_setup_locale() first.
+ */
+int hv_screen_open(FILE *out, FILE *in);
 /* Give the terminal back as it was; safe to call if not open. */
 void hv_screen_close(void);
 

@@ -6,8 +6,6 @@
 #include "json_writer.h"
 #include "utf8.h"
 
-#define JSONW_MAX_DEPTH 32
-
 struct json_writer {
 	FILE *out;
 	unsigned int depth;
@@ -15,6 +13,12 @@ struct json_writer {
 	bool not_first[JSONW_MAX_DEPTH];
 	/* A name was just written: the next value must not get a comma. */
 	bool after_name;
+	/*
+	 * Levels open inside a value that was too deep: it was written as
+	 * null, so everything in it is dropped and the line stays JSON.
+	 */
+	unsigned int dropped;
+	bool too_deep;
 };
 
 json_writer_t *jsonw_new(FILE *f)
@@ -35,17 +39,28 @@ void jsonw_destroy(json_writer_t **w)
 	*w = NULL;
 }
 
-/* Comma between siblings; names already took care of it. */
-static void jsonw_sep(json_writer_t *w)
+bool jsonw_too_deep(const json_writer_t *w)
 {
+	return w->too_deep;
+}
+
+/*
+ * Comma between siblings; names already took care of it.  False inside a
+ * dropped value: the caller writes nothing.
+ */
+static bool jsonw_sep(json_writer_t *w)
+{
+	if (w->dropped)
+		return false;
 	if (w->after_name) {
 		w->after_name = false;
-		return;
+		return true;
 	}
 	if (w->depth && w->not_first[w->depth - 1])
 		fputc(',', w->out);
 	if (w->depth)
 		w->not_first[w->depth - 1] = true;
+	return true;
 }
 
 /* Top-level values end a JSON line. */
@@ -94,15 +109,26 @@ void jsonw_escape_string(FILE *f, const char *str)
 
 static void jsonw_open(json_writer_t *w, char c)
 {
-	jsonw_sep(w);
+	if (!jsonw_sep(w)) {
+		w->dropped++;
+		return;
+	}
+	if (w->depth == JSONW_MAX_DEPTH) {
+		fputs("null", w->out);
+		w->dropped = 1;
+		w->too_deep = true;
+		return;
+	}
 	fputc(c, w->out);
-	if (w->depth < JSONW_MAX_DEPTH)
-		w->not_first[w->depth] = false;
-	w->depth++;
+	w->not_first[w->depth++] = false;
 }
 
 static void jsonw_close(json_writer_t *w, char c)
 {
+	if (w->dropped) {
+		w->dropped--;
+		return;
+	}
 	if (w->depth)
 		w->depth--;
 	fputc(c, w->out);
@@ -116,7 +142,8 @@ void jsonw_end_array(json_writer_t *w) { jsonw_close(w, ']'); }
 
 void jsonw_name(json_writer_t *w, const char *name)
 {
-	jsonw_sep(w);
+	if (!jsonw_sep(w))
+		return;
 	jsonw_escape_string(w->out, name);
 	fputc(':', w->out);
 	w->after_name = true;
@@ -124,35 +151,40 @@ void jsonw_name(json_writer_t *w, const char *name)
 
 void jsonw_string(json_writer_t *w, const char *val)
 {
-	jsonw_sep(w);
+	if (!jsonw_sep(w))
+		return;
 	jsonw_escape_string(w->out, val);
 	jsonw_value_done(w);
 }
 
 void jsonw_uint(json_writer_t *w, uint64_t val)
 {
-	jsonw_sep(w);
+	if (!jsonw_sep(w))
+		return;
 	fprintf(w->out, "%" PRIu64, val);
 	jsonw_value_done(w);
 }
 
 void jsonw_int(json_writer_t *w, int64_t val)
 {
-	jsonw_sep(w);
+	if (!jsonw_sep(w))
+		return;
 	fprintf(w->out, "%" PRId64, val);
 	jsonw_value_done(w);
 }
 
 void jsonw_bool(json_writer_t *w, bool val)
 {
-	jsonw_sep(w);
+	if (!jsonw_sep(w))
+		return;
 	fputs(val ? "true" : "false", w->out);
 	jsonw_value_done(w);
 }
 
 void jsonw_float(json_writer_t *w, double val)
 {
-	jsonw_sep(w);
+	if (!jsonw_sep(w))
+		return;
 	if (isfinite(val))
 		fprintf(w->out, "%.16g", val);	/* epoch seconds keep their microseconds */
 	else
@@ -162,7 +194,8 @@ void jsonw_float(json_writer_t *w, double val)
 
 void jsonw_null(json_writer_t *w)
 {
-	jsonw_sep(w);
+	if (!jsonw_sep(w))
+		return;
 	fputs("null", w->out);
 	jsonw_value_done(w);
 }

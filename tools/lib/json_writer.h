@@ -24,6 +24,13 @@
 
 typedef struct json_writer json_writer_t;
 
+/*
+ * Objects and arrays nest this deep at most.  One deeper is written as
+ * null, with all it holds, so the line still parses, and the writer
+ * remembers it: see jsonw_too_deep().
+ */
+#define JSONW_MAX_DEPTH 32
+
 json_writer_t *jsonw_new(FILE *f);
 void jsonw_destroy(json_writer_t **w);
 
@@ -31,6 +38,9 @@ void jsonw_start_object(json_writer_t *w);
 void jsonw_end_object(json_writer_t *w);
 void jsonw_start_array(json_writer_t *w);
 void jsonw_end_array(json_writer_t *w);
+
+/* Was a value nested deeper than JSONW_MAX_DEPTH, and written as null? */
+bool jsonw_too_deep(const json_writer_t *w);
 
 /* Field name inside an object; the next value call supplies its value. */
 void jsonw_name(json_writer_t *w, const char *name);

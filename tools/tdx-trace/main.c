@@ -5,11 +5,13 @@
  */
 #include "cli.h"
 #include "output.h"
+#include "termtext.h"
 
 int main(int argc, char **argv)
 {
 	struct tdx_env env;
 
+	ks_term_setup_locale();
 	switch (tdx_parse_args(argc, argv, &env)) {
 	case TDX_PARSE_EXIT_OK:
 		return 0;

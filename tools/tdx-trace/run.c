@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The run of a tdx-trace command: see run.h. */
+#include <errno.h>
 #include <string.h>
 
 #include "output.h"
@@ -47,6 +48,10 @@ static int report(struct tdx_run *r, bool final)
 		tdx_print_report_header(final, r->env->interval);
 	r->ops->print(r, lost, final);
 	fflush(stdout);
+	if (r->jw && jsonw_too_deep(r->jw)) {
+		p_err("JSON output nested deeper than %d levels", JSONW_MAX_DEPTH);
+		return -E2BIG;
+	}
 	return 0;
 }
 
