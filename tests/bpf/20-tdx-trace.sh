@@ -143,6 +143,8 @@ wait_written() {
 # wait_attached FILE PATTERN PID: until the tool has written PATTERN, which
 # it does once its programs are attached.  Never a fixed sleep: a helper
 # that started converting before the attach would make the counts wrong.
+# FILE must not exist before the tool starts: the shell truncates it in
+# the background, and a previous run's PATTERN would pass at once.
 wait_attached() { wait_written "$@"; }
 
 # Fallback end to end: real ioctls from a helper, traced with -p.
@@ -150,7 +152,7 @@ trace_helper() {   # trace_helper NAME tdx-trace-args... -- helper-ranges...
 	local name=$1; shift
 	local targs=() go=$out/$name.go hpid tpid i
 	while [ "$1" != -- ]; do targs+=("$1"); shift; done; shift
-	rm -f "$go"
+	rm -f "$go" "$out/$name.json"
 	"$helper" "$go" "$@" & hpid=$!
 	"$tool" -j -p "$hpid" "${targs[@]}" >"$out/$name.json" 2>"$out/$name.err" &
 	tpid=$!
@@ -195,7 +197,7 @@ check_eq "--min-us 5000000 drops them all" 0 \
 # -s names each VMM by a /proc scan once a second, and a VMM lives long; the
 # helper does not, so it stays alive until an interval summary (-s 1) has
 # named it.  The final summary must keep that name after it exited.
-rm -f "$out/summary.go" "$out/summary.hold"
+rm -f "$out/summary.go" "$out/summary.hold" "$out/summary.json"
 SET_ATTRS_HOLD=$out/summary.hold "$helper" "$out/summary.go" "$R1" "$R2" "$R3" & hpid=$!
 "$tool" -j -p "$hpid" -s 1 >"$out/summary.json" 2>"$out/summary.err" & tpid=$!
 wait_attached "$out/summary.json" '"type":"mode"' "$tpid"
@@ -209,7 +211,7 @@ check_eq "-s 1: the final summary still names the exited VMM" "set_attrs set_att
 	"$(jq -r 'select(.type=="final") | .vms[].name' "$out/summary.json" | xargs)"
 
 # Human output: header and one line per conversion.
-rm -f "$out/human.go"
+rm -f "$out/human.go" "$out/human.txt"
 "$helper" "$out/human.go" "$R1" & hpid=$!
 "$tool" -T -p "$hpid" >"$out/human.txt" 2>"$out/human.err" & tpid=$!
 wait_attached "$out/human.txt" '^TIME ' "$tpid"
@@ -226,7 +228,7 @@ evil=$out/$(printf '\033[2J\033[8m\377')
 ln -sfn set_attrs "$evil"
 # The line names the VMM when it is printed: the helper stays alive until
 # then, as a VMM would.
-rm -f "$out/evil.go" "$out/evil.hold"
+rm -f "$out/evil.go" "$out/evil.hold" "$out/evil.txt"
 SET_ATTRS_HOLD=$out/evil.hold "$evil" "$out/evil.go" "$R1" & hpid=$!
 "$tool" -p "$hpid" >"$out/evil.txt" 2>"$out/evil.err" & tpid=$!
 wait_attached "$out/evil.txt" '^VM ' "$tpid"

@@ -158,6 +158,9 @@ static int wait_events(struct tdx_run *r, double deadline)
 		p_err("polling the ring buffer: %s", strerror(-err));
 		return err;
 	}
+	/* Whoever reads a pipe or a file sees each batch as it comes. */
+	if (err > 0)
+		fflush(stdout);
 	return 0;
 }
 
