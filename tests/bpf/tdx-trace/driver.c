@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE	/* gettid() */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -321,35 +322,117 @@ static void test_attach(void **state)
 	conversions_bpf__destroy(s);
 }
 
+#define KVM_CREATE_VM	0xae01	/* _IO(KVMIO, 0x01) */
+
+/*
+ * A VM of the host's /dev/kvm (a default one: KVM_SET_MEMORY_ATTRIBUTES on
+ * it fails with ENOTTY, after its entry went through kvm_vm_ioctl's file).
+ */
+static int create_vm(void)
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm;
+
+	assert_true(kvm >= 0);
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	close(kvm);
+	assert_true(vm >= 0);
+	return vm;
+}
+
+static int set_attrs(int fd, __u64 gpa, __u64 size, __u64 attrs)
+{
+	__u64 a[4] = { gpa, size, attrs, 0 };
+
+	return ioctl(fd, CONV_KVM_SET_MEMORY_ATTRIBUTES, a) ? -errno : 0;
+}
+
+/*
+ * The fallback's programs @which, with the ioctl's entry and exit
+ * attached (the host has no kvm_vm_set_mem_attributes: it is test-run).
+ */
+static struct conversions_bpf *load_fallback(enum conv_progs which,
+					     struct ks_probe_links *links)
+{
+	struct conversions_bpf *s = conversions_bpf__open();
+
+	assert_non_null(s);
+	s->rodata->stream = true;
+	conv_select_progs(s, which, false);
+	assert_int_equal(conversions_bpf__load(s), 0);
+	links->link[links->nr] = bpf_program__attach(s->progs.fb_ioctl_enter);
+	assert_non_null(links->link[links->nr++]);
+	links->link[links->nr] = bpf_program__attach(s->progs.fb_ioctl_exit);
+	assert_non_null(links->link[links->nr++]);
+	return s;
+}
+
+/* This thread's open conversion; false if there is none. */
+static bool inflight(struct conversions_bpf *s)
+{
+	char v[256];
+	__u32 tid = gettid();
+
+	assert_true(bpf_map__value_size(s->maps.inflight) <= sizeof(v));
+	return !bpf_map_lookup_elem(bpf_map__fd(s->maps.inflight), &tid, v);
+}
+
+/*
+ * What fb_ioctl_enter leaves for the 6.17+ fallback when this thread's
+ * KVM_SET_MEMORY_ATTRIBUTES on the VM @kvm begins: the VM, no conversion
+ * yet.  Laid out from the object's BTF (struct conv_open is the BPF
+ * side's own).  The host has no kvm_vm_set_mem_attributes to fire inside
+ * a real ioctl.
+ */
+static void vm_ioctl_began(struct conversions_bpf *s, __u64 kvm)
+{
+	const struct btf *btf = bpf_object__btf(s->obj);
+	long kvm_off = member_offset(btf, "conv_open", "kvm");
+	long opened_off = member_offset(btf, "conv_open", "opened");
+	char v[256] = {};
+	__u32 tid = gettid();
+
+	assert_true(kvm_off >= 0 && opened_off >= 0);
+	assert_true(bpf_map__value_size(s->maps.inflight) <= sizeof(v));
+	memcpy(v + kvm_off, &kvm, sizeof(kvm));
+	v[opened_off] = 0;
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(s->maps.inflight),
+					     &tid, v, BPF_NOEXIST), 0);
+}
+
 /*
  * The fallback on kernels with upstream's kvm_vm_set_mem_attributes
- * (6.17+): that event opens the conversion (test-run with crafted
- * arguments), kvm_tdp_mmu_spte_changed counts a zap, and this thread's
- * next ioctl exit, a real one, closes it with that ioctl's result.
+ * (6.17+): in a VM's ioctl (crafted: the fake VM), that event opens the
+ * conversion (test-run), kvm_tdp_mmu_spte_changed counts a zap, and the
+ * ioctl's exit (a real one) closes it with its result and the VM's stats
+ * id.  The event outside a VM's ioctl, and a VM's ioctl KVM rejected
+ * before the event, are no conversion.
  */
 static void test_attr_event_fallback(void **state)
 {
-	struct conversions_bpf *s = conversions_bpf__open();
+	struct ks_probe_links links = {};
+	struct conversions_bpf *s = load_fallback(CONV_PROGS_ATTR_EVENT, &links);
 	__u64 begin[] = { 0x100, 0x300, CONV_ATTR_PRIVATE };
 	/* as_id, gfn, level 1: a present 4K leaf becomes non-present. */
 	__u64 zap[] = { 0, 0x100, 1, 1ULL << 11, 0 };
-	struct bpf_link *exit_link;
 	const struct conv_event *e;
 	struct conv_stats st;
 	struct events evs;
 
 	(void)state;
-	assert_non_null(s);
-	s->rodata->stream = true;
-	conv_select_progs(s, CONV_PROGS_ATTR_EVENT, false);
-	assert_int_equal(conversions_bpf__load(s), 0);
-	exit_link = bpf_program__attach(s->progs.fb_ioctl_exit);
-	assert_non_null(exit_link);
+	assert_true(s->rodata->open_at_event);
+	run_raw(s->progs.conv_attrs_raw, begin, NR_ARGS(begin));
+	assert_false(inflight(s));
 
+	vm_ioctl_began(s, fake.kvm);
+	assert_int_equal(ioctl(-1, 0), -1);	/* its exit, nothing accepted */
+	assert_false(inflight(s));
+
+	vm_ioctl_began(s, fake.kvm);
 	run_raw(s->progs.conv_attrs_raw, begin, NR_ARGS(begin));
 	run_raw(s->progs.fb_spte_changed_raw, zap, NR_ARGS(zap));
 	assert_int_equal(ioctl(-1, 0), -1);	/* EBADF, and ends it */
-	bpf_link__destroy(exit_link);
+	ks_probe_detach(&links, 0);
+	assert_false(inflight(s));
 
 	read_events(s, &evs);
 	assert_int_equal(evs.n, 1);
@@ -361,10 +444,56 @@ static void test_attr_event_fallback(void **state)
 	assert_int_equal(e->zapped[0], 1);
 	assert_int_equal(e->ret, -EBADF);
 	assert_int_equal(e->valid, CONV_F_FALLBACK_ALL);
+	assert_string_equal(e->stats_id, FAKE_STATS_ID);
 	assert_true(get_stats(s, CONV_DIR_PRIVATE, &st));
 	assert_int_equal(st.count, 1);
 	assert_int_equal(st.pages, 0x200);
 	assert_int_equal(st.errors, 1);
+	assert_string_equal(st.stats_id, FAKE_STATS_ID);
+	conversions_bpf__destroy(s);
+}
+
+/*
+ * The fallback without that event, attached for real: only a VM's
+ * KVM_SET_MEMORY_ATTRIBUTES is a conversion, named by its VM.  The same
+ * command on any other file, which any user can issue with any range,
+ * opens nothing and fills no map.
+ */
+static void test_ioctl_fallback_vm_only(void **state)
+{
+	struct ks_probe_links links = {};
+	struct conversions_bpf *s = load_fallback(CONV_PROGS_IOCTL, &links);
+	int null = open("/dev/null", O_RDWR), vm = create_vm();
+	char stats_id[KS_STATS_ID_LEN];
+	struct conv_stats st;
+	struct events evs;
+
+	(void)state;
+	snprintf(stats_id, sizeof(stats_id), "kvm-%d", gettid());
+	assert_true(null >= 0);
+
+	assert_int_equal(set_attrs(null, 0, 1ULL << 40, CONV_ATTR_PRIVATE),
+			 -ENOTTY);
+	assert_false(inflight(s));
+	read_events(s, &evs);
+	assert_int_equal(evs.n, 0);
+	assert_false(get_stats(s, CONV_DIR_PRIVATE, &st));
+
+	assert_int_equal(set_attrs(vm, 0x100000, 0x200000, CONV_ATTR_PRIVATE),
+			 -ENOTTY);
+	ks_probe_detach(&links, 0);
+	close(vm);
+	close(null);
+	read_events(s, &evs);
+	assert_int_equal(evs.n, 1);
+	assert_int_equal(evs.ev[0].gfn_start, 0x100);
+	assert_int_equal(evs.ev[0].gfn_end, 0x300);
+	assert_int_equal(evs.ev[0].ret, -ENOTTY);
+	assert_int_equal(evs.ev[0].valid, CONV_F_FALLBACK_ALL);
+	assert_string_equal(evs.ev[0].stats_id, stats_id);
+	assert_true(get_stats(s, CONV_DIR_PRIVATE, &st));
+	assert_int_equal(st.count, 1);
+	assert_string_equal(st.stats_id, stats_id);
 	conversions_bpf__destroy(s);
 }
 
@@ -1079,6 +1208,7 @@ int main(void)
 		cmocka_unit_test(test_fallback_loads),
 		cmocka_unit_test(test_attach),
 		cmocka_unit_test(test_attr_event_fallback),
+		cmocka_unit_test(test_ioctl_fallback_vm_only),
 		cmocka_unit_test(test_conversion_correlated),
 		cmocka_unit_test(test_conversion_noop_shared),
 		cmocka_unit_test(test_duration_sum),
