@@ -329,11 +329,20 @@ static __always_inline void count_vm_conversion(__u32 pid)
 {
 	static const __u64 one = 1;
 	__u64 *n = bpf_map_lookup_elem(&vm_convs, &pid);
+	int err;
 
-	if (n)
+	if (n) {
 		__sync_fetch_and_add(n, 1);
-	else
-		bpf_map_update_elem(&vm_convs, &pid, &one, BPF_NOEXIST);
+		return;
+	}
+	err = bpf_map_update_elem(&vm_convs, &pid, &one, BPF_NOEXIST);
+	if (err == -EEXIST) {	/* another CPU made it */
+		n = bpf_map_lookup_elem(&vm_convs, &pid);
+		if (n)
+			__sync_fetch_and_add(n, 1);
+	} else if (err) {
+		count_lost(TDX_LOST_MAPGPA_FULL);
+	}
 }
 
 /* Close the conversion open on this thread: aggregate and maybe stream it. */
@@ -564,6 +573,13 @@ int BPF_PROG(fb_spte_changed_raw, int as_id, gfn_t gfn, int level,
 
 /* MapGPA latency: KVM_HC_MAP_GPA_RANGE -> (VMM converts) -> next entry. */
 
+/* Thread @tid's request, if any, is over: it no longer holds kvm_entry up. */
+static __always_inline void forget_mapgpa_req(__u32 tid)
+{
+	if (!bpf_map_delete_elem(&mapgpa_reqs, &tid))
+		__sync_fetch_and_add(&mapgpa_pending, -1);
+}
+
 /* A request on this vCPU thread, ended by what @kind says. */
 static __always_inline int mapgpa_open(__u8 kind, __u64 pages, __u64 attributes,
 				       bool from_chunks)
@@ -664,8 +680,7 @@ static __always_inline void mapgpa_close(struct kvm_vcpu *vcpu,
 		__sync_fetch_and_add(&s->lat_sum_ns, lat);
 		__sync_fetch_and_add(&s->lat_slots[hist_slot(lat)], 1);
 	}
-	bpf_map_delete_elem(&mapgpa_reqs, &tid);
-	__sync_fetch_and_add(&mapgpa_pending, -1);
+	forget_mapgpa_req(tid);
 }
 
 /* Every VM entry of every VM: nothing before the pending check. */
@@ -814,4 +829,28 @@ SEC("raw_tp/kvm_snp_psc_msr_done")
 int BPF_PROG(mapgpa_snp_msr_done_raw, struct kvm_vcpu *vcpu, bool error)
 {
 	return mapgpa_done(vcpu, false, error);
+}
+
+/*
+ * A thread exits (do_exit, in the thread): what it had open goes with it.
+ * A request left outstanding would keep every VM entry looking it up, and
+ * a later thread with the same id would close it with the time since.
+ * Its process's last thread gone (signal->live dropped to 0 before this
+ * event), so is its conversion count, keyed by a pid that will be reused.
+ * The rows (stats, mapgpa) stay: userspace reports them, then deletes
+ * them (conv_probe_delete_pid()).
+ */
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(conv_task_exit, struct task_struct *task)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, pid = id >> 32;
+
+	bpf_map_delete_elem(&inflight, &tid);
+	if (!mapgpa_latency)
+		return 0;
+	forget_mapgpa_req(tid);
+	if (!BPF_CORE_READ(task, signal, live.counter))
+		bpf_map_delete_elem(&vm_convs, &pid);
+	return 0;
 }

@@ -79,11 +79,19 @@ struct files_struct {
 	struct fdtable *fdt;
 } __attribute__((preserve_access_index));
 
-/* What names a VMM: its main thread's comm.  Its files. */
+/* Its threads not yet exited (do_exit() drops it before its event). */
+struct signal_struct {
+	struct {
+		int counter;
+	} live;
+} __attribute__((preserve_access_index));
+
+/* What names a VMM: its main thread's comm.  Its files, its threads. */
 struct task_struct {
 	struct task_struct *group_leader;
 	char comm[16];
 	struct files_struct *files;
+	struct signal_struct *signal;
 } __attribute__((preserve_access_index));
 
 /*

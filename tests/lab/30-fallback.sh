@@ -37,8 +37,8 @@ if ! log=$(build 2>&1); then
 	exit 1
 fi
 
-ioctl_progs="fb_ioctl_enter fb_ioctl_exit fb_spte_changed_raw"
-attr_progs="conv_attrs_raw fb_ioctl_enter fb_ioctl_exit fb_spte_changed_raw"
+ioctl_progs="conv_task_exit fb_ioctl_enter fb_ioctl_exit fb_spte_changed_raw"
+attr_progs="conv_attrs_raw conv_task_exit fb_ioctl_enter fb_ioctl_exit fb_spte_changed_raw"
 mapgpa_progs="mapgpa_entry_raw mapgpa_hcall_raw mapgpa_uexit_raw"
 hv_progs="flush_tlb_btf flush_tlb_ex_btf"
 

@@ -119,6 +119,7 @@ void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
 	bpf_program__set_autoload(skel->progs.fb_ioctl_enter, attr || ioctl);
 	bpf_program__set_autoload(skel->progs.fb_ioctl_exit, attr || ioctl);
 	bpf_program__set_autoload(skel->progs.fb_spte_changed_raw, attr || ioctl);
+	bpf_program__set_autoload(skel->progs.conv_task_exit, true);
 	bpf_program__set_autoload(skel->progs.mapgpa_hcall_raw, hcall);
 	bpf_program__set_autoload(skel->progs.mapgpa_uexit_raw, hcall);
 	bpf_program__set_autoload(skel->progs.mapgpa_entry_raw, hcall);

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -179,7 +180,7 @@ struct conv_opts {
 	__u64 min_ns;
 	enum conv_dir_filter dir;
 	const char *vm;
-	__u32 ringbuf_size, stats_size, inflight_size;
+	__u32 ringbuf_size, stats_size, inflight_size, vm_convs_size;
 };
 
 static struct conversions_bpf *load_conv(const struct conv_opts *o)
@@ -199,6 +200,8 @@ static struct conversions_bpf *load_conv(const struct conv_opts *o)
 		bpf_map__set_max_entries(s->maps.stats, o->stats_size);
 	if (o->inflight_size)
 		bpf_map__set_max_entries(s->maps.inflight, o->inflight_size);
+	if (o->vm_convs_size)
+		bpf_map__set_max_entries(s->maps.vm_convs, o->vm_convs_size);
 	conv_select_progs(s, CONV_PROGS_SERIES_RAW, true);
 	assert_int_equal(conversions_bpf__load(s), 0);
 	return s;
@@ -263,13 +266,14 @@ static void test_fallback_loads(void **state)
 	assert_true(bpf_program__fd(s->progs.mapgpa_hcall_raw) >= 0);
 	assert_true(bpf_program__fd(s->progs.mapgpa_uexit_raw) >= 0);
 	assert_true(bpf_program__fd(s->progs.mapgpa_entry_raw) >= 0);
+	assert_true(bpf_program__fd(s->progs.conv_task_exit) >= 0);
 	/* ... and none of the series programs. */
 	assert_true(bpf_program__fd(s->progs.conv_attrs_btf) < 0);
 	assert_true(bpf_program__fd(s->progs.conv_attrs_raw) < 0);
 	assert_true(bpf_program__fd(s->progs.conv_done_raw) < 0);
 	bpf_object__for_each_program(prog, s->obj)
 		loaded += bpf_program__fd(prog) >= 0;
-	assert_int_equal(loaded, 6);
+	assert_int_equal(loaded, 7);
 	conversions_bpf__destroy(s);
 }
 
@@ -288,7 +292,7 @@ static void test_attach(void **state)
 	assert_int_equal(conversions_bpf__load(s), 0);
 	assert_int_equal(ks_probe_attach(s->obj, &links, "conversions", err,
 					 sizeof(err)), 0);
-	assert_int_equal(links.nr, 6);
+	assert_int_equal(links.nr, 7);
 	ks_probe_detach(&links, 0);
 	assert_int_equal(links.nr, 0);
 	conversions_bpf__destroy(s);
@@ -301,7 +305,7 @@ static void test_attach(void **state)
 	assert_int_equal(conversions_bpf__load(s), 0);
 	assert_int_equal(ks_probe_attach(s->obj, &links, "conversions", err,
 					 sizeof(err)), 0);
-	assert_int_equal(links.nr, 3);
+	assert_int_equal(links.nr, 4);
 	ks_probe_detach(&links, 0);
 	conversions_bpf__destroy(s);
 
@@ -894,6 +898,115 @@ static void test_mapgpa_latency(void **state)
 	conversions_bpf__destroy(s);
 }
 
+/* run_raw() for threads and children, where cmocka cannot assert. */
+static int try_raw(struct bpf_program *prog, const __u64 *args, size_t n)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args,
+		    .ctx_size_in = n * sizeof(__u64));
+
+	return bpf_prog_test_run_opts(bpf_program__fd(prog), &opts) ?:
+	       (int)opts.retval;
+}
+
+/* A MapGPA hypercall, a conversion begun and one done, on this thread. */
+static int open_and_convert(struct conversions_bpf *s)
+{
+	__u64 hcall[] = { CONV_KVM_HC_MAP_GPA_RANGE, 0x100000, 16, 0, 0 };
+	__u64 begin[] = { 0x100, 0x110, CONV_ATTR_PRIVATE };
+	__u64 done[] = { fake.kvm, 0x100, 0x110, CONV_ATTR_PRIVATE, 0, 0, 0 };
+
+	return try_raw(s->progs.conv_attrs_raw, begin, NR_ARGS(begin)) ?:
+	       try_raw(s->progs.conv_done_raw, done, NR_ARGS(done)) ?:
+	       try_raw(s->progs.mapgpa_hcall_raw, hcall, NR_ARGS(hcall)) ?:
+	       try_raw(s->progs.conv_attrs_raw, begin, NR_ARGS(begin));
+}
+
+struct dying_thread {
+	struct conversions_bpf *s;
+	__u32 tid;
+	int err;
+};
+
+static void *dying_thread(void *arg)
+{
+	struct dying_thread *t = arg;
+
+	t->tid = gettid();
+	t->err = open_and_convert(t->s);
+	return NULL;
+}
+
+static bool in_map(struct bpf_map *map, __u32 key)
+{
+	char v[256];
+
+	assert_true(bpf_map__value_size(map) <= sizeof(v));
+	return !bpf_map_lookup_elem(bpf_map__fd(map), &key, v);
+}
+
+/*
+ * A vCPU thread that dies with a MapGPA request outstanding and a
+ * conversion open (sched_process_exit attached for real) leaves neither
+ * behind, nor kvm_entry paying for the lookup: the old code kept both,
+ * and mapgpa_pending at 1 for good.  Its process lives on, and so does
+ * its conversion count; when the whole process exits, that goes too.
+ */
+static void test_thread_exit_forgets(void **state)
+{
+	struct conv_opts o = {};
+	struct conversions_bpf *s = load_conv(&o);
+	struct bpf_link *exit_link = bpf_program__attach(s->progs.conv_task_exit);
+	struct dying_thread t = { .s = s };
+	pthread_t th;
+	pid_t child;
+	int status;
+
+	(void)state;
+	assert_non_null(exit_link);
+	assert_int_equal(pthread_create(&th, NULL, dying_thread, &t), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(t.err, 0);
+	assert_false(in_map(s->maps.mapgpa_reqs, t.tid));
+	assert_false(in_map(s->maps.inflight, t.tid));
+	assert_int_equal(s->bss->mapgpa_pending, 0);
+	assert_true(in_map(s->maps.vm_convs, getpid()));
+
+	child = fork();
+	assert_true(child >= 0);
+	if (!child)
+		_exit(open_and_convert(s) ? 1 : 0);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_false(in_map(s->maps.vm_convs, child));
+	assert_false(in_map(s->maps.mapgpa_reqs, child));
+	assert_int_equal(s->bss->mapgpa_pending, 0);
+	bpf_link__destroy(exit_link);
+	conversions_bpf__destroy(s);
+}
+
+/* A VMM's conversions that find vm_convs full are counted as lost. */
+static void test_vm_convs_full(void **state)
+{
+	struct conv_opts o = { .vm_convs_size = 1 };
+	struct conversions_bpf *s = load_conv(&o);
+	pid_t child;
+	int status;
+
+	(void)state;
+	conv_begin(s, 0x100, 0x110, CONV_ATTR_PRIVATE);
+	conv_done(s, 0x100, 0x110, CONV_ATTR_PRIVATE, 0, false, false);
+	assert_true(in_map(s->maps.vm_convs, getpid()));
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_MAPGPA_FULL), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (!child)
+		_exit(open_and_convert(s) ? 1 : 0);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_MAPGPA_FULL), 1);
+	conversions_bpf__destroy(s);
+}
+
 /*
  * TDX's TDVMCALL<MapGPA> and SNP's page state changes, as the 7.3 series
  * traces them (no TDX or SNP here: crafted arguments).  A request is
@@ -1219,6 +1332,8 @@ int main(void)
 		cmocka_unit_test(test_lost_stats_full),
 		cmocka_unit_test(test_lost_inflight_full),
 		cmocka_unit_test(test_mapgpa_latency),
+		cmocka_unit_test(test_thread_exit_forgets),
+		cmocka_unit_test(test_vm_convs_full),
 		cmocka_unit_test(test_vmm_comm),
 		cmocka_unit_test(test_roles_changed_unchanged),
 		cmocka_unit_test(test_roles_filter_and_lost),
