@@ -11,9 +11,9 @@
  * userspace autoloads one of the two.
  *
  * Fallback mode (kernels without the series): sys_enter/exit_ioctl with
- * KVM_SET_MEMORY_ATTRIBUTES bracket the conversion and
- * kvm_tdp_mmu_spte_changed supplies the zap counts; flushes and the no-op
- * flag cannot be observed.
+ * KVM_SET_MEMORY_ATTRIBUTES on a VM's file bracket the conversion and name
+ * the VM; kvm_tdp_mmu_spte_changed supplies the zap counts; flushes and the
+ * no-op flag cannot be observed.
  *
  * Both modes, with --mapgpa only: MapGPA latency, from the guest's
  * KVM_HC_MAP_GPA_RANGE hypercall to the vCPU's next VM entry.  Opt-in
@@ -40,6 +40,11 @@ const volatile __u32 dir_filter = CONV_FILTER_ANY;
 const volatile bool stream = false;
 /* The MapGPA latency programs are loaded (--mapgpa): count conversions. */
 const volatile bool mapgpa_latency = false;
+/*
+ * Fallback: kvm_vm_set_mem_attributes, not the ioctl's entry, opens the
+ * conversion (the 6.17+ fallback).
+ */
+const volatile bool open_at_event = false;
 
 /*
  * An open conversion: only what the end cannot read itself.  Names (comm,
@@ -51,6 +56,9 @@ struct conv_open {
 	__u64 gfn_start;	/* fallback: end has no range of its own */
 	__u64 gfn_end;
 	__u64 attributes;
+	struct kvm *kvm;	/* fallback: the VM whose file the ioctl is on */
+	bool opened;		/* false: only the VM is known (open_at_event) */
+	__u8 pad[7];
 	__u32 zapped[CONV_NR_LEVELS];
 	__u32 yields;
 	__u32 yield_flushes;
@@ -150,11 +158,13 @@ static __always_inline bool kvm_wanted(struct kvm *kvm)
 }
 
 /*
- * Open a conversion on this thread.  No event that opens one names the VM:
- * --vm is checked by conv_end(), which userspace only allows where end
- * has it.
+ * Open a conversion on this thread.  Only the fallback knows the VM here
+ * (@kvm, else NULL): --vm is checked by conv_end(), which has it in every
+ * mode.  @opened false: the VM's ioctl began, the conversion is opened by
+ * conv_accept() once KVM took the request.
  */
-static __always_inline int conv_begin(__u64 start, __u64 end, __u64 attributes)
+static __always_inline int conv_begin(struct kvm *kvm, __u64 start, __u64 end,
+				      __u64 attributes, bool opened)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id, pid = id >> 32;
@@ -167,6 +177,8 @@ static __always_inline int conv_begin(__u64 start, __u64 end, __u64 attributes)
 	op.gfn_start = start;
 	op.gfn_end = end;
 	op.attributes = attributes;
+	op.kvm = kvm;
+	op.opened = opened;
 	if (bpf_map_update_elem(&inflight, &tid, &op, BPF_ANY))
 		count_lost(TDX_LOST_INFLIGHT_FULL);
 	return 0;
@@ -177,7 +189,7 @@ static __always_inline void conv_zap(__u32 level, __u32 n)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct conv_open *op = bpf_map_lookup_elem(&inflight, &tid);
 
-	if (!op)
+	if (!op || !op->opened)
 		return;
 	/* Constant indices: a variable one loses its bounds in the verifier. */
 	if (level == 0)
@@ -210,7 +222,7 @@ static __always_inline int conv_zap_leafs(__u32 z4k, __u32 z2m, __u32 z1g,
 /* A closed conversion, as end hands it to account() and the stream. */
 struct conv_done {
 	const struct conv_open *op;
-	struct kvm *kvm;	/* NULL in fallback mode */
+	struct kvm *kvm;
 	__u64 now;
 	__u64 duration_ns;
 	__u32 pid;
@@ -239,8 +251,7 @@ stats_row(const struct conv_done *c, const struct conv_key *key)
 	}
 	s = bpf_map_lookup_elem(&stats, key);
 	if (s && err != -EEXIST) {
-		if (kvm)
-			BPF_CORE_READ_STR_INTO(&s->stats_id, kvm, stats_id);
+		BPF_CORE_READ_STR_INTO(&s->stats_id, kvm, stats_id);
 		KVMSCOPE_READ_VMM_COMM(&s->comm);
 	}
 	return s;
@@ -310,8 +321,7 @@ static __always_inline void stream_record(const struct conv_done *c, __u32 tid)
 	e->pad[0] = e->pad[1] = 0;
 	bpf_get_current_comm(&e->comm, sizeof(e->comm));
 	__builtin_memset(e->stats_id, 0, sizeof(e->stats_id));
-	if (kvm)
-		BPF_CORE_READ_STR_INTO(&e->stats_id, kvm, stats_id);
+	BPF_CORE_READ_STR_INTO(&e->stats_id, kvm, stats_id);
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -319,17 +329,23 @@ static __always_inline void count_vm_conversion(__u32 pid)
 {
 	static const __u64 one = 1;
 	__u64 *n = bpf_map_lookup_elem(&vm_convs, &pid);
+	int err;
 
-	if (n)
+	if (n) {
 		__sync_fetch_and_add(n, 1);
-	else
-		bpf_map_update_elem(&vm_convs, &pid, &one, BPF_NOEXIST);
+		return;
+	}
+	err = bpf_map_update_elem(&vm_convs, &pid, &one, BPF_NOEXIST);
+	if (err == -EEXIST) {	/* another CPU made it */
+		n = bpf_map_lookup_elem(&vm_convs, &pid);
+		if (n)
+			__sync_fetch_and_add(n, 1);
+	} else if (err) {
+		count_lost(TDX_LOST_MAPGPA_FULL);
+	}
 }
 
-/*
- * Close the conversion open on this thread: aggregate and maybe stream it.
- * @kvm is NULL in fallback mode, where the VM cannot be named.
- */
+/* Close the conversion open on this thread: aggregate and maybe stream it. */
 static __always_inline int conv_end(struct kvm *kvm, __u32 valid, bool noop,
 				    bool flushed, int ret)
 {
@@ -344,7 +360,7 @@ static __always_inline int conv_end(struct kvm *kvm, __u32 valid, bool noop,
 	op = bpf_map_lookup_elem(&inflight, &tid);
 	if (!op)
 		return 0;	/* began before we attached, or filtered */
-	if (targ_vm[0] && kvm && !kvm_wanted(kvm)) {
+	if (!op->opened || (targ_vm[0] && !kvm_wanted(kvm))) {
 		bpf_map_delete_elem(&inflight, &tid);
 		return 0;
 	}
@@ -364,17 +380,39 @@ static __always_inline int conv_end(struct kvm *kvm, __u32 valid, bool noop,
 	return 0;
 }
 
+/*
+ * The 6.17+ fallback: KVM took the request of the VM ioctl that
+ * fb_ioctl_enter() saw begin on this thread; its range as KVM applies it.
+ */
+static __always_inline int conv_accept(__u64 start, __u64 end,
+				       __u64 attributes)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct conv_open *op = bpf_map_lookup_elem(&inflight, &tid);
+
+	if (!op)
+		return 0;	/* not a VM's ioctl we saw begin, or filtered */
+	op->ts_ns = bpf_ktime_get_ns();
+	op->gfn_start = start;
+	op->gfn_end = end;
+	op->attributes = attributes;
+	op->opened = true;
+	return 0;
+}
+
 SEC("tp_btf/kvm_vm_set_mem_attributes")
 int BPF_PROG(conv_attrs_btf, gfn_t start, gfn_t end, unsigned long attr)
 {
-	return conv_begin(start, end, attr);
+	return conv_begin(NULL, start, end, attr, true);
 }
 
-/* Also the fallback's begin on kernels with the event but not the series. */
+/* Also the fallback's on kernels with the event but not the series. */
 SEC("raw_tp/kvm_vm_set_mem_attributes")
 int BPF_PROG(conv_attrs_raw, gfn_t start, gfn_t end, unsigned long attr)
 {
-	return conv_begin(start, end, attr);
+	if (open_at_event)
+		return conv_accept(start, end, attr);
+	return conv_begin(NULL, start, end, attr, true);
 }
 
 SEC("tp_btf/tdp_mmu_zap_leafs")
@@ -410,8 +448,12 @@ int BPF_PROG(conv_done_raw, struct kvm *kvm, gfn_t start, gfn_t end,
 }
 
 /*
- * Fallbacks.  On every kernel the ioctl's exit closes the conversion and
- * gives its result; what opens it depends on the kernel:
+ * Fallbacks.  The command number alone says nothing: any process can issue
+ * it on any file, with a range that dwarfs every VM's, and fill the maps
+ * with conversions that never were.  Only an ioctl on a VM's file, which
+ * takes /dev/kvm to make, is one: its entry finds the file and its VM, its
+ * exit closes the conversion with the result.  What opens it depends on
+ * the kernel:
  *  - 6.17 and later: upstream's kvm_vm_set_mem_attributes(start, end,
  *    attr) (conv_attrs_raw), which fires once KVM accepted the request,
  *    with the range in gfns as KVM will apply it.  Calls KVM rejects
@@ -444,24 +486,65 @@ struct sys_exit_ioctl_ctx {
 	__s64 ret;
 };
 
+#define ANON_INODE_FS_MAGIC	0x09041934
+
+/*
+ * The VM of this process's file @fd, NULL if @fd is no VM's.  KVM makes a
+ * VM's file with anon_inode_getfile("kvm-vm", ...), its private_data the
+ * struct kvm; nothing else names a file of the anonymous inode filesystem
+ * so, and no other filesystem's file qualifies whatever its name.
+ */
+static __always_inline struct kvm *vm_of_fd(__u64 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *file = NULL;
+	static const char vm_name[] = "kvm-vm";
+	char name[sizeof(vm_name)] = {};
+	__u32 i;
+
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	if (BPF_CORE_READ(file, f_inode, i_sb, s_magic) != ANON_INODE_FS_MAGIC)
+		return NULL;
+	bpf_probe_read_kernel_str(name, sizeof(name),
+				  BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	for (i = 0; i < sizeof(name); i++)
+		if (name[i] != vm_name[i])
+			return NULL;
+	return BPF_CORE_READ(file, private_data);
+}
+
 SEC("tracepoint/syscalls/sys_enter_ioctl")
 int fb_ioctl_enter(struct sys_enter_ioctl_ctx *ctx)
 {
 	struct kvm_memory_attributes attrs;
+	struct kvm *kvm;
 
 	if ((__u32)ctx->cmd != CONV_KVM_SET_MEMORY_ATTRIBUTES)
 		return 0;
+	kvm = vm_of_fd(ctx->fd);
+	if (!kvm)
+		return 0;
 	if (bpf_probe_read_user(&attrs, sizeof(attrs), (void *)ctx->arg))
 		return 0;	/* the ioctl will fail with -EFAULT too */
-	return conv_begin(attrs.address >> CONV_PAGE_SHIFT,
+	return conv_begin(kvm, attrs.address >> CONV_PAGE_SHIFT,
 			  (attrs.address + attrs.size) >> CONV_PAGE_SHIFT,
-			  attrs.attributes);
+			  attrs.attributes, !open_at_event);
 }
 
 SEC("tracepoint/syscalls/sys_exit_ioctl")
 int fb_ioctl_exit(struct sys_exit_ioctl_ctx *ctx)
 {
-	return conv_end(NULL, CONV_F_FALLBACK_ALL, false, false,
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct conv_open *op = bpf_map_lookup_elem(&inflight, &tid);
+
+	if (!op)
+		return 0;
+	return conv_end(op->kvm, CONV_F_FALLBACK_ALL, false, false,
 			(int)ctx->ret);
 }
 
@@ -489,6 +572,13 @@ int BPF_PROG(fb_spte_changed_raw, int as_id, gfn_t gfn, int level,
 }
 
 /* MapGPA latency: KVM_HC_MAP_GPA_RANGE -> (VMM converts) -> next entry. */
+
+/* Thread @tid's request, if any, is over: it no longer holds kvm_entry up. */
+static __always_inline void forget_mapgpa_req(__u32 tid)
+{
+	if (!bpf_map_delete_elem(&mapgpa_reqs, &tid))
+		__sync_fetch_and_add(&mapgpa_pending, -1);
+}
 
 /* A request on this vCPU thread, ended by what @kind says. */
 static __always_inline int mapgpa_open(__u8 kind, __u64 pages, __u64 attributes,
@@ -590,8 +680,7 @@ static __always_inline void mapgpa_close(struct kvm_vcpu *vcpu,
 		__sync_fetch_and_add(&s->lat_sum_ns, lat);
 		__sync_fetch_and_add(&s->lat_slots[hist_slot(lat)], 1);
 	}
-	bpf_map_delete_elem(&mapgpa_reqs, &tid);
-	__sync_fetch_and_add(&mapgpa_pending, -1);
+	forget_mapgpa_req(tid);
 }
 
 /* Every VM entry of every VM: nothing before the pending check. */
@@ -740,4 +829,28 @@ SEC("raw_tp/kvm_snp_psc_msr_done")
 int BPF_PROG(mapgpa_snp_msr_done_raw, struct kvm_vcpu *vcpu, bool error)
 {
 	return mapgpa_done(vcpu, false, error);
+}
+
+/*
+ * A thread exits (do_exit, in the thread): what it had open goes with it.
+ * A request left outstanding would keep every VM entry looking it up, and
+ * a later thread with the same id would close it with the time since.
+ * Its process's last thread gone (signal->live dropped to 0 before this
+ * event), so is its conversion count, keyed by a pid that will be reused.
+ * The rows (stats, mapgpa) stay: userspace reports them, then deletes
+ * them (conv_probe_delete_pid()).
+ */
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(conv_task_exit, struct task_struct *task)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, pid = id >> 32;
+
+	bpf_map_delete_elem(&inflight, &tid);
+	if (!mapgpa_latency)
+		return 0;
+	forget_mapgpa_req(tid);
+	if (!BPF_CORE_READ(task, signal, live.counter))
+		bpf_map_delete_elem(&vm_convs, &pid);
+	return 0;
 }

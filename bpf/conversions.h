@@ -37,12 +37,12 @@ enum conv_dir_filter {
 };
 
 /* Which record fields the current mode could observe (conv_event.valid). */
-#define CONV_F_VM	(1U << 0)	/* stats_id (series: read from struct kvm) */
+#define CONV_F_VM	(1U << 0)	/* stats_id, read from struct kvm */
 #define CONV_F_ZAPPED	(1U << 1)	/* zapped[] counts */
 #define CONV_F_FLUSHES	(1U << 2)	/* flushes, yields, root_walks (zap_leafs) */
 #define CONV_F_NOOP	(1U << 3)	/* noop flag */
 #define CONV_F_SERIES_ALL (CONV_F_VM | CONV_F_ZAPPED | CONV_F_FLUSHES | CONV_F_NOOP)
-#define CONV_F_FALLBACK_ALL (CONV_F_ZAPPED)
+#define CONV_F_FALLBACK_ALL (CONV_F_VM | CONV_F_ZAPPED)
 
 /* Zap levels as indexed in zapped[]: PG_LEVEL_4K - 1 ... PG_LEVEL_1G - 1. */
 #define CONV_NR_LEVELS		3

@@ -40,10 +40,58 @@ struct kvm_mmu_page {
 	union kvm_mmu_page_role role;
 } __attribute__((preserve_access_index));
 
-/* Not KVM's, but what names a VMM: its main thread's comm. */
+/*
+ * Not KVM's: a process's files, to tell a VM's file (an anonymous inode
+ * named "kvm-vm", its private_data the struct kvm) from any other.
+ */
+struct super_block {
+	unsigned long s_magic;
+} __attribute__((preserve_access_index));
+
+struct inode {
+	struct super_block *i_sb;
+} __attribute__((preserve_access_index));
+
+struct qstr {
+	const unsigned char *name;
+} __attribute__((preserve_access_index));
+
+struct dentry {
+	struct qstr d_name;
+} __attribute__((preserve_access_index));
+
+struct path {
+	struct dentry *dentry;
+} __attribute__((preserve_access_index));
+
+struct file {
+	struct path f_path;
+	struct inode *f_inode;
+	void *private_data;
+} __attribute__((preserve_access_index));
+
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+} __attribute__((preserve_access_index));
+
+struct files_struct {
+	struct fdtable *fdt;
+} __attribute__((preserve_access_index));
+
+/* Its threads not yet exited (do_exit() drops it before its event). */
+struct signal_struct {
+	struct {
+		int counter;
+	} live;
+} __attribute__((preserve_access_index));
+
+/* What names a VMM: its main thread's comm.  Its files, its threads. */
 struct task_struct {
 	struct task_struct *group_leader;
 	char comm[16];
+	struct files_struct *files;
+	struct signal_struct *signal;
 } __attribute__((preserve_access_index));
 
 /*

@@ -20,7 +20,7 @@ enum tdx_lost {
 	TDX_LOST_INFLIGHT_FULL,	/* per-thread state map full at begin */
 	TDX_LOST_STATS_FULL,	/* aggregation map full at end */
 	TDX_LOST_TRANS_FULL,	/* roles: transition map full */
-	TDX_LOST_MAPGPA_FULL,	/* MapGPA per-thread/per-vCPU map full */
+	TDX_LOST_MAPGPA_FULL,	/* MapGPA per-thread/vCPU/process map full */
 	TDX_LOST_UNKNOWN_ROLE,	/* roles: a role this tool cannot name */
 	/*
 	 * Events a program did not run for: it was already running on that

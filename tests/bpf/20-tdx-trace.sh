@@ -3,8 +3,10 @@
 #  - the BPF handlers (raw_tp twins) run with BPF_PROG_TEST_RUN from the
 #    cmocka driver tests/bpf/tdx-trace/driver.c, which asserts the maps;
 #  - the CLI: --help, bad input exits 2, fallback mode end to end with real
-#    KVM_SET_MEMORY_ATTRIBUTES ioctls (on /dev/null: ENOTTY, but the ioctl
-#    tracepoints see them), JSON checked with jq; roles refuses to run.
+#    KVM_SET_MEMORY_ATTRIBUTES ioctls on VMs of the host's /dev/kvm (default
+#    VMs: ENOTTY, but kvm_vm_ioctl sees them), JSON checked with jq; the same
+#    command on /dev/null, from an unprivileged user, is no conversion;
+#    roles refuses to run.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
@@ -143,15 +145,17 @@ wait_written() {
 # wait_attached FILE PATTERN PID: until the tool has written PATTERN, which
 # it does once its programs are attached.  Never a fixed sleep: a helper
 # that started converting before the attach would make the counts wrong.
+# FILE must not exist before the tool starts: the shell truncates it in
+# the background, and a previous run's PATTERN would pass at once.
 wait_attached() { wait_written "$@"; }
 
 # Fallback end to end: real ioctls from a helper, traced with -p.
 trace_helper() {   # trace_helper NAME tdx-trace-args... -- helper-ranges...
 	local name=$1; shift
-	local targs=() go=$out/$name.go hpid tpid i
+	local targs=() go=$out/$name.go tpid i
 	while [ "$1" != -- ]; do targs+=("$1"); shift; done; shift
-	rm -f "$go"
-	"$helper" "$go" "$@" & hpid=$!
+	rm -f "$go" "$out/$name.json"
+	"$helper" "$go" "$@" >>"$helper_log" & hpid=$!
 	"$tool" -j -p "$hpid" "${targs[@]}" >"$out/$name.json" 2>"$out/$name.err" &
 	tpid=$!
 	wait_attached "$out/$name.json" '"type":"mode"' "$tpid"
@@ -161,6 +165,12 @@ trace_helper() {   # trace_helper NAME tdx-trace-args... -- helper-ranges...
 	kill -INT "$tpid"
 	wait "$tpid"
 }
+
+# The helper converts on a VM of /dev/kvm; its results go to a log.  Its
+# pid, hpid, names the VM: "kvm-<pid of the thread that created it>".
+export SET_ATTRS_VM=1
+helper_log=$out/set_attrs.log
+: >"$helper_log"
 
 R1=0x100000000:0x200000:8   # 512 pages to private
 R2=0x100000000:0x1000:0     # 1 page to shared
@@ -178,7 +188,7 @@ check_eq "GPA range of the first" "4294967296 4297064448" \
 	"$(jq -r 'select(.type=="conversion") | "\(.gpa_start) \(.gpa_end)"' "$f" | head -1)"
 check_eq "return code is the ioctl's (-ENOTTY)" "-25 -25 -25" \
 	"$(jq -r 'select(.type=="conversion") | .ret' "$f" | xargs)"
-check_eq "fallback fields are null" "null null null" \
+check_eq "fallback fields are null, the VM is named" "null null kvm-$hpid" \
 	"$(jq -r 'select(.type=="conversion") | [.noop, .flushes, .vm] | map(tostring) | join(" ")' "$f" | head -1)"
 check_eq "durations measured" true \
 	"$(jq -s '[.[] | select(.type=="conversion") | .duration_ns > 0] | all' "$f")"
@@ -195,8 +205,9 @@ check_eq "--min-us 5000000 drops them all" 0 \
 # -s names each VMM by a /proc scan once a second, and a VMM lives long; the
 # helper does not, so it stays alive until an interval summary (-s 1) has
 # named it.  The final summary must keep that name after it exited.
-rm -f "$out/summary.go" "$out/summary.hold"
-SET_ATTRS_HOLD=$out/summary.hold "$helper" "$out/summary.go" "$R1" "$R2" "$R3" & hpid=$!
+rm -f "$out/summary.go" "$out/summary.hold" "$out/summary.json"
+SET_ATTRS_HOLD=$out/summary.hold "$helper" "$out/summary.go" "$R1" "$R2" "$R3" \
+	>>"$helper_log" & hpid=$!
 "$tool" -j -p "$hpid" -s 1 >"$out/summary.json" 2>"$out/summary.err" & tpid=$!
 wait_attached "$out/summary.json" '"type":"mode"' "$tpid"
 touch "$out/summary.go"
@@ -208,14 +219,30 @@ check_eq "-s 1: no per-conversion records, histograms in the final summary" "0 2
 check_eq "-s 1: the final summary still names the exited VMM" "set_attrs set_attrs" \
 	"$(jq -r 'select(.type=="final") | .vms[].name' "$out/summary.json" | xargs)"
 
+# Any user can issue KVM_SET_MEMORY_ATTRIBUTES's number on a file of its
+# own, with a range that would dwarf every real VM's: nobody, on
+# /dev/null, converts nothing and takes no row.
+rm -f "$out/nobody.go" "$out/nobody.json"
+chmod 755 "$out" "$helper"
+SET_ATTRS_VM=0 setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$helper" "$out/nobody.go" 0:0x10000000000:8 0:0x10000000000:0 & hpid=$!
+"$tool" -j -p "$hpid" -s 1 >"$out/nobody.json" 2>"$out/nobody.err" & tpid=$!
+wait_attached "$out/nobody.json" '"type":"mode"' "$tpid"
+touch "$out/nobody.go"
+wait "$hpid"; rc=$?
+sleep 0.3; kill -INT "$tpid"; wait "$tpid"
+check_eq "nobody's ioctls on /dev/null ran (ENOTTY)" 0 "$rc"
+check_eq "nobody's ioctls on /dev/null: no conversion, no row" "0 0" \
+	"$(jq -r 'select(.type=="final") | "\(.totals.count) \(.vms | length)"' "$out/nobody.json")"
+
 # Human output: header and one line per conversion.
-rm -f "$out/human.go"
-"$helper" "$out/human.go" "$R1" & hpid=$!
+rm -f "$out/human.go" "$out/human.txt"
+"$helper" "$out/human.go" "$R1" >>"$helper_log" & hpid=$!
 "$tool" -T -p "$hpid" >"$out/human.txt" 2>"$out/human.err" & tpid=$!
 wait_attached "$out/human.txt" '^TIME ' "$tpid"
 touch "$out/human.go"; wait "$hpid"; sleep 0.3; kill -INT "$tpid"; wait "$tpid"
 check "human output: header" grep -q "^TIME .*PAGES.*DIR.*DUR(us)" "$out/human.txt"
-check "human output: conversion line" grep -qE "^[0-9:.]+ +pid:$hpid .* 0x100000000-0x100200000 +512 private .* -25$" "$out/human.txt"
+check "human output: conversion line" grep -qE "^[0-9:.]+ +kvm-$hpid .* 0x100000000-0x100200000 +512 private .* -25$" "$out/human.txt"
 check "human output: lost events reported" grep -q "^Lost events: 0" "$out/human.txt"
 
 # A VMM whose comm would clear the screen and hide what follows, with a
@@ -227,19 +254,19 @@ evil=$out/$(printf '\033[2J\033[8m\377')
 ln -sfn set_attrs "$evil"
 # The line names the VMM when it is printed: the helper stays alive until
 # then, as a VMM would.
-rm -f "$out/evil.go" "$out/evil.hold"
-SET_ATTRS_HOLD=$out/evil.hold "$evil" "$out/evil.go" "$R1" & hpid=$!
+rm -f "$out/evil.go" "$out/evil.hold" "$out/evil.txt"
+SET_ATTRS_HOLD=$out/evil.hold "$evil" "$out/evil.go" "$R1" >>"$helper_log" & hpid=$!
 LC_ALL=C.UTF-8 "$tool" -p "$hpid" >"$out/evil.txt" 2>"$out/evil.err" & tpid=$!
 wait_attached "$out/evil.txt" '^VM ' "$tpid"
 touch "$out/evil.go"
-wait_written "$out/evil.txt" "^pid:$hpid " "$tpid"
+wait_written "$out/evil.txt" "^kvm-$hpid " "$tpid"
 touch "$out/evil.hold"; wait "$hpid"; sleep 0.3; kill -INT "$tpid"; wait "$tpid"
 name=$(printf '%s\357\277\275' '\x1b[2J\x1b[8m')	# U+FFFD for \377
 # Its 15 characters padded to the NAME column's 16.
 check "hostile comm: the conversion line shows it escaped" \
-	grep -qF "$(printf '%-16s %s  ' "pid:$hpid" "$name")" "$out/evil.txt"
+	grep -qF "$(printf '%-16s %s  ' "kvm-$hpid" "$name")" "$out/evil.txt"
 check "hostile comm: the summary shows it escaped" \
-	grep -qF "pid:$hpid ($name) to private:" "$out/evil.txt"
+	grep -qF "kvm-$hpid ($name) to private:" "$out/evil.txt"
 check "hostile comm: no control character in the output" \
 	bash -c '! tr -d "\n" <"$1" | LC_ALL=C grep -q "[[:cntrl:]]"' _ "$out/evil.txt"
 

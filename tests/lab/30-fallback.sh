@@ -37,8 +37,8 @@ if ! log=$(build 2>&1); then
 	exit 1
 fi
 
-ioctl_progs="fb_ioctl_enter fb_ioctl_exit fb_spte_changed_raw"
-attr_progs="conv_attrs_raw fb_ioctl_exit fb_spte_changed_raw"
+ioctl_progs="conv_task_exit fb_ioctl_enter fb_ioctl_exit fb_spte_changed_raw"
+attr_progs="conv_attrs_raw conv_task_exit fb_ioctl_enter fb_ioctl_exit fb_spte_changed_raw"
 mapgpa_progs="mapgpa_entry_raw mapgpa_hcall_raw mapgpa_uexit_raw"
 hv_progs="flush_tlb_btf flush_tlb_ex_btf"
 
@@ -97,8 +97,8 @@ fallback() {
 		"$(jq -r 'select(.type == "mode") | .mode' "$R/tdx.out" 2>&1)"
 	check "$k: tdx-trace's mode line says fallback" grep -q '^mode: fallback: kernel without the kvmscope series' "$R/tdx.err"
 	# The mode lines name the events used.
-	local uses='using kvm:kvm_vm_set_mem_attributes and the ioctl.s exit'
-	[ "$conv_set" = attr ] || uses='using the KVM_SET_MEMORY_ATTRIBUTES ioctl'
+	local uses='using kvm:kvm_vm_set_mem_attributes and the ioctl on VM files'
+	[ "$conv_set" = attr ] || uses='using the KVM_SET_MEMORY_ATTRIBUTES ioctl on VM files'
 	check "$k: tdx-trace's mode line: $uses" grep -q "^mode: fallback: .*$uses\$" "$R/tdx.err"
 	check "$k: the exporter's line for conversions: $uses" \
 		grep -q "^collecting conversions: fallback: .*$uses\$" "$R/exporter.err"

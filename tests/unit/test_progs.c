@@ -44,11 +44,13 @@ static void test_conv_progs(void **state)
 	assert_non_null(s);
 	conv_select_progs(s, CONV_PROGS_SERIES_BTF, false);
 	autoloaded(s->obj, buf, sizeof(buf));
-	assert_string_equal(buf, "conv_attrs_btf conv_zap_leafs_btf conv_done_btf");
+	assert_string_equal(buf, "conv_attrs_btf conv_zap_leafs_btf conv_done_btf "
+			    "conv_task_exit");
 	conv_select_progs(s, CONV_PROGS_SERIES_RAW, true);
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "conv_attrs_raw conv_zap_leafs_raw conv_done_raw "
-			    "mapgpa_hcall_raw mapgpa_uexit_raw mapgpa_entry_raw");
+			    "mapgpa_hcall_raw mapgpa_uexit_raw mapgpa_entry_raw "
+			    "conv_task_exit");
 	/* The most any mode loads still fits the probe's links. */
 	conv_select_progs(s, CONV_PROGS_SERIES_RAW,
 			  CONV_MAPGPA_HYPERCALL | CONV_MAPGPA_TDX | CONV_MAPGPA_SNP);
@@ -57,15 +59,17 @@ static void test_conv_progs(void **state)
 			    "mapgpa_hcall_raw mapgpa_uexit_raw mapgpa_entry_raw "
 			    "mapgpa_tdx_raw mapgpa_tdx_done_raw mapgpa_chunk_raw "
 			    "mapgpa_snp_raw mapgpa_snp_done_raw mapgpa_snp_msr_raw "
-			    "mapgpa_snp_msr_done_raw");
-	assert_true(13 <= KS_PROBE_MAX_LINKS);
+			    "mapgpa_snp_msr_done_raw conv_task_exit");
+	assert_true(14 <= KS_PROBE_MAX_LINKS);
 	conv_select_progs(s, CONV_PROGS_ATTR_EVENT, false);
 	autoloaded(s->obj, buf, sizeof(buf));
-	assert_string_equal(buf, "conv_attrs_raw fb_ioctl_exit fb_spte_changed_raw");
+	assert_string_equal(buf, "conv_attrs_raw fb_ioctl_enter fb_ioctl_exit "
+			    "fb_spte_changed_raw conv_task_exit");
 	conv_select_progs(s, CONV_PROGS_IOCTL, true);
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "fb_ioctl_enter fb_ioctl_exit fb_spte_changed_raw "
-			    "mapgpa_hcall_raw mapgpa_uexit_raw mapgpa_entry_raw");
+			    "mapgpa_hcall_raw mapgpa_uexit_raw mapgpa_entry_raw "
+			    "conv_task_exit");
 	conversions_bpf__destroy(s);
 }
 

@@ -94,9 +94,9 @@ static void test_line_fallback(void **state)
 	e.valid = CONV_F_FALLBACK_ALL;
 	e.attributes = 0;
 	l = line_of(&e, "web1", NULL);
-	/* No stats id, flushes or no-op flag in fallback mode: pid and '-'. */
+	/* No flushes or no-op flag in fallback mode: '-'. */
 	assert_string_equal(l,
-		"pid:4242         web1             4250    0x100000000-0x100200000          512 shared        12.3    300     1    0     -    -    0\n");
+		"kvm-4242         web1             4250    0x100000000-0x100200000          512 shared        12.3    300     1    0     -    -    0\n");
 	free(l);
 }
 
@@ -165,7 +165,7 @@ static void test_json_fallback_and_unterminated(void **state)
 	memset(e.comm, 'c', sizeof(e.comm));
 	memset(e.stats_id, 's', sizeof(e.stats_id));
 	j = json_of(&e, "n");
-	assert_non_null(strstr(j, "\"vm\":null,"));
+	assert_non_null(strstr(j, "\"vm\":\"ssssssssssssssssssssssssssssssssssssssssssssssss\","));
 	assert_non_null(strstr(j, "\"comm\":\"cccccccccccccccc\","));
 	assert_non_null(strstr(j, "\"root_walks\":null,\"yields\":null,"
 				  "\"yield_flushes\":null,\"flushes\":null,"

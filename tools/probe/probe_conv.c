@@ -24,8 +24,10 @@ const struct ks_event_set conv_series[] = {
 	{ NULL },
 };
 
+/* Both fallbacks find the VM at the ioctl's entry. */
 static const char *const attr_event_events[] = {
 	"kvm:kvm_vm_set_mem_attributes",
+	"syscalls:sys_enter_ioctl",
 	"syscalls:sys_exit_ioctl",
 	"kvmmmu:kvm_tdp_mmu_spte_changed",
 	NULL,
@@ -41,17 +43,17 @@ static const char *const ioctl_events[] = {
 const struct ks_event_set conv_fallbacks[] = {
 	[CONV_FB_ATTR_EVENT] = {
 		attr_event_events,
-		"kvm:kvm_vm_set_mem_attributes and the ioctl's exit",
+		"kvm:kvm_vm_set_mem_attributes and the ioctl on VM files",
 	},
 	[CONV_FB_IOCTL] = {
 		ioctl_events,
-		"the KVM_SET_MEMORY_ATTRIBUTES ioctl",
+		"the KVM_SET_MEMORY_ATTRIBUTES ioctl on VM files",
 	},
 	{ NULL },
 };
 
 #define FALLBACK_UNSEEN \
-	"no VM stats id, TLB flushes, yields or no-op flag; zap counts from kvm_tdp_mmu_spte_changed"
+	"no TLB flushes, yields or no-op flag; zap counts from kvm_tdp_mmu_spte_changed"
 
 const char *const conv_fallback_unseen[] = {
 	[CONV_FB_ATTR_EVENT] = FALLBACK_UNSEEN
@@ -60,7 +62,7 @@ const char *const conv_fallback_unseen[] = {
 };
 
 const char *const conv_fallback_unavailable[] = {
-	"vm", "flushes", "yields", "yield_flushes", "root_walks", "noop", NULL,
+	"flushes", "yields", "yield_flushes", "root_walks", "noop", NULL,
 };
 
 const char *const conv_mapgpa_events[] = {
@@ -114,9 +116,10 @@ void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
 	bpf_program__set_autoload(skel->progs.conv_attrs_raw, raw || attr);
 	bpf_program__set_autoload(skel->progs.conv_zap_leafs_raw, raw);
 	bpf_program__set_autoload(skel->progs.conv_done_raw, raw);
-	bpf_program__set_autoload(skel->progs.fb_ioctl_enter, ioctl);
+	bpf_program__set_autoload(skel->progs.fb_ioctl_enter, attr || ioctl);
 	bpf_program__set_autoload(skel->progs.fb_ioctl_exit, attr || ioctl);
 	bpf_program__set_autoload(skel->progs.fb_spte_changed_raw, attr || ioctl);
+	bpf_program__set_autoload(skel->progs.conv_task_exit, true);
 	bpf_program__set_autoload(skel->progs.mapgpa_hcall_raw, hcall);
 	bpf_program__set_autoload(skel->progs.mapgpa_uexit_raw, hcall);
 	bpf_program__set_autoload(skel->progs.mapgpa_entry_raw, hcall);
@@ -128,6 +131,7 @@ void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
 	bpf_program__set_autoload(skel->progs.mapgpa_snp_msr_raw, snp);
 	bpf_program__set_autoload(skel->progs.mapgpa_snp_msr_done_raw, snp);
 	skel->rodata->mapgpa_latency = mapgpa != 0;
+	skel->rodata->open_at_event = attr;
 }
 
 struct load_ctx {
@@ -154,8 +158,7 @@ static int load(void *data, bool tp_btf, struct bpf_object **obj)
 	else
 		which = CONV_PROGS_IOCTL;
 	skel->rodata->targ_pid = o->pid;
-	/* The fallback has no stats id: its caller filters by pid. */
-	if (ctx->series && o->vm)
+	if (o->vm)
 		memcpy((char *)skel->rodata->targ_vm, o->vm,
 		       strnlen(o->vm, KS_STATS_ID_LEN));
 	skel->rodata->min_ns = o->min_ns;

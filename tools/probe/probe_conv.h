@@ -56,8 +56,8 @@ enum ks_mode_kind conv_probe_detect(struct ks_mode *m);
 enum conv_progs {
 	CONV_PROGS_SERIES_BTF,	/* the series, tp_btf programs */
 	CONV_PROGS_SERIES_RAW,	/* the series, raw_tp twins */
-	CONV_PROGS_ATTR_EVENT,	/* kvm_vm_set_mem_attributes + ioctl exit */
-	CONV_PROGS_IOCTL,	/* ioctl entry and exit */
+	CONV_PROGS_ATTR_EVENT,	/* kvm_vm_set_mem_attributes + ioctl on VM files */
+	CONV_PROGS_IOCTL,	/* ioctl entry and exit on VM files */
 };
 
 /*

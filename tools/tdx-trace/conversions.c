@@ -20,7 +20,6 @@
 #include "runtime.h"
 #include "termtext.h"
 #include "vmcache.h"
-#include "vmname.h"
 
 struct conv_ctx {
 	struct tdx_run run;		/* first: the run's ops get it */
@@ -34,35 +33,12 @@ struct conv_ctx {
 	uint64_t events;		/* records read from the ring buffer */
 };
 
-/* In fallback mode there is no stats id: --vm kvm-<pid> becomes a pid. */
-static int fallback_pid_filter(const struct tdx_env *env, pid_t *pid)
-{
-	pid_t vm_pid;
-
-	*pid = env->pid;
-	if (!env->vm[0])
-		return 0;
-	vm_pid = ks_stats_id_pid(env->vm);
-	if (vm_pid < 0) {
-		p_err("--vm %s: without the kvmscope series only kvm-<pid> stats ids can be matched",
-		      env->vm);
-		return -EINVAL;
-	}
-	if (env->pid && env->pid != vm_pid) {
-		p_err("--vm %s and -p %d select different processes", env->vm,
-		      env->pid);
-		return -EINVAL;
-	}
-	*pid = vm_pid;
-	return 0;
-}
-
 /* Load in the best mode: tp_btf, else its raw_tp twins, else fallback. */
-static int setup_bpf(struct conv_ctx *ctx, pid_t pid)
+static int setup_bpf(struct conv_ctx *ctx)
 {
 	const struct tdx_env *env = ctx->run.env;
 	const struct conv_probe_opts o = {
-		.pid = pid,
+		.pid = env->pid,
 		.vm = env->vm,
 		.min_ns = env->min_us * 1000,
 		.dir = env->dir,
@@ -158,6 +134,9 @@ static int wait_events(struct tdx_run *r, double deadline)
 		p_err("polling the ring buffer: %s", strerror(-err));
 		return err;
 	}
+	/* Whoever reads a pipe or a file sees each batch as it comes. */
+	if (err > 0)
+		fflush(stdout);
 	return 0;
 }
 
@@ -373,7 +352,6 @@ static int start(struct tdx_run *r)
 {
 	struct conv_ctx *ctx = (struct conv_ctx *)r;
 	const struct tdx_env *env = ctx->run.env;
-	pid_t pid;
 
 	if (conv_probe_detect(&ctx->mode) == KS_MODE_NONE) {
 		p_err("nothing to trace: %s", ctx->mode.desc);
@@ -385,10 +363,7 @@ static int start(struct tdx_run *r)
 		return KS_EXIT_FAIL;
 	}
 	p_info("mode: %s", ctx->mode.desc);
-	pid = env->pid;
-	if (ctx->mode.kind == KS_MODE_FALLBACK && fallback_pid_filter(env, &pid))
-		return KS_EXIT_USAGE;
-	if (setup_bpf(ctx, pid))
+	if (setup_bpf(ctx))
 		return KS_EXIT_FAIL;
 	ctx->run.lost_fd = ctx->probe.lost_fd;
 	ctx->run.obj = ctx->probe.bpf.obj;

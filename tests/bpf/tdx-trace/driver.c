@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE	/* gettid() */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -178,7 +180,7 @@ struct conv_opts {
 	__u64 min_ns;
 	enum conv_dir_filter dir;
 	const char *vm;
-	__u32 ringbuf_size, stats_size, inflight_size;
+	__u32 ringbuf_size, stats_size, inflight_size, vm_convs_size;
 };
 
 static struct conversions_bpf *load_conv(const struct conv_opts *o)
@@ -198,6 +200,8 @@ static struct conversions_bpf *load_conv(const struct conv_opts *o)
 		bpf_map__set_max_entries(s->maps.stats, o->stats_size);
 	if (o->inflight_size)
 		bpf_map__set_max_entries(s->maps.inflight, o->inflight_size);
+	if (o->vm_convs_size)
+		bpf_map__set_max_entries(s->maps.vm_convs, o->vm_convs_size);
 	conv_select_progs(s, CONV_PROGS_SERIES_RAW, true);
 	assert_int_equal(conversions_bpf__load(s), 0);
 	return s;
@@ -262,13 +266,14 @@ static void test_fallback_loads(void **state)
 	assert_true(bpf_program__fd(s->progs.mapgpa_hcall_raw) >= 0);
 	assert_true(bpf_program__fd(s->progs.mapgpa_uexit_raw) >= 0);
 	assert_true(bpf_program__fd(s->progs.mapgpa_entry_raw) >= 0);
+	assert_true(bpf_program__fd(s->progs.conv_task_exit) >= 0);
 	/* ... and none of the series programs. */
 	assert_true(bpf_program__fd(s->progs.conv_attrs_btf) < 0);
 	assert_true(bpf_program__fd(s->progs.conv_attrs_raw) < 0);
 	assert_true(bpf_program__fd(s->progs.conv_done_raw) < 0);
 	bpf_object__for_each_program(prog, s->obj)
 		loaded += bpf_program__fd(prog) >= 0;
-	assert_int_equal(loaded, 6);
+	assert_int_equal(loaded, 7);
 	conversions_bpf__destroy(s);
 }
 
@@ -287,7 +292,7 @@ static void test_attach(void **state)
 	assert_int_equal(conversions_bpf__load(s), 0);
 	assert_int_equal(ks_probe_attach(s->obj, &links, "conversions", err,
 					 sizeof(err)), 0);
-	assert_int_equal(links.nr, 6);
+	assert_int_equal(links.nr, 7);
 	ks_probe_detach(&links, 0);
 	assert_int_equal(links.nr, 0);
 	conversions_bpf__destroy(s);
@@ -300,7 +305,7 @@ static void test_attach(void **state)
 	assert_int_equal(conversions_bpf__load(s), 0);
 	assert_int_equal(ks_probe_attach(s->obj, &links, "conversions", err,
 					 sizeof(err)), 0);
-	assert_int_equal(links.nr, 3);
+	assert_int_equal(links.nr, 4);
 	ks_probe_detach(&links, 0);
 	conversions_bpf__destroy(s);
 
@@ -321,35 +326,117 @@ static void test_attach(void **state)
 	conversions_bpf__destroy(s);
 }
 
+#define KVM_CREATE_VM	0xae01	/* _IO(KVMIO, 0x01) */
+
+/*
+ * A VM of the host's /dev/kvm (a default one: KVM_SET_MEMORY_ATTRIBUTES on
+ * it fails with ENOTTY, after its entry went through kvm_vm_ioctl's file).
+ */
+static int create_vm(void)
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm;
+
+	assert_true(kvm >= 0);
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	close(kvm);
+	assert_true(vm >= 0);
+	return vm;
+}
+
+static int set_attrs(int fd, __u64 gpa, __u64 size, __u64 attrs)
+{
+	__u64 a[4] = { gpa, size, attrs, 0 };
+
+	return ioctl(fd, CONV_KVM_SET_MEMORY_ATTRIBUTES, a) ? -errno : 0;
+}
+
+/*
+ * The fallback's programs @which, with the ioctl's entry and exit
+ * attached (the host has no kvm_vm_set_mem_attributes: it is test-run).
+ */
+static struct conversions_bpf *load_fallback(enum conv_progs which,
+					     struct ks_probe_links *links)
+{
+	struct conversions_bpf *s = conversions_bpf__open();
+
+	assert_non_null(s);
+	s->rodata->stream = true;
+	conv_select_progs(s, which, false);
+	assert_int_equal(conversions_bpf__load(s), 0);
+	links->link[links->nr] = bpf_program__attach(s->progs.fb_ioctl_enter);
+	assert_non_null(links->link[links->nr++]);
+	links->link[links->nr] = bpf_program__attach(s->progs.fb_ioctl_exit);
+	assert_non_null(links->link[links->nr++]);
+	return s;
+}
+
+/* This thread's open conversion; false if there is none. */
+static bool inflight(struct conversions_bpf *s)
+{
+	char v[256];
+	__u32 tid = gettid();
+
+	assert_true(bpf_map__value_size(s->maps.inflight) <= sizeof(v));
+	return !bpf_map_lookup_elem(bpf_map__fd(s->maps.inflight), &tid, v);
+}
+
+/*
+ * What fb_ioctl_enter leaves for the 6.17+ fallback when this thread's
+ * KVM_SET_MEMORY_ATTRIBUTES on the VM @kvm begins: the VM, no conversion
+ * yet.  Laid out from the object's BTF (struct conv_open is the BPF
+ * side's own).  The host has no kvm_vm_set_mem_attributes to fire inside
+ * a real ioctl.
+ */
+static void vm_ioctl_began(struct conversions_bpf *s, __u64 kvm)
+{
+	const struct btf *btf = bpf_object__btf(s->obj);
+	long kvm_off = member_offset(btf, "conv_open", "kvm");
+	long opened_off = member_offset(btf, "conv_open", "opened");
+	char v[256] = {};
+	__u32 tid = gettid();
+
+	assert_true(kvm_off >= 0 && opened_off >= 0);
+	assert_true(bpf_map__value_size(s->maps.inflight) <= sizeof(v));
+	memcpy(v + kvm_off, &kvm, sizeof(kvm));
+	v[opened_off] = 0;
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(s->maps.inflight),
+					     &tid, v, BPF_NOEXIST), 0);
+}
+
 /*
  * The fallback on kernels with upstream's kvm_vm_set_mem_attributes
- * (6.17+): that event opens the conversion (test-run with crafted
- * arguments), kvm_tdp_mmu_spte_changed counts a zap, and this thread's
- * next ioctl exit, a real one, closes it with that ioctl's result.
+ * (6.17+): in a VM's ioctl (crafted: the fake VM), that event opens the
+ * conversion (test-run), kvm_tdp_mmu_spte_changed counts a zap, and the
+ * ioctl's exit (a real one) closes it with its result and the VM's stats
+ * id.  The event outside a VM's ioctl, and a VM's ioctl KVM rejected
+ * before the event, are no conversion.
  */
 static void test_attr_event_fallback(void **state)
 {
-	struct conversions_bpf *s = conversions_bpf__open();
+	struct ks_probe_links links = {};
+	struct conversions_bpf *s = load_fallback(CONV_PROGS_ATTR_EVENT, &links);
 	__u64 begin[] = { 0x100, 0x300, CONV_ATTR_PRIVATE };
 	/* as_id, gfn, level 1: a present 4K leaf becomes non-present. */
 	__u64 zap[] = { 0, 0x100, 1, 1ULL << 11, 0 };
-	struct bpf_link *exit_link;
 	const struct conv_event *e;
 	struct conv_stats st;
 	struct events evs;
 
 	(void)state;
-	assert_non_null(s);
-	s->rodata->stream = true;
-	conv_select_progs(s, CONV_PROGS_ATTR_EVENT, false);
-	assert_int_equal(conversions_bpf__load(s), 0);
-	exit_link = bpf_program__attach(s->progs.fb_ioctl_exit);
-	assert_non_null(exit_link);
+	assert_true(s->rodata->open_at_event);
+	run_raw(s->progs.conv_attrs_raw, begin, NR_ARGS(begin));
+	assert_false(inflight(s));
 
+	vm_ioctl_began(s, fake.kvm);
+	assert_int_equal(ioctl(-1, 0), -1);	/* its exit, nothing accepted */
+	assert_false(inflight(s));
+
+	vm_ioctl_began(s, fake.kvm);
 	run_raw(s->progs.conv_attrs_raw, begin, NR_ARGS(begin));
 	run_raw(s->progs.fb_spte_changed_raw, zap, NR_ARGS(zap));
 	assert_int_equal(ioctl(-1, 0), -1);	/* EBADF, and ends it */
-	bpf_link__destroy(exit_link);
+	ks_probe_detach(&links, 0);
+	assert_false(inflight(s));
 
 	read_events(s, &evs);
 	assert_int_equal(evs.n, 1);
@@ -361,10 +448,56 @@ static void test_attr_event_fallback(void **state)
 	assert_int_equal(e->zapped[0], 1);
 	assert_int_equal(e->ret, -EBADF);
 	assert_int_equal(e->valid, CONV_F_FALLBACK_ALL);
+	assert_string_equal(e->stats_id, FAKE_STATS_ID);
 	assert_true(get_stats(s, CONV_DIR_PRIVATE, &st));
 	assert_int_equal(st.count, 1);
 	assert_int_equal(st.pages, 0x200);
 	assert_int_equal(st.errors, 1);
+	assert_string_equal(st.stats_id, FAKE_STATS_ID);
+	conversions_bpf__destroy(s);
+}
+
+/*
+ * The fallback without that event, attached for real: only a VM's
+ * KVM_SET_MEMORY_ATTRIBUTES is a conversion, named by its VM.  The same
+ * command on any other file, which any user can issue with any range,
+ * opens nothing and fills no map.
+ */
+static void test_ioctl_fallback_vm_only(void **state)
+{
+	struct ks_probe_links links = {};
+	struct conversions_bpf *s = load_fallback(CONV_PROGS_IOCTL, &links);
+	int null = open("/dev/null", O_RDWR), vm = create_vm();
+	char stats_id[KS_STATS_ID_LEN];
+	struct conv_stats st;
+	struct events evs;
+
+	(void)state;
+	snprintf(stats_id, sizeof(stats_id), "kvm-%d", gettid());
+	assert_true(null >= 0);
+
+	assert_int_equal(set_attrs(null, 0, 1ULL << 40, CONV_ATTR_PRIVATE),
+			 -ENOTTY);
+	assert_false(inflight(s));
+	read_events(s, &evs);
+	assert_int_equal(evs.n, 0);
+	assert_false(get_stats(s, CONV_DIR_PRIVATE, &st));
+
+	assert_int_equal(set_attrs(vm, 0x100000, 0x200000, CONV_ATTR_PRIVATE),
+			 -ENOTTY);
+	ks_probe_detach(&links, 0);
+	close(vm);
+	close(null);
+	read_events(s, &evs);
+	assert_int_equal(evs.n, 1);
+	assert_int_equal(evs.ev[0].gfn_start, 0x100);
+	assert_int_equal(evs.ev[0].gfn_end, 0x300);
+	assert_int_equal(evs.ev[0].ret, -ENOTTY);
+	assert_int_equal(evs.ev[0].valid, CONV_F_FALLBACK_ALL);
+	assert_string_equal(evs.ev[0].stats_id, stats_id);
+	assert_true(get_stats(s, CONV_DIR_PRIVATE, &st));
+	assert_int_equal(st.count, 1);
+	assert_string_equal(st.stats_id, stats_id);
 	conversions_bpf__destroy(s);
 }
 
@@ -765,6 +898,115 @@ static void test_mapgpa_latency(void **state)
 	conversions_bpf__destroy(s);
 }
 
+/* run_raw() for threads and children, where cmocka cannot assert. */
+static int try_raw(struct bpf_program *prog, const __u64 *args, size_t n)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args,
+		    .ctx_size_in = n * sizeof(__u64));
+
+	return bpf_prog_test_run_opts(bpf_program__fd(prog), &opts) ?:
+	       (int)opts.retval;
+}
+
+/* A MapGPA hypercall, a conversion begun and one done, on this thread. */
+static int open_and_convert(struct conversions_bpf *s)
+{
+	__u64 hcall[] = { CONV_KVM_HC_MAP_GPA_RANGE, 0x100000, 16, 0, 0 };
+	__u64 begin[] = { 0x100, 0x110, CONV_ATTR_PRIVATE };
+	__u64 done[] = { fake.kvm, 0x100, 0x110, CONV_ATTR_PRIVATE, 0, 0, 0 };
+
+	return try_raw(s->progs.conv_attrs_raw, begin, NR_ARGS(begin)) ?:
+	       try_raw(s->progs.conv_done_raw, done, NR_ARGS(done)) ?:
+	       try_raw(s->progs.mapgpa_hcall_raw, hcall, NR_ARGS(hcall)) ?:
+	       try_raw(s->progs.conv_attrs_raw, begin, NR_ARGS(begin));
+}
+
+struct dying_thread {
+	struct conversions_bpf *s;
+	__u32 tid;
+	int err;
+};
+
+static void *dying_thread(void *arg)
+{
+	struct dying_thread *t = arg;
+
+	t->tid = gettid();
+	t->err = open_and_convert(t->s);
+	return NULL;
+}
+
+static bool in_map(struct bpf_map *map, __u32 key)
+{
+	char v[256];
+
+	assert_true(bpf_map__value_size(map) <= sizeof(v));
+	return !bpf_map_lookup_elem(bpf_map__fd(map), &key, v);
+}
+
+/*
+ * A vCPU thread that dies with a MapGPA request outstanding and a
+ * conversion open (sched_process_exit attached for real) leaves neither
+ * behind, nor kvm_entry paying for the lookup: the old code kept both,
+ * and mapgpa_pending at 1 for good.  Its process lives on, and so does
+ * its conversion count; when the whole process exits, that goes too.
+ */
+static void test_thread_exit_forgets(void **state)
+{
+	struct conv_opts o = {};
+	struct conversions_bpf *s = load_conv(&o);
+	struct bpf_link *exit_link = bpf_program__attach(s->progs.conv_task_exit);
+	struct dying_thread t = { .s = s };
+	pthread_t th;
+	pid_t child;
+	int status;
+
+	(void)state;
+	assert_non_null(exit_link);
+	assert_int_equal(pthread_create(&th, NULL, dying_thread, &t), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(t.err, 0);
+	assert_false(in_map(s->maps.mapgpa_reqs, t.tid));
+	assert_false(in_map(s->maps.inflight, t.tid));
+	assert_int_equal(s->bss->mapgpa_pending, 0);
+	assert_true(in_map(s->maps.vm_convs, getpid()));
+
+	child = fork();
+	assert_true(child >= 0);
+	if (!child)
+		_exit(open_and_convert(s) ? 1 : 0);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_false(in_map(s->maps.vm_convs, child));
+	assert_false(in_map(s->maps.mapgpa_reqs, child));
+	assert_int_equal(s->bss->mapgpa_pending, 0);
+	bpf_link__destroy(exit_link);
+	conversions_bpf__destroy(s);
+}
+
+/* A VMM's conversions that find vm_convs full are counted as lost. */
+static void test_vm_convs_full(void **state)
+{
+	struct conv_opts o = { .vm_convs_size = 1 };
+	struct conversions_bpf *s = load_conv(&o);
+	pid_t child;
+	int status;
+
+	(void)state;
+	conv_begin(s, 0x100, 0x110, CONV_ATTR_PRIVATE);
+	conv_done(s, 0x100, 0x110, CONV_ATTR_PRIVATE, 0, false, false);
+	assert_true(in_map(s->maps.vm_convs, getpid()));
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_MAPGPA_FULL), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (!child)
+		_exit(open_and_convert(s) ? 1 : 0);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_MAPGPA_FULL), 1);
+	conversions_bpf__destroy(s);
+}
+
 /*
  * TDX's TDVMCALL<MapGPA> and SNP's page state changes, as the 7.3 series
  * traces them (no TDX or SNP here: crafted arguments).  A request is
@@ -1079,6 +1321,7 @@ int main(void)
 		cmocka_unit_test(test_fallback_loads),
 		cmocka_unit_test(test_attach),
 		cmocka_unit_test(test_attr_event_fallback),
+		cmocka_unit_test(test_ioctl_fallback_vm_only),
 		cmocka_unit_test(test_conversion_correlated),
 		cmocka_unit_test(test_conversion_noop_shared),
 		cmocka_unit_test(test_duration_sum),
@@ -1089,6 +1332,8 @@ int main(void)
 		cmocka_unit_test(test_lost_stats_full),
 		cmocka_unit_test(test_lost_inflight_full),
 		cmocka_unit_test(test_mapgpa_latency),
+		cmocka_unit_test(test_thread_exit_forgets),
+		cmocka_unit_test(test_vm_convs_full),
 		cmocka_unit_test(test_vmm_comm),
 		cmocka_unit_test(test_roles_changed_unchanged),
 		cmocka_unit_test(test_roles_filter_and_lost),

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Issue real KVM_SET_MEMORY_ATTRIBUTES ioctls for tdx-trace's fallback mode
- * on a host without /dev/kvm: the ioctl goes to /dev/null and fails with
- * ENOTTY, but syscalls:sys_enter/exit_ioctl see the command, the user
- * struct and the return code exactly as for a VM fd.
+ * Issue real KVM_SET_MEMORY_ATTRIBUTES ioctls for tdx-trace's fallback mode.
+ * By default they go to /dev/null and fail with ENOTTY: the command number
+ * on a file that is no VM's, which must not count as a conversion.
  *
  *   set_attrs GO_FILE GPA:SIZE:ATTRIBUTES...
  *

@@ -143,7 +143,7 @@ no_lost() {
 
 conv_events=(kvm/kvm_vm_set_mem_attributes kvm/kvm_vm_set_mem_attributes_done
 	kvmmmu/tdp_mmu_zap_leafs)
-conv_progs="conv_attrs_btf conv_done_btf conv_zap_leafs_btf"
+conv_progs="conv_attrs_btf conv_done_btf conv_task_exit conv_zap_leafs_btf"
 
 
 # What tdx-trace's JSON OUT says, as truth_conversions() without mapgpa:
