@@ -216,16 +216,53 @@ t0=$(date +%s%N)
 wait "$epid"; rc=$?
 check_eq "SIGTERM: exit status" 0 "$rc"
 check "SIGTERM: exits within 2s" test $(( ($(date +%s%N) - t0) / 1000000 )) -lt 2000
+# The textfile directory is group-writable in many setups: whoever may
+# write it plants a symlink to a root-only file at the temporary name an
+# earlier version used (PATH.<pid>.tmp, known once the PID is: the shell
+# below execs the exporter), and one at the target.  Neither is followed.
+# The file is 0644 whatever the umask: node_exporter reads it.
 mkdir "$tmp/textfile"
-"$exe" --listen none --textfile "$tmp/textfile/kvmscope.prom" --interval 1 \
-	--synthetic "$spec" 2>"$tmp/textfile.log" &
+tf=$tmp/textfile/kvmscope.prom
+printf 'secret\n' >"$tmp/victim"
+chmod 600 "$tmp/victim"
+ln -s "$tmp/victim" "$tf"
+(umask 077; exec bash -c 'ln -s "$1" "$2.$$.tmp" && exec "${@:3}"' _ "$tmp/victim" "$tf" \
+	"$exe" --listen none --textfile "$tf" --interval 1 --synthetic "$spec" \
+	2>"$tmp/textfile.log") &
 pids+=($!)
 tpid=$!
-sleep 2.5
-check "textfile written" test -s "$tmp/textfile/kvmscope.prom"
-check "textfile: promtool check metrics" promtool check metrics <"$tmp/textfile/kvmscope.prom"
-check_eq "textfile: no temporary files left" "kvmscope.prom" "$(ls "$tmp/textfile")"
+# written_by FILE PID: until PID replaced the planted link with a file.
+written_by() {
+	local i
+	for i in $(seq 100); do
+		[ -f "$1" ] && [ ! -L "$1" ] && return 0
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "# no textfile: $(cat "$tmp/textfile.log")"
+	return 1
+}
+check "textfile written" written_by "$tf" "$tpid"
+check_eq "textfile: planted links not followed" secret "$(cat "$tmp/victim")"
+check_eq "textfile: a regular file, mode 0644" "regular file 644" "$(stat -c '%F %a' "$tf")"
+check "textfile: promtool check metrics" promtool check metrics <"$tf"
+check_eq "textfile: no temporary files left" "kvmscope.prom kvmscope.prom.$tpid.tmp" \
+	"$(ls -A "$tmp/textfile" | xargs)"
 kill "$tpid"; wait "$tpid"
+
+# A full disk (a one-page tmpfs, full with the previous file): the write
+# fails, the exporter says why and exits 1 as the setup is unusable, and
+# the previous file stays whole.
+mkdir "$tmp/full"
+mount -t tmpfs -o size=4k tmpfs "$tmp/full"
+printf 'old 1\n' >"$tmp/full/kvmscope.prom"
+timeout 30 "$exe" --listen none --textfile "$tmp/full/kvmscope.prom" \
+	--synthetic "$spec" 2>"$tmp/full.log"; rc=$?
+check_eq "full disk: exit status" 1 "$rc"
+check "full disk: says why" grep -q "^Error: textfile $tmp/full/kvmscope.prom: No space left on device" "$tmp/full.log"
+check_eq "full disk: the previous file kept" "old 1" "$(cat "$tmp/full/kvmscope.prom")"
+check_eq "full disk: no temporary file left" kvmscope.prom "$(ls -A "$tmp/full")"
+umount "$tmp/full"
 
 # --- real BPF, fallback mode
 if [ "$(id -u)" -ne 0 ]; then

@@ -33,14 +33,14 @@ static void sleep_interval(unsigned int secs)
 		;
 }
 
-static int write_textfile(struct ks_collector *c, const char *path)
+static int write_textfile(struct ks_collector *c, struct ks_textfile *tf)
 {
 	struct ks_buf out = { 0 };
 	int err;
 
 	err = ks_collector_scrape(c, &out);
 	if (!err)
-		err = ks_textfile_write(path, out.data, out.len);
+		err = ks_textfile_write(tf, out.data, out.len);
 	ks_buf_free(&out);
 	return err;
 }
@@ -59,7 +59,9 @@ static void block_exit_signals(bool block)
 int main(int argc, char **argv)
 {
 	struct ks_render_opts ropts = { .version = KVMSCOPE_VERSION };
+	struct ks_textfile tf = { .dir_fd = -1 };
 	struct exporter_env env;
+	bool first_write = true;
 	struct ks_collector c;
 	struct ks_http *http = NULL;
 	struct utsname uts;
@@ -101,6 +103,14 @@ int main(int argc, char **argv)
 	}
 	p_info("mode: %s", c.ropts.mode);
 
+	if (env.textfile) {
+		r = ks_textfile_open(&tf, env.textfile);
+		if (r) {
+			p_err("textfile %s: %s", env.textfile, strerror(-r));
+			goto cleanup;
+		}
+	}
+
 	/* Attached: from here on only map fds and /proc are needed. */
 	if (!env.keep_caps) {
 		r = ks_drop_caps();
@@ -136,9 +146,17 @@ int main(int argc, char **argv)
 
 	while (!ks_exiting) {
 		if (env.textfile) {
-			r = write_textfile(&c, env.textfile);
+			r = write_textfile(&c, &tf);
 			if (r)
 				p_err("textfile %s: %s", env.textfile, strerror(-r));
+			/*
+			 * The first write proves the setup (directory, its
+			 * permissions, space); later failures may pass, and
+			 * leave the last good file in place meanwhile.
+			 */
+			if (r && first_write)
+				goto cleanup;
+			first_write = false;
 		} else {
 			ks_collector_collect(&c);
 		}
@@ -147,6 +165,7 @@ int main(int argc, char **argv)
 	ret = 0;
 cleanup:
 	ks_http_stop(http);
+	ks_textfile_close(&tf);
 	ks_collector_free(&c);
 	return ret;
 }
