@@ -2,8 +2,9 @@
 # kvmscope-exporter on the host, as an operator runs it, over loopback only:
 #  - command line errors (exit 2) and help;
 #  - synthetic source: /metrics passes promtool check metrics, HTTP status
-#    codes for bad requests, capabilities dropped, textfile output, VMs
-#    created and destroyed leave no series after the grace period;
+#    codes for bad requests, privileges dropped (started as root, it
+#    serves as nobody), textfile output, VMs created and destroyed leave
+#    no series after the grace period;
 #  - a bounded load test: 16 parallel scrapers, 10000 scrapes, every
 #    response well-formed, RSS flat;
 #  - the real BPF programs in fallback mode (the host has no kvmscope
@@ -17,6 +18,10 @@ own_tracefs "$@"
 
 exe=build/kvmscope-exporter
 tmp=$(mktemp -d /tmp/kvmscope-exporter-test.XXXXXX)
+# Started as root, the exporter serves as nobody: it re-reads --synthetic
+# specs from here.
+chmod 755 "$tmp"
+nobody_ids="$(id -u nobody) $(id -g nobody)"
 pids=()
 cleanup() {
 	local p
@@ -105,10 +110,18 @@ check_eq "POST /metrics" 405 "$(code -X POST -d x=1 /metrics)"
 check_eq "HEAD /metrics" 200 "$(code -I /metrics)"
 check_eq "64 KiB header" 431 "$(code -H "X-Big: $(head -c 65536 /dev/zero | tr '\0' a)" /metrics)"
 check_eq "still serving after bad requests" 200 "$(code /metrics)"
-check_eq "capabilities dropped (CapEff)" 0000000000000000 \
-	"$(sed -n 's/^CapEff:\t//p' /proc/"$epid"/status)"
-check_eq "capabilities dropped (CapPrm)" 0000000000000000 \
-	"$(sed -n 's/^CapPrm:\t//p' /proc/"$epid"/status)"
+# privs PID: its uids, gids and supplementary groups, capability sets and
+# no_new_privs, as the kernel sees them.
+privs() {
+	sed -n 's/^\(Uid\|Gid\|Groups\|Cap[A-Z][a-z][a-z]\|NoNewPrivs\):[[:space:]]*//p' \
+		/proc/"$1"/status | xargs
+}
+zero=0000000000000000
+u=${nobody_ids% *} g=${nobody_ids#* }
+privs_nobody="$u $u $u $u $g $g $g $g $zero $zero $zero $zero $zero 1"
+check_eq "started as root: serves as nobody, no group, no capability, no_new_privs" \
+	"$privs_nobody" "$(privs "$epid")"
+check "says so" grep -q "^serving as uid $u, gid $g$" "$tmp/synth.log"
 
 # VMs come and go: a gone VM stays for the grace period (2s), then its
 # series disappear.
@@ -219,7 +232,8 @@ check "SIGTERM: exits within 2s" test $(( ($(date +%s%N) - t0) / 1000000 )) -lt 
 # The textfile directory is group-writable in many setups: whoever may
 # write it plants a symlink to a root-only file at the temporary name an
 # earlier version used (PATH.<pid>.tmp, known once the PID is: the shell
-# below execs the exporter), and one at the target.  Neither is followed.
+# below execs the exporter), and one at the target.  Neither is followed,
+# even by an exporter that stays root (--keep-caps, which says so).
 # The file is 0644 whatever the umask: node_exporter reads it.
 mkdir "$tmp/textfile"
 tf=$tmp/textfile/kvmscope.prom
@@ -228,10 +242,10 @@ chmod 600 "$tmp/victim"
 ln -s "$tmp/victim" "$tf"
 (umask 077; exec bash -c 'ln -s "$1" "$2.$$.tmp" && exec "${@:3}"' _ "$tmp/victim" "$tf" \
 	"$exe" --listen none --textfile "$tf" --interval 1 --synthetic "$spec" \
-	2>"$tmp/textfile.log") &
+	--keep-caps 2>"$tmp/textfile.log") &
 pids+=($!)
 tpid=$!
-# written_by FILE PID: until PID replaced the planted link with a file.
+# written_by FILE PID LOG: until PID replaced what was at FILE with a file.
 written_by() {
 	local i
 	for i in $(seq 100); do
@@ -239,16 +253,43 @@ written_by() {
 		kill -0 "$2" 2>/dev/null || break
 		sleep 0.1
 	done
-	echo "# no textfile: $(cat "$tmp/textfile.log")"
+	echo "# no textfile: $(cat "$3")"
 	return 1
 }
-check "textfile written" written_by "$tf" "$tpid"
+check "textfile written" written_by "$tf" "$tpid" "$tmp/textfile.log"
 check_eq "textfile: planted links not followed" secret "$(cat "$tmp/victim")"
 check_eq "textfile: a regular file, mode 0644" "regular file 644" "$(stat -c '%F %a' "$tf")"
 check "textfile: promtool check metrics" promtool check metrics <"$tf"
 check_eq "textfile: no temporary files left" "kvmscope.prom kvmscope.prom.$tpid.tmp" \
 	"$(ls -A "$tmp/textfile" | xargs)"
+check "--keep-caps: warns that it stays root" \
+	grep -q '^Warning: --keep-caps: serving as uid 0 with every capability' "$tmp/textfile.log"
+check_eq "--keep-caps: stays root" "0 0 0 0" "$(sed -n 's/^Uid:\s*//p' /proc/"$tpid"/status | xargs)"
 kill "$tpid"; wait "$tpid"
+
+# Served as nobody, the textfile needs a directory nobody may write: here
+# through its group, as node_exporter's directories are.  The file is
+# then nobody's.  A directory it may not write: said at once, exit 1.
+mkdir "$tmp/textfile-group"
+chgrp "$g" "$tmp/textfile-group"
+chmod 2770 "$tmp/textfile-group"
+tf=$tmp/textfile-group/kvmscope.prom
+"$exe" --listen none --textfile "$tf" --interval 1 --synthetic "$spec" \
+	2>"$tmp/textfile-group.log" &
+pids+=($!)
+tpid=$!
+check "as nobody: textfile written" written_by "$tf" "$tpid" "$tmp/textfile-group.log"
+check_eq "as nobody: the file is nobody's, mode 0644" "$u 644" "$(stat -c '%u %a' "$tf")"
+check "as nobody: promtool check metrics" promtool check metrics <"$tf"
+check_eq "as nobody: no group, no capability, no_new_privs" "$privs_nobody" "$(privs "$tpid")"
+kill "$tpid"; wait "$tpid"
+chmod 755 "$tmp/textfile-group"
+timeout 30 "$exe" --listen none --textfile "$tf" --synthetic "$spec" \
+	2>"$tmp/textfile-denied.log"; rc=$?
+check_eq "directory nobody may not write: exit status" 1 "$rc"
+check "directory nobody may not write: says so" grep -q \
+	"^Error: textfile $tf: Permission denied (the directory must be writable by --user)" \
+	"$tmp/textfile-denied.log"
 
 # A full disk (a one-page tmpfs, full with the previous file): the write
 # fails, the exporter says why and exits 1 as the setup is unusable, and
@@ -291,6 +332,9 @@ if ! start_exporter "$tmp/bpf.log" --grace 2; then
 	exit 1
 fi
 ok "exporter starts with BPF ($(grep -c '^collecting' "$tmp/bpf.log") collectors)"
+# What follows reads the maps through the fds kept across the drop.
+check_eq "BPF: serves as nobody, no group, no capability, no_new_privs" \
+	"$privs_nobody" "$(privs "$epid")"
 check "mode line" grep -q '^mode: fallback' "$tmp/bpf.log"
 # A process converting 7 ranges to private and 5 to shared, then waiting.
 python3 - "$tmp/go" <<'PY' &

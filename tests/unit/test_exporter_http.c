@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * kvmscope-exporter HTTP and privilege drop: a real server on a
- * loopback port answering raw requests (status codes for wrong paths,
- * methods, oversized headers and garbage; the exposition content type),
- * and capabilities gone after ks_drop_caps().
+ * kvmscope-exporter HTTP: a real server on a loopback port answering raw
+ * requests (status codes for wrong paths, methods, oversized headers and
+ * garbage; the exposition content type).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,11 +15,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "kvmscope-exporter/caps.h"
 #include "kvmscope-exporter/collector.h"
 #include "kvmscope-exporter/http.h"
 
@@ -180,47 +177,11 @@ static void test_bad_requests(void **state)
 	assert_int_equal(status(srv->port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"), 200);
 }
 
-/* In a child: the test process keeps its privileges. */
-static void test_drop_caps(void **state)
-{
-	pid_t pid;
-	int st;
-
-	(void)state;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (!pid) {
-		uint64_t eff = 1;
-		char line[128];
-		FILE *f;
-		int bad = 0;
-
-		if (ks_drop_caps() || ks_caps_effective(&eff) || eff)
-			_exit(1);
-		f = fopen("/proc/self/status", "r");
-		while (f && fgets(line, sizeof(line), f)) {
-			unsigned long long v;
-
-			if (sscanf(line, "CapEff: %llx", &v) == 1 ||
-			    sscanf(line, "CapPrm: %llx", &v) == 1 ||
-			    sscanf(line, "CapAmb: %llx", &v) == 1)
-				bad |= v != 0;
-			if (sscanf(line, "NoNewPrivs: %llx", &v) == 1)
-				bad |= v != 1;
-		}
-		_exit(f && !bad ? 0 : 2);
-	}
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
-		cmocka_unit_test(test_drop_caps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

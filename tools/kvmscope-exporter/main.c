@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "caps.h"
 #include "collector.h"
@@ -56,10 +57,40 @@ static void block_exit_signals(bool block)
 	pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
 }
 
+/*
+ * Who to serve as: with --keep-caps stay root (said loudly); with --user
+ * that user; else nobody when started as root, or the current user.
+ * Returns 0, *@u NULL for "stay", or the exit code.
+ */
+static int choose_user(const struct exporter_env *env, struct ks_user *buf,
+		       const struct ks_user **u)
+{
+	const char *name = env->user;
+	char err[256];
+
+	*u = NULL;
+	if (env->keep_caps) {
+		p_info("Warning: --keep-caps: serving as uid %d with every capability it was started with",
+		       (int)geteuid());
+		return 0;
+	}
+	if (!name && getuid() && geteuid())
+		return 0;
+	if (ks_user_lookup(name ?: "nobody", buf, err, sizeof(err))) {
+		p_err("%s%s", err, name ? "" : " (--user NAME to choose one)");
+		return name ? KS_EXIT_USAGE : KS_EXIT_FAIL;
+	}
+	*u = buf;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct ks_render_opts ropts = { .version = KVMSCOPE_VERSION };
 	struct ks_textfile tf = { .dir_fd = -1 };
+	const struct ks_user *user;
+	struct ks_user user_buf;
+	int listen_fd = -1;
 	struct exporter_env env;
 	bool first_write = true;
 	struct ks_collector c;
@@ -75,6 +106,9 @@ int main(int argc, char **argv)
 		return KS_EXIT_USAGE;
 	ks_verbose = env.verbose;
 	ks_setup_libbpf();
+	r = choose_user(&env, &user_buf, &user);
+	if (r)
+		return r;
 	if (ks_setup_signals()) {
 		p_err("cannot install signal handlers");
 		return KS_EXIT_FAIL;
@@ -111,20 +145,35 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* Attached: from here on only map fds and /proc are needed. */
-	if (!env.keep_caps) {
-		r = ks_drop_caps();
-		if (r) {
-			p_err("cannot drop capabilities: %s (--keep-caps to run with them)",
-			      strerror(-r));
+	if (env.http) {
+		listen_fd = ks_http_listen((const struct sockaddr *)&env.addr,
+					   env.addr_len, err, sizeof(err));
+		if (listen_fd < 0) {
+			p_err("cannot serve HTTP on %s: %s", env.listen, err);
 			goto cleanup;
 		}
+	}
+
+	/*
+	 * Attached, listening, the textfile's directory open: from here on
+	 * only these fds and /proc are needed.
+	 */
+	if (!env.keep_caps) {
+		r = ks_drop_privileges(user);
+		if (r) {
+			p_err("cannot drop privileges: %s", strerror(-r));
+			goto cleanup;
+		}
+		if (user)
+			p_info("serving as uid %d, gid %d", (int)user->uid,
+			       (int)user->gid);
 	}
 
 	if (env.http) {
 		struct ks_http_opts ho = {
 			.addr = (const struct sockaddr *)&env.addr,
 			.addr_len = env.addr_len,
+			.listen_fd = listen_fd,
 			.max_connections = env.max_connections,
 			.timeout = env.timeout,
 			.verbose = env.verbose,
@@ -137,6 +186,7 @@ int main(int argc, char **argv)
 			p_err("%s on %s", err, env.listen);
 			goto cleanup;
 		}
+		listen_fd = -1;		/* the server's now */
 		p_info("serving http://%s/metrics",
 		       exporter_format_addr(&env.addr, ks_http_port(http), err,
 					    sizeof(err)));
@@ -148,7 +198,9 @@ int main(int argc, char **argv)
 		if (env.textfile) {
 			r = write_textfile(&c, &tf);
 			if (r)
-				p_err("textfile %s: %s", env.textfile, strerror(-r));
+				p_err("textfile %s: %s%s", env.textfile, strerror(-r),
+				      r == -EACCES && user ?
+				      " (the directory must be writable by --user)" : "");
 			/*
 			 * The first write proves the setup (directory, its
 			 * permissions, space); later failures may pass, and
@@ -165,6 +217,8 @@ int main(int argc, char **argv)
 	ret = 0;
 cleanup:
 	ks_http_stop(http);
+	if (listen_fd >= 0)
+		close(listen_fd);
 	ks_textfile_close(&tf);
 	ks_collector_free(&c);
 	return ret;
