@@ -110,6 +110,21 @@ check_eq "POST /metrics" 405 "$(code -X POST -d x=1 /metrics)"
 check_eq "HEAD /metrics" 200 "$(code -I /metrics)"
 check_eq "64 KiB header" 431 "$(code -H "X-Big: $(head -c 65536 /dev/zero | tr '\0' a)" /metrics)"
 check_eq "still serving after bad requests" 200 "$(code /metrics)"
+# SIGHUP reopens files (none here): the exporter goes on serving.
+kill -HUP "$epid"
+# logged LOG PATTERN PID: until PID wrote PATTERN to LOG (or died).
+logged() {
+	local i
+	for i in $(seq 100); do
+		grep -q "$2" "$1" && return 0
+		kill -0 "$3" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "# not in the log: $2: $(cat "$1")"
+	return 1
+}
+check "SIGHUP: said, nothing to reopen" logged "$tmp/synth.log" '^SIGHUP: nothing to reopen' "$epid"
+check_eq "SIGHUP: still serving" 200 "$(code /metrics)"
 # privs PID: its uids, gids and supplementary groups, capability sets and
 # no_new_privs, as the kernel sees them.
 privs() {
@@ -274,7 +289,7 @@ mkdir "$tmp/textfile-group"
 chgrp "$g" "$tmp/textfile-group"
 chmod 2770 "$tmp/textfile-group"
 tf=$tmp/textfile-group/kvmscope.prom
-"$exe" --listen none --textfile "$tf" --interval 1 --synthetic "$spec" \
+"$exe" --listen none --textfile "$tf" --interval 60 --synthetic "$spec" \
 	2>"$tmp/textfile-group.log" &
 pids+=($!)
 tpid=$!
@@ -282,6 +297,15 @@ check "as nobody: textfile written" written_by "$tf" "$tpid" "$tmp/textfile-grou
 check_eq "as nobody: the file is nobody's, mode 0644" "$u 644" "$(stat -c '%u %a' "$tf")"
 check "as nobody: promtool check metrics" promtool check metrics <"$tf"
 check_eq "as nobody: no group, no capability, no_new_privs" "$privs_nobody" "$(privs "$tpid")"
+# The directory replaced (a redeploy): SIGHUP looks it up again, and the
+# file is written there at once, not after the interval.
+mv "$tmp/textfile-group" "$tmp/textfile-group.old"
+mkdir -m 2770 "$tmp/textfile-group"
+chgrp "$g" "$tmp/textfile-group"
+kill -HUP "$tpid"
+check "SIGHUP: textfile written into the new directory" written_by "$tf" "$tpid" "$tmp/textfile-group.log"
+check "SIGHUP: said" grep -q "^SIGHUP: textfile $tf reopened" "$tmp/textfile-group.log"
+check "SIGHUP: still running" kill -0 "$tpid"
 kill "$tpid"; wait "$tpid"
 chmod 755 "$tmp/textfile-group"
 timeout 30 "$exe" --listen none --textfile "$tf" --synthetic "$spec" \

@@ -29,8 +29,11 @@ static void sleep_interval(unsigned int secs)
 {
 	struct timespec ts = { .tv_sec = secs };
 
-	/* SIGINT/SIGTERM interrupt it (no SA_RESTART): shutdown is prompt. */
-	while (!ks_exiting && nanosleep(&ts, &ts) && errno == EINTR)
+	/*
+	 * SIGINT/SIGTERM interrupt it (no SA_RESTART): shutdown is prompt;
+	 * so does SIGHUP, whose textfile is then written at once.
+	 */
+	while (!ks_exiting && !ks_hangup && nanosleep(&ts, &ts) && errno == EINTR)
 		;
 }
 
@@ -54,7 +57,30 @@ static void block_exit_signals(bool block)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
+/*
+ * SIGHUP, by convention "reopen your files" (logrotate, a replaced
+ * directory): the textfile's directory is looked up again by its path.
+ * No reload of options: they are the command line's.
+ */
+static void hangup(struct ks_textfile *tf, const char *path)
+{
+	int r;
+
+	ks_hangup = 0;
+	if (!path) {
+		p_info("SIGHUP: nothing to reopen (no --textfile)");
+		return;
+	}
+	r = ks_textfile_reopen(tf);
+	if (r)
+		p_err("SIGHUP: textfile %s: %s; still writing into the directory held so far",
+		      path, strerror(-r));
+	else
+		p_info("SIGHUP: textfile %s reopened", path);
 }
 
 /*
@@ -109,7 +135,7 @@ int main(int argc, char **argv)
 	r = choose_user(&env, &user_buf, &user);
 	if (r)
 		return r;
-	if (ks_setup_signals()) {
+	if (ks_setup_signals() || ks_setup_hangup()) {
 		p_err("cannot install signal handlers");
 		return KS_EXIT_FAIL;
 	}
@@ -195,6 +221,8 @@ int main(int argc, char **argv)
 		p_info("writing %s every %us", env.textfile, env.interval);
 
 	while (!ks_exiting) {
+		if (ks_hangup)
+			hangup(&tf, env.textfile);
 		if (env.textfile) {
 			r = write_textfile(&c, &tf);
 			if (r)
