@@ -315,6 +315,19 @@ check "directory nobody may not write: says so" grep -q \
 	"^Error: textfile $tf: Permission denied (the directory must be writable by --user)" \
 	"$tmp/textfile-denied.log"
 
+# No user database naming nobody (an initramfs, a container: an empty
+# /etc here): the kernel's overflow ids, 65534.
+run_as=(unshare --mount sh -c 'mount -t tmpfs tmpfs /etc && exec "$0" "$@"')
+if start_exporter "$tmp/nopasswd.log" --synthetic "$spec"; then
+	check_eq "no user database: serves as 65534" \
+		"$(printf '65534 %.0s' 1 2 3 4 5 6 7 8)$zero $zero $zero $zero $zero 1" "$(privs "$epid")"
+	check_eq "no user database: still serving" 200 "$(code /metrics)"
+else
+	not_ok "no user database: starts" "$(cat "$tmp/nopasswd.log")"
+fi
+kill "$epid"; wait "$epid"
+run_as=()
+
 # A full disk (a one-page tmpfs, full with the previous file): the write
 # fails, the exporter says why and exits 1 as the setup is unusable, and
 # the previous file stays whole.

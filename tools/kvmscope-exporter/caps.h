@@ -16,6 +16,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/*
+ * nobody's uid and gid where no user database names it: the kernel's
+ * default overflow ids, which nobody conventionally has.
+ */
+#define KS_NOBODY_ID	65534
+
 /* The user to serve as. */
 struct ks_user {
 	uid_t uid;

@@ -102,11 +102,20 @@ static int choose_user(const struct exporter_env *env, struct ks_user *buf,
 	}
 	if (!name && getuid() && geteuid())
 		return 0;
-	if (ks_user_lookup(name ?: "nobody", buf, err, sizeof(err))) {
-		p_err("%s%s", err, name ? "" : " (--user NAME to choose one)");
-		return name ? KS_EXIT_USAGE : KS_EXIT_FAIL;
-	}
 	*u = buf;
+	if (name) {
+		if (ks_user_lookup(name, buf, err, sizeof(err))) {
+			p_err("%s", err);
+			return KS_EXIT_USAGE;
+		}
+		return 0;
+	}
+	/*
+	 * A minimal system (an initramfs, a container) may have no user
+	 * database: nobody is then the kernel's overflow uid and gid.
+	 */
+	if (ks_user_lookup("nobody", buf, err, sizeof(err)))
+		*buf = (struct ks_user){ KS_NOBODY_ID, KS_NOBODY_ID };
 	return 0;
 }
 
