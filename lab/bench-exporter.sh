@@ -11,6 +11,8 @@ exe=build/kvmscope-exporter
 scrapes=${SCRAPES:-200}
 make -s "$exe" || exit 1
 tmp=$(mktemp -d /tmp/kvmscope-bench.XXXXXX)
+# Started as root, the exporter serves as nobody and re-reads its spec.
+chmod 755 "$tmp"
 epid=
 trap '[ -n "$epid" ] && kill "$epid" 2>/dev/null; rm -rf "$tmp"' EXIT
 

@@ -39,7 +39,10 @@ done
 # $out at the end, for a look after a failure.
 work=$(mktemp -d /tmp/kvmscope-tracefs.XXXXXX)
 trap 'cp -a "$work"/. "$out"/ 2>/dev/null; rm -rf "$work"' EXIT
-chmod 755 "$work"
+# Group-writable by nobody's group: the exporter started as root writes
+# its textfile here as nobody.
+chgrp 65534 "$work"
+chmod 2775 "$work"
 cp "${tools[@]/#/build/}" "$work/"
 
 # A mount table to compare: mount point, type and source of each mount.

@@ -11,6 +11,9 @@ cd "$(dirname "$0")/../.."
 
 exe=build/kvmscope-exporter
 tmp=$(mktemp -d /tmp/kvmscope-prom-test.XXXXXX)
+# Started as root, the exporter serves as nobody: it re-reads its
+# --synthetic spec from here.
+chmod 755 "$tmp"
 pids=()
 cleanup() {
 	local p

@@ -2,8 +2,9 @@
 # kvmscope-exporter on the host, as an operator runs it, over loopback only:
 #  - command line errors (exit 2) and help;
 #  - synthetic source: /metrics passes promtool check metrics, HTTP status
-#    codes for bad requests, capabilities dropped, textfile output, VMs
-#    created and destroyed leave no series after the grace period;
+#    codes for bad requests, privileges dropped (started as root, it
+#    serves as nobody), textfile output, VMs created and destroyed leave
+#    no series after the grace period;
 #  - a bounded load test: 16 parallel scrapers, 10000 scrapes, every
 #    response well-formed, RSS flat;
 #  - the real BPF programs in fallback mode (the host has no kvmscope
@@ -17,6 +18,10 @@ own_tracefs "$@"
 
 exe=build/kvmscope-exporter
 tmp=$(mktemp -d /tmp/kvmscope-exporter-test.XXXXXX)
+# Started as root, the exporter serves as nobody: it re-reads --synthetic
+# specs from here.
+chmod 755 "$tmp"
+nobody_ids="$(id -u nobody) $(id -g nobody)"
 pids=()
 cleanup() {
 	local p
@@ -106,10 +111,33 @@ check_eq "POST /metrics" 405 "$(code -X POST -d x=1 /metrics)"
 check_eq "HEAD /metrics" 200 "$(code -I /metrics)"
 check_eq "64 KiB header" 431 "$(code -H "X-Big: $(head -c 65536 /dev/zero | tr '\0' a)" /metrics)"
 check_eq "still serving after bad requests" 200 "$(code /metrics)"
-check_eq "capabilities dropped (CapEff)" 0000000000000000 \
-	"$(sed -n 's/^CapEff:\t//p' /proc/"$epid"/status)"
-check_eq "capabilities dropped (CapPrm)" 0000000000000000 \
-	"$(sed -n 's/^CapPrm:\t//p' /proc/"$epid"/status)"
+# SIGHUP reopens files (none here): the exporter goes on serving.
+kill -HUP "$epid"
+# logged LOG PATTERN PID: until PID wrote PATTERN to LOG (or died).
+logged() {
+	local i
+	for i in $(seq 100); do
+		grep -q "$2" "$1" && return 0
+		kill -0 "$3" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "# not in the log: $2: $(cat "$1")"
+	return 1
+}
+check "SIGHUP: said, nothing to reopen" logged "$tmp/synth.log" '^SIGHUP: nothing to reopen' "$epid"
+check_eq "SIGHUP: still serving" 200 "$(code /metrics)"
+# privs PID: its uids, gids and supplementary groups, capability sets and
+# no_new_privs, as the kernel sees them.
+privs() {
+	sed -n 's/^\(Uid\|Gid\|Groups\|Cap[A-Z][a-z][a-z]\|NoNewPrivs\):[[:space:]]*//p' \
+		/proc/"$1"/status | xargs
+}
+zero=0000000000000000
+u=${nobody_ids% *} g=${nobody_ids#* }
+privs_nobody="$u $u $u $u $g $g $g $g $zero $zero $zero $zero $zero 1"
+check_eq "started as root: serves as nobody, no group, no capability, no_new_privs" \
+	"$privs_nobody" "$(privs "$epid")"
+check "says so" grep -q "^serving as uid $u, gid $g$" "$tmp/synth.log"
 
 # VMs come and go: a gone VM stays for the grace period (2s), then its
 # series disappear.
@@ -217,16 +245,103 @@ t0=$(date +%s%N)
 wait "$epid"; rc=$?
 check_eq "SIGTERM: exit status" 0 "$rc"
 check "SIGTERM: exits within 2s" test $(( ($(date +%s%N) - t0) / 1000000 )) -lt 2000
+# The textfile directory is group-writable in many setups: whoever may
+# write it plants a symlink to a root-only file at the temporary name an
+# earlier version used (PATH.<pid>.tmp, known once the PID is: the shell
+# below execs the exporter), and one at the target.  Neither is followed,
+# even by an exporter that stays root (--keep-caps, which says so).
+# The file is 0644 whatever the umask: node_exporter reads it.
 mkdir "$tmp/textfile"
-"$exe" --listen none --textfile "$tmp/textfile/kvmscope.prom" --interval 1 \
-	--synthetic "$spec" 2>"$tmp/textfile.log" &
+tf=$tmp/textfile/kvmscope.prom
+printf 'secret\n' >"$tmp/victim"
+chmod 600 "$tmp/victim"
+ln -s "$tmp/victim" "$tf"
+(umask 077; exec bash -c 'ln -s "$1" "$2.$$.tmp" && exec "${@:3}"' _ "$tmp/victim" "$tf" \
+	"$exe" --listen none --textfile "$tf" --interval 1 --synthetic "$spec" \
+	--keep-caps 2>"$tmp/textfile.log") &
 pids+=($!)
 tpid=$!
-sleep 2.5
-check "textfile written" test -s "$tmp/textfile/kvmscope.prom"
-check "textfile: promtool check metrics" promtool check metrics <"$tmp/textfile/kvmscope.prom"
-check_eq "textfile: no temporary files left" "kvmscope.prom" "$(ls "$tmp/textfile")"
+# written_by FILE PID LOG: until PID replaced what was at FILE with a file.
+written_by() {
+	local i
+	for i in $(seq 100); do
+		[ -f "$1" ] && [ ! -L "$1" ] && return 0
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "# no textfile: $(cat "$3")"
+	return 1
+}
+check "textfile written" written_by "$tf" "$tpid" "$tmp/textfile.log"
+check_eq "textfile: planted links not followed" secret "$(cat "$tmp/victim")"
+check_eq "textfile: a regular file, mode 0644" "regular file 644" "$(stat -c '%F %a' "$tf")"
+check "textfile: promtool check metrics" promtool check metrics <"$tf"
+check_eq "textfile: no temporary files left" "kvmscope.prom kvmscope.prom.$tpid.tmp" \
+	"$(ls -A "$tmp/textfile" | xargs)"
+check "--keep-caps: warns that it stays root" \
+	grep -q '^Warning: --keep-caps: serving as uid 0 with every capability' "$tmp/textfile.log"
+check_eq "--keep-caps: stays root" "0 0 0 0" "$(sed -n 's/^Uid:\s*//p' /proc/"$tpid"/status | xargs)"
 kill "$tpid"; wait "$tpid"
+
+# Served as nobody, the textfile needs a directory nobody may write: here
+# through its group, as node_exporter's directories are.  The file is
+# then nobody's.  A directory it may not write: said at once, exit 1.
+mkdir "$tmp/textfile-group"
+chgrp "$g" "$tmp/textfile-group"
+chmod 2770 "$tmp/textfile-group"
+tf=$tmp/textfile-group/kvmscope.prom
+"$exe" --listen none --textfile "$tf" --interval 60 --synthetic "$spec" \
+	2>"$tmp/textfile-group.log" &
+pids+=($!)
+tpid=$!
+check "as nobody: textfile written" written_by "$tf" "$tpid" "$tmp/textfile-group.log"
+check_eq "as nobody: the file is nobody's, mode 0644" "$u 644" "$(stat -c '%u %a' "$tf")"
+check "as nobody: promtool check metrics" promtool check metrics <"$tf"
+check_eq "as nobody: no group, no capability, no_new_privs" "$privs_nobody" "$(privs "$tpid")"
+# The directory replaced (a redeploy): SIGHUP looks it up again, and the
+# file is written there at once, not after the interval.
+mv "$tmp/textfile-group" "$tmp/textfile-group.old"
+mkdir -m 2770 "$tmp/textfile-group"
+chgrp "$g" "$tmp/textfile-group"
+kill -HUP "$tpid"
+check "SIGHUP: textfile written into the new directory" written_by "$tf" "$tpid" "$tmp/textfile-group.log"
+check "SIGHUP: said" grep -q "^SIGHUP: textfile $tf reopened" "$tmp/textfile-group.log"
+check "SIGHUP: still running" kill -0 "$tpid"
+kill "$tpid"; wait "$tpid"
+chmod 755 "$tmp/textfile-group"
+timeout 30 "$exe" --listen none --textfile "$tf" --synthetic "$spec" \
+	2>"$tmp/textfile-denied.log"; rc=$?
+check_eq "directory nobody may not write: exit status" 1 "$rc"
+check "directory nobody may not write: says so" grep -q \
+	"^Error: textfile $tf: Permission denied (the directory must be writable by --user)" \
+	"$tmp/textfile-denied.log"
+
+# No user database naming nobody (an initramfs, a container: an empty
+# /etc here): the kernel's overflow ids, 65534.
+run_as=(unshare --mount sh -c 'mount -t tmpfs tmpfs /etc && exec "$0" "$@"')
+if start_exporter "$tmp/nopasswd.log" --synthetic "$spec"; then
+	check_eq "no user database: serves as 65534" \
+		"$(printf '65534 %.0s' 1 2 3 4 5 6 7 8)$zero $zero $zero $zero $zero 1" "$(privs "$epid")"
+	check_eq "no user database: still serving" 200 "$(code /metrics)"
+else
+	not_ok "no user database: starts" "$(cat "$tmp/nopasswd.log")"
+fi
+kill "$epid"; wait "$epid"
+run_as=()
+
+# A full disk (a one-page tmpfs, full with the previous file): the write
+# fails, the exporter says why and exits 1 as the setup is unusable, and
+# the previous file stays whole.
+mkdir "$tmp/full"
+mount -t tmpfs -o size=4k tmpfs "$tmp/full"
+printf 'old 1\n' >"$tmp/full/kvmscope.prom"
+timeout 30 "$exe" --listen none --textfile "$tmp/full/kvmscope.prom" \
+	--synthetic "$spec" 2>"$tmp/full.log"; rc=$?
+check_eq "full disk: exit status" 1 "$rc"
+check "full disk: says why" grep -q "^Error: textfile $tmp/full/kvmscope.prom: No space left on device" "$tmp/full.log"
+check_eq "full disk: the previous file kept" "old 1" "$(cat "$tmp/full/kvmscope.prom")"
+check_eq "full disk: no temporary file left" kvmscope.prom "$(ls -A "$tmp/full")"
+umount "$tmp/full"
 
 # --- real BPF, fallback mode
 if [ "$(id -u)" -ne 0 ]; then
@@ -255,6 +370,9 @@ if ! start_exporter "$tmp/bpf.log" --grace 2 --zero-hold 3; then
 	exit 1
 fi
 ok "exporter starts with BPF ($(grep -c '^collecting' "$tmp/bpf.log") collectors)"
+# What follows reads the maps through the fds kept across the drop.
+check_eq "BPF: serves as nobody, no group, no capability, no_new_privs" \
+	"$privs_nobody" "$(privs "$epid")"
 check "mode line" grep -q '^mode: fallback' "$tmp/bpf.log"
 # A process converting 7 ranges to private and 5 to shared, then waiting.
 python3 - "$tmp/go" <<'PY' &

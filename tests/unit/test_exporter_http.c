@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * kvmscope-exporter HTTP, textfile and privilege drop: a real server on a
- * loopback port answering raw requests (status codes for wrong paths,
- * methods, oversized headers and garbage; the exposition content type),
- * atomic textfile writes, and capabilities gone after ks_drop_caps().
+ * kvmscope-exporter HTTP: a real server on a loopback port answering raw
+ * requests (status codes for wrong paths, methods, oversized headers and
+ * garbage; the exposition content type).
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -17,14 +15,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "kvmscope-exporter/caps.h"
 #include "kvmscope-exporter/collector.h"
 #include "kvmscope-exporter/http.h"
-#include "kvmscope-exporter/textfile.h"
 
 static int one_vm_collect(struct ks_source *src, struct ks_store *s)
 {
@@ -186,78 +181,11 @@ static void test_bad_requests(void **state)
 	assert_int_equal(status(srv->port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"), 200);
 }
 
-static void test_textfile(void **state)
-{
-	char dir[] = "/tmp/ks-textfile-XXXXXX", path[64], buf[64];
-	struct dirent *de;
-	int entries = 0;
-	FILE *f;
-	DIR *d;
-
-	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/kvmscope.prom", dir);
-	assert_int_equal(ks_textfile_write(path, "a 1\n", 4), 0);
-	assert_int_equal(ks_textfile_write(path, "b 2\n", 4), 0);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	assert_non_null(fgets(buf, sizeof(buf), f));
-	fclose(f);
-	assert_string_equal(buf, "b 2\n");
-	/* No temporary file left behind. */
-	d = opendir(dir);
-	while ((de = readdir(d)))
-		entries += de->d_name[0] != '.';
-	closedir(d);
-	assert_int_equal(entries, 1);
-	unlink(path);
-	rmdir(dir);
-	assert_int_equal(ks_textfile_write("/nonexistent-dir/x.prom", "a", 1),
-			 -ENOENT);
-}
-
-/* In a child: the test process keeps its privileges. */
-static void test_drop_caps(void **state)
-{
-	pid_t pid;
-	int st;
-
-	(void)state;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (!pid) {
-		uint64_t eff = 1;
-		char line[128];
-		FILE *f;
-		int bad = 0;
-
-		if (ks_drop_caps() || ks_caps_effective(&eff) || eff)
-			_exit(1);
-		f = fopen("/proc/self/status", "r");
-		while (f && fgets(line, sizeof(line), f)) {
-			unsigned long long v;
-
-			if (sscanf(line, "CapEff: %llx", &v) == 1 ||
-			    sscanf(line, "CapPrm: %llx", &v) == 1 ||
-			    sscanf(line, "CapAmb: %llx", &v) == 1)
-				bad |= v != 0;
-			if (sscanf(line, "NoNewPrivs: %llx", &v) == 1)
-				bad |= v != 1;
-		}
-		_exit(f && !bad ? 0 : 2);
-	}
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
-		cmocka_unit_test(test_textfile),
-		cmocka_unit_test(test_drop_caps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

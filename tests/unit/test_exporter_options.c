@@ -58,6 +58,7 @@ static void test_defaults(void **state)
 	assert_false(env.per_vcpu);
 	assert_false(env.mapgpa);
 	assert_false(env.keep_caps);
+	assert_null(env.user);
 	assert_null(env.textfile);
 	assert_int_equal(env.pid, 0);
 }
@@ -98,6 +99,9 @@ static void test_all_options(void **state)
 	assert_int_equal(parse(&env, "-l", ":0", NULL), EXPORTER_ARGS_OK);
 	assert_int_equal(((struct sockaddr_in *)&env.addr)->sin_addr.s_addr,
 			 htonl(INADDR_ANY));
+	assert_int_equal(parse(&env, "--user", "prometheus", NULL), EXPORTER_ARGS_OK);
+	assert_string_equal(env.user, "prometheus");
+	assert_false(env.keep_caps);
 }
 
 static void test_help(void **state)
@@ -161,6 +165,9 @@ static void test_bad_input(void **state)
 	bad("max-connections", "--max-connections", "0", NULL);
 	bad("--help", "--textfile", NULL);
 	bad("empty path", "--textfile", "", NULL);
+	bad("empty name", "--user", "", NULL);
+	/* --keep-caps stays root: a user to become contradicts it. */
+	bad("exclusive", "--keep-caps", "--user", "nobody", NULL);
 }
 
 static void test_listen_parse(void **state)

@@ -166,6 +166,12 @@ int main(int argc, char **argv)
 		int ms = timeout_ms(deadline);
 		enum hv_action act;
 
+		/* Snapshots that cannot be written end the run, said. */
+		if (env.batch) {
+			err = ks_flush_stdout();
+			if (err)
+				break;
+		}
 		if (ms > 0 && env.batch) {
 			usleep(ms * 1000);	/* a signal cuts it short */
 			continue;
@@ -195,8 +201,8 @@ int main(int argc, char **argv)
 			break;
 	}
 	/*
-	 * Stopped by SIGINT or SIGTERM: a script still gets the final
-	 * snapshot, with what happened since the last one.
+	 * Stopped by SIGINT, SIGTERM or SIGHUP: a script still gets the
+	 * final snapshot, with what happened since the last one.
 	 */
 	if (!err && env.batch && !snap.final) {
 		err = refresh(&probe, &model, &names, true, &snap);
@@ -205,6 +211,9 @@ int main(int argc, char **argv)
 			err = show(&env, &snap, &view, json);
 		}
 	}
+
+	if (!err && env.batch)
+		err = ks_flush_stdout();
 
 cleanup:
 	hv_screen_close();

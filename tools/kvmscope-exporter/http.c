@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* /metrics over libmicrohttpd: see http.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "http.h"
 #include "waitq.h"
@@ -151,12 +153,57 @@ static void notify(void *cls, struct MHD_Connection *conn,
 				       peer ? peer->client_addr : NULL);
 }
 
+int ks_http_listen(const struct sockaddr *addr, socklen_t addr_len,
+		   char *msg, size_t msg_len)
+{
+	int fd, one = 1, err;
+
+	fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		snprintf(msg, msg_len, "%s", strerror(-err));
+		return err;
+	}
+	/* Not fd 0: listen_fd 0 means "none" to ks_http_start(). */
+	if (fd == 0) {
+		fd = fcntl(0, F_DUPFD_CLOEXEC, 1);
+		err = -errno;
+		close(0);
+		if (fd < 0) {
+			snprintf(msg, msg_len, "%s", strerror(-err));
+			return err;
+		}
+	}
+	/*
+	 * SO_REUSEADDR only: a restart rebinds past TIME_WAIT, but a second
+	 * exporter on our port fails instead of sharing it.
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    (addr->sa_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one))) ||
+	    bind(fd, addr, addr_len) || listen(fd, SOMAXCONN)) {
+		err = -errno;
+		close(fd);
+		if (err == -EADDRINUSE)
+			snprintf(msg, msg_len, "port %d is in use", port_of(addr));
+		else
+			snprintf(msg, msg_len, "%s", strerror(-err));
+		return err;
+	}
+	return fd;
+}
+
 struct ks_http *ks_http_start(const struct ks_http_opts *o,
 			      struct ks_collector *c, char *err,
 			      size_t err_len)
 {
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
 	struct ks_http *h = calloc(1, sizeof(*h));
+	/* Where to listen, if anywhere: the socket, else the address. */
+	struct MHD_OptionItem listen[] = {
+		{ MHD_OPTION_END, 0, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	int r;
 
 	if (!h) {
@@ -164,6 +211,12 @@ struct ks_http *ks_http_start(const struct ks_http_opts *o,
 		return NULL;
 	}
 	h->c = c;
+	if (o->listen_fd > 0)
+		listen[0] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET,
+						     o->listen_fd, NULL };
+	else if (!o->no_listen)
+		listen[0] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0,
+						     (void *)o->addr };
 	if (o->verbose)
 		flags |= MHD_USE_ERROR_LOG;
 	if (o->no_listen)
@@ -190,8 +243,7 @@ struct ks_http *ks_http_start(const struct ks_http_opts *o,
 				MHD_OPTION_CONNECTION_TIMEOUT, o->timeout,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 				(size_t)KS_HTTP_CONN_MEMORY,
-				o->no_listen ? MHD_OPTION_END : MHD_OPTION_SOCK_ADDR,
-				o->addr, MHD_OPTION_END);
+				MHD_OPTION_ARRAY, listen, MHD_OPTION_END);
 	if (!h->d) {
 		/* bind(2)'s errno survives libmicrohttpd's cleanup. */
 		if (errno == EADDRINUSE)

@@ -23,6 +23,11 @@
 struct ks_http_opts {
 	const struct sockaddr *addr;	/* NULL with no_listen */
 	socklen_t addr_len;
+	/*
+	 * > 0: a socket from ks_http_listen() on addr, which the server
+	 * takes over; else the server binds addr itself.
+	 */
+	int listen_fd;
 	unsigned int max_connections;	/* awaiting a request at once */
 	unsigned int timeout;		/* seconds; see above */
 	bool no_listen;			/* connections come via ks_http_add() */
@@ -40,6 +45,15 @@ enum ks_route {
 enum ks_route ks_http_route(const char *method, const char *url);
 
 struct ks_http;
+
+/*
+ * A listening socket on @addr (IPv6 only for an IPv6 address), to open
+ * while privileged (ports below 1024) and serve from once not.  Never
+ * fd 0.  Returns the fd, or -errno with a message in @msg ("port 9789 is
+ * in use"): no prefix.
+ */
+int ks_http_listen(const struct sockaddr *addr, socklen_t addr_len,
+		   char *msg, size_t msg_len);
 
 /* NULL with a message in @err ("port 9789 is in use"): no prefix. */
 struct ks_http *ks_http_start(const struct ks_http_opts *o,

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "caps.h"
 #include "collector.h"
@@ -28,19 +29,22 @@ static void sleep_interval(unsigned int secs)
 {
 	struct timespec ts = { .tv_sec = secs };
 
-	/* SIGINT/SIGTERM interrupt it (no SA_RESTART): shutdown is prompt. */
-	while (!ks_exiting && nanosleep(&ts, &ts) && errno == EINTR)
+	/*
+	 * SIGINT/SIGTERM interrupt it (no SA_RESTART): shutdown is prompt;
+	 * so does SIGHUP, whose textfile is then written at once.
+	 */
+	while (!ks_exiting && !ks_hangup && nanosleep(&ts, &ts) && errno == EINTR)
 		;
 }
 
-static int write_textfile(struct ks_collector *c, const char *path)
+static int write_textfile(struct ks_collector *c, struct ks_textfile *tf)
 {
 	struct ks_buf out = { 0 };
 	int err;
 
 	err = ks_collector_scrape(c, &out);
 	if (!err)
-		err = ks_textfile_write(path, out.data, out.len);
+		err = ks_textfile_write(tf, out.data, out.len);
 	ks_buf_free(&out);
 	return err;
 }
@@ -53,13 +57,77 @@ static void block_exit_signals(bool block)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
+/*
+ * SIGHUP, by convention "reopen your files" (logrotate, a replaced
+ * directory): the textfile's directory is looked up again by its path.
+ * No reload of options: they are the command line's.
+ */
+static void hangup(struct ks_textfile *tf, const char *path)
+{
+	int r;
+
+	ks_hangup = 0;
+	if (!path) {
+		p_info("SIGHUP: nothing to reopen (no --textfile)");
+		return;
+	}
+	r = ks_textfile_reopen(tf);
+	if (r)
+		p_err("SIGHUP: textfile %s: %s; still writing into the directory held so far",
+		      path, strerror(-r));
+	else
+		p_info("SIGHUP: textfile %s reopened", path);
+}
+
+/*
+ * Who to serve as: with --keep-caps stay root (said loudly); with --user
+ * that user; else nobody when started as root, or the current user.
+ * Returns 0, *@u NULL for "stay", or the exit code.
+ */
+static int choose_user(const struct exporter_env *env, struct ks_user *buf,
+		       const struct ks_user **u)
+{
+	const char *name = env->user;
+	char err[256];
+
+	*u = NULL;
+	if (env->keep_caps) {
+		p_info("Warning: --keep-caps: serving as uid %d with every capability it was started with",
+		       (int)geteuid());
+		return 0;
+	}
+	if (!name && getuid() && geteuid())
+		return 0;
+	*u = buf;
+	if (name) {
+		if (ks_user_lookup(name, buf, err, sizeof(err))) {
+			p_err("%s", err);
+			return KS_EXIT_USAGE;
+		}
+		return 0;
+	}
+	/*
+	 * A minimal system (an initramfs, a container) may have no user
+	 * database: nobody is then the kernel's overflow uid and gid.
+	 */
+	if (ks_user_lookup("nobody", buf, err, sizeof(err)))
+		*buf = (struct ks_user){ KS_NOBODY_ID, KS_NOBODY_ID };
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct ks_render_opts ropts = { .version = KVMSCOPE_VERSION };
+	struct ks_textfile tf = { .dir_fd = -1 };
+	const struct ks_user *user;
+	struct ks_user user_buf;
+	int listen_fd = -1;
 	struct exporter_env env;
+	bool first_write = true;
 	struct ks_collector c;
 	struct ks_http *http = NULL;
 	struct utsname uts;
@@ -73,7 +141,10 @@ int main(int argc, char **argv)
 		return KS_EXIT_USAGE;
 	ks_verbose = env.verbose;
 	ks_setup_libbpf();
-	if (ks_setup_signals()) {
+	r = choose_user(&env, &user_buf, &user);
+	if (r)
+		return r;
+	if (ks_setup_signals() || ks_setup_hangup()) {
 		p_err("cannot install signal handlers");
 		return KS_EXIT_FAIL;
 	}
@@ -102,20 +173,43 @@ int main(int argc, char **argv)
 	}
 	p_info("mode: %s", c.ropts.mode);
 
-	/* Attached: from here on only map fds and /proc are needed. */
-	if (!env.keep_caps) {
-		r = ks_drop_caps();
+	if (env.textfile) {
+		r = ks_textfile_open(&tf, env.textfile);
 		if (r) {
-			p_err("cannot drop capabilities: %s (--keep-caps to run with them)",
-			      strerror(-r));
+			p_err("textfile %s: %s", env.textfile, strerror(-r));
 			goto cleanup;
 		}
+	}
+
+	if (env.http) {
+		listen_fd = ks_http_listen((const struct sockaddr *)&env.addr,
+					   env.addr_len, err, sizeof(err));
+		if (listen_fd < 0) {
+			p_err("cannot serve HTTP on %s: %s", env.listen, err);
+			goto cleanup;
+		}
+	}
+
+	/*
+	 * Attached, listening, the textfile's directory open: from here on
+	 * only these fds and /proc are needed.
+	 */
+	if (!env.keep_caps) {
+		r = ks_drop_privileges(user);
+		if (r) {
+			p_err("cannot drop privileges: %s", strerror(-r));
+			goto cleanup;
+		}
+		if (user)
+			p_info("serving as uid %d, gid %d", (int)user->uid,
+			       (int)user->gid);
 	}
 
 	if (env.http) {
 		struct ks_http_opts ho = {
 			.addr = (const struct sockaddr *)&env.addr,
 			.addr_len = env.addr_len,
+			.listen_fd = listen_fd,
 			.max_connections = env.max_connections,
 			.timeout = env.timeout,
 			.verbose = env.verbose,
@@ -128,6 +222,7 @@ int main(int argc, char **argv)
 			p_err("cannot serve HTTP on %s: %s", env.listen, err);
 			goto cleanup;
 		}
+		listen_fd = -1;		/* the server's now */
 		p_info("serving http://%s/metrics",
 		       exporter_format_addr(&env.addr, ks_http_port(http), err,
 					    sizeof(err)));
@@ -136,10 +231,22 @@ int main(int argc, char **argv)
 		p_info("writing %s every %us", env.textfile, env.interval);
 
 	while (!ks_exiting) {
+		if (ks_hangup)
+			hangup(&tf, env.textfile);
 		if (env.textfile) {
-			r = write_textfile(&c, env.textfile);
+			r = write_textfile(&c, &tf);
 			if (r)
-				p_err("textfile %s: %s", env.textfile, strerror(-r));
+				p_err("textfile %s: %s%s", env.textfile, strerror(-r),
+				      r == -EACCES && user ?
+				      " (the directory must be writable by --user)" : "");
+			/*
+			 * The first write proves the setup (directory, its
+			 * permissions, space); later failures may pass, and
+			 * leave the last good file in place meanwhile.
+			 */
+			if (r && first_write)
+				goto cleanup;
+			first_write = false;
 		} else {
 			ks_collector_collect(&c);
 		}
@@ -148,6 +255,9 @@ int main(int argc, char **argv)
 	ret = 0;
 cleanup:
 	ks_http_stop(http);
+	if (listen_fd >= 0)
+		close(listen_fd);
+	ks_textfile_close(&tf);
 	ks_collector_free(&c);
 	return ret;
 }

@@ -19,15 +19,18 @@ static const char doc[] =
 "Prometheus text format and/or writes a node_exporter textfile.  Needs\n"
 "CAP_BPF and CAP_PERFMON, CAP_DAC_READ_SEARCH for tracefs if not root, and\n"
 "CAP_SYS_ADMIN where KVM is a module (its BTF) or where tracefs is not\n"
-"mounted (it then mounts one in a mount namespace of its own); drops every\n"
-"capability once attached.\n"
+"mounted (it then mounts one in a mount namespace of its own).  Once\n"
+"attached, listening and holding the textfile's directory open, it drops\n"
+"every capability and, started as root, becomes --user (default nobody),\n"
+"which must be able to write that directory.  SIGHUP: the textfile's\n"
+"directory is looked up again and the file written at once.\n"
 "\n"
 "USAGE: kvmscope-exporter [--listen ADDR:PORT] [--textfile PATH] [OPTION...]\n"
 "\n"
 "EXAMPLES:\n"
 "    kvmscope-exporter                       # serve 127.0.0.1:9789/metrics\n"
 "    kvmscope-exporter --listen [::1]:9789   # IPv6 loopback\n"
-"    kvmscope-exporter --listen none --textfile \\\n"
+"    kvmscope-exporter --listen none --user prometheus --textfile \\\n"
 "        /var/lib/prometheus/node-exporter/kvmscope.prom   # textfile only\n"
 "    kvmscope-exporter -p 1234 --per-vcpu    # one VMM, per-vCPU histograms\n"
 "    kvmscope-exporter --mapgpa              # also MapGPA latency\n"
@@ -37,6 +40,7 @@ enum {
 	OPT_PER_VCPU = 0x100,
 	OPT_MAPGPA,
 	OPT_KEEP_CAPS,
+	OPT_USER,
 	OPT_SYNTHETIC,
 	OPT_MAX_CONN,
 	OPT_TIMEOUT,
@@ -63,8 +67,10 @@ static const struct argp_option opts[] = {
 	  "vcpu label on vCPU-scoped counters and histograms (default: per VM)", 0 },
 	{ "mapgpa", OPT_MAPGPA, NULL, 0,
 	  "Also MapGPA hypercall latency per vCPU: attaches to kvm_entry, which every VM entry then pays for", 0 },
+	{ "user", OPT_USER, "NAME", 0,
+	  "Started as root, serve as this user once attached (default nobody); it must be able to write the textfile's directory", 0 },
 	{ "keep-caps", OPT_KEEP_CAPS, NULL, 0,
-	  "Do not drop capabilities after attaching", 0 },
+	  "Stay root with every capability (kernels before 6.5 need it to read BPF maps): not recommended, says so at startup", 0 },
 	{ "synthetic", OPT_SYNTHETIC, "FILE", 0,
 	  "Serve synthetic map contents from this VM spec instead of BPF (re-read on every scrape)", 0 },
 	{ "max-connections", OPT_MAX_CONN, "N", 0,
@@ -233,6 +239,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_KEEP_CAPS:
 		env->keep_caps = true;
 		break;
+	case OPT_USER:
+		if (!arg[0]) {
+			argp_error(state, "--user: empty name");
+			return EINVAL;
+		}
+		env->user = arg;
+		break;
 	case OPT_SYNTHETIC:
 		if (!arg[0]) {
 			argp_error(state, "--synthetic: empty path");
@@ -264,6 +277,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (!env->http && !env->textfile && !env->help) {
 			argp_error(state, "--listen none needs --textfile: nothing to serve");
+			return EINVAL;
+		}
+		if (env->keep_caps && env->user) {
+			argp_error(state, "--keep-caps and --user are exclusive: --keep-caps stays root");
 			return EINVAL;
 		}
 		break;

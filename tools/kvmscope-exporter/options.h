@@ -34,7 +34,8 @@ struct exporter_env {
 	pid_t pid;			/* 0: every VMM */
 	bool per_vcpu;
 	bool mapgpa;			/* MapGPA latency (kvm_entry) too */
-	bool keep_caps;
+	bool keep_caps;			/* stay root, capabilities and all */
+	const char *user;		/* --user, NULL: nobody if root */
 	bool verbose;
 	bool help;			/* --help/--usage printed: exit 0 */
 };

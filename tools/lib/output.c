@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "json_writer.h"
 #include "output.h"
@@ -27,6 +29,25 @@ void p_err(const char *fmt, ...)
 		jsonw_end_object(w);
 		jsonw_destroy(&w);
 	}
+}
+
+int ks_flush_stdout(void)
+{
+	static bool said;
+	int err = 0;
+
+	errno = 0;
+	if (fflush(stdout) || ferror(stdout))
+		err = errno ? -errno : -EIO;
+	if (err && !said) {
+		said = true;
+		/* An earlier flush (a line, a report) failed: only its flag is left. */
+		if (errno)
+			p_err("writing the output: %s", strerror(errno));
+		else
+			p_err("writing the output failed");
+	}
+	return err;
 }
 
 void p_info(const char *fmt, ...)

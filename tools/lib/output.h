@@ -7,7 +7,8 @@
  *    In JSON mode p_err() additionally writes {"error": "..."} as a line on
  *    stdout so a script reading only stdout still sees why the tool stopped.
  *  - Exit codes: 0 success, KS_EXIT_FAIL for runtime failures (no BTF, no
- *    privileges, nothing attachable), KS_EXIT_USAGE for bad command lines.
+ *    privileges, nothing attachable, output that could not be written),
+ *    KS_EXIT_USAGE for bad command lines.
  */
 #ifndef KVMSCOPE_OUTPUT_H
 #define KVMSCOPE_OUTPUT_H
@@ -25,6 +26,14 @@ extern bool ks_verbose;
 
 void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Flush stdout and check that nothing written to it since the start was
+ * lost (disk full, /dev/full, a closed file): a tool whose data did not
+ * arrive must not exit 0.  Says so with p_err() the first time.  Call it
+ * after each report and before exiting.  Returns 0 or -errno.
+ */
+int ks_flush_stdout(void);
 
 /*
  * libbpf print callback: warnings and info always (they explain load

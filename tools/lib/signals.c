@@ -5,6 +5,7 @@
 #include "signals.h"
 
 volatile sig_atomic_t ks_exiting;
+volatile sig_atomic_t ks_hangup;
 
 static void ks_sig_handler(int sig)
 {
@@ -12,14 +13,34 @@ static void ks_sig_handler(int sig)
 	ks_exiting = 1;
 }
 
-int ks_setup_signals(void)
+static void ks_hup_handler(int sig)
+{
+	(void)sig;
+	ks_hangup = 1;
+}
+
+static int handle(int sig, void (*handler)(int))
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = ks_sig_handler;
+	sa.sa_handler = handler;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
-		return -errno;
-	return 0;
+	return sigaction(sig, &sa, NULL) ? -errno : 0;
+}
+
+int ks_setup_signals(void)
+{
+	int err = handle(SIGINT, ks_sig_handler);
+
+	if (!err)
+		err = handle(SIGTERM, ks_sig_handler);
+	if (!err)
+		err = handle(SIGHUP, ks_sig_handler);
+	return err;
+}
+
+int ks_setup_hangup(void)
+{
+	return handle(SIGHUP, ks_hup_handler);
 }

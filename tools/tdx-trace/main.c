@@ -10,11 +10,12 @@
 int main(int argc, char **argv)
 {
 	struct tdx_env env;
+	int ret;
 
 	ks_term_setup_locale();
 	switch (tdx_parse_args(argc, argv, &env)) {
 	case TDX_PARSE_EXIT_OK:
-		return 0;
+		return ks_flush_stdout() ? KS_EXIT_FAIL : 0;	/* the help */
 	case TDX_PARSE_USAGE:
 		if (env.err[0])
 			p_err("%s (see tdx-trace --help)", env.err);
@@ -22,5 +23,9 @@ int main(int argc, char **argv)
 	case TDX_PARSE_RUN:
 		break;
 	}
-	return env.cmd->run(&env);
+	ret = env.cmd->run(&env);
+	/* Whatever was written last, a message or a summary, must have arrived. */
+	if (ks_flush_stdout() && !ret)
+		ret = KS_EXIT_FAIL;
+	return ret;
 }

@@ -65,6 +65,9 @@ static int loop(struct tdx_run *r)
 	if (env->interval)
 		next = tdx_now_mono() + env->interval;
 	while (!ks_exiting) {
+		/* Output that cannot be written ends the run, said. */
+		if (ks_flush_stdout())
+			return KS_EXIT_FAIL;
 		if (tdx_now_mono() >= next_names) {
 			r->ops->name_vms(r);
 			next_names = tdx_now_mono() + 1;
@@ -85,7 +88,7 @@ static int loop(struct tdx_run *r)
 		if (env->count && ++done >= env->count)
 			break;
 	}
-	return report(r, true) ? KS_EXIT_FAIL : 0;
+	return report(r, true) || ks_flush_stdout() ? KS_EXIT_FAIL : 0;
 }
 
 int tdx_run(struct tdx_run *r, const struct tdx_env *env,
