@@ -9,6 +9,8 @@ cd "$(dirname "$0")/../.."
 
 exe=build/kvmscope-exporter
 tmp=$(mktemp -d /tmp/kvmscope-exporter-port.XXXXXX)
+# Started as root, the exporters serve as nobody, who reads the VM lists.
+chmod 755 "$tmp"
 pids=()
 cleanup() {
 	local p
