@@ -101,7 +101,8 @@ def substitute(expr, rate_interval):
         expr = "count by (%s) (%s)" % (m.group(2), m.group(1))
     expr = expr.replace("$__rate_interval", rate_interval)
     expr = expr.replace("$__interval", rate_interval)
-    return re.sub(r"\$\{?\w+\}?", ".*", expr)
+    # A variable's name starts with a letter: "$1" is label_replace's.
+    return re.sub(r"\$\{?[A-Za-z_]\w*\}?", ".*", expr)
 
 
 ALERT_RE = re.compile(r"^(.*\S)\s*(>|<|>=|<=|==|!=)\s*[-+0-9.eE]+\s*$", re.S)
