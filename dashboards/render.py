@@ -41,9 +41,12 @@ def query_range(url, expr, start, end, step):
 
 
 def legend(fmt, metric):
+    """A series' name as Grafana shows it: a label the series lacks is
+    empty, and the spaces around it collapse as in HTML."""
     if not fmt:
         return ",".join("%s=%s" % kv for kv in sorted(metric.items())) or "value"
-    return re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: metric.get(m.group(1), ""), fmt)
+    s = re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: metric.get(m.group(1), ""), fmt)
+    return " ".join(s.split()) or "value"
 
 
 def values(series):
@@ -83,8 +86,9 @@ def header(png, title, unit, w, h):
 
 
 def draw_timeseries(panel, results, png, datadir):
+    """Draws the panel; returns its series' names, [] without data."""
     unit = panel.get("fieldConfig", {}).get("defaults", {}).get("unit", "")
-    plots = []
+    plots, names = [], []
     for i, (fmt, series) in enumerate(results):
         for j, s in enumerate(series):
             pts = values(s)
@@ -93,8 +97,9 @@ def draw_timeseries(panel, results, png, datadir):
             f = os.path.join(datadir, "%s-%d-%d.dat" % (os.path.basename(png), i, j))
             with open(f, "w") as out:
                 out.writelines("%f %.9g\n" % p for p in pts)
+            names.append(legend(fmt, s["metric"]))
             plots.append("'%s' using 1:2 with lines lw 1.5 title %s"
-                         % (f, json.dumps(legend(fmt, s["metric"]))))
+                         % (f, json.dumps(names[-1])))
     script = header(png, panel["title"], unit, 900, 380)
     if unit == "s":
         script += "set format y '%.1s%cs'\n"
@@ -103,7 +108,7 @@ def draw_timeseries(panel, results, png, datadir):
     else:
         script += "plot " + ", \\\n  ".join(plots) + "\n"
     gnuplot(script)
-    return bool(plots)
+    return names
 
 
 def draw_heatmap(panel, series, png, datadir):
@@ -188,14 +193,19 @@ def main():
                             % (html.escape(vals or "no data"), caption))
                 continue
             results = [(fmt, query_range(args.url, e, start, end, step)) for fmt, e in exprs]
+            names = []
             if p["type"] == "heatmap":
                 has = draw_heatmap(p, results[0][1], png, datadir)
             else:
-                has = draw_timeseries(p, results, png, datadir)
+                names = draw_timeseries(p, results, png, datadir)
+                has = bool(names)
             drawn += 1
             empty += not has
-            page.append("<figure><img src='%s' alt='%s'>%s</figure>"
-                        % (name, html.escape(p["title"]), caption))
+            # The legend's names also as text, for a reader's search and
+            # tests/bpf/63-dashboards-look.sh: the image has them as pixels.
+            page.append("<figure><img src='%s' alt='%s' data-legend='%s'>%s</figure>"
+                        % (name, html.escape(p["title"]),
+                           html.escape(json.dumps(names)), caption))
     run_gnuplot()
     page.append("</body></html>")
     with open(os.path.join(args.out, "index.html"), "w") as f:
