@@ -1,6 +1,6 @@
 # kvmscope: KVM tracepoint series, CO-RE BPF tools, exporter and lab.
 #
-#   make            BPF objects, skeletons and the C tools (build/)
+#   make            BPF objects, skeletons, the C tools and man pages (build/)
 #   make deps       install the Debian packages everything needs (idempotent)
 #   make test       unit, BPF test-run and lab tests; ends "N passed, N failed"
 #   make bench      benchmarks in the lab (prints ratios)
@@ -12,6 +12,7 @@ BUILD     ?= build
 CC        ?= cc
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
+RST2MAN   ?= rst2man
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror
 CPPFLAGS  += -I$(BUILD) -Itools/lib -Itools/probe -Ibpf
@@ -38,6 +39,10 @@ TOOL_DIRS := $(patsubst tools/%/main.c,%,$(wildcard tools/*/main.c))
 TOOLS     := $(addprefix $(BUILD)/,$(TOOL_DIRS))
 TOOL_LIBS := $(foreach t,$(TOOL_DIRS),$(BUILD)/lib$(t).a)
 
+# man/<tool>.rst, section 8; man/*.txt are the sections they share.
+MAN_SRCS  := $(wildcard man/*.rst)
+MANS      := $(patsubst man/%.rst,$(BUILD)/man/%.8,$(MAN_SRCS))
+
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNITS     := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
@@ -58,10 +63,10 @@ SAN_TOOL_LIBS := $(foreach t,$(TOOL_DIRS),$(SAN)/lib$(t).a)
 # Per-tool extra libraries: tools/<name>/build.mk sets LDLIBS_<name>.
 -include $(wildcard tools/*/build.mk)
 
-.PHONY: all deps test unit bench demo lab lab-clean fuzz clean
+.PHONY: all deps man test unit bench demo lab lab-clean fuzz clean
 # Objects reached only through pattern rules are still worth keeping.
 .SECONDARY:
-all: $(SKELS) $(TOOLS)
+all: $(SKELS) $(TOOLS) $(MANS)
 
 deps:
 	lab/deps.sh
@@ -82,6 +87,14 @@ $(BUILD)/tools/%.o: tools/%.c $(SKELS) $(wildcard bpf/*.h tools/*/*.h)
 $(SAN)/tools/%.o: tools/%.c $(SKELS) $(wildcard bpf/*.h tools/*/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) $(WARN) -c $< -o $@
+
+# As bpftool's: rst2man stops at the first warning, so markup that would
+# render wrong fails the build instead of shipping.
+$(BUILD)/man/%.8: man/%.rst $(wildcard man/*.txt)
+	@mkdir -p $(@D)
+	$(RST2MAN) --halt=warning $< > $@.tmp && mv $@.tmp $@
+
+man: $(MANS)
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@

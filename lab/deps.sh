@@ -18,6 +18,8 @@ pkgs=(
 	qemu-system-x86 busybox-static linux-perf
 	# make bench: one of the anchors the tools are measured against
 	bpftrace
+	# man pages: rst2man (make: man/*.rst), man and groff (their test)
+	python3-docutils man-db
 	# dashboards and tests
 	prometheus tmux jq
 	# dashboards without Grafana (dashboards/render.py), PromQL checks, tests
