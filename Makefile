@@ -55,6 +55,10 @@ SAN_TOOL_LIBS := $(foreach t,$(TOOL_DIRS),$(SAN)/lib$(t).a)
 
 .DEFAULT_GOAL := all
 
+# One version for every tool and the package: debian/changelog's (a native
+# package, so no Debian revision), into a header for tools/lib/version.c.
+VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
+
 # Per-tool extra libraries: tools/<name>/build.mk sets LDLIBS_<name>.
 -include $(wildcard tools/*/build.mk)
 
@@ -82,6 +86,13 @@ $(BUILD)/tools/%.o: tools/%.c $(SKELS) $(wildcard bpf/*.h tools/*/*.h)
 $(SAN)/tools/%.o: tools/%.c $(SKELS) $(wildcard bpf/*.h tools/*/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) $(WARN) -c $< -o $@
+
+$(BUILD)/kvmscope_version.h: debian/changelog
+	@mkdir -p $(@D)
+	@test -n '$(VERSION)' || { echo 'no version in debian/changelog' >&2; exit 1; }
+	printf '#define KVMSCOPE_VERSION "%s"\n' '$(VERSION)' > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tools/lib/version.o $(SAN)/tools/lib/version.o: $(BUILD)/kvmscope_version.h
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@

@@ -22,8 +22,7 @@
 #include "source_bpf.h"
 #include "source_synth.h"
 #include "textfile.h"
-
-#define KVMSCOPE_VERSION "0.1.0"
+#include "version.h"
 
 static void sleep_interval(unsigned int secs)
 {
@@ -121,7 +120,7 @@ static int choose_user(const struct exporter_env *env, struct ks_user *buf,
 
 int main(int argc, char **argv)
 {
-	struct ks_render_opts ropts = { .version = KVMSCOPE_VERSION };
+	struct ks_render_opts ropts = { .version = ks_version };
 	struct ks_textfile tf = { .dir_fd = -1 };
 	const struct ks_user *user;
 	struct ks_user user_buf;
