@@ -18,6 +18,7 @@
 #include "http.h"
 #include "options.h"
 #include "output.h"
+#include "sdnotify.h"
 #include "signals.h"
 #include "source_bpf.h"
 #include "source_synth.h"
@@ -181,8 +182,12 @@ int main(int argc, char **argv)
 	}
 
 	if (env.http) {
-		listen_fd = ks_http_listen((const struct sockaddr *)&env.addr,
-					   env.addr_len, err, sizeof(err));
+		/* systemd's socket, if it passed one, else --listen's. */
+		listen_fd = ks_sd_listen_fd(&env.addr, &env.addr_len, err,
+					    sizeof(err));
+		if (!listen_fd)
+			listen_fd = ks_http_listen((const struct sockaddr *)&env.addr,
+						   env.addr_len, err, sizeof(err));
 		if (listen_fd < 0) {
 			p_err("cannot serve HTTP on %s: %s", env.listen, err);
 			goto cleanup;
@@ -228,6 +233,7 @@ int main(int argc, char **argv)
 	}
 	if (env.textfile)
 		p_info("writing %s every %us", env.textfile, env.interval);
+	ks_sd_ready();
 
 	while (!ks_exiting) {
 		if (ks_hangup)
