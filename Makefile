@@ -119,7 +119,7 @@ $(SAN)/lib%.a: $$(call san_tool_lib_objs,$$*)
 	ar rcs $@ $^ $(if $^,,--)
 
 $(TOOLS): $(BUILD)/%: $(BUILD)/tools/%/main.o $(BUILD)/lib%.a $(LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_$*) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_$*) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(SAN_TOOL_LIBS) $(SAN_LIB) $(SKELS)
 	@mkdir -p $(@D)
@@ -182,7 +182,7 @@ install: all
 deb:
 	dpkg-buildpackage -b -us -uc
 	@mkdir -p $(BUILD)/deb
-	mv ../kvmscope_$(VERSION)_*.deb ../kvmscope_$(VERSION)_*.buildinfo \
+	mv ../kvmscope*_$(VERSION)_*.deb ../kvmscope_$(VERSION)_*.buildinfo \
 		../kvmscope_$(VERSION)_*.changes $(BUILD)/deb/
 
 clean:
