@@ -7,6 +7,8 @@
 #   make demo       the main job: build and boot the lab, run workloads and tools
 #                   (on Linux 7.3; make demo KERNEL=6.12 on the LTS)
 #   make lab-clean  drop the cached lab kernels, selftests and initramfs
+#   make install    PREFIX (/usr/local) and DESTDIR, as Debian tools install
+#   make deb        the Debian package, into $(BUILD)/deb (dpkg-buildpackage)
 
 BUILD     ?= build
 CC        ?= cc
@@ -60,10 +62,14 @@ SAN_TOOL_LIBS := $(foreach t,$(TOOL_DIRS),$(SAN)/lib$(t).a)
 
 .DEFAULT_GOAL := all
 
+# One version for every tool and the package: debian/changelog's (a native
+# package, so no Debian revision), into a header for tools/lib/version.c.
+VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
+
 # Per-tool extra libraries: tools/<name>/build.mk sets LDLIBS_<name>.
 -include $(wildcard tools/*/build.mk)
 
-.PHONY: all deps man test unit bench demo lab lab-clean fuzz clean
+.PHONY: all deps man test unit bench demo lab lab-clean fuzz clean install deb
 # Objects reached only through pattern rules are still worth keeping.
 .SECONDARY:
 all: $(SKELS) $(TOOLS) $(MANS)
@@ -96,6 +102,13 @@ $(BUILD)/man/%.8: man/%.rst $(wildcard man/*.txt)
 
 man: $(MANS)
 
+$(BUILD)/kvmscope_version.h: debian/changelog
+	@mkdir -p $(@D)
+	@test -n '$(VERSION)' || { echo 'no version in debian/changelog' >&2; exit 1; }
+	printf '#define KVMSCOPE_VERSION "%s"\n' '$(VERSION)' > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tools/lib/version.o $(SAN)/tools/lib/version.o: $(BUILD)/kvmscope_version.h
+
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
@@ -119,7 +132,7 @@ $(SAN)/lib%.a: $$(call san_tool_lib_objs,$$*)
 	ar rcs $@ $^ $(if $^,,--)
 
 $(TOOLS): $(BUILD)/%: $(BUILD)/tools/%/main.o $(BUILD)/lib%.a $(LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_$*) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_$*) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(SAN_TOOL_LIBS) $(SAN_LIB) $(SKELS)
 	@mkdir -p $(@D)
@@ -148,6 +161,42 @@ fuzz:
 
 lab-clean:
 	lab/cache.sh clean
+
+# The tools need root (or CAP_BPF and friends): sbin.  Man pages are
+# built into $(BUILD)/man, completions live in completion/, one file per
+# command; each is installed if there.  The unit's ExecStart names SBINDIR.
+PREFIX    ?= /usr/local
+SBINDIR   ?= $(PREFIX)/sbin
+DATADIR   ?= $(PREFIX)/share
+MANDIR    ?= $(DATADIR)/man
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+PKGDATADIR ?= $(DATADIR)/kvmscope
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(PKGDATADIR)/dashboards $(DESTDIR)$(PKGDATADIR)/rules
+	install -m 0755 $(TOOLS) $(DESTDIR)$(SBINDIR)
+	for f in dist/*.service dist/*.socket; do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' $$f > $(DESTDIR)$(SYSTEMDUNITDIR)/$${f##*/} && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$${f##*/} || exit; \
+	done
+	install -m 0644 dashboards/*.json $(DESTDIR)$(PKGDATADIR)/dashboards
+	install -m 0644 dashboards/*-rules.yml $(DESTDIR)$(PKGDATADIR)/rules
+	for f in $(BUILD)/man/*.8; do \
+		[ ! -e "$$f" ] || install -D -m 0644 $$f $(DESTDIR)$(MANDIR)/man8/$${f##*/} || exit; \
+	done
+	for f in completion/*; do \
+		[ ! -e "$$f" ] || install -D -m 0644 $$f $(DESTDIR)$(BASHCOMPDIR)/$${f##*/} || exit; \
+	done
+
+# Binary packages only, unsigned, into $(BUILD)/deb (dpkg-buildpackage
+# leaves them next to the source tree: moved here).
+deb:
+	dpkg-buildpackage -b -us -uc
+	@mkdir -p $(BUILD)/deb
+	mv ../kvmscope*_$(VERSION)_*.deb ../kvmscope_$(VERSION)_*.buildinfo \
+		../kvmscope_$(VERSION)_*.changes $(BUILD)/deb/
 
 clean:
 	rm -rf $(BUILD)

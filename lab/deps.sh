@@ -6,7 +6,9 @@ set -euo pipefail
 pkgs=(
 	# build: BPF, tools, tests
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
-	libcmocka-dev libmicrohttpd-dev libncurses-dev
+	libcmocka-dev libmicrohttpd-dev libncurses-dev libsystemd-dev
+	# the Debian package (make deb, tests/bpf/07-deb.sh)
+	dpkg-dev debhelper fakeroot lintian debootstrap
 	# libFuzzer (make fuzz, tests/fuzz): clang only recommends it
 	libclang-rt-14-dev
 	# lab kernels and selftests (the kernels' sources and Debian's stock

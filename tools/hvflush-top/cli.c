@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "output.h"
+#include "version.h"
 
 enum { OPT_VM = 1000, OPT_KEEP_EXITED };
 
@@ -210,6 +211,7 @@ int hv_parse_args(int argc, char **argv, struct hv_env *env, int argp_flags)
 		.parser = parse_opt,
 		.args_doc = "[interval [count]]",
 		.doc = doc,
+		.children = ks_version_children,
 	};
 	struct parse_ctx ctx = { .env = env };
 

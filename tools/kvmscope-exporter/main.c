@@ -18,12 +18,12 @@
 #include "http.h"
 #include "options.h"
 #include "output.h"
+#include "sdnotify.h"
 #include "signals.h"
 #include "source_bpf.h"
 #include "source_synth.h"
 #include "textfile.h"
-
-#define KVMSCOPE_VERSION "0.1.0"
+#include "version.h"
 
 static void sleep_interval(unsigned int secs)
 {
@@ -121,7 +121,7 @@ static int choose_user(const struct exporter_env *env, struct ks_user *buf,
 
 int main(int argc, char **argv)
 {
-	struct ks_render_opts ropts = { .version = KVMSCOPE_VERSION };
+	struct ks_render_opts ropts = { .version = ks_version };
 	struct ks_textfile tf = { .dir_fd = -1 };
 	const struct ks_user *user;
 	struct ks_user user_buf;
@@ -182,8 +182,12 @@ int main(int argc, char **argv)
 	}
 
 	if (env.http) {
-		listen_fd = ks_http_listen((const struct sockaddr *)&env.addr,
-					   env.addr_len, err, sizeof(err));
+		/* systemd's socket, if it passed one, else --listen's. */
+		listen_fd = ks_sd_listen_fd(&env.addr, &env.addr_len, err,
+					    sizeof(err));
+		if (!listen_fd)
+			listen_fd = ks_http_listen((const struct sockaddr *)&env.addr,
+						   env.addr_len, err, sizeof(err));
 		if (listen_fd < 0) {
 			p_err("cannot serve HTTP on %s: %s", env.listen, err);
 			goto cleanup;
@@ -229,6 +233,7 @@ int main(int argc, char **argv)
 	}
 	if (env.textfile)
 		p_info("writing %s every %us", env.textfile, env.interval);
+	ks_sd_ready();
 
 	while (!ks_exiting) {
 		if (ks_hangup)

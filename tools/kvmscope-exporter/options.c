@@ -10,6 +10,7 @@
 
 #include "args.h"
 #include "options.h"
+#include "version.h"
 
 static const char doc[] =
 "Serve kvmscope's in-kernel KVM aggregates to Prometheus.\n"
@@ -297,6 +298,7 @@ int exporter_parse_args(int argc, char **argv, struct exporter_env *env,
 		.options = opts,
 		.parser = parse_opt,
 		.doc = doc,
+		.children = ks_version_children,
 	};
 	struct parse_ctx ctx = { env, help_out, err_out };
 	char err[KS_ERR_LEN];
@@ -316,7 +318,7 @@ int exporter_parse_args(int argc, char **argv, struct exporter_env *env,
 
 	r = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP, NULL,
 		       &ctx);
-	if (env->help)
+	if (env->help || r == EINTR)	/* EINTR: --version printed */
 		return EXPORTER_ARGS_EXIT;
 	if (env->zero_hold == ZERO_HOLD_UNSET)
 		env->zero_hold = 2 * env->interval;

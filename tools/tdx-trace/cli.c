@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "output.h"
+#include "version.h"
 
 const struct tdx_cmd tdx_cmds[] = {
 	{ "conversions", cmd_conversions },
@@ -199,6 +200,7 @@ enum tdx_parse_result tdx_parse_args(int argc, char **argv,
 		.parser = parse_opt,
 		.args_doc = "[conversions|roles] [interval [count]]",
 		.doc = doc,
+		.children = ks_version_children,
 	};
 	int err;
 
