@@ -4,6 +4,7 @@
 #   make deps       install the Debian packages everything needs (idempotent)
 #   make test       unit, BPF test-run and lab tests; ends "N passed, N failed"
 #   make bench      benchmarks in the lab (prints ratios)
+#   make soak       30 minutes of VM churn in the lab, nothing lost or leaked
 #   make demo       the main job: build and boot the lab, run workloads and tools
 #                   (on Linux 7.3; make demo KERNEL=6.12 on the LTS)
 #   make lab-clean  drop the cached lab kernels, selftests and initramfs
@@ -69,7 +70,7 @@ VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
 # Per-tool extra libraries: tools/<name>/build.mk sets LDLIBS_<name>.
 -include $(wildcard tools/*/build.mk)
 
-.PHONY: all deps man test unit bench demo lab lab-clean fuzz clean install deb
+.PHONY: all deps man test unit bench soak demo lab lab-clean fuzz clean install deb
 # Objects reached only through pattern rules are still worth keeping.
 .SECONDARY:
 all: $(SKELS) $(TOOLS) $(MANS)
@@ -147,6 +148,11 @@ test: all $(UNITS)
 
 bench: all
 	lab/bench.sh
+
+# The churn soak (tests/lab/80-churn.sh), CHURN_SECONDS long; make test
+# runs 90 s of it.
+soak: all
+	CHURN_SECONDS=$(or $(CHURN_SECONDS),1800) TESTS=lab/80-churn tests/run.sh
 
 demo: all
 	lab/demo.sh $(if $(KERNEL),--line $(KERNEL))

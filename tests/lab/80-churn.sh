@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# The churn soak: for CHURN_SECONDS (default 90 here; `make soak` runs
+# 1800), VMs of the selftests' kinds start, run and are SIGKILLed at random
+# points, three at a time, in the 6.12 patched guest, while the exporter
+# (scraped every second by a real Prometheus on the host), tdx-trace -s
+# and hvflush-top -b run.  Then:
+#  - no counter of any series went backwards (resets() = 0);
+#  - no series of a dead VM remains past the grace period;
+#  - every BPF map's fill is back at its idle level;
+#  - the exporter's RSS and open fds stayed within 10% of their level
+#    after warm-up;
+#  - the exporter's totals (each dead VM's last value) equal tracefs's
+#    count of the same events, and the CLIs lost nothing.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+
+churn=${CHURN_SECONDS:-90}
+grace=15
+out=$PWD/build/tests-lab/churn
+lab=$out/lab
+rm -rf "$out"
+mkdir -p "$out" "$lab"
+pids=()
+cleanup() {
+	local p
+	touch "$lab/stop" 2>/dev/null
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+}
+trap cleanup EXIT
+
+if ! log=$(make -s build/kvmscope-exporter build/tdx-trace build/hvflush-top 2>&1); then
+	not_ok "build the exporter and the CLIs" "$log"
+	tap_done
+	exit 1
+fi
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+fport=$(free_port)
+pport=$(free_port)
+cat >"$out/prometheus.yml" <<EOF
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: kvmscope
+    static_configs:
+      - targets: ['127.0.0.1:$fport']
+EOF
+prometheus --config.file="$out/prometheus.yml" --storage.tsdb.path="$out/tsdb" \
+	--web.listen-address="127.0.0.1:$pport" >"$out/prometheus.log" 2>&1 &
+pids+=($!)
+url=http://127.0.0.1:$pport
+
+lab/run.sh -q --kernel 6.12-patched \
+	--timeout $((churn + 2400)) --hostfwd "$fport:9789" --results "$lab" \
+	-- env CHURN_SECONDS="$churn" GRACE="$grace" "$PWD/tests/lab/churn/guest.sh" \
+	>"$out/run.log" 2>&1 &
+labpid=$!
+pids+=($labpid)
+
+wait_for() {	# FILE SECONDS: until it exists, or the lab ended
+	local i
+	for i in $(seq $(($2 * 2))); do
+		[ -e "$1" ] && return 0
+		kill -0 "$labpid" 2>/dev/null || return 1
+		sleep 0.5
+	done
+	return 1
+}
+lab_failed() {
+	not_ok "$1" "$(cat "$out/run.log" "$lab/summary.txt" 2>&1 | tail -n 20; tail -n 20 "$lab/serial.log" 2>&1)"
+	tap_done
+	exit 1
+}
+# q EXPR [TIME]: the first value of an instant query, "none" if empty.
+q() {
+	curl -s "$url/api/v1/query" --data-urlencode "query=$1" ${2:+--data-urlencode "time=$2"} |
+		jq -r '.data.result[0].value[1] // "none"'
+}
+# qall EXPR [TIME]: "labels value" lines of an instant query.
+qall() {
+	curl -s "$url/api/v1/query" --data-urlencode "query=$1" ${2:+--data-urlencode "time=$2"} |
+		jq -r '.data.result[] | "\(.metric | del(.__name__, .instance, .job) | to_entries | map("\(.key)=\(.value)") | join(",")) \(.value[1])"' | sort
+}
+
+wait_for "$lab/idle" 1800 || lab_failed "the lab booted and started the exporter and the CLIs"
+up=none
+for _ in $(seq 60); do
+	up=$(q 'up{job="kvmscope"}')
+	[ "$up" = 1 ] && break
+	sleep 1
+done
+check_eq "Prometheus scrapes the guest's exporter through the port forward" 1 "$up"
+sleep 3
+t_idle=$(date +%s)
+idle_fill=$(qall 'kvmscope_bpf_map_fill_ratio' "$t_idle")
+touch "$lab/go"
+echo "# churning for $churn s"
+wait_for "$lab/churn-end" $((churn + 600)) || lab_failed "the churn ran to its end"
+t_churn_end=$(date +%s)
+wait_for "$lab/counts" 300 || lab_failed "tracefs's counts were written"
+# Past the grace period, plus scrapes to see the VMs gone.
+sleep $((grace + 5))
+t_end=$(date +%s)
+span=$((t_end - t_idle + 5))
+
+read -r _ _ started _ killed _ completed _ failed <"$lab/churn"
+echo "# VMs: $started started, $killed SIGKILLed, $completed completed, $failed failed"
+echo "# kinds: $(awk '$2 == "start" { $1 = $2 = $3 = ""; print }' "$lab/churn.log" | sort | uniq -c | tr -s ' ' | paste -sd';')"
+check "VMs churned ($started started, $killed SIGKILLed)" test "$started" -ge 6 -a "$killed" -ge 2
+check_eq "no VM failed but by SIGKILL" 0 "$failed"
+check_eq "no selftest was missing" "" "$(grep ' missing ' "$lab/churn.log")"
+
+declare -A truth
+while read -r k v; do truth[$k]=$v; done <"$lab/counts"
+check_eq "tracefs lost no events" 0 "${truth[overrun]}"
+
+scrapes=$(q "count_over_time(up{job=\"kvmscope\"}[${span}s])" "$t_end")
+good=$(q "sum_over_time(up{job=\"kvmscope\"}[${span}s])" "$t_end")
+echo "# scrapes: $good of $scrapes succeeded over $span s"
+check_eq "every scrape succeeded" "$scrapes" "$good"
+check_eq "no counter went backwards (resets)" 0 \
+	"$(q "sum(resets({__name__=~\"kvmscope_.+(_total|_count|_sum|_bucket)\"}[${span}s]))" "$t_end")"
+check_eq "no series of a dead VM past the grace period" "none" \
+	"$(q 'count({__name__=~"kvmscope_.+", vm!=""})' "$t_end")"
+check_eq "kvmscope_vms is 0 with every VM dead" 0 "$(q 'sum(kvmscope_vms)' "$t_end")"
+check_eq "every BPF map's fill is back at its idle level" "$idle_fill" \
+	"$(qall 'kvmscope_bpf_map_fill_ratio' "$t_end")"
+check_eq "no lost events" 0 "$(q "max_over_time(sum(kvmscope_lost_events_total)[${span}s:1s])" "$t_end")"
+
+# Totals: each series' last value (a dead VM's stays through the grace
+# period, scraped every second), summed, against tracefs.
+total() { q "sum(last_over_time(${1}[${span}s]))" "$t_end"; }
+check_eq "conversions to private: exporter = tracefs" "${truth[conv_private]}" \
+	"$(total 'kvmscope_mem_conversions_total{direction="private"}')"
+check_eq "conversions to shared: exporter = tracefs" "${truth[conv_shared]}" \
+	"$(total 'kvmscope_mem_conversions_total{direction="shared"}')"
+check_eq "MMU role computations: exporter = tracefs" "${truth[role_computed]}" \
+	"$(total kvmscope_mmu_role_computations_total)"
+check_eq "MMU role changes: exporter = tracefs" "${truth[role_changed]}" \
+	"$(total kvmscope_mmu_role_changes_total)"
+check_eq "L1 flush enqueues: exporter = tracefs" "${truth[enq_l1]}" \
+	"$(total 'kvmscope_hv_tlb_flush_enqueues_total{fifo="l1"}')"
+check_eq "L2 flush enqueues: exporter = tracefs" "${truth[enq_l2]}" \
+	"$(total 'kvmscope_hv_tlb_flush_enqueues_total{fifo="l2"}')"
+check_eq "flush overflows: exporter = tracefs" "${truth[overflow]}" \
+	"$(total kvmscope_hv_tlb_flush_overflows_total)"
+
+touch "$lab/stop"
+wait_for "$lab/done" 120
+wait "$labpid"
+
+# The exporter's process: warm-up is the first quarter of the churn.
+read -r t0 <<<"$(awk 'NR == 1 { print $1 }' "$lab/process.log")"
+warm=$(awk -v t=$((t0 + churn / 4)) '$1 >= t { print $2, $3; exit }' "$lab/process.log")
+maxes=$(awk -v t=$((t0 + churn / 4)) '$1 >= t && $2 != "gone" { if ($2 > r) r = $2; if ($3 > f) f = $3 } END { print r, f }' "$lab/process.log")
+last=$(awk '$2 != "gone" { l = $2 " " $3 } END { print l }' "$lab/process.log")
+echo "# exporter RSS kB and fds: after warm-up $warm, max after $maxes, at the end $last"
+read -r wr wf <<<"$warm"
+read -r mr mf <<<"$maxes"
+check "exporter RSS within 10% of its level after warm-up ($wr -> max $mr kB)" \
+	test "$((mr * 10))" -le "$((wr * 11))"
+check "exporter fds within 10% of their level after warm-up ($wf -> max $mf)" \
+	test "$((mf * 10))" -le "$((wf * 11))"
+
+# The CLIs ran through it all.
+check_eq "tdx-trace, hvflush-top and the exporter exited 0" \
+	"tdx-trace exit 0;hvflush-top exit 0;exporter exit 0" "$(paste -sd';' "$lab/exits")"
+check_eq "tdx-trace -s: no lost events" 0 \
+	"$(jq -r 'select(.type == "final") | .lost.total' "$lab/tdx-trace.json" 2>&1)"
+check_eq "tdx-trace -s: conversions = tracefs" "$((truth[conv_private] + truth[conv_shared]))" \
+	"$(jq -r 'select(.type == "final") | [.vms[].duration_ns.count] | add // 0' "$lab/tdx-trace.json" 2>&1)"
+check_eq "hvflush-top -b: no lost events" 0 \
+	"$(jq -r 'select(.type == "final") | .totals.lost' "$lab/hvflush-top.json" 2>&1)"
+tap_done
