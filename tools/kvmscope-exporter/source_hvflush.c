@@ -32,7 +32,7 @@ static void add_row(struct ks_store *s, const void *key, const void *val)
 
 	if (k->fifo >= KS_NR_FIFOS)
 		return;
-	vm = ks_store_row_vm(s, v->stats_id, v->pid, NULL);
+	vm = ks_store_row_vm(s, v->stats_id, k->pid, NULL);
 	if (!vm || !(vc = ks_vm_vcpu(vm, k->vcpu_id)))
 		return;
 	h = &vc->hv[k->fifo];
