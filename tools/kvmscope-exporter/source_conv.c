@@ -13,7 +13,6 @@
 #include "row_vm.h"
 #include "source_bpf.h"
 #include "tracefs.h"
-#include "vmname.h"
 
 /* The lost-event reasons this object can count (the ring buffer is off). */
 static const unsigned int lost_reasons[] = {
@@ -83,14 +82,13 @@ static int conv_collect(struct ks_source *src, struct ks_store *s)
 	return 0;
 }
 
-/* The VMM of @id exited and its VM expired: drop its kernel entries. */
-static void conv_forget(struct ks_source *src, const char *id)
+/* The VMM of @vm exited and its VM expired: drop its kernel entries. */
+static void conv_forget(struct ks_source *src, const struct ks_vm *vm)
 {
 	struct conv_source *cs = (struct conv_source *)src;
-	__u32 pid = ks_stats_id_pid(id);
 
-	if ((pid_t)pid > 0)
-		conv_probe_delete_pid(&cs->probe, pid);
+	if (vm->pid > 0)
+		conv_probe_delete_pid(&cs->probe, vm->pid);
 }
 
 static void conv_destroy(struct ks_source *src)
