@@ -655,8 +655,12 @@ static __always_inline void mapgpa_close(struct kvm_vcpu *vcpu,
 		if (err && err != -EEXIST)
 			count_lost(TDX_LOST_MAPGPA_FULL);
 		s = bpf_map_lookup_elem(&mapgpa, &key);
-		if (s)
+		if (s && err != -EEXIST) {
 			__builtin_memcpy(s->comm, req->comm, sizeof(s->comm));
+			if (vcpu)
+				BPF_CORE_READ_STR_INTO(&s->stats_id, vcpu,
+						       kvm, stats_id);
+		}
 	}
 	if (s) {
 		convs = bpf_map_lookup_elem(&vm_convs, &pid);

@@ -159,6 +159,8 @@ struct mapgpa_stats {
 	__u64 lat_sum_ns;	/* exact, for means and Prometheus _sum */
 	__u64 lat_slots[KS_HIST_SLOTS];	/* log2(ns) */
 	char comm[TDX_COMM_LEN];	/* the VMM's, names it after it exits */
+	/* The vCPU's kvm->stats_id: its VM as the other rows name it. */
+	char stats_id[KS_STATS_ID_LEN];
 };
 
 #endif /* KVMSCOPE_CONVERSIONS_H */

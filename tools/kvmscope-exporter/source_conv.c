@@ -51,7 +51,7 @@ static void add_mapgpa(struct ks_store *s, const void *key, const void *val)
 {
 	const struct mapgpa_key *k = key;
 	const struct mapgpa_stats *v = val;
-	struct ks_vm *vm = ks_store_row_vm(s, NULL, k->pid, v->comm);
+	struct ks_vm *vm = ks_store_row_vm(s, v->stats_id, k->pid, v->comm);
 	struct ks_vcpu *vc;
 
 	if (!vm || !(vc = ks_vm_vcpu(vm, k->vcpu_id)))

@@ -836,6 +836,9 @@ static void test_vmm_comm(void **state)
 	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa), &key,
 					     &ms), 0);
 	assert_string_equal(ms.comm, comm);
+	/* The VM as the conversion rows name it, not "kvm-<pid>". */
+	assert_string_equal(ms.stats_id, FAKE_STATS_ID);
+	assert_string_equal(cs.stats_id, FAKE_STATS_ID);
 	read_events(s, &evs);
 	assert_int_equal(evs.n, 1);
 	assert_string_equal(evs.ev[0].comm, "CPU 0/KVM");
