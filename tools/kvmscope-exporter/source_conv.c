@@ -17,7 +17,7 @@
 /* The lost-event reasons this object can count (the ring buffer is off). */
 static const unsigned int lost_reasons[] = {
 	TDX_LOST_INFLIGHT_FULL, TDX_LOST_STATS_FULL, TDX_LOST_MAPGPA_FULL,
-	TDX_LOST_MISSED,
+	TDX_LOST_MAPGPA_VMM_CAP, TDX_LOST_MISSED,
 };
 
 struct conv_source {
