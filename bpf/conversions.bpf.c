@@ -114,6 +114,18 @@ struct mapgpa_req {
 	char comm[TDX_COMM_LEN];	/* the VMM's, at the request */
 };
 
+/*
+ * MapGPA rows each VMM process created (MAPGPA_VMM_MAX_ROWS): userspace
+ * resets it when it deletes rows (conv_probe_drain_mapgpa(),
+ * conv_probe_delete_pid()), the process's exit deletes it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u32);
+} mapgpa_vmm_rows SEC(".maps");
+
 /* Outstanding MapGPA hypercalls, by vCPU thread. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -124,7 +136,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, MAPGPA_MAX_ROWS);
 	__type(key, struct mapgpa_key);
 	__type(value, struct mapgpa_stats);
 } mapgpa SEC(".maps");
@@ -632,6 +644,49 @@ static __always_inline int mapgpa_userspace_exit(void)
 }
 
 /*
+ * Take one of the rows process @pid may create; false (counted) when it
+ * holds its share already.
+ */
+static __always_inline bool mapgpa_row_take(__u32 pid)
+{
+	static const __u32 one = 1;
+	__u32 *n = bpf_map_lookup_elem(&mapgpa_vmm_rows, &pid);
+	int err;
+
+	if (!n) {
+		err = bpf_map_update_elem(&mapgpa_vmm_rows, &pid, &one,
+					  BPF_NOEXIST);
+		if (!err)
+			return true;
+		n = err == -EEXIST ? bpf_map_lookup_elem(&mapgpa_vmm_rows, &pid)
+				   : NULL;	/* another CPU made it, or full */
+		if (!n) {
+			count_lost(TDX_LOST_MAPGPA_FULL);
+			return false;
+		}
+	}
+	/*
+	 * Checked, then added: CPUs racing past the check can take a few
+	 * more (without -mcpu=v3 no atomic returns the old value).
+	 */
+	if (*n >= MAPGPA_VMM_MAX_ROWS) {
+		count_lost(TDX_LOST_MAPGPA_VMM_CAP);
+		return false;
+	}
+	__sync_fetch_and_add(n, 1);
+	return true;
+}
+
+/* A row taken with mapgpa_row_take() that was not created after all. */
+static __always_inline void mapgpa_row_untake(__u32 pid)
+{
+	__u32 *n = bpf_map_lookup_elem(&mapgpa_vmm_rows, &pid);
+
+	if (n)
+		__sync_fetch_and_add(n, -1);
+}
+
+/*
  * End the request @req of thread @tid: account it to its vCPU's row and
  * forget it.  @retry, @error: how a TDX/SNP request ended for the guest.
  */
@@ -648,15 +703,21 @@ static __always_inline void mapgpa_close(struct kvm_vcpu *vcpu,
 		key.vcpu_id = BPF_CORE_READ(vcpu, vcpu_id);
 
 	s = bpf_map_lookup_elem(&mapgpa, &key);
-	if (!s) {
+	if (!s && mapgpa_row_take(pid)) {
 		int err = bpf_map_update_elem(&mapgpa, &key, &zero_mapgpa_stats,
 					      BPF_NOEXIST);
 
+		if (err)
+			mapgpa_row_untake(pid);
 		if (err && err != -EEXIST)
 			count_lost(TDX_LOST_MAPGPA_FULL);
 		s = bpf_map_lookup_elem(&mapgpa, &key);
-		if (s)
+		if (s && err != -EEXIST) {
 			__builtin_memcpy(s->comm, req->comm, sizeof(s->comm));
+			if (vcpu)
+				BPF_CORE_READ_STR_INTO(&s->stats_id, vcpu,
+						       kvm, stats_id);
+		}
 	}
 	if (s) {
 		convs = bpf_map_lookup_elem(&vm_convs, &pid);
@@ -836,7 +897,8 @@ int BPF_PROG(mapgpa_snp_msr_done_raw, struct kvm_vcpu *vcpu, bool error)
  * A request left outstanding would keep every VM entry looking it up, and
  * a later thread with the same id would close it with the time since.
  * Its process's last thread gone (signal->live dropped to 0 before this
- * event), so is its conversion count, keyed by a pid that will be reused.
+ * event), so are its conversion and MapGPA row counts, keyed by a pid
+ * that will be reused.
  * The rows (stats, mapgpa) stay: userspace reports them, then deletes
  * them (conv_probe_delete_pid()).
  */
@@ -850,7 +912,9 @@ int BPF_PROG(conv_task_exit, struct task_struct *task)
 	if (!mapgpa_latency)
 		return 0;
 	forget_mapgpa_req(tid);
-	if (!BPF_CORE_READ(task, signal, live.counter))
+	if (!BPF_CORE_READ(task, signal, live.counter)) {
 		bpf_map_delete_elem(&vm_convs, &pid);
+		bpf_map_delete_elem(&mapgpa_vmm_rows, &pid);
+	}
 	return 0;
 }

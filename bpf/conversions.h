@@ -114,6 +114,15 @@ struct conv_stats {
 	char comm[TDX_COMM_LEN];	/* the VMM's, names it after it exits */
 };
 
+/* MapGPA rows (VMM process, vCPU) in the kernel ... */
+#define MAPGPA_MAX_ROWS		4096
+/*
+ * ... and the most one VMM process may hold: a VMM with thousands of vCPU
+ * ids must not take the rows of every other.  A quarter: a VM with x86
+ * KVM's default most vCPUs (CONFIG_KVM_MAX_NR_VCPUS, 1024) still fits.
+ */
+#define MAPGPA_VMM_MAX_ROWS	1024
+
 /*
  * Guest-visible MapGPA latency, per vCPU: hypercall 12 -> next kvm_entry;
  * or, where the series traces them, TDX's TDVMCALL<MapGPA> and SNP's page
@@ -159,6 +168,8 @@ struct mapgpa_stats {
 	__u64 lat_sum_ns;	/* exact, for means and Prometheus _sum */
 	__u64 lat_slots[KS_HIST_SLOTS];	/* log2(ns) */
 	char comm[TDX_COMM_LEN];	/* the VMM's, names it after it exits */
+	/* The vCPU's kvm->stats_id: its VM as the other rows name it. */
+	char stats_id[KS_STATS_ID_LEN];
 };
 
 #endif /* KVMSCOPE_CONVERSIONS_H */

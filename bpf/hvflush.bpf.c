@@ -9,6 +9,10 @@
  * hypercalls (kvm_hv_flush_tlb{,_ex}), which is all a kernel without the
  * series has.
  *
+ * A wait its VM's end leaves undrained is cleared and counted: when the
+ * VMM process exits, and where fentry attaches when the VM is destroyed,
+ * or a VM of the same process at the same address would inherit it.
+ *
  * Each event has a tp_btf program and a raw_tp twin; userspace autoloads
  * one of them.  The logic lives in __always_inline handlers so that tests
  * can run it through the raw_tp twins with BPF_PROG_TEST_RUN.
@@ -22,7 +26,7 @@
 #define EEXIST 17
 
 /* Only VMs of this VMM process (0: all).  Set before load. */
-const volatile int targ_pid = 0;
+const volatile __u32 targ_pid = 0;
 
 /*
  * Generation of max_ns: userspace bumps it to restart the maximum (the 'r'
@@ -46,6 +50,20 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/*
+ * The VMM processes with rows, so that the exit of a process without
+ * any (nearly all) costs one lookup, not a walk of the rows.  As big as
+ * rows: userspace deletes only rows of exited processes, so a live one
+ * has a row in it to account for its entry here.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HVFLUSH_MAX_ROWS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u8);
+} vmms SEC(".maps");
+
 /* A row is too big for the BPF stack: new rows are built here. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -57,7 +75,7 @@ struct {
 /* The vCPU an event is about, resolved through CO-RE. */
 struct target {
 	struct kvm *kvm;
-	int pid;
+	__u32 pid;
 	int vcpu_id;
 };
 
@@ -84,7 +102,8 @@ static __always_inline bool read_target(struct kvm_vcpu *vcpu, bool btf,
 	if (!kvm)
 		return false;
 	t->kvm = kvm;
-	t->pid = KVMSCOPE_READ(btf, kvm, userspace_pid);
+	/* Every event runs in a thread of the VMM: its process is the VMM. */
+	t->pid = bpf_get_current_pid_tgid() >> 32;
 	if (targ_pid && t->pid != targ_pid)
 		return false;
 	t->vcpu_id = KVMSCOPE_READ(btf, vcpu, vcpu_id);
@@ -101,22 +120,29 @@ get_row(const struct target *t, bool guest_mode, bool create)
 	struct kvm *kvm = t->kvm;
 	struct hvflush_key key = {
 		.kvm = (__u64)kvm,
+		.pid = t->pid,
 		.vcpu_id = t->vcpu_id,
 		.fifo = guest_mode ? HVFLUSH_FIFO_L2 : HVFLUSH_FIFO_L1,
 	};
 	struct hvflush_row *row;
 	__u32 zero = 0;
+	__u8 one = 1;
 	long err;
 
 	row = bpf_map_lookup_elem(&rows, &key);
 	if (row || !create)
 		return row;
 
-	/* Only pid and stats_id are ever written here: the rest stays 0. */
+	/* No row its process's exit would not find. */
+	err = bpf_map_update_elem(&vmms, &key.pid, &one, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		count_event(HVFLUSH_LOST);
+		return NULL;
+	}
+	/* Only stats_id is ever written here: the rest stays 0. */
 	row = bpf_map_lookup_elem(&new_row, &zero);
 	if (!row)
 		return NULL;
-	row->pid = t->pid;
 	BPF_CORE_READ_STR_INTO(&row->stats_id, kvm, stats_id);
 	err = bpf_map_update_elem(&rows, &key, row, BPF_NOEXIST);
 	if (err && err != -EEXIST) {	/* -EEXIST: another CPU created it */
@@ -218,6 +244,28 @@ static __always_inline int handle_dequeue(struct kvm_vcpu *vcpu, bool btf,
 	return 0;
 }
 
+/* Whose rows a VM's end clears: those of process @pid, else of VM @kvm. */
+struct vm_end {
+	__u64 kvm;
+	__u32 pid;
+};
+
+/*
+ * A row of the VM that ended: a wait still open would never be drained,
+ * and a VM at the same address (same process, same key) would end it with
+ * the time since.  Counted, not measured.
+ */
+static long end_wait(void *map, const struct hvflush_key *key,
+		     struct hvflush_row *row, const struct vm_end *end)
+{
+	if (end->pid ? key->pid != end->pid : key->kvm != end->kvm)
+		return 0;
+	if (__sync_lock_test_and_set(&row->oldest_ns, 0))
+		count_event(HVFLUSH_ABANDONED);
+	row->pending = 0;
+	return 0;
+}
+
 /* Hyper-V's synthetic exit codes (include/hyperv/hvgdk.h) and KVM_ISA_*. */
 #define HV_VMX_SYNTHETIC_EXIT_REASON_TRAP_AFTER_FLUSH	0x10000031
 #define HV_SVM_EXITCODE_ENL				0xf0000000ULL
@@ -240,7 +288,7 @@ static __always_inline int handle_nested_vmexit_inject(__u64 exit_code,
 		 (__u32)exit_code == HV_VMX_SYNTHETIC_EXIT_REASON_TRAP_AFTER_FLUSH);
 
 	if (!synthetic ||
-	    (targ_pid && (int)(bpf_get_current_pid_tgid() >> 32) != targ_pid))
+	    (targ_pid && (__u32)(bpf_get_current_pid_tgid() >> 32) != targ_pid))
 		return 0;
 	count_event(HVFLUSH_SYNTHETIC_VMEXITS);
 	return 0;
@@ -249,7 +297,7 @@ static __always_inline int handle_nested_vmexit_inject(__u64 exit_code,
 /* No vCPU argument here; the hypercall runs in a thread of the VMM. */
 static __always_inline int handle_flush_hypercall(bool guest_mode)
 {
-	if (targ_pid && (int)(bpf_get_current_pid_tgid() >> 32) != targ_pid)
+	if (targ_pid && (__u32)(bpf_get_current_pid_tgid() >> 32) != targ_pid)
 		return 0;
 	count_event(guest_mode ? HVFLUSH_HYPERCALLS_L2 : HVFLUSH_HYPERCALLS_L1);
 	return 0;
@@ -332,6 +380,36 @@ int BPF_PROG(flush_tlb_ex_raw, __u64 valid_bank_mask, __u64 format,
 	     __u64 address_space, __u64 flags, bool guest_mode)
 {
 	return handle_flush_hypercall(guest_mode);
+}
+
+/*
+ * A thread exits (do_exit, in the thread; signal->live already dropped):
+ * the last of a VMM with rows ends the waits of all its VMs.  The rows
+ * stay, final: userspace reports them, then deletes them.
+ */
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(vmm_exit, struct task_struct *task)
+{
+	struct vm_end end = { .pid = bpf_get_current_pid_tgid() >> 32 };
+
+	if (BPF_CORE_READ(task, signal, live.counter) ||
+	    bpf_map_delete_elem(&vmms, &end.pid))
+		return 0;
+	bpf_for_each_map_elem(&rows, end_wait, &end, 0);
+	return 0;
+}
+
+/*
+ * A VM destroyed while its process lives on (it closed the VM's file):
+ * loaded only where fentry attaches.  Rare enough for a walk of the rows.
+ */
+SEC("fentry/kvm_destroy_vm")
+int BPF_PROG(vm_destroy, struct kvm *kvm)
+{
+	struct vm_end end = { .kvm = (__u64)kvm };
+
+	bpf_for_each_map_elem(&rows, end_wait, &end, 0);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

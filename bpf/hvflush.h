@@ -41,6 +41,11 @@ enum hvflush_counter {
 	HVFLUSH_SYNTHETIC_VMEXITS,	/* L2 flush done with L2's TLB locked */
 	HVFLUSH_LOST,		/* events with no row: rows map full */
 	/*
+	 * Waits their VM's end cleared undrained, not measured: its VMM
+	 * exited, or (where fentry attaches) the VM was destroyed.
+	 */
+	HVFLUSH_ABANDONED,
+	/*
 	 * Events a program did not run for: it was already running on that
 	 * CPU (ks_probe_missed(); userspace fills it in, BPF never does).
 	 */
@@ -50,8 +55,16 @@ enum hvflush_counter {
 
 struct hvflush_key {
 	__u64 kvm;		/* struct kvm address: tells VMs of one VMM apart */
+	/*
+	 * The VMM process (the tgid of every event's thread), not
+	 * kvm->userspace_pid, the thread that created the VM: one VMM, one
+	 * pid in every tool.  In the key, so a VM of another process at a
+	 * freed struct kvm's address gets a row of its own.
+	 */
+	__u32 pid;
 	__s32 vcpu_id;		/* vcpu->vcpu_id of the target */
 	__u32 fifo;		/* enum hvflush_fifo */
+	__u32 pad;
 };
 
 /*
@@ -86,7 +99,7 @@ struct hvflush_row {
 	__u64 overflows;	/* enqueues that fell back to "flush all" */
 	__u64 flush_all;	/* enqueues of a "flush all" entry (asked or overflow) */
 	__u32 fifo_len;		/* FIFO depth after the last enqueue */
-	__s32 pid;		/* kvm->userspace_pid, the VMM */
+	__u32 pad;
 	/* Written only by the target vCPU's thread: drains and purges run there. */
 	__u64 drains;		/* drains that took entries */
 	__u64 purges;		/* purges that dropped entries */
@@ -95,7 +108,8 @@ struct hvflush_row {
 	__u64 max_ns;		/* longest latency in generation max_gen */
 	__u64 max_gen;		/* max_gen of the BPF object when max_ns was set */
 	__u64 slots[KS_HIST_SLOTS];
-	char stats_id[KS_STATS_ID_LEN];	/* kvm->stats_id, "kvm-<pid>" */
+	/* kvm->stats_id, "kvm-<tid>" of the thread that created the VM */
+	char stats_id[KS_STATS_ID_LEN];
 };
 
 #endif /* KVMSCOPE_HVFLUSH_H */

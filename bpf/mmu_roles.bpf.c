@@ -165,7 +165,9 @@ int BPF_PROG(init_mmu_entry, struct kvm_vcpu *vcpu)
 
 	if (targ_pid && (id >> 32) != targ_pid)
 		return 0;
-	bpf_map_update_elem(&init_start, &tid, &ts, BPF_ANY);
+	/* Full: this computation goes untimed, and says so. */
+	if (bpf_map_update_elem(&init_start, &tid, &ts, BPF_ANY))
+		count_lost(TDX_LOST_INFLIGHT_FULL);
 	return 0;
 }
 

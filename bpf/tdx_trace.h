@@ -22,6 +22,7 @@ enum tdx_lost {
 	TDX_LOST_TRANS_FULL,	/* roles: transition map full */
 	TDX_LOST_MAPGPA_FULL,	/* MapGPA per-thread/vCPU/process map full */
 	TDX_LOST_UNKNOWN_ROLE,	/* roles: a role this tool cannot name */
+	TDX_LOST_MAPGPA_VMM_CAP,	/* MapGPA: the VMM has its share of rows */
 	/*
 	 * Events a program did not run for: it was already running on that
 	 * CPU (ks_probe_missed(); userspace fills it in, BPF never does).

@@ -64,8 +64,12 @@ check_eq "enqueue+drain: row counts" "1 1 0 2" \
 	"$(q "$r | \"\(.enqueues) \(.drains) \(.purges) \(.fifo_len)\"")"
 check_eq "enqueue+drain: global counters" "1 1 0" \
 	"$(q '.counters | "\(.enqueues) \(.drains) \(.empty_dequeues)"')"
-check_eq "enqueue+drain: VM identity from struct kvm" "4242 kvm-4242" \
-	"$(q "$r | \"\(.pid) \(.stats_id)\"")"
+# KVM names the VM after the thread that created it (4242 here); the row's
+# VMM is the process its events ran in, this driver.
+check_eq "enqueue+drain: VMM is the events' process, VM named by struct kvm" \
+	"$(q '.vmms[0]') kvm-4242" "$(q "$r | \"\(.pid) \(.stats_id)\"")"
+check "enqueue+drain: the VMM is not the thread that created the VM" \
+	test "$(q '.vmms[0]')" != 4242
 
 # --- longer waits land in higher slots ---
 run "short wait" enq:1:L1 sleep:100 deq:1:L1:1 && short=$(slot_of "$(row a/1 L1)")
@@ -138,13 +142,29 @@ check_eq "L1/L2: L1 still pending" "1 true" \
 
 # --- VMs are told apart; -p filters in the kernel ---
 run "two VMs" enq:a1:L1 enq:b1:L1
-check_eq "two VMs: two rows with their VMM pids" "4242 4343" \
+check_eq "two VMs: two rows with their VMM pids" "$(q '.vmms | sort | join(" ")')" \
 	"$(q '[.rows[].pid] | sort | map(tostring) | join(" ")')"
-run "targ_pid" --targ-pid 4343 enq:a1:L1 enq:b1:L1 hc:L1 inject:vmx:0x10000031
-check_eq "targ_pid 4343: only VM b counted (rows, enqueues)" "4343 1" \
+run "targ_pid" --targ-pid self enq:a1:L1 enq:b1:L1 hc:L1 b@hc:L1 b@inject:vmx:0x10000031
+check_eq "targ_pid (VMM a): only VM a counted (rows, enqueues)" "$(q '.vmms[0]') 1" \
 	"$(q '"\([.rows[].pid] | map(tostring) | join(" ")) \(.counters.enqueues)"')"
-check_eq "targ_pid 4343: hypercalls and synthetic exits of other processes ignored" "0 0" \
+check_eq "targ_pid (VMM a): hypercalls and synthetic exits of VMM b ignored" "1 0" \
 	"$(q '.counters | "\(.hypercalls_l1) \(.synthetic_vmexits)"')"
+
+# --- a VMM's exit ends the waits of its VMs: counted, never measured, and
+# a VM of a new process at the same struct kvm address starts afresh ---
+run "VMM exit" enq:a1:L1 enq:b1:L1 sleep:20000 exit:b enq:b1:L1 deq:b1:L1:1
+old=".rows[] | select(.vm == \"b\" and .pid == $(q '.vmms[1]'))"
+new=".rows[] | select(.vm == \"b\" and .pid == $(q '.vmms[2]'))"
+check_eq "VMM exit: its row stays, its wait cleared, unmeasured (enqueues pending oldest samples)" \
+	"1 0 0 0" "$(echo "$(q "$old | \"\(.enqueues) \(.pending) \(.oldest_ns)\"") $(samples "$old")")"
+check_eq "VMM exit: the wait counted as abandoned" 1 "$(q .counters.abandoned)"
+check_eq "VMM exit: the other VMM's wait still open" "1 true" \
+	"$(q "$(row a/1 L1) | \"\(.pending) \(.oldest_ns > 0)\"")"
+check_eq "VMM exit: the new VMM's VM (same address) has a row of its own, one sample" \
+	"1 1 1" "$(echo "$(q "$new | \"\(.enqueues) \(.drains)\"") $(samples "$new")")"
+max=$(q "$new | .max_ns")
+check "VMM exit: the new VM's wait is its own, not since the old one's (max_ns $max < 20 ms)" \
+	test "${max:-20000000}" -lt 20000000
 
 # --- a full rows map loses events, and says so ---
 run "map full" --max-rows 3 enq:0:L1 enq:0:L2 enq:1:L1 enq:1:L2 deq:1:L2:1
@@ -154,13 +174,13 @@ check_eq "map full: 3 rows, 2 lost (enqueue and drain), 4 enqueues counted" "3 2
 # --- rows of exited VMMs: returned once more with their final counts (the
 # tool's model keeps them from there), and deleted at once so dead VMs do
 # not fill the map (hv_read_rows(), as the tool reads) ---
-dead=$(sh -c 'echo $$')	# a reaped process
-run "exited VMM" --pids "$$,$dead" enq:a1:L1 enq:b1:L1 enq:b1:L1 enq:b2:L2 collect
-want=$(printf '%s\n' "$$ 1 L1 1 false" "$dead 1 L1 2 true" "$dead 2 L2 1 true" |
+run "exited VMM" enq:a1:L1 enq:b1:L1 enq:b1:L1 enq:b2:L2 exit:b collect
+live=$(q '.vmms[0]') dead=$(q '.vmms[1]')
+want=$(printf '%s\n' "$live 1 L1 1 false" "$dead 1 L1 2 true" "$dead 2 L2 1 true" |
 	LC_ALL=C sort | paste -sd'|')
 check_eq "exited VMM: collected rows (pid vcpu fifo enqueues exited)" "$want" \
 	"$(q '[.collected[] | "\(.pid) \(.vcpu) \(.fifo) \(.enqueues) \(.exited)"] | sort | join("|")')"
-check_eq "exited VMM: its rows are deleted from the map, the live one stays" "$$" \
+check_eq "exited VMM: its rows are deleted from the map, the live one stays" "$live" \
 	"$(q '[.rows[].pid | tostring] | join(" ")')"
 
 # --- hypercalls, NULL vCPU ---

@@ -14,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "kvmscope-exporter/collector.h"
+#include "kvmscope-exporter/row_vm.h"
 #include "kvmscope-exporter/store.h"
 
 /* A fake source: the VMs it reports live, what it was told to forget. */
@@ -67,11 +69,11 @@ static int fake_collect(struct ks_source *src, struct ks_store *s)
 	return f->fail;
 }
 
-static void fake_forget(struct ks_source *src, const char *id)
+static void fake_forget(struct ks_source *src, const struct ks_vm *vm)
 {
 	struct fake *f = (struct fake *)src;
 
-	snprintf(f->forgotten[f->nr_forgotten++], KS_STATS_ID_LEN, "%s", id);
+	snprintf(f->forgotten[f->nr_forgotten++], KS_STATS_ID_LEN, "%s", vm->id);
 }
 
 static void fake_destroy(struct ks_source *src)
@@ -686,6 +688,119 @@ static void test_vcpu_lookup(void **state)
 	ks_store_free(&s);
 }
 
+/*
+ * A source of kernel rows, as the BPF ones are: each row names its VM by
+ * the stats id KVM gave it and its VMM process (ks_store_row_vm()), and
+ * forgetting a VM deletes the rows of its process.
+ */
+struct rows_source {
+	struct ks_source src;
+	struct { char stats_id[KS_STATS_ID_LEN]; pid_t pid; } rows[4];
+	int nr_rows;
+	pid_t forgotten;
+};
+
+static int rows_collect(struct ks_source *src, struct ks_store *s)
+{
+	struct rows_source *r = (struct rows_source *)src;
+
+	for (int i = 0; i < r->nr_rows; i++) {
+		struct ks_vm *vm = ks_store_row_vm(s, r->rows[i].stats_id,
+						   r->rows[i].pid, "qemu");
+
+		assert_non_null(vm);
+		vm->conv[KS_DIR_PRIVATE].count += 3;
+	}
+	return 0;
+}
+
+static void rows_forget(struct ks_source *src, const struct ks_vm *vm)
+{
+	struct rows_source *r = (struct rows_source *)src;
+	int kept = 0;
+
+	r->forgotten = vm->pid;
+	for (int i = 0; i < r->nr_rows; i++)
+		if (r->rows[i].pid != vm->pid)
+			r->rows[kept++] = r->rows[i];
+	r->nr_rows = kept;
+}
+
+/* No such processes: above any pid_max (PID_MAX_LIMIT is 4194304). */
+#define GONE_VMM	0x7ffffff0
+#define GONE_THREAD	0x7ffffff1
+
+/*
+ * KVM names a VM "kvm-<tid>" after the thread that created it, which need
+ * not be its VMM's main thread.  The VM's liveness, name and expiry go by
+ * the VMM process its rows carry: once it exited, the VM is exported for
+ * the grace period, then its rows are deleted and its name forgotten, and
+ * it never comes back, as it would if the pid were read out of the id.
+ */
+static void test_vm_identity(void **state)
+{
+	struct rows_source r = {
+		.src = {
+			.name = "rows", .mode = "series", .have = KS_HAVE_CONV,
+			.collect = rows_collect, .forget = rows_forget,
+			.destroy = fake_destroy,
+		},
+		.nr_rows = 2,
+	};
+	struct ks_render_opts o = { .version = "test", .kernel = "k",
+				    .mode = "series" };
+	struct ks_collector c;
+	char gone[KS_STATS_ID_LEN], live[KS_STATS_ID_LEN];
+	struct ks_vm *vm;
+	char *m;
+
+	(void)state;
+	snprintf(gone, sizeof(gone), "kvm-%d", GONE_THREAD);
+	snprintf(live, sizeof(live), "kvm-%d", GONE_THREAD + 1);
+	memcpy(r.rows[0].stats_id, gone, sizeof(gone));
+	r.rows[0].pid = GONE_VMM;
+	/* Live: this process, its VM made by a thread that is not its main. */
+	memcpy(r.rows[1].stats_id, live, sizeof(live));
+	r.rows[1].pid = getpid();
+	ks_collector_init(&c, 30, &o);
+	c.clock = fake_clock;
+	fake_now = 100;
+	assert_int_equal(ks_collector_add(&c, &r.src), 0);
+
+	m = scrape(&c);
+	assert_true(has(m, "kvmscope_vms{state=\"live\"} 1"));
+	assert_true(has(m, "kvmscope_vms{state=\"expiring\"} 1"));
+	free(m);
+	vm = ks_store_find(&c.store, gone);
+	assert_non_null(vm);
+	assert_int_equal(vm->pid, GONE_VMM);
+	assert_false(ks_vm_live(&c.store, vm));
+	assert_string_equal(vm->name, "qemu");	/* its rows' comm */
+	vm = ks_store_find(&c.store, live);
+	assert_non_null(vm);
+	assert_int_equal(vm->pid, getpid());
+	assert_true(ks_vm_live(&c.store, vm));
+
+	/* Grace over: its VMM's rows deleted, its name forgotten. */
+	fake_now = 130;
+	free(scrape(&c));
+	assert_null(ks_store_find(&c.store, gone));
+	assert_int_equal(r.forgotten, GONE_VMM);
+	assert_int_equal(r.nr_rows, 1);
+	for (size_t i = 0; i < c.names.nr; i++)
+		assert_int_not_equal(c.names.v[i].pid, GONE_VMM);
+
+	/* No phantom: the dead VM does not come back, grace after grace. */
+	for (fake_now = 131; fake_now < 200; fake_now += 30) {
+		m = scrape(&c);
+		assert_null(strstr(m, gone));
+		assert_true(has(m, "kvmscope_vms{state=\"expiring\"} 0"));
+		free(m);
+	}
+	assert_non_null(ks_store_find(&c.store, live));
+	ks_collector_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -703,6 +818,7 @@ int main(void)
 		cmocka_unit_test(test_failing_source),
 		cmocka_unit_test(test_one_of_two_sources_fails),
 		cmocka_unit_test(test_gone_vms),
+		cmocka_unit_test(test_vm_identity),
 		cmocka_unit_test(test_vcpu_lookup),
 	};
 

@@ -26,7 +26,7 @@ static struct hv_raw_row raw_row(int pid, __u64 kvm, int vcpu, int fifo)
 	r.key.kvm = kvm;
 	r.key.vcpu_id = vcpu;
 	r.key.fifo = fifo;
-	r.val.pid = pid;
+	r.key.pid = pid;
 	snprintf(r.val.stats_id, sizeof(r.val.stats_id), "kvm-%d", pid);
 	snprintf(r.name, sizeof(r.name), "vm%d", pid);
 	return r;

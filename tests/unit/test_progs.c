@@ -99,13 +99,14 @@ static void test_hvflush_series(void **state)
 	assert_non_null(s);
 	hv_select_programs(s, &m);
 	autoloaded(s->obj, buf, sizeof(buf));
+	/* With the series, VMs' ends too: the VMM's exit, kvm_destroy_vm. */
 	assert_string_equal(buf, "flush_enqueue_btf flush_dequeue_btf vmexit_inject_btf "
-			    "flush_tlb_btf flush_tlb_ex_btf");
+			    "flush_tlb_btf flush_tlb_ex_btf vmm_exit vm_destroy");
 	m.tp_btf = false;
 	hv_select_programs(s, &m);
 	autoloaded(s->obj, buf, sizeof(buf));
 	assert_string_equal(buf, "flush_enqueue_raw flush_dequeue_raw vmexit_inject_raw "
-			    "flush_tlb_raw flush_tlb_ex_raw");
+			    "flush_tlb_raw flush_tlb_ex_raw vmm_exit vm_destroy");
 	hvflush_bpf__destroy(s);
 }
 

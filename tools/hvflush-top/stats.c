@@ -27,6 +27,7 @@ static const char *const counter_names[HVFLUSH_NR_COUNTERS] = {
 	[HVFLUSH_EMPTY_DEQUEUES] = "empty_dequeues",
 	[HVFLUSH_SYNTHETIC_VMEXITS] = "synthetic_vmexits",
 	[HVFLUSH_LOST] = "lost",
+	[HVFLUSH_ABANDONED] = "abandoned",
 	[HVFLUSH_MISSED] = "missed",
 };
 
@@ -127,7 +128,7 @@ static void fill_row(struct hv_row *r, const struct hv_raw_row *raw,
 
 	memset(r, 0, sizeof(*r));
 	r->key = raw->key;
-	r->pid = v->pid;
+	r->pid = raw->key.pid;
 	memcpy(r->stats_id, v->stats_id, sizeof(r->stats_id));
 	r->stats_id[sizeof(r->stats_id) - 1] = '\0';
 	memcpy(r->name, raw->name, sizeof(r->name));

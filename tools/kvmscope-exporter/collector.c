@@ -50,13 +50,13 @@ void ks_collector_free(struct ks_collector *c)
 }
 
 /* Every source forgets an expired VM: each may hold map entries for it. */
-static void forget_all(void *ctx, const char *id)
+static void forget_all(void *ctx, const struct ks_vm *vm)
 {
 	struct ks_collector *c = ctx;
 
 	for (int i = 0; i < c->nr_sources; i++)
 		if (c->sources[i]->forget)
-			c->sources[i]->forget(c->sources[i], id);
+			c->sources[i]->forget(c->sources[i], vm);
 }
 
 /* -1 if unknown (no procfs, or a kernel without the knob). */

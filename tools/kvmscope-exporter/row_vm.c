@@ -18,7 +18,10 @@ struct ks_vm *ks_store_row_vm(struct ks_store *s, const char *stats_id,
 
 	ks_vm_stats_id(id, sizeof(id), stats_id, pid);
 	vm = alive ? ks_store_vm(s, id) : ks_store_gone_vm(s, id);
-	if (!vm || vm->name[0])
+	if (!vm)
+		return NULL;
+	vm->pid = pid;
+	if (vm->name[0])
 		return vm;
 	name = s->names ? ks_vm_cache_lookup(s->names, pid) : NULL;
 	/* Whole characters only; the kernel's comm may hold any bytes. */

@@ -23,8 +23,11 @@ struct ks_source {
 	 * returns 0, else the last good values stay.  Returns 0 or -errno.
 	 */
 	int (*collect)(struct ks_source *src, struct ks_store *store);
-	/* The VM @id expired: drop whatever is kept for it (map entries). */
-	void (*forget)(struct ks_source *src, const char *id);
+	/*
+	 * @vm expired: drop whatever is kept for it (the map entries of its
+	 * VMM, vm->pid).
+	 */
+	void (*forget)(struct ks_source *src, const struct ks_vm *vm);
 	void (*destroy)(struct ks_source *src);
 };
 

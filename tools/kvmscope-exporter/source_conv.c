@@ -13,12 +13,11 @@
 #include "row_vm.h"
 #include "source_bpf.h"
 #include "tracefs.h"
-#include "vmname.h"
 
 /* The lost-event reasons this object can count (the ring buffer is off). */
 static const unsigned int lost_reasons[] = {
 	TDX_LOST_INFLIGHT_FULL, TDX_LOST_STATS_FULL, TDX_LOST_MAPGPA_FULL,
-	TDX_LOST_MISSED,
+	TDX_LOST_MAPGPA_VMM_CAP, TDX_LOST_MISSED,
 };
 
 struct conv_source {
@@ -52,7 +51,7 @@ static void add_mapgpa(struct ks_store *s, const void *key, const void *val)
 {
 	const struct mapgpa_key *k = key;
 	const struct mapgpa_stats *v = val;
-	struct ks_vm *vm = ks_store_row_vm(s, NULL, k->pid, v->comm);
+	struct ks_vm *vm = ks_store_row_vm(s, v->stats_id, k->pid, v->comm);
 	struct ks_vcpu *vc;
 
 	if (!vm || !(vc = ks_vm_vcpu(vm, k->vcpu_id)))
@@ -83,14 +82,13 @@ static int conv_collect(struct ks_source *src, struct ks_store *s)
 	return 0;
 }
 
-/* The VMM of @id exited and its VM expired: drop its kernel entries. */
-static void conv_forget(struct ks_source *src, const char *id)
+/* The VMM of @vm exited and its VM expired: drop its kernel entries. */
+static void conv_forget(struct ks_source *src, const struct ks_vm *vm)
 {
 	struct conv_source *cs = (struct conv_source *)src;
-	__u32 pid = ks_stats_id_pid(id);
 
-	if ((pid_t)pid > 0)
-		conv_probe_delete_pid(&cs->probe, pid);
+	if (vm->pid > 0)
+		conv_probe_delete_pid(&cs->probe, vm->pid);
 }
 
 static void conv_destroy(struct ks_source *src)

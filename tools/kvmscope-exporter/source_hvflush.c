@@ -14,7 +14,6 @@
 #include "probe_hvflush.h"
 #include "row_vm.h"
 #include "source_bpf.h"
-#include "vmname.h"
 
 struct hv_source {
 	struct ks_source src;
@@ -32,7 +31,7 @@ static void add_row(struct ks_store *s, const void *key, const void *val)
 
 	if (k->fifo >= KS_NR_FIFOS)
 		return;
-	vm = ks_store_row_vm(s, v->stats_id, v->pid, NULL);
+	vm = ks_store_row_vm(s, v->stats_id, k->pid, NULL);
 	if (!vm || !(vc = ks_vm_vcpu(vm, k->vcpu_id)))
 		return;
 	h = &vc->hv[k->fifo];
@@ -67,14 +66,13 @@ static int hv_collect(struct ks_source *src, struct ks_store *s)
 	return 0;
 }
 
-/* The VMM of @id exited and its VM expired: drop its rows. */
-static void hv_forget(struct ks_source *src, const char *id)
+/* The VMM of @vm exited and its VM expired: drop its rows. */
+static void hv_forget(struct ks_source *src, const struct ks_vm *vm)
 {
 	struct hv_source *hs = (struct hv_source *)src;
-	pid_t pid = ks_stats_id_pid(id);
 
-	if (pid > 0 && (src->have & KS_HAVE_HV_FIFO))
-		hv_probe_delete_pid(&hs->probe, pid);
+	if (vm->pid > 0 && (src->have & KS_HAVE_HV_FIFO))
+		hv_probe_delete_pid(&hs->probe, vm->pid);
 }
 
 static void hv_destroy(struct ks_source *src)

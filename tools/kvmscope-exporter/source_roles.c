@@ -13,7 +13,6 @@
 #include "probe_roles.h"
 #include "row_vm.h"
 #include "source_bpf.h"
-#include "vmname.h"
 
 static const unsigned int lost_reasons[] = {
 	TDX_LOST_STATS_FULL, TDX_LOST_TRANS_FULL, TDX_LOST_UNKNOWN_ROLE,
@@ -60,13 +59,13 @@ static int roles_collect(struct ks_source *src, struct ks_store *s)
 	return 0;
 }
 
-static void roles_forget(struct ks_source *src, const char *id)
+/* The VMM of @vm exited and its VM expired: drop its rows. */
+static void roles_forget(struct ks_source *src, const struct ks_vm *vm)
 {
 	struct roles_source *rs = (struct roles_source *)src;
-	pid_t pid = ks_stats_id_pid(id);
 
-	if (pid > 0)
-		roles_probe_delete_pid(&rs->probe, pid);
+	if (vm->pid > 0)
+		roles_probe_delete_pid(&rs->probe, vm->pid);
 }
 
 static void roles_destroy(struct ks_source *src)

@@ -8,7 +8,6 @@
 
 #include "grow.h"
 #include "store.h"
-#include "vmname.h"
 
 const char *const ks_dir_names[KS_NR_DIRS] = { "shared", "private" };
 const char *const ks_level_names[KS_NR_LEVELS] = { "4k", "2m", "1g" };
@@ -326,6 +325,8 @@ int ks_store_commit(struct ks_store *s, struct ks_store *from,
 			return -ENOMEM;
 		mark(s, vm, f->alive);
 		vm->sources |= bit;
+		if (f->pid)
+			vm->pid = f->pid;
 		if (!vm->name[0])
 			memcpy(vm->name, f->name, sizeof(vm->name));
 		if (have & KS_HAVE_CONV)
@@ -364,7 +365,8 @@ void ks_store_keep(struct ks_store *s, unsigned int failed)
 }
 
 size_t ks_store_expire(struct ks_store *s, double grace, double zero_hold,
-		       void (*forget)(void *ctx, const char *id), void *ctx)
+		       void (*forget)(void *ctx, const struct ks_vm *vm),
+		       void *ctx)
 {
 	size_t kept = 0, dropped = 0;
 
@@ -376,11 +378,10 @@ size_t ks_store_expire(struct ks_store *s, double grace, double zero_hold,
 			since = vm->first_seen + zero_hold;
 		if (!ks_vm_live(s, vm) && s->now - since >= grace) {
 			if (forget)
-				forget(ctx, vm->id);
+				forget(ctx, vm);
 			/* A new VMM may get the pid: look its name up again. */
-			if (s->names)
-				ks_vm_cache_forget(s->names,
-						   ks_stats_id_pid(vm->id));
+			if (s->names && vm->pid)
+				ks_vm_cache_forget(s->names, vm->pid);
 			vm_free(vm);
 			dropped++;
 			continue;

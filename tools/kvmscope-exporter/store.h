@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "conversions.h"
 #include "hvflush.h"
@@ -119,7 +120,14 @@ struct ks_vcpu {
 };
 
 struct ks_vm {
-	char id[KS_STATS_ID_LEN];		/* kvm->stats_id, "kvm-<pid>" */
+	/* kvm->stats_id: "kvm-<tid>" of the thread that created the VM */
+	char id[KS_STATS_ID_LEN];
+	/*
+	 * The VMM process, which every kernel row is keyed or tagged by:
+	 * what the VM's liveness, name and map entries go by, never the
+	 * thread its id names.  0 if not known (set by ks_store_row_vm()).
+	 */
+	pid_t pid;
 	char name[KS_VM_NAME_LEN];	/* QEMU -name or comm; "" if unknown */
 	struct ks_conv conv[KS_NR_DIRS];
 	struct ks_vcpu *vcpus;		/* sorted by id */
@@ -260,13 +268,15 @@ static inline bool ks_vm_held(const struct ks_store *s, const struct ks_vm *vm,
 
 /*
  * End a collection: drop every VM not seen for @grace seconds or more,
- * calling @forget(@ctx, id) for each first, and its name from the cache.
+ * calling @forget(@ctx, vm) for each first, and its VMM's name from the
+ * cache.
  * The grace of a VM held at zero (@zero_hold) starts when the hold ends,
  * so its real values are exported for the grace period too.  Returns the
  * number dropped.
  */
 size_t ks_store_expire(struct ks_store *s, double grace, double zero_hold,
-		       void (*forget)(void *ctx, const char *id), void *ctx);
+		       void (*forget)(void *ctx, const struct ks_vm *vm),
+		       void *ctx);
 
 /* Self stats; silently dropped on ENOMEM (they are best effort). */
 void ks_store_prog(struct ks_store *s, const char *source, const char *name,

@@ -216,4 +216,27 @@ void conv_probe_delete_pid(const struct conv_probe *p, __u32 pid)
 	bpf_map_delete_elem(bpf_map__fd(p->skel->maps.vm_convs), &pid);
 	ks_map_delete_pid(p->mapgpa_fd, pid,
 			  offsetof(struct mapgpa_key, pid), false);
+	bpf_map_delete_elem(bpf_map__fd(p->skel->maps.mapgpa_vmm_rows), &pid);
+}
+
+static int take_nothing(void *ctx, const void *key, const void *val)
+{
+	(void)ctx, (void)key, (void)val;
+	return 0;
+}
+
+int conv_probe_drain_mapgpa(const struct conv_probe *p, ks_map_take_fn fn,
+			    void *ctx)
+{
+	struct mapgpa_key key;
+	struct mapgpa_stats val;
+	__u32 pid, n;
+	int err;
+
+	err = ks_map_drain(p->mapgpa_fd, &key, &val, fn, ctx);
+	/* The rows are gone: every VMM may create its share again. */
+	if (!err)
+		err = ks_map_drain(bpf_map__fd(p->skel->maps.mapgpa_vmm_rows),
+				   &pid, &n, take_nothing, NULL);
+	return err;
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "mapdump.h"
 #include "mode.h"
 #include "probe.h"
 #include "conversions.h"
@@ -101,5 +102,12 @@ void conv_probe_close(struct conv_probe *p);
 
 /* Drop the rows of VMM @pid. */
 void conv_probe_delete_pid(const struct conv_probe *p, __u32 pid);
+
+/*
+ * Move every MapGPA row to @fn (ks_map_drain()), and give every VMM its
+ * share of rows (MAPGPA_VMM_MAX_ROWS) back.  Returns 0 or -errno.
+ */
+int conv_probe_drain_mapgpa(const struct conv_probe *p, ks_map_take_fn fn,
+			    void *ctx);
 
 #endif /* KVMSCOPE_PROBE_CONV_H */

@@ -11,6 +11,7 @@
 #include "args.h"
 #include "hvflush.skel.h"
 #include "mapdump.h"
+#include "output.h"
 #include "percpu.h"
 #include "probe_hvflush.h"
 
@@ -58,8 +59,13 @@ static bool want_btf(const struct ks_mode *m)
 	       ks_btf_has_tracepoint("kvm:kvm_hv_flush_tlb_ex");
 }
 
-/* @series: the series' programs too, not only the hypercalls'. */
-static void select_twins(struct hvflush_bpf *obj, bool series, bool btf)
+/*
+ * @series: the series' programs too, not only the hypercalls', and the
+ * ends of VMs that clear their rows' waits; @vm_destroy: that one too
+ * (fentry).
+ */
+static void select_twins(struct hvflush_bpf *obj, bool series, bool btf,
+			 bool vm_destroy)
 {
 	bpf_program__set_autoload(obj->progs.flush_enqueue_btf, series && btf);
 	bpf_program__set_autoload(obj->progs.flush_enqueue_raw, series && !btf);
@@ -71,50 +77,88 @@ static void select_twins(struct hvflush_bpf *obj, bool series, bool btf)
 	bpf_program__set_autoload(obj->progs.flush_tlb_raw, !btf);
 	bpf_program__set_autoload(obj->progs.flush_tlb_ex_btf, btf);
 	bpf_program__set_autoload(obj->progs.flush_tlb_ex_raw, !btf);
+	bpf_program__set_autoload(obj->progs.vmm_exit, series);
+	bpf_program__set_autoload(obj->progs.vm_destroy, series && vm_destroy);
 }
 
 void hv_select_programs(struct hvflush_bpf *obj, const struct ks_mode *m)
 {
-	select_twins(obj, m->kind == KS_MODE_SERIES, want_btf(m));
+	bool series = m->kind == KS_MODE_SERIES;
+
+	select_twins(obj, series, want_btf(m), series);
 }
 
 struct load_ctx {
 	struct hv_probe *p;
 	bool series;
+	bool vm_destroy;	/* try fentry on kvm_destroy_vm */
 	pid_t pid;
 };
 
-static int load(void *data, bool tp_btf, struct bpf_object **obj)
+static int load_one(struct load_ctx *ctx, bool tp_btf, bool vm_destroy,
+		    struct bpf_object **obj)
 {
-	struct load_ctx *ctx = data;
 	struct hvflush_bpf *skel = hvflush_bpf__open();
 	int err;
 
 	if (!skel)
 		return -errno;
 	skel->rodata->targ_pid = ctx->pid;
-	select_twins(skel, ctx->series, tp_btf);
+	select_twins(skel, ctx->series, tp_btf, vm_destroy);
 	err = hvflush_bpf__load(skel);
 	if (err) {
 		hvflush_bpf__destroy(skel);
 		return err;
 	}
 	ctx->p->skel = skel;
+	ctx->p->vm_destroy = vm_destroy;
 	*obj = skel->obj;
 	return 0;
+}
+
+/*
+ * With fentry on kvm_destroy_vm first, then without: fentry needs the
+ * function in BTF and a kernel that allows trampolines, which not every
+ * host does.  Without it a VM's waits end with its process only.
+ */
+static int load(void *data, bool tp_btf, struct bpf_object **obj)
+{
+	struct load_ctx *ctx = data;
+	libbpf_print_fn_t saved = NULL;
+	int err;
+
+	if (ctx->vm_destroy) {
+		/* A kernel refusing fentry is expected: keep its log for -v. */
+		if (!ks_verbose)
+			saved = libbpf_set_print(NULL);
+		err = load_one(ctx, tp_btf, true, obj);
+		if (!ks_verbose)
+			libbpf_set_print(saved);
+		if (!err)
+			return 0;
+	}
+	return load_one(ctx, tp_btf, false, obj);
 }
 
 int hv_probe_open(struct hv_probe *p, const struct ks_mode *m, pid_t pid,
 		  char *err, size_t err_len)
 {
+	bool series = m->kind == KS_MODE_SERIES;
 	struct load_ctx ctx = {
-		.p = p, .series = m->kind == KS_MODE_SERIES, .pid = pid,
+		.p = p, .series = series, .vm_destroy = series, .pid = pid,
 	};
 	int e;
 
 	memset(p, 0, sizeof(*p));
 	e = ks_probe_open(&p->bpf, load, &ctx, want_btf(m), "hvflush", err,
 			  err_len);
+	/* Where the fentry loads but does not attach, go without it. */
+	if (e && p->vm_destroy) {
+		hv_probe_close(p);
+		ctx.vm_destroy = false;
+		e = ks_probe_open(&p->bpf, load, &ctx, want_btf(m), "hvflush",
+				  err, err_len);
+	}
 	if (e)
 		hv_probe_close(p);
 	return e;
@@ -145,7 +189,7 @@ void hv_probe_set_max_gen(struct hv_probe *p, uint64_t gen)
 void hv_probe_delete_pid(const struct hv_probe *p, pid_t pid)
 {
 	ks_map_delete_pid(hv_probe_rows_fd(p), pid,
-			  offsetof(struct hvflush_row, pid), true);
+			  offsetof(struct hvflush_key, pid), false);
 }
 
 void hv_names_free(struct hv_names *names)
@@ -187,7 +231,7 @@ int hv_read_rows(int rows_fd, struct hv_names *names,
 		r->key = *KS_DUMP_KEY(&d, struct hvflush_key, i);
 		r->val = *KS_DUMP_VAL(&d, struct hvflush_row, i);
 		/* Reaped: all its vCPU threads are gone, the row is final. */
-		r->exited = !ks_pid_exists(r->val.pid);
+		r->exited = !ks_pid_exists(r->key.pid);
 		/*
 		 * A VMM that exited before its first lookup has no /proc entry
 		 * left: the stats id the kernel kept ("kvm-<pid>") still says
@@ -196,14 +240,14 @@ int hv_read_rows(int rows_fd, struct hv_names *names,
 		snprintf(id, sizeof(id), "%.*s", KS_STATS_ID_LEN,
 			 r->val.stats_id);
 		snprintf(r->name, sizeof(r->name), "%s",
-			 ks_vm_cache_name(&names->cache, r->val.pid, id));
+			 ks_vm_cache_name(&names->cache, r->key.pid, id));
 	}
 	/* Deleted after the dump: a walk restarts when its key goes. */
 	for (i = 0; i < d.n; i++) {
 		if (!rows[i].exited)
 			continue;
 		bpf_map_delete_elem(rows_fd, &rows[i].key);
-		ks_vm_cache_forget(&names->cache, rows[i].val.pid);
+		ks_vm_cache_forget(&names->cache, rows[i].key.pid);
 	}
 	*out = rows;
 	*nr = d.n;

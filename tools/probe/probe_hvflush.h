@@ -34,7 +34,8 @@ enum ks_mode_kind hv_probe_detect(struct ks_mode *m);
 
 /*
  * Autoload one program of each tp_btf/raw_tp pair, and only for the events
- * mode @m uses; call between open and load.
+ * mode @m uses, with the series the programs of VMs' ends (fentry on
+ * kvm_destroy_vm included); call between open and load.
  */
 void hv_select_programs(struct hvflush_bpf *obj, const struct ks_mode *m);
 
@@ -42,6 +43,7 @@ void hv_select_programs(struct hvflush_bpf *obj, const struct ks_mode *m);
 struct hv_probe {
 	struct hvflush_bpf *skel;
 	struct ks_probe bpf;		/* skel's object and links */
+	bool vm_destroy;		/* VMs' ends seen, not only VMMs' (fentry) */
 };
 
 /*

@@ -33,6 +33,7 @@ const char *tdx_lost_name(unsigned int idx)
 		[TDX_LOST_TRANS_FULL] = "transitions_full",
 		[TDX_LOST_MAPGPA_FULL] = "mapgpa_full",
 		[TDX_LOST_UNKNOWN_ROLE] = "unknown_role",
+		[TDX_LOST_MAPGPA_VMM_CAP] = "mapgpa_vmm_cap",
 		[TDX_LOST_MISSED] = "missed",
 	};
 

@@ -155,9 +155,7 @@ static int drain(struct tdx_run *r, bool final)
 	struct conv_ctx *ctx = (struct conv_ctx *)r;
 	struct tdx_conv_table *t = &ctx->interval;
 	struct conv_key key;
-	struct mapgpa_key mkey;
 	struct conv_stats s;
-	struct mapgpa_stats ms;
 	int err;
 
 	/* The last records, before the summary that counts them. */
@@ -166,8 +164,7 @@ static int drain(struct tdx_run *r, bool final)
 	tdx_table_clear(t);
 	err = ks_map_drain(ctx->probe.stats_fd, &key, &s, take_conv, t);
 	if (!err)
-		err = ks_map_drain(ctx->probe.mapgpa_fd, &mkey, &ms, take_mapgpa,
-				   t);
+		err = conv_probe_drain_mapgpa(&ctx->probe, take_mapgpa, t);
 	tdx_table_sort(t);
 	return err ? err : tdx_table_merge(&ctx->total, t);
 }

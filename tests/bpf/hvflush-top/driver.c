@@ -3,22 +3,32 @@
  * Drives hvflush's raw_tp programs with BPF_PROG_TEST_RUN and prints the
  * resulting maps as one JSON object, for tests/bpf/30-hvflush-top.sh.
  *
- *	hvflush-driver [--max-rows N] [--targ-pid PID] [--pids A,B] OP...
+ *	hvflush-driver [--max-rows N] [--targ-pid self] OP...
  *
  *	enq:VCPU:FIFO[:req=N][:ins=N][:flushall][:len=N] kvm_hv_flush_tlb_enqueue
  *	deq:VCPU:FIFO:COUNT[:flushall][:purge]		kvm_hv_flush_tlb_dequeue
- *	inject:svm|vmx:CODE[:INFO1]			kvm_nested_vmexit_inject
- *	hc:FIFO[:ex]					kvm_hv_flush_tlb{,_ex}
+ *	[b@]inject:svm|vmx:CODE[:INFO1]			kvm_nested_vmexit_inject
+ *	[b@]hc:FIFO[:ex]				kvm_hv_flush_tlb{,_ex}
+ *	exit:b						VMM b exits
  *	sleep:USEC
  *	gen:N						set max_gen (the 'r' key)
  *	collect						read the rows as hvflush-top does
  *
- * VCPU is "null" or [a|b]ID: vCPU ID of fake VM a (VMM pid 4242, the
- * default) or b (pid 4343); --pids changes the pids.  An enqueue requests
- * and inserts one range unless req= or ins= say otherwise.  "collect" runs
- * hv_read_rows() (which deletes rows of exited VMMs) and adds what it
- * returned as "collected" to the output, before the map's rows.  FIFO is L1 or L2.  The fake struct kvm and
- * kvm_vcpu live in kernel memory (tests/bpf/fake_kmem.bpf.c),
+ * VCPU is "null" or [a|b]ID: vCPU ID of fake VM a (the default) or b.
+ * Each VM's events run in a real process, its VMM, as KVM's do: VM a's in
+ * this one, VM b's in a child started by its first event; "b@" runs a
+ * vCPU-less event there too.  "exit:b" ends that child (the BPF program
+ * of sched_process_exit is attached and sees it); VM b's next event starts
+ * a new VMM, its VM at the same struct kvm address.  KVM names a VM after
+ * the thread that created it: the fake VMs say threads 4242 and 4343
+ * (userspace_pid, stats_id "kvm-<tid>"), which are not their VMMs.
+ * --targ-pid self filters on this process, VM a's VMM (VMM b is forked
+ * after the load, to inherit the programs, and the filter is rodata).
+ * An enqueue requests and inserts one range unless req= or ins= say
+ * otherwise.  "collect" runs hv_read_rows() (which deletes rows of exited
+ * VMMs) and adds what it returned as "collected" to the output, before the
+ * map's rows; "vmms" lists every VMM's pid.  FIFO is L1 or L2.  The fake
+ * struct kvm and kvm_vcpu live in kernel memory (tests/bpf/fake_kmem.bpf.c),
  * laid out with the running kernel's BTF, because the handlers read them
  * with CO-RE probe reads.
  */
@@ -27,6 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -41,7 +53,25 @@
 #define NR_VMS		2
 #define MAX_VCPUS	6	/* fake_kmem's objects after the VMs */
 
-static int vm_pids[NR_VMS] = { 4242, 4343 };
+/* The threads that created the VMs, as KVM's stats ids name them. */
+static const int creators[NR_VMS] = { 4242, 4343 };
+
+/* One event, as VMM b's process is asked to run it. */
+struct vmm_call {
+	int prog_fd;
+	int nr_args;
+	__u64 args[6];
+};
+
+/* VMM b: a child running the events of VM b; pid 0 when there is none. */
+static struct {
+	pid_t pid;
+	int call, reply;	/* pipes to and from it */
+} vmm_b;
+
+/* The pids of every VMM started, this process first. */
+static pid_t vmm_pids[16];
+static int nr_vmm_pids;
 
 /* Where the running kernel keeps what the handlers read. */
 struct layout {
@@ -133,9 +163,9 @@ static void fake_vms(struct fake *f)
 		die("calloc", ENOMEM);
 	for (vm = 0; vm < NR_VMS; vm++) {
 		memset(obj, 0, f->obj_size);
-		memcpy(obj + f->l.kvm_pid, &vm_pids[vm], sizeof(int));
+		memcpy(obj + f->l.kvm_pid, &creators[vm], sizeof(int));
 		snprintf(obj + f->l.kvm_stats_id, KS_STATS_ID_LEN,
-			 "kvm-%d", vm_pids[vm]);
+			 "kvm-%d", creators[vm]);
 		fake_write(f, vm, obj);
 	}
 	free(obj);
@@ -165,15 +195,14 @@ static __u64 fake_vcpu(struct fake *f, int vm, int id)
 	return f->skel->bss->addrs[NR_VMS + f->nr_vcpus++];
 }
 
-static __u64 parse_vcpu(struct fake *f, const char *s)
+/* The vCPU @s names, and in *@vm whose VMM runs its events. */
+static __u64 parse_vcpu(struct fake *f, const char *s, int *vm)
 {
-	int vm = 0;
-
 	if (!strcmp(s, "null"))
 		return 0;
 	if (*s == 'a' || *s == 'b')
-		vm = *s++ - 'a';
-	return fake_vcpu(f, vm, atoi(s));
+		*vm = *s++ - 'a';
+	return fake_vcpu(f, *vm, atoi(s));
 }
 
 static bool has_flag(char *const *tok, int n, const char *flag)
@@ -197,12 +226,82 @@ static __u64 flag_value(char *const *tok, int n, const char *prefix, __u64 def)
 	return def;
 }
 
-static void run(struct bpf_program *prog, __u64 *args, int nr_args)
+static int test_run(const struct vmm_call *c)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args,
-		    .ctx_size_in = nr_args * sizeof(__u64));
-	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = c->args,
+		    .ctx_size_in = c->nr_args * sizeof(__u64));
 
+	return bpf_prog_test_run_opts(c->prog_fd, &opts);
+}
+
+/* VMM b's loop: run each event asked for, answer with its result. */
+static void vmm_serve(int call, int reply)
+{
+	struct vmm_call c;
+	int err;
+
+	while (read(call, &c, sizeof(c)) == sizeof(c)) {
+		err = test_run(&c);
+		if (write(reply, &err, sizeof(err)) != sizeof(err))
+			break;
+	}
+	_exit(0);
+}
+
+static void vmm_b_start(void)
+{
+	int call[2], reply[2];
+
+	if (nr_vmm_pids == (int)(sizeof(vmm_pids) / sizeof(vmm_pids[0])))
+		die("too many VMMs", E2BIG);
+	if (pipe(call) || pipe(reply))
+		die("pipe", errno);
+	vmm_b.pid = fork();
+	if (vmm_b.pid < 0)
+		die("fork", errno);
+	if (!vmm_b.pid) {
+		close(call[1]);
+		close(reply[0]);
+		vmm_serve(call[0], reply[1]);
+	}
+	close(call[0]);
+	close(reply[1]);
+	vmm_b.call = call[1];
+	vmm_b.reply = reply[0];
+	vmm_pids[nr_vmm_pids++] = vmm_b.pid;
+}
+
+/* VMM b exits (its pipe closes) and is reaped. */
+static void vmm_b_exit(void)
+{
+	int status;
+
+	if (!vmm_b.pid)
+		return;
+	close(vmm_b.call);
+	close(vmm_b.reply);
+	if (waitpid(vmm_b.pid, &status, 0) != vmm_b.pid)
+		die("waitpid", errno);
+	vmm_b.pid = 0;
+}
+
+/* Run @prog in the process of VM @vm's VMM. */
+static void run(int vm, struct bpf_program *prog, __u64 *args, int nr_args)
+{
+	struct vmm_call c = { .prog_fd = bpf_program__fd(prog),
+			      .nr_args = nr_args };
+	int err;
+
+	memcpy(c.args, args, nr_args * sizeof(*args));
+	if (!vm) {
+		err = test_run(&c);
+	} else {
+		if (!vmm_b.pid)
+			vmm_b_start();
+		if (write(vmm_b.call, &c, sizeof(c)) != sizeof(c) ||
+		    read(vmm_b.reply, &err, sizeof(err)) != sizeof(err))
+			die("VMM b", EPIPE);
+	}
 	if (err)
 		die(bpf_program__name(prog), err);
 }
@@ -229,39 +328,45 @@ static void collect(struct hvflush_bpf *obj)
 static void run_op(struct hvflush_bpf *obj, struct fake *f, char *op)
 {
 	char *tok[8] = { "" };
-	int n = 0;
+	int n = 0, vm = 0;
 	__u64 a[6];
 
+	if (!strncmp(op, "b@", 2)) {
+		vm = 1;
+		op += 2;
+	}
 	for (char *t = strtok(op, ":"); t && n < 8; t = strtok(NULL, ":"))
 		tok[n++] = t;
 	if (n >= 3 && !strcmp(tok[0], "enq")) {
-		a[0] = parse_vcpu(f, tok[1]);
+		a[0] = parse_vcpu(f, tok[1], &vm);
 		a[1] = !strcmp(tok[2], "L2");
 		a[2] = flag_value(tok, n, "req=", 1);
 		a[3] = flag_value(tok, n, "ins=", 1);
 		a[4] = has_flag(tok, n, "flushall");
 		a[5] = flag_value(tok, n, "len=", 0);
-		run(obj->progs.flush_enqueue_raw, a, 6);
+		run(vm, obj->progs.flush_enqueue_raw, a, 6);
 	} else if (n >= 4 && !strcmp(tok[0], "deq")) {
-		a[0] = parse_vcpu(f, tok[1]);
+		a[0] = parse_vcpu(f, tok[1], &vm);
 		a[1] = !strcmp(tok[2], "L2");
 		a[2] = strtoull(tok[3], NULL, 10);
 		a[3] = has_flag(tok, n, "flushall");
 		a[4] = has_flag(tok, n, "purge");
-		run(obj->progs.flush_dequeue_raw, a, 5);
+		run(vm, obj->progs.flush_dequeue_raw, a, 5);
 	} else if (n >= 3 && !strcmp(tok[0], "inject")) {
 		memset(a, 0, sizeof(a));
 		a[0] = strtoull(tok[2], NULL, 0);		/* exit_code */
 		a[1] = n > 3 ? strtoull(tok[3], NULL, 0) : 0;	/* exit_info1 */
 		a[5] = !strcmp(tok[1], "svm") ? 2 : 1;		/* KVM_ISA_* */
-		run(obj->progs.vmexit_inject_raw, a, 6);
+		run(vm, obj->progs.vmexit_inject_raw, a, 6);
 	} else if (n >= 2 && !strcmp(tok[0], "hc")) {
 		bool ex = has_flag(tok, n, "ex");
 
 		memset(a, 0, sizeof(a));
 		a[ex ? 4 : 3] = !strcmp(tok[1], "L2");
-		run(ex ? obj->progs.flush_tlb_ex_raw : obj->progs.flush_tlb_raw,
+		run(vm, ex ? obj->progs.flush_tlb_ex_raw : obj->progs.flush_tlb_raw,
 		    a, ex ? 5 : 4);
+	} else if (n == 2 && !strcmp(tok[0], "exit") && !strcmp(tok[1], "b")) {
+		vmm_b_exit();
 	} else if (n == 2 && !strcmp(tok[0], "sleep")) {
 		__u64 us = strtoull(tok[1], NULL, 10);
 		struct timespec ts = { us / 1000000, us % 1000000 * 1000 };
@@ -286,7 +391,7 @@ static void dump_row(json_writer_t *w, const struct fake *f,
 	jsonw_string_field(w, "vm", vm ? "b" : "a");
 	jsonw_int_field(w, "vcpu", k->vcpu_id);
 	jsonw_string_field(w, "fifo", hv_fifo_name(k->fifo));
-	jsonw_int_field(w, "pid", r->pid);
+	jsonw_uint_field(w, "pid", k->pid);
 	jsonw_string_field(w, "stats_id", r->stats_id);
 	jsonw_uint_field(w, "oldest_ns", r->oldest_ns);
 	jsonw_uint_field(w, "pending", r->pending);
@@ -333,7 +438,7 @@ static void dump(struct hvflush_bpf *obj, const struct fake *f)
 		jsonw_start_array(w);
 		for (size_t i = 0; i < nr_collected; i++) {
 			jsonw_start_object(w);
-			jsonw_int_field(w, "pid", collected[i].val.pid);
+			jsonw_uint_field(w, "pid", collected[i].key.pid);
 			jsonw_int_field(w, "vcpu", collected[i].key.vcpu_id);
 			jsonw_string_field(w, "fifo", hv_fifo_name(collected[i].key.fifo));
 			jsonw_uint_field(w, "enqueues", collected[i].val.enqueues);
@@ -342,6 +447,11 @@ static void dump(struct hvflush_bpf *obj, const struct fake *f)
 		}
 		jsonw_end_array(w);
 	}
+	jsonw_name(w, "vmms");
+	jsonw_start_array(w);
+	for (c = 0; c < nr_vmm_pids; c++)
+		jsonw_int(w, vmm_pids[c]);
+	jsonw_end_array(w);
 	jsonw_name(w, "rows");
 	jsonw_start_array(w);
 	while (!bpf_map_get_next_key(rows_fd, prev, &key)) {
@@ -360,35 +470,46 @@ int main(int argc, char **argv)
 	struct fake f = {};
 	struct hvflush_bpf *obj;
 	struct bpf_program *prog;
+	struct bpf_link *exit_link;
 	int i = 1, err;
 
+	vmm_pids[nr_vmm_pids++] = getpid();
 	obj = hvflush_bpf__open();
 	if (!obj)
 		die("open hvflush", errno);
 	for (; i + 1 < argc && !strncmp(argv[i], "--", 2); i += 2) {
 		if (!strcmp(argv[i], "--max-rows"))
 			bpf_map__set_max_entries(obj->maps.rows, atoi(argv[i + 1]));
-		else if (!strcmp(argv[i], "--targ-pid"))
-			obj->rodata->targ_pid = atoi(argv[i + 1]);
-		else if (!strcmp(argv[i], "--pids"))
-			sscanf(argv[i + 1], "%d,%d", &vm_pids[0], &vm_pids[1]);
+		else if (!strcmp(argv[i], "--targ-pid") &&
+			 !strcmp(argv[i + 1], "self"))
+			obj->rodata->targ_pid = getpid();
 		else
 			die(argv[i], EINVAL);
 	}
-	/* The raw_tp twins only: tp_btf needs the series in the kernel. */
+	/*
+	 * The raw_tp twins only: tp_btf needs the series in the kernel, and
+	 * the host refuses fentry (kvm_destroy_vm).  The exits of processes
+	 * are real: their program is attached.
+	 */
 	bpf_object__for_each_program(prog, obj->obj)
 		bpf_program__set_autoload(prog, strstr(bpf_program__name(prog),
 						       "_raw") != NULL);
+	bpf_program__set_autoload(obj->progs.vmm_exit, true);
 	err = hvflush_bpf__load(obj);
 	if (err)
 		die("load hvflush", err);
+	exit_link = bpf_program__attach(obj->progs.vmm_exit);
+	if (!exit_link)
+		die("attach vmm_exit", errno);
 
 	fake_open(&f);
 	fake_vms(&f);
 	for (; i < argc; i++)
 		run_op(obj, &f, argv[i]);
+	vmm_b_exit();
 	dump(obj, &f);
 
+	bpf_link__destroy(exit_link);
 	free(collected);
 	fake_kmem_bpf__destroy(f.skel);
 	hvflush_bpf__destroy(obj);

@@ -61,7 +61,19 @@ static void run_raw(struct bpf_program *prog, const __u64 *args, size_t n)
 static struct {
 	struct fake_kmem_bpf *skel;
 	__u64 kvm, vcpu;		/* kernel addresses */
+	char vcpu_obj[8192];		/* the vCPU as written ... */
+	long id_off;			/* ... and where its vcpu_id is */
 } fake;
+
+/* Give the fake vCPU another vcpu_id (FAKE_VCPU_ID is the default). */
+static void fake_vcpu_id(int id)
+{
+	__u32 key = 1;
+
+	*(int *)(fake.vcpu_obj + fake.id_off) = id;
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(fake.skel->maps.objs),
+					     &key, fake.vcpu_obj, 0), 0);
+}
 
 /* Offset of @member in struct @type in @btf, or -1. */
 static long member_offset(const struct btf *btf, const char *type,
@@ -134,6 +146,8 @@ static int fake_setup(void **state)
 	key = 1;
 	if (bpf_map_update_elem(bpf_map__fd(fake.skel->maps.objs), &key, obj, 0))
 		return -1;
+	memcpy(fake.vcpu_obj, obj, size);
+	fake.id_off = id_off;
 	return fake.kvm && fake.vcpu ? 0 : -1;
 }
 
@@ -836,6 +850,9 @@ static void test_vmm_comm(void **state)
 	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa), &key,
 					     &ms), 0);
 	assert_string_equal(ms.comm, comm);
+	/* The VM as the conversion rows name it, not "kvm-<pid>". */
+	assert_string_equal(ms.stats_id, FAKE_STATS_ID);
+	assert_string_equal(cs.stats_id, FAKE_STATS_ID);
 	read_events(s, &evs);
 	assert_int_equal(evs.n, 1);
 	assert_string_equal(evs.ev[0].comm, "CPU 0/KVM");
@@ -1040,6 +1057,88 @@ static bool mapgpa_row(struct conversions_bpf *s, struct mapgpa_stats *out)
 	struct mapgpa_key key = { .pid = getpid(), .vcpu_id = FAKE_VCPU_ID };
 
 	return !bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa), &key, out);
+}
+
+static __u32 map_entries(struct bpf_map *map, __u32 key_size)
+{
+	char key[64], next[64];
+	void *prev = NULL;
+	__u32 n = 0;
+
+	assert_true(key_size <= sizeof(key));
+	while (!bpf_map_get_next_key(bpf_map__fd(map), prev, next)) {
+		memcpy(key, next, key_size);
+		prev = key;
+		n++;
+	}
+	return n;
+}
+
+/* A MapGPA request of vCPU @id, to its next VM entry: its row. */
+static int mapgpa_request(struct conversions_bpf *s, int id)
+{
+	__u64 hcall[] = { CONV_KVM_HC_MAP_GPA_RANGE, 0x100000, 1, 0, 0 };
+	__u64 entry[] = { fake.vcpu, 0 };
+
+	fake_vcpu_id(id);
+	return try_raw(s->progs.mapgpa_hcall_raw, hcall, NR_ARGS(hcall)) ?:
+	       try_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry));
+}
+
+/*
+ * One VMM holds at most MAPGPA_VMM_MAX_ROWS vCPU rows: the next vCPU's
+ * requests are counted as lost, its rows keep counting, another VMM still
+ * gets rows, and once userspace drained the rows the VMM gets its share
+ * back.
+ */
+static int take_none(void *ctx, const void *key, const void *val)
+{
+	(void)ctx, (void)key, (void)val;
+	return 0;
+}
+
+static void test_mapgpa_vmm_cap(void **state)
+{
+	struct conversions_bpf *s = load_mapgpa(CONV_MAPGPA_HYPERCALL);
+	struct conv_probe p = { .skel = s, .mapgpa_fd = bpf_map__fd(s->maps.mapgpa) };
+	struct mapgpa_key key = { .pid = getpid(), .vcpu_id = 0 };
+	struct mapgpa_stats ms;
+	pid_t child;
+	int status;
+
+	(void)state;
+	for (int id = 0; id < MAPGPA_VMM_MAX_ROWS; id++)
+		assert_int_equal(mapgpa_request(s, id), 0);
+	assert_int_equal(map_entries(s->maps.mapgpa, sizeof(key)), MAPGPA_VMM_MAX_ROWS);
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_MAPGPA_VMM_CAP), 0);
+
+	assert_int_equal(mapgpa_request(s, MAPGPA_VMM_MAX_ROWS), 0);
+	assert_int_equal(map_entries(s->maps.mapgpa, sizeof(key)), MAPGPA_VMM_MAX_ROWS);
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_MAPGPA_VMM_CAP), 1);
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_MAPGPA_FULL), 0);
+	assert_int_equal(mapgpa_request(s, 0), 0);	/* its rows go on */
+	assert_int_equal(bpf_map_lookup_elem(p.mapgpa_fd, &key, &ms), 0);
+	assert_int_equal(ms.count, 2);
+
+	child = fork();
+	assert_true(child >= 0);
+	if (!child)
+		_exit(mapgpa_request(s, 7) ? 1 : 0);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	key = (struct mapgpa_key){ .pid = child, .vcpu_id = 7 };
+	assert_int_equal(bpf_map_lookup_elem(p.mapgpa_fd, &key, &ms), 0);
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_MAPGPA_VMM_CAP), 1);
+
+	/* tdx-trace's drain: the rows taken, the share given back. */
+	assert_int_equal(conv_probe_drain_mapgpa(&p, take_none, NULL), 0);
+	assert_int_equal(map_entries(s->maps.mapgpa, sizeof(key)), 0);
+	assert_int_equal(map_entries(s->maps.mapgpa_vmm_rows, sizeof(__u32)), 0);
+	assert_int_equal(mapgpa_request(s, MAPGPA_VMM_MAX_ROWS), 0);
+	assert_int_equal(map_entries(s->maps.mapgpa, sizeof(key)), 1);
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_MAPGPA_VMM_CAP), 1);
+	fake_vcpu_id(FAKE_VCPU_ID);
+	conversions_bpf__destroy(s);
 }
 
 static void test_mapgpa_tdx(void **state)
@@ -1338,6 +1437,7 @@ int main(void)
 		cmocka_unit_test(test_roles_changed_unchanged),
 		cmocka_unit_test(test_roles_filter_and_lost),
 		cmocka_unit_test(test_roles_reported),
+		cmocka_unit_test(test_mapgpa_vmm_cap),
 		cmocka_unit_test(test_mapgpa_tdx),
 		cmocka_unit_test(test_mapgpa_snp),
 	};
