@@ -7,6 +7,10 @@ pkgs=(
 	# build: BPF, tools, tests
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
 	libcmocka-dev libmicrohttpd-dev libncurses-dev
+	# the exporter's --web.config.file (TLS client certificates, YAML,
+	# bcrypt) and its tests (certificates, OpenMetrics parser)
+	libgnutls28-dev libyaml-dev libcrypt-dev openssl
+	python3-prometheus-client
 	# libFuzzer (make fuzz, tests/fuzz): clang only recommends it
 	libclang-rt-14-dev
 	# lab kernels and selftests (the kernels' sources and Debian's stock

@@ -1,3 +1,5 @@
-# kvmscope-exporter: libmicrohttpd for HTTP, a thread for the collector.
-# Its BPF objects come from tools/probe/, in libkvmscope.a.
-LDLIBS_kvmscope-exporter += -lmicrohttpd -lpthread
+# kvmscope-exporter: libmicrohttpd for HTTP (GnuTLS for client
+# certificates), a thread for the collector, libyaml and libcrypt for
+# --web.config.file.  Its BPF objects come from tools/probe/, in
+# libkvmscope.a.
+LDLIBS_kvmscope-exporter += -lmicrohttpd -lgnutls -lyaml -lcrypt -lpthread
