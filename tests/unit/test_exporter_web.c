@@ -258,7 +258,10 @@ static void test_web_config(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	file("c.pem", "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n");
+	snprintf(users, sizeof(users),
+		 "cd %s && for n in c other; do openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout $n.key -out $n.pem -days 1 -subj /CN=localhost 2>/dev/null || exit 1; done",
+		 dir);
+	assert_int_equal(system(users), 0);
 	file("k.pem", "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n");
 	file("junk", "not a certificate\n");
 
@@ -277,10 +280,24 @@ static void test_web_config(void **state)
 	ks_web_config_free(&wc);
 
 	/* Relative files are the config's directory's. */
-	assert_string_equal(load("tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n", &wc), "");
+	assert_string_equal(load("tls_server_config:\n  cert_file: c.pem\n  key_file: c.key\n", &wc), "");
 	assert_non_null(strstr(wc.cert_pem, "BEGIN CERTIFICATE"));
 	assert_non_null(strstr(wc.key_pem, "BEGIN PRIVATE KEY"));
+	assert_null(wc.client_ca_pem);
 	ks_web_config_free(&wc);
+	assert_string_equal(load("tls_server_config:\n  cert_file: c.pem\n  key_file: c.key\n"
+				 "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: other.pem\n",
+				 &wc), "");
+	assert_non_null(wc.client_ca_pem);
+	ks_web_config_free(&wc);
+	/* Files that are PEM but not a matching pair, or no key at all. */
+	assert_non_null(strstr(load("tls_server_config:\n  cert_file: c.pem\n  key_file: other.key\n", &wc),
+			       "web.yml:2: tls_server_config: cert_file and key_file: "));
+	assert_non_null(strstr(load("tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n", &wc),
+			       "cert_file and key_file: "));
+	assert_non_null(strstr(load("tls_server_config:\n  cert_file: c.pem\n  key_file: c.key\n"
+				    "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: c.key\n", &wc),
+			       "client_ca_file: "));
 
 	assert_non_null(strstr(load("basic_auth_users:\n  prom: plaintext\n", &wc),
 			       "web.yml:2: basic_auth_users: prom: expected a bcrypt hash"));
@@ -290,13 +307,13 @@ static void test_web_config(void **state)
 			       "cert_file and key_file go together"));
 	assert_non_null(strstr(load("tls_server_config:\n  cert_file: c.pem\n  key_file: missing.pem\n", &wc),
 			       "missing.pem: No such file or directory"));
-	assert_non_null(strstr(load("tls_server_config:\n  cert_file: junk\n  key_file: k.pem\n", &wc),
+	assert_non_null(strstr(load("tls_server_config:\n  cert_file: junk\n  key_file: c.key\n", &wc),
 			       "not PEM"));
-	assert_non_null(strstr(load("tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n  min_version: TLS13\n", &wc),
+	assert_non_null(strstr(load("tls_server_config:\n  cert_file: c.pem\n  key_file: c.key\n  min_version: TLS13\n", &wc),
 			       "web.yml:4: tls_server_config: 'min_version' is not supported"));
-	assert_non_null(strstr(load("tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n  client_auth_type: RequireAndVerifyClientCert\n", &wc),
+	assert_non_null(strstr(load("tls_server_config:\n  cert_file: c.pem\n  key_file: c.key\n  client_auth_type: RequireAndVerifyClientCert\n", &wc),
 			       "needs client_ca_file"));
-	assert_non_null(strstr(load("tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n  client_auth_type: RequestClientCert\n", &wc),
+	assert_non_null(strstr(load("tls_server_config:\n  cert_file: c.pem\n  key_file: c.key\n  client_auth_type: RequestClientCert\n", &wc),
 			       "'RequestClientCert' is not supported"));
 	assert_non_null(strstr(load("http_server_config:\n  http2: false\n", &wc),
 			       "'http_server_config' is not supported"));
@@ -314,6 +331,8 @@ static void test_web_config(void **state)
 							sizeof(err)), 0);
 		assert_string_equal(err, "/nonexistent/web.yml: No such file or directory");
 	}
+	snprintf(users, sizeof(users), "rm -rf %s", dir);
+	assert_int_equal(system(users), 0);
 }
 
 int main(void)

@@ -3,6 +3,7 @@
 #include <crypt.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/gnutls.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,46 @@ static int read_pem(struct loader *l, const yaml_node_t *n, const char *key,
 	return 0;
 }
 
+/*
+ * The key must be the certificate's and the CA file hold certificates:
+ * said here, with GnuTLS's reason, rather than as a server that fails to
+ * start or a handshake that fails on every scrape.
+ */
+static int check_pem(struct loader *l, yaml_node_t *map)
+{
+	struct ks_web_config *wc = l->wc;
+	gnutls_certificate_credentials_t cred;
+	gnutls_datum_t cert = { (unsigned char *)wc->cert_pem,
+				strlen(wc->cert_pem) };
+	gnutls_datum_t key = { (unsigned char *)wc->key_pem,
+			       strlen(wc->key_pem) };
+	int r;
+
+	if (gnutls_certificate_allocate_credentials(&cred))
+		return fail(l, map, "out of memory");
+	r = gnutls_certificate_set_x509_key_mem(cred, &cert, &key,
+						GNUTLS_X509_FMT_PEM);
+	if (r < 0) {
+		gnutls_certificate_free_credentials(cred);
+		return fail(l, map, "tls_server_config: cert_file and key_file: %s",
+			    gnutls_strerror(r));
+	}
+	if (wc->client_ca_pem) {
+		gnutls_datum_t ca = { (unsigned char *)wc->client_ca_pem,
+				      strlen(wc->client_ca_pem) };
+
+		r = gnutls_certificate_set_x509_trust_mem(cred, &ca,
+							  GNUTLS_X509_FMT_PEM);
+		if (r <= 0) {
+			gnutls_certificate_free_credentials(cred);
+			return fail(l, map, "tls_server_config: client_ca_file: %s",
+				    r < 0 ? gnutls_strerror(r) : "no certificate");
+		}
+	}
+	gnutls_certificate_free_credentials(cred);
+	return 0;
+}
+
 static int tls_config(struct loader *l, yaml_node_t *map)
 {
 	struct ks_web_config *wc = l->wc;
@@ -141,6 +182,9 @@ static int tls_config(struct loader *l, yaml_node_t *map)
 		return fail(l, map, "tls_server_config: cert_file and key_file go together");
 	if (!wc->cert_pem)
 		return fail(l, map, "tls_server_config: no cert_file and key_file");
+	r = check_pem(l, map);
+	if (r)
+		return r;
 	/*
 	 * Of the toolkit's client_auth_type values, the two that say what a
 	 * client must present: none, or one that client_ca_file signed.
