@@ -274,9 +274,16 @@ static void test_web_config(void **state)
 	assert_string_equal(load(users, &wc), "");
 	assert_int_equal(wc.nr_users, 1);
 	assert_true(ks_web_config_auth(&wc, "prom", "s3cret"));
+	assert_int_equal(wc.crypts, 1);
+	/* Accepted again from the cache: no second bcrypt. */
+	assert_true(ks_web_config_auth(&wc, "prom", "s3cret"));
+	assert_int_equal(wc.crypts, 1);
+	/* Anything else is checked, and refused. */
 	assert_false(ks_web_config_auth(&wc, "prom", "s3cret "));
 	assert_false(ks_web_config_auth(&wc, "prom", ""));
 	assert_false(ks_web_config_auth(&wc, "other", "s3cret"));
+	assert_int_equal(wc.crypts, 4);
+	assert_true(ks_web_config_auth(&wc, "prom", "s3cret"));
 	ks_web_config_free(&wc);
 
 	/* Relative files are the config's directory's. */

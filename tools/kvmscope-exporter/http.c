@@ -31,7 +31,7 @@ struct ks_http {
 	struct ks_collector *c;
 	struct ks_waitq waitq;
 	const char *path;		/* the telemetry path */
-	const struct ks_web_config *web;	/* NULL: none */
+	struct ks_web_config *web;	/* NULL: none */
 	char index[1024];		/* the landing page, linking to path */
 };
 

@@ -38,7 +38,7 @@ struct ks_http_opts {
 	unsigned int max_connections;	/* awaiting a request at once */
 	unsigned int timeout;		/* seconds; see above */
 	const char *telemetry_path;	/* NULL: "/metrics" */
-	const struct ks_web_config *web; /* NULL: plain, open; kept by caller */
+	struct ks_web_config *web;	/* NULL: plain, open; kept by caller */
 	bool no_listen;			/* connections come via ks_http_add() */
 	bool verbose;			/* libmicrohttpd error log on stderr */
 };
