@@ -18,7 +18,8 @@ cflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefin
 x=tools/kvmscope-exporter
 declare -A srcs=(
 	[http]="$x/http.c $x/waitq.c $x/collector.c $x/render.c $x/expo.c $x/store.c tools/lib/grow.c
-		tools/lib/vmcache.c tools/lib/vmname.c tools/lib/utf8.c"
+		tools/lib/vmcache.c tools/lib/vmname.c tools/lib/utf8.c $x/openmetrics.c $x/process.c
+		$x/webconfig.c"
 	[options]="$x/options.c tools/lib/args.c"
 	[synth]="$x/source_synth.c $x/store.c tools/lib/args.c tools/lib/vmname.c tools/lib/grow.c
 		 tools/lib/vmcache.c tools/lib/utf8.c"
@@ -28,7 +29,7 @@ declare -A srcs=(
 	[termtext]="tools/lib/termtext.c tools/lib/utf8.c"
 	[utf8]="tools/lib/utf8.c tools/lib/vmname.c"
 )
-declare -A libs=([http]="-lmicrohttpd -lpthread" [options]="" [synth]="" [expo]="-lm"
+declare -A libs=([http]="-lmicrohttpd -lgnutls -lyaml -lcrypt -lz -lpthread" [options]="" [synth]="" [expo]="-lm"
 		 [json]="-lm" [termtext]="" [utf8]="")
 # Flags per harness: the HTTP one waits on a server thread per input.
 declare -A flags=([http]="-max_len=65536 -timeout=10" [options]="-max_len=4096"

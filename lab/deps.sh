@@ -9,6 +9,10 @@ pkgs=(
 	libcmocka-dev libmicrohttpd-dev libncurses-dev libsystemd-dev
 	# the Debian package (make deb, tests/bpf/07-deb.sh)
 	dpkg-dev debhelper fakeroot lintian debootstrap
+	# the exporter's --web.config.file (TLS client certificates, YAML,
+	# bcrypt) and its tests (certificates, OpenMetrics parser)
+	libgnutls28-dev libyaml-dev libcrypt-dev openssl
+	python3-prometheus-client
 	# libFuzzer (make fuzz, tests/fuzz): clang only recommends it
 	libclang-rt-14-dev
 	# lab kernels and selftests (the kernels' sources and Debian's stock

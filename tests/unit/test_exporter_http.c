@@ -122,12 +122,16 @@ static void test_routes(void **state)
 	struct server *srv = *state;
 	char *resp;
 
-	assert_int_equal(ks_http_route("GET", "/metrics"), KS_ROUTE_METRICS);
-	assert_int_equal(ks_http_route("HEAD", "/metrics"), KS_ROUTE_METRICS);
-	assert_int_equal(ks_http_route("GET", "/"), KS_ROUTE_INDEX);
-	assert_int_equal(ks_http_route("POST", "/metrics"), KS_ROUTE_BAD_METHOD);
-	assert_int_equal(ks_http_route("GET", "/metrics/"), KS_ROUTE_NOT_FOUND);
-	assert_int_equal(ks_http_route("POST", "/x"), KS_ROUTE_NOT_FOUND);
+	assert_int_equal(ks_http_route("GET", "/metrics", "/metrics"), KS_ROUTE_METRICS);
+	assert_int_equal(ks_http_route("HEAD", "/metrics", "/metrics"), KS_ROUTE_METRICS);
+	assert_int_equal(ks_http_route("GET", "/", "/metrics"), KS_ROUTE_INDEX);
+	assert_int_equal(ks_http_route("POST", "/metrics", "/metrics"), KS_ROUTE_BAD_METHOD);
+	assert_int_equal(ks_http_route("GET", "/metrics/", "/metrics"), KS_ROUTE_NOT_FOUND);
+	assert_int_equal(ks_http_route("POST", "/x", "/metrics"), KS_ROUTE_NOT_FOUND);
+	/* --web.telemetry-path: there, and /metrics no longer. */
+	assert_int_equal(ks_http_route("GET", "/kvm/m", "/kvm/m"), KS_ROUTE_METRICS);
+	assert_int_equal(ks_http_route("GET", "/metrics", "/kvm/m"), KS_ROUTE_NOT_FOUND);
+	assert_int_equal(ks_http_route("GET", "/", "/kvm/m"), KS_ROUTE_INDEX);
 
 	/* A VM's first exposition is all zeros: take the second. */
 	free(roundtrip(srv->port, "GET /metrics HTTP/1.0\r\n\r\n"));

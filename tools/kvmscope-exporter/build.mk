@@ -1,4 +1,5 @@
-# kvmscope-exporter: libmicrohttpd for HTTP, a thread for the collector,
-# libsystemd for socket activation and readiness (sdnotify.c).
-# Its BPF objects come from tools/probe/, in libkvmscope.a.
-LDLIBS_kvmscope-exporter += -lmicrohttpd -lpthread -lsystemd
+# kvmscope-exporter: libmicrohttpd for HTTP (GnuTLS for client
+# certificates), a thread for the collector, libyaml and libcrypt for
+# --web.config.file, libsystemd for socket activation and readiness
+# (sdnotify.c).  Its BPF objects come from tools/probe/, in libkvmscope.a.
+LDLIBS_kvmscope-exporter += -lmicrohttpd -lgnutls -lyaml -lcrypt -lpthread -lsystemd

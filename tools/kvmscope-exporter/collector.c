@@ -38,6 +38,17 @@ int ks_collector_add(struct ks_collector *c, struct ks_source *src)
 	return 0;
 }
 
+int ks_collector_add_down(struct ks_collector *c, const char *name,
+			  const char *reason)
+{
+	if (c->nr_down == KS_MAX_SOURCES)
+		return -E2BIG;
+	c->down[c->nr_down++] = (struct ks_source_stat){
+		.name = name, .mode = "none", .reason = reason,
+	};
+	return 0;
+}
+
 void ks_collector_free(struct ks_collector *c)
 {
 	for (int i = 0; i < c->nr_sources; i++) {
@@ -118,6 +129,8 @@ int ks_collector_scrape(struct ks_collector *c, struct ks_buf *out)
 	x = (struct ks_render_extra){
 		.sources = c->stats,
 		.nr_sources = c->nr_sources,
+		.down = c->down,
+		.nr_down = c->nr_down,
 		.last_scrape = c->last_scrape,
 		.bpf_stats_enabled = c->store.nr_progs ? bpf_stats_enabled() : -1,
 	};

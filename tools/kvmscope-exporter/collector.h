@@ -30,6 +30,8 @@ struct ks_collector {
 	struct ks_source_stat stats[KS_MAX_SOURCES];
 	struct ks_store stage[KS_MAX_SOURCES];	/* what each source read */
 	int nr_sources;
+	struct ks_source_stat down[KS_MAX_SOURCES];	/* could not attach */
+	int nr_down;
 	struct ks_store store;		/* what is rendered */
 	struct ks_vm_cache names;	/* the stores' VM names */
 	struct ks_render_opts ropts;
@@ -47,6 +49,14 @@ void ks_collector_init(struct ks_collector *c, double grace,
 		       const struct ks_render_opts *ropts);
 /* Takes ownership of @src (destroyed by ks_collector_free). -E2BIG if full. */
 int ks_collector_add(struct ks_collector *c, struct ks_source *src);
+/*
+ * A source that could not attach: exported as kvmscope_collector_up 0
+ * with @reason ("no events", "not permitted"), so that its alert fires
+ * instead of the series being absent.  Both strings must outlive @c.
+ * -E2BIG if full.
+ */
+int ks_collector_add_down(struct ks_collector *c, const char *name,
+			  const char *reason);
 void ks_collector_free(struct ks_collector *c);
 
 /*

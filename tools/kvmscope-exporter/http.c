@@ -1,24 +1,23 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* /metrics over libmicrohttpd: see http.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "http.h"
+#include "openmetrics.h"
+#include "process.h"
 #include "waitq.h"
 
-#define CONTENT_TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
-
-static const char index_page[] =
-	"<html><head><title>kvmscope exporter</title></head><body>\n"
-	"<h1>kvmscope exporter</h1>\n"
-	"<p><a href=\"/metrics\">Metrics</a></p>\n"
-	"</body></html>\n";
+#define REALM "kvmscope-exporter"
 
 /*
  * Connections shut by ks_waitq count in libmicrohttpd's limit until its
@@ -31,11 +30,15 @@ struct ks_http {
 	struct MHD_Daemon *d;
 	struct ks_collector *c;
 	struct ks_waitq waitq;
+	const char *path;		/* the telemetry path */
+	struct ks_web_config *web;	/* NULL: none */
+	char index[1024];		/* the landing page, linking to path */
 };
 
-enum ks_route ks_http_route(const char *method, const char *url)
+enum ks_route ks_http_route(const char *method, const char *url,
+			    const char *path)
 {
-	bool metrics = !strcmp(url, "/metrics"), index = !strcmp(url, "/");
+	bool metrics = !strcmp(url, path), index = !strcmp(url, "/");
 
 	if (!metrics && !index)
 		return KS_ROUTE_NOT_FOUND;
@@ -43,6 +46,96 @@ enum ks_route ks_http_route(const char *method, const char *url)
 	    strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return KS_ROUTE_BAD_METHOD;
 	return metrics ? KS_ROUTE_METRICS : KS_ROUTE_INDEX;
+}
+
+/*
+ * The elements of a comma-separated header, each with its media type or
+ * coding (lower-cased, up to @n bytes), its q and its version parameter.
+ * Returns where the next element starts, or NULL at the end.
+ */
+static const char *header_elem(const char *p, char *type, size_t n,
+			       double *q, char *version, size_t vn)
+{
+	size_t i = 0;
+
+	*q = 1;
+	version[0] = '\0';
+	while (*p == ' ' || *p == '\t' || *p == ',')
+		p++;
+	if (!*p)
+		return NULL;
+	while (*p && *p != ';' && *p != ',' && *p != ' ' && *p != '\t') {
+		if (i + 1 < n)
+			type[i++] = tolower((unsigned char)*p);
+		p++;
+	}
+	type[i] = '\0';
+	while (*p && *p != ',') {
+		const char *key;
+		size_t kl, vl = 0;
+
+		while (*p == ';' || *p == ' ' || *p == '\t')
+			p++;
+		key = p;
+		while (*p && *p != '=' && *p != ';' && *p != ',')
+			p++;
+		kl = p - key;
+		while (kl && (key[kl - 1] == ' ' || key[kl - 1] == '\t'))
+			kl--;
+		if (*p != '=')
+			continue;
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (kl == 1 && tolower((unsigned char)key[0]) == 'q')
+			*q = strtod(p, NULL);
+		else if (kl == 7 && !strncasecmp(key, "version", 7)) {
+			for (; *p && *p != ';' && *p != ',' && *p != ' ' &&
+			       vl + 1 < vn; p++)
+				if (*p != '"')
+					version[vl++] = *p;
+			version[vl] = '\0';
+		}
+		while (*p && *p != ';' && *p != ',')
+			p++;
+	}
+	return p;
+}
+
+enum ks_format ks_http_format(const char *accept)
+{
+	double q, q_om = 0, q_text = 0;
+	char type[64], version[16];
+	const char *p = accept;
+
+	while (p && (p = header_elem(p, type, sizeof(type), &q, version,
+				     sizeof(version)))) {
+		if (!strcmp(type, "application/openmetrics-text") &&
+		    (!version[0] || !strcmp(version, "1.0.0"))) {
+			if (q > q_om)
+				q_om = q;
+		} else if ((!strcmp(type, "text/plain") &&
+			    (!version[0] || !strcmp(version, "0.0.4"))) ||
+			   !strcmp(type, "text/*") || !strcmp(type, "*/*")) {
+			if (q > q_text)
+				q_text = q;
+		}
+	}
+	return q_om > 0 && q_om >= q_text ? KS_FORMAT_OPENMETRICS
+					  : KS_FORMAT_TEXT;
+}
+
+bool ks_http_gzip(const char *accept_encoding)
+{
+	const char *p = accept_encoding;
+	char coding[32], version[4];
+	double q;
+
+	while (p && (p = header_elem(p, coding, sizeof(coding), &q, version,
+				     sizeof(version))))
+		if ((!strcmp(coding, "gzip") || !strcmp(coding, "x-gzip")))
+			return q > 0;
+	return false;
 }
 
 static enum MHD_Result reply_static(struct MHD_Connection *conn,
@@ -64,20 +157,72 @@ static enum MHD_Result reply_static(struct MHD_Connection *conn,
 	return ret;
 }
 
+/*
+ * gzip @in into @out (empty).  Speed over ratio: scrapes are served one at a time,
+ * and the exposition's repetitive text compresses well at level 1 too.
+ */
+static int gzip_buf(const struct ks_buf *in, struct ks_buf *out)
+{
+	z_stream z = { 0 };
+	size_t cap;
+	int r;
+
+	if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8,
+			 Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	cap = deflateBound(&z, in->len);
+	out->data = malloc(cap + 1);	/* ks_buf_steal() wants room for a NUL */
+	if (!out->data) {
+		deflateEnd(&z);
+		return -ENOMEM;
+	}
+	out->cap = cap + 1;
+	z.next_in = (Bytef *)in->data;
+	z.avail_in = in->len;
+	z.next_out = (Bytef *)out->data;
+	z.avail_out = cap;
+	r = deflate(&z, Z_FINISH);
+	out->len = z.total_out;
+	deflateEnd(&z);
+	return r == Z_STREAM_END ? 0 : -EIO;
+}
+
 static enum MHD_Result reply_metrics(struct ks_http *h,
 				     struct MHD_Connection *conn)
 {
-	struct ks_buf out = { 0 };
+	const char *accept, *encoding;
+	struct ks_buf out = { 0 }, alt = { 0 };
+	enum ks_format fmt;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
+	bool gz;
 	size_t len;
 	char *body;
 
-	if (ks_collector_scrape(h->c, &out)) {
+	accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					     MHD_HTTP_HEADER_ACCEPT);
+	encoding = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					       MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	fmt = ks_http_format(accept);
+	gz = ks_http_gzip(encoding);
+	if (ks_collector_scrape(h->c, &out))
+		goto oom;
+	ks_process_render(&out);
+	if (fmt == KS_FORMAT_OPENMETRICS) {
+		ks_openmetrics(out.data, out.len, &alt);
 		ks_buf_free(&out);
-		return reply_static(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				    "text/plain", "out of memory\n", NULL);
+		out = alt;
+		alt = (struct ks_buf){ 0 };
 	}
+	if (gz) {
+		if (gzip_buf(&out, &alt))
+			goto oom;
+		ks_buf_free(&out);
+		out = alt;
+		alt = (struct ks_buf){ 0 };
+	}
+	if (out.oom)
+		goto oom;
 	body = ks_buf_steal(&out, &len);
 	if (!body)
 		return MHD_NO;
@@ -87,8 +232,66 @@ static enum MHD_Result reply_metrics(struct ks_http *h,
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				CONTENT_TYPE_METRICS);
+				fmt == KS_FORMAT_OPENMETRICS ?
+				KS_CONTENT_TYPE_OPENMETRICS :
+				KS_CONTENT_TYPE_TEXT);
+	/* Caches must not hand a gzipped or OpenMetrics body to others. */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY,
+				"Accept, Accept-Encoding");
+	if (gz)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING,
+					"gzip");
 	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+oom:
+	ks_buf_free(&out);
+	ks_buf_free(&alt);
+	return reply_static(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			    "text/plain", "out of memory\n", NULL);
+}
+
+/* A client certificate that client_ca_file signed, if one is required. */
+static bool client_cert_ok(struct ks_http *h, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+	unsigned int status;
+
+	if (!h->web || !h->web->client_ca_pem)
+		return true;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	return ci && ci->tls_session &&
+	       gnutls_certificate_verify_peers2(ci->tls_session, &status) ==
+	       GNUTLS_E_SUCCESS && !status;
+}
+
+/* Basic auth against basic_auth_users, if there are any. */
+static bool auth_ok(struct ks_http *h, struct MHD_Connection *conn)
+{
+	char *user, *pass = NULL;
+	bool ok;
+
+	if (!h->web || !h->web->nr_users)
+		return true;
+	user = MHD_basic_auth_get_username_password(conn, &pass);
+	ok = user && pass && ks_web_config_auth(h->web, user, pass);
+	MHD_free(user);
+	MHD_free(pass);
+	return ok;
+}
+
+static enum MHD_Result reply_unauthorized(struct MHD_Connection *conn)
+{
+	static const char body[] = "unauthorized\n";
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(strlen(body), (void *)body,
+					    MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
+	ret = MHD_queue_basic_auth_fail_response(conn, REALM, r);
 	MHD_destroy_response(r);
 	return ret;
 }
@@ -113,12 +316,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 	 */
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	ks_waitq_answered(&h->waitq, ci ? ci->socket_context : NULL);
-	switch (ks_http_route(method, url)) {
+	if (!client_cert_ok(h, conn))
+		return reply_static(conn, MHD_HTTP_FORBIDDEN, "text/plain",
+				    "a client certificate is required\n", NULL);
+	if (!auth_ok(h, conn))
+		return reply_unauthorized(conn);
+	switch (ks_http_route(method, url, h->path)) {
 	case KS_ROUTE_METRICS:
 		return reply_metrics(h, conn);
 	case KS_ROUTE_INDEX:
 		return reply_static(conn, MHD_HTTP_OK, "text/html; charset=utf-8",
-				    index_page, NULL);
+				    h->index, NULL);
 	case KS_ROUTE_BAD_METHOD:
 		return reply_static(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 				    "text/plain", "method not allowed\n",
@@ -126,7 +334,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 	case KS_ROUTE_NOT_FOUND:
 	default:
 		return reply_static(conn, MHD_HTTP_NOT_FOUND, "text/plain",
-				    "not found: try /metrics\n", NULL);
+				    "not found\n", NULL);
 	}
 }
 
@@ -151,6 +359,26 @@ static void notify(void *cls, struct MHD_Connection *conn,
 	peer = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	*socket_context = ks_waitq_add(&h->waitq, fd->connect_fd,
 				       peer ? peer->client_addr : NULL);
+}
+
+/* The landing page: a link to @path, which is HTML-escaped. */
+static void index_page(char *buf, size_t len, const char *path)
+{
+	size_t n;
+
+	n = snprintf(buf, len,
+		     "<html><head><title>kvmscope exporter</title></head><body>\n"
+		     "<h1>kvmscope exporter</h1>\n<p><a href=\"");
+	for (const char *p = path; *p && n + 8 < len; p++) {
+		const char *e = *p == '&' ? "&amp;" : *p == '<' ? "&lt;" :
+				*p == '>' ? "&gt;" : *p == '"' ? "&quot;" : NULL;
+
+		if (e)
+			n += snprintf(buf + n, len - n, "%s", e);
+		else
+			buf[n++] = *p;
+	}
+	snprintf(buf + n, len - n, "\">Metrics</a></p>\n</body></html>\n");
 }
 
 int ks_http_listen(const struct sockaddr *addr, socklen_t addr_len,
@@ -204,6 +432,13 @@ struct ks_http *ks_http_start(const struct ks_http_opts *o,
 		{ MHD_OPTION_END, 0, NULL },
 		{ MHD_OPTION_END, 0, NULL },
 	};
+	/* TLS, if configured: key, certificate, the clients' CA. */
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_END, 0, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	int r;
 
 	if (!h) {
@@ -211,12 +446,31 @@ struct ks_http *ks_http_start(const struct ks_http_opts *o,
 		return NULL;
 	}
 	h->c = c;
+	h->web = o->web;
+	h->path = o->telemetry_path ? o->telemetry_path : "/metrics";
+	index_page(h->index, sizeof(h->index), h->path);
 	if (o->listen_fd > 0)
 		listen[0] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET,
 						     o->listen_fd, NULL };
 	else if (!o->no_listen)
 		listen[0] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0,
 						     (void *)o->addr };
+	if (o->web && o->web->cert_pem) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			snprintf(err, err_len, "this libmicrohttpd has no TLS support");
+			free(h);
+			return NULL;
+		}
+		flags |= MHD_USE_TLS;
+		tls[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
+						  o->web->key_pem };
+		tls[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
+						  o->web->cert_pem };
+		if (o->web->client_ca_pem)
+			tls[2] = (struct MHD_OptionItem){
+				MHD_OPTION_HTTPS_MEM_TRUST, 0,
+				o->web->client_ca_pem };
+	}
 	if (o->verbose)
 		flags |= MHD_USE_ERROR_LOG;
 	if (o->no_listen)
@@ -243,7 +497,8 @@ struct ks_http *ks_http_start(const struct ks_http_opts *o,
 				MHD_OPTION_CONNECTION_TIMEOUT, o->timeout,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 				(size_t)KS_HTTP_CONN_MEMORY,
-				MHD_OPTION_ARRAY, listen, MHD_OPTION_END);
+				MHD_OPTION_ARRAY, listen,
+				MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 	if (!h->d) {
 		/* bind(2)'s errno survives libmicrohttpd's cleanup. */
 		if (errno == EADDRINUSE)

@@ -7,7 +7,13 @@
  * oldest waiting ones (see waitq.h).  A response that stalls for the
  * timeout is dropped.  The port is ours alone: a busy one fails.
  * Requests run the collector's scrape; anything but GET/HEAD on / or
- * /metrics gets 404 or 405.
+ * the telemetry path gets 404 or 405.
+ *
+ * As the Prometheus client libraries do: the exposition is gzipped when
+ * the scraper accepts gzip, in OpenMetrics when it prefers that (as
+ * Prometheus does), and followed by the process_* metrics.  With a web
+ * configuration (webconfig.h): TLS, client certificates, basic auth,
+ * checked before any route.
  */
 #ifndef KVMSCOPE_EXPORTER_HTTP_H
 #define KVMSCOPE_EXPORTER_HTTP_H
@@ -16,6 +22,7 @@
 #include <sys/socket.h>
 
 #include "collector.h"
+#include "webconfig.h"
 
 /* Per-connection memory: request line + headers must fit in it. */
 #define KS_HTTP_CONN_MEMORY	(32 * 1024)
@@ -30,6 +37,8 @@ struct ks_http_opts {
 	int listen_fd;
 	unsigned int max_connections;	/* awaiting a request at once */
 	unsigned int timeout;		/* seconds; see above */
+	const char *telemetry_path;	/* NULL: "/metrics" */
+	struct ks_web_config *web;	/* NULL: plain, open; kept by caller */
 	bool no_listen;			/* connections come via ks_http_add() */
 	bool verbose;			/* libmicrohttpd error log on stderr */
 };
@@ -41,8 +50,24 @@ enum ks_route {
 	KS_ROUTE_BAD_METHOD,
 };
 
-/* Where a request goes; pure, for tests.  Path before any query string. */
-enum ks_route ks_http_route(const char *method, const char *url);
+/*
+ * Where a request goes; pure, for tests.  Path before any query string;
+ * @metrics is the telemetry path.
+ */
+enum ks_route ks_http_route(const char *method, const char *url,
+			    const char *metrics);
+
+enum ks_format { KS_FORMAT_TEXT, KS_FORMAT_OPENMETRICS };
+
+/*
+ * The format an Accept header asks for: OpenMetrics 1.0.0 if it weighs
+ * that at least as much as text 0.0.4 (or text/star, or star/star), else
+ * text.  NULL (no header): text.  Pure, for tests.
+ */
+enum ks_format ks_http_format(const char *accept);
+
+/* Does an Accept-Encoding header accept gzip (and not at q=0)? */
+bool ks_http_gzip(const char *accept_encoding);
 
 struct ks_http;
 

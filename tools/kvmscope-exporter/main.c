@@ -18,12 +18,14 @@
 #include "http.h"
 #include "options.h"
 #include "output.h"
+#include "process.h"
 #include "sdnotify.h"
 #include "signals.h"
 #include "source_bpf.h"
 #include "source_synth.h"
 #include "textfile.h"
 #include "version.h"
+#include "webconfig.h"
 
 static void sleep_interval(unsigned int secs)
 {
@@ -123,6 +125,7 @@ int main(int argc, char **argv)
 {
 	struct ks_render_opts ropts = { .version = ks_version };
 	struct ks_textfile tf = { .dir_fd = -1 };
+	struct ks_web_config web = { 0 };
 	const struct ks_user *user;
 	struct ks_user user_buf;
 	int listen_fd = -1;
@@ -147,6 +150,13 @@ int main(int argc, char **argv)
 	if (ks_setup_signals() || ks_setup_hangup()) {
 		p_err("cannot install signal handlers");
 		return KS_EXIT_FAIL;
+	}
+
+	/* Before anything is attached: a bad file is a usage error. */
+	if (env.web_config &&
+	    ks_web_config_load(env.web_config, &web, err, sizeof(err))) {
+		p_err("--web.config.file %s", err);
+		return KS_EXIT_USAGE;
 	}
 
 	uname(&uts);
@@ -194,6 +204,10 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (env.http && (r = ks_process_init()))
+		p_info("process_open_fds left out: /proc/self/fd: %s",
+		       strerror(-r));
+
 	/*
 	 * Attached, listening, the textfile's directory open: from here on
 	 * only these fds and /proc are needed.
@@ -216,6 +230,8 @@ int main(int argc, char **argv)
 			.listen_fd = listen_fd,
 			.max_connections = env.max_connections,
 			.timeout = env.timeout,
+			.telemetry_path = env.telemetry_path,
+			.web = env.web_config ? &web : NULL,
 			.verbose = env.verbose,
 		};
 
@@ -227,9 +243,10 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 		listen_fd = -1;		/* the server's now */
-		p_info("serving http://%s/metrics",
+		p_info("serving %s://%s%s%s", web.cert_pem ? "https" : "http",
 		       exporter_format_addr(&env.addr, ks_http_port(http), err,
-					    sizeof(err)));
+					    sizeof(err)), env.telemetry_path,
+		       web.nr_users ? " (basic auth)" : "");
 	}
 	if (env.textfile)
 		p_info("writing %s every %us", env.textfile, env.interval);
@@ -264,5 +281,6 @@ cleanup:
 		close(listen_fd);
 	ks_textfile_close(&tf);
 	ks_collector_free(&c);
+	ks_web_config_free(&web);
 	return ret;
 }

@@ -17,7 +17,8 @@ static const char doc[] =
 "\n"
 "Loads the tdx-trace (memory conversions, MMU roles) and hvflush-top\n"
 "(Hyper-V TLB flush FIFOs) BPF programs, then serves /metrics in the\n"
-"Prometheus text format and/or writes a node_exporter textfile.  Needs\n"
+"Prometheus text format (OpenMetrics, gzip when asked; TLS and basic auth\n"
+"with --web.config.file) and/or writes a node_exporter textfile.  Needs\n"
 "CAP_BPF and CAP_PERFMON, CAP_DAC_READ_SEARCH for tracefs if not root, and\n"
 "CAP_SYS_ADMIN where KVM is a module (its BTF) or where tracefs is not\n"
 "mounted (it then mounts one in a mount namespace of its own).  Once\n"
@@ -31,6 +32,7 @@ static const char doc[] =
 "EXAMPLES:\n"
 "    kvmscope-exporter                       # serve 127.0.0.1:9789/metrics\n"
 "    kvmscope-exporter --listen [::1]:9789   # IPv6 loopback\n"
+"    kvmscope-exporter --web.config.file /etc/kvmscope/web.yml   # TLS, basic auth\n"
 "    kvmscope-exporter --listen none --user prometheus --textfile \\\n"
 "        /var/lib/prometheus/node-exporter/kvmscope.prom   # textfile only\n"
 "    kvmscope-exporter -p 1234 --per-vcpu    # one VMM, per-vCPU histograms\n"
@@ -47,6 +49,8 @@ enum {
 	OPT_TIMEOUT,
 	OPT_USAGE,
 	OPT_ZERO_HOLD,
+	OPT_TELEMETRY_PATH,
+	OPT_WEB_CONFIG,
 };
 
 /* --zero-hold not given: twice the interval (set after parsing). */
@@ -55,6 +59,11 @@ enum {
 static const struct argp_option opts[] = {
 	{ "listen", 'l', "ADDR:PORT", 0,
 	  "Serve /metrics here (default " KS_DEFAULT_LISTEN "; port 0 picks a free one; \"none\": no HTTP)", 0 },
+	{ "web.listen-address", 'l', "ADDR:PORT", OPTION_ALIAS, NULL, 0 },
+	{ "web.telemetry-path", OPT_TELEMETRY_PATH, "PATH", 0,
+	  "Serve the metrics at this path (default " KS_DEFAULT_TELEMETRY_PATH ")", 0 },
+	{ "web.config.file", OPT_WEB_CONFIG, "FILE", 0,
+	  "TLS and basic auth, in the Prometheus exporter-toolkit web configuration format (YAML)", 0 },
 	{ "textfile", 't', "PATH", 0,
 	  "Also write the metrics to PATH every interval, atomically (node_exporter textfile collector)", 0 },
 	{ "interval", 'i', "SECONDS", 0,
@@ -211,6 +220,22 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		}
 		break;
+	case OPT_TELEMETRY_PATH:
+		/* "/" is the landing page; a query string could never match. */
+		if (arg[0] != '/' || !arg[1] || strpbrk(arg, "?#")) {
+			argp_error(state, "--web.telemetry-path '%s': expected an absolute path other than / (e.g. /metrics)",
+				   arg);
+			return EINVAL;
+		}
+		env->telemetry_path = arg;
+		break;
+	case OPT_WEB_CONFIG:
+		if (!arg[0]) {
+			argp_error(state, "--web.config.file: empty path");
+			return EINVAL;
+		}
+		env->web_config = arg;
+		break;
 	case 't':
 		if (!arg[0]) {
 			argp_error(state, "--textfile: empty path");
@@ -280,6 +305,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--listen none needs --textfile: nothing to serve");
 			return EINVAL;
 		}
+		if (!env->http && env->web_config) {
+			argp_error(state, "--web.config.file needs HTTP, not --listen none");
+			return EINVAL;
+		}
 		if (env->keep_caps && env->user) {
 			argp_error(state, "--keep-caps and --user are exclusive: --keep-caps stays root");
 			return EINVAL;
@@ -307,6 +336,7 @@ int exporter_parse_args(int argc, char **argv, struct exporter_env *env,
 	memset(env, 0, sizeof(*env));
 	env->http = true;
 	env->listen = KS_DEFAULT_LISTEN;
+	env->telemetry_path = KS_DEFAULT_TELEMETRY_PATH;
 	env->interval = 15;
 	env->grace = 120;
 	env->zero_hold = ZERO_HOLD_UNSET;

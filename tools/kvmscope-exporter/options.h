@@ -18,12 +18,15 @@
  */
 #define KS_DEFAULT_PORT		9789
 #define KS_DEFAULT_LISTEN	"127.0.0.1:9789"
+#define KS_DEFAULT_TELEMETRY_PATH "/metrics"
 
 struct exporter_env {
 	bool http;			/* false with --listen none */
 	struct sockaddr_storage addr;	/* --listen, parsed */
 	socklen_t addr_len;
 	const char *listen;		/* as given, for messages */
+	const char *telemetry_path;	/* --web.telemetry-path: "/metrics" */
+	const char *web_config;		/* --web.config.file, or NULL */
 	const char *textfile;
 	const char *synthetic;
 	unsigned int interval;		/* seconds between textfile writes */

@@ -59,11 +59,16 @@ static void render_info(struct ks_buf *b, const struct ks_render_opts *o,
 		expo_sample_u64(b, "kvmscope_collector_info", l, 2, 1);
 	}
 	expo_family(b, "kvmscope_collector_up", "gauge",
-		    "Whether the last collection from this source succeeded.");
+		    "Whether the last collection from this source succeeded; 0 with a reason: it could not attach.");
 	for (int i = 0; i < x->nr_sources; i++) {
 		l[0] = (struct ks_label){ "collector", x->sources[i].name };
 		expo_sample_u64(b, "kvmscope_collector_up", l, 1,
 				x->sources[i].up);
+	}
+	for (int i = 0; i < x->nr_down; i++) {
+		l[0] = (struct ks_label){ "collector", x->down[i].name };
+		l[1] = (struct ks_label){ "reason", x->down[i].reason };
+		expo_sample_u64(b, "kvmscope_collector_up", l, 2, 0);
 	}
 	expo_family(b, "kvmscope_collector_duration_seconds", "gauge",
 		    "Time the last collection from this source took.");

@@ -38,11 +38,15 @@ struct ks_source_stat {
 	double duration;	/* seconds its collect() took */
 	uint64_t errors;	/* collections that failed */
 	uint64_t clamps;	/* counters read lower than exported: held */
+	const char *reason;	/* never attached: why ("no events"), else NULL */
 };
 
 struct ks_render_extra {
 	const struct ks_source_stat *sources;
 	int nr_sources;
+	/* Sources that could not attach: kvmscope_collector_up 0 only. */
+	const struct ks_source_stat *down;
+	int nr_down;
 	double last_scrape;	/* previous scrape's duration, seconds */
 	int bpf_stats_enabled;	/* kernel.bpf_stats_enabled, -1 unknown */
 };

@@ -8,12 +8,38 @@
 #include "source_bpf.h"
 #include "tracefs.h"
 
+/*
+ * A source's constructor failed with @err in errno: a short reason for
+ * the kvmscope_collector_up label (its log line has the details).  Its
+ * events are looked up in tracefs (ENOENT when absent); bpf(2) says EPERM
+ * without the capabilities; the verifier's EACCES and the rest are
+ * failures to load or attach.
+ */
+static const char *down_reason(int err)
+{
+	switch (err) {
+	case ENOENT:
+		return "no events";
+	case EPERM:
+		return "not permitted";
+	case ENOMEM:
+		return "out of memory";
+	default:
+		return "attach failed";
+	}
+}
+
 int ks_bpf_sources_add(struct ks_collector *c, const struct exporter_env *env,
 		       char *err, size_t err_len)
 {
-	struct ks_source *(*const ctors[])(const struct exporter_env *, char *,
-					   size_t) = {
-		conv_source_new, roles_source_new, hvflush_source_new,
+	static const struct {
+		const char *name;	/* the source's, also when it fails */
+		struct ks_source *(*ctor)(const struct exporter_env *, char *,
+					  size_t);
+	} ctors[] = {
+		{ "conversions", conv_source_new },
+		{ "roles", roles_source_new },
+		{ "hvflush", hvflush_source_new },
 	};
 	bool all_series = true;
 	char why[256];
@@ -22,11 +48,15 @@ int ks_bpf_sources_add(struct ks_collector *c, const struct exporter_env *env,
 	if (!ks_tracefs_dir(err, err_len))
 		return -errno;
 	for (size_t i = 0; i < sizeof(ctors) / sizeof(ctors[0]); i++) {
-		struct ks_source *src = ctors[i](env, why, sizeof(why));
+		struct ks_source *src;
 
+		errno = 0;
+		src = ctors[i].ctor(env, why, sizeof(why));
 		if (!src) {
-			/* Keep serving what can be served. */
+			/* Keep serving what can be served, and say what not. */
 			p_info("not collecting: %s", why);
+			ks_collector_add_down(c, ctors[i].name,
+					      down_reason(errno));
 			snprintf(err, err_len, "%s", why);
 			all_series = false;
 			continue;
