@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "output.h"
+#include "vmmatch.h"
 
 enum { OPT_VM = 1000, OPT_KEEP_EXITED };
 
@@ -163,11 +164,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return failed(state, env, err);
 		break;
 	case OPT_VM:
-		if (!*arg || strlen(arg) >= sizeof(env->filter.vm))
-			return fail(state, env, EINVAL,
-				    "--vm: expected 1 to %zu characters",
-				    sizeof(env->filter.vm) - 1);
-		strcpy(env->filter.vm, arg);
+		err = ks_parse_vm_pattern(arg, env->filter.vm,
+					  sizeof(env->filter.vm), env->err,
+					  sizeof(env->err));
+		if (err)
+			return failed(state, env, err);
 		break;
 	case 's':
 		if (hv_sort_parse(arg, &env->sort))

@@ -17,10 +17,10 @@ static const char doc[] =
 "Trace what private<->shared memory conversions and MMU role\n"
 "recomputations cost KVM guests (kvmscope series tracepoints).\n"
 "\n"
-"USAGE: tdx-trace [conversions] [-s] [-T] [-j] [-p PID] [--vm STATS_ID]\n"
+"USAGE: tdx-trace [conversions] [-s] [-T] [-j] [-p PID] [--vm GLOB]\n"
 "                 [--min-us N] [--private|--shared] [--mapgpa]\n"
 "                 [interval [count]]\n"
-"       tdx-trace roles [-j] [-p PID] [--vm STATS_ID] [interval [count]]\n"
+"       tdx-trace roles [-j] [-p PID] [--vm GLOB] [interval [count]]\n"
 "\n"
 "conversions (default): one line per KVM_SET_MEMORY_ATTRIBUTES conversion\n"
 "  (VM, thread, GPA range, direction, duration, SPTEs zapped per level, TLB\n"
@@ -58,7 +58,7 @@ enum {
 
 static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID", 0, "Only this VMM process", 0 },
-	{ "vm", OPT_VM, "STATS_ID", 0, "Only this VM (kvm stats id, e.g. kvm-1234)", 0 },
+	{ "vm", OPT_VM, "GLOB", 0, "Only VMs whose name (QEMU -name) or stats id (kvm-<pid>) matches this glob", 0 },
 	{ "summary", 's', NULL, 0, "conversions: histograms per interval instead of one line per conversion", 0 },
 	{ "timestamp", 'T', NULL, 0, "conversions: print a time column", 0 },
 	{ "min-us", OPT_MIN_US, "N", 0, "conversions: only those taking >= N microseconds", 0 },
@@ -124,12 +124,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		break;
 	case OPT_VM:
-		if (!arg[0] || strlen(arg) >= sizeof(env->vm)) {
-			snprintf(env->err, sizeof(env->err),
-				 "--vm: '%s' is not a stats id like kvm-1234", arg);
+		if (ks_parse_vm_pattern(arg, env->vm, sizeof(env->vm),
+					env->err, sizeof(env->err)))
 			return EINVAL;
-		}
-		strcpy(env->vm, arg);
 		break;
 	case 's':
 		env->summary = true;

@@ -13,6 +13,7 @@
 
 #include "args.h"
 #include "conversions.h"
+#include "vmmatch.h"
 
 struct tdx_env;
 
@@ -31,7 +32,7 @@ int cmd_roles(const struct tdx_env *env);
 struct tdx_env {
 	const struct tdx_cmd *cmd;
 	pid_t pid;			/* -p: 0 = every process */
-	char vm[KS_STATS_ID_LEN];	/* --vm: "" = every VM */
+	char vm[KS_VM_PATTERN_LEN];	/* --vm glob (vmmatch.h): "" = every VM */
 	uint64_t min_us;		/* --min-us */
 	enum conv_dir_filter dir;	/* --private / --shared */
 	bool summary;			/* -s */

@@ -11,6 +11,8 @@
 #include "signals.h"
 #include "termtext.h"
 #include "vmcache.h"
+#include "vmmatch.h"
+#include "vmname.h"
 
 void tdx_print_lost(FILE *f, const uint64_t lost[TDX_NR_LOST])
 {
@@ -40,6 +42,22 @@ const char *tdx_vm_name(pid_t pid, const char *comm)
 	static struct ks_vm_cache cache;
 
 	return ks_vm_cache_name(&cache, pid, comm);
+}
+
+const char *tdx_kernel_vm(const char *pattern)
+{
+	return ks_vm_pattern_is_stats_id(pattern) ? pattern : NULL;
+}
+
+bool tdx_vm_wanted(const char *pattern, const char *stats_id, pid_t pid,
+		   const char *comm)
+{
+	char id[KS_STATS_ID_LEN + 1];
+
+	if (!pattern[0])
+		return true;
+	ks_vm_stats_id(id, sizeof(id), stats_id, pid);
+	return ks_vm_match(pattern, tdx_vm_name(pid, comm), id);
 }
 
 void tdx_vm_label(char *buf, size_t len, const char *stats_id, __u32 pid)
