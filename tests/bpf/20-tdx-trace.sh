@@ -130,6 +130,12 @@ check_eq "--mapgpa: exits 0" 0 "$rc"
 check_eq "--mapgpa: mapgpa true, an array in the final summary" "true array" \
 	"$(jq -r 'select(.type=="mode") | .mapgpa' "$out/mapgpa.json") $(jq -r 'select(.type=="final") | .mapgpa | type' "$out/mapgpa.json")"
 
+# Intervals in fractions of a second, as top and kvm_stat take them.
+"$tool" conversions -j 0.3 2 >"$out/frac.json" 2>/dev/null; rc=$?
+check_eq "conversions -j 0.3 2: exit 0, two 0.3 s intervals, then the final summary" \
+	"0 interval:0.3 interval:0.3 final:0.3" \
+	"$rc $(jq -r 'select(.interval_s) | "\(.type):\(.interval_s)"' "$out/frac.json" | xargs)"
+
 # wait_written FILE PATTERN PID: until the tool (PID) has written PATTERN;
 # a minute at most, since loading can take long on a busy machine.
 wait_written() {

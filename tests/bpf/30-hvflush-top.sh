@@ -205,6 +205,18 @@ check "hvflush-top -b: no terminal control codes" \
 	bash -c '! grep -q "[[:cntrl:]]" <<<"$1"' _ "$(tr -d '\n' <<<"$text")"
 check "hvflush-top -b: no exited rows dropped, so the header does not say so" \
 	bash -c '! grep -q "dropped" <<<"$1"' _ "$text"
+# Fractions of a second, and top's -n COUNT: three snapshots in about a
+# second, the time between them measured by the tool itself.
+json=$("$tool" -b -j -n 3 0.4 2>/dev/null); rc=$?
+check_eq "hvflush-top -b -j -n 3 0.4: exit 0, two intervals and the final" \
+	"0 interval interval final" "$rc $(jq -r .type <<<"$json" 2>&1 | paste -sd' ')"
+# Whole seconds would make each at least 1 s; a busy machine may stretch one.
+check_eq "hvflush-top 0.4: the intervals are fractions of a second" "true true" \
+	"$(jq -r 'select(.type == "interval") | .interval_s > 0.2 and .interval_s < 0.9' <<<"$json" 2>&1 | paste -sd' ')"
+msg=$("$tool" -b 5 2>&1 >/dev/null); rc=$?
+check_eq "hvflush-top -b 5: refused (exit 2), not an interval of 5 s forever" 2 "$rc"
+check "hvflush-top -b 5: says how to write either" \
+	grep -qF "write '-b -n 5' for 5 snapshots or '-b -d 5'" <<<"$msg"
 json=$("$tool" -j -p $$ 1 1 2>/dev/null)
 check_eq "hvflush-top -p PID: filter in the JSON" "$$" "$(jq -r .filter.pid <<<"$json" 2>&1)"
 
@@ -301,7 +313,9 @@ bad "PID not a number" -p abc
 bad "unknown sort key" -s latency
 bad "too many arguments" 1 2 3
 bad "interval twice" -d 1 2 3
-bad "batch count twice" -b2 1 3
+bad "count twice (-n and positional)" -n 2 1 3
+bad "fractional count" 1 1.5
+bad "interval in exponent form" -d 1e3
 bad "--keep-exited 0" --keep-exited 0
 bad "--keep-exited negative" --keep-exited=-2
 bad "--keep-exited not a number" --keep-exited 3x

@@ -71,6 +71,13 @@ static void test_commands_and_positionals(void **state)
 	assert_true(env.summary);
 	assert_int_equal(env.count, 3);
 
+	/* Fractions of a second, as top and kvm_stat take them. */
+	assert_int_equal(parse(&env, "roles", "0.5", "4", NULL), TDX_PARSE_RUN);
+	assert_true(env.interval == 0.5);
+	assert_int_equal(env.count, 4);
+	assert_int_equal(parse(&env, "-s", ".25", NULL), TDX_PARSE_RUN);
+	assert_true(env.interval == 0.25);
+
 	/* Interval without a command means conversions. */
 	assert_int_equal(parse(&env, "-s", "10", NULL), TDX_PARSE_RUN);
 	assert_string_equal(env.cmd->name, "conversions");
@@ -154,6 +161,8 @@ static void test_usage_errors(void **state)
 	expect_usage("PID 2147483646: no such process", "-p", "2147483646", NULL);
 	expect_usage("interval: 0 is out of range", "0", NULL);
 	expect_usage("interval: '1s' is not", "1s", NULL);
+	expect_usage("interval: 0.0001 is out of range", "0.0001", NULL);
+	expect_usage("interval: '1e3' is not", "1e3", NULL);
 	expect_usage("count: 0 is out of range", "roles", "1", "0", NULL);
 	expect_usage("unexpected argument '3'", "1", "2", "3", NULL);
 	expect_usage("unknown command 'frobnicate'", "frobnicate", NULL);

@@ -36,7 +36,9 @@ static const char doc[] =
 "and it has every row of the run, exited ones too: the newest " STR(HV_EXITED_MAX) " of\n"
 "those, and a count of older ones dropped (\"exited rows dropped\").\n"
 "\n"
-"With -d, a lone positional argument is the count.  Without a terminal on\n"
+"With -d, a lone positional argument is the count.  -b takes no count (as\n"
+"top's): \"-b 5\" alone is refused as ambiguous; write -b -n 5 or -b -d 5.\n"
+"Intervals may be fractions of a second (0.5).  Without a terminal on\n"
 "stdout, snapshots are printed as with -b.\n"
 "\n"
 "EXAMPLES:\n"
@@ -44,6 +46,7 @@ static const char doc[] =
 "    hvflush-top -p 1234 -s p99   # one VMM, worst p99 latency first\n"
 "    hvflush-top --vm 'win*'      # VMs whose QEMU -name starts with win\n"
 "    hvflush-top -b -d 5 12       # 12 plain-text snapshots, 5 s apart\n"
+"    hvflush-top -b -n 3 0.5      # 3 snapshots, half a second apart\n"
 "    hvflush-top -j 2 10          # 10 JSON lines, one every 2 s\n"
 "    hvflush-top -j --keep-exited 10  # until Ctrl-C, then the final line\n"
 "\n"
@@ -54,9 +57,11 @@ static const char doc[] =
 "OPTIONS:";
 
 static const struct argp_option opts[] = {
-	{ "delay", 'd', "SECONDS", 0, "Refresh interval (default 1)", 0 },
-	{ "batch", 'b', "COUNT", OPTION_ARG_OPTIONAL,
-	  "Plain text snapshots, no screen control (COUNT of them)", 0 },
+	{ "delay", 'd', "SECONDS", 0,
+	  "Refresh interval, fractions too: 0.5 (default 1)", 0 },
+	{ "batch", 'b', NULL, 0, "Plain text snapshots, no screen control", 0 },
+	{ "iterations", 'n', "COUNT", 0,
+	  "Exit after COUNT snapshots, as top -n (the same as a second positional)", 0 },
 	{ "json", 'j', NULL, 0, "JSON lines, one object per snapshot", 0 },
 	{ "pid", 'p', "PID", 0, "Only VMs of this VMM process", 0 },
 	{ "vm", OPT_VM, "NAME", 0,
@@ -77,6 +82,7 @@ struct parse_ctx {
 	const char *pos[2];
 	unsigned int nr_pos;
 	bool delay_set, count_set;
+	const char *after_b;	/* the argument right after a lone -b */
 };
 
 static int fail(struct argp_state *state, struct hv_env *env, int err,
@@ -130,6 +136,16 @@ static int end_positionals(struct argp_state *state, struct parse_ctx *ctx)
 	if (ctx->delay_set && ctx->nr_pos > 1)
 		return fail(state, env, EINVAL,
 			    "interval given twice (-d and '%s')", ctx->pos[0]);
+	/*
+	 * top's "-b 5" would be the interval 5, forever, to someone used
+	 * to -b COUNT; an interval alone right after -b is refused.
+	 */
+	if (!ctx->delay_set && !ctx->count_set && ctx->nr_pos == 1 &&
+	    ctx->pos[0] == ctx->after_b)
+		return fail(state, env, EINVAL,
+			    "'-b %s' is ambiguous: -b takes no count; write '-b -n %s' for %s snapshots or '-b -d %s' to refresh every %s s",
+			    ctx->pos[0], ctx->pos[0], ctx->pos[0], ctx->pos[0],
+			    ctx->pos[0]);
 	return i < ctx->nr_pos ? parse_count(state, ctx, ctx->pos[i]) : 0;
 }
 
@@ -142,18 +158,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case 'd':
-		err = ks_parse_interval_count(arg, 0, &env->interval,
-					      &env->count, env->err,
-					      sizeof(env->err));
+		err = ks_parse_interval(arg, "-d", &env->interval, env->err,
+					sizeof(env->err));
 		if (err)
 			return failed(state, env, err);
 		ctx->delay_set = true;
 		break;
 	case 'b':
 		env->batch = true;
-		if (arg)
-			return parse_count(state, ctx, arg);
+		if (state->next < state->argc &&
+		    state->argv[state->next][0] != '-')
+			ctx->after_b = state->argv[state->next];
 		break;
+	case 'n':
+		return parse_count(state, ctx, arg);
 	case 'j':
 		env->json = true;
 		break;

@@ -13,7 +13,7 @@
 #include "stats.h"
 
 struct hv_env {
-	unsigned int interval;	/* seconds between refreshes */
+	double interval;	/* seconds between refreshes */
 	unsigned int count;	/* refreshes before exiting, 0: until stopped */
 	struct hv_filter filter;	/* -p also filters in the kernel */
 	enum hv_sort sort;

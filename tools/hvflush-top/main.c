@@ -78,6 +78,12 @@ static int show(const struct hv_env *env, const struct hv_snapshot *snap,
 	return 0;
 }
 
+/* -d in nanoseconds: at least a millisecond, at most INT_MAX seconds. */
+static uint64_t interval_ns(const struct hv_env *env)
+{
+	return (uint64_t)(env->interval * 1e9);
+}
+
 /* Milliseconds to wait for @deadline_ns, at most a second at a time. */
 static int timeout_ms(uint64_t deadline_ns)
 {
@@ -161,7 +167,7 @@ int main(int argc, char **argv)
 		if (!err)
 			err = show(&env, &snap, &view, json);
 	}
-	deadline = mono_ns() + env.interval * 1000000000ULL;
+	deadline = mono_ns() + interval_ns(&env);
 	while (!err && !ks_exiting) {
 		int ms = timeout_ms(deadline);
 		enum hv_action act;
@@ -189,7 +195,7 @@ int main(int argc, char **argv)
 				err = show(&env, &snap, &view, json);
 			continue;
 		}
-		deadline += env.interval * 1000000000ULL;
+		deadline += interval_ns(&env);
 		/* -b and -j end with the final snapshot; the screen just quits. */
 		final = env.batch && env.count && shown + 1 >= env.count;
 		err = refresh(&probe, &model, &names, final, &snap);

@@ -40,7 +40,7 @@ struct tdx_env {
 	bool timestamp;			/* -T */
 	bool json;			/* -j */
 	bool verbose;			/* -v */
-	unsigned int interval;		/* seconds; 0 = until SIGINT/SIGTERM/SIGHUP */
+	double interval;		/* seconds; 0 = until SIGINT/SIGTERM/SIGHUP */
 	unsigned int count;		/* intervals; 0 = unlimited */
 	unsigned int nr_positional;
 	char err[KS_ERR_LEN];		/* why parsing failed, if it says so */

@@ -88,13 +88,13 @@ void tdx_json_vm(json_writer_t *w, const char *stats_id, __u32 pid,
 }
 
 void tdx_json_summary_start(json_writer_t *w, bool final, const char *mode,
-			    unsigned int interval)
+			    double interval)
 {
 	jsonw_start_object(w);
 	jsonw_string_field(w, "type", final ? "final" : "interval");
 	jsonw_string_field(w, "mode", mode);
 	jsonw_float_field(w, "time", tdx_now_wall());
-	jsonw_uint_field(w, "interval_s", interval);
+	jsonw_float_field(w, "interval_s", interval);
 }
 
 void tdx_vm_names_prefetch(int map_fd, size_t key_size)
@@ -160,7 +160,7 @@ void tdx_sleep_until(double deadline)
 	}
 }
 
-void tdx_print_report_header(bool final, unsigned int interval)
+void tdx_print_report_header(bool final, double interval)
 {
 	char ts[32];
 
@@ -169,7 +169,7 @@ void tdx_print_report_header(bool final, unsigned int interval)
 		return;
 	}
 	tdx_format_time(tdx_now_wall(), ts, sizeof(ts));
-	printf("\n%.8s interval of %us\n", ts, interval);
+	printf("\n%.8s interval of %gs\n", ts, interval);
 }
 
 double tdx_wake_time(double deadline)

@@ -54,7 +54,7 @@ bool tdx_vm_wanted(const char *pattern, const char *stats_id, pid_t pid,
 
 /* The fields opening a JSON summary: type, mode, time, interval_s. */
 void tdx_json_summary_start(json_writer_t *w, bool final, const char *mode,
-			    unsigned int interval);
+			    double interval);
 
 /*
  * Resolve (and cache) the VM names of the pids keying @map_fd, whose keys
@@ -74,7 +74,7 @@ double tdx_now_wall(void);
  * What opens a human report: "\nHH:MM:SS interval of Ns" for an interval,
  * "\nSummary (whole run):" for the final one.
  */
-void tdx_print_report_header(bool final, unsigned int interval);
+void tdx_print_report_header(bool final, double interval);
 
 /*
  * Sleep until @deadline (CLOCK_MONOTONIC seconds) or a signal; returns
