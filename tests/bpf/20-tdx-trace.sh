@@ -77,7 +77,7 @@ usage_case "--private with --shared" "exclusive" --private --shared
 usage_case "negative --min-us" "unrecognized option|is not" --min-us -5
 usage_case "--min-us overflow" "too large|out of range" --min-us 99999999999999999999
 usage_case "conversions-only option on roles" "only apply to conversions" roles -s
-usage_case "--vm too long" "--vm: expected a glob" --vm "$(printf 'k%.0s' {1..64})"
+usage_case "--vm too long" "vm: expected a glob of 1 to 63" --vm "$(printf 'k%.0s' {1..64})"
 
 # roles has no fallback.
 err=$("$tool" roles 1 1 2>&1 >/dev/null); rc=$?
