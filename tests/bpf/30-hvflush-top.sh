@@ -183,6 +183,12 @@ check_eq "hvflush-top -b -j -d 1 1: exit 0" 0 "$rc"
 check_eq "hvflush-top -j: one JSON line" 1 "$(printf '%s\n' "$json" | jq -c . 2>/dev/null | wc -l)"
 check_eq "hvflush-top -j 1 1: the one snapshot is the final one, nothing dropped" "final 0" \
 	"$(jq -r '"\(.type) \(.exited_rows_dropped)"' <<<"$json" 2>&1)"
+# The JSON convention of every kvmscope tool: a "type" on every line, and
+# "time" as epoch seconds with a fraction (tdx-trace's), not whole seconds.
+check_eq "hvflush-top -j: time is epoch seconds with a fraction, as in tdx-trace" "number true" \
+	"$(jq -r '"\(.time | type) \(.time > 1600000000 and .time != (.time | floor))"' <<<"$json" 2>&1)"
+check_eq "hvflush-top -j: time is the wall clock" true \
+	"$(jq -r --argjson now "$(date +%s)" '.time > $now - 60 and .time < $now + 60' <<<"$json" 2>&1)"
 check_eq "hvflush-top -j: mode fallback, note says latency needs the series" "fallback true" \
 	"$(jq -r '"\(.mode) \(.note | test("needs the kvmscope"))"' <<<"$json" 2>&1)"
 check_eq "hvflush-top -j: FIFO counters null, hypercall counters numbers, no rows" \
@@ -320,6 +326,10 @@ bad "--keep-exited 0" --keep-exited 0
 bad "--keep-exited negative" --keep-exited=-2
 bad "--keep-exited not a number" --keep-exited 3x
 bad "--keep-exited huge" --keep-exited 99999999999
+# Its own usage errors read as tdx-trace's and the exporter's p_err().
+msg=$("$tool" -d 0 2>&1 >/dev/null)
+check_eq "usage errors: one line, \"Error: ...\" as in tdx-trace" \
+	"Error: -d: 0 is out of range [0.001, 2147483647] seconds (see hvflush-top --help)" "$msg"
 msg=$("$tool" --keep-exited 0 2>&1 >/dev/null)
 check "--keep-exited 0: the message names the option and the range" \
 	grep -q -- '--keep-exited: 0 is out of range \[1, ' <<<"$msg"

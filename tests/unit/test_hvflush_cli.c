@@ -4,6 +4,7 @@
  * the interval/count/-d/-b combinations, and every rejected input.
  */
 #include <argp.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -191,6 +192,22 @@ static void test_errors(void **state)
 	assert_int_not_equal(parse(&env, "--keep-exited", NULL), 0);
 }
 
+/* --help goes to stdout and means "exit 0", not "run" (ARGP_NO_EXIT). */
+static void test_help(void **state)
+{
+	FILE *saved = stdout;
+	struct hv_env env;
+
+	(void)state;
+	stdout = fopen("/dev/null", "w");
+	assert_non_null(stdout);
+	assert_int_equal(parse(&env, "--help", NULL), EINTR);
+	assert_int_equal(parse(&env, "-j", "-h", NULL), EINTR);
+	assert_int_equal(parse(&env, "--usage", NULL), EINTR);
+	fclose(stdout);
+	stdout = saved;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +217,7 @@ int main(void)
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_keep_exited),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_help),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -191,7 +191,7 @@ static struct hv_view view_of(bool series)
 		.series = series,
 		.mode_name = series ? "series" : "fallback",
 		.mode_desc = series ? "series (tp_btf)" : "fallback: no series",
-		.now = 1700000000,
+		.now = 1700000000.25,
 	};
 	return v;
 }
@@ -319,7 +319,7 @@ static void test_json_series(void **state)
 	/* One object, one line. */
 	assert_int_equal(json[0], '{');
 	assert_ptr_equal(strchr(json, '\n'), json + strlen(json) - 1);
-	assert_contains(json, "{\"type\":\"interval\",\"time\":1700000000,");
+	assert_contains(json, "{\"type\":\"interval\",\"time\":1700000000.25,");
 	assert_contains(json, "\"mode\":\"series\"");
 	assert_contains(json, "\"note\":null");
 	assert_contains(json, "\"sort\":\"p99\"");
@@ -368,7 +368,7 @@ static void test_json_final_exited(void **state)
 	r.exited = true;
 	r.enqueue_rate = r.drain_rate = 0;
 	json = json_of(&snap, &v, rows, 1);
-	assert_contains(json, "{\"type\":\"final\",\"time\":1700000000,");
+	assert_contains(json, "{\"type\":\"final\",\"time\":1700000000.25,");
 	assert_lacks(json, "interval\"");
 	assert_contains(json, "\"interval_s\":1,");
 	assert_contains(json, "\"exited_rows_dropped\":5,\"rows\":[");

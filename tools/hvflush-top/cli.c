@@ -10,7 +10,7 @@
 #include "output.h"
 #include "vmmatch.h"
 
-enum { OPT_VM = 1000, OPT_KEEP_EXITED };
+enum { OPT_VM = 1000, OPT_KEEP_EXITED, OPT_USAGE };
 
 /* Numbers from stats.h into the help text. */
 #define STR_(x) #x
@@ -72,7 +72,8 @@ static const struct argp_option opts[] = {
 	  "Show the rows of an exited VMM in N snapshots (default "
 	  STR(HV_KEEP_EXITED_DEFAULT) ")", 0 },
 	{ "verbose", 'v', NULL, 0, "Verbose libbpf debug output", 0 },
-	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
+	{ "help", 'h', NULL, 0, "Show this help", 0 },
+	{ "usage", OPT_USAGE, NULL, OPTION_HIDDEN, "Show a short usage message", 0 },
 	{},
 };
 
@@ -85,42 +86,33 @@ struct parse_ctx {
 	const char *after_b;	/* the argument right after a lone -b */
 };
 
-static int fail(struct argp_state *state, struct hv_env *env, int err,
-		const char *fmt, ...)
+/* main() reports env->err with p_err(), as every kvmscope tool does. */
+static int fail(struct hv_env *env, int err, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(env->err, sizeof(env->err), fmt, ap);
 	va_end(ap);
-	argp_error(state, "%s", env->err);	/* exits unless ARGP_NO_EXIT */
 	return err;
 }
 
-/* env->err already holds the message of a failed tools/lib parser. */
-static int failed(struct argp_state *state, struct hv_env *env, int err)
-{
-	argp_error(state, "%s", env->err);
-	return -err;
-}
-
-static int parse_count(struct argp_state *state, struct parse_ctx *ctx,
-		       const char *s)
+static int parse_count(struct parse_ctx *ctx, const char *s)
 {
 	struct hv_env *env = ctx->env;
 	int err;
 
 	if (ctx->count_set)
-		return fail(state, env, EINVAL, "count given twice");
+		return fail(env, EINVAL, "count given twice");
 	err = ks_parse_interval_count(s, 1, &env->interval, &env->count,
 				      env->err, sizeof(env->err));
 	if (err)
-		return failed(state, env, err);
+		return -err;	/* env->err says why */
 	ctx->count_set = true;
 	return 0;
 }
 
-static int end_positionals(struct argp_state *state, struct parse_ctx *ctx)
+static int end_positionals(struct parse_ctx *ctx)
 {
 	struct hv_env *env = ctx->env;
 	unsigned int i = 0;
@@ -131,10 +123,10 @@ static int end_positionals(struct argp_state *state, struct parse_ctx *ctx)
 					      &env->count, env->err,
 					      sizeof(env->err));
 		if (err)
-			return failed(state, env, err);
+			return -err;	/* env->err says why */
 	}
 	if (ctx->delay_set && ctx->nr_pos > 1)
-		return fail(state, env, EINVAL,
+		return fail(env, EINVAL,
 			    "interval given twice (-d and '%s')", ctx->pos[0]);
 	/*
 	 * top's "-b 5" would be the interval 5, forever, to someone used
@@ -142,11 +134,11 @@ static int end_positionals(struct argp_state *state, struct parse_ctx *ctx)
 	 */
 	if (!ctx->delay_set && !ctx->count_set && ctx->nr_pos == 1 &&
 	    ctx->pos[0] == ctx->after_b)
-		return fail(state, env, EINVAL,
+		return fail(env, EINVAL,
 			    "'-b %s' is ambiguous: -b takes no count; write '-b -n %s' for %s snapshots or '-b -d %s' to refresh every %s s",
 			    ctx->pos[0], ctx->pos[0], ctx->pos[0], ctx->pos[0],
 			    ctx->pos[0]);
-	return i < ctx->nr_pos ? parse_count(state, ctx, ctx->pos[i]) : 0;
+	return i < ctx->nr_pos ? parse_count(ctx, ctx->pos[i]) : 0;
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -161,7 +153,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		err = ks_parse_interval(arg, "-d", &env->interval, env->err,
 					sizeof(env->err));
 		if (err)
-			return failed(state, env, err);
+			return -err;	/* env->err says why */
 		ctx->delay_set = true;
 		break;
 	case 'b':
@@ -171,7 +163,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			ctx->after_b = state->argv[state->next];
 		break;
 	case 'n':
-		return parse_count(state, ctx, arg);
+		return parse_count(ctx, arg);
 	case 'j':
 		env->json = true;
 		break;
@@ -179,18 +171,18 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		err = ks_parse_pid(arg, &env->filter.pid, env->err,
 				   sizeof(env->err));
 		if (err)
-			return failed(state, env, err);
+			return -err;	/* env->err says why */
 		break;
 	case OPT_VM:
 		err = ks_parse_vm_pattern(arg, env->filter.vm,
 					  sizeof(env->filter.vm), env->err,
 					  sizeof(env->err));
 		if (err)
-			return failed(state, env, err);
+			return -err;	/* env->err says why */
 		break;
 	case 's':
 		if (hv_sort_parse(arg, &env->sort))
-			return fail(state, env, EINVAL,
+			return fail(env, EINVAL,
 				    "sort: unknown key '%s' (rate, p99, max or overflow)",
 				    arg);
 		break;
@@ -198,7 +190,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		err = ks_parse_u64(arg, "--keep-exited", 1, INT_MAX, &v,
 				   env->err, sizeof(env->err));
 		if (err)
-			return failed(state, env, err);
+			return -err;	/* env->err says why */
 		env->keep_exited = v;
 		break;
 	case 'v':
@@ -206,16 +198,19 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
-		break;
+		return EINTR;	/* stop parsing: help was shown */
+	case OPT_USAGE:
+		argp_state_help(state, stdout, ARGP_HELP_USAGE);
+		return EINTR;
 	case ARGP_KEY_ARG:
 		if (ctx->nr_pos == 2)
-			return fail(state, env, EINVAL,
+			return fail(env, EINVAL,
 				    "unexpected argument '%s' (only interval [count])",
 				    arg);
 		ctx->pos[ctx->nr_pos++] = arg;
 		break;
 	case ARGP_KEY_END:
-		return end_positionals(state, ctx);
+		return end_positionals(ctx);
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -237,5 +232,6 @@ int hv_parse_args(int argc, char **argv, struct hv_env *env, int argp_flags)
 	env->sort = HV_SORT_RATE;
 	env->keep_exited = HV_KEEP_EXITED_DEFAULT;
 	argp_err_exit_status = KS_EXIT_USAGE;
-	return argp_parse(&argp, argc, argv, argp_flags, NULL, &ctx);
+	return argp_parse(&argp, argc, argv,
+			  argp_flags | ARGP_NO_EXIT | ARGP_NO_HELP, NULL, &ctx);
 }

@@ -28,6 +28,15 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* The JSON "time", as tdx-trace's: seconds since the epoch, fractional. */
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* Read the maps and fold them into the model: one snapshot. */
 static int refresh(const struct hv_probe *probe, struct hv_model *model,
 		   struct hv_names *names, bool final, struct hv_snapshot *snap)
@@ -112,8 +121,14 @@ int main(int argc, char **argv)
 	int err;
 
 	ks_term_setup_locale();
-	if (hv_parse_args(argc, argv, &env, 0))
-		return KS_EXIT_USAGE;	/* argp already said why */
+	err = hv_parse_args(argc, argv, &env, 0);
+	if (err == EINTR)
+		return ks_flush_stdout() ? KS_EXIT_FAIL : 0;	/* the help */
+	if (err) {
+		if (env.err[0])
+			p_err("%s (see hvflush-top --help)", env.err);
+		return KS_EXIT_USAGE;
+	}
 	ks_json_output = env.json;
 	ks_verbose = env.verbose;
 	/* Without a terminal the screen makes no sense: print snapshots. */
@@ -145,7 +160,7 @@ int main(int argc, char **argv)
 		.series = mode.kind == KS_MODE_SERIES,
 		.mode_name = ks_mode_name(mode.kind),
 		.mode_desc = mode.desc,
-		.now = time(NULL),
+		.now = wall_now(),
 	};
 	if (env.json) {
 		json = jsonw_new(stdout);
@@ -201,7 +216,7 @@ int main(int argc, char **argv)
 		err = refresh(&probe, &model, &names, final, &snap);
 		if (err)
 			break;
-		view.now = time(NULL);
+		view.now = wall_now();
 		err = show(&env, &snap, &view, json);
 		if (env.count && ++shown >= env.count)
 			break;
@@ -213,7 +228,7 @@ int main(int argc, char **argv)
 	if (!err && env.batch && !snap.final) {
 		err = refresh(&probe, &model, &names, true, &snap);
 		if (!err) {
-			view.now = time(NULL);
+			view.now = wall_now();
 			err = show(&env, &snap, &view, json);
 		}
 	}

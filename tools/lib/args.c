@@ -81,7 +81,7 @@ int ks_parse_interval(const char *s, const char *what, double *out, char *err,
 	}
 	v = strtod(s, NULL);	/* LC_NUMERIC stays "C": the point is '.' */
 	if (!(v >= KS_INTERVAL_MIN && v <= KS_INTERVAL_MAX)) {
-		snprintf(err, err_len, "%s: %s is out of range [%g, %g] seconds",
+		snprintf(err, err_len, "%s: %s is out of range [%g, %.0f] seconds",
 			 what, s, KS_INTERVAL_MIN, KS_INTERVAL_MAX);
 		return -ERANGE;
 	}
