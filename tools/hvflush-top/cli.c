@@ -52,7 +52,7 @@ static const char doc[] =
 "\n"
 "KEYS (interactive):\n"
 "    s  next sort key     p  filter by PID     g  filter by VM name/stats id\n"
-"    r  reset totals      h  help              q  quit\n"
+"    d  refresh interval  r  reset totals      h  help      q  quit\n"
 "\n"
 "OPTIONS:";
 

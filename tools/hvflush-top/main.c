@@ -87,10 +87,10 @@ static int show(const struct hv_env *env, const struct hv_snapshot *snap,
 	return 0;
 }
 
-/* -d in nanoseconds: at least a millisecond, at most INT_MAX seconds. */
-static uint64_t interval_ns(const struct hv_env *env)
+/* The interval in nanoseconds: at least a millisecond, at most INT_MAX s. */
+static uint64_t interval_ns(const struct hv_view *view)
 {
-	return (uint64_t)(env->interval * 1e9);
+	return (uint64_t)(view->interval * 1e9);
 }
 
 /* Milliseconds to wait for @deadline_ns, at most a second at a time. */
@@ -161,6 +161,7 @@ int main(int argc, char **argv)
 		.mode_name = ks_mode_name(mode.kind),
 		.mode_desc = mode.desc,
 		.now = wall_now(),
+		.interval = env.interval,
 	};
 	if (env.json) {
 		json = jsonw_new(stdout);
@@ -182,7 +183,7 @@ int main(int argc, char **argv)
 		if (!err)
 			err = show(&env, &snap, &view, json);
 	}
-	deadline = mono_ns() + interval_ns(&env);
+	deadline = mono_ns() + interval_ns(&view);
 	while (!err && !ks_exiting) {
 		int ms = timeout_ms(deadline);
 		enum hv_action act;
@@ -201,6 +202,9 @@ int main(int argc, char **argv)
 			act = hv_screen_key(&view, ms);
 			if (act == HV_ACT_QUIT)
 				break;
+			/* As top: the next refresh is a new interval away. */
+			if (act == HV_ACT_DELAY)
+				deadline = mono_ns() + interval_ns(&view);
 			if (act == HV_ACT_RESET) {
 				hv_probe_set_max_gen(&probe, hv_model_reset(&model));
 				hv_snapshot_drop_exited(&snap);
@@ -210,7 +214,7 @@ int main(int argc, char **argv)
 				err = show(&env, &snap, &view, json);
 			continue;
 		}
-		deadline += interval_ns(&env);
+		deadline += interval_ns(&view);
 		/* -b and -j end with the final snapshot; the screen just quits. */
 		final = env.batch && env.count && shown + 1 >= env.count;
 		err = refresh(&probe, &model, &names, final, &snap);

@@ -23,6 +23,7 @@ struct hv_view {
 	const char *mode_name;	/* "series" or "fallback" */
 	const char *mode_desc;	/* one line, from ks_mode_detect() */
 	double now;		/* wall clock of the snapshot: epoch seconds */
+	double interval;	/* seconds between refreshes: -d, the 'd' key */
 	time_t reset;		/* wall clock of the last reset, 0: none */
 };
 
