@@ -105,6 +105,12 @@ static void test_filters(void **state)
 	assert_true(env.mapgpa);
 	assert_int_equal(parse(&env, "roles", "-p", self, "--vm", "kvm-1", NULL),
 			 TDX_PARSE_RUN);
+	/* Histogram units as libbpf-tools: nanoseconds unless -u or -m. */
+	assert_int_equal(env.unit, KS_UNIT_NSECS);
+	assert_int_equal(parse(&env, "-s", "-u", NULL), TDX_PARSE_RUN);
+	assert_int_equal(env.unit, KS_UNIT_USECS);
+	assert_int_equal(parse(&env, "roles", "-m", NULL), TDX_PARSE_RUN);
+	assert_int_equal(env.unit, KS_UNIT_MSECS);
 }
 
 /* --vm is a glob on the name or stats id, as in hvflush-top. */
@@ -172,6 +178,7 @@ static void test_usage_errors(void **state)
 	expect_usage("--min-us: 18446744073709552 is out of range",
 		     "--min-us", "18446744073709552", NULL);
 	expect_usage("exclusive", "--shared", "--private", NULL);
+	expect_usage("-u and -m are exclusive", "-u", "-m", NULL);
 	expect_usage("--vm: expected a glob", "--vm", "", NULL);
 	expect_usage("only apply to conversions", "roles", "--min-us", "5", NULL);
 	expect_usage("only apply to conversions", "roles", "-T", NULL);

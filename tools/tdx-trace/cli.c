@@ -17,10 +17,10 @@ static const char doc[] =
 "Trace what private<->shared memory conversions and MMU role\n"
 "recomputations cost KVM guests (kvmscope series tracepoints).\n"
 "\n"
-"USAGE: tdx-trace [conversions] [-s] [-T] [-j] [-p PID] [--vm GLOB]\n"
+"USAGE: tdx-trace [conversions] [-s] [-T] [-j] [-u|-m] [-p PID] [--vm GLOB]\n"
 "                 [--min-us N] [--private|--shared] [--mapgpa]\n"
 "                 [interval [count]]\n"
-"       tdx-trace roles [-j] [-p PID] [--vm GLOB] [interval [count]]\n"
+"       tdx-trace roles [-j] [-u|-m] [-p PID] [--vm GLOB] [interval [count]]\n"
 "\n"
 "interval: seconds, fractions too (0.5); count: that many intervals.\n"
 "\n"
@@ -42,6 +42,7 @@ static const char doc[] =
 "    tdx-trace --private --min-us 100  # to-private conversions >= 100us\n"
 "    tdx-trace -s 5                 # histograms every 5 seconds\n"
 "    tdx-trace -s 0.5 20            # ... every half second, 20 times\n"
+"    tdx-trace -s -m 5              # ... with times in milliseconds\n"
 "    tdx-trace -s --mapgpa          # ... and the guests' MapGPA latency\n"
 "    tdx-trace conversions 1 10 -j  # JSON lines, 10 one-second intervals\n"
 "    tdx-trace roles 1              # role recomputations every second\n"
@@ -68,6 +69,8 @@ static const struct argp_option opts[] = {
 	{ "private", OPT_PRIVATE, NULL, 0, "conversions: only shared -> private", 0 },
 	{ "shared", OPT_SHARED, NULL, 0, "conversions: only private -> shared", 0 },
 	{ "mapgpa", OPT_MAPGPA, NULL, 0, "conversions: also MapGPA hypercall latency per vCPU (costs every VM entry)", 0 },
+	{ "microseconds", 'u', NULL, 0, "Time histograms in microseconds (default nanoseconds; JSON stays in ns)", 0 },
+	{ "milliseconds", 'm', NULL, 0, "Time histograms in milliseconds", 0 },
 	{ "json", 'j', NULL, 0, "JSON lines on stdout", 0 },
 	{ "verbose", 'v', NULL, 0, "Verbose debug output (libbpf)", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", 0 },
@@ -156,6 +159,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_MAPGPA:
 		env->mapgpa = true;
+		break;
+	case 'u':
+	case 'm':
+		if (env->unit != KS_UNIT_NSECS) {
+			snprintf(env->err, sizeof(env->err),
+				 "-u and -m are exclusive");
+			return EINVAL;
+		}
+		env->unit = key == 'u' ? KS_UNIT_USECS : KS_UNIT_MSECS;
 		break;
 	case 'j':
 		env->json = true;

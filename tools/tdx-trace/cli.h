@@ -13,6 +13,7 @@
 
 #include "args.h"
 #include "conversions.h"
+#include "hist.h"
 #include "vmmatch.h"
 
 struct tdx_env;
@@ -38,6 +39,7 @@ struct tdx_env {
 	bool summary;			/* -s */
 	bool mapgpa;			/* --mapgpa: MapGPA latency too */
 	bool timestamp;			/* -T */
+	enum ks_time_unit unit;		/* -u, -m: time histograms' unit */
 	bool json;			/* -j */
 	bool verbose;			/* -v */
 	double interval;		/* seconds; 0 = until SIGINT/SIGTERM/SIGHUP */

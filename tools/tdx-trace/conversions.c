@@ -256,8 +256,9 @@ static void print_summary_human(struct conv_ctx *ctx,
 			 e->key.dir == CONV_DIR_PRIVATE ? "private" : "shared");
 		print_stats_line(label, &e->s, series);
 		if (hists) {
-			ks_print_log2_hist(stdout, ks_slots(e->s.dur_slots).v,
-					   KS_HIST_SLOTS, "nsecs");
+			ks_print_log2_hist_ns(stdout,
+					      ks_slots(e->s.dur_slots).v,
+					      KS_HIST_SLOTS, ctx->run.env->unit);
 			ks_print_log2_hist(stdout, ks_slots(e->s.pages_slots).v,
 					   KS_HIST_SLOTS, "pages");
 		}
@@ -281,7 +282,8 @@ static void print_summary_human(struct conv_ctx *ctx,
 		       ks_log2_percentile(l, KS_HIST_SLOTS, 50) / 1000,
 		       ks_log2_percentile(l, KS_HIST_SLOTS, 99) / 1000);
 		if (hists)
-			ks_print_log2_hist(stdout, l, KS_HIST_SLOTS, "nsecs");
+			ks_print_log2_hist_ns(stdout, l, KS_HIST_SLOTS,
+					      ctx->run.env->unit);
 	}
 	tdx_table_totals(t, &total);
 	print_stats_line("Total", &total, series);

@@ -269,7 +269,8 @@ static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
 		printf("kvm_init_mmu cost: unavailable (fentry/fexit cannot attach on this kernel)\n");
 	else if (ks_log2_total(t->init_cost, KS_HIST_SLOTS)) {
 		printf("kvm_init_mmu cost:\n");
-		ks_print_log2_hist(stdout, t->init_cost, KS_HIST_SLOTS, "nsecs");
+		ks_print_log2_hist_ns(stdout, t->init_cost, KS_HIST_SLOTS,
+				      ctx->run.env->unit);
 	}
 }
 
