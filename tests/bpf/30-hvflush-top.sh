@@ -302,6 +302,31 @@ last=$(grep '^hvflush-top ' "$run/sigterm.out" | tail -n 1)
 check_eq "SIGTERM: exit 0, the last of its snapshots (and only it) final" "0 1 final" \
 	"$rc $(grep -c 'final (whole run)' "$run/sigterm.out") $(grep -o final <<<"$last")"
 
+# --- -c -L: kvm_stat's CSV log; SIGHUP reopens it (logrotate), not ends ---
+log=$run/hv.csv
+"$tool" -c -L "$log" 0.2 >"$run/log.out" 2>"$run/log.err" &
+pid=$!
+check "-c -L: column titles and a snapshot in the file" wait_lines "$log" 2 "$pid"
+mv "$log" "$log.1"
+kill -HUP "$pid"
+check "-c -L: SIGHUP, the file moved away: a new file, titles and a line" \
+	bash -c 'until [ -f "$1" ] && [ "$(wc -l <"$1")" -ge 2 ]; do kill -0 "$2" || exit 1; sleep 0.1; done' _ "$log" "$pid"
+stop_tool INT "$pid"
+check_eq "-c -L: SIGINT ends the run, exit 0, nothing on stdout or stderr" "0 0 " \
+	"$rc $(wc -c <"$run/log.out") $(grep -v '^mode:' "$run/log.err")"
+hdr="time,type,interval_s,hypercalls_l1,hypercalls_l1_per_s,"
+check_eq "-c: both files start with the column titles, once" "1 1 1 1" \
+	"$(head -n1 "$log.1" | grep -c "^$hdr") $(grep -c '^time,' "$log.1") $(head -n1 "$log" | grep -c "^$hdr") $(grep -c '^time,' "$log")"
+check_eq "-c: the old file has interval lines only, the new one ends final" "interval final" \
+	"$(tail -n +2 "$log.1" | cut -d, -f2 | sort -u | paste -sd' ') $(tail -n1 "$log" | cut -d, -f2)"
+check_eq "-c: every line has as many fields as the titles" 1 \
+	"$(cat "$log.1" "$log" | awk -F, '{ print NF }' | sort -u | wc -l)"
+check_eq "-c: fallback: FIFO counters empty, hypercall counters numbers" "  yes" \
+	"$(tail -n1 "$log" | awk -F, -v h="$(head -n1 "$log")" 'BEGIN { n = split(h, t, ",") } { for (i = 1; i <= n; i++) f[t[i]] = $i; print f["enqueues"], f["enqueues_per_s"], (f["hypercalls_l1"] ~ /^[0-9]+$/ ? "yes" : "no") }')"
+msg=$("$tool" -b -L /nonexistent/dir/x.log 1 1 2>&1 >/dev/null); rc=$?
+check_eq "-L into a missing directory: exit 1, says why" \
+	"1 Error: -L /nonexistent/dir/x.log: No such file or directory" "$rc $(grep -v '^mode:' <<<"$msg")"
+
 # --- bad input: exit 2 with a message ---
 bad() {   # bad "what" args...
 	local what=$1 msg rc; shift
@@ -321,6 +346,7 @@ bad "too many arguments" 1 2 3
 bad "interval twice" -d 1 2 3
 bad "count twice (-n and positional)" -n 2 1 3
 bad "fractional count" 1 1.5
+bad "-c with -j" -c -j
 bad "interval in exponent form" -d 1e3
 bad "--keep-exited 0" --keep-exited 0
 bad "--keep-exited negative" --keep-exited=-2

@@ -192,6 +192,24 @@ static void test_errors(void **state)
 	assert_int_not_equal(parse(&env, "--keep-exited", NULL), 0);
 }
 
+/* kvm_stat's -c and -L FILE. */
+static void test_csv_log(void **state)
+{
+	struct hv_env env;
+
+	(void)state;
+	assert_int_equal(parse(&env, NULL), 0);
+	assert_false(env.csv);
+	assert_null(env.log_file);
+	assert_int_equal(parse(&env, "-c", "-L", "/tmp/hv.csv", "60", NULL), 0);
+	assert_true(env.csv);
+	assert_string_equal(env.log_file, "/tmp/hv.csv");
+	assert_true(env.interval == 60);
+	assert_rejected("-c and -j are exclusive", &env,
+			parse(&env, "-c", "-j", NULL));
+	assert_rejected("-L: empty file name", &env, parse(&env, "-L", "", NULL));
+}
+
 /* --help goes to stdout and means "exit 0", not "run" (ARGP_NO_EXIT). */
 static void test_help(void **state)
 {
@@ -218,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_keep_exited),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_csv_log),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

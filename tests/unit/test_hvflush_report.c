@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "hvflush-top/csv.h"
 #include "hvflush-top/report.h"
 
 static void assert_contains(const char *haystack, const char *needle)
@@ -399,6 +400,39 @@ static void test_json_fallback(void **state)
 	free(json);
 }
 
+/* -c: kvm_stat's CSV, a line per snapshot under one line of titles. */
+static void test_csv(void **state)
+{
+	struct hv_snapshot snap = { .elapsed_s = 0.5, .final = true };
+	struct hv_view v = view_of(true);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	snap.totals[HVFLUSH_HYPERCALLS_L1] = 7;
+	snap.rates[HVFLUSH_HYPERCALLS_L1] = 14;
+	snap.totals[HVFLUSH_ENQUEUES] = 99;
+	snap.rates[HVFLUSH_ENQUEUES] = 2.5;
+	f = open_memstream(&buf, &len);
+	hv_csv_header(f);
+	hv_csv_line(f, &snap, &v);
+	v = view_of(false);
+	snap.final = false;
+	hv_csv_line(f, &snap, &v);
+	fclose(f);
+	assert_string_equal(buf,
+		"time,type,interval_s,hypercalls_l1,hypercalls_l1_per_s,hypercalls_l2,hypercalls_l2_per_s,"
+		"enqueues,enqueues_per_s,overflows,overflows_per_s,drains,drains_per_s,purges,purges_per_s,"
+		"empty_dequeues,empty_dequeues_per_s,synthetic_vmexits,synthetic_vmexits_per_s,"
+		"lost,lost_per_s,missed,missed_per_s\n"
+		"1700000000.250000,final,0.500000,7,14.000,0,0.000,99,2.500,0,0.000,0,0.000,0,0.000,"
+		"0,0.000,0,0.000,0,0.000,0,0.000\n"
+		/* The fallback cannot see the FIFO counters: empty, not 0. */
+		"1700000000.250000,interval,0.500000,7,14.000,0,0.000,,,,,,,,,,,,,0,0.000,0,0.000\n");
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_header_final_and_dropped),
 		cmocka_unit_test(test_json_series),
 		cmocka_unit_test(test_json_fallback),
+		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_json_final_exited),
 	};
 

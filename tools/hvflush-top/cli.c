@@ -41,6 +41,9 @@ static const char doc[] =
 "Intervals may be fractions of a second (0.5).  Without a terminal on\n"
 "stdout, snapshots are printed as with -b.\n"
 "\n"
+"-L FILE appends what would go to stdout to FILE, as kvm_stat -L; SIGHUP\n"
+"then reopens FILE (after logrotate moved it) instead of ending the run.\n"
+"\n"
 "EXAMPLES:\n"
 "    hvflush-top                  # interactive, refresh every second\n"
 "    hvflush-top -p 1234 -s p99   # one VMM, worst p99 latency first\n"
@@ -49,6 +52,7 @@ static const char doc[] =
 "    hvflush-top -b -n 3 0.5      # 3 snapshots, half a second apart\n"
 "    hvflush-top -j 2 10          # 10 JSON lines, one every 2 s\n"
 "    hvflush-top -j --keep-exited 10  # until Ctrl-C, then the final line\n"
+"    hvflush-top -c -L /var/log/hvflush.csv 60  # CSV log, a line a minute\n"
 "\n"
 "KEYS (interactive):\n"
 "    s  next sort key     p  filter by PID     g  filter by VM name/stats id\n"
@@ -63,6 +67,10 @@ static const struct argp_option opts[] = {
 	{ "iterations", 'n', "COUNT", 0,
 	  "Exit after COUNT snapshots, as top -n (the same as a second positional)", 0 },
 	{ "json", 'j', NULL, 0, "JSON lines, one object per snapshot", 0 },
+	{ "csv", 'c', NULL, 0,
+	  "CSV, as kvm_stat -c: a line per snapshot, every counter's total and rate", 0 },
+	{ "log-to-file", 'L', "FILE", 0,
+	  "Append the output (text, -j or -c) to FILE; SIGHUP reopens it (logrotate)", 0 },
 	{ "pid", 'p', "PID", 0, "Only VMs of this VMM process", 0 },
 	{ "vm", OPT_VM, "NAME", 0,
 	  "Only VMs whose name (QEMU -name) or stats id (kvm-<pid>) matches "
@@ -167,6 +175,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'j':
 		env->json = true;
 		break;
+	case 'c':
+		env->csv = true;
+		break;
+	case 'L':
+		if (!*arg)
+			return fail(env, EINVAL, "-L: empty file name");
+		env->log_file = arg;
+		break;
 	case 'p':
 		err = ks_parse_pid(arg, &env->filter.pid, env->err,
 				   sizeof(env->err));
@@ -210,6 +226,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		ctx->pos[ctx->nr_pos++] = arg;
 		break;
 	case ARGP_KEY_END:
+		if (env->csv && env->json)
+			return fail(env, EINVAL, "-c and -j are exclusive");
 		return end_positionals(ctx);
 	default:
 		return ARGP_ERR_UNKNOWN;

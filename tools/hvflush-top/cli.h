@@ -20,6 +20,8 @@ struct hv_env {
 	unsigned int keep_exited;	/* snapshots an exited VM's rows stay in */
 	bool batch;		/* plain text snapshots, no terminal control */
 	bool json;		/* JSON lines; implies batch */
+	bool csv;		/* -c: a CSV line per snapshot; implies batch */
+	const char *log_file;	/* -L: output there, reopened on SIGHUP */
 	bool verbose;
 	char err[KS_ERR_LEN];	/* why parsing failed */
 };

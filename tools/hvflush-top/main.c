@@ -6,12 +6,15 @@
  * JSON lines.  See bpf/hvflush.bpf.c for what the kernel side measures.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cli.h"
+#include "csv.h"
 #include "mode.h"
 #include "output.h"
 #include "probe_hvflush.h"
@@ -75,6 +78,8 @@ static int show(const struct hv_env *env, const struct hv_snapshot *snap,
 	nr = hv_select_rows(snap, &view->filter, view->sort, rows);
 	if (json)
 		hv_write_json(json, snap, view, rows, nr);
+	else if (env->csv)
+		hv_csv_line(stdout, snap, view);
 	else if (env->batch)
 		hv_print_text(stdout, snap, view, rows, nr);
 	else
@@ -84,6 +89,33 @@ static int show(const struct hv_env *env, const struct hv_snapshot *snap,
 		p_err("JSON output nested deeper than %d levels", JSONW_MAX_DEPTH);
 		return -E2BIG;
 	}
+	return 0;
+}
+
+/*
+ * -L: point stdout at FILE, appended to, so that every output and
+ * p_err()'s JSON line go there.  The file is opened first and stdout keeps
+ * its old file if that fails.  A CSV log starts with its column titles
+ * when the file is empty.  Returns 0 or -errno, said.
+ */
+static int open_log(const struct hv_env *env)
+{
+	struct stat st;
+	int fd, err = 0;
+
+	fd = open(env->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		err = -errno;
+	else if (fflush(stdout) || dup2(fd, STDOUT_FILENO) < 0)
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (err) {
+		p_err("-L %s: %s", env->log_file, strerror(-err));
+		return err;
+	}
+	if (env->csv && !fstat(STDOUT_FILENO, &st) && st.st_size == 0)
+		hv_csv_header(stdout);
 	return 0;
 }
 
@@ -132,7 +164,8 @@ int main(int argc, char **argv)
 	ks_json_output = env.json;
 	ks_verbose = env.verbose;
 	/* Without a terminal the screen makes no sense: print snapshots. */
-	env.batch = env.batch || env.json || !isatty(STDOUT_FILENO);
+	env.batch = env.batch || env.json || env.csv || env.log_file ||
+		    !isatty(STDOUT_FILENO);
 	ks_setup_libbpf();
 
 	if (hv_probe_detect(&mode) == KS_MODE_NONE) {
@@ -141,10 +174,15 @@ int main(int argc, char **argv)
 		      "; not root: tracefs and BPF tracing need root (or CAP_BPF, CAP_PERFMON and tracefs access)" : "");
 		return KS_EXIT_FAIL;
 	}
-	if (ks_setup_signals()) {
+	/* With -L, SIGHUP reopens the file (logrotate) instead of ending. */
+	if (ks_setup_signals() || (env.log_file && ks_setup_hangup())) {
 		p_err("failed to install signal handlers: %s", strerror(errno));
 		return KS_EXIT_FAIL;
 	}
+	if (env.log_file ? open_log(&env) : 0)
+		return KS_EXIT_FAIL;
+	if (env.csv && !env.log_file)
+		hv_csv_header(stdout);
 
 	err = hv_probe_open(&probe, &mode, env.filter.pid, why, sizeof(why));
 	if (err) {
@@ -193,6 +231,11 @@ int main(int argc, char **argv)
 			err = ks_flush_stdout();
 			if (err)
 				break;
+		}
+		if (ks_hangup) {
+			ks_hangup = 0;
+			/* Failing, it keeps writing to the file it has. */
+			open_log(&env);
 		}
 		if (ms > 0 && env.batch) {
 			usleep(ms * 1000);	/* a signal cuts it short */
