@@ -77,7 +77,7 @@ usage_case "--private with --shared" "exclusive" --private --shared
 usage_case "negative --min-us" "unrecognized option|is not" --min-us -5
 usage_case "--min-us overflow" "too large|out of range" --min-us 99999999999999999999
 usage_case "conversions-only option on roles" "only apply to conversions" roles -s
-usage_case "--vm too long" "not a stats id" --vm "$(printf 'k%.0s' {1..60})"
+usage_case "--vm too long" "vm: expected a glob of 1 to 63" --vm "$(printf 'k%.0s' {1..64})"
 
 # roles has no fallback.
 err=$("$tool" roles 1 1 2>&1 >/dev/null); rc=$?
@@ -129,6 +129,12 @@ check "without --mapgpa: stderr says how to get it" \
 check_eq "--mapgpa: exits 0" 0 "$rc"
 check_eq "--mapgpa: mapgpa true, an array in the final summary" "true array" \
 	"$(jq -r 'select(.type=="mode") | .mapgpa' "$out/mapgpa.json") $(jq -r 'select(.type=="final") | .mapgpa | type' "$out/mapgpa.json")"
+
+# Intervals in fractions of a second, as top and kvm_stat take them.
+"$tool" conversions -j 0.3 2 >"$out/frac.json" 2>/dev/null; rc=$?
+check_eq "conversions -j 0.3 2: exit 0, two 0.3 s intervals, then the final summary" \
+	"0 interval:0.3 interval:0.3 final:0.3" \
+	"$rc $(jq -r 'select(.interval_s) | "\(.type):\(.interval_s)"' "$out/frac.json" | xargs)"
 
 # wait_written FILE PATTERN PID: until the tool (PID) has written PATTERN;
 # a minute at most, since loading can take long on a busy machine.
@@ -202,6 +208,19 @@ check_eq "--private keeps the two to-private conversions" "512 16" \
 trace_helper slow --min-us 5000000 -- "$R1" "$R2" "$R3"
 check_eq "--min-us 5000000 drops them all" 0 \
 	"$(jq -s '[.[] | select(.type=="conversion")] | length' "$out/slow.json")"
+# --vm is a glob on the VM name (the helper's comm: it has no -name) or its
+# stats id, as in hvflush-top.  A plain stats id is compared in the kernel;
+# globs and names in tdx-trace, on every VM's events and rows.
+vm_case() {   # vm_case WHAT EXPECTED-CONVERSIONS PATTERN
+	trace_helper "vm-$1" --vm "$3" -- "$R1" "$R2" "$R3"
+	check_eq "--vm '$3': $1 (lines, final summary)" "$2 $2" \
+		"$(jq -s '[.[] | select(.type=="conversion")] | length' "$out/vm-$1.json") $(jq -r 'select(.type=="final") | .totals.count' "$out/vm-$1.json")"
+}
+vm_case "a glob on the name keeps the three" 3 'set_at*'
+vm_case "the exact name keeps the three" 3 set_attrs
+vm_case "a glob on the stats id keeps the three" 3 'kvm-[0-9]*'
+vm_case "a glob matching neither drops them" 0 'win*'
+vm_case "another VM's stats id (in the kernel) drops them" 0 kvm-1
 # -s names each VMM by a /proc scan once a second, and a VMM lives long; the
 # helper does not, so it stays alive until an interval summary (-s 1) has
 # named it.  The final summary must keep that name after it exited.

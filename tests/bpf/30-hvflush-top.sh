@@ -203,6 +203,12 @@ check_eq "hvflush-top -b -j -d 1 1: exit 0" 0 "$rc"
 check_eq "hvflush-top -j: one JSON line" 1 "$(printf '%s\n' "$json" | jq -c . 2>/dev/null | wc -l)"
 check_eq "hvflush-top -j 1 1: the one snapshot is the final one, nothing dropped" "final 0" \
 	"$(jq -r '"\(.type) \(.exited_rows_dropped)"' <<<"$json" 2>&1)"
+# The JSON convention of every kvmscope tool: a "type" on every line, and
+# "time" as epoch seconds with a fraction (tdx-trace's), not whole seconds.
+check_eq "hvflush-top -j: time is epoch seconds with a fraction, as in tdx-trace" "number true" \
+	"$(jq -r '"\(.time | type) \(.time > 1600000000 and .time != (.time | floor))"' <<<"$json" 2>&1)"
+check_eq "hvflush-top -j: time is the wall clock" true \
+	"$(jq -r --argjson now "$(date +%s)" '.time > $now - 60 and .time < $now + 60' <<<"$json" 2>&1)"
 check_eq "hvflush-top -j: mode fallback, note says latency needs the series" "fallback true" \
 	"$(jq -r '"\(.mode) \(.note | test("needs the kvmscope"))"' <<<"$json" 2>&1)"
 check_eq "hvflush-top -j: FIFO counters null, hypercall counters numbers, no rows" \
@@ -225,6 +231,18 @@ check "hvflush-top -b: no terminal control codes" \
 	bash -c '! grep -q "[[:cntrl:]]" <<<"$1"' _ "$(tr -d '\n' <<<"$text")"
 check "hvflush-top -b: no exited rows dropped, so the header does not say so" \
 	bash -c '! grep -q "dropped" <<<"$1"' _ "$text"
+# Fractions of a second, and top's -n COUNT: three snapshots in about a
+# second, the time between them measured by the tool itself.
+json=$("$tool" -b -j -n 3 0.4 2>/dev/null); rc=$?
+check_eq "hvflush-top -b -j -n 3 0.4: exit 0, two intervals and the final" \
+	"0 interval interval final" "$rc $(jq -r .type <<<"$json" 2>&1 | paste -sd' ')"
+# Whole seconds would make each at least 1 s; a busy machine may stretch one.
+check_eq "hvflush-top 0.4: the intervals are fractions of a second" "true true" \
+	"$(jq -r 'select(.type == "interval") | .interval_s > 0.2 and .interval_s < 0.9' <<<"$json" 2>&1 | paste -sd' ')"
+msg=$("$tool" -b 5 2>&1 >/dev/null); rc=$?
+check_eq "hvflush-top -b 5: refused (exit 2), not an interval of 5 s forever" 2 "$rc"
+check "hvflush-top -b 5: says how to write either" \
+	grep -qF "write '-b -n 5' for 5 snapshots or '-b -d 5'" <<<"$msg"
 json=$("$tool" -j -p $$ 1 1 2>/dev/null)
 check_eq "hvflush-top -p PID: filter in the JSON" "$$" "$(jq -r .filter.pid <<<"$json" 2>&1)"
 
@@ -304,6 +322,31 @@ last=$(grep '^hvflush-top ' "$run/sigterm.out" | tail -n 1)
 check_eq "SIGTERM: exit 0, the last of its snapshots (and only it) final" "0 1 final" \
 	"$rc $(grep -c 'final (whole run)' "$run/sigterm.out") $(grep -o final <<<"$last")"
 
+# --- -c -L: kvm_stat's CSV log; SIGHUP reopens it (logrotate), not ends ---
+log=$run/hv.csv
+"$tool" -c -L "$log" 0.2 >"$run/log.out" 2>"$run/log.err" &
+pid=$!
+check "-c -L: column titles and a snapshot in the file" wait_lines "$log" 2 "$pid"
+mv "$log" "$log.1"
+kill -HUP "$pid"
+check "-c -L: SIGHUP, the file moved away: a new file, titles and a line" \
+	bash -c 'until [ -f "$1" ] && [ "$(wc -l <"$1")" -ge 2 ]; do kill -0 "$2" || exit 1; sleep 0.1; done' _ "$log" "$pid"
+stop_tool INT "$pid"
+check_eq "-c -L: SIGINT ends the run, exit 0, nothing on stdout or stderr" "0 0 " \
+	"$rc $(wc -c <"$run/log.out") $(grep -v '^mode:' "$run/log.err")"
+hdr="time,type,interval_s,hypercalls_l1,hypercalls_l1_per_s,"
+check_eq "-c: both files start with the column titles, once" "1 1 1 1" \
+	"$(head -n1 "$log.1" | grep -c "^$hdr") $(grep -c '^time,' "$log.1") $(head -n1 "$log" | grep -c "^$hdr") $(grep -c '^time,' "$log")"
+check_eq "-c: the old file has interval lines only, the new one ends final" "interval final" \
+	"$(tail -n +2 "$log.1" | cut -d, -f2 | sort -u | paste -sd' ') $(tail -n1 "$log" | cut -d, -f2)"
+check_eq "-c: every line has as many fields as the titles" 1 \
+	"$(cat "$log.1" "$log" | awk -F, '{ print NF }' | sort -u | wc -l)"
+check_eq "-c: fallback: FIFO counters empty, hypercall counters numbers" "  yes" \
+	"$(tail -n1 "$log" | awk -F, -v h="$(head -n1 "$log")" 'BEGIN { n = split(h, t, ",") } { for (i = 1; i <= n; i++) f[t[i]] = $i; print f["enqueues"], f["enqueues_per_s"], (f["hypercalls_l1"] ~ /^[0-9]+$/ ? "yes" : "no") }')"
+msg=$("$tool" -b -L /nonexistent/dir/x.log 1 1 2>&1 >/dev/null); rc=$?
+check_eq "-L into a missing directory: exit 1, says why" \
+	"1 Error: -L /nonexistent/dir/x.log: No such file or directory" "$rc $(grep -v '^mode:' <<<"$msg")"
+
 # --- bad input: exit 2 with a message ---
 bad() {   # bad "what" args...
 	local what=$1 msg rc; shift
@@ -321,11 +364,18 @@ bad "PID not a number" -p abc
 bad "unknown sort key" -s latency
 bad "too many arguments" 1 2 3
 bad "interval twice" -d 1 2 3
-bad "batch count twice" -b2 1 3
+bad "count twice (-n and positional)" -n 2 1 3
+bad "fractional count" 1 1.5
+bad "-c with -j" -c -j
+bad "interval in exponent form" -d 1e3
 bad "--keep-exited 0" --keep-exited 0
 bad "--keep-exited negative" --keep-exited=-2
 bad "--keep-exited not a number" --keep-exited 3x
 bad "--keep-exited huge" --keep-exited 99999999999
+# Its own usage errors read as tdx-trace's and the exporter's p_err().
+msg=$("$tool" -d 0 2>&1 >/dev/null)
+check_eq "usage errors: one line, \"Error: ...\" as in tdx-trace" \
+	"Error: -d: 0 is out of range [0.001, 2147483647] seconds (see hvflush-top --help)" "$msg"
 msg=$("$tool" --keep-exited 0 2>&1 >/dev/null)
 check "--keep-exited 0: the message names the option and the range" \
 	grep -q -- '--keep-exited: 0 is out of range \[1, ' <<<"$msg"

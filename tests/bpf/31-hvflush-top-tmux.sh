@@ -69,7 +69,7 @@ check_screen "title line with the mode" '^hvflush-top [0-9:]+  interval [0-9.]+s
 check_screen "hypercall rates" '^hypercalls/s: L1 [0-9.]+ L2 [0-9.]+  \(since start: L1 [0-9]+ L2 [0-9]+\)$'
 check_screen "the fallback says latency needs the series" 'latency needs the kvmscope kernel series'
 check_screen "column titles" '^VM +PID VCPU FIFO +ENQ/s +P50 +P99 +MAX +PEND +OVFL'
-check_screen "key hints on the last line" 'h help  s sort  p pid  g vm  r reset  q quit'
+check_screen "key hints on the last line" 'h help  s sort  p pid  g vm  d delay  r reset  q quit'
 check_screen "the screen refreshes (interval line after a second)" 'interval 1\.[0-9]s'
 
 check_eq "the sort column is highlighted" "ENQ/s" "$(highlighted)"
@@ -103,6 +103,16 @@ T send-keys -t top g 'win*' Enter
 check_screen "g: filter by VM name glob" "filter: pid $$, vm 'win\*'\$"
 T send-keys -t top p Enter g Enter
 check_screen "p and g with empty input clear the filters" 'filter: none$'
+
+# d, as top's: the refresh interval, fractions too.
+T send-keys -t top d
+check_screen "d: asks for the delay, as top does" 'Change delay from 1 to \(empty: keep\):'
+T send-keys -t top 0 Enter
+check_screen "d 0: refused, saying why" 'delay: 0 is out of range \[0\.001, 2147483647\] seconds'
+check_screen "d 0: the interval stays 1 s" 'interval 1\.[0-9]s'
+T send-keys -t top d 0.3 Enter
+check_screen "d 0.3: snapshots about 0.3 s apart" 'interval 0\.[2-5]s'
+T send-keys -t top d 1 Enter
 
 T send-keys -t top r
 check_screen "r: totals since the reset" '\(since reset [0-9:]+: L1 0 L2 0\)'

@@ -4,6 +4,7 @@
  * the interval/count/-d/-b combinations, and every rejected input.
  */
 #include <argp.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,6 +47,19 @@ static void test_defaults(void **state)
 	assert_false(env.batch || env.json || env.verbose);
 }
 
+/* Rejected with an error message naming the problem. */
+static void assert_rejected(const char *why, struct hv_env *env, int ret)
+{
+	if (!ret) {
+		print_error("accepted, expected: %s\n", why);
+		fail();
+	}
+	if (!strstr(env->err, why)) {
+		print_error("error '%s' does not say '%s'\n", env->err, why);
+		fail();
+	}
+}
+
 static void test_interval_count(void **state)
 {
 	struct hv_env env;
@@ -61,14 +75,46 @@ static void test_interval_count(void **state)
 	assert_int_equal(env.count, 7);
 	assert_true(env.batch && env.json);
 
-	assert_int_equal(parse(&env, "--batch=4", "-d", "3", NULL), 0);
+	/* top's -n COUNT; -b takes none. */
+	assert_int_equal(parse(&env, "-b", "-n", "4", "-d", "3", NULL), 0);
 	assert_int_equal(env.interval, 3);
 	assert_int_equal(env.count, 4);
 	assert_true(env.batch);
+	assert_int_equal(parse(&env, "-n", "2", "5", NULL), 0);
+	assert_int_equal(env.interval, 5);
+	assert_int_equal(env.count, 2);
 
 	assert_int_equal(parse(&env, "-b", NULL), 0);
 	assert_true(env.batch);
 	assert_int_equal(env.count, 0);
+
+	/* Not ambiguous: both positionals, or -d, or -n, or -b elsewhere. */
+	assert_int_equal(parse(&env, "-b", "1", "1", NULL), 0);
+	assert_int_equal(env.interval, 1);
+	assert_int_equal(env.count, 1);
+	assert_int_equal(parse(&env, "-d", "2", "-b", "5", NULL), 0);
+	assert_int_equal(env.interval, 2);
+	assert_int_equal(env.count, 5);
+	assert_int_equal(parse(&env, "5", "-b", NULL), 0);
+	assert_int_equal(env.interval, 5);
+	assert_int_equal(env.count, 0);
+}
+
+/* Fractions of a second, as top and kvm_stat take them. */
+static void test_fractional_interval(void **state)
+{
+	struct hv_env env;
+
+	(void)state;
+	assert_int_equal(parse(&env, "-d", "0.5", NULL), 0);
+	assert_true(env.interval == 0.5);
+	assert_int_equal(parse(&env, "-b", "0.25", "3", NULL), 0);
+	assert_true(env.interval == 0.25);
+	assert_int_equal(env.count, 3);
+	assert_rejected("-d: 0.0001 is out of range", &env,
+			parse(&env, "-d", "0.0001", NULL));
+	assert_rejected("-d: '1e3' is not", &env, parse(&env, "-d", "1e3", NULL));
+	assert_rejected("count: '1.5' is not", &env, parse(&env, "1", "1.5", NULL));
 }
 
 static void test_options(void **state)
@@ -104,19 +150,6 @@ static void test_keep_exited(void **state)
 	assert_int_equal(env.keep_exited, 2147483647);
 }
 
-/* Rejected with an error message naming the problem. */
-static void assert_rejected(const char *why, struct hv_env *env, int ret)
-{
-	if (!ret) {
-		print_error("accepted, expected: %s\n", why);
-		fail();
-	}
-	if (!strstr(env->err, why)) {
-		print_error("error '%s' does not say '%s'\n", env->err, why);
-		fail();
-	}
-}
-
 static void test_errors(void **state)
 {
 	struct hv_env env;
@@ -125,15 +158,18 @@ static void test_errors(void **state)
 	assert_rejected("out of range", &env, parse(&env, "0", NULL));
 	assert_rejected("out of range", &env, parse(&env, "-d", "0", NULL));
 	assert_rejected("out of range", &env, parse(&env, "1", "0", NULL));
-	assert_rejected("not a non-negative decimal", &env, parse(&env, "-d", "1s", NULL));
-	assert_rejected("not a non-negative decimal", &env, parse(&env, "--", "-1", NULL));
-	assert_rejected("too large", &env, parse(&env, "99999999999999999999", NULL));
+	assert_rejected("-d: '1s' is not a number of seconds", &env, parse(&env, "-d", "1s", NULL));
+	assert_rejected("interval: '-1' is not a number of seconds", &env, parse(&env, "--", "-1", NULL));
+	assert_rejected("out of range", &env, parse(&env, "99999999999999999999", NULL));
+	/* "-b 5" is not 5 snapshots: top's -b takes no count. */
+	assert_rejected("'-b 5' is ambiguous", &env, parse(&env, "-b", "5", NULL));
+	assert_rejected("'-b 5' is ambiguous", &env, parse(&env, "-j", "-b", "5", NULL));
+	assert_rejected("count given twice", &env, parse(&env, "-n", "2", "1", "3", NULL));
 	assert_rejected("no such process", &env, parse(&env, "-p", "2147483646", NULL));
 	assert_rejected("not a non-negative decimal", &env, parse(&env, "-p", "12ab", NULL));
 	assert_rejected("unknown key 'latency'", &env, parse(&env, "-s", "latency", NULL));
 	assert_rejected("only interval [count]", &env, parse(&env, "1", "2", "3", NULL));
 	assert_rejected("interval given twice", &env, parse(&env, "-d", "1", "2", "3", NULL));
-	assert_rejected("count given twice", &env, parse(&env, "-b5", "1", "2", NULL));
 	assert_rejected("--vm", &env, parse(&env, "--vm", "", NULL));
 	assert_rejected("--keep-exited: 0 is out of range [1, 2147483647]",
 			&env, parse(&env, "--keep-exited", "0", NULL));
@@ -156,14 +192,51 @@ static void test_errors(void **state)
 	assert_int_not_equal(parse(&env, "--keep-exited", NULL), 0);
 }
 
+/* kvm_stat's -c and -L FILE. */
+static void test_csv_log(void **state)
+{
+	struct hv_env env;
+
+	(void)state;
+	assert_int_equal(parse(&env, NULL), 0);
+	assert_false(env.csv);
+	assert_null(env.log_file);
+	assert_int_equal(parse(&env, "-c", "-L", "/tmp/hv.csv", "60", NULL), 0);
+	assert_true(env.csv);
+	assert_string_equal(env.log_file, "/tmp/hv.csv");
+	assert_true(env.interval == 60);
+	assert_rejected("-c and -j are exclusive", &env,
+			parse(&env, "-c", "-j", NULL));
+	assert_rejected("-L: empty file name", &env, parse(&env, "-L", "", NULL));
+}
+
+/* --help goes to stdout and means "exit 0", not "run" (ARGP_NO_EXIT). */
+static void test_help(void **state)
+{
+	FILE *saved = stdout;
+	struct hv_env env;
+
+	(void)state;
+	stdout = fopen("/dev/null", "w");
+	assert_non_null(stdout);
+	assert_int_equal(parse(&env, "--help", NULL), EINTR);
+	assert_int_equal(parse(&env, "-j", "-h", NULL), EINTR);
+	assert_int_equal(parse(&env, "--usage", NULL), EINTR);
+	fclose(stdout);
+	stdout = saved;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_interval_count),
+		cmocka_unit_test(test_fractional_interval),
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_keep_exited),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_csv_log),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "hvflush-top/csv.h"
 #include "hvflush-top/report.h"
 
 static void assert_contains(const char *haystack, const char *needle)
@@ -191,7 +192,7 @@ static struct hv_view view_of(bool series)
 		.series = series,
 		.mode_name = series ? "series" : "fallback",
 		.mode_desc = series ? "series (tp_btf)" : "fallback: no series",
-		.now = 1700000000,
+		.now = 1700000000.25,
 	};
 	return v;
 }
@@ -319,7 +320,7 @@ static void test_json_series(void **state)
 	/* One object, one line. */
 	assert_int_equal(json[0], '{');
 	assert_ptr_equal(strchr(json, '\n'), json + strlen(json) - 1);
-	assert_contains(json, "{\"type\":\"interval\",\"time\":1700000000,");
+	assert_contains(json, "{\"type\":\"interval\",\"time\":1700000000.25,");
 	assert_contains(json, "\"mode\":\"series\"");
 	assert_contains(json, "\"note\":null");
 	assert_contains(json, "\"sort\":\"p99\"");
@@ -369,7 +370,7 @@ static void test_json_final_exited(void **state)
 	r.exited = true;
 	r.enqueue_rate = r.drain_rate = 0;
 	json = json_of(&snap, &v, rows, 1);
-	assert_contains(json, "{\"type\":\"final\",\"time\":1700000000,");
+	assert_contains(json, "{\"type\":\"final\",\"time\":1700000000.25,");
 	assert_lacks(json, "interval\"");
 	assert_contains(json, "\"interval_s\":1,");
 	assert_contains(json, "\"exited_rows_dropped\":5,\"rows\":[");
@@ -400,6 +401,39 @@ static void test_json_fallback(void **state)
 	free(json);
 }
 
+/* -c: kvm_stat's CSV, a line per snapshot under one line of titles. */
+static void test_csv(void **state)
+{
+	struct hv_snapshot snap = { .elapsed_s = 0.5, .final = true };
+	struct hv_view v = view_of(true);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	snap.totals[HVFLUSH_HYPERCALLS_L1] = 7;
+	snap.rates[HVFLUSH_HYPERCALLS_L1] = 14;
+	snap.totals[HVFLUSH_ENQUEUES] = 99;
+	snap.rates[HVFLUSH_ENQUEUES] = 2.5;
+	f = open_memstream(&buf, &len);
+	hv_csv_header(f);
+	hv_csv_line(f, &snap, &v);
+	v = view_of(false);
+	snap.final = false;
+	hv_csv_line(f, &snap, &v);
+	fclose(f);
+	assert_string_equal(buf,
+		"time,type,interval_s,hypercalls_l1,hypercalls_l1_per_s,hypercalls_l2,hypercalls_l2_per_s,"
+		"enqueues,enqueues_per_s,overflows,overflows_per_s,drains,drains_per_s,purges,purges_per_s,"
+		"empty_dequeues,empty_dequeues_per_s,synthetic_vmexits,synthetic_vmexits_per_s,"
+		"lost,lost_per_s,missed,missed_per_s\n"
+		"1700000000.250000,final,0.500000,7,14.000,0,0.000,99,2.500,0,0.000,0,0.000,0,0.000,"
+		"0,0.000,0,0.000,0,0.000,0,0.000\n"
+		/* The fallback cannot see the FIFO counters: empty, not 0. */
+		"1700000000.250000,interval,0.500000,7,14.000,0,0.000,,,,,,,,,,,,,0,0.000,0,0.000\n");
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_header_final_and_dropped),
 		cmocka_unit_test(test_json_series),
 		cmocka_unit_test(test_json_fallback),
+		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_json_final_exited),
 	};
 

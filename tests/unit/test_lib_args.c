@@ -81,7 +81,8 @@ static void test_pid(void **state)
 
 static void test_interval_count(void **state)
 {
-	unsigned int interval = 0, count = 0;
+	unsigned int count = 0;
+	double interval = 0;
 	char err[KS_ERR_LEN];
 
 	(void)state;
@@ -89,7 +90,7 @@ static void test_interval_count(void **state)
 						 sizeof(err)), 0);
 	assert_int_equal(ks_parse_interval_count("3", 1, &interval, &count, err,
 						 sizeof(err)), 0);
-	assert_int_equal(interval, 5);
+	assert_true(interval == 5);
 	assert_int_equal(count, 3);
 	assert_int_equal(ks_parse_interval_count("0", 0, &interval, &count, err,
 						 sizeof(err)), -ERANGE);
@@ -100,8 +101,50 @@ static void test_interval_count(void **state)
 	assert_int_equal(ks_parse_interval_count("1", 2, &interval, &count, err,
 						 sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "unexpected argument '1'"));
-	assert_int_equal(interval, 5);
+	assert_true(interval == 5);
 	assert_int_equal(count, 3);
+	/* The count stays whole. */
+	assert_int_equal(ks_parse_interval_count("1.5", 1, &interval, &count,
+						 err, sizeof(err)), -EINVAL);
+}
+
+/* Intervals as top and kvm_stat take them: fractions of a second too. */
+static void test_interval_fraction(void **state)
+{
+	static const char *const bad[] = {
+		"", ".", "-1", "+1", " 1", "1 ", "1s", "1e3", "0x10", "inf",
+		"nan", "1.2.3", "1,5", NULL,
+	};
+	static const char *const out_of_range[] = {
+		"0", "0.0", "0.0009", "2147483648", "99999999999999999999999", NULL,
+	};
+	char err[KS_ERR_LEN];
+	double v = -1;
+	int i;
+
+	(void)state;
+	assert_int_equal(ks_parse_interval("0.5", "-d", &v, err, sizeof(err)), 0);
+	assert_true(v == 0.5);
+	assert_int_equal(ks_parse_interval(".25", "-d", &v, err, sizeof(err)), 0);
+	assert_true(v == 0.25);
+	assert_int_equal(ks_parse_interval("2.", "-d", &v, err, sizeof(err)), 0);
+	assert_true(v == 2);
+	assert_int_equal(ks_parse_interval("0.001", "-d", &v, err, sizeof(err)), 0);
+	assert_true(v == 0.001);
+	assert_int_equal(ks_parse_interval("2147483647", "-d", &v, err,
+					   sizeof(err)), 0);
+	for (i = 0; bad[i]; i++) {
+		v = -1;
+		assert_int_equal(ks_parse_interval(bad[i], "-d", &v, err,
+						   sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "-d: '"));
+		assert_true(v == -1);
+	}
+	for (i = 0; out_of_range[i]; i++) {
+		assert_int_equal(ks_parse_interval(out_of_range[i], "-d", &v,
+						   err, sizeof(err)), -ERANGE);
+		assert_non_null(strstr(err, "is out of range"));
+	}
 }
 
 int main(void)
@@ -111,6 +154,7 @@ int main(void)
 		cmocka_unit_test(test_u64_rejects),
 		cmocka_unit_test(test_pid),
 		cmocka_unit_test(test_interval_count),
+		cmocka_unit_test(test_interval_fraction),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -53,6 +53,54 @@ static void test_print(void **state)
 	free(out);
 }
 
+/* -u and -m: the same log2 slots of nanoseconds, bounds in the unit. */
+static void test_print_units(void **state)
+{
+	uint64_t slots[N] = { [0] = 1, [10] = 3, [20] = 6 };
+	char *buf = NULL, *plain;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	f = open_memstream(&buf, &len);
+	ks_print_log2_hist_ns(f, slots, 11, KS_UNIT_USECS);
+	fclose(f);
+	assert_string_equal(buf,
+		"         usecs                   : count    distribution\n"
+		"         0.000 -> 0.001          : 1        |*************                           |\n"
+		"         0.002 -> 0.003          : 0        |                                        |\n"
+		"         0.004 -> 0.007          : 0        |                                        |\n"
+		"         0.008 -> 0.015          : 0        |                                        |\n"
+		"         0.016 -> 0.031          : 0        |                                        |\n"
+		"         0.032 -> 0.063          : 0        |                                        |\n"
+		"         0.064 -> 0.127          : 0        |                                        |\n"
+		"         0.128 -> 0.255          : 0        |                                        |\n"
+		"         0.256 -> 0.511          : 0        |                                        |\n"
+		"         0.512 -> 1.023          : 0        |                                        |\n"
+		"         1.024 -> 2.047          : 3        |****************************************|\n");
+	free(buf);
+
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	ks_print_log2_hist_ns(f, slots, N, KS_UNIT_MSECS);
+	fclose(f);
+	/* 2^20 ns is 1.048576 ms; the line with the most counts is full. */
+	assert_non_null(strstr(buf, "            msecs                      : count"));
+	assert_non_null(strstr(buf, "      1.048576 -> 2.097151          : 6        |****************************************|\n"));
+	assert_non_null(strstr(buf, "      0.000000 -> 0.000001          : 1        |"));
+	free(buf);
+
+	/* nsecs is ks_print_log2_hist()'s layout, unchanged. */
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	ks_print_log2_hist_ns(f, slots, 3, KS_UNIT_NSECS);
+	fclose(f);
+	plain = print(slots, 3, "nsecs");
+	assert_string_equal(buf, plain);
+	free(plain);
+	free(buf);
+}
+
 static void test_print_empty_and_wide(void **state)
 {
 	uint64_t slots[N] = {};
@@ -136,6 +184,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_slot_bounds),
 		cmocka_unit_test(test_print),
+		cmocka_unit_test(test_print_units),
 		cmocka_unit_test(test_print_empty_and_wide),
 		cmocka_unit_test(test_percentiles),
 		cmocka_unit_test(test_percentile_stays_in_slot),

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "json_writer.h"
+#include "output.h"
 
 /* Output of @fn(w) captured as a string (caller frees). */
 static char *capture(void (*fn)(json_writer_t *w, const void *arg),
@@ -213,6 +214,29 @@ static void test_nesting_too_deep(void **state)
 	free(want);
 }
 
+/* p_err() in JSON mode: a line on stdout with a "type", as every line. */
+static void test_p_err_line(void **state)
+{
+	FILE *saved = stdout, *err = stderr;
+	char line[256] = "";
+
+	(void)state;
+	stdout = tmpfile();
+	stderr = fopen("/dev/null", "w");
+	assert_non_null(stdout);
+	assert_non_null(stderr);
+	ks_json_output = true;
+	p_err("no %s", "BTF");
+	ks_json_output = false;
+	rewind(stdout);
+	assert_non_null(fgets(line, sizeof(line), stdout));
+	fclose(stdout);
+	fclose(stderr);
+	stdout = saved;
+	stderr = err;
+	assert_string_equal(line, "{\"type\":\"error\",\"error\":\"no BTF\"}\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_structure),
 		cmocka_unit_test(test_float_keeps_microseconds),
 		cmocka_unit_test(test_nesting_too_deep),
+		cmocka_unit_test(test_p_err_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "tdx-trace/cli.h"
+#include "tdx-trace/runtime.h"
 
 #define MAX_ARGS 16
 
@@ -70,6 +71,13 @@ static void test_commands_and_positionals(void **state)
 	assert_true(env.summary);
 	assert_int_equal(env.count, 3);
 
+	/* Fractions of a second, as top and kvm_stat take them. */
+	assert_int_equal(parse(&env, "roles", "0.5", "4", NULL), TDX_PARSE_RUN);
+	assert_true(env.interval == 0.5);
+	assert_int_equal(env.count, 4);
+	assert_int_equal(parse(&env, "-s", ".25", NULL), TDX_PARSE_RUN);
+	assert_true(env.interval == 0.25);
+
 	/* Interval without a command means conversions. */
 	assert_int_equal(parse(&env, "-s", "10", NULL), TDX_PARSE_RUN);
 	assert_string_equal(env.cmd->name, "conversions");
@@ -97,6 +105,38 @@ static void test_filters(void **state)
 	assert_true(env.mapgpa);
 	assert_int_equal(parse(&env, "roles", "-p", self, "--vm", "kvm-1", NULL),
 			 TDX_PARSE_RUN);
+	/* Histogram units as libbpf-tools: nanoseconds unless -u or -m. */
+	assert_int_equal(env.unit, KS_UNIT_NSECS);
+	assert_int_equal(parse(&env, "-s", "-u", NULL), TDX_PARSE_RUN);
+	assert_int_equal(env.unit, KS_UNIT_USECS);
+	assert_int_equal(parse(&env, "roles", "-m", NULL), TDX_PARSE_RUN);
+	assert_int_equal(env.unit, KS_UNIT_MSECS);
+}
+
+/* --vm is a glob on the name or stats id, as in hvflush-top. */
+static void test_vm_glob(void **state)
+{
+	struct tdx_env env;
+	char self[32];
+
+	(void)state;
+	assert_int_equal(parse(&env, "--vm", "win*", NULL), TDX_PARSE_RUN);
+	assert_string_equal(env.vm, "win*");
+	/* Only a plain stats id is left to the BPF programs... */
+	assert_string_equal(tdx_kernel_vm("kvm-77"), "kvm-77");
+	assert_null(tdx_kernel_vm("kvm-7*"));
+	assert_null(tdx_kernel_vm("win10"));
+	assert_null(tdx_kernel_vm(""));
+	/* ... the rest is matched here, on the stats id or the name. */
+	assert_true(tdx_vm_wanted("", "kvm-77", 77, NULL));
+	assert_true(tdx_vm_wanted("kvm-7*", "kvm-77", 77, NULL));
+	assert_false(tdx_vm_wanted("kvm-8*", "kvm-77", 77, NULL));
+	/* Rows without a stats id (fallback, MapGPA) are the VMM's VMs. */
+	snprintf(self, sizeof(self), "kvm-%d", getpid());
+	assert_true(tdx_vm_wanted(self, NULL, getpid(), NULL));
+	/* This process has no -name: its comm is the VM name. */
+	assert_true(tdx_vm_wanted("test_tdx_cl*", NULL, getpid(), NULL));
+	assert_false(tdx_vm_wanted("win*", NULL, getpid(), NULL));
 }
 
 /* Each of these is a usage error with a message naming the problem. */
@@ -127,6 +167,8 @@ static void test_usage_errors(void **state)
 	expect_usage("PID 2147483646: no such process", "-p", "2147483646", NULL);
 	expect_usage("interval: 0 is out of range", "0", NULL);
 	expect_usage("interval: '1s' is not", "1s", NULL);
+	expect_usage("interval: 0.0001 is out of range", "0.0001", NULL);
+	expect_usage("interval: '1e3' is not", "1e3", NULL);
 	expect_usage("count: 0 is out of range", "roles", "1", "0", NULL);
 	expect_usage("unexpected argument '3'", "1", "2", "3", NULL);
 	expect_usage("unknown command 'frobnicate'", "frobnicate", NULL);
@@ -136,7 +178,8 @@ static void test_usage_errors(void **state)
 	expect_usage("--min-us: 18446744073709552 is out of range",
 		     "--min-us", "18446744073709552", NULL);
 	expect_usage("exclusive", "--shared", "--private", NULL);
-	expect_usage("not a stats id", "--vm", "", NULL);
+	expect_usage("-u and -m are exclusive", "-u", "-m", NULL);
+	expect_usage("--vm: expected a glob", "--vm", "", NULL);
 	expect_usage("only apply to conversions", "roles", "--min-us", "5", NULL);
 	expect_usage("only apply to conversions", "roles", "-T", NULL);
 	expect_usage("only apply to conversions", "roles", "--private", NULL);
@@ -175,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_commands_and_positionals),
 		cmocka_unit_test(test_filters),
+		cmocka_unit_test(test_vm_glob),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_argp_errors),
 		cmocka_unit_test(test_help),

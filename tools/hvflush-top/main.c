@@ -6,12 +6,15 @@
  * JSON lines.  See bpf/hvflush.bpf.c for what the kernel side measures.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cli.h"
+#include "csv.h"
 #include "mode.h"
 #include "output.h"
 #include "probe_hvflush.h"
@@ -26,6 +29,15 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* The JSON "time", as tdx-trace's: seconds since the epoch, fractional. */
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* Read the maps and fold them into the model: one snapshot. */
@@ -66,6 +78,8 @@ static int show(const struct hv_env *env, const struct hv_snapshot *snap,
 	nr = hv_select_rows(snap, &view->filter, view->sort, rows);
 	if (json)
 		hv_write_json(json, snap, view, rows, nr);
+	else if (env->csv)
+		hv_csv_line(stdout, snap, view);
 	else if (env->batch)
 		hv_print_text(stdout, snap, view, rows, nr);
 	else
@@ -76,6 +90,39 @@ static int show(const struct hv_env *env, const struct hv_snapshot *snap,
 		return -E2BIG;
 	}
 	return 0;
+}
+
+/*
+ * -L: point stdout at FILE, appended to, so that every output and
+ * p_err()'s JSON line go there.  The file is opened first and stdout keeps
+ * its old file if that fails.  A CSV log starts with its column titles
+ * when the file is empty.  Returns 0 or -errno, said.
+ */
+static int open_log(const struct hv_env *env)
+{
+	struct stat st;
+	int fd, err = 0;
+
+	fd = open(env->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		err = -errno;
+	else if (fflush(stdout) || dup2(fd, STDOUT_FILENO) < 0)
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (err) {
+		p_err("-L %s: %s", env->log_file, strerror(-err));
+		return err;
+	}
+	if (env->csv && !fstat(STDOUT_FILENO, &st) && st.st_size == 0)
+		hv_csv_header(stdout);
+	return 0;
+}
+
+/* The interval in nanoseconds: at least a millisecond, at most INT_MAX s. */
+static uint64_t interval_ns(const struct hv_view *view)
+{
+	return (uint64_t)(view->interval * 1e9);
 }
 
 /* Milliseconds to wait for @deadline_ns, at most a second at a time. */
@@ -106,12 +153,19 @@ int main(int argc, char **argv)
 	int err;
 
 	ks_term_setup_locale();
-	if (hv_parse_args(argc, argv, &env, 0))
-		return KS_EXIT_USAGE;	/* argp already said why */
+	err = hv_parse_args(argc, argv, &env, 0);
+	if (err == EINTR)
+		return ks_flush_stdout() ? KS_EXIT_FAIL : 0;	/* the help */
+	if (err) {
+		if (env.err[0])
+			p_err("%s (see hvflush-top --help)", env.err);
+		return KS_EXIT_USAGE;
+	}
 	ks_json_output = env.json;
 	ks_verbose = env.verbose;
 	/* Without a terminal the screen makes no sense: print snapshots. */
-	env.batch = env.batch || env.json || !isatty(STDOUT_FILENO);
+	env.batch = env.batch || env.json || env.csv || env.log_file ||
+		    !isatty(STDOUT_FILENO);
 	ks_setup_libbpf();
 
 	if (hv_probe_detect(&mode) == KS_MODE_NONE) {
@@ -120,10 +174,15 @@ int main(int argc, char **argv)
 		      "; not root: tracefs and BPF tracing need root (or CAP_BPF, CAP_PERFMON and tracefs access)" : "");
 		return KS_EXIT_FAIL;
 	}
-	if (ks_setup_signals()) {
+	/* With -L, SIGHUP reopens the file (logrotate) instead of ending. */
+	if (ks_setup_signals() || (env.log_file && ks_setup_hangup())) {
 		p_err("failed to install signal handlers: %s", strerror(errno));
 		return KS_EXIT_FAIL;
 	}
+	if (env.log_file ? open_log(&env) : 0)
+		return KS_EXIT_FAIL;
+	if (env.csv && !env.log_file)
+		hv_csv_header(stdout);
 
 	err = hv_probe_open(&probe, &mode, env.filter.pid, why, sizeof(why));
 	if (err) {
@@ -139,7 +198,8 @@ int main(int argc, char **argv)
 		.series = mode.kind == KS_MODE_SERIES,
 		.mode_name = ks_mode_name(mode.kind),
 		.mode_desc = mode.desc,
-		.now = time(NULL),
+		.now = wall_now(),
+		.interval = env.interval,
 	};
 	if (env.json) {
 		json = jsonw_new(stdout);
@@ -161,7 +221,7 @@ int main(int argc, char **argv)
 		if (!err)
 			err = show(&env, &snap, &view, json);
 	}
-	deadline = mono_ns() + env.interval * 1000000000ULL;
+	deadline = mono_ns() + interval_ns(&view);
 	while (!err && !ks_exiting) {
 		int ms = timeout_ms(deadline);
 		enum hv_action act;
@@ -172,6 +232,11 @@ int main(int argc, char **argv)
 			if (err)
 				break;
 		}
+		if (ks_hangup) {
+			ks_hangup = 0;
+			/* Failing, it keeps writing to the file it has. */
+			open_log(&env);
+		}
 		if (ms > 0 && env.batch) {
 			usleep(ms * 1000);	/* a signal cuts it short */
 			continue;
@@ -180,6 +245,9 @@ int main(int argc, char **argv)
 			act = hv_screen_key(&view, ms);
 			if (act == HV_ACT_QUIT)
 				break;
+			/* As top: the next refresh is a new interval away. */
+			if (act == HV_ACT_DELAY)
+				deadline = mono_ns() + interval_ns(&view);
 			if (act == HV_ACT_RESET) {
 				hv_probe_set_max_gen(&probe, hv_model_reset(&model));
 				hv_snapshot_drop_exited(&snap);
@@ -189,13 +257,13 @@ int main(int argc, char **argv)
 				err = show(&env, &snap, &view, json);
 			continue;
 		}
-		deadline += env.interval * 1000000000ULL;
+		deadline += interval_ns(&view);
 		/* -b and -j end with the final snapshot; the screen just quits. */
 		final = env.batch && env.count && shown + 1 >= env.count;
 		err = refresh(&probe, &model, &names, final, &snap);
 		if (err)
 			break;
-		view.now = time(NULL);
+		view.now = wall_now();
 		err = show(&env, &snap, &view, json);
 		if (env.count && ++shown >= env.count)
 			break;
@@ -207,7 +275,7 @@ int main(int argc, char **argv)
 	if (!err && env.batch && !snap.final) {
 		err = refresh(&probe, &model, &names, true, &snap);
 		if (!err) {
-			view.now = time(NULL);
+			view.now = wall_now();
 			err = show(&env, &snap, &view, json);
 		}
 	}

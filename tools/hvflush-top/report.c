@@ -155,9 +155,10 @@ void hv_format_header(char lines[HV_HEADER_LINES][HV_LINE_MAX],
 	const double *r = snap->rates;
 	char clock[16], since[32], filter[FILTER_VM_LEN + 32], final[32] = "",
 	     dropped[48] = "";
+	time_t now = (time_t)view->now;
 	struct tm tm;
 
-	localtime_r(&view->now, &tm);
+	localtime_r(&now, &tm);
 	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
 	if (view->reset) {
 		localtime_r(&view->reset, &tm);
@@ -278,7 +279,7 @@ void hv_write_json(json_writer_t *w, const struct hv_snapshot *snap,
 
 	jsonw_start_object(w);
 	jsonw_string_field(w, "type", snap->final ? "final" : "interval");
-	jsonw_int_field(w, "time", (int64_t)view->now);
+	jsonw_float_field(w, "time", view->now);
 	jsonw_float_field(w, "interval_s", snap->elapsed_s);
 	jsonw_string_field(w, "mode", view->mode_name);
 	jsonw_string_field(w, "mode_desc", view->mode_desc);

@@ -22,7 +22,8 @@ struct hv_view {
 	bool series;		/* false: fallback, hypercall counters only */
 	const char *mode_name;	/* "series" or "fallback" */
 	const char *mode_desc;	/* one line, from ks_mode_detect() */
-	time_t now;		/* wall clock of the snapshot */
+	double now;		/* wall clock of the snapshot: epoch seconds */
+	double interval;	/* seconds between refreshes: -d, the 'd' key */
 	time_t reset;		/* wall clock of the last reset, 0: none */
 };
 

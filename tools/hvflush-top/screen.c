@@ -11,7 +11,7 @@ static SCREEN *screen;
 static char status[KS_ERR_LEN];
 
 static const char keys_hint[] =
-	"h help  s sort  p pid  g vm  r reset  q quit";
+	"h help  s sort  p pid  g vm  d delay  r reset  q quit";
 
 static const char *const help_lines[] = {
 	"hvflush-top: which vCPUs wait for Hyper-V TLB flushes, and how long",
@@ -19,6 +19,7 @@ static const char *const help_lines[] = {
 	"  s   sort by the next key: rate, p99, max, overflow",
 	"  p   show only the VMs of one VMM PID (empty: all)",
 	"  g   show only VMs whose name or stats id matches a glob (empty: all)",
+	"  d   change the refresh interval (seconds, 0.5 too), as top's d",
 	"  r   reset totals, latency percentiles and maxima; forget exited VMs",
 	"  h   this help",
 	"  q   quit",
@@ -155,6 +156,21 @@ static void prompt_vm(struct hv_view *view)
 		strcpy(view->filter.vm, buf);
 }
 
+/* top's d: a new interval, or the old one kept with the reason shown. */
+static bool prompt_delay(struct hv_view *view)
+{
+	char question[64], buf[32];
+	double v;
+
+	snprintf(question, sizeof(question),
+		 "Change delay from %g to (empty: keep): ", view->interval);
+	if (!prompt(question, buf, sizeof(buf)) || !buf[0] ||
+	    ks_parse_interval(buf, "delay", &v, status, sizeof(status)))
+		return false;
+	view->interval = v;
+	return true;
+}
+
 enum hv_action hv_screen_key(struct hv_view *view, int timeout_ms)
 {
 	int key;
@@ -177,6 +193,10 @@ enum hv_action hv_screen_key(struct hv_view *view, int timeout_ms)
 		break;
 	case 'g':
 		prompt_vm(view);
+		break;
+	case 'd':
+		if (prompt_delay(view))
+			return HV_ACT_DELAY;
 		break;
 	case 'h':
 	case '?':

@@ -15,6 +15,7 @@ enum hv_action {
 	HV_ACT_TIMEOUT,		/* nothing happened before the timeout */
 	HV_ACT_REDRAW,		/* the view changed: draw the last snapshot again */
 	HV_ACT_RESET,		/* 'r': restart totals */
+	HV_ACT_DELAY,		/* 'd': view->interval changed */
 	HV_ACT_QUIT,		/* 'q' */
 };
 
@@ -32,7 +33,8 @@ void hv_screen_draw(const struct hv_snapshot *snap, const struct hv_view *view,
 
 /*
  * Wait up to @timeout_ms for a key and apply it to @view: s cycles the sort
- * key, p and g prompt for the PID and VM filters, h shows the help.  A
+ * key, p and g prompt for the PID and VM filters, d (as in top) for the
+ * refresh interval, h shows the help.  A
  * signal ends the wait early with HV_ACT_TIMEOUT.
  */
 enum hv_action hv_screen_key(struct hv_view *view, int timeout_ms);

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #define _GNU_SOURCE	/* qsort_r */
 #include <errno.h>
-#include <fnmatch.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "grow.h"
 #include "hist.h"
 #include "stats.h"
+#include "vmmatch.h"
 
 static const char *const sort_names[HV_NR_SORTS] = {
 	[HV_SORT_RATE] = "rate",
@@ -297,10 +297,7 @@ bool hv_row_matches(const struct hv_row *row, const struct hv_filter *f)
 {
 	if (f->pid && row->pid != f->pid)
 		return false;
-	if (!f->vm[0])
-		return true;
-	return !fnmatch(f->vm, row->name, 0) ||
-	       !fnmatch(f->vm, row->stats_id, 0);
+	return ks_vm_match(f->vm, row->name, row->stats_id);
 }
 
 /* NAN (no samples) sorts below every value. */

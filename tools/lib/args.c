@@ -3,6 +3,8 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "args.h"
 
@@ -63,8 +65,32 @@ int ks_parse_pid(const char *s, pid_t *out, char *err, size_t err_len)
 	return 0;
 }
 
+int ks_parse_interval(const char *s, const char *what, double *out, char *err,
+		      size_t err_len)
+{
+	size_t digits = strspn(s, "0123456789");
+	double v;
+
+	/* strtod() alone would take " 1", "+1", "1e3", "inf" and "0x1p3". */
+	if (s[digits] == '.')
+		digits += 1 + strspn(s + digits + 1, "0123456789");
+	if (!digits || s[digits] || !strcmp(s, ".")) {
+		snprintf(err, err_len, "%s: '%s' is not a number of seconds like 2 or 0.5",
+			 what, s);
+		return -EINVAL;
+	}
+	v = strtod(s, NULL);	/* LC_NUMERIC stays "C": the point is '.' */
+	if (!(v >= KS_INTERVAL_MIN && v <= KS_INTERVAL_MAX)) {
+		snprintf(err, err_len, "%s: %s is out of range [%g, %.0f] seconds",
+			 what, s, KS_INTERVAL_MIN, KS_INTERVAL_MAX);
+		return -ERANGE;
+	}
+	*out = v;
+	return 0;
+}
+
 int ks_parse_interval_count(const char *s, unsigned int index,
-			    unsigned int *interval, unsigned int *count,
+			    double *interval, unsigned int *count,
 			    char *err, size_t err_len)
 {
 	uint64_t v;
@@ -72,10 +98,7 @@ int ks_parse_interval_count(const char *s, unsigned int index,
 
 	switch (index) {
 	case 0:
-		ret = ks_parse_u64(s, "interval", 1, INT_MAX, &v, err, err_len);
-		if (!ret)
-			*interval = v;
-		return ret;
+		return ks_parse_interval(s, "interval", interval, err, err_len);
 	case 1:
 		ret = ks_parse_u64(s, "count", 1, INT_MAX, &v, err, err_len);
 		if (!ret)

@@ -13,6 +13,7 @@
 #ifndef KVMSCOPE_ARGS_H
 #define KVMSCOPE_ARGS_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,13 +35,26 @@ int ks_parse_pid(const char *s, pid_t *out, char *err, size_t err_len);
 /* Does a process with this PID exist (even if we may not signal it)? */
 bool ks_pid_exists(pid_t pid);
 
+/* Shortest and longest interval: a millisecond, about 68 years. */
+#define KS_INTERVAL_MIN 0.001
+#define KS_INTERVAL_MAX ((double)INT_MAX)
+
+/*
+ * An interval in seconds as top and kvm_stat take it: digits with an
+ * optional fraction ("5", "0.5", ".5"), nothing else (no sign, exponent,
+ * "inf" or "nan"), in [KS_INTERVAL_MIN, KS_INTERVAL_MAX].  @what names it
+ * in the message.  Returns 0, -EINVAL or -ERANGE.
+ */
+int ks_parse_interval(const char *s, const char *what, double *out, char *err,
+		      size_t err_len);
+
 /*
  * The "interval [count]" positional convention of libbpf-tools: call once
- * per positional argument (@index 0 = interval in seconds, 1 = count).
- * Both must be >= 1; a third positional is an error.
+ * per positional argument (@index 0 = interval in seconds, fractional
+ * allowed, 1 = count >= 1).  A third positional is an error.
  */
 int ks_parse_interval_count(const char *s, unsigned int index,
-			    unsigned int *interval, unsigned int *count,
+			    double *interval, unsigned int *count,
 			    char *err, size_t err_len);
 
 #endif /* KVMSCOPE_ARGS_H */

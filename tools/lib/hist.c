@@ -44,9 +44,26 @@ static void print_stars(FILE *f, uint64_t val, uint64_t val_max, int width)
 		fputc(' ', f);
 }
 
-void ks_print_log2_hist(FILE *f, const uint64_t *slots, int n,
-			const char *val_type)
+/* @v / 10^@decimals, exactly: "2047" with 3 decimals is "2.047". */
+static void format_scaled(char *buf, size_t len, uint64_t v,
+			  unsigned int decimals)
 {
+	uint64_t p = 1;
+	unsigned int i;
+
+	for (i = 0; i < decimals; i++)
+		p *= 10;
+	if (decimals)
+		snprintf(buf, len, "%llu.%0*llu", (unsigned long long)(v / p),
+			 (int)decimals, (unsigned long long)(v % p));
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
+static void print_log2_hist(FILE *f, const uint64_t *slots, int n,
+			    const char *val_type, unsigned int decimals)
+{
+	char lo[32], hi[32];
 	int idx_max = -1, i, width, stars;
 	uint64_t val_max = 0;
 
@@ -60,18 +77,39 @@ void ks_print_log2_hist(FILE *f, const uint64_t *slots, int n,
 		return;
 
 	/* Wide bounds need wide columns; keep the line under 80 chars. */
-	width = idx_max <= 32 ? 10 : 20;
+	width = (idx_max <= 32 ? 10 : 20) + (decimals ? decimals + 1 : 0);
 	stars = idx_max <= 32 ? 40 : 20;
-	fprintf(f, "%*s%-*s : count    distribution\n", idx_max <= 32 ? 5 : 15,
-		"", idx_max <= 32 ? 19 : 29, val_type);
+	fprintf(f, "%*s%-*s : count    distribution\n", width - 5, "",
+		width + 9, val_type);
 	for (i = 0; i <= idx_max; i++) {
-		fprintf(f, "%*llu -> %-*llu : %-8llu |", width,
-			(unsigned long long)ks_log2_slot_lo(i), width,
-			(unsigned long long)ks_log2_slot_hi(i),
+		format_scaled(lo, sizeof(lo), ks_log2_slot_lo(i), decimals);
+		format_scaled(hi, sizeof(hi), ks_log2_slot_hi(i), decimals);
+		fprintf(f, "%*s -> %-*s : %-8llu |", width, lo, width, hi,
 			(unsigned long long)slots[i]);
 		print_stars(f, slots[i], val_max, stars);
 		fputs("|\n", f);
 	}
+}
+
+void ks_print_log2_hist(FILE *f, const uint64_t *slots, int n,
+			const char *val_type)
+{
+	print_log2_hist(f, slots, n, val_type, 0);
+}
+
+void ks_print_log2_hist_ns(FILE *f, const uint64_t *ns_slots, int n,
+			   enum ks_time_unit unit)
+{
+	static const struct {
+		const char *name;
+		unsigned int decimals;
+	} units[] = {
+		[KS_UNIT_NSECS] = { "nsecs", 0 },
+		[KS_UNIT_USECS] = { "usecs", 3 },
+		[KS_UNIT_MSECS] = { "msecs", 6 },
+	};
+
+	print_log2_hist(f, ns_slots, n, units[unit].name, units[unit].decimals);
 }
 
 double ks_log2_percentile(const uint64_t *slots, int n, double pct)

@@ -40,6 +40,23 @@ uint64_t ks_log2_total(const uint64_t *slots, int n);
 void ks_print_log2_hist(FILE *f, const uint64_t *slots, int n,
 			const char *val_type);
 
+/* The unit a histogram of nanoseconds is printed in (-u, -m). */
+enum ks_time_unit {
+	KS_UNIT_NSECS,
+	KS_UNIT_USECS,		/* -u */
+	KS_UNIT_MSECS,		/* -m, as libbpf-tools' runqlat -m */
+};
+
+/*
+ * ks_print_log2_hist() of a histogram of nanoseconds, its bounds in
+ * @unit.  The kernel's slots are log2 of nanoseconds, which no log2 slot
+ * of microseconds or milliseconds matches (10^3 is no power of 2): the
+ * slots stay, their bounds are divided, exactly, with decimals
+ * ("1.024 -> 2.047" usecs for 1024 to 2047 ns).
+ */
+void ks_print_log2_hist_ns(FILE *f, const uint64_t *ns_slots, int n,
+			   enum ks_time_unit unit);
+
 /*
  * Estimate the @pct percentile (0 < pct <= 100) of the values counted in
  * @slots, assuming values are spread uniformly within a slot: find the slot

@@ -25,6 +25,7 @@ void p_err(const char *fmt, ...)
 		if (!w)
 			return;
 		jsonw_start_object(w);
+		jsonw_string_field(w, "type", "error");	/* as every JSON line */
 		jsonw_string_field(w, "error", msg);
 		jsonw_end_object(w);
 		jsonw_destroy(&w);

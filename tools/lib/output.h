@@ -4,8 +4,11 @@
  *
  *  - Data goes to stdout: human tables, or with -j one JSON object per line.
  *  - Diagnostics go to stderr: p_err() ("Error: ...") and p_info().
- *    In JSON mode p_err() additionally writes {"error": "..."} as a line on
- *    stdout so a script reading only stdout still sees why the tool stopped.
+ *    In JSON mode p_err() additionally writes {"type": "error", "error":
+ *    "..."} as a line on stdout so a script reading only stdout still sees
+ *    why the tool stopped.
+ *  - Every JSON line has a "type"; where a line has a "time", it is the
+ *    wall clock in seconds since the epoch, a number with a fraction.
  *  - Exit codes: 0 success, KS_EXIT_FAIL for runtime failures (no BTF, no
  *    privileges, nothing attachable, output that could not be written),
  *    KS_EXIT_USAGE for bad command lines.

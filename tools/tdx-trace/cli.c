@@ -18,10 +18,12 @@ static const char doc[] =
 "Trace what private<->shared memory conversions and MMU role\n"
 "recomputations cost KVM guests (kvmscope series tracepoints).\n"
 "\n"
-"USAGE: tdx-trace [conversions] [-s] [-T] [-j] [-p PID] [--vm STATS_ID]\n"
+"USAGE: tdx-trace [conversions] [-s] [-T] [-j] [-u|-m] [-p PID] [--vm GLOB]\n"
 "                 [--min-us N] [--private|--shared] [--mapgpa]\n"
 "                 [interval [count]]\n"
-"       tdx-trace roles [-j] [-p PID] [--vm STATS_ID] [interval [count]]\n"
+"       tdx-trace roles [-j] [-u|-m] [-p PID] [--vm GLOB] [interval [count]]\n"
+"\n"
+"interval: seconds, fractions too (0.5); count: that many intervals.\n"
 "\n"
 "conversions (default): one line per KVM_SET_MEMORY_ATTRIBUTES conversion\n"
 "  (VM, thread, GPA range, direction, duration, SPTEs zapped per level, TLB\n"
@@ -40,6 +42,8 @@ static const char doc[] =
 "    tdx-trace -T -p 1234           # conversions of PID 1234, timestamped\n"
 "    tdx-trace --private --min-us 100  # to-private conversions >= 100us\n"
 "    tdx-trace -s 5                 # histograms every 5 seconds\n"
+"    tdx-trace -s 0.5 20            # ... every half second, 20 times\n"
+"    tdx-trace -s -m 5              # ... with times in milliseconds\n"
 "    tdx-trace -s --mapgpa          # ... and the guests' MapGPA latency\n"
 "    tdx-trace conversions 1 10 -j  # JSON lines, 10 one-second intervals\n"
 "    tdx-trace roles 1              # role recomputations every second\n"
@@ -59,13 +63,15 @@ enum {
 
 static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID", 0, "Only this VMM process", 0 },
-	{ "vm", OPT_VM, "STATS_ID", 0, "Only this VM (kvm stats id, e.g. kvm-1234)", 0 },
+	{ "vm", OPT_VM, "GLOB", 0, "Only VMs whose name (QEMU -name) or stats id (kvm-<pid>) matches this glob", 0 },
 	{ "summary", 's', NULL, 0, "conversions: histograms per interval instead of one line per conversion", 0 },
 	{ "timestamp", 'T', NULL, 0, "conversions: print a time column", 0 },
 	{ "min-us", OPT_MIN_US, "N", 0, "conversions: only those taking >= N microseconds", 0 },
 	{ "private", OPT_PRIVATE, NULL, 0, "conversions: only shared -> private", 0 },
 	{ "shared", OPT_SHARED, NULL, 0, "conversions: only private -> shared", 0 },
 	{ "mapgpa", OPT_MAPGPA, NULL, 0, "conversions: also MapGPA hypercall latency per vCPU (costs every VM entry)", 0 },
+	{ "microseconds", 'u', NULL, 0, "Time histograms in microseconds (default nanoseconds; JSON stays in ns)", 0 },
+	{ "milliseconds", 'm', NULL, 0, "Time histograms in milliseconds", 0 },
 	{ "json", 'j', NULL, 0, "JSON lines on stdout", 0 },
 	{ "verbose", 'v', NULL, 0, "Verbose debug output (libbpf)", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", 0 },
@@ -125,12 +131,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		break;
 	case OPT_VM:
-		if (!arg[0] || strlen(arg) >= sizeof(env->vm)) {
-			snprintf(env->err, sizeof(env->err),
-				 "--vm: '%s' is not a stats id like kvm-1234", arg);
+		if (ks_parse_vm_pattern(arg, env->vm, sizeof(env->vm),
+					env->err, sizeof(env->err)))
 			return EINVAL;
-		}
-		strcpy(env->vm, arg);
 		break;
 	case 's':
 		env->summary = true;
@@ -157,6 +160,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_MAPGPA:
 		env->mapgpa = true;
+		break;
+	case 'u':
+	case 'm':
+		if (env->unit != KS_UNIT_NSECS) {
+			snprintf(env->err, sizeof(env->err),
+				 "-u and -m are exclusive");
+			return EINVAL;
+		}
+		env->unit = key == 'u' ? KS_UNIT_USECS : KS_UNIT_MSECS;
 		break;
 	case 'j':
 		env->json = true;

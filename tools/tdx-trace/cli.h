@@ -13,6 +13,8 @@
 
 #include "args.h"
 #include "conversions.h"
+#include "hist.h"
+#include "vmmatch.h"
 
 struct tdx_env;
 
@@ -31,15 +33,16 @@ int cmd_roles(const struct tdx_env *env);
 struct tdx_env {
 	const struct tdx_cmd *cmd;
 	pid_t pid;			/* -p: 0 = every process */
-	char vm[KS_STATS_ID_LEN];	/* --vm: "" = every VM */
+	char vm[KS_VM_PATTERN_LEN];	/* --vm glob (vmmatch.h): "" = every VM */
 	uint64_t min_us;		/* --min-us */
 	enum conv_dir_filter dir;	/* --private / --shared */
 	bool summary;			/* -s */
 	bool mapgpa;			/* --mapgpa: MapGPA latency too */
 	bool timestamp;			/* -T */
+	enum ks_time_unit unit;		/* -u, -m: time histograms' unit */
 	bool json;			/* -j */
 	bool verbose;			/* -v */
-	unsigned int interval;		/* seconds; 0 = until SIGINT/SIGTERM/SIGHUP */
+	double interval;		/* seconds; 0 = until SIGINT/SIGTERM/SIGHUP */
 	unsigned int count;		/* intervals; 0 = unlimited */
 	unsigned int nr_positional;
 	char err[KS_ERR_LEN];		/* why parsing failed, if it says so */

@@ -39,7 +39,7 @@ static int setup_bpf(struct conv_ctx *ctx)
 	const struct tdx_env *env = ctx->run.env;
 	const struct conv_probe_opts o = {
 		.pid = env->pid,
-		.vm = env->vm,
+		.vm = tdx_kernel_vm(env->vm),
 		.min_ns = env->min_us * 1000,
 		.dir = env->dir,
 		.stream = !env->summary,
@@ -98,6 +98,8 @@ static int handle_event(void *data, void *raw, size_t size)
 	if (size < sizeof(*e))
 		return 0;
 	ctx->events++;
+	if (!tdx_vm_wanted(ctx->run.env->vm, e->stats_id, e->pid, e->comm))
+		return 0;
 	if (ctx->run.jw) {
 		tdx_conv_json(ctx->run.jw, e, tdx_vm_name(e->pid, NULL), wall);
 		return 0;
@@ -108,14 +110,27 @@ static int handle_event(void *data, void *raw, size_t size)
 	return 0;
 }
 
-static int take_conv(void *t, const void *key, const void *val)
+/* A drained row into this interval's table, if --vm wants its VM. */
+static int take_conv(void *c, const void *key, const void *val)
 {
-	return tdx_table_add_conv(t, key, val) ? -ENOMEM : 0;
+	struct conv_ctx *ctx = c;
+	const struct conv_key *k = key;
+	const struct conv_stats *s = val;
+
+	if (!tdx_vm_wanted(ctx->run.env->vm, s->stats_id, k->pid, s->comm))
+		return 0;
+	return tdx_table_add_conv(&ctx->interval, k, s) ? -ENOMEM : 0;
 }
 
-static int take_mapgpa(void *t, const void *key, const void *val)
+static int take_mapgpa(void *c, const void *key, const void *val)
 {
-	return tdx_table_add_mapgpa(t, key, val) ? -ENOMEM : 0;
+	struct conv_ctx *ctx = c;
+	const struct mapgpa_key *k = key;
+	const struct mapgpa_stats *s = val;
+
+	if (!tdx_vm_wanted(ctx->run.env->vm, s->stats_id, k->pid, s->comm))
+		return 0;
+	return tdx_table_add_mapgpa(&ctx->interval, k, s) ? -ENOMEM : 0;
 }
 
 /* Each conversion as it comes (within 100 ms) when streaming; else sleep. */
@@ -162,9 +177,9 @@ static int drain(struct tdx_run *r, bool final)
 	if (final && ctx->rb)
 		ring_buffer__consume(ctx->rb);
 	tdx_table_clear(t);
-	err = ks_map_drain(ctx->probe.stats_fd, &key, &s, take_conv, t);
+	err = ks_map_drain(ctx->probe.stats_fd, &key, &s, take_conv, ctx);
 	if (!err)
-		err = conv_probe_drain_mapgpa(&ctx->probe, take_mapgpa, t);
+		err = conv_probe_drain_mapgpa(&ctx->probe, take_mapgpa, ctx);
 	tdx_table_sort(t);
 	return err ? err : tdx_table_merge(&ctx->total, t);
 }
@@ -238,8 +253,9 @@ static void print_summary_human(struct conv_ctx *ctx,
 			 e->key.dir == CONV_DIR_PRIVATE ? "private" : "shared");
 		print_stats_line(label, &e->s, series);
 		if (hists) {
-			ks_print_log2_hist(stdout, ks_slots(e->s.dur_slots).v,
-					   KS_HIST_SLOTS, "nsecs");
+			ks_print_log2_hist_ns(stdout,
+					      ks_slots(e->s.dur_slots).v,
+					      KS_HIST_SLOTS, ctx->run.env->unit);
 			ks_print_log2_hist(stdout, ks_slots(e->s.pages_slots).v,
 					   KS_HIST_SLOTS, "pages");
 		}
@@ -263,7 +279,8 @@ static void print_summary_human(struct conv_ctx *ctx,
 		       ks_log2_percentile(l, KS_HIST_SLOTS, 50) / 1000,
 		       ks_log2_percentile(l, KS_HIST_SLOTS, 99) / 1000);
 		if (hists)
-			ks_print_log2_hist(stdout, l, KS_HIST_SLOTS, "nsecs");
+			ks_print_log2_hist_ns(stdout, l, KS_HIST_SLOTS,
+					      ctx->run.env->unit);
 	}
 	tdx_table_totals(t, &total);
 	print_stats_line("Total", &total, series);

@@ -154,14 +154,26 @@ static int read_init_cost(struct roles_ctx *ctx, uint64_t out[KS_HIST_SLOTS])
 	return 0;
 }
 
-static int take_role(void *t, const void *key, const void *val)
+/* A drained row into this interval's table, if --vm wants its VM. */
+static int take_role(void *c, const void *key, const void *val)
 {
-	return add_role(t, key, val) ? -ENOMEM : 0;
+	struct roles_ctx *ctx = c;
+	const struct mmu_role_key *k = key;
+	const struct mmu_role_stats *s = val;
+
+	if (!tdx_vm_wanted(ctx->run.env->vm, s->stats_id, k->pid, NULL))
+		return 0;
+	return add_role(&ctx->interval, k, s) ? -ENOMEM : 0;
 }
 
-static int take_trans(void *t, const void *key, const void *val)
+static int take_trans(void *c, const void *key, const void *val)
 {
-	return add_trans(t, key, *(const uint64_t *)val) ? -ENOMEM : 0;
+	struct roles_ctx *ctx = c;
+	const struct mmu_role_trans_key *k = key;
+
+	if (!tdx_vm_wanted(ctx->run.env->vm, NULL, k->pid, NULL))
+		return 0;
+	return add_trans(&ctx->interval, k, *(const uint64_t *)val) ? -ENOMEM : 0;
 }
 
 static void sort(struct role_table *t)
@@ -191,10 +203,10 @@ static int drain(struct tdx_run *r, bool final)
 	int err;
 
 	clear(t);
-	err = ks_map_drain(ctx->probe.roles_fd, &rk, &s, take_role, t);
+	err = ks_map_drain(ctx->probe.roles_fd, &rk, &s, take_role, ctx);
 	if (!err)
 		err = ks_map_drain(ctx->probe.transitions_fd, &tk, &n,
-				   take_trans, t);
+				   take_trans, ctx);
 	if (!err)
 		err = read_init_cost(ctx, t->init_cost);
 	if (!err)
@@ -257,7 +269,8 @@ static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
 		printf("kvm_init_mmu cost: unavailable (fentry/fexit cannot attach on this kernel)\n");
 	else if (ks_log2_total(t->init_cost, KS_HIST_SLOTS)) {
 		printf("kvm_init_mmu cost:\n");
-		ks_print_log2_hist(stdout, t->init_cost, KS_HIST_SLOTS, "nsecs");
+		ks_print_log2_hist_ns(stdout, t->init_cost, KS_HIST_SLOTS,
+				      ctx->run.env->unit);
 	}
 }
 
@@ -353,7 +366,8 @@ static int setup_bpf(struct roles_ctx *ctx)
 	int err;
 
 	err = roles_probe_open(&ctx->probe, &ctx->mode, ctx->run.env->pid,
-			       ctx->run.env->vm, true, why, sizeof(why));
+			       tdx_kernel_vm(ctx->run.env->vm), true, why,
+			       sizeof(why));
 	if (err) {
 		p_err("%s", why);
 		return err;

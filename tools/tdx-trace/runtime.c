@@ -11,6 +11,8 @@
 #include "signals.h"
 #include "termtext.h"
 #include "vmcache.h"
+#include "vmmatch.h"
+#include "vmname.h"
 
 void tdx_print_lost(FILE *f, const uint64_t lost[TDX_NR_LOST])
 {
@@ -42,6 +44,22 @@ const char *tdx_vm_name(pid_t pid, const char *comm)
 	return ks_vm_cache_name(&cache, pid, comm);
 }
 
+const char *tdx_kernel_vm(const char *pattern)
+{
+	return ks_vm_pattern_is_stats_id(pattern) ? pattern : NULL;
+}
+
+bool tdx_vm_wanted(const char *pattern, const char *stats_id, pid_t pid,
+		   const char *comm)
+{
+	char id[KS_STATS_ID_LEN + 1];
+
+	if (!pattern[0])
+		return true;
+	ks_vm_stats_id(id, sizeof(id), stats_id, pid);
+	return ks_vm_match(pattern, tdx_vm_name(pid, comm), id);
+}
+
 void tdx_vm_label(char *buf, size_t len, const char *stats_id, __u32 pid)
 {
 	char id[KS_STATS_ID_LEN + 1];
@@ -70,13 +88,13 @@ void tdx_json_vm(json_writer_t *w, const char *stats_id, __u32 pid,
 }
 
 void tdx_json_summary_start(json_writer_t *w, bool final, const char *mode,
-			    unsigned int interval)
+			    double interval)
 {
 	jsonw_start_object(w);
 	jsonw_string_field(w, "type", final ? "final" : "interval");
 	jsonw_string_field(w, "mode", mode);
 	jsonw_float_field(w, "time", tdx_now_wall());
-	jsonw_uint_field(w, "interval_s", interval);
+	jsonw_float_field(w, "interval_s", interval);
 }
 
 void tdx_vm_names_prefetch(int map_fd, size_t key_size)
@@ -142,7 +160,7 @@ void tdx_sleep_until(double deadline)
 	}
 }
 
-void tdx_print_report_header(bool final, unsigned int interval)
+void tdx_print_report_header(bool final, double interval)
 {
 	char ts[32];
 
@@ -151,7 +169,7 @@ void tdx_print_report_header(bool final, unsigned int interval)
 		return;
 	}
 	tdx_format_time(tdx_now_wall(), ts, sizeof(ts));
-	printf("\n%.8s interval of %us\n", ts, interval);
+	printf("\n%.8s interval of %gs\n", ts, interval);
 }
 
 double tdx_wake_time(double deadline)

@@ -36,9 +36,25 @@ void tdx_vm_label(char *buf, size_t len, const char *stats_id, __u32 pid);
 void tdx_json_vm(json_writer_t *w, const char *stats_id, __u32 pid,
 		 const char *name);
 
+/*
+ * --vm (vmmatch.h) for the BPF programs: the pattern if it is a plain
+ * stats id, which they compare with kvm->stats_id before counting, else
+ * NULL: every VM's events and rows then reach userspace, and
+ * tdx_vm_wanted() drops the others.
+ */
+const char *tdx_kernel_vm(const char *pattern);
+
+/*
+ * Does --vm @pattern match the VM of VMM @pid, whose stats id is
+ * @stats_id (NULL or "" in rows that carry none: "kvm-<pid>") and whose
+ * comm the BPF programs recorded as @comm (or NULL)?
+ */
+bool tdx_vm_wanted(const char *pattern, const char *stats_id, pid_t pid,
+		   const char *comm);
+
 /* The fields opening a JSON summary: type, mode, time, interval_s. */
 void tdx_json_summary_start(json_writer_t *w, bool final, const char *mode,
-			    unsigned int interval);
+			    double interval);
 
 /*
  * Resolve (and cache) the VM names of the pids keying @map_fd, whose keys
@@ -58,7 +74,7 @@ double tdx_now_wall(void);
  * What opens a human report: "\nHH:MM:SS interval of Ns" for an interval,
  * "\nSummary (whole run):" for the final one.
  */
-void tdx_print_report_header(bool final, unsigned int interval);
+void tdx_print_report_header(bool final, double interval);
 
 /*
  * Sleep until @deadline (CLOCK_MONOTONIC seconds) or a signal; returns
