@@ -426,11 +426,11 @@ static void test_csv(void **state)
 		"time,type,interval_s,hypercalls_l1,hypercalls_l1_per_s,hypercalls_l2,hypercalls_l2_per_s,"
 		"enqueues,enqueues_per_s,overflows,overflows_per_s,drains,drains_per_s,purges,purges_per_s,"
 		"empty_dequeues,empty_dequeues_per_s,synthetic_vmexits,synthetic_vmexits_per_s,"
-		"lost,lost_per_s,missed,missed_per_s\n"
+		"lost,lost_per_s,abandoned,abandoned_per_s,missed,missed_per_s\n"
 		"1700000000.250000,final,0.500000,7,14.000,0,0.000,99,2.500,0,0.000,0,0.000,0,0.000,"
-		"0,0.000,0,0.000,0,0.000,0,0.000\n"
+		"0,0.000,0,0.000,0,0.000,0,0.000,0,0.000\n"
 		/* The fallback cannot see the FIFO counters: empty, not 0. */
-		"1700000000.250000,interval,0.500000,7,14.000,0,0.000,,,,,,,,,,,,,0,0.000,0,0.000\n");
+		"1700000000.250000,interval,0.500000,7,14.000,0,0.000,,,,,,,,,,,,,0,0.000,,,0,0.000\n");
 	free(buf);
 }
 
