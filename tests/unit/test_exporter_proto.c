@@ -5,6 +5,7 @@
  * says (families, types, labels, values, classic buckets), and the
  * native histogram holds the slots: slot 0 in the zero bucket, slot n in
  * schema-0 bucket n-29, bounds 2^30/10^9 below the slot's, never more.
+ * And the Accept negotiation that picks it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include "metrics.pb-c.h"
 #include "utf8.h"
 #include "kvmscope-exporter/expo.h"
+#include "kvmscope-exporter/http.h"
 #include "kvmscope-exporter/proto.h"
 
 #define NSLOTS 40
@@ -317,6 +319,46 @@ static void test_both(void **state)
 	ks_buf_free(&b);
 }
 
+#define PROMETHEUS_PB_ACCEPT \
+	"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited," \
+	"application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75," \
+	"text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+
+static void test_accept(void **state)
+{
+	(void)state;
+	assert_int_equal(ks_http_format(PROMETHEUS_PB_ACCEPT), KS_FORMAT_PROTOBUF);
+	assert_int_equal(ks_http_format("application/vnd.google.protobuf; "
+					"proto=io.prometheus.client.MetricFamily; "
+					"encoding=delimited"),
+			 KS_FORMAT_PROTOBUF);
+	/* Another message or encoding is not ours to send. */
+	assert_int_equal(ks_http_format("application/vnd.google.protobuf;"
+					"proto=io.prometheus.client.MetricFamily;"
+					"encoding=text"),
+			 KS_FORMAT_TEXT);
+	assert_int_equal(ks_http_format("application/vnd.google.protobuf;"
+					"proto=other.Message;encoding=delimited"),
+			 KS_FORMAT_TEXT);
+	assert_int_equal(ks_http_format("application/vnd.google.protobuf;"
+					"encoding=delimited"),
+			 KS_FORMAT_TEXT);
+	/* Weighed less than a text format, or tied: text. */
+	assert_int_equal(ks_http_format("application/vnd.google.protobuf;"
+					"proto=io.prometheus.client.MetricFamily;"
+					"encoding=delimited;q=0.5,application/openmetrics-text"),
+			 KS_FORMAT_OPENMETRICS);
+	assert_int_equal(ks_http_format("application/vnd.google.protobuf;"
+					"proto=io.prometheus.client.MetricFamily;"
+					"encoding=delimited,text/plain"),
+			 KS_FORMAT_TEXT);
+	assert_int_equal(ks_hist_mode_parse("both"), KS_HIST_BOTH);
+	assert_int_equal(ks_hist_mode_parse("native"), KS_HIST_NATIVE);
+	assert_int_equal(ks_hist_mode_parse("classic"), KS_HIST_CLASSIC);
+	assert_true(ks_hist_mode_parse("Native") < 0);
+	assert_true(ks_hist_mode_parse("") < 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_native_bounds),
 		cmocka_unit_test(test_classic_matches_text),
 		cmocka_unit_test(test_both),
+		cmocka_unit_test(test_accept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
