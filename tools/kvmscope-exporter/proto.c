@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Prometheus protobuf exposition writer: see proto.h. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,17 +24,6 @@ struct ks_proto {
 	Io__Prometheus__Client__MetricType type;
 	struct ks_buf metrics;
 };
-
-int ks_hist_mode_parse(const char *s)
-{
-	if (!strcmp(s, "both"))
-		return KS_HIST_BOTH;
-	if (!strcmp(s, "native"))
-		return KS_HIST_NATIVE;
-	if (!strcmp(s, "classic"))
-		return KS_HIST_CLASSIC;
-	return -EINVAL;
-}
 
 struct ks_proto *ks_proto_new(enum ks_hist_mode mode)
 {
