@@ -319,6 +319,32 @@ static void test_both(void **state)
 	ks_buf_free(&b);
 }
 
+/*
+ * No observations yet (a VM held at zero): still native for Prometheus,
+ * which decides by spans, zero count or a zero threshold > 0.
+ */
+static void test_empty_is_native(void **state)
+{
+	const uint64_t none[NSLOTS] = { 0 };
+	const Io__Prometheus__Client__Histogram *h;
+	struct ks_buf b;
+	Family *f[1];
+
+	(void)state;
+	proto_buf(&b, KS_HIST_BOTH);
+	expo_family(&b, "x_seconds", "histogram", "X.");
+	expo_log2_histogram(&b, "x_seconds", NULL, 0, none, NSLOTS, 9, 34, 1, 0);
+	proto_done(&b);
+	assert_int_equal(decode(&b, f, 1), 1);
+	h = f[0]->metric[0]->histogram;
+	assert_int_equal(h->sample_count, 0);
+	assert_int_equal(h->n_positive_span, 0);
+	assert_int_equal(h->zero_count, 0);
+	assert_true(h->zero_threshold > 0);
+	free_all(f, 1);
+	ks_buf_free(&b);
+}
+
 #define PROMETHEUS_PB_ACCEPT \
 	"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited," \
 	"application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75," \
@@ -367,6 +393,7 @@ int main(void)
 		cmocka_unit_test(test_native_bounds),
 		cmocka_unit_test(test_classic_matches_text),
 		cmocka_unit_test(test_both),
+		cmocka_unit_test(test_empty_is_native),
 		cmocka_unit_test(test_accept),
 	};
 

@@ -295,6 +295,10 @@ void proto_log2_histogram(struct ks_buf *b, const struct ks_label *labels,
 	/*
 	 * Native: slot 0 in the zero bucket, slot n >= 1 in bucket
 	 * ks_proto_native_index(n); a new span at each run of empty slots.
+	 * The zero threshold, never 0, is also what tells Prometheus that
+	 * a histogram with no observations yet (a VM held at zero) is
+	 * native: with neither it nor spans, it would store it as classic
+	 * series until the first observation.
 	 */
 	if (mode != KS_HIST_CLASSIC) {
 		h.has_schema = true;
