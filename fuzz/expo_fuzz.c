@@ -12,6 +12,8 @@
 
 #include "check.h"
 #include "kvmscope-exporter/expo.h"
+#include "kvmscope-exporter/proto.h"
+#include "metrics.pb-c.h"
 
 /*
  * Undo the escapes of the quoted string at *@p, up to its closing quote
@@ -74,6 +76,40 @@ static void expect(const char **p, const char *lit)
 	*p += strlen(lit);
 }
 
+/* One family with @value as HELP and label value, delimited: decoded. */
+static void check_proto(const char *value, const char *want)
+{
+	const struct ks_label l = { "a", value };
+	Io__Prometheus__Client__MetricFamily *mf;
+	struct ks_buf b = { .proto = ks_proto_new(KS_HIST_BOTH) };
+	size_t len = 0, off = 0;
+	int shift = 0;
+	uint8_t c;
+
+	FZ_ASSERT(b.proto);
+	expo_family(&b, "m", "gauge", value);
+	expo_sample_u64(&b, "m", &l, 1, 7);
+	expo_end(&b);
+	FZ_ASSERT(!b.oom && b.data);
+	do {
+		FZ_ASSERT(off < b.len);
+		c = (uint8_t)b.data[off++];
+		len |= (size_t)(c & 0x7f) << shift;
+		shift += 7;
+	} while (c & 0x80);
+	FZ_ASSERT(len == b.len - off);
+	mf = io__prometheus__client__metric_family__unpack(NULL, len,
+			(const uint8_t *)b.data + off);
+	FZ_ASSERT(mf && mf->n_metric == 1 && mf->metric[0]->n_label == 1);
+	FZ_ASSERT(!strcmp(mf->help, want));
+	FZ_ASSERT(!strcmp(mf->metric[0]->label[0]->value, want));
+	FZ_ASSERT(mf->metric[0]->gauge && mf->metric[0]->gauge->value == 7);
+	io__prometheus__client__metric_family__free_unpacked(mf, NULL);
+	ks_proto_free(b.proto);
+	b.proto = NULL;
+	ks_buf_free(&b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *value = fz_cstr(data, size), *want, *got;
@@ -84,6 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	want = fz_sanitized(value, strlen(value));
 	check_escaped(value, want, true);
 	check_escaped(value, want, false);
+	check_proto(value, want);
 
 	expo_sample_u64(&b, "m", labels, 2, 7);
 	FZ_ASSERT(!b.oom && b.data);

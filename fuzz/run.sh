@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 secs=${FUZZ_SECONDS:-60}
 out=build/fuzz
 mkdir -p "$out"
-make -s build/conversions.skel.h build/mmu_roles.skel.h build/hvflush.skel.h
+make -s build/conversions.skel.h build/mmu_roles.skel.h build/hvflush.skel.h build/metrics.pb-c.h
 
 cflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	-Wall -Wextra -Werror -Itools -Itools/lib -Ibuild -Ibpf)
@@ -19,17 +19,18 @@ x=tools/kvmscope-exporter
 declare -A srcs=(
 	[http]="$x/http.c $x/waitq.c $x/collector.c $x/render.c $x/expo.c $x/store.c tools/lib/grow.c
 		tools/lib/vmcache.c tools/lib/vmname.c tools/lib/utf8.c $x/openmetrics.c $x/process.c
-		$x/webconfig.c"
+		$x/webconfig.c $x/proto.c $x/metrics_pb.c"
 	[options]="$x/options.c tools/lib/args.c"
 	[synth]="$x/source_synth.c $x/store.c tools/lib/args.c tools/lib/vmname.c tools/lib/grow.c
 		 tools/lib/vmcache.c tools/lib/utf8.c"
 	# Names as the outputs escape them: exposition, JSON, terminal, UTF-8.
-	[expo]="$x/expo.c tools/lib/utf8.c"
+	[expo]="$x/expo.c $x/proto.c $x/metrics_pb.c tools/lib/utf8.c"
 	[json]="tools/lib/json_writer.c tools/lib/utf8.c"
 	[termtext]="tools/lib/termtext.c tools/lib/utf8.c"
 	[utf8]="tools/lib/utf8.c tools/lib/vmname.c"
 )
-declare -A libs=([http]="-lmicrohttpd -lgnutls -lyaml -lcrypt -lz -lpthread" [options]="" [synth]="" [expo]="-lm"
+declare -A libs=([http]="-lmicrohttpd -lgnutls -lyaml -lcrypt -lz -lpthread -lprotobuf-c" [options]=""
+		 [synth]="" [expo]="-lm -lprotobuf-c"
 		 [json]="-lm" [termtext]="" [utf8]="")
 # Flags per harness: the HTTP one waits on a server thread per input.
 declare -A flags=([http]="-max_len=65536 -timeout=10" [options]="-max_len=4096"

@@ -12,6 +12,8 @@ pkgs=(
 	# the exporter's --web.config.file (TLS client certificates, YAML,
 	# bcrypt) and its tests (certificates, OpenMetrics parser)
 	libgnutls28-dev libyaml-dev libcrypt-dev openssl
+	# its protobuf exposition (metrics.proto, protoc-c) and native histograms
+	libprotobuf-c-dev protobuf-c-compiler
 	python3-prometheus-client
 	# libFuzzer (make fuzz, tests/fuzz): clang only recommends it
 	libclang-rt-14-dev

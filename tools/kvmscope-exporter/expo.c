@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "expo.h"
+#include "proto.h"
 #include "utf8.h"
 
 #define NSEC_PER_SEC 1000000000ULL
@@ -155,6 +156,10 @@ void expo_escape_help(struct ks_buf *b, const char *help)
 void expo_family(struct ks_buf *b, const char *name, const char *type,
 		 const char *help)
 {
+	if (b->proto) {
+		proto_family(b, name, type, help);
+		return;
+	}
 	ks_buf_puts(b, "# HELP ");
 	ks_buf_puts(b, name);
 	ks_buf_putc(b, ' ');
@@ -232,6 +237,10 @@ static void series(struct ks_buf *b, const char *name,
 void expo_sample_u64(struct ks_buf *b, const char *name,
 		     const struct ks_label *labels, int nlabels, uint64_t v)
 {
+	if (b->proto) {
+		proto_sample(b, labels, nlabels, (double)v);
+		return;
+	}
 	series(b, name, labels, nlabels, NULL);
 	ks_buf_u64(b, v);
 	ks_buf_putc(b, '\n');
@@ -240,6 +249,10 @@ void expo_sample_u64(struct ks_buf *b, const char *name,
 void expo_sample_double(struct ks_buf *b, const char *name,
 			const struct ks_label *labels, int nlabels, double v)
 {
+	if (b->proto) {
+		proto_sample(b, labels, nlabels, v);
+		return;
+	}
 	series(b, name, labels, nlabels, NULL);
 	if (isnan(v))
 		ks_buf_puts(b, "NaN");
@@ -254,6 +267,12 @@ void expo_sample_seconds(struct ks_buf *b, const char *name,
 			 const struct ks_label *labels, int nlabels,
 			 unsigned __int128 ns)
 {
+	if (b->proto) {
+		proto_sample(b, labels, nlabels,
+			     (double)(ns / NSEC_PER_SEC) +
+			     (double)(uint64_t)(ns % NSEC_PER_SEC) / NSEC_PER_SEC);
+		return;
+	}
 	series(b, name, labels, nlabels, NULL);
 	expo_seconds(b, ns);
 	ks_buf_putc(b, '\n');
@@ -300,6 +319,11 @@ void expo_log2_histogram(struct ks_buf *b, const char *name,
 	uint64_t cum = 0;
 	int i = 0;
 
+	if (b->proto) {
+		proto_log2_histogram(b, labels, nlabels, slots, nslots, first,
+				     last, unit_ns, sum);
+		return;
+	}
 	suffixed(bucket, sizeof(bucket), name, "_bucket");
 	if (last >= nslots)
 		last = nslots - 1;
@@ -322,4 +346,10 @@ void expo_log2_histogram(struct ks_buf *b, const char *name,
 			    labels, nlabels, (unsigned __int128)sum * unit_ns);
 	expo_sample_u64(b, suffixed(other, sizeof(other), name, "_count"),
 			labels, nlabels, cum);
+}
+
+void expo_end(struct ks_buf *b)
+{
+	if (b->proto)
+		proto_end(b);
 }

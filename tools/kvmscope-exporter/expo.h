@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Writer for the Prometheus text exposition format 0.0.4.
+ * Writer for the Prometheus text exposition format 0.0.4, or, on a buffer
+ * with a ks_proto attached, the protobuf exposition (proto.h).
  *
  * Everything is appended to a growable buffer (struct ks_buf) that the HTTP
  * handler hands to libmicrohttpd and the textfile writer writes out, so one
@@ -27,6 +28,11 @@ struct ks_buf {
 	size_t len;
 	size_t cap;
 	bool oom;	/* an append failed: the content is truncated */
+	/*
+	 * Set: the expo_* calls below encode protobuf (proto.h) instead of
+	 * writing text; ks_buf_reset() keeps it.
+	 */
+	struct ks_proto *proto;
 };
 
 void ks_buf_reset(struct ks_buf *b);
@@ -89,5 +95,8 @@ void expo_log2_histogram(struct ks_buf *b, const char *name,
 			 const struct ks_label *labels, int nlabels,
 			 const uint64_t *slots, int nslots, int first, int last,
 			 uint64_t unit_ns, uint64_t sum);
+
+/* The exposition is complete: with b->proto, packs the last family. */
+void expo_end(struct ks_buf *b);
 
 #endif /* KVMSCOPE_EXPORTER_EXPO_H */

@@ -6,6 +6,7 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "http.h"
 #include "openmetrics.h"
 #include "process.h"
+#include "proto.h"
 #include "waitq.h"
 
 #define REALM "kvmscope-exporter"
@@ -32,6 +34,7 @@ struct ks_http {
 	struct ks_waitq waitq;
 	const char *path;		/* the telemetry path */
 	struct ks_web_config *web;	/* NULL: none */
+	enum ks_hist_mode hist;		/* histograms in protobuf */
 	char index[1024];		/* the landing page, linking to path */
 };
 
@@ -49,30 +52,59 @@ enum ks_route ks_http_route(const char *method, const char *url,
 }
 
 /*
- * The elements of a comma-separated header, each with its media type or
- * coding (lower-cased, up to @n bytes), its q and its version parameter.
- * Returns where the next element starts, or NULL at the end.
+ * One element of a comma-separated header: its media type or coding
+ * (lower-cased, cut to fit), q, and the parameters we look at.
  */
-static const char *header_elem(const char *p, char *type, size_t n,
-			       double *q, char *version, size_t vn)
+struct elem {
+	char type[64];
+	double q;
+	char version[16];
+	char proto[64];		/* protobuf: the message type */
+	char encoding[16];	/* protobuf: "delimited" */
+};
+
+/* Where the value of parameter @key (@kl bytes) goes, NULL: ignored. */
+static char *param(struct elem *e, const char *key, size_t kl, size_t *n)
+{
+	static const struct {
+		const char *key;
+		size_t off, n;
+	} params[] = {
+		{ "version", offsetof(struct elem, version), sizeof(e->version) },
+		{ "proto", offsetof(struct elem, proto), sizeof(e->proto) },
+		{ "encoding", offsetof(struct elem, encoding), sizeof(e->encoding) },
+	};
+
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		if (strlen(params[i].key) == kl &&
+		    !strncasecmp(key, params[i].key, kl)) {
+			*n = params[i].n;
+			return (char *)e + params[i].off;
+		}
+	}
+	return NULL;
+}
+
+/* Parses the element at @p into @e; returns where the next starts, or NULL at the end. */
+static const char *header_elem(const char *p, struct elem *e)
 {
 	size_t i = 0;
 
-	*q = 1;
-	version[0] = '\0';
+	memset(e, 0, sizeof(*e));
+	e->q = 1;
 	while (*p == ' ' || *p == '\t' || *p == ',')
 		p++;
 	if (!*p)
 		return NULL;
 	while (*p && *p != ';' && *p != ',' && *p != ' ' && *p != '\t') {
-		if (i + 1 < n)
-			type[i++] = tolower((unsigned char)*p);
+		if (i + 1 < sizeof(e->type))
+			e->type[i++] = tolower((unsigned char)*p);
 		p++;
 	}
-	type[i] = '\0';
 	while (*p && *p != ',') {
 		const char *key;
-		size_t kl, vl = 0;
+		size_t kl, vl = 0, vn;
+		char *v;
 
 		while (*p == ';' || *p == ' ' || *p == '\t')
 			p++;
@@ -88,13 +120,12 @@ static const char *header_elem(const char *p, char *type, size_t n,
 		while (*p == ' ' || *p == '\t')
 			p++;
 		if (kl == 1 && tolower((unsigned char)key[0]) == 'q')
-			*q = strtod(p, NULL);
-		else if (kl == 7 && !strncasecmp(key, "version", 7)) {
+			e->q = strtod(p, NULL);
+		else if ((v = param(e, key, kl, &vn))) {
 			for (; *p && *p != ';' && *p != ',' && *p != ' ' &&
 			       vl + 1 < vn; p++)
 				if (*p != '"')
-					version[vl++] = *p;
-			version[vl] = '\0';
+					v[vl++] = *p;
 		}
 		while (*p && *p != ';' && *p != ',')
 			p++;
@@ -104,23 +135,30 @@ static const char *header_elem(const char *p, char *type, size_t n,
 
 enum ks_format ks_http_format(const char *accept)
 {
-	double q, q_om = 0, q_text = 0;
-	char type[64], version[16];
+	double q_om = 0, q_text = 0, q_pb = 0;
 	const char *p = accept;
+	struct elem e;
 
-	while (p && (p = header_elem(p, type, sizeof(type), &q, version,
-				     sizeof(version)))) {
-		if (!strcmp(type, "application/openmetrics-text") &&
-		    (!version[0] || !strcmp(version, "1.0.0"))) {
-			if (q > q_om)
-				q_om = q;
-		} else if ((!strcmp(type, "text/plain") &&
-			    (!version[0] || !strcmp(version, "0.0.4"))) ||
-			   !strcmp(type, "text/*") || !strcmp(type, "*/*")) {
-			if (q > q_text)
-				q_text = q;
+	while (p && (p = header_elem(p, &e))) {
+		if (!strcmp(e.type, "application/openmetrics-text") &&
+		    (!e.version[0] || !strcmp(e.version, "1.0.0"))) {
+			if (e.q > q_om)
+				q_om = e.q;
+		} else if (!strcmp(e.type, "application/vnd.google.protobuf") &&
+			   !strcmp(e.proto, "io.prometheus.client.MetricFamily") &&
+			   !strcmp(e.encoding, "delimited")) {
+			if (e.q > q_pb)
+				q_pb = e.q;
+		} else if ((!strcmp(e.type, "text/plain") &&
+			    (!e.version[0] || !strcmp(e.version, "0.0.4"))) ||
+			   !strcmp(e.type, "text/*") || !strcmp(e.type, "*/*")) {
+			if (e.q > q_text)
+				q_text = e.q;
 		}
 	}
+	/* Ties go to the text formats: they are what a human reads. */
+	if (q_pb > 0 && q_pb > q_om && q_pb > q_text)
+		return KS_FORMAT_PROTOBUF;
 	return q_om > 0 && q_om >= q_text ? KS_FORMAT_OPENMETRICS
 					  : KS_FORMAT_TEXT;
 }
@@ -128,13 +166,11 @@ enum ks_format ks_http_format(const char *accept)
 bool ks_http_gzip(const char *accept_encoding)
 {
 	const char *p = accept_encoding;
-	char coding[32], version[4];
-	double q;
+	struct elem e;
 
-	while (p && (p = header_elem(p, coding, sizeof(coding), &q, version,
-				     sizeof(version))))
-		if ((!strcmp(coding, "gzip") || !strcmp(coding, "x-gzip")))
-			return q > 0;
+	while (p && (p = header_elem(p, &e)))
+		if ((!strcmp(e.type, "gzip") || !strcmp(e.type, "x-gzip")))
+			return e.q > 0;
 	return false;
 }
 
@@ -205,9 +241,14 @@ static enum MHD_Result reply_metrics(struct ks_http *h,
 					       MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	fmt = ks_http_format(accept);
 	gz = ks_http_gzip(encoding);
+	if (fmt == KS_FORMAT_PROTOBUF && !(out.proto = ks_proto_new(h->hist)))
+		goto oom;
 	if (ks_collector_scrape(h->c, &out))
 		goto oom;
 	ks_process_render(&out);
+	expo_end(&out);
+	ks_proto_free(out.proto);
+	out.proto = NULL;
 	if (fmt == KS_FORMAT_OPENMETRICS) {
 		ks_openmetrics(out.data, out.len, &alt);
 		ks_buf_free(&out);
@@ -232,10 +273,12 @@ static enum MHD_Result reply_metrics(struct ks_http *h,
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				fmt == KS_FORMAT_PROTOBUF ?
+				KS_CONTENT_TYPE_PROTOBUF :
 				fmt == KS_FORMAT_OPENMETRICS ?
 				KS_CONTENT_TYPE_OPENMETRICS :
 				KS_CONTENT_TYPE_TEXT);
-	/* Caches must not hand a gzipped or OpenMetrics body to others. */
+	/* Caches must not hand a gzipped or other-format body to others. */
 	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY,
 				"Accept, Accept-Encoding");
 	if (gz)
@@ -245,6 +288,7 @@ static enum MHD_Result reply_metrics(struct ks_http *h,
 	MHD_destroy_response(r);
 	return ret;
 oom:
+	ks_proto_free(out.proto);
 	ks_buf_free(&out);
 	ks_buf_free(&alt);
 	return reply_static(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -447,6 +491,7 @@ struct ks_http *ks_http_start(const struct ks_http_opts *o,
 	}
 	h->c = c;
 	h->web = o->web;
+	h->hist = o->hist;
 	h->path = o->telemetry_path ? o->telemetry_path : "/metrics";
 	index_page(h->index, sizeof(h->index), h->path);
 	if (o->listen_fd > 0)

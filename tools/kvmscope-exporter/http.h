@@ -11,7 +11,9 @@
  *
  * As the Prometheus client libraries do: the exposition is gzipped when
  * the scraper accepts gzip, in OpenMetrics when it prefers that (as
- * Prometheus does), and followed by the process_* metrics.  With a web
+ * Prometheus does), in protobuf with native histograms when it prefers
+ * that (as Prometheus with native histograms does), and followed by the
+ * process_* metrics.  With a web
  * configuration (webconfig.h): TLS, client certificates, basic auth,
  * checked before any route.
  */
@@ -22,6 +24,7 @@
 #include <sys/socket.h>
 
 #include "collector.h"
+#include "proto.h"
 #include "webconfig.h"
 
 /* Per-connection memory: request line + headers must fit in it. */
@@ -39,6 +42,7 @@ struct ks_http_opts {
 	unsigned int timeout;		/* seconds; see above */
 	const char *telemetry_path;	/* NULL: "/metrics" */
 	struct ks_web_config *web;	/* NULL: plain, open; kept by caller */
+	enum ks_hist_mode hist;		/* log2 histograms in protobuf */
 	bool no_listen;			/* connections come via ks_http_add() */
 	bool verbose;			/* libmicrohttpd error log on stderr */
 };
@@ -57,12 +61,14 @@ enum ks_route {
 enum ks_route ks_http_route(const char *method, const char *url,
 			    const char *metrics);
 
-enum ks_format { KS_FORMAT_TEXT, KS_FORMAT_OPENMETRICS };
+enum ks_format { KS_FORMAT_TEXT, KS_FORMAT_OPENMETRICS, KS_FORMAT_PROTOBUF };
 
 /*
- * The format an Accept header asks for: OpenMetrics 1.0.0 if it weighs
- * that at least as much as text 0.0.4 (or text/star, or star/star), else
- * text.  NULL (no header): text.  Pure, for tests.
+ * The format an Accept header asks for: protobuf (delimited
+ * io.prometheus.client.MetricFamily, proto.h) if it weighs that more than
+ * either text format; else OpenMetrics 1.0.0 if it weighs that at least
+ * as much as text 0.0.4 (or text/star, or star/star); else text.  NULL
+ * (no header): text.  Pure, for tests.
  */
 enum ks_format ks_http_format(const char *accept);
 

@@ -232,6 +232,7 @@ int main(int argc, char **argv)
 			.timeout = env.timeout,
 			.telemetry_path = env.telemetry_path,
 			.web = env.web_config ? &web : NULL,
+			.hist = env.hist,
 			.verbose = env.verbose,
 		};
 

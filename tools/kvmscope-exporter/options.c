@@ -51,6 +51,7 @@ enum {
 	OPT_ZERO_HOLD,
 	OPT_TELEMETRY_PATH,
 	OPT_WEB_CONFIG,
+	OPT_NATIVE_HIST,
 };
 
 /* --zero-hold not given: twice the interval (set after parsing). */
@@ -75,6 +76,8 @@ static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID", 0, "Only the VMs of this VMM process", 0 },
 	{ "per-vcpu", OPT_PER_VCPU, NULL, 0,
 	  "vcpu label on vCPU-scoped counters and histograms (default: per VM)", 0 },
+	{ "native-histograms", OPT_NATIVE_HIST, "both|native|classic", 0,
+	  "Histograms in the protobuf exposition (Prometheus with native histograms asks for it): native (schema 0) and classic buckets, or only one of them (default both); text always has classic buckets", 0 },
 	{ "mapgpa", OPT_MAPGPA, NULL, 0,
 	  "Also MapGPA hypercall latency per vCPU: attaches to kvm_entry, which every VM entry then pays for", 0 },
 	{ "user", OPT_USER, "NAME", 0,
@@ -259,6 +262,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_PER_VCPU:
 		env->per_vcpu = true;
 		break;
+	case OPT_NATIVE_HIST: {
+		int m = ks_hist_mode_parse(arg);
+
+		if (m < 0) {
+			argp_error(state, "--native-histograms: '%s' is not both, native or classic",
+				   arg);
+			return EINVAL;
+		}
+		env->hist = m;
+		break;
+	}
 	case OPT_MAPGPA:
 		env->mapgpa = true;
 		break;

@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "proto.h"
+
 /*
  * 9789: in the Prometheus exporter port range, not allocated on the
  * project's default port allocations page when chosen.
@@ -36,6 +38,7 @@ struct exporter_env {
 	unsigned int timeout;		/* HTTP request deadline, s */
 	pid_t pid;			/* 0: every VMM */
 	bool per_vcpu;
+	enum ks_hist_mode hist;		/* --native-histograms */
 	bool mapgpa;			/* MapGPA latency (kvm_entry) too */
 	bool keep_caps;			/* stay root, capabilities and all */
 	const char *user;		/* --user, NULL: nobody if root */
