@@ -20,7 +20,7 @@ declare -A srcs=(
 	[http]="$x/http.c $x/waitq.c $x/collector.c $x/render.c $x/expo.c $x/store.c tools/lib/grow.c
 		tools/lib/vmcache.c tools/lib/vmname.c tools/lib/utf8.c $x/openmetrics.c $x/process.c
 		$x/webconfig.c $x/proto.c $x/metrics_pb.c"
-	[options]="$x/options.c tools/lib/args.c"
+	[options]="$x/options.c tools/lib/args.c tools/lib/version.c"
 	[synth]="$x/source_synth.c $x/store.c tools/lib/args.c tools/lib/vmname.c tools/lib/grow.c
 		 tools/lib/vmcache.c tools/lib/utf8.c"
 	# Names as the outputs escape them: exposition, JSON, terminal, UTF-8.
