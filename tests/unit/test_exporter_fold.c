@@ -29,6 +29,7 @@ struct fake {
 		uint64_t value;
 	} vm[MAX_FAKE_VMS];
 	int vcpus;
+	int nr_forgotten;
 };
 
 static int fake_collect(struct ks_source *src, struct ks_store *s)
@@ -54,6 +55,12 @@ static int fake_collect(struct ks_source *src, struct ks_store *s)
 	return 0;
 }
 
+static void fake_forget(struct ks_source *src, const struct ks_vm *vm)
+{
+	(void)vm;
+	((struct fake *)src)->nr_forgotten++;
+}
+
 static void fake_destroy(struct ks_source *src)
 {
 	(void)src;
@@ -77,7 +84,8 @@ static void setup(struct ks_collector *c, struct fake *f, double grace,
 	f->src = (struct ks_source){
 		.name = "fake", .mode = "series",
 		.have = KS_HAVE_CONV | KS_HAVE_HV_FIFO,
-		.collect = fake_collect, .destroy = fake_destroy,
+		.collect = fake_collect, .forget = fake_forget,
+		.destroy = fake_destroy,
 	};
 	ks_collector_init(c, grace, &o);
 	ks_store_limit(&c->store, max_vms, max_vcpus);
@@ -155,7 +163,7 @@ static void test_fold_beyond_max(void **state)
 	assert_true(has(m, OTHER_CONV " 30"));
 	assert_true(has(m, OTHER_COUNT " 30"));
 	assert_true(has(m, "kvmscope_vms_folded 2"));
-	assert_true(has(m, "kvmscope_vms_folded_total 2"));
+	assert_true(has(m, "kvmscope_vm_folds_total 2"));
 	/* kvm-5, kvm-6 and _other, all live. */
 	assert_true(has(m, "kvmscope_vms{state=\"live\"} 3"));
 	assert_int_equal(count_lines(m, "kvmscope_mem_conversions_total{"), 6);
@@ -165,9 +173,10 @@ static void test_fold_beyond_max(void **state)
 
 /*
  * _other adds up what the folded VMs grew by: it keeps what a VM that died
- * and expired did, ignores a folded VM's torn read (a clamp) and never
- * goes backwards.  A folded VM stays folded when room appears; a new VM
- * takes the room.
+ * did, ignores a folded VM's torn read (a clamp) and never goes backwards.
+ * A folded VM that is gone is dropped and forgotten at once, with no
+ * grace.  A folded VM stays folded when room appears; a new VM takes the
+ * room.
  */
 static void test_other_monotonic(void **state)
 {
@@ -189,18 +198,19 @@ static void test_other_monotonic(void **state)
 	assert_true(has(m, OTHER_CONV " 30"));
 	free(m);
 
-	/* kvm-2 dies and expires: _other keeps its 10, kvm-3 grows by 5. */
+	/* kvm-2 dies: dropped at once, _other keeps its 10; kvm-3 grows by 5. */
 	f.vm[1].id = NULL;
 	f.vm[2].value = 25;
 	fake_now = 102;
 	m = scrape(&c);
 	assert_true(has(m, OTHER_CONV " 35"));
-	assert_true(has(m, "kvmscope_vms_folded 2"));	/* in its grace */
+	assert_true(has(m, "kvmscope_vms_folded 1"));
+	assert_int_equal(f.nr_forgotten, 1);
+	assert_null(ks_store_find(&c.store, "kvm-2"));
 	free(m);
-	fake_now = 107;
+	fake_now = 103;
 	m = scrape(&c);
 	assert_true(has(m, OTHER_CONV " 35"));
-	assert_true(has(m, "kvmscope_vms_folded 1"));
 	free(m);
 
 	/* A torn read of kvm-3 is held: _other does not dip, nor jump after. */
@@ -228,6 +238,7 @@ static void test_other_monotonic(void **state)
 	assert_true(has(m, CONV("kvm-4") " 4"));
 	assert_true(has(m, OTHER_CONV " 36"));
 	assert_true(has(m, "kvmscope_vms_folded 1"));
+	assert_int_equal(f.nr_forgotten, 2);	/* kvm-1, after its grace */
 	free(m);
 
 	/* Every folded VM gone: _other stays, at its value, not live. */
@@ -236,7 +247,7 @@ static void test_other_monotonic(void **state)
 	m = scrape(&c);
 	assert_true(has(m, OTHER_CONV " 36"));
 	assert_true(has(m, "kvmscope_vms_folded 0"));
-	assert_true(has(m, "kvmscope_vms_folded_total 2"));
+	assert_true(has(m, "kvmscope_vm_folds_total 2"));
 	assert_true(has(m, "kvmscope_vms{state=\"live\"} 1"));
 	assert_true(has(m, "kvmscope_vms{state=\"expiring\"} 1"));
 	free(m);

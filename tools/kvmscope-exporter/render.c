@@ -107,12 +107,13 @@ static void render_info(struct ks_buf *b, const struct ks_render_opts *o,
 	expo_sample_u64(b, "kvmscope_vms", l, 1, live);
 	l[0] = (struct ks_label){ "state", "expiring" };
 	expo_sample_u64(b, "kvmscope_vms", l, 1, s->nr_vms - live);
+	/* A counter named kvmscope_vms_folded_total would clash in OpenMetrics. */
 	expo_family(b, "kvmscope_vms_folded", "gauge",
-		    "VMs past --max-vms, live or within the grace: exported summed into vm=\"_other\" (itself one of kvmscope_vms).");
+		    "Live VMs past --max-vms: exported only summed into the VM _other (itself one of kvmscope_vms), and dropped with no grace once gone.");
 	expo_sample_u64(b, "kvmscope_vms_folded", NULL, 0, s->nr_folded);
-	expo_family(b, "kvmscope_vms_folded_total", "counter",
-		    "VMs folded into vm=\"_other\" since the exporter started.");
-	expo_sample_u64(b, "kvmscope_vms_folded_total", NULL, 0,
+	expo_family(b, "kvmscope_vm_folds_total", "counter",
+		    "VMs folded into the VM _other since the exporter started.");
+	expo_sample_u64(b, "kvmscope_vm_folds_total", NULL, 0,
 			s->folded_total);
 }
 

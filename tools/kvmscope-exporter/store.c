@@ -488,9 +488,13 @@ size_t ks_store_expire(struct ks_store *s, double grace, double zero_hold,
 
 		if (since < vm->first_seen + zero_hold)
 			since = vm->first_seen + zero_hold;
-		/* _other stays: a new series would restart its counters. */
+		/*
+		 * _other stays: a new series would restart its counters.  A
+		 * folded VM has no grace: its final values are in _other
+		 * already, so holding it would only hold memory.
+		 */
 		if (vm != s->other && !ks_vm_live(s, vm) &&
-		    s->now - since >= grace) {
+		    (vm->folded || s->now - since >= grace)) {
 			if (forget)
 				forget(ctx, vm);
 			/* A new VMM may get the pid: look its name up again. */

@@ -218,7 +218,10 @@ void ks_store_free(struct ks_store *s);
  * take its counts out of _other, which would go backwards.  _other
  * accumulates the increases the folded ones commit (their own values are
  * kept, unrendered, to know them), so it only grows, whichever of them
- * comes or goes; it is never expired.
+ * comes or goes; it is never expired.  A folded VM is dropped (and
+ * forgotten) as soon as it is gone, with no grace: its final values are
+ * in _other, and a host churning through VMs past the limit then holds
+ * the state of its live ones only.
  */
 void ks_store_limit(struct ks_store *s, size_t max_vms, size_t max_vcpus);
 
@@ -292,7 +295,8 @@ static inline bool ks_vm_held(const struct ks_store *s, const struct ks_vm *vm,
 }
 
 /*
- * End a collection: drop every VM not seen for @grace seconds or more,
+ * End a collection: drop every VM not seen for @grace seconds or more
+ * (a folded one as soon as it is gone),
  * calling @forget(@ctx, vm) for each first, and its VMM's name from the
  * cache.
  * The grace of a VM held at zero (@zero_hold) starts when the hold ends,
