@@ -231,6 +231,9 @@ static void test_synth_spec(void **state)
 	assert_int_equal(synth_parse("kvm-1 rate", 10, &vms, err, sizeof(err)), -EINVAL);
 	assert_int_equal(synth_parse("kvm-1 vcpus=4097", 16, &vms, err, sizeof(err)), -EINVAL);
 	assert_int_equal(synth_parse("a\0b", 3, &vms, err, sizeof(err)), -EINVAL);
+	/* The folded VMs' id: a VM of its own would be summed into them. */
+	assert_int_equal(synth_parse("kvm-1\n_other\n", 13, &vms, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "line 2: VM id _other"));
 }
 
 int main(void)

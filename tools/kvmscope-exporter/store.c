@@ -301,10 +301,10 @@ static uint64_t commit_vcpu(struct ks_vcpu *vc, struct ks_vcpu *f,
 static struct ks_vm *other_vm(struct ks_store *s)
 {
 	if (!s->other) {
-		s->other = vm_get(s, "_other");
+		s->other = vm_get(s, KS_VM_OTHER);
 		if (s->other)
-			snprintf(s->other->name, sizeof(s->other->name),
-				 "_other");
+			snprintf(s->other->name, sizeof(s->other->name), "%s",
+				 KS_VM_OTHER);
 	}
 	return s->other;
 }

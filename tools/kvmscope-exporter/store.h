@@ -112,6 +112,8 @@ struct ks_mapgpa {
 #undef KS_COUNTER
 #undef KS_COUNTER_BY_MMU
 
+/* The VM the folded VMs add up in (its id and name), never a VM's id. */
+#define KS_VM_OTHER	"_other"
 /* The vCPU a VM's folded vCPUs add up in, rendered vcpu="_other". */
 #define KS_VCPU_OTHER	(-1)
 
