@@ -202,7 +202,7 @@ def main():
             drawn += 1
             empty += not has
             # The legend's names also as text, for a reader's search and
-            # tests/bpf/63-dashboards-look.sh: the image has them as pixels.
+            # tests/bpf/67-dashboards-look.sh: the image has them as pixels.
             page.append("<figure><img src='%s' alt='%s' data-legend='%s'>%s</figure>"
                         % (name, html.escape(p["title"]),
                            html.escape(json.dumps(names)), caption))

@@ -32,7 +32,7 @@ pkgs=(
 	prometheus tmux jq
 	# dashboards without Grafana (dashboards/render.py), PromQL checks, tests
 	python3 gnuplot-nox
-	# the rendered dashboards looked at in a browser (tests/bpf/63-dashboards-look.sh)
+	# the rendered dashboards looked at in a browser (tests/bpf/67-dashboards-look.sh)
 	chromium
 )
 

@@ -1,5 +1,5 @@
 // Loaded into a copy of dashboards/render.py's index.html by
-// tests/bpf/63-dashboards-look.sh, in headless Chromium: looks at every
+// tests/bpf/67-dashboards-look.sh, in headless Chromium: looks at every
 // rendered panel as a reader would and writes one "ok"/"not ok" line per
 // finding into <pre id="look">, which the suite reads from the DOM.
 //

@@ -61,6 +61,8 @@ static void test_defaults(void **state)
 	assert_null(env.user);
 	assert_null(env.textfile);
 	assert_int_equal(env.pid, 0);
+	assert_int_equal(env.max_vms, 1000);
+	assert_int_equal(env.max_vcpus, 256);
 }
 
 static void test_all_options(void **state)
@@ -74,6 +76,7 @@ static void test_all_options(void **state)
 			       "/tmp/x.prom", "--interval", "5", "--grace", "0",
 			       "-p", pid, "--per-vcpu", "--mapgpa", "--keep-caps",
 			       "--max-connections", "4", "--timeout", "3", "-v",
+			       "--max-vms", "7", "--max-vcpus", "0",
 			       NULL), EXPORTER_ARGS_OK);
 	assert_int_equal(env.addr.ss_family, AF_INET6);
 	assert_int_equal(ntohs(((struct sockaddr_in6 *)&env.addr)->sin6_port), 9999);
@@ -85,6 +88,8 @@ static void test_all_options(void **state)
 	assert_true(env.per_vcpu && env.mapgpa && env.keep_caps && env.verbose);
 	assert_int_equal(env.max_connections, 4);
 	assert_int_equal(env.timeout, 3);
+	assert_int_equal(env.max_vms, 7);
+	assert_int_equal(env.max_vcpus, 0);	/* no limit */
 
 	assert_int_equal(parse(&env, "--listen", "none", "-t", "/tmp/y.prom",
 			       NULL), EXPORTER_ARGS_OK);
@@ -163,6 +168,10 @@ static void test_bad_input(void **state)
 	bad("nothing to serve", "--listen", "none", NULL);
 	bad("unexpected argument", "5", NULL);
 	bad("max-connections", "--max-connections", "0", NULL);
+	bad("max-vms", "--max-vms", "-1", NULL);
+	bad("max-vms", "--max-vms", "1000001", NULL);
+	bad("max-vms", "--max-vms", "10k", NULL);
+	bad("max-vcpus", "--max-vcpus", "", NULL);
 	bad("--help", "--textfile", NULL);
 	bad("empty path", "--textfile", "", NULL);
 	bad("empty name", "--user", "", NULL);
@@ -222,6 +231,9 @@ static void test_synth_spec(void **state)
 	assert_int_equal(synth_parse("kvm-1 rate", 10, &vms, err, sizeof(err)), -EINVAL);
 	assert_int_equal(synth_parse("kvm-1 vcpus=4097", 16, &vms, err, sizeof(err)), -EINVAL);
 	assert_int_equal(synth_parse("a\0b", 3, &vms, err, sizeof(err)), -EINVAL);
+	/* The folded VMs' id: a VM of its own would be summed into them. */
+	assert_int_equal(synth_parse("kvm-1\n_other\n", 13, &vms, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "line 2: VM id _other"));
 }
 
 int main(void)

@@ -164,6 +164,7 @@ int main(int argc, char **argv)
 	ropts.per_vcpu = env.per_vcpu;
 	ropts.zero_hold = env.zero_hold;
 	ks_collector_init(&c, env.grace, &ropts);
+	ks_store_limit(&c.store, env.max_vms, env.max_vcpus);
 
 	if (env.synthetic) {
 		struct ks_source *src = synth_source_new(env.synthetic, env.pid,

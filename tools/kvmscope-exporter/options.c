@@ -47,6 +47,8 @@ enum {
 	OPT_SYNTHETIC,
 	OPT_MAX_CONN,
 	OPT_TIMEOUT,
+	OPT_MAX_VMS,
+	OPT_MAX_VCPUS,
 	OPT_USAGE,
 	OPT_ZERO_HOLD,
 	OPT_TELEMETRY_PATH,
@@ -76,6 +78,10 @@ static const struct argp_option opts[] = {
 	{ "pid", 'p', "PID", 0, "Only the VMs of this VMM process", 0 },
 	{ "per-vcpu", OPT_PER_VCPU, NULL, 0,
 	  "vcpu label on vCPU-scoped counters and histograms (default: per VM)", 0 },
+	{ "max-vms", OPT_MAX_VMS, "N", 0,
+	  "Export at most N VMs as their own series; newer ones are summed into vm=\"_other\" until they are gone (0: no limit; default 1000)", 0 },
+	{ "max-vcpus", OPT_MAX_VCPUS, "N", 0,
+	  "With --per-vcpu, at most N vCPUs of a VM as their own series; the others are summed into vcpu=\"_other\" (0: no limit; default 256)", 0 },
 	{ "native-histograms", OPT_NATIVE_HIST, "both|native|classic", 0,
 	  "Histograms in the protobuf exposition (Prometheus with native histograms asks for it): native (schema 0) and classic buckets, or only one of them (default both); text always has classic buckets", 0 },
 	{ "mapgpa", OPT_MAPGPA, NULL, 0,
@@ -298,6 +304,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				  &env->max_connections);
 	case OPT_TIMEOUT:
 		return parse_uint(state, arg, "timeout", 1, 3600, &env->timeout);
+	case OPT_MAX_VMS:
+		return parse_uint(state, arg, "max-vms", 0, 1000000,
+				  &env->max_vms);
+	case OPT_MAX_VCPUS:
+		return parse_uint(state, arg, "max-vcpus", 0, 1000000,
+				  &env->max_vcpus);
 	case 'v':
 		env->verbose = true;
 		break;
@@ -356,6 +368,8 @@ int exporter_parse_args(int argc, char **argv, struct exporter_env *env,
 	env->zero_hold = ZERO_HOLD_UNSET;
 	env->max_connections = 64;
 	env->timeout = 5;
+	env->max_vms = 1000;
+	env->max_vcpus = 256;
 	if (exporter_parse_listen(KS_DEFAULT_LISTEN, &env->addr, &env->addr_len,
 				  err, sizeof(err)))
 		return EXPORTER_ARGS_USAGE;

@@ -36,6 +36,8 @@ struct exporter_env {
 	unsigned int zero_hold;		/* seconds a new VM is exported at 0 */
 	unsigned int max_connections;	/* awaiting a request at once */
 	unsigned int timeout;		/* HTTP request deadline, s */
+	unsigned int max_vms;		/* VMs with series of their own, 0: all */
+	unsigned int max_vcpus;		/* the same for vCPUs of a VM */
 	pid_t pid;			/* 0: every VMM */
 	bool per_vcpu;
 	enum ks_hist_mode hist;		/* --native-histograms */

@@ -27,7 +27,10 @@ static void labels_vm(struct labels *ls, const struct ks_vm *vm)
 
 static void labels_vcpu(struct labels *ls, const struct ks_vcpu *v)
 {
-	snprintf(ls->vcpu, sizeof(ls->vcpu), "%d", v->id);
+	if (v->id == KS_VCPU_OTHER)
+		snprintf(ls->vcpu, sizeof(ls->vcpu), "_other");
+	else
+		snprintf(ls->vcpu, sizeof(ls->vcpu), "%d", v->id);
 	ls->l[L_VCPU].value = ls->vcpu;
 }
 
@@ -104,6 +107,14 @@ static void render_info(struct ks_buf *b, const struct ks_render_opts *o,
 	expo_sample_u64(b, "kvmscope_vms", l, 1, live);
 	l[0] = (struct ks_label){ "state", "expiring" };
 	expo_sample_u64(b, "kvmscope_vms", l, 1, s->nr_vms - live);
+	/* A counter named kvmscope_vms_folded_total would clash in OpenMetrics. */
+	expo_family(b, "kvmscope_vms_folded", "gauge",
+		    "Live VMs past --max-vms: exported only summed into the VM _other (itself one of kvmscope_vms), and dropped with no grace once gone.");
+	expo_sample_u64(b, "kvmscope_vms_folded", NULL, 0, s->nr_folded);
+	expo_family(b, "kvmscope_vm_folds_total", "counter",
+		    "VMs folded into the VM _other since the exporter started.");
+	expo_sample_u64(b, "kvmscope_vm_folds_total", NULL, 0,
+			s->folded_total);
 }
 
 static void render_self(struct ks_buf *b, const struct ks_store *s,
@@ -295,6 +306,8 @@ static void for_each_vcpu(struct ks_buf *b, const struct ks_store *s,
 			continue;
 		}
 		for (size_t j = 0; j < vm->nr_vcpus; j++) {
+			if (vm->vcpus[j].folded)	/* in vcpu="_other" */
+				continue;
 			labels_vcpu(&ls, &vm->vcpus[j]);
 			emit(b, &ls, &vm->vcpus[j], c);
 		}
@@ -458,8 +471,10 @@ static struct ks_vm *zero_view(const struct ks_vm *vm)
 			free(z);
 			return NULL;
 		}
-		for (size_t i = 0; i < vm->nr_vcpus; i++)
+		for (size_t i = 0; i < vm->nr_vcpus; i++) {
 			z->vcpus[i].id = vm->vcpus[i].id;
+			z->vcpus[i].folded = vm->vcpus[i].folded;
+		}
 	}
 	return z;
 }
@@ -476,15 +491,24 @@ int ks_render(struct ks_buf *b, const struct ks_store *s,
 		view.vms = s->vms;
 		err = -ENOMEM;
 	}
+	/* Folded VMs are rendered in _other only. */
+	view.nr_vms = 0;
 	for (size_t i = 0; i < s->nr_vms && view.vms != s->vms; i++) {
-		view.vms[i] = ks_vm_held(s, s->vms[i], o->zero_hold) ?
-			      zero_view(s->vms[i]) : s->vms[i];
-		if (!view.vms[i]) {
-			view.vms[i] = s->vms[i];
+		struct ks_vm *vm = s->vms[i];
+
+		if (vm->folded)
+			continue;
+		view.vms[view.nr_vms] = ks_vm_held(s, vm, o->zero_hold) ?
+					zero_view(vm) : vm;
+		if (!view.vms[view.nr_vms]) {
+			view.vms[view.nr_vms] = vm;
 			err = -ENOMEM;
 		}
+		view.nr_vms++;
 	}
-	for (size_t i = 0; i < s->nr_vms && !o->per_vcpu; i++)
+	if (view.vms == s->vms)
+		view.nr_vms = s->nr_vms;
+	for (size_t i = 0; i < view.nr_vms && !o->per_vcpu; i++)
 		ks_vm_sum_vcpus(view.vms[i]);
 	render_info(b, o, x, &view);
 	render_self(b, &view, x);
@@ -498,11 +522,14 @@ int ks_render(struct ks_buf *b, const struct ks_store *s,
 		render_hv_hypercalls(b, &view);
 	if (view.have & KS_HAVE_HV_FIFO)
 		render_hv_fifo(b, &view, o->per_vcpu);
-	for (size_t i = 0; i < s->nr_vms && view.vms != s->vms; i++) {
-		if (view.vms[i] != s->vms[i]) {
-			free(view.vms[i]->vcpus);
-			free(view.vms[i]);
+	for (size_t i = 0, j = 0; i < s->nr_vms && view.vms != s->vms; i++) {
+		if (s->vms[i]->folded)
+			continue;
+		if (view.vms[j] != s->vms[i]) {
+			free(view.vms[j]->vcpus);
+			free(view.vms[j]);
 		}
+		j++;
 	}
 	if (view.vms != s->vms)
 		free(view.vms);

@@ -69,6 +69,11 @@ static int parse_line(char *line, struct synth_vm *vm, char *err,
 			 sizeof(vm->id) - 1);
 		return -EINVAL;
 	}
+	if (!strcmp(tok, KS_VM_OTHER)) {
+		snprintf(err, err_len, "VM id %s is the folded VMs' (--max-vms)",
+			 KS_VM_OTHER);
+		return -EINVAL;
+	}
 	memset(vm, 0, sizeof(*vm));
 	strcpy(vm->id, tok);
 	vm->vcpus = 1;

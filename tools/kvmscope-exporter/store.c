@@ -25,6 +25,12 @@ void ks_store_init(struct ks_store *s, struct ks_vm_cache *names)
 	s->names = names;
 }
 
+void ks_store_limit(struct ks_store *s, size_t max_vms, size_t max_vcpus)
+{
+	s->max_vms = max_vms;
+	s->max_vcpus = max_vcpus;
+}
+
 static void vm_free(struct ks_vm *vm)
 {
 	free(vm->vcpus);
@@ -82,15 +88,17 @@ struct ks_vm *ks_store_find(const struct ks_store *s, const char *id)
 	return i >= 0 ? s->vms[i] : NULL;
 }
 
-/* Zero the counters, keep identity (id, name, vCPU ids). */
+/* Zero the counters, keep identity (id, name, vCPU ids, folding). */
 static void vm_zero(struct ks_vm *vm)
 {
 	memset(vm->conv, 0, sizeof(vm->conv));
 	for (size_t i = 0; i < vm->nr_vcpus; i++) {
 		int id = vm->vcpus[i].id;
+		bool folded = vm->vcpus[i].folded;
 
 		memset(&vm->vcpus[i], 0, sizeof(vm->vcpus[i]));
 		vm->vcpus[i].id = id;
+		vm->vcpus[i].folded = folded;
 	}
 }
 
@@ -155,25 +163,35 @@ struct ks_vm *ks_store_gone_vm(struct ks_store *s, const char *id)
 	return touch(s, id, false);
 }
 
-struct ks_vcpu *ks_vm_vcpu(struct ks_vm *vm, int id)
+/* Index of vCPU @id of @vm, or where it would go (~index). */
+static long vcpu_index(const struct ks_vm *vm, int id)
 {
 	size_t lo = 0, hi = vm->nr_vcpus;
 
 	/* Sources walk vCPUs in id order: try the append case first. */
-	if (vm->nr_vcpus && vm->vcpus[vm->nr_vcpus - 1].id < id) {
-		lo = vm->nr_vcpus;
-	} else {
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
+	if (vm->nr_vcpus && vm->vcpus[vm->nr_vcpus - 1].id < id)
+		return ~(long)vm->nr_vcpus;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
 
-			if (vm->vcpus[mid].id == id)
-				return &vm->vcpus[mid];
-			if (vm->vcpus[mid].id < id)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		if (vm->vcpus[mid].id == id)
+			return mid;
+		if (vm->vcpus[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	return ~(long)lo;
+}
+
+struct ks_vcpu *ks_vm_vcpu(struct ks_vm *vm, int id)
+{
+	long i = vcpu_index(vm, id);
+	size_t lo;
+
+	if (i >= 0)
+		return &vm->vcpus[i];
+	lo = ~i;
 	if (ks_grow((void **)&vm->vcpus, &vm->cap_vcpus, vm->nr_vcpus + 1,
 		    sizeof(*vm->vcpus)))
 		return NULL;
@@ -194,6 +212,8 @@ void ks_vm_sum_vcpus(struct ks_vm *vm)
 	for (size_t j = 0; j < vm->nr_vcpus; j++) {
 		const struct ks_vcpu *v = &vm->vcpus[j];
 
+		if (v->folded)		/* in KS_VCPU_OTHER already */
+			continue;
 		for (int m = 0; m < KS_NR_MMUS; m++) {
 #define ADD(field, ...) t->roles.field[m] += v->roles.field[m];
 			MMU_ROLE_ROW_COUNTERS(ADD)
@@ -222,17 +242,22 @@ void ks_vm_sum_vcpus(struct ks_vm *vm)
  * Take the counters at @from into @to, @size bytes of uint64_t (the
  * structs are counters only, see store.h), each unless it is lower than
  * the value @to holds: that one is kept, and counted in the return value.
+ * What each one grew by is added to @sum too, if not NULL (the _other of
+ * a folded VM or vCPU): a held value adds nothing, so @sum never dips.
  */
-static uint64_t advance(void *to, const void *from, size_t size)
+static uint64_t advance(void *to, const void *from, size_t size, void *sum)
 {
-	uint64_t *t = to, decreases = 0;
+	uint64_t *t = to, *o = sum, decreases = 0;
 	const uint64_t *f = from;
 
 	for (size_t i = 0; i < size / sizeof(uint64_t); i++) {
-		if (f[i] < t[i])
+		if (f[i] < t[i]) {
 			decreases++;
-		else
-			t[i] = f[i];
+			continue;
+		}
+		if (o)
+			o[i] += f[i] - t[i];
+		t[i] = f[i];
 	}
 	return decreases;
 }
@@ -244,9 +269,12 @@ _Static_assert(sizeof(struct ks_mapgpa) % sizeof(uint64_t) == 0, "counters only"
 
 enum { HAVE_VCPU = KS_HAVE_MAPGPA | KS_HAVE_ROLES | KS_HAVE_HV_FIFO };
 
-/* The families of @have of the staged vCPU @f into @vc. */
+/*
+ * The families of @have of the staged vCPU @f into @vc, and what they grew
+ * by into @sum if not NULL.
+ */
 static uint64_t commit_vcpu(struct ks_vcpu *vc, struct ks_vcpu *f,
-			    unsigned int have)
+			    unsigned int have, struct ks_vcpu *sum)
 {
 	uint64_t decreases = 0;
 
@@ -257,13 +285,93 @@ static uint64_t commit_vcpu(struct ks_vcpu *vc, struct ks_vcpu *f,
 		m->requests[KS_DIR_SHARED] = m->count > m->to_private ?
 					     m->count - m->to_private : 0;
 		m->requests[KS_DIR_PRIVATE] = m->to_private;
-		decreases += advance(&vc->mapgpa, m, sizeof(*m));
+		decreases += advance(&vc->mapgpa, m, sizeof(*m),
+				     sum ? &sum->mapgpa : NULL);
 	}
 	if (have & KS_HAVE_ROLES)
-		decreases += advance(&vc->roles, &f->roles, sizeof(f->roles));
+		decreases += advance(&vc->roles, &f->roles, sizeof(f->roles),
+				     sum ? &sum->roles : NULL);
 	if (have & KS_HAVE_HV_FIFO)
-		decreases += advance(vc->hv, f->hv, sizeof(f->hv));
+		decreases += advance(vc->hv, f->hv, sizeof(f->hv),
+				     sum ? sum->hv : NULL);
 	return decreases;
+}
+
+/* The VM "_other" of @s, created if new.  NULL on ENOMEM. */
+static struct ks_vm *other_vm(struct ks_store *s)
+{
+	if (!s->other) {
+		s->other = vm_get(s, KS_VM_OTHER);
+		if (s->other)
+			snprintf(s->other->name, sizeof(s->other->name), "%s",
+				 KS_VM_OTHER);
+	}
+	return s->other;
+}
+
+/*
+ * The VM @id of the rendered store @s, created if new: folded if @s
+ * already renders max_vms VMs of its own.  NULL on ENOMEM.
+ */
+static struct ks_vm *commit_vm(struct ks_store *s, const char *id)
+{
+	size_t shown = s->nr_vms - s->nr_folded - (s->other != NULL);
+	struct ks_vm *vm = ks_store_find(s, id);
+	bool fold;
+
+	if (vm)
+		return vm;
+	fold = s->max_vms && shown >= s->max_vms;
+	if (fold && !other_vm(s))
+		return NULL;
+	vm = vm_get(s, id);
+	if (vm && fold) {
+		vm->folded = true;
+		s->nr_folded++;
+		s->folded_total++;
+	}
+	return vm;
+}
+
+/*
+ * The vCPU @id of @vm in the rendered store @s, created if new, and where
+ * what it grows by goes too (*@sum): _other's vCPU for a folded VM, the
+ * VM's KS_VCPU_OTHER for a vCPU folded as new past max_vcpus, else NULL.
+ * NULL on ENOMEM.
+ */
+static struct ks_vcpu *commit_vcpu_of(struct ks_store *s, struct ks_vm *vm,
+				      int id, struct ks_vcpu **sum)
+{
+	long i = vcpu_index(vm, id);
+	struct ks_vcpu *vc;
+	size_t shown;
+	bool fold;
+
+	*sum = NULL;
+	if (vm->folded) {
+		*sum = ks_vm_vcpu(s->other, KS_VCPU_OTHER);
+		return *sum ? ks_vm_vcpu(vm, id) : NULL;
+	}
+	if (i >= 0) {
+		vc = &vm->vcpus[i];
+	} else {
+		shown = vm->nr_vcpus - vm->nr_folded_vcpus -
+			(vm->nr_vcpus && vm->vcpus[0].id == KS_VCPU_OTHER);
+		fold = s->max_vcpus && shown >= s->max_vcpus;
+		/* KS_VCPU_OTHER first: adding it moves the vCPUs. */
+		if (fold && !ks_vm_vcpu(vm, KS_VCPU_OTHER))
+			return NULL;
+		vc = ks_vm_vcpu(vm, id);
+		if (!vc)
+			return NULL;
+		if (fold) {
+			vc->folded = true;
+			vm->nr_folded_vcpus++;
+		}
+	}
+	if (vc->folded)
+		*sum = &vm->vcpus[0];	/* KS_VCPU_OTHER sorts first */
+	return vc;
 }
 
 /* Self stats: each starts with the name of its source (char[16]). */
@@ -319,33 +427,37 @@ int ks_store_commit(struct ks_store *s, struct ks_store *from,
 	prune(from);
 	for (size_t i = 0; i < from->nr_vms; i++) {
 		struct ks_vm *f = from->vms[i];
-		struct ks_vm *vm = vm_get(s, f->id);
+		struct ks_vm *vm = commit_vm(s, f->id);
 
 		if (!vm)
 			return -ENOMEM;
 		mark(s, vm, f->alive);
+		if (vm->folded)
+			mark(s, s->other, f->alive);
 		vm->sources |= bit;
 		if (f->pid)
 			vm->pid = f->pid;
 		if (!vm->name[0])
 			memcpy(vm->name, f->name, sizeof(vm->name));
 		if (have & KS_HAVE_CONV)
-			*decreases += advance(vm->conv, f->conv, sizeof(f->conv));
+			*decreases += advance(vm->conv, f->conv, sizeof(f->conv),
+					      vm->folded ? s->other->conv : NULL);
 		for (size_t j = 0; (have & HAVE_VCPU) && j < f->nr_vcpus; j++) {
-			struct ks_vcpu *vc = ks_vm_vcpu(vm, f->vcpus[j].id);
+			struct ks_vcpu *sum, *vc;
 
+			vc = commit_vcpu_of(s, vm, f->vcpus[j].id, &sum);
 			if (!vc)
 				return -ENOMEM;
-			*decreases += commit_vcpu(vc, &f->vcpus[j], have);
+			*decreases += commit_vcpu(vc, &f->vcpus[j], have, sum);
 		}
 	}
 	if (have & KS_HAVE_HV_HYPERCALLS)
 		*decreases += advance(s->hv_hypercalls, from->hv_hypercalls,
-				      sizeof(from->hv_hypercalls));
+				      sizeof(from->hv_hypercalls), NULL);
 	if (have & KS_HAVE_HV_FIFO)
 		*decreases += advance(&s->hv_synthetic_vmexits,
 				      &from->hv_synthetic_vmexits,
-				      sizeof(from->hv_synthetic_vmexits));
+				      sizeof(from->hv_synthetic_vmexits), NULL);
 	if (REPLACE_ROWS(s, from, progs, nr_progs, cap_progs, source) ||
 	    REPLACE_ROWS(s, from, maps, nr_maps, cap_maps, source) ||
 	    REPLACE_ROWS(s, from, lost, nr_lost, cap_lost, source))
@@ -376,12 +488,19 @@ size_t ks_store_expire(struct ks_store *s, double grace, double zero_hold,
 
 		if (since < vm->first_seen + zero_hold)
 			since = vm->first_seen + zero_hold;
-		if (!ks_vm_live(s, vm) && s->now - since >= grace) {
+		/*
+		 * _other stays: a new series would restart its counters.  A
+		 * folded VM has no grace: its final values are in _other
+		 * already, so holding it would only hold memory.
+		 */
+		if (vm != s->other && !ks_vm_live(s, vm) &&
+		    (vm->folded || s->now - since >= grace)) {
 			if (forget)
 				forget(ctx, vm);
 			/* A new VMM may get the pid: look its name up again. */
 			if (s->names && vm->pid)
 				ks_vm_cache_forget(s->names, vm->pid);
+			s->nr_folded -= vm->folded;
 			vm_free(vm);
 			dropped++;
 			continue;
@@ -389,6 +508,11 @@ size_t ks_store_expire(struct ks_store *s, double grace, double zero_hold,
 		s->vms[kept++] = vm;
 	}
 	s->nr_vms = kept;
+	/* _other is live while it holds VMs that are exported. */
+	if (s->other) {
+		s->other->gen = s->gen;
+		s->other->alive = s->nr_folded > 0;
+	}
 	return dropped;
 }
 

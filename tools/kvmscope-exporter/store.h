@@ -112,8 +112,14 @@ struct ks_mapgpa {
 #undef KS_COUNTER
 #undef KS_COUNTER_BY_MMU
 
+/* The VM the folded VMs add up in (its id and name), never a VM's id. */
+#define KS_VM_OTHER	"_other"
+/* The vCPU a VM's folded vCPUs add up in, rendered vcpu="_other". */
+#define KS_VCPU_OTHER	(-1)
+
 struct ks_vcpu {
-	int id;
+	int id;				/* KS_VCPU_OTHER: the folded ones */
+	bool folded;			/* past max_vcpus: counted in _other */
 	struct ks_mapgpa mapgpa;
 	struct ks_roles roles;
 	struct ks_hvfifo hv[KS_NR_FIFOS];
@@ -132,8 +138,10 @@ struct ks_vm {
 	struct ks_conv conv[KS_NR_DIRS];
 	struct ks_vcpu *vcpus;		/* sorted by id */
 	size_t nr_vcpus, cap_vcpus;
+	size_t nr_folded_vcpus;		/* of them, folded into KS_VCPU_OTHER */
 	struct ks_vcpu total;		/* the vCPUs summed: ks_vm_sum_vcpus() */
 	uint64_t gen;			/* collection that last touched it */
+	bool folded;			/* past max_vms: counted in _other */
 	bool alive;			/* ... and saw its VMM running */
 	unsigned int sources;		/* bits of the sources it came from */
 	double first_seen;		/* monotonic seconds, first sighting */
@@ -172,8 +180,13 @@ enum {
 };
 
 struct ks_store {
-	struct ks_vm **vms;		/* sorted by id */
+	struct ks_vm **vms;		/* sorted by id; folded ones too */
 	size_t nr_vms, cap_vms;
+	/* Limits of the rendered store (ks_store_limit()), 0: none. */
+	size_t max_vms, max_vcpus;
+	struct ks_vm *other;		/* "_other", once a VM folded */
+	size_t nr_folded;		/* VMs in vms folded into it */
+	uint64_t folded_total;		/* VMs ever folded */
 	uint64_t gen;
 	double now;
 	unsigned int have;		/* KS_HAVE_* */
@@ -196,6 +209,23 @@ struct ks_store {
 /* @names: the VM name cache it shares (row_vm.c), or NULL if unnamed. */
 void ks_store_init(struct ks_store *s, struct ks_vm_cache *names);
 void ks_store_free(struct ks_store *s);
+
+/*
+ * Bound the series of the rendered store @s: past @max_vms VMs (0: no
+ * limit), a VM seen for the first time is folded into the VM "_other"
+ * (vm_name "_other"), and past @max_vcpus vCPUs of a VM, a new vCPU is
+ * folded into its vCPU KS_VCPU_OTHER (rendered vcpu="_other").  The newest
+ * fold, so established VMs keep their identity, and a VM or vCPU stays
+ * folded until it is dropped, even once room appears: un-folding it would
+ * take its counts out of _other, which would go backwards.  _other
+ * accumulates the increases the folded ones commit (their own values are
+ * kept, unrendered, to know them), so it only grows, whichever of them
+ * comes or goes; it is never expired.  A folded VM is dropped (and
+ * forgotten) as soon as it is gone, with no grace: its final values are
+ * in _other, and a host churning through VMs past the limit then holds
+ * the state of its live ones only.
+ */
+void ks_store_limit(struct ks_store *s, size_t max_vms, size_t max_vcpus);
 
 /*
  * Start a collection into a store sources fill, at monotonic time @now:
@@ -251,7 +281,7 @@ static inline bool ks_vm_live(const struct ks_store *s, const struct ks_vm *vm)
 struct ks_vcpu *ks_vm_vcpu(struct ks_vm *vm, int id);
 struct ks_vm *ks_store_find(const struct ks_store *s, const char *id);
 /*
- * Sum @vm's vCPUs into vm->total, for the families exported per VM: once
+ * Sum @vm's vCPUs into vm->total (the folded ones through KS_VCPU_OTHER), for the families exported per VM: once
  * per scrape, however many families read it.
  */
 void ks_vm_sum_vcpus(struct ks_vm *vm);
@@ -267,7 +297,8 @@ static inline bool ks_vm_held(const struct ks_store *s, const struct ks_vm *vm,
 }
 
 /*
- * End a collection: drop every VM not seen for @grace seconds or more,
+ * End a collection: drop every VM not seen for @grace seconds or more
+ * (a folded one as soon as it is gone),
  * calling @forget(@ctx, vm) for each first, and its VMM's name from the
  * cache.
  * The grace of a VM held at zero (@zero_hold) starts when the hold ends,

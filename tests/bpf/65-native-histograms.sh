@@ -157,8 +157,8 @@ done
 # Scrape size of one 1024-vCPU VM with per-vCPU histograms.
 printf 'kvm-1 name=big vcpus=1024 rate=40\n' >"$tmp/big"
 ec=$(free_port) ed=$(free_port)
-exporter "$ec" "$tmp/big" --per-vcpu
-exporter "$ed" "$tmp/big" --per-vcpu --native-histograms=native
+exporter "$ec" "$tmp/big" --per-vcpu --max-vcpus 0
+exporter "$ed" "$tmp/big" --per-vcpu --max-vcpus 0 --native-histograms=native
 for i in $(seq 60); do
 	curl -sf -o /dev/null "http://127.0.0.1:$ed/metrics" &&
 		curl -sf -o /dev/null "http://127.0.0.1:$ec/metrics" && break
