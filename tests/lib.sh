@@ -38,3 +38,15 @@ own_tracefs() {
 	_KS_OWN_TRACEFS=1 exec unshare --mount --propagation slave sh -c \
 		'mount -t tracefs tracefs /sys/kernel/tracing && exec "$0" "$@"' "$(readlink -f "$0")" "$@"
 }
+
+# free_port: a TCP port on 127.0.0.1 nothing listens on now.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# prom_query URL EXPR [TIME]: the first value of a Prometheus instant query
+# at URL, "none" if the result is empty, "error: ..." if it was refused.
+prom_query() {
+	curl -s "$1/api/v1/query" --data-urlencode "query=$2" ${3:+--data-urlencode "time=$3"} |
+		jq -r 'if .status == "success" then .data.result[0].value[1] // "none" else "error: \(.error)" end'
+}

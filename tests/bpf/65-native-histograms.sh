@@ -36,7 +36,6 @@ if ! log=$(make -s "$exe" 2>&1); then
 	exit 1
 fi
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 PB='application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited'
 
 exporter() { # exporter PORT SPEC ARGS...: started in the background

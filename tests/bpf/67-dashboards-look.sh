@@ -37,7 +37,6 @@ if ! log=$(make -s "$exe" 2>&1); then
 	exit 1
 fi
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 printf 'kvm-101 name=web-1 vcpus=4 rate=40\nkvm-102 name=db-1 vcpus=8 rate=15\n' >"$tmp/vms"
 printf 'kvm-201 name=build-1 vcpus=2 rate=30\n' >"$tmp/vms-per-vcpu"

@@ -117,7 +117,6 @@ echo "exporter exit $?" >>"$R/workloads"
 GUEST
 chmod +x "$out/guest.sh"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 fport=$(free_port)
 pport=$(free_port)
 cat >"$out/prometheus.yml" <<EOF2
@@ -157,7 +156,7 @@ lab_failed() {
 	exit 1
 }
 wait_for "$lab/exporter-ready" 1800 || lab_failed "the lab booted and started the exporter"
-q() { curl -s "$url/api/v1/query" --data-urlencode "query=$1" | jq -r '.data.result[0].value[1] // "none"'; }
+q() { prom_query "$url" "$1"; }
 up=none
 for _ in $(seq 60); do
 	up=$(q 'up{job="kvmscope"}')

@@ -36,7 +36,6 @@ if ! log=$(make -s build/kvmscope-exporter build/tdx-trace build/hvflush-top 2>&
 	exit 1
 fi
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 fport=$(free_port)
 pport=$(free_port)
 cat >"$out/prometheus.yml" <<EOF
@@ -74,12 +73,7 @@ lab_failed() {
 	tap_done
 	exit 1
 }
-# q EXPR [TIME]: the first value of an instant query, "none" if empty,
-# "error: ..." if Prometheus refused it.
-q() {
-	curl -s "$url/api/v1/query" --data-urlencode "query=$1" ${2:+--data-urlencode "time=$2"} |
-		jq -r 'if .status == "success" then .data.result[0].value[1] // "none" else "error: \(.error)" end'
-}
+q() { prom_query "$url" "$@"; }
 # qall EXPR [TIME]: "labels value" lines of an instant query.
 qall() {
 	curl -s "$url/api/v1/query" --data-urlencode "query=$1" ${2:+--data-urlencode "time=$2"} |
