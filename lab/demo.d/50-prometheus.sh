@@ -21,7 +21,8 @@ wait_for() { # FILE PATTERN: until FILE contains PATTERN (20 s at most)
 }
 
 echo 1 >/proc/sys/kernel/bpf_stats_enabled
-build/kvmscope-exporter --listen 127.0.0.1:9789 --mapgpa --grace 3600 >"$out/exporter.log" 2>&1 &
+# New VMs are held at 0 for two of its 1 s scrapes (--zero-hold).
+build/kvmscope-exporter --listen 127.0.0.1:9789 --mapgpa --grace 3600 --zero-hold 2 >"$out/exporter.log" 2>&1 &
 pids+=($!)
 wait_for "$out/exporter.log" '^serving' || exit 1
 cat >"$work/prometheus.yml" <<YML
