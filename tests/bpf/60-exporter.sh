@@ -62,19 +62,12 @@ check_eq "--help has examples" 1 "$("$exe" --help | grep -c '^EXAMPLES:')"
 # A command prefix in the array $run_as runs it as another user.
 run_as=()
 start_exporter() {
-	local log=$1 i
+	local log=$1
 	shift
 	"${run_as[@]}" "$exe" --listen 127.0.0.1:0 "$@" 2>"$log" &
 	pids+=($!)
 	epid=$!
-	port=
-	for i in $(seq 100); do
-		port=$(sed -n 's|.*serving http://127.0.0.1:\([0-9]*\)/metrics|\1|p' "$log")
-		[ -n "$port" ] && return 0
-		kill -0 "$epid" 2>/dev/null || break
-		sleep 0.1
-	done
-	return 1
+	port=$(serving_port "$log" "$epid")
 }
 scrape() { curl -sS --max-time 10 "http://127.0.0.1:$port/metrics"; }
 code() {	# code [curl args] PATH

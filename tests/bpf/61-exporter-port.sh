@@ -31,13 +31,7 @@ printf 'kvm-2 name=second vcpus=1\n' >"$tmp/second.vms"
 "$exe" --listen 127.0.0.1:0 --synthetic "$tmp/first.vms" 2>"$tmp/first.log" &
 pid=$!
 pids+=("$pid")
-port=
-for _ in $(seq 100); do
-	port=$(sed -n 's|.*serving http://127.0.0.1:\([0-9]*\)/metrics|\1|p' "$tmp/first.log")
-	[ -n "$port" ] && break
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.1
-done
+port=$(serving_port "$tmp/first.log" "$pid")
 if [ -z "$port" ]; then
 	not_ok "first exporter starts" "$(cat "$tmp/first.log")"
 	tap_done

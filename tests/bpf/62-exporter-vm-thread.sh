@@ -67,13 +67,7 @@ check "the thread that made the VM is gone" test ! -e "/proc/$vmm/task/${tid:-0}
 "$exe" --listen 127.0.0.1:0 -p "$vmm" --grace 2 --zero-hold 0 2>"$tmp/exporter.log" &
 epid=$!
 pids+=("$epid")
-port=
-for _ in $(seq 100); do
-	port=$(sed -n 's|.*serving http://127.0.0.1:\([0-9]*\)/metrics|\1|p' "$tmp/exporter.log")
-	[ -n "$port" ] && break
-	kill -0 "$epid" 2>/dev/null || break
-	sleep 0.1
-done
+port=$(serving_port "$tmp/exporter.log" "$epid")
 if [ -z "$port" ]; then
 	not_ok "exporter starts with BPF" "$(cat "$tmp/exporter.log")"
 	tap_done

@@ -41,19 +41,12 @@ fi
 
 # start_exporter LOG args...: on a free loopback port; sets $port, $epid.
 start_exporter() {
-	local log=$1 i
+	local log=$1
 	shift
 	"$exe" --listen 127.0.0.1:0 "$@" 2>"$log" &
 	pids+=($!)
 	epid=$!
-	port=
-	for i in $(seq 100); do
-		port=$(sed -n 's|^serving https*://127.0.0.1:\([0-9]*\)/.*|\1|p' "$log")
-		[ -n "$port" ] && return 0
-		kill -0 "$epid" 2>/dev/null || break
-		sleep 0.1
-	done
-	return 1
+	port=$(serving_port "$log" "$epid")
 }
 stop_exporter() { kill "$epid"; wait "$epid" 2>/dev/null; }
 code() {	# code URL [curl args]: the HTTP status, 000 without one

@@ -50,19 +50,13 @@ write_round() {
 
 # start LOG args...: the exporter on a free loopback port; sets $port, $epid.
 start() {
-	local log=$1 i
+	local log=$1
 	shift
 	"$exe" --listen 127.0.0.1:0 --synthetic "$tmp/vms" --grace 600 \
 		--zero-hold 0 "$@" 2>"$log" &
 	epid=$!
 	pids+=("$epid")
-	for i in $(seq 100); do
-		port=$(sed -n 's|.*serving http://127.0.0.1:\([0-9]*\)/metrics|\1|p' "$log")
-		[ -n "$port" ] && return 0
-		kill -0 "$epid" 2>/dev/null || break
-		sleep 0.1
-	done
-	return 1
+	port=$(serving_port "$log" "$epid")
 }
 status_kb() { sed -n "s/^$1:[^0-9]*\([0-9]*\) kB/\1/p" /proc/"$epid"/status; }
 value() { sed -n "s/^$1 //p" "$tmp/m"; }
