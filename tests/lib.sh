@@ -64,3 +64,37 @@ serving_port() {
 	done
 	return 1
 }
+
+# prom_wait URL EXPR WANT: the value of EXPR at Prometheus URL once it is
+# WANT, or what it last was ("none" for no result) after 60 s of asking.
+prom_wait() {
+	local v=none i
+	for i in $(seq 120); do
+		v=$(prom_query "$1" "$2")
+		[ "$v" = "$3" ] && break
+		sleep 0.5
+	done
+	echo "$v"
+}
+
+# lab_wait PID FILE SECONDS: until the job of the lab run PID (lab/run.sh
+# in the background) creates FILE in its results; fails if the run ends
+# first or SECONDS pass.
+lab_wait() {
+	local i
+	for i in $(seq $(($3 * 2))); do
+		[ -e "$2" ] && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.5
+	done
+	return 1
+}
+
+# lab_abort DESCRIPTION RUNLOG RESULTS: a step of a lab run the rest of the
+# suite needs failed: report it with the end of lab/run.sh's output, its
+# summary and the guest's console, and end the suite.
+lab_abort() {
+	not_ok "$1" "$(cat "$2" "$3/summary.txt" 2>&1 | tail -n 20; tail -n 20 "$3/serial.log" 2>&1)"
+	tap_done
+	exit 1
+}

@@ -60,13 +60,7 @@ url=http://127.0.0.1:$pport
 
 # Ready, and enough samples for 5m-window rates (two scrapes are enough,
 # the 30s panel windows want a few more).
-up=
-for i in $(seq 60); do
-	up=$(curl -s "$url/api/v1/query?query=up" | jq -r '.data.result[0].value[1] // empty' 2>/dev/null)
-	[ "$up" = 1 ] && break
-	sleep 0.5
-done
-check_eq "Prometheus scrapes the exporter (up)" 1 "$up"
+check_eq "Prometheus scrapes the exporter (up)" 1 "$(prom_wait "$url" up 1)"
 sleep 20
 check_eq "Prometheus sees no scrape errors" 0 \
 	"$(curl -s "$url/api/v1/targets" | jq '[.data.activeTargets[] | select(.health != "up")] | length')"

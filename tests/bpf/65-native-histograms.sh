@@ -71,13 +71,8 @@ prom text "$pt" "text=$ea"
 N=http://127.0.0.1:$pn T=http://127.0.0.1:$pt
 
 q() { curl -s "$1/api/v1/query" --data-urlencode "query=$2"; }
-for i in $(seq 60); do
-	n=$(q "$N" 'sum(up)' | jq -r '.data.result[0].value[1] // 0' 2>/dev/null)
-	t=$(q "$T" 'sum(up)' | jq -r '.data.result[0].value[1] // 0' 2>/dev/null)
-	[ "$n" = 2 ] && [ "$t" = 1 ] && break
-	sleep 0.5
-done
-check_eq "both Prometheus scrape all their targets (up)" "2 1" "$n $t"
+check_eq "both Prometheus scrape all their targets (up)" "2 1" \
+	"$(prom_wait "$N" 'sum(up)' 2) $(prom_wait "$T" 'sum(up)' 1)"
 sleep 5	# a few scrapes
 for u in "$N" "$T"; do
 	check_eq "no scrape errors at $u" "" \

@@ -67,13 +67,7 @@ prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
 pids+=($!)
 url=http://127.0.0.1:$pport
 
-up=
-for i in $(seq 60); do
-	up=$(curl -s "$url/api/v1/query?query=sum(up)" | jq -r '.data.result[0].value[1] // empty' 2>/dev/null)
-	[ "$up" = 2 ] && break
-	sleep 0.5
-done
-check_eq "Prometheus scrapes both exporters" 2 "$up"
+check_eq "Prometheus scrapes both exporters" 2 "$(prom_wait "$url" 'sum(up)' 2)"
 # Enough samples for the 10s rate windows to have a few points each.
 sleep 15
 

@@ -141,31 +141,12 @@ lab/run.sh -q --kernel 6.12-patched --timeout 2400 --hostfwd "$fport:9789" --res
 labpid=$!
 pids+=($labpid)
 
-wait_for() {	# FILE SECONDS: until it exists, or the lab ended
-	local i
-	for i in $(seq $(($2 * 2))); do
-		[ -e "$1" ] && return 0
-		kill -0 "$labpid" 2>/dev/null || return 1
-		sleep 0.5
-	done
-	return 1
-}
-lab_failed() {
-	not_ok "$1" "$(cat "$out/run.log" "$lab/summary.txt" 2>&1 | tail -n 20; tail -n 20 "$lab/serial.log" 2>&1)"
-	tap_done
-	exit 1
-}
-wait_for "$lab/exporter-ready" 1800 || lab_failed "the lab booted and started the exporter"
+lab_wait "$labpid" "$lab/exporter-ready" 1800 || lab_abort "the lab booted and started the exporter" "$out/run.log" "$lab"
 q() { prom_query "$url" "$1"; }
-up=none
-for _ in $(seq 60); do
-	up=$(q 'up{job="kvmscope"}')
-	[ "$up" = 1 ] && break
-	sleep 1
-done
+up=$(prom_wait "$url" 'up{job="kvmscope"}' 1)
 check_eq "Prometheus scrapes the guest's exporter through the port forward" 1 "$up"
 touch "$lab/go"
-wait_for "$lab/counts" 1800 || lab_failed "the workloads ran"
+lab_wait "$labpid" "$lab/counts" 1800 || lab_abort "the workloads ran" "$out/run.log" "$lab"
 sleep 8	# a few more scrapes of the final values
 check "exporter started in the guest" grep -q '^serving' "$lab/exporter.log"
 echo "# $(tr '\n' ';' <"$lab/workloads")"

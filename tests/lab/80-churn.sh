@@ -59,20 +59,6 @@ lab/run.sh -q --kernel 6.12-patched \
 labpid=$!
 pids+=($labpid)
 
-wait_for() {	# FILE SECONDS: until it exists, or the lab ended
-	local i
-	for i in $(seq $(($2 * 2))); do
-		[ -e "$1" ] && return 0
-		kill -0 "$labpid" 2>/dev/null || return 1
-		sleep 0.5
-	done
-	return 1
-}
-lab_failed() {
-	not_ok "$1" "$(cat "$out/run.log" "$lab/summary.txt" 2>&1 | tail -n 20; tail -n 20 "$lab/serial.log" 2>&1)"
-	tap_done
-	exit 1
-}
 q() { prom_query "$url" "$@"; }
 # qall EXPR [TIME]: "labels value" lines of an instant query.
 qall() {
@@ -80,22 +66,17 @@ qall() {
 		jq -r '.data.result[] | "\(.metric | del(.__name__, .instance, .job) | to_entries | map("\(.key)=\(.value)") | join(",")) \(.value[1])"' | sort
 }
 
-wait_for "$lab/idle" 1800 || lab_failed "the lab booted and started the exporter and the CLIs"
-up=none
-for _ in $(seq 60); do
-	up=$(q 'up{job="kvmscope"}')
-	[ "$up" = 1 ] && break
-	sleep 1
-done
+lab_wait "$labpid" "$lab/idle" 1800 || lab_abort "the lab booted and started the exporter and the CLIs" "$out/run.log" "$lab"
+up=$(prom_wait "$url" 'up{job="kvmscope"}' 1)
 check_eq "Prometheus scrapes the guest's exporter through the port forward" 1 "$up"
 sleep 3
 t_idle=$(date +%s)
 idle_fill=$(qall 'kvmscope_bpf_map_fill_ratio' "$t_idle")
 touch "$lab/go"
 echo "# churning for $churn s"
-wait_for "$lab/churn-end" $((churn + 600)) || lab_failed "the churn ran to its end"
+lab_wait "$labpid" "$lab/churn-end" $((churn + 600)) || lab_abort "the churn ran to its end" "$out/run.log" "$lab"
 t_churn_end=$(date +%s)
-wait_for "$lab/counts" 300 || lab_failed "tracefs's counts were written"
+lab_wait "$labpid" "$lab/counts" 300 || lab_abort "tracefs's counts were written" "$out/run.log" "$lab"
 # Past the grace period, plus scrapes to see the VMs gone.
 sleep $((grace + 5))
 t_end=$(date +%s)
@@ -166,7 +147,7 @@ check_eq "flush overflows: exporter = tracefs" "${truth[overflow]}" \
 	"$(total kvmscope_hv_tlb_flush_overflows_total)"
 
 touch "$lab/stop"
-wait_for "$lab/done" 120
+lab_wait "$labpid" "$lab/done" 120
 wait "$labpid"
 
 # The exporter's process.  Warm-up is the first quarter of the churn, and
