@@ -4,8 +4,8 @@
 # functions print a TAP line for what they did and return non-zero when it
 # failed.  Both entries live in the lab's cache, keyed by what makes them:
 #   deb-<key>/         the .deb, .changes and .buildinfo of one tree: a hash
-#                      of every file git would commit (tracked or new, not
-#                      ignored), their modes, and nothing else;
+#                      of the files it is built from and their modes; the
+#                      $KVMSCOPE_CACHE_KEEP (6) most recently used are kept;
 #   debootstrap-<key>/ bookworm minbase with the package's Depends.
 # Each deb_* function runs as root; deb_root_mount needs a mount namespace of
 # the suite's own (unshare --mount).
@@ -13,10 +13,14 @@
 deb_cache=${XDG_CACHE_HOME:-$HOME/.cache}/kvmscope
 deb_version=$(dpkg-parsechangelog -l debian/changelog -S Version)
 
-# The files the package is built from, NUL-separated: what git would commit.
+# The files the package is built from, NUL-separated: what git would commit
+# (tracked or new, not ignored), but the tests, the lab, the kernel series
+# and the fuzzers, which make all and make install never read (the build
+# of a copy without them would fail if they did).
 _deb_inputs() {
 	local f
-	git ls-files -z -co --exclude-standard | while IFS= read -rd '' f; do
+	git ls-files -z -co --exclude-standard -- . ':!tests' ':!lab' ':!kernel-patches' \
+		':!fuzz' ':!.ci' | while IFS= read -rd '' f; do
 		[ -e "$f" ] && printf '%s\0' "$f"
 	done | sort -z
 }
@@ -32,6 +36,7 @@ deb_build() {
 	deb=$dir/kvmscope_${deb_version}_amd64.deb
 	deb_changes=$dir/kvmscope_${deb_version}_amd64.changes
 	if [ -f "$deb" ]; then
+		touch "$dir"	# recently used
 		ok "dpkg-buildpackage -b -us -uc (cached for this tree: $dir)"
 		return 0
 	fi
@@ -46,6 +51,9 @@ deb_build() {
 	fi
 	rm -rf "$tmp/src"
 	mv "$tmp" "$dir"
+	# The most recently used, as the lab's kernels (lab/cache.sh).
+	ls -dt "$deb_cache"/deb-*/ | tail -n "+$((${KVMSCOPE_CACHE_KEEP:-6} + 1))" |
+		xargs -r rm -rf
 	ok "dpkg-buildpackage -b -us -uc ($dir)"
 }
 
