@@ -108,10 +108,10 @@ for f in tdx-trace.json hvflush-top.json; do
 done
 if port=$(serving_port "$R/exporter.log" "$exporter"); then
 	ok "the exporter serves on 127.0.0.1:$port as the unit's user"
+	echo "# exporter: $(grep -v '^serving' "$R/exporter.log" | paste -sd';' -)"
 else
 	not_ok "the exporter serves as the unit's user" "$(cat "$R/exporter.log")"
 fi
-echo "# exporter: $(grep -v '^serving' "$R/exporter.log" | paste -sd';' -)"
 
 echo 1 >"$T/tracing_on"
 for t in private_mem_conversions_test hyperv_tlb_flush; do
@@ -154,6 +154,8 @@ agree "tdx-trace: conversions" "$conversions" \
 final=$(jq -c 'select(.type == "final")' "$R/hvflush-top.json" 2>&1)
 agree "hvflush-top: enqueues" "$enqueues" "$(jq -r '.totals.enqueues' <<<"$final" 2>&1)" \
 	"$(jq -r '.totals.missed' <<<"$final" 2>&1)"
+
+[ -n "$port" ] || { tap_done; exit 1; }
 
 # --- the exporter, scraped on loopback.  The unit sets no --zero-hold: a
 # new VM's counters stay 0 for the default two 15 s intervals from the
