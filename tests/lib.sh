@@ -19,6 +19,16 @@ check() {    # check "description" command...
 check_eq() { # check_eq "description" expected actual
 	if [ "$2" = "$3" ]; then ok "$1 ($3)"; else not_ok "$1" "expected '$2', got '$3'"; fi
 }
+tap_relay() { # tap_relay FILE: another TAP stream's results (a lab job's), as ours
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) ok "${line#ok * - }" ;;
+		"not ok "*) not_ok "${line#not ok * - }" ;;
+		"#"*) echo "$line" ;;
+		esac
+	done < <(tr -d '\r' <"$1")	# serial ports end lines with \r
+}
 tap_done() {
 	echo "1..$_tap_n"
 	[ "$_tap_failed" -eq 0 ]
