@@ -142,9 +142,12 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 } >"$out/meta.txt"
 
 # kvm_stat comes with the kernel source; a copy of our own, since the shared
-# tree may be checked out to another commit while we run.
-"$lab_dir/build-kernel.sh" --line "$line" >/dev/null || die "building the lab kernel failed"
-cp "$src_dir/tools/kvm/kvm_stat/kvm_stat" "$repo_dir/build/bench/kvm_stat"
+# tree may be checked out to another commit while we run.  Only sections
+# that boot need either.
+if wanted series || wanted fallback || wanted hvflush || wanted mapgpa || wanted disabled; then
+	"$lab_dir/build-kernel.sh" --line "$line" >/dev/null || die "building the lab kernel failed"
+	cp "$src_dir/tools/kvm/kvm_stat/kvm_stat" "$repo_dir/build/bench/kvm_stat"
+fi
 
 # The stock guest has no 9p: everything its job runs is packed into its
 # initramfs (--with FILE, at the same path).  Python is what kvm_stat

@@ -38,17 +38,13 @@ tmp=$(mktemp -d /tmp/kvmscope-fleet-test.XXXXXX)
 chmod 755 "$tmp"	# the exporters serve as nobody and re-read their specs
 ns=ksfleet$$-h		# + host number
 pids=() netns=() vm_pid= alert_pid=
-# The hosts' processes newest first, each stopped before the next, then
-# the central store: an agent stopping flushes to it, and would wait out
-# its flush deadline if it were gone.
+# The hosts' processes first, then the central store: an agent stopping
+# flushes to it (for at most the flush deadline the agents are given).
 cleanup() {
-	local i n
-	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-		kill "${pids[i]}" 2>/dev/null && wait "${pids[i]}" 2>/dev/null
-	done
-	for i in $alert_pid $vm_pid; do
-		kill "$i" 2>/dev/null && wait "$i" 2>/dev/null
-	done
+	local p n
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	for p in $alert_pid $vm_pid; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	for n in "${netns[@]}"; do ip netns del "$n" 2>/dev/null; done
 	rm -rf "$tmp"
 }
@@ -87,6 +83,7 @@ start_vm() {
 	vm_pid=$!
 }
 start_vm
+t_start=$(date +%s)
 vmalert -rule=dashboards/kvmscope-rules.yml -rule=deploy/fleet/kvmscope-fleet-rules.yml \
 	-datasource.url="$VM" -remoteWrite.url="$VM" -remoteRead.url="$VM" \
 	-remoteWrite.flushInterval=1s -evaluationInterval=2s \
@@ -123,6 +120,7 @@ agent() {
 		sed -i 's|^  - url: .*$|&\n    send_native_histograms: true|' "$tmp/agent$n.yml"
 	nsenter --net="/run/netns/$ns$n" \
 		prometheus --enable-feature=agent "$@" --config.file="$tmp/agent$n.yml" \
+		--storage.remote.flush-deadline=5s \
 		--storage.agent.path="$tmp/agent$n" --web.listen-address="127.0.1.$n:9090" \
 		>"$tmp/agent$n.log" 2>&1 &
 	pids+=($!)
@@ -221,13 +219,24 @@ check_eq "vmalert has all rules of both files" \
 check_eq "hosts in fallback mode: host 1" "h1:9789" \
 	"$(curl -s "$VM/api/v1/query" --data-urlencode 'query=instance:kvmscope_info:mode{mode="fallback"}' | jq -r '[.data.result[].metric.instance] | join(" ")')"
 
-# Each fleet panel's query latency against VictoriaMetrics.
+# Each fleet panel's query latency against VictoriaMetrics: instant, and
+# over the test's run so far as Grafana's time series panels ask.
+ms() { awk '{ printf "%.1f", $1 * 1000 }'; }
+latency() { # latency EXPR [range]: milliseconds
+	if [ -n "${2:-}" ]; then
+		curl -s -o /dev/null -w '%{time_total}' "$VM/api/v1/query_range" --data-urlencode "query=$1" \
+			--data-urlencode "start=$t_start" --data-urlencode "end=$(date +%s)" --data-urlencode step=5s
+	else
+		curl -s -o /dev/null -w '%{time_total}' "$VM/api/v1/query" --data-urlencode "query=$1"
+	fi | ms
+}
 while IFS=$'\t' read -r kind origin expr; do
 	[ "$kind" = panel ] || continue
-	ms=$(curl -s -o /dev/null -w '%{time_total}' "$VM/api/v1/query" --data-urlencode "query=$expr" |
-		awk '{ printf "%.1f", $1 * 1000 }')
-	echo "# panel latency: ${ms} ms  ${origin#kvmscope-fleet.json:}"
+	echo "# panel latency: instant $(latency "$expr") ms, range $(latency "$expr" range) ms ($(( $(date +%s) - t_start )) s, 5 s step): ${origin#kvmscope-fleet.json:}"
 done < <(dashboards/queries.py --dir deploy/fleet list)
+# What the recorded series save: the top-N flush panel from the buckets.
+raw='topk(10, max by (instance, vm, vm_name) (histogram_quantile(0.99, sum by (instance, vm, vm_name, fifo, le) (rate(kvmscope_hv_tlb_flush_latency_seconds_bucket[5m])))))'
+echo "# top 10 VMs by flush p99: recorded $(vmq 'count(kvmscope:hv_tlb_flush_latency_seconds:p99_5m)') series, instant $(latency 'topk(10, max by (instance, vm, vm_name) (kvmscope:hv_tlb_flush_latency_seconds:p99_5m))') ms; from the buckets $(vmq 'count(kvmscope_hv_tlb_flush_latency_seconds_bucket)') series, instant $(latency "$raw") ms, range $(latency "$raw" range) ms"
 
 # --- outage of the central store
 # export SERIES START END: VictoriaMetrics' raw samples, one line per
@@ -257,8 +266,10 @@ drained() {
 		awk -v s="$(sent "$n")" -v u="$up_at" 'BEGIN { exit !(s + 0 > u + 0) }' || return 1
 	done
 }
+drain=never
 if wait_for $((outage + 60)) drained; then
-	ok "every agent's queue drained after a ${outage}s outage (in $(python3 -c "print(f'{$(date +%s.%N) - $up_at:.1f}')") s)"
+	drain=$(python3 -c "print(f'{$(date +%s.%N) - $up_at:.1f}')")
+	ok "every agent's queue drained after a ${outage}s outage (in $drain s)"
 else
 	not_ok "every agent's queue drained after a ${outage}s outage" \
 		"$(for n in $(seq "$hosts"); do echo "agent $n sent up to $(sent "$n")"; done)"
@@ -289,7 +300,7 @@ PY
 )
 check_eq "no gap in the ${outage}s outage window: samples at every 1 s scrape (${gaps%%$'\n'*})" \
 	"" "$(tail -n +2 <<<"$gaps")"
-echo "# outage replay: ${outage}s outage, ${gaps%%$'\n'*}"
+echo "# outage replay: ${outage}s outage, drained ${drain} s after the restart, ${gaps%%$'\n'*}, $(wc -l <"$tmp/before") series before it unchanged"
 
 # --- exact fleet sums, the synthetic counters held still
 for n in $(seq 2 "$hosts"); do spec "$n" hold >"$tmp/h$n.vms"; done
