@@ -12,7 +12,8 @@
 #    VictoriaMetrics, and vmalert evaluates every rule without error;
 #  - outage: VictoriaMetrics stopped for FLEET_OUTAGE seconds and started
 #    again on its data: the agents' queues drain, the samples stored
-#    before are unchanged, and the outage window has no gap;
+#    before are unchanged, the outage window has no gap, and its counters
+#    grow as the exporters served them;
 #  - with the synthetic counters held still, fleet sums equal the sums of
 #    every host's /metrics, exactly;
 #  - a VM gone from a host and a host whose exporter stops leave no
@@ -300,6 +301,35 @@ PY
 )
 check_eq "no gap in the ${outage}s outage window: samples at every 1 s scrape (${gaps%%$'\n'*})" \
 	"" "$(tail -n +2 <<<"$gaps")"
+# The replayed samples are what the exporters served then: a synthetic
+# VM's conversions grow by rate/2 a second in each direction, so each
+# step between two samples is that times the time between them, within
+# 10% (the exporters collect a little after the agents' scrape timestamps,
+# by a varying delay on a loaded machine) or 2 (the counters' rounding).
+rates=$(cat "$tmp"/h[0-9]*.vms | awk '{ sub("rate=", "", $4); print $1 "=" $4 }' | tr '\n' ' ')
+steps=$(python3 - "$tmp/window" "$rates" <<'PY'
+import json, sys
+rate = dict(r.split("=") for r in sys.argv[2].split())
+n, worst, bad = 0, 0.0, []
+for line in open(sys.argv[1]):
+    labels, pairs = json.loads(line)
+    vm = json.loads(labels).get("vm")
+    if vm not in rate:
+        continue
+    pts = sorted((int(t) / 1000, float(v)) for t, v in (p.split("=") for p in pairs))
+    for (t0, v0), (t1, v1) in zip(pts, pts[1:]):
+        want = int(rate[vm]) / 2 * (t1 - t0)
+        d = abs((v1 - v0) - want)
+        n += 1
+        worst = max(worst, d)
+        if d > max(2, want / 10):
+            bad.append(f"{labels} at {t1}: +{v1 - v0:.0f} in {t1 - t0:.2f} s")
+print(f"{n} steps, worst {worst:.2f} off")
+print("\n".join(bad[:10]))
+PY
+)
+check_eq "the outage window's conversion counters grow as the exporters served them (${steps%%$'\n'*})" \
+	"" "$(tail -n +2 <<<"$steps")"
 echo "# outage replay: ${outage}s outage, drained ${drain} s after the restart, ${gaps%%$'\n'*}, $(wc -l <"$tmp/before") series before it unchanged"
 
 # --- exact fleet sums, the synthetic counters held still
