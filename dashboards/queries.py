@@ -4,6 +4,7 @@ check of them against a Prometheus server.
 
     queries.py list                      # kind, origin and expression, one a line
     queries.py check --url URL [--rate-interval 30s] [--require-data]
+    queries.py --dir DIR --dir DIR2 ...  # other directories (deploy/fleet)
 
 `check` sends each expression to URL's /api/v1/query: it must parse, and
 with --require-data it must return at least one sample that is not NaN.
@@ -85,12 +86,13 @@ def load_dashboard(path):
     return out
 
 
-def all_queries(directory=HERE):
+def all_queries(directories):
     qs = []
-    for f in sorted(glob.glob(os.path.join(directory, "*.json"))):
-        qs += load_dashboard(f)
-    for f in sorted(glob.glob(os.path.join(directory, "*rules.yml"))):
-        qs += load_rules(f)
+    for d in directories:
+        for f in sorted(glob.glob(os.path.join(d, "*.json"))):
+            qs += load_dashboard(f)
+        for f in sorted(glob.glob(os.path.join(d, "*rules.yml"))):
+            qs += load_rules(f)
     return qs
 
 
@@ -166,7 +168,8 @@ def check(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--dir", default=HERE, help="dashboards directory")
+    ap.add_argument("--dir", action="append",
+                    help="a directory of dashboards and rules (repeatable; default: this one)")
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list")
     c = sub.add_parser("check")
@@ -174,6 +177,7 @@ def main():
     c.add_argument("--rate-interval", default="30s")
     c.add_argument("--require-data", action="store_true")
     args = ap.parse_args()
+    args.dir = args.dir or [HERE]
     if args.cmd == "list":
         for kind, origin, expr in all_queries(args.dir):
             print("%s\t%s\t%s" % (kind, origin, " ".join(expr.split())))

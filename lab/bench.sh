@@ -20,6 +20,8 @@
 #             alternately (ABBA), BENCH_BOOTS boots each
 #   mapgpa    MapGPA in KVM vs in userspace, 1 and 512 pages
 #   exporter  lab/bench-exporter.sh (host, no boot)
+#   fleet     tests/bpf/68-fleet.sh with a 60 s outage of the central
+#             store (host, no boot): deploy/fleet/'s figures
 #
 # usage: lab/bench.sh [--dry-run] [--report DIR]
 #   --dry-run     check the harness without booting: the stats self-test,
@@ -43,7 +45,7 @@ lab_tag=bench
 # line that has the series.
 lab_line 6.12
 
-all_sections=(series fallback hvflush mapgpa disabled exporter)
+all_sections=(series fallback hvflush mapgpa disabled exporter fleet)
 dry_run=0 report_only=
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -140,9 +142,12 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 } >"$out/meta.txt"
 
 # kvm_stat comes with the kernel source; a copy of our own, since the shared
-# tree may be checked out to another commit while we run.
-"$lab_dir/build-kernel.sh" --line "$line" >/dev/null || die "building the lab kernel failed"
-cp "$src_dir/tools/kvm/kvm_stat/kvm_stat" "$repo_dir/build/bench/kvm_stat"
+# tree may be checked out to another commit while we run.  Only sections
+# that boot need either.
+if wanted series || wanted fallback || wanted hvflush || wanted mapgpa || wanted disabled; then
+	"$lab_dir/build-kernel.sh" --line "$line" >/dev/null || die "building the lab kernel failed"
+	cp "$src_dir/tools/kvm/kvm_stat/kvm_stat" "$repo_dir/build/bench/kvm_stat"
+fi
 
 # The stock guest has no 9p: everything its job runs is packed into its
 # initramfs (--with FILE, at the same path).  Python is what kvm_stat
@@ -222,6 +227,13 @@ if wanted exporter; then
 	set +e
 	"$lab_dir/bench-exporter.sh" >"$out/exporter.txt" 2>&1
 	echo $? >"$out/exporter.rc"
+	set -e
+fi
+if wanted fleet; then
+	say "fleet: tests/bpf/68-fleet.sh, 60 s outage"
+	set +e
+	FLEET_OUTAGE=60 "$repo_dir/tests/bpf/68-fleet.sh" >"$out/fleet.txt" 2>&1
+	echo $? >"$out/fleet.rc"
 	set -e
 fi
 echo "load_end=$(loadavg)" >>"$out/meta.txt"

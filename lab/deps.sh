@@ -30,6 +30,9 @@ pkgs=(
 	python3-docutils man-db
 	# dashboards and tests
 	prometheus tmux jq
+	# deploy/fleet and its test (tests/bpf/68-fleet.sh): the central store
+	# and vmalert; the test runs its own, not the package's service
+	victoria-metrics
 	# dashboards without Grafana (dashboards/render.py), PromQL checks, tests
 	python3 gnuplot-nox
 	# the rendered dashboards looked at in a browser (tests/bpf/67-dashboards-look.sh)

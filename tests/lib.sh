@@ -62,12 +62,12 @@ prom_query() {
 }
 
 # serving_port LOG PID: once the exporter PID logs "serving
-# http[s]://127.0.0.1:PORT/..." in LOG, print PORT; fail if it exits or
+# http[s]://127.x.y.z:PORT/..." in LOG, print PORT; fail if it exits or
 # has not said so within 10 s.
 serving_port() {
 	local i p
 	for i in $(seq 100); do
-		p=$(sed -n 's|^serving https*://127.0.0.1:\([0-9]*\)/.*|\1|p' "$1")
+		p=$(sed -n 's|^serving https*://127\.[0-9.]*:\([0-9]*\)/.*|\1|p' "$1")
 		[ -n "$p" ] && { echo "$p"; return 0; }
 		kill -0 "$2" 2>/dev/null || return 1
 		sleep 0.1

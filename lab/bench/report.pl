@@ -88,6 +88,8 @@ my @SECTIONS = (
 	  title => '5. In-kernel MapGPA: KVM_CAP_X86_MAP_GPA_RANGE_IN_KERNEL vs userspace exit' },
 	{ key => 'exporter', compute => \&compute_exporter, format => \&format_exporter,
 	  title => '6. kvmscope-exporter (lab/bench-exporter.sh, host)' },
+	{ key => 'fleet', compute => \&compute_fleet, format => \&format_exporter,
+	  title => '7. Fleet: exporters, Prometheus agents, VictoriaMetrics (tests/bpf/68-fleet.sh, 60 s outage, host)' },
 );
 
 # --- reading
@@ -756,6 +758,17 @@ sub compute_exporter {
 	}
 	return { json => { rows => \@rows, exit => ($rc // '') =~ s/\s+//gr },
 		 lines => [ grep { !/^make/ } @lines ], exit => ($rc // '?') =~ s/\s+//gr };
+}
+
+# The fleet test's figures ("# " lines) and its TAP verdict.
+sub compute_fleet {
+	my $txt = slurp("$dir/fleet.txt") // return;
+	my $rc = slurp("$dir/fleet.rc");
+	my @lines = map { s/^# //r } grep { /^# [a-z]/ } split /\n/, $txt;
+	my @failed = grep { /^not ok / } split /\n/, $txt;
+	push @lines, @failed ? @failed : ('every check passed');
+	return { json => { lines => \@lines, exit => ($rc // '') =~ s/\s+//gr },
+		 lines => \@lines, exit => ($rc // '?') =~ s/\s+//gr };
 }
 
 sub format_exporter {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The Prometheus rules of dashboards/: they load, their unit tests
+# The Prometheus rules of dashboards/ (and the fleet's in deploy/fleet/,
+# with its agent configuration): they load, their unit tests
 # (dashboards/tests/*.yml, input series and expected alerts) pass, every
 # alert is tested there, and every alert's runbook_url names a section of
 # dashboards/runbook.md.  Needs only promtool: no exporter, no BPF.
@@ -14,6 +15,10 @@ if ! command -v promtool >/dev/null; then
 	exit 1
 fi
 check "promtool check rules" promtool check rules "$rules"
+check "promtool check rules deploy/fleet/kvmscope-fleet-rules.yml" \
+	promtool check rules deploy/fleet/kvmscope-fleet-rules.yml
+check "promtool check config deploy/fleet/prometheus-agent.yml" \
+	promtool check config deploy/fleet/prometheus-agent.yml
 # promtool resolves rule_files relative to each test file.
 check "promtool test rules dashboards/tests/*.yml" promtool test rules dashboards/tests/*.yml
 

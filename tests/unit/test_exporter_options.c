@@ -203,7 +203,7 @@ static void test_synth_spec(void **state)
 		"# comment\n"
 		"kvm-2 name=b vcpus=64 rate=0   # trailing comment\n"
 		"\n"
-		"  kvm-1\tname=a\"\\\n";
+		"  kvm-1\tname=a\"\\ hold\n";
 	struct synth_vm *vms;
 	char err[160];
 	int n;
@@ -215,6 +215,8 @@ static void test_synth_spec(void **state)
 	assert_string_equal(vms[0].name, "a\"\\");
 	assert_int_equal(vms[0].vcpus, 1);
 	assert_int_equal(vms[0].rate, 10);
+	assert_int_equal(vms[0].hold, 1);
+	assert_int_equal(vms[1].hold, 0);
 	assert_int_equal(vms[1].vcpus, 64);
 	assert_int_equal(vms[1].rate, 0);
 	free(vms);
@@ -229,6 +231,8 @@ static void test_synth_spec(void **state)
 	assert_int_equal(synth_parse("\nkvm-1 color=red", 16, &vms, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "line 2: unknown attribute 'color'"));
 	assert_int_equal(synth_parse("kvm-1 rate", 10, &vms, err, sizeof(err)), -EINVAL);
+	assert_int_equal(synth_parse("kvm-1 held", 10, &vms, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "'held' is not key=value or hold"));
 	assert_int_equal(synth_parse("kvm-1 vcpus=4097", 16, &vms, err, sizeof(err)), -EINVAL);
 	assert_int_equal(synth_parse("a\0b", 3, &vms, err, sizeof(err)), -EINVAL);
 	/* The folded VMs' id: a VM of its own would be summed into them. */

@@ -6,13 +6,17 @@
  *
  *	# id       attributes (all optional)
  *	kvm-1001   name=web-1 vcpus=64 rate=20
+ *	kvm-1002   hold
  *
  * It is re-read on every collection, so a test creates a VM by adding a
  * line and destroys it by removing the line.  Each listed VM's counters
  * grow deterministically with the time since it was first listed: @rate
  * conversions per second split between the directions, @rate role
  * computations and Hyper-V flush requests per second per vCPU, with fixed
- * shapes for the histograms, no-ops, overflows etc.  The numbers are
+ * shapes for the histograms, no-ops, overflows etc.  "hold" stops a VM's
+ * counters where they are when the spec first says so (a new VM: at 0),
+ * so that a test can compare what two readers saw at different instants;
+ * without it they resume, counted from the first sighting again.  The numbers are
  * plausible, not a model of a real guest; what matters is that they go
  * through the same store and rendering as the BPF map contents.
  */
@@ -32,7 +36,9 @@ struct synth_vm {
 	char name[KS_VM_NAME_LEN];
 	int vcpus;
 	unsigned int rate;
+	int hold;
 	double first_seen;	/* set by the source, not the parser */
+	double held_at;		/* with hold: the age the counters stopped at */
 };
 
 /*
