@@ -181,7 +181,8 @@ PKGDATADIR ?= $(DATADIR)/kvmscope
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
-		$(DESTDIR)$(PKGDATADIR)/dashboards $(DESTDIR)$(PKGDATADIR)/rules
+		$(DESTDIR)$(PKGDATADIR)/dashboards $(DESTDIR)$(PKGDATADIR)/rules \
+		$(DESTDIR)$(PKGDATADIR)/fleet
 	install -m 0755 $(TOOLS) $(DESTDIR)$(SBINDIR)
 	for f in dist/*.service dist/*.socket; do \
 		sed 's|@SBINDIR@|$(SBINDIR)|g' $$f > $(DESTDIR)$(SYSTEMDUNITDIR)/$${f##*/} && \
@@ -189,6 +190,7 @@ install: all
 	done
 	install -m 0644 dashboards/*.json $(DESTDIR)$(PKGDATADIR)/dashboards
 	install -m 0644 dashboards/*-rules.yml $(DESTDIR)$(PKGDATADIR)/rules
+	install -m 0644 deploy/fleet/*.yml deploy/fleet/*.json $(DESTDIR)$(PKGDATADIR)/fleet
 	for f in $(BUILD)/man/*.8; do \
 		[ ! -e "$$f" ] || install -D -m 0644 $$f $(DESTDIR)$(MANDIR)/man8/$${f##*/} || exit; \
 	done

@@ -29,6 +29,8 @@ ok "make install DESTDIR=... PREFIX=/opt/ks"
 		echo "opt/ks/share/kvmscope/dashboards/${f##*/}"; done
 	for f in dashboards/*-rules.yml; do
 		echo "opt/ks/share/kvmscope/rules/${f##*/}"; done
+	for f in deploy/fleet/*.yml deploy/fleet/*.json; do
+		echo "opt/ks/share/kvmscope/fleet/${f##*/}"; done
 	for f in man/*.rst; do
 		[ -e "$f" ] || continue
 		f=${f##*/}; echo "opt/ks/share/man/man8/${f%.rst}.8"; done
