@@ -156,7 +156,8 @@ tool_conversions() { # OUT
 }
 
 # conversions_case NAME SELFTEST SELFTEST-ARGS...: tdx-trace conversions
-# --mapgpa against tracefs.  With MAPGPA=0, without --mapgpa (the default):
+# --mapgpa against tracefs, ending hypercalls at the series'
+# kvm_hypercall_done.  With MAPGPA=0, without --mapgpa (the default):
 # the same conversions, and no program on kvm_hypercall, kvm_userspace_exit
 # or kvm_entry, which every VM entry would pay for.
 conversions_case() {
@@ -192,6 +193,11 @@ conversions_case() {
 		tool+=" $(grep '"type":"final"' "$out" | grep -o '"vcpu":[0-9]*,"count":[0-9]*' |
 			awk -F: '{ s += $3 } END { print s + 0 }')"
 		match "$name" "conversions pages zapped(4k 2m 1g) flushes mapgpa" "$truth" "$tool" "$out"
+		# The series ends a hypercall with kvm_hypercall_done: nothing
+		# on kvm_entry or kvm_userspace_exit.
+		check_eq "$name: MapGPA ends at kvm_hypercall_done, no program on kvm_entry" \
+			"mapgpa_hcall_do" \
+			"$(tr ' ' '\n' <<<"$progs" | grep -xE 'mapgpa_(hcall_do|entry_raw|uexit_raw)' | paste -sd' ')"
 	else
 		check_eq "$name: only the conversion programs are loaded" \
 			"$conv_progs" "$progs"
