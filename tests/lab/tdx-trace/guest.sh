@@ -171,7 +171,7 @@ conversions_case() {
 		not_ok "$name: tdx-trace attached" "$(cat "$out.err")"
 		return
 	fi
-	# Program names as the kernel keeps them (15 characters).
+	# Program names (bpftool gives the full ones, from BTF).
 	progs=$(bpftool prog show -j | jq -r '[.[].name | select(startswith("conv_") or startswith("mapgpa_"))] | sort | join(" ")')
 	# HOG=1: a busy loop on the workload's CPU, so zaps yield the MMU lock.
 	if [ -n "${HOG:-}" ]; then
@@ -196,8 +196,8 @@ conversions_case() {
 		# The series ends a hypercall with kvm_hypercall_done: nothing
 		# on kvm_entry or kvm_userspace_exit.
 		check_eq "$name: MapGPA ends at kvm_hypercall_done, no program on kvm_entry" \
-			"mapgpa_hcall_do" \
-			"$(tr ' ' '\n' <<<"$progs" | grep -xE 'mapgpa_(hcall_do|entry_raw|uexit_raw)' | paste -sd' ')"
+			"mapgpa_hcall_done_raw" \
+			"$(tr ' ' '\n' <<<"$progs" | grep -xE 'mapgpa_(hcall_done|entry|uexit)_raw' | paste -sd' ')"
 	else
 		check_eq "$name: only the conversion programs are loaded" \
 			"$conv_progs" "$progs"
