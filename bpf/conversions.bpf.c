@@ -16,10 +16,11 @@
  * no-op flag cannot be observed.
  *
  * Both modes, with --mapgpa only: MapGPA latency, from the guest's
- * KVM_HC_MAP_GPA_RANGE hypercall to the vCPU's next VM entry.  Opt-in
- * because kvm_entry fires on every VM entry of every VM: even a program
- * that returns at once costs more there than all the rest put together.
- * Where the series traces TDX's TDVMCALL<MapGPA> and SNP's page state
+ * KVM_HC_MAP_GPA_RANGE hypercall to its return, kvm_hypercall_done, where
+ * the series has that event; else to the vCPU's next VM entry.  Opt-in
+ * because without the series kvm_entry fires on every VM entry of every
+ * VM: even a program that returns at once costs more there than all the
+ * rest put together.  Where the series traces TDX's TDVMCALL<MapGPA> and SNP's page state
  * changes, which never reach kvm_hypercall, their requests are measured
  * from request to the event that returns to the guest, with the chunks
  * forwarded to the VMM, the time those spent there, RETRYs and errors.
@@ -95,7 +96,8 @@ struct {
 
 /* What ends an outstanding MapGPA request. */
 enum mapgpa_kind {
-	MAPGPA_HYPERCALL,	/* KVM_HC_MAP_GPA_RANGE: the next VM entry */
+	MAPGPA_HYPERCALL,	/* KVM_HC_MAP_GPA_RANGE: kvm_hypercall_done, or
+				 * without the series the next VM entry */
 	MAPGPA_VENDOR,		/* TDX/SNP: their _done event */
 };
 
@@ -764,10 +766,11 @@ static __always_inline int mapgpa_entry(struct kvm_vcpu *vcpu)
 }
 
 /*
- * A chunk of this thread's TDX/SNP request forwarded to the VMM
- * (kvm_map_gpa_range_exit).  The time since the previous chunk's exit is
- * that chunk's in the VMM: KVM forwards the next one as soon as the VMM
- * completes the last.
+ * A chunk of this thread's request forwarded to the VMM
+ * (kvm_map_gpa_range_exit): one of a TDX/SNP request's, or with the series
+ * the guest's own KVM_HC_MAP_GPA_RANGE exit.  The time since the previous
+ * chunk's exit is that chunk's in the VMM: KVM forwards the next one as
+ * soon as the VMM completes the last.
  */
 static __always_inline int mapgpa_chunk(__u64 npages, __u64 attributes)
 {
@@ -779,7 +782,7 @@ static __always_inline int mapgpa_chunk(__u64 npages, __u64 attributes)
 		return 0;
 	tid = (__u32)bpf_get_current_pid_tgid();
 	req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
-	if (!req || req->kind != MAPGPA_VENDOR)
+	if (!req)
 		return 0;
 	now = bpf_ktime_get_ns();
 	if (req->exit_ns)
@@ -818,11 +821,42 @@ static __always_inline int mapgpa_done(struct kvm_vcpu *vcpu, bool retry,
 	return 0;
 }
 
+/*
+ * This thread's KVM_HC_MAP_GPA_RANGE returns to the guest with @ret
+ * (the series' kvm_hypercall_done): 0, or a -KVM_E* error.  Every other
+ * hypercall returns here too; only a pending request's counts.
+ */
+static __always_inline int mapgpa_hcall_done(struct kvm_vcpu *vcpu, __u64 ret)
+{
+	struct mapgpa_req *req;
+	__u64 id, now;
+	__u32 tid;
+
+	if (!mapgpa_pending)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	tid = (__u32)id;
+	req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
+	if (!req || req->kind != MAPGPA_HYPERCALL)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (req->exit_ns)
+		req->userspace_ns += now - req->exit_ns;
+	mapgpa_close(vcpu, req, now, tid, id >> 32, false, ret != 0);
+	return 0;
+}
+
 SEC("raw_tp/kvm_hypercall")
 int BPF_PROG(mapgpa_hcall_raw, unsigned long nr, unsigned long a0,
 	     unsigned long a1, unsigned long a2, unsigned long a3)
 {
 	return mapgpa_hypercall(nr, a1, a2);
+}
+
+SEC("raw_tp/kvm_hypercall_done")
+int BPF_PROG(mapgpa_hcall_done_raw, struct kvm_vcpu *vcpu, __u64 ret)
+{
+	return mapgpa_hcall_done(vcpu, ret);
 }
 
 SEC("raw_tp/kvm_userspace_exit")

@@ -31,11 +31,13 @@ only_lines=${LAB_LINES:-}
 series_events_7_3=(kvm/kvm_vm_set_mem_attributes_done kvmmmu/tdp_mmu_zap_leafs
 	kvm/kvm_tdx_map_gpa kvm/kvm_tdx_map_gpa_done kvm/kvm_map_gpa_range_exit
 	kvm/kvm_snp_psc kvm/kvm_snp_psc_done kvm/kvm_snp_psc_msr kvm/kvm_snp_psc_msr_done
-	kvmmmu/kvm_mmu_role kvm/kvm_hv_flush_tlb_enqueue kvm/kvm_hv_flush_tlb_dequeue)
+	kvm/kvm_hypercall_done kvmmmu/kvm_mmu_role kvm/kvm_hv_flush_tlb_enqueue
+	kvm/kvm_hv_flush_tlb_dequeue)
 series_events_6_12=(kvm/kvm_vm_set_mem_attributes kvm/kvm_vm_set_mem_attributes_done
 	kvmmmu/tdp_mmu_zap_leafs kvm/kvm_map_gpa_range_exit
 	kvm/kvm_snp_psc kvm/kvm_snp_psc_done kvm/kvm_snp_psc_msr kvm/kvm_snp_psc_msr_done
-	kvmmmu/kvm_mmu_role kvm/kvm_hv_flush_tlb_enqueue kvm/kvm_hv_flush_tlb_dequeue)
+	kvm/kvm_hypercall_done kvmmmu/kvm_mmu_role kvm/kvm_hv_flush_tlb_enqueue
+	kvm/kvm_hv_flush_tlb_dequeue)
 # Upstream events the fallbacks use, on every kernel; and the one 6.17
 # added, which the lab's config has on 7.3 (memory attributes, through
 # KVM_SW_PROTECTED_VM) but Debian's cloud kernels do not (no

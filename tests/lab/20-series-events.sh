@@ -20,12 +20,12 @@ lines=${lines:-$LAB_LINES}
 # Each line's series' events (the static-key check covers every one).
 events_7_3=(kvm_vm_set_mem_attributes_done tdp_mmu_zap_leafs kvm_tdx_map_gpa
 	kvm_tdx_map_gpa_done kvm_map_gpa_range_exit kvm_snp_psc kvm_snp_psc_done
-	kvm_snp_psc_msr kvm_snp_psc_msr_done kvm_mmu_role kvm_hv_flush_tlb_enqueue
-	kvm_hv_flush_tlb_dequeue)
+	kvm_snp_psc_msr kvm_snp_psc_msr_done kvm_hypercall_done kvm_mmu_role
+	kvm_hv_flush_tlb_enqueue kvm_hv_flush_tlb_dequeue)
 events_6_12=(kvm_vm_set_mem_attributes kvm_vm_set_mem_attributes_done
 	tdp_mmu_zap_leafs kvm_map_gpa_range_exit kvm_snp_psc kvm_snp_psc_done
-	kvm_snp_psc_msr kvm_snp_psc_msr_done kvm_mmu_role kvm_hv_flush_tlb_enqueue
-	kvm_hv_flush_tlb_dequeue)
+	kvm_snp_psc_msr kvm_snp_psc_msr_done kvm_hypercall_done kvm_mmu_role
+	kvm_hv_flush_tlb_enqueue kvm_hv_flush_tlb_dequeue)
 
 res=build/lab/series-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$res"

@@ -12,7 +12,8 @@
 #   series-events.pl roles TRACE [6.12]  any workload (6.12: two GVA walkers)
 #
 # The independent evidence: kvm_hypercall (the MAP_GPA_RANGE requests the
-# guest made), kvm_tdp_mmu_spte_changed (every SPTE the zaps cleared) and the
+# guest made, which kvm_hypercall_done and kvm_map_gpa_range_exit must
+# match), kvm_tdp_mmu_spte_changed (every SPTE the zaps cleared) and the
 # sequence of events itself (begin/done pairing, FIFO enqueue/dequeue
 # conservation, role words chaining from one computation to the next).
 #
@@ -117,6 +118,57 @@ sub in_kernel_requests {
 	print "# counts requests_converted $covered requests_refused $refused\n";
 }
 
+# Every hypercall returns: each kvm_hypercall is followed on its thread by
+# one kvm_hypercall_done before the next.  A MAP_GPA_RANGE the VMM serves
+# has exactly one kvm_map_gpa_range_exit in between, with the hypercall's
+# arguments, and returns 0; one served in KVM has none.
+sub hypercall_returns {
+	my ($in_kernel) = @_;
+	my (%open, @bad, @bad_exit, @bad_ret);
+	my ($calls, $done, $map_gpa, $exits) = (0, 0, 0, 0);
+	for my $e (@events) {
+		my ($pid, $t, $name, $f) = @$e;
+		if ($name eq 'kvm_hypercall') {
+			$f =~ /^nr (0x[0-9a-f]+) a0 (0x[0-9a-f]+) a1 (0x[0-9a-f]+) a2 (0x[0-9a-f]+)/
+				or die "unparsed $name: $f\n";
+			push @bad, "$t: hypercall on $pid while one is open" if $open{$pid};
+			$calls++;
+			$open{$pid} = { nr => hex($1), args => sprintf("%x %d %x", hex($2), hex($3), hex($4)),
+					exits => [], t => $t };
+		} elsif ($name eq 'kvm_map_gpa_range_exit') {
+			$f =~ /gpa ([0-9a-f]+) npages (\d+) attrs ([0-9a-f]+)/ or die "unparsed $name: $f\n";
+			push @{$open{$pid}{exits}}, sprintf("%x %d %x", hex($1), $2, hex($3)) if $open{$pid};
+			push @bad_exit, "$t: exit on $pid outside a hypercall" unless $open{$pid};
+			$exits++;
+		} elsif ($name eq 'kvm_hypercall_done') {
+			$f =~ /ret (0x[0-9a-f]+)$/ or die "unparsed $name: $f\n";
+			my $ret = hex($1);
+			my $c = delete $open{$pid};
+			$done++;
+			if (!$c) {
+				push @bad, "$t: done on $pid without a hypercall";
+				next;
+			}
+			next unless $c->{nr} == 0xc;
+			$map_gpa++;
+			my $want = $in_kernel ? '' : $c->{args};
+			my $got = join(', ', @{$c->{exits}});
+			push @bad_exit, "$c->{t}: MAP_GPA_RANGE $c->{args} exited as [$got]" if $got ne $want;
+			push @bad_ret, "$c->{t}: MAP_GPA_RANGE $c->{args} returned $ret" if !$in_kernel && $ret;
+		}
+	}
+	check($calls > 0 && $calls == $done && !@bad,
+	      "every hypercall returns once ($calls kvm_hypercall, $done kvm_hypercall_done)",
+	      join('; ', @bad[0 .. ($#bad < 4 ? $#bad : 4)]));
+	check($map_gpa > 0 && !@bad_exit,
+	      $in_kernel ? "MAP_GPA_RANGE served in KVM never exits ($map_gpa requests)"
+			 : "each MAP_GPA_RANGE exits once, with its arguments ($map_gpa requests, $exits exits)",
+	      join('; ', @bad_exit[0 .. ($#bad_exit < 4 ? $#bad_exit : 4)]));
+	check(!@bad_ret, "the VMM's MAP_GPA_RANGE results reach the guest (ret 0)",
+	      join('; ', @bad_ret[0 .. ($#bad_ret < 4 ? $#bad_ret : 4)])) unless $in_kernel;
+	print "# counts hypercalls $calls map_gpa $map_gpa map_gpa_exits $exits\n";
+}
+
 sub conversions {
 	my ($in_kernel) = @_;
 	my $begins = count($BEGIN);
@@ -124,6 +176,7 @@ sub conversions {
 	check($begins > 0, "conversions traced ($begins)");
 	check($begins == $ends, "every conversion completes", "$begins begins, $ends done");
 	$in_kernel ? in_kernel_requests() : userspace_requests();
+	hypercall_returns($in_kernel);
 
 	my (%open, @bad_pairing, @bad_zaps, @bad_noop, @bad_flush, @bad_ret);
 	my ($noops, $flushed, $to_private, $pages, $yields, $yield_flushes) = (0, 0, 0, 0, 0, 0);

@@ -51,6 +51,12 @@ static void test_conv_progs(void **state)
 	assert_string_equal(buf, "conv_attrs_raw conv_zap_leafs_raw conv_done_raw "
 			    "mapgpa_hcall_raw mapgpa_uexit_raw mapgpa_entry_raw "
 			    "conv_task_exit");
+	/* With the series' kvm_hypercall_done: nothing on kvm_entry. */
+	conv_select_progs(s, CONV_PROGS_SERIES_RAW, CONV_MAPGPA_HCALL_DONE);
+	autoloaded(s->obj, buf, sizeof(buf));
+	assert_string_equal(buf, "conv_attrs_raw conv_zap_leafs_raw conv_done_raw "
+			    "mapgpa_hcall_raw mapgpa_hcall_done_raw mapgpa_chunk_raw "
+			    "conv_task_exit");
 	/* The most any mode loads still fits the probe's links. */
 	conv_select_progs(s, CONV_PROGS_SERIES_RAW,
 			  CONV_MAPGPA_HYPERCALL | CONV_MAPGPA_TDX | CONV_MAPGPA_SNP);

@@ -85,7 +85,7 @@ static const struct argp_option opts[] = {
 	{ "native-histograms", OPT_NATIVE_HIST, "both|native|classic", 0,
 	  "Histograms in the protobuf exposition (Prometheus with native histograms asks for it): native (schema 0) and classic buckets, or only one of them (default both); text always has classic buckets", 0 },
 	{ "mapgpa", OPT_MAPGPA, NULL, 0,
-	  "Also MapGPA hypercall latency per vCPU: attaches to kvm_entry, which every VM entry then pays for", 0 },
+	  "Also MapGPA hypercall latency per vCPU (without the series, attaches to kvm_entry, which every VM entry then pays for)", 0 },
 	{ "user", OPT_USER, "NAME", 0,
 	  "Started as root, serve as this user once attached (default nobody); it must be able to write the textfile's directory", 0 },
 	{ "keep-caps", OPT_KEEP_CAPS, NULL, 0,

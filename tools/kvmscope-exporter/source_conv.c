@@ -109,9 +109,8 @@ struct ks_source *conv_source_new(const struct exporter_env *env, char *err,
 		snprintf(err, err_len, "out of memory");
 		return NULL;
 	}
-	if (o.mapgpa && !ks_tracefs_has_events(conv_mapgpa_events)) {
-		snprintf(err, err_len,
-			 "conversions: --mapgpa needs kvm:kvm_hypercall, kvm:kvm_userspace_exit and kvm:kvm_entry");
+	if (o.mapgpa && !conv_mapgpa_sets()) {
+		snprintf(err, err_len, "conversions: %s", conv_mapgpa_needs);
 		free(cs);
 		return NULL;
 	}

@@ -72,6 +72,13 @@ const char *const conv_mapgpa_events[] = {
 	NULL,
 };
 
+static const char *const mapgpa_hcall_done_events[] = {
+	"kvm:kvm_hypercall",
+	"kvm:kvm_map_gpa_range_exit",
+	"kvm:kvm_hypercall_done",
+	NULL,
+};
+
 static const char *const mapgpa_tdx_events[] = {
 	"kvm:kvm_tdx_map_gpa",
 	"kvm:kvm_tdx_map_gpa_done",
@@ -88,9 +95,21 @@ static const char *const mapgpa_snp_events[] = {
 	NULL,
 };
 
+const char conv_mapgpa_needs[] =
+	"--mapgpa needs kvm:kvm_hypercall and the series' kvm:kvm_hypercall_done and "
+	"kvm:kvm_map_gpa_range_exit, or else kvm:kvm_userspace_exit and kvm:kvm_entry";
+
 unsigned int conv_mapgpa_sets(void)
 {
-	return CONV_MAPGPA_HYPERCALL |
+	unsigned int hcall = 0;
+
+	if (ks_tracefs_has_events(mapgpa_hcall_done_events))
+		hcall = CONV_MAPGPA_HCALL_DONE;
+	else if (ks_tracefs_has_events(conv_mapgpa_events))
+		hcall = CONV_MAPGPA_HYPERCALL;
+	if (!hcall)
+		return 0;
+	return hcall |
 	       (ks_tracefs_has_events(mapgpa_tdx_events) ? CONV_MAPGPA_TDX : 0) |
 	       (ks_tracefs_has_events(mapgpa_snp_events) ? CONV_MAPGPA_SNP : 0);
 }
@@ -103,8 +122,8 @@ enum ks_mode_kind conv_probe_detect(struct ks_mode *m)
 void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
 		       unsigned int mapgpa)
 {
-	bool hcall = mapgpa & CONV_MAPGPA_HYPERCALL, tdx = mapgpa & CONV_MAPGPA_TDX;
-	bool snp = mapgpa & CONV_MAPGPA_SNP;
+	bool entry = mapgpa & CONV_MAPGPA_HYPERCALL, tdx = mapgpa & CONV_MAPGPA_TDX;
+	bool done = mapgpa & CONV_MAPGPA_HCALL_DONE, snp = mapgpa & CONV_MAPGPA_SNP;
 	bool btf = which == CONV_PROGS_SERIES_BTF;
 	bool raw = which == CONV_PROGS_SERIES_RAW;
 	bool attr = which == CONV_PROGS_ATTR_EVENT;
@@ -120,12 +139,13 @@ void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
 	bpf_program__set_autoload(skel->progs.fb_ioctl_exit, attr || ioctl);
 	bpf_program__set_autoload(skel->progs.fb_spte_changed_raw, attr || ioctl);
 	bpf_program__set_autoload(skel->progs.conv_task_exit, true);
-	bpf_program__set_autoload(skel->progs.mapgpa_hcall_raw, hcall);
-	bpf_program__set_autoload(skel->progs.mapgpa_uexit_raw, hcall);
-	bpf_program__set_autoload(skel->progs.mapgpa_entry_raw, hcall);
+	bpf_program__set_autoload(skel->progs.mapgpa_hcall_raw, entry || done);
+	bpf_program__set_autoload(skel->progs.mapgpa_uexit_raw, entry);
+	bpf_program__set_autoload(skel->progs.mapgpa_entry_raw, entry);
+	bpf_program__set_autoload(skel->progs.mapgpa_hcall_done_raw, done);
 	bpf_program__set_autoload(skel->progs.mapgpa_tdx_raw, tdx);
 	bpf_program__set_autoload(skel->progs.mapgpa_tdx_done_raw, tdx);
-	bpf_program__set_autoload(skel->progs.mapgpa_chunk_raw, tdx || snp);
+	bpf_program__set_autoload(skel->progs.mapgpa_chunk_raw, done || tdx || snp);
 	bpf_program__set_autoload(skel->progs.mapgpa_snp_raw, snp);
 	bpf_program__set_autoload(skel->progs.mapgpa_snp_done_raw, snp);
 	bpf_program__set_autoload(skel->progs.mapgpa_snp_msr_raw, snp);

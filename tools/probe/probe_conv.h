@@ -34,18 +34,25 @@ extern const struct ks_event_set conv_fallbacks[];
 extern const char *const conv_mapgpa_events[];
 
 /*
- * The MapGPA latency program sets, ORed: the hypercall's (needs
- * conv_mapgpa_events), and where the series traces them, TDX's MapGPA and
- * SNP's page state changes, which never reach kvm_hypercall.
+ * The MapGPA latency program sets, ORed: the hypercall's, one of two ways,
+ * and where the series traces them, TDX's MapGPA and SNP's page state
+ * changes, which never reach kvm_hypercall.
  */
 enum conv_mapgpa {
-	CONV_MAPGPA_HYPERCALL = 1,
+	CONV_MAPGPA_HYPERCALL = 1,	/* to the next kvm_entry (conv_mapgpa_events) */
 	CONV_MAPGPA_TDX = 2,	/* kvm_tdx_map_gpa{,_done}, chunk exits */
 	CONV_MAPGPA_SNP = 4,	/* kvm_snp_psc{,_msr}{,_done}, chunk exits */
+	CONV_MAPGPA_HCALL_DONE = 8,	/* to the series' kvm_hypercall_done */
 };
 
-/* CONV_MAPGPA_HYPERCALL and the vendor sets whose events tracefs has. */
+/*
+ * The sets tracefs has events for: the series' hypercall set where it has
+ * kvm_hypercall_done, else CONV_MAPGPA_HYPERCALL if it has
+ * conv_mapgpa_events; and the vendor sets.  0: MapGPA cannot be measured.
+ */
 unsigned int conv_mapgpa_sets(void);
+/* What --mapgpa needs, for the error when conv_mapgpa_sets() is 0. */
+extern const char conv_mapgpa_needs[];
 /* What a fallback cannot see: for the mode line, and JSON's "unavailable". */
 extern const char *const conv_fallback_unseen[];	/* by enum conv_fallback */
 extern const char *const conv_fallback_unavailable[];	/* NULL-terminated */

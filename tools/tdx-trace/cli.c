@@ -29,10 +29,10 @@ static const char doc[] =
 "  (VM, thread, GPA range, direction, duration, SPTEs zapped per level, TLB\n"
 "  flushes, no-op, return code); with -s, per-interval log2 histograms of\n"
 "  duration and size per VM and direction; with --mapgpa also the guest's\n"
-"  MapGPA hypercall -> re-entry latency per vCPU (opt-in: it attaches to\n"
-"  kvm_entry, which every VM entry of every VM then pays for).  Without\n"
-"  the series, falls back to upstream events and says which fields it\n"
-"  cannot observe.\n"
+"  MapGPA hypercall -> return latency per vCPU (opt-in: without the\n"
+"  series it attaches to kvm_entry, which every VM entry of every VM then\n"
+"  pays for).  Without the series, falls back to upstream events and says\n"
+"  which fields it cannot observe.\n"
 "roles: per VM/vCPU/MMU role recomputations, changed vs unchanged, by\n"
 "  cause, the top transitions decoded, and kvm_init_mmu() cost where\n"
 "  fentry can attach.\n"
@@ -69,7 +69,7 @@ static const struct argp_option opts[] = {
 	{ "min-us", OPT_MIN_US, "N", 0, "conversions: only those taking >= N microseconds", 0 },
 	{ "private", OPT_PRIVATE, NULL, 0, "conversions: only shared -> private", 0 },
 	{ "shared", OPT_SHARED, NULL, 0, "conversions: only private -> shared", 0 },
-	{ "mapgpa", OPT_MAPGPA, NULL, 0, "conversions: also MapGPA hypercall latency per vCPU (costs every VM entry)", 0 },
+	{ "mapgpa", OPT_MAPGPA, NULL, 0, "conversions: also MapGPA hypercall latency per vCPU (without the series, costs every VM entry)", 0 },
 	{ "microseconds", 'u', NULL, 0, "Time histograms in microseconds (default nanoseconds; JSON stays in ns)", 0 },
 	{ "milliseconds", 'm', NULL, 0, "Time histograms in milliseconds", 0 },
 	{ "json", 'j', NULL, 0, "JSON lines on stdout", 0 },

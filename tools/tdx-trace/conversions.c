@@ -67,9 +67,11 @@ static void print_mode(const struct conv_ctx *ctx)
 	if (ctx->mode.kind == KS_MODE_FALLBACK)
 		p_info("fallback: %s", conv_fallback_unseen[ctx->mode.set]);
 	if (!ctx->mapgpa)
-		p_info("MapGPA latency not measured (--mapgpa measures it; every VM entry then pays for it)");
+		p_info("MapGPA latency not measured (--mapgpa measures it)");
 	else
-		p_info("MapGPA latency of: KVM_HC_MAP_GPA_RANGE%s%s",
+		p_info("MapGPA latency of: KVM_HC_MAP_GPA_RANGE (%s)%s%s",
+		       ctx->probe.mapgpa_sets & CONV_MAPGPA_HCALL_DONE ?
+		       "to kvm_hypercall_done" : "to the next kvm_entry: every VM entry pays for it",
 		       ctx->probe.mapgpa_sets & CONV_MAPGPA_TDX ? ", TDX MapGPA" : "",
 		       ctx->probe.mapgpa_sets & CONV_MAPGPA_SNP ? ", SNP page state changes" : "");
 	if (!w)
@@ -372,8 +374,8 @@ static int start(struct tdx_run *r)
 		return KS_EXIT_FAIL;
 	}
 	ctx->mapgpa = env->mapgpa;
-	if (ctx->mapgpa && !ks_tracefs_has_events(conv_mapgpa_events)) {
-		p_err("--mapgpa needs kvm:kvm_hypercall, kvm:kvm_userspace_exit and kvm:kvm_entry");
+	if (ctx->mapgpa && !conv_mapgpa_sets()) {
+		p_err("%s", conv_mapgpa_needs);
 		return KS_EXIT_FAIL;
 	}
 	p_info("mode: %s", ctx->mode.desc);

@@ -1141,6 +1141,52 @@ static void test_mapgpa_vmm_cap(void **state)
 	conversions_bpf__destroy(s);
 }
 
+/*
+ * With the series, a KVM_HC_MAP_GPA_RANGE ends at kvm_hypercall_done, its
+ * exit is kvm_map_gpa_range_exit, and no program runs on kvm_entry.
+ */
+static void test_mapgpa_hcall_done(void **state)
+{
+	struct conversions_bpf *s = load_mapgpa(CONV_MAPGPA_HCALL_DONE);
+	__u64 to_priv[] = { CONV_KVM_HC_MAP_GPA_RANGE, 0x100000, 16,
+			    CONV_MAP_GPA_ENCRYPTED, 0 };
+	__u64 other[] = { 1 /* not MapGPA */, 0, 0, 0, 0 };
+	struct mapgpa_stats ms;
+
+	(void)state;
+	assert_false(bpf_program__autoload(s->progs.mapgpa_entry_raw));
+	assert_false(bpf_program__autoload(s->progs.mapgpa_uexit_raw));
+	/* Served by the VMM: 2 ms between the exit and the return. */
+	run_raw(s->progs.mapgpa_hcall_raw, to_priv, NR_ARGS(to_priv));
+	vcpu_event(s->progs.mapgpa_chunk_raw, 0x100000, 16, CONV_MAP_GPA_ENCRYPTED);
+	usleep(2000);
+	vcpu_event(s->progs.mapgpa_hcall_done_raw, 0, 0, 0);
+	assert_true(mapgpa_row(s, &ms));
+	assert_int_equal(ms.count, 1);
+	assert_int_equal(ms.userspace_exits, 1);
+	assert_int_equal(ms.chunks, 1);
+	assert_true(ms.userspace_ns >= 2000000);
+	assert_true(ms.lat_sum_ns >= ms.userspace_ns);
+	/* Refused by KVM before the exit: -KVM_EINVAL, an error. */
+	run_raw(s->progs.mapgpa_hcall_raw, to_priv, NR_ARGS(to_priv));
+	vcpu_event(s->progs.mapgpa_hcall_done_raw, (__u64)-22, 0, 0);
+	/* Another hypercall's return, and a return with nothing pending. */
+	run_raw(s->progs.mapgpa_hcall_raw, other, NR_ARGS(other));
+	vcpu_event(s->progs.mapgpa_hcall_done_raw, 0, 0, 0);
+	vcpu_event(s->progs.mapgpa_hcall_done_raw, 0, 0, 0);
+
+	assert_true(mapgpa_row(s, &ms));
+	assert_int_equal(ms.count, 2);
+	assert_int_equal(ms.pages, 32);
+	assert_int_equal(ms.to_private, 2);
+	assert_int_equal(ms.userspace_exits, 1);
+	assert_int_equal(ms.chunks, 1);
+	assert_int_equal(ms.errors, 1);
+	assert_int_equal(ks_log2_total(ks_slots(ms.lat_slots).v, KS_HIST_SLOTS), 2);
+	assert_int_equal(s->bss->mapgpa_pending, 0);
+	conversions_bpf__destroy(s);
+}
+
 static void test_mapgpa_tdx(void **state)
 {
 	struct conversions_bpf *s = load_mapgpa(CONV_MAPGPA_TDX | CONV_MAPGPA_HYPERCALL);
@@ -1438,6 +1484,7 @@ int main(void)
 		cmocka_unit_test(test_roles_filter_and_lost),
 		cmocka_unit_test(test_roles_reported),
 		cmocka_unit_test(test_mapgpa_vmm_cap),
+		cmocka_unit_test(test_mapgpa_hcall_done),
 		cmocka_unit_test(test_mapgpa_tdx),
 		cmocka_unit_test(test_mapgpa_snp),
 	};

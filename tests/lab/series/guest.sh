@@ -18,6 +18,7 @@ echo 65536 >$T/buffer_size_kb
 series="kvm/kvm_vm_set_mem_attributes kvm/kvm_vm_set_mem_attributes_done
 	kvmmmu/tdp_mmu_zap_leafs kvmmmu/kvm_mmu_role
 	kvm/kvm_hv_flush_tlb_enqueue kvm/kvm_hv_flush_tlb_dequeue
+	kvm/kvm_hypercall_done kvm/kvm_map_gpa_range_exit
 	kvm/kvm_nested_vmexit_inject"
 for e in $series \
 	kvm/kvm_hypercall kvm/kvm_hv_flush_tlb kvm/kvm_hv_flush_tlb_ex \

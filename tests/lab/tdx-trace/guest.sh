@@ -156,7 +156,8 @@ tool_conversions() { # OUT
 }
 
 # conversions_case NAME SELFTEST SELFTEST-ARGS...: tdx-trace conversions
-# --mapgpa against tracefs.  With MAPGPA=0, without --mapgpa (the default):
+# --mapgpa against tracefs, ending hypercalls at the series'
+# kvm_hypercall_done.  With MAPGPA=0, without --mapgpa (the default):
 # the same conversions, and no program on kvm_hypercall, kvm_userspace_exit
 # or kvm_entry, which every VM entry would pay for.
 conversions_case() {
@@ -170,7 +171,7 @@ conversions_case() {
 		not_ok "$name: tdx-trace attached" "$(cat "$out.err")"
 		return
 	fi
-	# Program names as the kernel keeps them (15 characters).
+	# Program names (bpftool gives the full ones, from BTF).
 	progs=$(bpftool prog show -j | jq -r '[.[].name | select(startswith("conv_") or startswith("mapgpa_"))] | sort | join(" ")')
 	# HOG=1: a busy loop on the workload's CPU, so zaps yield the MMU lock.
 	if [ -n "${HOG:-}" ]; then
@@ -192,6 +193,11 @@ conversions_case() {
 		tool+=" $(grep '"type":"final"' "$out" | grep -o '"vcpu":[0-9]*,"count":[0-9]*' |
 			awk -F: '{ s += $3 } END { print s + 0 }')"
 		match "$name" "conversions pages zapped(4k 2m 1g) flushes mapgpa" "$truth" "$tool" "$out"
+		# The series ends a hypercall with kvm_hypercall_done: nothing
+		# on kvm_entry or kvm_userspace_exit.
+		check_eq "$name: MapGPA ends at kvm_hypercall_done, no program on kvm_entry" \
+			"mapgpa_hcall_done_raw" \
+			"$(tr ' ' '\n' <<<"$progs" | grep -xE 'mapgpa_(hcall_done|entry|uexit)_raw' | paste -sd' ')"
 	else
 		check_eq "$name: only the conversion programs are loaded" \
 			"$conv_progs" "$progs"
