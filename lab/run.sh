@@ -57,7 +57,9 @@ while [ $# -gt 0 ]; do
 	--hostfwd) [ $# -ge 2 ] || usage_error "--hostfwd needs HOSTPORT:GUESTPORT"; hostfwd=$2; shift ;;
 	--script) [ $# -ge 2 ] || usage_error "--script needs a file"; script=$2; shift ;;
 	--with) [ $# -ge 2 ] || usage_error "--with needs a file"; with+=("$2"); shift ;;
-	--icount) [ $# -ge 2 ] || usage_error "--icount needs a shift (0-10)"; icount=$2; shift ;;
+	--icount)
+		[ $# -ge 2 ] && [[ $2 =~ ^([0-9]|10)$ ]] || usage_error "--icount must be a shift from 0 to 10, not '${2:-}'"
+		icount=$2; shift ;;
 	-q | --quiet) quiet=1 ;;
 	-h | --help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
 	--) shift; break ;;
@@ -73,9 +75,6 @@ case "$kernel" in patched | stock | unpatched) ;; *) usage_error "--kernel must 
 kernel_label="$line $kernel" build_args=(--line "$line")
 [ "$kernel" != unpatched ] || kernel=patched build_args+=(--unpatched)
 [[ $timeout =~ ^[0-9]+$ ]] && [ "$timeout" -gt 0 ] || usage_error "--timeout must be a positive number of seconds, not '$timeout'"
-if [ -n "$icount" ]; then
-	[[ $icount =~ ^([0-9]|10)$ ]] || usage_error "--icount must be a shift from 0 to 10, not '$icount'"
-fi
 if [ -n "$hostfwd" ]; then
 	[[ $hostfwd =~ ^([0-9]+):([0-9]+)$ ]] &&
 		[ "${BASH_REMATCH[1]}" -ge 1 ] && [ "${BASH_REMATCH[1]}" -le 65535 ] &&

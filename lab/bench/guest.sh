@@ -34,8 +34,24 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 OUT=$KVMSCOPE_RESULTS
 WORK=$(mktemp -d /tmp/bench.XXXXXX)
-S=$KVMSCOPE_SELFTESTS/x86
 . "$here/guest-lib.sh"
+
+# The workloads and tools run from tmpfs: the shares they come from are 9p
+# without a page cache, so every run would read them from the host again,
+# and under -icount a vCPU waiting for the host lets guest time jump to
+# its next timer (idle, sleep=off): a host-dependent cost in the one
+# figure that should have none.
+mkdir -p "$WORK/bin/x86"
+for t in x86/private_mem_conversions_test x86/hyperv_tlb_flush x86/private_mem_map_gpa_test demand_paging_test; do
+	[ ! -f "$KVMSCOPE_SELFTESTS/$t" ] || cp "$KVMSCOPE_SELFTESTS/$t" "$WORK/bin/$t" ||
+		{ log "cannot copy $t to tmpfs"; exit 1; }
+done
+for v in TDX_TRACE HVFLUSH_TOP EMPTY_ATTACH FLOOR_RUN KVM_STAT; do
+	[ -f "${!v:-}" ] || continue
+	cp "${!v}" "$WORK/bin/" || { log "cannot copy ${!v} to tmpfs"; exit 1; }
+	printf -v "$v" '%s' "$WORK/bin/${!v##*/}"
+done
+KVMSCOPE_SELFTESTS=$WORK/bin S=$WORK/bin/x86
 
 section=${1:?usage: guest.sh series|fallback|hvflush|disabled|mapgpa}
 BENCH_PAIRS=${BENCH_PAIRS:-20}
@@ -50,6 +66,7 @@ export PATH=$PATH:/usr/sbin:/sbin	# bpftool, sysctl
 	echo "release=$(uname -r)"
 	echo "pairs=$BENCH_PAIRS"
 	echo "cpus=$(nproc)"
+	echo "icount=${KVMSCOPE_ICOUNT:-}"
 	echo "started=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 } >"$OUT/info.txt"
 
