@@ -203,7 +203,7 @@ boot_one() {
 		export BENCH_MAPGPA='$mapgpa' BENCH_KERNEL=$kernel
 		export TDX_TRACE=$repo_dir/build/tdx-trace HVFLUSH_TOP=$repo_dir/build/hvflush-top
 		export EMPTY_ATTACH=$repo_dir/build/bench/empty-attach KVM_STAT=$repo_dir/build/bench/kvm_stat
-		export FLOOR_RUN=$repo_dir/build/bench/floor-run
+		export FLOOR_RUN=$repo_dir/build/bench/floor-run KVMSCOPE_EXPORTER=$repo_dir/build/kvmscope-exporter
 		# The stock initramfs has python3.11 only, where /usr/bin is a link.
 		export PYTHON=/usr/bin/python3.11 PYTHONHOME=/usr
 		exec bash $lab_dir/bench/guest.sh $section
@@ -211,11 +211,15 @@ boot_one() {
 	[ "$kernel" != stock ] || mapfile -t args < <(stock_with)
 	# Two cores: a kernel build beside the lab would be measured too, in
 	# wall time.  Guest instructions do not see it.
+	# Under -icount, waiting for 9p (the guest copying its tools to tmpfs,
+	# the first start of an observer) makes guest time jump from timer to
+	# timer: a ~10 s copy can take 400 guest seconds.
 	if [ "$shift" = off ]; then
 		wait_for_other_builds
 		timeout=$((timeout * 2))
 	else
 		args+=(--icount "$shift")
+		timeout=$((timeout * 5))
 	fi
 	echo "load_$name=$(loadavg)" >>"$out/meta.txt"
 	say "$name: booting the $kline $kernel kernel for '$section' (results in $out/$name)"
