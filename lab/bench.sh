@@ -5,6 +5,12 @@
 # next to them.  Ratios, not pass/fail: the exit status only says whether
 # every benchmark ran.
 #
+# Time is guest time under QEMU's -icount (lab/run.sh --icount): guest
+# instructions, not the host's seconds, so the figures do not depend on
+# how busy the host is (lab/bench/README.md says what it cannot see).
+# BENCH_WALL=1 adds a normal boot per section, reported beside the icount
+# one as a cross-check; it doubles the run time.
+#
 # Sections (BENCH_ONLY=a,b,...; default all), one lab boot each unless said:
 #   series    the anchors (perf stat, perf record, kvm_stat, bpftrace on
 #             every kvm:/kvmmmu: event) and series mode (tdx-trace
@@ -17,7 +23,8 @@
 #   hvflush   hvflush-top, kvm_stat and bpftrace on hyperv_tlb_flush;
 #             and what single BPF operations cost on its enqueue event
 #   disabled  the patched and the unpatched kernel booted
-#             alternately (ABBA), BENCH_BOOTS boots each
+#             alternately (ABBA), BENCH_BOOTS boots each, on each line of
+#             BENCH_LINES
 #   mapgpa    MapGPA in KVM vs in userspace, 1 and 512 pages
 #   exporter  lab/bench-exporter.sh (host, no boot)
 #   fleet     tests/bpf/68-fleet.sh with a 60 s outage of the central
@@ -30,7 +37,10 @@
 # Environment: BENCH_PAIRS (alternating pairs per comparison, default 20),
 # BENCH_ONLY, BENCH_BOOTS (per kernel, default 4), BENCH_RUNS (timed runs
 # per boot, default 7), BENCH_COST_RUNS (runs with bpf_stats, default 3),
-# BENCH_MAPGPA ("PAGES:ITERATIONS ...", default "1:8000 512:1000").
+# BENCH_MAPGPA ("PAGES:ITERATIONS ...", default "1:8000 512:1000"),
+# BENCH_ICOUNT (the -icount shift, default 0; "off": wall time only),
+# BENCH_WALL (1: also a normal boot per section, the cross-check),
+# BENCH_LINES (the kernel lines of the disabled section, default "6.12 7.3").
 # Output: build/bench/<timestamp>/ (raw data, results.json, summary.txt),
 # and build/bench/results.json and build/bench/summary.txt for the latest.
 #
@@ -62,10 +72,18 @@ posint() { # NAME VALUE
 }
 pairs=${BENCH_PAIRS:-20} boots=${BENCH_BOOTS:-4} runs=${BENCH_RUNS:-7}
 cost_runs=${BENCH_COST_RUNS:-3} mapgpa=${BENCH_MAPGPA:-1:8000 512:1000}
+icount=${BENCH_ICOUNT:-0} wall=${BENCH_WALL:-0} lines=${BENCH_LINES:-6.12 7.3}
 posint BENCH_PAIRS "$pairs"
 posint BENCH_BOOTS "$boots"
 posint BENCH_RUNS "$runs"
 posint BENCH_COST_RUNS "$cost_runs"
+[[ $icount =~ ^([0-9]|10|off)$ ]] || usage_error "BENCH_ICOUNT must be a shift from 0 to 10 or 'off', not '$icount'"
+[[ $wall =~ ^[01]$ ]] || usage_error "BENCH_WALL must be 0 or 1, not '$wall'"
+[ "$icount" != off ] || [ "$wall" -eq 0 ] || usage_error "BENCH_WALL=1 is the cross-check of icount boots: not with BENCH_ICOUNT=off"
+for l in $lines; do
+	[[ " $LAB_LINES " == *" $l "* ]] || usage_error "BENCH_LINES: unknown kernel line '$l' (lab/versions.sh has: $LAB_LINES)"
+done
+[ -n "${lines// /}" ] || usage_error "BENCH_LINES is empty"
 for spec in $mapgpa; do
 	[[ $spec =~ ^[1-9][0-9]*:[1-9][0-9]*$ ]] ||
 		usage_error "BENCH_MAPGPA must be 'PAGES:ITERATIONS ...', not '$mapgpa'"
@@ -115,7 +133,7 @@ if [ "$dry_run" -eq 1 ]; then
 	done
 	perl -c "$lab_dir/bench/report.pl" 2>/dev/null || { say "report.pl does not compile"; status=1; }
 	build_loader
-	say "plan: sections ${sections[*]}; $pairs pairs; $boots boots per kernel x $runs runs; MapGPA $mapgpa"
+	say "plan: sections ${sections[*]}; time: $([ "$icount" = off ] && echo wall || echo "-icount shift=$icount")$([ "$wall" -eq 0 ] || echo ', and wall in a second boot each'); $pairs pairs; $boots boots per kernel x $runs runs on $lines; MapGPA $mapgpa"
 	[ "$status" -ne 0 ] || say "dry run OK"
 	exit "$status"
 fi
@@ -137,6 +155,9 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 	echo "runs=$runs"
 	echo "cost_runs=$cost_runs"
 	echo "mapgpa=$mapgpa"
+	echo "icount=$icount"
+	echo "wall=$wall"
+	echo "lines=$lines"
 	echo "qemu=$(qemu-system-x86_64 --version | head -1)"
 	echo "load_start=$(loadavg)"
 } >"$out/meta.txt"
@@ -175,35 +196,56 @@ stock_with() {
 }
 
 failed=()
-# boot NAME KERNEL SECTION TIMEOUT: one lab boot running guest.sh SECTION,
-# results in $out/NAME.
-boot() {
-	local name=$1 kernel=$2 section=$3 timeout=$4 job=$tmp/job-$1.sh args=()
+# boot_one NAME [LINE-]KERNEL SECTION TIMEOUT SHIFT|off: one lab boot running
+# guest.sh SECTION, results in $out/NAME.
+boot_one() {
+	local name=$1 kernel=${2##*-} section=$3 timeout=$4 shift=$5 job=$tmp/job-$1.sh args=()
+	local kline=$line
+	[[ $2 != *-* ]] || kline=${2%-*}
 	cat >"$job" <<-EOF
 		#!/bin/bash
 		export BENCH_PAIRS=$pairs BENCH_RUNS=$runs BENCH_COST_RUNS=$cost_runs
 		export BENCH_MAPGPA='$mapgpa' BENCH_KERNEL=$kernel
 		export TDX_TRACE=$repo_dir/build/tdx-trace HVFLUSH_TOP=$repo_dir/build/hvflush-top
 		export EMPTY_ATTACH=$repo_dir/build/bench/empty-attach KVM_STAT=$repo_dir/build/bench/kvm_stat
-		export FLOOR_RUN=$repo_dir/build/bench/floor-run
+		export FLOOR_RUN=$repo_dir/build/bench/floor-run KVMSCOPE_EXPORTER=$repo_dir/build/kvmscope-exporter
 		# The stock initramfs has python3.11 only, where /usr/bin is a link.
 		export PYTHON=/usr/bin/python3.11 PYTHONHOME=/usr
 		exec bash $lab_dir/bench/guest.sh $section
 	EOF
 	[ "$kernel" != stock ] || mapfile -t args < <(stock_with)
-	# Two cores: a kernel build beside the lab would be measured too.
-	wait_for_other_builds
+	# Two cores: a kernel build beside the lab would be measured too, in
+	# wall time.  Guest instructions do not see it.
+	# Under -icount, waiting for 9p (the guest copying its tools to tmpfs,
+	# the first start of an observer) makes guest time jump from timer to
+	# timer: a ~10 s copy can take 400 guest seconds.
+	if [ "$shift" = off ]; then
+		wait_for_other_builds
+		timeout=$((timeout * 2))
+	else
+		args+=(--icount "$shift")
+		timeout=$((timeout * 5))
+	fi
 	echo "load_$name=$(loadavg)" >>"$out/meta.txt"
-	say "$name: booting the $kernel kernel for '$section' (results in $out/$name)"
-	if ! "$lab_dir/run.sh" --kernel "$line-$kernel" --timeout "$timeout" --results "$out/$name" \
+	say "$name: booting the $kline $kernel kernel for '$section' (results in $out/$name)"
+	if ! "$lab_dir/run.sh" --kernel "$kline-$kernel" --timeout "$timeout" --results "$out/$name" \
 		"${args[@]}" --script "$job"; then
 		failed+=("$name")
 		say "$name FAILED: see $out/$name (summary.txt, output.log, serial.log)"
 	fi
 }
 
+# boot NAME KERNEL SECTION TIMEOUT: the section in the measuring boot (icount
+# unless BENCH_ICOUNT=off), and with BENCH_WALL=1 again in a normal one,
+# results in $out/NAME.wall.
+boot() {
+	boot_one "$1" "$2" "$3" "$4" "$icount"
+	[ "$wall" -eq 0 ] || boot_one "$1.wall" "$2" "$3" "$4" off
+}
+
 t0=$SECONDS
-# Timeouts: generous multiples of what a block of each section takes here.
+# Timeouts, in guest seconds: generous multiples of what a block of each
+# section takes here (boot_one doubles them for wall-time boots).
 ! wanted series || boot series patched series $((600 + (pairs + 1) * 150))
 if wanted fallback; then
 	boot fallback-unpatched unpatched fallback $((600 + (pairs + 1) * 90))
@@ -212,13 +254,17 @@ fi
 ! wanted hvflush || boot hvflush patched hvflush $((600 + (pairs + 1) * 120))
 ! wanted mapgpa || boot mapgpa patched mapgpa $((600 + (pairs + 1) * 60))
 if wanted disabled; then
-	# ABBA: a drift over the boots cancels out of the comparison.
-	n=0
-	for i in $(seq 1 "$boots"); do
-		if [ $((i % 2)) -eq 1 ]; then order=(patched unpatched); else order=(unpatched patched); fi
-		for k in "${order[@]}"; do
-			n=$((n + 1))
-			boot "disabled-$n-$k" "$k" disabled $((300 + runs * 60))
+	# ABBA: a drift over the boots cancels out of the comparison.  Only in
+	# the measuring boots: a wall-time ABBA never resolved the 1-3% medians
+	# move from boot to boot.
+	for l in $lines; do
+		n=0
+		for i in $(seq 1 "$boots"); do
+			if [ $((i % 2)) -eq 1 ]; then order=(patched unpatched); else order=(unpatched patched); fi
+			for k in "${order[@]}"; do
+				n=$((n + 1))
+				boot_one "disabled-$l-$n-$k" "$l-$k" disabled $((300 + runs * 60)) "$icount"
+			done
 		done
 	done
 fi

@@ -21,10 +21,18 @@
 #   --hostfwd H:G   forward 127.0.0.1:H on the host to guest port G
 #   --with FILE     stock: also pack host FILE (and its libraries) into the
 #                   initramfs at the same path (repeatable)
+#   --icount SHIFT  run the guest under QEMU's -icount shift=SHIFT,sleep=off
+#                   (SHIFT 0-10): each guest instruction advances the
+#                   guest's clocks by 2^SHIFT ns, so the time the guest
+#                   measures counts its instructions and does not depend on
+#                   the host's speed or load (lab/bench.sh); idle time
+#                   jumps to the next timer.  No "auto": it adapts the
+#                   shift to the host's speed, so it is not deterministic
 #   -q, --quiet     do not stream the job's output (it is still saved)
 # The job sees KVMSCOPE_RESULTS (write files there), KVMSCOPE_KERNEL
 # (patched or stock), KVMSCOPE_LINE (7.3, 6.12), KVMSCOPE_SELFTESTS (the
-# KVM selftests), KVMSCOPE_LAB (lab/), KVMSCOPE_REPO.
+# KVM selftests), KVMSCOPE_LAB (lab/), KVMSCOPE_REPO, KVMSCOPE_ICOUNT (the
+# shift, empty without --icount).
 # Results: output.log (job stdout+stderr), serial.log (console), dmesg.txt,
 # control.log, summary.txt, and the files the job wrote.
 # Exit: the job's exit status; 124 timeout; 125 the lab failed (build error,
@@ -39,7 +47,7 @@ lab_tag=lab
 . "$(dirname "$0")/cache.sh"
 . "$lab_dir/cpio.sh"
 
-kernel=patched timeout=600 results= hostfwd= script= quiet=0
+kernel=patched timeout=600 results= hostfwd= script= quiet=0 icount=
 with=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -49,6 +57,9 @@ while [ $# -gt 0 ]; do
 	--hostfwd) [ $# -ge 2 ] || usage_error "--hostfwd needs HOSTPORT:GUESTPORT"; hostfwd=$2; shift ;;
 	--script) [ $# -ge 2 ] || usage_error "--script needs a file"; script=$2; shift ;;
 	--with) [ $# -ge 2 ] || usage_error "--with needs a file"; with+=("$2"); shift ;;
+	--icount)
+		[ $# -ge 2 ] && [[ $2 =~ ^([0-9]|10)$ ]] || usage_error "--icount must be a shift from 0 to 10, not '${2:-}'"
+		icount=$2; shift ;;
 	-q | --quiet) quiet=1 ;;
 	-h | --help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
 	--) shift; break ;;
@@ -168,7 +179,8 @@ fi
 	echo "KVMSCOPE_RESULTS=$(shq "$guest_results")"
 	echo "KVMSCOPE_SELFTESTS=$(shq "$guest_selftests")"
 	echo "KVMSCOPE_NET=${hostfwd:+1}"
-	echo "export KVMSCOPE_KERNEL KVMSCOPE_LINE KVMSCOPE_REPO KVMSCOPE_LAB KVMSCOPE_CWD KVMSCOPE_RESULTS KVMSCOPE_SELFTESTS"
+	echo "KVMSCOPE_ICOUNT=$icount"
+	echo "export KVMSCOPE_KERNEL KVMSCOPE_LINE KVMSCOPE_REPO KVMSCOPE_LAB KVMSCOPE_CWD KVMSCOPE_RESULTS KVMSCOPE_SELFTESTS KVMSCOPE_ICOUNT"
 } >"$job/env"
 pack_cpio "$stage" "$tmp/overlay.cpio"
 cat "$base_initrd" "$tmp/overlay.cpio" >"$initrd"
@@ -194,11 +206,17 @@ if [ -n "$hostfwd" ]; then
 else
 	qemu+=(-nic none)
 fi
+# align=off: guest time never waits for the host's (that is what makes it
+# independent of the host's load).
+[ -z "$icount" ] || qemu+=(-icount "shift=$icount,sleep=off,align=off")
 printf '%q ' "${qemu[@]}" >"$results/qemu.cmd"
 
 # The guest enforces the job timeout itself (and still reports); the host
-# limit only catches a guest that stopped responding.
+# limit only catches a guest that stopped responding.  Under -icount the
+# guest's seconds are instructions, which TCG may execute slower than
+# 2^-SHIFT per ns: give the host a wider margin.
 hard_limit=$((timeout + 300))
+[ -z "$icount" ] || hard_limit=$((hard_limit * 4))
 say "booting the $kernel_label kernel: $what (timeout ${timeout}s; results in $results)"
 touch "$results/output.log"
 t0=$(now)
@@ -258,6 +276,7 @@ fi
 	echo "release=$(ctl_value boot | cut -d' ' -f2)"
 	[ "$kernel" = stock ] || echo "kernel_key=${kernel_dir##*/}"
 	echo "selftests_key=${selftests##*/}"
+	echo "icount=$icount"
 	echo "status=$status"
 	echo "job_exit=$job_rc"
 	echo "exit=$exit_code"

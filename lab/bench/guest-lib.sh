@@ -7,7 +7,7 @@
 # Set before sourcing: OUT (results dir), WORK (scratch, tmpfs), WORKLOAD
 # (array: the timed command), SAME_EVENTS ("group:event ..." the tool under
 # test attaches to), and the tool paths TDX_TRACE, HVFLUSH_TOP, EMPTY_ATTACH,
-# KVM_STAT.
+# KVM_STAT, KVMSCOPE_EXPORTER.
 
 # An observer must be attached within this, and gone this long after it was
 # told to stop (bpftrace detaching ~120 tracepoints under TCG takes seconds).
@@ -85,7 +85,8 @@ _obs_failed() {
 }
 
 _obs_start_one() {
-	local name=$1 out=$WORK/obs-$1.out err=$WORK/obs-$1.err pid ready
+	local name=$1 out=$WORK/obs-$1.out err=$WORK/obs-$1.err pid ready watch
+	watch=$out
 	: >"$out"
 	: >"$err"
 	case "$name" in
@@ -121,10 +122,15 @@ _obs_start_one() {
 	empty)
 		"$EMPTY_ATTACH" $(same_event_names) >"$out" 2>"$err" &
 		pid=$! ready='^ready' ;;
+	exporter)
+		# Every source it has (conversions, MMU roles, TLB flush FIFOs),
+		# no scraper: what holding the aggregates costs.
+		"$KVMSCOPE_EXPORTER" --listen 127.0.0.1:0 >"$out" 2>"$err" &
+		pid=$! ready='^serving http' watch=$err ;;
 	*) echo "unknown observer '$name'" >&2; return 1 ;;
 	esac
 	obs_pids+=("$pid") obs_names+=("$name")
-	wait_for "$out" "$ready" "$pid"
+	wait_for "$watch" "$ready" "$pid"
 }
 
 # perf with a control fd: started with its events disabled, it acks the

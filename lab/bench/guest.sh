@@ -8,8 +8,8 @@
 #   series    patched kernel: private_mem_conversions_test -n 2 alone and
 #             under the anchors (perf stat, perf record, kvm_stat, bpftrace,
 #             all kvm:/kvmmmu: events), tdx-trace conversions -s and roles
-#             (also with --mapgpa), and perf record, kvm_stat and bpftrace
-#             on tdx-trace's events
+#             (also with --mapgpa), kvmscope-exporter, and perf record,
+#             kvm_stat and bpftrace on tdx-trace's events
 #   fallback  a kernel without the series: tdx-trace in fallback mode, and
 #             perf record, kvm_stat and bpftrace on its events.  The
 #             unpatched kernel runs the series' workload; Debian's stock
@@ -27,15 +27,31 @@
 #             in KVM vs in userspace, under tdx-trace conversions -s --mapgpa
 # Environment (lab/bench.sh sets it): BENCH_PAIRS, BENCH_RUNS,
 # BENCH_COST_RUNS, BENCH_MAPGPA (PAGES:ITERATIONS ...), TDX_TRACE,
-# HVFLUSH_TOP, EMPTY_ATTACH, FLOOR_RUN, KVM_STAT, PYTHON, BENCH_KERNEL
+# HVFLUSH_TOP, EMPTY_ATTACH, FLOOR_RUN, KVM_STAT, KVMSCOPE_EXPORTER, PYTHON, BENCH_KERNEL
 # (the lab/run.sh --kernel: the unpatched one runs as "patched"), and
 # lab/run.sh's KVMSCOPE_*.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 OUT=$KVMSCOPE_RESULTS
 WORK=$(mktemp -d /tmp/bench.XXXXXX)
-S=$KVMSCOPE_SELFTESTS/x86
 . "$here/guest-lib.sh"
+
+# The workloads and tools run from tmpfs: the shares they come from are 9p
+# without a page cache, so every run would read them from the host again,
+# and under -icount a vCPU waiting for the host lets guest time jump to
+# its next timer (idle, sleep=off): a host-dependent cost in the one
+# figure that should have none.
+mkdir -p "$WORK/bin/x86"
+for t in x86/private_mem_conversions_test x86/hyperv_tlb_flush x86/private_mem_map_gpa_test demand_paging_test; do
+	[ ! -f "$KVMSCOPE_SELFTESTS/$t" ] || cp "$KVMSCOPE_SELFTESTS/$t" "$WORK/bin/$t" ||
+		{ log "cannot copy $t to tmpfs"; exit 1; }
+done
+for v in TDX_TRACE HVFLUSH_TOP EMPTY_ATTACH FLOOR_RUN KVM_STAT KVMSCOPE_EXPORTER; do
+	[ -f "${!v:-}" ] || continue
+	cp "${!v}" "$WORK/bin/" || { log "cannot copy ${!v} to tmpfs"; exit 1; }
+	printf -v "$v" '%s' "$WORK/bin/${!v##*/}"
+done
+KVMSCOPE_SELFTESTS=$WORK/bin S=$WORK/bin/x86
 
 section=${1:?usage: guest.sh series|fallback|hvflush|disabled|mapgpa}
 BENCH_PAIRS=${BENCH_PAIRS:-20}
@@ -50,6 +66,7 @@ export PATH=$PATH:/usr/sbin:/sbin	# bpftool, sysctl
 	echo "release=$(uname -r)"
 	echo "pairs=$BENCH_PAIRS"
 	echo "cpus=$(nproc)"
+	echo "icount=${KVMSCOPE_ICOUNT:-}"
 	echo "started=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 } >"$OUT/info.txt"
 
@@ -73,7 +90,7 @@ section_series() {
 		"tool=tdx-conv+tdx-roles" "tool_mapgpa=tdx-conv-mapgpa+tdx-roles" \
 		"mapgpa_events=$(echo $tdx_mapgpa_events)"
 	blocks off perf-stat perf-record kvm_stat bpftrace tdx-conv+tdx-roles \
-		tdx-conv-mapgpa+tdx-roles perf-record-same kvm_stat-same bpftrace-same
+		tdx-conv-mapgpa+tdx-roles exporter perf-record-same kvm_stat-same bpftrace-same
 	bpf_cost tools "$BENCH_COST_RUNS" tdx-conv tdx-roles empty bpftrace-same
 	# The opt-in: the same with --mapgpa, on its three events too.
 	SAME_EVENTS=$(echo $tdx_series_events $tdx_mapgpa_events)

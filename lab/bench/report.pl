@@ -7,6 +7,11 @@
 #
 # usage: perl lab/bench/report.pl DIR
 #
+# Time is what the guest measured: guest instructions where the boot ran
+# under -icount (its summary.txt says the shift), wall time otherwise.  A
+# section's subdirectory NAME.wall, if there is one, is the same section in
+# a normal boot: reported after it, with a table of whether the two agree.
+#
 # Ratios are with / without (1.05 = 5% slower).  Intervals: 95% where the
 # sample allows, otherwise the widest available, always with the coverage
 # they really have (lab/bench/Stats.pm).  A verdict against a target is
@@ -45,6 +50,7 @@ my %LABEL = (
 	'tdx-conv-mapgpa' => 'tdx-trace conversions -s --mapgpa',
 	'tdx-conv-mapgpa+tdx-roles' => 'tdx-trace conversions -s --mapgpa + roles',
 	'hvflush-top' => 'hvflush-top -j',
+	exporter => 'kvmscope-exporter, every source',
 	empty => 'empty programs, same events',
 	'perf-record-same' => 'perf record -a, same events',
 	'kvm_stat-same' => 'kvm_stat -t -l -f, same kvm: events',
@@ -262,11 +268,21 @@ sub section_info {
 	return (read_kv("$dir/$sub/info.txt"), boot_status($sub) // {});
 }
 
+# What a boot's seconds are: guest instructions under -icount, else wall.
+sub icount_of { my $i = ($_[0] // {})->{icount}; return defined $i && length $i ? $i : undef }
+sub time_str {
+	my ($boot) = @_;
+	my $i = icount_of($boot);
+	return defined $i ? sprintf('guest instructions (-icount shift=%d: 1 s = %g instructions)', $i, 1e9 / 2**$i)
+		: 'wall (no -icount)';
+}
+
 sub section_header {
 	my ($title, $info, $boot) = @_;
 	my @l = (banner($title),
 		 sprintf('kernel %s (%s), workload: %s, %s pairs (blocks of alternating runs)',
-			 $boot->{kernel} // '?', $info->{release} // '?', $info->{workload} // '?', $info->{pairs} // '?'));
+			 $boot->{kernel} // '?', $info->{release} // '?', $info->{workload} // '?', $info->{pairs} // '?'),
+		 'time: ' . time_str($boot));
 	if (($boot->{status} // '') ne 'ok') {
 		push @l, "THE BOOT FAILED: " . ($boot->{status} // 'no summary') . ' ' . ($boot->{reason} // ''), '';
 	}
@@ -399,21 +415,25 @@ sub cost_figures {
 }
 
 sub cost_tables {
-	my ($fig, $cost, $tool, $off_s) = @_;
+	my ($fig, $cost, $tool, $off_s, $boot) = @_;
 	return () unless $fig->{per_event};
 	my $R = $cost->{runs};
+	my $i = icount_of($boot);
+	my $unit = defined $i ? ($i ? sprintf('ns per program run (x %g = guest instructions)', 1 / 2**$i)
+				     : 'ns per program run = guest instructions') : 'ns per program run';
 	my @rows = map { [ $_->{event}, sprintf('%.0f', $_->{events_per_run}), ns($_->{tool_ns}), ns($_->{empty_ns}),
 			   defined $_->{x_empty} ? sprintf('%.1fx', $_->{x_empty}) : '-',
 			   defined $_->{x_empty} ? ($_->{x_empty} <= 2 ? 'yes' : 'no') : '-', ns($_->{bpftrace_ns}),
-			   defined $_->{x_bpftrace} ? sprintf('%.2fx', $_->{x_bpftrace}) : '-' ] } @{ $fig->{per_event} };
+			   defined $_->{x_bpftrace} ? sprintf('%.2fx', $_->{x_bpftrace}) : '-',
+			   defined $_->{x_bpftrace} ? ($_->{x_bpftrace} <= 1 ? 'yes' : 'no') : '-' ] } @{ $fig->{per_event} };
 	my @prow = map { my $p = $fig->{predicted}{$_};
 			 [ $_, sprintf('%.0f', $p->{events_per_run}),
 			   defined $p->{events_per_s} ? sprintf('%.0f', $p->{events_per_s}) : '-',
 			   sprintf('%.2f', $p->{bpf_ns_per_run} / 1e6),
 			   defined $p->{slowdown} ? sprintf('%+.2f%%', 100 * $p->{slowdown}) : '-' ] }
 		   grep { $fig->{predicted}{$_} } $tool, 'empty', 'bpftrace-same';
-	return (table("  per-event cost with kernel.bpf_stats_enabled=1 ($R runs): ns per program run",
-		      [ 'event', 'events/run', $tool, 'empty', 'x empty', '<=2x', 'bpftrace', 'vs bpftrace' ], @rows),
+	return (table("  per-event cost with kernel.bpf_stats_enabled=1 ($R runs): $unit",
+		      [ 'event', 'events/run', $tool, 'empty', 'x empty', '<=2x', 'bpftrace', 'vs bpftrace', '<=bpftrace' ], @rows),
 		table("  predicted slowdown = events/s x ns/event (BPF time per run / run time without tracing, $off_s s)",
 		      [ 'programs', 'events/run', 'events/s', 'BPF ms/run', 'predicted' ], @prow));
 }
@@ -540,7 +560,7 @@ sub compute_series {
 	my @mapgpa_events = split ' ', $v->{info}{mapgpa_events} // '';
 	$v->{all} = sum(0, map { $counts->{$_} } grep { /^kvm(mmu)?:/ } keys %$counts);
 	$v->{anchors} = [ slowdowns($t, $v->{all}, @ANCHORS) ];
-	$v->{tools} = [ slowdowns($t, $v->{nsame}, $tool, @SAME, $tool_mapgpa // ()) ];
+	$v->{tools} = [ slowdowns($t, $v->{nsame}, $tool, @SAME, $tool_mapgpa // (), 'exporter') ];
 	$v->{versus} = [ $t->{$tool} ? versus($t, $tool, @ANCHORS, @SAME) : () ];
 	my %sec = (events_per_run_all => $v->{all}, events_per_run_same => $v->{nsame}, configs => {},
 		   off_median_s => $v->{off});
@@ -567,16 +587,16 @@ sub format_series {
 				sub { pct($EARLIER{ $_[0]{config} }) });
 	push @l, slowdown_table("tdx-trace series mode and the anchors on its events ($r->{nsame} events per run: " .
 				join(' ', map { (split /:/)[1] } @{ $r->{same} }) . ")", $r->{tools}, 'target',
-				sub { $_[0]{config} eq $tool ? '<= +2%: ' . verdict_le($_[0], 1.02) :
-				      $_[0]{config} eq $tool_mapgpa ? 'opt-in' : '' });
+				sub { $_[0]{config} eq $tool || $_[0]{config} eq $tool_mapgpa ? '<= +0.5%: ' . verdict_le($_[0], 1.005) :
+				      $_[0]{config} eq 'exporter' ? '<= +1%: ' . verdict_le($_[0], 1.01) : '' });
 	push @l, versus_table("tdx-trace (conversions -s + roles) run time / each anchor's, same blocks (target: below every anchor)",
 			      'anchor', $r->{versus}) if $r->{t}{$tool};
 	push @l, lost_note($j->{lost_events}, $tool);
-	push @l, cost_tables($j, $r->{cost}, $tool, $r->{off}) if $r->{cost};
+	push @l, cost_tables($j, $r->{cost}, $tool, $r->{off}, $r->{boot}) if $r->{cost};
 	if ($r->{mcost}) {
 		my $m = $j->{mapgpa_opt_in};
 		push @l, '', "  With --mapgpa (opt-in): the same programs, and MapGPA latency's on every VM entry";
-		push @l, cost_tables($m, $r->{mcost}, $tool_mapgpa, $r->{off});
+		push @l, cost_tables($m, $r->{mcost}, $tool_mapgpa, $r->{off}, $r->{boot});
 		push @l, note("tdx-trace's mapgpa_pending after the cost runs: $m->{mapgpa_pending_after} (non-zero with no VM running",
 			      "would mean every kvm_entry pays a hash lookup for nothing)") if defined $m->{mapgpa_pending_after};
 	}
@@ -607,61 +627,75 @@ sub format_tool {
 				" s without; $r->{nsame} events per run: " . events_str($r->{counts}, @{ $r->{same} }) . ')',
 				$r->{tools}, @{ $s->{extra} // [] });
 	push @l, versus_table(@{ $s->{versus} }, $r->{versus}) if $r->{t}{ $r->{tool} };
-	push @l, note(@{ $s->{remark} }) if $s->{remark};
+	push @l, note(@{ $s->{remark} }) if $s->{remark} && !defined icount_of($r->{boot});
 	push @l, lost_note($r->{json}{lost_events}, $r->{tool});
-	push @l, cost_tables($r->{json}, $r->{cost}, $r->{tool}, $r->{off}) if $r->{cost};
+	push @l, cost_tables($r->{json}, $r->{cost}, $r->{tool}, $r->{off}, $r->{boot}) if $r->{cost};
 	push @l, floor_table($r->{json}{floor}, $r->{rounds}) if $r->{json}{floor};
 	return (@l, dropped_note($r->{dropped}));
 }
 
-# Per-boot medians of the patched and unpatched kernels.
+# Per-boot medians of the patched and unpatched kernels, per kernel line
+# (boots disabled-LINE-N-KERNEL; an older run's disabled-N-KERNEL has its
+# line in its summary).
 sub compute_disabled {
-	my @boots = sort { ($a =~ /disabled-(\d+)/)[0] <=> ($b =~ /disabled-(\d+)/)[0] } glob("$dir/disabled-*");
-	return unless @boots;
-	my (%med, @bj, @ids);
-	for my $b (@boots) {
-		my ($i, $k) = $b =~ /disabled-(\d+)-(\w+)$/ or next;
-		my $boot = boot_status("disabled-$i-$k") // {};
+	my (%by, %sec);
+	for my $b (glob("$dir/disabled-*")) {
+		my ($l, $i, $k) = $b =~ m{/disabled-(?:(\d+\.\d+)-)?(\d+)-(\w+)$} or next;
+		my $boot = boot_status($b =~ s{.*/}{}r) // {};
+		$l //= $boot->{line} // '?';
 		my @runs = map { $_->{seconds} } grep { $_->{rc} eq '0' } @{ read_tsv("$b/runs.tsv") };
-		my $m = median(\@runs);
-		push @{ $med{$k} }, $m if defined $m && ($boot->{status} // '') eq 'ok';
-		push @bj, { boot => $i + 0, kernel => $k, release => $boot->{release}, status => $boot->{status},
-			    runs => \@runs, median_s => $m };
-		push @ids, $i;
+		push @{ $by{$l} }, { boot => $i + 0, kernel => $k, release => $boot->{release}, status => $boot->{status},
+				     icount => icount_of($boot), runs => \@runs, median_s => median(\@runs) };
 	}
-	my %sec = (boots => \@bj);
-	if ($med{patched} && $med{unpatched}) {
-		my $r = ratio_of_medians($med{patched}, $med{unpatched});
-		my ($lo, $hi) = (($r->{lo} - 1) * 100, ($r->{hi} - 1) * 100);
-		$sec{ratio} = $r;
-		$sec{statement} = $r->{lo} > 1
-			? sprintf('the series costs between %.1f%% and %.1f%% with its tracepoints disabled', $lo, $hi)
-			: $r->{hi} < 1
-			? sprintf('the patched kernel ran %.1f%% to %.1f%% faster: no disabled cost is visible, and a real one of that size would be boot-to-boot placement, not the series', -$hi, -$lo)
-			: sprintf('a disabled cost above %.1f%% is ruled out; anything from %.1f%% to %.1f%% is consistent with the data', $hi, $lo, $hi);
+	return unless %by;
+	for my $l (sort keys %by) {
+		my @bj = sort { $a->{boot} <=> $b->{boot} } @{ $by{$l} };
+		my %med;
+		push @{ $med{ $_->{kernel} } }, $_->{median_s}
+			for grep { defined $_->{median_s} && ($_->{status} // '') eq 'ok' } @bj;
+		my %line = (boots => \@bj);
+		if ($med{patched} && $med{unpatched}) {
+			my $r = ratio_of_medians($med{patched}, $med{unpatched});
+			my ($lo, $hi) = (($r->{lo} - 1) * 100, ($r->{hi} - 1) * 100);
+			$line{ratio} = $r;
+			$line{statement} = $r->{lo} > 1
+				? sprintf('the series costs between %.2f%% and %.2f%% with its tracepoints disabled', $lo, $hi)
+				: $r->{hi} < 1
+				? sprintf('the patched kernel ran %.2f%% to %.2f%% faster: no disabled cost is visible, and a real one of that size would be code placement, not the series', -$hi, -$lo)
+				: sprintf('a disabled cost above %.2f%% is ruled out; anything from %.2f%% to %.2f%% is consistent with the data', $hi, $lo, $hi);
+		}
+		$sec{lines}{$l} = \%line;
 	}
-	return { json => \%sec, ids => \@ids };
+	return { json => \%sec };
 }
 
 sub format_disabled {
 	my ($s, $r, $meta) = @_;
-	my $j = $r->{json};
 	my @l = (banner($s->{title}),
 		 'private_mem_conversions_test -n 2: a warm-up and ' . ($meta->{runs} // '?') . ' timed runs per boot, kernels alternating (ABBA)', '');
-	push @l, table('Per boot', [ 'boot', 'kernel', 'release', 'runs', 'median s', 'range', 'status' ],
-		       map { my ($b, $runs) = ($j->{boots}[$_], $j->{boots}[$_]{runs});
-			     [ $r->{ids}[$_], $b->{kernel}, $b->{release} // '?', scalar @$runs, num($b->{median_s}, '%.3f'),
-			       @$runs ? sprintf('%.3f-%.3f', min(@$runs), max(@$runs)) : '-', $b->{status} // 'no boot' ] }
-		       0 .. $#{ $j->{boots} });
-	my $q = $j->{ratio} // return @l;
-	push @l, table('Patched / unpatched, from the per-boot medians',
-		       [ 'boots', 'patched s', 'unpatched s', 'ratio', 'interval (Hodges-Lehmann), coverage' ],
-		       [ sprintf('%d+%d', $q->{n_a}, $q->{n_b}), num($q->{median_a}), num($q->{median_b}), pct($q->{ratio}),
-			 sprintf('[%s, %s] %.0f%%', pct($q->{lo}), pct($q->{hi}), 100 * $q->{coverage}) ]);
-	push @l, note("With " . ($q->{coverage} * 100 >= 94.5 ? 'about 95%' : sprintf('%.0f%%', 100 * $q->{coverage})) .
-		      " confidence, $j->{statement}.",
-		      "Boot-to-boot medians move 1-3% on this lab, so per-boot medians (not runs) are the",
-		      "samples; a disabled cost smaller than that spread is below what the lab can resolve.");
+	for my $line (sort keys %{ $r->{json}{lines} }) {
+		my $j = $r->{json}{lines}{$line};
+		my $icount = icount_of($j->{boots}[0]);
+		push @l, "Linux $line; time: " . time_str($j->{boots}[0]), '';
+		push @l, table('Per boot', [ 'boot', 'kernel', 'release', 'runs', 'median s', 'range', 'status' ],
+			       map { my $runs = $_->{runs};
+				     [ $_->{boot}, $_->{kernel}, $_->{release} // '?', scalar @$runs, num($_->{median_s}, '%.4f'),
+				       @$runs ? sprintf('%.4f-%.4f', min(@$runs), max(@$runs)) : '-', $_->{status} // 'no boot' ] }
+			       @{ $j->{boots} });
+		my $q = $j->{ratio} // next;
+		push @l, table("Linux $line: patched / unpatched, from the per-boot medians (target: 1.000 within the interval)",
+			       [ 'boots', 'patched s', 'unpatched s', 'ratio', 'interval (Hodges-Lehmann), coverage', '1.000 inside' ],
+			       [ sprintf('%d+%d', $q->{n_a}, $q->{n_b}), num($q->{median_a}, '%.4f'), num($q->{median_b}, '%.4f'),
+				 num($q->{ratio}, '%.4f'), sprintf('[%.4f, %.4f] %.0f%%', $q->{lo}, $q->{hi}, 100 * $q->{coverage}),
+				 $q->{lo} <= 1 && $q->{hi} >= 1 ? 'yes' : 'no' ]);
+		push @l, note("With " . ($q->{coverage} * 100 >= 94.5 ? 'about 95%' : sprintf('%.0f%%', 100 * $q->{coverage})) .
+			      " confidence, $j->{statement}.",
+			      defined $icount
+			      ? ("Per-boot medians are the samples: in guest instructions a boot differs from another",
+				 "by what the kernel image does, not by the host.")
+			      : ("Boot-to-boot medians move 1-3% in wall time on this lab, so per-boot medians (not runs)",
+				 "are the samples; a disabled cost smaller than that is below what the lab can resolve."));
+	}
 	return @l;
 }
 
@@ -776,11 +810,49 @@ sub format_exporter {
 	return (banner($s->{title}), (map { "  $_" } @{ $r->{lines} }), "  (exit $r->{exit})", '');
 }
 
+# Whether a section's figures in guest instructions ($ir) and in wall time
+# ($wr, a normal boot) agree: per observer, on which side of 1 its ratio
+# is and whether the intervals overlap; over all, whether the observers
+# come in the same order.  Returns its JSON and its lines.
+sub agreement {
+	my ($ir, $wr) = @_;
+	my ($ic, $wc) = map { $_->{json}{configs} // {} } $ir, $wr;
+	my @c = sort { $ic->{$a}{ratio} <=> $ic->{$b}{ratio} }
+		grep { defined $ic->{$_}{ratio} && defined(($wc->{$_} // {})->{ratio}) } keys %$ic;
+	return ({}) unless @c;
+	my (%j, @swaps);
+	for my $x (0 .. $#c) {
+		for my $y ($x + 1 .. $#c) {
+			push @swaps, [ $c[$x], $c[$y] ] if $wc->{ $c[$x] }{ratio} > $wc->{ $c[$y] }{ratio};
+		}
+	}
+	my @rows;
+	for my $c (@c) {
+		my ($i, $w) = ($ic->{$c}, $wc->{$c});
+		my $sign = ($i->{ratio} <=> 1) == ($w->{ratio} <=> 1) ? 'yes' : 'no';
+		my $overlap = !defined $i->{lo} || !defined $w->{lo} ? '-' : $i->{lo} <= $w->{hi} && $w->{lo} <= $i->{hi} ? 'yes' : 'no';
+		my $bool = sub { $_[0] eq '-' ? undef : $_[0] eq 'yes' ? JSON::PP::true : JSON::PP::false };
+		$j{configs}{$c} = { icount => $i->{ratio}, wall => $w->{ratio}, same_sign => $bool->($sign),
+				    intervals_overlap => $bool->($overlap) };
+		push @rows, [ $LABEL{$c} // $c, pct($i->{ratio}), ci_str($i), pct($w->{ratio}), ci_str($w), $sign, $overlap ];
+	}
+	$j{order_swaps} = [ map { join('/', @$_) } @swaps ];
+	my $label = sub { $LABEL{ $_[0] } // $_[0] };
+	return (\%j,
+		table('Guest instructions against wall time (a normal boot): observers in icount order',
+		      [ 'observer', 'icount', 'interval', 'wall', 'interval', 'same sign', 'intervals overlap' ], @rows),
+		note('order: ' . (@swaps ? 'wall time swaps ' . join('; ', map { $label->($_->[0]) . ' and ' . $label->($_->[1]) } @swaps)
+				  : 'the same in both')));
+}
+
 my $meta = read_kv("$dir/meta.txt");
 my %json = (meta => $meta);
 my @out = ("kvmscope benchmarks, " . ($meta->{date} // '?') . ", commit " . ($meta->{commit} // '?'),
 	   "lab: QEMU TCG (single thread), 2 vCPUs, nested SVM; host load " . ($meta->{load_start} // '?') . ' at start, ' .
 	   ($meta->{load_end} // '?') . ' at the end',
+	   'time: ' . (($meta->{icount} // 'off') eq 'off' ? 'wall' : "guest instructions (-icount shift=$meta->{icount})" .
+		       (($meta->{wall} // 0) ? ', then wall time in a normal boot as a cross-check' : '')) .
+	   "; each section says which",
 	   'Ratios are with / without; intervals are distribution-free (order statistics; Hodges-Lehmann',
 	   'for two groups) with the coverage they really have; "open" = the interval straddles the target.',
 	   '');
@@ -788,6 +860,13 @@ for my $s (@SECTIONS) {
 	my $r = $s->{compute}->($s) // next;
 	$json{sections}{ $s->{key} } = $r->{json};
 	push @out, $s->{format}->($s, $r, $meta);
+	next unless $s->{sub} && -d "$dir/$s->{sub}.wall";
+	my $w = { %$s, sub => "$s->{sub}.wall", title => "$s->{title}: wall-time cross-check" };
+	my $wr = $w->{compute}->($w) // next;
+	$json{sections}{"$s->{key}.wall"} = $wr->{json};
+	my ($agree, @lines) = agreement($r, $wr);
+	$json{sections}{ $s->{key} }{agreement} = $agree if %$agree;
+	push @out, $w->{format}->($w, $wr, $meta), @lines;
 }
 
 open(my $fh, '>', "$dir/results.json") or die "$dir/results.json: $!";
