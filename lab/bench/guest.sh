@@ -76,7 +76,13 @@ tdx_series_events="kvm:kvm_vm_set_mem_attributes kvm:kvm_vm_set_mem_attributes_d
 	kvmmmu:tdp_mmu_zap_leafs kvmmmu:kvm_mmu_role"
 tdx_fallback_events="syscalls:sys_enter_ioctl syscalls:sys_exit_ioctl
 	kvmmmu:kvm_tdp_mmu_spte_changed"
-tdx_mapgpa_events="kvm:kvm_hypercall kvm:kvm_userspace_exit kvm:kvm_entry"
+# MapGPA ends at the series' kvm_hypercall_done where the kernel has it,
+# else at the next kvm_entry (tools/probe/probe_conv.c decides the same).
+if [ -d /sys/kernel/tracing/events/kvm/kvm_hypercall_done ]; then
+	tdx_mapgpa_events="kvm:kvm_hypercall kvm:kvm_map_gpa_range_exit kvm:kvm_hypercall_done"
+else
+	tdx_mapgpa_events="kvm:kvm_hypercall kvm:kvm_userspace_exit kvm:kvm_entry"
+fi
 hvflush_events="kvm:kvm_hv_flush_tlb_enqueue kvm:kvm_hv_flush_tlb_dequeue
 	kvm:kvm_nested_vmexit_inject kvm:kvm_hv_flush_tlb kvm:kvm_hv_flush_tlb_ex"
 
