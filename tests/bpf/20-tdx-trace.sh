@@ -241,16 +241,24 @@ check_eq "-s 1: the final summary still names the exited VMM" "set_attrs set_att
 # Any user can issue KVM_SET_MEMORY_ATTRIBUTES's number on a file of its
 # own, with a range that would dwarf every real VM's: nobody, on
 # /dev/null, converts nothing and takes no row.
-rm -f "$out/nobody.go" "$out/nobody.json"
-chmod 755 "$out" "$helper"
+# nobody runs a copy of the helper from a directory everyone can reach:
+# the checkout may not be (a clone in a 0700 directory, as mktemp -d
+# makes them, or in /root).
+nb=$(mktemp -d /tmp/kvmscope-nobody.XXXXXX)
+chmod 755 "$nb"
+cp "$helper" "$nb/"
+rm -f "$out/nobody.json"
 SET_ATTRS_VM=0 setpriv --reuid=65534 --regid=65534 --clear-groups \
-	"$helper" "$out/nobody.go" 0:0x10000000000:8 0:0x10000000000:0 & hpid=$!
+	"$nb/${helper##*/}" "$nb/go" 0:0x10000000000:8 0:0x10000000000:0 \
+	2>"$out/nobody.helper.err" & hpid=$!
 "$tool" -j -p "$hpid" -s 1 >"$out/nobody.json" 2>"$out/nobody.err" & tpid=$!
 wait_attached "$out/nobody.json" '"type":"mode"' "$tpid"
-touch "$out/nobody.go"
+touch "$nb/go"
 wait "$hpid"; rc=$?
 sleep 0.3; kill -INT "$tpid"; wait "$tpid"
+rm -rf "$nb"
 check_eq "nobody's ioctls on /dev/null ran (ENOTTY)" 0 "$rc"
+[ "$rc" = 0 ] || sed 's/^/#   helper: /' "$out/nobody.helper.err"
 check_eq "nobody's ioctls on /dev/null: no conversion, no row" "0 0" \
 	"$(jq -r 'select(.type=="final") | "\(.totals.count) \(.vms | length)"' "$out/nobody.json")"
 
