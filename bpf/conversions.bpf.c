@@ -799,9 +799,14 @@ static __always_inline int mapgpa_chunk(__u64 npages, __u64 attributes)
 	return 0;
 }
 
-/* This thread's TDX/SNP request returns to the guest. */
-static __always_inline int mapgpa_done(struct kvm_vcpu *vcpu, bool retry,
-				       bool error)
+/*
+ * This thread's request of @kind returns to the guest: a TDX/SNP request
+ * at its _done event, a KVM_HC_MAP_GPA_RANGE at the series'
+ * kvm_hypercall_done (where every other hypercall returns too: only a
+ * pending request of the kind counts).
+ */
+static __always_inline int mapgpa_done(struct kvm_vcpu *vcpu, __u8 kind,
+				       bool retry, bool error)
 {
 	struct mapgpa_req *req;
 	__u64 id, now;
@@ -812,37 +817,12 @@ static __always_inline int mapgpa_done(struct kvm_vcpu *vcpu, bool retry,
 	id = bpf_get_current_pid_tgid();
 	tid = (__u32)id;
 	req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
-	if (!req || req->kind != MAPGPA_VENDOR)
+	if (!req || req->kind != kind)
 		return 0;
 	now = bpf_ktime_get_ns();
 	if (req->exit_ns)
 		req->userspace_ns += now - req->exit_ns;
 	mapgpa_close(vcpu, req, now, tid, id >> 32, retry, error);
-	return 0;
-}
-
-/*
- * This thread's KVM_HC_MAP_GPA_RANGE returns to the guest with @ret
- * (the series' kvm_hypercall_done): 0, or a -KVM_E* error.  Every other
- * hypercall returns here too; only a pending request's counts.
- */
-static __always_inline int mapgpa_hcall_done(struct kvm_vcpu *vcpu, __u64 ret)
-{
-	struct mapgpa_req *req;
-	__u64 id, now;
-	__u32 tid;
-
-	if (!mapgpa_pending)
-		return 0;
-	id = bpf_get_current_pid_tgid();
-	tid = (__u32)id;
-	req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
-	if (!req || req->kind != MAPGPA_HYPERCALL)
-		return 0;
-	now = bpf_ktime_get_ns();
-	if (req->exit_ns)
-		req->userspace_ns += now - req->exit_ns;
-	mapgpa_close(vcpu, req, now, tid, id >> 32, false, ret != 0);
 	return 0;
 }
 
@@ -856,7 +836,8 @@ int BPF_PROG(mapgpa_hcall_raw, unsigned long nr, unsigned long a0,
 SEC("raw_tp/kvm_hypercall_done")
 int BPF_PROG(mapgpa_hcall_done_raw, struct kvm_vcpu *vcpu, __u64 ret)
 {
-	return mapgpa_hcall_done(vcpu, ret);
+	/* 0, or a -KVM_E* error for the guest. */
+	return mapgpa_done(vcpu, MAPGPA_HYPERCALL, false, ret != 0);
 }
 
 SEC("raw_tp/kvm_userspace_exit")
@@ -888,7 +869,7 @@ SEC("raw_tp/kvm_tdx_map_gpa_done")
 int BPF_PROG(mapgpa_tdx_done_raw, struct kvm_vcpu *vcpu, __u64 status,
 	     __u64 next_gpa, int end)
 {
-	return mapgpa_done(vcpu, status == TDVMCALL_STATUS_RETRY,
+	return mapgpa_done(vcpu, MAPGPA_VENDOR, status == TDVMCALL_STATUS_RETRY,
 			   status & TDVMCALL_STATUS_ERROR);
 }
 
@@ -909,7 +890,7 @@ int BPF_PROG(mapgpa_snp_raw, struct kvm_vcpu *vcpu, __u16 cur_entry,
 SEC("raw_tp/kvm_snp_psc_done")
 int BPF_PROG(mapgpa_snp_done_raw, struct kvm_vcpu *vcpu, __u64 psc_ret)
 {
-	return mapgpa_done(vcpu, false, psc_ret != 0);
+	return mapgpa_done(vcpu, MAPGPA_VENDOR, false, psc_ret != 0);
 }
 
 SEC("raw_tp/kvm_snp_psc_msr")
@@ -923,7 +904,7 @@ int BPF_PROG(mapgpa_snp_msr_raw, struct kvm_vcpu *vcpu, __u64 gpa, __u8 op)
 SEC("raw_tp/kvm_snp_psc_msr_done")
 int BPF_PROG(mapgpa_snp_msr_done_raw, struct kvm_vcpu *vcpu, bool error)
 {
-	return mapgpa_done(vcpu, false, error);
+	return mapgpa_done(vcpu, MAPGPA_VENDOR, false, error);
 }
 
 /*
