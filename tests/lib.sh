@@ -108,3 +108,27 @@ lab_abort() {
 	tap_done
 	exit 1
 }
+
+# exporter_suite NAME: the setting of a suite that runs exporters.  $exe,
+# built now; $tmp, the suite's directory, which everyone can reach: an
+# exporter started as root serves as nobody and re-reads its --synthetic
+# spec from there; $pids, where the suite adds what it starts.  On exit
+# they are stopped and $tmp removed.
+exporter_suite() {
+	exe=build/kvmscope-exporter
+	tmp=$(mktemp -d "/tmp/kvmscope-$1.XXXXXX")
+	chmod 755 "$tmp"
+	pids=()
+	trap _exporter_suite_end EXIT
+	if ! log=$(make -s "$exe" 2>&1); then
+		not_ok "build kvmscope-exporter" "$log"
+		tap_done
+		exit 1
+	fi
+}
+_exporter_suite_end() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}

@@ -9,31 +9,13 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
 
-exe=build/kvmscope-exporter
-tmp=$(mktemp -d /tmp/kvmscope-prom-test.XXXXXX)
-# Started as root, the exporter serves as nobody: it re-reads its
-# --synthetic spec from here.
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+exporter_suite prom-test
 
 if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
 	not_ok "prometheus and promtool installed (make deps)"
 	tap_done
 	exit 1
 fi
-if ! log=$(make -s "$exe" 2>&1); then
-	not_ok "build kvmscope-exporter" "$log"
-	tap_done
-	exit 1
-fi
-
 
 printf 'kvm-101 name=web-1 vcpus=4 rate=40\nkvm-102 name=db-1 vcpus=8 rate=15\n' >"$tmp/vms"
 eport=$(free_port)

@@ -16,26 +16,9 @@ cd "$(dirname "$0")/../.."
 . tests/lib.sh
 own_tracefs "$@"
 
-exe=build/kvmscope-exporter
-tmp=$(mktemp -d /tmp/kvmscope-exporter-test.XXXXXX)
-# Started as root, the exporter serves as nobody: it re-reads --synthetic
-# specs from here.
-chmod 755 "$tmp"
+exporter_suite exporter-test
 nobody_ids="$(id -u nobody) $(id -g nobody)"
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 
-if ! log=$(make -s "$exe" 2>&1); then
-	not_ok "build kvmscope-exporter" "$log"
-	tap_done
-	exit 1
-fi
 ok "build kvmscope-exporter"
 
 # --- command line

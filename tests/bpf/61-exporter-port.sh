@@ -7,24 +7,8 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
 
-exe=build/kvmscope-exporter
-tmp=$(mktemp -d /tmp/kvmscope-exporter-port.XXXXXX)
-# Started as root, the exporters serve as nobody, who reads the VM lists.
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+exporter_suite exporter-port
 
-if ! log=$(make -s "$exe" 2>&1); then
-	not_ok "build kvmscope-exporter" "$log"
-	tap_done
-	exit 1
-fi
 printf 'kvm-1 name=first vcpus=1\n' >"$tmp/first.vms"
 printf 'kvm-2 name=second vcpus=1\n' >"$tmp/second.vms"
 

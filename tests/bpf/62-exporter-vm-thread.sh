@@ -10,22 +10,8 @@ cd "$(dirname "$0")/../.."
 . tests/lib.sh
 own_tracefs "$@"
 
-exe=build/kvmscope-exporter
-tmp=$(mktemp -d /tmp/kvmscope-vm-thread.XXXXXX)
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+exporter_suite vm-thread
 
-if ! log=$(make -s "$exe" 2>&1); then
-	not_ok "build kvmscope-exporter" "$log"
-	tap_done
-	exit 1
-fi
 ok "build kvmscope-exporter"
 
 # The VMM: a thread creates the VM, says its tid and ends; the main thread

@@ -18,26 +18,9 @@ cd "$(dirname "$0")/../.."
 . tests/lib.sh
 own_tracefs "$@"
 
-exe=build/kvmscope-exporter
 # Debian's python3: prometheus_client (lab/deps.sh) and crypt.
 py=/usr/bin/python3
-tmp=$(mktemp -d /tmp/kvmscope-exporter-web.XXXXXX)
-# Started as root, the exporter serves as nobody: it re-reads the spec.
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-if ! log=$(make -s "$exe" 2>&1); then
-	not_ok "build kvmscope-exporter" "$log"
-	tap_done
-	exit 1
-fi
+exporter_suite exporter-web
 
 # start_exporter LOG args...: on a free loopback port; sets $port, $epid.
 start_exporter() {

@@ -12,24 +12,8 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
 
-exe=build/kvmscope-exporter
-tmp=$(mktemp -d /tmp/kvmscope-exporter-card.XXXXXX)
-# Started as root, the exporter serves as nobody, who reads the VM list.
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+exporter_suite exporter-card
 
-if ! log=$(make -s "$exe" 2>&1); then
-	not_ok "build kvmscope-exporter" "$log"
-	tap_done
-	exit 1
-fi
 ok "build kvmscope-exporter"
 
 LIMIT=1000

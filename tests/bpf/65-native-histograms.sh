@@ -13,25 +13,10 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
 
-exe=build/kvmscope-exporter
-tmp=$(mktemp -d /tmp/kvmscope-native-test.XXXXXX)
-chmod 755 "$tmp"	# a root exporter serves as nobody, re-reading its spec
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+exporter_suite native-test
 
 if ! command -v prometheus >/dev/null; then
 	not_ok "prometheus installed (make deps)"
-	tap_done
-	exit 1
-fi
-if ! log=$(make -s "$exe" 2>&1); then
-	not_ok "build kvmscope-exporter" "$log"
 	tap_done
 	exit 1
 fi

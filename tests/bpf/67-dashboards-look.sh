@@ -11,18 +11,7 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
 
-exe=build/kvmscope-exporter
-tmp=$(mktemp -d /tmp/kvmscope-look-test.XXXXXX)
-# Started as root, the exporters serve as nobody and re-read their specs.
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+exporter_suite look-test
 
 for c in prometheus gnuplot chromium jq; do
 	if ! command -v $c >/dev/null; then
@@ -31,12 +20,6 @@ for c in prometheus gnuplot chromium jq; do
 		exit 1
 	fi
 done
-if ! log=$(make -s "$exe" 2>&1); then
-	not_ok "build kvmscope-exporter" "$log"
-	tap_done
-	exit 1
-fi
-
 
 printf 'kvm-101 name=web-1 vcpus=4 rate=40\nkvm-102 name=db-1 vcpus=8 rate=15\n' >"$tmp/vms"
 printf 'kvm-201 name=build-1 vcpus=2 rate=30\n' >"$tmp/vms-per-vcpu"
