@@ -58,10 +58,12 @@ check_gone() {
 
 # The pane's shell records the terminal modes around the run and the exit
 # code, then stays so the restored screen can be inspected.
+# The modes after are saved before "exit=" is shown: a check that sees
+# "exit=" then reads a complete file.
 start() {   # start session-name
 	T kill-session -t top 2>/dev/null
 	T new-session -d -s top -x 100 -y 30 \
-		"stty -g >$out/$1.before; echo 'before hvflush-top'; $tool -d 1; echo \"exit=\$?\"; stty -g >$out/$1.after; exec sleep 600"
+		"stty -g >$out/$1.before; echo 'before hvflush-top'; $tool -d 1; rc=\$?; stty -g >$out/$1.after; echo \"exit=\$rc\"; exec sleep 600"
 }
 
 start q

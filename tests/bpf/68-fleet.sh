@@ -248,8 +248,21 @@ export_raw() {
 		jq -c '[(.metric | del(.__name__) | tostring), ([.timestamps, .values] | transpose | map("\(.[0])=\(.[1])"))]' | sort
 }
 watch='{__name__=~"up|kvmscope_mem_conversions_total",job="kvmscope"}'
+# sent N: the newest sample agent N has sent; sent_past T: every agent's
+# is newer than T.
+sent() { in_host "$1" curl -s "http://127.0.1.$1:9090/metrics" |
+	awk '/^prometheus_remote_storage_queue_highest_sent_timestamp_seconds/ { print $2 }'; }
+sent_past() {
+	local n
+	for n in $(seq "$hosts"); do
+		awk -v s="$(sent "$n")" -v t="$1" 'BEGIN { exit !(s + 0 > t + 0) }' || return 1
+	done
+}
+# The window before the outage is complete in VictoriaMetrics only once
+# every agent has sent past it: an agent under load sends seconds late.
 before_end=$(date +%s)
-sleep 1.5	# the last second's samples are in
+check "every agent sent its samples up to the outage" wait_for 30 sent_past "$before_end"
+sleep 2	# VictoriaMetrics makes what it took searchable within a second
 export_raw "$watch" $((before_end - 20)) "$before_end" >"$tmp/before"
 kill "$vm_pid"
 wait "$vm_pid" 2>/dev/null
@@ -258,17 +271,9 @@ sleep "$outage"
 start_vm
 up_at=$(date +%s.%N)
 check "VictoriaMetrics restarted on its data" wait_for 30 curl -sf -o /dev/null "$VM/health"
-# drained N: agent N has sent a sample scraped after the restart.
-sent() { in_host "$1" curl -s "http://127.0.1.$1:9090/metrics" |
-	awk '/^prometheus_remote_storage_queue_highest_sent_timestamp_seconds/ { print $2 }'; }
-drained() {
-	local n
-	for n in $(seq "$hosts"); do
-		awk -v s="$(sent "$n")" -v u="$up_at" 'BEGIN { exit !(s + 0 > u + 0) }' || return 1
-	done
-}
+# Drained: every agent has sent a sample scraped after the restart.
 drain=never
-if wait_for $((outage + 60)) drained; then
+if wait_for $((outage + 60)) sent_past "$up_at"; then
 	drain=$(python3 -c "print(f'{$(date +%s.%N) - $up_at:.1f}')")
 	ok "every agent's queue drained after a ${outage}s outage (in $drain s)"
 else
@@ -279,6 +284,7 @@ sleep 2	# VictoriaMetrics makes what it took searchable within a second
 export_raw "$watch" $((before_end - 20)) "$before_end" >"$tmp/after"
 check_eq "the samples from before the outage are unchanged ($(wc -l <"$tmp/before") series)" \
 	"$(md5sum <"$tmp/before")" "$(md5sum <"$tmp/after")"
+cmp -s "$tmp/before" "$tmp/after" || diff "$tmp/before" "$tmp/after" | cut -c1-300 | head -n 6 | sed 's/^/#   /'
 # gaps SERIES FROM TO: per series, the longest time between samples in
 # [FROM, TO], with the edges; prints the worst and each over 1.5 s.
 export_raw "$watch" "${down%.*}" "$(python3 -c "print(int($up_at) + 3)")" >"$tmp/window"
