@@ -8,10 +8,22 @@
 #                      $KVMSCOPE_CACHE_KEEP (6) most recently used are kept;
 #   debootstrap-<key>/ bookworm minbase with the package's Depends.
 # Each deb_* function runs as root; deb_root_mount needs a mount namespace of
-# the suite's own (unshare --mount).
+# the suite's own: a suite calls deb_suite_start "$0" "$@" first.
 
 deb_cache=${XDG_CACHE_HOME:-$HOME/.cache}/kvmscope
 deb_version=$(dpkg-parsechangelog -l debian/changelog -S Version)
+
+# deb_suite_start "$0" "$@": the suite runs as root, in a mount namespace of
+# its own (re-executed there), so its overlay goes when it does; the lab's
+# QEMU, started from the suite, shares that namespace and serves the overlay.
+deb_suite_start() {
+	if [ "$(id -u)" -ne 0 ]; then
+		not_ok "runs as root (chroot, overlay mount)" "uid $(id -u)"
+		tap_done
+		exit 1
+	fi
+	[ -n "${_KS_OWN_NS:-}" ] || _KS_OWN_NS=1 exec unshare --mount --propagation private "$@"
+}
 
 # The files the package is built from, NUL-separated: what git would commit
 # (tracked or new, not ignored), but the tests, the lab, the kernel series

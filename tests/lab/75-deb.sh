@@ -17,14 +17,7 @@ cd "$(dirname "$0")/../.."
 . tests/lib.sh
 . tests/deb.sh
 
-if [ "$(id -u)" -ne 0 ]; then
-	not_ok "runs as root (chroot, overlay mount)" "uid $(id -u)"
-	tap_done
-	exit 1
-fi
-# Our own mount namespace, which lab/run.sh's QEMU shares: it serves the
-# overlay to the guest, and the overlay goes when the suite does.
-[ -n "${_KS_OWN_NS:-}" ] || _KS_OWN_NS=1 exec unshare --mount --propagation private "$0" "$@"
+deb_suite_start "$0" "$@"
 
 # Under the repo, which the guest sees at the same path.
 out=$PWD/build/tests-lab/deb
