@@ -52,6 +52,24 @@ int ks_probe_open(struct ks_probe *p, ks_probe_load_fn load, void *ctx,
 	return e;
 }
 
+int ks_probe_load_fentry(ks_probe_load_fentry_fn load, void *ctx, bool tp_btf,
+			 bool want, struct bpf_object **obj)
+{
+	libbpf_print_fn_t saved = NULL;
+	int err;
+
+	if (want) {
+		if (!ks_verbose)
+			saved = libbpf_set_print(NULL);
+		err = load(ctx, tp_btf, true, obj);
+		if (!ks_verbose)
+			libbpf_set_print(saved);
+		if (!err)
+			return 0;
+	}
+	return load(ctx, tp_btf, false, obj);
+}
+
 void ks_probe_close(struct ks_probe *p)
 {
 	ks_probe_detach(&p->links, 0);

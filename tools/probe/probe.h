@@ -21,6 +21,22 @@
 typedef int (*ks_probe_load_fn)(void *ctx, bool tp_btf,
 				struct bpf_object **obj);
 
+/*
+ * Loads one object for @ctx, with its optional fentry/fexit programs when
+ * @fentry: a ks_probe_load_fn in two tries, see ks_probe_load_fentry().
+ */
+typedef int (*ks_probe_load_fentry_fn)(void *ctx, bool tp_btf, bool fentry,
+				       struct bpf_object **obj);
+
+/*
+ * @load with the fentry programs when @want, and when the kernel refuses
+ * them, without: fentry needs the function in BTF and a kernel that allows
+ * trampolines, which not every host does.  The refusal is expected, so
+ * its libbpf log is shown only with -v.
+ */
+int ks_probe_load_fentry(ks_probe_load_fentry_fn load, void *ctx, bool tp_btf,
+			 bool want, struct bpf_object **obj);
+
 /* The links of an object's attached programs. */
 #define KS_PROBE_MAX_LINKS 16
 

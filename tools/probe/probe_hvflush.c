@@ -95,9 +95,10 @@ struct load_ctx {
 	pid_t pid;
 };
 
-static int load_one(struct load_ctx *ctx, bool tp_btf, bool vm_destroy,
+static int load_one(void *data, bool tp_btf, bool vm_destroy,
 		    struct bpf_object **obj)
 {
+	struct load_ctx *ctx = data;
 	struct hvflush_bpf *skel = hvflush_bpf__open();
 	int err;
 
@@ -117,27 +118,14 @@ static int load_one(struct load_ctx *ctx, bool tp_btf, bool vm_destroy,
 }
 
 /*
- * With fentry on kvm_destroy_vm first, then without: fentry needs the
- * function in BTF and a kernel that allows trampolines, which not every
- * host does.  Without it a VM's waits end with its process only.
+ * With fentry on kvm_destroy_vm first, then without (ks_probe_load_fentry):
+ * without it a VM's waits end with its process only.
  */
 static int load(void *data, bool tp_btf, struct bpf_object **obj)
 {
 	struct load_ctx *ctx = data;
-	libbpf_print_fn_t saved = NULL;
-	int err;
 
-	if (ctx->vm_destroy) {
-		/* A kernel refusing fentry is expected: keep its log for -v. */
-		if (!ks_verbose)
-			saved = libbpf_set_print(NULL);
-		err = load_one(ctx, tp_btf, true, obj);
-		if (!ks_verbose)
-			libbpf_set_print(saved);
-		if (!err)
-			return 0;
-	}
-	return load_one(ctx, tp_btf, false, obj);
+	return ks_probe_load_fentry(load_one, ctx, tp_btf, ctx->vm_destroy, obj);
 }
 
 int hv_probe_open(struct hv_probe *p, const struct ks_mode *m, pid_t pid,

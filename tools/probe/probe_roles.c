@@ -40,9 +40,10 @@ struct load_ctx {
 	bool init_cost;
 };
 
-static int load_one(struct load_ctx *ctx, bool tp_btf, bool init_cost,
+static int load_one(void *data, bool tp_btf, bool init_cost,
 		    struct bpf_object **obj)
 {
+	struct load_ctx *ctx = data;
 	struct mmu_roles_bpf *skel = mmu_roles_bpf__open();
 	int err;
 
@@ -65,26 +66,13 @@ static int load_one(struct load_ctx *ctx, bool tp_btf, bool init_cost,
 }
 
 /*
- * With kvm_init_mmu timing first, then without: fentry needs the function
- * in BTF and a kernel that allows trampolines, which not every host does.
+ * With kvm_init_mmu timing first, then without (ks_probe_load_fentry).
  */
 static int load(void *data, bool tp_btf, struct bpf_object **obj)
 {
 	struct load_ctx *ctx = data;
-	libbpf_print_fn_t saved = NULL;
-	int err;
 
-	if (ctx->init_cost) {
-		/* A kernel refusing fentry is expected: keep its log for -v. */
-		if (!ks_verbose)
-			saved = libbpf_set_print(NULL);
-		err = load_one(ctx, tp_btf, true, obj);
-		if (!ks_verbose)
-			libbpf_set_print(saved);
-		if (!err)
-			return 0;
-	}
-	return load_one(ctx, tp_btf, false, obj);
+	return ks_probe_load_fentry(load_one, ctx, tp_btf, ctx->init_cost, obj);
 }
 
 int roles_probe_open(struct roles_probe *p, const struct ks_mode *m,
