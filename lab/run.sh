@@ -81,7 +81,7 @@ kernel_label="$line $kernel" build_args=(--line "$line") topic_args=()
 if [ -n "$want_topic" ]; then
 	[ "$kernel" = patched ] || usage_error "--topic is a series of the patched kernel: not with --kernel $kernel"
 	lab_topic "$want_topic"
-	kernel_label+=" ($topic)" topic_args=(--topic "$topic")
+	topic_args=(--topic "$topic")
 fi
 [ "$kernel" != unpatched ] || kernel=patched build_args+=(--unpatched)
 [[ $timeout =~ ^[0-9]+$ ]] && [ "$timeout" -gt 0 ] || usage_error "--timeout must be a positive number of seconds, not '$timeout'"
@@ -228,7 +228,7 @@ printf '%q ' "${qemu[@]}" >"$results/qemu.cmd"
 # 2^-SHIFT per ns: give the host a wider margin.
 hard_limit=$((timeout + 300))
 [ -z "$icount" ] || hard_limit=$((hard_limit * 4))
-say "booting the $kernel_label kernel: $what (timeout ${timeout}s; results in $results)"
+say "booting the $kernel_label${topic:+ ($topic)} kernel: $what (timeout ${timeout}s; results in $results)"
 touch "$results/output.log"
 t0=$(now)
 timeout -k 10 "$hard_limit" "${qemu[@]}" >"$results/qemu.log" 2>&1 &
@@ -300,7 +300,7 @@ fi
 } >"$results/summary.txt"
 
 if [ "$status" = ok ]; then
-	say "$kernel_label kernel: booted in ${boot_up}s, job exited $job_rc after ${job_secs}s (wall ${wall}s); results in $results"
+	say "$kernel_label${topic:+ ($topic)} kernel: booted in ${boot_up}s, job exited $job_rc after ${job_secs}s (wall ${wall}s); results in $results"
 	exit "$exit_code"
 fi
 say "FAILED ($status): $reason"
