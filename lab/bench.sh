@@ -25,7 +25,10 @@
 #   disabled  the patched and the unpatched kernel booted
 #             alternately (ABBA), BENCH_BOOTS boots each, on each line of
 #             BENCH_LINES
-#   mapgpa    MapGPA in KVM vs in userspace, 1 and 512 pages
+#   mapgpa    the 7.3 in-kernel MapGPA RFC (its topic's kernel, lab/run.sh
+#             --topic): MapGPA in KVM, in KVM with the notification, and
+#             through a userspace exit, with the VMM's discard; 1, 512 and
+#             262144 pages; and the share of time in the zap
 #   exporter  lab/bench-exporter.sh (host, no boot)
 #   fleet     tests/bpf/68-fleet.sh with a 60 s outage of the central
 #             store (host, no boot): deploy/fleet/'s figures
@@ -37,7 +40,7 @@
 # Environment: BENCH_PAIRS (alternating pairs per comparison, default 20),
 # BENCH_ONLY, BENCH_BOOTS (per kernel, default 4), BENCH_RUNS (timed runs
 # per boot, default 7), BENCH_COST_RUNS (runs with bpf_stats, default 3),
-# BENCH_MAPGPA ("PAGES:ITERATIONS ...", default "1:8000 512:1000"),
+# BENCH_MAPGPA ("PAGES:ITERATIONS ...", default "1:2000 512:200 262144:5"),
 # BENCH_ICOUNT (the -icount shift, default 0; "off": wall time only),
 # BENCH_WALL (1: also a normal boot per section, the cross-check),
 # BENCH_LINES (the kernel lines of the disabled section, default "6.12 7.3").
@@ -71,7 +74,7 @@ posint() { # NAME VALUE
 	[[ $2 =~ ^[0-9]+$ ]] && [ "$2" -gt 0 ] || usage_error "$1 must be a positive integer, not '$2'"
 }
 pairs=${BENCH_PAIRS:-20} boots=${BENCH_BOOTS:-4} runs=${BENCH_RUNS:-7}
-cost_runs=${BENCH_COST_RUNS:-3} mapgpa=${BENCH_MAPGPA:-1:8000 512:1000}
+cost_runs=${BENCH_COST_RUNS:-3} mapgpa=${BENCH_MAPGPA:-1:2000 512:200 262144:5}
 icount=${BENCH_ICOUNT:-0} wall=${BENCH_WALL:-0} lines=${BENCH_LINES:-6.12 7.3}
 posint BENCH_PAIRS "$pairs"
 posint BENCH_BOOTS "$boots"
@@ -164,8 +167,8 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # kvm_stat comes with the kernel source; a copy of our own, since the shared
 # tree may be checked out to another commit while we run.  Only sections
-# that boot need either.
-if wanted series || wanted fallback || wanted hvflush || wanted mapgpa || wanted disabled; then
+# that boot need either (mapgpa boots the 7.3 RFC's kernel: neither).
+if wanted series || wanted fallback || wanted hvflush || wanted disabled; then
 	"$lab_dir/build-kernel.sh" --line "$line" >/dev/null || die "building the lab kernel failed"
 	cp "$src_dir/tools/kvm/kvm_stat/kvm_stat" "$repo_dir/build/bench/kvm_stat"
 fi
@@ -214,6 +217,7 @@ boot_one() {
 		exec bash $lab_dir/bench/guest.sh $section
 	EOF
 	[ "$kernel" != stock ] || mapfile -t args < <(stock_with)
+	[ "$section" != mapgpa ] || args+=(--topic map-gpa-in-kernel-rfc)
 	# Two cores: a kernel build beside the lab would be measured too, in
 	# wall time.  Guest instructions do not see it.
 	# Under -icount, waiting for 9p (the guest copying its tools to tmpfs,
@@ -252,7 +256,7 @@ if wanted fallback; then
 	boot fallback-stock stock fallback $((600 + (pairs + 1) * 90))
 fi
 ! wanted hvflush || boot hvflush patched hvflush $((600 + (pairs + 1) * 120))
-! wanted mapgpa || boot mapgpa patched mapgpa $((600 + (pairs + 1) * 60))
+! wanted mapgpa || boot mapgpa 7.3-patched mapgpa $((600 + (pairs + 1) * 60))
 if wanted disabled; then
 	# ABBA: a drift over the boots cancels out of the comparison.  Only in
 	# the measuring boots: a wall-time ABBA never resolved the 1-3% medians

@@ -12,8 +12,9 @@
 #   --line        the kernel line (lab/versions.sh; default 7.3)
 #   --topic       only one topic series of the line (a directory of
 #                 kernel-patches/LINE/ with a series file: conversions,
-#                 mmu-roles, hyperv-tlb-flush on 7.3), on the pristine
-#                 source, as it is posted
+#                 mmu-roles, hyperv-tlb-flush, map-gpa-in-kernel-rfc on
+#                 7.3), on the pristine source after the topics its
+#                 prerequisites file names, as it is posted
 #   --each-patch  apply and build the series patch by patch (incrementally),
 #                 proving each patch builds on its own: KVM's objects for
 #                 every patch (with the lab config's KVM_WERROR), the whole
@@ -32,7 +33,7 @@ lab_tag=kernel
 . "$(dirname "$0")/cache.sh"
 . "$lab_dir/tree.sh"
 
-each_patch=0 force=0 checkpatch=0 unpatched=0 topic=
+each_patch=0 force=0 checkpatch=0 unpatched=0 want_topic=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--each-patch) each_patch=1 ;;
@@ -40,7 +41,7 @@ while [ $# -gt 0 ]; do
 	--checkpatch) checkpatch=1 ;;
 	--unpatched) unpatched=1 ;;
 	--line) [ $# -ge 2 ] || usage_error "--line needs a kernel line"; lab_line "$2"; shift ;;
-	--topic) [ $# -ge 2 ] || usage_error "--topic needs a topic"; topic=$2; shift ;;
+	--topic) [ $# -ge 2 ] || usage_error "--topic needs a topic"; want_topic=$2; shift ;;
 	-h | --help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
 	*) usage_error "unknown option '$1'" ;;
 	esac
@@ -109,11 +110,8 @@ build() { # LOG LABEL [TARGET]
 	[ "$cold" -eq 0 ] || [ "$target" != bzImage ] || grep -cE '^ +(CC|AS) ' "$1" >"$count_file" || true
 }
 
-if [ -n "$topic" ]; then
-	[[ $topic =~ ^[a-z0-9][a-z0-9.-]*$ ]] && [ -f "$series_dir/$topic/series" ] ||
-		usage_error "no topic '$topic' in kernel-patches/$line (topics: $(cd "$series_dir" && ls -d */ 2>/dev/null | tr -d / | xargs))"
-	series_dir=$series_dir/$topic
-fi
+[ -z "$want_topic" ] || [ "$unpatched" -eq 0 ] || usage_error "--unpatched is the source without any series: not with --topic"
+[ -z "$want_topic" ] || lab_topic "$want_topic"
 
 if [ "$checkpatch" -eq 1 ]; then
 	run_checkpatch
@@ -176,6 +174,7 @@ cp "$log" "$tmp/build.log"
 {
 	echo "key=$key"
 	echo "line=$line"
+	[ -z "$topic" ] || echo "topic=$topic"
 	echo "source=linux-source-$line $(line_source_version)"
 	echo "commit=$(_git rev-parse HEAD)"
 	echo "release=$(cat "$obj_dir/include/config/kernel.release")"

@@ -8,22 +8,26 @@
 #   generic.list            the arch-independent tests built for x86
 # Prints the directory of the selftests it built or found on stdout.
 #
-# usage: lab/build-selftests.sh [--line LINE] [--force]
+# usage: lab/build-selftests.sh [--line LINE] [--topic TOPIC] [--force]
+#   --topic  from the tree of one topic of the line and its prerequisites
+#            (lab/build-kernel.sh --topic), e.g. a topic adding a selftest
 set -euo pipefail
 lab_tag=selftests
 . "$(dirname "$0")/cache.sh"
 . "$lab_dir/tree.sh"
 
-force=0
+force=0 want_topic=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--force) force=1 ;;
 	--line) [ $# -ge 2 ] || usage_error "--line needs a kernel line"; lab_line "$2"; shift ;;
+	--topic) [ $# -ge 2 ] || usage_error "--topic needs a topic"; want_topic=$2; shift ;;
 	-h | --help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
 	*) usage_error "unknown option '$1'" ;;
 	esac
 	shift
 done
+[ -z "$want_topic" ] || lab_topic "$want_topic"
 
 key=$(cache_key selftests)
 out=$(cache_dir selftests "$key")
@@ -84,7 +88,7 @@ if ldd "$tmp/x86/$(head -n 1 "$tmp/x86.list")" >/dev/null 2>&1; then
 	die "selftests are dynamically linked (EXTRA_CFLAGS=-static ignored?)"
 fi
 cp "$log" "$tmp/build.log"
-echo "key=$key line=$line commit=$(_git rev-parse HEAD) built=$(date -Is) seconds=$((SECONDS - t0))" >"$tmp/build-info"
+echo "key=$key line=$line${topic:+ topic=$topic} commit=$(_git rev-parse HEAD) built=$(date -Is) seconds=$((SECONDS - t0))" >"$tmp/build-info"
 cache_publish "$tmp" "$out"
 say "${#tests[@]} selftests ready in $(fmt_secs $((SECONDS - t0))): $out"
 echo "$out"

@@ -52,7 +52,18 @@ lab_line() {
 	series_dir=$repo_dir/kernel-patches/$line
 	config_frags=("$lab_dir/kernel.config")
 	[ ! -f "$lab_dir/kernel-$line.config" ] || config_frags+=("$lab_dir/kernel-$line.config")
-	source_version= stock_release=
+	source_version= stock_release= topic=
+}
+
+# lab_topic TOPIC: the line's kernel becomes one topic of it alone (a
+# directory of kernel-patches/LINE/ with a series file), on the pristine
+# source after the topics its prerequisites file names, as it is posted.
+# Its series, keys and tree follow; call it after lab_line.
+lab_topic() {
+	[[ $1 =~ ^[a-z0-9][a-z0-9.-]*$ ]] && [ -f "$series_dir/$1/series" ] ||
+		usage_error "no topic '$1' in kernel-patches/$line (topics: $(cd "$series_dir" && ls -d */ 2>/dev/null | tr -d / | xargs))"
+	topic=$1
+	series_dir=$series_dir/$1
 }
 
 # The line's source package version and stock kernel release, resolved once.

@@ -16,6 +16,10 @@
 #                 over a serial port.  unpatched: the patched lab's kernel
 #                 without the series, in the patched guest (lab/bench.sh
 #                 measures the disabled series' cost).  Default: 7.3-patched
+#   --topic TOPIC   patched: one topic of the line alone, after the topics
+#                   its prerequisites file names (lab/build-kernel.sh
+#                   --topic), with the selftests of that tree, e.g.
+#                   --kernel 7.3-patched --topic map-gpa-in-kernel-rfc
 #   --timeout SEC   kill the job after SEC seconds (default 600)
 #   --results DIR   where to put the results (default build/lab/<timestamp>)
 #   --hostfwd H:G   forward 127.0.0.1:H on the host to guest port G
@@ -32,7 +36,7 @@
 # The job sees KVMSCOPE_RESULTS (write files there), KVMSCOPE_KERNEL
 # (patched or stock), KVMSCOPE_LINE (7.3, 6.12), KVMSCOPE_SELFTESTS (the
 # KVM selftests), KVMSCOPE_LAB (lab/), KVMSCOPE_REPO, KVMSCOPE_ICOUNT (the
-# shift, empty without --icount).
+# shift, empty without --icount), KVMSCOPE_TOPIC (empty without --topic).
 # Results: output.log (job stdout+stderr), serial.log (console), dmesg.txt,
 # control.log, summary.txt, and the files the job wrote.
 # Exit: the job's exit status; 124 timeout; 125 the lab failed (build error,
@@ -47,11 +51,12 @@ lab_tag=lab
 . "$(dirname "$0")/cache.sh"
 . "$lab_dir/cpio.sh"
 
-kernel=patched timeout=600 results= hostfwd= script= quiet=0 icount=
+kernel=patched timeout=600 results= hostfwd= script= quiet=0 icount= want_topic=
 with=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) [ $# -ge 2 ] || usage_error "--kernel needs [LINE-]patched, stock or unpatched"; kernel=$2; shift ;;
+	--topic) [ $# -ge 2 ] || usage_error "--topic needs a topic"; want_topic=$2; shift ;;
 	--timeout) [ $# -ge 2 ] || usage_error "--timeout needs seconds"; timeout=$2; shift ;;
 	--results) [ $# -ge 2 ] || usage_error "--results needs a directory"; results=$2; shift ;;
 	--hostfwd) [ $# -ge 2 ] || usage_error "--hostfwd needs HOSTPORT:GUESTPORT"; hostfwd=$2; shift ;;
@@ -72,7 +77,12 @@ case "$kernel" in
 esac
 case "$kernel" in patched | stock | unpatched) ;; *) usage_error "--kernel must be [LINE-]patched, stock or unpatched, not '$kernel'" ;; esac
 # The unpatched kernel boots the patched guest: only the bzImage differs.
-kernel_label="$line $kernel" build_args=(--line "$line")
+kernel_label="$line $kernel" build_args=(--line "$line") topic_args=()
+if [ -n "$want_topic" ]; then
+	[ "$kernel" = patched ] || usage_error "--topic is a series of the patched kernel: not with --kernel $kernel"
+	lab_topic "$want_topic"
+	topic_args=(--topic "$topic")
+fi
 [ "$kernel" != unpatched ] || kernel=patched build_args+=(--unpatched)
 [[ $timeout =~ ^[0-9]+$ ]] && [ "$timeout" -gt 0 ] || usage_error "--timeout must be a positive number of seconds, not '$timeout'"
 if [ -n "$hostfwd" ]; then
@@ -100,13 +110,13 @@ fi
 # Use the paths the builders report: keys are recomputed from files other
 # engineers may be editing right now.
 if [ "$kernel" = patched ]; then
-	kernel_dir=$("$lab_dir/build-kernel.sh" "${build_args[@]}") || exit 125
+	kernel_dir=$("$lab_dir/build-kernel.sh" "${build_args[@]}" "${topic_args[@]}") || exit 125
 	bzimage=$kernel_dir/bzImage
 else
 	stock=$(stock_kernel "$line") || exit 125
 	bzimage=$stock/vmlinuz
 fi
-selftests=$("$lab_dir/build-selftests.sh" --line "$line") || exit 125
+selftests=$("$lab_dir/build-selftests.sh" --line "$line" "${topic_args[@]}") || exit 125
 base_initrd=$("$lab_dir/mkinitramfs.sh" --line "$line" --kernel "$kernel") || exit 125
 
 # --- the results dir and the job
@@ -180,7 +190,8 @@ fi
 	echo "KVMSCOPE_SELFTESTS=$(shq "$guest_selftests")"
 	echo "KVMSCOPE_NET=${hostfwd:+1}"
 	echo "KVMSCOPE_ICOUNT=$icount"
-	echo "export KVMSCOPE_KERNEL KVMSCOPE_LINE KVMSCOPE_REPO KVMSCOPE_LAB KVMSCOPE_CWD KVMSCOPE_RESULTS KVMSCOPE_SELFTESTS KVMSCOPE_ICOUNT"
+	echo "KVMSCOPE_TOPIC=$topic"
+	echo "export KVMSCOPE_KERNEL KVMSCOPE_LINE KVMSCOPE_REPO KVMSCOPE_LAB KVMSCOPE_CWD KVMSCOPE_RESULTS KVMSCOPE_SELFTESTS KVMSCOPE_ICOUNT KVMSCOPE_TOPIC"
 } >"$job/env"
 pack_cpio "$stage" "$tmp/overlay.cpio"
 cat "$base_initrd" "$tmp/overlay.cpio" >"$initrd"
@@ -217,7 +228,7 @@ printf '%q ' "${qemu[@]}" >"$results/qemu.cmd"
 # 2^-SHIFT per ns: give the host a wider margin.
 hard_limit=$((timeout + 300))
 [ -z "$icount" ] || hard_limit=$((hard_limit * 4))
-say "booting the $kernel_label kernel: $what (timeout ${timeout}s; results in $results)"
+say "booting the $kernel_label${topic:+ ($topic)} kernel: $what (timeout ${timeout}s; results in $results)"
 touch "$results/output.log"
 t0=$(now)
 timeout -k 10 "$hard_limit" "${qemu[@]}" >"$results/qemu.log" 2>&1 &
@@ -273,6 +284,7 @@ fi
 {
 	echo "kernel=${kernel_label#* }"
 	echo "line=$line"
+	echo "topic=$topic"
 	echo "release=$(ctl_value boot | cut -d' ' -f2)"
 	[ "$kernel" = stock ] || echo "kernel_key=${kernel_dir##*/}"
 	echo "selftests_key=${selftests##*/}"
@@ -288,7 +300,7 @@ fi
 } >"$results/summary.txt"
 
 if [ "$status" = ok ]; then
-	say "$kernel_label kernel: booted in ${boot_up}s, job exited $job_rc after ${job_secs}s (wall ${wall}s); results in $results"
+	say "$kernel_label${topic:+ ($topic)} kernel: booted in ${boot_up}s, job exited $job_rc after ${job_secs}s (wall ${wall}s); results in $results"
 	exit "$exit_code"
 fi
 say "FAILED ($status): $reason"

@@ -23,8 +23,8 @@
 # kernel.bpf_stats_enabled=1 under the tool, empty programs on its events
 # and bpftrace on them (per-event cost), and once under perf stat (counts).
 #   disabled  either kernel: the workload alone, warm-up + BENCH_RUNS runs
-#   mapgpa    patched kernel: private_mem_map_gpa_test -b, MapGPA serviced
-#             in KVM vs in userspace, under tdx-trace conversions -s --mapgpa
+#   mapgpa    the 7.3 in-kernel MapGPA RFC's kernel: private_mem_map_gpa_test
+#             -b, MapGPA in KVM, in KVM with the notification, in userspace
 # Environment (lab/bench.sh sets it): BENCH_PAIRS, BENCH_RUNS,
 # BENCH_COST_RUNS, BENCH_MAPGPA (PAGES:ITERATIONS ...), TDX_TRACE,
 # HVFLUSH_TOP, EMPTY_ATTACH, FLOOR_RUN, KVM_STAT, KVMSCOPE_EXPORTER, PYTHON, BENCH_KERNEL
@@ -151,33 +151,56 @@ section_disabled() {
 	log "${BENCH_KERNEL:-$KVMSCOPE_KERNEL} kernel: $(cut -f2 "$OUT/runs.tsv" | tail -n +2 | tr '\n' ' ')"
 }
 
-# Alternating kernel/userspace runs per size, each under its own
-# tdx-trace (its final record has that run's MapGPA latency histogram).
+# The 7.3 RFC's topic kernel (lab/bench.sh boots it with --topic): MapGPA
+# serviced in KVM ("kernel"), in KVM with the notification, on which the
+# VMM discards the stale side ("kernel-notify"), and through the userspace
+# exit, KVM_SET_MEMORY_ATTRIBUTES and the same discard ("userspace"), as
+# QEMU does.  The modes' order rotates by one per block, so drift cancels
+# out; no observer: the figures are the selftest's own, from the guest's
+# TSC.  Then per size and mode one more run under bpftrace, for the time
+# KVM spends zapping (kvm_arch_pre_set_memory_attributes()) against the
+# whole conversion (kvm_vm_set_mem_attributes()) and the run.
 section_mapgpa() {
-	local spec pages iters b mode first second
+	local spec pages iters b i mode modes=(kernel kernel-notify userspace)
 	mkdir -p "$OUT/mapgpa"
-	info "workload=private_mem_map_gpa_test -b ITERATIONS -n PAGES [-u]" "sizes=${BENCH_MAPGPA:-1:8000 512:1000}"
-	printf 'pages\tblock\tmode\tseconds\trc\tobserver\n' >"$OUT/runs.tsv"
-	for spec in ${BENCH_MAPGPA:-1:8000 512:1000}; do
+	info "workload=private_mem_map_gpa_test -b ITERATIONS -n PAGES -m MODE" "sizes=$BENCH_MAPGPA"
+	printf 'pages\tblock\tmode\tseconds\trc\n' >"$OUT/runs.tsv"
+	for spec in $BENCH_MAPGPA; do
 		pages=${spec%%:*} iters=${spec#*:}
 		for b in $(seq 0 "$BENCH_PAIRS"); do
-			# Which mode goes first alternates, so drift cancels out.
-			if [ $((b % 2)) -eq 0 ]; then first=kernel second=userspace
-			else first=userspace second=kernel; fi
-			for mode in $first $second; do
-				WORKLOAD=("$S/private_mem_map_gpa_test" -b "$iters" -n "$pages")
-				[ "$mode" = kernel ] || WORKLOAD+=(-u)
-				obs_start tdx-conv-mapgpa || { log "tdx-trace did not attach"; return 1; }
+			for i in 0 1 2; do
+				mode=${modes[(b + i) % 3]}
+				WORKLOAD=("$S/private_mem_map_gpa_test" -b "$iters" -n "$pages" -m "$mode")
 				run_timed
-				obs_stop
-				printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$pages" "$b" "$mode" "$run_secs" \
-					"$run_rc" "$obs_status" >>"$OUT/runs.tsv"
+				printf '%s\t%s\t%s\t%s\t%s\n' "$pages" "$b" "$mode" "$run_secs" "$run_rc" >>"$OUT/runs.tsv"
 				cp "$WORK/workload.out" "$OUT/mapgpa/$pages-$mode-$b.out"
-				cp "$WORK/obs-tdx-conv-mapgpa.out" "$OUT/mapgpa/$pages-$mode-$b.json"
 			done
-			log "mapgpa $pages pages block $b/$BENCH_PAIRS: $(tail -n 2 "$OUT/runs.tsv" | cut -f3,4 | tr '\n\t' '  ')"
+			log "mapgpa $pages pages block $b/$BENCH_PAIRS: $(tail -n 3 "$OUT/runs.tsv" | cut -f3,4 | tr '\n\t' '  ')"
+		done
+		for mode in "${modes[@]}"; do
+			WORKLOAD=("$S/private_mem_map_gpa_test" -b "$iters" -n "$pages" -m "$mode")
+			zap_timed "$OUT/mapgpa/$pages-$mode-zap.txt" || return 1
 		done
 	done
+}
+
+# zap_timed OUT: the workload under bpftrace; OUT gets its output line and
+# the nanoseconds in the zap and in the conversions ("zap_ns N", "conv_ns N").
+zap_timed() {
+	local bt
+	bpftrace -e 'BEGIN { printf("ready\n"); }
+kprobe:kvm_vm_set_mem_attributes { @c[tid] = nsecs; }
+kretprobe:kvm_vm_set_mem_attributes /@c[tid]/ { @conv_ns = sum(nsecs - @c[tid]); delete(@c[tid]); }
+kprobe:kvm_arch_pre_set_memory_attributes { @z[tid] = nsecs; }
+kretprobe:kvm_arch_pre_set_memory_attributes /@z[tid]/ { @zap_ns = sum(nsecs - @z[tid]); delete(@z[tid]); }' \
+		>"$WORK/zap.bt" 2>&1 &
+	bt=$!
+	wait_for "$WORK/zap.bt" '^ready' "$bt" || { log "bpftrace did not attach: $(tail -n 3 "$WORK/zap.bt")"; return 1; }
+	run_timed
+	kill -INT "$bt"
+	wait "$bt"
+	{ cat "$WORK/workload.out"; sed -n 's/^@\(zap_ns\|conv_ns\): /\1 /p' "$WORK/zap.bt"; } >"$1"
+	[ "$run_rc" -eq 0 ] || { log "zap run failed: $(tail -n 3 "$OUT/workload.err")"; return 1; }
 }
 
 case "$section" in

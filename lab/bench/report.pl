@@ -91,7 +91,7 @@ my @SECTIONS = (
 	{ key => 'disabled', compute => \&compute_disabled, format => \&format_disabled,
 	  title => '4. Disabled cost of the series: patched / unpatched kernel' },
 	{ key => 'mapgpa', sub => 'mapgpa', compute => \&compute_mapgpa, format => \&format_mapgpa,
-	  title => '5. In-kernel MapGPA: KVM_CAP_X86_MAP_GPA_RANGE_IN_KERNEL vs userspace exit' },
+	  title => '5. In-kernel MapGPA, the 7.3 RFC: in KVM, in KVM with the notification, and the userspace exit' },
 	{ key => 'exporter', compute => \&compute_exporter, format => \&format_exporter,
 	  title => '6. kvmscope-exporter (lab/bench-exporter.sh, host)' },
 	{ key => 'fleet', compute => \&compute_fleet, format => \&format_exporter,
@@ -701,25 +701,19 @@ sub format_disabled {
 
 # In-kernel vs userspace MapGPA: per request size, each figure's ratio of
 # medians over the blocks both modes ran.
-my @MAPGPA_FIGURES = ([ cps => 'conversions/s' ], [ lat_mean => 'MapGPA latency, mean ns' ],
-		      [ lat_p50 => 'MapGPA latency, p50 ns' ]);
+# The 7.3 RFC's three ways of servicing MapGPA (lab/bench/guest.sh), each
+# against the userspace exit; the figures are the selftest's own.
+my @MAPGPA_MODES = qw(kernel kernel-notify userspace);
+my @MAPGPA_FIGURES = ([ cps => 'conversions/s' ], [ p50_us => 'MapGPA latency p50, us' ],
+		      [ p99_us => 'MapGPA latency p99, us' ]);
 
 sub mapgpa_run {
-	my ($base, $block) = @_;
-	my %run = (block => $block);
-	if ((slurp("$base.out") // '') =~ /conversions (\d+) pages (\d+) seconds ([\d.]+) conversions_per_sec ([\d.]+)/) {
-		@run{qw(conversions pages seconds cps)} = ($1, $2, $3, $4);
-	}
-	my ($final) = grep { ($_->{type} // '') eq 'final' } read_jsonl("$base.json");
-	return \%run unless $final;
-	my ($m) = sort { $b->{count} <=> $a->{count} } @{ $final->{mapgpa} // [] };
-	if ($m) {
-		$run{hypercalls} = $m->{count};
-		$run{userspace_exits} = $m->{userspace_exits};
-		$run{lat_p50} = $m->{latency_ns}{p50};
-		$run{lat_mean} = $m->{latency_sum_ns} / $m->{count} if $m->{latency_sum_ns} && $m->{count};
-	}
-	$run{lost} = $final->{lost}{total};
+	my ($text) = @_;
+	my %run;
+	@run{qw(seconds cps p50_us p99_us)} = ($1, $2, $3, $4)
+		if ($text // '') =~ /seconds ([\d.]+) conversions_per_sec ([\d.]+) p50_us ([\d.]+) p99_us ([\d.]+)/;
+	$run{zap_ns} = $1 if ($text // '') =~ /^zap_ns (\d+)/m;
+	$run{conv_ns} = $1 if ($text // '') =~ /^conv_ns (\d+)/m;
 	return \%run;
 }
 
@@ -731,48 +725,54 @@ sub compute_mapgpa {
 	my (%by, @dropped);
 	for my $r (@{ read_tsv("$dir/$sub/runs.tsv") }) {
 		next if $r->{block} eq '0';
-		if ($r->{rc} ne '0' || $r->{observer} ne 'ok') {
-			push @dropped, "$r->{pages} pages $r->{mode} block $r->{block}: exit $r->{rc}, tdx-trace $r->{observer}";
+		my $run = mapgpa_run(slurp("$dir/$sub/mapgpa/$r->{pages}-$r->{mode}-$r->{block}.out"));
+		if ($r->{rc} ne '0' || !defined $run->{cps}) {
+			push @dropped, "$r->{pages} pages $r->{mode} block $r->{block}: exit $r->{rc}";
 			next;
 		}
-		$by{ $r->{pages} }{ $r->{mode} }{ $r->{block} } = mapgpa_run("$dir/$sub/mapgpa/$r->{pages}-$r->{mode}-$r->{block}", $r->{block});
+		$by{ $r->{pages} }{ $r->{mode} }{ $r->{block} } = $run;
 	}
-	my (%sec, %pairs);
+	my (%sec, %runs);
 	for my $pages (keys %by) {
-		my ($k, $u) = @{ $by{$pages} }{qw(kernel userspace)};
-		my @blocks = sort { $a <=> $b } grep { $u->{$_} } keys %{ $k // {} };
+		my $m = $by{$pages};
+		# Blocks where every mode ran: the same drift for all three.
+		my @blocks = sort { $a <=> $b } grep { my $b = $_; !grep { !$m->{$_}{$b} } @MAPGPA_MODES }
+			keys %{ $m->{userspace} // {} };
 		my %j;
 		for my $f (map { $_->[0] } @MAPGPA_FIGURES) {
-			my ($kv, $uv) = ([ map { $k->{$_}{$f} } @blocks ], [ map { $u->{$_}{$f} } @blocks ]);
-			my $p = paired($kv, $uv);
-			$j{$f} = { %{ ratio_of_medians($kv, $uv) },
-				   paired_outliers => [ map { { block => $blocks[$_->{pair}], ratio => $_->{ratio} } } @{ $p->{outliers} } ] };
+			my %v = map { my $mode = $_; ($mode => [ map { $m->{$mode}{$_}{$f} } @blocks ]) } @MAPGPA_MODES;
+			$j{$f}{median}{$_} = median($v{$_}) for @MAPGPA_MODES;
+			$j{$f}{vs_userspace}{$_} = ratio_of_medians($v{$_}, $v{userspace}) for qw(kernel kernel-notify);
 		}
-		my $total = sub { my ($runs, $f) = @_; sum(0, map { $runs->{$_}{$f} // 0 } @blocks) };
-		$j{userspace_exits} = { kernel => $total->($k, 'userspace_exits'), userspace => $total->($u, 'userspace_exits'),
-					userspace_hypercalls => $total->($u, 'hypercalls') };
-		$j{lost_events} = $total->($k, 'lost') + $total->($u, 'lost');
+		for my $mode (@MAPGPA_MODES) {
+			my $z = mapgpa_run(slurp("$dir/$sub/mapgpa/$pages-$mode-zap.txt"));
+			next unless $z->{seconds} && defined $z->{zap_ns} && $z->{conv_ns};
+			$j{zap}{$mode} = { of_run => $z->{zap_ns} / ($z->{seconds} * 1e9),
+					   of_conversion => $z->{zap_ns} / $z->{conv_ns},
+					   conversion_of_run => $z->{conv_ns} / ($z->{seconds} * 1e9) };
+		}
 		$sec{$pages} = \%j;
-		$pairs{$pages} = scalar @blocks;
+		$runs{$pages} = scalar @blocks;
 	}
-	return { json => \%sec, info => $info, boot => $boot, pairs => \%pairs, dropped => \@dropped };
+	return { json => \%sec, info => $info, boot => $boot, runs => \%runs, dropped => \@dropped };
 }
 
 sub format_mapgpa {
 	my ($s, $r) = @_;
 	my @l = section_header($s->{title}, @$r{qw(info boot)});
+	my $pct = sub { defined $_[0] ? sprintf('%.2f%%', 100 * $_[0]) : '-' };
 	for my $pages (sort { $a <=> $b } keys %{ $r->{json} }) {
 		my $j = $r->{json}{$pages};
-		my $x = $j->{userspace_exits};
-		push @l, table("$pages-page conversions: in-kernel / userspace (ratio of medians; alternating runs, tdx-trace conversions -s -j attached)",
-			       [ 'figure', 'in-kernel', 'userspace', 'ratio', 'interval (Hodges-Lehmann), coverage', 'pairs', 'outlier pairs' ],
+		push @l, table("$pages-page conversions: medians of $r->{runs}{$pages} runs per mode (rotating order), ratio to userspace with its interval",
+			       [ 'figure', @MAPGPA_MODES, 'kernel/user', 'interval', 'notify/user', 'interval' ],
 			       map { my $q = $j->{ $_->[0] };
-				     [ $_->[1], num($q->{median_a}, '%.0f'), num($q->{median_b}, '%.0f'), num($q->{ratio}, '%.3f'),
-				       interval_str($q), $r->{pairs}{$pages},
-				       join(' ', map { sprintf('b%d %.2f', $_->{block}, $_->{ratio}) } @{ $q->{paired_outliers} }) || 'none' ] }
+				     [ $_->[1], (map { num($q->{median}{$_}, '%.2f') } @MAPGPA_MODES),
+				       map { (num($q->{vs_userspace}{$_}{ratio}, '%.3f'), interval_str($q->{vs_userspace}{$_})) } qw(kernel kernel-notify) ] }
 			       @MAPGPA_FIGURES);
-		push @l, note(sprintf('userspace exits seen by tdx-trace: %d in-kernel (should be 0), %d of %d hypercalls with -u; lost events: %d',
-				      $x->{kernel}, $x->{userspace}, $x->{userspace_hypercalls}, $j->{lost_events}));
+		push @l, note(map { my $z = $j->{zap}{$_};
+				    $z ? sprintf('%s: zap %s of the run, %s of the time in kvm_vm_set_mem_attributes(), which is %s of the run (bpftrace, one run)',
+						 $_, $pct->($z->{of_run}), $pct->($z->{of_conversion}), $pct->($z->{conversion_of_run}))
+				       : "$_: no zap timing" } @MAPGPA_MODES);
 	}
 	return (@l, dropped_note($r->{dropped}));
 }

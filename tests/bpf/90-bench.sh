@@ -86,6 +86,25 @@ printf 'block\tpos\tconfig\tseconds\trc\tobserver\tcycle\n1\t0\toff\t3\t0\tok\t3
 	"1	floor_empty	4000	1200000	0" "1	floor_hash_lookup	4000	3600000	0" \
 	"2	floor_empty	4000	1200000	0" "2	floor_hash_lookup	2000	2400000	0" \
 	"3	floor_empty	0	0	0" "3	floor_hash_lookup	4000	2400000	0"; } >"$d/hvflush/floor.tsv"
+# MapGPA, 1 page, blocks 1..5: kernel twice userspace's conversions/s and
+# half its p50, notify 1.1x; block 3's kernel run failed (left out, with
+# its block).  The kernel's zap run: 0.5 s of 2 s zapping, of 1 s
+# converting.
+mkdir -p "$d/mapgpa/mapgpa"
+printf 'status=ok\nkernel=patched\n' >"$d/mapgpa/summary.txt"
+printf '%s\n' section=mapgpa pairs=5 release=test workload=fake >"$d/mapgpa/info.txt"
+printf 'pages\tblock\tmode\tseconds\trc\n' >"$d/mapgpa/runs.tsv"
+for b in 0 1 2 3 4 5; do
+	for m in kernel:2 kernel-notify:1.1 userspace:1; do
+		rc=0
+		[ "$b:${m%%:*}" != 3:kernel ] || rc=1
+		printf '1\t%s\t%s\t1\t%s\n' "$b" "${m%%:*}" "$rc" >>"$d/mapgpa/runs.tsv"
+		awk -v f="${m#*:}" -v b="$b" 'BEGIN { printf "mode x pages 1 conversions 10 seconds 1 conversions_per_sec %.1f p50_us %.2f p99_us %.2f\n",
+			1000 * f * (1 + 0.01 * b), 10 / f * (1 + 0.01 * b), 20 / f }' >"$d/mapgpa/mapgpa/1-${m%%:*}-$b.out"
+	done
+done
+printf '%s\n' "mode kernel pages 1 conversions 10 seconds 2.000000 conversions_per_sec 5.0 p50_us 1.00 p99_us 1.00" \
+	"zap_ns 500000000" "conv_ns 1000000000" >"$d/mapgpa/mapgpa/1-kernel-zap.txt"
 if perl lab/bench/report.pl "$d" >"$tmp/report.out" 2>&1; then
 	ok "report.pl runs on made-up data"
 else
@@ -128,6 +147,13 @@ check "summary: 1.000 is inside 7.3's interval, not 6.12's" \
 		grep -A3 'Linux 6.12: patched / unpatched' '$d/summary.txt' | grep -q ' no\$'"
 check_eq "floor: empty and hash lookup, medians over the rounds that ran" "300 900 3" \
 	"$(q '.sections.hvflush.floor | map(select(.program == "floor_empty" or .program == "floor_hash_lookup")) | map(.ns_per_run) + [.[1].x_empty] | map(tostring) | join(" ")')"
+check_eq "mapgpa: conversions/s kernel/userspace, notify/userspace" "2.000 1.100" \
+	"$(printf '%.3f %.3f' $(q '.sections.mapgpa["1"].cps.vs_userspace | [.kernel.ratio, .["kernel-notify"].ratio] | map(tostring) | join(" ")'))"
+check_eq "mapgpa: p50 kernel/userspace" 0.500 "$(printf '%.3f' "$(q '.sections.mapgpa["1"].p50_us.vs_userspace.kernel.ratio')")"
+check_eq "mapgpa: 4 blocks where all three ran (failed run and warm-up left out)" 4 \
+	"$(q '.sections.mapgpa["1"].cps.vs_userspace.kernel.n_a')"
+check_eq "mapgpa: the zap's share of the run and of the conversion" "0.25 0.5" \
+	"$(q '.sections.mapgpa["1"].zap.kernel | "\(.of_run) \(.of_conversion)"')"
 check "disabled 6.12: the interval contains the true 2%" \
 	jq -e '.sections.disabled.lines["6.12"].ratio | .lo <= 1.02 and .hi >= 1.02' "$j"
 

@@ -14,7 +14,10 @@
 # Environment: TDX_TRACE (the tdx-trace binary), SELFTESTS (the KVM
 # selftests dir holding x86/...), TRACEFS (default /sys/kernel/tracing),
 # WORK (scratch dir, default /tmp/tdx-trace-lab), CASES (a glob of case
-# names to run, default all).
+# names to run, default all), MAPGPA_USERSPACE (private_mem_map_gpa_test's
+# options for MapGPA serviced by the VMM: 6.12's "-u", the default, or the
+# 7.3 RFC's "-m userspace").  Sourced, it only defines its functions
+# (tests/lab/map-gpa-rfc/guest.sh).
 set -u
 TDX_TRACE=${TDX_TRACE:?path of tdx-trace}
 SELFTESTS=${SELFTESTS:?KVM selftests directory}
@@ -166,7 +169,7 @@ conversions_case() {
 	shift 2
 	wanted "$name" || return 0
 	st=$(selftest "$test") || { not_ok "$name: $test is in the selftests"; return; }
-	trace_start "${conv_events[@]}" kvm/kvm_hypercall
+	trace_start "${conv_events[@]}" kvm/kvm_hypercall kvm/kvm_hypercall_done
 	if ! tool_start "$out" conversions $([ "$mapgpa" = 1 ] && echo --mapgpa); then
 		not_ok "$name: tdx-trace attached" "$(cat "$out.err")"
 		return
@@ -221,11 +224,11 @@ conversions_case() {
 # with -u, by the VMM: every MapGPA must be attributed its one conversion,
 # and go to userspace exactly when the VMM services it.
 mapgpa_case() { # NAME "kernel"|"userspace" ITERATIONS
-	local name=$1 mode=$2 iters=$3 flag= count exits convs a2 priv=0
+	local name=$1 mode=$2 iters=$3 flag=() count exits convs a2 priv=0
 	wanted "$name" || return 0
-	[ "$mode" = kernel ] || flag=-u
+	[ "$mode" = kernel ] || read -ra flag <<<"${MAPGPA_USERSPACE:--u}"
 	conv_truth=
-	conversions_case "$name" private_mem_map_gpa_test -b "$iters" $flag
+	conversions_case "$name" private_mem_map_gpa_test -b "$iters" "${flag[@]}"
 	[ -n "$conv_truth" ] || return
 	count=$(grep '"type":"final"' "$conv_out" | grep -o '"vcpu":[0-9]*,"count":[0-9]*' |
 		awk -F: '{ s += $3 } END { print s + 0 }')
@@ -323,6 +326,9 @@ roles_case() { # NAME SELFTEST CAUSE-THE-WORKLOAD-MUST-SHOW
 		not_ok "$name: kvm_init_mmu fentry available in the lab kernel" "$(cat "$out.err")"
 	fi
 }
+
+# Sourced: the functions only.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
 
 conversions_case conv-1vcpu private_mem_conversions_test -n 1
 MAPGPA=0 conversions_case conv-default private_mem_conversions_test -n 1
