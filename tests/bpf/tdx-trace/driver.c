@@ -1466,6 +1466,64 @@ static void test_roles_filter_and_lost(void **state)
 	mmu_roles_bpf__destroy(s);
 }
 
+/* Hot paths in steady state. */
+
+#define MAX_HASH_MAPS	16
+
+/* The number of keys of each hash map of @obj, in object order. */
+static int hash_key_counts(struct bpf_object *obj, int *counts)
+{
+	struct bpf_map *map;
+	int n = 0;
+
+	bpf_object__for_each_map(map, obj) {
+		if (bpf_map__type(map) != BPF_MAP_TYPE_HASH)
+			continue;
+		assert_true(n < MAX_HASH_MAPS);
+		counts[n++] = count_keys(bpf_map__fd(map), bpf_map__key_size(map));
+	}
+	return n;
+}
+
+/*
+ * Once a VM's rows and its threads' entries exist, no conversion or MapGPA
+ * event inserts or deletes a hash entry: an insert and a delete cost more
+ * than bpftrace's whole count() on the same event.  Checked after each
+ * event, where a per-event insert shows before its delete.
+ */
+static void test_steady_state_no_inserts(void **state)
+{
+	struct conv_opts o = {};
+	struct conversions_bpf *s = load_conv(&o);
+	__u64 hcall[] = { CONV_KVM_HC_MAP_GPA_RANGE, 0x100000, 16, 0, 0 };
+	__u64 uexit[] = { 3 /* KVM_EXIT_HYPERCALL */, 0 };
+	__u64 entry[] = { fake.vcpu, 0 };
+	int base[MAX_HASH_MAPS], now[MAX_HASH_MAPS], n, round, step;
+
+	(void)state;
+	for (round = 0; round < 2; round++) {
+		for (step = 0; step < 6; step++) {
+			switch (step) {
+			case 0: run_raw(s->progs.mapgpa_hcall_raw, hcall, NR_ARGS(hcall)); break;
+			case 1: run_raw(s->progs.mapgpa_uexit_raw, uexit, NR_ARGS(uexit)); break;
+			case 2: conv_begin(s, 0x100, 0x110, CONV_ATTR_PRIVATE); break;
+			case 3: conv_zap(s, 16, 0, 0, 1, 1); break;
+			case 4: conv_done(s, 0x100, 0x110, CONV_ATTR_PRIVATE, 0, false, true); break;
+			case 5: run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry)); break;
+			}
+			if (!round)
+				continue;	/* the first round makes them */
+			n = hash_key_counts(s->obj, now);
+			assert_memory_equal(now, base, n * sizeof(now[0]));
+		}
+		if (!round)
+			hash_key_counts(s->obj, base);
+	}
+	assert_true(hash_key_counts(s->obj, now) >= 5);	/* the maps are seen */
+	assert_int_equal(s->bss->mapgpa_pending, 0);
+	conversions_bpf__destroy(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1493,6 +1551,7 @@ int main(void)
 		cmocka_unit_test(test_mapgpa_hcall_done),
 		cmocka_unit_test(test_mapgpa_tdx),
 		cmocka_unit_test(test_mapgpa_snp),
+		cmocka_unit_test(test_steady_state_no_inserts),
 	};
 
 	return cmocka_run_group_tests(tests, fake_setup, fake_teardown);
