@@ -158,10 +158,13 @@ struct {
  */
 __u64 mapgpa_pending = 0;
 
-/* This thread's entry in @map (inflight, mapgpa_reqs), NULL if none. */
-static __always_inline void *thread_entry(void *map)
+/*
+ * The entry in @map (inflight, mapgpa_reqs) of the thread @id
+ * (bpf_get_current_pid_tgid()), NULL if none.
+ */
+static __always_inline void *thread_entry(void *map, __u64 id)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
 
 	return bpf_map_lookup_elem(map, &tid);
 }
@@ -188,6 +191,22 @@ static __always_inline bool kvm_wanted(struct kvm *kvm)
 	return vm_wanted(stats_id);
 }
 
+static __always_inline void conv_open_set(struct conv_open *op, __u64 ts,
+					  __u64 start, __u64 end,
+					  __u64 attributes, struct kvm *kvm,
+					  bool opened)
+{
+	*op = (struct conv_open){
+		.ts_ns = ts,
+		.gfn_start = start,
+		.gfn_end = end,
+		.attributes = attributes,
+		.kvm = kvm,
+		.live = true,
+		.opened = opened,
+	};
+}
+
 /*
  * Open a conversion on this thread.  Only the fallback knows the VM here
  * (@kvm, else NULL): --vm is checked by conv_end(), which has it in every
@@ -197,32 +216,28 @@ static __always_inline bool kvm_wanted(struct kvm *kvm)
 static __always_inline int conv_begin(struct kvm *kvm, __u64 start, __u64 end,
 				      __u64 attributes, bool opened)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid(), ts;
 	__u32 tid = (__u32)id, pid = id >> 32;
 	struct conv_open *op, new;
 
 	if ((targ_pid && pid != targ_pid) || !dir_wanted(attributes))
 		return 0;
-	new = (struct conv_open){
-		.ts_ns = bpf_ktime_get_ns(),
-		.gfn_start = start,
-		.gfn_end = end,
-		.attributes = attributes,
-		.kvm = kvm,
-		.live = true,
-		.opened = opened,
-	};
+	ts = bpf_ktime_get_ns();
+	/* The thread's entry is written in place: no copy through the stack. */
 	op = bpf_map_lookup_elem(&inflight, &tid);
-	if (op)
-		*op = new;
-	else if (bpf_map_update_elem(&inflight, &tid, &new, BPF_NOEXIST))
+	if (op) {
+		conv_open_set(op, ts, start, end, attributes, kvm, opened);
+		return 0;
+	}
+	conv_open_set(&new, ts, start, end, attributes, kvm, opened);
+	if (bpf_map_update_elem(&inflight, &tid, &new, BPF_NOEXIST))
 		count_lost(TDX_LOST_INFLIGHT_FULL);
 	return 0;
 }
 
 static __always_inline void conv_zap(__u32 level, __u32 n)
 {
-	struct conv_open *op = thread_entry(&inflight);
+	struct conv_open *op = thread_entry(&inflight, bpf_get_current_pid_tgid());
 
 	if (!op || !op->live || !op->opened)
 		return;
@@ -239,7 +254,7 @@ static __always_inline void conv_zap(__u32 level, __u32 n)
 static __always_inline int conv_zap_leafs(__u32 z4k, __u32 z2m, __u32 z1g,
 					  __u32 yields, __u32 yield_flushes)
 {
-	struct conv_open *op = thread_entry(&inflight);
+	struct conv_open *op = thread_entry(&inflight, bpf_get_current_pid_tgid());
 
 	/* Not in a conversion: an MMU notifier or memslot zap. */
 	if (!op || !op->live)
@@ -389,7 +404,7 @@ static __always_inline int conv_end(struct kvm *kvm, __u32 valid, bool noop,
 		.kvm = kvm, .pid = id >> 32, .valid = valid, .ret = ret,
 		.noop = noop, .flushed = flushed,
 	};
-	struct conv_open *op = thread_entry(&inflight);
+	struct conv_open *op = thread_entry(&inflight, id);
 
 	if (!op || !op->live)
 		return 0;	/* began before we attached, or filtered */
@@ -418,7 +433,7 @@ static __always_inline int conv_end(struct kvm *kvm, __u32 valid, bool noop,
 static __always_inline int conv_accept(__u64 start, __u64 end,
 				       __u64 attributes)
 {
-	struct conv_open *op = thread_entry(&inflight);
+	struct conv_open *op = thread_entry(&inflight, bpf_get_current_pid_tgid());
 
 	if (!op || !op->live)
 		return 0;	/* not a VM's ioctl we saw begin, or filtered */
@@ -569,7 +584,7 @@ int fb_ioctl_enter(struct sys_enter_ioctl_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_ioctl")
 int fb_ioctl_exit(struct sys_exit_ioctl_ctx *ctx)
 {
-	struct conv_open *op = thread_entry(&inflight);
+	struct conv_open *op = thread_entry(&inflight, bpf_get_current_pid_tgid());
 
 	if (!op || !op->live)
 		return 0;
@@ -611,38 +626,50 @@ static __always_inline void forget_mapgpa_req(struct mapgpa_req *req)
 	}
 }
 
-/* A request on this vCPU thread, ended by what @kind says. */
-static __always_inline int mapgpa_open(__u8 kind, __u64 pages, __u64 attributes,
-				       bool from_chunks)
+static __always_inline void mapgpa_req_set(struct mapgpa_req *req, __u64 ts,
+					   __u64 pages, __u64 attributes,
+					   __u64 convs_before, __u8 kind,
+					   bool from_chunks)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id, pid = id >> 32;
-	struct mapgpa_req *req, new;
-	__u64 *convs;
-
-	if (targ_pid && pid != targ_pid)
-		return 0;
-	convs = bpf_map_lookup_elem(&vm_convs, &pid);
-	new = (struct mapgpa_req){
-		.ts_ns = bpf_ktime_get_ns(),
+	*req = (struct mapgpa_req){
+		.ts_ns = ts,
 		.pages = pages,
 		.attributes = attributes,
-		.convs_before = convs ? *convs : 0,
+		.convs_before = convs_before,
 		.kind = kind,
 		.from_chunks = from_chunks,
 		.live = true,
 	};
+}
+
+/* A request on this vCPU thread, ended by what @kind says. */
+static __always_inline int mapgpa_open(__u8 kind, __u64 pages, __u64 attributes,
+				       bool from_chunks)
+{
+	__u64 id = bpf_get_current_pid_tgid(), *convs, before, ts;
+	__u32 tid = (__u32)id, pid = id >> 32;
+	struct mapgpa_req *req, new;
+
+	if (targ_pid && pid != targ_pid)
+		return 0;
+	convs = bpf_map_lookup_elem(&vm_convs, &pid);
+	before = convs ? *convs : 0;
+	ts = bpf_ktime_get_ns();
+	/* The thread's entry is written in place: no copy through the stack. */
 	req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
 	if (req) {
 		/* A repeat on the same thread replaces the request: count it once. */
 		if (!req->live)
 			__sync_fetch_and_add(&mapgpa_pending, 1);
-		*req = new;
-	} else if (!bpf_map_update_elem(&mapgpa_reqs, &tid, &new, BPF_NOEXIST)) {
-		__sync_fetch_and_add(&mapgpa_pending, 1);
-	} else {
-		count_lost(TDX_LOST_MAPGPA_FULL);
+		mapgpa_req_set(req, ts, pages, attributes, before, kind,
+			       from_chunks);
+		return 0;
 	}
+	mapgpa_req_set(&new, ts, pages, attributes, before, kind, from_chunks);
+	if (bpf_map_update_elem(&mapgpa_reqs, &tid, &new, BPF_NOEXIST))
+		count_lost(TDX_LOST_MAPGPA_FULL);
+	else
+		__sync_fetch_and_add(&mapgpa_pending, 1);
 	return 0;
 }
 
@@ -660,7 +687,7 @@ static __always_inline int mapgpa_userspace_exit(void)
 
 	if (!mapgpa_pending)
 		return 0;
-	req = thread_entry(&mapgpa_reqs);
+	req = thread_entry(&mapgpa_reqs, bpf_get_current_pid_tgid());
 	if (req && req->live)
 		req->exited = 1;
 	return 0;
@@ -771,15 +798,16 @@ static __always_inline void mapgpa_close(struct kvm_vcpu *vcpu,
 static __always_inline int mapgpa_entry(struct kvm_vcpu *vcpu)
 {
 	struct mapgpa_req *req;
+	__u64 id;
 
 	if (!mapgpa_pending)
 		return 0;
-	req = thread_entry(&mapgpa_reqs);
+	id = bpf_get_current_pid_tgid();
+	req = thread_entry(&mapgpa_reqs, id);
 	/* TDX/SNP requests end with their own event, before the entry. */
 	if (!req || !req->live || req->kind != MAPGPA_HYPERCALL)
 		return 0;
-	mapgpa_close(vcpu, req, bpf_ktime_get_ns(),
-		     bpf_get_current_pid_tgid() >> 32, false, false);
+	mapgpa_close(vcpu, req, bpf_ktime_get_ns(), id >> 32, false, false);
 	return 0;
 }
 
@@ -797,7 +825,7 @@ static __always_inline int mapgpa_chunk(__u64 npages, __u64 attributes)
 
 	if (!mapgpa_pending)
 		return 0;
-	req = thread_entry(&mapgpa_reqs);
+	req = thread_entry(&mapgpa_reqs, bpf_get_current_pid_tgid());
 	if (!req || !req->live)
 		return 0;
 	now = bpf_ktime_get_ns();
@@ -825,18 +853,18 @@ static __always_inline int mapgpa_done(struct kvm_vcpu *vcpu, __u8 kind,
 				       bool retry, bool error)
 {
 	struct mapgpa_req *req;
-	__u64 now;
+	__u64 id, now;
 
 	if (!mapgpa_pending)
 		return 0;
-	req = thread_entry(&mapgpa_reqs);
+	id = bpf_get_current_pid_tgid();
+	req = thread_entry(&mapgpa_reqs, id);
 	if (!req || !req->live || req->kind != kind)
 		return 0;
 	now = bpf_ktime_get_ns();
 	if (req->exit_ns)
 		req->userspace_ns += now - req->exit_ns;
-	mapgpa_close(vcpu, req, now, bpf_get_current_pid_tgid() >> 32, retry,
-		     error);
+	mapgpa_close(vcpu, req, now, id >> 32, retry, error);
 	return 0;
 }
 
@@ -940,7 +968,7 @@ int BPF_PROG(conv_task_exit, struct task_struct *task)
 	bpf_map_delete_elem(&inflight, &tid);
 	if (!mapgpa_latency)
 		return 0;
-	forget_mapgpa_req(thread_entry(&mapgpa_reqs));
+	forget_mapgpa_req(thread_entry(&mapgpa_reqs, id));
 	bpf_map_delete_elem(&mapgpa_reqs, &tid);
 	if (!BPF_CORE_READ(task, signal, live.counter)) {
 		bpf_map_delete_elem(&vm_convs, &pid);
