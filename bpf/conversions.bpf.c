@@ -74,11 +74,13 @@ struct conv_open {
  * conversion cost more than bpftrace's whole count() on the same event.
  * Not task storage: on 6.12 making a thread's storage refills a
  * bpf_mem_alloc cache inside the program, and VMM threads are made often
- * enough (one per vCPU per VM) for that to be most of the cost.
+ * enough (one per vCPU per VM) for that to be most of the cost.  Sized as
+ * mapgpa_reqs: an entry per live thread that converted, not per open
+ * conversion.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
+	__uint(max_entries, 4096);
 	__type(key, __u32);
 	__type(value, struct conv_open);
 } inflight SEC(".maps");
