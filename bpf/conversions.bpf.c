@@ -58,18 +58,29 @@ struct conv_open {
 	__u64 gfn_end;
 	__u64 attributes;
 	struct kvm *kvm;	/* fallback: the VM whose file the ioctl is on */
+	bool live;		/* begun and not ended: the rest is this one's */
 	bool opened;		/* false: only the VM is known (open_at_event) */
-	__u8 pad[7];
+	__u8 pad[6];
 	__u32 zapped[CONV_NR_LEVELS];
 	__u32 yields;
 	__u32 yield_flushes;
 	__u32 root_walks;
 };
 
-/* Open conversions, by thread: KVM_SET_MEMORY_ATTRIBUTES runs in one thread. */
+/*
+ * Open conversions, by thread: KVM_SET_MEMORY_ATTRIBUTES runs in one
+ * thread.  A thread's entry is made at its first conversion and reused
+ * (live while open) until the thread exits: an insert and a delete per
+ * conversion cost more than bpftrace's whole count() on the same event.
+ * Not task storage: on 6.12 making a thread's storage refills a
+ * bpf_mem_alloc cache inside the program, and VMM threads are made often
+ * enough (one per vCPU per VM) for that to be most of the cost.  Sized as
+ * mapgpa_reqs: an entry per live thread that converted, not per open
+ * conversion.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
+	__uint(max_entries, 4096);
 	__type(key, __u32);
 	__type(value, struct conv_open);
 } inflight SEC(".maps");
@@ -112,8 +123,8 @@ struct mapgpa_req {
 	__u32 chunks;
 	__u8 kind;		/* enum mapgpa_kind */
 	bool from_chunks;	/* SNP's buffer: pages and direction from the exits */
-	__u8 pad[6];
-	char comm[TDX_COMM_LEN];	/* the VMM's, at the request */
+	bool live;		/* outstanding: counted in mapgpa_pending */
+	__u8 pad[5];
 };
 
 /*
@@ -128,7 +139,7 @@ struct {
 	__type(value, __u32);
 } mapgpa_vmm_rows SEC(".maps");
 
-/* Outstanding MapGPA hypercalls, by vCPU thread. */
+/* Outstanding MapGPA requests, by vCPU thread: reused as inflight is. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -148,6 +159,17 @@ struct {
  * lookup while no MapGPA request is outstanding.
  */
 __u64 mapgpa_pending = 0;
+
+/*
+ * The entry in @map (inflight, mapgpa_reqs) of the thread @id
+ * (bpf_get_current_pid_tgid()), NULL if none.
+ */
+static __always_inline void *thread_entry(void *map, __u64 id)
+{
+	__u32 tid = (__u32)id;
+
+	return bpf_map_lookup_elem(map, &tid);
+}
 
 /* Zeroed templates for first inserts (too large for the BPF stack). */
 static const struct conv_stats zero_conv_stats;
@@ -171,6 +193,22 @@ static __always_inline bool kvm_wanted(struct kvm *kvm)
 	return vm_wanted(stats_id);
 }
 
+static __always_inline void conv_open_set(struct conv_open *op, __u64 ts,
+					  __u64 start, __u64 end,
+					  __u64 attributes, struct kvm *kvm,
+					  bool opened)
+{
+	*op = (struct conv_open){
+		.ts_ns = ts,
+		.gfn_start = start,
+		.gfn_end = end,
+		.attributes = attributes,
+		.kvm = kvm,
+		.live = true,
+		.opened = opened,
+	};
+}
+
 /*
  * Open a conversion on this thread.  Only the fallback knows the VM here
  * (@kvm, else NULL): --vm is checked by conv_end(), which has it in every
@@ -180,30 +218,30 @@ static __always_inline bool kvm_wanted(struct kvm *kvm)
 static __always_inline int conv_begin(struct kvm *kvm, __u64 start, __u64 end,
 				      __u64 attributes, bool opened)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid(), ts;
 	__u32 tid = (__u32)id, pid = id >> 32;
-	struct conv_open op = {};
+	struct conv_open *op, new;
 
 	if ((targ_pid && pid != targ_pid) || !dir_wanted(attributes))
 		return 0;
-
-	op.ts_ns = bpf_ktime_get_ns();
-	op.gfn_start = start;
-	op.gfn_end = end;
-	op.attributes = attributes;
-	op.kvm = kvm;
-	op.opened = opened;
-	if (bpf_map_update_elem(&inflight, &tid, &op, BPF_ANY))
+	ts = bpf_ktime_get_ns();
+	/* The thread's entry is written in place: no copy through the stack. */
+	op = bpf_map_lookup_elem(&inflight, &tid);
+	if (op) {
+		conv_open_set(op, ts, start, end, attributes, kvm, opened);
+		return 0;
+	}
+	conv_open_set(&new, ts, start, end, attributes, kvm, opened);
+	if (bpf_map_update_elem(&inflight, &tid, &new, BPF_NOEXIST))
 		count_lost(TDX_LOST_INFLIGHT_FULL);
 	return 0;
 }
 
 static __always_inline void conv_zap(__u32 level, __u32 n)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct conv_open *op = bpf_map_lookup_elem(&inflight, &tid);
+	struct conv_open *op = thread_entry(&inflight, bpf_get_current_pid_tgid());
 
-	if (!op || !op->opened)
+	if (!op || !op->live || !op->opened)
 		return;
 	/* Constant indices: a variable one loses its bounds in the verifier. */
 	if (level == 0)
@@ -218,11 +256,10 @@ static __always_inline void conv_zap(__u32 level, __u32 n)
 static __always_inline int conv_zap_leafs(__u32 z4k, __u32 z2m, __u32 z1g,
 					  __u32 yields, __u32 yield_flushes)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct conv_open *op = bpf_map_lookup_elem(&inflight, &tid);
+	struct conv_open *op = thread_entry(&inflight, bpf_get_current_pid_tgid());
 
 	/* Not in a conversion: an MMU notifier or memslot zap. */
-	if (!op)
+	if (!op || !op->live)
 		return 0;
 	op->zapped[0] += z4k;
 	op->zapped[1] += z2m;
@@ -369,15 +406,13 @@ static __always_inline int conv_end(struct kvm *kvm, __u32 valid, bool noop,
 		.kvm = kvm, .pid = id >> 32, .valid = valid, .ret = ret,
 		.noop = noop, .flushed = flushed,
 	};
-	struct conv_open *op;
+	struct conv_open *op = thread_entry(&inflight, id);
 
-	op = bpf_map_lookup_elem(&inflight, &tid);
-	if (!op)
+	if (!op || !op->live)
 		return 0;	/* began before we attached, or filtered */
-	if (!op->opened || (targ_vm[0] && !kvm_wanted(kvm))) {
-		bpf_map_delete_elem(&inflight, &tid);
+	op->live = false;
+	if (!op->opened || (targ_vm[0] && !kvm_wanted(kvm)))
 		return 0;
-	}
 
 	c.op = op;
 	c.now = bpf_ktime_get_ns();
@@ -390,7 +425,6 @@ static __always_inline int conv_end(struct kvm *kvm, __u32 valid, bool noop,
 		if (stream)
 			stream_record(&c, tid);
 	}
-	bpf_map_delete_elem(&inflight, &tid);
 	return 0;
 }
 
@@ -401,10 +435,9 @@ static __always_inline int conv_end(struct kvm *kvm, __u32 valid, bool noop,
 static __always_inline int conv_accept(__u64 start, __u64 end,
 				       __u64 attributes)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct conv_open *op = bpf_map_lookup_elem(&inflight, &tid);
+	struct conv_open *op = thread_entry(&inflight, bpf_get_current_pid_tgid());
 
-	if (!op)
+	if (!op || !op->live)
 		return 0;	/* not a VM's ioctl we saw begin, or filtered */
 	op->ts_ns = bpf_ktime_get_ns();
 	op->gfn_start = start;
@@ -553,10 +586,9 @@ int fb_ioctl_enter(struct sys_enter_ioctl_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_ioctl")
 int fb_ioctl_exit(struct sys_exit_ioctl_ctx *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct conv_open *op = bpf_map_lookup_elem(&inflight, &tid);
+	struct conv_open *op = thread_entry(&inflight, bpf_get_current_pid_tgid());
 
-	if (!op)
+	if (!op || !op->live)
 		return 0;
 	return conv_end(op->kvm, CONV_F_FALLBACK_ALL, false, false,
 			(int)ctx->ret);
@@ -587,39 +619,59 @@ int BPF_PROG(fb_spte_changed_raw, int as_id, gfn_t gfn, int level,
 
 /* MapGPA latency: KVM_HC_MAP_GPA_RANGE -> (VMM converts) -> next entry. */
 
-/* Thread @tid's request, if any, is over: it no longer holds kvm_entry up. */
-static __always_inline void forget_mapgpa_req(__u32 tid)
+/* Request @req, if any, is over: it no longer holds kvm_entry up. */
+static __always_inline void forget_mapgpa_req(struct mapgpa_req *req)
 {
-	if (!bpf_map_delete_elem(&mapgpa_reqs, &tid))
+	if (req && req->live) {
+		req->live = false;
 		__sync_fetch_and_add(&mapgpa_pending, -1);
+	}
+}
+
+static __always_inline void mapgpa_req_set(struct mapgpa_req *req, __u64 ts,
+					   __u64 pages, __u64 attributes,
+					   __u64 convs_before, __u8 kind,
+					   bool from_chunks)
+{
+	*req = (struct mapgpa_req){
+		.ts_ns = ts,
+		.pages = pages,
+		.attributes = attributes,
+		.convs_before = convs_before,
+		.kind = kind,
+		.from_chunks = from_chunks,
+		.live = true,
+	};
 }
 
 /* A request on this vCPU thread, ended by what @kind says. */
 static __always_inline int mapgpa_open(__u8 kind, __u64 pages, __u64 attributes,
 				       bool from_chunks)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid(), *convs, before, ts;
 	__u32 tid = (__u32)id, pid = id >> 32;
-	struct mapgpa_req req = {};
-	__u64 *convs;
+	struct mapgpa_req *req, new;
 
 	if (targ_pid && pid != targ_pid)
 		return 0;
 	convs = bpf_map_lookup_elem(&vm_convs, &pid);
-	req.ts_ns = bpf_ktime_get_ns();
-	req.pages = pages;
-	req.attributes = attributes;
-	req.convs_before = convs ? *convs : 0;
-	req.kind = kind;
-	req.from_chunks = from_chunks;
-	KVMSCOPE_READ_VMM_COMM(&req.comm);
-	/* A repeat on the same thread replaces the request: count it once. */
-	if (!bpf_map_lookup_elem(&mapgpa_reqs, &tid))
-		__sync_fetch_and_add(&mapgpa_pending, 1);
-	if (bpf_map_update_elem(&mapgpa_reqs, &tid, &req, BPF_ANY)) {
-		__sync_fetch_and_add(&mapgpa_pending, -1);
-		count_lost(TDX_LOST_MAPGPA_FULL);
+	before = convs ? *convs : 0;
+	ts = bpf_ktime_get_ns();
+	/* The thread's entry is written in place: no copy through the stack. */
+	req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
+	if (req) {
+		/* A repeat on the same thread replaces the request: count it once. */
+		if (!req->live)
+			__sync_fetch_and_add(&mapgpa_pending, 1);
+		mapgpa_req_set(req, ts, pages, attributes, before, kind,
+			       from_chunks);
+		return 0;
 	}
+	mapgpa_req_set(&new, ts, pages, attributes, before, kind, from_chunks);
+	if (bpf_map_update_elem(&mapgpa_reqs, &tid, &new, BPF_NOEXIST))
+		count_lost(TDX_LOST_MAPGPA_FULL);
+	else
+		__sync_fetch_and_add(&mapgpa_pending, 1);
 	return 0;
 }
 
@@ -634,13 +686,11 @@ static __always_inline int mapgpa_hypercall(__u64 nr, __u64 pages,
 static __always_inline int mapgpa_userspace_exit(void)
 {
 	struct mapgpa_req *req;
-	__u32 tid;
 
 	if (!mapgpa_pending)
 		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
-	if (req)
+	req = thread_entry(&mapgpa_reqs, bpf_get_current_pid_tgid());
+	if (req && req->live)
 		req->exited = 1;
 	return 0;
 }
@@ -689,13 +739,12 @@ static __always_inline void mapgpa_row_untake(__u32 pid)
 }
 
 /*
- * End the request @req of thread @tid: account it to its vCPU's row and
- * forget it.  @retry, @error: how a TDX/SNP request ended for the guest.
+ * End this thread's request @req: account it to its vCPU's row and forget
+ * it.  @retry, @error: how a TDX/SNP request ended for the guest.
  */
 static __always_inline void mapgpa_close(struct kvm_vcpu *vcpu,
 					 struct mapgpa_req *req, __u64 now,
-					 __u32 tid, __u32 pid, bool retry,
-					 bool error)
+					 __u32 pid, bool retry, bool error)
 {
 	struct mapgpa_key key = { .pid = pid };
 	struct mapgpa_stats *s;
@@ -715,7 +764,8 @@ static __always_inline void mapgpa_close(struct kvm_vcpu *vcpu,
 			count_lost(TDX_LOST_MAPGPA_FULL);
 		s = bpf_map_lookup_elem(&mapgpa, &key);
 		if (s && err != -EEXIST) {
-			__builtin_memcpy(s->comm, req->comm, sizeof(s->comm));
+			/* On the vCPU thread of the request: its VMM's. */
+			KVMSCOPE_READ_VMM_COMM(&s->comm);
 			if (vcpu)
 				BPF_CORE_READ_STR_INTO(&s->stats_id, vcpu,
 						       kvm, stats_id);
@@ -743,7 +793,7 @@ static __always_inline void mapgpa_close(struct kvm_vcpu *vcpu,
 		__sync_fetch_and_add(&s->lat_sum_ns, lat);
 		__sync_fetch_and_add(&s->lat_slots[hist_slot(lat)], 1);
 	}
-	forget_mapgpa_req(tid);
+	forget_mapgpa_req(req);
 }
 
 /* Every VM entry of every VM: nothing before the pending check. */
@@ -751,17 +801,15 @@ static __always_inline int mapgpa_entry(struct kvm_vcpu *vcpu)
 {
 	struct mapgpa_req *req;
 	__u64 id;
-	__u32 tid;
 
 	if (!mapgpa_pending)
 		return 0;
 	id = bpf_get_current_pid_tgid();
-	tid = (__u32)id;
-	req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
+	req = thread_entry(&mapgpa_reqs, id);
 	/* TDX/SNP requests end with their own event, before the entry. */
-	if (!req || req->kind != MAPGPA_HYPERCALL)
+	if (!req || !req->live || req->kind != MAPGPA_HYPERCALL)
 		return 0;
-	mapgpa_close(vcpu, req, bpf_ktime_get_ns(), tid, id >> 32, false, false);
+	mapgpa_close(vcpu, req, bpf_ktime_get_ns(), id >> 32, false, false);
 	return 0;
 }
 
@@ -775,14 +823,12 @@ static __always_inline int mapgpa_entry(struct kvm_vcpu *vcpu)
 static __always_inline int mapgpa_chunk(__u64 npages, __u64 attributes)
 {
 	struct mapgpa_req *req;
-	__u32 tid;
 	__u64 now;
 
 	if (!mapgpa_pending)
 		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
-	if (!req)
+	req = thread_entry(&mapgpa_reqs, bpf_get_current_pid_tgid());
+	if (!req || !req->live)
 		return 0;
 	now = bpf_ktime_get_ns();
 	if (req->exit_ns)
@@ -810,19 +856,17 @@ static __always_inline int mapgpa_done(struct kvm_vcpu *vcpu, __u8 kind,
 {
 	struct mapgpa_req *req;
 	__u64 id, now;
-	__u32 tid;
 
 	if (!mapgpa_pending)
 		return 0;
 	id = bpf_get_current_pid_tgid();
-	tid = (__u32)id;
-	req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
-	if (!req || req->kind != kind)
+	req = thread_entry(&mapgpa_reqs, id);
+	if (!req || !req->live || req->kind != kind)
 		return 0;
 	now = bpf_ktime_get_ns();
 	if (req->exit_ns)
 		req->userspace_ns += now - req->exit_ns;
-	mapgpa_close(vcpu, req, now, tid, id >> 32, retry, error);
+	mapgpa_close(vcpu, req, now, id >> 32, retry, error);
 	return 0;
 }
 
@@ -908,9 +952,9 @@ int BPF_PROG(mapgpa_snp_msr_done_raw, struct kvm_vcpu *vcpu, bool error)
 }
 
 /*
- * A thread exits (do_exit, in the thread): what it had open goes with it.
- * A request left outstanding would keep every VM entry looking it up, and
- * a later thread with the same id would close it with the time since.
+ * A thread exits (do_exit, in the thread): its entries go with it.  A
+ * request left outstanding would keep every VM entry looking it up, and
+ * a later thread with the same id would find them.
  * Its process's last thread gone (signal->live dropped to 0 before this
  * event), so are its conversion and MapGPA row counts, keyed by a pid
  * that will be reused.
@@ -926,7 +970,8 @@ int BPF_PROG(conv_task_exit, struct task_struct *task)
 	bpf_map_delete_elem(&inflight, &tid);
 	if (!mapgpa_latency)
 		return 0;
-	forget_mapgpa_req(tid);
+	forget_mapgpa_req(thread_entry(&mapgpa_reqs, id));
+	bpf_map_delete_elem(&mapgpa_reqs, &tid);
 	if (!BPF_CORE_READ(task, signal, live.counter)) {
 		bpf_map_delete_elem(&vm_convs, &pid);
 		bpf_map_delete_elem(&mapgpa_vmm_rows, &pid);

@@ -114,4 +114,18 @@ struct task_struct {
 #define KVMSCOPE_READ(btf, src, field)					\
 	((btf) ? (src)->field : BPF_CORE_READ(src, field))
 
+/*
+ * @kvm's stats_id, its name, into the char array @dst: in a tp_btf program
+ * (@btf true) plain loads of the whole array (KVM zeroes struct kvm, so
+ * what follows the name is zeroes), in its raw_tp twin a string probe read.
+ */
+#define KVMSCOPE_READ_STATS_ID(btf, dst, kvm)				\
+	do {								\
+		if (btf)						\
+			__builtin_memcpy(dst, (kvm)->stats_id,		\
+					 KS_STATS_ID_LEN);		\
+		else							\
+			BPF_CORE_READ_STR_INTO(dst, kvm, stats_id);	\
+	} while (0)
+
 #endif /* KVMSCOPE_KVM_CORE_H */

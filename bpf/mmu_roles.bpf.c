@@ -48,8 +48,6 @@ struct {
 	__type(value, __u64);
 } init_cost SEC(".maps");
 
-static const struct mmu_role_stats zero_role_stats;
-
 static __always_inline void count_transition(__u32 pid, __u32 mmu,
 					     __u32 cause, __u64 old, __u64 new)
 {
@@ -75,24 +73,52 @@ static __always_inline void count_transition(__u32 pid, __u32 mmu,
 	}
 }
 
-/* The row of (VM, vCPU, MMU), created and named on first use. */
-static __always_inline struct mmu_role_stats *
-role_row(struct kvm_vcpu *vcpu, const struct mmu_role_key *key)
+/*
+ * One computation, of cause @cause if @changed, on the row of (VM, vCPU,
+ * MMU) @key.  Each VM's first computations make its rows: the row is
+ * inserted with its first counts and its name, not inserted zeroed and
+ * looked up again (each VM brings only a handful of computations, so
+ * first ones are a good part of them).
+ */
+static __always_inline void count_role(struct kvm_vcpu *vcpu, bool btf,
+				       const struct mmu_role_key *key,
+				       bool changed, __u32 cause)
 {
 	struct mmu_role_stats *s = bpf_map_lookup_elem(&roles, key);
 	int err;
 
-	if (s)
-		return s;
-	err = bpf_map_update_elem(&roles, key, &zero_role_stats, BPF_NOEXIST);
-	if (err && err != -EEXIST) {
-		count_lost(TDX_LOST_STATS_FULL);
-		return NULL;
+	if (!s) {
+		struct mmu_role_stats row = { .computed = 1 };
+
+		if (changed) {
+			row.changed = 1;
+			row.cause[cause] = 1;
+		} else {
+			row.unchanged = 1;
+		}
+		if (vcpu) {
+			struct kvm *kvm = KVMSCOPE_READ(btf, vcpu, kvm);
+
+			KVMSCOPE_READ_STATS_ID(btf, &row.stats_id, kvm);
+		}
+		err = bpf_map_update_elem(&roles, key, &row, BPF_NOEXIST);
+		if (!err)
+			return;
+		if (err != -EEXIST) {
+			count_lost(TDX_LOST_STATS_FULL);
+			return;
+		}
+		s = bpf_map_lookup_elem(&roles, key);	/* another CPU made it */
+		if (!s)
+			return;
 	}
-	s = bpf_map_lookup_elem(&roles, key);
-	if (s && err != -EEXIST && vcpu)
-		BPF_CORE_READ_STR_INTO(&s->stats_id, vcpu, kvm, stats_id);
-	return s;
+	__sync_fetch_and_add(&s->computed, 1);
+	if (!changed) {
+		__sync_fetch_and_add(&s->unchanged, 1);
+		return;
+	}
+	__sync_fetch_and_add(&s->changed, 1);
+	__sync_fetch_and_add(&s->cause[cause], 1);
 }
 
 /*
@@ -104,7 +130,6 @@ static __always_inline int mmu_role(struct kvm_vcpu *vcpu, bool btf, __u8 of,
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	struct mmu_role_key key = { .pid = pid };
-	struct mmu_role_stats *s;
 	__u32 cause;
 
 	if (targ_pid && pid != targ_pid)
@@ -127,18 +152,14 @@ static __always_inline int mmu_role(struct kvm_vcpu *vcpu, bool btf, __u8 of,
 	}
 	key.mmu = of;
 
-	s = role_row(vcpu, &key);
-	if (!s)
-		return 0;
-	__sync_fetch_and_add(&s->computed, 1);
 	if (old == new) {
-		__sync_fetch_and_add(&s->unchanged, 1);
+		count_role(vcpu, btf, &key, false, 0);
 		return 0;
 	}
-	__sync_fetch_and_add(&s->changed, 1);
 	cause = mmu_role_cause(reported, of, old, new);
-	if (cause < MMU_ROLE_NR_CAUSES)	/* bounds the index for the verifier */
-		__sync_fetch_and_add(&s->cause[cause], 1);
+	if (cause >= MMU_ROLE_NR_CAUSES)	/* bounds the index for the verifier */
+		return 0;
+	count_role(vcpu, btf, &key, true, cause);
 	count_transition(pid, of, cause, old, new);
 	return 0;
 }

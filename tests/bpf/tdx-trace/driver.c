@@ -384,14 +384,21 @@ static struct conversions_bpf *load_fallback(enum conv_progs which,
 	return s;
 }
 
-/* This thread's open conversion; false if there is none. */
+/*
+ * This thread's open conversion; false if there is none.  Its entry stays
+ * after the conversion, not live, for the next one.
+ */
 static bool inflight(struct conversions_bpf *s)
 {
+	long live_off = member_offset(bpf_object__btf(s->obj), "conv_open",
+				      "live");
 	char v[256];
 	__u32 tid = gettid();
 
+	assert_true(live_off >= 0);
 	assert_true(bpf_map__value_size(s->maps.inflight) <= sizeof(v));
-	return !bpf_map_lookup_elem(bpf_map__fd(s->maps.inflight), &tid, v);
+	return !bpf_map_lookup_elem(bpf_map__fd(s->maps.inflight), &tid, v) &&
+	       v[live_off];
 }
 
 /*
@@ -405,16 +412,18 @@ static void vm_ioctl_began(struct conversions_bpf *s, __u64 kvm)
 {
 	const struct btf *btf = bpf_object__btf(s->obj);
 	long kvm_off = member_offset(btf, "conv_open", "kvm");
+	long live_off = member_offset(btf, "conv_open", "live");
 	long opened_off = member_offset(btf, "conv_open", "opened");
 	char v[256] = {};
 	__u32 tid = gettid();
 
-	assert_true(kvm_off >= 0 && opened_off >= 0);
+	assert_true(kvm_off >= 0 && live_off >= 0 && opened_off >= 0);
 	assert_true(bpf_map__value_size(s->maps.inflight) <= sizeof(v));
 	memcpy(v + kvm_off, &kvm, sizeof(kvm));
+	v[live_off] = 1;
 	v[opened_off] = 0;
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(s->maps.inflight),
-					     &tid, v, BPF_NOEXIST), 0);
+					     &tid, v, BPF_ANY), 0);
 }
 
 /*
@@ -564,9 +573,8 @@ static void test_conversion_correlated(void **state)
 	assert_int_equal(st.noop, 0);
 	assert_int_equal(ks_log2_total(ks_slots(st.dur_slots).v, KS_HIST_SLOTS), 1);
 
-	/* The per-thread state is gone once the conversion ended. */
-	assert_int_not_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.inflight),
-						 &tid, &evs.ev[1]), 0);
+	/* The per-thread state is over once the conversion ended. */
+	assert_false(inflight(s));
 	conversions_bpf__destroy(s);
 }
 
@@ -732,7 +740,6 @@ static void test_vm_filter_at_done(void **state)
 {
 	struct conv_opts o = { .vm = "kvm-1" };
 	struct conversions_bpf *s = load_conv(&o);
-	__u32 tid = gettid();
 	struct conv_stats st;
 	struct events evs;
 
@@ -743,8 +750,7 @@ static void test_vm_filter_at_done(void **state)
 	read_events(s, &evs);
 	assert_int_equal(evs.n, 0);
 	assert_false(get_stats(s, CONV_DIR_PRIVATE, &st) && st.count);
-	assert_int_not_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.inflight),
-						 &tid, &evs.ev[0]), 0);
+	assert_false(inflight(s));
 	conversions_bpf__destroy(s);
 }
 
@@ -1460,6 +1466,64 @@ static void test_roles_filter_and_lost(void **state)
 	mmu_roles_bpf__destroy(s);
 }
 
+/* Hot paths in steady state. */
+
+#define MAX_HASH_MAPS	16
+
+/* The number of keys of each hash map of @obj, in object order. */
+static int hash_key_counts(struct bpf_object *obj, int *counts)
+{
+	struct bpf_map *map;
+	int n = 0;
+
+	bpf_object__for_each_map(map, obj) {
+		if (bpf_map__type(map) != BPF_MAP_TYPE_HASH)
+			continue;
+		assert_true(n < MAX_HASH_MAPS);
+		counts[n++] = count_keys(bpf_map__fd(map), bpf_map__key_size(map));
+	}
+	return n;
+}
+
+/*
+ * Once a VM's rows and its threads' entries exist, no conversion or MapGPA
+ * event inserts or deletes a hash entry: an insert and a delete cost more
+ * than bpftrace's whole count() on the same event.  Checked after each
+ * event, where a per-event insert shows before its delete.
+ */
+static void test_steady_state_no_inserts(void **state)
+{
+	struct conv_opts o = {};
+	struct conversions_bpf *s = load_conv(&o);
+	__u64 hcall[] = { CONV_KVM_HC_MAP_GPA_RANGE, 0x100000, 16, 0, 0 };
+	__u64 uexit[] = { 3 /* KVM_EXIT_HYPERCALL */, 0 };
+	__u64 entry[] = { fake.vcpu, 0 };
+	int base[MAX_HASH_MAPS], now[MAX_HASH_MAPS], n, round, step;
+
+	(void)state;
+	for (round = 0; round < 2; round++) {
+		for (step = 0; step < 6; step++) {
+			switch (step) {
+			case 0: run_raw(s->progs.mapgpa_hcall_raw, hcall, NR_ARGS(hcall)); break;
+			case 1: run_raw(s->progs.mapgpa_uexit_raw, uexit, NR_ARGS(uexit)); break;
+			case 2: conv_begin(s, 0x100, 0x110, CONV_ATTR_PRIVATE); break;
+			case 3: conv_zap(s, 16, 0, 0, 1, 1); break;
+			case 4: conv_done(s, 0x100, 0x110, CONV_ATTR_PRIVATE, 0, false, true); break;
+			case 5: run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry)); break;
+			}
+			if (!round)
+				continue;	/* the first round makes them */
+			n = hash_key_counts(s->obj, now);
+			assert_memory_equal(now, base, n * sizeof(now[0]));
+		}
+		if (!round)
+			hash_key_counts(s->obj, base);
+	}
+	assert_true(hash_key_counts(s->obj, now) >= 5);	/* the maps are seen */
+	assert_int_equal(s->bss->mapgpa_pending, 0);
+	conversions_bpf__destroy(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1487,6 +1551,7 @@ int main(void)
 		cmocka_unit_test(test_mapgpa_hcall_done),
 		cmocka_unit_test(test_mapgpa_tdx),
 		cmocka_unit_test(test_mapgpa_snp),
+		cmocka_unit_test(test_steady_state_no_inserts),
 	};
 
 	return cmocka_run_group_tests(tests, fake_setup, fake_teardown);
