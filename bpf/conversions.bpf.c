@@ -877,11 +877,20 @@ int BPF_PROG(mapgpa_hcall_raw, unsigned long nr, unsigned long a0,
 	return mapgpa_hypercall(nr, a1, a2);
 }
 
+/*
+ * KVM_HC_MAP_GPA_RANGE serviced in KVM returns -KVM_EAGAIN (the kernel's
+ * -EAGAIN) when it stopped for a signal or a pending event, with the rest
+ * of the range for the guest to ask again: TDX's RETRY.  The result is
+ * what the guest reads, EAX for a 32-bit caller.
+ */
+#define KVM_EAGAIN	11
+
 SEC("raw_tp/kvm_hypercall_done")
 int BPF_PROG(mapgpa_hcall_done_raw, struct kvm_vcpu *vcpu, __u64 ret)
 {
-	/* 0, or a -KVM_E* error for the guest. */
-	return mapgpa_done(vcpu, MAPGPA_HYPERCALL, false, ret != 0);
+	bool again = ret == (__u64)-KVM_EAGAIN || ret == (__u32)-KVM_EAGAIN;
+
+	return mapgpa_done(vcpu, MAPGPA_HYPERCALL, again, ret && !again);
 }
 
 SEC("raw_tp/kvm_userspace_exit")

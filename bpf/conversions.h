@@ -148,11 +148,11 @@ struct mapgpa_key {
 	  "MapGPA hypercalls forwarded to the VMM (KVM_EXIT_HYPERCALL).") \
 	X(conversions, NULL, "Conversions by the VMM while a MapGPA hypercall waited.") \
 	X(chunks, "kvmscope_mapgpa_chunks_total",			\
-	  "KVM_HC_MAP_GPA_RANGE exits of TDX MapGPA and SNP page state change requests: one per chunk.") \
+	  "KVM_HC_MAP_GPA_RANGE exits to the VMM: one per MapGPA hypercall, or per chunk of a TDX MapGPA or SNP page state change.") \
 	X(retries, "kvmscope_mapgpa_retries_total",			\
-	  "TDX MapGPA requests answered RETRY: the VMM said EAGAIN, or an event was pending between chunks.") \
+	  "MapGPA requests answered TDX's RETRY or KVM's -KVM_EAGAIN: the guest calls again for the rest.") \
 	X(errors, "kvmscope_mapgpa_errors_total",			\
-	  "TDX MapGPA and SNP page state change requests that returned an error to the guest.") \
+	  "MapGPA requests that returned an error to the guest (a result but 0, RETRY and -KVM_EAGAIN).") \
 	X(userspace_ns, NULL, "Nanoseconds the chunks spent in the VMM, exit to completion.")
 
 struct mapgpa_stats {
@@ -161,9 +161,9 @@ struct mapgpa_stats {
 	__u64 to_private;	/* requests with CONV_MAP_GPA_ENCRYPTED in a2 */
 	__u64 userspace_exits;	/* the request went out to the VMM */
 	__u64 conversions;	/* conversions by the VMM while it waited */
-	__u64 chunks;		/* TDX/SNP: KVM_HC_MAP_GPA_RANGE exits */
-	__u64 retries;		/* TDX: TDVMCALL_STATUS_RETRY */
-	__u64 errors;		/* TDX/SNP: an error for the guest */
+	__u64 chunks;		/* KVM_HC_MAP_GPA_RANGE exits */
+	__u64 retries;		/* TDVMCALL_STATUS_RETRY, -KVM_EAGAIN */
+	__u64 errors;		/* an error for the guest */
 	__u64 userspace_ns;	/* TDX/SNP: exits to their completions */
 	__u64 lat_sum_ns;	/* exact, for means and Prometheus _sum */
 	__u64 lat_slots[KS_HIST_SLOTS];	/* log2(ns) */

@@ -1176,19 +1176,28 @@ static void test_mapgpa_hcall_done(void **state)
 	/* Refused by KVM before the exit: -KVM_EINVAL, an error. */
 	run_raw(s->progs.mapgpa_hcall_raw, to_priv, NR_ARGS(to_priv));
 	vcpu_event(s->progs.mapgpa_hcall_done_raw, (__u64)-22, 0, 0);
+	/*
+	 * Serviced in KVM and stopped for a signal: -KVM_EAGAIN, a retry and
+	 * not an error, in RAX or, from a 32-bit caller, in EAX.
+	 */
+	run_raw(s->progs.mapgpa_hcall_raw, to_priv, NR_ARGS(to_priv));
+	vcpu_event(s->progs.mapgpa_hcall_done_raw, (__u64)-11, 0, 0);
+	run_raw(s->progs.mapgpa_hcall_raw, to_priv, NR_ARGS(to_priv));
+	vcpu_event(s->progs.mapgpa_hcall_done_raw, (__u32)-11, 0, 0);
 	/* Another hypercall's return, and a return with nothing pending. */
 	run_raw(s->progs.mapgpa_hcall_raw, other, NR_ARGS(other));
 	vcpu_event(s->progs.mapgpa_hcall_done_raw, 0, 0, 0);
 	vcpu_event(s->progs.mapgpa_hcall_done_raw, 0, 0, 0);
 
 	assert_true(mapgpa_row(s, &ms));
-	assert_int_equal(ms.count, 2);
-	assert_int_equal(ms.pages, 32);
-	assert_int_equal(ms.to_private, 2);
+	assert_int_equal(ms.count, 4);
+	assert_int_equal(ms.pages, 64);
+	assert_int_equal(ms.to_private, 4);
 	assert_int_equal(ms.userspace_exits, 1);
 	assert_int_equal(ms.chunks, 1);
 	assert_int_equal(ms.errors, 1);
-	assert_int_equal(ks_log2_total(ks_slots(ms.lat_slots).v, KS_HIST_SLOTS), 2);
+	assert_int_equal(ms.retries, 2);
+	assert_int_equal(ks_log2_total(ks_slots(ms.lat_slots).v, KS_HIST_SLOTS), 4);
 	assert_int_equal(s->bss->mapgpa_pending, 0);
 	conversions_bpf__destroy(s);
 }
