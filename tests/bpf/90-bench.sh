@@ -137,6 +137,21 @@ check_eq "floor: empty and hash lookup, medians over the rounds that ran" "300 9
 check "disabled 6.12: the interval contains the true 2%" \
 	jq -e '.sections.disabled.lines["6.12"].ratio | .lo <= 1.02 and .hi >= 1.02' "$j"
 
+# --- a timed run touches nothing but tmpfs: the results share is 9p, and
+# under -icount waiting for the host there jumps guest time ahead.
+mkdir -p "$tmp/share" "$tmp/work"
+(
+	OUT=$tmp/share WORK=$tmp/work
+	. lab/bench/guest-lib.sh
+	WORKLOAD=(sh -c 'echo oops >&2; readlink /proc/self/fd/1 /proc/self/fd/2')
+	run_timed
+	echo "$run_rc"
+) >"$tmp/timed.out" 2>&1
+check_eq "run_timed: the workload's stdout and stderr are in WORK, not OUT" \
+	"$tmp/work/workload.out $tmp/work/workload.err 0" \
+	"$(tr '\n' ' ' <"$tmp/work/workload.out")$(cat "$tmp/timed.out")"
+check_eq "run_timed: its stderr is in OUT/workload.err after the run" oops "$(cat "$tmp/share/workload.err" 2>&1)"
+
 # --- the empty-program loader, on the host's own KVM tracepoints.
 if ! make -s build/bench_empty.skel.h build/libkvmscope.a >"$tmp/make.log" 2>&1 ||
 	! cc -O2 -Wall -Wextra -Werror -Ibuild -Itools/lib -Ibpf lab/bench/empty-attach.c \
