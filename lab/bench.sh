@@ -15,13 +15,15 @@
 #   series    the anchors (perf stat, perf record, kvm_stat, bpftrace on
 #             every kvm:/kvmmmu: event) and series mode (tdx-trace
 #             conversions -s + roles, and the anchors on its events), on
-#             private_mem_conversions_test -n 2; per-event BPF cost
+#             private_mem_conversions_test -n 2; per-event BPF cost; one
+#             boot per line of BENCH_LINES
 #   fallback  fallback mode: tdx-trace and the anchors on its events
 #             on the unpatched kernel (same workload as series) and on
 #             Debian's stock kernel (no SW-protected VMs there: a page-fault
 #             workload, demand_paging_test -b 128M); two boots
 #   hvflush   hvflush-top, kvm_stat and bpftrace on hyperv_tlb_flush;
-#             and what single BPF operations cost on its enqueue event
+#             and what single BPF operations cost on its enqueue event;
+#             one boot per line of BENCH_LINES
 #   disabled  the patched and the unpatched kernel booted
 #             alternately (ABBA), BENCH_BOOTS boots each, on each line of
 #             BENCH_LINES
@@ -37,13 +39,15 @@
 #   --dry-run     check the harness without booting: the stats self-test,
 #                 the scripts' syntax, the two program loaders, the plan
 #   --report DIR  only redo the report of an earlier run's raw data
-# Environment: BENCH_PAIRS (alternating pairs per comparison, default 20),
+# Environment: BENCH_PAIRS (alternating pairs per comparison, default 9
+# under -icount, 20 in wall time),
 # BENCH_ONLY, BENCH_BOOTS (per kernel, default 4), BENCH_RUNS (timed runs
 # per boot, default 7), BENCH_COST_RUNS (runs with bpf_stats, default 3),
 # BENCH_MAPGPA ("PAGES:ITERATIONS ...", default "1:2000 512:200 262144:5"),
 # BENCH_ICOUNT (the -icount shift, default 0; "off": wall time only),
 # BENCH_WALL (1: also a normal boot per section, the cross-check),
-# BENCH_LINES (the kernel lines of the disabled section, default "6.12 7.3").
+# BENCH_LINES (the kernel lines series, hvflush and disabled boot, default
+# "6.12 7.3").
 # Output: build/bench/<timestamp>/ (raw data, results.json, summary.txt),
 # and build/bench/results.json and build/bench/summary.txt for the latest.
 #
@@ -54,8 +58,7 @@
 set -euo pipefail
 lab_tag=bench
 . "$(dirname "$0")/cache.sh"
-# What is measured is the series against the same kernel without it: the
-# line that has the series.
+# kvm_stat comes from this line's source tree; the boots name their own.
 lab_line 6.12
 
 all_sections=(series fallback hvflush mapgpa disabled exporter fleet)
@@ -73,9 +76,14 @@ done
 posint() { # NAME VALUE
 	[[ $2 =~ ^[0-9]+$ ]] && [ "$2" -gt 0 ] || usage_error "$1 must be a positive integer, not '$2'"
 }
-pairs=${BENCH_PAIRS:-20} boots=${BENCH_BOOTS:-4} runs=${BENCH_RUNS:-7}
+boots=${BENCH_BOOTS:-4} runs=${BENCH_RUNS:-7}
 cost_runs=${BENCH_COST_RUNS:-3} mapgpa=${BENCH_MAPGPA:-1:2000 512:200 262144:5}
 icount=${BENCH_ICOUNT:-0} wall=${BENCH_WALL:-0} lines=${BENCH_LINES:-6.12 7.3}
+# Guest instructions repeat to ~0.1-0.3% from run to run, where wall time
+# spreads by 2-10%.  9 pairs is the fewest whose 95% interval of the median
+# leaves out the extreme pair at both ends ([x(2), x(8)], 96.1%): with 6,
+# one run 0.5% off made the interval the range; wall time needs 20.
+if [ "$icount" = off ]; then pairs=${BENCH_PAIRS:-20}; else pairs=${BENCH_PAIRS:-9}; fi
 posint BENCH_PAIRS "$pairs"
 posint BENCH_BOOTS "$boots"
 posint BENCH_RUNS "$runs"
@@ -136,7 +144,7 @@ if [ "$dry_run" -eq 1 ]; then
 	done
 	perl -c "$lab_dir/bench/report.pl" 2>/dev/null || { say "report.pl does not compile"; status=1; }
 	build_loader
-	say "plan: sections ${sections[*]}; time: $([ "$icount" = off ] && echo wall || echo "-icount shift=$icount")$([ "$wall" -eq 0 ] || echo ', and wall in a second boot each'); $pairs pairs; $boots boots per kernel x $runs runs on $lines; MapGPA $mapgpa"
+	say "plan: sections ${sections[*]}; time: $([ "$icount" = off ] && echo wall || echo "-icount shift=$icount")$([ "$wall" -eq 0 ] || echo ', and wall in a second boot each'); $pairs pairs; lines $lines; disabled: $boots boots per kernel x $runs runs; MapGPA $mapgpa"
 	[ "$status" -ne 0 ] || say "dry run OK"
 	exit "$status"
 fi
@@ -250,12 +258,17 @@ boot() {
 t0=$SECONDS
 # Timeouts, in guest seconds: generous multiples of what a block of each
 # section takes here (boot_one doubles them for wall-time boots).
-! wanted series || boot series patched series $((600 + (pairs + 1) * 150))
+# series and hvflush: the targets hold on every line the series is for.
+for l in $lines; do
+	! wanted series || boot "series-$l" "$l-patched" series $((600 + (pairs + 1) * 150))
+done
 if wanted fallback; then
 	boot fallback-unpatched unpatched fallback $((600 + (pairs + 1) * 90))
 	boot fallback-stock stock fallback $((600 + (pairs + 1) * 90))
 fi
-! wanted hvflush || boot hvflush patched hvflush $((600 + (pairs + 1) * 120))
+for l in $lines; do
+	! wanted hvflush || boot "hvflush-$l" "$l-patched" hvflush $((600 + (pairs + 1) * 120))
+done
 ! wanted mapgpa || boot mapgpa 7.3-patched mapgpa $((600 + (pairs + 1) * 60))
 if wanted disabled; then
 	# ABBA: a drift over the boots cancels out of the comparison.  Only in

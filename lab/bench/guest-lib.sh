@@ -182,14 +182,19 @@ obs_stop() {
 
 # --- timed runs
 # run_timed: run WORKLOAD once; sets run_secs and run_rc.  Its output goes
-# to $WORK/workload.out (kept for the last run), errors to OUT/workload.err.
+# to $WORK/workload.out (kept for the last run), errors to OUT/workload.err
+# once the run is timed: OUT is a 9p share without a page cache, and
+# opening it inside the timed run made both vCPUs wait for the host, which
+# under -icount sleep=off lets guest time jump from timer to timer by as
+# much as the host is slow (a 2.45 s run took 10.4 s, the rest all idle).
 run_secs= run_rc=
 run_timed() {
 	local t0
 	t0=$EPOCHREALTIME
-	"${WORKLOAD[@]}" >"$WORK/workload.out" 2>>"$OUT/workload.err" </dev/null
+	"${WORKLOAD[@]}" >"$WORK/workload.out" 2>"$WORK/workload.err" </dev/null
 	run_rc=$?
 	run_secs=$(since "$t0")
+	cat "$WORK/workload.err" >>"$OUT/workload.err"
 }
 
 # blocks CONFIG...: BENCH_PAIRS+1 blocks; each runs every config once (its
@@ -303,9 +308,10 @@ event_counts() {
 	for e in $SAME_EVENTS; do
 		case "$e" in kvm:* | kvmmmu:*) ;; *) extra+=(-e "$e") ;; esac
 	done
+	# perf writes to tmpfs, for the reason run_timed says.
 	t0=$EPOCHREALTIME
-	perf stat -a -x, -o "$file.tmp" -e 'kvm:*' -e 'kvmmmu:*' "${extra[@]}" -- \
-		"${WORKLOAD[@]}" >/dev/null 2>>"$OUT/workload.err" </dev/null
-	{ echo "# seconds $(since "$t0")"; cat "$file.tmp"; } >"$file"
-	rm -f "$file.tmp"
+	perf stat -a -x, -o "$WORK/events.csv" -e 'kvm:*' -e 'kvmmmu:*' "${extra[@]}" -- \
+		"${WORKLOAD[@]}" >/dev/null 2>"$WORK/workload.err" </dev/null
+	{ echo "# seconds $(since "$t0")"; cat "$WORK/events.csv"; } >"$file"
+	cat "$WORK/workload.err" >>"$OUT/workload.err"
 }

@@ -856,7 +856,16 @@ my @out = ("kvmscope benchmarks, " . ($meta->{date} // '?') . ", commit " . ($me
 	   'Ratios are with / without; intervals are distribution-free (order statistics; Hodges-Lehmann',
 	   'for two groups) with the coverage they really have; "open" = the interval straddles the target.',
 	   '');
-for my $s (@SECTIONS) {
+# A section booted once per kernel line has a subdirectory per line,
+# SUB-LINE (series-6.12), reported as KEY-LINE; an older run has SUB only.
+sub per_line {
+	my ($s) = @_;
+	return ($s) unless $s->{sub};
+	my @lines = sort map { m{/\Q$s->{sub}\E-(\d+\.\d+)$} ? $1 : () } glob("$dir/$s->{sub}-*");
+	return ($s, map { { %$s, key => "$s->{key}-$_", sub => "$s->{sub}-$_", title => "$s->{title}, Linux $_" } } @lines);
+}
+
+for my $s (map { per_line($_) } @SECTIONS) {
 	my $r = $s->{compute}->($s) // next;
 	$json{sections}{ $s->{key} } = $r->{json};
 	push @out, $s->{format}->($s, $r, $meta);

@@ -60,6 +60,9 @@ blocks_tsv() { # PERF-STAT TOOL KVM_STAT
 }
 blocks_tsv 1.08 1.01 1.19 >"$d/series/runs.tsv"
 blocks_tsv 1.10 0.99 1.05 >"$d/series.wall/runs.tsv"
+# The same section booted on a second line (series-LINE): perf-stat 5%.
+cp -r "$d/series" "$d/series-7.3"
+blocks_tsv 1.05 1.01 1.19 >"$d/series-7.3/runs.tsv"
 # Disabled cost, ABBA on two lines: on 6.12 patched boots 2% slower than
 # unpatched ones; on 7.3 the same.
 for l in 6.12 7.3; do
@@ -116,6 +119,9 @@ check_eq "perf-stat: median paired ratio" 1.080 "$(printf '%.3f' "$(q '.sections
 check_eq "perf-stat: 20 pairs (warm-up and failed runs left out)" 20 "$(q '.sections.series.configs["perf-stat"].n')"
 check_eq "perf-stat: block 7 is the outlier pair" 7 "$(q '.sections.series.configs["perf-stat"].outliers | map(.block) | join(",")')"
 check_eq "perf-stat: 95% interval coverage of n=20" 0.9586 "$(printf '%.4f' "$(q '.sections.series.configs["perf-stat"].coverage')")"
+check_eq "series-7.3: its own line's ratio, reported under its own key" 1.050 \
+	"$(printf '%.3f' "$(q '.sections["series-7.3"].configs["perf-stat"].ratio')")"
+check "summary: series-7.3 has its own section, titled with its line" grep -q '^1\. .*series mode, Linux 7\.3$' "$d/summary.txt"
 check_eq "tool: median ratio" 1.010 "$(printf '%.3f' "$(q '.sections.series.configs["tdx-conv+tdx-roles"].ratio')")"
 check_eq "tool vs kvm_stat, same blocks: 1.01/1.19" 0.849 \
 	"$(printf '%.3f' "$(q '.sections.series.versus[] | select(.base == "kvm_stat") | .ratio')")"
@@ -156,6 +162,21 @@ check_eq "mapgpa: the zap's share of the run and of the conversion" "0.25 0.5" \
 	"$(q '.sections.mapgpa["1"].zap.kernel | "\(.of_run) \(.of_conversion)"')"
 check "disabled 6.12: the interval contains the true 2%" \
 	jq -e '.sections.disabled.lines["6.12"].ratio | .lo <= 1.02 and .hi >= 1.02' "$j"
+
+# --- a timed run touches nothing but tmpfs: the results share is 9p, and
+# under -icount waiting for the host there jumps guest time ahead.
+mkdir -p "$tmp/share" "$tmp/work"
+(
+	OUT=$tmp/share WORK=$tmp/work
+	. lab/bench/guest-lib.sh
+	WORKLOAD=(sh -c 'echo oops >&2; readlink /proc/self/fd/1 /proc/self/fd/2')
+	run_timed
+	echo "$run_rc"
+) >"$tmp/timed.out" 2>&1
+check_eq "run_timed: the workload's stdout and stderr are in WORK, not OUT" \
+	"$tmp/work/workload.out $tmp/work/workload.err 0" \
+	"$(tr '\n' ' ' <"$tmp/work/workload.out")$(cat "$tmp/timed.out")"
+check_eq "run_timed: its stderr is in OUT/workload.err after the run" oops "$(cat "$tmp/share/workload.err" 2>&1)"
 
 # --- the empty-program loader, on the host's own KVM tracepoints.
 if ! make -s build/bench_empty.skel.h build/libkvmscope.a >"$tmp/make.log" 2>&1 ||
