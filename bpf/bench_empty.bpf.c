@@ -27,8 +27,13 @@ EMPTY_RAW_TP(kvm_vm_set_mem_attributes_done)
 EMPTY_RAW_TP(tdp_mmu_zap_leafs)
 /* tdx-trace roles */
 EMPTY_RAW_TP(kvm_mmu_role)
-/* tdx-trace MapGPA latency, both modes */
+/*
+ * tdx-trace MapGPA latency: the series' request, exit and return events,
+ * and upstream's exit and entry where the kernel lacks the series
+ */
 EMPTY_RAW_TP(kvm_hypercall)
+EMPTY_RAW_TP(kvm_map_gpa_range_exit)
+EMPTY_RAW_TP(kvm_hypercall_done)
 EMPTY_RAW_TP(kvm_userspace_exit)
 EMPTY_RAW_TP(kvm_entry)
 /* tdx-trace conversions, fallback mode */
