@@ -87,6 +87,15 @@ prom_wait() {
 	echo "$v"
 }
 
+# lab_results_dir NAME: a new build/lab/NAME-<time> directory for one
+# suite run's lab results, printed as an absolute path (the guest sees the
+# repo at its host path).
+lab_results_dir() {
+	local d
+	d=build/lab/$1-$(date +%Y%m%d-%H%M%S)
+	mkdir -p "$d" && (cd "$d" && pwd)
+}
+
 # lab_wait PID FILE SECONDS: until the job of the lab run PID (lab/run.sh
 # in the background) creates FILE in its results; fails if the run ends
 # first or SECONDS pass.

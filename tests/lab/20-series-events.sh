@@ -27,9 +27,7 @@ events_6_12=(kvm_vm_set_mem_attributes kvm_vm_set_mem_attributes_done
 	kvm_snp_psc_msr kvm_snp_psc_msr_done kvm_hypercall_done kvm_mmu_role
 	kvm_hv_flush_tlb_enqueue kvm_hv_flush_tlb_dequeue)
 
-res=build/lab/series-$(date +%Y%m%d-%H%M%S)
-mkdir -p "$res"
-res=$(cd "$res" && pwd)
+res=$(lab_results_dir series)
 
 # Each series as posted: a topic applies on the pristine source by itself,
 # and checkpatch has nothing to say about any patch.  (Each patch builds:

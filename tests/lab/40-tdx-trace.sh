@@ -20,9 +20,7 @@ if [ ! -x lab/run.sh ]; then
 	exit 0
 fi
 
-res=build/lab/tdx-trace-$(date +%Y%m%d-%H%M%S)
-mkdir -p "$res"
-res=$(cd "$res" && pwd)
+res=$(lab_results_dir tdx-trace)
 if ! make -s build/tdx-trace >"$res/make.log" 2>&1; then
 	not_ok "build tdx-trace" "$(tail -20 "$res/make.log")"
 	tap_done

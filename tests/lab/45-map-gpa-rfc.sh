@@ -30,9 +30,7 @@ usage "no topic '$topic' in kernel-patches/6.12" --kernel 6.12-patched --topic "
 usage "not with --kernel stock" --kernel 7.3-stock --topic "$topic"
 usage "not with --kernel unpatched" --kernel 7.3-unpatched --topic "$topic"
 
-res=build/lab/map-gpa-rfc-$(date +%Y%m%d-%H%M%S)
-mkdir -p "$res"
-res=$(cd "$res" && pwd)
+res=$(lab_results_dir map-gpa-rfc)
 if ! make -s build/tdx-trace >"$res/make.log" 2>&1; then
 	not_ok "build tdx-trace" "$(tail -20 "$res/make.log")"
 	tap_done
