@@ -282,6 +282,9 @@ bpf_cost() {
 	for k in $(seq 1 "$runs"); do
 		run_timed
 		printf '%s\t%s\t%s\n' "$k" "$run_secs" "$run_rc" >>"$dir/runs.tsv"
+		# Per run too: one run's stall (a vCPU spinning on a lock whose
+		# holder TCG has not scheduled) must not be every run's cost.
+		bpftool -j prog show >"$dir/after-$k.json"
 	done
 	bpftool -j prog show >"$dir/after.json"
 	# The tools' globals (e.g. tdx-trace's count of outstanding MapGPA

@@ -355,12 +355,23 @@ sub bpf_cost {
 	my @names = map { (split /:/)[1] } @$same_events;
 	my $runs = grep { $_->{rc} eq '0' } @{ read_tsv("$bdir/runs.tsv") };
 	my %before = map { $_->{id} => $_ } @{ read_json("$bdir/before.json") // [] };
+	# Snapshots after each run, where guest-lib.sh took them.
+	my @after = map { { map { $_->{id} => $_ } @{ read_json("$bdir/after-$_.json") // [] } } }
+		    grep { -f "$bdir/after-$_.json" } 1 .. 1000;
 	my @progs;
 	for my $p (@{ read_json("$bdir/after.json") // [] }) {
 		my $o = $owner{ $p->{id} } // next;
 		my $b = $before{ $p->{id} } // {};
 		my $cnt = ($p->{run_cnt} // 0) - ($b->{run_cnt} // 0);
 		my $ns = ($p->{run_time_ns} // 0) - ($b->{run_time_ns} // 0);
+		my (@runs, $prev);
+		for my $snap (@after) {
+			my $cur = $snap->{ $p->{id} } // {};
+			my $last = $prev // $b;
+			push @runs, { cnt => ($cur->{run_cnt} // 0) - ($last->{run_cnt} // 0),
+				      ns => ($cur->{run_time_ns} // 0) - ($last->{run_time_ns} // 0) };
+			$prev = $cur;
+		}
 		my $ev = $event{ $p->{id} } // $src->{ $p->{name} };
 		# bpftrace names a program after its probe, cut to 15 characters.
 		if (!defined $ev) {
@@ -371,14 +382,17 @@ sub bpf_cost {
 			id => $p->{id}, name => $p->{name}, owner => $o, event => $ev // '?',
 			run_cnt => $cnt, run_time_ns => $ns,
 			ns_per_run => $cnt ? $ns / $cnt : undef,
+			@runs ? (runs => \@runs) : (),
 		};
 	}
 	return { runs => $runs, programs => \@progs, observers => (slurp("$bdir/observers.txt") // '') =~ s/\s+$//r };
 }
 
 # Per event, TOOL's ns per program run against the empty program's and
-# bpftrace's; per owner, BPF time per workload run and the slowdown it
-# predicts.  Nothing without timed runs.
+# bpftrace's: the median over the workload runs of each run's ns per
+# event (the mean over all of them where the runs were not snapshotted
+# one by one); per owner, BPF time per workload run and the slowdown it
+# predicts, from the totals.  Nothing without timed runs.
 sub cost_figures {
 	my ($cost, $tool, $same_events, $off_s) = @_;
 	my $R = $cost->{runs} || return {};
@@ -386,8 +400,14 @@ sub cost_figures {
 	for my $p (@{ $cost->{programs} }) {
 		my $o = $p->{owner};
 		$o = 'tool' if $o eq $tool || ($tool =~ /\+/ && grep { $_ eq $o } split /\+/, $tool);
-		$by{ $p->{event} }{$o}{ns} += $p->{run_time_ns};
-		$by{ $p->{event} }{$o}{cnt} = max($by{ $p->{event} }{$o}{cnt} // 0, $p->{run_cnt});
+		my $b = $by{ $p->{event} }{$o} //= {};
+		$b->{ns} += $p->{run_time_ns};
+		$b->{cnt} = max($b->{cnt} // 0, $p->{run_cnt});
+		for my $k (0 .. $#{ $p->{runs} // [] }) {
+			my $r = $p->{runs}[$k];
+			$b->{runs}[$k]{ns} += $r->{ns};
+			$b->{runs}[$k]{cnt} = max($b->{runs}[$k]{cnt} // 0, $r->{cnt});
+		}
 		$total{$o} += $p->{run_time_ns};
 	}
 	my @per_event;
@@ -396,10 +416,12 @@ sub cost_figures {
 	for my $e (@events) {
 		my $b = $by{$e} // next;
 		next unless $b->{tool};
-		my $per = sub { my $x = $b->{ $_[0] }; $x && $x->{cnt} ? $x->{ns} / $x->{cnt} : undef };
+		my $each = sub { my $x = $b->{ $_[0] } // return []; [ map { $_->{ns} / $_->{cnt} } grep { $_->{cnt} } @{ $x->{runs} // [] } ] };
+		my $per = sub { my $x = $b->{ $_[0] }; my $r = $each->($_[0]);
+				@$r ? median($r) : $x && $x->{cnt} ? $x->{ns} / $x->{cnt} : undef };
 		my ($t, $em, $bt) = ($per->('tool'), $per->('empty'), $per->('bpftrace-same'));
 		push @per_event, { event => $e, events_per_run => ($b->{empty} // $b->{tool})->{cnt} / $R,
-				   tool_ns => $t, empty_ns => $em, bpftrace_ns => $bt,
+				   tool_ns => $t, empty_ns => $em, bpftrace_ns => $bt, tool_ns_runs => $each->('tool'),
 				   x_empty => (defined $em && $em > 0 && defined $t ? $t / $em : undef),
 				   x_bpftrace => (defined $bt && $bt > 0 && defined $t ? $t / $bt : undef),
 				   target_x_empty => 2 };
@@ -427,15 +449,16 @@ sub cost_tables {
 			   defined $_->{x_empty} ? sprintf('%.1fx', $_->{x_empty}) : '-',
 			   defined $_->{x_empty} ? ($_->{x_empty} <= 2 ? 'yes' : 'no') : '-', ns($_->{bpftrace_ns}),
 			   defined $_->{x_bpftrace} ? sprintf('%.2fx', $_->{x_bpftrace}) : '-',
-			   defined $_->{x_bpftrace} ? ($_->{x_bpftrace} <= 1 ? 'yes' : 'no') : '-' ] } @{ $fig->{per_event} };
+			   defined $_->{x_bpftrace} ? ($_->{x_bpftrace} <= 1 ? 'yes' : 'no') : '-',
+			   join(' ', map { ns($_) } @{ $_->{tool_ns_runs} // [] }) || '-' ] } @{ $fig->{per_event} };
 	my @prow = map { my $p = $fig->{predicted}{$_};
 			 [ $_, sprintf('%.0f', $p->{events_per_run}),
 			   defined $p->{events_per_s} ? sprintf('%.0f', $p->{events_per_s}) : '-',
 			   sprintf('%.2f', $p->{bpf_ns_per_run} / 1e6),
 			   defined $p->{slowdown} ? sprintf('%+.2f%%', 100 * $p->{slowdown}) : '-' ] }
 		   grep { $fig->{predicted}{$_} } $tool, 'empty', 'bpftrace-same';
-	return (table("  per-event cost with kernel.bpf_stats_enabled=1 ($R runs): $unit",
-		      [ 'event', 'events/run', $tool, 'empty', 'x empty', '<=2x', 'bpftrace', 'vs bpftrace', '<=bpftrace' ], @rows),
+	return (table("  per-event cost with kernel.bpf_stats_enabled=1 ($R runs, median of the runs): $unit",
+		      [ 'event', 'events/run', $tool, 'empty', 'x empty', '<=2x', 'bpftrace', 'vs bpftrace', '<=bpftrace', 'each run' ], @rows),
 		table("  predicted slowdown = events/s x ns/event (BPF time per run / run time without tracing, $off_s s)",
 		      [ 'programs', 'events/run', 'events/s', 'BPF ms/run', 'predicted' ], @prow));
 }
