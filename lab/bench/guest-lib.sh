@@ -282,8 +282,9 @@ bpf_cost() {
 	for k in $(seq 1 "$runs"); do
 		run_timed
 		printf '%s\t%s\t%s\n' "$k" "$run_secs" "$run_rc" >>"$dir/runs.tsv"
-		# Per run too: one run's stall (a vCPU spinning on a lock whose
-		# holder TCG has not scheduled) must not be every run's cost.
+		# Per run too: a stall inside one run (an interrupt's softirqs, a
+		# spin on a lock whose holder TCG has not scheduled) must not
+		# become every run's cost (lab/bench/README.md).
 		bpftool -j prog show >"$dir/after-$k.json"
 	done
 	bpftool -j prog show >"$dir/after.json"
