@@ -6,9 +6,10 @@
  * kvm_mmu_role (kvmscope series) fires at every role computation site with
  * the old and new role words, which role it is (a walker's cpu_role or an
  * MMU's root_role) and what KVM was doing: its cause where the kernel
- * knows it; within a reset, the bits that moved tell which.  Counts are
- * aggregated per VM, vCPU and role, and each distinct changed transition
- * is counted with its cause so userspace can show the top ones decoded.
+ * knows it; within a reset, the bits that moved tell which.  Each
+ * distinct computation of a vCPU's role (its words before and after, the
+ * cause if they differ) is counted in one entry: userspace sums them per
+ * VM, vCPU and role, and per transition to show the top ones decoded.
  * Optionally fentry/fexit on kvm_init_mmu() measure what a full
  * recomputation costs (not attachable everywhere: userspace loads them
  * only where it can and says so otherwise).
@@ -21,17 +22,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, MMU_ROLE_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct mmu_role_key);
-	__type(value, struct mmu_role_stats);
+	__type(value, struct mmu_role_count);
 } roles SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct mmu_role_trans_key);
-	__type(value, __u64);
-} transitions SEC(".maps");
 
 /* kvm_init_mmu() cost: entry time by thread, log2(ns) histogram. */
 struct {
@@ -48,77 +43,34 @@ struct {
 	__type(value, __u64);
 } init_cost SEC(".maps");
 
-static __always_inline void count_transition(__u32 pid, __u32 mmu,
-					     __u32 cause, __u64 old, __u64 new)
-{
-	struct mmu_role_trans_key key = {
-		.old_role = old, .new_role = new,
-		.pid = pid, .mmu = mmu, .cause = cause,
-	};
-	static const __u64 one = 1;
-	__u64 *n = bpf_map_lookup_elem(&transitions, &key);
-	int err;
-
-	if (n) {
-		__sync_fetch_and_add(n, 1);
-		return;
-	}
-	err = bpf_map_update_elem(&transitions, &key, &one, BPF_NOEXIST);
-	if (err == -EEXIST /* another CPU inserted it */) {
-		n = bpf_map_lookup_elem(&transitions, &key);
-		if (n)
-			__sync_fetch_and_add(n, 1);
-	} else if (err) {
-		count_lost(TDX_LOST_TRANS_FULL);
-	}
-}
-
 /*
- * One computation, of cause @cause if @changed, on the row of (VM, vCPU,
- * MMU) @key.  Each VM's first computations make its rows: the row is
- * inserted with its first counts and its name, not inserted zeroed and
- * looked up again (each VM brings only a handful of computations, so
- * first ones are a good part of them).
+ * The first computation @key of its kind: inserted counted and named, not
+ * inserted zeroed and looked up again (each VM brings only a handful of
+ * computations, so first ones are a good part of them).  With the map
+ * full, it is missing from its row and, if @changed, from its transition.
  */
-static __always_inline void count_role(struct kvm_vcpu *vcpu, bool btf,
-				       const struct mmu_role_key *key,
-				       bool changed, __u32 cause)
+static __always_inline void count_first(struct kvm_vcpu *vcpu, bool btf,
+					const struct mmu_role_key *key,
+					bool changed)
 {
-	struct mmu_role_stats *s = bpf_map_lookup_elem(&roles, key);
+	struct mmu_role_count first = { .count = 1 }, *n;
 	int err;
 
-	if (!s) {
-		struct mmu_role_stats row = { .computed = 1 };
+	if (vcpu) {
+		struct kvm *kvm = KVMSCOPE_READ(btf, vcpu, kvm);
 
-		if (changed) {
-			row.changed = 1;
-			row.cause[cause] = 1;
-		} else {
-			row.unchanged = 1;
-		}
-		if (vcpu) {
-			struct kvm *kvm = KVMSCOPE_READ(btf, vcpu, kvm);
-
-			KVMSCOPE_READ_STATS_ID(btf, &row.stats_id, kvm);
-		}
-		err = bpf_map_update_elem(&roles, key, &row, BPF_NOEXIST);
-		if (!err)
-			return;
-		if (err != -EEXIST) {
-			count_lost(TDX_LOST_STATS_FULL);
-			return;
-		}
-		s = bpf_map_lookup_elem(&roles, key);	/* another CPU made it */
-		if (!s)
-			return;
+		KVMSCOPE_READ_STATS_ID(btf, &first.stats_id, kvm);
 	}
-	__sync_fetch_and_add(&s->computed, 1);
-	if (!changed) {
-		__sync_fetch_and_add(&s->unchanged, 1);
-		return;
+	err = bpf_map_update_elem(&roles, key, &first, BPF_NOEXIST);
+	if (err == -EEXIST /* another CPU inserted it */) {
+		n = bpf_map_lookup_elem(&roles, key);
+		if (n)
+			__sync_fetch_and_add(&n->count, 1);
+	} else if (err) {
+		count_lost(TDX_LOST_STATS_FULL);
+		if (changed)
+			count_lost(TDX_LOST_TRANS_FULL);
 	}
-	__sync_fetch_and_add(&s->changed, 1);
-	__sync_fetch_and_add(&s->cause[cause], 1);
 }
 
 /*
@@ -129,8 +81,10 @@ static __always_inline int mmu_role(struct kvm_vcpu *vcpu, bool btf, __u8 of,
 				    __u8 reported, __u64 old, __u64 new)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
-	struct mmu_role_key key = { .pid = pid };
-	__u32 cause;
+	struct mmu_role_key key = {
+		.pid = pid, .old_role = old, .new_role = new,
+	};
+	struct mmu_role_count *n;
 
 	if (targ_pid && pid != targ_pid)
 		return 0;
@@ -151,16 +105,15 @@ static __always_inline int mmu_role(struct kvm_vcpu *vcpu, bool btf, __u8 of,
 		return 0;
 	}
 	key.mmu = of;
+	if (old != new)
+		key.cause = mmu_role_cause(reported, of, old, new);
 
-	if (old == new) {
-		count_role(vcpu, btf, &key, false, 0);
-		return 0;
-	}
-	cause = mmu_role_cause(reported, of, old, new);
-	if (cause >= MMU_ROLE_NR_CAUSES)	/* bounds the index for the verifier */
-		return 0;
-	count_role(vcpu, btf, &key, true, cause);
-	count_transition(pid, of, cause, old, new);
+	/* Steady state: one lookup, one add. */
+	n = bpf_map_lookup_elem(&roles, &key);
+	if (n)
+		__sync_fetch_and_add(&n->count, 1);
+	else
+		count_first(vcpu, btf, &key, old != new);
 	return 0;
 }
 

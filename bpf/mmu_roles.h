@@ -42,20 +42,41 @@ enum mmu_role_cause {
 	MMU_ROLE_NR_CAUSES,
 };
 
+/*
+ * The kernel keeps one entry per distinct computation of a vCPU's role:
+ * the role's words before and after (equal: KVM's early-out) and, if they
+ * differ, the cause.  An event is then one lookup and one add; a row per
+ * (VM, vCPU, MMU) and a count per transition would be two lookups.
+ * Readers sum the entries into both (mmu_role_entry_row()).
+ */
 struct mmu_role_key {
-	__u32 pid;
+	__u32 pid;		/* first: readers take the VMM from here */
 	__u32 vcpu_id;
 	__u32 mmu;		/* enum mmu_kind */
-	__u32 pad;
+	__u32 cause;		/* enum mmu_role_cause if changed, else 0 */
+	__u64 old_role;
+	__u64 new_role;
 };
+
+struct mmu_role_count {
+	__u64 count;
+	char stats_id[KS_STATS_ID_LEN];	/* vcpu->kvm's, at insert */
+};
+
+/*
+ * Room for 4096 vCPUs (say 512 VMs x 8 vCPUs) of 16 entries each: the
+ * lab's selftests make 7 to 10 per vCPU (boot, CPUID, SMM, nested in and
+ * out).  Allocated as they come, so an idle host pays nothing for it.
+ */
+#define MMU_ROLE_MAX_ENTRIES	65536
 
 /*
  * The counters of struct mmu_role_stats but cause[], listed once for
  * userspace as X(field, metric, help), metric the exporter's counter per
  * vCPU and MMU or NULL (changes are exported by cause).  tdx-trace's
  * tables and JSON and the exporter's store, sums and metrics follow this
- * list: a new counter is its field here, one entry and its update in
- * mmu_roles.bpf.c.
+ * list: a new counter is its field here, one entry and its value in
+ * mmu_role_entry_row() (tools/probe/probe_roles.c).
  */
 #define MMU_ROLE_ROW_COUNTERS(X)					\
 	X(computed, "kvmscope_mmu_role_computations_total",		\
@@ -63,22 +84,13 @@ struct mmu_role_key {
 	X(changed, NULL, "Computations that changed the role.")	\
 	X(unchanged, NULL, "Computations that kept the role (KVM's early-out).")
 
+/* One (VM, vCPU, MMU) row: userspace's sum of its entries. */
 struct mmu_role_stats {
 	__u64 computed;		/* every event */
 	__u64 changed;
 	__u64 unchanged;	/* early-out */
 	__u64 cause[MMU_ROLE_NR_CAUSES];	/* changed only */
 	char stats_id[KS_STATS_ID_LEN];
-};
-
-/* One distinct changed transition of one VMM's role, with its cause. */
-struct mmu_role_trans_key {
-	__u64 old_role;
-	__u64 new_role;
-	__u32 pid;
-	__u32 mmu;		/* enum mmu_kind */
-	__u32 cause;		/* enum mmu_role_cause */
-	__u32 pad;
 };
 
 /* Bit layout of union kvm_mmu_page_role / kvm_mmu_extended_role (6.12). */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * MMU role computations (probe_roles): per (VMM, vCPU, MMU) counts of
- * computations, changes and their causes.  Only the kvm_mmu_role program
+ * computations, changes and their causes, summed over the kernel's
+ * entries (one per distinct computation).  Only the kvm_mmu_role program
  * is loaded: the kvm_init_mmu cost programs are fentry/fexit, which not
  * every kernel allows, and not exported.  There is no upstream event to
  * fall back on.
@@ -27,20 +28,20 @@ struct roles_source {
 static void add_role(struct ks_store *s, const void *key, const void *val)
 {
 	const struct mmu_role_key *k = key;
-	const struct mmu_role_stats *v = val;
+	struct mmu_role_stats row;
 	struct ks_vm *vm;
 	struct ks_vcpu *vc;
 
-	if (k->mmu >= KS_NR_MMUS)
+	if (k->mmu >= KS_NR_MMUS || !mmu_role_entry_row(k, val, &row))
 		return;
-	vm = ks_store_row_vm(s, v->stats_id, k->pid, NULL);
+	vm = ks_store_row_vm(s, row.stats_id, k->pid, NULL);
 	if (!vm || !(vc = ks_vm_vcpu(vm, k->vcpu_id)))
 		return;
-#define ADD(field, ...) vc->roles.field[k->mmu] += v->field;
+#define ADD(field, ...) vc->roles.field[k->mmu] += row.field;
 	MMU_ROLE_ROW_COUNTERS(ADD)
 #undef ADD
 	for (int c = 0; c < KS_NR_CAUSES && c < MMU_ROLE_NR_CAUSES; c++)
-		vc->roles.cause[k->mmu][c] += v->cause[c];
+		vc->roles.cause[k->mmu][c] += row.cause[c];
 }
 
 static int roles_collect(struct ks_source *src, struct ks_store *s)

@@ -99,7 +99,6 @@ int roles_probe_open(struct roles_probe *p, const struct ks_mode *m,
 		return e;
 	}
 	p->roles_fd = bpf_map__fd(p->skel->maps.roles);
-	p->transitions_fd = bpf_map__fd(p->skel->maps.transitions);
 	p->init_cost_fd = bpf_map__fd(p->skel->maps.init_cost);
 	p->lost_fd = bpf_map__fd(p->skel->maps.lost);
 	return 0;
@@ -116,6 +115,22 @@ void roles_probe_delete_pid(const struct roles_probe *p, __u32 pid)
 {
 	ks_map_delete_pid(p->roles_fd, pid, offsetof(struct mmu_role_key, pid),
 			  false);
-	ks_map_delete_pid(p->transitions_fd, pid,
-			  offsetof(struct mmu_role_trans_key, pid), false);
+}
+
+bool mmu_role_entry_row(const struct mmu_role_key *k,
+			const struct mmu_role_count *v,
+			struct mmu_role_stats *row)
+{
+	if (k->mmu >= NR_MMU_KINDS || k->cause >= MMU_ROLE_NR_CAUSES)
+		return false;
+	memset(row, 0, sizeof(*row));
+	row->computed = v->count;
+	if (mmu_role_entry_changed(k)) {
+		row->changed = v->count;
+		row->cause[k->cause] = v->count;
+	} else {
+		row->unchanged = v->count;
+	}
+	memcpy(row->stats_id, v->stats_id, sizeof(row->stats_id));
+	return true;
 }

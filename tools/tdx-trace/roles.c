@@ -25,13 +25,30 @@
 
 #define TOP_TRANSITIONS 10
 
+/* A row: one VM's vCPU's role. */
+struct role_key {
+	__u32 pid;
+	__u32 vcpu_id;
+	__u32 mmu;		/* enum mmu_kind */
+};
+
 struct role_entry {
-	struct mmu_role_key key;
+	struct role_key key;
 	struct mmu_role_stats s;
 };
 
+/* A distinct changed transition of one VMM's role, over its vCPUs. */
+struct trans_key {
+	__u64 old_role;
+	__u64 new_role;
+	__u32 pid;
+	__u32 mmu;		/* enum mmu_kind */
+	__u32 cause;		/* enum mmu_role_cause */
+	__u32 pad;
+};
+
 struct trans_entry {
-	struct mmu_role_trans_key key;
+	struct trans_key key;
 	uint64_t count;
 };
 
@@ -51,7 +68,7 @@ struct roles_ctx {
 	uint64_t init_cost_seen[KS_HIST_SLOTS];	/* kernel's cumulative */
 };
 
-static int add_role(struct role_table *t, const struct mmu_role_key *k,
+static int add_role(struct role_table *t, const struct role_key *k,
 		    const struct mmu_role_stats *s)
 {
 	struct role_entry *e = ks_grow_row((void **)&t->roles, &t->nr_roles,
@@ -71,7 +88,7 @@ static int add_role(struct role_table *t, const struct mmu_role_key *k,
 	return 0;
 }
 
-static int add_trans(struct role_table *t, const struct mmu_role_trans_key *k,
+static int add_trans(struct role_table *t, const struct trans_key *k,
 		     uint64_t count)
 {
 	struct trans_entry *e = ks_grow_row((void **)&t->trans, &t->nr_trans,
@@ -115,8 +132,8 @@ static void release(struct role_table *t)
 
 static int cmp_role(const void *a, const void *b)
 {
-	const struct mmu_role_key *x = &((const struct role_entry *)a)->key;
-	const struct mmu_role_key *y = &((const struct role_entry *)b)->key;
+	const struct role_key *x = &((const struct role_entry *)a)->key;
+	const struct role_key *y = &((const struct role_entry *)b)->key;
 
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
@@ -125,13 +142,17 @@ static int cmp_role(const void *a, const void *b)
 	return x->mmu < y->mmu ? -1 : x->mmu > y->mmu;
 }
 
-/* Most frequent first. */
+/*
+ * Most frequent first; ties in a fixed order, so that which ones make the top
+ * does not depend on the order the kernel's map hands them out.
+ */
 static int cmp_trans(const void *a, const void *b)
 {
-	uint64_t x = ((const struct trans_entry *)a)->count;
-	uint64_t y = ((const struct trans_entry *)b)->count;
+	const struct trans_entry *x = a, *y = b;
 
-	return x > y ? -1 : x < y;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return memcmp(&x->key, &y->key, sizeof(x->key));
 }
 
 /* kvm_init_mmu cost is a per-CPU array never reset: report the delta. */
@@ -154,26 +175,32 @@ static int read_init_cost(struct roles_ctx *ctx, uint64_t out[KS_HIST_SLOTS])
 	return 0;
 }
 
-/* A drained row into this interval's table, if --vm wants its VM. */
-static int take_role(void *c, const void *key, const void *val)
+/*
+ * A drained entry into this interval's table, if --vm wants its VM: into
+ * its row and, if it changed the role, its transition.
+ */
+static int take_entry(void *c, const void *key, const void *val)
 {
 	struct roles_ctx *ctx = c;
 	const struct mmu_role_key *k = key;
-	const struct mmu_role_stats *s = val;
+	const struct mmu_role_count *v = val;
+	struct role_key rk = {
+		.pid = k->pid, .vcpu_id = k->vcpu_id, .mmu = k->mmu,
+	};
+	struct trans_key tk = {
+		.old_role = k->old_role, .new_role = k->new_role,
+		.pid = k->pid, .mmu = k->mmu, .cause = k->cause,
+	};
+	struct mmu_role_stats row;
 
-	if (!tdx_vm_wanted(ctx->run.env->vm, s->stats_id, k->pid, NULL))
+	if (!mmu_role_entry_row(k, v, &row) ||
+	    !tdx_vm_wanted(ctx->run.env->vm, v->stats_id, k->pid, NULL))
 		return 0;
-	return add_role(&ctx->interval, k, s) ? -ENOMEM : 0;
-}
-
-static int take_trans(void *c, const void *key, const void *val)
-{
-	struct roles_ctx *ctx = c;
-	const struct mmu_role_trans_key *k = key;
-
-	if (!tdx_vm_wanted(ctx->run.env->vm, NULL, k->pid, NULL))
-		return 0;
-	return add_trans(&ctx->interval, k, *(const uint64_t *)val) ? -ENOMEM : 0;
+	if (add_role(&ctx->interval, &rk, &row))
+		return -ENOMEM;
+	if (mmu_role_entry_changed(k) && add_trans(&ctx->interval, &tk, v->count))
+		return -ENOMEM;
+	return 0;
 }
 
 static void sort(struct role_table *t)
@@ -196,17 +223,12 @@ static int drain(struct tdx_run *r, bool final)
 {
 	struct roles_ctx *ctx = (struct roles_ctx *)r;
 	struct role_table *t = &ctx->interval;
-	struct mmu_role_key rk;
-	struct mmu_role_trans_key tk;
-	struct mmu_role_stats s;
-	uint64_t n;
+	struct mmu_role_key k;
+	struct mmu_role_count v;
 	int err;
 
 	clear(t);
-	err = ks_map_drain(ctx->probe.roles_fd, &rk, &s, take_role, ctx);
-	if (!err)
-		err = ks_map_drain(ctx->probe.transitions_fd, &tk, &n,
-				   take_trans, ctx);
+	err = ks_map_drain(ctx->probe.roles_fd, &k, &v, take_entry, ctx);
 	if (!err)
 		err = read_init_cost(ctx, t->init_cost);
 	if (!err)
@@ -248,7 +270,7 @@ static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
 		printf("Top transitions:\n%8s %-8s %-9s %-6s %s\n", "COUNT",
 		       "PID", "MMU", "CAUSE", "CHANGES");
 	for (i = 0; i < t->nr_trans && i < TOP_TRANSITIONS; i++) {
-		const struct mmu_role_trans_key *k = &t->trans[i].key;
+		const struct trans_key *k = &t->trans[i].key;
 		bool cpu_role = mmu_kind_is_walker(k->mmu);
 		const char *word = cpu_role ? "cpu_role" : "root_role";
 
@@ -321,7 +343,7 @@ static void print_json(const struct roles_ctx *ctx, const struct role_table *t,
 	jsonw_name(w, "transitions");
 	jsonw_start_array(w);
 	for (i = 0; i < t->nr_trans && i < TOP_TRANSITIONS; i++) {
-		const struct mmu_role_trans_key *k = &t->trans[i].key;
+		const struct trans_key *k = &t->trans[i].key;
 		bool cpu_role = mmu_kind_is_walker(k->mmu);
 
 		jsonw_start_object(w);

@@ -1303,14 +1303,14 @@ static void test_mapgpa_snp(void **state)
 #define EXT_LA57	(1ULL << 38)
 #define EXT_LMA		(1ULL << 39)
 
-static struct mmu_roles_bpf *load_roles(__u32 pid, __u32 trans_size)
+static struct mmu_roles_bpf *load_roles(__u32 pid, __u32 max_entries)
 {
 	struct mmu_roles_bpf *s = mmu_roles_bpf__open();
 
 	assert_non_null(s);
 	s->rodata->targ_pid = pid;
-	if (trans_size)
-		bpf_map__set_max_entries(s->maps.transitions, trans_size);
+	if (max_entries)
+		bpf_map__set_max_entries(s->maps.roles, max_entries);
 	mmu_roles_select_progs(s, false, false);
 	assert_int_equal(mmu_roles_bpf__load(s), 0);
 	return s;
@@ -1325,14 +1325,52 @@ static void role(struct mmu_roles_bpf *s, int of, int reported, __u64 old,
 	run_raw(s->progs.role_of_raw, a, NR_ARGS(a));
 }
 
+/*
+ * The row of this process's fake vCPU and role @mmu as the readers see it:
+ * the sum of its entries' mmu_role_entry_row().
+ */
 static bool role_stats(struct mmu_roles_bpf *s, int mmu,
 		       struct mmu_role_stats *out)
 {
+	int fd = bpf_map__fd(s->maps.roles);
+	struct mmu_role_key key, *prev = NULL;
+	struct mmu_role_count v;
+	struct mmu_role_stats row;
+	bool found = false;
+	int c;
+
+	memset(out, 0, sizeof(*out));
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		prev = &key;
+		assert_int_equal(bpf_map_lookup_elem(fd, &key, &v), 0);
+		if (key.pid != (__u32)getpid() || key.vcpu_id != FAKE_VCPU_ID ||
+		    key.mmu != (__u32)mmu)
+			continue;
+		assert_true(mmu_role_entry_row(&key, &v, &row));
+		found = true;
+		out->computed += row.computed;
+		out->changed += row.changed;
+		out->unchanged += row.unchanged;
+		for (c = 0; c < MMU_ROLE_NR_CAUSES; c++)
+			out->cause[c] += row.cause[c];
+		memcpy(out->stats_id, row.stats_id, sizeof(out->stats_id));
+	}
+	return found;
+}
+
+/* The count of computation @mmu, @cause, @old to @new of the fake vCPU. */
+static __u64 role_count(struct mmu_roles_bpf *s, int mmu, int cause,
+			__u64 old, __u64 new)
+{
 	struct mmu_role_key key = {
 		.pid = getpid(), .vcpu_id = FAKE_VCPU_ID, .mmu = mmu,
+		.cause = cause, .old_role = old, .new_role = new,
 	};
+	struct mmu_role_count v;
 
-	return !bpf_map_lookup_elem(bpf_map__fd(s->maps.roles), &key, out);
+	if (bpf_map_lookup_elem(bpf_map__fd(s->maps.roles), &key, &v))
+		return 0;
+	return v.count;
 }
 
 static int count_keys(int fd, size_t key_size)
@@ -1356,12 +1394,6 @@ static void test_roles_changed_unchanged(void **state)
 	struct mmu_roles_bpf *s = load_roles(0, 0);
 	__u64 l1 = EXT_VALID | EXT_LMA | BASE_CR0_WP | BASE_LEVEL4;
 	struct mmu_role_stats rs;
-	struct mmu_role_trans_key tk = {
-		.old_role = l1 & ~BASE_CR0_WP, .new_role = l1,
-		.pid = getpid(), .mmu = MMU_GVA_WALK,
-		.cause = MMU_ROLE_CAUSE_MODE,
-	};
-	__u64 n;
 
 	(void)state;
 	role(s, MMU_GVA_WALK, MMU_REPORTED_RESET, l1, l1);	/* unchanged */
@@ -1389,12 +1421,15 @@ static void test_roles_changed_unchanged(void **state)
 	assert_int_equal(rs.changed, 0);
 	assert_false(role_stats(s, MMU_GUEST, &rs));
 
-	/* Distinct changed transitions only; the CR0.WP one twice. */
-	assert_int_equal(count_keys(bpf_map__fd(s->maps.transitions),
-				    sizeof(struct mmu_role_trans_key)), 5);
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.transitions),
-					     &tk, &n), 0);
-	assert_int_equal(n, 2);
+	/*
+	 * An entry per distinct computation: 5 changed transitions (the
+	 * CR0.WP one twice), the walker's and the root's unchanged words.
+	 */
+	assert_int_equal(count_keys(bpf_map__fd(s->maps.roles),
+				    sizeof(struct mmu_role_key)), 7);
+	assert_int_equal(role_count(s, MMU_GVA_WALK, MMU_ROLE_CAUSE_MODE,
+				    l1 & ~BASE_CR0_WP, l1), 2);
+	assert_int_equal(role_count(s, MMU_GVA_WALK, MMU_ROLE_CAUSE_INIT, l1, l1), 2);
 	mmu_roles_bpf__destroy(s);
 }
 
@@ -1404,17 +1439,6 @@ static void test_roles_reported(void **state)
 	struct mmu_roles_bpf *s = load_roles(0, 0);
 	__u64 l1 = EXT_VALID | EXT_LMA | BASE_CR0_WP | BASE_LEVEL4;
 	struct mmu_role_stats rs;
-	/* An MMU's transition: its root_role words, the cause from the bits. */
-	struct mmu_role_trans_key root = {
-		.old_role = 4, .new_role = 4 | BASE_GUEST,
-		.pid = getpid(), .mmu = MMU_ROOT, .cause = MMU_ROLE_CAUSE_NESTED,
-	};
-	/* The kernel's word, though the bits would say init. */
-	struct mmu_role_trans_key npt = {
-		.new_role = l1, .pid = getpid(), .mmu = MMU_NGPA_WALK,
-		.cause = MMU_ROLE_CAUSE_NESTED,
-	};
-	__u64 n;
 
 	(void)state;
 	/* GVA walker: unchanged, CPUID, CR0.WP, a reset into SMM. */
@@ -1446,13 +1470,15 @@ static void test_roles_reported(void **state)
 	assert_true(role_stats(s, MMU_GUEST, &rs));
 	assert_int_equal(rs.unchanged, 1);
 	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_UNKNOWN_ROLE), 1);
-	/* Transitions keep their role's one word and their cause. */
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.transitions),
-					     &root, &n), 0);
-	assert_int_equal(n, 1);
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.transitions),
-					     &npt, &n), 0);
-	assert_int_equal(n, 1);
+	/*
+	 * Transitions keep their role's one word and their cause: an MMU's
+	 * root_role words, the cause from the bits; the kernel's word,
+	 * though the bits would say init.
+	 */
+	assert_int_equal(role_count(s, MMU_ROOT, MMU_ROLE_CAUSE_NESTED,
+				    4, 4 | BASE_GUEST), 1);
+	assert_int_equal(role_count(s, MMU_NGPA_WALK, MMU_ROLE_CAUSE_NESTED,
+				    0, l1), 1);
 	mmu_roles_bpf__destroy(s);
 }
 
@@ -1466,11 +1492,20 @@ static void test_roles_filter_and_lost(void **state)
 	assert_false(role_stats(s, MMU_ROOT, &rs));
 	mmu_roles_bpf__destroy(s);
 
+	/*
+	 * Room for one entry: a second changed computation is missing from
+	 * its row and its transition, and counted as such; a second
+	 * unchanged one from its row only.
+	 */
 	s = load_roles(getpid(), 1);
 	role(s, MMU_ROOT, MMU_REPORTED_RESET, 0, 4);
 	role(s, MMU_ROOT, MMU_REPORTED_RESET, 0, 5);	/* 2nd transition */
+	role(s, MMU_ROOT, MMU_REPORTED_RESET, 4, 4);	/* unchanged */
+	role(s, MMU_ROOT, MMU_REPORTED_RESET, 0, 4);	/* in the map */
 	assert_true(role_stats(s, MMU_ROOT, &rs));
 	assert_int_equal(rs.changed, 2);
+	assert_int_equal(rs.unchanged, 0);
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_STATS_FULL), 2);
 	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_TRANS_FULL), 1);
 	mmu_roles_bpf__destroy(s);
 }
@@ -1533,6 +1568,44 @@ static void test_steady_state_no_inserts(void **state)
 	conversions_bpf__destroy(s);
 }
 
+/*
+ * Once a vCPU's computations have their entries, a computation, changed or
+ * not, adds to its entry and inserts none: one lookup, as bpftrace's
+ * count() does.
+ */
+static void test_roles_steady_state_no_inserts(void **state)
+{
+	struct mmu_roles_bpf *s = load_roles(0, 0);
+	__u64 l1 = EXT_VALID | EXT_LMA | BASE_CR0_WP | BASE_LEVEL4;
+	int base[MAX_HASH_MAPS], now[MAX_HASH_MAPS], n, round, step;
+	struct mmu_role_stats rs;
+
+	(void)state;
+	for (round = 0; round < 2; round++) {
+		for (step = 0; step < 4; step++) {
+			switch (step) {
+			case 0: role(s, MMU_GVA_WALK, MMU_REPORTED_RESET, l1, l1); break;
+			case 1: role(s, MMU_GVA_WALK, MMU_REPORTED_CR0_WP, l1, l1 & ~BASE_CR0_WP); break;
+			case 2: role(s, MMU_ROOT, MMU_REPORTED_RESET, 4, 4 | BASE_GUEST); break;
+			case 3: role(s, MMU_ROOT, MMU_REPORTED_RESET, 4 | BASE_GUEST, 4); break;
+			}
+			if (!round)
+				continue;	/* the first round makes them */
+			n = hash_key_counts(s->obj, now);
+			assert_memory_equal(now, base, n * sizeof(now[0]));
+		}
+		if (!round)
+			n = hash_key_counts(s->obj, base);
+	}
+	assert_int_equal(base[0], 4);	/* roles, first: an entry each */
+	assert_true(role_stats(s, MMU_GVA_WALK, &rs));
+	assert_int_equal(rs.unchanged, 2);
+	assert_int_equal(rs.cause[MMU_ROLE_CAUSE_MODE], 2);
+	assert_true(role_stats(s, MMU_ROOT, &rs));
+	assert_int_equal(rs.cause[MMU_ROLE_CAUSE_NESTED], 4);
+	mmu_roles_bpf__destroy(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1561,6 +1634,7 @@ int main(void)
 		cmocka_unit_test(test_mapgpa_tdx),
 		cmocka_unit_test(test_mapgpa_snp),
 		cmocka_unit_test(test_steady_state_no_inserts),
+		cmocka_unit_test(test_roles_steady_state_no_inserts),
 	};
 
 	return cmocka_run_group_tests(tests, fake_setup, fake_teardown);
