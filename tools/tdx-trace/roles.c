@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "grow.h"
 #include "hist.h"
 #include "mapdump.h"
 #include "mode.h"
@@ -19,141 +18,20 @@
 #include "percpu.h"
 #include "probe_roles.h"
 #include "role_decode.h"
+#include "role_table.h"
 #include "run.h"
 #include "runtime.h"
 #include "termtext.h"
 
 #define TOP_TRANSITIONS 10
 
-/* A row: one VM's vCPU's role. */
-struct role_key {
-	__u32 pid;
-	__u32 vcpu_id;
-	__u32 mmu;		/* enum mmu_kind */
-};
-
-struct role_entry {
-	struct role_key key;
-	struct mmu_role_stats s;
-};
-
-/* A distinct changed transition of one VMM's role, over its vCPUs. */
-struct trans_key {
-	__u64 old_role;
-	__u64 new_role;
-	__u32 pid;
-	__u32 mmu;		/* enum mmu_kind */
-	__u32 cause;		/* enum mmu_role_cause */
-	__u32 pad;
-};
-
-struct trans_entry {
-	struct trans_key key;
-	uint64_t count;
-};
-
-struct role_table {
-	struct role_entry *roles;
-	size_t nr_roles, cap_roles;
-	struct trans_entry *trans;
-	size_t nr_trans, cap_trans;
-	uint64_t init_cost[KS_HIST_SLOTS];
-};
-
 struct roles_ctx {
 	struct tdx_run run;		/* first: the run's ops get it */
 	struct ks_mode mode;
 	struct roles_probe probe;
-	struct role_table interval, total;
+	struct tdx_role_table interval, total;
 	uint64_t init_cost_seen[KS_HIST_SLOTS];	/* kernel's cumulative */
 };
-
-static int add_role(struct role_table *t, const struct role_key *k,
-		    const struct mmu_role_stats *s)
-{
-	struct role_entry *e = ks_grow_row((void **)&t->roles, &t->nr_roles,
-					   &t->cap_roles, k, sizeof(*k),
-					   sizeof(*e));
-	int c;
-
-	if (!e)
-		return -ENOMEM;
-#define ADD(field, ...) e->s.field += s->field;
-	MMU_ROLE_ROW_COUNTERS(ADD)
-#undef ADD
-	for (c = 0; c < MMU_ROLE_NR_CAUSES; c++)
-		e->s.cause[c] += s->cause[c];
-	if (!e->s.stats_id[0])
-		memcpy(e->s.stats_id, s->stats_id, sizeof(e->s.stats_id));
-	return 0;
-}
-
-static int add_trans(struct role_table *t, const struct trans_key *k,
-		     uint64_t count)
-{
-	struct trans_entry *e = ks_grow_row((void **)&t->trans, &t->nr_trans,
-					    &t->cap_trans, k, sizeof(*k),
-					    sizeof(*e));
-
-	if (!e)
-		return -ENOMEM;
-	e->count += count;
-	return 0;
-}
-
-static int merge(struct role_table *dst, const struct role_table *src)
-{
-	size_t i;
-	int s;
-
-	for (i = 0; i < src->nr_roles; i++)
-		if (add_role(dst, &src->roles[i].key, &src->roles[i].s))
-			return -ENOMEM;
-	for (i = 0; i < src->nr_trans; i++)
-		if (add_trans(dst, &src->trans[i].key, src->trans[i].count))
-			return -ENOMEM;
-	for (s = 0; s < KS_HIST_SLOTS; s++)
-		dst->init_cost[s] += src->init_cost[s];
-	return 0;
-}
-
-static void clear(struct role_table *t)
-{
-	t->nr_roles = t->nr_trans = 0;
-	memset(t->init_cost, 0, sizeof(t->init_cost));
-}
-
-static void release(struct role_table *t)
-{
-	free(t->roles);
-	free(t->trans);
-	memset(t, 0, sizeof(*t));
-}
-
-static int cmp_role(const void *a, const void *b)
-{
-	const struct role_key *x = &((const struct role_entry *)a)->key;
-	const struct role_key *y = &((const struct role_entry *)b)->key;
-
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	if (x->vcpu_id != y->vcpu_id)
-		return x->vcpu_id < y->vcpu_id ? -1 : 1;
-	return x->mmu < y->mmu ? -1 : x->mmu > y->mmu;
-}
-
-/*
- * Most frequent first; ties in a fixed order, so that which ones make the top
- * does not depend on the order the kernel's map hands them out.
- */
-static int cmp_trans(const void *a, const void *b)
-{
-	const struct trans_entry *x = a, *y = b;
-
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return memcmp(&x->key, &y->key, sizeof(x->key));
-}
 
 /* kvm_init_mmu cost is a per-CPU array never reset: report the delta. */
 static int read_init_cost(struct roles_ctx *ctx, uint64_t out[KS_HIST_SLOTS])
@@ -175,40 +53,16 @@ static int read_init_cost(struct roles_ctx *ctx, uint64_t out[KS_HIST_SLOTS])
 	return 0;
 }
 
-/*
- * A drained entry into this interval's table, if --vm wants its VM: into
- * its row and, if it changed the role, its transition.
- */
+/* A drained entry into this interval's table, if --vm wants its VM. */
 static int take_entry(void *c, const void *key, const void *val)
 {
 	struct roles_ctx *ctx = c;
 	const struct mmu_role_key *k = key;
 	const struct mmu_role_count *v = val;
-	struct role_key rk = {
-		.pid = k->pid, .vcpu_id = k->vcpu_id, .mmu = k->mmu,
-	};
-	struct trans_key tk = {
-		.old_role = k->old_role, .new_role = k->new_role,
-		.pid = k->pid, .mmu = k->mmu, .cause = k->cause,
-	};
-	struct mmu_role_stats row;
 
-	if (!mmu_role_entry_row(k, v, &row) ||
-	    !tdx_vm_wanted(ctx->run.env->vm, v->stats_id, k->pid, NULL))
+	if (!tdx_vm_wanted(ctx->run.env->vm, v->stats_id, k->pid, NULL))
 		return 0;
-	if (add_role(&ctx->interval, &rk, &row))
-		return -ENOMEM;
-	if (mmu_role_entry_changed(k) && add_trans(&ctx->interval, &tk, v->count))
-		return -ENOMEM;
-	return 0;
-}
-
-static void sort(struct role_table *t)
-{
-	if (t->nr_roles)
-		qsort(t->roles, t->nr_roles, sizeof(*t->roles), cmp_role);
-	if (t->nr_trans)
-		qsort(t->trans, t->nr_trans, sizeof(*t->trans), cmp_trans);
+	return tdx_role_table_add(&ctx->interval, k, v);
 }
 
 static void name_vms(struct tdx_run *r)
@@ -222,26 +76,27 @@ static void name_vms(struct tdx_run *r)
 static int drain(struct tdx_run *r, bool final)
 {
 	struct roles_ctx *ctx = (struct roles_ctx *)r;
-	struct role_table *t = &ctx->interval;
+	struct tdx_role_table *t = &ctx->interval;
 	struct mmu_role_key k;
 	struct mmu_role_count v;
 	int err;
 
-	clear(t);
+	tdx_role_table_clear(t);
 	err = ks_map_drain(ctx->probe.roles_fd, &k, &v, take_entry, ctx);
 	if (!err)
 		err = read_init_cost(ctx, t->init_cost);
 	if (!err)
-		err = merge(&ctx->total, t);
+		err = tdx_role_table_merge(&ctx->total, t);
 	if (err)
 		return err;
-	sort(t);
+	tdx_role_table_sort(t);
 	if (final)
-		sort(&ctx->total);
+		tdx_role_table_sort(&ctx->total);
 	return 0;
 }
 
-static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
+static void print_human(const struct roles_ctx *ctx,
+			const struct tdx_role_table *t)
 {
 	char vm[KS_STATS_ID_LEN + 8], name[KS_TERM_LEN(16)], buf[512];
 	size_t i;
@@ -251,7 +106,7 @@ static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
 	       "NAME", "VCPU", "MMU", "COMPUTED", "CHANGED", "UNCHANGED",
 	       "INIT", "NESTED", "SMM", "MODE");
 	for (i = 0; i < t->nr_roles; i++) {
-		const struct role_entry *e = &t->roles[i];
+		const struct tdx_role_entry *e = &t->roles[i];
 
 		tdx_vm_label(vm, sizeof(vm), e->s.stats_id, e->key.pid);
 		printf("%-16s %s %5u %-9s %9llu %8llu %9llu", vm,
@@ -270,7 +125,7 @@ static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
 		printf("Top transitions:\n%8s %-8s %-9s %-6s %s\n", "COUNT",
 		       "PID", "MMU", "CAUSE", "CHANGES");
 	for (i = 0; i < t->nr_trans && i < TOP_TRANSITIONS; i++) {
-		const struct trans_key *k = &t->trans[i].key;
+		const struct tdx_trans_key *k = &t->trans[i].key;
 		bool cpu_role = mmu_kind_is_walker(k->mmu);
 		const char *word = cpu_role ? "cpu_role" : "root_role";
 
@@ -309,7 +164,8 @@ static void json_role_word(json_writer_t *w, const char *name, uint64_t role,
 	jsonw_string_field(w, bits_name, buf);
 }
 
-static void print_json(const struct roles_ctx *ctx, const struct role_table *t,
+static void print_json(const struct roles_ctx *ctx,
+		       const struct tdx_role_table *t,
 		       const uint64_t lost[TDX_NR_LOST], bool final)
 {
 	json_writer_t *w = ctx->run.jw;
@@ -322,7 +178,7 @@ static void print_json(const struct roles_ctx *ctx, const struct role_table *t,
 	jsonw_name(w, "mmus");
 	jsonw_start_array(w);
 	for (i = 0; i < t->nr_roles; i++) {
-		const struct role_entry *e = &t->roles[i];
+		const struct tdx_role_entry *e = &t->roles[i];
 
 		jsonw_start_object(w);
 		tdx_json_vm(w, e->s.stats_id, e->key.pid,
@@ -343,7 +199,7 @@ static void print_json(const struct roles_ctx *ctx, const struct role_table *t,
 	jsonw_name(w, "transitions");
 	jsonw_start_array(w);
 	for (i = 0; i < t->nr_trans && i < TOP_TRANSITIONS; i++) {
-		const struct trans_key *k = &t->trans[i].key;
+		const struct tdx_trans_key *k = &t->trans[i].key;
 		bool cpu_role = mmu_kind_is_walker(k->mmu);
 
 		jsonw_start_object(w);
@@ -372,7 +228,7 @@ static void print(struct tdx_run *r, const uint64_t lost[TDX_NR_LOST],
 		  bool final)
 {
 	struct roles_ctx *ctx = (struct roles_ctx *)r;
-	const struct role_table *t = final ? &ctx->total : &ctx->interval;
+	const struct tdx_role_table *t = final ? &ctx->total : &ctx->interval;
 
 	if (ctx->run.jw) {
 		print_json(ctx, t, lost, final);
@@ -436,8 +292,8 @@ static void stop(struct tdx_run *r)
 	struct roles_ctx *ctx = (struct roles_ctx *)r;
 
 	roles_probe_close(&ctx->probe);
-	release(&ctx->interval);
-	release(&ctx->total);
+	tdx_role_table_free(&ctx->interval);
+	tdx_role_table_free(&ctx->total);
 }
 
 static const struct tdx_run_ops roles_run_ops = {
