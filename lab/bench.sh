@@ -17,6 +17,10 @@
 #             conversions -s + roles, and the anchors on its events), on
 #             private_mem_conversions_test -n 2; per-event BPF cost; one
 #             boot per line of BENCH_LINES
+#   cost      series mode's per-event BPF cost alone (its cost runs after
+#             one timed run with nothing attached): minutes, not the
+#             series' half hour, for working on the programs; one boot
+#             per line of BENCH_LINES
 #   fallback  fallback mode: tdx-trace and the anchors on its events
 #             on the unpatched kernel (same workload as series) and on
 #             Debian's stock kernel (no SW-protected VMs there: a page-fault
@@ -46,7 +50,7 @@
 # BENCH_MAPGPA ("PAGES:ITERATIONS ...", default "1:2000 512:200 262144:5"),
 # BENCH_ICOUNT (the -icount shift, default 0; "off": wall time only),
 # BENCH_WALL (1: also a normal boot per section, the cross-check),
-# BENCH_LINES (the kernel lines series, hvflush and disabled boot, default
+# BENCH_LINES (the kernel lines series, cost, hvflush and disabled boot, default
 # "6.12 7.3").
 # Output: build/bench/<timestamp>/ (raw data, results.json, summary.txt),
 # and build/bench/results.json and build/bench/summary.txt for the latest.
@@ -61,7 +65,7 @@ lab_tag=bench
 # kvm_stat comes from this line's source tree; the boots name their own.
 lab_line 6.12
 
-all_sections=(series fallback hvflush mapgpa disabled exporter fleet)
+all_sections=(series cost fallback hvflush mapgpa disabled exporter fleet)
 dry_run=0 report_only=
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -176,7 +180,7 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 # kvm_stat comes with the kernel source; a copy of our own, since the shared
 # tree may be checked out to another commit while we run.  Only sections
 # that boot need either (mapgpa boots the 7.3 RFC's kernel: neither).
-if wanted series || wanted fallback || wanted hvflush || wanted disabled; then
+if wanted series || wanted cost || wanted fallback || wanted hvflush || wanted disabled; then
 	"$lab_dir/build-kernel.sh" --line "$line" >/dev/null || die "building the lab kernel failed"
 	cp "$src_dir/tools/kvm/kvm_stat/kvm_stat" "$repo_dir/build/bench/kvm_stat"
 fi
@@ -261,6 +265,7 @@ t0=$SECONDS
 # series and hvflush: the targets hold on every line the series is for.
 for l in $lines; do
 	! wanted series || boot "series-$l" "$l-patched" series $((600 + (pairs + 1) * 150))
+	! wanted cost || boot "cost-$l" "$l-patched" cost $((600 + cost_runs * 300))
 done
 if wanted fallback; then
 	boot fallback-unpatched unpatched fallback $((600 + (pairs + 1) * 90))

@@ -4,7 +4,7 @@
 # (runs.tsv, bpf-*/, events-*.csv, observers/, mapgpa/); lab/bench/report.pl
 # turns it into ratios on the host.
 #
-# usage: guest.sh series|fallback|hvflush|disabled|mapgpa
+# usage: guest.sh series|cost|fallback|hvflush|disabled|mapgpa
 #   series    patched kernel: private_mem_conversions_test -n 2 alone and
 #             under the anchors (perf stat, perf record, kvm_stat, bpftrace,
 #             all kvm:/kvmmmu: events), tdx-trace conversions -s and roles
@@ -22,6 +22,8 @@
 # Each of those three also runs the workload BENCH_COST_RUNS times with
 # kernel.bpf_stats_enabled=1 under the tool, empty programs on its events
 # and bpftrace on them (per-event cost), and once under perf stat (counts).
+#   cost      patched kernel: series' per-event cost runs only, after one
+#             timed run with nothing attached
 #   disabled  either kernel: the workload alone, warm-up + BENCH_RUNS runs
 #   mapgpa    the 7.3 in-kernel MapGPA RFC's kernel: private_mem_map_gpa_test
 #             -b, MapGPA in KVM, in KVM with the notification, in userspace
@@ -53,7 +55,7 @@ for v in TDX_TRACE HVFLUSH_TOP EMPTY_ATTACH FLOOR_RUN KVM_STAT KVMSCOPE_EXPORTER
 done
 KVMSCOPE_SELFTESTS=$WORK/bin S=$WORK/bin/x86
 
-section=${1:?usage: guest.sh series|fallback|hvflush|disabled|mapgpa}
+section=${1:?usage: guest.sh series|cost|fallback|hvflush|disabled|mapgpa}
 BENCH_PAIRS=${BENCH_PAIRS:-20}
 BENCH_RUNS=${BENCH_RUNS:-7}
 BENCH_COST_RUNS=${BENCH_COST_RUNS:-3}
@@ -89,20 +91,39 @@ hvflush_events="kvm:kvm_hv_flush_tlb_enqueue kvm:kvm_hv_flush_tlb_dequeue
 # info KEY=VALUE...: what report.pl needs to know about this section.
 info() { printf '%s\n' "$@" >>"$OUT/info.txt"; }
 
-section_series() {
+# The series sections' workload, events and tools, for report.pl.
+series_setup() {
 	WORKLOAD=("$S/private_mem_conversions_test" -n 2)
 	SAME_EVENTS=$(echo $tdx_series_events)
 	info "workload=private_mem_conversions_test -n 2" "same_events=$SAME_EVENTS" \
 		"tool=tdx-conv+tdx-roles" "tool_mapgpa=tdx-conv-mapgpa+tdx-roles" \
 		"mapgpa_events=$(echo $tdx_mapgpa_events)"
-	blocks off perf-stat perf-record kvm_stat bpftrace tdx-conv+tdx-roles \
-		tdx-conv-mapgpa+tdx-roles exporter perf-record-same kvm_stat-same bpftrace-same
+}
+
+# Per-event cost of tdx-trace's series-mode programs, and with --mapgpa
+# on its three events too.
+series_costs() {
 	bpf_cost tools "$BENCH_COST_RUNS" tdx-conv tdx-roles empty bpftrace-same
-	# The opt-in: the same with --mapgpa, on its three events too.
 	SAME_EVENTS=$(echo $tdx_series_events $tdx_mapgpa_events)
 	bpf_cost tools-mapgpa "$BENCH_COST_RUNS" tdx-conv-mapgpa tdx-roles empty bpftrace-same
 	SAME_EVENTS=$(echo $tdx_series_events)
+}
+
+section_series() {
+	series_setup
+	blocks off perf-stat perf-record kvm_stat bpftrace tdx-conv+tdx-roles \
+		tdx-conv-mapgpa+tdx-roles exporter perf-record-same kvm_stat-same bpftrace-same
+	series_costs
 	event_counts workload
+}
+
+# The per-event cost alone, for working on the programs: one timed run
+# with nothing attached (the predicted slowdown's denominator), then the
+# cost runs.
+section_cost() {
+	series_setup
+	BENCH_PAIRS=1 blocks off
+	series_costs
 }
 
 section_fallback() {
@@ -204,7 +225,7 @@ kretprobe:kvm_arch_pre_set_memory_attributes /@z[tid]/ { @zap_ns = sum(nsecs - @
 }
 
 case "$section" in
-series | fallback | hvflush | disabled | mapgpa) "section_$section" ;;
+series | cost | fallback | hvflush | disabled | mapgpa) "section_$section" ;;
 *) echo "guest.sh: unknown section '$section'" >&2; exit 2 ;;
 esac
 rc=$?

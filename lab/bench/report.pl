@@ -71,6 +71,8 @@ my %FALLBACK = (compute => \&compute_tool, format => \&format_tool, tool => 'tdx
 my @SECTIONS = (
 	{ key => 'series', sub => 'series', compute => \&compute_series, format => \&format_series,
 	  title => '1. Anchors and 2a. tdx-trace, series mode' },
+	{ key => 'cost', sub => 'cost', compute => \&compute_cost, format => \&format_cost,
+	  title => "2a'. tdx-trace, series mode: per-event cost alone" },
 	{ key => 'fallback-unpatched', sub => 'fallback-unpatched', %FALLBACK,
 	  title => '2b. tdx-trace, fallback mode: unpatched kernel (same config, no series)',
 	  notes => [ 'The series workload in fallback mode: conversions seen through sys_enter/exit_ioctl and',
@@ -557,7 +559,6 @@ sub compute_series {
 	my $v = tool_section($s->{sub}, 'tdx-conv+tdx-roles') // return;
 	my ($t, $tool, $counts) = @$v{qw(t tool counts)};
 	my $tool_mapgpa = $v->{info}{tool_mapgpa};
-	my @mapgpa_events = split ' ', $v->{info}{mapgpa_events} // '';
 	$v->{all} = sum(0, map { $counts->{$_} } grep { /^kvm(mmu)?:/ } keys %$counts);
 	$v->{anchors} = [ slowdowns($t, $v->{all}, @ANCHORS) ];
 	$v->{tools} = [ slowdowns($t, $v->{nsame}, $tool, @SAME, $tool_mapgpa // (), 'exporter') ];
@@ -565,16 +566,53 @@ sub compute_series {
 	my %sec = (events_per_run_all => $v->{all}, events_per_run_same => $v->{nsame}, configs => {},
 		   off_median_s => $v->{off});
 	tool_json($v, \%sec, [ @{ $v->{anchors} }, @{ $v->{tools} } ], $v->{versus});
-	my @events = (@{ $v->{same} }, @mapgpa_events);
-	my $mcost = $tool_mapgpa && bpf_cost("$dir/$s->{sub}/bpf-tools-mapgpa", \@events);
-	if ($mcost) {
-		my %m = %{ cost_figures($mcost, $tool_mapgpa, \@events, $v->{off}) };
-		my $n = mapgpa_pending("$dir/$s->{sub}/bpf-tools-mapgpa");
-		$m{mapgpa_pending_after} = $n if defined $n;
-		$sec{mapgpa_opt_in} = \%m;
-		$v->{mcost} = $mcost;
-	}
+	mapgpa_cost($s->{sub}, $v, \%sec);
 	return { %$v, json => \%sec };
+}
+
+# The per-event cost with --mapgpa (opt-in), on its events too, into
+# $sec->{mapgpa_opt_in} and $v->{mcost}.
+sub mapgpa_cost {
+	my ($sub, $v, $sec) = @_;
+	my $tool_mapgpa = $v->{info}{tool_mapgpa} // return;
+	my @events = (@{ $v->{same} }, split ' ', $v->{info}{mapgpa_events} // '');
+	my $mcost = bpf_cost("$dir/$sub/bpf-tools-mapgpa", \@events) // return;
+	my %m = %{ cost_figures($mcost, $tool_mapgpa, \@events, $v->{off}) };
+	my $n = mapgpa_pending("$dir/$sub/bpf-tools-mapgpa");
+	$m{mapgpa_pending_after} = $n if defined $n;
+	$sec->{mapgpa_opt_in} = \%m;
+	$v->{mcost} = $mcost;
+}
+
+sub mapgpa_cost_lines {
+	my ($r) = @_;
+	my $m = $r->{json}{mapgpa_opt_in};
+	return () unless $r->{mcost};
+	return ('', "  With --mapgpa (opt-in): the same programs, and MapGPA latency's on every VM entry",
+		cost_tables($m, $r->{mcost}, $r->{info}{tool_mapgpa}, $r->{off}, $r->{boot}),
+		defined $m->{mapgpa_pending_after}
+		? note("tdx-trace's mapgpa_pending after the cost runs: $m->{mapgpa_pending_after} (non-zero with no VM running",
+		       "would mean every kvm_entry pays a hash lookup for nothing)") : ());
+}
+
+# Series mode's per-event cost alone (guest.sh cost): one timed run with
+# nothing attached, then the same cost runs as the series section's.
+sub compute_cost {
+	my ($s) = @_;
+	my $v = tool_section($s->{sub}, 'tdx-conv+tdx-roles') // return;
+	my %sec = (off_s => defined $v->{off} ? $v->{off} + 0 : undef);
+	tool_json($v, \%sec, [], []);
+	mapgpa_cost($s->{sub}, $v, \%sec);
+	return { %$v, json => \%sec };
+}
+
+sub format_cost {
+	my ($s, $r) = @_;
+	my @l = section_header($s->{title}, @$r{qw(info boot)});
+	push @l, note('Without tracing: ' . num($r->{off}, '%.4f') . ' s (one run), the predicted slowdown\'s denominator.');
+	push @l, lost_note($r->{json}{lost_events}, $r->{tool});
+	push @l, cost_tables($r->{json}, $r->{cost}, $r->{tool}, $r->{off}, $r->{boot}) if $r->{cost};
+	return (@l, mapgpa_cost_lines($r), dropped_note($r->{dropped}));
 }
 
 sub format_series {
@@ -593,14 +631,7 @@ sub format_series {
 			      'anchor', $r->{versus}) if $r->{t}{$tool};
 	push @l, lost_note($j->{lost_events}, $tool);
 	push @l, cost_tables($j, $r->{cost}, $tool, $r->{off}, $r->{boot}) if $r->{cost};
-	if ($r->{mcost}) {
-		my $m = $j->{mapgpa_opt_in};
-		push @l, '', "  With --mapgpa (opt-in): the same programs, and MapGPA latency's on every VM entry";
-		push @l, cost_tables($m, $r->{mcost}, $tool_mapgpa, $r->{off}, $r->{boot});
-		push @l, note("tdx-trace's mapgpa_pending after the cost runs: $m->{mapgpa_pending_after} (non-zero with no VM running",
-			      "would mean every kvm_entry pays a hash lookup for nothing)") if defined $m->{mapgpa_pending_after};
-	}
-	return (@l, dropped_note($r->{dropped}));
+	return (@l, mapgpa_cost_lines($r), dropped_note($r->{dropped}));
 }
 
 # A tool against the anchors on the same events, and its floor if measured.

@@ -108,6 +108,28 @@ for b in 0 1 2 3 4 5; do
 done
 printf '%s\n' "mode kernel pages 1 conversions 10 seconds 2.000000 conversions_per_sec 5.0 p50_us 1.00 p99_us 1.00" \
 	"zap_ns 500000000" "conv_ns 1000000000" >"$d/mapgpa/mapgpa/1-kernel-zap.txt"
+# Per-event cost alone (cost-LINE): the tool's program 600 ns a run, the
+# empty one 60, bpftrace's count() 450; one run without tracing, 2 s
+# (the warm-up's 2.1 s left out).
+c=$d/cost-6.12
+mkdir -p "$c/bpf-tools"
+printf 'status=ok\nkernel=patched\nrelease=test\nicount=0\n' >"$c/summary.txt"
+printf '%s\n' section=cost pairs=1 release=test workload=fake tool=tdx-conv+tdx-roles \
+	"same_events=kvm:kvm_vm_set_mem_attributes_done" >"$c/info.txt"
+printf 'block\tpos\tconfig\tseconds\trc\tobserver\tcycle\n0\t0\toff\t2.1\t0\tok\t2.1\n1\t0\toff\t2.0\t0\tok\t2\n' >"$c/runs.tsv"
+echo '[]' >"$c/bpf-tools/progs-0-none.json"
+echo '[{"id":10,"name":"conv_done_btf"}]' >"$c/bpf-tools/progs-1-tdx-conv.json"
+echo '[{"id":10,"name":"conv_done_btf"},{"id":20,"name":"empty"}]' >"$c/bpf-tools/progs-2-empty.json"
+echo '[{"id":10,"name":"conv_done_btf"},{"id":20,"name":"empty"},{"id":30,"name":"kvm_vm_set_mem"}]' \
+	>"$c/bpf-tools/progs-3-bpftrace-same.json"
+echo '20 kvm_vm_set_mem_attributes_done' >"$c/bpf-tools/empty-ids.txt"
+echo '[{"prog_id":10,"tp_name":"kvm_vm_set_mem_attributes_done"}]' >"$c/bpf-tools/links.json"
+echo '[{"prog_id":30,"tracepoint":"kvm_vm_set_mem_attributes_done"}]' >"$c/bpf-tools/perf.json"
+echo '[]' >"$c/bpf-tools/before.json"
+echo '[{"id":10,"name":"conv_done_btf","run_cnt":100,"run_time_ns":60000},
+	{"id":20,"name":"empty","run_cnt":100,"run_time_ns":6000},
+	{"id":30,"name":"kvm_vm_set_mem","run_cnt":100,"run_time_ns":45000}]' >"$c/bpf-tools/after.json"
+printf 'run\tseconds\trc\n1\t2.0\t0\n' >"$c/bpf-tools/runs.tsv"
 if perl lab/bench/report.pl "$d" >"$tmp/report.out" 2>&1; then
 	ok "report.pl runs on made-up data"
 else
@@ -160,6 +182,12 @@ check_eq "mapgpa: 4 blocks where all three ran (failed run and warm-up left out)
 	"$(q '.sections.mapgpa["1"].cps.vs_userspace.kernel.n_a')"
 check_eq "mapgpa: the zap's share of the run and of the conversion" "0.25 0.5" \
 	"$(q '.sections.mapgpa["1"].zap.kernel | "\(.of_run) \(.of_conversion)"')"
+check_eq "cost: the run without tracing, warm-up left out" 2 "$(q '.sections["cost-6.12"].off_s')"
+check_eq "cost: ns per run, tool / empty / bpftrace, and the tool against bpftrace" "600 60 450 1.333" \
+	"$(q '.sections["cost-6.12"].per_event[0] | "\(.tool_ns) \(.empty_ns) \(.bpftrace_ns) \(.x_bpftrace * 1000 | round / 1000)"')"
+check_eq "cost: predicted slowdown, 60 us of BPF per 2 s run" 3e-05 \
+	"$(q '.sections["cost-6.12"].predicted["tdx-conv+tdx-roles"].slowdown')"
+check "summary: the cost section says its line and what it is" grep -q "^2a'\\. .*per-event cost alone, Linux 6\\.12\$" "$d/summary.txt"
 check "disabled 6.12: the interval contains the true 2%" \
 	jq -e '.sections.disabled.lines["6.12"].ratio | .lo <= 1.02 and .hi >= 1.02' "$j"
 
