@@ -8,8 +8,9 @@
  * MMU's root_role) and what KVM was doing: its cause where the kernel
  * knows it; within a reset, the bits that moved tell which.  Each
  * distinct computation of a vCPU's role (its words before and after, the
- * cause if they differ) is counted in one entry: userspace sums them per
- * VM, vCPU and role, and per transition to show the top ones decoded.
+ * cause if they differ) is counted in a slot of one array (see struct
+ * mmu_role_slot): userspace sums them per VM, vCPU and role, and per
+ * transition to show the top ones decoded.
  * Optionally fentry/fexit on kvm_init_mmu() measure what a full
  * recomputation costs (not attachable everywhere: userspace loads them
  * only where it can and says so otherwise).
@@ -21,12 +22,14 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MMU_ROLE_MAX_ENTRIES);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct mmu_role_key);
-	__type(value, struct mmu_role_count);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MMU_ROLE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct mmu_role_slot);
 } roles SEC(".maps");
+
+/* The slots hashed into, a power of two: tests lower it to fill them. */
+const volatile __u32 roles_slots = MMU_ROLE_SLOTS;
 
 /* kvm_init_mmu() cost: entry time by thread, log2(ns) histogram. */
 struct {
@@ -43,34 +46,66 @@ struct {
 	__type(value, __u64);
 } init_cost SEC(".maps");
 
-/*
- * The first computation @key of its kind: inserted counted and named, not
- * inserted zeroed and looked up again (each VM brings only a handful of
- * computations, so first ones are a good part of them).  With the map
- * full, it is missing from its row and, if @changed, from its transition.
- */
-static __always_inline void count_first(struct kvm_vcpu *vcpu, bool btf,
-					const struct mmu_role_key *key,
-					bool changed)
+/* Fibonacci hashing of the key's four words. */
+static __always_inline __u32 slot_hash(const __u64 *w)
 {
-	struct mmu_role_count first = { .count = 1 }, *n;
-	int err;
+	const __u64 k = 0x9e3779b97f4a7c15ULL;
+	__u64 h = w[0] * k;
 
-	if (vcpu) {
-		struct kvm *kvm = KVMSCOPE_READ(btf, vcpu, kvm);
+	h = (h ^ w[1]) * k;
+	h = (h ^ w[2]) * k;
+	h = (h ^ w[3]) * k;
+	return h >> 32;
+}
 
-		KVMSCOPE_READ_STATS_ID(btf, &first.stats_id, kvm);
+/*
+ * Count computation @key in its slot: the ready one with its key, else a
+ * free one, claimed and written.  None among its probes: counted lost,
+ * from its row and, if it @changed the role, from its transition.
+ */
+static __always_inline void count_key(struct kvm_vcpu *vcpu, bool btf,
+				      const struct mmu_role_key *key,
+				      bool changed)
+{
+	const __u64 *w = (const __u64 *)key;
+	__u32 h = slot_hash(w), i, idx;
+
+	for (i = 0; i < MMU_ROLE_PROBES; i++) {
+		struct mmu_role_slot *s;
+		const __u64 *sw;
+
+		idx = (h + i) & (roles_slots - 1);
+		s = bpf_map_lookup_elem(&roles, &idx);
+		if (!s)
+			break;
+		sw = (const __u64 *)&s->key;
+		if (s->state == MMU_ROLE_SLOT_READY) {
+			if (sw[0] == w[0] && sw[1] == w[1] && sw[2] == w[2] &&
+			    sw[3] == w[3]) {
+				__sync_fetch_and_add(&s->count, 1);
+				return;
+			}
+			continue;
+		}
+		if (s->state != MMU_ROLE_SLOT_FREE ||
+		    __sync_val_compare_and_swap(&s->state, MMU_ROLE_SLOT_FREE,
+						MMU_ROLE_SLOT_CLAIMED) !=
+		    MMU_ROLE_SLOT_FREE)
+			continue;	/* another CPU is writing it */
+		s->key = *key;
+		s->count = 1;
+		if (vcpu) {
+			struct kvm *kvm = KVMSCOPE_READ(btf, vcpu, kvm);
+
+			KVMSCOPE_READ_STATS_ID(btf, &s->stats_id, kvm);
+		}
+		/* An exchange: readers see the slot written once ready. */
+		__sync_lock_test_and_set(&s->state, MMU_ROLE_SLOT_READY);
+		return;
 	}
-	err = bpf_map_update_elem(&roles, key, &first, BPF_NOEXIST);
-	if (err == -EEXIST /* another CPU inserted it */) {
-		n = bpf_map_lookup_elem(&roles, key);
-		if (n)
-			__sync_fetch_and_add(&n->count, 1);
-	} else if (err) {
-		count_lost(TDX_LOST_STATS_FULL);
-		if (changed)
-			count_lost(TDX_LOST_TRANS_FULL);
-	}
+	count_lost(TDX_LOST_STATS_FULL);
+	if (changed)
+		count_lost(TDX_LOST_TRANS_FULL);
 }
 
 /*
@@ -84,7 +119,6 @@ static __always_inline int mmu_role(struct kvm_vcpu *vcpu, bool btf, __u8 of,
 	struct mmu_role_key key = {
 		.pid = pid, .old_role = old, .new_role = new,
 	};
-	struct mmu_role_count *n;
 
 	if (targ_pid && pid != targ_pid)
 		return 0;
@@ -108,12 +142,7 @@ static __always_inline int mmu_role(struct kvm_vcpu *vcpu, bool btf, __u8 of,
 	if (old != new)
 		key.cause = mmu_role_cause(reported, of, old, new);
 
-	/* Steady state: one lookup, one add. */
-	n = bpf_map_lookup_elem(&roles, &key);
-	if (n)
-		__sync_fetch_and_add(&n->count, 1);
-	else
-		count_first(vcpu, btf, &key, old != new);
+	count_key(vcpu, btf, &key, old != new);
 	return 0;
 }
 

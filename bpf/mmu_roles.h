@@ -43,14 +43,13 @@ enum mmu_role_cause {
 };
 
 /*
- * The kernel keeps one entry per distinct computation of a vCPU's role:
- * the role's words before and after (equal: KVM's early-out) and, if they
- * differ, the cause.  An event is then one lookup and one add; a row per
- * (VM, vCPU, MMU) and a count per transition would be two lookups.
- * Readers sum the entries into both (mmu_role_entry_row()).
+ * The kernel counts each distinct computation of a vCPU's role: the
+ * role's words before and after (equal: KVM's early-out) and, if they
+ * differ, the cause.  Readers sum them into a row per (VM, vCPU, MMU) and
+ * a count per transition (mmu_roles_read(), mmu_role_entry_row()).
  */
 struct mmu_role_key {
-	__u32 pid;		/* first: readers take the VMM from here */
+	__u32 pid;
 	__u32 vcpu_id;
 	__u32 mmu;		/* enum mmu_kind */
 	__u32 cause;		/* enum mmu_role_cause if changed, else 0 */
@@ -58,17 +57,36 @@ struct mmu_role_key {
 	__u64 new_role;
 };
 
-struct mmu_role_count {
+/*
+ * One slot of the kernel's table of computations: an array, open
+ * addressed by a hash of the key, not a hash map.  Most computations are
+ * a VM's first of their kind (a VM brings a handful, at boot, CPUID, SMM
+ * and nested entry and exit), and a hash map's insert costs several
+ * lookups; claiming a free slot costs one compare-and-swap.  A slot is
+ * claimed, written, then made ready; one being written is passed over,
+ * so a computation may have two slots, which readers add up.
+ */
+enum mmu_role_slot_state {
+	MMU_ROLE_SLOT_FREE,
+	MMU_ROLE_SLOT_CLAIMED,	/* being written */
+	MMU_ROLE_SLOT_READY,
+};
+
+struct mmu_role_slot {
+	struct mmu_role_key key;
 	__u64 count;
-	char stats_id[KS_STATS_ID_LEN];	/* vcpu->kvm's, at insert */
+	__u64 state;		/* enum mmu_role_slot_state; 64-bit atomics */
+	char stats_id[KS_STATS_ID_LEN];	/* vcpu->kvm's, when claimed */
 };
 
 /*
- * Room for 4096 vCPUs (say 512 VMs x 8 vCPUs) of 16 entries each: the
- * lab's selftests make 7 to 10 per vCPU (boot, CPUID, SMM, nested in and
- * out).  Allocated as they come, so an idle host pays nothing for it.
+ * 32768 slots (3 MB), for 1024 vCPUs (say 128 VMs x 8 vCPUs) of 16
+ * distinct computations each at half load; the lab's selftests make 7 to
+ * 10 per vCPU.  A power of two: the hash is masked.  A computation that
+ * finds none of its MMU_ROLE_PROBES slots free is counted lost.
  */
-#define MMU_ROLE_MAX_ENTRIES	65536
+#define MMU_ROLE_SLOTS		32768
+#define MMU_ROLE_PROBES		8
 
 /*
  * The counters of struct mmu_role_stats but cause[], listed once for

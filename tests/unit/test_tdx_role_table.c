@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * tdx-trace roles' tables from the kernel's entries (one per distinct
+ * tdx-trace roles' tables from the kernel's slots (one per distinct
  * computation): the rows per VM, vCPU and MMU and the transitions per VMM
  * they add up to, the same figures a row map and a transition map gave.
  */
@@ -21,14 +21,16 @@
 static void add(struct tdx_role_table *t, __u32 pid, __u32 vcpu, __u32 mmu,
 		__u32 cause, __u64 old, __u64 new, __u64 count)
 {
-	struct mmu_role_key k = {
-		.pid = pid, .vcpu_id = vcpu, .mmu = mmu, .cause = cause,
-		.old_role = old, .new_role = new,
+	struct mmu_role_slot e = {
+		.key = {
+			.pid = pid, .vcpu_id = vcpu, .mmu = mmu, .cause = cause,
+			.old_role = old, .new_role = new,
+		},
+		.count = count, .state = MMU_ROLE_SLOT_READY,
 	};
-	struct mmu_role_count v = { .count = count };
 
-	snprintf(v.stats_id, sizeof(v.stats_id), "kvm-%u", pid);
-	assert_int_equal(tdx_role_table_add(t, &k, &v), 0);
+	snprintf(e.stats_id, sizeof(e.stats_id), "kvm-%u", pid);
+	assert_int_equal(tdx_role_table_add(t, &e), 0);
 }
 
 static void test_rows_and_transitions(void **state)

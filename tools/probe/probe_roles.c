@@ -2,8 +2,10 @@
 /* bpf/mmu_roles.bpf.c loaded and attached: see probe_roles.h. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "mapdump.h"
@@ -111,26 +113,70 @@ void roles_probe_close(struct roles_probe *p)
 	p->skel = NULL;
 }
 
-void roles_probe_delete_pid(const struct roles_probe *p, __u32 pid)
+int mmu_roles_read(int fd, mmu_roles_slot_fn fn, void *ctx, __u32 *used)
 {
-	ks_map_delete_pid(p->roles_fd, pid, offsetof(struct mmu_role_key, pid),
-			  false);
+	struct ks_map_dump d;
+	__u32 n = 0;
+	int err = ks_map_dump(fd, &d);
+
+	if (err)
+		return err;
+	for (uint32_t i = 0; i < d.n && !err; i++) {
+		const struct mmu_role_slot *e = (const void *)((const char *)d.vals +
+						(size_t)i * d.value_size);
+		__u32 idx;
+
+		if (e->state != MMU_ROLE_SLOT_READY)
+			continue;
+		memcpy(&idx, (const char *)d.keys + (size_t)i * d.key_size,
+		       sizeof(idx));
+		n++;
+		err = fn(ctx, idx, e);
+	}
+	ks_map_dump_free(&d);
+	if (used)
+		*used = n;
+	return err;
 }
 
-bool mmu_role_entry_row(const struct mmu_role_key *k,
-			const struct mmu_role_count *v,
+struct free_ctx {
+	int fd;
+	__u32 pid;
+};
+
+static int free_of_pid(void *data, __u32 idx, const struct mmu_role_slot *e)
+{
+	const struct free_ctx *ctx = data;
+	const struct mmu_role_slot free_slot = {};
+
+	/* Its VMM is gone: no program writes the slot meanwhile. */
+	if (e->key.pid == ctx->pid)
+		bpf_map_update_elem(ctx->fd, &idx, &free_slot, BPF_ANY);
+	return 0;
+}
+
+void roles_probe_delete_pid(const struct roles_probe *p, __u32 pid)
+{
+	struct free_ctx ctx = { .fd = p->roles_fd, .pid = pid };
+
+	mmu_roles_read(p->roles_fd, free_of_pid, &ctx, NULL);
+}
+
+bool mmu_role_entry_row(const struct mmu_role_slot *e,
 			struct mmu_role_stats *row)
 {
+	const struct mmu_role_key *k = &e->key;
+
 	if (k->mmu >= NR_MMU_KINDS || k->cause >= MMU_ROLE_NR_CAUSES)
 		return false;
 	memset(row, 0, sizeof(*row));
-	row->computed = v->count;
+	row->computed = e->count;
 	if (mmu_role_entry_changed(k)) {
-		row->changed = v->count;
-		row->cause[k->cause] = v->count;
+		row->changed = e->count;
+		row->cause[k->cause] = e->count;
 	} else {
-		row->unchanged = v->count;
+		row->unchanged = e->count;
 	}
-	memcpy(row->stats_id, v->stats_id, sizeof(row->stats_id));
+	memcpy(row->stats_id, e->stats_id, sizeof(row->stats_id));
 	return true;
 }

@@ -2,8 +2,8 @@
 /*
  * bpf/mmu_roles.bpf.c (MMU role computations), for tdx-trace roles and the
  * exporter: its event (the kvmscope series only, no fallback), which
- * programs to load, loading and attaching them, dropping a VMM's entries,
- * and an entry's counts for its row.
+ * programs to load, loading and attaching them, reading its table of
+ * computations, freeing a VMM's slots, and a slot's counts for its row.
  */
 #ifndef KVMSCOPE_PROBE_ROLES_H
 #define KVMSCOPE_PROBE_ROLES_H
@@ -38,7 +38,7 @@ struct roles_probe {
 	struct mmu_roles_bpf *skel;
 	struct ks_probe bpf;		/* skel's object and links */
 	bool init_cost;			/* kvm_init_mmu fentry/fexit attached */
-	int roles_fd;			/* mmu_role_key -> mmu_role_count */
+	int roles_fd;			/* slot -> struct mmu_role_slot */
 	int init_cost_fd;		/* per-CPU log2 slots of kvm_init_mmu */
 	int lost_fd;			/* per-CPU, enum tdx_lost */
 };
@@ -53,22 +53,30 @@ int roles_probe_open(struct roles_probe *p, const struct ks_mode *m,
 		     size_t err_len);
 void roles_probe_close(struct roles_probe *p);
 
-/* Drop the entries of VMM @pid. */
+/* Free the slots of VMM @pid. */
 void roles_probe_delete_pid(const struct roles_probe *p, __u32 pid);
 
-/* Did entry @k change its role (else KVM took the early-out)? */
+/*
+ * Call @fn on each ready slot of the table @fd (roles_fd) and its index,
+ * and count them in @used (if not NULL).  Stops at @fn's first non-zero
+ * return and returns it, else 0 or -errno.
+ */
+typedef int (*mmu_roles_slot_fn)(void *ctx, __u32 idx,
+				 const struct mmu_role_slot *e);
+int mmu_roles_read(int fd, mmu_roles_slot_fn fn, void *ctx, __u32 *used);
+
+/* Did computation @k change its role (else KVM took the early-out)? */
 static inline bool mmu_role_entry_changed(const struct mmu_role_key *k)
 {
 	return k->old_role != k->new_role;
 }
 
 /*
- * Entry @k, counted @v, as its (VM, vCPU, MMU) row's counts in @row, which
- * readers add up per row.  False for an entry of a role or cause this
- * tool cannot name (the kernel side files none).
+ * Slot @e's computations as its (VM, vCPU, MMU) row's counts in @row,
+ * which readers add up per row.  False for a role or cause this tool
+ * cannot name (the kernel side files none).
  */
-bool mmu_role_entry_row(const struct mmu_role_key *k,
-			const struct mmu_role_count *v,
+bool mmu_role_entry_row(const struct mmu_role_slot *e,
 			struct mmu_role_stats *row);
 
 #endif /* KVMSCOPE_PROBE_ROLES_H */

@@ -41,9 +41,9 @@ static int add_trans(struct tdx_role_table *t, const struct tdx_trans_key *k,
 	return 0;
 }
 
-int tdx_role_table_add(struct tdx_role_table *t, const struct mmu_role_key *k,
-		       const struct mmu_role_count *v)
+int tdx_role_table_add(struct tdx_role_table *t, const struct mmu_role_slot *e)
 {
+	const struct mmu_role_key *k = &e->key;
 	struct tdx_role_key rk = {
 		.pid = k->pid, .vcpu_id = k->vcpu_id, .mmu = k->mmu,
 	};
@@ -53,11 +53,11 @@ int tdx_role_table_add(struct tdx_role_table *t, const struct mmu_role_key *k,
 	};
 	struct mmu_role_stats row;
 
-	if (!mmu_role_entry_row(k, v, &row))
+	if (!mmu_role_entry_row(e, &row))
 		return 0;
 	if (add_row(t, &rk, &row))
 		return -ENOMEM;
-	if (mmu_role_entry_changed(k) && add_trans(t, &tk, v->count))
+	if (mmu_role_entry_changed(k) && add_trans(t, &tk, e->count))
 		return -ENOMEM;
 	return 0;
 }

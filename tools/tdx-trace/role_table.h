@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * tdx-trace roles' tables: the kernel's entries (one per distinct
+ * tdx-trace roles' tables: the kernel's slots (one per distinct
  * computation of a vCPU's role) summed into a row per VM, vCPU and MMU,
  * and a count per changed transition of a VMM's role over its vCPUs.
  * Each interval's table is printed, then merged into the run's.
@@ -50,12 +50,11 @@ struct tdx_role_table {
 };
 
 /*
- * The kernel's entry @k, counted @v, into its row and, if it changed the
- * role, its transition.  An entry of a role or cause this tool cannot
- * name is left out.  0 or -ENOMEM.
+ * The kernel's slot @e (its computations, e->count of them) into its row
+ * and, if it changed the role, its transition.  A role or cause this tool
+ * cannot name is left out.  0 or -ENOMEM.
  */
-int tdx_role_table_add(struct tdx_role_table *t, const struct mmu_role_key *k,
-		       const struct mmu_role_count *v);
+int tdx_role_table_add(struct tdx_role_table *t, const struct mmu_role_slot *e);
 
 /* Merge every row, transition and slot of @src into @dst.  0 or -ENOMEM. */
 int tdx_role_table_merge(struct tdx_role_table *dst,

@@ -31,6 +31,7 @@ struct roles_ctx {
 	struct roles_probe probe;
 	struct tdx_role_table interval, total;
 	uint64_t init_cost_seen[KS_HIST_SLOTS];	/* kernel's cumulative */
+	uint64_t *slot_seen;		/* each slot's count at the last drain */
 };
 
 /* kvm_init_mmu cost is a per-CPU array never reset: report the delta. */
@@ -53,23 +54,38 @@ static int read_init_cost(struct roles_ctx *ctx, uint64_t out[KS_HIST_SLOTS])
 	return 0;
 }
 
-/* A drained entry into this interval's table, if --vm wants its VM. */
-static int take_entry(void *c, const void *key, const void *val)
+/*
+ * The kernel's slots only grow: a slot's computations since the last drain
+ * into this interval's table, if --vm wants its VM.
+ */
+static int take_slot(void *c, __u32 idx, const struct mmu_role_slot *e)
 {
 	struct roles_ctx *ctx = c;
-	const struct mmu_role_key *k = key;
-	const struct mmu_role_count *v = val;
+	struct mmu_role_slot delta;
 
-	if (!tdx_vm_wanted(ctx->run.env->vm, v->stats_id, k->pid, NULL))
+	if (idx >= MMU_ROLE_SLOTS || e->count == ctx->slot_seen[idx])
 		return 0;
-	return tdx_role_table_add(&ctx->interval, k, v);
+	delta = *e;
+	delta.count -= ctx->slot_seen[idx];
+	ctx->slot_seen[idx] = e->count;
+	if (!tdx_vm_wanted(ctx->run.env->vm, e->stats_id, e->key.pid, NULL))
+		return 0;
+	return tdx_role_table_add(&ctx->interval, &delta);
+}
+
+static int name_slot(void *c, __u32 idx, const struct mmu_role_slot *e)
+{
+	(void)c;
+	(void)idx;
+	tdx_vm_name(e->key.pid, NULL);
+	return 0;
 }
 
 static void name_vms(struct tdx_run *r)
 {
 	struct roles_ctx *ctx = (struct roles_ctx *)r;
 
-	tdx_vm_names_prefetch(ctx->probe.roles_fd, sizeof(struct mmu_role_key));
+	mmu_roles_read(ctx->probe.roles_fd, name_slot, NULL, NULL);
 }
 
 /* Move everything aggregated in the kernel since the last drain. */
@@ -77,12 +93,10 @@ static int drain(struct tdx_run *r, bool final)
 {
 	struct roles_ctx *ctx = (struct roles_ctx *)r;
 	struct tdx_role_table *t = &ctx->interval;
-	struct mmu_role_key k;
-	struct mmu_role_count v;
 	int err;
 
 	tdx_role_table_clear(t);
-	err = ks_map_drain(ctx->probe.roles_fd, &k, &v, take_entry, ctx);
+	err = mmu_roles_read(ctx->probe.roles_fd, take_slot, ctx, NULL);
 	if (!err)
 		err = read_init_cost(ctx, t->init_cost);
 	if (!err)
@@ -243,6 +257,11 @@ static int setup_bpf(struct roles_ctx *ctx)
 	char why[256];
 	int err;
 
+	ctx->slot_seen = calloc(MMU_ROLE_SLOTS, sizeof(*ctx->slot_seen));
+	if (!ctx->slot_seen) {
+		p_err("out of memory");
+		return -ENOMEM;
+	}
 	err = roles_probe_open(&ctx->probe, &ctx->mode, ctx->run.env->pid,
 			       tdx_kernel_vm(ctx->run.env->vm), true, why,
 			       sizeof(why));
@@ -292,6 +311,7 @@ static void stop(struct tdx_run *r)
 	struct roles_ctx *ctx = (struct roles_ctx *)r;
 
 	roles_probe_close(&ctx->probe);
+	free(ctx->slot_seen);
 	tdx_role_table_free(&ctx->interval);
 	tdx_role_table_free(&ctx->total);
 }
