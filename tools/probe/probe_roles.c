@@ -144,14 +144,19 @@ struct free_ctx {
 	__u32 pid;
 };
 
+void mmu_roles_free_slot(int fd, __u32 idx)
+{
+	const struct mmu_role_slot free_slot = {};
+
+	bpf_map_update_elem(fd, &idx, &free_slot, BPF_ANY);
+}
+
 static int free_of_pid(void *data, __u32 idx, const struct mmu_role_slot *e)
 {
 	const struct free_ctx *ctx = data;
-	const struct mmu_role_slot free_slot = {};
 
-	/* Its VMM is gone: no program writes the slot meanwhile. */
 	if (e->key.pid == ctx->pid)
-		bpf_map_update_elem(ctx->fd, &idx, &free_slot, BPF_ANY);
+		mmu_roles_free_slot(ctx->fd, idx);
 	return 0;
 }
 

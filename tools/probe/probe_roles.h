@@ -53,7 +53,12 @@ int roles_probe_open(struct roles_probe *p, const struct ks_mode *m,
 		     size_t err_len);
 void roles_probe_close(struct roles_probe *p);
 
-/* Free the slots of VMM @pid. */
+/*
+ * Free slot @idx of the table @fd, or all the slots of VMM @pid, for the
+ * next VMs: only once the VMM is gone, so that no program counts in them
+ * meanwhile.
+ */
+void mmu_roles_free_slot(int fd, __u32 idx);
 void roles_probe_delete_pid(const struct roles_probe *p, __u32 pid);
 
 /*

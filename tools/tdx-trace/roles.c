@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
 #include "hist.h"
 #include "mapdump.h"
@@ -56,15 +57,24 @@ static int read_init_cost(struct roles_ctx *ctx, uint64_t out[KS_HIST_SLOTS])
 
 /*
  * The kernel's slots only grow: a slot's computations since the last drain
- * into this interval's table, if --vm wants its VM.
+ * into this interval's table, if --vm wants its VM.  Slots of exited VMMs
+ * are freed once taken, so that a long run keeps room for new VMs.
  */
 static int take_slot(void *c, __u32 idx, const struct mmu_role_slot *e)
 {
 	struct roles_ctx *ctx = c;
 	struct mmu_role_slot delta;
 
-	if (idx >= MMU_ROLE_SLOTS || e->count == ctx->slot_seen[idx])
+	if (idx >= MMU_ROLE_SLOTS)
 		return 0;
+	if (e->count == ctx->slot_seen[idx]) {
+		/* Taken in full, and its VMM gone: room for the next VMs. */
+		if (!ks_pid_exists(e->key.pid)) {
+			mmu_roles_free_slot(ctx->probe.roles_fd, idx);
+			ctx->slot_seen[idx] = 0;
+		}
+		return 0;
+	}
 	delta = *e;
 	delta.count -= ctx->slot_seen[idx];
 	ctx->slot_seen[idx] = e->count;
