@@ -6,9 +6,11 @@
  * kvm_mmu_role (kvmscope series) fires at every role computation site with
  * the old and new role words, which role it is (a walker's cpu_role or an
  * MMU's root_role) and what KVM was doing: its cause where the kernel
- * knows it; within a reset, the bits that moved tell which.  Counts are
- * aggregated per VM, vCPU and role, and each distinct changed transition
- * is counted with its cause so userspace can show the top ones decoded.
+ * knows it; within a reset, the bits that moved tell which.  Each
+ * distinct computation of a vCPU's role (its words before and after, the
+ * cause if they differ) is counted in a slot of one array (see struct
+ * mmu_role_slot): userspace sums them per VM, vCPU and role, and per
+ * transition to show the top ones decoded.
  * Optionally fentry/fexit on kvm_init_mmu() measure what a full
  * recomputation costs (not attachable everywhere: userspace loads them
  * only where it can and says so otherwise).
@@ -20,18 +22,14 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct mmu_role_key);
-	__type(value, struct mmu_role_stats);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MMU_ROLE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct mmu_role_slot);
 } roles SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct mmu_role_trans_key);
-	__type(value, __u64);
-} transitions SEC(".maps");
+/* The slots hashed into, a power of two: tests lower it to fill them. */
+const volatile __u32 roles_slots = MMU_ROLE_SLOTS;
 
 /* kvm_init_mmu() cost: entry time by thread, log2(ns) histogram. */
 struct {
@@ -48,77 +46,66 @@ struct {
 	__type(value, __u64);
 } init_cost SEC(".maps");
 
-static __always_inline void count_transition(__u32 pid, __u32 mmu,
-					     __u32 cause, __u64 old, __u64 new)
+/* Fibonacci hashing of the key's four words. */
+static __always_inline __u32 slot_hash(const __u64 *w)
 {
-	struct mmu_role_trans_key key = {
-		.old_role = old, .new_role = new,
-		.pid = pid, .mmu = mmu, .cause = cause,
-	};
-	static const __u64 one = 1;
-	__u64 *n = bpf_map_lookup_elem(&transitions, &key);
-	int err;
+	const __u64 k = 0x9e3779b97f4a7c15ULL;
+	__u64 h = w[0] * k;
 
-	if (n) {
-		__sync_fetch_and_add(n, 1);
-		return;
-	}
-	err = bpf_map_update_elem(&transitions, &key, &one, BPF_NOEXIST);
-	if (err == -EEXIST /* another CPU inserted it */) {
-		n = bpf_map_lookup_elem(&transitions, &key);
-		if (n)
-			__sync_fetch_and_add(n, 1);
-	} else if (err) {
-		count_lost(TDX_LOST_TRANS_FULL);
-	}
+	h = (h ^ w[1]) * k;
+	h = (h ^ w[2]) * k;
+	h = (h ^ w[3]) * k;
+	return h >> 32;
 }
 
 /*
- * One computation, of cause @cause if @changed, on the row of (VM, vCPU,
- * MMU) @key.  Each VM's first computations make its rows: the row is
- * inserted with its first counts and its name, not inserted zeroed and
- * looked up again (each VM brings only a handful of computations, so
- * first ones are a good part of them).
+ * Count computation @key in its slot: the ready one with its key, else a
+ * free one, claimed and written.  None among its probes: counted lost,
+ * from its row and, if it @changed the role, from its transition.
  */
-static __always_inline void count_role(struct kvm_vcpu *vcpu, bool btf,
-				       const struct mmu_role_key *key,
-				       bool changed, __u32 cause)
+static __always_inline void count_key(struct kvm_vcpu *vcpu, bool btf,
+				      const struct mmu_role_key *key,
+				      bool changed)
 {
-	struct mmu_role_stats *s = bpf_map_lookup_elem(&roles, key);
-	int err;
+	const __u64 *w = (const __u64 *)key;
+	__u32 h = slot_hash(w), i, idx;
 
-	if (!s) {
-		struct mmu_role_stats row = { .computed = 1 };
+	for (i = 0; i < MMU_ROLE_PROBES; i++) {
+		struct mmu_role_slot *s;
+		const __u64 *sw;
 
-		if (changed) {
-			row.changed = 1;
-			row.cause[cause] = 1;
-		} else {
-			row.unchanged = 1;
+		idx = (h + i) & (roles_slots - 1);
+		s = bpf_map_lookup_elem(&roles, &idx);
+		if (!s)
+			break;
+		sw = (const __u64 *)&s->key;
+		if (s->state == MMU_ROLE_SLOT_READY) {
+			if (sw[0] == w[0] && sw[1] == w[1] && sw[2] == w[2] &&
+			    sw[3] == w[3]) {
+				__sync_fetch_and_add(&s->count, 1);
+				return;
+			}
+			continue;
 		}
+		if (s->state != MMU_ROLE_SLOT_FREE ||
+		    __sync_val_compare_and_swap(&s->state, MMU_ROLE_SLOT_FREE,
+						MMU_ROLE_SLOT_CLAIMED) !=
+		    MMU_ROLE_SLOT_FREE)
+			continue;	/* another CPU is writing it */
+		s->key = *key;
+		s->count = 1;
 		if (vcpu) {
 			struct kvm *kvm = KVMSCOPE_READ(btf, vcpu, kvm);
 
-			KVMSCOPE_READ_STATS_ID(btf, &row.stats_id, kvm);
+			KVMSCOPE_READ_STATS_ID(btf, &s->stats_id, kvm);
 		}
-		err = bpf_map_update_elem(&roles, key, &row, BPF_NOEXIST);
-		if (!err)
-			return;
-		if (err != -EEXIST) {
-			count_lost(TDX_LOST_STATS_FULL);
-			return;
-		}
-		s = bpf_map_lookup_elem(&roles, key);	/* another CPU made it */
-		if (!s)
-			return;
-	}
-	__sync_fetch_and_add(&s->computed, 1);
-	if (!changed) {
-		__sync_fetch_and_add(&s->unchanged, 1);
+		/* An exchange: readers see the slot written once ready. */
+		__sync_lock_test_and_set(&s->state, MMU_ROLE_SLOT_READY);
 		return;
 	}
-	__sync_fetch_and_add(&s->changed, 1);
-	__sync_fetch_and_add(&s->cause[cause], 1);
+	count_lost(TDX_LOST_STATS_FULL);
+	if (changed)
+		count_lost(TDX_LOST_TRANS_FULL);
 }
 
 /*
@@ -129,8 +116,9 @@ static __always_inline int mmu_role(struct kvm_vcpu *vcpu, bool btf, __u8 of,
 				    __u8 reported, __u64 old, __u64 new)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
-	struct mmu_role_key key = { .pid = pid };
-	__u32 cause;
+	struct mmu_role_key key = {
+		.pid = pid, .old_role = old, .new_role = new,
+	};
 
 	if (targ_pid && pid != targ_pid)
 		return 0;
@@ -151,16 +139,10 @@ static __always_inline int mmu_role(struct kvm_vcpu *vcpu, bool btf, __u8 of,
 		return 0;
 	}
 	key.mmu = of;
+	if (old != new)
+		key.cause = mmu_role_cause(reported, of, old, new);
 
-	if (old == new) {
-		count_role(vcpu, btf, &key, false, 0);
-		return 0;
-	}
-	cause = mmu_role_cause(reported, of, old, new);
-	if (cause >= MMU_ROLE_NR_CAUSES)	/* bounds the index for the verifier */
-		return 0;
-	count_role(vcpu, btf, &key, true, cause);
-	count_transition(pid, of, cause, old, new);
+	count_key(vcpu, btf, &key, old != new);
 	return 0;
 }
 

@@ -42,20 +42,59 @@ enum mmu_role_cause {
 	MMU_ROLE_NR_CAUSES,
 };
 
+/*
+ * The kernel counts each distinct computation of a vCPU's role: the
+ * role's words before and after (equal: KVM's early-out) and, if they
+ * differ, the cause.  Readers sum them into a row per (VM, vCPU, MMU) and
+ * a count per transition (mmu_roles_read(), mmu_role_entry_row()).
+ */
 struct mmu_role_key {
 	__u32 pid;
 	__u32 vcpu_id;
 	__u32 mmu;		/* enum mmu_kind */
-	__u32 pad;
+	__u32 cause;		/* enum mmu_role_cause if changed, else 0 */
+	__u64 old_role;
+	__u64 new_role;
 };
+
+/*
+ * One slot of the kernel's table of computations: an array, open
+ * addressed by a hash of the key, not a hash map.  Most computations are
+ * a VM's first of their kind (a VM brings a handful, at boot, CPUID, SMM
+ * and nested entry and exit), and a hash map's insert costs several
+ * lookups; claiming a free slot costs one compare-and-swap.  A slot is
+ * claimed, written, then made ready; one being written is passed over,
+ * so a computation may have two slots, which readers add up.
+ */
+enum mmu_role_slot_state {
+	MMU_ROLE_SLOT_FREE,
+	MMU_ROLE_SLOT_CLAIMED,	/* being written */
+	MMU_ROLE_SLOT_READY,
+};
+
+struct mmu_role_slot {
+	struct mmu_role_key key;
+	__u64 count;
+	__u64 state;		/* enum mmu_role_slot_state; 64-bit atomics */
+	char stats_id[KS_STATS_ID_LEN];	/* vcpu->kvm's, when claimed */
+};
+
+/*
+ * 32768 slots (3 MB), for 1024 vCPUs (say 128 VMs x 8 vCPUs) of 16
+ * distinct computations each at half load; the lab's selftests make 7 to
+ * 10 per vCPU.  A power of two: the hash is masked.  A computation that
+ * finds none of its MMU_ROLE_PROBES slots free is counted lost.
+ */
+#define MMU_ROLE_SLOTS		32768
+#define MMU_ROLE_PROBES		8
 
 /*
  * The counters of struct mmu_role_stats but cause[], listed once for
  * userspace as X(field, metric, help), metric the exporter's counter per
  * vCPU and MMU or NULL (changes are exported by cause).  tdx-trace's
  * tables and JSON and the exporter's store, sums and metrics follow this
- * list: a new counter is its field here, one entry and its update in
- * mmu_roles.bpf.c.
+ * list: a new counter is its field here, one entry and its value in
+ * mmu_role_entry_row() (tools/probe/probe_roles.c).
  */
 #define MMU_ROLE_ROW_COUNTERS(X)					\
 	X(computed, "kvmscope_mmu_role_computations_total",		\
@@ -63,22 +102,13 @@ struct mmu_role_key {
 	X(changed, NULL, "Computations that changed the role.")	\
 	X(unchanged, NULL, "Computations that kept the role (KVM's early-out).")
 
+/* One (VM, vCPU, MMU) row: userspace's sum of its entries. */
 struct mmu_role_stats {
 	__u64 computed;		/* every event */
 	__u64 changed;
 	__u64 unchanged;	/* early-out */
 	__u64 cause[MMU_ROLE_NR_CAUSES];	/* changed only */
 	char stats_id[KS_STATS_ID_LEN];
-};
-
-/* One distinct changed transition of one VMM's role, with its cause. */
-struct mmu_role_trans_key {
-	__u64 old_role;
-	__u64 new_role;
-	__u32 pid;
-	__u32 mmu;		/* enum mmu_kind */
-	__u32 cause;		/* enum mmu_role_cause */
-	__u32 pad;
 };
 
 /* Bit layout of union kvm_mmu_page_role / kvm_mmu_extended_role (6.12). */

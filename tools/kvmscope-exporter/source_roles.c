@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * MMU role computations (probe_roles): per (VMM, vCPU, MMU) counts of
- * computations, changes and their causes.  Only the kvm_mmu_role program
+ * computations, changes and their causes, summed over the kernel's
+ * slots (one per distinct computation).  Only the kvm_mmu_role program
  * is loaded: the kvm_init_mmu cost programs are fentry/fexit, which not
  * every kernel allows, and not exported.  There is no upstream event to
  * fall back on.
@@ -24,35 +25,41 @@ struct roles_source {
 	struct roles_probe probe;
 };
 
-static void add_role(struct ks_store *s, const void *key, const void *val)
+static int add_slot(void *data, __u32 idx, const struct mmu_role_slot *e)
 {
-	const struct mmu_role_key *k = key;
-	const struct mmu_role_stats *v = val;
+	struct ks_store *s = data;
+	const struct mmu_role_key *k = &e->key;
+	struct mmu_role_stats row;
 	struct ks_vm *vm;
 	struct ks_vcpu *vc;
 
-	if (k->mmu >= KS_NR_MMUS)
-		return;
-	vm = ks_store_row_vm(s, v->stats_id, k->pid, NULL);
+	(void)idx;
+	if (k->mmu >= KS_NR_MMUS || !mmu_role_entry_row(e, &row))
+		return 0;
+	vm = ks_store_row_vm(s, row.stats_id, k->pid, NULL);
 	if (!vm || !(vc = ks_vm_vcpu(vm, k->vcpu_id)))
-		return;
-#define ADD(field, ...) vc->roles.field[k->mmu] += v->field;
+		return 0;
+#define ADD(field, ...) vc->roles.field[k->mmu] += row.field;
 	MMU_ROLE_ROW_COUNTERS(ADD)
 #undef ADD
 	for (int c = 0; c < KS_NR_CAUSES && c < MMU_ROLE_NR_CAUSES; c++)
-		vc->roles.cause[k->mmu][c] += v->cause[c];
+		vc->roles.cause[k->mmu][c] += row.cause[c];
+	return 0;
 }
 
 static int roles_collect(struct ks_source *src, struct ks_store *s)
 {
 	struct roles_source *rs = (struct roles_source *)src;
+	__u32 used;
 	int err;
 
-	err = ks_store_rows(s, src->name, "roles", rs->probe.roles_fd, add_role);
-	if (!err)
+	err = mmu_roles_read(rs->probe.roles_fd, add_slot, s, &used);
+	if (!err) {
+		ks_store_map(s, src->name, "roles", used, MMU_ROLE_SLOTS);
 		err = ks_store_tdx_lost(s, src->name, rs->probe.lost_fd,
 					rs->probe.bpf.obj, lost_reasons, sizeof(lost_reasons) /
 					sizeof(lost_reasons[0]));
+	}
 	if (err)
 		return err;
 	ks_store_bpf_progs(s, src->name, rs->probe.bpf.obj);

@@ -2,8 +2,10 @@
 /* bpf/mmu_roles.bpf.c loaded and attached: see probe_roles.h. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "mapdump.h"
@@ -99,7 +101,6 @@ int roles_probe_open(struct roles_probe *p, const struct ks_mode *m,
 		return e;
 	}
 	p->roles_fd = bpf_map__fd(p->skel->maps.roles);
-	p->transitions_fd = bpf_map__fd(p->skel->maps.transitions);
 	p->init_cost_fd = bpf_map__fd(p->skel->maps.init_cost);
 	p->lost_fd = bpf_map__fd(p->skel->maps.lost);
 	return 0;
@@ -112,10 +113,75 @@ void roles_probe_close(struct roles_probe *p)
 	p->skel = NULL;
 }
 
+int mmu_roles_read(int fd, mmu_roles_slot_fn fn, void *ctx, __u32 *used)
+{
+	struct ks_map_dump d;
+	__u32 n = 0;
+	int err = ks_map_dump(fd, &d);
+
+	if (err)
+		return err;
+	for (uint32_t i = 0; i < d.n && !err; i++) {
+		const struct mmu_role_slot *e = (const void *)((const char *)d.vals +
+						(size_t)i * d.value_size);
+		__u32 idx;
+
+		if (e->state != MMU_ROLE_SLOT_READY)
+			continue;
+		memcpy(&idx, (const char *)d.keys + (size_t)i * d.key_size,
+		       sizeof(idx));
+		n++;
+		err = fn(ctx, idx, e);
+	}
+	ks_map_dump_free(&d);
+	if (used)
+		*used = n;
+	return err;
+}
+
+struct free_ctx {
+	int fd;
+	__u32 pid;
+};
+
+void mmu_roles_free_slot(int fd, __u32 idx)
+{
+	const struct mmu_role_slot free_slot = {};
+
+	bpf_map_update_elem(fd, &idx, &free_slot, BPF_ANY);
+}
+
+static int free_of_pid(void *data, __u32 idx, const struct mmu_role_slot *e)
+{
+	const struct free_ctx *ctx = data;
+
+	if (e->key.pid == ctx->pid)
+		mmu_roles_free_slot(ctx->fd, idx);
+	return 0;
+}
+
 void roles_probe_delete_pid(const struct roles_probe *p, __u32 pid)
 {
-	ks_map_delete_pid(p->roles_fd, pid, offsetof(struct mmu_role_key, pid),
-			  false);
-	ks_map_delete_pid(p->transitions_fd, pid,
-			  offsetof(struct mmu_role_trans_key, pid), false);
+	struct free_ctx ctx = { .fd = p->roles_fd, .pid = pid };
+
+	mmu_roles_read(p->roles_fd, free_of_pid, &ctx, NULL);
+}
+
+bool mmu_role_entry_row(const struct mmu_role_slot *e,
+			struct mmu_role_stats *row)
+{
+	const struct mmu_role_key *k = &e->key;
+
+	if (k->mmu >= NR_MMU_KINDS || k->cause >= MMU_ROLE_NR_CAUSES)
+		return false;
+	memset(row, 0, sizeof(*row));
+	row->computed = e->count;
+	if (mmu_role_entry_changed(k)) {
+		row->changed = e->count;
+		row->cause[k->cause] = e->count;
+	} else {
+		row->unchanged = e->count;
+	}
+	memcpy(row->stats_id, e->stats_id, sizeof(row->stats_id));
+	return true;
 }

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
-#include "grow.h"
 #include "hist.h"
 #include "mapdump.h"
 #include "mode.h"
@@ -19,120 +19,21 @@
 #include "percpu.h"
 #include "probe_roles.h"
 #include "role_decode.h"
+#include "role_table.h"
 #include "run.h"
 #include "runtime.h"
 #include "termtext.h"
 
 #define TOP_TRANSITIONS 10
 
-struct role_entry {
-	struct mmu_role_key key;
-	struct mmu_role_stats s;
-};
-
-struct trans_entry {
-	struct mmu_role_trans_key key;
-	uint64_t count;
-};
-
-struct role_table {
-	struct role_entry *roles;
-	size_t nr_roles, cap_roles;
-	struct trans_entry *trans;
-	size_t nr_trans, cap_trans;
-	uint64_t init_cost[KS_HIST_SLOTS];
-};
-
 struct roles_ctx {
 	struct tdx_run run;		/* first: the run's ops get it */
 	struct ks_mode mode;
 	struct roles_probe probe;
-	struct role_table interval, total;
+	struct tdx_role_table interval, total;
 	uint64_t init_cost_seen[KS_HIST_SLOTS];	/* kernel's cumulative */
+	uint64_t *slot_seen;		/* each slot's count at the last drain */
 };
-
-static int add_role(struct role_table *t, const struct mmu_role_key *k,
-		    const struct mmu_role_stats *s)
-{
-	struct role_entry *e = ks_grow_row((void **)&t->roles, &t->nr_roles,
-					   &t->cap_roles, k, sizeof(*k),
-					   sizeof(*e));
-	int c;
-
-	if (!e)
-		return -ENOMEM;
-#define ADD(field, ...) e->s.field += s->field;
-	MMU_ROLE_ROW_COUNTERS(ADD)
-#undef ADD
-	for (c = 0; c < MMU_ROLE_NR_CAUSES; c++)
-		e->s.cause[c] += s->cause[c];
-	if (!e->s.stats_id[0])
-		memcpy(e->s.stats_id, s->stats_id, sizeof(e->s.stats_id));
-	return 0;
-}
-
-static int add_trans(struct role_table *t, const struct mmu_role_trans_key *k,
-		     uint64_t count)
-{
-	struct trans_entry *e = ks_grow_row((void **)&t->trans, &t->nr_trans,
-					    &t->cap_trans, k, sizeof(*k),
-					    sizeof(*e));
-
-	if (!e)
-		return -ENOMEM;
-	e->count += count;
-	return 0;
-}
-
-static int merge(struct role_table *dst, const struct role_table *src)
-{
-	size_t i;
-	int s;
-
-	for (i = 0; i < src->nr_roles; i++)
-		if (add_role(dst, &src->roles[i].key, &src->roles[i].s))
-			return -ENOMEM;
-	for (i = 0; i < src->nr_trans; i++)
-		if (add_trans(dst, &src->trans[i].key, src->trans[i].count))
-			return -ENOMEM;
-	for (s = 0; s < KS_HIST_SLOTS; s++)
-		dst->init_cost[s] += src->init_cost[s];
-	return 0;
-}
-
-static void clear(struct role_table *t)
-{
-	t->nr_roles = t->nr_trans = 0;
-	memset(t->init_cost, 0, sizeof(t->init_cost));
-}
-
-static void release(struct role_table *t)
-{
-	free(t->roles);
-	free(t->trans);
-	memset(t, 0, sizeof(*t));
-}
-
-static int cmp_role(const void *a, const void *b)
-{
-	const struct mmu_role_key *x = &((const struct role_entry *)a)->key;
-	const struct mmu_role_key *y = &((const struct role_entry *)b)->key;
-
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	if (x->vcpu_id != y->vcpu_id)
-		return x->vcpu_id < y->vcpu_id ? -1 : 1;
-	return x->mmu < y->mmu ? -1 : x->mmu > y->mmu;
-}
-
-/* Most frequent first. */
-static int cmp_trans(const void *a, const void *b)
-{
-	uint64_t x = ((const struct trans_entry *)a)->count;
-	uint64_t y = ((const struct trans_entry *)b)->count;
-
-	return x > y ? -1 : x < y;
-}
 
 /* kvm_init_mmu cost is a per-CPU array never reset: report the delta. */
 static int read_init_cost(struct roles_ctx *ctx, uint64_t out[KS_HIST_SLOTS])
@@ -154,72 +55,72 @@ static int read_init_cost(struct roles_ctx *ctx, uint64_t out[KS_HIST_SLOTS])
 	return 0;
 }
 
-/* A drained row into this interval's table, if --vm wants its VM. */
-static int take_role(void *c, const void *key, const void *val)
+/*
+ * The kernel's slots only grow: a slot's computations since the last drain
+ * into this interval's table, if --vm wants its VM.  Slots of exited VMMs
+ * are freed once taken, so that a long run keeps room for new VMs.
+ */
+static int take_slot(void *c, __u32 idx, const struct mmu_role_slot *e)
 {
 	struct roles_ctx *ctx = c;
-	const struct mmu_role_key *k = key;
-	const struct mmu_role_stats *s = val;
+	struct mmu_role_slot delta;
 
-	if (!tdx_vm_wanted(ctx->run.env->vm, s->stats_id, k->pid, NULL))
+	if (idx >= MMU_ROLE_SLOTS)
 		return 0;
-	return add_role(&ctx->interval, k, s) ? -ENOMEM : 0;
+	if (e->count == ctx->slot_seen[idx]) {
+		/* Taken in full, and its VMM gone: room for the next VMs. */
+		if (!ks_pid_exists(e->key.pid)) {
+			mmu_roles_free_slot(ctx->probe.roles_fd, idx);
+			ctx->slot_seen[idx] = 0;
+		}
+		return 0;
+	}
+	delta = *e;
+	delta.count -= ctx->slot_seen[idx];
+	ctx->slot_seen[idx] = e->count;
+	if (!tdx_vm_wanted(ctx->run.env->vm, e->stats_id, e->key.pid, NULL))
+		return 0;
+	return tdx_role_table_add(&ctx->interval, &delta);
 }
 
-static int take_trans(void *c, const void *key, const void *val)
+static int name_slot(void *c, __u32 idx, const struct mmu_role_slot *e)
 {
-	struct roles_ctx *ctx = c;
-	const struct mmu_role_trans_key *k = key;
-
-	if (!tdx_vm_wanted(ctx->run.env->vm, NULL, k->pid, NULL))
-		return 0;
-	return add_trans(&ctx->interval, k, *(const uint64_t *)val) ? -ENOMEM : 0;
-}
-
-static void sort(struct role_table *t)
-{
-	if (t->nr_roles)
-		qsort(t->roles, t->nr_roles, sizeof(*t->roles), cmp_role);
-	if (t->nr_trans)
-		qsort(t->trans, t->nr_trans, sizeof(*t->trans), cmp_trans);
+	(void)c;
+	(void)idx;
+	tdx_vm_name(e->key.pid, NULL);
+	return 0;
 }
 
 static void name_vms(struct tdx_run *r)
 {
 	struct roles_ctx *ctx = (struct roles_ctx *)r;
 
-	tdx_vm_names_prefetch(ctx->probe.roles_fd, sizeof(struct mmu_role_key));
+	mmu_roles_read(ctx->probe.roles_fd, name_slot, NULL, NULL);
 }
 
 /* Move everything aggregated in the kernel since the last drain. */
 static int drain(struct tdx_run *r, bool final)
 {
 	struct roles_ctx *ctx = (struct roles_ctx *)r;
-	struct role_table *t = &ctx->interval;
-	struct mmu_role_key rk;
-	struct mmu_role_trans_key tk;
-	struct mmu_role_stats s;
-	uint64_t n;
+	struct tdx_role_table *t = &ctx->interval;
 	int err;
 
-	clear(t);
-	err = ks_map_drain(ctx->probe.roles_fd, &rk, &s, take_role, ctx);
-	if (!err)
-		err = ks_map_drain(ctx->probe.transitions_fd, &tk, &n,
-				   take_trans, ctx);
+	tdx_role_table_clear(t);
+	err = mmu_roles_read(ctx->probe.roles_fd, take_slot, ctx, NULL);
 	if (!err)
 		err = read_init_cost(ctx, t->init_cost);
 	if (!err)
-		err = merge(&ctx->total, t);
+		err = tdx_role_table_merge(&ctx->total, t);
 	if (err)
 		return err;
-	sort(t);
+	tdx_role_table_sort(t);
 	if (final)
-		sort(&ctx->total);
+		tdx_role_table_sort(&ctx->total);
 	return 0;
 }
 
-static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
+static void print_human(const struct roles_ctx *ctx,
+			const struct tdx_role_table *t)
 {
 	char vm[KS_STATS_ID_LEN + 8], name[KS_TERM_LEN(16)], buf[512];
 	size_t i;
@@ -229,7 +130,7 @@ static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
 	       "NAME", "VCPU", "MMU", "COMPUTED", "CHANGED", "UNCHANGED",
 	       "INIT", "NESTED", "SMM", "MODE");
 	for (i = 0; i < t->nr_roles; i++) {
-		const struct role_entry *e = &t->roles[i];
+		const struct tdx_role_entry *e = &t->roles[i];
 
 		tdx_vm_label(vm, sizeof(vm), e->s.stats_id, e->key.pid);
 		printf("%-16s %s %5u %-9s %9llu %8llu %9llu", vm,
@@ -248,7 +149,7 @@ static void print_human(const struct roles_ctx *ctx, const struct role_table *t)
 		printf("Top transitions:\n%8s %-8s %-9s %-6s %s\n", "COUNT",
 		       "PID", "MMU", "CAUSE", "CHANGES");
 	for (i = 0; i < t->nr_trans && i < TOP_TRANSITIONS; i++) {
-		const struct mmu_role_trans_key *k = &t->trans[i].key;
+		const struct tdx_trans_key *k = &t->trans[i].key;
 		bool cpu_role = mmu_kind_is_walker(k->mmu);
 		const char *word = cpu_role ? "cpu_role" : "root_role";
 
@@ -287,7 +188,8 @@ static void json_role_word(json_writer_t *w, const char *name, uint64_t role,
 	jsonw_string_field(w, bits_name, buf);
 }
 
-static void print_json(const struct roles_ctx *ctx, const struct role_table *t,
+static void print_json(const struct roles_ctx *ctx,
+		       const struct tdx_role_table *t,
 		       const uint64_t lost[TDX_NR_LOST], bool final)
 {
 	json_writer_t *w = ctx->run.jw;
@@ -300,7 +202,7 @@ static void print_json(const struct roles_ctx *ctx, const struct role_table *t,
 	jsonw_name(w, "mmus");
 	jsonw_start_array(w);
 	for (i = 0; i < t->nr_roles; i++) {
-		const struct role_entry *e = &t->roles[i];
+		const struct tdx_role_entry *e = &t->roles[i];
 
 		jsonw_start_object(w);
 		tdx_json_vm(w, e->s.stats_id, e->key.pid,
@@ -321,7 +223,7 @@ static void print_json(const struct roles_ctx *ctx, const struct role_table *t,
 	jsonw_name(w, "transitions");
 	jsonw_start_array(w);
 	for (i = 0; i < t->nr_trans && i < TOP_TRANSITIONS; i++) {
-		const struct mmu_role_trans_key *k = &t->trans[i].key;
+		const struct tdx_trans_key *k = &t->trans[i].key;
 		bool cpu_role = mmu_kind_is_walker(k->mmu);
 
 		jsonw_start_object(w);
@@ -350,7 +252,7 @@ static void print(struct tdx_run *r, const uint64_t lost[TDX_NR_LOST],
 		  bool final)
 {
 	struct roles_ctx *ctx = (struct roles_ctx *)r;
-	const struct role_table *t = final ? &ctx->total : &ctx->interval;
+	const struct tdx_role_table *t = final ? &ctx->total : &ctx->interval;
 
 	if (ctx->run.jw) {
 		print_json(ctx, t, lost, final);
@@ -365,6 +267,11 @@ static int setup_bpf(struct roles_ctx *ctx)
 	char why[256];
 	int err;
 
+	ctx->slot_seen = calloc(MMU_ROLE_SLOTS, sizeof(*ctx->slot_seen));
+	if (!ctx->slot_seen) {
+		p_err("out of memory");
+		return -ENOMEM;
+	}
 	err = roles_probe_open(&ctx->probe, &ctx->mode, ctx->run.env->pid,
 			       tdx_kernel_vm(ctx->run.env->vm), true, why,
 			       sizeof(why));
@@ -414,8 +321,9 @@ static void stop(struct tdx_run *r)
 	struct roles_ctx *ctx = (struct roles_ctx *)r;
 
 	roles_probe_close(&ctx->probe);
-	release(&ctx->interval);
-	release(&ctx->total);
+	free(ctx->slot_seen);
+	tdx_role_table_free(&ctx->interval);
+	tdx_role_table_free(&ctx->total);
 }
 
 static const struct tdx_run_ops roles_run_ops = {

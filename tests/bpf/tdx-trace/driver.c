@@ -1303,14 +1303,15 @@ static void test_mapgpa_snp(void **state)
 #define EXT_LA57	(1ULL << 38)
 #define EXT_LMA		(1ULL << 39)
 
-static struct mmu_roles_bpf *load_roles(__u32 pid, __u32 trans_size)
+/* Loaded for VMM @pid (0: all), hashing into @slots slots (0: all). */
+static struct mmu_roles_bpf *load_roles(__u32 pid, __u32 slots)
 {
 	struct mmu_roles_bpf *s = mmu_roles_bpf__open();
 
 	assert_non_null(s);
 	s->rodata->targ_pid = pid;
-	if (trans_size)
-		bpf_map__set_max_entries(s->maps.transitions, trans_size);
+	if (slots)
+		s->rodata->roles_slots = slots;
 	mmu_roles_select_progs(s, false, false);
 	assert_int_equal(mmu_roles_bpf__load(s), 0);
 	return s;
@@ -1325,14 +1326,81 @@ static void role(struct mmu_roles_bpf *s, int of, int reported, __u64 old,
 	run_raw(s->progs.role_of_raw, a, NR_ARGS(a));
 }
 
+struct role_sum {
+	struct mmu_role_key want;	/* mmu, and computation if count */
+	bool computation;
+	struct mmu_role_stats row;
+	__u64 count;
+	bool found;
+};
+
+static int sum_slot(void *ctx, __u32 idx, const struct mmu_role_slot *e)
+{
+	struct role_sum *sum = ctx;
+	struct mmu_role_stats row;
+	int c;
+
+	(void)idx;
+	if (e->key.pid != (__u32)getpid() || e->key.vcpu_id != FAKE_VCPU_ID ||
+	    e->key.mmu != sum->want.mmu)
+		return 0;
+	if (sum->computation) {
+		if (!memcmp(&e->key, &sum->want, sizeof(e->key)))
+			sum->count += e->count;
+		return 0;
+	}
+	assert_true(mmu_role_entry_row(e, &row));
+	sum->found = true;
+	sum->row.computed += row.computed;
+	sum->row.changed += row.changed;
+	sum->row.unchanged += row.unchanged;
+	for (c = 0; c < MMU_ROLE_NR_CAUSES; c++)
+		sum->row.cause[c] += row.cause[c];
+	memcpy(sum->row.stats_id, row.stats_id, sizeof(sum->row.stats_id));
+	return 0;
+}
+
+/*
+ * The row of this process's fake vCPU and role @mmu as the readers see it:
+ * the sum of its slots' mmu_role_entry_row().
+ */
 static bool role_stats(struct mmu_roles_bpf *s, int mmu,
 		       struct mmu_role_stats *out)
 {
-	struct mmu_role_key key = {
-		.pid = getpid(), .vcpu_id = FAKE_VCPU_ID, .mmu = mmu,
+	struct role_sum sum = { .want.mmu = mmu };
+
+	assert_int_equal(mmu_roles_read(bpf_map__fd(s->maps.roles), sum_slot,
+					&sum, NULL), 0);
+	*out = sum.row;
+	return sum.found;
+}
+
+/* The count of computation @mmu, @cause, @old to @new of the fake vCPU. */
+static __u64 role_count(struct mmu_roles_bpf *s, int mmu, int cause,
+			__u64 old, __u64 new)
+{
+	struct role_sum sum = {
+		.want = {
+			.pid = getpid(), .vcpu_id = FAKE_VCPU_ID, .mmu = mmu,
+			.cause = cause, .old_role = old, .new_role = new,
+		},
+		.computation = true,
 	};
 
-	return !bpf_map_lookup_elem(bpf_map__fd(s->maps.roles), &key, out);
+	assert_int_equal(mmu_roles_read(bpf_map__fd(s->maps.roles), sum_slot,
+					&sum, NULL), 0);
+	return sum.count;
+}
+
+/* Slots in use. */
+static __u32 role_slots(struct mmu_roles_bpf *s)
+{
+	struct role_sum sum = { .want.mmu = NR_MMU_KINDS };	/* none */
+	__u32 used;
+
+	assert_int_equal(mmu_roles_read(bpf_map__fd(s->maps.roles), sum_slot,
+					&sum, &used), 0);
+	return used;
 }
 
 static int count_keys(int fd, size_t key_size)
@@ -1356,12 +1424,6 @@ static void test_roles_changed_unchanged(void **state)
 	struct mmu_roles_bpf *s = load_roles(0, 0);
 	__u64 l1 = EXT_VALID | EXT_LMA | BASE_CR0_WP | BASE_LEVEL4;
 	struct mmu_role_stats rs;
-	struct mmu_role_trans_key tk = {
-		.old_role = l1 & ~BASE_CR0_WP, .new_role = l1,
-		.pid = getpid(), .mmu = MMU_GVA_WALK,
-		.cause = MMU_ROLE_CAUSE_MODE,
-	};
-	__u64 n;
 
 	(void)state;
 	role(s, MMU_GVA_WALK, MMU_REPORTED_RESET, l1, l1);	/* unchanged */
@@ -1389,12 +1451,14 @@ static void test_roles_changed_unchanged(void **state)
 	assert_int_equal(rs.changed, 0);
 	assert_false(role_stats(s, MMU_GUEST, &rs));
 
-	/* Distinct changed transitions only; the CR0.WP one twice. */
-	assert_int_equal(count_keys(bpf_map__fd(s->maps.transitions),
-				    sizeof(struct mmu_role_trans_key)), 5);
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.transitions),
-					     &tk, &n), 0);
-	assert_int_equal(n, 2);
+	/*
+	 * A slot per distinct computation: 5 changed transitions (the
+	 * CR0.WP one twice), the walker's and the root's unchanged words.
+	 */
+	assert_int_equal(role_slots(s), 7);
+	assert_int_equal(role_count(s, MMU_GVA_WALK, MMU_ROLE_CAUSE_MODE,
+				    l1 & ~BASE_CR0_WP, l1), 2);
+	assert_int_equal(role_count(s, MMU_GVA_WALK, MMU_ROLE_CAUSE_INIT, l1, l1), 2);
 	mmu_roles_bpf__destroy(s);
 }
 
@@ -1404,17 +1468,6 @@ static void test_roles_reported(void **state)
 	struct mmu_roles_bpf *s = load_roles(0, 0);
 	__u64 l1 = EXT_VALID | EXT_LMA | BASE_CR0_WP | BASE_LEVEL4;
 	struct mmu_role_stats rs;
-	/* An MMU's transition: its root_role words, the cause from the bits. */
-	struct mmu_role_trans_key root = {
-		.old_role = 4, .new_role = 4 | BASE_GUEST,
-		.pid = getpid(), .mmu = MMU_ROOT, .cause = MMU_ROLE_CAUSE_NESTED,
-	};
-	/* The kernel's word, though the bits would say init. */
-	struct mmu_role_trans_key npt = {
-		.new_role = l1, .pid = getpid(), .mmu = MMU_NGPA_WALK,
-		.cause = MMU_ROLE_CAUSE_NESTED,
-	};
-	__u64 n;
 
 	(void)state;
 	/* GVA walker: unchanged, CPUID, CR0.WP, a reset into SMM. */
@@ -1446,13 +1499,15 @@ static void test_roles_reported(void **state)
 	assert_true(role_stats(s, MMU_GUEST, &rs));
 	assert_int_equal(rs.unchanged, 1);
 	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_UNKNOWN_ROLE), 1);
-	/* Transitions keep their role's one word and their cause. */
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.transitions),
-					     &root, &n), 0);
-	assert_int_equal(n, 1);
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.transitions),
-					     &npt, &n), 0);
-	assert_int_equal(n, 1);
+	/*
+	 * Transitions keep their role's one word and their cause: an MMU's
+	 * root_role words, the cause from the bits; the kernel's word,
+	 * though the bits would say init.
+	 */
+	assert_int_equal(role_count(s, MMU_ROOT, MMU_ROLE_CAUSE_NESTED,
+				    4, 4 | BASE_GUEST), 1);
+	assert_int_equal(role_count(s, MMU_NGPA_WALK, MMU_ROLE_CAUSE_NESTED,
+				    0, l1), 1);
 	mmu_roles_bpf__destroy(s);
 }
 
@@ -1466,11 +1521,20 @@ static void test_roles_filter_and_lost(void **state)
 	assert_false(role_stats(s, MMU_ROOT, &rs));
 	mmu_roles_bpf__destroy(s);
 
+	/*
+	 * One slot to hash into: a second changed computation finds none
+	 * free, is missing from its row and its transition, and counted as
+	 * such; a second unchanged one from its row only.
+	 */
 	s = load_roles(getpid(), 1);
 	role(s, MMU_ROOT, MMU_REPORTED_RESET, 0, 4);
 	role(s, MMU_ROOT, MMU_REPORTED_RESET, 0, 5);	/* 2nd transition */
+	role(s, MMU_ROOT, MMU_REPORTED_RESET, 4, 4);	/* unchanged */
+	role(s, MMU_ROOT, MMU_REPORTED_RESET, 0, 4);	/* in its slot */
 	assert_true(role_stats(s, MMU_ROOT, &rs));
 	assert_int_equal(rs.changed, 2);
+	assert_int_equal(rs.unchanged, 0);
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_STATS_FULL), 2);
 	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_TRANS_FULL), 1);
 	mmu_roles_bpf__destroy(s);
 }
@@ -1533,6 +1597,49 @@ static void test_steady_state_no_inserts(void **state)
 	conversions_bpf__destroy(s);
 }
 
+/*
+ * Once a vCPU's computations have their slots, a computation, changed or
+ * not, adds to its slot and claims none; and the exporter's deletion of
+ * a VMM frees its slots for the next.
+ */
+static void test_roles_steady_state(void **state)
+{
+	struct mmu_roles_bpf *s = load_roles(0, 0);
+	__u64 l1 = EXT_VALID | EXT_LMA | BASE_CR0_WP | BASE_LEVEL4;
+	struct roles_probe p = { .roles_fd = bpf_map__fd(s->maps.roles) };
+	struct mmu_role_stats rs;
+	int round, step;
+
+	(void)state;
+	for (round = 0; round < 2; round++) {
+		for (step = 0; step < 4; step++) {
+			switch (step) {
+			case 0: role(s, MMU_GVA_WALK, MMU_REPORTED_RESET, l1, l1); break;
+			case 1: role(s, MMU_GVA_WALK, MMU_REPORTED_CR0_WP, l1, l1 & ~BASE_CR0_WP); break;
+			case 2: role(s, MMU_ROOT, MMU_REPORTED_RESET, 4, 4 | BASE_GUEST); break;
+			case 3: role(s, MMU_ROOT, MMU_REPORTED_RESET, 4 | BASE_GUEST, 4); break;
+			}
+			/* The first round claims them, the second none. */
+			assert_int_equal(role_slots(s), round ? 4 : step + 1);
+		}
+	}
+	assert_true(role_stats(s, MMU_GVA_WALK, &rs));
+	assert_int_equal(rs.unchanged, 2);
+	assert_int_equal(rs.cause[MMU_ROLE_CAUSE_MODE], 2);
+	assert_true(role_stats(s, MMU_ROOT, &rs));
+	assert_int_equal(rs.cause[MMU_ROLE_CAUSE_NESTED], 4);
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_STATS_FULL), 0);
+
+	roles_probe_delete_pid(&p, getpid() + 1);	/* another VMM's */
+	assert_int_equal(role_slots(s), 4);
+	roles_probe_delete_pid(&p, getpid());
+	assert_int_equal(role_slots(s), 0);
+	role(s, MMU_ROOT, MMU_REPORTED_RESET, 4, 4);
+	assert_true(role_stats(s, MMU_ROOT, &rs));
+	assert_int_equal(rs.computed, 1);
+	mmu_roles_bpf__destroy(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1561,6 +1668,7 @@ int main(void)
 		cmocka_unit_test(test_mapgpa_tdx),
 		cmocka_unit_test(test_mapgpa_snp),
 		cmocka_unit_test(test_steady_state_no_inserts),
+		cmocka_unit_test(test_roles_steady_state),
 	};
 
 	return cmocka_run_group_tests(tests, fake_setup, fake_teardown);
