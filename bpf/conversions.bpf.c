@@ -65,6 +65,9 @@ struct conv_open {
 	__u32 yields;
 	__u32 yield_flushes;
 	__u32 root_walks;
+	/* Its process's slot in stats, while gen is the slot's (0: none). */
+	__u32 slot;
+	__u32 gen;
 };
 
 /*
@@ -85,25 +88,38 @@ struct {
 	__type(value, struct conv_open);
 } inflight SEC(".maps");
 
+/* The rows, a slot per VMM process (struct conv_vmm). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CONV_MAX_VMMS);
+	__type(key, __u32);
+	__type(value, struct conv_vmm);
+} stats SEC(".maps");
+
+/*
+ * The slot of each live VMM process, looked up at a thread's first
+ * conversion (and by MapGPA requests).  Its process's exit deletes the
+ * entry: userspace frees the slot once it read it (conv_probe_drain(),
+ * conv_probe_delete_pid()).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, struct conv_key);
-	__type(value, struct conv_stats);
-} stats SEC(".maps");
+	__uint(max_entries, CONV_MAX_VMMS);
+	__type(key, __u32);
+	__type(value, __u32);
+} conv_slots SEC(".maps");
+
+/* Free slots of stats: userspace pushes them all at load, then each it frees. */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, CONV_MAX_VMMS);
+	__type(value, __u32);
+} free_slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
-
-/* Conversions finished per VMM process, to attribute them to MapGPA waits. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u64);
-} vm_convs SEC(".maps");
 
 /* What ends an outstanding MapGPA request. */
 enum mapgpa_kind {
@@ -121,6 +137,9 @@ struct mapgpa_req {
 	__u64 userspace_ns;
 	__u32 exited;
 	__u32 chunks;
+	/* Its VMM's slot in stats (conv_vmm.convs), while conv_gen is its. */
+	__u32 conv_slot;
+	__u32 conv_gen;
 	__u8 kind;		/* enum mapgpa_kind */
 	bool from_chunks;	/* SNP's buffer: pages and direction from the exits */
 	bool live;		/* outstanding: counted in mapgpa_pending */
@@ -171,8 +190,7 @@ static __always_inline void *thread_entry(void *map, __u64 id)
 	return bpf_map_lookup_elem(map, &tid);
 }
 
-/* Zeroed templates for first inserts (too large for the BPF stack). */
-static const struct conv_stats zero_conv_stats;
+/* Zeroed template for first inserts (too large for the BPF stack). */
 static const struct mapgpa_stats zero_mapgpa_stats;
 
 static __always_inline bool dir_wanted(__u64 attributes)
@@ -193,12 +211,17 @@ static __always_inline bool kvm_wanted(struct kvm *kvm)
 	return vm_wanted(stats_id);
 }
 
+/* Everything but the cached slot, which outlives the conversion. */
 static __always_inline void conv_open_set(struct conv_open *op, __u64 ts,
 					  __u64 start, __u64 end,
 					  __u64 attributes, struct kvm *kvm,
 					  bool opened)
 {
+	__u32 slot = op->slot, gen = op->gen;
+
 	*op = (struct conv_open){
+		.slot = slot,
+		.gen = gen,
 		.ts_ns = ts,
 		.gfn_start = start,
 		.gfn_end = end,
@@ -231,6 +254,7 @@ static __always_inline int conv_begin(struct kvm *kvm, __u64 start, __u64 end,
 		conv_open_set(op, ts, start, end, attributes, kvm, opened);
 		return 0;
 	}
+	new.slot = new.gen = 0;
 	conv_open_set(&new, ts, start, end, attributes, kvm, opened);
 	if (bpf_map_update_elem(&inflight, &tid, &new, BPF_NOEXIST))
 		count_lost(TDX_LOST_INFLIGHT_FULL);
@@ -284,45 +308,81 @@ struct conv_done {
 	bool flushed;
 };
 
-/* The row of @c's VM and direction, created (and named) on first use. */
-static __always_inline struct conv_stats *
-stats_row(const struct conv_done *c, const struct conv_key *key)
+/*
+ * The slot of VMM process @pid, into @slot: its conv_slots entry, else a
+ * free slot taken for it.  NULL when every slot is taken.
+ */
+static __always_inline struct conv_vmm *vmm_slot(__u32 pid, __u32 *slot)
 {
-	struct conv_stats *s = bpf_map_lookup_elem(&stats, key);
-	/* A local: a CO-RE read must start from a kernel type, not from c. */
-	struct kvm *kvm = c->kvm;
+	__u32 *idx = bpf_map_lookup_elem(&conv_slots, &pid);
+	struct conv_vmm *v;
 	int err;
 
-	if (s)
-		return s;
-	err = bpf_map_update_elem(&stats, key, &zero_conv_stats, BPF_NOEXIST);
-	if (err && err != -EEXIST /* another CPU won */) {
-		count_lost(TDX_LOST_STATS_FULL);
+	if (idx) {
+		*slot = *idx;
+		return bpf_map_lookup_elem(&stats, slot);
+	}
+	if (bpf_map_pop_elem(&free_slots, slot))
+		return NULL;
+	err = bpf_map_update_elem(&conv_slots, &pid, slot, BPF_NOEXIST);
+	if (err) {
+		bpf_map_push_elem(&free_slots, slot, 0);
+		idx = err == -EEXIST /* another CPU won */ ?
+		      bpf_map_lookup_elem(&conv_slots, &pid) : NULL;
+		if (!idx)
+			return NULL;
+		*slot = *idx;
+		return bpf_map_lookup_elem(&stats, slot);
+	}
+	v = bpf_map_lookup_elem(&stats, slot);
+	if (v)
+		v->pid = pid;	/* after the index: userspace frees unindexed slots */
+	return v;
+}
+
+/*
+ * This thread's VMM slot: the one @op cached while its generation holds
+ * (an inlined array lookup), else vmm_slot(), cached.  NULL, counted as
+ * what it loses, when every slot is taken.
+ */
+static __always_inline struct conv_vmm *thread_vmm(struct conv_open *op,
+						   __u32 pid, bool accounted)
+{
+	struct conv_vmm *v = bpf_map_lookup_elem(&stats, &op->slot);
+	__u32 slot;
+
+	if (v && op->gen && v->gen == op->gen)
+		return v;
+	v = vmm_slot(pid, &slot);
+	if (!v) {
+		if (accounted)
+			count_lost(TDX_LOST_STATS_FULL);
+		if (mapgpa_latency)
+			count_lost(TDX_LOST_MAPGPA_FULL);
 		return NULL;
 	}
-	s = bpf_map_lookup_elem(&stats, key);
-	if (s && err != -EEXIST) {
+	op->slot = slot;
+	op->gen = v->gen;
+	return v;
+}
+
+/* @c into its direction's row of @v, named by its first conversion. */
+static __always_inline void account(const struct conv_done *c,
+				    struct conv_vmm *v)
+{
+	const struct conv_open *op = c->op;
+	struct conv_stats *s = &v->dir[op->attributes & CONV_ATTR_PRIVATE ?
+				       CONV_DIR_PRIVATE : CONV_DIR_SHARED];
+	/* A local: a CO-RE read must start from a kernel type, not from c. */
+	struct kvm *kvm = c->kvm;
+	__u64 pages = op->gfn_end > op->gfn_start ?
+		      op->gfn_end - op->gfn_start : 0;
+	int i;
+
+	if (!s->count) {
 		BPF_CORE_READ_STR_INTO(&s->stats_id, kvm, stats_id);
 		KVMSCOPE_READ_VMM_COMM(&s->comm);
 	}
-	return s;
-}
-
-static __always_inline void account(const struct conv_done *c)
-{
-	const struct conv_open *op = c->op;
-	struct conv_key key = {
-		.pid = c->pid,
-		.dir = op->attributes & CONV_ATTR_PRIVATE ? CONV_DIR_PRIVATE
-							 : CONV_DIR_SHARED,
-	};
-	__u64 pages = op->gfn_end > op->gfn_start ?
-		      op->gfn_end - op->gfn_start : 0;
-	struct conv_stats *s = stats_row(c, &key);
-	int i;
-
-	if (!s)
-		return;
 	__sync_fetch_and_add(&s->count, 1);
 	__sync_fetch_and_add(&s->pages, pages);
 	if (c->noop)
@@ -345,7 +405,7 @@ static __always_inline void account(const struct conv_done *c)
 static __always_inline void stream_record(const struct conv_done *c, __u32 tid)
 {
 	const struct conv_open *op = c->op;
-	struct kvm *kvm = c->kvm;	/* see stats_row() */
+	struct kvm *kvm = c->kvm;	/* see account() */
 	struct conv_event *e;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -376,26 +436,6 @@ static __always_inline void stream_record(const struct conv_done *c, __u32 tid)
 	bpf_ringbuf_submit(e, 0);
 }
 
-static __always_inline void count_vm_conversion(__u32 pid)
-{
-	static const __u64 one = 1;
-	__u64 *n = bpf_map_lookup_elem(&vm_convs, &pid);
-	int err;
-
-	if (n) {
-		__sync_fetch_and_add(n, 1);
-		return;
-	}
-	err = bpf_map_update_elem(&vm_convs, &pid, &one, BPF_NOEXIST);
-	if (err == -EEXIST) {	/* another CPU made it */
-		n = bpf_map_lookup_elem(&vm_convs, &pid);
-		if (n)
-			__sync_fetch_and_add(n, 1);
-	} else if (err) {
-		count_lost(TDX_LOST_MAPGPA_FULL);
-	}
-}
-
 /* Close the conversion open on this thread: aggregate and maybe stream it. */
 static __always_inline int conv_end(struct kvm *kvm, __u32 valid, bool noop,
 				    bool flushed, int ret)
@@ -407,6 +447,8 @@ static __always_inline int conv_end(struct kvm *kvm, __u32 valid, bool noop,
 		.noop = noop, .flushed = flushed,
 	};
 	struct conv_open *op = thread_entry(&inflight, id);
+	struct conv_vmm *v = NULL;
+	bool wanted;
 
 	if (!op || !op->live)
 		return 0;	/* began before we attached, or filtered */
@@ -418,10 +460,15 @@ static __always_inline int conv_end(struct kvm *kvm, __u32 valid, bool noop,
 	c.now = bpf_ktime_get_ns();
 	c.duration_ns = c.now - op->ts_ns;
 	c.flushes = op->yield_flushes + flushed;
-	if (mapgpa_latency)
-		count_vm_conversion(c.pid);
-	if (c.duration_ns >= min_ns) {
-		account(&c);
+	wanted = c.duration_ns >= min_ns;
+	if (wanted || mapgpa_latency)
+		v = thread_vmm(op, c.pid, wanted);
+	/* Every conversion counts for MapGPA waits, as short as it was. */
+	if (mapgpa_latency && v)
+		__sync_fetch_and_add(&v->convs, 1);
+	if (wanted) {
+		if (v)
+			account(&c, v);
 		if (stream)
 			stream_record(&c, tid);
 	}
@@ -630,7 +677,8 @@ static __always_inline void forget_mapgpa_req(struct mapgpa_req *req)
 
 static __always_inline void mapgpa_req_set(struct mapgpa_req *req, __u64 ts,
 					   __u64 pages, __u64 attributes,
-					   __u64 convs_before, __u8 kind,
+					   __u64 convs_before, __u32 conv_slot,
+					   __u32 conv_gen, __u8 kind,
 					   bool from_chunks)
 {
 	*req = (struct mapgpa_req){
@@ -638,6 +686,8 @@ static __always_inline void mapgpa_req_set(struct mapgpa_req *req, __u64 ts,
 		.pages = pages,
 		.attributes = attributes,
 		.convs_before = convs_before,
+		.conv_slot = conv_slot,
+		.conv_gen = conv_gen,
 		.kind = kind,
 		.from_chunks = from_chunks,
 		.live = true,
@@ -648,14 +698,23 @@ static __always_inline void mapgpa_req_set(struct mapgpa_req *req, __u64 ts,
 static __always_inline int mapgpa_open(__u8 kind, __u64 pages, __u64 attributes,
 				       bool from_chunks)
 {
-	__u64 id = bpf_get_current_pid_tgid(), *convs, before, ts;
-	__u32 tid = (__u32)id, pid = id >> 32;
+	__u64 id = bpf_get_current_pid_tgid(), before = 0, ts;
+	__u32 tid = (__u32)id, pid = id >> 32, *slot, conv_slot = 0, gen = 0;
 	struct mapgpa_req *req, new;
+	struct conv_vmm *v;
 
 	if (targ_pid && pid != targ_pid)
 		return 0;
-	convs = bpf_map_lookup_elem(&vm_convs, &pid);
-	before = convs ? *convs : 0;
+	/* No slot yet: its VMM has not converted, mapgpa_close() looks again. */
+	slot = bpf_map_lookup_elem(&conv_slots, &pid);
+	if (slot) {
+		conv_slot = *slot;
+		v = bpf_map_lookup_elem(&stats, &conv_slot);
+		if (v) {
+			before = v->convs;
+			gen = v->gen;
+		}
+	}
 	ts = bpf_ktime_get_ns();
 	/* The thread's entry is written in place: no copy through the stack. */
 	req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
@@ -663,11 +722,12 @@ static __always_inline int mapgpa_open(__u8 kind, __u64 pages, __u64 attributes,
 		/* A repeat on the same thread replaces the request: count it once. */
 		if (!req->live)
 			__sync_fetch_and_add(&mapgpa_pending, 1);
-		mapgpa_req_set(req, ts, pages, attributes, before, kind,
-			       from_chunks);
+		mapgpa_req_set(req, ts, pages, attributes, before, conv_slot,
+			       gen, kind, from_chunks);
 		return 0;
 	}
-	mapgpa_req_set(&new, ts, pages, attributes, before, kind, from_chunks);
+	mapgpa_req_set(&new, ts, pages, attributes, before, conv_slot, gen,
+		       kind, from_chunks);
 	if (bpf_map_update_elem(&mapgpa_reqs, &tid, &new, BPF_NOEXIST))
 		count_lost(TDX_LOST_MAPGPA_FULL);
 	else
@@ -729,6 +789,23 @@ static __always_inline bool mapgpa_row_take(__u32 pid)
 	return true;
 }
 
+/*
+ * The slot of @req's VMM, to count its conversions: the one cached at the
+ * request while its generation holds, else its VMM's now (its first
+ * conversion came after the request).
+ */
+static __always_inline struct conv_vmm *mapgpa_req_vmm(struct mapgpa_req *req,
+						       __u32 pid)
+{
+	struct conv_vmm *v = bpf_map_lookup_elem(&stats, &req->conv_slot);
+	__u32 *slot;
+
+	if (v && req->conv_gen && v->gen == req->conv_gen)
+		return v;
+	slot = bpf_map_lookup_elem(&conv_slots, &pid);
+	return slot ? bpf_map_lookup_elem(&stats, slot) : NULL;
+}
+
 /* A row taken with mapgpa_row_take() that was not created after all. */
 static __always_inline void mapgpa_row_untake(__u32 pid)
 {
@@ -748,7 +825,7 @@ static __always_inline void mapgpa_close(struct kvm_vcpu *vcpu,
 {
 	struct mapgpa_key key = { .pid = pid };
 	struct mapgpa_stats *s;
-	__u64 lat = now - req->ts_ns, *convs;
+	__u64 lat = now - req->ts_ns;
 
 	if (vcpu)
 		key.vcpu_id = BPF_CORE_READ(vcpu, vcpu_id);
@@ -772,16 +849,17 @@ static __always_inline void mapgpa_close(struct kvm_vcpu *vcpu,
 		}
 	}
 	if (s) {
-		convs = bpf_map_lookup_elem(&vm_convs, &pid);
+		struct conv_vmm *v = mapgpa_req_vmm(req, pid);
+
 		__sync_fetch_and_add(&s->count, 1);
 		__sync_fetch_and_add(&s->pages, req->pages);
 		if (req->attributes & CONV_MAP_GPA_ENCRYPTED)
 			__sync_fetch_and_add(&s->to_private, 1);
 		if (req->exited)
 			__sync_fetch_and_add(&s->userspace_exits, 1);
-		if (convs && *convs > req->convs_before)
+		if (v && v->convs > req->convs_before)
 			__sync_fetch_and_add(&s->conversions,
-					     *convs - req->convs_before);
+					     v->convs - req->convs_before);
 		if (req->chunks)
 			__sync_fetch_and_add(&s->chunks, req->chunks);
 		if (req->userspace_ns)
@@ -965,10 +1043,10 @@ int BPF_PROG(mapgpa_snp_msr_done_raw, struct kvm_vcpu *vcpu, bool error)
  * request left outstanding would keep every VM entry looking it up, and
  * a later thread with the same id would find them.
  * Its process's last thread gone (signal->live dropped to 0 before this
- * event), so are its conversion and MapGPA row counts, keyed by a pid
- * that will be reused.
- * The rows (stats, mapgpa) stay: userspace reports them, then deletes
- * them (conv_probe_delete_pid()).
+ * event), so are its slot's index entry and MapGPA row count, keyed by a
+ * pid that will be reused.
+ * The rows (its slot in stats, mapgpa) stay: userspace reports them, then
+ * frees them (conv_probe_drain(), conv_probe_delete_pid()).
  */
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(conv_task_exit, struct task_struct *task)
@@ -977,13 +1055,14 @@ int BPF_PROG(conv_task_exit, struct task_struct *task)
 	__u32 tid = (__u32)id, pid = id >> 32;
 
 	bpf_map_delete_elem(&inflight, &tid);
-	if (!mapgpa_latency)
-		return 0;
-	forget_mapgpa_req(thread_entry(&mapgpa_reqs, id));
-	bpf_map_delete_elem(&mapgpa_reqs, &tid);
+	if (mapgpa_latency) {
+		forget_mapgpa_req(thread_entry(&mapgpa_reqs, id));
+		bpf_map_delete_elem(&mapgpa_reqs, &tid);
+	}
 	if (!BPF_CORE_READ(task, signal, live.counter)) {
-		bpf_map_delete_elem(&vm_convs, &pid);
-		bpf_map_delete_elem(&mapgpa_vmm_rows, &pid);
+		bpf_map_delete_elem(&conv_slots, &pid);
+		if (mapgpa_latency)
+			bpf_map_delete_elem(&mapgpa_vmm_rows, &pid);
 	}
 	return 0;
 }

@@ -194,7 +194,7 @@ struct conv_opts {
 	__u64 min_ns;
 	enum conv_dir_filter dir;
 	const char *vm;
-	__u32 ringbuf_size, stats_size, inflight_size, vm_convs_size;
+	__u32 ringbuf_size, stats_size, inflight_size;
 };
 
 static struct conversions_bpf *load_conv(const struct conv_opts *o)
@@ -211,13 +211,12 @@ static struct conversions_bpf *load_conv(const struct conv_opts *o)
 	if (o->ringbuf_size)
 		bpf_map__set_max_entries(s->maps.events, o->ringbuf_size);
 	if (o->stats_size)
-		bpf_map__set_max_entries(s->maps.stats, o->stats_size);
+		bpf_map__set_max_entries(s->maps.stats, o->stats_size);	/* slots */
 	if (o->inflight_size)
 		bpf_map__set_max_entries(s->maps.inflight, o->inflight_size);
-	if (o->vm_convs_size)
-		bpf_map__set_max_entries(s->maps.vm_convs, o->vm_convs_size);
 	conv_select_progs(s, CONV_PROGS_SERIES_RAW, true);
 	assert_int_equal(conversions_bpf__load(s), 0);
+	assert_int_equal(conv_probe_init_slots(s), 0);
 	return s;
 }
 
@@ -247,13 +246,34 @@ static void read_events(struct conversions_bpf *s, struct events *evs)
 	ring_buffer__free(rb);
 }
 
-/* The stats entry of this process for @dir; false if there is none. */
+/* The slot of VMM @pid, -1 if it has none. */
+static int slot_of(struct conversions_bpf *s, __u32 pid)
+{
+	__u32 slot;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(s->maps.conv_slots), &pid, &slot))
+		return -1;
+	return slot;
+}
+
+static void get_slot(struct conversions_bpf *s, __u32 slot, struct conv_vmm *v)
+{
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.stats), &slot, v), 0);
+}
+
+/* The row of this process for @dir; false if it has not been used. */
 static bool get_stats(struct conversions_bpf *s, enum conv_dir dir,
 		      struct conv_stats *out)
 {
-	struct conv_key key = { .pid = getpid(), .dir = dir };
+	int slot = slot_of(s, getpid());
+	struct conv_vmm v;
 
-	return !bpf_map_lookup_elem(bpf_map__fd(s->maps.stats), &key, out);
+	if (slot < 0)
+		return false;
+	get_slot(s, slot, &v);
+	assert_int_equal(v.pid, getpid());
+	*out = v.dir[dir];
+	return out->count != 0;
 }
 
 static __u64 lost(int map_fd, enum tdx_lost what)
@@ -377,6 +397,7 @@ static struct conversions_bpf *load_fallback(enum conv_progs which,
 	s->rodata->stream = true;
 	conv_select_progs(s, which, false);
 	assert_int_equal(conversions_bpf__load(s), 0);
+	assert_int_equal(conv_probe_init_slots(s), 0);
 	links->link[links->nr] = bpf_program__attach(s->progs.fb_ioctl_enter);
 	assert_non_null(links->link[links->nr++]);
 	links->link[links->nr] = bpf_program__attach(s->progs.fb_ioctl_exit);
@@ -778,20 +799,39 @@ static void test_lost_ringbuf(void **state)
 	conversions_bpf__destroy(s);
 }
 
+static int open_and_convert(struct conversions_bpf *s);
+
+/*
+ * A VMM that finds every slot taken loses its conversion, counted: as a
+ * row and, with --mapgpa, as the count MapGPA waits read.
+ */
 static void test_lost_stats_full(void **state)
 {
 	struct conv_opts o = { .stats_size = 1 };
 	struct conversions_bpf *s = load_conv(&o);
 	struct conv_stats st;
+	pid_t child;
+	int status;
 
 	(void)state;
 	conv_begin(s, 0, 1, CONV_ATTR_PRIVATE);
 	conv_done(s, 0, 1, CONV_ATTR_PRIVATE, 0, false, false);
-	conv_begin(s, 0, 1, 0);		/* second key: the map is full */
+	conv_begin(s, 0, 1, 0);		/* its other direction: same slot */
 	conv_done(s, 0, 1, 0, 0, false, false);
 	assert_true(get_stats(s, CONV_DIR_PRIVATE, &st));
-	assert_false(get_stats(s, CONV_DIR_SHARED, &st));
+	assert_true(get_stats(s, CONV_DIR_SHARED, &st));
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_STATS_FULL), 0);
+	child = fork();			/* a second VMM: no slot left */
+	assert_true(child >= 0);
+	if (!child)
+		_exit(open_and_convert(s) ? 1 : 0);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(slot_of(s, child), -1);
 	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_STATS_FULL), 1);
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_MAPGPA_FULL), 1);
+	assert_true(get_stats(s, CONV_DIR_PRIVATE, &st));
+	assert_int_equal(st.count, 1);
 	conversions_bpf__destroy(s);
 }
 
@@ -992,7 +1032,7 @@ static void test_thread_exit_forgets(void **state)
 	assert_false(in_map(s->maps.mapgpa_reqs, t.tid));
 	assert_false(in_map(s->maps.inflight, t.tid));
 	assert_int_equal(s->bss->mapgpa_pending, 0);
-	assert_true(in_map(s->maps.vm_convs, getpid()));
+	assert_true(in_map(s->maps.conv_slots, getpid()));
 
 	child = fork();
 	assert_true(child >= 0);
@@ -1000,33 +1040,149 @@ static void test_thread_exit_forgets(void **state)
 		_exit(open_and_convert(s) ? 1 : 0);
 	assert_int_equal(waitpid(child, &status, 0), child);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	assert_false(in_map(s->maps.vm_convs, child));
+	assert_false(in_map(s->maps.conv_slots, child));
 	assert_false(in_map(s->maps.mapgpa_reqs, child));
 	assert_int_equal(s->bss->mapgpa_pending, 0);
 	bpf_link__destroy(exit_link);
 	conversions_bpf__destroy(s);
 }
 
-/* A VMM's conversions that find vm_convs full are counted as lost. */
-static void test_vm_convs_full(void **state)
+/* What conv_probe_drain() hands over: this process's rows, by direction. */
+struct drained {
+	__u32 pid;
+	struct conv_stats dir[CONV_NR_DIRS];
+	int rows;
+};
+
+static int take_drained(void *ctx, const void *key, const void *val)
 {
-	struct conv_opts o = { .vm_convs_size = 1 };
+	struct drained *d = ctx;
+	const struct conv_key *k = key;
+	const struct conv_stats *v = val;
+
+	if (k->pid != d->pid)
+		return 0;
+	d->rows++;
+	d->dir[k->dir].count += v->count;
+	d->dir[k->dir].pages += v->pages;
+	return 0;
+}
+
+static void drain_pid(struct conv_probe *p, __u32 pid, struct drained *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->pid = pid;
+	assert_int_equal(conv_probe_drain(p, take_drained, d), 0);
+}
+
+static struct conv_probe probe_of(struct conversions_bpf *s)
+{
+	return (struct conv_probe){
+		.skel = s,
+		.stats_fd = bpf_map__fd(s->maps.stats),
+		.slots_fd = bpf_map__fd(s->maps.conv_slots),
+		.mapgpa_fd = bpf_map__fd(s->maps.mapgpa),
+		.nr_slots = bpf_map__max_entries(s->maps.stats),
+	};
+}
+
+/*
+ * A drain hands over what each row counted since the last one, as the
+ * old hash rows' lookup-and-delete did; a VMM that exited has its slot
+ * freed once read, and the next VMM takes it without loss (one slot).
+ */
+static void test_slot_reuse_after_exit(void **state)
+{
+	struct conv_opts o = { .stats_size = 1 };
 	struct conversions_bpf *s = load_conv(&o);
+	struct bpf_link *exit_link = bpf_program__attach(s->progs.conv_task_exit);
+	struct conv_probe p = probe_of(s);
+	struct drained d;
+	struct conv_vmm v;
 	pid_t child;
-	int status;
+	int status, i;
+
+	(void)state;
+	assert_non_null(exit_link);
+	for (i = 0; i < 2; i++) {
+		child = fork();
+		assert_true(child >= 0);
+		if (!child)
+			_exit(open_and_convert(s) ? 1 : 0);
+		assert_int_equal(waitpid(child, &status, 0), child);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		/* Its exit dropped the index; its row is still there to read. */
+		assert_int_equal(slot_of(s, child), -1);
+		get_slot(s, 0, &v);
+		assert_int_equal(v.pid, child);
+		assert_int_equal(v.gen, 1 + i);
+		drain_pid(&p, child, &d);
+		assert_int_equal(d.rows, 1);
+		assert_int_equal(d.dir[CONV_DIR_PRIVATE].count, 1);
+		assert_int_equal(d.dir[CONV_DIR_PRIVATE].pages, 0x10);
+		get_slot(s, 0, &v);	/* freed: zeroed, next generation */
+		assert_int_equal(v.pid, 0);
+		assert_int_equal(v.gen, 2 + i);
+	}
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_STATS_FULL), 0);
+
+	/* A live VMM's row: only what came since the last drain. */
+	conv_begin(s, 0x100, 0x110, CONV_ATTR_PRIVATE);
+	conv_done(s, 0x100, 0x110, CONV_ATTR_PRIVATE, 0, false, false);
+	conv_begin(s, 0x100, 0x102, CONV_ATTR_PRIVATE);
+	conv_done(s, 0x100, 0x102, CONV_ATTR_PRIVATE, 0, false, false);
+	drain_pid(&p, getpid(), &d);
+	assert_int_equal(d.dir[CONV_DIR_PRIVATE].count, 2);
+	assert_int_equal(d.dir[CONV_DIR_PRIVATE].pages, 0x12);
+	drain_pid(&p, getpid(), &d);
+	assert_int_equal(d.rows, 0);
+	conv_begin(s, 0x100, 0x101, 0);
+	conv_done(s, 0x100, 0x101, 0, 0, false, false);
+	drain_pid(&p, getpid(), &d);
+	assert_int_equal(d.rows, 1);
+	assert_int_equal(d.dir[CONV_DIR_SHARED].count, 1);
+	assert_int_equal(slot_of(s, getpid()), 0);	/* alive: kept */
+	free(p.seen);
+	bpf_link__destroy(exit_link);
+	conversions_bpf__destroy(s);
+}
+
+/*
+ * The exporter drops an exited VMM's rows (conv_probe_delete_pid()); the
+ * same pid, reused by a new VMM, starts from zero in a new slot, and a
+ * thread whose cached slot was freed does not count into its next owner.
+ */
+static void test_pid_reuse_new_slot(void **state)
+{
+	struct conv_opts o = { .stats_size = 2 };
+	struct conversions_bpf *s = load_conv(&o);
+	struct conv_probe p = probe_of(s);
+	struct conv_stats st;
+	struct conv_vmm v;
+	int old;
 
 	(void)state;
 	conv_begin(s, 0x100, 0x110, CONV_ATTR_PRIVATE);
 	conv_done(s, 0x100, 0x110, CONV_ATTR_PRIVATE, 0, false, false);
-	assert_true(in_map(s->maps.vm_convs, getpid()));
-	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_MAPGPA_FULL), 0);
-	child = fork();
-	assert_true(child >= 0);
-	if (!child)
-		_exit(open_and_convert(s) ? 1 : 0);
-	assert_int_equal(waitpid(child, &status, 0), child);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_MAPGPA_FULL), 1);
+	old = slot_of(s, getpid());
+	assert_true(old >= 0);
+	conv_probe_delete_pid(&p, getpid());
+	assert_int_equal(slot_of(s, getpid()), -1);
+	get_slot(s, old, &v);
+	assert_int_equal(v.pid, 0);
+	assert_int_equal(v.dir[CONV_DIR_PRIVATE].count, 0);
+
+	/* This thread's cache names the freed slot: it must miss. */
+	conv_begin(s, 0x100, 0x104, CONV_ATTR_PRIVATE);
+	conv_done(s, 0x100, 0x104, CONV_ATTR_PRIVATE, 0, false, false);
+	assert_int_not_equal(slot_of(s, getpid()), old);
+	assert_true(get_stats(s, CONV_DIR_PRIVATE, &st));
+	assert_int_equal(st.count, 1);
+	assert_int_equal(st.pages, 4);
+	assert_string_equal(st.stats_id, FAKE_STATS_ID);
+	get_slot(s, old, &v);
+	assert_int_equal(v.dir[CONV_DIR_PRIVATE].count, 0);
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_STATS_FULL), 0);
 	conversions_bpf__destroy(s);
 }
 
@@ -1048,6 +1204,7 @@ static struct conversions_bpf *load_mapgpa(unsigned int sets)
 	assert_non_null(s);
 	conv_select_progs(s, CONV_PROGS_SERIES_RAW, sets);
 	assert_int_equal(conversions_bpf__load(s), 0);
+	assert_int_equal(conv_probe_init_slots(s), 0);
 	return s;
 }
 
@@ -1551,7 +1708,8 @@ int main(void)
 		cmocka_unit_test(test_lost_inflight_full),
 		cmocka_unit_test(test_mapgpa_latency),
 		cmocka_unit_test(test_thread_exit_forgets),
-		cmocka_unit_test(test_vm_convs_full),
+		cmocka_unit_test(test_slot_reuse_after_exit),
+		cmocka_unit_test(test_pid_reuse_new_slot),
 		cmocka_unit_test(test_vmm_comm),
 		cmocka_unit_test(test_roles_changed_unchanged),
 		cmocka_unit_test(test_roles_filter_and_lost),
