@@ -58,9 +58,16 @@ struct conv_open {
 	__u64 gfn_end;
 	__u64 attributes;
 	struct kvm *kvm;	/* fallback: the VM whose file the ioctl is on */
+	/*
+	 * What the row takes of the range, worked out by the begin, which
+	 * costs far less than the end.
+	 */
+	__u64 pages;
+	__u32 pages_slot;	/* hist_slot(pages) */
+	__u8 dir;		/* enum conv_dir */
 	bool live;		/* begun and not ended: the rest is this one's */
 	bool opened;		/* false: only the VM is known (open_at_event) */
-	__u8 pad[6];
+	__u8 pad;
 	__u32 zapped[CONV_NR_LEVELS];
 	__u32 yields;
 	__u32 yield_flushes;
@@ -211,6 +218,19 @@ static __always_inline bool kvm_wanted(struct kvm *kvm)
 	return vm_wanted(stats_id);
 }
 
+/* The range and direction of @op, and what its row takes of them. */
+static __always_inline void conv_open_range(struct conv_open *op, __u64 start,
+					    __u64 end, __u64 attributes)
+{
+	op->gfn_start = start;
+	op->gfn_end = end;
+	op->attributes = attributes;
+	op->pages = end > start ? end - start : 0;
+	op->pages_slot = hist_slot(op->pages);
+	op->dir = attributes & CONV_ATTR_PRIVATE ? CONV_DIR_PRIVATE
+						 : CONV_DIR_SHARED;
+}
+
 /* Everything but the cached slot, which outlives the conversion. */
 static __always_inline void conv_open_set(struct conv_open *op, __u64 ts,
 					  __u64 start, __u64 end,
@@ -223,13 +243,11 @@ static __always_inline void conv_open_set(struct conv_open *op, __u64 ts,
 		.slot = slot,
 		.gen = gen,
 		.ts_ns = ts,
-		.gfn_start = start,
-		.gfn_end = end,
-		.attributes = attributes,
 		.kvm = kvm,
 		.live = true,
 		.opened = opened,
 	};
+	conv_open_range(op, start, end, attributes);
 }
 
 /*
@@ -351,7 +369,8 @@ static __always_inline struct conv_vmm *thread_vmm(struct conv_open *op,
 	struct conv_vmm *v = bpf_map_lookup_elem(&stats, &op->slot);
 	__u32 slot;
 
-	if (v && op->gen && v->gen == op->gen)
+	/* A slot's generation is never 0, a new thread's cache is. */
+	if (v && v->gen == op->gen)
 		return v;
 	v = vmm_slot(pid, &slot);
 	if (!v) {
@@ -371,34 +390,29 @@ static __always_inline void account(const struct conv_done *c,
 				    struct conv_vmm *v)
 {
 	const struct conv_open *op = c->op;
-	struct conv_stats *s = &v->dir[op->attributes & CONV_ATTR_PRIVATE ?
-				       CONV_DIR_PRIVATE : CONV_DIR_SHARED];
+	struct conv_stats *s = &v->dir[op->dir & 1];
 	/* A local: a CO-RE read must start from a kernel type, not from c. */
 	struct kvm *kvm = c->kvm;
-	__u64 pages = op->gfn_end > op->gfn_start ?
-		      op->gfn_end - op->gfn_start : 0;
 	int i;
 
 	if (!s->count) {
 		BPF_CORE_READ_STR_INTO(&s->stats_id, kvm, stats_id);
 		KVMSCOPE_READ_VMM_COMM(&s->comm);
 	}
+	/* Adding zeroes costs less than testing for them. */
 	__sync_fetch_and_add(&s->count, 1);
-	__sync_fetch_and_add(&s->pages, pages);
-	if (c->noop)
-		__sync_fetch_and_add(&s->noop, 1);
-	if (c->ret)
-		__sync_fetch_and_add(&s->errors, 1);
+	__sync_fetch_and_add(&s->pages, op->pages);
+	__sync_fetch_and_add(&s->noop, c->noop);
+	__sync_fetch_and_add(&s->errors, c->ret != 0);
 	for (i = 0; i < CONV_NR_LEVELS; i++)
-		if (op->zapped[i])
-			__sync_fetch_and_add(&s->zapped[i], op->zapped[i]);
-	if (c->flushes)
-		__sync_fetch_and_add(&s->flushes, c->flushes);
-	if (op->yields)
-		__sync_fetch_and_add(&s->yields, op->yields);
+		__sync_fetch_and_add(&s->zapped[i], op->zapped[i]);
+	__sync_fetch_and_add(&s->flushes, c->flushes);
+	__sync_fetch_and_add(&s->yields, op->yields);
 	__sync_fetch_and_add(&s->dur_sum_ns, c->duration_ns);
 	__sync_fetch_and_add(&s->dur_slots[hist_slot(c->duration_ns)], 1);
-	__sync_fetch_and_add(&s->pages_slots[hist_slot(pages)], 1);
+	/* hist_slot() bounded it: the check is the verifier's. */
+	if (op->pages_slot < KS_HIST_SLOTS)
+		__sync_fetch_and_add(&s->pages_slots[op->pages_slot], 1);
 }
 
 /* One ring buffer record for @c, with the names the aggregate leaves out. */
@@ -487,9 +501,7 @@ static __always_inline int conv_accept(__u64 start, __u64 end,
 	if (!op || !op->live)
 		return 0;	/* not a VM's ioctl we saw begin, or filtered */
 	op->ts_ns = bpf_ktime_get_ns();
-	op->gfn_start = start;
-	op->gfn_end = end;
-	op->attributes = attributes;
+	conv_open_range(op, start, end, attributes);
 	op->opened = true;
 	return 0;
 }
@@ -675,12 +687,38 @@ static __always_inline void forget_mapgpa_req(struct mapgpa_req *req)
 	}
 }
 
+/*
+ * The slot of @req's VMM, to count its conversions: the one @req cached
+ * while its generation holds, else its VMM's now, cached (none until its
+ * VMM's first conversion).  The thread's entry keeps it from request to
+ * request: one hash lookup per event, the thread's own.
+ */
+static __always_inline struct conv_vmm *mapgpa_req_vmm(struct mapgpa_req *req,
+						       __u32 pid)
+{
+	struct conv_vmm *v = bpf_map_lookup_elem(&stats, &req->conv_slot);
+	__u32 *slot;
+
+	if (v && v->gen == req->conv_gen)
+		return v;
+	slot = bpf_map_lookup_elem(&conv_slots, &pid);
+	if (!slot)
+		return NULL;
+	req->conv_slot = *slot;
+	v = bpf_map_lookup_elem(&stats, &req->conv_slot);
+	if (v)
+		req->conv_gen = v->gen;
+	return v;
+}
+
+/* Everything but the cached slot, which outlives the request. */
 static __always_inline void mapgpa_req_set(struct mapgpa_req *req, __u64 ts,
 					   __u64 pages, __u64 attributes,
-					   __u64 convs_before, __u32 conv_slot,
-					   __u32 conv_gen, __u8 kind,
+					   __u64 convs_before, __u8 kind,
 					   bool from_chunks)
 {
+	__u32 conv_slot = req->conv_slot, conv_gen = req->conv_gen;
+
 	*req = (struct mapgpa_req){
 		.ts_ns = ts,
 		.pages = pages,
@@ -698,23 +736,13 @@ static __always_inline void mapgpa_req_set(struct mapgpa_req *req, __u64 ts,
 static __always_inline int mapgpa_open(__u8 kind, __u64 pages, __u64 attributes,
 				       bool from_chunks)
 {
-	__u64 id = bpf_get_current_pid_tgid(), before = 0, ts;
-	__u32 tid = (__u32)id, pid = id >> 32, *slot, conv_slot = 0, gen = 0;
+	__u64 id = bpf_get_current_pid_tgid(), ts;
+	__u32 tid = (__u32)id, pid = id >> 32;
 	struct mapgpa_req *req, new;
 	struct conv_vmm *v;
 
 	if (targ_pid && pid != targ_pid)
 		return 0;
-	/* No slot yet: its VMM has not converted, mapgpa_close() looks again. */
-	slot = bpf_map_lookup_elem(&conv_slots, &pid);
-	if (slot) {
-		conv_slot = *slot;
-		v = bpf_map_lookup_elem(&stats, &conv_slot);
-		if (v) {
-			before = v->convs;
-			gen = v->gen;
-		}
-	}
 	ts = bpf_ktime_get_ns();
 	/* The thread's entry is written in place: no copy through the stack. */
 	req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
@@ -722,12 +750,15 @@ static __always_inline int mapgpa_open(__u8 kind, __u64 pages, __u64 attributes,
 		/* A repeat on the same thread replaces the request: count it once. */
 		if (!req->live)
 			__sync_fetch_and_add(&mapgpa_pending, 1);
-		mapgpa_req_set(req, ts, pages, attributes, before, conv_slot,
-			       gen, kind, from_chunks);
+		v = mapgpa_req_vmm(req, pid);
+		mapgpa_req_set(req, ts, pages, attributes, v ? v->convs : 0,
+			       kind, from_chunks);
 		return 0;
 	}
-	mapgpa_req_set(&new, ts, pages, attributes, before, conv_slot, gen,
-		       kind, from_chunks);
+	new.conv_slot = new.conv_gen = 0;
+	v = mapgpa_req_vmm(&new, pid);
+	mapgpa_req_set(&new, ts, pages, attributes, v ? v->convs : 0, kind,
+		       from_chunks);
 	if (bpf_map_update_elem(&mapgpa_reqs, &tid, &new, BPF_NOEXIST))
 		count_lost(TDX_LOST_MAPGPA_FULL);
 	else
@@ -789,23 +820,6 @@ static __always_inline bool mapgpa_row_take(__u32 pid)
 	return true;
 }
 
-/*
- * The slot of @req's VMM, to count its conversions: the one cached at the
- * request while its generation holds, else its VMM's now (its first
- * conversion came after the request).
- */
-static __always_inline struct conv_vmm *mapgpa_req_vmm(struct mapgpa_req *req,
-						       __u32 pid)
-{
-	struct conv_vmm *v = bpf_map_lookup_elem(&stats, &req->conv_slot);
-	__u32 *slot;
-
-	if (v && req->conv_gen && v->gen == req->conv_gen)
-		return v;
-	slot = bpf_map_lookup_elem(&conv_slots, &pid);
-	return slot ? bpf_map_lookup_elem(&stats, slot) : NULL;
-}
-
 /* A row taken with mapgpa_row_take() that was not created after all. */
 static __always_inline void mapgpa_row_untake(__u32 pid)
 {
@@ -817,18 +831,20 @@ static __always_inline void mapgpa_row_untake(__u32 pid)
 
 /*
  * End this thread's request @req: account it to its vCPU's row and forget
- * it.  @retry, @error: how a TDX/SNP request ended for the guest.
+ * it.  @retry, @error: how a TDX/SNP request ended for the guest.  @btf:
+ * @vcpu is a tp_btf program's typed pointer (KVMSCOPE_READ()).
  */
 static __always_inline void mapgpa_close(struct kvm_vcpu *vcpu,
 					 struct mapgpa_req *req, __u64 now,
-					 __u32 pid, bool retry, bool error)
+					 __u32 pid, bool retry, bool error,
+					 bool btf)
 {
 	struct mapgpa_key key = { .pid = pid };
 	struct mapgpa_stats *s;
 	__u64 lat = now - req->ts_ns;
 
 	if (vcpu)
-		key.vcpu_id = BPF_CORE_READ(vcpu, vcpu_id);
+		key.vcpu_id = KVMSCOPE_READ(btf, vcpu, vcpu_id);
 
 	s = bpf_map_lookup_elem(&mapgpa, &key);
 	if (!s && mapgpa_row_take(pid)) {
@@ -887,7 +903,8 @@ static __always_inline int mapgpa_entry(struct kvm_vcpu *vcpu)
 	/* TDX/SNP requests end with their own event, before the entry. */
 	if (!req || !req->live || req->kind != MAPGPA_HYPERCALL)
 		return 0;
-	mapgpa_close(vcpu, req, bpf_ktime_get_ns(), id >> 32, false, false);
+	mapgpa_close(vcpu, req, bpf_ktime_get_ns(), id >> 32, false, false,
+		     false);
 	return 0;
 }
 
@@ -930,7 +947,7 @@ static __always_inline int mapgpa_chunk(__u64 npages, __u64 attributes)
  * pending request of the kind counts).
  */
 static __always_inline int mapgpa_done(struct kvm_vcpu *vcpu, __u8 kind,
-				       bool retry, bool error)
+				       bool retry, bool error, bool btf)
 {
 	struct mapgpa_req *req;
 	__u64 id, now;
@@ -944,7 +961,7 @@ static __always_inline int mapgpa_done(struct kvm_vcpu *vcpu, __u8 kind,
 	now = bpf_ktime_get_ns();
 	if (req->exit_ns)
 		req->userspace_ns += now - req->exit_ns;
-	mapgpa_close(vcpu, req, now, id >> 32, retry, error);
+	mapgpa_close(vcpu, req, now, id >> 32, retry, error, btf);
 	return 0;
 }
 
@@ -963,12 +980,25 @@ int BPF_PROG(mapgpa_hcall_raw, unsigned long nr, unsigned long a0,
  */
 #define KVM_EAGAIN	11
 
-SEC("raw_tp/kvm_hypercall_done")
-int BPF_PROG(mapgpa_hcall_done_raw, struct kvm_vcpu *vcpu, __u64 ret)
+static __always_inline int mapgpa_hcall_done(struct kvm_vcpu *vcpu, __u64 ret,
+					     bool btf)
 {
 	bool again = ret == (__u64)-KVM_EAGAIN || ret == (__u32)-KVM_EAGAIN;
 
-	return mapgpa_done(vcpu, MAPGPA_HYPERCALL, again, ret && !again);
+	return mapgpa_done(vcpu, MAPGPA_HYPERCALL, again, ret && !again, btf);
+}
+
+/* The vCPU id a plain load: a raw_tp twin needs a probe read for it. */
+SEC("tp_btf/kvm_hypercall_done")
+int BPF_PROG(mapgpa_hcall_done_btf, struct kvm_vcpu *vcpu, __u64 ret)
+{
+	return mapgpa_hcall_done(vcpu, ret, true);
+}
+
+SEC("raw_tp/kvm_hypercall_done")
+int BPF_PROG(mapgpa_hcall_done_raw, struct kvm_vcpu *vcpu, __u64 ret)
+{
+	return mapgpa_hcall_done(vcpu, ret, false);
 }
 
 SEC("raw_tp/kvm_userspace_exit")
@@ -1001,7 +1031,7 @@ int BPF_PROG(mapgpa_tdx_done_raw, struct kvm_vcpu *vcpu, __u64 status,
 	     __u64 next_gpa, int end)
 {
 	return mapgpa_done(vcpu, MAPGPA_VENDOR, status == TDVMCALL_STATUS_RETRY,
-			   status & TDVMCALL_STATUS_ERROR);
+			   status & TDVMCALL_STATUS_ERROR, false);
 }
 
 SEC("raw_tp/kvm_map_gpa_range_exit")
@@ -1021,7 +1051,7 @@ int BPF_PROG(mapgpa_snp_raw, struct kvm_vcpu *vcpu, __u16 cur_entry,
 SEC("raw_tp/kvm_snp_psc_done")
 int BPF_PROG(mapgpa_snp_done_raw, struct kvm_vcpu *vcpu, __u64 psc_ret)
 {
-	return mapgpa_done(vcpu, MAPGPA_VENDOR, false, psc_ret != 0);
+	return mapgpa_done(vcpu, MAPGPA_VENDOR, false, psc_ret != 0, false);
 }
 
 SEC("raw_tp/kvm_snp_psc_msr")
@@ -1035,7 +1065,7 @@ int BPF_PROG(mapgpa_snp_msr_raw, struct kvm_vcpu *vcpu, __u64 gpa, __u8 op)
 SEC("raw_tp/kvm_snp_psc_msr_done")
 int BPF_PROG(mapgpa_snp_msr_done_raw, struct kvm_vcpu *vcpu, bool error)
 {
-	return mapgpa_done(vcpu, MAPGPA_VENDOR, false, error);
+	return mapgpa_done(vcpu, MAPGPA_VENDOR, false, error, false);
 }
 
 /*

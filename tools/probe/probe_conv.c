@@ -144,7 +144,8 @@ void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
 	bpf_program__set_autoload(skel->progs.mapgpa_hcall_raw, entry || done);
 	bpf_program__set_autoload(skel->progs.mapgpa_uexit_raw, entry);
 	bpf_program__set_autoload(skel->progs.mapgpa_entry_raw, entry);
-	bpf_program__set_autoload(skel->progs.mapgpa_hcall_done_raw, done);
+	bpf_program__set_autoload(skel->progs.mapgpa_hcall_done_btf, done && btf);
+	bpf_program__set_autoload(skel->progs.mapgpa_hcall_done_raw, done && !btf);
 	bpf_program__set_autoload(skel->progs.mapgpa_tdx_raw, tdx);
 	bpf_program__set_autoload(skel->progs.mapgpa_tdx_done_raw, tdx);
 	bpf_program__set_autoload(skel->progs.mapgpa_chunk_raw, done || tdx || snp);
