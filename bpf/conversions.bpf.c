@@ -322,8 +322,8 @@ struct conv_done {
 	__u32 flushes;
 	__u32 valid;		/* CONV_F_*: what this mode observes */
 	__s32 ret;
-	bool noop;
-	bool flushed;
+	__u64 noop;		/* 0 or 1, as the kernel passes a bool */
+	__u64 flushed;
 };
 
 /*
@@ -451,8 +451,8 @@ static __always_inline void stream_record(const struct conv_done *c, __u32 tid)
 }
 
 /* Close the conversion open on this thread: aggregate and maybe stream it. */
-static __always_inline int conv_end(struct kvm *kvm, __u32 valid, bool noop,
-				    bool flushed, int ret)
+static __always_inline int conv_end(struct kvm *kvm, __u32 valid, __u64 noop,
+				    __u64 flushed, int ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
@@ -539,16 +539,20 @@ int BPF_PROG(conv_zap_leafs_raw, struct kvm *kvm, struct kvm_mmu_page *root,
 			      yield_flushes);
 }
 
+/*
+ * noop and flushed are bools, which the kernel passes as 0 or 1: taken as
+ * numbers, they are added without a test.
+ */
 SEC("tp_btf/kvm_vm_set_mem_attributes_done")
 int BPF_PROG(conv_done_btf, struct kvm *kvm, gfn_t start, gfn_t end,
-	     unsigned long attr, int ret, bool noop, bool flushed)
+	     unsigned long attr, int ret, __u64 noop, __u64 flushed)
 {
 	return conv_end(kvm, CONV_F_SERIES_ALL, noop, flushed, ret);
 }
 
 SEC("raw_tp/kvm_vm_set_mem_attributes_done")
 int BPF_PROG(conv_done_raw, struct kvm *kvm, gfn_t start, gfn_t end,
-	     unsigned long attr, int ret, bool noop, bool flushed)
+	     unsigned long attr, int ret, __u64 noop, __u64 flushed)
 {
 	return conv_end(kvm, CONV_F_SERIES_ALL, noop, flushed, ret);
 }

@@ -640,6 +640,38 @@ static void test_duration_sum(void **state)
 	conversions_bpf__destroy(s);
 }
 
+/*
+ * The kernel's log2 slots (bits.bpf.h), on page counts chosen at each
+ * slot's edges: slot 0 holds 0 and 1, slot n [2^n, 2^(n+1)), the last
+ * everything above.
+ */
+static void test_log2_slots(void **state)
+{
+	static const struct { __u64 pages; int slot; } c[] = {
+		{ 0, 0 }, { 1, 0 }, { 2, 1 }, { 3, 1 }, { 4, 2 }, { 7, 2 },
+		{ 1023, 9 }, { 1024, 10 }, { (1ULL << 32) - 1, 31 },
+		{ 1ULL << 32, 32 }, { (1ULL << 39) + 5, 39 },
+		{ 1ULL << 50, KS_HIST_SLOTS - 1 },
+	};
+	struct conv_opts o = {};
+	struct conversions_bpf *s = load_conv(&o);
+	__u64 want[KS_HIST_SLOTS] = {};
+	struct conv_stats st;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NR_ARGS(c); i++) {
+		conv_begin(s, 0x1000, 0x1000 + c[i].pages, CONV_ATTR_PRIVATE);
+		conv_done(s, 0x1000, 0x1000 + c[i].pages, CONV_ATTR_PRIVATE, 0,
+			  false, false);
+		want[c[i].slot]++;
+	}
+	assert_true(get_stats(s, CONV_DIR_PRIVATE, &st));
+	assert_int_equal(st.count, NR_ARGS(c));
+	assert_memory_equal(st.pages_slots, want, sizeof(want));
+	conversions_bpf__destroy(s);
+}
+
 /* A no-op conversion to shared: noop flag, no flushes, shared direction. */
 static void test_conversion_noop_shared(void **state)
 {
@@ -1700,6 +1732,7 @@ int main(void)
 		cmocka_unit_test(test_conversion_correlated),
 		cmocka_unit_test(test_conversion_noop_shared),
 		cmocka_unit_test(test_duration_sum),
+		cmocka_unit_test(test_log2_slots),
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_vm_identity),
 		cmocka_unit_test(test_vm_filter_at_done),
