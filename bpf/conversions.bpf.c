@@ -75,6 +75,8 @@ struct conv_open {
 	/* Its process's slot in stats, while gen is the slot's (0: none). */
 	__u32 slot;
 	__u32 gen;
+	__u32 tid;		/* the owner, in threads; 0: free */
+	__u32 pad2;
 };
 
 /*
@@ -84,10 +86,29 @@ struct conv_open {
  * conversion cost more than bpftrace's whole count() on the same event.
  * Not task storage: on 6.12 making a thread's storage refills a
  * bpf_mem_alloc cache inside the program, and VMM threads are made often
- * enough (one per vCPU per VM) for that to be most of the cost.  Sized as
- * mapgpa_reqs: an entry per live thread that converted, not per open
- * conversion.
+ * enough (one per vCPU per VM) for that to be most of the cost.
+ *
+ * First in threads, direct-mapped by thread id (tid & thread_mask), the
+ * entry naming its owner: an array lookup the verifier inlines, where a
+ * hash lookup cost about a hundred guest instructions on each of begin,
+ * zap summary and end.  A thread takes a free entry with a
+ * compare-and-swap and keeps it until it exits.  A thread whose entry is
+ * another's (a pid_max above CONV_THREADS) keeps its conversions in the
+ * inflight hash instead, sized as mapgpa_reqs: an entry per live thread
+ * that converted.
  */
+#define CONV_THREADS	32768	/* pid_max's default: no two threads share */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CONV_THREADS);
+	__type(key, __u32);
+	__type(value, struct conv_open);
+} threads SEC(".maps");
+
+/* max_entries of threads minus 1, a power of 2 minus 1 (conv_select_progs()). */
+const volatile __u32 thread_mask = CONV_THREADS - 1;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -142,7 +163,7 @@ struct mapgpa_req {
 	__u64 convs_before;
 	__u64 exit_ns;		/* the last chunk's exit to the VMM, 0: none */
 	__u64 userspace_ns;
-	__u32 exited;
+	__u32 exited;		/* 0 or 1 */
 	__u32 chunks;
 	/* Its VMM's slot in stats (conv_vmm.convs), while conv_gen is its. */
 	__u32 conv_slot;
@@ -197,6 +218,17 @@ static __always_inline void *thread_entry(void *map, __u64 id)
 	return bpf_map_lookup_elem(map, &tid);
 }
 
+/* This thread's open conversion entry (threads, else inflight), NULL if none. */
+static __always_inline struct conv_open *conv_thread(__u64 id)
+{
+	__u32 tid = (__u32)id, idx = tid & thread_mask;
+	struct conv_open *op = bpf_map_lookup_elem(&threads, &idx);
+
+	if (op && op->tid == tid)
+		return op;
+	return bpf_map_lookup_elem(&inflight, &tid);
+}
+
 /* Zeroed template for first inserts (too large for the BPF stack). */
 static const struct mapgpa_stats zero_mapgpa_stats;
 
@@ -231,15 +263,16 @@ static __always_inline void conv_open_range(struct conv_open *op, __u64 start,
 						 : CONV_DIR_SHARED;
 }
 
-/* Everything but the cached slot, which outlives the conversion. */
+/* Everything but the owner and cached slot, which outlive the conversion. */
 static __always_inline void conv_open_set(struct conv_open *op, __u64 ts,
 					  __u64 start, __u64 end,
 					  __u64 attributes, struct kvm *kvm,
 					  bool opened)
 {
-	__u32 slot = op->slot, gen = op->gen;
+	__u32 slot = op->slot, gen = op->gen, tid = op->tid;
 
 	*op = (struct conv_open){
+		.tid = tid,
 		.slot = slot,
 		.gen = gen,
 		.ts_ns = ts,
@@ -260,19 +293,26 @@ static __always_inline int conv_begin(struct kvm *kvm, __u64 start, __u64 end,
 				      __u64 attributes, bool opened)
 {
 	__u64 id = bpf_get_current_pid_tgid(), ts;
-	__u32 tid = (__u32)id, pid = id >> 32;
+	__u32 tid = (__u32)id, pid = id >> 32, idx = tid & thread_mask;
 	struct conv_open *op, new;
 
 	if ((targ_pid && pid != targ_pid) || !dir_wanted(attributes))
 		return 0;
 	ts = bpf_ktime_get_ns();
 	/* The thread's entry is written in place: no copy through the stack. */
+	op = bpf_map_lookup_elem(&threads, &idx);
+	if (op && (op->tid == tid ||
+		   (!op->tid && !__sync_val_compare_and_swap(&op->tid, 0, tid)))) {
+		conv_open_set(op, ts, start, end, attributes, kvm, opened);
+		return 0;
+	}
 	op = bpf_map_lookup_elem(&inflight, &tid);
 	if (op) {
 		conv_open_set(op, ts, start, end, attributes, kvm, opened);
 		return 0;
 	}
 	new.slot = new.gen = 0;
+	new.tid = tid;
 	conv_open_set(&new, ts, start, end, attributes, kvm, opened);
 	if (bpf_map_update_elem(&inflight, &tid, &new, BPF_NOEXIST))
 		count_lost(TDX_LOST_INFLIGHT_FULL);
@@ -281,7 +321,7 @@ static __always_inline int conv_begin(struct kvm *kvm, __u64 start, __u64 end,
 
 static __always_inline void conv_zap(__u32 level, __u32 n)
 {
-	struct conv_open *op = thread_entry(&inflight, bpf_get_current_pid_tgid());
+	struct conv_open *op = conv_thread(bpf_get_current_pid_tgid());
 
 	if (!op || !op->live || !op->opened)
 		return;
@@ -298,7 +338,7 @@ static __always_inline void conv_zap(__u32 level, __u32 n)
 static __always_inline int conv_zap_leafs(__u32 z4k, __u32 z2m, __u32 z1g,
 					  __u32 yields, __u32 yield_flushes)
 {
-	struct conv_open *op = thread_entry(&inflight, bpf_get_current_pid_tgid());
+	struct conv_open *op = conv_thread(bpf_get_current_pid_tgid());
 
 	/* Not in a conversion: an MMU notifier or memslot zap. */
 	if (!op || !op->live)
@@ -403,7 +443,8 @@ static __always_inline void account(const struct conv_done *c,
 	__sync_fetch_and_add(&s->count, 1);
 	__sync_fetch_and_add(&s->pages, op->pages);
 	__sync_fetch_and_add(&s->noop, c->noop);
-	__sync_fetch_and_add(&s->errors, c->ret != 0);
+	if (c->ret)
+		__sync_fetch_and_add(&s->errors, 1);
 	for (i = 0; i < CONV_NR_LEVELS; i++)
 		__sync_fetch_and_add(&s->zapped[i], op->zapped[i]);
 	__sync_fetch_and_add(&s->flushes, c->flushes);
@@ -460,7 +501,7 @@ static __always_inline int conv_end(struct kvm *kvm, __u32 valid, __u64 noop,
 		.kvm = kvm, .pid = id >> 32, .valid = valid, .ret = ret,
 		.noop = noop, .flushed = flushed,
 	};
-	struct conv_open *op = thread_entry(&inflight, id);
+	struct conv_open *op = conv_thread(id);
 	struct conv_vmm *v = NULL;
 	bool wanted;
 
@@ -496,7 +537,7 @@ static __always_inline int conv_end(struct kvm *kvm, __u32 valid, __u64 noop,
 static __always_inline int conv_accept(__u64 start, __u64 end,
 				       __u64 attributes)
 {
-	struct conv_open *op = thread_entry(&inflight, bpf_get_current_pid_tgid());
+	struct conv_open *op = conv_thread(bpf_get_current_pid_tgid());
 
 	if (!op || !op->live)
 		return 0;	/* not a VM's ioctl we saw begin, or filtered */
@@ -649,7 +690,7 @@ int fb_ioctl_enter(struct sys_enter_ioctl_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_ioctl")
 int fb_ioctl_exit(struct sys_exit_ioctl_ctx *ctx)
 {
-	struct conv_open *op = thread_entry(&inflight, bpf_get_current_pid_tgid());
+	struct conv_open *op = conv_thread(bpf_get_current_pid_tgid());
 
 	if (!op || !op->live)
 		return 0;
@@ -871,19 +912,17 @@ static __always_inline void mapgpa_close(struct kvm_vcpu *vcpu,
 	if (s) {
 		struct conv_vmm *v = mapgpa_req_vmm(req, pid);
 
+		/* Adding zeroes costs less than testing for them. */
 		__sync_fetch_and_add(&s->count, 1);
 		__sync_fetch_and_add(&s->pages, req->pages);
-		if (req->attributes & CONV_MAP_GPA_ENCRYPTED)
-			__sync_fetch_and_add(&s->to_private, 1);
-		if (req->exited)
-			__sync_fetch_and_add(&s->userspace_exits, 1);
+		__sync_fetch_and_add(&s->to_private,
+				     (req->attributes / CONV_MAP_GPA_ENCRYPTED) & 1);
+		__sync_fetch_and_add(&s->userspace_exits, req->exited);
 		if (v && v->convs > req->convs_before)
 			__sync_fetch_and_add(&s->conversions,
 					     v->convs - req->convs_before);
-		if (req->chunks)
-			__sync_fetch_and_add(&s->chunks, req->chunks);
-		if (req->userspace_ns)
-			__sync_fetch_and_add(&s->userspace_ns, req->userspace_ns);
+		__sync_fetch_and_add(&s->chunks, req->chunks);
+		__sync_fetch_and_add(&s->userspace_ns, req->userspace_ns);
 		if (retry)
 			__sync_fetch_and_add(&s->retries, 1);
 		if (error)
@@ -1087,7 +1126,14 @@ int BPF_PROG(conv_task_exit, struct task_struct *task)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id, pid = id >> 32;
+	struct conv_open *op = conv_thread(id);
 
+	/* The entry in threads goes free; one in inflight goes. */
+	if (op && tid) {
+		op->live = false;
+		op->slot = op->gen = 0;
+		op->tid = 0;
+	}
 	bpf_map_delete_elem(&inflight, &tid);
 	if (mapgpa_latency) {
 		forget_mapgpa_req(thread_entry(&mapgpa_reqs, id));

@@ -154,6 +154,7 @@ void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
 	bpf_program__set_autoload(skel->progs.mapgpa_snp_msr_raw, snp);
 	bpf_program__set_autoload(skel->progs.mapgpa_snp_msr_done_raw, snp);
 	skel->rodata->mapgpa_latency = mapgpa != 0;
+	skel->rodata->thread_mask = bpf_map__max_entries(skel->maps.threads) - 1;
 	skel->rodata->open_at_event = attr;
 }
 

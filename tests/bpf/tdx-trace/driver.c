@@ -194,7 +194,7 @@ struct conv_opts {
 	__u64 min_ns;
 	enum conv_dir_filter dir;
 	const char *vm;
-	__u32 ringbuf_size, stats_size, inflight_size;
+	__u32 ringbuf_size, stats_size, inflight_size, threads_size;
 };
 
 static struct conversions_bpf *load_conv(const struct conv_opts *o)
@@ -214,6 +214,8 @@ static struct conversions_bpf *load_conv(const struct conv_opts *o)
 		bpf_map__set_max_entries(s->maps.stats, o->stats_size);	/* slots */
 	if (o->inflight_size)
 		bpf_map__set_max_entries(s->maps.inflight, o->inflight_size);
+	if (o->threads_size)
+		bpf_map__set_max_entries(s->maps.threads, o->threads_size);
 	conv_select_progs(s, CONV_PROGS_SERIES_RAW, true);
 	assert_int_equal(conversions_bpf__load(s), 0);
 	assert_int_equal(conv_probe_init_slots(s), 0);
@@ -405,6 +407,21 @@ static struct conversions_bpf *load_fallback(enum conv_progs which,
 	return s;
 }
 
+/* Thread @tid's entry in threads (conv_open), if it owns it. */
+static bool owned_entry(struct conversions_bpf *s, __u32 tid, char *v)
+{
+	long tid_off = member_offset(bpf_object__btf(s->obj), "conv_open",
+				     "tid");
+	__u32 idx = tid & s->rodata->thread_mask, owner;
+
+	assert_true(tid_off >= 0);
+	assert_true(bpf_map__value_size(s->maps.threads) <= 256);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.threads),
+					     &idx, v), 0);
+	memcpy(&owner, v + tid_off, sizeof(owner));
+	return owner == tid;
+}
+
 /*
  * This thread's open conversion; false if there is none.  Its entry stays
  * after the conversion, not live, for the next one.
@@ -414,12 +431,9 @@ static bool inflight(struct conversions_bpf *s)
 	long live_off = member_offset(bpf_object__btf(s->obj), "conv_open",
 				      "live");
 	char v[256];
-	__u32 tid = gettid();
 
 	assert_true(live_off >= 0);
-	assert_true(bpf_map__value_size(s->maps.inflight) <= sizeof(v));
-	return !bpf_map_lookup_elem(bpf_map__fd(s->maps.inflight), &tid, v) &&
-	       v[live_off];
+	return owned_entry(s, gettid(), v) && v[live_off];
 }
 
 /*
@@ -435,16 +449,19 @@ static void vm_ioctl_began(struct conversions_bpf *s, __u64 kvm)
 	long kvm_off = member_offset(btf, "conv_open", "kvm");
 	long live_off = member_offset(btf, "conv_open", "live");
 	long opened_off = member_offset(btf, "conv_open", "opened");
+	long tid_off = member_offset(btf, "conv_open", "tid");
 	char v[256] = {};
-	__u32 tid = gettid();
+	__u32 tid = gettid(), idx = tid & s->rodata->thread_mask;
 
-	assert_true(kvm_off >= 0 && live_off >= 0 && opened_off >= 0);
-	assert_true(bpf_map__value_size(s->maps.inflight) <= sizeof(v));
+	assert_true(kvm_off >= 0 && live_off >= 0 && opened_off >= 0 &&
+		    tid_off >= 0);
+	assert_true(bpf_map__value_size(s->maps.threads) <= sizeof(v));
 	memcpy(v + kvm_off, &kvm, sizeof(kvm));
+	memcpy(v + tid_off, &tid, sizeof(tid));
 	v[live_off] = 1;
 	v[opened_off] = 0;
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(s->maps.inflight),
-					     &tid, v, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(s->maps.threads),
+					     &idx, v, BPF_ANY), 0);
 }
 
 /*
@@ -873,17 +890,66 @@ static void *begin_in_thread(void *arg)
 	return NULL;
 }
 
+static int count_keys(int fd, size_t key_size);
+
+/*
+ * One entry in threads, as if every thread id mapped to it: the first
+ * thread takes it, the next keeps its conversion in the inflight hash
+ * (one entry), the third finds both full and is counted as lost.
+ */
 static void test_lost_inflight_full(void **state)
 {
-	struct conv_opts o = { .inflight_size = 1 };
+	struct conv_opts o = { .inflight_size = 1, .threads_size = 1 };
 	struct conversions_bpf *s = load_conv(&o);
+	pthread_t t;
+	int i;
+
+	(void)state;
+	assert_int_equal(s->rodata->thread_mask, 0);
+	conv_begin(s, 0, 1, 0);		/* this thread takes threads' entry */
+	assert_true(inflight(s));
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(pthread_create(&t, NULL, begin_in_thread, s), 0);
+		assert_int_equal(pthread_join(t, NULL), 0);
+		assert_int_equal(count_keys(bpf_map__fd(s->maps.inflight),
+					    sizeof(__u32)), 1);
+		assert_int_equal(lost(bpf_map__fd(s->maps.lost),
+				      TDX_LOST_INFLIGHT_FULL), i);
+	}
+	conversions_bpf__destroy(s);
+}
+
+static void *convert_in_thread(void *arg)
+{
+	conv_begin(arg, 0x100, 0x104, CONV_ATTR_PRIVATE);
+	conv_zap(arg, 4, 0, 0, 0, 0);
+	conv_done(arg, 0x100, 0x104, CONV_ATTR_PRIVATE, 0, false, false);
+	return NULL;
+}
+
+/*
+ * A thread whose entry in threads is another's converts through the
+ * inflight hash, with the same figures.
+ */
+static void test_thread_entry_taken(void **state)
+{
+	struct conv_opts o = { .threads_size = 1 };
+	struct conversions_bpf *s = load_conv(&o);
+	struct conv_stats st;
 	pthread_t t;
 
 	(void)state;
-	conv_begin(s, 0, 1, 0);		/* this thread takes the only slot */
-	assert_int_equal(pthread_create(&t, NULL, begin_in_thread, s), 0);
+	conv_begin(s, 0, 1, 0);		/* this thread owns the one entry */
+	assert_int_equal(pthread_create(&t, NULL, convert_in_thread, s), 0);
 	assert_int_equal(pthread_join(t, NULL), 0);
-	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_INFLIGHT_FULL), 1);
+	assert_true(inflight(s));	/* still this thread's, still open */
+	assert_int_equal(count_keys(bpf_map__fd(s->maps.inflight),
+				    sizeof(__u32)), 1);
+	assert_true(get_stats(s, CONV_DIR_PRIVATE, &st));
+	assert_int_equal(st.count, 1);
+	assert_int_equal(st.pages, 4);
+	assert_int_equal(st.zapped[0], 4);
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_INFLIGHT_FULL), 0);
 	conversions_bpf__destroy(s);
 }
 
@@ -1053,6 +1119,7 @@ static void test_thread_exit_forgets(void **state)
 	struct bpf_link *exit_link = bpf_program__attach(s->progs.conv_task_exit);
 	struct dying_thread t = { .s = s };
 	pthread_t th;
+	char v[256];
 	pid_t child;
 	int status;
 
@@ -1063,6 +1130,7 @@ static void test_thread_exit_forgets(void **state)
 	assert_int_equal(t.err, 0);
 	assert_false(in_map(s->maps.mapgpa_reqs, t.tid));
 	assert_false(in_map(s->maps.inflight, t.tid));
+	assert_false(owned_entry(s, t.tid, v));	/* free again */
 	assert_int_equal(s->bss->mapgpa_pending, 0);
 	assert_true(in_map(s->maps.conv_slots, getpid()));
 
@@ -1739,6 +1807,7 @@ int main(void)
 		cmocka_unit_test(test_lost_ringbuf),
 		cmocka_unit_test(test_lost_stats_full),
 		cmocka_unit_test(test_lost_inflight_full),
+		cmocka_unit_test(test_thread_entry_taken),
 		cmocka_unit_test(test_mapgpa_latency),
 		cmocka_unit_test(test_thread_exit_forgets),
 		cmocka_unit_test(test_slot_reuse_after_exit),
