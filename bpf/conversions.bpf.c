@@ -172,6 +172,8 @@ struct mapgpa_req {
 	bool from_chunks;	/* SNP's buffer: pages and direction from the exits */
 	bool live;		/* outstanding: counted in mapgpa_pending */
 	__u8 pad[5];
+	__u32 tid;		/* the owner, in mapgpa_threads; 0: free */
+	__u32 pad2;
 };
 
 /*
@@ -186,7 +188,17 @@ struct {
 	__type(value, __u32);
 } mapgpa_vmm_rows SEC(".maps");
 
-/* Outstanding MapGPA requests, by vCPU thread: reused as inflight is. */
+/*
+ * Outstanding MapGPA requests, by vCPU thread: first in an array
+ * direct-mapped as threads is, else in the hash; reused as inflight is.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CONV_THREADS);
+	__type(key, __u32);
+	__type(value, struct mapgpa_req);
+} mapgpa_threads SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -207,15 +219,15 @@ struct {
  */
 __u64 mapgpa_pending = 0;
 
-/*
- * The entry in @map (inflight, mapgpa_reqs) of the thread @id
- * (bpf_get_current_pid_tgid()), NULL if none.
- */
-static __always_inline void *thread_entry(void *map, __u64 id)
+/* This thread's MapGPA request entry (mapgpa_threads, else mapgpa_reqs). */
+static __always_inline struct mapgpa_req *mapgpa_thread(__u64 id)
 {
-	__u32 tid = (__u32)id;
+	__u32 tid = (__u32)id, idx = tid & thread_mask;
+	struct mapgpa_req *req = bpf_map_lookup_elem(&mapgpa_threads, &idx);
 
-	return bpf_map_lookup_elem(map, &tid);
+	if (req && req->tid == tid)
+		return req;
+	return bpf_map_lookup_elem(&mapgpa_reqs, &tid);
 }
 
 /* This thread's open conversion entry (threads, else inflight), NULL if none. */
@@ -756,15 +768,17 @@ static __always_inline struct conv_vmm *mapgpa_req_vmm(struct mapgpa_req *req,
 	return v;
 }
 
-/* Everything but the cached slot, which outlives the request. */
+/* Everything but the owner and cached slot, which outlive the request. */
 static __always_inline void mapgpa_req_set(struct mapgpa_req *req, __u64 ts,
 					   __u64 pages, __u64 attributes,
 					   __u64 convs_before, __u8 kind,
 					   bool from_chunks)
 {
 	__u32 conv_slot = req->conv_slot, conv_gen = req->conv_gen;
+	__u32 tid = req->tid;
 
 	*req = (struct mapgpa_req){
+		.tid = tid,
 		.ts_ns = ts,
 		.pages = pages,
 		.attributes = attributes,
@@ -782,7 +796,7 @@ static __always_inline int mapgpa_open(__u8 kind, __u64 pages, __u64 attributes,
 				       bool from_chunks)
 {
 	__u64 id = bpf_get_current_pid_tgid(), ts;
-	__u32 tid = (__u32)id, pid = id >> 32;
+	__u32 tid = (__u32)id, pid = id >> 32, idx = tid & thread_mask;
 	struct mapgpa_req *req, new;
 	struct conv_vmm *v;
 
@@ -790,7 +804,10 @@ static __always_inline int mapgpa_open(__u8 kind, __u64 pages, __u64 attributes,
 		return 0;
 	ts = bpf_ktime_get_ns();
 	/* The thread's entry is written in place: no copy through the stack. */
-	req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
+	req = bpf_map_lookup_elem(&mapgpa_threads, &idx);
+	if (!req || (req->tid != tid &&
+		     (req->tid || __sync_val_compare_and_swap(&req->tid, 0, tid))))
+		req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
 	if (req) {
 		/* A repeat on the same thread replaces the request: count it once. */
 		if (!req->live)
@@ -801,6 +818,7 @@ static __always_inline int mapgpa_open(__u8 kind, __u64 pages, __u64 attributes,
 		return 0;
 	}
 	new.conv_slot = new.conv_gen = 0;
+	new.tid = tid;
 	v = mapgpa_req_vmm(&new, pid);
 	mapgpa_req_set(&new, ts, pages, attributes, v ? v->convs : 0, kind,
 		       from_chunks);
@@ -825,7 +843,7 @@ static __always_inline int mapgpa_userspace_exit(void)
 
 	if (!mapgpa_pending)
 		return 0;
-	req = thread_entry(&mapgpa_reqs, bpf_get_current_pid_tgid());
+	req = mapgpa_thread(bpf_get_current_pid_tgid());
 	if (req && req->live)
 		req->exited = 1;
 	return 0;
@@ -942,7 +960,7 @@ static __always_inline int mapgpa_entry(struct kvm_vcpu *vcpu)
 	if (!mapgpa_pending)
 		return 0;
 	id = bpf_get_current_pid_tgid();
-	req = thread_entry(&mapgpa_reqs, id);
+	req = mapgpa_thread(id);
 	/* TDX/SNP requests end with their own event, before the entry. */
 	if (!req || !req->live || req->kind != MAPGPA_HYPERCALL)
 		return 0;
@@ -965,7 +983,7 @@ static __always_inline int mapgpa_chunk(__u64 npages, __u64 attributes)
 
 	if (!mapgpa_pending)
 		return 0;
-	req = thread_entry(&mapgpa_reqs, bpf_get_current_pid_tgid());
+	req = mapgpa_thread(bpf_get_current_pid_tgid());
 	if (!req || !req->live)
 		return 0;
 	now = bpf_ktime_get_ns();
@@ -998,7 +1016,7 @@ static __always_inline int mapgpa_done(struct kvm_vcpu *vcpu, __u8 kind,
 	if (!mapgpa_pending)
 		return 0;
 	id = bpf_get_current_pid_tgid();
-	req = thread_entry(&mapgpa_reqs, id);
+	req = mapgpa_thread(id);
 	if (!req || !req->live || req->kind != kind)
 		return 0;
 	now = bpf_ktime_get_ns();
@@ -1136,7 +1154,13 @@ int BPF_PROG(conv_task_exit, struct task_struct *task)
 	}
 	bpf_map_delete_elem(&inflight, &tid);
 	if (mapgpa_latency) {
-		forget_mapgpa_req(thread_entry(&mapgpa_reqs, id));
+		struct mapgpa_req *req = mapgpa_thread(id);
+
+		forget_mapgpa_req(req);
+		if (req && tid) {	/* mapgpa_threads' goes free */
+			req->conv_slot = req->conv_gen = 0;
+			req->tid = 0;
+		}
 		bpf_map_delete_elem(&mapgpa_reqs, &tid);
 	}
 	if (!BPF_CORE_READ(task, signal, live.counter)) {

@@ -407,19 +407,26 @@ static struct conversions_bpf *load_fallback(enum conv_progs which,
 	return s;
 }
 
-/* Thread @tid's entry in threads (conv_open), if it owns it. */
-static bool owned_entry(struct conversions_bpf *s, __u32 tid, char *v)
+/*
+ * Thread @tid's entry, into @v, in the direct-mapped array @map of struct
+ * @type (threads: conv_open, mapgpa_threads: mapgpa_req), if it owns it.
+ */
+static bool owned_in(struct conversions_bpf *s, struct bpf_map *map,
+		     const char *type, __u32 tid, char *v)
 {
-	long tid_off = member_offset(bpf_object__btf(s->obj), "conv_open",
-				     "tid");
+	long tid_off = member_offset(bpf_object__btf(s->obj), type, "tid");
 	__u32 idx = tid & s->rodata->thread_mask, owner;
 
 	assert_true(tid_off >= 0);
-	assert_true(bpf_map__value_size(s->maps.threads) <= 256);
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.threads),
-					     &idx, v), 0);
+	assert_true(bpf_map__value_size(map) <= 256);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(map), &idx, v), 0);
 	memcpy(&owner, v + tid_off, sizeof(owner));
 	return owner == tid;
+}
+
+static bool owned_entry(struct conversions_bpf *s, __u32 tid, char *v)
+{
+	return owned_in(s, s->maps.threads, "conv_open", tid, v);
 }
 
 /*
@@ -1082,6 +1089,58 @@ static int open_and_convert(struct conversions_bpf *s)
 	       try_raw(s->progs.conv_attrs_raw, begin, NR_ARGS(begin));
 }
 
+/* A MapGPA request on a thread of its own, closed at its next entry. */
+static void *mapgpa_in_thread(void *arg)
+{
+	__u64 hcall[] = { CONV_KVM_HC_MAP_GPA_RANGE, 0x100000, 8, 0, 0 };
+	__u64 entry[] = { fake.vcpu, 0 };
+	long err;
+
+	err = try_raw(((struct conversions_bpf *)arg)->progs.mapgpa_hcall_raw,
+		      hcall, NR_ARGS(hcall)) ?:
+	      try_raw(((struct conversions_bpf *)arg)->progs.mapgpa_entry_raw,
+		      entry, NR_ARGS(entry));
+	return (void *)err;
+}
+
+/*
+ * A vCPU thread whose entry in mapgpa_threads is another's (one entry
+ * for all) keeps its request in the mapgpa_reqs hash, with the same
+ * figures; the owner's outstanding request is left alone.
+ */
+static void test_mapgpa_thread_entry_taken(void **state)
+{
+	struct conv_opts o = { .threads_size = 1 };
+	struct conversions_bpf *s = load_conv(&o);
+	__u64 hcall[] = { CONV_KVM_HC_MAP_GPA_RANGE, 0x100000, 16, 0, 0 };
+	__u64 entry[] = { fake.vcpu, 0 };
+	struct mapgpa_key key = { .pid = getpid(), .vcpu_id = FAKE_VCPU_ID };
+	struct mapgpa_stats ms;
+	void *err;
+	pthread_t t;
+
+	(void)state;
+	run_raw(s->progs.mapgpa_hcall_raw, hcall, NR_ARGS(hcall));	/* owns it */
+	assert_int_equal(pthread_create(&t, NULL, mapgpa_in_thread, s), 0);
+	assert_int_equal(pthread_join(t, &err), 0);
+	assert_null(err);
+	assert_int_equal(count_keys(bpf_map__fd(s->maps.mapgpa_reqs),
+				    sizeof(__u32)), 1);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa), &key,
+					     &ms), 0);
+	assert_int_equal(ms.count, 1);
+	assert_int_equal(ms.pages, 8);
+	assert_int_equal(s->bss->mapgpa_pending, 1);	/* the owner's */
+	run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry));
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa), &key,
+					     &ms), 0);
+	assert_int_equal(ms.count, 2);
+	assert_int_equal(ms.pages, 8 + 16);
+	assert_int_equal(s->bss->mapgpa_pending, 0);
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_MAPGPA_FULL), 0);
+	conversions_bpf__destroy(s);
+}
+
 struct dying_thread {
 	struct conversions_bpf *s;
 	__u32 tid;
@@ -1129,6 +1188,7 @@ static void test_thread_exit_forgets(void **state)
 	assert_int_equal(pthread_join(th, NULL), 0);
 	assert_int_equal(t.err, 0);
 	assert_false(in_map(s->maps.mapgpa_reqs, t.tid));
+	assert_false(owned_in(s, s->maps.mapgpa_threads, "mapgpa_req", t.tid, v));
 	assert_false(in_map(s->maps.inflight, t.tid));
 	assert_false(owned_entry(s, t.tid, v));	/* free again */
 	assert_int_equal(s->bss->mapgpa_pending, 0);
@@ -1808,6 +1868,7 @@ int main(void)
 		cmocka_unit_test(test_lost_stats_full),
 		cmocka_unit_test(test_lost_inflight_full),
 		cmocka_unit_test(test_thread_entry_taken),
+		cmocka_unit_test(test_mapgpa_thread_entry_taken),
 		cmocka_unit_test(test_mapgpa_latency),
 		cmocka_unit_test(test_thread_exit_forgets),
 		cmocka_unit_test(test_slot_reuse_after_exit),
