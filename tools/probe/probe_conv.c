@@ -155,6 +155,9 @@ void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
 	bpf_program__set_autoload(skel->progs.mapgpa_snp_msr_done_raw, snp);
 	skel->rodata->mapgpa_latency = mapgpa != 0;
 	skel->rodata->thread_mask = bpf_map__max_entries(skel->maps.threads) - 1;
+	/* Without MapGPA, nothing looks in mapgpa_threads: no 2.5 MiB for it. */
+	if (!mapgpa)
+		bpf_map__set_max_entries(skel->maps.mapgpa_threads, 1);
 	skel->rodata->open_at_event = attr;
 }
 
