@@ -26,6 +26,9 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Ibpf -I$(BUILD) $(WARN) \
 # multiarch directory that clang -target bpf does not search.
 BPF_CFLAGS += -I/usr/include/$(shell $(CC) -dumpmachine)
 
+# conversions.bpf.c takes a thread's entry with a compare-and-swap.
+$(BUILD)/bpf/conversions.bpf.o: BPF_CFLAGS += -mcpu=v3
+
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))

@@ -58,13 +58,25 @@ struct conv_open {
 	__u64 gfn_end;
 	__u64 attributes;
 	struct kvm *kvm;	/* fallback: the VM whose file the ioctl is on */
+	/*
+	 * What the row takes of the range, worked out by the begin, which
+	 * costs far less than the end.
+	 */
+	__u64 pages;
+	__u32 pages_slot;	/* hist_slot(pages) */
+	__u8 dir;		/* enum conv_dir */
 	bool live;		/* begun and not ended: the rest is this one's */
 	bool opened;		/* false: only the VM is known (open_at_event) */
-	__u8 pad[6];
+	__u8 pad;
 	__u32 zapped[CONV_NR_LEVELS];
 	__u32 yields;
 	__u32 yield_flushes;
 	__u32 root_walks;
+	/* Its process's slot in stats, while gen is the slot's (0: none). */
+	__u32 slot;
+	__u32 gen;
+	__u32 tid;		/* the owner, in threads; 0: free */
+	__u32 pad2;
 };
 
 /*
@@ -74,10 +86,29 @@ struct conv_open {
  * conversion cost more than bpftrace's whole count() on the same event.
  * Not task storage: on 6.12 making a thread's storage refills a
  * bpf_mem_alloc cache inside the program, and VMM threads are made often
- * enough (one per vCPU per VM) for that to be most of the cost.  Sized as
- * mapgpa_reqs: an entry per live thread that converted, not per open
- * conversion.
+ * enough (one per vCPU per VM) for that to be most of the cost.
+ *
+ * First in threads, direct-mapped by thread id (tid & thread_mask), the
+ * entry naming its owner: an array lookup the verifier inlines, where a
+ * hash lookup cost about a hundred guest instructions on each of begin,
+ * zap summary and end.  A thread takes a free entry with a
+ * compare-and-swap and keeps it until it exits.  A thread whose entry is
+ * another's (a pid_max above CONV_THREADS) keeps its conversions in the
+ * inflight hash instead, sized as mapgpa_reqs: an entry per live thread
+ * that converted.
  */
+#define CONV_THREADS	32768	/* pid_max's default: no two threads share */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CONV_THREADS);
+	__type(key, __u32);
+	__type(value, struct conv_open);
+} threads SEC(".maps");
+
+/* max_entries of threads minus 1, a power of 2 minus 1 (conv_select_progs()). */
+const volatile __u32 thread_mask = CONV_THREADS - 1;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -85,25 +116,38 @@ struct {
 	__type(value, struct conv_open);
 } inflight SEC(".maps");
 
+/* The rows, a slot per VMM process (struct conv_vmm). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CONV_MAX_VMMS);
+	__type(key, __u32);
+	__type(value, struct conv_vmm);
+} stats SEC(".maps");
+
+/*
+ * The slot of each live VMM process, looked up at a thread's first
+ * conversion (and by MapGPA requests).  Its process's exit deletes the
+ * entry: userspace frees the slot once it read it (conv_probe_drain(),
+ * conv_probe_delete_pid()).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, struct conv_key);
-	__type(value, struct conv_stats);
-} stats SEC(".maps");
+	__uint(max_entries, CONV_MAX_VMMS);
+	__type(key, __u32);
+	__type(value, __u32);
+} conv_slots SEC(".maps");
+
+/* Free slots of stats: userspace pushes them all at load, then each it frees. */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, CONV_MAX_VMMS);
+	__type(value, __u32);
+} free_slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
-
-/* Conversions finished per VMM process, to attribute them to MapGPA waits. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u64);
-} vm_convs SEC(".maps");
 
 /* What ends an outstanding MapGPA request. */
 enum mapgpa_kind {
@@ -119,12 +163,17 @@ struct mapgpa_req {
 	__u64 convs_before;
 	__u64 exit_ns;		/* the last chunk's exit to the VMM, 0: none */
 	__u64 userspace_ns;
-	__u32 exited;
+	__u32 exited;		/* 0 or 1 */
 	__u32 chunks;
+	/* Its VMM's slot in stats (conv_vmm.convs), while conv_gen is its. */
+	__u32 conv_slot;
+	__u32 conv_gen;
 	__u8 kind;		/* enum mapgpa_kind */
 	bool from_chunks;	/* SNP's buffer: pages and direction from the exits */
 	bool live;		/* outstanding: counted in mapgpa_pending */
 	__u8 pad[5];
+	__u32 tid;		/* the owner, in mapgpa_threads; 0: free */
+	__u32 pad2;
 };
 
 /*
@@ -139,7 +188,17 @@ struct {
 	__type(value, __u32);
 } mapgpa_vmm_rows SEC(".maps");
 
-/* Outstanding MapGPA requests, by vCPU thread: reused as inflight is. */
+/*
+ * Outstanding MapGPA requests, by vCPU thread: first in an array
+ * direct-mapped as threads is, else in the hash; reused as inflight is.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CONV_THREADS);
+	__type(key, __u32);
+	__type(value, struct mapgpa_req);
+} mapgpa_threads SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -160,19 +219,29 @@ struct {
  */
 __u64 mapgpa_pending = 0;
 
-/*
- * The entry in @map (inflight, mapgpa_reqs) of the thread @id
- * (bpf_get_current_pid_tgid()), NULL if none.
- */
-static __always_inline void *thread_entry(void *map, __u64 id)
+/* This thread's MapGPA request entry (mapgpa_threads, else mapgpa_reqs). */
+static __always_inline struct mapgpa_req *mapgpa_thread(__u64 id)
 {
-	__u32 tid = (__u32)id;
+	__u32 tid = (__u32)id, idx = tid & thread_mask;
+	struct mapgpa_req *req = bpf_map_lookup_elem(&mapgpa_threads, &idx);
 
-	return bpf_map_lookup_elem(map, &tid);
+	if (req && req->tid == tid)
+		return req;
+	return bpf_map_lookup_elem(&mapgpa_reqs, &tid);
 }
 
-/* Zeroed templates for first inserts (too large for the BPF stack). */
-static const struct conv_stats zero_conv_stats;
+/* This thread's open conversion entry (threads, else inflight), NULL if none. */
+static __always_inline struct conv_open *conv_thread(__u64 id)
+{
+	__u32 tid = (__u32)id, idx = tid & thread_mask;
+	struct conv_open *op = bpf_map_lookup_elem(&threads, &idx);
+
+	if (op && op->tid == tid)
+		return op;
+	return bpf_map_lookup_elem(&inflight, &tid);
+}
+
+/* Zeroed template for first inserts (too large for the BPF stack). */
 static const struct mapgpa_stats zero_mapgpa_stats;
 
 static __always_inline bool dir_wanted(__u64 attributes)
@@ -193,20 +262,37 @@ static __always_inline bool kvm_wanted(struct kvm *kvm)
 	return vm_wanted(stats_id);
 }
 
+/* The range and direction of @op, and what its row takes of them. */
+static __always_inline void conv_open_range(struct conv_open *op, __u64 start,
+					    __u64 end, __u64 attributes)
+{
+	op->gfn_start = start;
+	op->gfn_end = end;
+	op->attributes = attributes;
+	op->pages = end > start ? end - start : 0;
+	op->pages_slot = hist_slot(op->pages);
+	op->dir = attributes & CONV_ATTR_PRIVATE ? CONV_DIR_PRIVATE
+						 : CONV_DIR_SHARED;
+}
+
+/* Everything but the owner and cached slot, which outlive the conversion. */
 static __always_inline void conv_open_set(struct conv_open *op, __u64 ts,
 					  __u64 start, __u64 end,
 					  __u64 attributes, struct kvm *kvm,
 					  bool opened)
 {
+	__u32 slot = op->slot, gen = op->gen, tid = op->tid;
+
 	*op = (struct conv_open){
+		.tid = tid,
+		.slot = slot,
+		.gen = gen,
 		.ts_ns = ts,
-		.gfn_start = start,
-		.gfn_end = end,
-		.attributes = attributes,
 		.kvm = kvm,
 		.live = true,
 		.opened = opened,
 	};
+	conv_open_range(op, start, end, attributes);
 }
 
 /*
@@ -219,18 +305,26 @@ static __always_inline int conv_begin(struct kvm *kvm, __u64 start, __u64 end,
 				      __u64 attributes, bool opened)
 {
 	__u64 id = bpf_get_current_pid_tgid(), ts;
-	__u32 tid = (__u32)id, pid = id >> 32;
+	__u32 tid = (__u32)id, pid = id >> 32, idx = tid & thread_mask;
 	struct conv_open *op, new;
 
 	if ((targ_pid && pid != targ_pid) || !dir_wanted(attributes))
 		return 0;
 	ts = bpf_ktime_get_ns();
 	/* The thread's entry is written in place: no copy through the stack. */
+	op = bpf_map_lookup_elem(&threads, &idx);
+	if (op && (op->tid == tid ||
+		   (!op->tid && !__sync_val_compare_and_swap(&op->tid, 0, tid)))) {
+		conv_open_set(op, ts, start, end, attributes, kvm, opened);
+		return 0;
+	}
 	op = bpf_map_lookup_elem(&inflight, &tid);
 	if (op) {
 		conv_open_set(op, ts, start, end, attributes, kvm, opened);
 		return 0;
 	}
+	new.slot = new.gen = 0;
+	new.tid = tid;
 	conv_open_set(&new, ts, start, end, attributes, kvm, opened);
 	if (bpf_map_update_elem(&inflight, &tid, &new, BPF_NOEXIST))
 		count_lost(TDX_LOST_INFLIGHT_FULL);
@@ -239,7 +333,7 @@ static __always_inline int conv_begin(struct kvm *kvm, __u64 start, __u64 end,
 
 static __always_inline void conv_zap(__u32 level, __u32 n)
 {
-	struct conv_open *op = thread_entry(&inflight, bpf_get_current_pid_tgid());
+	struct conv_open *op = conv_thread(bpf_get_current_pid_tgid());
 
 	if (!op || !op->live || !op->opened)
 		return;
@@ -256,7 +350,7 @@ static __always_inline void conv_zap(__u32 level, __u32 n)
 static __always_inline int conv_zap_leafs(__u32 z4k, __u32 z2m, __u32 z1g,
 					  __u32 yields, __u32 yield_flushes)
 {
-	struct conv_open *op = thread_entry(&inflight, bpf_get_current_pid_tgid());
+	struct conv_open *op = conv_thread(bpf_get_current_pid_tgid());
 
 	/* Not in a conversion: an MMU notifier or memslot zap. */
 	if (!op || !op->live)
@@ -280,72 +374,105 @@ struct conv_done {
 	__u32 flushes;
 	__u32 valid;		/* CONV_F_*: what this mode observes */
 	__s32 ret;
-	bool noop;
-	bool flushed;
+	__u64 noop;		/* 0 or 1, as the kernel passes a bool */
+	__u64 flushed;
 };
 
-/* The row of @c's VM and direction, created (and named) on first use. */
-static __always_inline struct conv_stats *
-stats_row(const struct conv_done *c, const struct conv_key *key)
+/*
+ * The slot of VMM process @pid, into @slot: its conv_slots entry, else a
+ * free slot taken for it.  NULL when every slot is taken.
+ */
+static __always_inline struct conv_vmm *vmm_slot(__u32 pid, __u32 *slot)
 {
-	struct conv_stats *s = bpf_map_lookup_elem(&stats, key);
-	/* A local: a CO-RE read must start from a kernel type, not from c. */
-	struct kvm *kvm = c->kvm;
+	__u32 *idx = bpf_map_lookup_elem(&conv_slots, &pid);
+	struct conv_vmm *v;
 	int err;
 
-	if (s)
-		return s;
-	err = bpf_map_update_elem(&stats, key, &zero_conv_stats, BPF_NOEXIST);
-	if (err && err != -EEXIST /* another CPU won */) {
-		count_lost(TDX_LOST_STATS_FULL);
+	if (idx) {
+		*slot = *idx;
+		return bpf_map_lookup_elem(&stats, slot);
+	}
+	if (bpf_map_pop_elem(&free_slots, slot))
+		return NULL;
+	err = bpf_map_update_elem(&conv_slots, &pid, slot, BPF_NOEXIST);
+	if (err) {
+		bpf_map_push_elem(&free_slots, slot, 0);
+		idx = err == -EEXIST /* another CPU won */ ?
+		      bpf_map_lookup_elem(&conv_slots, &pid) : NULL;
+		if (!idx)
+			return NULL;
+		*slot = *idx;
+		return bpf_map_lookup_elem(&stats, slot);
+	}
+	v = bpf_map_lookup_elem(&stats, slot);
+	if (v)
+		v->pid = pid;	/* after the index: userspace frees unindexed slots */
+	return v;
+}
+
+/*
+ * This thread's VMM slot: the one @op cached while its generation holds
+ * (an inlined array lookup), else vmm_slot(), cached.  NULL, counted as
+ * what it loses, when every slot is taken.
+ */
+static __always_inline struct conv_vmm *thread_vmm(struct conv_open *op,
+						   __u32 pid, bool accounted)
+{
+	struct conv_vmm *v = bpf_map_lookup_elem(&stats, &op->slot);
+	__u32 slot;
+
+	/* A slot's generation is never 0, a new thread's cache is. */
+	if (v && v->gen == op->gen)
+		return v;
+	v = vmm_slot(pid, &slot);
+	if (!v) {
+		if (accounted)
+			count_lost(TDX_LOST_STATS_FULL);
+		if (mapgpa_latency)
+			count_lost(TDX_LOST_MAPGPA_FULL);
 		return NULL;
 	}
-	s = bpf_map_lookup_elem(&stats, key);
-	if (s && err != -EEXIST) {
+	op->slot = slot;
+	op->gen = v->gen;
+	return v;
+}
+
+/* @c into its direction's row of @v, named by its first conversion. */
+static __always_inline void account(const struct conv_done *c,
+				    struct conv_vmm *v)
+{
+	const struct conv_open *op = c->op;
+	struct conv_stats *s = &v->dir[op->dir & 1];
+	/* A local: a CO-RE read must start from a kernel type, not from c. */
+	struct kvm *kvm = c->kvm;
+	int i;
+
+	if (!s->count) {
 		BPF_CORE_READ_STR_INTO(&s->stats_id, kvm, stats_id);
 		KVMSCOPE_READ_VMM_COMM(&s->comm);
 	}
-	return s;
-}
-
-static __always_inline void account(const struct conv_done *c)
-{
-	const struct conv_open *op = c->op;
-	struct conv_key key = {
-		.pid = c->pid,
-		.dir = op->attributes & CONV_ATTR_PRIVATE ? CONV_DIR_PRIVATE
-							 : CONV_DIR_SHARED,
-	};
-	__u64 pages = op->gfn_end > op->gfn_start ?
-		      op->gfn_end - op->gfn_start : 0;
-	struct conv_stats *s = stats_row(c, &key);
-	int i;
-
-	if (!s)
-		return;
+	/* Adding zeroes costs less than testing for them. */
 	__sync_fetch_and_add(&s->count, 1);
-	__sync_fetch_and_add(&s->pages, pages);
-	if (c->noop)
-		__sync_fetch_and_add(&s->noop, 1);
+	__sync_fetch_and_add(&s->pages, op->pages);
+	__sync_fetch_and_add(&s->noop, c->noop);
 	if (c->ret)
 		__sync_fetch_and_add(&s->errors, 1);
 	for (i = 0; i < CONV_NR_LEVELS; i++)
-		if (op->zapped[i])
-			__sync_fetch_and_add(&s->zapped[i], op->zapped[i]);
-	if (c->flushes)
-		__sync_fetch_and_add(&s->flushes, c->flushes);
-	if (op->yields)
-		__sync_fetch_and_add(&s->yields, op->yields);
+		__sync_fetch_and_add(&s->zapped[i], op->zapped[i]);
+	__sync_fetch_and_add(&s->flushes, c->flushes);
+	__sync_fetch_and_add(&s->yields, op->yields);
 	__sync_fetch_and_add(&s->dur_sum_ns, c->duration_ns);
 	__sync_fetch_and_add(&s->dur_slots[hist_slot(c->duration_ns)], 1);
-	__sync_fetch_and_add(&s->pages_slots[hist_slot(pages)], 1);
+	/* hist_slot() bounded it: the check is the verifier's. */
+	if (op->pages_slot < KS_HIST_SLOTS)
+		__sync_fetch_and_add(&s->pages_slots[op->pages_slot], 1);
 }
 
 /* One ring buffer record for @c, with the names the aggregate leaves out. */
 static __always_inline void stream_record(const struct conv_done *c, __u32 tid)
 {
 	const struct conv_open *op = c->op;
-	struct kvm *kvm = c->kvm;	/* see stats_row() */
+	struct kvm *kvm = c->kvm;	/* see account() */
 	struct conv_event *e;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -376,29 +503,9 @@ static __always_inline void stream_record(const struct conv_done *c, __u32 tid)
 	bpf_ringbuf_submit(e, 0);
 }
 
-static __always_inline void count_vm_conversion(__u32 pid)
-{
-	static const __u64 one = 1;
-	__u64 *n = bpf_map_lookup_elem(&vm_convs, &pid);
-	int err;
-
-	if (n) {
-		__sync_fetch_and_add(n, 1);
-		return;
-	}
-	err = bpf_map_update_elem(&vm_convs, &pid, &one, BPF_NOEXIST);
-	if (err == -EEXIST) {	/* another CPU made it */
-		n = bpf_map_lookup_elem(&vm_convs, &pid);
-		if (n)
-			__sync_fetch_and_add(n, 1);
-	} else if (err) {
-		count_lost(TDX_LOST_MAPGPA_FULL);
-	}
-}
-
 /* Close the conversion open on this thread: aggregate and maybe stream it. */
-static __always_inline int conv_end(struct kvm *kvm, __u32 valid, bool noop,
-				    bool flushed, int ret)
+static __always_inline int conv_end(struct kvm *kvm, __u32 valid, __u64 noop,
+				    __u64 flushed, int ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
@@ -406,7 +513,9 @@ static __always_inline int conv_end(struct kvm *kvm, __u32 valid, bool noop,
 		.kvm = kvm, .pid = id >> 32, .valid = valid, .ret = ret,
 		.noop = noop, .flushed = flushed,
 	};
-	struct conv_open *op = thread_entry(&inflight, id);
+	struct conv_open *op = conv_thread(id);
+	struct conv_vmm *v = NULL;
+	bool wanted;
 
 	if (!op || !op->live)
 		return 0;	/* began before we attached, or filtered */
@@ -418,10 +527,15 @@ static __always_inline int conv_end(struct kvm *kvm, __u32 valid, bool noop,
 	c.now = bpf_ktime_get_ns();
 	c.duration_ns = c.now - op->ts_ns;
 	c.flushes = op->yield_flushes + flushed;
-	if (mapgpa_latency)
-		count_vm_conversion(c.pid);
-	if (c.duration_ns >= min_ns) {
-		account(&c);
+	wanted = c.duration_ns >= min_ns;
+	if (wanted || mapgpa_latency)
+		v = thread_vmm(op, c.pid, wanted);
+	/* Every conversion counts for MapGPA waits, as short as it was. */
+	if (mapgpa_latency && v)
+		__sync_fetch_and_add(&v->convs, 1);
+	if (wanted) {
+		if (v)
+			account(&c, v);
 		if (stream)
 			stream_record(&c, tid);
 	}
@@ -435,14 +549,12 @@ static __always_inline int conv_end(struct kvm *kvm, __u32 valid, bool noop,
 static __always_inline int conv_accept(__u64 start, __u64 end,
 				       __u64 attributes)
 {
-	struct conv_open *op = thread_entry(&inflight, bpf_get_current_pid_tgid());
+	struct conv_open *op = conv_thread(bpf_get_current_pid_tgid());
 
 	if (!op || !op->live)
 		return 0;	/* not a VM's ioctl we saw begin, or filtered */
 	op->ts_ns = bpf_ktime_get_ns();
-	op->gfn_start = start;
-	op->gfn_end = end;
-	op->attributes = attributes;
+	conv_open_range(op, start, end, attributes);
 	op->opened = true;
 	return 0;
 }
@@ -480,16 +592,20 @@ int BPF_PROG(conv_zap_leafs_raw, struct kvm *kvm, struct kvm_mmu_page *root,
 			      yield_flushes);
 }
 
+/*
+ * noop and flushed are bools, which the kernel passes as 0 or 1: taken as
+ * numbers, they are added without a test.
+ */
 SEC("tp_btf/kvm_vm_set_mem_attributes_done")
 int BPF_PROG(conv_done_btf, struct kvm *kvm, gfn_t start, gfn_t end,
-	     unsigned long attr, int ret, bool noop, bool flushed)
+	     unsigned long attr, int ret, __u64 noop, __u64 flushed)
 {
 	return conv_end(kvm, CONV_F_SERIES_ALL, noop, flushed, ret);
 }
 
 SEC("raw_tp/kvm_vm_set_mem_attributes_done")
 int BPF_PROG(conv_done_raw, struct kvm *kvm, gfn_t start, gfn_t end,
-	     unsigned long attr, int ret, bool noop, bool flushed)
+	     unsigned long attr, int ret, __u64 noop, __u64 flushed)
 {
 	return conv_end(kvm, CONV_F_SERIES_ALL, noop, flushed, ret);
 }
@@ -586,7 +702,7 @@ int fb_ioctl_enter(struct sys_enter_ioctl_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_ioctl")
 int fb_ioctl_exit(struct sys_exit_ioctl_ctx *ctx)
 {
-	struct conv_open *op = thread_entry(&inflight, bpf_get_current_pid_tgid());
+	struct conv_open *op = conv_thread(bpf_get_current_pid_tgid());
 
 	if (!op || !op->live)
 		return 0;
@@ -628,16 +744,47 @@ static __always_inline void forget_mapgpa_req(struct mapgpa_req *req)
 	}
 }
 
+/*
+ * The slot of @req's VMM, to count its conversions: the one @req cached
+ * while its generation holds, else its VMM's now, cached (none until its
+ * VMM's first conversion).  The thread's entry keeps it from request to
+ * request: one hash lookup per event, the thread's own.
+ */
+static __always_inline struct conv_vmm *mapgpa_req_vmm(struct mapgpa_req *req,
+						       __u32 pid)
+{
+	struct conv_vmm *v = bpf_map_lookup_elem(&stats, &req->conv_slot);
+	__u32 *slot;
+
+	if (v && v->gen == req->conv_gen)
+		return v;
+	slot = bpf_map_lookup_elem(&conv_slots, &pid);
+	if (!slot)
+		return NULL;
+	req->conv_slot = *slot;
+	v = bpf_map_lookup_elem(&stats, &req->conv_slot);
+	if (v)
+		req->conv_gen = v->gen;
+	return v;
+}
+
+/* Everything but the owner and cached slot, which outlive the request. */
 static __always_inline void mapgpa_req_set(struct mapgpa_req *req, __u64 ts,
 					   __u64 pages, __u64 attributes,
 					   __u64 convs_before, __u8 kind,
 					   bool from_chunks)
 {
+	__u32 conv_slot = req->conv_slot, conv_gen = req->conv_gen;
+	__u32 tid = req->tid;
+
 	*req = (struct mapgpa_req){
+		.tid = tid,
 		.ts_ns = ts,
 		.pages = pages,
 		.attributes = attributes,
 		.convs_before = convs_before,
+		.conv_slot = conv_slot,
+		.conv_gen = conv_gen,
 		.kind = kind,
 		.from_chunks = from_chunks,
 		.live = true,
@@ -648,26 +795,33 @@ static __always_inline void mapgpa_req_set(struct mapgpa_req *req, __u64 ts,
 static __always_inline int mapgpa_open(__u8 kind, __u64 pages, __u64 attributes,
 				       bool from_chunks)
 {
-	__u64 id = bpf_get_current_pid_tgid(), *convs, before, ts;
-	__u32 tid = (__u32)id, pid = id >> 32;
+	__u64 id = bpf_get_current_pid_tgid(), ts;
+	__u32 tid = (__u32)id, pid = id >> 32, idx = tid & thread_mask;
 	struct mapgpa_req *req, new;
+	struct conv_vmm *v;
 
 	if (targ_pid && pid != targ_pid)
 		return 0;
-	convs = bpf_map_lookup_elem(&vm_convs, &pid);
-	before = convs ? *convs : 0;
 	ts = bpf_ktime_get_ns();
 	/* The thread's entry is written in place: no copy through the stack. */
-	req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
+	req = bpf_map_lookup_elem(&mapgpa_threads, &idx);
+	if (!req || (req->tid != tid &&
+		     (req->tid || __sync_val_compare_and_swap(&req->tid, 0, tid))))
+		req = bpf_map_lookup_elem(&mapgpa_reqs, &tid);
 	if (req) {
 		/* A repeat on the same thread replaces the request: count it once. */
 		if (!req->live)
 			__sync_fetch_and_add(&mapgpa_pending, 1);
-		mapgpa_req_set(req, ts, pages, attributes, before, kind,
-			       from_chunks);
+		v = mapgpa_req_vmm(req, pid);
+		mapgpa_req_set(req, ts, pages, attributes, v ? v->convs : 0,
+			       kind, from_chunks);
 		return 0;
 	}
-	mapgpa_req_set(&new, ts, pages, attributes, before, kind, from_chunks);
+	new.conv_slot = new.conv_gen = 0;
+	new.tid = tid;
+	v = mapgpa_req_vmm(&new, pid);
+	mapgpa_req_set(&new, ts, pages, attributes, v ? v->convs : 0, kind,
+		       from_chunks);
 	if (bpf_map_update_elem(&mapgpa_reqs, &tid, &new, BPF_NOEXIST))
 		count_lost(TDX_LOST_MAPGPA_FULL);
 	else
@@ -689,7 +843,7 @@ static __always_inline int mapgpa_userspace_exit(void)
 
 	if (!mapgpa_pending)
 		return 0;
-	req = thread_entry(&mapgpa_reqs, bpf_get_current_pid_tgid());
+	req = mapgpa_thread(bpf_get_current_pid_tgid());
 	if (req && req->live)
 		req->exited = 1;
 	return 0;
@@ -740,18 +894,20 @@ static __always_inline void mapgpa_row_untake(__u32 pid)
 
 /*
  * End this thread's request @req: account it to its vCPU's row and forget
- * it.  @retry, @error: how a TDX/SNP request ended for the guest.
+ * it.  @retry, @error: how a TDX/SNP request ended for the guest.  @btf:
+ * @vcpu is a tp_btf program's typed pointer (KVMSCOPE_READ()).
  */
 static __always_inline void mapgpa_close(struct kvm_vcpu *vcpu,
 					 struct mapgpa_req *req, __u64 now,
-					 __u32 pid, bool retry, bool error)
+					 __u32 pid, bool retry, bool error,
+					 bool btf)
 {
 	struct mapgpa_key key = { .pid = pid };
 	struct mapgpa_stats *s;
-	__u64 lat = now - req->ts_ns, *convs;
+	__u64 lat = now - req->ts_ns;
 
 	if (vcpu)
-		key.vcpu_id = BPF_CORE_READ(vcpu, vcpu_id);
+		key.vcpu_id = KVMSCOPE_READ(btf, vcpu, vcpu_id);
 
 	s = bpf_map_lookup_elem(&mapgpa, &key);
 	if (!s && mapgpa_row_take(pid)) {
@@ -772,20 +928,19 @@ static __always_inline void mapgpa_close(struct kvm_vcpu *vcpu,
 		}
 	}
 	if (s) {
-		convs = bpf_map_lookup_elem(&vm_convs, &pid);
+		struct conv_vmm *v = mapgpa_req_vmm(req, pid);
+
+		/* Adding zeroes costs less than testing for them. */
 		__sync_fetch_and_add(&s->count, 1);
 		__sync_fetch_and_add(&s->pages, req->pages);
-		if (req->attributes & CONV_MAP_GPA_ENCRYPTED)
-			__sync_fetch_and_add(&s->to_private, 1);
-		if (req->exited)
-			__sync_fetch_and_add(&s->userspace_exits, 1);
-		if (convs && *convs > req->convs_before)
+		__sync_fetch_and_add(&s->to_private,
+				     (req->attributes / CONV_MAP_GPA_ENCRYPTED) & 1);
+		__sync_fetch_and_add(&s->userspace_exits, req->exited);
+		if (v && v->convs > req->convs_before)
 			__sync_fetch_and_add(&s->conversions,
-					     *convs - req->convs_before);
-		if (req->chunks)
-			__sync_fetch_and_add(&s->chunks, req->chunks);
-		if (req->userspace_ns)
-			__sync_fetch_and_add(&s->userspace_ns, req->userspace_ns);
+					     v->convs - req->convs_before);
+		__sync_fetch_and_add(&s->chunks, req->chunks);
+		__sync_fetch_and_add(&s->userspace_ns, req->userspace_ns);
 		if (retry)
 			__sync_fetch_and_add(&s->retries, 1);
 		if (error)
@@ -805,11 +960,12 @@ static __always_inline int mapgpa_entry(struct kvm_vcpu *vcpu)
 	if (!mapgpa_pending)
 		return 0;
 	id = bpf_get_current_pid_tgid();
-	req = thread_entry(&mapgpa_reqs, id);
+	req = mapgpa_thread(id);
 	/* TDX/SNP requests end with their own event, before the entry. */
 	if (!req || !req->live || req->kind != MAPGPA_HYPERCALL)
 		return 0;
-	mapgpa_close(vcpu, req, bpf_ktime_get_ns(), id >> 32, false, false);
+	mapgpa_close(vcpu, req, bpf_ktime_get_ns(), id >> 32, false, false,
+		     false);
 	return 0;
 }
 
@@ -827,7 +983,7 @@ static __always_inline int mapgpa_chunk(__u64 npages, __u64 attributes)
 
 	if (!mapgpa_pending)
 		return 0;
-	req = thread_entry(&mapgpa_reqs, bpf_get_current_pid_tgid());
+	req = mapgpa_thread(bpf_get_current_pid_tgid());
 	if (!req || !req->live)
 		return 0;
 	now = bpf_ktime_get_ns();
@@ -852,7 +1008,7 @@ static __always_inline int mapgpa_chunk(__u64 npages, __u64 attributes)
  * pending request of the kind counts).
  */
 static __always_inline int mapgpa_done(struct kvm_vcpu *vcpu, __u8 kind,
-				       bool retry, bool error)
+				       bool retry, bool error, bool btf)
 {
 	struct mapgpa_req *req;
 	__u64 id, now;
@@ -860,13 +1016,13 @@ static __always_inline int mapgpa_done(struct kvm_vcpu *vcpu, __u8 kind,
 	if (!mapgpa_pending)
 		return 0;
 	id = bpf_get_current_pid_tgid();
-	req = thread_entry(&mapgpa_reqs, id);
+	req = mapgpa_thread(id);
 	if (!req || !req->live || req->kind != kind)
 		return 0;
 	now = bpf_ktime_get_ns();
 	if (req->exit_ns)
 		req->userspace_ns += now - req->exit_ns;
-	mapgpa_close(vcpu, req, now, id >> 32, retry, error);
+	mapgpa_close(vcpu, req, now, id >> 32, retry, error, btf);
 	return 0;
 }
 
@@ -885,12 +1041,25 @@ int BPF_PROG(mapgpa_hcall_raw, unsigned long nr, unsigned long a0,
  */
 #define KVM_EAGAIN	11
 
-SEC("raw_tp/kvm_hypercall_done")
-int BPF_PROG(mapgpa_hcall_done_raw, struct kvm_vcpu *vcpu, __u64 ret)
+static __always_inline int mapgpa_hcall_done(struct kvm_vcpu *vcpu, __u64 ret,
+					     bool btf)
 {
 	bool again = ret == (__u64)-KVM_EAGAIN || ret == (__u32)-KVM_EAGAIN;
 
-	return mapgpa_done(vcpu, MAPGPA_HYPERCALL, again, ret && !again);
+	return mapgpa_done(vcpu, MAPGPA_HYPERCALL, again, ret && !again, btf);
+}
+
+/* The vCPU id a plain load: a raw_tp twin needs a probe read for it. */
+SEC("tp_btf/kvm_hypercall_done")
+int BPF_PROG(mapgpa_hcall_done_btf, struct kvm_vcpu *vcpu, __u64 ret)
+{
+	return mapgpa_hcall_done(vcpu, ret, true);
+}
+
+SEC("raw_tp/kvm_hypercall_done")
+int BPF_PROG(mapgpa_hcall_done_raw, struct kvm_vcpu *vcpu, __u64 ret)
+{
+	return mapgpa_hcall_done(vcpu, ret, false);
 }
 
 SEC("raw_tp/kvm_userspace_exit")
@@ -923,7 +1092,7 @@ int BPF_PROG(mapgpa_tdx_done_raw, struct kvm_vcpu *vcpu, __u64 status,
 	     __u64 next_gpa, int end)
 {
 	return mapgpa_done(vcpu, MAPGPA_VENDOR, status == TDVMCALL_STATUS_RETRY,
-			   status & TDVMCALL_STATUS_ERROR);
+			   status & TDVMCALL_STATUS_ERROR, false);
 }
 
 SEC("raw_tp/kvm_map_gpa_range_exit")
@@ -943,7 +1112,7 @@ int BPF_PROG(mapgpa_snp_raw, struct kvm_vcpu *vcpu, __u16 cur_entry,
 SEC("raw_tp/kvm_snp_psc_done")
 int BPF_PROG(mapgpa_snp_done_raw, struct kvm_vcpu *vcpu, __u64 psc_ret)
 {
-	return mapgpa_done(vcpu, MAPGPA_VENDOR, false, psc_ret != 0);
+	return mapgpa_done(vcpu, MAPGPA_VENDOR, false, psc_ret != 0, false);
 }
 
 SEC("raw_tp/kvm_snp_psc_msr")
@@ -957,7 +1126,7 @@ int BPF_PROG(mapgpa_snp_msr_raw, struct kvm_vcpu *vcpu, __u64 gpa, __u8 op)
 SEC("raw_tp/kvm_snp_psc_msr_done")
 int BPF_PROG(mapgpa_snp_msr_done_raw, struct kvm_vcpu *vcpu, bool error)
 {
-	return mapgpa_done(vcpu, MAPGPA_VENDOR, false, error);
+	return mapgpa_done(vcpu, MAPGPA_VENDOR, false, error, false);
 }
 
 /*
@@ -965,25 +1134,39 @@ int BPF_PROG(mapgpa_snp_msr_done_raw, struct kvm_vcpu *vcpu, bool error)
  * request left outstanding would keep every VM entry looking it up, and
  * a later thread with the same id would find them.
  * Its process's last thread gone (signal->live dropped to 0 before this
- * event), so are its conversion and MapGPA row counts, keyed by a pid
- * that will be reused.
- * The rows (stats, mapgpa) stay: userspace reports them, then deletes
- * them (conv_probe_delete_pid()).
+ * event), so are its slot's index entry and MapGPA row count, keyed by a
+ * pid that will be reused.
+ * The rows (its slot in stats, mapgpa) stay: userspace reports them, then
+ * frees them (conv_probe_drain(), conv_probe_delete_pid()).
  */
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(conv_task_exit, struct task_struct *task)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id, pid = id >> 32;
+	struct conv_open *op = conv_thread(id);
 
+	/* The entry in threads goes free; one in inflight goes. */
+	if (op && tid) {
+		op->live = false;
+		op->slot = op->gen = 0;
+		op->tid = 0;
+	}
 	bpf_map_delete_elem(&inflight, &tid);
-	if (!mapgpa_latency)
-		return 0;
-	forget_mapgpa_req(thread_entry(&mapgpa_reqs, id));
-	bpf_map_delete_elem(&mapgpa_reqs, &tid);
+	if (mapgpa_latency) {
+		struct mapgpa_req *req = mapgpa_thread(id);
+
+		forget_mapgpa_req(req);
+		if (req && tid) {	/* mapgpa_threads' goes free */
+			req->conv_slot = req->conv_gen = 0;
+			req->tid = 0;
+		}
+		bpf_map_delete_elem(&mapgpa_reqs, &tid);
+	}
 	if (!BPF_CORE_READ(task, signal, live.counter)) {
-		bpf_map_delete_elem(&vm_convs, &pid);
-		bpf_map_delete_elem(&mapgpa_vmm_rows, &pid);
+		bpf_map_delete_elem(&conv_slots, &pid);
+		if (mapgpa_latency)
+			bpf_map_delete_elem(&mapgpa_vmm_rows, &pid);
 	}
 	return 0;
 }

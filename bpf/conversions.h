@@ -70,7 +70,7 @@ struct conv_event {
 	char stats_id[KS_STATS_ID_LEN];
 };
 
-/* Summary aggregation: one entry per VM and direction. */
+/* Summary aggregation: one row per VMM and direction (struct conv_vmm). */
 struct conv_key {
 	__u32 pid;
 	__u32 dir;		/* enum conv_dir */
@@ -112,6 +112,24 @@ struct conv_stats {
 	__u64 pages_slots[KS_HIST_SLOTS];	/* log2(pages) */
 	char stats_id[KS_STATS_ID_LEN];
 	char comm[TDX_COMM_LEN];	/* the VMM's, names it after it exits */
+};
+
+/*
+ * The conversion rows of one VMM process, both directions, in a slot of
+ * the "stats" array: an array lookup the verifier inlines, where a hash
+ * lookup by (pid, direction) cost a third of bpftrace's whole count().
+ * A thread caches its process's slot and the slot's generation: userspace
+ * bumps the generation when it frees the slot, so a stale cache misses
+ * rather than counting into another VMM's rows.
+ */
+#define CONV_MAX_VMMS		512
+
+struct conv_vmm {
+	__u32 pid;		/* the VMM; 0: the slot is free */
+	__u32 gen;		/* bumped by userspace at each free */
+	__u64 convs;		/* conversions finished, for MapGPA waits */
+	/* By enum conv_dir; a row with count 0 has not been used. */
+	struct conv_stats dir[CONV_NR_DIRS];
 };
 
 /* MapGPA rows (VMM process, vCPU) in the kernel ... */

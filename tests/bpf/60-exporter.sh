@@ -384,11 +384,12 @@ check_eq "BPF: errors (ENOTTY) to private" 7 "$(m "kvmscope_mem_conversion_error
 check_eq "BPF: pages to private (7 x 512)" 3584 "$(m "kvmscope_mem_conversion_pages_total{vm=\"kvm-$conv\",vm_name=\"python3\",direction=\"private\"}")"
 check_eq "BPF: duration histogram count" 7 "$(m "kvmscope_mem_conversion_duration_seconds_count{vm=\"kvm-$conv\",vm_name=\"python3\",direction=\"private\"}")"
 # _sum is the kernel's exact sum of durations, in seconds: read the same
-# row from the exporter's own stats map (found through its fds).
+# row from the exporter's own stats map (found through its fds): the
+# slot of this VMM, its to-private row.
 stats_map=$(for f in /proc/"$epid"/fdinfo/*; do sed -n 's/^map_id:\s*//p' "$f"; done |
 	while read -r id; do bpftool map show id "$id" -j; done | jq -s '.[] | select(.name == "stats") | .id')
 kernel_sum=$(bpftool map dump id "${stats_map:-0}" -j 2>&1 |
-	jq ".[] | select(.formatted.key == {pid: $conv, dir: 1}) | .formatted.value.dur_sum_ns" 2>&1)
+	jq ".[] | select(.formatted.value.pid == $conv) | .formatted.value.dir[1].dur_sum_ns" 2>&1)
 exported_sum=$(m "kvmscope_mem_conversion_duration_seconds_sum{vm=\"kvm-$conv\",vm_name=\"python3\",direction=\"private\"}" |
 	python3 -c 'import decimal, sys; print(int(decimal.Decimal(sys.stdin.read()) * 10**9))' 2>&1)
 check "BPF: the kernel kept a duration sum ($kernel_sum ns)" test "${kernel_sum:-0}" -gt 0

@@ -51,6 +51,12 @@ static void test_conv_progs(void **state)
 	assert_string_equal(buf, "conv_attrs_raw conv_zap_leafs_raw conv_done_raw "
 			    "mapgpa_hcall_raw mapgpa_uexit_raw mapgpa_entry_raw "
 			    "conv_task_exit");
+	/* tp_btf: kvm_hypercall_done's twin too, the vCPU id a plain load. */
+	conv_select_progs(s, CONV_PROGS_SERIES_BTF, CONV_MAPGPA_HCALL_DONE);
+	autoloaded(s->obj, buf, sizeof(buf));
+	assert_string_equal(buf, "conv_attrs_btf conv_zap_leafs_btf conv_done_btf "
+			    "mapgpa_hcall_raw mapgpa_hcall_done_btf mapgpa_chunk_raw "
+			    "conv_task_exit");
 	/* With the series' kvm_hypercall_done: nothing on kvm_entry. */
 	conv_select_progs(s, CONV_PROGS_SERIES_RAW, CONV_MAPGPA_HCALL_DONE);
 	autoloaded(s->obj, buf, sizeof(buf));

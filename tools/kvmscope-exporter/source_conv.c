@@ -47,6 +47,12 @@ static void add_conv(struct ks_store *s, const void *key, const void *val)
 	ks_hist_add(&c->duration, ks_slots(v->dur_slots).v, v->dur_sum_ns);
 }
 
+static int take_conv(void *s, const void *key, const void *val)
+{
+	add_conv(s, key, val);
+	return 0;
+}
+
 static void add_mapgpa(struct ks_store *s, const void *key, const void *val)
 {
 	const struct mapgpa_key *k = key;
@@ -66,9 +72,14 @@ static void add_mapgpa(struct ks_store *s, const void *key, const void *val)
 static int conv_collect(struct ks_source *src, struct ks_store *s)
 {
 	struct conv_source *cs = (struct conv_source *)src;
-	int err;
+	int rows, err = 0;
 
-	err = ks_store_rows(s, src->name, "stats", cs->probe.stats_fd, add_conv);
+	rows = conv_probe_rows(&cs->probe, take_conv, s);
+	if (rows < 0)
+		err = rows;
+	else
+		ks_store_map(s, src->name, "stats", rows,
+			     cs->probe.nr_slots * CONV_NR_DIRS);
 	if (!err && (src->have & KS_HAVE_MAPGPA))
 		err = ks_store_rows(s, src->name, "mapgpa", cs->probe.mapgpa_fd,
 				    add_mapgpa);

@@ -2,7 +2,9 @@
 /* bpf/conversions.bpf.c loaded and attached: see probe_conv.h. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -142,7 +144,8 @@ void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
 	bpf_program__set_autoload(skel->progs.mapgpa_hcall_raw, entry || done);
 	bpf_program__set_autoload(skel->progs.mapgpa_uexit_raw, entry);
 	bpf_program__set_autoload(skel->progs.mapgpa_entry_raw, entry);
-	bpf_program__set_autoload(skel->progs.mapgpa_hcall_done_raw, done);
+	bpf_program__set_autoload(skel->progs.mapgpa_hcall_done_btf, done && btf);
+	bpf_program__set_autoload(skel->progs.mapgpa_hcall_done_raw, done && !btf);
 	bpf_program__set_autoload(skel->progs.mapgpa_tdx_raw, tdx);
 	bpf_program__set_autoload(skel->progs.mapgpa_tdx_done_raw, tdx);
 	bpf_program__set_autoload(skel->progs.mapgpa_chunk_raw, done || tdx || snp);
@@ -151,6 +154,10 @@ void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
 	bpf_program__set_autoload(skel->progs.mapgpa_snp_msr_raw, snp);
 	bpf_program__set_autoload(skel->progs.mapgpa_snp_msr_done_raw, snp);
 	skel->rodata->mapgpa_latency = mapgpa != 0;
+	skel->rodata->thread_mask = bpf_map__max_entries(skel->maps.threads) - 1;
+	/* Without MapGPA, nothing looks in mapgpa_threads: no 2.5 MiB for it. */
+	if (!mapgpa)
+		bpf_map__set_max_entries(skel->maps.mapgpa_threads, 1);
 	skel->rodata->open_at_event = attr;
 }
 
@@ -186,7 +193,7 @@ static int load(void *data, bool tp_btf, struct bpf_object **obj)
 	skel->rodata->stream = o->stream;
 	ctx->p->mapgpa_sets = o->mapgpa ? conv_mapgpa_sets() : 0;
 	conv_select_progs(skel, which, ctx->p->mapgpa_sets);
-	err = conversions_bpf__load(skel);
+	err = conversions_bpf__load(skel) ?: conv_probe_init_slots(skel);
 	if (err) {
 		conversions_bpf__destroy(skel);
 		return err;
@@ -213,6 +220,8 @@ int conv_probe_open(struct conv_probe *p, const struct ks_mode *m,
 		return e;
 	}
 	p->stats_fd = bpf_map__fd(p->skel->maps.stats);
+	p->slots_fd = bpf_map__fd(p->skel->maps.conv_slots);
+	p->nr_slots = bpf_map__max_entries(p->skel->maps.stats);
 	p->mapgpa_fd = bpf_map__fd(p->skel->maps.mapgpa);
 	p->events_fd = bpf_map__fd(p->skel->maps.events);
 	p->lost_fd = bpf_map__fd(p->skel->maps.lost);
@@ -224,16 +233,144 @@ void conv_probe_close(struct conv_probe *p)
 	ks_probe_close(&p->bpf);
 	conversions_bpf__destroy(p->skel);
 	p->skel = NULL;
+	free(p->seen);
+	p->seen = NULL;
+}
+
+int conv_probe_init_slots(struct conversions_bpf *skel)
+{
+	int stats_fd = bpf_map__fd(skel->maps.stats);
+	int free_fd = bpf_map__fd(skel->maps.free_slots);
+	/* Generation 0 is no thread's cache: a slot starts at 1. */
+	struct conv_vmm v = { .gen = 1 };
+
+	for (__u32 i = 0; i < bpf_map__max_entries(skel->maps.stats); i++)
+		if (bpf_map_update_elem(stats_fd, &i, &v, BPF_ANY) ||
+		    bpf_map_update_elem(free_fd, NULL, &i, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+/*
+ * Slot @slot, last read as @v, back to the free list: zeroed, its
+ * generation bumped so no thread's cache finds it, its index entry gone if
+ * its VMM still has one.
+ */
+static void free_slot(const struct conv_probe *p, __u32 slot,
+		      const struct conv_vmm *v)
+{
+	struct conv_vmm z = { .gen = v->gen + 1 ? v->gen + 1 : 1 };
+	__u32 idx;
+
+	if (!bpf_map_lookup_elem(p->slots_fd, &v->pid, &idx) && idx == slot)
+		bpf_map_delete_elem(p->slots_fd, &v->pid);
+	if (!bpf_map_update_elem(p->stats_fd, &slot, &z, BPF_ANY))
+		bpf_map_update_elem(bpf_map__fd(p->skel->maps.free_slots),
+				    NULL, &slot, BPF_ANY);
+}
+
+/* Is @slot, held by @pid, still its live process's (its index entry)? */
+static bool slot_live(const struct conv_probe *p, __u32 slot, __u32 pid)
+{
+	__u32 idx;
+
+	return !bpf_map_lookup_elem(p->slots_fd, &pid, &idx) && idx == slot;
+}
+
+int conv_probe_rows(const struct conv_probe *p, ks_map_take_fn fn, void *ctx)
+{
+	struct conv_vmm v;
+	int n = 0, err;
+
+	for (__u32 slot = 0; slot < p->nr_slots; slot++) {
+		if (bpf_map_lookup_elem(p->stats_fd, &slot, &v))
+			return -errno;
+		for (__u32 dir = 0; v.pid && dir < CONV_NR_DIRS; dir++) {
+			struct conv_key k = { .pid = v.pid, .dir = dir };
+
+			if (!v.dir[dir].count)
+				continue;	/* never used */
+			n++;
+			err = fn(ctx, &k, &v.dir[dir]);
+			if (err)
+				return err;
+		}
+	}
+	return n;
+}
+
+/* @d = @cur - @prev, counter by counter; the names are @cur's. */
+static void conv_stats_sub(struct conv_stats *d, const struct conv_stats *cur,
+			   const struct conv_stats *prev)
+{
+	*d = *cur;
+#define SUB(field, ...) d->field -= prev->field;
+	CONV_ROW_COUNTERS(SUB)
+#undef SUB
+	for (int i = 0; i < CONV_NR_LEVELS; i++)
+		d->zapped[i] -= prev->zapped[i];
+	d->dur_sum_ns -= prev->dur_sum_ns;
+	for (int i = 0; i < KS_HIST_SLOTS; i++) {
+		d->dur_slots[i] -= prev->dur_slots[i];
+		d->pages_slots[i] -= prev->pages_slots[i];
+	}
+}
+
+int conv_probe_drain(struct conv_probe *p, ks_map_take_fn fn, void *ctx)
+{
+	struct conv_stats d;
+	struct conv_vmm v;
+	int err;
+
+	if (!p->seen) {
+		p->seen = calloc(p->nr_slots, sizeof(*p->seen));
+		if (!p->seen)
+			return -ENOMEM;
+	}
+	for (__u32 slot = 0; slot < p->nr_slots; slot++) {
+		struct conv_vmm *seen = &p->seen[slot];
+		bool dead;
+
+		if (bpf_map_lookup_elem(p->stats_fd, &slot, &v))
+			return -errno;
+		if (!v.pid)
+			continue;
+		/*
+		 * Dead first, then read again: what its threads counted
+		 * before its exit is all there is.
+		 */
+		dead = !slot_live(p, slot, v.pid);
+		if (dead && bpf_map_lookup_elem(p->stats_fd, &slot, &v))
+			return -errno;
+		if (seen->pid != v.pid || seen->gen != v.gen)
+			memset(seen, 0, sizeof(*seen));	/* a new owner */
+		for (__u32 dir = 0; dir < CONV_NR_DIRS; dir++) {
+			struct conv_key k = { .pid = v.pid, .dir = dir };
+
+			conv_stats_sub(&d, &v.dir[dir], &seen->dir[dir]);
+			if (!d.count)
+				continue;
+			err = fn(ctx, &k, &d);
+			if (err)
+				return err;
+		}
+		*seen = v;
+		if (dead) {
+			free_slot(p, slot, &v);
+			memset(seen, 0, sizeof(*seen));
+		}
+	}
+	return 0;
 }
 
 void conv_probe_delete_pid(const struct conv_probe *p, __u32 pid)
 {
-	for (__u32 dir = 0; dir < CONV_NR_DIRS; dir++) {
-		struct conv_key k = { .pid = pid, .dir = dir };
+	struct conv_vmm v;
 
-		bpf_map_delete_elem(p->stats_fd, &k);
-	}
-	bpf_map_delete_elem(bpf_map__fd(p->skel->maps.vm_convs), &pid);
+	for (__u32 slot = 0; slot < p->nr_slots; slot++)
+		if (!bpf_map_lookup_elem(p->stats_fd, &slot, &v) &&
+		    v.pid == pid)
+			free_slot(p, slot, &v);
 	ks_map_delete_pid(p->mapgpa_fd, pid,
 			  offsetof(struct mapgpa_key, pid), false);
 	bpf_map_delete_elem(bpf_map__fd(p->skel->maps.mapgpa_vmm_rows), &pid);

@@ -91,7 +91,10 @@ struct conv_probe_opts {
 struct conv_probe {
 	struct conversions_bpf *skel;
 	struct ks_probe bpf;		/* skel's object and links */
-	int stats_fd;			/* conv_key -> conv_stats */
+	int stats_fd;			/* slot -> conv_vmm */
+	int slots_fd;			/* VMM pid -> its slot */
+	__u32 nr_slots;			/* of stats */
+	struct conv_vmm *seen;		/* conv_probe_drain()'s last reads */
 	int mapgpa_fd;			/* mapgpa_key -> mapgpa_stats */
 	int events_fd;			/* ring buffer of conv_event */
 	int lost_fd;			/* per-CPU, enum tdx_lost */
@@ -107,7 +110,29 @@ int conv_probe_open(struct conv_probe *p, const struct ks_mode *m,
 		    const struct conv_probe_opts *o, char *err, size_t err_len);
 void conv_probe_close(struct conv_probe *p);
 
-/* Drop the rows of VMM @pid. */
+/*
+ * Hand every slot of the stats array to the programs (the free list):
+ * after load, before they run.  Used by the probe and by the BPF tests.
+ * Returns 0 or -errno.
+ */
+int conv_probe_init_slots(struct conversions_bpf *skel);
+
+/*
+ * Each row (VMM, direction) with conversions, as the kernel holds it, to
+ * @fn(@ctx, struct conv_key *, struct conv_stats *); a VMM whose pid was
+ * reused may have two rows of one key.  Returns the number of rows or the
+ * first error.
+ */
+int conv_probe_rows(const struct conv_probe *p, ks_map_take_fn fn, void *ctx);
+
+/*
+ * What each row counted since the last call (rows that counted nothing
+ * left out), as ks_map_drain() would move it; the slots of exited VMMs are
+ * freed once read.  Returns 0 or the first error.
+ */
+int conv_probe_drain(struct conv_probe *p, ks_map_take_fn fn, void *ctx);
+
+/* Drop the rows of VMM @pid: its slots go back to the free list. */
 void conv_probe_delete_pid(const struct conv_probe *p, __u32 pid);
 
 /*

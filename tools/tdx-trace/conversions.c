@@ -161,7 +161,7 @@ static void name_vms(struct tdx_run *r)
 {
 	struct conv_ctx *ctx = (struct conv_ctx *)r;
 
-	tdx_vm_names_prefetch(ctx->probe.stats_fd, sizeof(struct conv_key));
+	tdx_vm_names_prefetch(ctx->probe.slots_fd, sizeof(__u32));
 	tdx_vm_names_prefetch(ctx->probe.mapgpa_fd,
 			      sizeof(struct mapgpa_key));
 }
@@ -171,15 +171,13 @@ static int drain(struct tdx_run *r, bool final)
 {
 	struct conv_ctx *ctx = (struct conv_ctx *)r;
 	struct tdx_conv_table *t = &ctx->interval;
-	struct conv_key key;
-	struct conv_stats s;
 	int err;
 
 	/* The last records, before the summary that counts them. */
 	if (final && ctx->rb)
 		ring_buffer__consume(ctx->rb);
 	tdx_table_clear(t);
-	err = ks_map_drain(ctx->probe.stats_fd, &key, &s, take_conv, ctx);
+	err = conv_probe_drain(&ctx->probe, take_conv, ctx);
 	if (!err)
 		err = conv_probe_drain_mapgpa(&ctx->probe, take_mapgpa, ctx);
 	tdx_table_sort(t);

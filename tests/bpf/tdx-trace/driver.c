@@ -194,7 +194,7 @@ struct conv_opts {
 	__u64 min_ns;
 	enum conv_dir_filter dir;
 	const char *vm;
-	__u32 ringbuf_size, stats_size, inflight_size, vm_convs_size;
+	__u32 ringbuf_size, stats_size, inflight_size, threads_size;
 };
 
 static struct conversions_bpf *load_conv(const struct conv_opts *o)
@@ -211,13 +211,14 @@ static struct conversions_bpf *load_conv(const struct conv_opts *o)
 	if (o->ringbuf_size)
 		bpf_map__set_max_entries(s->maps.events, o->ringbuf_size);
 	if (o->stats_size)
-		bpf_map__set_max_entries(s->maps.stats, o->stats_size);
+		bpf_map__set_max_entries(s->maps.stats, o->stats_size);	/* slots */
 	if (o->inflight_size)
 		bpf_map__set_max_entries(s->maps.inflight, o->inflight_size);
-	if (o->vm_convs_size)
-		bpf_map__set_max_entries(s->maps.vm_convs, o->vm_convs_size);
+	if (o->threads_size)
+		bpf_map__set_max_entries(s->maps.threads, o->threads_size);
 	conv_select_progs(s, CONV_PROGS_SERIES_RAW, true);
 	assert_int_equal(conversions_bpf__load(s), 0);
+	assert_int_equal(conv_probe_init_slots(s), 0);
 	return s;
 }
 
@@ -247,13 +248,34 @@ static void read_events(struct conversions_bpf *s, struct events *evs)
 	ring_buffer__free(rb);
 }
 
-/* The stats entry of this process for @dir; false if there is none. */
+/* The slot of VMM @pid, -1 if it has none. */
+static int slot_of(struct conversions_bpf *s, __u32 pid)
+{
+	__u32 slot;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(s->maps.conv_slots), &pid, &slot))
+		return -1;
+	return slot;
+}
+
+static void get_slot(struct conversions_bpf *s, __u32 slot, struct conv_vmm *v)
+{
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.stats), &slot, v), 0);
+}
+
+/* The row of this process for @dir; false if it has not been used. */
 static bool get_stats(struct conversions_bpf *s, enum conv_dir dir,
 		      struct conv_stats *out)
 {
-	struct conv_key key = { .pid = getpid(), .dir = dir };
+	int slot = slot_of(s, getpid());
+	struct conv_vmm v;
 
-	return !bpf_map_lookup_elem(bpf_map__fd(s->maps.stats), &key, out);
+	if (slot < 0)
+		return false;
+	get_slot(s, slot, &v);
+	assert_int_equal(v.pid, getpid());
+	*out = v.dir[dir];
+	return out->count != 0;
 }
 
 static __u64 lost(int map_fd, enum tdx_lost what)
@@ -377,11 +399,34 @@ static struct conversions_bpf *load_fallback(enum conv_progs which,
 	s->rodata->stream = true;
 	conv_select_progs(s, which, false);
 	assert_int_equal(conversions_bpf__load(s), 0);
+	assert_int_equal(conv_probe_init_slots(s), 0);
 	links->link[links->nr] = bpf_program__attach(s->progs.fb_ioctl_enter);
 	assert_non_null(links->link[links->nr++]);
 	links->link[links->nr] = bpf_program__attach(s->progs.fb_ioctl_exit);
 	assert_non_null(links->link[links->nr++]);
 	return s;
+}
+
+/*
+ * Thread @tid's entry, into @v, in the direct-mapped array @map of struct
+ * @type (threads: conv_open, mapgpa_threads: mapgpa_req), if it owns it.
+ */
+static bool owned_in(struct conversions_bpf *s, struct bpf_map *map,
+		     const char *type, __u32 tid, char *v)
+{
+	long tid_off = member_offset(bpf_object__btf(s->obj), type, "tid");
+	__u32 idx = tid & s->rodata->thread_mask, owner;
+
+	assert_true(tid_off >= 0);
+	assert_true(bpf_map__value_size(map) <= 256);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(map), &idx, v), 0);
+	memcpy(&owner, v + tid_off, sizeof(owner));
+	return owner == tid;
+}
+
+static bool owned_entry(struct conversions_bpf *s, __u32 tid, char *v)
+{
+	return owned_in(s, s->maps.threads, "conv_open", tid, v);
 }
 
 /*
@@ -393,12 +438,9 @@ static bool inflight(struct conversions_bpf *s)
 	long live_off = member_offset(bpf_object__btf(s->obj), "conv_open",
 				      "live");
 	char v[256];
-	__u32 tid = gettid();
 
 	assert_true(live_off >= 0);
-	assert_true(bpf_map__value_size(s->maps.inflight) <= sizeof(v));
-	return !bpf_map_lookup_elem(bpf_map__fd(s->maps.inflight), &tid, v) &&
-	       v[live_off];
+	return owned_entry(s, gettid(), v) && v[live_off];
 }
 
 /*
@@ -414,16 +456,19 @@ static void vm_ioctl_began(struct conversions_bpf *s, __u64 kvm)
 	long kvm_off = member_offset(btf, "conv_open", "kvm");
 	long live_off = member_offset(btf, "conv_open", "live");
 	long opened_off = member_offset(btf, "conv_open", "opened");
+	long tid_off = member_offset(btf, "conv_open", "tid");
 	char v[256] = {};
-	__u32 tid = gettid();
+	__u32 tid = gettid(), idx = tid & s->rodata->thread_mask;
 
-	assert_true(kvm_off >= 0 && live_off >= 0 && opened_off >= 0);
-	assert_true(bpf_map__value_size(s->maps.inflight) <= sizeof(v));
+	assert_true(kvm_off >= 0 && live_off >= 0 && opened_off >= 0 &&
+		    tid_off >= 0);
+	assert_true(bpf_map__value_size(s->maps.threads) <= sizeof(v));
 	memcpy(v + kvm_off, &kvm, sizeof(kvm));
+	memcpy(v + tid_off, &tid, sizeof(tid));
 	v[live_off] = 1;
 	v[opened_off] = 0;
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(s->maps.inflight),
-					     &tid, v, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(s->maps.threads),
+					     &idx, v, BPF_ANY), 0);
 }
 
 /*
@@ -619,6 +664,38 @@ static void test_duration_sum(void **state)
 	conversions_bpf__destroy(s);
 }
 
+/*
+ * The kernel's log2 slots (bits.bpf.h), on page counts chosen at each
+ * slot's edges: slot 0 holds 0 and 1, slot n [2^n, 2^(n+1)), the last
+ * everything above.
+ */
+static void test_log2_slots(void **state)
+{
+	static const struct { __u64 pages; int slot; } c[] = {
+		{ 0, 0 }, { 1, 0 }, { 2, 1 }, { 3, 1 }, { 4, 2 }, { 7, 2 },
+		{ 1023, 9 }, { 1024, 10 }, { (1ULL << 32) - 1, 31 },
+		{ 1ULL << 32, 32 }, { (1ULL << 39) + 5, 39 },
+		{ 1ULL << 50, KS_HIST_SLOTS - 1 },
+	};
+	struct conv_opts o = {};
+	struct conversions_bpf *s = load_conv(&o);
+	__u64 want[KS_HIST_SLOTS] = {};
+	struct conv_stats st;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NR_ARGS(c); i++) {
+		conv_begin(s, 0x1000, 0x1000 + c[i].pages, CONV_ATTR_PRIVATE);
+		conv_done(s, 0x1000, 0x1000 + c[i].pages, CONV_ATTR_PRIVATE, 0,
+			  false, false);
+		want[c[i].slot]++;
+	}
+	assert_true(get_stats(s, CONV_DIR_PRIVATE, &st));
+	assert_int_equal(st.count, NR_ARGS(c));
+	assert_memory_equal(st.pages_slots, want, sizeof(want));
+	conversions_bpf__destroy(s);
+}
+
 /* A no-op conversion to shared: noop flag, no flushes, shared direction. */
 static void test_conversion_noop_shared(void **state)
 {
@@ -778,20 +855,39 @@ static void test_lost_ringbuf(void **state)
 	conversions_bpf__destroy(s);
 }
 
+static int open_and_convert(struct conversions_bpf *s);
+
+/*
+ * A VMM that finds every slot taken loses its conversion, counted: as a
+ * row and, with --mapgpa, as the count MapGPA waits read.
+ */
 static void test_lost_stats_full(void **state)
 {
 	struct conv_opts o = { .stats_size = 1 };
 	struct conversions_bpf *s = load_conv(&o);
 	struct conv_stats st;
+	pid_t child;
+	int status;
 
 	(void)state;
 	conv_begin(s, 0, 1, CONV_ATTR_PRIVATE);
 	conv_done(s, 0, 1, CONV_ATTR_PRIVATE, 0, false, false);
-	conv_begin(s, 0, 1, 0);		/* second key: the map is full */
+	conv_begin(s, 0, 1, 0);		/* its other direction: same slot */
 	conv_done(s, 0, 1, 0, 0, false, false);
 	assert_true(get_stats(s, CONV_DIR_PRIVATE, &st));
-	assert_false(get_stats(s, CONV_DIR_SHARED, &st));
+	assert_true(get_stats(s, CONV_DIR_SHARED, &st));
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_STATS_FULL), 0);
+	child = fork();			/* a second VMM: no slot left */
+	assert_true(child >= 0);
+	if (!child)
+		_exit(open_and_convert(s) ? 1 : 0);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(slot_of(s, child), -1);
 	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_STATS_FULL), 1);
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_MAPGPA_FULL), 1);
+	assert_true(get_stats(s, CONV_DIR_PRIVATE, &st));
+	assert_int_equal(st.count, 1);
 	conversions_bpf__destroy(s);
 }
 
@@ -801,17 +897,66 @@ static void *begin_in_thread(void *arg)
 	return NULL;
 }
 
+static int count_keys(int fd, size_t key_size);
+
+/*
+ * One entry in threads, as if every thread id mapped to it: the first
+ * thread takes it, the next keeps its conversion in the inflight hash
+ * (one entry), the third finds both full and is counted as lost.
+ */
 static void test_lost_inflight_full(void **state)
 {
-	struct conv_opts o = { .inflight_size = 1 };
+	struct conv_opts o = { .inflight_size = 1, .threads_size = 1 };
 	struct conversions_bpf *s = load_conv(&o);
+	pthread_t t;
+	int i;
+
+	(void)state;
+	assert_int_equal(s->rodata->thread_mask, 0);
+	conv_begin(s, 0, 1, 0);		/* this thread takes threads' entry */
+	assert_true(inflight(s));
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(pthread_create(&t, NULL, begin_in_thread, s), 0);
+		assert_int_equal(pthread_join(t, NULL), 0);
+		assert_int_equal(count_keys(bpf_map__fd(s->maps.inflight),
+					    sizeof(__u32)), 1);
+		assert_int_equal(lost(bpf_map__fd(s->maps.lost),
+				      TDX_LOST_INFLIGHT_FULL), i);
+	}
+	conversions_bpf__destroy(s);
+}
+
+static void *convert_in_thread(void *arg)
+{
+	conv_begin(arg, 0x100, 0x104, CONV_ATTR_PRIVATE);
+	conv_zap(arg, 4, 0, 0, 0, 0);
+	conv_done(arg, 0x100, 0x104, CONV_ATTR_PRIVATE, 0, false, false);
+	return NULL;
+}
+
+/*
+ * A thread whose entry in threads is another's converts through the
+ * inflight hash, with the same figures.
+ */
+static void test_thread_entry_taken(void **state)
+{
+	struct conv_opts o = { .threads_size = 1 };
+	struct conversions_bpf *s = load_conv(&o);
+	struct conv_stats st;
 	pthread_t t;
 
 	(void)state;
-	conv_begin(s, 0, 1, 0);		/* this thread takes the only slot */
-	assert_int_equal(pthread_create(&t, NULL, begin_in_thread, s), 0);
+	conv_begin(s, 0, 1, 0);		/* this thread owns the one entry */
+	assert_int_equal(pthread_create(&t, NULL, convert_in_thread, s), 0);
 	assert_int_equal(pthread_join(t, NULL), 0);
-	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_INFLIGHT_FULL), 1);
+	assert_true(inflight(s));	/* still this thread's, still open */
+	assert_int_equal(count_keys(bpf_map__fd(s->maps.inflight),
+				    sizeof(__u32)), 1);
+	assert_true(get_stats(s, CONV_DIR_PRIVATE, &st));
+	assert_int_equal(st.count, 1);
+	assert_int_equal(st.pages, 4);
+	assert_int_equal(st.zapped[0], 4);
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_INFLIGHT_FULL), 0);
 	conversions_bpf__destroy(s);
 }
 
@@ -944,6 +1089,58 @@ static int open_and_convert(struct conversions_bpf *s)
 	       try_raw(s->progs.conv_attrs_raw, begin, NR_ARGS(begin));
 }
 
+/* A MapGPA request on a thread of its own, closed at its next entry. */
+static void *mapgpa_in_thread(void *arg)
+{
+	__u64 hcall[] = { CONV_KVM_HC_MAP_GPA_RANGE, 0x100000, 8, 0, 0 };
+	__u64 entry[] = { fake.vcpu, 0 };
+	long err;
+
+	err = try_raw(((struct conversions_bpf *)arg)->progs.mapgpa_hcall_raw,
+		      hcall, NR_ARGS(hcall)) ?:
+	      try_raw(((struct conversions_bpf *)arg)->progs.mapgpa_entry_raw,
+		      entry, NR_ARGS(entry));
+	return (void *)err;
+}
+
+/*
+ * A vCPU thread whose entry in mapgpa_threads is another's (one entry
+ * for all) keeps its request in the mapgpa_reqs hash, with the same
+ * figures; the owner's outstanding request is left alone.
+ */
+static void test_mapgpa_thread_entry_taken(void **state)
+{
+	struct conv_opts o = { .threads_size = 1 };
+	struct conversions_bpf *s = load_conv(&o);
+	__u64 hcall[] = { CONV_KVM_HC_MAP_GPA_RANGE, 0x100000, 16, 0, 0 };
+	__u64 entry[] = { fake.vcpu, 0 };
+	struct mapgpa_key key = { .pid = getpid(), .vcpu_id = FAKE_VCPU_ID };
+	struct mapgpa_stats ms;
+	void *err;
+	pthread_t t;
+
+	(void)state;
+	run_raw(s->progs.mapgpa_hcall_raw, hcall, NR_ARGS(hcall));	/* owns it */
+	assert_int_equal(pthread_create(&t, NULL, mapgpa_in_thread, s), 0);
+	assert_int_equal(pthread_join(t, &err), 0);
+	assert_null(err);
+	assert_int_equal(count_keys(bpf_map__fd(s->maps.mapgpa_reqs),
+				    sizeof(__u32)), 1);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa), &key,
+					     &ms), 0);
+	assert_int_equal(ms.count, 1);
+	assert_int_equal(ms.pages, 8);
+	assert_int_equal(s->bss->mapgpa_pending, 1);	/* the owner's */
+	run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry));
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa), &key,
+					     &ms), 0);
+	assert_int_equal(ms.count, 2);
+	assert_int_equal(ms.pages, 8 + 16);
+	assert_int_equal(s->bss->mapgpa_pending, 0);
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_MAPGPA_FULL), 0);
+	conversions_bpf__destroy(s);
+}
+
 struct dying_thread {
 	struct conversions_bpf *s;
 	__u32 tid;
@@ -981,6 +1178,7 @@ static void test_thread_exit_forgets(void **state)
 	struct bpf_link *exit_link = bpf_program__attach(s->progs.conv_task_exit);
 	struct dying_thread t = { .s = s };
 	pthread_t th;
+	char v[256];
 	pid_t child;
 	int status;
 
@@ -990,9 +1188,11 @@ static void test_thread_exit_forgets(void **state)
 	assert_int_equal(pthread_join(th, NULL), 0);
 	assert_int_equal(t.err, 0);
 	assert_false(in_map(s->maps.mapgpa_reqs, t.tid));
+	assert_false(owned_in(s, s->maps.mapgpa_threads, "mapgpa_req", t.tid, v));
 	assert_false(in_map(s->maps.inflight, t.tid));
+	assert_false(owned_entry(s, t.tid, v));	/* free again */
 	assert_int_equal(s->bss->mapgpa_pending, 0);
-	assert_true(in_map(s->maps.vm_convs, getpid()));
+	assert_true(in_map(s->maps.conv_slots, getpid()));
 
 	child = fork();
 	assert_true(child >= 0);
@@ -1000,33 +1200,149 @@ static void test_thread_exit_forgets(void **state)
 		_exit(open_and_convert(s) ? 1 : 0);
 	assert_int_equal(waitpid(child, &status, 0), child);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	assert_false(in_map(s->maps.vm_convs, child));
+	assert_false(in_map(s->maps.conv_slots, child));
 	assert_false(in_map(s->maps.mapgpa_reqs, child));
 	assert_int_equal(s->bss->mapgpa_pending, 0);
 	bpf_link__destroy(exit_link);
 	conversions_bpf__destroy(s);
 }
 
-/* A VMM's conversions that find vm_convs full are counted as lost. */
-static void test_vm_convs_full(void **state)
+/* What conv_probe_drain() hands over: this process's rows, by direction. */
+struct drained {
+	__u32 pid;
+	struct conv_stats dir[CONV_NR_DIRS];
+	int rows;
+};
+
+static int take_drained(void *ctx, const void *key, const void *val)
 {
-	struct conv_opts o = { .vm_convs_size = 1 };
+	struct drained *d = ctx;
+	const struct conv_key *k = key;
+	const struct conv_stats *v = val;
+
+	if (k->pid != d->pid)
+		return 0;
+	d->rows++;
+	d->dir[k->dir].count += v->count;
+	d->dir[k->dir].pages += v->pages;
+	return 0;
+}
+
+static void drain_pid(struct conv_probe *p, __u32 pid, struct drained *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->pid = pid;
+	assert_int_equal(conv_probe_drain(p, take_drained, d), 0);
+}
+
+static struct conv_probe probe_of(struct conversions_bpf *s)
+{
+	return (struct conv_probe){
+		.skel = s,
+		.stats_fd = bpf_map__fd(s->maps.stats),
+		.slots_fd = bpf_map__fd(s->maps.conv_slots),
+		.mapgpa_fd = bpf_map__fd(s->maps.mapgpa),
+		.nr_slots = bpf_map__max_entries(s->maps.stats),
+	};
+}
+
+/*
+ * A drain hands over what each row counted since the last one, as the
+ * old hash rows' lookup-and-delete did; a VMM that exited has its slot
+ * freed once read, and the next VMM takes it without loss (one slot).
+ */
+static void test_slot_reuse_after_exit(void **state)
+{
+	struct conv_opts o = { .stats_size = 1 };
 	struct conversions_bpf *s = load_conv(&o);
+	struct bpf_link *exit_link = bpf_program__attach(s->progs.conv_task_exit);
+	struct conv_probe p = probe_of(s);
+	struct drained d;
+	struct conv_vmm v;
 	pid_t child;
-	int status;
+	int status, i;
+
+	(void)state;
+	assert_non_null(exit_link);
+	for (i = 0; i < 2; i++) {
+		child = fork();
+		assert_true(child >= 0);
+		if (!child)
+			_exit(open_and_convert(s) ? 1 : 0);
+		assert_int_equal(waitpid(child, &status, 0), child);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		/* Its exit dropped the index; its row is still there to read. */
+		assert_int_equal(slot_of(s, child), -1);
+		get_slot(s, 0, &v);
+		assert_int_equal(v.pid, child);
+		assert_int_equal(v.gen, 1 + i);
+		drain_pid(&p, child, &d);
+		assert_int_equal(d.rows, 1);
+		assert_int_equal(d.dir[CONV_DIR_PRIVATE].count, 1);
+		assert_int_equal(d.dir[CONV_DIR_PRIVATE].pages, 0x10);
+		get_slot(s, 0, &v);	/* freed: zeroed, next generation */
+		assert_int_equal(v.pid, 0);
+		assert_int_equal(v.gen, 2 + i);
+	}
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_STATS_FULL), 0);
+
+	/* A live VMM's row: only what came since the last drain. */
+	conv_begin(s, 0x100, 0x110, CONV_ATTR_PRIVATE);
+	conv_done(s, 0x100, 0x110, CONV_ATTR_PRIVATE, 0, false, false);
+	conv_begin(s, 0x100, 0x102, CONV_ATTR_PRIVATE);
+	conv_done(s, 0x100, 0x102, CONV_ATTR_PRIVATE, 0, false, false);
+	drain_pid(&p, getpid(), &d);
+	assert_int_equal(d.dir[CONV_DIR_PRIVATE].count, 2);
+	assert_int_equal(d.dir[CONV_DIR_PRIVATE].pages, 0x12);
+	drain_pid(&p, getpid(), &d);
+	assert_int_equal(d.rows, 0);
+	conv_begin(s, 0x100, 0x101, 0);
+	conv_done(s, 0x100, 0x101, 0, 0, false, false);
+	drain_pid(&p, getpid(), &d);
+	assert_int_equal(d.rows, 1);
+	assert_int_equal(d.dir[CONV_DIR_SHARED].count, 1);
+	assert_int_equal(slot_of(s, getpid()), 0);	/* alive: kept */
+	free(p.seen);
+	bpf_link__destroy(exit_link);
+	conversions_bpf__destroy(s);
+}
+
+/*
+ * The exporter drops an exited VMM's rows (conv_probe_delete_pid()); the
+ * same pid, reused by a new VMM, starts from zero in a new slot, and a
+ * thread whose cached slot was freed does not count into its next owner.
+ */
+static void test_pid_reuse_new_slot(void **state)
+{
+	struct conv_opts o = { .stats_size = 2 };
+	struct conversions_bpf *s = load_conv(&o);
+	struct conv_probe p = probe_of(s);
+	struct conv_stats st;
+	struct conv_vmm v;
+	int old;
 
 	(void)state;
 	conv_begin(s, 0x100, 0x110, CONV_ATTR_PRIVATE);
 	conv_done(s, 0x100, 0x110, CONV_ATTR_PRIVATE, 0, false, false);
-	assert_true(in_map(s->maps.vm_convs, getpid()));
-	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_MAPGPA_FULL), 0);
-	child = fork();
-	assert_true(child >= 0);
-	if (!child)
-		_exit(open_and_convert(s) ? 1 : 0);
-	assert_int_equal(waitpid(child, &status, 0), child);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_MAPGPA_FULL), 1);
+	old = slot_of(s, getpid());
+	assert_true(old >= 0);
+	conv_probe_delete_pid(&p, getpid());
+	assert_int_equal(slot_of(s, getpid()), -1);
+	get_slot(s, old, &v);
+	assert_int_equal(v.pid, 0);
+	assert_int_equal(v.dir[CONV_DIR_PRIVATE].count, 0);
+
+	/* This thread's cache names the freed slot: it must miss. */
+	conv_begin(s, 0x100, 0x104, CONV_ATTR_PRIVATE);
+	conv_done(s, 0x100, 0x104, CONV_ATTR_PRIVATE, 0, false, false);
+	assert_int_not_equal(slot_of(s, getpid()), old);
+	assert_true(get_stats(s, CONV_DIR_PRIVATE, &st));
+	assert_int_equal(st.count, 1);
+	assert_int_equal(st.pages, 4);
+	assert_string_equal(st.stats_id, FAKE_STATS_ID);
+	get_slot(s, old, &v);
+	assert_int_equal(v.dir[CONV_DIR_PRIVATE].count, 0);
+	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_STATS_FULL), 0);
 	conversions_bpf__destroy(s);
 }
 
@@ -1048,6 +1364,7 @@ static struct conversions_bpf *load_mapgpa(unsigned int sets)
 	assert_non_null(s);
 	conv_select_progs(s, CONV_PROGS_SERIES_RAW, sets);
 	assert_int_equal(conversions_bpf__load(s), 0);
+	assert_int_equal(conv_probe_init_slots(s), 0);
 	return s;
 }
 
@@ -1650,15 +1967,19 @@ int main(void)
 		cmocka_unit_test(test_conversion_correlated),
 		cmocka_unit_test(test_conversion_noop_shared),
 		cmocka_unit_test(test_duration_sum),
+		cmocka_unit_test(test_log2_slots),
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_vm_identity),
 		cmocka_unit_test(test_vm_filter_at_done),
 		cmocka_unit_test(test_lost_ringbuf),
 		cmocka_unit_test(test_lost_stats_full),
 		cmocka_unit_test(test_lost_inflight_full),
+		cmocka_unit_test(test_thread_entry_taken),
+		cmocka_unit_test(test_mapgpa_thread_entry_taken),
 		cmocka_unit_test(test_mapgpa_latency),
 		cmocka_unit_test(test_thread_exit_forgets),
-		cmocka_unit_test(test_vm_convs_full),
+		cmocka_unit_test(test_slot_reuse_after_exit),
+		cmocka_unit_test(test_pid_reuse_new_slot),
 		cmocka_unit_test(test_vmm_comm),
 		cmocka_unit_test(test_roles_changed_unchanged),
 		cmocka_unit_test(test_roles_filter_and_lost),

@@ -196,11 +196,12 @@ conversions_case() {
 		tool+=" $(grep '"type":"final"' "$out" | grep -o '"vcpu":[0-9]*,"count":[0-9]*' |
 			awk -F: '{ s += $3 } END { print s + 0 }')"
 		match "$name" "conversions pages zapped(4k 2m 1g) flushes mapgpa" "$truth" "$tool" "$out"
-		# The series ends a hypercall with kvm_hypercall_done: nothing
-		# on kvm_entry or kvm_userspace_exit.
+		# The series ends a hypercall with kvm_hypercall_done (its
+		# tp_btf program, as the conversions'): nothing on kvm_entry or
+		# kvm_userspace_exit.
 		check_eq "$name: MapGPA ends at kvm_hypercall_done, no program on kvm_entry" \
-			"mapgpa_hcall_done_raw" \
-			"$(tr ' ' '\n' <<<"$progs" | grep -xE 'mapgpa_(hcall_done|entry|uexit)_raw' | paste -sd' ')"
+			"mapgpa_hcall_done_btf" \
+			"$(tr ' ' '\n' <<<"$progs" | grep -xE 'mapgpa_(hcall_done_(btf|raw)|entry_raw|uexit_raw)' | paste -sd' ')"
 	else
 		check_eq "$name: only the conversion programs are loaded" \
 			"$conv_progs" "$progs"
