@@ -97,7 +97,12 @@ struct conv_open {
  * inflight hash instead, sized as mapgpa_reqs: an entry per live thread
  * that converted.
  */
-#define CONV_THREADS	32768	/* pid_max's default: no two threads share */
+/*
+ * The kernel's default pid_max, under which no two threads share an entry.
+ * systemd raises pid_max to 4194304: there, a thread whose entry another
+ * live thread holds goes to the hash, which costs more, not counts.
+ */
+#define CONV_THREADS	32768
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
