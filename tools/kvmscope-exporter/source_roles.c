@@ -7,8 +7,10 @@
  * every kernel allows, and not exported.  There is no upstream event to
  * fall back on.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
 
 #include "bpfutil.h"
 #include "probe_roles.h"
@@ -20,20 +22,44 @@ static const unsigned int lost_reasons[] = {
 	TDX_LOST_MISSED,
 };
 
+/*
+ * Expired VMMs' slots are freed by the next collection's read of the
+ * table, not one read of it per VMM: under churn, reading the whole
+ * table per expired VM made collections take a second.
+ */
 struct roles_source {
 	struct ks_source src;
 	struct roles_probe probe;
+	pid_t *expired;			/* forgotten since the last collection */
+	size_t n_expired, cap_expired;
 };
+
+struct collect_ctx {
+	struct roles_source *rs;
+	struct ks_store *store;
+};
+
+static bool expired(const struct roles_source *rs, __u32 pid)
+{
+	for (size_t i = 0; i < rs->n_expired; i++)
+		if ((__u32)rs->expired[i] == pid)
+			return true;
+	return false;
+}
 
 static int add_slot(void *data, __u32 idx, const struct mmu_role_slot *e)
 {
-	struct ks_store *s = data;
+	const struct collect_ctx *ctx = data;
+	struct ks_store *s = ctx->store;
 	const struct mmu_role_key *k = &e->key;
 	struct mmu_role_stats row;
 	struct ks_vm *vm;
 	struct ks_vcpu *vc;
 
-	(void)idx;
+	if (expired(ctx->rs, k->pid)) {
+		mmu_roles_free_slot(ctx->rs->probe.roles_fd, idx);
+		return 0;
+	}
 	if (k->mmu >= KS_NR_MMUS || !mmu_role_entry_row(e, &row))
 		return 0;
 	vm = ks_store_row_vm(s, row.stats_id, k->pid, NULL);
@@ -50,10 +76,13 @@ static int add_slot(void *data, __u32 idx, const struct mmu_role_slot *e)
 static int roles_collect(struct ks_source *src, struct ks_store *s)
 {
 	struct roles_source *rs = (struct roles_source *)src;
+	struct collect_ctx ctx = { .rs = rs, .store = s };
 	__u32 used;
 	int err;
 
-	err = mmu_roles_read(rs->probe.roles_fd, add_slot, s, &used);
+	err = mmu_roles_read(rs->probe.roles_fd, add_slot, &ctx, &used);
+	if (!err)
+		rs->n_expired = 0;
 	if (!err) {
 		ks_store_map(s, src->name, "roles", used, MMU_ROLE_SLOTS);
 		err = ks_store_tdx_lost(s, src->name, rs->probe.lost_fd,
@@ -66,13 +95,28 @@ static int roles_collect(struct ks_source *src, struct ks_store *s)
 	return 0;
 }
 
-/* The VMM of @vm exited and its VM expired: drop its rows. */
+/*
+ * The VMM of @vm exited and its VM expired: its slots go at the next
+ * collection, which leaves them out.  Out of memory: freed at once.
+ */
 static void roles_forget(struct ks_source *src, const struct ks_vm *vm)
 {
 	struct roles_source *rs = (struct roles_source *)src;
 
-	if (vm->pid > 0)
-		roles_probe_delete_pid(&rs->probe, vm->pid);
+	if (vm->pid <= 0)
+		return;
+	if (rs->n_expired == rs->cap_expired) {
+		size_t cap = rs->cap_expired ? 2 * rs->cap_expired : 16;
+		pid_t *p = realloc(rs->expired, cap * sizeof(*p));
+
+		if (!p) {
+			roles_probe_delete_pid(&rs->probe, vm->pid);
+			return;
+		}
+		rs->expired = p;
+		rs->cap_expired = cap;
+	}
+	rs->expired[rs->n_expired++] = vm->pid;
 }
 
 static void roles_destroy(struct ks_source *src)
@@ -80,6 +124,7 @@ static void roles_destroy(struct ks_source *src)
 	struct roles_source *rs = (struct roles_source *)src;
 
 	roles_probe_close(&rs->probe);
+	free(rs->expired);
 	free(rs);
 }
 
