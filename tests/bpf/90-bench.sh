@@ -22,7 +22,7 @@ while IFS= read -r line; do
 done < <(perl lab/bench/Stats.pm --self-test 2>&1)
 check "Stats.pm --self-test exits 0" perl lab/bench/Stats.pm --self-test
 
-for f in lab/bench.sh lab/bench/guest.sh lab/bench/guest-lib.sh; do
+for f in lab/bench.sh lab/bench/guest.sh lab/bench/guest-lib.sh lab/bench/build-hvflush.sh; do
 	check "bash -n $f" bash -n "$f"
 done
 check "report.pl compiles" perl -c lab/bench/report.pl
@@ -224,6 +224,22 @@ for bad in 11 auto -1 ""; do
 	check_eq "lab/run.sh --icount '$bad' exits 2" 2 $?
 done
 check "lab/run.sh --icount: the error names the accepted shifts" grep -q 'shift from 0 to 10' "$tmp/err"
+# --- the short hyperv_tlb_flush: a source it cannot shorten is refused
+# before any key, tree or build.  No cache at all: a script that went on
+# would fail fast there, with another message, instead of fetching a tree.
+printf 'int main(void) { return 0; }\n' >"$tmp/no-ntry.c"
+printf '#define NTRY 100\n#define NTRY 100\n' >"$tmp/two-ntry.c"
+for src in no-ntry:0 two-ntry:2; do
+	XDG_CACHE_HOME=/dev/null/no-cache lab/bench/build-hvflush.sh --ntry 10 --source "$tmp/${src%:*}.c" \
+		>"$tmp/out" 2>"$tmp/err"
+	check_eq "build-hvflush.sh with ${src%:*}.c exits 1 and prints no binary" "1 " "$? $(cat "$tmp/out")"
+	check "build-hvflush.sh with ${src%:*}.c: the error says it found ${src#*:} NTRY lines" \
+		grep -q "expected one '#define NTRY <number>' line, found ${src#*:}" "$tmp/err"
+done
+for bad in 0 x ""; do
+	XDG_CACHE_HOME=/dev/null/no-cache lab/bench/build-hvflush.sh --ntry "$bad" >/dev/null 2>&1
+	check_eq "build-hvflush.sh --ntry '$bad' exits 2" 2 $?
+done
 check "lab/bench.sh --help names every section" \
 	sh -c 'lab/bench.sh --help | grep -qE "^  series" && lab/bench.sh --help | grep -qE "^  disabled"'
 tap_done
