@@ -439,7 +439,7 @@ sub cost_tables {
 			   defined $p->{slowdown} ? sprintf('%+.2f%%', 100 * $p->{slowdown}) : '-' ] }
 		   grep { $fig->{predicted}{$_} } $tool, 'empty', 'bpftrace-same';
 	return (table("  per-event cost with kernel.bpf_stats_enabled=1 ($R runs): $unit",
-		      [ 'event', 'events/run', $tool, 'empty', 'x empty', '<=2x', 'bpftrace', 'vs bpftrace', '<=bpftrace' ], @rows),
+		      [ 'event', 'events/run', $tool, 'empty', 'x empty', '<=2x', 'bpftrace count()', 'vs count()', '<=count()' ], @rows),
 		table("  predicted slowdown = events/s x ns/event (BPF time per run / run time without tracing, $off_s s)",
 		      [ 'programs', 'events/run', 'events/s', 'BPF ms/run', 'predicted' ], @prow));
 }
