@@ -251,6 +251,17 @@ sub slowdown_table {
 	return table($title, [ @head, map { $_->[0] } @extra ], @rows);
 }
 
+# The unobserved runs' spread: what a ratio's interval is made of.  Under
+# -icount most workloads repeat to 0.1-0.3%; one whose threads outnumber
+# the vCPUs does not (lab/bench/README.md).
+sub spread_note {
+	my @x = values %{ $_[0] // {} };
+	return () unless @x > 1;
+	my $m = sum(@x) / @x;
+	my $sd = sqrt(sum(map { ($_ - $m)**2 } @x) / (@x - 1));
+	return note(sprintf('nothing attached: %d runs, %.4f-%.4f s, CV %.2f%%', scalar @x, min(@x), max(@x), 100 * $sd / $m));
+}
+
 sub versus_table {
 	my ($title, $first, $results) = @_;
 	return table($title, [ $first, 'ratio', '95% interval, coverage', 'n', 'below' ],
@@ -633,6 +644,7 @@ sub format_tool {
 	push @l, slowdown_table($s->{slowdown}->($r->{info}) . ' (' . num($r->{off}, '%.2f') .
 				" s without; $r->{nsame} events per run: " . events_str($r->{counts}, @{ $r->{same} }) . ')',
 				$r->{tools}, @{ $s->{extra} // [] });
+	push @l, spread_note($r->{t}{off});
 	push @l, versus_table(@{ $s->{versus} }, $r->{versus}) if $r->{t}{ $r->{tool} };
 	push @l, note(@{ $s->{remark} }) if $s->{remark} && !defined icount_of($r->{boot});
 	push @l, lost_note($r->{json}{lost_events}, $r->{tool});
