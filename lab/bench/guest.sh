@@ -16,7 +16,8 @@
 #             kernel has no KVM_SW_PROTECTED_VM (private_mem_conversions_test
 #             skips), so there demand_paging_test -b 128M, ~2 s of faults
 #             (kvm_tdp_mmu_spte_changed, KVM_RUN ioctls)
-#   hvflush   patched kernel: hyperv_tlb_flush under hvflush-top, and
+#   hvflush   patched kernel: hyperv_tlb_flush (HVFLUSH_NTRY iterations
+#             per loop) under hvflush-top, and
 #             kvm_stat and bpftrace on the same events; then each program
 #             of bpf/bench_floor.bpf.c alone on its enqueue event
 # Each of those three also runs the workload BENCH_COST_RUNS times with
@@ -29,7 +30,8 @@
 #             -b, MapGPA in KVM, in KVM with the notification, in userspace
 # Environment (lab/bench.sh sets it): BENCH_PAIRS, BENCH_RUNS,
 # BENCH_COST_RUNS, BENCH_MAPGPA (PAGES:ITERATIONS ...), TDX_TRACE,
-# HVFLUSH_TOP, EMPTY_ATTACH, FLOOR_RUN, KVM_STAT, KVMSCOPE_EXPORTER, PYTHON, BENCH_KERNEL
+# HVFLUSH_TOP, EMPTY_ATTACH, FLOOR_RUN, KVM_STAT, KVMSCOPE_EXPORTER, PYTHON,
+# HVFLUSH_WORKLOAD and HVFLUSH_NTRY (hvflush's workload), BENCH_KERNEL
 # (the lab/run.sh --kernel: the unpatched one runs as "patched"), and
 # lab/run.sh's KVMSCOPE_*.
 set -u
@@ -44,11 +46,11 @@ WORK=$(mktemp -d /tmp/bench.XXXXXX)
 # its next timer (idle, sleep=off): a host-dependent cost in the one
 # figure that should have none.
 mkdir -p "$WORK/bin/x86"
-for t in x86/private_mem_conversions_test x86/hyperv_tlb_flush x86/private_mem_map_gpa_test demand_paging_test; do
+for t in x86/private_mem_conversions_test x86/private_mem_map_gpa_test demand_paging_test; do
 	[ ! -f "$KVMSCOPE_SELFTESTS/$t" ] || cp "$KVMSCOPE_SELFTESTS/$t" "$WORK/bin/$t" ||
 		{ log "cannot copy $t to tmpfs"; exit 1; }
 done
-for v in TDX_TRACE HVFLUSH_TOP EMPTY_ATTACH FLOOR_RUN KVM_STAT KVMSCOPE_EXPORTER; do
+for v in TDX_TRACE HVFLUSH_TOP EMPTY_ATTACH FLOOR_RUN KVM_STAT KVMSCOPE_EXPORTER HVFLUSH_WORKLOAD; do
 	[ -f "${!v:-}" ] || continue
 	cp "${!v}" "$WORK/bin/" || { log "cannot copy ${!v} to tmpfs"; exit 1; }
 	printf -v "$v" '%s' "$WORK/bin/${!v##*/}"
@@ -139,10 +141,15 @@ section_fallback() {
 	event_counts workload
 }
 
+# The workload is lab/bench.sh's hyperv_tlb_flush with HVFLUSH_NTRY
+# iterations per loop (lab/bench/build-hvflush.sh), never the selftests'
+# 100-iteration one under its name.
 section_hvflush() {
-	WORKLOAD=("$S/hyperv_tlb_flush")
+	[ -f "${HVFLUSH_WORKLOAD:-}" ] && [ -n "${HVFLUSH_NTRY:-}" ] ||
+		{ log "no HVFLUSH_WORKLOAD/HVFLUSH_NTRY: lab/bench.sh builds the short hyperv_tlb_flush"; return 1; }
+	WORKLOAD=("$HVFLUSH_WORKLOAD")
 	SAME_EVENTS=$(echo $hvflush_events)
-	info "workload=hyperv_tlb_flush" "same_events=$SAME_EVENTS" "tool=hvflush-top"
+	info "workload=hyperv_tlb_flush NTRY=$HVFLUSH_NTRY" "same_events=$SAME_EVENTS" "tool=hvflush-top"
 	blocks off hvflush-top kvm_stat-same bpftrace-same
 	bpf_cost tools "$BENCH_COST_RUNS" hvflush-top empty bpftrace-same
 	event_counts workload

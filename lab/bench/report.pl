@@ -85,8 +85,9 @@ my @SECTIONS = (
 	{ key => 'hvflush', sub => 'hvflush', compute => \&compute_tool, format => \&format_tool,
 	  title => '3. hvflush-top: hyperv_tlb_flush, patched kernel',
 	  tool => 'hvflush-top', others => [ qw(kvm_stat-same bpftrace-same) ],
-	  slowdown => sub { 'Wall time of hyperv_tlb_flush with / without' },
-	  extra => [ 'spike runs', sub { join(' ', map { "b$_" } @{ $_[0]{spikes} }) || 'none' } ],
+	  slowdown => sub { 'Run time of ' . ($_[0]{workload} // '?') . ' with / without' },
+	  extra => [ [ target => sub { $_[0]{config} eq 'hvflush-top' ? '<= +0.5%: ' . verdict_le($_[0], 1.005) : '' } ],
+		     [ 'spike runs' => sub { join(' ', map { "b$_" } @{ $_[0]{spikes} }) || 'none' } ] ],
 	  versus => [ "hvflush-top run time / kvm_stat's and bpftrace's, same blocks (target: below both)", 'other' ],
 	  remark => [ "hyperv_tlb_flush's run time varies too much for wall-time ratios below ~15%: the predicted",
 		      "slowdown (events/s x cost) below is the figure to judge by; the wall ratios are for reference." ] },
@@ -243,13 +244,24 @@ sub versus {
 	return map { compare($t, $tool, $_) } grep { $t->{$_} } @others;
 }
 
-# Slowdown rows, and a last column from $extra where the table has one.
+# Slowdown rows, and a column per [head, sub] of @extra.
 sub slowdown_table {
-	my ($title, $results, $extra_head, $extra) = @_;
-	my @head = ('observer', 'slowdown', '95% interval, coverage', 'n', 'outlier pairs', 'wall ns/event');
-	my @rows = map { [ $LABEL{ $_->{config} } // $_->{config}, pct($_->{ratio}), ci_str($_), $_->{n},
-			   outliers_str($_), ns($_->{wall_ns_per_event}), $extra ? $extra->($_) : () ] } @$results;
-	return table($title, [ @head, $extra_head // () ], @rows);
+	my ($title, $results, @extra) = @_;
+	my @head = ('observer', 'slowdown', '95% interval, coverage', 'n', 'outlier pairs', 'extra ns/event');
+	my @rows = map { my $r = $_; [ $LABEL{ $r->{config} } // $r->{config}, pct($r->{ratio}), ci_str($r), $r->{n},
+			   outliers_str($r), ns($r->{wall_ns_per_event}), map { $_->[1]->($r) } @extra ] } @$results;
+	return table($title, [ @head, map { $_->[0] } @extra ], @rows);
+}
+
+# The unobserved runs' spread: what a ratio's interval is made of.  Under
+# -icount most workloads repeat to 0.1-0.3%; one whose threads outnumber
+# the vCPUs does not (lab/bench/README.md).
+sub spread_note {
+	my @x = values %{ $_[0] // {} };
+	return () unless @x > 1;
+	my $m = sum(@x) / @x;
+	my $sd = sqrt(sum(map { ($_ - $m)**2 } @x) / (@x - 1));
+	return note(sprintf('nothing attached: %d runs, %.4f-%.4f s, CV %.2f%%', scalar @x, min(@x), max(@x), 100 * $sd / $m));
 }
 
 sub versus_table {
@@ -438,13 +450,18 @@ sub cost_figures {
 	return { per_event => \@per_event, %predicted ? (predicted => \%predicted) : () };
 }
 
+# What bpf_stats' ns are in a boot: guest instructions under -icount.
+sub cost_unit {
+	my $i = icount_of($_[0]);
+	return defined $i ? ($i ? sprintf('ns per program run (x %g = guest instructions)', 1 / 2**$i)
+			       : 'ns per program run = guest instructions') : 'ns per program run';
+}
+
 sub cost_tables {
 	my ($fig, $cost, $tool, $off_s, $boot) = @_;
 	return () unless $fig->{per_event};
 	my $R = $cost->{runs};
-	my $i = icount_of($boot);
-	my $unit = defined $i ? ($i ? sprintf('ns per program run (x %g = guest instructions)', 1 / 2**$i)
-				     : 'ns per program run = guest instructions') : 'ns per program run';
+	my $unit = cost_unit($boot);
 	my @rows = map { [ $_->{event}, sprintf('%.0f', $_->{events_per_run}), ns($_->{tool_ns}), ns($_->{empty_ns}),
 			   defined $_->{x_empty} ? sprintf('%.1fx', $_->{x_empty}) : '-',
 			   defined $_->{x_empty} ? ($_->{x_empty} <= 2 ? 'yes' : 'no') : '-', ns($_->{bpftrace_ns}),
@@ -458,7 +475,7 @@ sub cost_tables {
 			   defined $p->{slowdown} ? sprintf('%+.2f%%', 100 * $p->{slowdown}) : '-' ] }
 		   grep { $fig->{predicted}{$_} } $tool, 'empty', 'bpftrace-same';
 	return (table("  per-event cost with kernel.bpf_stats_enabled=1 ($R runs, median of the runs): $unit",
-		      [ 'event', 'events/run', $tool, 'empty', 'x empty', '<=2x', 'bpftrace', 'vs bpftrace', '<=bpftrace', 'each run' ], @rows),
+		      [ 'event', 'events/run', $tool, 'empty', 'x empty', '<=2x', 'bpftrace count()', 'vs count()', '<=count()', 'each run' ], @rows),
 		table("  predicted slowdown = events/s x ns/event (BPF time per run / run time without tracing, $off_s s)",
 		      [ 'programs', 'events/run', 'events/s', 'BPF ms/run', 'predicted' ], @prow));
 }
@@ -481,8 +498,9 @@ sub floor_figures {
 }
 
 sub floor_table {
-	my ($fig, $rounds) = @_;
-	return table("  what one operation costs on kvm_hv_flush_tlb_enqueue, each program alone (the floor under '<= 2x empty')",
+	my ($fig, $rounds, $boot) = @_;
+	return table("  what one operation costs on kvm_hv_flush_tlb_enqueue, each program alone (the floor under '<= 2x empty'): " .
+		     cost_unit($boot),
 		     [ 'program does', 'ns/run', 'x empty', 'per round' ],
 		     map { [ $_->{program} =~ s/^floor_//r, ns($_->{ns_per_run}),
 			     defined $_->{x_empty} ? sprintf('%.1fx', $_->{x_empty}) : '-',
@@ -644,12 +662,12 @@ sub format_series {
 	my ($tool, $tool_mapgpa) = ($r->{tool}, $r->{info}{tool_mapgpa} // '');
 	my @l = section_header($s->{title}, @$r{qw(info boot)});
 	push @l, slowdown_table("Anchors: private_mem_conversions_test -n 2 with / without ($r->{all} kvm:+kvmmmu: events per run, " .
-				num($r->{off}, '%.2f') . " s without)", $r->{anchors}, 'earlier',
-				sub { pct($EARLIER{ $_[0]{config} }) });
+				num($r->{off}, '%.2f') . " s without)", $r->{anchors},
+				[ earlier => sub { pct($EARLIER{ $_[0]{config} }) } ]);
 	push @l, slowdown_table("tdx-trace series mode and the anchors on its events ($r->{nsame} events per run: " .
-				join(' ', map { (split /:/)[1] } @{ $r->{same} }) . ")", $r->{tools}, 'target',
-				sub { $_[0]{config} eq $tool || $_[0]{config} eq $tool_mapgpa ? '<= +0.5%: ' . verdict_le($_[0], 1.005) :
-				      $_[0]{config} eq 'exporter' ? '<= +1%: ' . verdict_le($_[0], 1.01) : '' });
+				join(' ', map { (split /:/)[1] } @{ $r->{same} }) . ")", $r->{tools},
+				[ target => sub { $_[0]{config} eq $tool || $_[0]{config} eq $tool_mapgpa ? '<= +0.5%: ' . verdict_le($_[0], 1.005) :
+						  $_[0]{config} eq 'exporter' ? '<= +1%: ' . verdict_le($_[0], 1.01) : '' } ]);
 	push @l, versus_table("tdx-trace (conversions -s + roles) run time / each anchor's, same blocks (target: below every anchor)",
 			      'anchor', $r->{versus}) if $r->{t}{$tool};
 	push @l, lost_note($j->{lost_events}, $tool);
@@ -680,11 +698,12 @@ sub format_tool {
 	push @l, slowdown_table($s->{slowdown}->($r->{info}) . ' (' . num($r->{off}, '%.2f') .
 				" s without; $r->{nsame} events per run: " . events_str($r->{counts}, @{ $r->{same} }) . ')',
 				$r->{tools}, @{ $s->{extra} // [] });
+	push @l, spread_note($r->{t}{off});
 	push @l, versus_table(@{ $s->{versus} }, $r->{versus}) if $r->{t}{ $r->{tool} };
 	push @l, note(@{ $s->{remark} }) if $s->{remark} && !defined icount_of($r->{boot});
 	push @l, lost_note($r->{json}{lost_events}, $r->{tool});
 	push @l, cost_tables($r->{json}, $r->{cost}, $r->{tool}, $r->{off}, $r->{boot}) if $r->{cost};
-	push @l, floor_table($r->{json}{floor}, $r->{rounds}) if $r->{json}{floor};
+	push @l, floor_table($r->{json}{floor}, $r->{rounds}, $r->{boot}) if $r->{json}{floor};
 	return (@l, dropped_note($r->{dropped}));
 }
 

@@ -22,7 +22,7 @@ while IFS= read -r line; do
 done < <(perl lab/bench/Stats.pm --self-test 2>&1)
 check "Stats.pm --self-test exits 0" perl lab/bench/Stats.pm --self-test
 
-for f in lab/bench.sh lab/bench/guest.sh lab/bench/guest-lib.sh; do
+for f in lab/bench.sh lab/bench/guest.sh lab/bench/guest-lib.sh lab/bench/build-hvflush.sh; do
 	check "bash -n $f" bash -n "$f"
 done
 check "report.pl compiles" perl -c lab/bench/report.pl
@@ -77,14 +77,22 @@ for l in 6.12 7.3; do
 	done
 done
 
-# Floor: the empty program 300 ns a run in every round, the hash lookup
-# 900, 1200 and 600 (median 900: 3x), a round that ran nothing left out.
+# hvflush under -icount, blocks 1..9: hvflush-top 0.3% slower, kvm_stat
+# 5%, bpftrace 4%.  Floor: the empty program 300 ns a run in every round,
+# the hash lookup 900, 1200 and 600 (median 900: 3x), a round that ran
+# nothing left out.
 mkdir -p "$d/hvflush"
-printf 'status=ok\nkernel=patched\n' >"$d/hvflush/summary.txt"
-printf '%s\n' section=hvflush pairs=1 release=test workload=fake \
-	"same_events=kvm:kvm_hv_flush_tlb_enqueue" >"$d/hvflush/info.txt"
-printf 'block\tpos\tconfig\tseconds\trc\tobserver\tcycle\n1\t0\toff\t3\t0\tok\t3\n1\t1\thvflush-top\t3\t0\tok\t3\n' \
-	>"$d/hvflush/runs.tsv"
+printf 'status=ok\nkernel=patched\nicount=0\n' >"$d/hvflush/summary.txt"
+printf '%s\n' section=hvflush pairs=9 release=test "workload=hyperv_tlb_flush NTRY=10" \
+	"same_events=kvm:kvm_hv_flush_tlb_enqueue" tool=hvflush-top >"$d/hvflush/info.txt"
+awk 'BEGIN { OFS = "\t"; print "block", "pos", "config", "seconds", "rc", "observer", "cycle"
+	for (b = 0; b <= 9; b++) {
+		off = 2 + 0.001 * ((b * 7) % 5)
+		print b, 0, "off", off, 0, "ok", off
+		print b, 1, "hvflush-top", off * 1.003, 0, "ok", off
+		print b, 2, "kvm_stat-same", off * 1.05, 0, "ok", off
+		print b, 3, "bpftrace-same", off * 1.04, 0, "ok", off
+	} }' >"$d/hvflush/runs.tsv"
 { printf 'round\tprogram\trun_cnt\trun_time_ns\trc\n'; printf '%s\n' \
 	"1	floor_empty	4000	1200000	0" "1	floor_hash_lookup	4000	3600000	0" \
 	"2	floor_empty	4000	1200000	0" "2	floor_hash_lookup	2000	2400000	0" \
@@ -155,7 +163,7 @@ check_eq "tool vs kvm_stat, same blocks: 1.01/1.19" 0.849 \
 	"$(printf '%.3f' "$(q '.sections.series.versus[] | select(.base == "kvm_stat") | .ratio')")"
 check_eq "anchors' events per run from perf stat (kvm: + kvmmmu:)" 2000 "$(q '.sections.series.events_per_run_all')"
 # off's median is 2.02 s (2.00..2.04, four each): 8% of it over 2000 events.
-check_eq "wall ns/event: median(on - off) / events = 0.1616 s / 2000" 80800 \
+check_eq "extra ns/event: median(on - off) / events = 0.1616 s / 2000" 80800 \
 	"$(printf '%.0f' "$(q '.sections.series.configs["perf-stat"].wall_ns_per_event')")"
 check "summary: the tool's target verdict is printed (1% is above +0.5%)" grep -q '<= +0.5%: no' "$d/summary.txt"
 check "summary: titles say what was measured, not which issue asked" \
@@ -179,6 +187,17 @@ check_eq "disabled 7.3: its own boots, ratio 1" 1.000 \
 check "summary: 1.000 is inside 7.3's interval, not 6.12's" \
 	sh -c "grep -A3 'Linux 7.3: patched / unpatched' '$d/summary.txt' | grep -q ' yes\$' &&
 		grep -A3 'Linux 6.12: patched / unpatched' '$d/summary.txt' | grep -q ' no\$'"
+check_eq "hvflush: hvflush-top, kvm_stat and bpftrace ratios" "1.003 1.050 1.040" \
+	"$(printf '%.3f %.3f %.3f' $(q '.sections.hvflush.configs | [.["hvflush-top"], .["kvm_stat-same"], .["bpftrace-same"]] | map(.ratio | tostring) | join(" ")'))"
+check "summary: hvflush-top's row has its ratio, interval and the +0.5% target met" \
+	grep -qE '^hvflush-top -j +\+0\.3% +\[\+0\.3%, \+0\.3%\] [0-9]+% +9 .*<= \+0\.5%: yes' "$d/summary.txt"
+check "summary: the hvflush table names the workload with its NTRY, in run time" \
+	grep -q '^Run time of hyperv_tlb_flush NTRY=10 with / without' "$d/summary.txt"
+# off: 2 s + 0.001 * ((7b) mod 5), blocks 1..9: mean 2.00222, sd 0.00139
+check "summary: the unobserved runs' spread is under the hvflush table" \
+	grep -q '^  nothing attached: 9 runs, 2.0000-2.0040 s, CV 0.07%$' "$d/summary.txt"
+check "summary: the floor under icount is in guest instructions" \
+	grep -q "each program alone (the floor under '<= 2x empty'): ns per program run = guest instructions" "$d/summary.txt"
 check_eq "floor: empty and hash lookup, medians over the rounds that ran" "300 900 3" \
 	"$(q '.sections.hvflush.floor | map(select(.program == "floor_empty" or .program == "floor_hash_lookup")) | map(.ns_per_run) + [.[1].x_empty] | map(tostring) | join(" ")')"
 check_eq "mapgpa: conversions/s kernel/userspace, notify/userspace" "2.000 1.100" \
@@ -260,6 +279,22 @@ for bad in 11 auto -1 ""; do
 	check_eq "lab/run.sh --icount '$bad' exits 2" 2 $?
 done
 check "lab/run.sh --icount: the error names the accepted shifts" grep -q 'shift from 0 to 10' "$tmp/err"
+# --- the short hyperv_tlb_flush: a source it cannot shorten is refused
+# before any key, tree or build.  No cache at all: a script that went on
+# would fail fast there, with another message, instead of fetching a tree.
+printf 'int main(void) { return 0; }\n' >"$tmp/no-ntry.c"
+printf '#define NTRY 100\n#define NTRY 100\n' >"$tmp/two-ntry.c"
+for src in no-ntry:0 two-ntry:2; do
+	XDG_CACHE_HOME=/dev/null/no-cache lab/bench/build-hvflush.sh --ntry 10 --source "$tmp/${src%:*}.c" \
+		>"$tmp/out" 2>"$tmp/err"
+	check_eq "build-hvflush.sh with ${src%:*}.c exits 1 and prints no binary" "1 " "$? $(cat "$tmp/out")"
+	check "build-hvflush.sh with ${src%:*}.c: the error says it found ${src#*:} NTRY lines" \
+		grep -q "expected one '#define NTRY <number>' line, found ${src#*:}" "$tmp/err"
+done
+for bad in 0 x ""; do
+	XDG_CACHE_HOME=/dev/null/no-cache lab/bench/build-hvflush.sh --ntry "$bad" >/dev/null 2>&1
+	check_eq "build-hvflush.sh --ntry '$bad' exits 2" 2 $?
+done
 check "lab/bench.sh --help names every section" \
 	sh -c 'lab/bench.sh --help | grep -qE "^  series" && lab/bench.sh --help | grep -qE "^  disabled"'
 tap_done
