@@ -30,6 +30,7 @@ struct fake {
 	/* vCPU 0's MapGPA row, as the kernel updates it: count, then to_private */
 	uint64_t count, to_private;
 	int fail;	/* fail after reading half of the first VM's row */
+	int collections;
 	char forgotten[8][KS_STATS_ID_LEN];
 	int nr_forgotten;
 };
@@ -38,6 +39,7 @@ static int fake_collect(struct ks_source *src, struct ks_store *s)
 {
 	struct fake *f = (struct fake *)src;
 
+	f->collections++;
 	for (int i = 0; i < 4 && f->live[i]; i++) {
 		struct ks_vm *vm = ks_store_vm(s, f->live[i]);
 
@@ -245,7 +247,7 @@ static void test_zero_hold_every_reader(void **state)
 		assert_true(has(m, "kvmscope_vms{state=\"live\"} 1"));
 		free(m);
 		free(scrape(&c));	/* a second reader at the same time */
-		ks_collector_collect(&c);	/* an idle tick */
+		ks_collector_tick(&c, 0);	/* an idle tick */
 	}
 	fake_now = 129.9;
 	m = scrape(&c);
@@ -263,6 +265,36 @@ static void test_zero_hold_every_reader(void **state)
 	assert_true(has(m, CONV_PRIV("kvm-2") " 0"));
 	assert_true(has(m, CONV_PRIV("kvm-1") " 4"));
 	free(m);
+	ks_collector_free(&c);
+}
+
+/*
+ * The idle tick collects only when no scrape did within its period, so a
+ * scrape never waits behind a collection nobody asked for; it says when
+ * it is due next.  Its first call collects, whatever the clock.
+ */
+static void test_idle_tick(void **state)
+{
+	struct fake f = fake_new(KS_HAVE_CONV);
+	struct ks_collector c;
+
+	(void)state;
+	setup_collector(&c, &f, 60, false);
+	fake_now = 3;
+	assert_float_equal(ks_collector_tick(&c, 15), 15, 0);
+	assert_int_equal(f.collections, 1);
+	fake_now = 10;
+	free(scrape(&c));
+	assert_int_equal(f.collections, 2);
+	fake_now = 14;		/* 4 s after the scrape: not due */
+	assert_float_equal(ks_collector_tick(&c, 15), 11, 1e-9);
+	assert_int_equal(f.collections, 2);
+	fake_now = 25;		/* 15 s after it: due */
+	assert_float_equal(ks_collector_tick(&c, 15), 15, 0);
+	assert_int_equal(f.collections, 3);
+	fake_now = 26;
+	assert_float_equal(ks_collector_tick(&c, 15), 14, 1e-9);
+	assert_int_equal(f.collections, 3);
 	ks_collector_free(&c);
 }
 
@@ -807,6 +839,7 @@ int main(void)
 		cmocka_unit_test(test_grace_expiry),
 		cmocka_unit_test(test_zero_hold_every_reader),
 		cmocka_unit_test(test_gone_within_zero_hold),
+		cmocka_unit_test(test_idle_tick),
 		cmocka_unit_test(test_torn_read_never_dips),
 		cmocka_unit_test(test_counter_never_backwards),
 		cmocka_unit_test(test_new_identity_starts_at_zero),

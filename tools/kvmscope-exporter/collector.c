@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Scrape = collect from every source + expire + render: see collector.h. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -23,6 +24,7 @@ void ks_collector_init(struct ks_collector *c, double grace,
 	c->ropts = *ropts;
 	c->grace = grace;
 	c->clock = ks_monotonic;
+	c->last_collect = -HUGE_VAL;	/* the first tick collects */
 	pthread_mutex_init(&c->lock, NULL);
 }
 
@@ -89,6 +91,7 @@ static void collect_locked(struct ks_collector *c, double now)
 {
 	unsigned int failed = 0;
 
+	c->last_collect = now;
 	ks_store_tick(&c->store, now);
 	for (int i = 0; i < c->nr_sources; i++) {
 		struct ks_source *src = c->sources[i];
@@ -110,11 +113,19 @@ static void collect_locked(struct ks_collector *c, double now)
 			c);
 }
 
-void ks_collector_collect(struct ks_collector *c)
+double ks_collector_tick(struct ks_collector *c, double every)
 {
+	double now, age;
+
 	pthread_mutex_lock(&c->lock);
-	collect_locked(c, c->clock());
+	now = c->clock();
+	age = now - c->last_collect;
+	if (age < 0 || age >= every) {
+		collect_locked(c, now);
+		age = 0;
+	}
 	pthread_mutex_unlock(&c->lock);
+	return every - age;
 }
 
 int ks_collector_scrape(struct ks_collector *c, struct ks_buf *out)

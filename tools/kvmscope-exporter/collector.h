@@ -38,6 +38,7 @@ struct ks_collector {
 	double grace;			/* seconds a gone VM stays exported */
 	double (*clock)(void);		/* monotonic seconds; tests replace it */
 	double last_scrape;		/* duration of the previous scrape */
+	double last_collect;		/* when the last collection began */
 	unsigned long long scrapes;
 	pthread_mutex_t lock;
 };
@@ -60,10 +61,13 @@ int ks_collector_add_down(struct ks_collector *c, const char *name,
 void ks_collector_free(struct ks_collector *c);
 
 /*
- * Collect and expire without rendering: keeps the sources' state (and the
- * expiry of gone VMs) moving when nobody scrapes.
+ * Collect and expire without rendering, unless a scrape collected in the
+ * last @every seconds: keeps the sources' state (and the expiry of gone
+ * VMs) moving when nobody scrapes, and never holds the lock a scrape
+ * waits for when scrapes come often enough to do it.  Returns the seconds
+ * until the next tick is due, at most @every.
  */
-void ks_collector_collect(struct ks_collector *c);
+double ks_collector_tick(struct ks_collector *c, double every);
 
 /*
  * Collect from all sources, expire, and render into @out (reset first).

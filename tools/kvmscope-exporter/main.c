@@ -27,9 +27,12 @@
 #include "version.h"
 #include "webconfig.h"
 
-static void sleep_interval(unsigned int secs)
+static void sleep_interval(double secs)
 {
-	struct timespec ts = { .tv_sec = secs };
+	struct timespec ts = {
+		.tv_sec = (time_t)secs,
+		.tv_nsec = (long)((secs - (time_t)secs) * 1e9),
+	};
 
 	/*
 	 * SIGINT/SIGTERM interrupt it (no SA_RESTART): shutdown is prompt;
@@ -271,10 +274,10 @@ int main(int argc, char **argv)
 			if (r && first_write)
 				goto cleanup;
 			first_write = false;
+			sleep_interval(env.interval);
 		} else {
-			ks_collector_collect(&c);
+			sleep_interval(ks_collector_tick(&c, env.interval));
 		}
-		sleep_interval(env.interval);
 	}
 	ret = 0;
 cleanup:

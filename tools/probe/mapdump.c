@@ -8,6 +8,9 @@
 
 #include "mapdump.h"
 
+/* Room for this many entries first, in a map that is not an array. */
+#define KS_DUMP_FIRST	64
+
 void ks_map_dump_free(struct ks_map_dump *d)
 {
 	free(d->keys);
@@ -15,23 +18,64 @@ void ks_map_dump_free(struct ks_map_dump *d)
 	memset(d, 0, sizeof(*d));
 }
 
+/*
+ * Make room for @want entries, at most max_entries, by doubling.  The
+ * buffers follow what the map holds, not what it could hold: hvflush's
+ * 16384-row map with a dozen rows is read into a few kB.  Buffers of its
+ * capacity (7.8 MB) on every read ended up in glibc's heap once its
+ * dynamic mmap threshold rose past that size, and the exporter's RSS
+ * grew by 7 MB the first time calloc() cleared a reused one.
+ */
+static int grow(struct ks_map_dump *d, uint32_t want)
+{
+	uint32_t cap = d->cap ? d->cap : 1;
+	void *k, *v;
+
+	if (want > d->max_entries)
+		want = d->max_entries;
+	while (cap < want)
+		cap = cap > d->max_entries / 2 ? d->max_entries : cap * 2;
+	if (cap <= d->cap)
+		return 0;
+	k = realloc(d->keys, (size_t)cap * d->key_size);
+	if (!k)
+		return -ENOMEM;
+	d->keys = k;
+	v = realloc(d->vals, (size_t)cap * d->value_size);
+	if (!v)
+		return -ENOMEM;
+	d->vals = v;
+	d->cap = cap;
+	return 0;
+}
+
 /* One lookup per key: kernels or map types without batch support. */
 static int dump_slow(int fd, struct ks_map_dump *d)
 {
-	char *k = d->keys, *v = d->vals;
-	void *prev = NULL;
+	char *key = malloc(2 * (size_t)d->key_size), *prev;
+	bool first = true;
+	int err = 0;
 
+	if (!key)
+		return -ENOMEM;
+	prev = key + d->key_size;
 	while (d->n < d->max_entries &&
-	       !bpf_map_get_next_key(fd, prev, k + (size_t)d->n * d->key_size)) {
-		char *key = k + (size_t)d->n * d->key_size;
-
-		prev = key;
+	       !bpf_map_get_next_key(fd, first ? NULL : prev, key)) {
+		first = false;
+		memcpy(prev, key, d->key_size);
+		err = grow(d, d->n + 1);
+		if (err)
+			break;
 		/* Deleted since get_next_key: skip it, keep walking from it. */
-		if (bpf_map_lookup_elem(fd, key, v + (size_t)d->n * d->value_size))
+		if (bpf_map_lookup_elem(fd, key, (char *)d->vals +
+					(size_t)d->n * d->value_size))
 			continue;
+		memcpy((char *)d->keys + (size_t)d->n * d->key_size, key,
+		       d->key_size);
 		d->n++;
 	}
-	return 0;
+	free(key);
+	return err;
 }
 
 int ks_map_dump(int fd, struct ks_map_dump *d)
@@ -47,33 +91,47 @@ int ks_map_dump(int fd, struct ks_map_dump *d)
 	d->key_size = info.key_size;
 	d->value_size = info.value_size;
 	d->max_entries = info.max_entries;
-	d->keys = calloc(d->max_entries, d->key_size);
-	d->vals = calloc(d->max_entries, d->value_size);
-	if (!d->keys || !d->vals) {
-		ks_map_dump_free(d);
-		return -ENOMEM;
-	}
-	for (;;) {
-		count = d->max_entries - d->n;
+	/* An array holds every index: room for all of them at once. */
+	err = grow(d, info.type == BPF_MAP_TYPE_ARRAY ? d->max_entries :
+		   KS_DUMP_FIRST);
+	while (!err) {
+		if (d->n == d->cap) {
+			err = grow(d, d->n + 1);
+			if (err)
+				break;
+		}
+		count = d->cap - d->n;
 		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token,
 					   (char *)d->keys + (size_t)d->n * d->key_size,
 					   (char *)d->vals + (size_t)d->n * d->value_size,
 					   &count, NULL);
 		if (err)
 			err = -errno;
-		if (err && err != -ENOENT) {
+		/*
+		 * The next bucket holds more than the room left, and the
+		 * token names it: make room, ask again.  At full size,
+		 * entries added since the read began are the ones missed.
+		 */
+		if (err == -ENOSPC && d->cap < d->max_entries) {
+			first = false;
+			err = grow(d, d->cap + 1);
+			continue;
+		}
+		if (err && err != -ENOENT && err != -ENOSPC) {
 			if (first && (err == -EINVAL || err == -ENOTSUP ||
 				      err == -EOPNOTSUPP))
-				return dump_slow(fd, d);
-			ks_map_dump_free(d);
-			return err;
+				err = dump_slow(fd, d);
+			break;
 		}
 		d->n += count;
 		first = false;
 		/* ENOENT: that was the last bucket. */
-		if (err == -ENOENT || d->n >= d->max_entries)
+		if (err || d->n >= d->max_entries)
 			return 0;
 	}
+	if (err)
+		ks_map_dump_free(d);
+	return err;
 }
 
 int ks_map_drain(int fd, void *key, void *val, ks_map_take_fn fn, void *ctx)

@@ -17,6 +17,7 @@ struct ks_map_dump {
 	void *keys;
 	void *vals;
 	uint32_t n;
+	uint32_t cap;		/* entries the buffers have room for */
 	uint32_t key_size, value_size, max_entries;
 };
 
@@ -24,7 +25,8 @@ struct ks_map_dump {
  * Read all of the map @fd (not per-CPU) with BPF_MAP_LOOKUP_BATCH, falling back
  * to get_next_key + lookup where batching is unsupported.  Entries deleted
  * or added concurrently may be missed or seen: a snapshot of counters that
- * only grow.  Returns 0 or -errno; free with ks_map_dump_free().
+ * only grow.  The buffers grow with the entries read, not the map's
+ * capacity.  Returns 0 or -errno; free with ks_map_dump_free().
  */
 int ks_map_dump(int fd, struct ks_map_dump *d);
 void ks_map_dump_free(struct ks_map_dump *d);
