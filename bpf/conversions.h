@@ -190,4 +190,16 @@ struct mapgpa_stats {
 	char stats_id[KS_STATS_ID_LEN];
 };
 
+/*
+ * A slot of the MapGPA rows: whose row it is (pid 0: free), and a
+ * generation userspace bumps at each free, so a stale cached slot misses
+ * rather than counting into another vCPU's row (as struct conv_vmm).
+ */
+struct mapgpa_row {
+	struct mapgpa_key key;
+	__u32 gen;
+	__u32 pad;
+	struct mapgpa_stats s;
+};
+
 #endif /* KVMSCOPE_CONVERSIONS_H */

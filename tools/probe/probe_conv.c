@@ -223,6 +223,8 @@ int conv_probe_open(struct conv_probe *p, const struct ks_mode *m,
 	p->slots_fd = bpf_map__fd(p->skel->maps.conv_slots);
 	p->nr_slots = bpf_map__max_entries(p->skel->maps.stats);
 	p->mapgpa_fd = bpf_map__fd(p->skel->maps.mapgpa);
+	p->mapgpa_rows_fd = bpf_map__fd(p->skel->maps.mapgpa_rows);
+	p->nr_mapgpa_rows = bpf_map__max_entries(p->skel->maps.mapgpa_rows);
 	p->events_fd = bpf_map__fd(p->skel->maps.events);
 	p->lost_fd = bpf_map__fd(p->skel->maps.lost);
 	return 0;
@@ -237,18 +239,31 @@ void conv_probe_close(struct conv_probe *p)
 	p->seen = NULL;
 }
 
-int conv_probe_init_slots(struct conversions_bpf *skel)
+/* Every slot of array @slots, its generation at @gen_off set to 1, to @free. */
+static int init_slots(const struct bpf_map *slots, const struct bpf_map *free,
+		      void *zero, size_t gen_off)
 {
-	int stats_fd = bpf_map__fd(skel->maps.stats);
-	int free_fd = bpf_map__fd(skel->maps.free_slots);
+	int slots_fd = bpf_map__fd(slots), free_fd = bpf_map__fd(free);
 	/* Generation 0 is no thread's cache: a slot starts at 1. */
-	struct conv_vmm v = { .gen = 1 };
+	const __u32 gen = 1;
 
-	for (__u32 i = 0; i < bpf_map__max_entries(skel->maps.stats); i++)
-		if (bpf_map_update_elem(stats_fd, &i, &v, BPF_ANY) ||
+	memcpy((char *)zero + gen_off, &gen, sizeof(gen));
+	for (__u32 i = 0; i < bpf_map__max_entries(slots); i++)
+		if (bpf_map_update_elem(slots_fd, &i, zero, BPF_ANY) ||
 		    bpf_map_update_elem(free_fd, NULL, &i, BPF_ANY))
 			return -errno;
 	return 0;
+}
+
+int conv_probe_init_slots(struct conversions_bpf *skel)
+{
+	struct conv_vmm v = {};
+	struct mapgpa_row r = {};
+
+	return init_slots(skel->maps.stats, skel->maps.free_slots, &v,
+			  offsetof(struct conv_vmm, gen)) ?:
+	       init_slots(skel->maps.mapgpa_rows, skel->maps.mapgpa_free, &r,
+			  offsetof(struct mapgpa_row, gen));
 }
 
 /*
@@ -363,17 +378,53 @@ int conv_probe_drain(struct conv_probe *p, ks_map_take_fn fn, void *ctx)
 	return 0;
 }
 
+/* MapGPA row @slot, last read as @r, back to the free list, as free_slot(). */
+static void free_mapgpa_row(const struct conv_probe *p, __u32 slot,
+			    const struct mapgpa_row *r)
+{
+	struct mapgpa_row z = { .gen = r->gen + 1 ? r->gen + 1 : 1 };
+	__u32 idx;
+
+	if (!bpf_map_lookup_elem(p->mapgpa_fd, &r->key, &idx) && idx == slot)
+		bpf_map_delete_elem(p->mapgpa_fd, &r->key);
+	if (!bpf_map_update_elem(p->mapgpa_rows_fd, &slot, &z, BPF_ANY))
+		bpf_map_update_elem(bpf_map__fd(p->skel->maps.mapgpa_free),
+				    NULL, &slot, BPF_ANY);
+}
+
 void conv_probe_delete_pid(const struct conv_probe *p, __u32 pid)
 {
+	struct mapgpa_row r;
 	struct conv_vmm v;
 
 	for (__u32 slot = 0; slot < p->nr_slots; slot++)
 		if (!bpf_map_lookup_elem(p->stats_fd, &slot, &v) &&
 		    v.pid == pid)
 			free_slot(p, slot, &v);
-	ks_map_delete_pid(p->mapgpa_fd, pid,
-			  offsetof(struct mapgpa_key, pid), false);
+	for (__u32 slot = 0; slot < p->nr_mapgpa_rows; slot++)
+		if (!bpf_map_lookup_elem(p->mapgpa_rows_fd, &slot, &r) &&
+		    r.key.pid == pid)
+			free_mapgpa_row(p, slot, &r);
 	bpf_map_delete_elem(bpf_map__fd(p->skel->maps.mapgpa_vmm_rows), &pid);
+}
+
+int conv_probe_mapgpa_rows(const struct conv_probe *p, ks_map_take_fn fn,
+			   void *ctx)
+{
+	struct mapgpa_row r;
+	int n = 0, err;
+
+	for (__u32 slot = 0; slot < p->nr_mapgpa_rows; slot++) {
+		if (bpf_map_lookup_elem(p->mapgpa_rows_fd, &slot, &r))
+			return -errno;
+		if (!r.key.pid)
+			continue;	/* free, or not named yet */
+		n++;
+		err = fn(ctx, &r.key, &r.s);
+		if (err)
+			return err;
+	}
+	return n;
 }
 
 static int take_nothing(void *ctx, const void *key, const void *val)
@@ -385,15 +436,21 @@ static int take_nothing(void *ctx, const void *key, const void *val)
 int conv_probe_drain_mapgpa(const struct conv_probe *p, ks_map_take_fn fn,
 			    void *ctx)
 {
-	struct mapgpa_key key;
-	struct mapgpa_stats val;
+	struct mapgpa_row r;
 	__u32 pid, n;
 	int err;
 
-	err = ks_map_drain(p->mapgpa_fd, &key, &val, fn, ctx);
+	for (__u32 slot = 0; slot < p->nr_mapgpa_rows; slot++) {
+		if (bpf_map_lookup_elem(p->mapgpa_rows_fd, &slot, &r))
+			return -errno;
+		if (!r.key.pid)
+			continue;	/* free, or not named yet */
+		free_mapgpa_row(p, slot, &r);
+		err = fn(ctx, &r.key, &r.s);
+		if (err)
+			return err;
+	}
 	/* The rows are gone: every VMM may create its share again. */
-	if (!err)
-		err = ks_map_drain(bpf_map__fd(p->skel->maps.mapgpa_vmm_rows),
-				   &pid, &n, take_nothing, NULL);
-	return err;
+	return ks_map_drain(bpf_map__fd(p->skel->maps.mapgpa_vmm_rows),
+			    &pid, &n, take_nothing, NULL);
 }
