@@ -173,13 +173,12 @@ struct mapgpa_req {
 	/* Its VMM's slot in stats (conv_vmm.convs), while conv_gen is its. */
 	__u32 conv_slot;
 	__u32 conv_gen;
-	/* Its vCPU's slot in mapgpa_rows, while row_gen is its. */
+	/* Its vCPU's last slot in mapgpa_rows: its row while named so. */
 	__u32 row_slot;
-	__u32 row_gen;
 	__u8 kind;		/* enum mapgpa_kind */
 	bool from_chunks;	/* SNP's buffer: pages and direction from the exits */
 	bool live;		/* outstanding: counted in mapgpa_pending */
-	__u8 pad[5];
+	__u8 pad;
 	__u32 tid;		/* the owner, in mapgpa_threads; 0: free */
 	__u32 pad2;
 };
@@ -215,13 +214,13 @@ struct {
 } mapgpa_reqs SEC(".maps");
 
 /*
- * The MapGPA rows, a slot per (VMM process, vCPU), as the stats slots of
- * VMM processes: the request's entry caches its vCPU's slot and the
- * slot's generation, so a request ends with an array lookup the verifier
- * inlines; the hash lookup it replaces was most of what a
+ * The MapGPA rows, a slot per (VMM process, vCPU), each naming its key:
+ * the request's entry caches its vCPU's slot, so a request ends with an
+ * array lookup the verifier inlines while the slot still names the
+ * request's (pid, vCPU); the hash lookup it replaces was most of what a
  * kvm_hypercall_done cost above bpftrace's count().  mapgpa indexes them,
  * looked up when the cache misses; mapgpa_free holds the free slots.
- * Userspace reads the rows, frees them (zeroed, the generation bumped, the
+ * Userspace reads the rows, frees them (zeroed, so no key matches, the
  * index entry gone) and pushes them back (conv_probe_drain_mapgpa(),
  * conv_probe_delete_pid()).
  */
@@ -804,7 +803,7 @@ static __always_inline void mapgpa_req_set(struct mapgpa_req *req, __u64 ts,
 					   bool from_chunks)
 {
 	__u32 conv_slot = req->conv_slot, conv_gen = req->conv_gen;
-	__u32 row_slot = req->row_slot, row_gen = req->row_gen;
+	__u32 row_slot = req->row_slot;
 	__u32 tid = req->tid;
 
 	*req = (struct mapgpa_req){
@@ -816,7 +815,6 @@ static __always_inline void mapgpa_req_set(struct mapgpa_req *req, __u64 ts,
 		.conv_slot = conv_slot,
 		.conv_gen = conv_gen,
 		.row_slot = row_slot,
-		.row_gen = row_gen,
 		.kind = kind,
 		.from_chunks = from_chunks,
 		.live = true,
@@ -849,7 +847,7 @@ static __always_inline int mapgpa_open(__u8 kind, __u64 pages, __u64 attributes,
 			       kind, from_chunks);
 		return 0;
 	}
-	new.conv_slot = new.conv_gen = new.row_slot = new.row_gen = 0;
+	new.conv_slot = new.conv_gen = new.row_slot = 0;
 	new.tid = tid;
 	v = mapgpa_req_vmm(&new, pid);
 	mapgpa_req_set(&new, ts, pages, attributes, v ? v->convs : 0, kind,
@@ -994,17 +992,17 @@ static __always_inline void mapgpa_close(struct kvm_vcpu *vcpu,
 		key.vcpu_id = KVMSCOPE_READ(btf, vcpu, vcpu_id);
 
 	/*
-	 * The cached slot while its generation holds (a slot's is never 0, a
-	 * new entry's cache is) and the thread still runs that vCPU.
+	 * The cached slot while it names this (pid, vCPU): freed, it names
+	 * nobody; taken again, whoever took it; the thread may run another
+	 * vCPU.  Only one slot is named so, but between userspace deleting
+	 * its index entry and zeroing it.
 	 */
 	row = bpf_map_lookup_elem(&mapgpa_rows, &req->row_slot);
-	if (!row || row->gen != req->row_gen ||
+	if (!row || row->key.pid != key.pid ||
 	    row->key.vcpu_id != key.vcpu_id) {
 		row = mapgpa_row_slot(vcpu, &key, &slot);
-		if (row) {
+		if (row)
 			req->row_slot = slot;
-			req->row_gen = row->gen;
-		}
 	}
 	if (row)
 		s = &row->s;
@@ -1240,7 +1238,7 @@ int BPF_PROG(conv_task_exit, struct task_struct *task)
 		forget_mapgpa_req(req);
 		if (req && tid) {	/* mapgpa_threads' goes free */
 			req->conv_slot = req->conv_gen = 0;
-			req->row_slot = req->row_gen = 0;
+			req->row_slot = 0;
 			req->tid = 0;
 		}
 		bpf_map_delete_elem(&mapgpa_reqs, &tid);

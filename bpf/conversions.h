@@ -191,14 +191,12 @@ struct mapgpa_stats {
 };
 
 /*
- * A slot of the MapGPA rows: whose row it is (pid 0: free), and a
- * generation userspace bumps at each free, so a stale cached slot misses
- * rather than counting into another vCPU's row (as struct conv_vmm).
+ * A slot of the MapGPA rows: whose row it is (pid 0: free, or not named
+ * yet), so a stale cached slot misses rather than counting into another
+ * vCPU's row.
  */
 struct mapgpa_row {
 	struct mapgpa_key key;
-	__u32 gen;
-	__u32 pad;
 	struct mapgpa_stats s;
 };
 

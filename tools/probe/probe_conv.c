@@ -239,17 +239,14 @@ void conv_probe_close(struct conv_probe *p)
 	p->seen = NULL;
 }
 
-/* Every slot of array @slots, its generation at @gen_off set to 1, to @free. */
+/* Every slot of array @slots, as @init, to the free list @free. */
 static int init_slots(const struct bpf_map *slots, const struct bpf_map *free,
-		      void *zero, size_t gen_off)
+		      const void *init)
 {
 	int slots_fd = bpf_map__fd(slots), free_fd = bpf_map__fd(free);
-	/* Generation 0 is no thread's cache: a slot starts at 1. */
-	const __u32 gen = 1;
 
-	memcpy((char *)zero + gen_off, &gen, sizeof(gen));
 	for (__u32 i = 0; i < bpf_map__max_entries(slots); i++)
-		if (bpf_map_update_elem(slots_fd, &i, zero, BPF_ANY) ||
+		if (bpf_map_update_elem(slots_fd, &i, init, BPF_ANY) ||
 		    bpf_map_update_elem(free_fd, NULL, &i, BPF_ANY))
 			return -errno;
 	return 0;
@@ -257,13 +254,12 @@ static int init_slots(const struct bpf_map *slots, const struct bpf_map *free,
 
 int conv_probe_init_slots(struct conversions_bpf *skel)
 {
-	struct conv_vmm v = {};
-	struct mapgpa_row r = {};
+	/* Generation 0 is no thread's cache: a slot starts at 1. */
+	const struct conv_vmm v = { .gen = 1 };
+	const struct mapgpa_row r = {};
 
-	return init_slots(skel->maps.stats, skel->maps.free_slots, &v,
-			  offsetof(struct conv_vmm, gen)) ?:
-	       init_slots(skel->maps.mapgpa_rows, skel->maps.mapgpa_free, &r,
-			  offsetof(struct mapgpa_row, gen));
+	return init_slots(skel->maps.stats, skel->maps.free_slots, &v) ?:
+	       init_slots(skel->maps.mapgpa_rows, skel->maps.mapgpa_free, &r);
 }
 
 /*
@@ -378,11 +374,14 @@ int conv_probe_drain(struct conv_probe *p, ks_map_take_fn fn, void *ctx)
 	return 0;
 }
 
-/* MapGPA row @slot, last read as @r, back to the free list, as free_slot(). */
+/*
+ * MapGPA row @slot, last read as @r, back to the free list: its index
+ * entry gone, zeroed so that no request's cached slot names it.
+ */
 static void free_mapgpa_row(const struct conv_probe *p, __u32 slot,
 			    const struct mapgpa_row *r)
 {
-	struct mapgpa_row z = { .gen = r->gen + 1 ? r->gen + 1 : 1 };
+	const struct mapgpa_row z = {};
 	__u32 idx;
 
 	if (!bpf_map_lookup_elem(p->mapgpa_fd, &r->key, &idx) && idx == slot)

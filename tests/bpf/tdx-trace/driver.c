@@ -1488,11 +1488,10 @@ static void test_mapgpa_vmm_cap(void **state)
 
 /*
  * MapGPA rows are slots, as the VMMs' are: a row freed (its VMM dropped,
- * or drained) is zeroed and its generation bumped, so a vCPU thread whose
- * request entry caches the slot does not count into its next owner, here
- * another process's vCPU of the same id; with no slot free, that request
- * is counted lost.  A thread that runs another vCPU misses its cached row
- * too.  One slot.
+ * or drained) is zeroed, so a vCPU thread whose request entry caches the
+ * slot does not count into its next owner, here another process's vCPU of
+ * the same id; with no slot free, that request is counted lost.  A thread
+ * that runs another vCPU misses its cached row too.  One slot.
  */
 static void test_mapgpa_row_reuse(void **state)
 {
