@@ -155,9 +155,15 @@ void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
 	bpf_program__set_autoload(skel->progs.mapgpa_snp_msr_done_raw, snp);
 	skel->rodata->mapgpa_latency = mapgpa != 0;
 	skel->rodata->thread_mask = bpf_map__max_entries(skel->maps.threads) - 1;
-	/* Without MapGPA, nothing looks in mapgpa_threads: no 2.5 MiB for it. */
-	if (!mapgpa)
+	/*
+	 * Without MapGPA, nothing looks in mapgpa_threads (2.5 MiB) or the
+	 * rows (1.8 MiB, a slot to fill at load each).
+	 */
+	if (!mapgpa) {
 		bpf_map__set_max_entries(skel->maps.mapgpa_threads, 1);
+		bpf_map__set_max_entries(skel->maps.mapgpa_rows, 1);
+		bpf_map__set_max_entries(skel->maps.mapgpa_free, 1);
+	}
 	skel->rodata->open_at_event = attr;
 }
 
@@ -407,8 +413,9 @@ void conv_probe_delete_pid(const struct conv_probe *p, __u32 pid)
 	bpf_map_delete_elem(bpf_map__fd(p->skel->maps.mapgpa_vmm_rows), &pid);
 }
 
-int conv_probe_mapgpa_rows(const struct conv_probe *p, ks_map_take_fn fn,
-			   void *ctx)
+/* Each named MapGPA row to @fn, freed once read if @take; the count. */
+static int each_mapgpa_row(const struct conv_probe *p, ks_map_take_fn fn,
+			   void *ctx, bool take)
 {
 	struct mapgpa_row r;
 	int n = 0, err;
@@ -418,12 +425,20 @@ int conv_probe_mapgpa_rows(const struct conv_probe *p, ks_map_take_fn fn,
 			return -errno;
 		if (!r.key.pid)
 			continue;	/* free, or not named yet */
+		if (take)
+			free_mapgpa_row(p, slot, &r);
 		n++;
 		err = fn(ctx, &r.key, &r.s);
 		if (err)
 			return err;
 	}
 	return n;
+}
+
+int conv_probe_mapgpa_rows(const struct conv_probe *p, ks_map_take_fn fn,
+			   void *ctx)
+{
+	return each_mapgpa_row(p, fn, ctx, false);
 }
 
 static int take_nothing(void *ctx, const void *key, const void *val)
@@ -435,20 +450,11 @@ static int take_nothing(void *ctx, const void *key, const void *val)
 int conv_probe_drain_mapgpa(const struct conv_probe *p, ks_map_take_fn fn,
 			    void *ctx)
 {
-	struct mapgpa_row r;
 	__u32 pid, n;
-	int err;
+	int err = each_mapgpa_row(p, fn, ctx, true);
 
-	for (__u32 slot = 0; slot < p->nr_mapgpa_rows; slot++) {
-		if (bpf_map_lookup_elem(p->mapgpa_rows_fd, &slot, &r))
-			return -errno;
-		if (!r.key.pid)
-			continue;	/* free, or not named yet */
-		free_mapgpa_row(p, slot, &r);
-		err = fn(ctx, &r.key, &r.s);
-		if (err)
-			return err;
-	}
+	if (err < 0)
+		return err;
 	/* The rows are gone: every VMM may create its share again. */
 	return ks_map_drain(bpf_map__fd(p->skel->maps.mapgpa_vmm_rows),
 			    &pid, &n, take_nothing, NULL);
