@@ -173,10 +173,12 @@ struct mapgpa_req {
 	/* Its VMM's slot in stats (conv_vmm.convs), while conv_gen is its. */
 	__u32 conv_slot;
 	__u32 conv_gen;
+	/* Its vCPU's last slot in mapgpa_rows: its row while named so. */
+	__u32 row_slot;
 	__u8 kind;		/* enum mapgpa_kind */
 	bool from_chunks;	/* SNP's buffer: pages and direction from the exits */
 	bool live;		/* outstanding: counted in mapgpa_pending */
-	__u8 pad[5];
+	__u8 pad;
 	__u32 tid;		/* the owner, in mapgpa_threads; 0: free */
 	__u32 pad2;
 };
@@ -211,12 +213,36 @@ struct {
 	__type(value, struct mapgpa_req);
 } mapgpa_reqs SEC(".maps");
 
+/*
+ * The MapGPA rows, a slot per (VMM process, vCPU), each naming its key:
+ * the request's entry caches its vCPU's slot, so a request ends with an
+ * array lookup the verifier inlines while the slot still names the
+ * request's (pid, vCPU); the hash lookup it replaces was most of what a
+ * kvm_hypercall_done cost above bpftrace's count().  mapgpa indexes them,
+ * looked up when the cache misses; mapgpa_free holds the free slots.
+ * Userspace reads the rows, frees them (zeroed, so no key matches, the
+ * index entry gone) and pushes them back (conv_probe_drain_mapgpa(),
+ * conv_probe_delete_pid()).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAPGPA_MAX_ROWS);
+	__type(key, __u32);
+	__type(value, struct mapgpa_row);
+} mapgpa_rows SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAPGPA_MAX_ROWS);
 	__type(key, struct mapgpa_key);
-	__type(value, struct mapgpa_stats);
+	__type(value, __u32);
 } mapgpa SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, MAPGPA_MAX_ROWS);
+	__type(value, __u32);
+} mapgpa_free SEC(".maps");
 
 /*
  * Lets kvm_entry, which fires on every VM entry of every VM, skip the hash
@@ -245,9 +271,6 @@ static __always_inline struct conv_open *conv_thread(__u64 id)
 		return op;
 	return bpf_map_lookup_elem(&inflight, &tid);
 }
-
-/* Zeroed template for first inserts (too large for the BPF stack). */
-static const struct mapgpa_stats zero_mapgpa_stats;
 
 static __always_inline bool dir_wanted(__u64 attributes)
 {
@@ -780,6 +803,7 @@ static __always_inline void mapgpa_req_set(struct mapgpa_req *req, __u64 ts,
 					   bool from_chunks)
 {
 	__u32 conv_slot = req->conv_slot, conv_gen = req->conv_gen;
+	__u32 row_slot = req->row_slot;
 	__u32 tid = req->tid;
 
 	*req = (struct mapgpa_req){
@@ -790,6 +814,7 @@ static __always_inline void mapgpa_req_set(struct mapgpa_req *req, __u64 ts,
 		.convs_before = convs_before,
 		.conv_slot = conv_slot,
 		.conv_gen = conv_gen,
+		.row_slot = row_slot,
 		.kind = kind,
 		.from_chunks = from_chunks,
 		.live = true,
@@ -822,7 +847,7 @@ static __always_inline int mapgpa_open(__u8 kind, __u64 pages, __u64 attributes,
 			       kind, from_chunks);
 		return 0;
 	}
-	new.conv_slot = new.conv_gen = 0;
+	new.conv_slot = new.conv_gen = new.row_slot = 0;
 	new.tid = tid;
 	v = mapgpa_req_vmm(&new, pid);
 	mapgpa_req_set(&new, ts, pages, attributes, v ? v->convs : 0, kind,
@@ -898,6 +923,56 @@ static __always_inline void mapgpa_row_untake(__u32 pid)
 }
 
 /*
+ * The row of @key, a vCPU of this thread's VMM process, into @slot: its
+ * index entry's, else a free slot taken and named for it.  NULL, counted,
+ * when the rows or the process's share of them are all taken.
+ */
+static __always_inline struct mapgpa_row *mapgpa_row_slot(struct kvm_vcpu *vcpu,
+							  struct mapgpa_key *key,
+							  __u32 *slot)
+{
+	__u32 *idx = bpf_map_lookup_elem(&mapgpa, key);
+	struct mapgpa_row *row;
+	int err;
+
+	if (idx) {
+		*slot = *idx;
+		return bpf_map_lookup_elem(&mapgpa_rows, slot);
+	}
+	if (!mapgpa_row_take(key->pid))
+		return NULL;
+	if (bpf_map_pop_elem(&mapgpa_free, slot)) {
+		mapgpa_row_untake(key->pid);
+		count_lost(TDX_LOST_MAPGPA_FULL);
+		return NULL;
+	}
+	err = bpf_map_update_elem(&mapgpa, key, slot, BPF_NOEXIST);
+	if (err) {
+		bpf_map_push_elem(&mapgpa_free, slot, 0);
+		mapgpa_row_untake(key->pid);
+		if (err != -EEXIST) {
+			count_lost(TDX_LOST_MAPGPA_FULL);
+			return NULL;
+		}
+		idx = bpf_map_lookup_elem(&mapgpa, key);	/* another CPU won */
+		if (!idx)
+			return NULL;
+		*slot = *idx;
+		return bpf_map_lookup_elem(&mapgpa_rows, slot);
+	}
+	row = bpf_map_lookup_elem(&mapgpa_rows, slot);
+	if (!row)
+		return NULL;
+	/* On the vCPU thread of the request: its VMM's. */
+	KVMSCOPE_READ_VMM_COMM(&row->s.comm);
+	if (vcpu)
+		BPF_CORE_READ_STR_INTO(&row->s.stats_id, vcpu, kvm, stats_id);
+	row->key.vcpu_id = key->vcpu_id;
+	row->key.pid = key->pid;	/* last: userspace skips unnamed rows */
+	return row;
+}
+
+/*
  * End this thread's request @req: account it to its vCPU's row and forget
  * it.  @retry, @error: how a TDX/SNP request ended for the guest.  @btf:
  * @vcpu is a tp_btf program's typed pointer (KVMSCOPE_READ()).
@@ -908,30 +983,29 @@ static __always_inline void mapgpa_close(struct kvm_vcpu *vcpu,
 					 bool btf)
 {
 	struct mapgpa_key key = { .pid = pid };
-	struct mapgpa_stats *s;
+	struct mapgpa_row *row;
+	struct mapgpa_stats *s = NULL;
 	__u64 lat = now - req->ts_ns;
+	__u32 slot;
 
 	if (vcpu)
 		key.vcpu_id = KVMSCOPE_READ(btf, vcpu, vcpu_id);
 
-	s = bpf_map_lookup_elem(&mapgpa, &key);
-	if (!s && mapgpa_row_take(pid)) {
-		int err = bpf_map_update_elem(&mapgpa, &key, &zero_mapgpa_stats,
-					      BPF_NOEXIST);
-
-		if (err)
-			mapgpa_row_untake(pid);
-		if (err && err != -EEXIST)
-			count_lost(TDX_LOST_MAPGPA_FULL);
-		s = bpf_map_lookup_elem(&mapgpa, &key);
-		if (s && err != -EEXIST) {
-			/* On the vCPU thread of the request: its VMM's. */
-			KVMSCOPE_READ_VMM_COMM(&s->comm);
-			if (vcpu)
-				BPF_CORE_READ_STR_INTO(&s->stats_id, vcpu,
-						       kvm, stats_id);
-		}
+	/*
+	 * The cached slot while it names this (pid, vCPU): freed, it names
+	 * nobody; taken again, whoever took it; the thread may run another
+	 * vCPU.  Only one slot is named so, but between userspace deleting
+	 * its index entry and zeroing it.
+	 */
+	row = bpf_map_lookup_elem(&mapgpa_rows, &req->row_slot);
+	if (!row || row->key.pid != key.pid ||
+	    row->key.vcpu_id != key.vcpu_id) {
+		row = mapgpa_row_slot(vcpu, &key, &slot);
+		if (row)
+			req->row_slot = slot;
 	}
+	if (row)
+		s = &row->s;
 	if (s) {
 		struct conv_vmm *v = mapgpa_req_vmm(req, pid);
 
@@ -1164,6 +1238,7 @@ int BPF_PROG(conv_task_exit, struct task_struct *task)
 		forget_mapgpa_req(req);
 		if (req && tid) {	/* mapgpa_threads' goes free */
 			req->conv_slot = req->conv_gen = 0;
+			req->row_slot = 0;
 			req->tid = 0;
 		}
 		bpf_map_delete_elem(&mapgpa_reqs, &tid);

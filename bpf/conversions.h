@@ -190,4 +190,14 @@ struct mapgpa_stats {
 	char stats_id[KS_STATS_ID_LEN];
 };
 
+/*
+ * A slot of the MapGPA rows: whose row it is (pid 0: free, or not named
+ * yet), so a stale cached slot misses rather than counting into another
+ * vCPU's row.
+ */
+struct mapgpa_row {
+	struct mapgpa_key key;
+	struct mapgpa_stats s;
+};
+
 #endif /* KVMSCOPE_CONVERSIONS_H */

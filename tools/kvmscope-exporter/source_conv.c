@@ -69,6 +69,12 @@ static void add_mapgpa(struct ks_store *s, const void *key, const void *val)
 		    v->lat_sum_ns);
 }
 
+static int take_mapgpa(void *s, const void *key, const void *val)
+{
+	add_mapgpa(s, key, val);
+	return 0;
+}
+
 static int conv_collect(struct ks_source *src, struct ks_store *s)
 {
 	struct conv_source *cs = (struct conv_source *)src;
@@ -80,9 +86,14 @@ static int conv_collect(struct ks_source *src, struct ks_store *s)
 	else
 		ks_store_map(s, src->name, "stats", rows,
 			     cs->probe.nr_slots * CONV_NR_DIRS);
-	if (!err && (src->have & KS_HAVE_MAPGPA))
-		err = ks_store_rows(s, src->name, "mapgpa", cs->probe.mapgpa_fd,
-				    add_mapgpa);
+	if (!err && (src->have & KS_HAVE_MAPGPA)) {
+		rows = conv_probe_mapgpa_rows(&cs->probe, take_mapgpa, s);
+		if (rows < 0)
+			err = rows;
+		else
+			ks_store_map(s, src->name, "mapgpa", rows,
+				     cs->probe.nr_mapgpa_rows);
+	}
 	if (!err)
 		err = ks_store_tdx_lost(s, src->name, cs->probe.lost_fd,
 					cs->probe.bpf.obj, lost_reasons, sizeof(lost_reasons) /

@@ -155,9 +155,15 @@ void conv_select_progs(struct conversions_bpf *skel, enum conv_progs which,
 	bpf_program__set_autoload(skel->progs.mapgpa_snp_msr_done_raw, snp);
 	skel->rodata->mapgpa_latency = mapgpa != 0;
 	skel->rodata->thread_mask = bpf_map__max_entries(skel->maps.threads) - 1;
-	/* Without MapGPA, nothing looks in mapgpa_threads: no 2.5 MiB for it. */
-	if (!mapgpa)
+	/*
+	 * Without MapGPA, nothing looks in mapgpa_threads (2.5 MiB) or the
+	 * rows (1.8 MiB, a slot to fill at load each).
+	 */
+	if (!mapgpa) {
 		bpf_map__set_max_entries(skel->maps.mapgpa_threads, 1);
+		bpf_map__set_max_entries(skel->maps.mapgpa_rows, 1);
+		bpf_map__set_max_entries(skel->maps.mapgpa_free, 1);
+	}
 	skel->rodata->open_at_event = attr;
 }
 
@@ -223,6 +229,8 @@ int conv_probe_open(struct conv_probe *p, const struct ks_mode *m,
 	p->slots_fd = bpf_map__fd(p->skel->maps.conv_slots);
 	p->nr_slots = bpf_map__max_entries(p->skel->maps.stats);
 	p->mapgpa_fd = bpf_map__fd(p->skel->maps.mapgpa);
+	p->mapgpa_rows_fd = bpf_map__fd(p->skel->maps.mapgpa_rows);
+	p->nr_mapgpa_rows = bpf_map__max_entries(p->skel->maps.mapgpa_rows);
 	p->events_fd = bpf_map__fd(p->skel->maps.events);
 	p->lost_fd = bpf_map__fd(p->skel->maps.lost);
 	return 0;
@@ -237,18 +245,27 @@ void conv_probe_close(struct conv_probe *p)
 	p->seen = NULL;
 }
 
-int conv_probe_init_slots(struct conversions_bpf *skel)
+/* Every slot of array @slots, as @init, to the free list @free. */
+static int init_slots(const struct bpf_map *slots, const struct bpf_map *free,
+		      const void *init)
 {
-	int stats_fd = bpf_map__fd(skel->maps.stats);
-	int free_fd = bpf_map__fd(skel->maps.free_slots);
-	/* Generation 0 is no thread's cache: a slot starts at 1. */
-	struct conv_vmm v = { .gen = 1 };
+	int slots_fd = bpf_map__fd(slots), free_fd = bpf_map__fd(free);
 
-	for (__u32 i = 0; i < bpf_map__max_entries(skel->maps.stats); i++)
-		if (bpf_map_update_elem(stats_fd, &i, &v, BPF_ANY) ||
+	for (__u32 i = 0; i < bpf_map__max_entries(slots); i++)
+		if (bpf_map_update_elem(slots_fd, &i, init, BPF_ANY) ||
 		    bpf_map_update_elem(free_fd, NULL, &i, BPF_ANY))
 			return -errno;
 	return 0;
+}
+
+int conv_probe_init_slots(struct conversions_bpf *skel)
+{
+	/* Generation 0 is no thread's cache: a slot starts at 1. */
+	const struct conv_vmm v = { .gen = 1 };
+	const struct mapgpa_row r = {};
+
+	return init_slots(skel->maps.stats, skel->maps.free_slots, &v) ?:
+	       init_slots(skel->maps.mapgpa_rows, skel->maps.mapgpa_free, &r);
 }
 
 /*
@@ -363,17 +380,65 @@ int conv_probe_drain(struct conv_probe *p, ks_map_take_fn fn, void *ctx)
 	return 0;
 }
 
+/*
+ * MapGPA row @slot, last read as @r, back to the free list: its index
+ * entry gone, zeroed so that no request's cached slot names it.
+ */
+static void free_mapgpa_row(const struct conv_probe *p, __u32 slot,
+			    const struct mapgpa_row *r)
+{
+	const struct mapgpa_row z = {};
+	__u32 idx;
+
+	if (!bpf_map_lookup_elem(p->mapgpa_fd, &r->key, &idx) && idx == slot)
+		bpf_map_delete_elem(p->mapgpa_fd, &r->key);
+	if (!bpf_map_update_elem(p->mapgpa_rows_fd, &slot, &z, BPF_ANY))
+		bpf_map_update_elem(bpf_map__fd(p->skel->maps.mapgpa_free),
+				    NULL, &slot, BPF_ANY);
+}
+
 void conv_probe_delete_pid(const struct conv_probe *p, __u32 pid)
 {
+	struct mapgpa_row r;
 	struct conv_vmm v;
 
 	for (__u32 slot = 0; slot < p->nr_slots; slot++)
 		if (!bpf_map_lookup_elem(p->stats_fd, &slot, &v) &&
 		    v.pid == pid)
 			free_slot(p, slot, &v);
-	ks_map_delete_pid(p->mapgpa_fd, pid,
-			  offsetof(struct mapgpa_key, pid), false);
+	for (__u32 slot = 0; slot < p->nr_mapgpa_rows; slot++)
+		if (!bpf_map_lookup_elem(p->mapgpa_rows_fd, &slot, &r) &&
+		    r.key.pid == pid)
+			free_mapgpa_row(p, slot, &r);
 	bpf_map_delete_elem(bpf_map__fd(p->skel->maps.mapgpa_vmm_rows), &pid);
+}
+
+/* Each named MapGPA row to @fn, freed once read if @take; the count. */
+static int each_mapgpa_row(const struct conv_probe *p, ks_map_take_fn fn,
+			   void *ctx, bool take)
+{
+	struct mapgpa_row r;
+	int n = 0, err;
+
+	for (__u32 slot = 0; slot < p->nr_mapgpa_rows; slot++) {
+		if (bpf_map_lookup_elem(p->mapgpa_rows_fd, &slot, &r))
+			return -errno;
+		if (!r.key.pid)
+			continue;	/* free, or not named yet */
+		if (take)
+			free_mapgpa_row(p, slot, &r);
+		n++;
+		err = fn(ctx, &r.key, &r.s);
+		if (err)
+			return err;
+	}
+	return n;
+}
+
+int conv_probe_mapgpa_rows(const struct conv_probe *p, ks_map_take_fn fn,
+			   void *ctx)
+{
+	return each_mapgpa_row(p, fn, ctx, false);
 }
 
 static int take_nothing(void *ctx, const void *key, const void *val)
@@ -385,15 +450,12 @@ static int take_nothing(void *ctx, const void *key, const void *val)
 int conv_probe_drain_mapgpa(const struct conv_probe *p, ks_map_take_fn fn,
 			    void *ctx)
 {
-	struct mapgpa_key key;
-	struct mapgpa_stats val;
 	__u32 pid, n;
-	int err;
+	int err = each_mapgpa_row(p, fn, ctx, true);
 
-	err = ks_map_drain(p->mapgpa_fd, &key, &val, fn, ctx);
+	if (err < 0)
+		return err;
 	/* The rows are gone: every VMM may create its share again. */
-	if (!err)
-		err = ks_map_drain(bpf_map__fd(p->skel->maps.mapgpa_vmm_rows),
-				   &pid, &n, take_nothing, NULL);
-	return err;
+	return ks_map_drain(bpf_map__fd(p->skel->maps.mapgpa_vmm_rows),
+			    &pid, &n, take_nothing, NULL);
 }

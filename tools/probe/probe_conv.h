@@ -95,7 +95,9 @@ struct conv_probe {
 	int slots_fd;			/* VMM pid -> its slot */
 	__u32 nr_slots;			/* of stats */
 	struct conv_vmm *seen;		/* conv_probe_drain()'s last reads */
-	int mapgpa_fd;			/* mapgpa_key -> mapgpa_stats */
+	int mapgpa_fd;			/* mapgpa_key -> its slot in mapgpa_rows */
+	int mapgpa_rows_fd;		/* slot -> mapgpa_row */
+	__u32 nr_mapgpa_rows;		/* of mapgpa_rows */
 	int events_fd;			/* ring buffer of conv_event */
 	int lost_fd;			/* per-CPU, enum tdx_lost */
 	unsigned int mapgpa_sets;	/* enum conv_mapgpa loaded, ORed */
@@ -111,7 +113,8 @@ int conv_probe_open(struct conv_probe *p, const struct ks_mode *m,
 void conv_probe_close(struct conv_probe *p);
 
 /*
- * Hand every slot of the stats array to the programs (the free list):
+ * Hand every slot of the stats and mapgpa_rows arrays to the programs
+ * (their free lists):
  * after load, before they run.  Used by the probe and by the BPF tests.
  * Returns 0 or -errno.
  */
@@ -136,8 +139,17 @@ int conv_probe_drain(struct conv_probe *p, ks_map_take_fn fn, void *ctx);
 void conv_probe_delete_pid(const struct conv_probe *p, __u32 pid);
 
 /*
- * Move every MapGPA row to @fn (ks_map_drain()), and give every VMM its
- * share of rows (MAPGPA_VMM_MAX_ROWS) back.  Returns 0 or -errno.
+ * Each MapGPA row (VMM, vCPU), as the kernel holds it, to @fn(@ctx, struct
+ * mapgpa_key *, struct mapgpa_stats *).  Returns the number of rows or the
+ * first error.
+ */
+int conv_probe_mapgpa_rows(const struct conv_probe *p, ks_map_take_fn fn,
+			   void *ctx);
+
+/*
+ * Move every MapGPA row to @fn (as ks_map_drain() would: each row's slot
+ * freed once read), and give every VMM its share of rows
+ * (MAPGPA_VMM_MAX_ROWS) back.  Returns 0 or -errno.
  */
 int conv_probe_drain_mapgpa(const struct conv_probe *p, ks_map_take_fn fn,
 			    void *ctx);

@@ -960,6 +960,21 @@ static void test_thread_entry_taken(void **state)
 	conversions_bpf__destroy(s);
 }
 
+/* @key's MapGPA row, through its index entry (mapgpa): 0, else -ENOENT. */
+static int mapgpa_lookup(struct conversions_bpf *s, const struct mapgpa_key *key,
+			 struct mapgpa_stats *out)
+{
+	struct mapgpa_row r;
+	__u32 slot;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa), key, &slot) ||
+	    bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa_rows), &slot, &r))
+		return -ENOENT;
+	assert_memory_equal(&r.key, key, sizeof(*key));
+	*out = r.s;
+	return 0;
+}
+
 /* A vCPU thread with a name of its own, like QEMU's "CPU 0/KVM". */
 static void *vcpu_thread(void *arg)
 {
@@ -998,8 +1013,7 @@ static void test_vmm_comm(void **state)
 
 	assert_true(get_stats(s, CONV_DIR_PRIVATE, &cs));
 	assert_string_equal(cs.comm, comm);
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa), &key,
-					     &ms), 0);
+	assert_int_equal(mapgpa_lookup(s, &key, &ms), 0);
 	assert_string_equal(ms.comm, comm);
 	/* The VM as the conversion rows name it, not "kvm-<pid>". */
 	assert_string_equal(ms.stats_id, FAKE_STATS_ID);
@@ -1035,8 +1049,7 @@ static void test_mapgpa_latency(void **state)
 	assert_true(MAP_GPA_PAGE_SZ_BITS & CONV_ATTR_PRIVATE);
 	run_raw(s->progs.mapgpa_hcall_raw, other, NR_ARGS(other));
 	run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry));
-	assert_int_not_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa),
-						 &key, &ms), 0);
+	assert_int_not_equal(mapgpa_lookup(s, &key, &ms), 0);
 
 	run_raw(s->progs.mapgpa_hcall_raw, to_priv, NR_ARGS(to_priv));
 	run_raw(s->progs.mapgpa_uexit_raw, uexit, NR_ARGS(uexit));
@@ -1050,8 +1063,7 @@ static void test_mapgpa_latency(void **state)
 	run_raw(s->progs.mapgpa_hcall_raw, to_priv, NR_ARGS(to_priv));
 	run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry));
 
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa), &key,
-					     &ms), 0);
+	assert_int_equal(mapgpa_lookup(s, &key, &ms), 0);
 	assert_int_equal(ms.count, 3);
 	assert_int_equal(ms.pages, 16 + 4 + 16);
 	assert_int_equal(ms.to_private, 2);
@@ -1126,14 +1138,12 @@ static void test_mapgpa_thread_entry_taken(void **state)
 	assert_null(err);
 	assert_int_equal(count_keys(bpf_map__fd(s->maps.mapgpa_reqs),
 				    sizeof(__u32)), 1);
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa), &key,
-					     &ms), 0);
+	assert_int_equal(mapgpa_lookup(s, &key, &ms), 0);
 	assert_int_equal(ms.count, 1);
 	assert_int_equal(ms.pages, 8);
 	assert_int_equal(s->bss->mapgpa_pending, 1);	/* the owner's */
 	run_raw(s->progs.mapgpa_entry_raw, entry, NR_ARGS(entry));
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa), &key,
-					     &ms), 0);
+	assert_int_equal(mapgpa_lookup(s, &key, &ms), 0);
 	assert_int_equal(ms.count, 2);
 	assert_int_equal(ms.pages, 8 + 16);
 	assert_int_equal(s->bss->mapgpa_pending, 0);
@@ -1243,6 +1253,8 @@ static struct conv_probe probe_of(struct conversions_bpf *s)
 		.slots_fd = bpf_map__fd(s->maps.conv_slots),
 		.mapgpa_fd = bpf_map__fd(s->maps.mapgpa),
 		.nr_slots = bpf_map__max_entries(s->maps.stats),
+		.mapgpa_rows_fd = bpf_map__fd(s->maps.mapgpa_rows),
+		.nr_mapgpa_rows = bpf_map__max_entries(s->maps.mapgpa_rows),
 	};
 }
 
@@ -1357,15 +1369,25 @@ static void test_pid_reuse_new_slot(void **state)
 #define TDVMCALL_ALIGN_ERROR	0x8000000000000002ULL
 #define PSC_ERROR_GENERIC	(1ULL << 32)	/* VMGEXIT_PSC_ERROR_GENERIC */
 
-static struct conversions_bpf *load_mapgpa(unsigned int sets)
+/* With @rows MapGPA row slots (0: as built). */
+static struct conversions_bpf *load_mapgpa_rows(unsigned int sets, __u32 rows)
 {
 	struct conversions_bpf *s = conversions_bpf__open();
 
 	assert_non_null(s);
 	conv_select_progs(s, CONV_PROGS_SERIES_RAW, sets);
+	if (rows) {
+		bpf_map__set_max_entries(s->maps.mapgpa_rows, rows);
+		bpf_map__set_max_entries(s->maps.mapgpa_free, rows);
+	}
 	assert_int_equal(conversions_bpf__load(s), 0);
 	assert_int_equal(conv_probe_init_slots(s), 0);
 	return s;
+}
+
+static struct conversions_bpf *load_mapgpa(unsigned int sets)
+{
+	return load_mapgpa_rows(sets, 0);
 }
 
 static void vcpu_event(struct bpf_program *prog, __u64 a1, __u64 a2, __u64 a3)
@@ -1379,7 +1401,7 @@ static bool mapgpa_row(struct conversions_bpf *s, struct mapgpa_stats *out)
 {
 	struct mapgpa_key key = { .pid = getpid(), .vcpu_id = FAKE_VCPU_ID };
 
-	return !bpf_map_lookup_elem(bpf_map__fd(s->maps.mapgpa), &key, out);
+	return !mapgpa_lookup(s, &key, out);
 }
 
 static __u32 map_entries(struct bpf_map *map, __u32 key_size)
@@ -1423,7 +1445,7 @@ static int take_none(void *ctx, const void *key, const void *val)
 static void test_mapgpa_vmm_cap(void **state)
 {
 	struct conversions_bpf *s = load_mapgpa(CONV_MAPGPA_HYPERCALL);
-	struct conv_probe p = { .skel = s, .mapgpa_fd = bpf_map__fd(s->maps.mapgpa) };
+	struct conv_probe p = probe_of(s);
 	struct mapgpa_key key = { .pid = getpid(), .vcpu_id = 0 };
 	struct mapgpa_stats ms;
 	pid_t child;
@@ -1440,7 +1462,7 @@ static void test_mapgpa_vmm_cap(void **state)
 	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_MAPGPA_VMM_CAP), 1);
 	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_MAPGPA_FULL), 0);
 	assert_int_equal(mapgpa_request(s, 0), 0);	/* its rows go on */
-	assert_int_equal(bpf_map_lookup_elem(p.mapgpa_fd, &key, &ms), 0);
+	assert_int_equal(mapgpa_lookup(s, &key, &ms), 0);
 	assert_int_equal(ms.count, 2);
 
 	child = fork();
@@ -1450,7 +1472,7 @@ static void test_mapgpa_vmm_cap(void **state)
 	assert_int_equal(waitpid(child, &status, 0), child);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	key = (struct mapgpa_key){ .pid = child, .vcpu_id = 7 };
-	assert_int_equal(bpf_map_lookup_elem(p.mapgpa_fd, &key, &ms), 0);
+	assert_int_equal(mapgpa_lookup(s, &key, &ms), 0);
 	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_MAPGPA_VMM_CAP), 1);
 
 	/* tdx-trace's drain: the rows taken, the share given back. */
@@ -1460,6 +1482,65 @@ static void test_mapgpa_vmm_cap(void **state)
 	assert_int_equal(mapgpa_request(s, MAPGPA_VMM_MAX_ROWS), 0);
 	assert_int_equal(map_entries(s->maps.mapgpa, sizeof(key)), 1);
 	assert_int_equal(lost(bpf_map__fd(s->maps.lost), TDX_LOST_MAPGPA_VMM_CAP), 1);
+	fake_vcpu_id(FAKE_VCPU_ID);
+	conversions_bpf__destroy(s);
+}
+
+/*
+ * MapGPA rows are slots, as the VMMs' are: a row freed (its VMM dropped,
+ * or drained) is zeroed, so a vCPU thread whose request entry caches the
+ * slot does not count into its next owner, here another process's vCPU of
+ * the same id; with no slot free, that request is counted lost.  A thread
+ * that runs another vCPU misses its cached row too.  One slot.
+ */
+static void test_mapgpa_row_reuse(void **state)
+{
+	struct conversions_bpf *s = load_mapgpa_rows(CONV_MAPGPA_HYPERCALL, 1);
+	struct conv_probe p = probe_of(s);
+	struct mapgpa_key key = { .pid = getpid(), .vcpu_id = 3 }, ckey;
+	int lost_fd = bpf_map__fd(s->maps.lost);
+	struct mapgpa_stats ms;
+	pid_t child;
+	int status;
+
+	(void)state;
+	assert_int_equal(mapgpa_request(s, 3), 0);
+	assert_int_equal(mapgpa_lookup(s, &key, &ms), 0);
+	assert_int_equal(ms.count, 1);
+	conv_probe_delete_pid(&p, getpid());
+	assert_int_not_equal(mapgpa_lookup(s, &key, &ms), 0);
+
+	child = fork();
+	assert_true(child >= 0);
+	if (!child)
+		_exit(mapgpa_request(s, 3) ? 1 : 0);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ckey = (struct mapgpa_key){ .pid = child, .vcpu_id = 3 };
+	assert_int_equal(mapgpa_lookup(s, &ckey, &ms), 0);
+	assert_int_equal(ms.count, 1);
+
+	/* This thread's cache names the slot the child took: it must miss. */
+	assert_int_equal(mapgpa_request(s, 3), 0);
+	assert_int_equal(mapgpa_lookup(s, &ckey, &ms), 0);
+	assert_int_equal(ms.count, 1);
+	assert_int_not_equal(mapgpa_lookup(s, &key, &ms), 0);
+	assert_int_equal(lost(lost_fd, TDX_LOST_MAPGPA_FULL), 1);
+
+	/* Drained: the slot free again, this vCPU's row starts anew, named. */
+	assert_int_equal(conv_probe_drain_mapgpa(&p, take_none, NULL), 0);
+	assert_int_not_equal(mapgpa_lookup(s, &ckey, &ms), 0);
+	assert_int_equal(mapgpa_request(s, 3), 0);
+	assert_int_equal(mapgpa_lookup(s, &key, &ms), 0);
+	assert_int_equal(ms.count, 1);
+	assert_string_equal(ms.stats_id, FAKE_STATS_ID);
+	assert_true(ms.comm[0]);
+
+	/* Another vCPU on this thread: not vCPU 3's row, and no slot left. */
+	assert_int_equal(mapgpa_request(s, 4), 0);
+	assert_int_equal(mapgpa_lookup(s, &key, &ms), 0);
+	assert_int_equal(ms.count, 1);
+	assert_int_equal(lost(lost_fd, TDX_LOST_MAPGPA_FULL), 2);
 	fake_vcpu_id(FAKE_VCPU_ID);
 	conversions_bpf__destroy(s);
 }
@@ -1985,6 +2066,7 @@ int main(void)
 		cmocka_unit_test(test_roles_filter_and_lost),
 		cmocka_unit_test(test_roles_reported),
 		cmocka_unit_test(test_mapgpa_vmm_cap),
+		cmocka_unit_test(test_mapgpa_row_reuse),
 		cmocka_unit_test(test_mapgpa_hcall_done),
 		cmocka_unit_test(test_mapgpa_tdx),
 		cmocka_unit_test(test_mapgpa_snp),
