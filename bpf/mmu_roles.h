@@ -80,7 +80,7 @@ struct mmu_role_slot {
 };
 
 /*
- * 8192 slots (850 KB), for 512 vCPUs (say 64 VMs x 8 vCPUs) of 8
+ * 8192 slots (768 kB), for 512 vCPUs (say 64 VMs x 8 vCPUs) of 8
  * distinct computations each at half load; the lab's selftests make 7 to
  * 10 per vCPU.  Readers copy the whole table on each read: at 32768
  * slots the exporter's collections took up to 0.8 s in the lab's churn

@@ -2,7 +2,9 @@
 # ks_map_dump(), the one reader of the probes' maps, on real BPF maps of
 # the host kernel (tests/bpf/mapdump/driver.c): every entry comes back
 # once with its own value, however full the map and its buckets, and the
-# read allocates for the entries the map holds, not for its capacity.
+# read allocates for the entries the map holds, not for its capacity;
+# ks_array_walk() gives each slot of an array once, in order, through a
+# small buffer.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
@@ -33,7 +35,7 @@ field() { sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" <<<"$2"; }
 # every "what" TYPE MAX ENTRIES VALUE_SIZE: each of ENTRIES entries once, right.
 every() {
 	local what=$1 n=$4 r
-	[ "$2" = array ] && n=$3
+	[ "$2" = hash ] || n=$3
 	r=$(dump "${@:2}")
 	check_eq "$what: each entry once, with its value (n seen wrong)" \
 		"$n $n 0" "$(field n "$r") $(field seen "$r") $(field wrong "$r")"
@@ -56,6 +58,15 @@ every "a hash map of one entry" hash 1 1 8
 # The roles table: an array of 8192 slots, read whole.
 every "an array of 8192 slots" array 8192 0 96
 every "an array of one slot" array 1 0 96
+# The roles table walked: in index order, through a buffer of a few
+# dozen slots, never one of the table's size (768 kB).
+r=$(dump walk 8192 0 96)
+every "a walk of an array of 8192 slots, in order" walk 8192 0 96
+b=$(field bytes "$r")
+check "a walk of 8192 slots of 96 bytes allocated ${b:-?} bytes at most, under 128 slots' worth ($((128 * 96)))" \
+	test "${b:-999999999}" -lt $((128 * 96))
+every "a walk of 100 slots, the last batch short" walk 100 0 96
+every "a walk of one slot" walk 1 0 96
 check_eq "bad arguments: usage and exit 2" 2 "$("$drv" list 1 1 1 >/dev/null 2>&1; echo $?)"
 
 tap_done

@@ -134,6 +134,59 @@ int ks_map_dump(int fd, struct ks_map_dump *d)
 	return err;
 }
 
+/* Slot by slot: kernels without batch lookups of arrays. */
+static int walk_slow(int fd, __u32 from, __u32 max_entries, void *val,
+		     ks_array_slot_fn fn, void *ctx)
+{
+	int err = 0;
+
+	for (__u32 i = from; i < max_entries && !err; i++) {
+		if (bpf_map_lookup_elem(fd, &i, val))
+			return -errno;
+		err = fn(ctx, i, val);
+	}
+	return err;
+}
+
+int ks_array_walk(int fd, ks_array_slot_fn fn, void *ctx)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), token = 0, count, done = 0;
+	__u32 keys[KS_DUMP_FIRST];
+	char *vals;
+	int err = 0;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	vals = malloc((size_t)KS_DUMP_FIRST * info.value_size);
+	if (!vals)
+		return -ENOMEM;
+	while (!err && done < info.max_entries) {
+		count = KS_DUMP_FIRST;
+		if (bpf_map_lookup_batch(fd, done ? &token : NULL, &token, keys,
+					 vals, &count, NULL)) {
+			err = -errno;
+			if (!done && (err == -EINVAL || err == -ENOTSUP ||
+				      err == -EOPNOTSUPP)) {
+				err = walk_slow(fd, 0, info.max_entries, vals,
+						fn, ctx);
+				break;
+			}
+			/* ENOENT: the last slots came with it. */
+			if (err != -ENOENT)
+				break;
+			err = 0;
+			done = info.max_entries;
+		} else {
+			done += count;
+		}
+		for (__u32 i = 0; i < count && !err; i++)
+			err = fn(ctx, keys[i], vals + (size_t)i * info.value_size);
+	}
+	free(vals);
+	return err;
+}
+
 int ks_map_drain(int fd, void *key, void *val, ks_map_take_fn fn, void *ctx)
 {
 	int err;

@@ -35,6 +35,16 @@ void ks_map_dump_free(struct ks_map_dump *d);
 #define KS_DUMP_VAL(d, type, i) ((const type *)(d)->vals + (i))
 
 /*
+ * Call @fn(@ctx, index, value) for each slot of the array map @fd, in
+ * index order, read a few dozen at a time into one small buffer: a
+ * reader of a large table (the roles' 768 kB) then allocates nothing of
+ * its size.  Stops at @fn's first non-zero return and returns it, else 0
+ * or -errno.
+ */
+typedef int (*ks_array_slot_fn)(void *ctx, __u32 idx, const void *val);
+int ks_array_walk(int fd, ks_array_slot_fn fn, void *ctx);
+
+/*
  * Move every entry of the hash map @fd to @fn(@ctx, key, value), which
  * returns 0 or -errno: take the first key and delete it until the map is
  * empty, so entries added meanwhile are taken too, and none twice.  @key

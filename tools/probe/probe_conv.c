@@ -294,26 +294,50 @@ static bool slot_live(const struct conv_probe *p, __u32 slot, __u32 pid)
 	return !bpf_map_lookup_elem(p->slots_fd, &pid, &idx) && idx == slot;
 }
 
+/*
+ * A walk of the stats or MapGPA row slots (ks_array_walk(): a few dozen
+ * per syscall, where a lookup per slot made 4608 syscalls a read): the
+ * named rows to @fn, or (@fn NULL) those of @pid freed.
+ */
+struct slot_walk {
+	const struct conv_probe *p;
+	ks_map_take_fn fn;
+	void *ctx;
+	bool take;		/* MapGPA rows: each freed once read */
+	__u32 pid;
+	int n;			/* rows given to @fn */
+};
+
+static int stats_slot(void *data, __u32 slot, const void *val)
+{
+	struct slot_walk *w = data;
+	const struct conv_vmm *v = val;
+	int err;
+
+	if (!w->fn) {
+		if (v->pid == w->pid)
+			free_slot(w->p, slot, v);
+		return 0;
+	}
+	for (__u32 dir = 0; v->pid && dir < CONV_NR_DIRS; dir++) {
+		struct conv_key k = { .pid = v->pid, .dir = dir };
+
+		if (!v->dir[dir].count)
+			continue;	/* never used */
+		w->n++;
+		err = w->fn(w->ctx, &k, &v->dir[dir]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int conv_probe_rows(const struct conv_probe *p, ks_map_take_fn fn, void *ctx)
 {
-	struct conv_vmm v;
-	int n = 0, err;
+	struct slot_walk w = { .p = p, .fn = fn, .ctx = ctx };
+	int err = ks_array_walk(p->stats_fd, stats_slot, &w);
 
-	for (__u32 slot = 0; slot < p->nr_slots; slot++) {
-		if (bpf_map_lookup_elem(p->stats_fd, &slot, &v))
-			return -errno;
-		for (__u32 dir = 0; v.pid && dir < CONV_NR_DIRS; dir++) {
-			struct conv_key k = { .pid = v.pid, .dir = dir };
-
-			if (!v.dir[dir].count)
-				continue;	/* never used */
-			n++;
-			err = fn(ctx, &k, &v.dir[dir]);
-			if (err)
-				return err;
-		}
-	}
-	return n;
+	return err ? err : w.n;
 }
 
 /* @d = @cur - @prev, counter by counter; the names are @cur's. */
@@ -397,19 +421,30 @@ static void free_mapgpa_row(const struct conv_probe *p, __u32 slot,
 				    NULL, &slot, BPF_ANY);
 }
 
+static int mapgpa_row_slot(void *data, __u32 slot, const void *val)
+{
+	struct slot_walk *w = data;
+	const struct mapgpa_row *r = val;
+
+	if (!r->key.pid)
+		return 0;	/* free, or not named yet */
+	if (!w->fn) {
+		if (r->key.pid == w->pid)
+			free_mapgpa_row(w->p, slot, r);
+		return 0;
+	}
+	if (w->take)
+		free_mapgpa_row(w->p, slot, r);
+	w->n++;
+	return w->fn(w->ctx, &r->key, &r->s);
+}
+
 void conv_probe_delete_pid(const struct conv_probe *p, __u32 pid)
 {
-	struct mapgpa_row r;
-	struct conv_vmm v;
+	struct slot_walk w = { .p = p, .pid = pid };
 
-	for (__u32 slot = 0; slot < p->nr_slots; slot++)
-		if (!bpf_map_lookup_elem(p->stats_fd, &slot, &v) &&
-		    v.pid == pid)
-			free_slot(p, slot, &v);
-	for (__u32 slot = 0; slot < p->nr_mapgpa_rows; slot++)
-		if (!bpf_map_lookup_elem(p->mapgpa_rows_fd, &slot, &r) &&
-		    r.key.pid == pid)
-			free_mapgpa_row(p, slot, &r);
+	ks_array_walk(p->stats_fd, stats_slot, &w);
+	ks_array_walk(p->mapgpa_rows_fd, mapgpa_row_slot, &w);
 	bpf_map_delete_elem(bpf_map__fd(p->skel->maps.mapgpa_vmm_rows), &pid);
 }
 
@@ -417,22 +452,10 @@ void conv_probe_delete_pid(const struct conv_probe *p, __u32 pid)
 static int each_mapgpa_row(const struct conv_probe *p, ks_map_take_fn fn,
 			   void *ctx, bool take)
 {
-	struct mapgpa_row r;
-	int n = 0, err;
+	struct slot_walk w = { .p = p, .fn = fn, .ctx = ctx, .take = take };
+	int err = ks_array_walk(p->mapgpa_rows_fd, mapgpa_row_slot, &w);
 
-	for (__u32 slot = 0; slot < p->nr_mapgpa_rows; slot++) {
-		if (bpf_map_lookup_elem(p->mapgpa_rows_fd, &slot, &r))
-			return -errno;
-		if (!r.key.pid)
-			continue;	/* free, or not named yet */
-		if (take)
-			free_mapgpa_row(p, slot, &r);
-		n++;
-		err = fn(ctx, &r.key, &r.s);
-		if (err)
-			return err;
-	}
-	return n;
+	return err ? err : w.n;
 }
 
 int conv_probe_mapgpa_rows(const struct conv_probe *p, ks_map_take_fn fn,

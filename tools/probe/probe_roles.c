@@ -113,29 +113,30 @@ void roles_probe_close(struct roles_probe *p)
 	p->skel = NULL;
 }
 
+struct read_ctx {
+	mmu_roles_slot_fn fn;
+	void *ctx;
+	__u32 used;
+};
+
+static int read_slot(void *data, __u32 idx, const void *val)
+{
+	struct read_ctx *r = data;
+	const struct mmu_role_slot *e = val;
+
+	if (e->state != MMU_ROLE_SLOT_READY)
+		return 0;
+	r->used++;
+	return r->fn(r->ctx, idx, e);
+}
+
 int mmu_roles_read(int fd, mmu_roles_slot_fn fn, void *ctx, __u32 *used)
 {
-	struct ks_map_dump d;
-	__u32 n = 0;
-	int err = ks_map_dump(fd, &d);
+	struct read_ctx r = { .fn = fn, .ctx = ctx };
+	int err = ks_array_walk(fd, read_slot, &r);
 
-	if (err)
-		return err;
-	for (uint32_t i = 0; i < d.n && !err; i++) {
-		const struct mmu_role_slot *e = (const void *)((const char *)d.vals +
-						(size_t)i * d.value_size);
-		__u32 idx;
-
-		if (e->state != MMU_ROLE_SLOT_READY)
-			continue;
-		memcpy(&idx, (const char *)d.keys + (size_t)i * d.key_size,
-		       sizeof(idx));
-		n++;
-		err = fn(ctx, idx, e);
-	}
-	ks_map_dump_free(&d);
 	if (used)
-		*used = n;
+		*used = r.used;
 	return err;
 }
 

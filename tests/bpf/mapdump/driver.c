@@ -3,18 +3,20 @@
  * Fills a real BPF map and reads it with ks_map_dump(), for
  * tests/bpf/15-mapdump.sh:
  *
- *	mapdump-driver hash|array MAX_ENTRIES ENTRIES VALUE_SIZE
+ *	mapdump-driver hash|array|walk MAX_ENTRIES ENTRIES VALUE_SIZE
  *
  * A hash map gets ENTRIES keys, each a scrambled index; an array is full
  * by nature (ENTRIES is ignored).  Each value is its key's bytes
- * repeated.  Prints one line:
+ * repeated.  "walk" reads an array with ks_array_walk() instead of
+ * ks_map_dump().  Prints one line:
  *
  *	n=N seen=S wrong=W bytes=B
  *
- * n: entries the dump returned; seen: distinct filled keys among them;
+ * n: entries the read returned; seen: distinct filled keys among them;
  * wrong: entries whose value is not their key's, or whose key was never
- * filled, or that came twice; bytes: what the dump had allocated from
- * malloc, heap and mmap, before ks_map_dump_free().
+ * filled, or that came twice, or (walk) out of index order; bytes: the
+ * most the read had allocated at once from malloc, heap and mmap (a dump:
+ * before ks_map_dump_free(); a walk: at its callbacks).
  */
 #include <errno.h>
 #include <malloc.h>
@@ -43,6 +45,32 @@ static size_t allocated(void)
 	return m.uordblks + m.hblkhd;
 }
 
+/* What a walk's callbacks saw. */
+static struct {
+	__u32 vsize, n, seen, wrong, next;
+	unsigned char *want, *hit;
+	size_t before, most;
+} walk;
+
+static int walk_slot(void *ctx, __u32 idx, const void *val)
+{
+	size_t now = allocated() - walk.before;
+
+	(void)ctx;
+	if (now > walk.most)
+		walk.most = now;
+	walk.n++;
+	value_of(idx, walk.want, walk.vsize);
+	if (idx != walk.next++ || walk.hit[idx] ||
+	    memcmp(val, walk.want, walk.vsize)) {
+		walk.wrong++;
+		return 0;
+	}
+	walk.hit[idx] = 1;
+	walk.seen++;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	__u32 max, entries, vsize, wrong = 0, seen = 0;
@@ -52,8 +80,9 @@ int main(int argc, char **argv)
 	size_t before, bytes;
 	int fd, err;
 
-	if (argc != 5 || (strcmp(argv[1], "hash") && strcmp(argv[1], "array"))) {
-		fprintf(stderr, "usage: mapdump-driver hash|array MAX_ENTRIES ENTRIES VALUE_SIZE\n");
+	if (argc != 5 || (strcmp(argv[1], "hash") && strcmp(argv[1], "array") &&
+			  strcmp(argv[1], "walk"))) {
+		fprintf(stderr, "usage: mapdump-driver hash|array|walk MAX_ENTRIES ENTRIES VALUE_SIZE\n");
 		return 2;
 	}
 	type = !strcmp(argv[1], "hash") ? BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_ARRAY;
@@ -77,6 +106,20 @@ int main(int argc, char **argv)
 			fprintf(stderr, "mapdump-driver: fill entry %u: %s\n", i, strerror(errno));
 			return 1;
 		}
+	}
+	if (!strcmp(argv[1], "walk")) {
+		walk.vsize = vsize;
+		walk.want = want;
+		walk.hit = hit;
+		walk.before = allocated();
+		err = ks_array_walk(fd, walk_slot, NULL);
+		if (err) {
+			fprintf(stderr, "mapdump-driver: ks_array_walk: %s\n", strerror(-err));
+			return 1;
+		}
+		printf("n=%u seen=%u wrong=%u bytes=%zu\n", walk.n, walk.seen,
+		       walk.wrong, walk.most);
+		return 0;
 	}
 	before = allocated();
 	err = ks_map_dump(fd, &d);
