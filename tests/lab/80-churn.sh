@@ -151,8 +151,8 @@ lab_wait "$labpid" "$lab/done" 120
 wait "$labpid"
 
 # The exporter's process.  Warm-up is the first quarter of the churn, and
-# at least 45 s: under TCG its RSS takes about 30 s of churn to settle
-# (seen: 11.5 MB idle, 13.4 MB at 28 s, 13.5 MB at the end; the heap as
+# at least 45 s: under TCG its RSS takes about 40 s of churn to settle
+# (seen: 7.0 MB idle, 9.5 MB at 43 s, 9.0-9.2 MB after it; the heap as
 # the first VMs' rows come).  After it, RSS moves with the VMs the
 # exporter holds, so "flat" is judged on medians: the median of the
 # churn's last part within 10% of the part right after warm-up, and the
