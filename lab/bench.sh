@@ -91,12 +91,13 @@ icount=${BENCH_ICOUNT:-0} wall=${BENCH_WALL:-0} lines=${BENCH_LINES:-6.12 7.3}
 if [ "$icount" = off ]; then pairs=${BENCH_PAIRS:-20}; else pairs=${BENCH_PAIRS:-9}; fi
 # hvflush's workload is hyperv_tlb_flush rebuilt with this many iterations
 # per loop instead of its compiled-in 100 (lab/bench/build-hvflush.sh), per
-# kernel line: the same count takes 15 times more guest instructions on
-# 6.12 than on 7.3, and at 100 a 6.12 run counts 16.5 guest s, minutes of
-# host time each under -icount.  Each is chosen for runs of ~1.5-3 guest s.
+# kernel line: the same count takes 30 times more guest instructions on
+# 6.12 than on 7.3.  Each is chosen for runs of ~2.5 guest s on the
+# section's 4 vCPUs: a run's spread is ~15 ms whatever its length, so
+# doubling the count halved the CV (0.3-0.6% to 0.2%).
 # The observers' cost per event does not change with it; the setup's share
 # of a run does (lab/bench/README.md).
-declare -A hvflush_ntry=([6.12]=10 [7.3]=300)
+declare -A hvflush_ntry=([6.12]=20 [7.3]=600)
 # The guest's vCPUs per section (lab/run.sh --smp), default 2.
 # hyperv_tlb_flush spins on three threads (its sender and two worker vCPUs):
 # on two vCPUs the guest's scheduler takes turns between them, and where
