@@ -28,7 +28,7 @@
 #   hvflush   hvflush-top, kvm_stat and bpftrace on hyperv_tlb_flush
 #             (rebuilt with its iterations per line: hvflush_ntry below);
 #             and what single BPF operations cost on its enqueue event;
-#             one boot per line of BENCH_LINES
+#             one boot per line of BENCH_LINES, with 4 vCPUs
 #   disabled  the patched and the unpatched kernel booted
 #             alternately (ABBA), BENCH_BOOTS boots each, on each line of
 #             BENCH_LINES
@@ -91,7 +91,7 @@ icount=${BENCH_ICOUNT:-0} wall=${BENCH_WALL:-0} lines=${BENCH_LINES:-6.12 7.3}
 if [ "$icount" = off ]; then pairs=${BENCH_PAIRS:-20}; else pairs=${BENCH_PAIRS:-9}; fi
 # hvflush's workload is hyperv_tlb_flush rebuilt with this many iterations
 # per loop instead of its compiled-in 100 (lab/bench/build-hvflush.sh), per
-# kernel line: the same count takes 30 times more guest instructions on
+# kernel line: the same count takes ~27 times more guest instructions on
 # 6.12 than on 7.3.  Each is chosen for runs of ~2.5 guest s on the
 # section's 4 vCPUs: a run's spread is ~15 ms whatever its length, so
 # doubling the count halved the CV (0.3-0.6% to 0.2%).
