@@ -28,7 +28,7 @@
 #   hvflush   hvflush-top, kvm_stat and bpftrace on hyperv_tlb_flush
 #             (rebuilt with its iterations per line: hvflush_ntry below);
 #             and what single BPF operations cost on its enqueue event;
-#             one boot per line of BENCH_LINES
+#             one boot per line of BENCH_LINES, with 4 vCPUs
 #   disabled  the patched and the unpatched kernel booted
 #             alternately (ABBA), BENCH_BOOTS boots each, on each line of
 #             BENCH_LINES
@@ -91,12 +91,20 @@ icount=${BENCH_ICOUNT:-0} wall=${BENCH_WALL:-0} lines=${BENCH_LINES:-6.12 7.3}
 if [ "$icount" = off ]; then pairs=${BENCH_PAIRS:-20}; else pairs=${BENCH_PAIRS:-9}; fi
 # hvflush's workload is hyperv_tlb_flush rebuilt with this many iterations
 # per loop instead of its compiled-in 100 (lab/bench/build-hvflush.sh), per
-# kernel line: the same count takes 15 times more guest instructions on
-# 6.12 than on 7.3, and at 100 a 6.12 run counts 16.5 guest s, minutes of
-# host time each under -icount.  Each is chosen for runs of ~1.5-3 guest s.
+# kernel line: the same count takes ~27 times more guest instructions on
+# 6.12 than on 7.3.  Each is chosen for runs of ~2.5 guest s on the
+# section's 4 vCPUs: a run's spread is ~15 ms whatever its length, so
+# doubling the count halved the CV (0.3-0.6% to 0.2%).
 # The observers' cost per event does not change with it; the setup's share
 # of a run does (lab/bench/README.md).
-declare -A hvflush_ntry=([6.12]=10 [7.3]=300)
+declare -A hvflush_ntry=([6.12]=20 [7.3]=600)
+# The guest's vCPUs per section (lab/run.sh --smp), default 2.
+# hyperv_tlb_flush spins on three threads (its sender and two worker vCPUs):
+# on two vCPUs the guest's scheduler takes turns between them, and where
+# it switches sets a run's length (CV 4-5%).  Four give each thread its own
+# and the observers and kworkers a fourth.  TCG runs every vCPU in the one
+# host thread, so more vCPUs cost no host cores.
+declare -A section_smp=([hvflush]=4)
 posint BENCH_PAIRS "$pairs"
 posint BENCH_BOOTS "$boots"
 posint BENCH_RUNS "$runs"
@@ -157,7 +165,7 @@ if [ "$dry_run" -eq 1 ]; then
 	done
 	perl -c "$lab_dir/bench/report.pl" 2>/dev/null || { say "report.pl does not compile"; status=1; }
 	build_loader
-	say "plan: sections ${sections[*]}; time: $([ "$icount" = off ] && echo wall || echo "-icount shift=$icount")$([ "$wall" -eq 0 ] || echo ', and wall in a second boot each'); $pairs pairs; lines $lines; hvflush: hyperv_tlb_flush NTRY $(for l in $lines; do printf '%s:%s ' "$l" "${hvflush_ntry[$l]}"; done | sed 's/ $//'); disabled: $boots boots per kernel x $runs runs; MapGPA $mapgpa"
+	say "plan: sections ${sections[*]}; time: $([ "$icount" = off ] && echo wall || echo "-icount shift=$icount")$([ "$wall" -eq 0 ] || echo ', and wall in a second boot each'); $pairs pairs; lines $lines; hvflush: hyperv_tlb_flush NTRY $(for l in $lines; do printf '%s:%s ' "$l" "${hvflush_ntry[$l]}"; done | sed 's/ $//'), ${section_smp[hvflush]} vCPUs; disabled: $boots boots per kernel x $runs runs; MapGPA $mapgpa"
 	[ "$status" -ne 0 ] || say "dry run OK"
 	exit "$status"
 fi
@@ -255,6 +263,7 @@ boot_one() {
 	EOF
 	[ "$kernel" != stock ] || mapfile -t args < <(stock_with)
 	[ "$section" != mapgpa ] || args+=(--topic map-gpa-in-kernel-rfc)
+	args+=(--smp "${section_smp[$section]:-2}")
 	# Two cores: a kernel build beside the lab would be measured too, in
 	# wall time.  Guest instructions do not see it.
 	# Under -icount, waiting for 9p (the guest copying its tools to tmpfs,
@@ -268,6 +277,7 @@ boot_one() {
 		timeout=$((timeout * 5))
 	fi
 	echo "load_$name=$(loadavg)" >>"$out/meta.txt"
+	echo "smp_$name=${section_smp[$section]:-2}" >>"$out/meta.txt"
 	say "$name: booting the $kline $kernel kernel for '$section' (results in $out/$name)"
 	if ! "$lab_dir/run.sh" --kernel "$kline-$kernel" --timeout "$timeout" --results "$out/$name" \
 		"${args[@]}" --script "$job"; then

@@ -32,6 +32,9 @@
 #                   the host's speed or load (lab/bench.sh); idle time
 #                   jumps to the next timer.  No "auto": it adapts the
 #                   shift to the host's speed, so it is not deterministic
+#   --smp N         the guest's vCPUs, 1-16 (default 2).  TCG runs them all
+#                   in one host thread (thread=single): more vCPUs need no
+#                   more host cores, they take turns
 #   -q, --quiet     do not stream the job's output (it is still saved)
 # The job sees KVMSCOPE_RESULTS (write files there), KVMSCOPE_KERNEL
 # (patched or stock), KVMSCOPE_LINE (7.3, 6.12), KVMSCOPE_SELFTESTS (the
@@ -51,7 +54,7 @@ lab_tag=lab
 . "$(dirname "$0")/cache.sh"
 . "$lab_dir/cpio.sh"
 
-kernel=patched timeout=600 results= hostfwd= script= quiet=0 icount= want_topic=
+kernel=patched timeout=600 results= hostfwd= script= quiet=0 icount= want_topic= smp=2
 with=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -65,6 +68,9 @@ while [ $# -gt 0 ]; do
 	--icount)
 		[ $# -ge 2 ] && [[ $2 =~ ^([0-9]|10)$ ]] || usage_error "--icount must be a shift from 0 to 10, not '${2:-}'"
 		icount=$2; shift ;;
+	--smp)
+		[ $# -ge 2 ] && [[ $2 =~ ^([1-9]|1[0-6])$ ]] || usage_error "--smp must be a number of vCPUs from 1 to 16, not '${2:-}'"
+		smp=$2; shift ;;
 	-q | --quiet) quiet=1 ;;
 	-h | --help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
 	--) shift; break ;;
@@ -198,7 +204,7 @@ cat "$base_initrd" "$tmp/overlay.cpio" >"$initrd"
 
 # --- boot
 qemu=(qemu-system-x86_64 -accel tcg,thread=single -machine q35
-	-cpu EPYC,+svm,+npt,+vgif -smp 2 -m 2G -nographic -no-reboot
+	-cpu EPYC,+svm,+npt,+vgif -smp "$smp" -m 2G -nographic -no-reboot
 	-monitor none -vga none
 	-kernel "$bzimage" -initrd "$initrd"
 	-append "console=ttyS0 panic=-1 rdinit=/init kvm_amd.npt=1 kvm_amd.nested=1"
@@ -289,6 +295,7 @@ fi
 	[ "$kernel" = stock ] || echo "kernel_key=${kernel_dir##*/}"
 	echo "selftests_key=${selftests##*/}"
 	echo "icount=$icount"
+	echo "smp=$smp"
 	echo "status=$status"
 	echo "job_exit=$job_rc"
 	echo "exit=$exit_code"

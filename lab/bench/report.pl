@@ -294,8 +294,9 @@ sub time_str {
 sub section_header {
 	my ($title, $info, $boot) = @_;
 	my @l = (banner($title),
-		 sprintf('kernel %s (%s), workload: %s, %s pairs (blocks of alternating runs)',
-			 $boot->{kernel} // '?', $info->{release} // '?', $info->{workload} // '?', $info->{pairs} // '?'),
+		 sprintf('kernel %s (%s), %s vCPUs, workload: %s, %s pairs (blocks of alternating runs)',
+			 $boot->{kernel} // '?', $info->{release} // '?', $info->{cpus} // '?', $info->{workload} // '?',
+			 $info->{pairs} // '?'),
 		 'time: ' . time_str($boot));
 	if (($boot->{status} // '') ne 'ok') {
 		push @l, "THE BOOT FAILED: " . ($boot->{status} // 'no summary') . ' ' . ($boot->{reason} // ''), '';
@@ -921,7 +922,7 @@ sub agreement {
 my $meta = read_kv("$dir/meta.txt");
 my %json = (meta => $meta);
 my @out = ("kvmscope benchmarks, " . ($meta->{date} // '?') . ", commit " . ($meta->{commit} // '?'),
-	   "lab: QEMU TCG (single thread), 2 vCPUs, nested SVM; host load " . ($meta->{load_start} // '?') . ' at start, ' .
+	   "lab: QEMU TCG (single thread), nested SVM; host load " . ($meta->{load_start} // '?') . ' at start, ' .
 	   ($meta->{load_end} // '?') . ' at the end',
 	   'time: ' . (($meta->{icount} // 'off') eq 'off' ? 'wall' : "guest instructions (-icount shift=$meta->{icount})" .
 		       (($meta->{wall} // 0) ? ', then wall time in a normal boot as a cross-check' : '')) .

@@ -3,7 +3,7 @@
 # are not tests): the statistics on known inputs (lab/bench/Stats.pm
 # --self-test), report.pl on made-up raw data whose ratios are known, the
 # empty-program loader on the host's KVM tracepoints, the scripts' syntax
-# and lab/bench.sh's and lab/run.sh --icount's handling of bad input.
+# and lab/bench.sh's and lab/run.sh --icount's and --smp's handling of bad input.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
@@ -83,7 +83,7 @@ done
 # nothing left out.
 mkdir -p "$d/hvflush"
 printf 'status=ok\nkernel=patched\nicount=0\n' >"$d/hvflush/summary.txt"
-printf '%s\n' section=hvflush pairs=9 release=test "workload=hyperv_tlb_flush NTRY=10" \
+printf '%s\n' section=hvflush pairs=9 release=test cpus=4 "workload=hyperv_tlb_flush NTRY=10" \
 	"same_events=kvm:kvm_hv_flush_tlb_enqueue" tool=hvflush-top >"$d/hvflush/info.txt"
 awk 'BEGIN { OFS = "\t"; print "block", "pos", "config", "seconds", "rc", "observer", "cycle"
 	for (b = 0; b <= 9; b++) {
@@ -191,6 +191,10 @@ check_eq "hvflush: hvflush-top, kvm_stat and bpftrace ratios" "1.003 1.050 1.040
 	"$(printf '%.3f %.3f %.3f' $(q '.sections.hvflush.configs | [.["hvflush-top"], .["kvm_stat-same"], .["bpftrace-same"]] | map(.ratio | tostring) | join(" ")'))"
 check "summary: hvflush-top's row has its ratio, interval and the +0.5% target met" \
 	grep -qE '^hvflush-top -j +\+0\.3% +\[\+0\.3%, \+0\.3%\] [0-9]+% +9 .*<= \+0\.5%: yes' "$d/summary.txt"
+check "summary: the hvflush section says the vCPUs its boot had" \
+	grep -q '^kernel patched (test), 4 vCPUs, workload: hyperv_tlb_flush NTRY=10,' "$d/summary.txt"
+check "summary: the header claims no vCPU count for every section" \
+	sh -c "! grep -q '^lab: .*vCPUs' '$d/summary.txt'"
 check "summary: the hvflush table names the workload with its NTRY, in run time" \
 	grep -q '^Run time of hyperv_tlb_flush NTRY=10 with / without' "$d/summary.txt"
 # off: 2 s + 0.001 * ((7b) mod 5), blocks 1..9: mean 2.00222, sd 0.00139
@@ -279,6 +283,11 @@ for bad in 11 auto -1 ""; do
 	check_eq "lab/run.sh --icount '$bad' exits 2" 2 $?
 done
 check "lab/run.sh --icount: the error names the accepted shifts" grep -q 'shift from 0 to 10' "$tmp/err"
+for bad in 0 17 x ""; do
+	lab/run.sh --smp "$bad" -- true >/dev/null 2>"$tmp/err"
+	check_eq "lab/run.sh --smp '$bad' exits 2" 2 $?
+done
+check "lab/run.sh --smp: the error names the accepted counts" grep -q 'vCPUs from 1 to 16' "$tmp/err"
 # --- the short hyperv_tlb_flush: a source it cannot shorten is refused
 # before any key, tree or build.  No cache at all: a script that went on
 # would fail fast there, with another message, instead of fetching a tree.
