@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Whole-map dumps of the probes' hash maps: see mapdump.h. */
+/* Whole-map reads of the probes' maps: see mapdump.h. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 
 #include "mapdump.h"
 
-/* Room for this many entries first, in a map that is not an array. */
+/* Room for this many entries first; a walk's batch. */
 #define KS_DUMP_FIRST	64
 
 void ks_map_dump_free(struct ks_map_dump *d)
@@ -91,9 +91,7 @@ int ks_map_dump(int fd, struct ks_map_dump *d)
 	d->key_size = info.key_size;
 	d->value_size = info.value_size;
 	d->max_entries = info.max_entries;
-	/* An array holds every index: room for all of them at once. */
-	err = grow(d, info.type == BPF_MAP_TYPE_ARRAY ? d->max_entries :
-		   KS_DUMP_FIRST);
+	err = grow(d, KS_DUMP_FIRST);
 	while (!err) {
 		if (d->n == d->cap) {
 			err = grow(d, d->n + 1);
@@ -135,12 +133,12 @@ int ks_map_dump(int fd, struct ks_map_dump *d)
 }
 
 /* Slot by slot: kernels without batch lookups of arrays. */
-static int walk_slow(int fd, __u32 from, __u32 max_entries, void *val,
+static int walk_slow(int fd, __u32 max_entries, void *val,
 		     ks_array_slot_fn fn, void *ctx)
 {
 	int err = 0;
 
-	for (__u32 i = from; i < max_entries && !err; i++) {
+	for (__u32 i = 0; i < max_entries && !err; i++) {
 		if (bpf_map_lookup_elem(fd, &i, val))
 			return -errno;
 		err = fn(ctx, i, val);
@@ -158,6 +156,8 @@ int ks_array_walk(int fd, ks_array_slot_fn fn, void *ctx)
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
+	if (info.type != BPF_MAP_TYPE_ARRAY)
+		return -EINVAL;		/* keys[] holds indexes */
 	vals = malloc((size_t)KS_DUMP_FIRST * info.value_size);
 	if (!vals)
 		return -ENOMEM;
@@ -168,8 +168,8 @@ int ks_array_walk(int fd, ks_array_slot_fn fn, void *ctx)
 			err = -errno;
 			if (!done && (err == -EINVAL || err == -ENOTSUP ||
 				      err == -EOPNOTSUPP)) {
-				err = walk_slow(fd, 0, info.max_entries, vals,
-						fn, ctx);
+				err = walk_slow(fd, info.max_entries, vals, fn,
+						ctx);
 				break;
 			}
 			/* ENOENT: the last slots came with it. */

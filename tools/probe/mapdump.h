@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The one reader of the probes' hash maps: a whole-map dump in a few
- * syscalls (a 1024-vCPU VM has thousands of rows, and one lookup per row
- * would dominate a refresh), and deleting the rows of one VMM.
+ * The one reader of the probes' maps: a hash map's whole dump or an
+ * array's walk in a few syscalls (a 1024-vCPU VM has thousands of rows,
+ * and one lookup per row would dominate a refresh), and deleting the rows
+ * of one VMM.
  */
 #ifndef KVMSCOPE_PROBE_MAPDUMP_H
 #define KVMSCOPE_PROBE_MAPDUMP_H
@@ -39,7 +40,7 @@ void ks_map_dump_free(struct ks_map_dump *d);
  * index order, read a few dozen at a time into one small buffer: a
  * reader of a large table (the roles' 768 kB) then allocates nothing of
  * its size.  Stops at @fn's first non-zero return and returns it, else 0
- * or -errno.
+ * or -errno (-EINVAL if @fd is not an array).
  */
 typedef int (*ks_array_slot_fn)(void *ctx, __u32 idx, const void *val);
 int ks_array_walk(int fd, ks_array_slot_fn fn, void *ctx);
