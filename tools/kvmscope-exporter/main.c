@@ -5,7 +5,6 @@
  * a node_exporter textfile.  See dashboards/README.md for the metrics.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -147,16 +146,6 @@ int main(int argc, char **argv)
 	if (r == EXPORTER_ARGS_USAGE)
 		return KS_EXIT_USAGE;
 	ks_verbose = env.verbose;
-	/*
-	 * Each scrape allocates and frees blocks of its size: the
-	 * exposition, gzip's window and output, the roles table's read
-	 * (768 kB).  glibc's dynamic threshold would move blocks that size
-	 * into its heap after the first free, where they hold the RSS of the
-	 * largest scrape so far; at a fixed threshold (which also turns the
-	 * dynamic one off) they are mapped and given back on free, so the
-	 * RSS follows what the exporter holds.
-	 */
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	ks_setup_libbpf();
 	r = choose_user(&env, &user_buf, &user);
 	if (r)
