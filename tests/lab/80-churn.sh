@@ -152,8 +152,8 @@ wait "$labpid"
 
 # The exporter's process.  Warm-up is the first quarter of the churn, and
 # at least 45 s: under TCG its RSS takes about 40 s of churn to settle
-# (seen: 7.0 MB idle, 9.5 MB at 43 s, 9.0-9.2 MB after it; the heap as
-# the first VMs' rows come).  After it, RSS moves with the VMs the
+# (seen: 10.5 MB idle, 13.1 MB at 30 s, 13.7 to 14.4 MB after it; the
+# heap as the first VMs' rows come).  After it, RSS moves with the VMs the
 # exporter holds, so "flat" is judged on medians: the median of the
 # churn's last part within 10% of the part right after warm-up, and the
 # level with every VM gone within 10% of it too.  This check found map
