@@ -7,8 +7,8 @@
 # Set before sourcing: OUT (results dir), WORK (scratch, tmpfs), WORKLOAD
 # (array: the timed command), SAME_EVENTS ("group:event ..." the tool under
 # test attaches to), TOOL_EVENTS (events, no group: where the "empty-tool"
-# observer puts an empty program, as the tool does), and the tool paths TDX_TRACE, HVFLUSH_TOP, EMPTY_ATTACH,
-# KVM_STAT, KVMSCOPE_EXPORTER.
+# observer puts an empty program, as the tool does), and the tool paths
+# TDX_TRACE, HVFLUSH_TOP, EMPTY_ATTACH, KVM_STAT, KVMSCOPE_EXPORTER.
 
 # An observer must be attached within this, and gone this long after it was
 # told to stop (bpftrace detaching ~120 tracepoints under TCG takes seconds).

@@ -18,8 +18,9 @@
 #             (kvm_tdp_mmu_spte_changed, KVM_RUN ioctls)
 #   hvflush   patched kernel: hyperv_tlb_flush (HVFLUSH_NTRY iterations
 #             per loop) under hvflush-top, empty programs where it
-#             attaches, and kvm_stat and bpftrace on the same events; then each program
-#             of bpf/bench_floor.bpf.c alone on its enqueue event
+#             attaches, and kvm_stat and bpftrace on the same events;
+#             then each program of bpf/bench_floor.bpf.c alone on its
+#             enqueue event
 # Each of those three also runs the workload BENCH_COST_RUNS times with
 # kernel.bpf_stats_enabled=1 under the tool, empty programs on its events
 # and bpftrace on them (per-event cost), and once under perf stat (counts).
