@@ -7,9 +7,12 @@
  * and attaching them all shows what the tracepoint dispatch alone costs a
  * workload.  lab/bench/empty-attach.c loads the ones asked for.
  *
- * raw_tp like the tools' programs (tp_btf runs through the same
- * bpf_trace_run*() dispatch); the two syscall events are perf-event
- * tracepoint programs because tdx-trace's fallback mode attaches those.
+ * raw_tp by default (tp_btf runs through the same bpf_trace_run*()
+ * dispatch); the two syscall events are perf-event tracepoint programs
+ * because tdx-trace's fallback mode attaches those.  hvflush-top's events
+ * also have a tp_btf twin, and its sched_process_exit program an empty
+ * one, so that `empty-attach -b` attaches exactly what hvflush-top does,
+ * the way it does: the floor any program on its events pays.
  */
 #include <linux/types.h>
 #include <linux/bpf.h>
@@ -20,6 +23,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define EMPTY_RAW_TP(event)					\
 	SEC("raw_tp/" #event)					\
 	int empty_##event(void *ctx) { return 0; }
+
+#define EMPTY_TP_BTF(event)					\
+	SEC("tp_btf/" #event)					\
+	int empty_btf_##event(void *ctx) { return 0; }
 
 /* tdx-trace conversions, series mode (the first also opens the fallback's) */
 EMPTY_RAW_TP(kvm_vm_set_mem_attributes)
@@ -51,3 +58,10 @@ EMPTY_RAW_TP(kvm_hv_flush_tlb_dequeue)
 EMPTY_RAW_TP(kvm_nested_vmexit_inject)
 EMPTY_RAW_TP(kvm_hv_flush_tlb)
 EMPTY_RAW_TP(kvm_hv_flush_tlb_ex)
+EMPTY_TP_BTF(kvm_hv_flush_tlb_enqueue)
+EMPTY_TP_BTF(kvm_hv_flush_tlb_dequeue)
+EMPTY_TP_BTF(kvm_nested_vmexit_inject)
+EMPTY_TP_BTF(kvm_hv_flush_tlb)
+EMPTY_TP_BTF(kvm_hv_flush_tlb_ex)
+/* hvflush-top: the VMM's exit ends its rows' waits */
+EMPTY_RAW_TP(sched_process_exit)

@@ -6,7 +6,9 @@
  * the per-event floor the tool's programs are compared with, and alone, to
  * get what the tracepoint dispatch costs a workload.
  *
- * usage: empty-attach [-v] EVENT...
+ * usage: empty-attach [-v] [-b] EVENT...
+ * -b: tp_btf where bench_empty.bpf.c has that twin and the kernel's BTF
+ * has the event, as hvflush-top decides; raw_tp otherwise.
  * Once everything is attached, prints one "<prog id> <event>" line per
  * program and then "ready" on stdout.  Exit: 0; 1 load/attach failure (e.g. the
  * kernel lacks the event); 2 an event bench_empty.bpf.c has no program for.
@@ -20,6 +22,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "mode.h"
 #include "output.h"
 #include "signals.h"
 #include "bench_empty.skel.h"
@@ -36,17 +39,37 @@ static const char *prog_event(const struct bpf_program *prog)
 	return slash ? slash + 1 : sec;
 }
 
-static int select_programs(struct bench_empty_bpf *obj, int argc, char **argv)
+static bool is_tp_btf(const struct bpf_program *prog)
+{
+	return !strncmp(bpf_program__section_name(prog), "tp_btf/", 7);
+}
+
+/* Whether EVENT's tp_btf twin is the one to load (-b). */
+static bool use_tp_btf(struct bench_empty_bpf *obj, const char *event)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj->obj)
+		if (is_tp_btf(prog) && !strcmp(prog_event(prog), event))
+			return ks_btf_has_tracepoint(event);
+	return false;
+}
+
+static int select_programs(struct bench_empty_bpf *obj, int argc, char **argv,
+			   bool btf)
 {
 	struct bpf_program *prog;
 	int i, found;
+	bool tp_btf;
 
 	bpf_object__for_each_program(prog, obj->obj)
 		bpf_program__set_autoload(prog, false);
 	for (i = 0; i < argc; i++) {
 		found = 0;
+		tp_btf = btf && use_tp_btf(obj, argv[i]);
 		bpf_object__for_each_program(prog, obj->obj) {
-			if (strcmp(prog_event(prog), argv[i]))
+			if (strcmp(prog_event(prog), argv[i]) ||
+			    is_tp_btf(prog) != tp_btf)
 				continue;
 			bpf_program__set_autoload(prog, true);
 			found = 1;
@@ -67,14 +90,19 @@ int main(int argc, char **argv)
 	struct bpf_link *links[MAX_LINKS];
 	struct bpf_prog_info info;
 	int i, err, nr_links = 0, status = KS_EXIT_FAIL;
+	bool btf = false;
 	__u32 len;
 
-	if (argc > 1 && !strcmp(argv[1], "-v")) {
-		ks_verbose = true;
-		argc--, argv++;
+	for (; argc > 1 && argv[1][0] == '-'; argc--, argv++) {
+		if (!strcmp(argv[1], "-v"))
+			ks_verbose = true;
+		else if (!strcmp(argv[1], "-b"))
+			btf = true;
+		else
+			break;
 	}
 	if (argc < 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: empty-attach [-v] EVENT...\n");
+		fprintf(stderr, "usage: empty-attach [-v] [-b] EVENT...\n");
 		return KS_EXIT_USAGE;
 	}
 	ks_setup_libbpf();
@@ -89,7 +117,7 @@ int main(int argc, char **argv)
 		p_err("opening the BPF object: %s", strerror(errno));
 		return KS_EXIT_FAIL;
 	}
-	if (select_programs(obj, argc - 1, argv + 1)) {
+	if (select_programs(obj, argc - 1, argv + 1, btf)) {
 		status = KS_EXIT_USAGE;
 		goto cleanup;
 	}

@@ -6,8 +6,9 @@
 #
 # Set before sourcing: OUT (results dir), WORK (scratch, tmpfs), WORKLOAD
 # (array: the timed command), SAME_EVENTS ("group:event ..." the tool under
-# test attaches to), and the tool paths TDX_TRACE, HVFLUSH_TOP, EMPTY_ATTACH,
-# KVM_STAT, KVMSCOPE_EXPORTER.
+# test attaches to), TOOL_EVENTS (events, no group: where the "empty-tool"
+# observer puts an empty program, as the tool does), and the tool paths
+# TDX_TRACE, HVFLUSH_TOP, EMPTY_ATTACH, KVM_STAT, KVMSCOPE_EXPORTER.
 
 # An observer must be attached within this, and gone this long after it was
 # told to stop (bpftrace detaching ~120 tracepoints under TCG takes seconds).
@@ -121,6 +122,11 @@ _obs_start_one() {
 		pid=$! ready='"mode"' ;;
 	empty)
 		"$EMPTY_ATTACH" $(same_event_names) >"$out" 2>"$err" &
+		pid=$! ready='^ready' ;;
+	empty-tool)
+		# The tool's attach points and attach type, programs that do
+		# nothing: what any program there costs (lab/bench/README.md).
+		"$EMPTY_ATTACH" -b $TOOL_EVENTS >"$out" 2>"$err" &
 		pid=$! ready='^ready' ;;
 	exporter)
 		# Every source it has (conversions, MMU roles, TLB flush FIFOs),

@@ -17,9 +17,10 @@
 #             skips), so there demand_paging_test -b 128M, ~2 s of faults
 #             (kvm_tdp_mmu_spte_changed, KVM_RUN ioctls)
 #   hvflush   patched kernel: hyperv_tlb_flush (HVFLUSH_NTRY iterations
-#             per loop) under hvflush-top, and
-#             kvm_stat and bpftrace on the same events; then each program
-#             of bpf/bench_floor.bpf.c alone on its enqueue event
+#             per loop) under hvflush-top, empty programs where it
+#             attaches, and kvm_stat and bpftrace on the same events;
+#             then each program of bpf/bench_floor.bpf.c alone on its
+#             enqueue event
 # Each of those three also runs the workload BENCH_COST_RUNS times with
 # kernel.bpf_stats_enabled=1 under the tool, empty programs on its events
 # and bpftrace on them (per-event cost), and once under perf stat (counts).
@@ -149,8 +150,11 @@ section_hvflush() {
 		{ log "no HVFLUSH_WORKLOAD/HVFLUSH_NTRY: lab/bench.sh builds the short hyperv_tlb_flush"; return 1; }
 	WORKLOAD=("$HVFLUSH_WORKLOAD")
 	SAME_EVENTS=$(echo $hvflush_events)
+	# bpf/hvflush.bpf.c's programs but the fentry on kvm_destroy_vm
+	# (once per VM): tp_btf where it uses them (empty-attach -b).
+	TOOL_EVENTS="$(same_event_names)sched_process_exit"
 	info "workload=hyperv_tlb_flush NTRY=$HVFLUSH_NTRY" "same_events=$SAME_EVENTS" "tool=hvflush-top"
-	blocks off hvflush-top kvm_stat-same bpftrace-same
+	blocks off hvflush-top empty-tool kvm_stat-same bpftrace-same
 	bpf_cost tools "$BENCH_COST_RUNS" hvflush-top empty bpftrace-same
 	event_counts workload
 	floor_costs

@@ -52,6 +52,7 @@ my %LABEL = (
 	'hvflush-top' => 'hvflush-top -j',
 	exporter => 'kvmscope-exporter, every source',
 	empty => 'empty programs, same events',
+	'empty-tool' => "empty programs, the tool's attach points",
 	'perf-record-same' => 'perf record -a, same events',
 	'kvm_stat-same' => 'kvm_stat -t -l -f, same kvm: events',
 	'bpftrace-same' => 'bpftrace count(), same events',
@@ -67,7 +68,9 @@ my %FALLBACK = (compute => \&compute_tool, format => \&format_tool, tool => 'tdx
 # The sections, in report order: results.json's key, the subdirectory of
 # DIR, the title, notes under it, and how to compute and format them; a
 # tool against the anchors on its events (compute_tool) also names the
-# tool, the anchors, its tables' titles and what else they show.
+# tool, the anchors, its tables' titles and what else they show, and
+# a floor: the config of empty programs where the tool attaches, reported
+# after the tool.
 my @SECTIONS = (
 	{ key => 'series', sub => 'series', compute => \&compute_series, format => \&format_series,
 	  title => '1. Anchors and 2a. tdx-trace, series mode' },
@@ -84,7 +87,7 @@ my @SECTIONS = (
 		     'page faults (every kvm_entry, SPTE change and KVM_RUN ioctl goes through its programs).' ] },
 	{ key => 'hvflush', sub => 'hvflush', compute => \&compute_tool, format => \&format_tool,
 	  title => '3. hvflush-top: hyperv_tlb_flush, patched kernel',
-	  tool => 'hvflush-top', others => [ qw(kvm_stat-same bpftrace-same) ],
+	  tool => 'hvflush-top', floor => 'empty-tool', others => [ qw(kvm_stat-same bpftrace-same) ],
 	  slowdown => sub { 'Run time of ' . ($_[0]{workload} // '?') . ' with / without' },
 	  extra => [ [ target => sub { $_[0]{config} eq 'hvflush-top' ? '<= +0.5%: ' . verdict_le($_[0], 1.005) : '' } ],
 		     [ 'spike runs' => sub { join(' ', map { "b$_" } @{ $_[0]{spikes} }) || 'none' } ] ],
@@ -681,7 +684,7 @@ sub compute_tool {
 	my ($s) = @_;
 	my $v = tool_section($s->{sub}, $s->{tool}) // return;
 	my ($t, $tool) = @$v{qw(t tool)};
-	$v->{tools} = [ slowdowns($t, $v->{nsame}, $tool, @{ $s->{others} }) ];
+	$v->{tools} = [ slowdowns($t, $v->{nsame}, $tool, $s->{floor} // (), @{ $s->{others} }) ];
 	$v->{versus} = [ $t->{$tool} ? versus($t, $tool, @{ $s->{others} }) : () ];
 	my %sec = (events_per_run_same => $v->{nsame}, off_median_s => $v->{off},
 		   events => { map { $_ => $v->{counts}{$_} } @{ $v->{same} } });
