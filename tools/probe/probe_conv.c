@@ -269,6 +269,23 @@ int conv_probe_init_slots(struct conversions_bpf *skel)
 }
 
 /*
+ * Slot @slot of the array @rows_fd back to the queue @free_fd: the entry
+ * of @key in the index @index_fd deleted if it still names the slot, the
+ * slot rewritten as @zero, and only then queued, so that whoever takes it
+ * next finds it clean.
+ */
+static void release_slot(int index_fd, const void *key, int rows_fd,
+			 __u32 slot, const void *zero, int free_fd)
+{
+	__u32 idx;
+
+	if (!bpf_map_lookup_elem(index_fd, key, &idx) && idx == slot)
+		bpf_map_delete_elem(index_fd, key);
+	if (!bpf_map_update_elem(rows_fd, &slot, zero, BPF_ANY))
+		bpf_map_update_elem(free_fd, NULL, &slot, BPF_ANY);
+}
+
+/*
  * Slot @slot, last read as @v, back to the free list: zeroed, its
  * generation bumped so no thread's cache finds it, its index entry gone if
  * its VMM still has one.
@@ -277,13 +294,9 @@ static void free_slot(const struct conv_probe *p, __u32 slot,
 		      const struct conv_vmm *v)
 {
 	struct conv_vmm z = { .gen = v->gen + 1 ? v->gen + 1 : 1 };
-	__u32 idx;
 
-	if (!bpf_map_lookup_elem(p->slots_fd, &v->pid, &idx) && idx == slot)
-		bpf_map_delete_elem(p->slots_fd, &v->pid);
-	if (!bpf_map_update_elem(p->stats_fd, &slot, &z, BPF_ANY))
-		bpf_map_update_elem(bpf_map__fd(p->skel->maps.free_slots),
-				    NULL, &slot, BPF_ANY);
+	release_slot(p->slots_fd, &v->pid, p->stats_fd, slot, &z,
+		     bpf_map__fd(p->skel->maps.free_slots));
 }
 
 /* Is @slot, held by @pid, still its live process's (its index entry)? */
@@ -412,13 +425,9 @@ static void free_mapgpa_row(const struct conv_probe *p, __u32 slot,
 			    const struct mapgpa_row *r)
 {
 	const struct mapgpa_row z = {};
-	__u32 idx;
 
-	if (!bpf_map_lookup_elem(p->mapgpa_fd, &r->key, &idx) && idx == slot)
-		bpf_map_delete_elem(p->mapgpa_fd, &r->key);
-	if (!bpf_map_update_elem(p->mapgpa_rows_fd, &slot, &z, BPF_ANY))
-		bpf_map_update_elem(bpf_map__fd(p->skel->maps.mapgpa_free),
-				    NULL, &slot, BPF_ANY);
+	release_slot(p->mapgpa_fd, &r->key, p->mapgpa_rows_fd, slot, &z,
+		     bpf_map__fd(p->skel->maps.mapgpa_free));
 }
 
 static int mapgpa_row_slot(void *data, __u32 slot, const void *val)
